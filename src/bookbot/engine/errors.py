@@ -1,0 +1,95 @@
+"""Domain refusals: a stable code plus the numbers a person needs to understand them.
+
+Adapters render these in the reader's language (see `bookbot.i18n`); services never
+raise transport or database errors at a caller.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class BookingError(Exception):
+    """A refusal with a stable `code` and `params` for the message template."""
+
+    code: ClassVar[str] = "booking_error"
+    template: ClassVar[str] = "That cannot be done."
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+        super().__init__(self.template.format(**params))
+
+
+class NotFound(BookingError):
+    code = "not_found"
+    template = "No {what} with id {ident}."
+
+
+class InvalidRequest(BookingError):
+    code = "invalid_request"
+    template = "{reason}"
+
+
+class GuestCountInvalid(BookingError):
+    code = "guest_count_invalid"
+    template = "The number of people must be at least 1 (got {guests})."
+
+
+class SessionInPast(BookingError):
+    code = "session_in_past"
+    template = "The session on {when} has already started or is past its booking cutoff."
+
+
+class SessionNotOpen(BookingError):
+    code = "session_not_open"
+    template = "The session on {when} is cancelled."
+
+
+class NotEnoughSeats(BookingError):
+    code = "not_enough_seats"
+    template = "Only {seats_left} seats left on {when}, {needed} needed."
+
+
+class NotEnoughResource(BookingError):
+    code = "not_enough_resource"
+    template = "Only {available} × {resource} free on {when}, {needed} needed."
+
+
+class AlreadyBooked(BookingError):
+    code = "already_booked"
+    template = "You are already booked on {when}."
+
+
+class AlreadyCancelled(BookingError):
+    code = "already_cancelled"
+    template = "That booking is already cancelled."
+
+
+class CancellationTooLate(BookingError):
+    code = "cancellation_too_late"
+    template = "Bookings can be cancelled up to {hours} hours before the start."
+
+
+class AlreadyWaitlisted(BookingError):
+    code = "already_waitlisted"
+    template = "You are already on the waitlist for {when}."
+
+
+class SeatsAvailable(BookingError):
+    code = "seats_available"
+    template = "The session on {when} still has room: book it instead of waiting."
+
+
+class StaffNotQualified(BookingError):
+    code = "staff_not_qualified"
+    template = "{staff} is not qualified as {role}."
+
+
+class StaffDoubleBooked(BookingError):
+    code = "staff_double_booked"
+    template = "{staff} already teaches an overlapping session ({other})."
+
+
+class StaffAlreadyAssigned(BookingError):
+    code = "staff_already_assigned"
+    template = "{staff} is already assigned to this session."

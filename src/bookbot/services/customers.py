@@ -1,0 +1,89 @@
+"""Customers and the channel identities (Telegram id, phone) that lead to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bookbot.engine import errors
+from bookbot.engine.clock import Clock
+from bookbot.store.db import Database, Tx, UniqueViolation
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: int
+    name: str
+    phone: str | None
+    language: str | None
+    timezone: str | None
+
+
+async def _by_identity(tx: Tx, studio_id: int, channel: str, address: str) -> Customer | None:
+    row = await tx.one(
+        "SELECT c.id, c.name, c.phone, c.language, c.timezone FROM channel_identities i"
+        " JOIN customers c ON c.id = i.customer_id AND c.studio_id = i.studio_id"
+        " WHERE i.studio_id = :studio_id AND i.channel = :channel AND i.address = :address",
+        {"studio_id": studio_id, "channel": channel, "address": address},
+    )
+    return None if row is None else Customer(*row)
+
+
+async def customer_for(
+    db: Database,
+    clock: Clock,
+    studio_id: int,
+    channel: str,
+    address: str,
+    *,
+    name: str,
+    phone: str | None = None,
+    language: str | None = None,
+) -> Customer:
+    """The customer behind a channel identity, created on first contact.
+
+    A phone number is an identity of its own: a new SMS identity whose phone matches an
+    existing customer joins that customer instead of creating a second one.
+    """
+    if not address:
+        raise errors.InvalidRequest(reason="a channel address is required")
+    async with db.transaction() as tx:
+        found = await _by_identity(tx, studio_id, channel, address)
+        if found is not None:
+            return found
+        customer_id = (
+            await tx.scalar(
+                "SELECT id FROM customers WHERE studio_id = :studio_id AND phone = :phone",
+                {"studio_id": studio_id, "phone": phone},
+            )
+            if phone
+            else None
+        )
+        if customer_id is None:
+            customer_id = await tx.scalar(
+                "INSERT INTO customers (studio_id, name, phone, language, created_at)"
+                " VALUES (:studio_id, :name, :phone, :language, :now) RETURNING id",
+                {
+                    "studio_id": studio_id,
+                    "name": name,
+                    "phone": phone,
+                    "language": language,
+                    "now": clock.now(),
+                },
+            )
+        try:
+            await tx.execute(
+                "INSERT INTO channel_identities (studio_id, customer_id, channel, address)"
+                " VALUES (:studio_id, :customer_id, :channel, :address)",
+                {
+                    "studio_id": studio_id,
+                    "customer_id": customer_id,
+                    "channel": channel,
+                    "address": address,
+                },
+            )
+        except UniqueViolation as error:  # pragma: no cover - guarded by the lookup above
+            raise errors.InvalidRequest(reason="that identity is already registered") from error
+        found = await _by_identity(tx, studio_id, channel, address)
+    if found is None:  # pragma: no cover - just inserted
+        raise errors.NotFound(what="customer", ident=address)
+    return found

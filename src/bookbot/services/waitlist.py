@@ -1,0 +1,143 @@
+"""The waitlist: join a full session, and offer freed seats to the first in line.
+
+An offer holds its seats for the studio's `waitlist_offer_minutes`: while it is live,
+those seats count as taken for everyone but the offered customer (see
+`facts.seats_taken`). Delivering offers and expiring them is the notifications' work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bookbot.engine import capacity, errors
+from bookbot.engine.clock import Clock
+from bookbot.services import facts
+from bookbot.services.common import Studio, studio_by_id
+from bookbot.store.db import Database, Tx, UniqueViolation, retrying
+
+
+@dataclass(frozen=True)
+class WaitlistEntry:
+    id: int
+    session_id: int
+    customer_id: int
+    guest_count: int
+    status: str
+    offer_expires_at: datetime | None = None
+
+
+async def join_waitlist(
+    db: Database, clock: Clock, studio_id: int, customer_id: int, session_id: int, guests: int
+) -> WaitlistEntry:
+    """Queue for a session that cannot take `guests` now; refused if it can."""
+
+    async def attempt() -> WaitlistEntry:
+        now = clock.now()
+        async with db.transaction() as tx:
+            studio = await studio_by_id(tx, studio_id)
+            await tx.lock("sessions", [session_id])
+            found = await facts.sessions_by_id(tx, studio_id, [session_id])
+            if not found:
+                raise errors.NotFound(what="session", ident=session_id)
+            session = found[0]
+            try:
+                await _admission(tx, now, studio, session, customer_id, guests)
+            except (errors.NotEnoughSeats, errors.NotEnoughResource):
+                return await _insert(tx, now, studio, session, customer_id, guests)
+            raise errors.SeatsAvailable(when=studio.label(session.starts_at))
+
+    entry: WaitlistEntry = await retrying(attempt)
+    return entry
+
+
+async def _admission(
+    tx: Tx,
+    now: datetime,
+    studio: Studio,
+    session: facts.SessionRow,
+    customer_id: int | None,
+    guests: int,
+) -> None:
+    """Raise the refusal `guests` would get for `session` now, or return if they fit."""
+    reqs = await facts.requirements(tx, studio.id, session.class_id)
+    taken = await facts.seats_taken(tx, studio.id, [session.id], now, customer_id)
+    mine = (
+        await facts.customer_booked(tx, studio.id, [session.id], customer_id)
+        if customer_id
+        else set()
+    )
+    uses = await facts.resource_uses(tx, studio.id, [session.id], reqs)
+    state = capacity.SessionState(
+        session.id,
+        session.starts_at,
+        session.status,
+        session.capacity,
+        taken.get(session.id, 0),
+        session.id in mine,
+    )
+    capacity.admit(
+        now,
+        state,
+        reqs,
+        uses[session.id],
+        guests,
+        booking_cutoff=studio.booking_cutoff,
+        when=studio.label(session.starts_at),
+    )
+
+
+async def _insert(
+    tx: Tx, now: datetime, studio: Studio, session: facts.SessionRow, customer_id: int, guests: int
+) -> WaitlistEntry:
+    try:
+        entry_id = await tx.scalar(
+            "INSERT INTO waitlist_entries (studio_id, session_id, customer_id, guest_count, status,"
+            " created_at) VALUES (:studio_id, :session_id, :customer_id, :guests, 'waiting', :now)"
+            " RETURNING id",
+            {
+                "studio_id": studio.id,
+                "session_id": session.id,
+                "customer_id": customer_id,
+                "guests": guests,
+                "now": now,
+            },
+        )
+    except UniqueViolation as error:
+        raise errors.AlreadyWaitlisted(when=studio.label(session.starts_at)) from error
+    return WaitlistEntry(entry_id, session.id, customer_id, guests, "waiting")
+
+
+async def offer_freed_seats(
+    tx: Tx, now: datetime, studio: Studio, sessions: list[facts.SessionRow]
+) -> list[WaitlistEntry]:
+    """Offer each session's free room to waiting customers in order of joining.
+
+    A party that does not fit is passed over for a smaller one behind it, so a freed
+    single seat is not left empty while a party of three waits. Call with the sessions
+    already locked.
+    """
+    offers: list[WaitlistEntry] = []
+    expires = now + studio.waitlist_offer
+    for session in sessions:
+        if session.status != "open" or session.starts_at <= now:
+            continue
+        waiting = await tx.all(
+            "SELECT id, customer_id, guest_count FROM waitlist_entries WHERE studio_id = :studio_id"
+            " AND session_id = :session_id AND status = 'waiting' ORDER BY created_at, id",
+            {"studio_id": studio.id, "session_id": session.id},
+        )
+        for entry_id, customer_id, guests in waiting:
+            try:
+                await _admission(tx, now, studio, session, None, guests)
+            except errors.BookingError:
+                continue
+            await tx.execute(
+                "UPDATE waitlist_entries SET status = 'offered', offered_at = :now,"
+                " offer_expires_at = :expires WHERE id = :id AND status = 'waiting'",
+                {"now": now, "expires": expires, "id": entry_id},
+            )
+            offers.append(
+                WaitlistEntry(entry_id, session.id, customer_id, guests, "offered", expires)
+            )
+    return offers

@@ -1,0 +1,353 @@
+"""The database schema: every table, constraint and index, declared once.
+
+SQLAlchemy declares the schema and Alembic migrates it; queries are plain SQL run
+through `bookbot.store.db` (see the README's "How the engine talks to the database").
+
+Tenancy: every row carries `studio_id`, and every query filters on it. Child rows
+repeat `studio_id` (rather than reaching it through a join) so that a query scoped to
+one studio can never see another's rows even when given a foreign id.
+
+Instants are `DateTime(timezone=True)` holding UTC. Rules people write (a pattern's
+start date and local start time) are stored as wall time plus an IANA zone.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+UTC_INSTANT = sa.DateTime(timezone=True)
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", sa.Integer, sa.Identity(), primary_key=True)
+
+
+def _studio_fk() -> sa.Column[int]:
+    return sa.Column(
+        "studio_id", sa.Integer, sa.ForeignKey("studios.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+studios = sa.Table(
+    "studios",
+    metadata,
+    _id(),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("default_language", sa.String(16), nullable=False),
+    # Policies: how late a customer may book or cancel, how long a waitlist offer holds.
+    sa.Column("booking_cutoff_minutes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cancellation_cutoff_hours", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("waitlist_offer_minutes", sa.Integer, nullable=False, server_default="120"),
+)
+
+teaching_roles = sa.Table(
+    "teaching_roles",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.UniqueConstraint("studio_id", "key"),
+)
+
+staff = sa.Table(
+    "staff",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("telegram_user_id", sa.BigInteger),
+    sa.UniqueConstraint("studio_id", "key"),
+)
+
+staff_roles = sa.Table(
+    "staff_roles",
+    metadata,
+    _studio_fk(),
+    sa.Column(
+        "staff_id", sa.Integer, sa.ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "role_id",
+        sa.Integer,
+        sa.ForeignKey("teaching_roles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+resources = sa.Table(
+    "resources",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("total_quantity", sa.Integer, nullable=False),
+    sa.UniqueConstraint("studio_id", "key"),
+    sa.CheckConstraint("total_quantity >= 0", name="total_not_negative"),
+)
+
+classes = sa.Table(
+    "classes",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("price_minor", sa.Integer, nullable=False),
+    # single: one session at a time; course: a whole run at once; drop_in: chosen dates.
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("teaching_role_id", sa.Integer, sa.ForeignKey("teaching_roles.id")),
+    sa.UniqueConstraint("studio_id", "key"),
+    sa.CheckConstraint("price_minor >= 0", name="price_not_negative"),
+    sa.CheckConstraint("kind IN ('single', 'course', 'drop_in')", name="kind_known"),
+)
+
+class_requirements = sa.Table(
+    "class_requirements",
+    metadata,
+    _studio_fk(),
+    sa.Column(
+        "class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "resource_id",
+        sa.Integer,
+        sa.ForeignKey("resources.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("quantity_per_student", sa.Integer, nullable=False),
+    sa.CheckConstraint("quantity_per_student > 0", name="quantity_positive"),
+)
+
+class_parts = sa.Table(
+    "class_parts",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.UniqueConstraint("class_id", "position"),
+)
+
+patterns = sa.Table(
+    "schedule_patterns",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column(
+        "class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("rrule", sa.String(500), nullable=False),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("start_time", sa.Time, nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("duration_minutes", sa.Integer, nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("location", sa.String(200), nullable=False, server_default=""),
+    sa.Column("instructor_id", sa.Integer, sa.ForeignKey("staff.id", ondelete="SET NULL")),
+    sa.UniqueConstraint("studio_id", "key"),
+    sa.CheckConstraint("duration_minutes > 0", name="duration_positive"),
+    sa.CheckConstraint("capacity > 0", name="capacity_positive"),
+)
+
+pattern_assistants = sa.Table(
+    "pattern_assistants",
+    metadata,
+    _studio_fk(),
+    sa.Column(
+        "pattern_id",
+        sa.Integer,
+        sa.ForeignKey("schedule_patterns.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "staff_id", sa.Integer, sa.ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("pattern_id", sa.Integer, sa.ForeignKey("schedule_patterns.id", ondelete="SET NULL")),
+    # The occurrence's studio-local date: with pattern_id, what makes regeneration idempotent.
+    sa.Column("occurrence_date", sa.Date, nullable=False),
+    sa.Column("starts_at", UTC_INSTANT, nullable=False),
+    sa.Column("ends_at", UTC_INSTANT, nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("location", sa.String(200), nullable=False, server_default=""),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("instructor_id", sa.Integer, sa.ForeignKey("staff.id", ondelete="SET NULL")),
+    sa.UniqueConstraint("pattern_id", "occurrence_date"),
+    sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    sa.CheckConstraint("status IN ('open', 'cancelled')", name="status_known"),
+    sa.Index("ix_sessions_studio_starts", "studio_id", "starts_at"),
+    sa.Index("ix_sessions_instructor", "instructor_id"),
+)
+
+session_assistants = sa.Table(
+    "session_assistants",
+    metadata,
+    _studio_fk(),
+    sa.Column(
+        "session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "staff_id", sa.Integer, sa.ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Index("ix_session_assistants_staff", "staff_id"),
+)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("language", sa.String(16)),
+    sa.Column("timezone", sa.String(64)),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    sa.UniqueConstraint("studio_id", "phone"),
+)
+
+channel_identities = sa.Table(
+    "channel_identities",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.UniqueConstraint("studio_id", "channel", "address"),
+)
+
+registrations = sa.Table(
+    "registrations",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("class_id", sa.Integer, sa.ForeignKey("classes.id"), nullable=False),
+    sa.Column("pattern_id", sa.Integer, sa.ForeignKey("schedule_patterns.id", ondelete="SET NULL")),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("guest_count", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("price_minor", sa.Integer, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    sa.Column("cancelled_at", UTC_INSTANT),
+    sa.CheckConstraint("guest_count >= 1", name="guests_positive"),
+    sa.CheckConstraint("kind IN ('single', 'full_schedule', 'drop_in')", name="kind_known"),
+    sa.CheckConstraint("status IN ('confirmed', 'cancelled')", name="status_known"),
+    sa.Index("ix_registrations_customer", "studio_id", "customer_id"),
+)
+
+registration_sessions = sa.Table(
+    "registration_sessions",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "registration_id",
+        sa.Integer,
+        sa.ForeignKey("registrations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("guest_count", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.CheckConstraint("status IN ('booked', 'cancelled')", name="status_known"),
+    # Backstop under the in-transaction check: one live booking per customer per session.
+    sa.Index(
+        "uq_registration_sessions_live",
+        "session_id",
+        "customer_id",
+        unique=True,
+        sqlite_where=sa.text("status = 'booked'"),
+        postgresql_where=sa.text("status = 'booked'"),
+    ),
+    sa.Index("ix_registration_sessions_registration", "registration_id"),
+)
+
+allocations = sa.Table(
+    "resource_allocations",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "registration_id",
+        sa.Integer,
+        sa.ForeignKey("registrations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("resource_id", sa.Integer, sa.ForeignKey("resources.id"), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+    sa.Index("ix_resource_allocations_session", "session_id", "resource_id"),
+    sa.Index("ix_resource_allocations_registration", "registration_id"),
+)
+
+waitlist = sa.Table(
+    "waitlist_entries",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("guest_count", sa.Integer, nullable=False),
+    # waiting -> offered -> accepted | expired | declined; or cancelled by the customer.
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    sa.Column("offered_at", UTC_INSTANT),
+    sa.Column("offer_expires_at", UTC_INSTANT),
+    sa.CheckConstraint("guest_count >= 1", name="guests_positive"),
+    sa.Index(
+        "uq_waitlist_entries_live",
+        "session_id",
+        "customer_id",
+        unique=True,
+        sqlite_where=sa.text("status IN ('waiting', 'offered')"),
+        postgresql_where=sa.text("status IN ('waiting', 'offered')"),
+    ),
+)
