@@ -40,12 +40,21 @@ async def studio(
     """A studio with a wheel role, two staff, 8 wheels and a wheel class, a course, a drop-in."""
     async with db.transaction() as tx:
         sid = await _insert(
-            tx, "studios", slug=slug, name=f"Studio {slug}", timezone=timezone, currency="GBP",
-            default_language="en", booking_cutoff_minutes=booking_cutoff_minutes,
-            cancellation_cutoff_hours=cancellation_cutoff_hours, waitlist_offer_minutes=120,
+            tx,
+            "studios",
+            slug=slug,
+            name=f"Studio {slug}",
+            timezone=timezone,
+            currency="GBP",
+            default_language="en",
+            booking_cutoff_minutes=booking_cutoff_minutes,
+            cancellation_cutoff_hours=cancellation_cutoff_hours,
+            waitlist_offer_minutes=120,
         )
         w = World(sid)
-        w.ids["role"] = await _insert(tx, "teaching_roles", studio_id=sid, key="wheel", name="Wheel Instructor")
+        w.ids["role"] = await _insert(
+            tx, "teaching_roles", studio_id=sid, key="wheel", name="Wheel Instructor"
+        )
         w.ids["maya"] = await _insert(tx, "staff", studio_id=sid, key="maya", name="Maya")
         w.ids["tom"] = await _insert(tx, "staff", studio_id=sid, key="tom", name="Tom")
         w.ids["rex"] = await _insert(tx, "staff", studio_id=sid, key="rex", name="Rex")
@@ -54,11 +63,24 @@ async def studio(
                 "INSERT INTO staff_roles (studio_id, staff_id, role_id) VALUES (:s, :p, :r)",
                 {"s": sid, "p": w[person], "r": w["role"]},
             )
-        w.ids["wheels"] = await _insert(tx, "resources", studio_id=sid, key="wheel", name="potter's wheel", total_quantity=8)
-        for key, kind, price in (("taster", "single", 4500), ("course", "course", 24000), ("dropin", "drop_in", 1800)):
+        w.ids["wheels"] = await _insert(
+            tx, "resources", studio_id=sid, key="wheel", name="potter's wheel", total_quantity=8
+        )
+        for key, kind, price in (
+            ("taster", "single", 4500),
+            ("course", "course", 24000),
+            ("dropin", "drop_in", 1800),
+        ):
             w.ids[key] = await _insert(
-                tx, "classes", studio_id=sid, key=key, name=key.title(), description="",
-                price_minor=price, kind=kind, teaching_role_id=w["role"],
+                tx,
+                "classes",
+                studio_id=sid,
+                key=key,
+                name=key.title(),
+                description="",
+                price_minor=price,
+                kind=kind,
+                teaching_role_id=w["role"],
             )
             await tx.execute(
                 "INSERT INTO class_requirements (studio_id, class_id, resource_id, quantity_per_student)"
@@ -69,30 +91,61 @@ async def studio(
 
 
 async def pattern(
-    db: Database, w: World, name: str, class_key: str, rrule: str, start: date, at: time,
-    *, capacity: int = 8, minutes: int = 120, instructor: str | None = None,
+    db: Database,
+    w: World,
+    name: str,
+    class_key: str,
+    rrule: str,
+    start: date,
+    at: time,
+    *,
+    capacity: int = 8,
+    minutes: int = 120,
+    instructor: str | None = None,
     timezone: str = "Europe/London",
 ) -> int:
     async with db.transaction() as tx:
         w.ids[name] = await _insert(
-            tx, "schedule_patterns", studio_id=w.studio_id, key=name, class_id=w[class_key],
-            rrule=rrule, start_date=start, start_time=at, timezone=timezone,
-            duration_minutes=minutes, capacity=capacity, location="Studio A",
+            tx,
+            "schedule_patterns",
+            studio_id=w.studio_id,
+            key=name,
+            class_id=w[class_key],
+            rrule=rrule,
+            start_date=start,
+            start_time=at,
+            timezone=timezone,
+            duration_minutes=minutes,
+            capacity=capacity,
+            location="Studio A",
             instructor_id=w[instructor] if instructor else None,
         )
     return w[name]
 
 
 async def session(
-    db: Database, w: World, name: str, class_key: str, starts_at: datetime, *,
-    capacity: int = 8, minutes: int = 120, pattern_key: str | None = None,
+    db: Database,
+    w: World,
+    name: str,
+    class_key: str,
+    starts_at: datetime,
+    *,
+    capacity: int = 8,
+    minutes: int = 120,
+    pattern_key: str | None = None,
 ) -> int:
     async with db.transaction() as tx:
         w.ids[name] = await _insert(
-            tx, "sessions", studio_id=w.studio_id, class_id=w[class_key],
+            tx,
+            "sessions",
+            studio_id=w.studio_id,
+            class_id=w[class_key],
             pattern_id=w[pattern_key] if pattern_key else None,
-            occurrence_date=starts_at.date(), starts_at=starts_at,
-            ends_at=starts_at + timedelta(minutes=minutes), capacity=capacity, location="Studio A",
+            occurrence_date=starts_at.date(),
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=minutes),
+            capacity=capacity,
+            location="Studio A",
             status="open",
         )
     return w[name]
@@ -101,7 +154,11 @@ async def session(
 async def customer(db: Database, w: World, name: str, phone: str | None = None) -> int:
     async with db.transaction() as tx:
         w.ids[name] = await _insert(
-            tx, "customers", studio_id=w.studio_id, name=name, phone=phone,
+            tx,
+            "customers",
+            studio_id=w.studio_id,
+            name=name,
+            phone=phone,
             created_at=datetime(2026, 1, 1, tzinfo=UTC),
         )
     return w[name]
@@ -110,5 +167,6 @@ async def customer(db: Database, w: World, name: str, phone: str | None = None) 
 async def set_wheels(db: Database, w: World, total: int) -> None:
     async with db.transaction() as tx:
         await tx.execute(
-            "UPDATE resources SET total_quantity = :t WHERE id = :id", {"t": total, "id": w["wheels"]}
+            "UPDATE resources SET total_quantity = :t WHERE id = :id",
+            {"t": total, "id": w["wheels"]},
         )

@@ -21,7 +21,9 @@ from bookbot.store.db import Database, connect
 from bookbot.store.schema import metadata
 
 POSTGRES_URL = os.environ.get("BOOKBOT_TEST_POSTGRES_URL", "")
-NO_POSTGRES = "PostgreSQL tests need BOOKBOT_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1/test)"
+NO_POSTGRES = (
+    "PostgreSQL tests need BOOKBOT_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1/test)"
+)
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -56,7 +58,7 @@ def postgres_url() -> str:
         pytest.skip(NO_POSTGRES)
     try:
         asyncio.run(_reset_postgres(POSTGRES_URL))
-    except (OSError, asyncio.TimeoutError) as error:
+    except (TimeoutError, OSError) as error:
         pytest.fail(f"BOOKBOT_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {error}")
     migrate.upgrade(POSTGRES_URL)
     return POSTGRES_URL

@@ -84,7 +84,9 @@ async def test_past_and_cancelled_sessions_are_refused(
     with pytest.raises(errors.SessionInPast):
         await book_session(db, clock, world.studio_id, world["ana"], past, guests=1)
     async with db.transaction() as tx:
-        await tx.execute("UPDATE sessions SET status = 'cancelled' WHERE id = :id", {"id": world["s1"]})
+        await tx.execute(
+            "UPDATE sessions SET status = 'cancelled' WHERE id = :id", {"id": world["s1"]}
+        )
     with pytest.raises(errors.SessionNotOpen):
         await book_session(db, clock, world.studio_id, world["ana"], world["s1"], guests=1)
 
@@ -108,10 +110,18 @@ async def test_a_customer_cannot_book_the_same_session_twice(
 async def test_course_books_every_session_of_the_run_or_none(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> None:
-    await builders.pattern(db, world, "run", "course", "FREQ=WEEKLY;COUNT=3", MON_18.date(), MON_18.time())
+    await builders.pattern(
+        db, world, "run", "course", "FREQ=WEEKLY;COUNT=3", MON_18.date(), MON_18.time()
+    )
     for week in range(3):
         await builders.session(
-            db, world, f"c{week}", "course", MON_18 + timedelta(weeks=week), capacity=2, pattern_key="run"
+            db,
+            world,
+            f"c{week}",
+            "course",
+            MON_18 + timedelta(weeks=week),
+            capacity=2,
+            pattern_key="run",
         )
     # The last week fills up through another route: the whole course must now be refused.
     async with db.transaction() as tx:
@@ -127,13 +137,19 @@ async def test_course_books_every_session_of_the_run_or_none(
 async def test_course_price_covers_the_run_and_drop_in_is_per_session(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> None:
-    await builders.pattern(db, world, "run", "course", "FREQ=WEEKLY;COUNT=2", MON_18.date(), MON_18.time())
+    await builders.pattern(
+        db, world, "run", "course", "FREQ=WEEKLY;COUNT=2", MON_18.date(), MON_18.time()
+    )
     for week in range(2):
-        await builders.session(db, world, f"c{week}", "course", MON_18 + timedelta(weeks=week), pattern_key="run")
+        await builders.session(
+            db, world, f"c{week}", "course", MON_18 + timedelta(weeks=week), pattern_key="run"
+        )
         await builders.session(db, world, f"d{week}", "dropin", MON_18 + timedelta(days=week + 1))
 
     course = await book_course(db, clock, world.studio_id, world["ana"], world["run"], guests=2)
-    drop_in = await book_drop_in(db, clock, world.studio_id, world["ana"], [world["d0"], world["d1"]], guests=2)
+    drop_in = await book_drop_in(
+        db, clock, world.studio_id, world["ana"], [world["d0"], world["d1"]], guests=2
+    )
 
     assert (course.price_minor, len(course.session_ids)) == (48000, 2)
     assert (drop_in.price_minor, len(drop_in.session_ids)) == (2 * 2 * 1800, 2)
@@ -146,7 +162,9 @@ async def test_registration_type_must_match_the_class(
     with pytest.raises(errors.InvalidRequest):
         await book_session(db, clock, world.studio_id, world["ana"], dropin, guests=1)
     with pytest.raises(errors.InvalidRequest):
-        await book_drop_in(db, clock, world.studio_id, world["ana"], [world["s1"], dropin], guests=1)
+        await book_drop_in(
+            db, clock, world.studio_id, world["ana"], [world["s1"], dropin], guests=1
+        )
 
 
 async def test_cancel_frees_seats_and_resources(
@@ -204,7 +222,9 @@ async def test_full_session_offers_waitlist_and_freed_seat_makes_an_offer(
     assert await seats_left(db, world, "s1", clock.now()) == 3
     await book_session(db, clock, world.studio_id, world["ben"], world["s1"], guests=1)
     async with db.transaction(write=False) as tx:
-        status = await tx.scalar("SELECT status FROM waitlist_entries WHERE id = :id", {"id": entry.id})
+        status = await tx.scalar(
+            "SELECT status FROM waitlist_entries WHERE id = :id", {"id": entry.id}
+        )
     assert status == "accepted"
 
 

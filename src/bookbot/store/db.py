@@ -186,7 +186,12 @@ class SQLiteTx(Tx):
         return self._run(sql, params).rowcount
 
     async def execute_many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        self._conn.executemany(sql, [_sqlite_params(r) for r in rows])
+        try:
+            self._conn.executemany(sql, [_sqlite_params(r) for r in rows])
+        except sqlite3.IntegrityError as error:
+            if "UNIQUE" in str(error):
+                raise UniqueViolation(str(error)) from error
+            raise
 
     async def lock(self, table: str, ids: Sequence[int]) -> None:
         """Nothing to do: `BEGIN IMMEDIATE` already holds the database's write lock."""
@@ -312,8 +317,13 @@ class PostgresTx(Tx):
     async def execute_many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
+        import asyncpg
+
         text, names = _numbered(sql)
-        await self._conn.executemany(text, [[r[n] for n in names] for r in rows])
+        try:
+            await self._conn.executemany(text, [[r[n] for n in names] for r in rows])
+        except asyncpg.UniqueViolationError as error:
+            raise UniqueViolation(str(error)) from error
 
     async def lock(self, table: str, ids: Sequence[int]) -> None:
         if not re.fullmatch(r"[a-z_]+", table):
