@@ -113,7 +113,7 @@ def expand(
     # Widen by a day each side in wall time, then filter exactly on UTC instants.
     after = window_start.astimezone(zone_info).replace(tzinfo=None) - timedelta(days=1)
     found: list[Occurrence] = []
-    for local in recurrence.xafter(max(after, first_local), inc=True):  # type: ignore[attr-defined]
+    for local in recurrence.xafter(max(after, first_local), inc=True):
         starts_at, adjustment = resolve_local(local, rule.timezone)
         if window_end is not None and starts_at >= window_end:
             break

@@ -1,0 +1,160 @@
+"""`bookbot sessions ...` and `bookbot staff ...`: generation, listing, availability, staffing."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+from typing import Any
+
+from bookbot.cli.common import add_studio_option, chosen_studio, opened
+from bookbot.config import Settings
+from bookbot.engine.clock import SystemClock
+from bookbot.formatting import local_span
+from bookbot.services import catalog, generation, staffing
+from bookbot.services.common import Studio
+
+
+def register(commands: Any) -> None:
+    sessions = commands.add_parser("sessions", help="generate and list class sessions")
+    actions = sessions.add_subparsers(dest="sessions_command", required=True, metavar="ACTION")
+    generate = actions.add_parser(
+        "generate",
+        help="create sessions from a schedule pattern (re-running creates no duplicates)",
+    )
+    generate.add_argument("--pattern", required=True, metavar="ID", help="pattern id or key")
+    generate.add_argument("--preview", action="store_true", help="print the dates; create nothing")
+    generate.add_argument(
+        "--weeks", type=int, default=8, help="horizon for open-ended patterns (default 8)"
+    )
+    add_studio_option(generate)
+    generate.set_defaults(run=run_generate)
+
+    listing = actions.add_parser("list", help="upcoming sessions with seats left")
+    listing.add_argument("--limit", type=int, default=30)
+    add_studio_option(listing)
+    listing.set_defaults(run=run_list)
+
+    show = actions.add_parser("show", help="one session's seats and resources")
+    show.add_argument("session", type=int, metavar="SESSION_ID")
+    show.add_argument("--guests", type=int, default=1, help="party size to check (default 1)")
+    add_studio_option(show)
+    show.set_defaults(run=run_show)
+
+    staff = commands.add_parser("staff", help="assign instructors and assistants to sessions")
+    staff_actions = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    for name, helptext in (
+        ("assign", "assign a qualified, free staff member"),
+        ("unassign", "remove a staff member from a session"),
+    ):
+        action = staff_actions.add_parser(name, help=helptext)
+        action.add_argument("--session", type=int, required=True, metavar="ID")
+        action.add_argument("--staff", required=True, metavar="KEY", help="staff key or id")
+        if name == "assign":
+            action.add_argument(
+                "--assistant", action="store_true", help="as assistant, not instructor"
+            )
+        add_studio_option(action)
+        action.set_defaults(run=run_staff)
+
+
+_MARKS = {"create": "new", "update": "changed", "unchanged": "exists", "delete": "removed"}
+
+
+def _print_plan(studio: Studio, report: generation.GenerationReport) -> None:
+    plan = report.plan
+    status = {t.occurrence.local_date: "new" for t in plan.create}
+    status |= {s.occurrence_date: "changed" for s, _ in plan.update}
+    status |= {s.occurrence_date: "exists" for s in plan.unchanged}
+    status |= {c.session.occurrence_date: f"CONFLICT ({c.reason.value})" for c in plan.conflicts}
+    for target in report.targets:
+        o = target.occurrence
+        note = "" if o.adjustment == "none" else f"  [{o.adjustment.value}]"
+        span = local_span(o.starts_at, o.ends_at, studio.timezone, studio.default_language)
+        print(f"  {span}  {status.get(o.local_date, '')}{note}")
+    for session in plan.delete:
+        print(f"  {session.occurrence_date}  removed (no bookings)")
+    for conflict in plan.conflicts:
+        s = conflict.session
+        print(
+            f"  conflict: session {s.session_id} on {s.occurrence_date} has {s.booked_seats} "
+            f"booked seat(s) and the pattern {conflict.reason.value.replace('_', ' ')} it; left as is"
+        )
+
+
+async def run_generate(settings: Settings, args: argparse.Namespace) -> int:
+    async with opened(settings) as db:
+        studio = await chosen_studio(db, args.studio)
+        report = await generation.generate_sessions(
+            db,
+            SystemClock(),
+            studio.id,
+            args.pattern,
+            preview=args.preview,
+            horizon=timedelta(weeks=args.weeks),
+        )
+    p = report.pattern
+    verb = "would create" if args.preview else "created"
+    print(
+        f"pattern {p.id} '{p.key}' ({p.rule.rrule}, {p.rule.start_time:%H:%M} {p.rule.timezone}):"
+    )
+    _print_plan(studio, report)
+    plan = report.plan
+    print(
+        f"{verb} {len(plan.create)}, updated {len(plan.update)}, removed {len(plan.delete)}, "
+        f"unchanged {len(plan.unchanged)}, conflicts {len(plan.conflicts)}"
+        + (" (preview: nothing written)" if args.preview else "")
+    )
+    for problem in report.staffing_problems:
+        print(f"  staff not assigned: {problem}")
+    return 3 if plan.conflicts else 0
+
+
+async def run_list(settings: Settings, args: argparse.Namespace) -> int:
+    clock = SystemClock()
+    async with opened(settings) as db:
+        studio = await chosen_studio(db, args.studio)
+        for session in await catalog.upcoming_sessions(
+            db, studio.id, clock.now(), limit=args.limit
+        ):
+            view = await catalog.session_availability(db, studio.id, session.id, clock.now())
+            span = local_span(
+                session.starts_at, session.ends_at, studio.timezone, studio.default_language
+            )
+            print(
+                f"{session.id:>5}  {span}  {view.class_name}  "
+                f"{view.availability.seats_left}/{session.capacity} seats left"
+            )
+    return 0
+
+
+async def run_show(settings: Settings, args: argparse.Namespace) -> int:
+    async with opened(settings) as db:
+        studio = await chosen_studio(db, args.studio)
+        view = await catalog.session_availability(
+            db, studio.id, args.session, SystemClock().now(), args.guests
+        )
+    s = view.session
+    print(f"{view.class_name}: {local_span(s.starts_at, s.ends_at, studio.timezone)} ({s.status})")
+    print(f"  seats left: {view.availability.seats_left} of {s.capacity}")
+    for r in view.availability.resources:
+        mark = "ok" if r.ok else "NOT ENOUGH"
+        print(
+            f"  {r.resource_name}: {r.needed} needed for {args.guests}, {r.available} free  {mark}"
+        )
+    return 0
+
+
+async def run_staff(settings: Settings, args: argparse.Namespace) -> int:
+    async with opened(settings) as db:
+        studio = await chosen_studio(db, args.studio)
+        staff_id = await staffing.staff_id_by_key(db, studio.id, args.staff)
+        if args.staff_command == "assign":
+            await staffing.assign(
+                db, studio.id, args.session, staff_id, as_instructor=not args.assistant
+            )
+            role = "assistant" if args.assistant else "instructor"
+            print(f"{args.staff} is now {role} of session {args.session}")
+        else:
+            await staffing.unassign(db, studio.id, args.session, staff_id)
+            print(f"{args.staff} removed from session {args.session}")
+    return 0

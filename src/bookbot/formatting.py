@@ -1,0 +1,31 @@
+"""Rendering instants, dates and money for people, with Babel, in a zone and a language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from babel.dates import format_datetime, format_time
+from babel.numbers import format_currency, get_currency_precision
+
+from bookbot.engine.recurrence import zone
+
+
+def local_when(instant: datetime, zone_name: str, locale: str = "en") -> str:
+    """'Mon 15 Mar 2027 18:00 GMT': the zone's own abbreviation shows DST changes."""
+    local = instant.astimezone(zone(zone_name))
+    text = format_datetime(local, "EEE d MMM yyyy HH:mm", locale=locale)
+    return f"{text} {local.tzname()}"
+
+
+def local_span(starts: datetime, ends: datetime, zone_name: str, locale: str = "en") -> str:
+    """'Mon 15 Mar 2027 18:00–20:00 GMT'."""
+    local_end = ends.astimezone(zone(zone_name))
+    head, _, tz_name = local_when(starts, zone_name, locale).rpartition(" ")
+    return f"{head}–{format_time(local_end, 'HH:mm', locale=locale)} {tz_name}"
+
+
+def money(minor: int, currency: str, locale: str = "en") -> str:
+    """Integer minor units as '£45.00' (no float ever touches the amount)."""
+    amount = Decimal(minor).scaleb(-get_currency_precision(currency))
+    return format_currency(amount, currency, locale=locale)
