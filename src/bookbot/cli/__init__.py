@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from bookbot.cli import admin, demo
 from bookbot.config import Settings
 from bookbot.engine.errors import BookingError
+from bookbot.store.migrate import SchemaOutOfDate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BookingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, SchemaOutOfDate) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return int(result or 0)

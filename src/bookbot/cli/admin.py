@@ -53,7 +53,7 @@ async def run_load(settings: Settings, args: argparse.Namespace) -> int:
     if args.check:
         print(f"{args.file}: valid")
         return 0
-    migrate.upgrade(settings.database_url)
+    await migrate.upgrade_async(settings.database_url)
     async with opened(settings) as db:
         report = await load_studio(db, spec)
     print(report.summary())

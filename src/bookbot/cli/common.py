@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 from bookbot.config import Settings
 from bookbot.services.common import Studio, only_studio, studio_by_slug
 from bookbot.store.db import Database, connect
+from bookbot.store.migrate import check_schema
 
 
 @asynccontextmanager
 async def opened(settings: Settings) -> AsyncIterator[Database]:
     db = await connect(settings.database_url)
     try:
+        await check_schema(db)
         yield db
     finally:
         await db.close()

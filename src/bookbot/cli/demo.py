@@ -36,7 +36,7 @@ async def prepare_demo(settings: Settings, weeks: int = 8) -> str:
     from bookbot.studio.loader import load_studio
     from bookbot.studio.model import parse_studio_file
 
-    migrate.upgrade(settings.database_url)
+    await migrate.upgrade_async(settings.database_url)
     spec = parse_studio_file(example_path())
     clock = SystemClock()
     lines = []

@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from bookbot.store.db import DatabaseURL
+from bookbot.store.db import Database, DatabaseURL
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -26,6 +26,34 @@ def upgrade(url: str, revision: str = "head") -> None:
     if parsed.dialect == "sqlite":
         Path(parsed.target).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite:///unused.db")).get_current_head()
+    return head or ""
+
+
+class SchemaOutOfDate(Exception):  # noqa: N818
+    """The database has not been migrated to this version of bookbot."""
+
+
+async def check_schema(db: Database) -> None:
+    """Raise SchemaOutOfDate with the fix when `db` is not at the head revision."""
+    try:
+        async with db.transaction(write=False) as tx:
+            current = await tx.scalar("SELECT version_num FROM alembic_version")
+    except Exception as error:  # noqa: BLE001 - any failure here means "no schema yet"
+        current = None
+        if "alembic_version" not in str(error):
+            raise
+    if current != head_revision():
+        raise SchemaOutOfDate(
+            f"the database at {db.url} is not set up for this bookbot version "
+            f"(schema {current or 'missing'}, need {head_revision()}): "
+            "run `bookbot db upgrade` (or `bookbot demo` for a demo database)"
+        )
 
 
 async def upgrade_async(url: str) -> None:

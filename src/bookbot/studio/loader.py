@@ -1,0 +1,327 @@
+"""Loading a studio file into the database, idempotently.
+
+`load_studio` upserts everything in one transaction, matching rows by the file's keys:
+the studio by its slug, and roles, staff, resources, classes and patterns by
+(studio_id, key). A row is written only when a value differs, so loading the same file
+twice writes nothing, and an edited file updates just the rows it changed. The lists a
+row owns (a person's roles, a class's requirements and parts, a pattern's assistants)
+are replaced to match the file when they differ; that counts as updating the owner.
+
+Rows in the database that are no longer in the file are left alone: removing a class
+from the file does not delete it (it may have bookings). Sessions are never touched:
+generating them from patterns is `bookbot.services.generation`'s job, so an edited
+pattern affects only sessions generated after the load.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from bookbot.store.db import Database, Row, Tx
+from bookbot.studio.model import Studio, StudioFile
+
+KINDS = ("studio", "roles", "staff", "resources", "classes", "patterns")
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What one load did, per kind of row (`KINDS`)."""
+
+    studio_id: int
+    slug: str
+    created: dict[str, int]
+    updated: dict[str, int]
+    unchanged: dict[str, int]
+
+    @property
+    def changed(self) -> bool:
+        return any(self.created.values()) or any(self.updated.values())
+
+    def summary(self) -> str:
+        """One line for a person, e.g. `clay-studio: updated classes 1; 20 unchanged`."""
+        unchanged = sum(self.unchanged.values())
+        if not self.changed:
+            return f"{self.slug}: nothing changed ({unchanged} already up to date)"
+        parts = [
+            f"{verb} " + ", ".join(f"{kind} {n}" for kind, n in counts.items() if n)
+            for verb, counts in (("created", self.created), ("updated", self.updated))
+            if any(counts.values())
+        ]
+        if unchanged:
+            parts.append(f"{unchanged} unchanged")
+        return f"{self.slug}: {'; '.join(parts)}"
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A keyed table and the columns the file sets (besides id, studio_id and key)."""
+
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Children:
+    """A table of rows owned by a parent row, replaced as a set."""
+
+    name: str
+    parent: str
+    columns: tuple[str, ...]
+
+
+@dataclass
+class _Outcome:
+    ids: dict[str, int] = field(default_factory=dict)
+    created: set[int] = field(default_factory=set)
+    updated: set[int] = field(default_factory=set)
+
+
+_STUDIO_COLUMNS = (
+    "name",
+    "timezone",
+    "currency",
+    "default_language",
+    "booking_cutoff_minutes",
+    "cancellation_cutoff_hours",
+    "waitlist_offer_minutes",
+)
+_ROLES = _Table("teaching_roles", ("name",))
+_STAFF = _Table("staff", ("name", "phone", "telegram_user_id"))
+_RESOURCES = _Table("resources", ("name", "total_quantity"))
+_CLASSES = _Table("classes", ("name", "description", "price_minor", "kind", "teaching_role_id"))
+_PATTERNS = _Table(
+    "schedule_patterns",
+    (
+        "class_id",
+        "rrule",
+        "start_date",
+        "start_time",
+        "timezone",
+        "duration_minutes",
+        "capacity",
+        "location",
+        "instructor_id",
+    ),
+)
+_STAFF_ROLES = _Children("staff_roles", "staff_id", ("role_id",))
+_REQUIREMENTS = _Children("class_requirements", "class_id", ("resource_id", "quantity_per_student"))
+_PARTS = _Children("class_parts", "class_id", ("position", "name", "description"))
+_ASSISTANTS = _Children("pattern_assistants", "pattern_id", ("staff_id",))
+
+
+async def load_studio(db: Database, spec: StudioFile) -> LoadReport:
+    """Bring the database in line with `spec` in one transaction; see the module docstring."""
+    async with db.transaction() as tx:
+        return await _load(tx, spec)
+
+
+async def _load(tx: Tx, spec: StudioFile) -> LoadReport:
+    studio = await _upsert_studio(tx, spec.studio)
+    studio_id = studio.ids[spec.studio.slug]
+    roles = await _upsert(tx, _ROLES, studio_id, {r.key: {"name": r.name} for r in spec.roles})
+    staff = await _load_staff(tx, studio_id, spec, roles.ids)
+    resources = await _upsert(
+        tx,
+        _RESOURCES,
+        studio_id,
+        {r.key: {"name": r.name, "total_quantity": r.quantity} for r in spec.resources},
+    )
+    classes = await _load_classes(tx, studio_id, spec, roles.ids, resources.ids)
+    patterns = await _load_patterns(tx, studio_id, spec, classes.ids, staff.ids)
+    outcomes = dict(zip(KINDS, (studio, roles, staff, resources, classes, patterns), strict=True))
+    return _report(studio_id, spec.studio.slug, outcomes)
+
+
+def _report(studio_id: int, slug: str, outcomes: dict[str, _Outcome]) -> LoadReport:
+    created = {kind: len(o.created) for kind, o in outcomes.items()}
+    updated = {kind: len(o.updated - o.created) for kind, o in outcomes.items()}
+    unchanged = {kind: len(o.ids) - created[kind] - updated[kind] for kind, o in outcomes.items()}
+    return LoadReport(studio_id, slug, created, updated, unchanged)
+
+
+async def _load_staff(
+    tx: Tx, studio_id: int, spec: StudioFile, role_ids: dict[str, int]
+) -> _Outcome:
+    wanted = {
+        s.key: {"name": s.name, "phone": s.phone, "telegram_user_id": s.telegram_user_id}
+        for s in spec.staff
+    }
+    outcome = await _upsert(tx, _STAFF, studio_id, wanted)
+    roles = {outcome.ids[s.key]: [(role_ids[r],) for r in s.roles] for s in spec.staff}
+    outcome.updated |= await _sync_children(tx, _STAFF_ROLES, studio_id, roles)
+    return outcome
+
+
+async def _load_classes(
+    tx: Tx,
+    studio_id: int,
+    spec: StudioFile,
+    role_ids: dict[str, int],
+    resource_ids: dict[str, int],
+) -> _Outcome:
+    wanted = {
+        c.key: {
+            "name": c.name,
+            "description": c.description,
+            "price_minor": spec.price_minor(c),
+            "kind": c.kind.value,
+            "teaching_role_id": role_ids[c.role] if c.role else None,
+        }
+        for c in spec.classes
+    }
+    outcome = await _upsert(tx, _CLASSES, studio_id, wanted)
+    ids = outcome.ids
+    requirements = {
+        ids[c.key]: [(resource_ids[r.resource], r.per_student) for r in c.requirements]
+        for c in spec.classes
+    }
+    # Positions count from 1 in the order the file lists the parts.
+    parts = {
+        ids[c.key]: [(n, p.name, p.description) for n, p in enumerate(c.parts, start=1)]
+        for c in spec.classes
+    }
+    outcome.updated |= await _sync_children(tx, _REQUIREMENTS, studio_id, requirements)
+    outcome.updated |= await _sync_children(tx, _PARTS, studio_id, parts)
+    return outcome
+
+
+async def _load_patterns(
+    tx: Tx,
+    studio_id: int,
+    spec: StudioFile,
+    class_ids: dict[str, int],
+    staff_ids: dict[str, int],
+) -> _Outcome:
+    wanted = {
+        p.key: {
+            "class_id": class_ids[p.class_key],
+            "rrule": p.rrule,
+            "start_date": p.start_date,
+            "start_time": p.start_time,
+            "timezone": spec.timezone_of(p),
+            "duration_minutes": p.duration_minutes,
+            "capacity": p.capacity,
+            "location": p.location,
+            "instructor_id": staff_ids[p.instructor] if p.instructor else None,
+        }
+        for p in spec.patterns
+    }
+    outcome = await _upsert(tx, _PATTERNS, studio_id, wanted)
+    assistants = {
+        outcome.ids[p.key]: [(staff_ids[a],) for a in p.assistants] for p in spec.patterns
+    }
+    outcome.updated |= await _sync_children(tx, _ASSISTANTS, studio_id, assistants)
+    return outcome
+
+
+# --- generic upserts --------------------------------------------------------------------
+# Table and column names below come from the constants above, never from the file, so
+# building SQL text from them is safe; every value travels as a parameter.
+
+
+def _differs(row: Row, values: dict[str, Any]) -> bool:
+    return any(row[column] != value for column, value in values.items())
+
+
+def _assignments(columns: tuple[str, ...]) -> str:
+    return ", ".join(f"{c} = :{c}" for c in columns)
+
+
+def _placeholders(columns: tuple[str, ...]) -> str:
+    return ", ".join(f":{c}" for c in columns)
+
+
+async def _upsert_studio(tx: Tx, studio: Studio) -> _Outcome:
+    values = {
+        "name": studio.name,
+        "timezone": studio.timezone,
+        "currency": studio.currency,
+        "default_language": studio.language,
+        **studio.policies.model_dump(),
+    }
+    cols = _STUDIO_COLUMNS
+    row = await tx.one(
+        f"SELECT id, {', '.join(cols)} FROM studios WHERE slug = :slug",  # noqa: S608
+        {"slug": studio.slug},
+    )
+    if row is None:
+        studio_id = await tx.scalar(
+            f"INSERT INTO studios (slug, {', '.join(cols)})"  # noqa: S608
+            f" VALUES (:slug, {_placeholders(cols)}) RETURNING id",
+            {"slug": studio.slug, **values},
+        )
+        return _Outcome({studio.slug: studio_id}, created={studio_id})
+    outcome = _Outcome({studio.slug: row["id"]})
+    if _differs(row, values):
+        await tx.execute(
+            f"UPDATE studios SET {_assignments(cols)} WHERE id = :id",  # noqa: S608
+            {"id": row["id"], **values},
+        )
+        outcome.updated.add(row["id"])
+    return outcome
+
+
+async def _upsert(
+    tx: Tx, table: _Table, studio_id: int, wanted: dict[str, dict[str, Any]]
+) -> _Outcome:
+    """Insert or update `wanted` (key -> column values); report ids by key and what changed."""
+    cols = table.columns
+    rows = await tx.all(
+        f"SELECT id, key, {', '.join(cols)} FROM {table.name}"  # noqa: S608
+        " WHERE studio_id = :studio_id",
+        {"studio_id": studio_id},
+    )
+    existing = {row["key"]: row for row in rows}
+    outcome = _Outcome()
+    for key, values in wanted.items():
+        params = {"studio_id": studio_id, "key": key, **values}
+        row = existing.get(key)
+        if row is None:
+            row_id = await tx.scalar(
+                f"INSERT INTO {table.name} (studio_id, key, {', '.join(cols)})"  # noqa: S608
+                f" VALUES (:studio_id, :key, {_placeholders(cols)}) RETURNING id",
+                params,
+            )
+            outcome.created.add(row_id)
+        else:
+            row_id = row["id"]
+            if _differs(row, values):
+                await tx.execute(
+                    f"UPDATE {table.name} SET {_assignments(cols)}"  # noqa: S608
+                    " WHERE studio_id = :studio_id AND key = :key",
+                    params,
+                )
+                outcome.updated.add(row_id)
+        outcome.ids[key] = row_id
+    return outcome
+
+
+async def _sync_children(
+    tx: Tx, children: _Children, studio_id: int, wanted: dict[int, list[tuple[Any, ...]]]
+) -> set[int]:
+    """Make each listed parent's child rows equal `wanted`; return the parents changed."""
+    cols = children.columns
+    rows = await tx.all(
+        f"SELECT {children.parent}, {', '.join(cols)} FROM {children.name}"  # noqa: S608
+        " WHERE studio_id = :studio_id",
+        {"studio_id": studio_id},
+    )
+    current: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        current[row[0]].append(tuple(row[i] for i in range(1, len(cols) + 1)))
+    changed = {pid for pid, want in wanted.items() if sorted(want) != sorted(current[pid])}
+    for parent_id in sorted(changed):
+        scope = {"studio_id": studio_id, "parent_id": parent_id}
+        await tx.execute(
+            f"DELETE FROM {children.name}"  # noqa: S608
+            f" WHERE studio_id = :studio_id AND {children.parent} = :parent_id",
+            scope,
+        )
+        await tx.execute_many(
+            f"INSERT INTO {children.name} (studio_id, {children.parent}, {', '.join(cols)})"  # noqa: S608
+            f" VALUES (:studio_id, :parent_id, {_placeholders(cols)})",
+            [{**scope, **dict(zip(cols, values, strict=True))} for values in wanted[parent_id]],
+        )
+    return changed

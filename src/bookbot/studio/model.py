@@ -1,0 +1,395 @@
+"""The studio file: one TOML file describing a studio, its people, classes and schedule.
+
+Checking happens in two layers. Pydantic checks each field on its own; then
+`StudioFile`'s validator checks what refers to what (keys, roles, course ends). Either
+way the caller gets a `StudioFileError` whose problems read `section[index].field: what
+is wrong`, in the file's own spelling (`patterns[0].class`, not pydantic's internals).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import get_currency_precision, list_currencies
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from bookbot.engine import recurrence
+from bookbot.engine.pricing import ClassKind
+
+_KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_AMOUNT = re.compile(r"-?\d+(\.\d+)?")
+# price_minor is a 32-bit INTEGER column on both databases.
+_MAX_MINOR = 2**31 - 1
+
+
+class StudioFileError(Exception):
+    """A studio file that cannot be used; `problems` lists every reason found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _key(value: str) -> str:
+    if not _KEY.fullmatch(value):
+        raise ValueError(
+            f'"{value}" is not a valid key: use lowercase letters, digits, "-" and "_"'
+            " (at most 64 characters)"
+        )
+    return value
+
+
+def _toml_date(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"{_shown(value)} is not a date: write it like 2027-03-15")
+
+
+def _wall_time(value: Any) -> time:
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = time.fromisoformat(value)
+    if not isinstance(value, time):
+        raise ValueError(f'{_shown(value)} is not a time of day: write it like "18:00"')
+    if value.tzinfo is not None:
+        raise ValueError("give a wall time without an offset: the zone comes from timezone")
+    return value
+
+
+def _time_zone(name: str) -> str:
+    recurrence.zone(name)
+    return name
+
+
+def _rrule(text: str) -> str:
+    problem = recurrence.rrule_problem(text)
+    if problem is not None:
+        raise ValueError(problem)
+    return text
+
+
+Key = Annotated[str, AfterValidator(_key)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Count = Annotated[int, Field(strict=True, ge=0)]
+Positive = Annotated[int, Field(strict=True, gt=0)]
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Policies(_Model):
+    booking_cutoff_minutes: Count = 0
+    cancellation_cutoff_hours: Count = 0
+    waitlist_offer_minutes: Positive = 120
+
+
+class Studio(_Model):
+    slug: Key
+    name: Name
+    timezone: TimeZone
+    currency: str
+    language: str = "en"
+    policies: Policies = Policies()
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, code: str) -> str:
+        if code not in list_currencies():
+            raise ValueError(f'"{code}" is not an ISO 4217 currency code (e.g. GBP, USD, EUR)')
+        return code
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, tag: str) -> str:
+        try:
+            Locale.parse(tag, sep="-" if "-" in tag else "_")
+        except (ValueError, UnknownLocaleError):
+            raise ValueError(f'"{tag}" is not a known language (e.g. en, de, pt_BR)') from None
+        return tag
+
+
+class Role(_Model):
+    key: Key
+    name: Name
+
+
+class Staff(_Model):
+    key: Key
+    name: Name
+    roles: tuple[Key, ...] = ()
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    telegram_user_id: Positive | None = None
+
+
+class Resource(_Model):
+    key: Key
+    name: Name
+    quantity: Count
+
+
+class Requirement(_Model):
+    resource: Key
+    per_student: Positive = 1
+
+
+class Part(_Model):
+    name: Name
+    description: str = ""
+
+
+class ClassSpec(_Model):
+    key: Key
+    name: Name
+    description: str = ""
+    price: Decimal
+    kind: ClassKind
+    role: Key | None = None
+    requirements: tuple[Requirement, ...] = ()
+    parts: tuple[Part, ...] = ()
+
+    @field_validator("price", mode="before")
+    @classmethod
+    def _price_text(cls, value: Any) -> Decimal:
+        # A TOML float cannot hold 0.10 exactly, so prices must be written as text.
+        if not isinstance(value, str):
+            raise ValueError(f'write the price as a string, e.g. price = "45.00" (got {value!r})')
+        if not _AMOUNT.fullmatch(value.strip()):
+            raise ValueError(f'"{value}" is not an amount: write it like "45.00"')
+        amount = Decimal(value.strip())
+        if amount < 0:
+            raise ValueError(f'"{value}" is negative: a price is 0 or more')
+        return amount
+
+
+class PatternSpec(_Model):
+    key: Key
+    class_key: Key = Field(alias="class")
+    rrule: Annotated[str, AfterValidator(_rrule)]
+    start_date: Annotated[date, BeforeValidator(_toml_date)]
+    start_time: Annotated[time, BeforeValidator(_wall_time)]
+    duration_minutes: Positive
+    capacity: Positive
+    location: Annotated[str, StringConstraints(max_length=200)] = ""
+    instructor: Key | None = None
+    assistants: tuple[Key, ...] = ()
+    timezone: TimeZone | None = None
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """`amount` in `currency`'s minor units (pence, cents; yen are their own minor unit)."""
+    precision = get_currency_precision(currency)
+    minor = amount.scaleb(precision)
+    if minor != minor.to_integral_value():
+        raise ValueError(f'"{amount}" has more decimals than {currency} allows ({precision})')
+    if minor > _MAX_MINOR:
+        raise ValueError(f'"{amount}" is too large a price')
+    return int(minor)
+
+
+class StudioFile(_Model):
+    studio: Studio
+    roles: tuple[Role, ...] = ()
+    staff: tuple[Staff, ...] = ()
+    resources: tuple[Resource, ...] = ()
+    classes: tuple[ClassSpec, ...] = ()
+    patterns: tuple[PatternSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> StudioFile:
+        # Raised as our own error, not ValueError, so pydantic passes it through as is.
+        problems = list(cross_reference_problems(self))
+        if problems:
+            raise StudioFileError(problems)
+        return self
+
+    def price_minor(self, klass: ClassSpec) -> int:
+        return to_minor_units(klass.price, self.studio.currency)
+
+    def timezone_of(self, pattern: PatternSpec) -> str:
+        return pattern.timezone or self.studio.timezone
+
+
+# --- cross-reference checks -------------------------------------------------------------
+
+
+def _unknown(where: str, what: str, key: str, known: Iterable[str]) -> str:
+    listed = ", ".join(sorted(set(known))) or "none defined"
+    return f'{where}: unknown {what} "{key}" (known: {listed})'
+
+
+def _duplicate_keys(
+    section: str, items: Sequence[Role | Staff | Resource | ClassSpec | PatternSpec]
+) -> Iterator[str]:
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if item.key in first:
+            yield (
+                f'{section}[{index}].key: duplicate key "{item.key}"'
+                f" (also {section}[{first[item.key]}])"
+            )
+        first.setdefault(item.key, index)
+
+
+def _repeats(where: str, values: Sequence[str], field: str = "") -> Iterator[str]:
+    for index, value in enumerate(values):
+        if value in values[:index]:
+            yield f'{where}[{index}]{field}: "{value}" is listed twice'
+
+
+def _staff_problems(spec: StudioFile) -> Iterator[str]:
+    roles = [r.key for r in spec.roles]
+    for i, person in enumerate(spec.staff):
+        yield from _repeats(f"staff[{i}].roles", person.roles)
+        for j, role in enumerate(person.roles):
+            if role not in roles:
+                yield _unknown(f"staff[{i}].roles[{j}]", "role", role, roles)
+
+
+def _class_problems(spec: StudioFile) -> Iterator[str]:
+    roles = [r.key for r in spec.roles]
+    resources = [r.key for r in spec.resources]
+    for i, klass in enumerate(spec.classes):
+        if klass.role is not None and klass.role not in roles:
+            yield _unknown(f"classes[{i}].role", "role", klass.role, roles)
+        used = [r.resource for r in klass.requirements]
+        yield from _repeats(f"classes[{i}].requirements", used, ".resource")
+        for j, resource in enumerate(used):
+            if resource not in resources:
+                yield _unknown(
+                    f"classes[{i}].requirements[{j}].resource", "resource", resource, resources
+                )
+        try:
+            spec.price_minor(klass)
+        except ValueError as error:
+            yield f"classes[{i}].price: {error}"
+
+
+def _pattern_problems(spec: StudioFile) -> Iterator[str]:
+    # Reversed so that a duplicated key means its first entry (the duplicate is reported).
+    classes = {c.key: c for c in reversed(spec.classes)}
+    for i, pattern in enumerate(spec.patterns):
+        klass = classes.get(pattern.class_key)
+        if klass is None:
+            yield _unknown(f"patterns[{i}].class", "class", pattern.class_key, list(classes))
+        elif klass.kind is ClassKind.COURSE and not recurrence.is_finite(pattern.rrule):
+            yield (
+                f'patterns[{i}].rrule: class "{klass.key}" is a course, so its pattern needs an'
+                " end: add COUNT=n or UNTIL=date"
+            )
+        yield from _pattern_staff_problems(spec, i, pattern, klass)
+
+
+def _pattern_staff_problems(
+    spec: StudioFile, index: int, pattern: PatternSpec, klass: ClassSpec | None
+) -> Iterator[str]:
+    staff = {s.key: s for s in reversed(spec.staff)}
+    where = f"patterns[{index}]"
+    people = [(f"{where}.instructor", pattern.instructor)] if pattern.instructor else []
+    people += [(f"{where}.assistants[{j}]", key) for j, key in enumerate(pattern.assistants)]
+    yield from _repeats(f"{where}.assistants", pattern.assistants)
+    for field, key in people:
+        person = staff.get(key)
+        if person is None:
+            yield _unknown(field, "staff", key, list(staff))
+        elif key == pattern.instructor and field != f"{where}.instructor":
+            yield f'{field}: "{key}" is already the instructor'
+        elif klass is not None and klass.role is not None and klass.role not in person.roles:
+            yield (
+                f'{field}: "{key}" does not hold role "{klass.role}",'
+                f' which class "{klass.key}" needs'
+            )
+
+
+def cross_reference_problems(spec: StudioFile) -> Iterator[str]:
+    """Everything wrong between sections of an otherwise well-formed file."""
+    for section in ("roles", "staff", "resources", "classes", "patterns"):
+        yield from _duplicate_keys(section, getattr(spec, section))
+    yield from _staff_problems(spec)
+    yield from _class_problems(spec)
+    yield from _pattern_problems(spec)
+
+
+# --- reading files ----------------------------------------------------------------------
+
+
+def _shown(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "file"
+
+
+def _message(error: ErrorDetails) -> str:
+    kind = error["type"]
+    if kind == "value_error":
+        return str(error.get("ctx", {}).get("error", error["msg"]))
+    if kind == "missing":
+        return "missing (required)"
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling)"
+    text = error["msg"][:1].lower() + error["msg"][1:]
+    value = error["input"]
+    if isinstance(value, str | int | float | date | time):
+        text += f" (got {_shown(value)})"
+    return text
+
+
+def readable_problems(error: ValidationError) -> list[str]:
+    """Pydantic's errors as `section[index].field: message` lines."""
+    return [f"{_location(e['loc'])}: {_message(e)}" for e in error.errors(include_url=False)]
+
+
+def parse_studio_data(data: Mapping[str, Any]) -> StudioFile:
+    """A `StudioFile` from already-parsed TOML, or `StudioFileError` listing what is wrong."""
+    try:
+        return StudioFile.model_validate(data)
+    except ValidationError as error:
+        raise StudioFileError(readable_problems(error)) from None
+
+
+def parse_studio_text(text: str, source: str = "studio file") -> StudioFile:
+    """Parse and check studio-file TOML; `source` names it in syntax errors."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise StudioFileError([f"{source}: not valid TOML: {error}"]) from None
+    return parse_studio_data(data)
+
+
+def parse_studio_file(path: str | Path) -> StudioFile:
+    """Read and check the studio file at `path`."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise StudioFileError([f"{path}: cannot read the file: {error}"]) from None
+    return parse_studio_text(text, source=str(path))
