@@ -1,0 +1,600 @@
+"""Booking throughput: the engine against the raw driver ceiling, on SQLite and PostgreSQL.
+
+In one run, on the same database file (SQLite) or server (PostgreSQL), it measures:
+
+* engine: `bookbot.services.booking.book_session` booking one seat of a class that needs
+  one potter's wheel per student (so every booking runs the resource check), through
+  `bookbot.store.db`, in operations per second;
+* raw: the minimal equivalent transaction written directly against the driver the
+  engine uses, with the same concurrency model: lock and read the session's capacity and
+  booked count, insert one booking row, update the counter, commit. SQLite uses stdlib
+  `sqlite3` on the event-loop thread behind an `asyncio.Lock` with `BEGIN IMMEDIATE`
+  (WAL, synchronous=NORMAL); PostgreSQL uses an `asyncpg` pool of the engine's size with
+  `SELECT ... FOR UPDATE`. Its rows live in two bench tables, `raw_sessions` and
+  `raw_bookings`, created next to the engine's schema.
+
+Each is run with 1 and with 50 concurrent bookers (tasks pulling operation numbers from a
+shared counter) after a short warm-up, and the bench prints operations per second, the
+engine/raw ratio, p50/p99 latency per operation (queueing for the lock or the pool
+included), and a verdict against the target: the engine at >= 50% of the raw ceiling.
+Every operation books a distinct (customer, session) pair spread over many sessions, so
+bookers never contend for one row. At the end it checks that the seats booked in the
+database equal the successful operations; any booking error fails the run (exit 1).
+
+Run from the repository root:
+
+    PYTHONPATH=src python bench/booking.py [--sqlite-path P] [--postgres-url URL]
+                                           [--ops N] [--seconds S]
+
+SQLite uses a fresh file: a temporary one, or --sqlite-path if that file does not exist
+yet. PostgreSQL comes from --postgres-url, else BOOKBOT_BENCH_POSTGRES_URL, else
+BOOKBOT_TEST_POSTGRES_URL, and is skipped with a note when none is set. WARNING: the
+bench wipes that database's `public` schema (DROP SCHEMA public CASCADE) and migrates it
+afresh, so it refuses a database whose name does not contain "test" or "bench".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import platform
+import re
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import asyncpg  # noqa: E402
+
+from bookbot.engine.clock import FrozenClock  # noqa: E402
+from bookbot.services.booking import book_session  # noqa: E402
+from bookbot.store import migrate  # noqa: E402
+from bookbot.store.db import Database, DatabaseURL, Tx, connect  # noqa: E402
+
+TARGET = 0.5
+CONCURRENCY = (1, 50)
+WARMUP_OPS = 200
+WARMUP_BOOKERS = 10
+N_SESSIONS = 4000  # N_SESSIONS + 1 is prime, so every customer count below it works
+N_CUSTOMERS = 1000
+CAPACITY = 50
+POOL_SIZE = 10  # PostgreSQL connections, for the engine and the raw pool alike
+LOCK_TIMEOUT = 5.0
+DEFAULT_OPS = {"sqlite": 3000, "postgresql": 2000}
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+FIRST_START = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+
+Op = Callable[[int], Awaitable[Any]]
+
+
+# --- what one operation books ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Maps operation number i to a distinct (session, customer) pair, spread over both.
+
+    Session i % S and customer (i + i // S) % C: two operations on one session are a
+    multiple m of S apart and get customers m * (S + 1) apart mod C, distinct while
+    gcd(S + 1, C) == 1 and i < S * C.
+    """
+
+    session_ids: list[int]
+    customer_ids: list[int]
+
+    def __post_init__(self) -> None:
+        if math.gcd(len(self.session_ids) + 1, len(self.customer_ids)) != 1:
+            raise ValueError("session count + 1 and customer count must be coprime")
+
+    @property
+    def seats(self) -> int:
+        """How many operations fit before a session would be full or a pair repeat."""
+        return len(self.session_ids) * min(CAPACITY, len(self.customer_ids))
+
+    def pair(self, i: int) -> tuple[int, int]:
+        n = len(self.session_ids)
+        return self.session_ids[i % n], self.customer_ids[(i + i // n) % len(self.customer_ids)]
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+
+@dataclass
+class Counter:
+    """Operation numbers shared by all bookers of one kind, across all its runs."""
+
+    limit: int
+    next: int = 0
+    done: int = 0
+
+
+@dataclass
+class Result:
+    ops: int
+    seconds: float
+    latencies: list[float]
+    errors: list[BaseException] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.ops / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[round(q * (len(ordered) - 1))] if ordered else math.nan
+
+
+async def measure(op: Op, counter: Counter, bookers: int, ops: int, seconds: float) -> Result:
+    """Run `bookers` tasks until `ops` operations are done or `seconds` (if > 0) pass."""
+    start = time.perf_counter()
+    deadline = start + seconds if seconds > 0 else math.inf
+    end = counter.limit if seconds > 0 else min(counter.next + ops, counter.limit)
+    latencies: list[float] = []
+    errors: list[BaseException] = []
+
+    async def booker() -> None:
+        while not errors and counter.next < end and time.perf_counter() < deadline:
+            i = counter.next
+            counter.next += 1
+            began = time.perf_counter()
+            try:
+                await op(i)
+            except Exception as error:  # any refusal or driver error fails the bench
+                errors.append(error)
+                return
+            latencies.append(time.perf_counter() - began)
+            counter.done += 1
+            await asyncio.sleep(0)  # let the other bookers in, as separate clients would
+
+    await asyncio.gather(*(booker() for _ in range(bookers)))
+    exhausted = counter.next >= counter.limit and (seconds > 0 or len(latencies) < ops)
+    if exhausted and not errors:
+        errors.append(RuntimeError(f"seat budget exhausted ({counter.limit:,} operations)"))
+    return Result(len(latencies), time.perf_counter() - start, latencies, errors)
+
+
+# --- the engine's data -------------------------------------------------------------------
+
+
+async def _insert(tx: Tx, table: str, **values: object) -> int:
+    columns = ", ".join(values)
+    params = ", ".join(f":{k}" for k in values)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({params}) RETURNING id"  # noqa: S608
+    return int(await tx.scalar(sql, values))
+
+
+async def _studio(tx: Tx) -> tuple[int, int]:
+    """A studio with `CAPACITY` potter's wheels and one single class needing one each."""
+    sid = await _insert(
+        tx,
+        "studios",
+        slug="bench",
+        name="Bench Studio",
+        timezone="Europe/London",
+        currency="GBP",
+        default_language="en",
+    )
+    wheels = await _insert(
+        tx, "resources", studio_id=sid, key="wheel", name="potter's wheel", total_quantity=CAPACITY
+    )
+    class_id = await _insert(
+        tx, "classes", studio_id=sid, key="taster", name="Taster", price_minor=4500, kind="single"
+    )
+    await tx.execute(
+        "INSERT INTO class_requirements (studio_id, class_id, resource_id, quantity_per_student)"
+        " VALUES (:s, :c, :r, 1)",
+        {"s": sid, "c": class_id, "r": wheels},
+    )
+    return sid, class_id
+
+
+async def _sessions(tx: Tx, studio_id: int, class_id: int) -> list[int]:
+    rows = []
+    for n in range(N_SESSIONS):
+        starts = FIRST_START + timedelta(hours=n)
+        rows.append(
+            {
+                "s": studio_id,
+                "c": class_id,
+                "d": starts.date(),
+                "start": starts,
+                "end": starts + timedelta(hours=2),
+                "cap": CAPACITY,
+            }
+        )
+    await tx.execute_many(
+        "INSERT INTO sessions (studio_id, class_id, occurrence_date, starts_at, ends_at,"
+        " capacity, location, status) VALUES (:s, :c, :d, :start, :end, :cap, 'Studio A', 'open')",
+        rows,
+    )
+    found = await tx.all(
+        "SELECT id FROM sessions WHERE studio_id = :s ORDER BY id", {"s": studio_id}
+    )
+    return [r[0] for r in found]
+
+
+async def _customers(tx: Tx, studio_id: int) -> list[int]:
+    rows = [{"s": studio_id, "n": f"Customer {n}", "t": NOW} for n in range(N_CUSTOMERS)]
+    await tx.execute_many(
+        "INSERT INTO customers (studio_id, name, created_at) VALUES (:s, :n, :t)", rows
+    )
+    found = await tx.all(
+        "SELECT id FROM customers WHERE studio_id = :s ORDER BY id", {"s": studio_id}
+    )
+    return [r[0] for r in found]
+
+
+async def seed(db: Database) -> tuple[int, Plan]:
+    """The engine's studio, sessions and customers, plus the raw bench tables."""
+    async with db.transaction() as tx:
+        studio_id, class_id = await _studio(tx)
+        plan = Plan(await _sessions(tx, studio_id, class_id), await _customers(tx, studio_id))
+        await _raw_tables(tx)
+    return studio_id, plan
+
+
+async def _raw_tables(tx: Tx) -> None:
+    key = "INTEGER PRIMARY KEY"
+    if tx.dialect == "postgresql":
+        key = "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+    await tx.execute(
+        "CREATE TABLE raw_sessions (id INTEGER PRIMARY KEY, capacity INTEGER NOT NULL,"
+        " booked INTEGER NOT NULL)"
+    )
+    await tx.execute(
+        f"CREATE TABLE raw_bookings (id {key}, session_id INTEGER NOT NULL,"
+        " customer_id INTEGER NOT NULL)"
+    )
+    await tx.execute_many(
+        "INSERT INTO raw_sessions (id, capacity, booked) VALUES (:id, :cap, 0)",
+        [{"id": n, "cap": CAPACITY} for n in range(1, N_SESSIONS + 1)],
+    )
+
+
+def raw_plan() -> Plan:
+    return Plan(list(range(1, N_SESSIONS + 1)), list(range(1, N_CUSTOMERS + 1)))
+
+
+# --- the raw minimal transaction -----------------------------------------------------------
+
+RAW_READ = "SELECT capacity, booked FROM raw_sessions WHERE id = ?"
+RAW_INSERT = "INSERT INTO raw_bookings (session_id, customer_id) VALUES (?, ?)"
+RAW_UPDATE = "UPDATE raw_sessions SET booked = booked + 1 WHERE id = ?"
+
+
+class SessionFull(Exception):  # noqa: N818
+    """The raw transaction found no seat left (the bench sizes data so this never fires)."""
+
+
+class RawSQLite:
+    """One `sqlite3` connection on the loop thread behind an `asyncio.Lock`, like the engine."""
+
+    def __init__(self, path: Path, plan: Plan) -> None:
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._lock = asyncio.Lock()
+        self._plan = plan
+
+    async def book(self, i: int) -> None:
+        session_id, customer_id = self._plan.pair(i)
+        async with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                capacity, booked = conn.execute(RAW_READ, (session_id,)).fetchone()
+                if booked >= capacity:
+                    raise SessionFull(session_id)
+                conn.execute(RAW_INSERT, (session_id, customer_id))
+                conn.execute(RAW_UPDATE, (session_id,))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    async def close(self) -> None:
+        self._conn.close()
+
+
+class RawPostgres:
+    """An `asyncpg` pool sized and configured like the engine's; one row lock per booking."""
+
+    def __init__(self, pool: Any, plan: Plan) -> None:
+        self._pool = pool
+        self._plan = plan
+
+    @classmethod
+    async def open(cls, dsn: str, plan: Plan) -> RawPostgres:
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=1,
+            max_size=POOL_SIZE,
+            server_settings={"lock_timeout": str(int(LOCK_TIMEOUT * 1000)), "timezone": "UTC"},
+        )
+        return cls(pool, plan)
+
+    async def book(self, i: int) -> None:
+        session_id, customer_id = self._plan.pair(i)
+        async with self._pool.acquire() as conn, conn.transaction():
+            capacity, booked = await conn.fetchrow(
+                "SELECT capacity, booked FROM raw_sessions WHERE id = $1 FOR UPDATE", session_id
+            )
+            if booked >= capacity:
+                raise SessionFull(session_id)
+            await conn.execute(
+                "INSERT INTO raw_bookings (session_id, customer_id) VALUES ($1, $2)",
+                session_id,
+                customer_id,
+            )
+            await conn.execute(
+                "UPDATE raw_sessions SET booked = booked + 1 WHERE id = $1", session_id
+            )
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+# --- one backend -------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    backend: str
+    bookers: int
+    engine: Result
+    raw: Result
+
+    @property
+    def ratio(self) -> float:
+        return self.engine.rate / self.raw.rate if self.raw.rate else 0.0
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Settings:
+    ops: int | None
+    seconds: float
+
+
+CHECKS = (
+    (
+        "engine booked seats",
+        "engine",
+        "SELECT SUM(guest_count) FROM registration_sessions WHERE status = 'booked'",
+    ),
+    ("engine wheel allocations", "engine", "SELECT SUM(quantity) FROM resource_allocations"),
+    ("raw booking rows", "raw", "SELECT COUNT(*) FROM raw_bookings"),
+    ("raw booked counters", "raw", "SELECT SUM(booked) FROM raw_sessions"),
+)
+
+
+async def check(db: Database, counters: dict[str, Counter]) -> list[str]:
+    """Booked seats and allocations equal successful engine operations; raw rows likewise."""
+    problems = []
+    async with db.transaction(write=False) as tx:
+        for label, kind, sql in CHECKS:
+            found = int(await tx.scalar(sql) or 0)
+            if found != counters[kind].done:
+                problems.append(f"{label} = {found:,}, expected {counters[kind].done:,}")
+    return problems
+
+
+async def run_backend(
+    name: str,
+    db: Database,
+    raw: RawSQLite | RawPostgres,
+    plan: Plan,
+    studio_id: int,
+    settings: Settings,
+    report: Report,
+) -> None:
+    """Warm up, then raw and engine at each concurrency, then the correctness check."""
+    clock = FrozenClock(NOW)
+
+    async def engine_op(i: int) -> None:
+        session_id, customer_id = plan.pair(i)
+        await book_session(db, clock, studio_id, customer_id, session_id, 1)
+
+    counters = {"engine": Counter(plan.seats), "raw": Counter(plan.seats)}
+    ops = settings.ops or DEFAULT_OPS[db.dialect]
+    for kind, op in (("raw", raw.book), ("engine", engine_op)):
+        warm = await measure(op, counters[kind], WARMUP_BOOKERS, WARMUP_OPS, 0)
+        _record_errors(report, name, f"{kind} warm-up", warm)
+    for bookers in CONCURRENCY:
+        raw_result = await measure(raw.book, counters["raw"], bookers, ops, settings.seconds)
+        engine_result = await measure(engine_op, counters["engine"], bookers, ops, settings.seconds)
+        _record_errors(report, name, f"raw bookers={bookers}", raw_result)
+        _record_errors(report, name, f"engine bookers={bookers}", engine_result)
+        report.rows.append(Row(name, bookers, engine_result, raw_result))
+    problems = await check(db, counters)
+    report.failures += [f"{name} check: {p}" for p in problems]
+    report.checks.append(f"{name} check: {'ok' if not problems else 'FAILED'}")
+
+
+def _record_errors(report: Report, backend: str, what: str, result: Result) -> None:
+    for error in result.errors:
+        report.failures.append(f"{backend} {what}: {type(error).__name__}: {error}")
+
+
+async def bench_sqlite(path: Path, settings: Settings, report: Report) -> None:
+    url = f"sqlite:///{path}"
+    await migrate.upgrade_async(url)
+    db = await connect(url, lock_timeout=LOCK_TIMEOUT, pool_size=POOL_SIZE)
+    studio_id, plan = await seed(db)
+    raw = RawSQLite(path, raw_plan())
+    try:
+        await run_backend("sqlite", db, raw, plan, studio_id, settings, report)
+    finally:
+        await raw.close()
+        await db.close()
+
+
+async def bench_postgres(url: str, settings: Settings, report: Report) -> None:
+    dsn = DatabaseURL.parse(url).target
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        report.notes.append(f"postgresql server {await conn.fetchval('SHOW server_version')}")
+    finally:
+        await conn.close()
+    await migrate.upgrade_async(url)
+    db = await connect(url, lock_timeout=LOCK_TIMEOUT, pool_size=POOL_SIZE)
+    studio_id, plan = await seed(db)
+    raw = await RawPostgres.open(dsn, raw_plan())
+    try:
+        await run_backend("postgresql", db, raw, plan, studio_id, settings, report)
+    finally:
+        await raw.close()
+        await db.close()
+
+
+# --- command line and report ---------------------------------------------------------------
+
+
+ENV_URLS = ("BOOKBOT_BENCH_POSTGRES_URL", "BOOKBOT_TEST_POSTGRES_URL")
+
+
+def postgres_url(flag: str | None) -> str | None:
+    """The flag, else BOOKBOT_BENCH_POSTGRES_URL, else BOOKBOT_TEST_POSTGRES_URL."""
+    for url in (flag, *(os.environ.get(v) for v in ENV_URLS)):
+        if url:
+            return url
+    return None
+
+
+def refuse_unless_disposable(url: str) -> None:
+    """Exit unless the database's name says it is for tests or benches (we wipe it)."""
+    name = urlsplit(DatabaseURL.parse(url).target).path.lstrip("/")
+    if not re.search(r"test|bench", name, re.IGNORECASE):
+        raise SystemExit(
+            f"refusing to benchmark on PostgreSQL database {name!r}: the bench drops its"
+            " public schema, so use a database whose name contains 'test' or 'bench'"
+        )
+
+
+def refuse_existing(flag: str | None) -> None:
+    """Exit if --sqlite-path names an existing file: the bench only writes fresh ones."""
+    if flag is not None and Path(flag).exists():
+        raise SystemExit(f"--sqlite-path {flag} exists; the bench needs a new file")
+
+
+def sqlite_file(flag: str | None, tmp: str) -> Path:
+    return Path(tmp) / "bench.db" if flag is None else Path(flag)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def format_row(row: Row) -> str:
+    e, r = row.engine, row.raw
+    return (
+        f"{row.backend:<11} bookers={row.bookers:<3} engine {e.rate:>7,.0f}/s"
+        f"  raw {r.rate:>7,.0f}/s  ratio {row.ratio:>4.0%}"
+        f"  (engine p50 {ms(e.percentile(0.5))} p99 {ms(e.percentile(0.99))};"
+        f" raw p50 {ms(r.percentile(0.5))} p99 {ms(r.percentile(0.99))})"
+    )
+
+
+def verdict(row: Row) -> str:
+    met = "meets" if row.ratio >= TARGET else "BELOW"
+    return (
+        f"{row.backend:<11} bookers={row.bookers:<3} engine at {row.ratio:.0%} of raw:"
+        f" {met} the {TARGET:.0%} target"
+    )
+
+
+def header() -> str:
+    return (
+        f"bookbot booking bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
+        f"machine: {os.cpu_count()} CPUs, {platform.machine()}, {platform.system()}"
+        f" {platform.release()}; Python {platform.python_version()};"
+        f" SQLite {sqlite3.sqlite_version}; asyncpg {asyncpg.__version__}"
+    )
+
+
+def workload(settings: Settings) -> str:
+    if settings.seconds > 0:
+        size = f"{settings.seconds:g} s per run"
+    elif settings.ops:
+        size = f"{settings.ops:,} ops per run"
+    else:
+        size = ", ".join(f"{k} {v:,}" for k, v in DEFAULT_OPS.items()) + " ops per run"
+    return (
+        f"workload: book 1 seat (1 wheel each) over {N_SESSIONS:,} sessions x {CAPACITY} seats,"
+        f" {N_CUSTOMERS:,} customers; warm-up {WARMUP_OPS} ops; {size}"
+    )
+
+
+def print_report(report: Report, settings: Settings) -> None:
+    print(workload(settings))
+    for note in report.notes:
+        print(note)
+    print()
+    for row in report.rows:
+        print(format_row(row))
+    print()
+    for row in report.rows:
+        print(verdict(row))
+    print()
+    for line in report.checks:
+        print(line)
+    for failure in report.failures:
+        print(f"FAILURE: {failure}")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--sqlite-path", help="a new SQLite file (default: a temporary one)")
+    parser.add_argument("--postgres-url", help="a disposable test/bench database (it is wiped)")
+    parser.add_argument("--ops", type=int, help="operations per measured run")
+    parser.add_argument("--seconds", type=float, default=0.0, help="time per run instead of --ops")
+    return parser.parse_args(argv)
+
+
+async def run(args: argparse.Namespace, pg_url: str | None) -> Report:
+    settings = Settings(args.ops, args.seconds)
+    report = Report()
+    with tempfile.TemporaryDirectory(prefix="bookbot-bench-") as tmp:
+        await bench_sqlite(sqlite_file(args.sqlite_path, tmp), settings, report)
+    if pg_url is None:
+        report.notes.append(
+            "postgresql: skipped (set --postgres-url, BOOKBOT_BENCH_POSTGRES_URL"
+            " or BOOKBOT_TEST_POSTGRES_URL)"
+        )
+    else:
+        await bench_postgres(pg_url, settings, report)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    refuse_existing(args.sqlite_path)
+    pg_url = postgres_url(args.postgres_url)
+    if pg_url is not None:
+        refuse_unless_disposable(pg_url)
+    print(header())
+    report = asyncio.run(run(args, pg_url))
+    print_report(report, Settings(args.ops, args.seconds))
+    return 1 if report.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
