@@ -217,7 +217,9 @@ class SQLiteDatabase(Database):
                 timeout=0,
             )
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
+            # Switching to WAL needs the write lock; the mode persists, so ask first.
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             self._conn = conn
@@ -290,7 +292,11 @@ class PostgresTx(Tx):
             compiled = self._cache[sql] = _numbered(sql)
         text, names = compiled
         values = params or {}
-        return text, [values[name] for name in names]
+        args = [values[name] for name in names]
+        for value in args:
+            if isinstance(value, datetime) and value.tzinfo is None:
+                raise ValueError("naive datetime: instants must be timezone-aware")
+        return text, args
 
     async def _call(self, method: str, sql: str, params: Params) -> Any:
         import asyncpg

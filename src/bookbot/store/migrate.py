@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from alembic import command
@@ -26,6 +28,10 @@ def upgrade(url: str, revision: str = "head") -> None:
     if parsed.dialect == "sqlite":
         Path(parsed.target).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), revision)
+    if parsed.dialect == "sqlite":
+        # WAL lets readers go on while a booking writes; the mode is stored in the file.
+        with closing(sqlite3.connect(parsed.target)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
 
 
 def head_revision() -> str:
