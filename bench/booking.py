@@ -14,9 +14,11 @@ In one run, on the same database file (SQLite) or server (PostgreSQL), it measur
   `raw_bookings`, created next to the engine's schema.
 
 Each is run with 1 and with 50 concurrent bookers (tasks pulling operation numbers from a
-shared counter) after a short warm-up, and the bench prints operations per second, the
-engine/raw ratio, p50/p99 latency per operation (queueing for the lock or the pool
-included), and a verdict against the target: the engine at >= 50% of the raw ceiling.
+shared counter, yielding to each other between operations as separate clients would)
+after a short warm-up, in three alternating raw/engine slices so that drifting machine
+load affects both alike. The bench prints operations per second, the engine/raw ratio,
+p50/p99 latency per operation (queueing for the lock or the pool included), and a
+verdict against the target: the engine at >= 50% of the raw ceiling.
 Every operation books a distinct (customer, session) pair spread over many sessions, so
 bookers never contend for one row. At the end it checks that the seats booked in the
 database equal the successful operations; any booking error fails the run (exit 1).
@@ -65,6 +67,7 @@ TARGET = 0.5
 CONCURRENCY = (1, 50)
 WARMUP_OPS = 200
 WARMUP_BOOKERS = 10
+ROUNDS = 3  # each measurement alternates raw and engine slices this many times
 N_SESSIONS = 4000  # N_SESSIONS + 1 is prime, so every customer count below it works
 N_CUSTOMERS = 1000
 CAPACITY = 50
@@ -396,6 +399,32 @@ async def check(db: Database, counters: dict[str, Counter]) -> list[str]:
     return problems
 
 
+async def compare(
+    ops: dict[str, Op], counters: dict[str, Counter], bookers: int, n_ops: int, seconds: float
+) -> dict[str, Result]:
+    """Measure each kind in `ROUNDS` alternating slices, so drifting load hits both alike."""
+    parts: dict[str, list[Result]] = {kind: [] for kind in ops}
+    for _ in range(ROUNDS):
+        for kind, op in ops.items():
+            parts[kind].append(
+                await measure(
+                    op, counters[kind], bookers, max(n_ops // ROUNDS, 1), seconds / ROUNDS
+                )
+            )
+        if any(p.errors for results in parts.values() for p in results):
+            break
+    return {kind: merge(results) for kind, results in parts.items()}
+
+
+def merge(parts: list[Result]) -> Result:
+    return Result(
+        sum(p.ops for p in parts),
+        sum(p.seconds for p in parts),
+        [t for p in parts for t in p.latencies],
+        [e for p in parts for e in p.errors],
+    )
+
+
 async def run_backend(
     name: str,
     db: Database,
@@ -412,17 +441,17 @@ async def run_backend(
         session_id, customer_id = plan.pair(i)
         await book_session(db, clock, studio_id, customer_id, session_id, 1)
 
-    counters = {"engine": Counter(plan.seats), "raw": Counter(plan.seats)}
-    ops = settings.ops or DEFAULT_OPS[db.dialect]
-    for kind, op in (("raw", raw.book), ("engine", engine_op)):
+    ops: dict[str, Op] = {"raw": raw.book, "engine": engine_op}
+    counters = {kind: Counter(plan.seats) for kind in ops}
+    for kind, op in ops.items():
         warm = await measure(op, counters[kind], WARMUP_BOOKERS, WARMUP_OPS, 0)
         _record_errors(report, name, f"{kind} warm-up", warm)
+    n_ops = settings.ops or DEFAULT_OPS[db.dialect]
     for bookers in CONCURRENCY:
-        raw_result = await measure(raw.book, counters["raw"], bookers, ops, settings.seconds)
-        engine_result = await measure(engine_op, counters["engine"], bookers, ops, settings.seconds)
-        _record_errors(report, name, f"raw bookers={bookers}", raw_result)
-        _record_errors(report, name, f"engine bookers={bookers}", engine_result)
-        report.rows.append(Row(name, bookers, engine_result, raw_result))
+        results = await compare(ops, counters, bookers, n_ops, settings.seconds)
+        for kind, result in results.items():
+            _record_errors(report, name, f"{kind} bookers={bookers}", result)
+        report.rows.append(Row(name, bookers, results["engine"], results["raw"]))
     problems = await check(db, counters)
     report.failures += [f"{name} check: {p}" for p in problems]
     report.checks.append(f"{name} check: {'ok' if not problems else 'FAILED'}")
