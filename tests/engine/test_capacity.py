@@ -53,23 +53,23 @@ def test_admission(
     session: SessionState, uses: list[ResourceUse], guests: int, refusal: type[Exception] | None
 ) -> None:
     if refusal is None:
-        assert admit(NOW, session, [WHEELS], uses, guests, when="x") == [Allocation(7, 1, guests)]
+        assert admit(NOW, session, [WHEELS], uses, guests) == [Allocation(7, 1, guests)]
     else:
         with pytest.raises(refusal):
-            admit(NOW, session, [WHEELS], uses, guests, when="x")
+            admit(NOW, session, [WHEELS], uses, guests)
 
 
 def test_every_resource_is_checked_and_needs_scale_with_guests() -> None:
     uses = [ResourceUse(1, "wheel", 8, 0), ResourceUse(2, "clay bag", 10, 5)]
     with pytest.raises(errors.NotEnoughResource) as refused:
-        admit(NOW, state(), [WHEELS, CLAY], uses, 3, when="Mon")
+        admit(NOW, state(), [WHEELS, CLAY], uses, 3)
     assert refused.value.params == {
         "resource": "clay bag",
         "available": 5,
         "needed": 6,
-        "when": "Mon",
+        "when": START,
     }
-    assert admit(NOW, state(), [WHEELS, CLAY], uses, 2, when="Mon") == [
+    assert admit(NOW, state(), [WHEELS, CLAY], uses, 2) == [
         Allocation(7, 1, 2),
         Allocation(7, 2, 4),
     ]
@@ -84,7 +84,6 @@ def test_booking_cutoff_closes_bookings_before_the_start() -> None:
             [],
             1,
             booking_cutoff=timedelta(hours=1),
-            when="x",
         )
     assert (
         admit(
@@ -94,7 +93,6 @@ def test_booking_cutoff_closes_bookings_before_the_start() -> None:
             [],
             1,
             booking_cutoff=timedelta(hours=1),
-            when="x",
         )
         == []
     )

@@ -106,7 +106,6 @@ def admit(
     guests: int,
     *,
     booking_cutoff: timedelta = timedelta(0),
-    when: str,
 ) -> list[Allocation]:
     """Decide whether `guests` may book `state`; return the allocations to write.
 
@@ -114,6 +113,7 @@ def admit(
     past the cutoff, already booked, seats, then each resource.
     """
     check_guest_count(guests)
+    when = state.starts_at
     if state.status != "open":
         raise errors.SessionNotOpen(when=when)
     if state.starts_at - booking_cutoff <= now:

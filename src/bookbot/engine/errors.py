@@ -6,18 +6,31 @@ raise transport or database errors at a caller.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, ClassVar
 
 
 class BookingError(Exception):
-    """A refusal with a stable `code` and `params` for the message template."""
+    """A refusal with a stable `code` and `params` for the message template.
+
+    Instants in `params` stay datetimes so that each reader sees them in their own zone
+    and language; `str()` shows them in UTC.
+    """
 
     code: ClassVar[str] = "booking_error"
     template: ClassVar[str] = "That cannot be done."
 
     def __init__(self, **params: Any) -> None:
         self.params = params
-        super().__init__(self.template.format(**params))
+        super().__init__(self.render(lambda instant: instant.strftime("%a %d %b %Y %H:%M UTC")))
+
+    def render(self, show_instant: Callable[[datetime], str], template: str | None = None) -> str:
+        """The message with every instant passed through `show_instant`."""
+        shown = {
+            k: show_instant(v) if isinstance(v, datetime) else v for k, v in self.params.items()
+        }
+        return (template or self.template).format(**shown)
 
 
 class NotFound(BookingError):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
 from bookbot.services import facts
-from bookbot.services.common import studio_by_id
+from bookbot.services.common import in_list, studio_by_id
 from bookbot.services.waitlist import WaitlistEntry, offer_freed_seats
 from bookbot.store.db import Database, retrying
 
@@ -71,10 +71,11 @@ async def cancel_registration(
                 " WHERE studio_id = :studio_id AND registration_id = :id",
                 params,
             )
+            body, in_params = in_list("s", ids)
             await tx.execute(
-                "DELETE FROM resource_allocations WHERE studio_id = :studio_id"
-                " AND registration_id = :id",
-                params,
+                "DELETE FROM resource_allocations WHERE studio_id = :studio_id"  # noqa: S608
+                f" AND session_id IN ({body}) AND registration_id = :id",
+                {**params, **in_params},
             )
             offers = await offer_freed_seats(tx, now, studio, sessions)
             return Cancellation(registration_id, tuple(ids), tuple(offers))

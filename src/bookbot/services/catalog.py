@@ -34,13 +34,10 @@ async def session_availability(
             "SELECT name FROM classes WHERE studio_id = :studio_id AND id = :id",
             {"studio_id": studio_id, "id": session.class_id},
         )
-        reqs = await facts.requirements(tx, studio_id, session.class_id)
-        taken = await facts.seats_taken(tx, studio_id, [session_id], now, None)
-        uses = await facts.resource_uses(tx, studio_id, [session_id], reqs)
-    state = capacity.SessionState(
-        session.id, session.starts_at, session.status, session.capacity, taken.get(session.id, 0)
+        f = (await facts.session_facts(tx, studio_id, [session_id], now, None))[session_id]
+    return SessionView(
+        session, name, capacity.availability(f.state(session), f.requirements, f.uses, guests)
     )
-    return SessionView(session, name, capacity.availability(state, reqs, uses[session_id], guests))
 
 
 async def upcoming_sessions(

@@ -1,17 +1,22 @@
-"""Reading the facts that capacity decisions rest on, for a set of sessions at once.
+"""Reading what capacity decisions rest on: two statements for any set of sessions.
 
-Call these only inside the transaction that then writes: on PostgreSQL after
-`tx.lock("sessions", ids)`, on SQLite inside `BEGIN IMMEDIATE`.
+`lock_sessions` locks the sessions (PostgreSQL: `FOR UPDATE OF s`, in id order; SQLite:
+the transaction already holds the write lock) and reads them with their class and
+studio. `session_facts` then counts, in a fresh statement, booked seats, seats held by
+waitlist offers, the customer's own bookings and the resources allocated. It must be a
+separate statement: on PostgreSQL a statement that waited for a row lock still sees the
+snapshot taken before the wait, so counts read alongside the lock could be stale.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from bookbot.engine import capacity
-from bookbot.services.common import in_list
+from bookbot.engine.pricing import ClassKind
+from bookbot.services.common import Studio, in_list
 from bookbot.store.db import Tx
 
 
@@ -27,23 +32,151 @@ class SessionRow:
     location: str
 
 
+@dataclass(frozen=True)
+class ClassRow:
+    id: int
+    name: str
+    kind: ClassKind
+    price_minor: int
+
+
+@dataclass(frozen=True)
+class Locked:
+    """The locked sessions (in id order), their class, their studio, and the customer check."""
+
+    studio: Studio
+    sessions: list[SessionRow]
+    classes: dict[int, ClassRow]
+    customer_found: bool
+
+
+@dataclass
+class Facts:
+    """One session's counts, fresh under the lock."""
+
+    booked: int = 0
+    held_by_offers: int = 0
+    customer_booked: bool = False
+    customer_queued: bool = False
+    requirements: list[capacity.Requirement] = field(default_factory=list)
+    uses: list[capacity.ResourceUse] = field(default_factory=list)
+
+    def state(self, session: SessionRow) -> capacity.SessionState:
+        taken = self.booked + self.held_by_offers
+        return capacity.SessionState(
+            session.id,
+            session.starts_at,
+            session.status,
+            session.capacity,
+            taken,
+            self.customer_booked,
+        )
+
+
 def session_row(row: Any) -> SessionRow:
-    return SessionRow(
-        row["id"],
-        row["class_id"],
-        row["pattern_id"],
-        row["starts_at"],
-        row["ends_at"],
-        row["capacity"],
-        row["status"],
-        row["location"],
-    )
+    return SessionRow(*(row[i] for i in range(8)))
 
 
 SESSION_COLUMNS = "id, class_id, pattern_id, starts_at, ends_at, capacity, status, location"
 
+LOCK_SQL = """SELECT s.id, s.class_id, s.pattern_id, s.starts_at, s.ends_at, s.capacity, s.status,
+    s.location, c.name, c.kind, c.price_minor, st.slug, st.name, st.timezone, st.currency,
+    st.default_language, st.booking_cutoff_minutes, st.cancellation_cutoff_hours,
+    st.waitlist_offer_minutes,
+    (SELECT COUNT(*) FROM customers cu WHERE cu.studio_id = s.studio_id AND cu.id = :customer_id)
+FROM sessions s
+JOIN classes c ON c.id = s.class_id AND c.studio_id = s.studio_id
+JOIN studios st ON st.id = s.studio_id
+WHERE s.studio_id = :studio_id AND {where}
+ORDER BY s.id"""
+
+
+def _studio(studio_id: int, r: Any) -> Studio:
+    return Studio(
+        studio_id,
+        r[11],
+        r[12],
+        r[13],
+        r[14],
+        r[15],
+        timedelta(minutes=r[16]),
+        r[17],
+        timedelta(minutes=r[18]),
+    )
+
+
+async def lock_sessions(
+    tx: Tx,
+    studio_id: int,
+    customer_id: int,
+    *,
+    ids: list[int] | None = None,
+    pattern_id: int | None = None,
+) -> Locked | None:
+    """Lock and read sessions by id, or a course run's open sessions; None if none match."""
+    if ids is not None:
+        body, params = in_list("s", ids)
+        where = f"s.id IN ({body})"
+    else:
+        where, params = (
+            "s.pattern_id = :pattern_id AND s.status = 'open'",
+            {"pattern_id": pattern_id},
+        )
+    rows = await tx.all(
+        LOCK_SQL.format(where=where) + tx.for_update("s"),
+        {"studio_id": studio_id, "customer_id": customer_id, **params},
+    )
+    if not rows:
+        return None
+    classes = {r[1]: ClassRow(r[1], r[8], ClassKind(r[9]), r[10]) for r in rows}
+    return Locked(
+        _studio(studio_id, rows[0]), [session_row(r) for r in rows], classes, bool(rows[0][19])
+    )
+
+
+FACTS_SQL = """SELECT s.id,
+    (SELECT COALESCE(SUM(rs.guest_count), 0) FROM registration_sessions rs
+      WHERE rs.session_id = s.id AND rs.status = 'booked'),
+    (SELECT COALESCE(SUM(w.guest_count), 0) FROM waitlist_entries w
+      WHERE w.session_id = s.id AND w.status = 'offered' AND w.offer_expires_at > :now
+      AND w.customer_id <> :customer_id),
+    (SELECT COUNT(*) FROM registration_sessions rs
+      WHERE rs.session_id = s.id AND rs.customer_id = :customer_id AND rs.status = 'booked'),
+    (SELECT COUNT(*) FROM waitlist_entries w
+      WHERE w.session_id = s.id AND w.customer_id = :customer_id
+      AND w.status IN ('waiting', 'offered')),
+    q.resource_id, r.name, q.quantity_per_student, r.total_quantity,
+    (SELECT COALESCE(SUM(a.quantity), 0) FROM resource_allocations a
+      WHERE a.session_id = s.id AND a.resource_id = q.resource_id)
+FROM sessions s
+LEFT JOIN class_requirements q ON q.class_id = s.class_id AND q.studio_id = s.studio_id
+LEFT JOIN resources r ON r.id = q.resource_id AND r.studio_id = s.studio_id
+WHERE s.studio_id = :studio_id AND s.id IN ({body})
+ORDER BY s.id, q.resource_id"""
+
+
+async def session_facts(
+    tx: Tx, studio_id: int, ids: list[int], now: datetime, customer_id: int | None
+) -> dict[int, Facts]:
+    """Counts per session. Live offers to `customer_id` do not count against them."""
+    body, params = in_list("s", ids)
+    rows = await tx.all(
+        FACTS_SQL.format(body=body),
+        {"studio_id": studio_id, "now": now, "customer_id": customer_id or 0, **params},
+    )
+    found: dict[int, Facts] = {}
+    for r in rows:
+        facts = found.get(r[0])
+        if facts is None:
+            facts = found[r[0]] = Facts(int(r[1]), int(r[2]), bool(r[3]), bool(r[4]))
+        if r[5] is not None:
+            facts.requirements.append(capacity.Requirement(r[5], r[6], r[7]))
+            facts.uses.append(capacity.ResourceUse(r[5], r[6], r[8], int(r[9])))
+    return found
+
 
 async def sessions_by_id(tx: Tx, studio_id: int, ids: list[int]) -> list[SessionRow]:
+    """Sessions without locking, for reading (the caller locks first if it will write)."""
     body, params = in_list("s", ids)
     rows = await tx.all(
         f"SELECT {SESSION_COLUMNS} FROM sessions"  # noqa: S608 - placeholders only
@@ -51,78 +184,3 @@ async def sessions_by_id(tx: Tx, studio_id: int, ids: list[int]) -> list[Session
         {"studio_id": studio_id, **params},
     )
     return [session_row(r) for r in rows]
-
-
-async def requirements(tx: Tx, studio_id: int, class_id: int) -> list[capacity.Requirement]:
-    rows = await tx.all(
-        "SELECT r.id, r.name, q.quantity_per_student FROM class_requirements q"
-        " JOIN resources r ON r.id = q.resource_id AND r.studio_id = q.studio_id"
-        " WHERE q.studio_id = :studio_id AND q.class_id = :class_id ORDER BY r.id",
-        {"studio_id": studio_id, "class_id": class_id},
-    )
-    return [capacity.Requirement(r[0], r[1], r[2]) for r in rows]
-
-
-async def seats_taken(
-    tx: Tx, studio_id: int, ids: list[int], now: datetime, customer_id: int | None
-) -> dict[int, int]:
-    """Booked seats plus seats held by other customers' live waitlist offers, per session."""
-    body, params = in_list("s", ids)
-    rows = await tx.all(
-        "SELECT session_id, SUM(guest_count) FROM ("  # noqa: S608 - placeholders only
-        " SELECT session_id, guest_count FROM registration_sessions"
-        f"  WHERE studio_id = :studio_id AND status = 'booked' AND session_id IN ({body})"
-        " UNION ALL"
-        " SELECT session_id, guest_count FROM waitlist_entries"
-        f"  WHERE studio_id = :studio_id AND status = 'offered' AND session_id IN ({body})"
-        "  AND offer_expires_at > :now AND customer_id <> :customer_id"
-        ") taken GROUP BY session_id",
-        {"studio_id": studio_id, "now": now, "customer_id": customer_id or 0, **params},
-    )
-    return {r[0]: int(r[1]) for r in rows}
-
-
-async def customer_booked(tx: Tx, studio_id: int, ids: list[int], customer_id: int) -> set[int]:
-    body, params = in_list("s", ids)
-    rows = await tx.all(
-        "SELECT session_id FROM registration_sessions"  # noqa: S608 - placeholders only
-        " WHERE studio_id = :studio_id AND customer_id = :customer_id AND status = 'booked'"
-        f" AND session_id IN ({body})",
-        {"studio_id": studio_id, "customer_id": customer_id, **params},
-    )
-    return {r[0] for r in rows}
-
-
-async def resource_uses(
-    tx: Tx, studio_id: int, ids: list[int], reqs: list[capacity.Requirement]
-) -> dict[int, list[capacity.ResourceUse]]:
-    """For each session, each required resource's total and what is allocated there."""
-    if not reqs:
-        return {i: [] for i in ids}
-    body, params = in_list("s", ids)
-    rows = await tx.all(
-        "SELECT session_id, resource_id, SUM(quantity) FROM resource_allocations"  # noqa: S608
-        f" WHERE studio_id = :studio_id AND session_id IN ({body}) GROUP BY session_id, resource_id",
-        {"studio_id": studio_id, **params},
-    )
-    allocated = {(r[0], r[1]): int(r[2]) for r in rows}
-    res_body, res_params = in_list("r", [q.resource_id for q in reqs])
-    totals = {
-        r[0]: r[1]
-        for r in await tx.all(
-            f"SELECT id, total_quantity FROM resources WHERE studio_id = :studio_id AND id IN ({res_body})",  # noqa: S608, E501
-            {"studio_id": studio_id, **res_params},
-        )
-    }
-    return {
-        sid: [
-            capacity.ResourceUse(
-                q.resource_id,
-                q.resource_name,
-                totals.get(q.resource_id, 0),
-                allocated.get((sid, q.resource_id), 0),
-            )
-            for q in reqs
-        ]
-        for sid in ids
-    }

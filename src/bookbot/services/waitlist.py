@@ -13,7 +13,7 @@ from datetime import datetime
 from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
 from bookbot.services import facts
-from bookbot.services.common import Studio, studio_by_id
+from bookbot.services.common import Studio
 from bookbot.store.db import Database, Tx, UniqueViolation, retrying
 
 
@@ -35,17 +35,17 @@ async def join_waitlist(
     async def attempt() -> WaitlistEntry:
         now = clock.now()
         async with db.transaction() as tx:
-            studio = await studio_by_id(tx, studio_id)
-            await tx.lock("sessions", [session_id])
-            found = await facts.sessions_by_id(tx, studio_id, [session_id])
-            if not found:
+            locked = await facts.lock_sessions(tx, studio_id, customer_id, ids=[session_id])
+            if locked is None:
                 raise errors.NotFound(what="session", ident=session_id)
-            session = found[0]
+            if not locked.customer_found:
+                raise errors.NotFound(what="customer", ident=customer_id)
+            session = locked.sessions[0]
             try:
-                await _admission(tx, now, studio, session, customer_id, guests)
+                await _admission(tx, now, locked.studio, session, customer_id, guests)
             except (errors.NotEnoughSeats, errors.NotEnoughResource):
-                return await _insert(tx, now, studio, session, customer_id, guests)
-            raise errors.SeatsAvailable(when=studio.label(session.starts_at))
+                return await _insert(tx, now, locked.studio, session, customer_id, guests)
+            raise errors.SeatsAvailable(when=session.starts_at)
 
     entry: WaitlistEntry = await retrying(attempt)
     return entry
@@ -60,30 +60,9 @@ async def _admission(
     guests: int,
 ) -> None:
     """Raise the refusal `guests` would get for `session` now, or return if they fit."""
-    reqs = await facts.requirements(tx, studio.id, session.class_id)
-    taken = await facts.seats_taken(tx, studio.id, [session.id], now, customer_id)
-    mine = (
-        await facts.customer_booked(tx, studio.id, [session.id], customer_id)
-        if customer_id
-        else set()
-    )
-    uses = await facts.resource_uses(tx, studio.id, [session.id], reqs)
-    state = capacity.SessionState(
-        session.id,
-        session.starts_at,
-        session.status,
-        session.capacity,
-        taken.get(session.id, 0),
-        session.id in mine,
-    )
+    f = (await facts.session_facts(tx, studio.id, [session.id], now, customer_id))[session.id]
     capacity.admit(
-        now,
-        state,
-        reqs,
-        uses[session.id],
-        guests,
-        booking_cutoff=studio.booking_cutoff,
-        when=studio.label(session.starts_at),
+        now, f.state(session), f.requirements, f.uses, guests, booking_cutoff=studio.booking_cutoff
     )
 
 
@@ -104,7 +83,7 @@ async def _insert(
             },
         )
     except UniqueViolation as error:
-        raise errors.AlreadyWaitlisted(when=studio.label(session.starts_at)) from error
+        raise errors.AlreadyWaitlisted(when=session.starts_at) from error
     return WaitlistEntry(entry_id, session.id, customer_id, guests, "waiting")
 
 

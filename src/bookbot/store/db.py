@@ -71,6 +71,10 @@ class Tx(ABC):
     async def lock(self, table: str, ids: Sequence[int]) -> None:
         """Lock rows of `table` for the rest of the transaction, in ascending id order."""
 
+    @abstractmethod
+    def for_update(self, alias: str) -> str:
+        """The clause that row-locks `alias` in a SELECT (empty where the database cannot)."""
+
     async def scalar(self, sql: str, params: Params = None) -> Any:
         row = await self.one(sql, params)
         return None if row is None else row[0]
@@ -130,7 +134,12 @@ async def connect(url: str, *, lock_timeout: float = 5.0, pool_size: int = 10) -
 # --- SQLite -----------------------------------------------------------------------------
 
 
+_PLAIN = (int, str, float, bytes, type(None))
+
+
 def _to_sqlite(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime: instants must be timezone-aware")
@@ -195,6 +204,9 @@ class SQLiteTx(Tx):
 
     async def lock(self, table: str, ids: Sequence[int]) -> None:
         """Nothing to do: `BEGIN IMMEDIATE` already holds the database's write lock."""
+
+    def for_update(self, alias: str) -> str:
+        return ""
 
 
 class SQLiteDatabase(Database):
@@ -330,6 +342,11 @@ class PostgresTx(Tx):
             await self._conn.executemany(text, [[r[n] for n in names] for r in rows])
         except asyncpg.UniqueViolationError as error:
             raise UniqueViolation(str(error)) from error
+
+    def for_update(self, alias: str) -> str:
+        if not alias.isidentifier():
+            raise ValueError(f"not a table alias: {alias!r}")
+        return f" FOR UPDATE OF {alias}"
 
     async def lock(self, table: str, ids: Sequence[int]) -> None:
         if not re.fullmatch(r"[a-z_]+", table):

@@ -23,7 +23,17 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at `url` up to `revision`. Safe to run again."""
+    """Bring the database at `url` up to `revision`. Safe to run again.
+
+    Alembic's environment runs its own event loop: inside a running loop, use
+    `upgrade_async` instead.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise RuntimeError("migrate.upgrade() inside an event loop: await upgrade_async()")
     parsed = DatabaseURL.parse(url)
     if parsed.dialect == "sqlite":
         Path(parsed.target).parent.mkdir(parents=True, exist_ok=True)

@@ -320,8 +320,9 @@ allocations = sa.Table(
     sa.Column("resource_id", sa.Integer, sa.ForeignKey("resources.id"), nullable=False),
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+    # Cancellation finds a registration's allocations through its sessions: no second index,
+    # since every index is another page written by each booking's commit.
     sa.Index("ix_resource_allocations_session", "session_id", "resource_id"),
-    sa.Index("ix_resource_allocations_registration", "registration_id"),
 )
 
 waitlist = sa.Table(
@@ -342,6 +343,7 @@ waitlist = sa.Table(
     sa.Column("offered_at", UTC_INSTANT),
     sa.Column("offer_expires_at", UTC_INSTANT),
     sa.CheckConstraint("guest_count >= 1", name="guests_positive"),
+    sa.Index("ix_waitlist_entries_session_status", "session_id", "status"),
     sa.Index(
         "uq_waitlist_entries_live",
         "session_id",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 01:33:23.778370
+Create Date: 2026-11-22 01:46:20.247635
 """
 
 from collections.abc import Sequence
@@ -480,9 +480,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("resource_allocations", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_resource_allocations_registration", ["registration_id"], unique=False
-        )
-        batch_op.create_index(
             "ix_resource_allocations_session", ["session_id", "resource_id"], unique=False
         )
 
@@ -548,6 +545,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("waitlist_entries", schema=None) as batch_op:
         batch_op.create_index(
+            "ix_waitlist_entries_session_status", ["session_id", "status"], unique=False
+        )
+        batch_op.create_index(
             "uq_waitlist_entries_live",
             ["session_id", "customer_id"],
             unique=True,
@@ -566,6 +566,7 @@ def downgrade() -> None:
             sqlite_where=sa.text("status IN ('waiting', 'offered')"),
             postgresql_where=sa.text("status IN ('waiting', 'offered')"),
         )
+        batch_op.drop_index("ix_waitlist_entries_session_status")
 
     op.drop_table("waitlist_entries")
     with op.batch_alter_table("session_assistants", schema=None) as batch_op:
@@ -574,7 +575,6 @@ def downgrade() -> None:
     op.drop_table("session_assistants")
     with op.batch_alter_table("resource_allocations", schema=None) as batch_op:
         batch_op.drop_index("ix_resource_allocations_session")
-        batch_op.drop_index("ix_resource_allocations_registration")
 
     op.drop_table("resource_allocations")
     with op.batch_alter_table("registration_sessions", schema=None) as batch_op:
