@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from bookbot.cli import admin, demo
+from bookbot.cli.common import CommandError
 from bookbot.config import Settings
 from bookbot.engine.errors import BookingError
 from bookbot.store.migrate import SchemaOutOfDate
@@ -40,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BookingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except (ValueError, OSError, SchemaOutOfDate) as error:
+    except (ValueError, OSError, SchemaOutOfDate, CommandError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return int(result or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bookbot.cli.common import add_studio_option, chosen_studio, opened
+from bookbot.cli.common import add_studio_option, studio_session
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.formatting import money
@@ -44,8 +44,7 @@ def _session_ids(text: str) -> list[int]:
 
 async def run_book(settings: Settings, args: argparse.Namespace) -> int:
     clock = SystemClock()
-    async with opened(settings) as db:
-        studio = await chosen_studio(db, args.studio)
+    async with studio_session(settings, args.studio) as (db, studio):
         who = await customers.customer_for(
             db, clock, studio.id, "sms", args.phone, name=args.name, phone=args.phone
         )
@@ -67,8 +66,7 @@ async def run_book(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
-    async with opened(settings) as db:
-        studio = await chosen_studio(db, args.studio)
+    async with studio_session(settings, args.studio) as (db, studio):
         result = await cancel_registration(
             db, SystemClock(), studio.id, args.booking, by_staff=True
         )

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bookbot.config import Settings
+from bookbot.engine.errors import BookingError
+from bookbot.formatting import local_when
 from bookbot.services.common import Studio, only_studio, studio_by_slug
 from bookbot.store.db import Database, connect
 from bookbot.store.migrate import check_schema
@@ -22,10 +24,30 @@ async def opened(settings: Settings) -> AsyncIterator[Database]:
         await db.close()
 
 
-async def chosen_studio(db: Database, slug: str | None) -> Studio:
-    """The studio named by --studio, or the only one when there is just one."""
+class CommandError(Exception):
+    """A refusal already rendered for the person at the terminal."""
+
+
+async def _chosen_studio(db: Database, slug: str | None) -> Studio:
     async with db.transaction(write=False) as tx:
         return await studio_by_slug(tx, slug) if slug else await only_studio(tx)
+
+
+@asynccontextmanager
+async def studio_session(
+    settings: Settings, slug: str | None
+) -> AsyncIterator[tuple[Database, Studio]]:
+    """The database and the studio named by --studio (or the only one).
+
+    Refusals raised inside come out as CommandError, with times in the studio's zone.
+    """
+    async with opened(settings) as db:
+        studio = await _chosen_studio(db, slug)
+        try:
+            yield db, studio
+        except BookingError as error:
+            shown = error.render(lambda t: local_when(t, studio.timezone, studio.default_language))
+            raise CommandError(shown) from error
 
 
 def add_studio_option(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ import argparse
 from datetime import timedelta
 from typing import Any
 
-from bookbot.cli.common import add_studio_option, chosen_studio, opened
+from bookbot.cli.common import add_studio_option, studio_session
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.formatting import local_span
@@ -82,8 +82,7 @@ def _print_plan(studio: Studio, report: generation.GenerationReport) -> None:
 
 
 async def run_generate(settings: Settings, args: argparse.Namespace) -> int:
-    async with opened(settings) as db:
-        studio = await chosen_studio(db, args.studio)
+    async with studio_session(settings, args.studio) as (db, studio):
         report = await generation.generate_sessions(
             db,
             SystemClock(),
@@ -111,8 +110,7 @@ async def run_generate(settings: Settings, args: argparse.Namespace) -> int:
 
 async def run_list(settings: Settings, args: argparse.Namespace) -> int:
     clock = SystemClock()
-    async with opened(settings) as db:
-        studio = await chosen_studio(db, args.studio)
+    async with studio_session(settings, args.studio) as (db, studio):
         for session in await catalog.upcoming_sessions(
             db, studio.id, clock.now(), limit=args.limit
         ):
@@ -128,8 +126,7 @@ async def run_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def run_show(settings: Settings, args: argparse.Namespace) -> int:
-    async with opened(settings) as db:
-        studio = await chosen_studio(db, args.studio)
+    async with studio_session(settings, args.studio) as (db, studio):
         view = await catalog.session_availability(
             db, studio.id, args.session, SystemClock().now(), args.guests
         )
@@ -145,8 +142,7 @@ async def run_show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def run_staff(settings: Settings, args: argparse.Namespace) -> int:
-    async with opened(settings) as db:
-        studio = await chosen_studio(db, args.studio)
+    async with studio_session(settings, args.studio) as (db, studio):
         staff_id = await staffing.staff_id_by_key(db, studio.id, args.staff)
         if args.staff_command == "assign":
             await staffing.assign(

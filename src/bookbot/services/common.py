@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bookbot.engine import errors
-from bookbot.engine.recurrence import zone
 from bookbot.store.db import Tx
 
 
@@ -23,13 +22,6 @@ class Studio:
     booking_cutoff: timedelta
     cancellation_cutoff_hours: int
     waitlist_offer: timedelta
-
-    def local(self, instant: datetime) -> datetime:
-        return instant.astimezone(zone(self.timezone))
-
-    def label(self, instant: datetime) -> str:
-        """A short studio-local label for messages: 'Mon 16 Nov 2026 18:00 GMT'."""
-        return self.local(instant).strftime("%a %d %b %Y %H:%M %Z")
 
 
 _STUDIO_COLUMNS = """id, slug, name, timezone, currency, default_language, booking_cutoff_minutes,
