@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bookbot.cli import admin, demo
+from bookbot.cli import admin, demo, shell
 from bookbot.cli.common import CommandError
 from bookbot.config import Settings
 from bookbot.engine.errors import BookingError
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     admin.register(commands)
     demo.register(commands)
+    shell.register(commands)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Channel adapters: translate updates into `Inbound`s, call `Dialogues.handle`, render replies."""

@@ -87,3 +87,11 @@ async def customer_for(
     if found is None:  # pragma: no cover - just inserted
         raise errors.NotFound(what="customer", ident=address)
     return found
+
+
+async def set_language(db: Database, studio_id: int, customer_id: int, language: str) -> None:
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE customers SET language = :language WHERE studio_id = :studio_id AND id = :id",
+            {"language": language, "studio_id": studio_id, "id": customer_id},
+        )

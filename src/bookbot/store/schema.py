@@ -353,3 +353,34 @@ waitlist = sa.Table(
         postgresql_where=sa.text("status IN ('waiting', 'offered')"),
     ),
 )
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    _id(),
+    # One dialogue per person per channel: (channel, address) is a Telegram user id, a phone…
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    _studio_fk(),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="CASCADE")),
+    sa.Column("language", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("data", sa.Text, nullable=False, server_default="{}"),
+    # The options last offered: what a number, a word or a button token points at.
+    sa.Column("options", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("step", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("message_ref", sa.String(64)),
+    sa.Column("updated_at", UTC_INSTANT, nullable=False),
+    # Held while one process handles an update, so two never work on one dialogue at once.
+    sa.Column("lease_until", UTC_INSTANT),
+    sa.UniqueConstraint("channel", "address"),
+)
+
+inbound_receipts = sa.Table(
+    "inbound_receipts",
+    metadata,
+    # Telegram update_id, Twilio MessageSid, Stripe event id: each handled once.
+    sa.Column("source", sa.String(16), primary_key=True),
+    sa.Column("external_id", sa.String(128), primary_key=True),
+    sa.Column("received_at", UTC_INSTANT, nullable=False),
+)

@@ -1,0 +1,50 @@
+"""`bookbot shell`: book in the terminal as a customer, on the demo database by default."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from bookbot.cli.common import opened
+from bookbot.cli.demo import prepare_demo
+from bookbot.config import Settings
+from bookbot.conversations.dialogue import Dialogues
+from bookbot.engine.clock import SystemClock
+from bookbot.handlers.console import Shell, ShellCustomer, interactive
+from bookbot.store.db import DatabaseURL
+
+
+def register(commands: Any) -> None:
+    shell = commands.add_parser(
+        "shell",
+        help="chat with the bot in the terminal as a customer (creates the demo database if needed)",
+        description="Type the number of an option or its words. MENU starts again, BACK goes "
+        "back, /quit leaves. Reads plain stdin, so it can be scripted: "
+        "printf '1\\n1\\n' | bookbot shell",
+    )
+    shell.add_argument("--phone", default="+447700900123", help="the customer's phone (identity)")
+    shell.add_argument("--name", default="Sam", help="the customer's name")
+    shell.add_argument("--lang", choices=["en", "es"], help="language (default: the studio's)")
+    shell.add_argument("--studio", metavar="SLUG", help="studio slug (default: the only studio)")
+    shell.add_argument("--save-to", type=Path, metavar="DIR", help="save calendar files here")
+    shell.set_defaults(run=run_shell)
+
+
+def _needs_demo(settings: Settings) -> bool:
+    parsed = DatabaseURL.parse(settings.database_url)
+    return parsed.dialect == "sqlite" and not Path(parsed.target).exists()
+
+
+async def run_shell(settings: Settings, args: argparse.Namespace) -> int:
+    if _needs_demo(settings):
+        print("Creating the demo studio (first run)…", file=sys.stderr)
+        await prepare_demo(settings)
+    async with opened(settings) as db:
+        dialogues = Dialogues(db, SystemClock(), default_studio=args.studio)
+        shell = Shell(
+            dialogues, ShellCustomer(args.phone, args.name, args.lang), sys.stdout, args.save_to
+        )
+        await shell.run(sys.stdin, echo=not interactive())
+    return 0

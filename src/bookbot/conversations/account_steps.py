@@ -1,0 +1,131 @@
+"""The menu, the customer's bookings and cancelling them, language, help."""
+
+from __future__ import annotations
+
+from bookbot.conversations.booking_steps import back_and_cancel
+from bookbot.conversations.states import Choice, Context, Screen, State, Transition
+from bookbot.engine import errors
+from bookbot.i18n import SUPPORTED, render_error, translator
+from bookbot.services import browse, customers
+from bookbot.services.cancellation import cancel_registration
+
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+
+
+def menu_choices(ctx: Context) -> list[Choice]:
+    _ = ctx.t._
+    return [
+        Choice("browse", _("📅 Book a class"), aliases=(_("book"), "book", "reservar")),
+        Choice("mine", _("🗓 My bookings"), aliases=(_("my bookings"), "my", "mis reservas")),
+        Choice("language", _("🌐 Language"), aliases=(_("language"), "lang", "idioma")),
+        Choice("help", _("❓ Help"), aliases=(_("help"), "help", "ayuda")),
+    ]
+
+
+async def menu_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    return Screen(_("What would you like to do?"), menu_choices(ctx))
+
+
+def welcome(ctx: Context) -> str:
+    return ctx.t._("Hi {name}! I'm the booking assistant of {studio}.").format(
+        name=ctx.customer.name, studio=ctx.studio.name
+    )
+
+
+async def help_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    text = _(
+        "I can book classes at {studio}, show your bookings and cancel them.\n"
+        "Choose an option by tapping it or by sending its number or its words. "
+        "Send MENU at any time to start again, BACK to go one step back."
+    ).format(studio=ctx.studio.name)
+    return Screen(text, menu_choices(ctx))
+
+
+async def bookings_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    found = await browse.my_bookings(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
+    if not found:
+        return Screen(_("You have no upcoming bookings."), menu_choices(ctx))
+    choices = []
+    for b in found:
+        people = ctx.t.n_("{n} person", "{n} people", b.guests).format(n=b.guests)
+        label = f"{b.class_name} · {ctx.when(b.first_start)} · {people}"
+        if b.session_count > 1:
+            label += " · " + ctx.t.n_("{n} date", "{n} dates", b.session_count).format(
+                n=b.session_count
+            )
+        choices.append(Choice("booking", label, b.registration_id))
+    return Screen(
+        _("Your upcoming bookings (choose one to see or cancel it):"),
+        choices + back_and_cancel(ctx),
+    )
+
+
+async def _summary(ctx: Context) -> browse.BookingSummary | None:
+    found = await browse.my_bookings(
+        ctx.db, ctx.studio.id, ctx.customer.id, ctx.now, ctx.data.get("registration_id")
+    )
+    return found[0] if found else None
+
+
+async def booking_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    b = await _summary(ctx)
+    if b is None:
+        return Screen(_("That booking is no longer upcoming."), menu_choices(ctx))
+    lines = [b.class_name, ctx.when(b.first_start, with_year=True)]
+    if b.location:
+        lines.append(b.location)
+    lines.append(ctx.t.n_("{n} person", "{n} people", b.guests).format(n=b.guests))
+    lines.append(_("Total: {price}").format(price=ctx.money(b.price_minor)))
+    cancel = Choice("cancel_booking", _("Cancel this booking"), aliases=(_("cancel booking"),))
+    return Screen("\n".join(lines), [cancel, *back_and_cancel(ctx)])
+
+
+async def cancel_confirm_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    b = await _summary(ctx)
+    if b is None:
+        return Screen(_("That booking is no longer upcoming."), menu_choices(ctx))
+    text = _("Cancel {name} on {date}? This cannot be undone.").format(
+        name=b.class_name, date=ctx.when(b.first_start)
+    )
+    return Screen(
+        text,
+        [
+            Choice("cancel_yes", _("Yes, cancel it"), aliases=(_("yes"), "yes", "si")),
+            Choice("back", _("No, keep it"), aliases=(_("no"), "no")),
+        ],
+    )
+
+
+async def cancel_booking(ctx: Context) -> Transition:
+    _ = ctx.t._
+    try:
+        await cancel_registration(
+            ctx.db,
+            ctx.clock,
+            ctx.studio.id,
+            ctx.data["registration_id"],
+            customer_id=ctx.customer.id,
+        )
+    except errors.BookingError as error:
+        return Transition(State.BOOKINGS, render_error(error, ctx.t, ctx.zone))
+    return Transition(State.BOOKINGS, _("Your booking is cancelled."))
+
+
+async def language_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    choices = [Choice("set_language", LANGUAGE_NAMES[code], code, (code,)) for code in SUPPORTED]
+    return Screen(_("Choose your language:"), choices + back_and_cancel(ctx))
+
+
+async def set_language(ctx: Context, code: str) -> Transition:
+    if code not in SUPPORTED:
+        return Transition(State.LANGUAGE)
+    await customers.set_language(ctx.db, ctx.studio.id, ctx.customer.id, code)
+    ctx.conversation.language = code
+    ctx.t = translator(code)
+    return Transition(State.MENU, ctx.t._("Done: I will write in English from now on."))

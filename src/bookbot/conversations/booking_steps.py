@@ -1,0 +1,295 @@
+"""Booking in chat: classes, dates (single, course run, drop-in), party size, confirmation."""
+
+from __future__ import annotations
+
+from bookbot.conversations.calendar import booking_attachment
+from bookbot.conversations.states import Choice, Context, Screen, State, Transition
+from bookbot.engine import errors
+from bookbot.engine.pricing import ClassKind, RegistrationKind, registration_price
+from bookbot.i18n import render_error
+from bookbot.services import booking, browse
+from bookbot.services.waitlist import join_waitlist
+
+MAX_GUEST_BUTTONS = 6
+MAX_GUESTS = 50
+
+
+def back_and_cancel(ctx: Context) -> list[Choice]:
+    _ = ctx.t._
+    return [
+        Choice("back", _("⬅ Back"), aliases=(_("back"), "back", "atras")),
+        Choice("menu", _("✖ Cancel"), aliases=(_("cancel"), _("menu"), "menu")),
+    ]
+
+
+async def classes_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    cards = await browse.class_cards(ctx.db, ctx.studio.id, ctx.now)
+    if not cards:
+        return Screen(_("There are no classes to book right now."), back_and_cancel(ctx))
+    lines, choices = [_("Our classes:")], []
+    for card in cards:
+        price = ctx.money(card.price_minor)
+        each = (
+            _("{price} per session").format(price=price)
+            if card.kind is ClassKind.DROP_IN
+            else price
+        )
+        next_date = ctx.when(card.next_start) if card.next_start else ""
+        lines.append(
+            _("• {name} · {price} · next {date}").format(name=card.name, price=each, date=next_date)
+        )
+        choices.append(Choice("class", card.name, card.id))
+    return Screen("\n".join(lines), choices + back_and_cancel(ctx))
+
+
+async def class_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    card = await browse.class_card(ctx.db, ctx.studio.id, ctx.data["class_id"], ctx.now)
+    if card is None:
+        return Screen(_("That class has no dates left to book."), back_and_cancel(ctx))
+    text = [card.name, card.description] if card.description else [card.name]
+    for need in await browse.needs(ctx.db, ctx.studio.id, card.id):
+        text.append(
+            ctx.t.n_(
+                "Needs {n} {resource} per person.",
+                "Needs {n} × {resource} per person.",
+                need.per_student,
+            ).format(n=need.per_student, resource=need.resource_name)
+        )
+    if card.kind is ClassKind.COURSE:
+        return await _runs(ctx, card, text)
+    dates = await browse.upcoming_dates(ctx.db, ctx.studio.id, card.id, ctx.now)
+    if dates:
+        teacher = await browse.teacher(ctx.db, ctx.studio.id, dates[0].session.id)
+        if teacher:
+            text.append(_("Teacher: {name}").format(name=teacher))
+    if card.kind is ClassKind.DROP_IN:
+        return _dropin(ctx, card, text, dates)
+    text.append(
+        _("Price: {price} per person. Choose a date:").format(price=ctx.money(card.price_minor))
+    )
+    choices = [Choice("session", _date_label(ctx, d), d.session.id) for d in dates]
+    return Screen("\n".join(text), choices + back_and_cancel(ctx))
+
+
+def _date_label(ctx: Context, d: browse.DateChoice) -> str:
+    if d.seats_left == 0:
+        return ctx.t._("{date} · full (waitlist)").format(date=ctx.when(d.session.starts_at))
+    left = ctx.t.n_("{n} seat left", "{n} seats left", d.seats_left).format(n=d.seats_left)
+    return f"{ctx.when(d.session.starts_at)} · {left}"
+
+
+async def _runs(ctx: Context, card: browse.ClassCard, text: list[str]) -> Screen:
+    _ = ctx.t._
+    runs = await browse.course_runs(ctx.db, ctx.studio.id, card.id, ctx.now)
+    text.append(
+        _("Price: {price} per person for the whole course. Choose a start date:").format(
+            price=ctx.money(card.price_minor)
+        )
+    )
+    choices = []
+    for run in runs:
+        weeks = ctx.t.n_("{n} session", "{n} sessions", run.session_count).format(
+            n=run.session_count
+        )
+        label = _("starts {date} · {sessions} · {enrolled}/{capacity} enrolled").format(
+            date=ctx.when(run.first.starts_at),
+            sessions=weeks,
+            enrolled=run.enrolled,
+            capacity=run.capacity,
+        )
+        choices.append(Choice("run", label, run.pattern_id))
+    return Screen("\n".join(text), choices + back_and_cancel(ctx))
+
+
+def _dropin(
+    ctx: Context, card: browse.ClassCard, text: list[str], dates: list[browse.DateChoice]
+) -> Screen:
+    _ = ctx.t._
+    selected = set(ctx.data.get("selected", []))
+    text.append(
+        _(
+            "{price} per session. Pick the dates you want (tap again to remove), then continue."
+        ).format(price=ctx.money(card.price_minor))
+    )
+    choices = []
+    for d in dates:
+        mark = "✅ " if d.session.id in selected else ""
+        choices.append(Choice("toggle", mark + _date_label(ctx, d), d.session.id))
+    if selected:
+        total = ctx.money(card.price_minor * len(selected))
+        label = ctx.t.n_(
+            "Continue with {n} date · {total}", "Continue with {n} dates · {total}", len(selected)
+        ).format(n=len(selected), total=total)
+        choices.append(Choice("continue", label, aliases=(_("continue"), "continue", "ok")))
+    return Screen("\n".join(text), choices + back_and_cancel(ctx), accepts_text=True)
+
+
+async def choose_on_class(ctx: Context, choice: Choice) -> Transition:
+    data = ctx.data
+    if choice.action == "session":
+        data.update(session_ids=[choice.value], kind=RegistrationKind.SINGLE.value, pattern_id=None)
+    elif choice.action == "run":
+        data.update(pattern_id=choice.value, kind=RegistrationKind.FULL_SCHEDULE.value)
+        data["session_ids"] = [
+            s.id for s in await browse.run_sessions(ctx.db, ctx.studio.id, choice.value)
+        ]
+    elif choice.action == "toggle":
+        selected = set(data.get("selected", []))
+        selected ^= {choice.value}
+        data["selected"] = sorted(selected)
+        return Transition(State.CLASS)
+    elif choice.action == "continue":
+        data.update(
+            session_ids=list(data.get("selected", [])),
+            kind=RegistrationKind.DROP_IN.value,
+            pattern_id=None,
+        )
+    return Transition(State.GUESTS)
+
+
+async def guests_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    dates = await browse.dates_by_id(ctx.db, ctx.studio.id, ctx.data["session_ids"], ctx.now, 1)
+    most = min((d.seats_left for d in dates), default=0)
+    text = _("How many people are coming (you included)?")
+    if most == 0:
+        text = _("This date is full.")
+    choices = [Choice("guests", str(n), n) for n in range(1, min(most, MAX_GUEST_BUTTONS) + 1)]
+    return Screen(
+        text, choices + _full_alternatives(ctx, most) + back_and_cancel(ctx), accepts_text=True
+    )
+
+
+def _full_alternatives(ctx: Context, most: int) -> list[Choice]:
+    _ = ctx.t._
+    extra = [Choice("other_dates", _("Other dates"))]
+    if ctx.data.get("kind") == RegistrationKind.SINGLE.value:
+        extra.append(Choice("waitlist", _("Join the waitlist"), aliases=(_("waitlist"),)))
+    return extra if most < MAX_GUEST_BUTTONS else []
+
+
+async def choose_guests(ctx: Context, guests: int) -> Transition:
+    """Check the party against seats and every resource now; say why not, and what instead."""
+    _ = ctx.t._
+    if not 1 <= guests <= MAX_GUESTS:
+        return Transition(
+            State.GUESTS, _("Please send a number from 1 to {most}.").format(most=MAX_GUESTS)
+        )
+    ctx.data["guests"] = guests  # also what a waitlist place would be for
+    dates = await browse.dates_by_id(
+        ctx.db, ctx.studio.id, ctx.data["session_ids"], ctx.now, guests
+    )
+    for d in dates:
+        if d.availability.seats_left < guests:
+            reason = ctx.t.n_(
+                "Only {n} seat left on {date}.",
+                "Only {n} seats left on {date}.",
+                d.availability.seats_left,
+            )
+            return Transition(
+                State.GUESTS,
+                reason.format(n=d.availability.seats_left, date=ctx.when(d.session.starts_at)),
+            )
+        for r in d.availability.resources:
+            if not r.ok:
+                return Transition(
+                    State.GUESTS,
+                    _(
+                        "Only {available} × {resource} free on {date}, {needed} needed for {guests}."
+                    ).format(
+                        available=r.available,
+                        resource=r.resource_name,
+                        needed=r.needed,
+                        guests=guests,
+                        date=ctx.when(d.session.starts_at),
+                    ),
+                )
+    return Transition(State.CONFIRM)
+
+
+async def confirm_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    data = ctx.data
+    card = await browse.class_card(ctx.db, ctx.studio.id, data["class_id"], ctx.now)
+    dates = await browse.dates_by_id(
+        ctx.db, ctx.studio.id, data["session_ids"], ctx.now, data["guests"]
+    )
+    if card is None or not dates:
+        return Screen(_("Those dates are no longer available."), back_and_cancel(ctx))
+    kind = RegistrationKind(data["kind"])
+    price = registration_price(kind, card.price_minor, data["guests"], len(dates))
+    lines = [_("Please check your booking:"), card.name]
+    lines += [f"• {ctx.when(d.session.starts_at, with_year=True)}" for d in dates[:8]]
+    if len(dates) > 8:
+        lines.append(_("… and {n} more").format(n=len(dates) - 8))
+    lines.append(ctx.t.n_("{n} person", "{n} people", data["guests"]).format(n=data["guests"]))
+    lines.append(_("Total: {price}, paid at the studio.").format(price=ctx.money(price)))
+    confirm = Choice(
+        "confirm", _("✅ Confirm booking"), aliases=(_("confirm"), _("yes"), "yes", "si")
+    )
+    return Screen("\n".join(lines), [confirm, *back_and_cancel(ctx)])
+
+
+async def confirm(ctx: Context) -> Transition:
+    data = ctx.data
+    args = (ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id)
+    try:
+        if data["kind"] == RegistrationKind.FULL_SCHEDULE.value:
+            reg = await booking.book_course(*args, data["pattern_id"], data["guests"])
+        elif data["kind"] == RegistrationKind.DROP_IN.value:
+            reg = await booking.book_drop_in(*args, data["session_ids"], data["guests"])
+        else:
+            reg = await booking.book_session(*args, data["session_ids"][0], data["guests"])
+    except errors.BookingError as error:
+        return Transition(State.GUESTS, render_error(error, ctx.t, ctx.zone))
+    return await _booked(ctx, reg)
+
+
+async def _booked(ctx: Context, reg: booking.Registration) -> Transition:
+    _ = ctx.t._
+    ctx.data.clear()
+    summary = (await browse.my_bookings(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now, reg.id))[0]
+    sessions = await browse.booked_sessions(ctx.db, ctx.studio.id, reg.id)
+    text = _(
+        "🎉 Booked! {name}, {date}, for {people}. Total {price}, to pay at the studio. "
+        "The calendar file below adds it to your calendar."
+    ).format(
+        name=summary.class_name,
+        date=ctx.when(summary.first_start, with_year=True),
+        people=ctx.t.n_("{n} person", "{n} people", reg.guest_count).format(n=reg.guest_count),
+        price=ctx.money(reg.price_minor),
+    )
+    return Transition(
+        State.MENU, text, booking_attachment(ctx, reg.id, summary.class_name, sessions)
+    )
+
+
+async def waitlist_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    text = _(
+        "Join the waitlist for {people}? If a place frees up, we will offer it to you first "
+        "in line."
+    ).format(
+        people=ctx.t.n_("{n} person", "{n} people", ctx.data.get("guests", 1)).format(
+            n=ctx.data.get("guests", 1)
+        )
+    )
+    join = Choice("join", _("Join the waitlist"), aliases=(_("yes"), "yes", "si"))
+    return Screen(text, [join, *back_and_cancel(ctx)])
+
+
+async def join(ctx: Context) -> Transition:
+    _ = ctx.t._
+    guests = ctx.data.get("guests", 1)
+    try:
+        await join_waitlist(
+            ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id, ctx.data["session_ids"][0], guests
+        )
+    except errors.BookingError as error:
+        return Transition(State.GUESTS, render_error(error, ctx.t, ctx.zone))
+    ctx.data.clear()
+    return Transition(
+        State.MENU, _("You are on the waitlist. We will message you if a place frees up.")
+    )

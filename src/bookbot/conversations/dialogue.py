@@ -1,0 +1,278 @@
+"""The dispatcher: one `Inbound` in, `Reply`s out, one update at a time per person.
+
+Each update: take the person's lease, load their dialogue, work out which stored option
+they chose (a button token, a number, the option's words), run the step, store the new
+state and the options now offered, and reply. Tokens carry the step number they were
+offered at, so a stale or replayed button (a double tap) points at nothing and gets a
+polite "that option has expired" instead of booking twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bookbot.conversations import account_steps as account
+from bookbot.conversations import booking_steps as booking
+from bookbot.conversations import store
+from bookbot.conversations.matching import numbers, pick
+from bookbot.conversations.model import Inbound, Option, Reply
+from bookbot.conversations.states import Choice, Context, Screen, State, Transition
+from bookbot.engine.clock import Clock
+from bookbot.i18n import negotiate, translator
+from bookbot.services.common import Studio, only_studio, studio_by_id, studio_by_slug
+from bookbot.services.customers import customer_for
+from bookbot.store.db import Database
+
+IDLE = timedelta(minutes=30)
+
+SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
+    State.MENU: account.menu_screen,
+    State.CLASSES: booking.classes_screen,
+    State.CLASS: booking.class_screen,
+    State.GUESTS: booking.guests_screen,
+    State.CONFIRM: booking.confirm_screen,
+    State.WAITLIST: booking.waitlist_screen,
+    State.BOOKINGS: account.bookings_screen,
+    State.BOOKING: account.booking_screen,
+    State.CANCEL_CONFIRM: account.cancel_confirm_screen,
+    State.LANGUAGE: account.language_screen,
+    State.HELP: account.help_screen,
+}
+
+# Choices that lead straight to a state, remembering a value on the way.
+SIMPLE: dict[str, tuple[State, str | None]] = {
+    "browse": (State.CLASSES, None),
+    "mine": (State.BOOKINGS, None),
+    "language": (State.LANGUAGE, None),
+    "help": (State.HELP, None),
+    "class": (State.CLASS, "class_id"),
+    "booking": (State.BOOKING, "registration_id"),
+    "cancel_booking": (State.CANCEL_CONFIRM, None),
+    "other_dates": (State.CLASS, None),
+    "waitlist": (State.WAITLIST, None),
+}
+
+COMMANDS = {
+    "/start": "menu",
+    "/menu": "menu",
+    "/help": "help",
+    "/book": "browse",
+    "/my": "mine",
+    "/bookings": "mine",
+    "/lang": "language",
+    "/language": "language",
+}
+
+
+@dataclass
+class Dialogues:
+    """The entry point every channel calls."""
+
+    db: Database
+    clock: Clock
+    default_studio: str | None = None
+
+    def __post_init__(self) -> None:
+        self._serializer = store.Serializer(self.db, self.clock)
+
+    async def handle(self, inbound: Inbound, *, studio_slug: str | None = None) -> list[Reply]:
+        """Run one update; `studio_slug` (a deep-link parameter) picks or switches studio."""
+        async with self._serializer.hold(inbound.channel.value, inbound.address):
+            return await self._handle(inbound, studio_slug)
+
+    async def note_message(self, inbound: Inbound, message_ref: str) -> None:
+        """Remember the message now carrying the person's options (Telegram edits it)."""
+        await store.note_message(self.db, inbound.channel.value, inbound.address, message_ref)
+
+    async def _studio(self, slug: str | None, current: int | None) -> Studio:
+        async with self.db.transaction(write=False) as tx:
+            if slug:
+                return await studio_by_slug(tx, slug)
+            if current is not None:
+                return await studio_by_id(tx, current)
+            if self.default_studio:
+                return await studio_by_slug(tx, self.default_studio)
+            return await only_studio(tx)
+
+    async def _context(self, inbound: Inbound, slug: str | None) -> Context:
+        now = self.clock.now()
+        studio = await self._studio(slug, None)
+        conversation = await store.load(
+            self.db,
+            now,
+            inbound.channel.value,
+            inbound.address,
+            studio_id=studio.id,
+            language=negotiate(inbound.language_hint)
+            if inbound.language_hint
+            else studio.default_language,
+            state=State.MENU.value,
+        )
+        if not slug and conversation.studio_id != studio.id:
+            studio = await self._studio(None, conversation.studio_id)
+        elif slug and conversation.studio_id != studio.id:
+            conversation.studio_id, conversation.customer_id = studio.id, None
+            conversation.state, conversation.data = State.MENU.value, {}
+        customer = await customer_for(
+            self.db,
+            self.clock,
+            studio.id,
+            inbound.channel.value,
+            inbound.address,
+            name=inbound.display_name or inbound.address,
+            phone=inbound.phone,
+            language=conversation.language,
+        )
+        conversation.customer_id = customer.id
+        language = customer.language or conversation.language
+        conversation.language = language
+        return Context(
+            self.db, self.clock, now, translator(language), studio, customer, conversation
+        )
+
+    async def _handle(self, inbound: Inbound, slug: str | None) -> list[Reply]:
+        ctx = await self._context(inbound, slug)
+        conversation = ctx.conversation
+        idle = ctx.now - conversation.updated_at > IDLE and conversation.state != State.MENU
+        if conversation.created or slug is not None or _command(inbound) == "menu":
+            transition = Transition(State.MENU, account.welcome(ctx))
+            conversation.data = {}
+        elif idle:
+            conversation.data = {}
+            transition = Transition(
+                State.MENU,
+                ctx.t._(
+                    "Our chat went quiet for a while, so I closed it; nothing was booked. "
+                    "Here is the menu."
+                ),
+            )
+        elif inbound.token is not None and self._resolve(ctx, inbound) is None:
+            # A stale, replayed or forged button: say so, and change nothing at all.
+            return [Reply("", notice=ctx.t._("That option has expired."))]
+        else:
+            transition = await self._step(ctx, inbound)
+        replies = await self._enter(ctx, transition, edit=inbound.token is not None)
+        await store.save(self.db, conversation, ctx.now)
+        return replies
+
+    async def _step(self, ctx: Context, inbound: Inbound) -> Transition:
+        state = State(ctx.conversation.state)
+        command = _command(inbound)
+        if command:
+            return await self._choose(ctx, Choice(command, ""))
+        choice = self._resolve(ctx, inbound)
+        if choice is not None:
+            return await self._choose(ctx, choice)
+        typed = (inbound.text or "").strip()
+        if state is State.GUESTS and typed.isdigit():
+            return await booking.choose_guests(ctx, int(typed))
+        if state is State.CLASS and (picked := numbers(typed, len(ctx.conversation.options))):
+            return await self._toggle_many(ctx, picked)
+        return Transition(
+            state, ctx.t._("Sorry, I did not understand that. Please choose one of these:")
+        )
+
+    def _resolve(self, ctx: Context, inbound: Inbound) -> Choice | None:
+        """The stored option a token or typed text points at, or None."""
+        stored = [Choice.from_stored(raw) for raw in ctx.conversation.options]
+        if inbound.token is not None:
+            step, _, index = inbound.token.partition(":")
+            fresh = step == str(ctx.conversation.step) and index.isdigit()
+            known = ctx.conversation.message_ref
+            on_current = (
+                inbound.message_ref is None or known is None or inbound.message_ref == known
+            )
+            if fresh and on_current and int(index) < len(stored):
+                return stored[int(index)]
+            return None
+        index = pick(inbound.text or "", [c.label for c in stored], [c.aliases for c in stored])
+        return None if index is None else stored[index]
+
+    async def _toggle_many(self, ctx: Context, picked: list[int]) -> Transition:
+        stored = [Choice.from_stored(raw) for raw in ctx.conversation.options]
+        for index in picked:
+            if stored[index].action == "toggle":
+                await booking.choose_on_class(ctx, stored[index])
+        return Transition(State.CLASS)
+
+    async def _choose(self, ctx: Context, choice: Choice) -> Transition:
+        data, action = ctx.data, choice.action
+        if action == "menu":
+            data.clear()
+            return Transition(State.MENU)
+        if action == "back":
+            history = data.get("history", [])
+            return Transition(State(history.pop()) if history else State.MENU, back=True)
+        if action in SIMPLE:
+            state, key = SIMPLE[action]
+            if key:
+                data[key] = choice.value
+            if action == "class":
+                data.pop("selected", None)
+            return Transition(state)
+        return await _ACTIONS[action](ctx, choice)
+
+    async def _enter(self, ctx: Context, transition: Transition, *, edit: bool) -> list[Reply]:
+        """Move to the transition's state and render it, with any notice before it."""
+        conversation = ctx.conversation
+        previous = conversation.state
+        if transition.state is State.MENU:
+            ctx.data.pop("history", None)
+        elif transition.state.value != previous and not transition.back:
+            ctx.data.setdefault("history", []).append(previous)
+        conversation.state = transition.state.value
+        screen = await SCREENS[transition.state](ctx)
+        conversation.step += 1
+        conversation.options = [c.stored() for c in screen.choices]
+        options = tuple(
+            Option(f"{conversation.step}:{i}", c.label) for i, c in enumerate(screen.choices)
+        )
+        text = f"{transition.notice}\n\n{screen.text}" if transition.notice else screen.text
+        replies = []
+        if transition.attachment is not None:
+            replies.append(Reply(transition.notice or "", attachment=transition.attachment))
+            text = screen.text
+        replies.append(Reply(text, options, edit=edit and transition.attachment is None))
+        return replies
+
+
+def _command(inbound: Inbound) -> str | None:
+    text = (inbound.text or "").strip()
+    if not text.startswith("/"):
+        return None
+    return COMMANDS.get(text.split()[0].split("@")[0].lower())
+
+
+async def _set_language(ctx: Context, choice: Choice) -> Transition:
+    return await account.set_language(ctx, str(choice.value))
+
+
+async def _guests(ctx: Context, choice: Choice) -> Transition:
+    return await booking.choose_guests(ctx, int(choice.value))
+
+
+async def _confirm(ctx: Context, choice: Choice) -> Transition:
+    return await booking.confirm(ctx)
+
+
+async def _join(ctx: Context, choice: Choice) -> Transition:
+    return await booking.join(ctx)
+
+
+async def _cancel_yes(ctx: Context, choice: Choice) -> Transition:
+    return await account.cancel_booking(ctx)
+
+
+_ACTIONS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
+    "session": booking.choose_on_class,
+    "run": booking.choose_on_class,
+    "toggle": booking.choose_on_class,
+    "continue": booking.choose_on_class,
+    "guests": _guests,
+    "confirm": _confirm,
+    "join": _join,
+    "cancel_yes": _cancel_yes,
+    "set_language": _set_language,
+}

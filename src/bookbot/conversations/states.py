@@ -1,0 +1,105 @@
+"""The dialogue's states, what a state shows, and what choosing an option leads to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from babel.dates import format_datetime
+
+from bookbot.conversations.model import Attachment
+from bookbot.conversations.store import Conversation
+from bookbot.engine.clock import Clock
+from bookbot.engine.recurrence import zone
+from bookbot.i18n import Translator
+from bookbot.services.common import Studio
+from bookbot.services.customers import Customer
+from bookbot.store.db import Database
+
+
+class State(StrEnum):
+    MENU = "menu"
+    CLASSES = "classes"
+    CLASS = "class"
+    GUESTS = "guests"
+    CONFIRM = "confirm"
+    WAITLIST = "waitlist"
+    BOOKINGS = "bookings"
+    BOOKING = "booking"
+    CANCEL_CONFIRM = "cancel_confirm"
+    LANGUAGE = "language"
+    HELP = "help"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An option as the dialogue stores it: an action, its value, its label, other names."""
+
+    action: str
+    label: str
+    value: Any = None
+    aliases: tuple[str, ...] = ()
+
+    def stored(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "label": self.label,
+            "value": self.value,
+            "aliases": list(self.aliases),
+        }
+
+    @classmethod
+    def from_stored(cls, raw: dict[str, Any]) -> Choice:
+        return cls(raw["action"], raw["label"], raw.get("value"), tuple(raw.get("aliases", ())))
+
+
+@dataclass
+class Screen:
+    text: str
+    choices: list[Choice] = field(default_factory=list)
+    # A state that reads free text (a party size, several dates) says so here.
+    accepts_text: bool = False
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Where a choice leads, with a message to show first (a confirmation, a refusal)."""
+
+    state: State
+    notice: str | None = None
+    attachment: Attachment | None = None
+    back: bool = False  # going back pops the history instead of pushing onto it
+
+
+@dataclass
+class Context:
+    """Everything one step needs. `now` is read once per update."""
+
+    db: Database
+    clock: Clock
+    now: datetime
+    t: Translator
+    studio: Studio
+    customer: Customer
+    conversation: Conversation
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.conversation.data
+
+    @property
+    def zone(self) -> str:
+        return self.customer.timezone or self.studio.timezone
+
+    def when(self, instant: datetime, *, with_year: bool = False) -> str:
+        """'Sat 28 Nov, 14:00' in the customer's zone and language; the zone is named only
+        when it is not the studio's."""
+        pattern = "EEE d MMM y, HH:mm" if with_year else "EEE d MMM, HH:mm"
+        local = instant.astimezone(zone(self.zone))
+        text = format_datetime(local, pattern, locale=self.t.language)
+        return text if self.zone == self.studio.timezone else f"{text} {local.tzname()}"
+
+    def money(self, minor: int) -> str:
+        return self.t.money(minor, self.studio.currency)

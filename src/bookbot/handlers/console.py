@@ -1,0 +1,83 @@
+"""The terminal shell: the chat flows on stdin/stdout, as one customer."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from bookbot.conversations.dialogue import Dialogues
+from bookbot.conversations.model import Channel, Inbound, Reply
+from bookbot.handlers.text import numbered
+
+
+@dataclass(frozen=True)
+class ShellCustomer:
+    phone: str
+    name: str
+    language: str | None
+
+
+class Shell:
+    """Reads one line per message; prints replies with options numbered."""
+
+    def __init__(
+        self, dialogues: Dialogues, who: ShellCustomer, out: TextIO, save_dir: Path | None = None
+    ) -> None:
+        self._dialogues = dialogues
+        self._who = who
+        self._out = out
+        self._save_dir = save_dir
+
+    def _inbound(self, text: str) -> Inbound:
+        return Inbound(
+            Channel.CONSOLE,
+            self._who.phone,
+            text=text,
+            display_name=self._who.name,
+            language_hint=self._who.language,
+            phone=self._who.phone,
+        )
+
+    def _show(self, replies: list[Reply]) -> None:
+        for reply in replies:
+            if reply.text or reply.options:
+                print(numbered(reply), file=self._out)
+            if reply.attachment is not None:
+                print(self._attachment(reply), file=self._out)
+            print(file=self._out)
+
+    def _attachment(self, reply: Reply) -> str:
+        attachment = reply.attachment
+        assert attachment is not None  # noqa: S101 - checked by the caller
+        if self._save_dir is None:
+            return f"📎 {attachment.filename} (use --save-to DIR to keep it)"
+        path = self._save_dir / attachment.filename
+        path.write_bytes(attachment.content)
+        return f"📎 {attachment.filename} saved to {path}"
+
+    async def say(self, text: str) -> None:
+        self._show(await self._dialogues.handle(self._inbound(text)))
+
+    async def run(self, lines: TextIO, *, echo: bool) -> None:
+        """Start with the welcome, then one message per line until end of input."""
+        await self.say("/start")
+        while True:
+            if not echo:
+                print("> ", end="", file=self._out, flush=True)
+            line = await asyncio.to_thread(lines.readline)
+            if not line:
+                break
+            text = line.rstrip("\n")
+            if echo:
+                print(f"> {text}", file=self._out)
+            if text.strip().lower() in {"/quit", "/exit"}:
+                break
+            if text.strip():
+                await self.say(text)
+
+
+def interactive(stream: TextIO = sys.stdin) -> bool:
+    return stream.isatty()
