@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from bookbot.config import Settings
 from bookbot.engine.errors import BookingError
-from bookbot.formatting import local_when
+from bookbot.i18n import render_error, translator
 from bookbot.services.common import Studio, only_studio, studio_by_slug
 from bookbot.store.db import Database, connect
 from bookbot.store.migrate import check_schema
@@ -46,7 +46,7 @@ async def studio_session(
         try:
             yield db, studio
         except BookingError as error:
-            shown = error.render(lambda t: local_when(t, studio.timezone, studio.default_language))
+            shown = render_error(error, translator(studio.default_language), studio.timezone)
             raise CommandError(shown) from error
 
 

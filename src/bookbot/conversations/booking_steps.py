@@ -152,7 +152,7 @@ async def choose_on_class(ctx: Context, choice: Choice) -> Transition:
 async def guests_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     dates = await browse.dates_by_id(ctx.db, ctx.studio.id, ctx.data["session_ids"], ctx.now, 1)
-    most = min((d.seats_left for d in dates), default=0)
+    most = min((_most_that_fit(d) for d in dates), default=0)
     text = _("How many people are coming (you included)?")
     if most == 0:
         text = _("This date is full.")
@@ -160,6 +160,12 @@ async def guests_screen(ctx: Context) -> Screen:
     return Screen(
         text, choices + _full_alternatives(ctx, most) + back_and_cancel(ctx), accepts_text=True
     )
+
+
+def _most_that_fit(d: browse.DateChoice) -> int:
+    """The largest party the date takes: seats, and each resource's free units per person."""
+    per_resource = [r.available // r.needed for r in d.availability.resources if r.needed]
+    return min([d.seats_left, *per_resource])
 
 
 def _full_alternatives(ctx: Context, most: int) -> list[Choice]:

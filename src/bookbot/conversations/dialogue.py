@@ -162,12 +162,12 @@ class Dialogues:
         command = _command(inbound)
         if command:
             return await self._choose(ctx, Choice(command, ""))
+        typed = (inbound.text or "").strip()
+        if state is State.GUESTS and typed.isdigit():  # a party size, not an option number
+            return await booking.choose_guests(ctx, int(typed))
         choice = self._resolve(ctx, inbound)
         if choice is not None:
             return await self._choose(ctx, choice)
-        typed = (inbound.text or "").strip()
-        if state is State.GUESTS and typed.isdigit():
-            return await booking.choose_guests(ctx, int(typed))
         if state is State.CLASS and (picked := numbers(typed, len(ctx.conversation.options))):
             return await self._toggle_many(ctx, picked)
         return Transition(

@@ -11,6 +11,25 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 
+def N_(msgid: str) -> str:  # noqa: N802 - the gettext marker's conventional name
+    """Marks a message for extraction; translated where it is shown."""
+    return msgid
+
+
+# What `NotFound(what=...)` names; `bookbot.i18n.render_error` translates it.
+THINGS = (
+    N_("studio"),
+    N_("class"),
+    N_("session"),
+    N_("customer"),
+    N_("booking"),
+    N_("course run"),
+    N_("schedule pattern"),
+    N_("staff member"),
+    N_("assignment of staff member"),
+)
+
+
 class BookingError(Exception):
     """A refusal with a stable `code` and `params` for the message template.
 
@@ -25,10 +44,17 @@ class BookingError(Exception):
         self.params = params
         super().__init__(self.render(lambda instant: instant.strftime("%a %d %b %Y %H:%M UTC")))
 
-    def render(self, show_instant: Callable[[datetime], str], template: str | None = None) -> str:
-        """The message with every instant passed through `show_instant`."""
+    def render(
+        self,
+        show_instant: Callable[[datetime], str],
+        template: str | None = None,
+        translate: Callable[[str], str] = str,
+    ) -> str:
+        """The message with every instant passed through `show_instant` and the `what` of a
+        NotFound through `translate`."""
         shown = {
-            k: show_instant(v) if isinstance(v, datetime) else v for k, v in self.params.items()
+            k: show_instant(v) if isinstance(v, datetime) else translate(v) if k == "what" else v
+            for k, v in self.params.items()
         }
         return (template or self.template).format(**shown)
 
