@@ -9,6 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from bookbot.engine.clock import FrozenClock
+from bookbot.store.db import Database
+from tests.examples import NOW, load_example_studio
 from tests.node_tools import npm_package, require_node
 
 from .emulator import TELEGRAM_TEST_API, Emulator, run_emulator
@@ -29,3 +32,14 @@ def emulator(telegram_emulator: Emulator) -> Emulator:
     assert telegram_emulator.alive(), telegram_emulator.log()
     telegram_emulator.reset()
     return telegram_emulator
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(NOW)
+
+
+@pytest.fixture
+async def studio(db: Database, clock: FrozenClock) -> int:
+    """The example pottery studio with four weeks of sessions."""
+    return await load_example_studio(db, clock)

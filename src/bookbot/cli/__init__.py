@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bookbot.cli import admin, demo, shell
+from bookbot.cli import admin, demo, run, shell
 from bookbot.cli.common import CommandError
 from bookbot.config import Settings
 from bookbot.engine.errors import BookingError
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin.register(commands)
     demo.register(commands)
     shell.register(commands)
+    run.register(commands)
     return parser
 
 

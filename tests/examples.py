@@ -1,0 +1,25 @@
+"""The example pottery studio, loaded and generated, for tests that need a whole studio."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bookbot.cli.demo import example_path
+from bookbot.engine.clock import Clock
+from bookbot.services import generation
+from bookbot.store.db import Database
+from bookbot.studio.loader import load_studio
+from bookbot.studio.model import parse_studio_file
+
+# Friday 20 Nov 2026, 09:00 in London; the course runs start in March and June 2027.
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+async def load_example_studio(db: Database, clock: Clock, weeks: int = 4) -> int:
+    """Load examples/clay-studio.toml and generate `weeks` of sessions; return the studio id."""
+    report = await load_studio(db, parse_studio_file(example_path()))
+    for pattern_id in await generation.pattern_ids(db, report.studio_id):
+        await generation.generate_sessions(
+            db, clock, report.studio_id, pattern_id, preview=False, horizon=timedelta(weeks=weeks)
+        )
+    return report.studio_id

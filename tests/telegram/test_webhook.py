@@ -1,0 +1,76 @@
+"""Webhook mode: Telegram's secret token is checked, each update is handled once."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from bookbot.engine.clock import FrozenClock
+from bookbot.handlers.telegram_bot import TelegramBot
+from bookbot.handlers.web import SECRET_HEADER, TELEGRAM_PATH, make_app
+from bookbot.store.db import Database
+
+from .emulator import AsyncTgClient, Emulator, aclient, eventually
+from .test_bot import TOKEN, make_bot
+
+SECRET = "s3cret-token_for-tests"
+CHAT = 107
+
+
+def text_update(update_id: int, text: str = "/start") -> dict[str, object]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "text": text,
+            "chat": {"id": CHAT, "type": "private", "first_name": "Web"},
+            "from": {"id": CHAT, "is_bot": False, "first_name": "Web"},
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
+        },
+    }
+
+
+async def test_webhook_checks_the_secret_and_handles_each_update_once(
+    db: Database, clock: FrozenClock, emulator: Emulator, studio: int
+) -> None:
+    bot = make_bot(db, clock, emulator)
+    user = aclient(emulator, TOKEN, chat_id=CHAT)
+    async with bot.app:
+        await bot.app.start()
+        try:
+            welcomes, statuses = await _exchange(bot, user)
+        finally:
+            await bot.app.stop()
+
+    assert statuses == {"no secret": 403, "wrong secret": 403, "garbage": 400, "twice": [200, 200]}
+    assert welcomes == 1
+
+
+async def _exchange(bot: TelegramBot, user: AsyncTgClient) -> tuple[int, dict[str, object]]:
+    async with TestClient(TestServer(make_app(bot, SECRET))) as http:
+
+        def post(update: object, secret: str | None = SECRET) -> Any:
+            headers = {SECRET_HEADER: secret} if secret else {}
+            data = update if isinstance(update, bytes) else json.dumps(update).encode()
+            return http.post(TELEGRAM_PATH, data=data, headers=headers)
+
+        statuses: dict[str, object] = {
+            "no secret": (await post(text_update(1), None)).status,
+            "wrong secret": (await post(text_update(1), "nope")).status,
+            "garbage": (await post(b"{not json")).status,
+            # Telegram redelivers when it is unsure we got an update.
+            "twice": [(await post(text_update(2))).status for _ in range(2)],
+        }
+        # One person's updates run in order: once /help is answered, the redelivered
+        # /start has been dealt with too.
+        await post(text_update(3, "/help"))
+        await eventually(lambda: _count(user, "sending its number or its words"))
+        return await _count(user, "What would you like to do?"), statuses
+
+
+async def _count(user: AsyncTgClient, text: str) -> int:
+    return sum(text in m.get("text", "") for m in await user.history())
