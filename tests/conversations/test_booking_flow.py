@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 
 from bookbot.conversations.dialogue import Dialogues
+from bookbot.conversations.model import Inbound
 from bookbot.engine.clock import FrozenClock
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
@@ -211,3 +212,19 @@ async def test_garbage_and_empty_text_get_a_polite_nudge(chat: Chat) -> None:
 async def test_help_explains_how_to_answer(chat: Chat) -> None:
     await chat.say("help")
     assert "sending its number or its words" in chat.text
+
+
+async def test_a_deep_link_picks_the_studio(dialogues: Dialogues, db: Database) -> None:
+    from bookbot.cli.demo import example_path
+    from bookbot.studio.loader import load_studio
+    from bookbot.studio.model import parse_studio_file
+
+    await load_studio(db, parse_studio_file(example_path("harbour-fitness.toml")))
+    gym = Chat(dialogues, address="+16175550100", name="Jo")
+    gym.replies = await dialogues.handle(
+        Inbound(gym.channel, gym.address, text="/start", display_name="Jo"),
+        studio_slug="harbour-fitness",
+    )
+    assert gym.text.startswith("Hi Jo! I'm the booking assistant of Harbour")
+    await gym.say("1")
+    assert "Clay" not in gym.text

@@ -98,21 +98,21 @@ class Dialogues:
 
     async def _context(self, inbound: Inbound, slug: str | None) -> Context:
         now = self.clock.now()
-        studio = await self._studio(slug, None)
-        conversation = await store.load(
-            self.db,
-            now,
-            inbound.channel.value,
-            inbound.address,
-            studio_id=studio.id,
-            language=negotiate(inbound.language_hint)
-            if inbound.language_hint
-            else studio.default_language,
-            state=State.MENU.value,
-        )
-        if not slug and conversation.studio_id != studio.id:
-            studio = await self._studio(None, conversation.studio_id)
-        elif slug and conversation.studio_id != studio.id:
+        channel = inbound.channel.value
+        conversation = await store.find(self.db, channel, inbound.address)
+        studio = await self._studio(slug, conversation.studio_id if conversation else None)
+        if conversation is None:
+            hint = inbound.language_hint
+            conversation = await store.create(
+                self.db,
+                now,
+                channel,
+                inbound.address,
+                studio_id=studio.id,
+                language=negotiate(hint) if hint else studio.default_language,
+                state=State.MENU.value,
+            )
+        elif conversation.studio_id != studio.id:  # a deep link into another studio
             conversation.studio_id, conversation.customer_id = studio.id, None
             conversation.state, conversation.data = State.MENU.value, {}
         customer = await customer_for(

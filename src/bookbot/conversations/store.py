@@ -65,7 +65,16 @@ def _conversation(row: Any, created: bool = False) -> Conversation:
     )
 
 
-async def load(
+async def find(db: Database, channel: str, address: str) -> Conversation | None:
+    async with db.transaction(write=False) as tx:
+        row = await tx.one(
+            f"SELECT {_COLUMNS} FROM conversations WHERE channel = :channel AND address = :address",  # noqa: S608
+            {"channel": channel, "address": address},
+        )
+    return None if row is None else _conversation(row)
+
+
+async def create(
     db: Database,
     now: datetime,
     channel: str,
@@ -75,16 +84,9 @@ async def load(
     language: str,
     state: str,
 ) -> Conversation:
-    """The person's dialogue, created (in `state`) on first contact."""
+    """A new dialogue in `state`, or the one another worker created a moment ago."""
     params = {"channel": channel, "address": address}
     async with db.transaction() as tx:
-        row = await tx.one(
-            f"SELECT {_COLUMNS} FROM conversations WHERE channel = :channel AND address = :address",  # noqa: S608
-            params,
-        )
-        if row is not None:
-            return _conversation(row)
-        # Another worker may create it at the same moment: then its row is the one.
         await tx.execute(
             "INSERT INTO conversations (channel, address, studio_id, language, state, updated_at)"
             " VALUES (:channel, :address, :studio_id, :language, :state, :now)"

@@ -1,0 +1,547 @@
+"""Conversation throughput: simulated customers booking by chat, database included.
+
+It runs N simulated customers (default 1,000) through a full booking conversation on the
+channel-agnostic conversation layer, `bookbot.conversations.dialogue.Dialogues.handle`,
+with the real database underneath and no channel library on top, and measures:
+
+* messages handled per second over the whole run (wall clock, all customers);
+* latency per message: the time of each `handle` call, queueing behind other customers
+  for the database included, as p50/p95/p99/max, overall and per conversation step.
+
+Every customer has their own address and says, in order: "/start", "1" (book a class),
+the class, a date, "2" (people), "confirm", then "my bookings" (7 messages). Even
+customers type everything, as over SMS (the class by name, the date by its number);
+odd customers press the buttons of the previous reply, as on Telegram (the `Inbound`
+carries the option's token; no Telegram library is involved). Customers are spread
+round-robin over three single-session classes of the example studio (Wheel Throwing
+Taster, Saturday Glazing Workshop, Mug Making) and over the 8 dates each class offers.
+Each reply is checked for what that step should show; a customer whose conversation
+goes astray fails the run.
+
+It is run with 1 and with 50 concurrent customers (tasks pulling customers from a shared
+queue, each customer's messages in order, yielding between messages as separate people
+would), each level on a fresh copy of the same seeded database, after a warm-up of
+WARMUP customers whose messages are not timed. At the end of each level it checks in the
+database that every customer (warm-up included) has exactly one confirmed booking for 2
+people: it prints "check: ok", else the failures, and exits 1.
+
+The data: examples/clay-studio.toml loaded, sessions generated for HORIZON ahead of a
+FrozenClock fixed at Friday 20 Nov 2026 09:00 UTC (before the first bookable session),
+then, so that every customer finds 2 seats and 2 units of every equipment, the bench
+raises (SQL, setup only) every session's capacity and every resource's quantity to
+2 x ceil(customers / 24) (24 = 3 classes x 8 dates) where they are lower. The example's
+own 6 seats and 8 wheels per session would take only 3-4 parties per date.
+
+Targets (from the issue): >= 500 messages/s and p95 < 20 ms per message, on 2 cores with
+SQLite. The verdict is printed per backend and concurrency; missing it does not fail the
+run (only a failed check does).
+
+Run from the repository root:
+
+    PYTHONPATH=src python bench/conversation.py [--customers N] [--concurrency 1,50]
+                                                [--postgres-url URL]
+
+SQLite uses fresh files in a temporary directory. With --postgres-url it also runs on
+PostgreSQL. WARNING: that database's `public` schema is wiped (DROP SCHEMA public
+CASCADE) and migrated afresh for every level, so it refuses a database whose name does
+not contain "test" or "bench".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import asyncpg  # noqa: E402
+
+from bookbot.cli.demo import example_path  # noqa: E402
+from bookbot.conversations.dialogue import Dialogues  # noqa: E402
+from bookbot.conversations.model import Channel, Inbound, Reply  # noqa: E402
+from bookbot.engine.clock import FrozenClock  # noqa: E402
+from bookbot.services import generation  # noqa: E402
+from bookbot.store import migrate  # noqa: E402
+from bookbot.store.db import Database, DatabaseURL, connect  # noqa: E402
+from bookbot.studio.loader import load_studio  # noqa: E402
+from bookbot.studio.model import parse_studio_file  # noqa: E402
+
+TARGET_RATE = 500.0  # messages per second
+TARGET_P95 = 0.020  # seconds per message
+CONCURRENCY = (1, 50)
+DEFAULT_CUSTOMERS = 1000
+WARMUP = 20  # customers per level whose messages are not timed
+GUESTS = 2
+# Friday 20 Nov 2026, 09:00 UTC: before the first session of every bench class.
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+HORIZON = timedelta(weeks=36)  # long enough for 8 monthly Mug Making dates
+CLASSES = ("Wheel Throwing Taster", "Saturday Glazing Workshop", "Mug Making")
+DATES_SHOWN = 8  # the class screen offers the next 8 dates
+LOCK_TIMEOUT = 5.0
+
+
+# --- what a customer says ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One message: what a typing customer sends, which button a pressing one presses
+    (a label prefix, or an option index), and what the reply must contain."""
+
+    name: str
+    text: str
+    button: str | int | None  # None: a pressing customer types `text` too
+    expect: str
+
+
+@dataclass(frozen=True)
+class Customer:
+    number: int
+    channel: Channel
+    address: str
+    presses: bool
+    steps: tuple[Step, ...]
+
+
+STEP_NAMES = ("start", "book", "class", "date", "guests", "confirm", "my bookings")
+
+
+def script(class_name: str, date_index: int) -> tuple[Step, ...]:
+    return (
+        Step("start", "/start", None, "What would you like to do?"),
+        Step("book", "1", "📅 Book a class", "Our classes:"),
+        Step("class", class_name, class_name, "Choose a date:"),
+        Step("date", str(date_index + 1), date_index, "How many people"),
+        Step("guests", str(GUESTS), str(GUESTS), "Please check your booking"),
+        Step("confirm", "confirm", "✅ Confirm", "🎉 Booked!"),
+        Step("my bookings", "my bookings", "🗓 My bookings", "Your upcoming bookings"),
+    )
+
+
+def customer(number: int) -> Customer:
+    """Customer `number`: class number % 3, date (number // 3) % 8; even ones type (SMS),
+    odd ones press buttons (Telegram)."""
+    steps = script(CLASSES[number % len(CLASSES)], (number // len(CLASSES)) % DATES_SHOWN)
+    if number % 2:
+        return Customer(number, Channel.TELEGRAM, str(700_000_000 + number), True, steps)
+    return Customer(number, Channel.SMS, f"+4477{number:08d}", False, steps)
+
+
+def per_session(customers: int) -> int:
+    """Seats every session needs so that `customers` spread round-robin all fit."""
+    return GUESTS * math.ceil(customers / (len(CLASSES) * DATES_SHOWN))
+
+
+class Astray(Exception):  # noqa: N818
+    """A reply did not show what the step should have led to."""
+
+
+def inbound(c: Customer, step: Step, last: list[Reply]) -> Inbound:
+    phone = c.address if c.channel is Channel.SMS else None
+    name = f"Customer {c.number}"
+    if not c.presses or step.button is None:
+        return Inbound(c.channel, c.address, text=step.text, display_name=name, phone=phone)
+    options = last[-1].options if last else ()
+    if isinstance(step.button, int):
+        found = options[step.button : step.button + 1]
+    else:
+        found = tuple(o for o in options if o.label.startswith(step.button))
+    if len(found) != 1:
+        labels = [o.label for o in options]
+        raise Astray(f"customer {c.number} at {step.name}: no button {step.button!r} in {labels}")
+    return Inbound(c.channel, c.address, token=found[0].token, display_name=name, phone=phone)
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    customers: int = 0
+    seconds: float = 0.0
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def all(self) -> list[float]:
+        return [t for times in self.latencies.values() for t in times]
+
+    @property
+    def messages(self) -> int:
+        return sum(len(times) for times in self.latencies.values())
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds if self.seconds else 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[round(q * (len(ordered) - 1))] if ordered else math.nan
+
+
+async def converse(dialogues: Dialogues, c: Customer, result: Result | None) -> None:
+    """One customer's whole conversation; each `handle` call timed into `result`."""
+    last: list[Reply] = []
+    for step in c.steps:
+        message = inbound(c, step, last)
+        began = time.perf_counter()
+        last = await dialogues.handle(message)
+        took = time.perf_counter() - began
+        if result is not None:
+            result.latencies[step.name].append(took)
+        shown = "\n".join(r.text for r in last)
+        if step.expect not in shown:
+            raise Astray(f"customer {c.number} at {step.name}: {shown[:200]!r}")
+        await asyncio.sleep(0)  # let the other customers in, as separate people would
+
+
+async def run_customers(
+    dialogues: Dialogues, customers: list[Customer], concurrency: int, result: Result | None
+) -> None:
+    queue: Iterator[Customer] = iter(customers)
+    errors: list[str] = [] if result is None else result.errors
+
+    async def worker() -> None:
+        for c in queue:  # one shared iterator: each customer is taken once
+            try:
+                await converse(dialogues, c, result)
+            except Exception as error:  # any failure is reported and fails the run
+                errors.append(f"{type(error).__name__}: {error}")
+            else:
+                if result is not None:
+                    result.customers += 1
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    if result is None and errors:
+        raise RuntimeError(f"warm-up failed: {errors[0]}")
+
+
+# --- the data ----------------------------------------------------------------------------
+
+
+async def seed(db: Database, clock: FrozenClock, customers: int) -> None:
+    """The example studio, HORIZON of sessions, and room for every customer."""
+    report = await load_studio(db, parse_studio_file(example_path()))
+    studio_id = report.studio_id
+    for pattern_id in await generation.pattern_ids(db, studio_id):
+        await generation.generate_sessions(
+            db, clock, studio_id, pattern_id, preview=False, horizon=HORIZON
+        )
+    room = {"cap": per_session(customers), "s": studio_id}
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE sessions SET capacity = :cap WHERE studio_id = :s AND capacity < :cap", room
+        )
+        await tx.execute(
+            "UPDATE resources SET total_quantity = :cap"
+            " WHERE studio_id = :s AND total_quantity < :cap",
+            room,
+        )
+        for name in CLASSES:
+            dates = await tx.scalar(
+                "SELECT COUNT(*) FROM sessions s JOIN classes c ON c.id = s.class_id"
+                " WHERE c.studio_id = :s AND c.name = :name AND s.status = 'open'"
+                " AND s.starts_at > :now",
+                {"s": studio_id, "name": name, "now": clock.now()},
+            )
+            if int(dates) < DATES_SHOWN:
+                raise SystemExit(f"{name} has only {dates} dates; raise HORIZON")
+
+
+CHECK_SQL = """SELECT i.channel, i.address, COUNT(g.id), COALESCE(SUM(g.guest_count), 0)
+FROM channel_identities i
+LEFT JOIN registrations g ON g.customer_id = i.customer_id AND g.studio_id = i.studio_id
+  AND g.status = 'confirmed'
+GROUP BY i.channel, i.address"""
+
+SEATS_SQL = (
+    "SELECT COALESCE(SUM(guest_count), 0) FROM registration_sessions WHERE status = 'booked'"
+)
+
+
+async def check(db: Database, customers: list[Customer]) -> list[str]:
+    """Every customer has exactly one confirmed booking for GUESTS, and no one else has any."""
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(CHECK_SQL)
+        seats = int(await tx.scalar(SEATS_SQL))
+    found = {(r[0], r[1]): (int(r[2]), int(r[3])) for r in rows}
+    problems = []
+    for c in customers:
+        bookings, guests = found.pop((c.channel.value, c.address), (0, 0))
+        if (bookings, guests) != (1, GUESTS):
+            problems.append(f"customer {c.number}: {bookings} bookings for {guests} people")
+    problems += [f"unexpected identity {key}" for key in found]
+    if seats != GUESTS * len(customers):
+        problems.append(f"booked seats = {seats:,}, expected {GUESTS * len(customers):,}")
+    return problems
+
+
+# --- backends ----------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    backend: str
+    concurrency: int
+    result: Result
+    setup_seconds: float
+    problems: list[str]
+
+
+Fresh = Callable[[int], Awaitable[str]]  # level number -> URL of a seeded, fresh database
+
+
+async def run_level(backend: str, url: str, concurrency: int, n: int, setup: float) -> Row:
+    """Warm up, then N customers at `concurrency`, then the check, on a fresh database."""
+    db = await connect(url, lock_timeout=LOCK_TIMEOUT)
+    try:
+        dialogues = Dialogues(db, FrozenClock(NOW))
+        everyone = [customer(k) for k in range(WARMUP + n)]
+        await run_customers(dialogues, everyone[:WARMUP], min(concurrency, WARMUP), None)
+        result = Result()
+        began = time.perf_counter()
+        await run_customers(dialogues, everyone[WARMUP:], concurrency, result)
+        result.seconds = time.perf_counter() - began
+        problems = result.errors[:5] + await check(db, everyone)
+        if len(result.errors) > 5:
+            problems.append(f"... and {len(result.errors) - 5} more conversation errors")
+    finally:
+        await db.close()
+    return Row(backend, concurrency, result, setup, problems)
+
+
+async def bench_sqlite(tmp: Path, levels: tuple[int, ...], n: int) -> list[Row]:
+    """Seed one SQLite file, then give each level its own copy of it."""
+    began = time.perf_counter()
+    template = tmp / "template.db"
+    url = f"sqlite:///{template}"
+    await migrate.upgrade_async(url)
+    db = await connect(url, lock_timeout=LOCK_TIMEOUT)
+    try:
+        await seed(db, FrozenClock(NOW), WARMUP + n)
+    finally:
+        await db.close()
+    setup = time.perf_counter() - began
+    rows = []
+    for level, concurrency in enumerate(levels):
+        path = tmp / f"level-{level}.db"
+        shutil.copyfile(template, path)
+        rows.append(await run_level("sqlite", f"sqlite:///{path}", concurrency, n, setup))
+    return rows
+
+
+async def bench_postgres(url: str, levels: tuple[int, ...], n: int) -> list[Row]:
+    """Wipe, migrate and seed the database afresh before each level."""
+    dsn = DatabaseURL.parse(url).target
+    rows = []
+    for concurrency in levels:
+        began = time.perf_counter()
+        conn = await asyncpg.connect(dsn, timeout=5)
+        try:
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await conn.close()
+        await migrate.upgrade_async(url)
+        db = await connect(url, lock_timeout=LOCK_TIMEOUT)
+        try:
+            await seed(db, FrozenClock(NOW), WARMUP + n)
+        finally:
+            await db.close()
+        rows.append(await run_level("postgresql", url, concurrency, n, time.perf_counter() - began))
+    return rows
+
+
+async def postgres_version(url: str) -> str:
+    conn = await asyncpg.connect(DatabaseURL.parse(url).target, timeout=5)
+    try:
+        return str(await conn.fetchval("SHOW server_version"))
+    finally:
+        await conn.close()
+
+
+# --- command line and report ---------------------------------------------------------------
+
+
+def refuse_unless_disposable(url: str) -> None:
+    """Exit unless the database's name says it is for tests or benches (we wipe it)."""
+    name = urlsplit(DatabaseURL.parse(url).target).path.lstrip("/")
+    if not re.search(r"test|bench", name, re.IGNORECASE):
+        raise SystemExit(
+            f"refusing to benchmark on PostgreSQL database {name!r}: the bench drops its"
+            " public schema, so use a database whose name contains 'test' or 'bench'"
+        )
+
+
+def levels_arg(text: str) -> tuple[int, ...]:
+    try:
+        levels = tuple(int(part) for part in text.split(","))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from error
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError("concurrency levels must be >= 1")
+    return levels
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return value
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n", 1)[0])
+    parser.add_argument(
+        "--customers", type=positive, default=DEFAULT_CUSTOMERS, help="customers per level"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=levels_arg,
+        default=CONCURRENCY,
+        help="comma-separated concurrent customers per level (default 1,50)",
+    )
+    parser.add_argument("--postgres-url", help="also run on this disposable test/bench database")
+    return parser.parse_args(argv)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def header() -> str:
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (
+        f"bookbot conversation bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
+        f"machine: {os.cpu_count()} CPUs ({usable} usable), {cpu_model()}, {platform.system()}"
+        f" {platform.release()}; Python {platform.python_version()};"
+        f" SQLite {sqlite3.sqlite_version}; asyncpg {asyncpg.__version__}"
+    )
+
+
+def workload(n: int) -> str:
+    return (
+        f"workload: {n:,} customers per level (+{WARMUP} untimed warm-up), each"
+        f" {len(STEP_NAMES)} messages ({', '.join(STEP_NAMES)}); half type, half press"
+        f" buttons; {len(CLASSES)} classes x {DATES_SHOWN} dates, {GUESTS} people each;"
+        f" session capacity and equipment raised to {per_session(WARMUP + n)} per session"
+    )
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:6.2f} ms"
+
+
+def format_row(row: Row) -> str:
+    r, times = row.result, row.result.all
+    return (
+        f"{row.backend:<10} concurrency={row.concurrency:<3} {r.messages:>6,} messages"
+        f" in {r.seconds:6.2f} s = {r.rate:>6,.0f} msg/s"
+        f"  p50 {ms(percentile(times, 0.5))}  p95 {ms(percentile(times, 0.95))}"
+        f"  p99 {ms(percentile(times, 0.99))}  max {ms(max(times, default=math.nan))}"
+        f"  (setup {row.setup_seconds:.1f} s)"
+    )
+
+
+def step_table(rows: list[Row]) -> list[str]:
+    heads = "".join(f"  {r.backend[:6]} c={r.concurrency:<3} p50 / p95   " for r in rows)
+    lines = [f"{'per step':<12}{heads}"]
+    for name in STEP_NAMES:
+        cells = "".join(
+            f"  {ms(percentile(r.result.latencies[name], 0.5))} / {ms(percentile(r.result.latencies[name], 0.95))}"
+            for r in rows
+        )
+        lines.append(f"{name:<12}{cells}")
+    return lines
+
+
+def verdict(row: Row) -> str:
+    rate_ok = row.result.rate >= TARGET_RATE
+    p95 = percentile(row.result.all, 0.95)
+    p95_ok = p95 < TARGET_P95
+    met = "meets" if rate_ok and p95_ok else "BELOW"
+    return (
+        f"{row.backend:<10} concurrency={row.concurrency:<3} {met} the target:"
+        f" {row.result.rate:,.0f} msg/s {'>=' if rate_ok else '<'} {TARGET_RATE:,.0f},"
+        f" p95 {p95 * 1000:.2f} ms {'<' if p95_ok else '>='} {TARGET_P95 * 1000:.0f} ms"
+    )
+
+
+def print_report(rows: list[Row], notes: list[str], n: int) -> bool:
+    """Print the figures, verdicts and checks; True if every check passed."""
+    print(workload(n))
+    for note in notes:
+        print(note)
+    print()
+    for row in rows:
+        print(format_row(row))
+    print()
+    for line in step_table(rows):
+        print(line)
+    print()
+    for row in rows:
+        print(verdict(row))
+    print()
+    ok = True
+    for row in rows:
+        label = f"{row.backend} concurrency={row.concurrency}"
+        if row.problems:
+            ok = False
+            print(f"check: FAILED ({label})")
+            for problem in row.problems[:10]:
+                print(f"  {problem}")
+            if len(row.problems) > 10:
+                print(f"  ... and {len(row.problems) - 10} more")
+    if ok:
+        checked = sum(r.result.customers for r in rows) + WARMUP * len(rows)
+        print(
+            f"check: ok ({checked:,} customers over {len(rows)} runs, each exactly one confirmed"
+            f" booking for {GUESTS} people)"
+        )
+    return ok
+
+
+async def run(args: argparse.Namespace) -> tuple[list[Row], list[str]]:
+    notes = []
+    with tempfile.TemporaryDirectory(prefix="bookbot-conversation-bench-") as tmp:
+        rows = await bench_sqlite(Path(tmp), args.concurrency, args.customers)
+    if args.postgres_url:
+        notes.append(f"postgresql server {await postgres_version(args.postgres_url)}")
+        rows += await bench_postgres(args.postgres_url, args.concurrency, args.customers)
+    else:
+        notes.append("postgresql: skipped (pass --postgres-url to include it)")
+    return rows, notes
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.postgres_url:
+        refuse_unless_disposable(args.postgres_url)
+    print(header(), flush=True)
+    rows, notes = asyncio.run(run(args))
+    return 0 if print_report(rows, notes, args.customers) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
