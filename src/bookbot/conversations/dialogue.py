@@ -22,7 +22,7 @@ from bookbot.conversations.states import Choice, Context, Screen, State, Transit
 from bookbot.engine.clock import Clock
 from bookbot.i18n import negotiate, translator
 from bookbot.services.common import Studio, only_studio, studio_by_id, studio_by_slug
-from bookbot.services.customers import customer_for
+from bookbot.services.customers import customer_by_id, customer_for
 from bookbot.store.db import Database
 
 IDLE = timedelta(minutes=30)
@@ -79,8 +79,8 @@ class Dialogues:
 
     async def handle(self, inbound: Inbound, *, studio_slug: str | None = None) -> list[Reply]:
         """Run one update; `studio_slug` (a deep-link parameter) picks or switches studio."""
-        async with self._serializer.hold(inbound.channel.value, inbound.address):
-            return await self._handle(inbound, studio_slug)
+        async with self._serializer.hold(inbound.channel.value, inbound.address) as lease:
+            return await self._handle(inbound, studio_slug, lease)
 
     async def note_message(self, inbound: Inbound, message_ref: str) -> None:
         """Remember the message now carrying the person's options (Telegram edits it)."""
@@ -115,16 +115,19 @@ class Dialogues:
         elif conversation.studio_id != studio.id:  # a deep link into another studio
             conversation.studio_id, conversation.customer_id = studio.id, None
             conversation.state, conversation.data = State.MENU.value, {}
-        customer = await customer_for(
-            self.db,
-            self.clock,
-            studio.id,
-            inbound.channel.value,
-            inbound.address,
-            name=inbound.display_name or inbound.address,
-            phone=inbound.phone,
-            language=conversation.language,
-        )
+        known = conversation.customer_id
+        customer = await customer_by_id(self.db, studio.id, known) if known else None
+        if customer is None:  # first contact, or a deep link into another studio
+            customer = await customer_for(
+                self.db,
+                self.clock,
+                studio.id,
+                channel,
+                inbound.address,
+                name=inbound.display_name or inbound.address,
+                phone=inbound.phone,
+                language=conversation.language,
+            )
         conversation.customer_id = customer.id
         language = customer.language or conversation.language
         conversation.language = language
@@ -132,7 +135,7 @@ class Dialogues:
             self.db, self.clock, now, translator(language), studio, customer, conversation
         )
 
-    async def _handle(self, inbound: Inbound, slug: str | None) -> list[Reply]:
+    async def _handle(self, inbound: Inbound, slug: str | None, lease: store.Lease) -> list[Reply]:
         ctx = await self._context(inbound, slug)
         conversation = ctx.conversation
         idle = ctx.now - conversation.updated_at > IDLE and conversation.state != State.MENU
@@ -154,7 +157,7 @@ class Dialogues:
         else:
             transition = await self._step(ctx, inbound)
         replies = await self._enter(ctx, transition, edit=inbound.token is not None)
-        await store.save(self.db, conversation, ctx.now)
+        await store.save(self.db, conversation, ctx.now, lease)
         return replies
 
     async def _step(self, ctx: Context, inbound: Inbound) -> Transition:

@@ -100,8 +100,8 @@ async def create(
     return _conversation(row, created=True)
 
 
-async def save(db: Database, conversation: Conversation, now: datetime) -> None:
-    """Write the dialogue back and release its lease."""
+async def save(db: Database, conversation: Conversation, now: datetime, lease: Lease) -> None:
+    """Write the dialogue back and release its lease, in one statement."""
     c = conversation
     async with db.transaction() as tx:
         await tx.execute(
@@ -143,6 +143,11 @@ async def _release(db: Database, key: tuple[str, str]) -> None:
         )
 
 
+@dataclass
+class Lease:
+    held: bool = True
+
+
 class Serializer:
     """One update at a time per person: a lock in this process, a lease across processes."""
 
@@ -153,17 +158,21 @@ class Serializer:
         self._users: dict[tuple[str, str], int] = {}
 
     @asynccontextmanager
-    async def hold(self, channel: str, address: str) -> AsyncIterator[None]:
+    async def hold(self, channel: str, address: str) -> AsyncIterator[Lease]:
+        """Hold the person's dialogue; `save` releases the lease with the new state, and
+        anything left held (an early return, an error) is released on the way out."""
         key = (channel, address)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
             async with lock:
                 await self._lease(key)
+                lease = Lease()
                 try:
-                    yield
+                    yield lease
                 finally:
-                    await _release(self._db, key)
+                    if lease.held:
+                        await _release(self._db, key)
         finally:
             self._users[key] -= 1
             if not self._users[key]:  # forget idle people so the maps do not grow

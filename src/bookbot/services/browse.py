@@ -62,13 +62,19 @@ class BookingSummary:
 
 async def class_cards(db: Database, studio_id: int, now: datetime) -> list[ClassCard]:
     """Classes with something to book, soonest first."""
+    return await _cards(db, studio_id, now, "", {})
+
+
+async def _cards(
+    db: Database, studio_id: int, now: datetime, extra: str, params: dict[str, int]
+) -> list[ClassCard]:
     async with db.transaction(write=False) as tx:
         rows = await tx.all(
-            "SELECT c.id, c.name, c.description, c.kind, c.price_minor,"
+            "SELECT c.id, c.name, c.description, c.kind, c.price_minor,"  # noqa: S608 - fixed filter
             " (SELECT MIN(s.starts_at) FROM sessions s WHERE s.class_id = c.id"
             "  AND s.studio_id = c.studio_id AND s.status = 'open' AND s.starts_at > :now) AS next"
-            " FROM classes c WHERE c.studio_id = :studio_id",
-            {"studio_id": studio_id, "now": now},
+            f" FROM classes c WHERE c.studio_id = :studio_id {extra}",
+            {"studio_id": studio_id, "now": now, **params},
         )
     cards = [ClassCard(r[0], r[1], r[2], ClassKind(r[3]), r[4], _instant(r[5])) for r in rows]
     return sorted((c for c in cards if c.next_start), key=lambda c: (c.next_start, c.id))

@@ -28,6 +28,16 @@ async def _by_identity(tx: Tx, studio_id: int, channel: str, address: str) -> Cu
     return None if row is None else Customer(*row)
 
 
+async def customer_by_id(db: Database, studio_id: int, customer_id: int) -> Customer | None:
+    async with db.transaction(write=False) as tx:
+        row = await tx.one(
+            "SELECT id, name, phone, language, timezone FROM customers"
+            " WHERE studio_id = :studio_id AND id = :id",
+            {"studio_id": studio_id, "id": customer_id},
+        )
+    return None if row is None else Customer(*row)
+
+
 async def customer_for(
     db: Database,
     clock: Clock,
