@@ -35,12 +35,24 @@ def welcome(ctx: Context) -> str:
 
 async def help_screen(ctx: Context) -> Screen:
     _ = ctx.t._
+    if ctx.texting:
+        return Screen(_texting_help(ctx), menu_choices(ctx))
     text = _(
         "I can book classes at {studio}, show your bookings and cancel them.\n"
         "Choose an option by tapping it or by sending its number or its words. "
         "Send MENU at any time to start again, BACK to go one step back."
     ).format(studio=ctx.studio.name)
     return Screen(text, menu_choices(ctx))
+
+
+def _texting_help(ctx: Context) -> str:
+    return ctx.t._(
+        "I can book classes at {studio}. Reply with an option's number or its words.\n"
+        "BOOK: book a class. MY: your bookings (to cancel one, choose it there). "
+        "MENU: start again. BACK: one step back. LANG es / LANG en: language.\n"
+        "STOP: no more messages from us (START to come back). Note that texting only CANCEL "
+        "also unsubscribes you: to cancel a booking, use MY."
+    ).format(studio=ctx.studio.name)
 
 
 async def bookings_screen(ctx: Context) -> Screen:

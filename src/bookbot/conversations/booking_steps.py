@@ -16,10 +16,10 @@ MAX_GUESTS = 50
 
 def back_and_cancel(ctx: Context) -> list[Choice]:
     _ = ctx.t._
-    return [
-        Choice("back", _("⬅ Back"), aliases=(_("back"), "back", "atras")),
-        Choice("menu", _("✖ Cancel"), aliases=(_("cancel"), _("menu"), "menu")),
-    ]
+    back = Choice("back", _("⬅ Back"), aliases=(_("back"), "back", "atras"))
+    if ctx.texting:  # a lone CANCEL texted to Twilio unsubscribes: call it Menu there
+        return [back, Choice("menu", _("✖ Menu"), aliases=(_("menu"), "menu"))]
+    return [back, Choice("menu", _("✖ Cancel"), aliases=(_("cancel"), _("menu"), "menu"))]
 
 
 async def classes_screen(ctx: Context) -> Screen:
@@ -259,14 +259,16 @@ async def _booked(ctx: Context, reg: booking.Registration) -> Transition:
     summary = (await browse.my_bookings(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now, reg.id))[0]
     sessions = await browse.booked_sessions(ctx.db, ctx.studio.id, reg.id)
     text = _(
-        "🎉 Booked! {name}, {date}, for {people}. Total {price}, to pay at the studio. "
-        "The calendar file below adds it to your calendar."
+        "🎉 Booked! {name}, {date}, for {people}. Total {price}, to pay at the studio."
     ).format(
         name=summary.class_name,
         date=ctx.when(summary.first_start, with_year=True),
         people=ctx.t.n_("{n} person", "{n} people", reg.guest_count).format(n=reg.guest_count),
         price=ctx.money(reg.price_minor),
     )
+    if ctx.texting:  # no files over SMS; WhatsApp media would need a public file URL
+        return Transition(State.MENU, text)
+    text += " " + _("The calendar file below adds it to your calendar.")
     return Transition(
         State.MENU, text, booking_attachment(ctx, reg.id, summary.class_name, sessions)
     )

@@ -16,13 +16,13 @@ from datetime import timedelta
 from bookbot.conversations import account_steps as account
 from bookbot.conversations import booking_steps as booking
 from bookbot.conversations import store
-from bookbot.conversations.matching import numbers, pick
+from bookbot.conversations.matching import fold, numbers, pick
 from bookbot.conversations.model import Inbound, Option, Reply
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine.clock import Clock
-from bookbot.i18n import negotiate, translator
+from bookbot.i18n import SUPPORTED, negotiate, translator
 from bookbot.services.common import Studio, only_studio, studio_by_id, studio_by_slug
-from bookbot.services.customers import customer_by_id, customer_for
+from bookbot.services.customers import customer_by_id, customer_for, set_preferred_channel
 from bookbot.store.db import Database
 
 IDLE = timedelta(minutes=30)
@@ -52,6 +52,29 @@ SIMPLE: dict[str, tuple[State, str | None]] = {
     "cancel_booking": (State.CANCEL_CONFIRM, None),
     "other_dates": (State.CLASS, None),
     "waitlist": (State.WAITLIST, None),
+}
+
+# Words that work from any step, on any channel, in English and Spanish (matched folded:
+# case and accents ignored). A lone CANCEL is deliberately not one: on SMS it is Twilio's
+# opt-out word, so cancelling a booking goes through MY and the numbered list.
+KEYWORDS = {
+    "help": "help",
+    "ayuda": "help",
+    "info": "help",
+    "menu": "menu",
+    "inicio": "menu",
+    "start over": "menu",
+    "book": "browse",
+    "reservar": "browse",
+    "my": "mine",
+    "my bookings": "mine",
+    "bookings": "mine",
+    "mis": "mine",
+    "mis reservas": "mine",
+    "reservas": "mine",
+    "lang": "language",
+    "language": "language",
+    "idioma": "language",
 }
 
 COMMANDS = {
@@ -129,6 +152,8 @@ class Dialogues:
                 language=conversation.language,
             )
         conversation.customer_id = customer.id
+        if customer.preferred_channel != channel:
+            await set_preferred_channel(self.db, studio.id, customer.id, channel)
         language = customer.language or conversation.language
         conversation.language = language
         return Context(
@@ -168,6 +193,9 @@ class Dialogues:
         typed = (inbound.text or "").strip()
         if state is State.GUESTS and typed.isdigit():  # a party size, not an option number
             return await booking.choose_guests(ctx, int(typed))
+        keyword = _keyword(typed) if inbound.token is None else None
+        if keyword is not None:
+            return await self._choose(ctx, keyword)
         choice = self._resolve(ctx, inbound)
         if choice is not None:
             return await self._choose(ctx, choice)
@@ -239,6 +267,16 @@ class Dialogues:
             text = screen.text
         replies.append(Reply(text, options, edit=edit and transition.attachment is None))
         return replies
+
+
+def _keyword(typed: str) -> Choice | None:
+    """HELP, MENU, BOOK, MY, LANG es… as a choice, or None."""
+    words = fold(typed)
+    for prefix in ("lang ", "language ", "idioma "):
+        if words.startswith(prefix) and words[len(prefix) :] in SUPPORTED:
+            return Choice("set_language", "", words[len(prefix) :])
+    action = KEYWORDS.get(words)
+    return None if action is None else Choice(action, "")
 
 
 def _command(inbound: Inbound) -> str | None:

@@ -90,6 +90,11 @@ class Context:
         return self.conversation.data
 
     @property
+    def texting(self) -> bool:
+        """SMS or WhatsApp: numbered lists, no files, and Twilio's keywords to respect."""
+        return self.conversation.channel in ("sms", "whatsapp")
+
+    @property
     def zone(self) -> str:
         return self.customer.timezone or self.studio.timezone
 

@@ -16,11 +16,13 @@ class Customer:
     phone: str | None
     language: str | None
     timezone: str | None
+    preferred_channel: str | None = None
 
 
 async def _by_identity(tx: Tx, studio_id: int, channel: str, address: str) -> Customer | None:
     row = await tx.one(
-        "SELECT c.id, c.name, c.phone, c.language, c.timezone FROM channel_identities i"
+        "SELECT c.id, c.name, c.phone, c.language, c.timezone, c.preferred_channel"
+        " FROM channel_identities i"
         " JOIN customers c ON c.id = i.customer_id AND c.studio_id = i.studio_id"
         " WHERE i.studio_id = :studio_id AND i.channel = :channel AND i.address = :address",
         {"studio_id": studio_id, "channel": channel, "address": address},
@@ -31,7 +33,7 @@ async def _by_identity(tx: Tx, studio_id: int, channel: str, address: str) -> Cu
 async def customer_by_id(db: Database, studio_id: int, customer_id: int) -> Customer | None:
     async with db.transaction(write=False) as tx:
         row = await tx.one(
-            "SELECT id, name, phone, language, timezone FROM customers"
+            "SELECT id, name, phone, language, timezone, preferred_channel FROM customers"
             " WHERE studio_id = :studio_id AND id = :id",
             {"studio_id": studio_id, "id": customer_id},
         )
@@ -104,4 +106,16 @@ async def set_language(db: Database, studio_id: int, customer_id: int, language:
         await tx.execute(
             "UPDATE customers SET language = :language WHERE studio_id = :studio_id AND id = :id",
             {"language": language, "studio_id": studio_id, "id": customer_id},
+        )
+
+
+async def set_preferred_channel(
+    db: Database, studio_id: int, customer_id: int, channel: str
+) -> None:
+    """Notices go where the customer last wrote from."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE customers SET preferred_channel = :channel WHERE studio_id = :studio_id"
+            " AND id = :id",
+            {"channel": channel, "studio_id": studio_id, "id": customer_id},
         )

@@ -234,6 +234,8 @@ customers = sa.Table(
     sa.Column("language", sa.String(16)),
     sa.Column("timezone", sa.String(64)),
     sa.Column("created_at", UTC_INSTANT, nullable=False),
+    # Where notices go: the channel the customer last wrote from (telegram, sms, whatsapp).
+    sa.Column("preferred_channel", sa.String(16)),
     sa.UniqueConstraint("studio_id", "phone"),
 )
 
@@ -383,4 +385,40 @@ inbound_receipts = sa.Table(
     sa.Column("source", sa.String(16), primary_key=True),
     sa.Column("external_id", sa.String(128), primary_key=True),
     sa.Column("received_at", UTC_INSTANT, nullable=False),
+)
+
+channel_opt_outs = sa.Table(
+    "channel_opt_outs",
+    metadata,
+    # A number that texted STOP (or CANCEL, QUIT…) gets nothing on that channel until START.
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("address", sa.String(64), primary_key=True),
+    sa.Column("opted_out_at", UTC_INSTANT, nullable=False),
+)
+
+delivery_statuses = sa.Table(
+    "delivery_statuses",
+    metadata,
+    # Twilio's status callbacks: the latest known state of each message we sent.
+    sa.Column("message_sid", sa.String(64), primary_key=True),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("error_code", sa.Integer),
+    sa.Column("updated_at", UTC_INSTANT, nullable=False),
+)
+
+phone_verifications = sa.Table(
+    "phone_verifications",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("phone", sa.String(32), nullable=False),
+    # Only a hash of the one-time code is kept.
+    sa.Column("code_hash", sa.String(128), nullable=False),
+    sa.Column("expires_at", UTC_INSTANT, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("ix_phone_verifications_customer", "customer_id"),
 )

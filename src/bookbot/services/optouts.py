@@ -1,0 +1,42 @@
+"""Opt-outs: a number that texted STOP (or CANCEL, END, QUIT…) gets nothing until START.
+
+Twilio blocks messages to opted-out numbers itself (error 21610); we keep our own record
+so that no outbound path even tries, and so it survives a change of Twilio account.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bookbot.store.db import Database
+
+# Twilio's default opt-out and opt-in keywords; a message that is exactly one of them
+# (any case, surrounding spaces ignored) is handled by Twilio before it reaches us.
+OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
+OPT_IN_WORDS = frozenset({"start", "unstop"})
+
+
+async def opt_out(db: Database, channel: str, address: str, now: datetime) -> None:
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO channel_opt_outs (channel, address, opted_out_at)"
+            " VALUES (:channel, :address, :now) ON CONFLICT DO NOTHING",
+            {"channel": channel, "address": address, "now": now},
+        )
+
+
+async def opt_in(db: Database, channel: str, address: str) -> None:
+    async with db.transaction() as tx:
+        await tx.execute(
+            "DELETE FROM channel_opt_outs WHERE channel = :channel AND address = :address",
+            {"channel": channel, "address": address},
+        )
+
+
+async def is_opted_out(db: Database, channel: str, address: str) -> bool:
+    async with db.transaction(write=False) as tx:
+        found = await tx.scalar(
+            "SELECT 1 FROM channel_opt_outs WHERE channel = :channel AND address = :address",
+            {"channel": channel, "address": address},
+        )
+    return found is not None
