@@ -18,6 +18,17 @@ class Settings:
     host: str = "0.0.0.0"  # noqa: S104 - a server's default; set BOOKBOT_HOST to narrow it
     port: int = 8080
     default_studio: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_sms_from: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_whatsapp_from: str | None = None
+    twilio_api_base: str | None = None
+    whatsapp_template_sid: str | None = None
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -31,4 +42,11 @@ class Settings:
             host=env("BOOKBOT_HOST") or cls.host,
             port=int(env("BOOKBOT_PORT") or cls.port),
             default_studio=env("BOOKBOT_DEFAULT_STUDIO") or None,
+            twilio_account_sid=env("BOOKBOT_TWILIO_ACCOUNT_SID") or None,
+            twilio_auth_token=env("BOOKBOT_TWILIO_AUTH_TOKEN") or None,
+            twilio_sms_from=env("BOOKBOT_TWILIO_SMS_FROM") or None,
+            twilio_messaging_service_sid=env("BOOKBOT_TWILIO_MESSAGING_SERVICE_SID") or None,
+            twilio_whatsapp_from=env("BOOKBOT_TWILIO_WHATSAPP_FROM") or None,
+            twilio_api_base=env("BOOKBOT_TWILIO_API_BASE") or None,
+            whatsapp_template_sid=env("BOOKBOT_WHATSAPP_TEMPLATE_SID") or None,
         )

@@ -70,3 +70,4 @@ def test_bookbot_run_without_a_token_says_what_to_set(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "set BOOKBOT_TELEGRAM_TOKEN" in done.stderr
+    assert "BOOKBOT_TWILIO_ACCOUNT_SID" in done.stderr

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bookbot.engine.clock import FrozenClock
 from bookbot.handlers.telegram_bot import TelegramBot
-from bookbot.handlers.web import SECRET_HEADER, TELEGRAM_PATH, make_app
+from bookbot.handlers.web import SECRET_HEADER, TELEGRAM_PATH, make_app, telegram_route
 from bookbot.store.db import Database
 
 from .emulator import AsyncTgClient, Emulator, aclient, eventually
@@ -51,7 +51,7 @@ async def test_webhook_checks_the_secret_and_handles_each_update_once(
 
 
 async def _exchange(bot: TelegramBot, user: AsyncTgClient) -> tuple[int, dict[str, object]]:
-    async with TestClient(TestServer(make_app(bot, SECRET))) as http:
+    async with TestClient(TestServer(make_app(telegram_route(bot, SECRET)))) as http:
 
         def post(update: object, secret: str | None = SECRET) -> Any:
             headers = {SECRET_HEADER: secret} if secret else {}

@@ -7,6 +7,8 @@ import asyncio
 import logging
 import secrets
 import signal
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +18,10 @@ from bookbot.config import Settings
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import SystemClock
 from bookbot.handlers.telegram_bot import TelegramBot, TelegramSettings
-from bookbot.handlers.web import TELEGRAM_PATH, make_app
+from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
+from bookbot.handlers.twilio_webhook import STATUS_PATH, TwilioChannel, TwilioWebhooks
+from bookbot.handlers.web import TELEGRAM_PATH, make_app, telegram_route
+from bookbot.store.db import Database
 
 log = logging.getLogger("bookbot")
 
@@ -24,10 +29,13 @@ log = logging.getLogger("bookbot")
 def register(commands: Any) -> None:
     run = commands.add_parser(
         "run",
-        help="run the bot (needs BOOKBOT_TELEGRAM_TOKEN; webhook mode when BOOKBOT_PUBLIC_URL is set)",
+        help="run the bot: Telegram and/or SMS and WhatsApp through Twilio (see the README)",
         description="Environment: BOOKBOT_TELEGRAM_TOKEN, BOOKBOT_TELEGRAM_API_BASE (a Bot API "
         "stand-in), BOOKBOT_PUBLIC_URL (https://bot.example.com: webhook mode), "
-        "BOOKBOT_WEBHOOK_SECRET, BOOKBOT_HOST, BOOKBOT_PORT, BOOKBOT_DEFAULT_STUDIO.",
+        "BOOKBOT_WEBHOOK_SECRET, BOOKBOT_HOST, BOOKBOT_PORT, BOOKBOT_DEFAULT_STUDIO, "
+        "BOOKBOT_TWILIO_ACCOUNT_SID, BOOKBOT_TWILIO_AUTH_TOKEN, BOOKBOT_TWILIO_SMS_FROM or "
+        "BOOKBOT_TWILIO_MESSAGING_SERVICE_SID, BOOKBOT_TWILIO_WHATSAPP_FROM, "
+        "BOOKBOT_TWILIO_API_BASE, BOOKBOT_WHATSAPP_TEMPLATE_SID.",
     )
     run.set_defaults(run=run_bot)
 
@@ -40,45 +48,109 @@ async def _until_stopped() -> None:
     await stop.wait()
 
 
-async def serve(settings: Settings, bot: TelegramBot) -> None:
-    """Start the bot, by webhook or polling, and run until SIGINT/SIGTERM."""
+@dataclass
+class Services:
+    """What `bookbot run` serves, built from the settings."""
+
+    bot: TelegramBot | None
+    twilio: TwilioWebhooks | None
+    sender: TwilioSender | None
+
+
+def build(settings: Settings, db: Database) -> Services:
+    dialogues = Dialogues(db, SystemClock(), default_studio=settings.default_studio)
+    bot = twilio = sender = None
+    if settings.telegram_token:
+        bot = TelegramBot(
+            dialogues, TelegramSettings(settings.telegram_token, settings.telegram_api_base)
+        )
+    if settings.twilio_configured:
+        if not settings.public_url:
+            raise ValueError("Twilio needs BOOKBOT_PUBLIC_URL: its webhooks are signed against it")
+        sender = TwilioSender(twilio_settings(settings))
+        channel = TwilioChannel(db, dialogues.clock, sender)
+        twilio = TwilioWebhooks(
+            dialogues, channel, settings.twilio_auth_token or "", settings.public_url
+        )
+    if bot is None and twilio is None:
+        raise ValueError(
+            "nothing to run: set BOOKBOT_TELEGRAM_TOKEN (the token @BotFather gave you) and/or "
+            "BOOKBOT_TWILIO_ACCOUNT_SID + BOOKBOT_TWILIO_AUTH_TOKEN"
+        )
+    return Services(bot, twilio, sender)
+
+
+def twilio_settings(settings: Settings) -> TwilioSettings:
+    base = {"api_base": settings.twilio_api_base} if settings.twilio_api_base else {}
+    return TwilioSettings(
+        account_sid=settings.twilio_account_sid or "",
+        auth_token=settings.twilio_auth_token or "",
+        sms_from=settings.twilio_sms_from,
+        messaging_service_sid=settings.twilio_messaging_service_sid,
+        whatsapp_from=settings.twilio_whatsapp_from,
+        status_callback=f"{settings.public_url}{STATUS_PATH}" if settings.public_url else None,
+        **base,
+    )
+
+
+async def _start_web(settings: Settings, routes: list[web.RouteDef]) -> web.AppRunner | None:
+    if not routes:
+        return None
+    runner = web.AppRunner(make_app(*routes))
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.port).start()
+    log.info("webhooks listening on %s:%s", settings.host, settings.port)
+    return runner
+
+
+async def _start_telegram(settings: Settings, bot: TelegramBot, secret: str) -> None:
     app = bot.app
-    async with app:
-        await app.start()
-        runner = None
-        if settings.public_url:
-            secret = settings.webhook_secret or secrets.token_urlsafe(32)
-            runner = web.AppRunner(make_app(bot, secret))
-            await runner.setup()
-            await web.TCPSite(runner, settings.host, settings.port).start()
-            url = settings.public_url + TELEGRAM_PATH
-            await app.bot.set_webhook(url, secret_token=secret)
-            log.info("webhook mode: %s (listening on %s:%s)", url, settings.host, settings.port)
-        else:
-            await app.bot.delete_webhook()
-            assert app.updater is not None  # noqa: S101 - built with an updater
-            await app.updater.start_polling()
-            log.info("polling mode")
-        try:
-            await _until_stopped()
-        finally:
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
-            if runner is not None:
-                await runner.cleanup()
-            await app.stop()
+    await app.start()
+    if settings.public_url:
+        url = settings.public_url + TELEGRAM_PATH
+        await app.bot.set_webhook(url, secret_token=secret)
+        log.info("telegram: webhook mode, %s", url)
+    else:
+        await app.bot.delete_webhook()
+        assert app.updater is not None  # noqa: S101 - built with an updater
+        await app.updater.start_polling()
+        log.info("telegram: polling mode")
+
+
+async def serve(settings: Settings, services: Services) -> None:
+    """Start every configured channel and run until SIGINT/SIGTERM."""
+    bot, twilio = services.bot, services.twilio
+    secret = settings.webhook_secret or secrets.token_urlsafe(32)
+    routes = list(twilio.routes()) if twilio else []
+    if bot is not None and settings.public_url:
+        routes.append(telegram_route(bot, secret))
+    async with AsyncExitStack() as stack:
+        if bot is not None:
+            await stack.enter_async_context(bot.app)
+            await _start_telegram(settings, bot, secret)
+            stack.push_async_callback(_stop_telegram, bot)
+        runner = await _start_web(settings, routes)
+        if runner is not None:
+            stack.push_async_callback(runner.cleanup)
+        if twilio is not None:
+            log.info("twilio: SMS and WhatsApp webhooks under %s/twilio/", settings.public_url)
+            stack.push_async_callback(twilio.drain)
+        if services.sender is not None:
+            stack.push_async_callback(services.sender.close)
+        await _until_stopped()
+
+
+async def _stop_telegram(bot: TelegramBot) -> None:
+    app = bot.app
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    await app.stop()
 
 
 async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if not settings.telegram_token:
-        raise ValueError("set BOOKBOT_TELEGRAM_TOKEN to the token @BotFather gave you")
     async with opened(settings) as db:
-        dialogues = Dialogues(db, SystemClock(), default_studio=settings.default_studio)
-        bot = TelegramBot(
-            dialogues, TelegramSettings(settings.telegram_token, settings.telegram_api_base)
-        )
-        await serve(settings, bot)
+        await serve(settings, build(settings, db))
     return 0

@@ -28,6 +28,8 @@ async def menu_screen(ctx: Context) -> Screen:
 
 
 def welcome(ctx: Context) -> str:
+    if not ctx.customer.name:  # an SMS number tells us no name
+        return ctx.t._("Hi! I'm the booking assistant of {studio}.").format(studio=ctx.studio.name)
     return ctx.t._("Hi {name}! I'm the booking assistant of {studio}.").format(
         name=ctx.customer.name, studio=ctx.studio.name
     )

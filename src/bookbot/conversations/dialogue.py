@@ -147,7 +147,7 @@ class Dialogues:
                 studio.id,
                 channel,
                 inbound.address,
-                name=inbound.display_name or inbound.address,
+                name=inbound.display_name,
                 phone=inbound.phone,
                 language=conversation.language,
             )

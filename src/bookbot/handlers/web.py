@@ -1,4 +1,5 @@
-"""The HTTP side of `bookbot run`: webhooks served by aiohttp.
+"""The HTTP side of `bookbot run`: webhooks served by aiohttp (Telegram here; Twilio's
+routes come from `twilio_webhook`).
 
 Telegram's webhook must carry the secret token we registered (X-Telegram-Bot-Api-Secret-
 Token); anything else gets 403 and is not looked at. A good update is queued for the bot
@@ -39,11 +40,10 @@ def telegram_route(bot: TelegramBot, secret: str) -> web.RouteDef:
     return web.post(TELEGRAM_PATH, receive)
 
 
-def make_app(bot: TelegramBot | None, secret: str) -> web.Application:
+def make_app(*routes: web.RouteDef) -> web.Application:
+    """The webhook server: the given channels' routes plus a health check."""
     app = web.Application(client_max_size=MAX_BODY)
-    if bot is not None:
-        app.add_routes([telegram_route(bot, secret)])
-    app.add_routes([web.get("/healthz", _health)])
+    app.add_routes([*routes, web.get("/healthz", _health)])
     return app
 
 

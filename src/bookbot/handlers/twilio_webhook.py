@@ -1,0 +1,189 @@
+"""SMS and WhatsApp through Twilio: signed webhooks in, REST API sends out.
+
+Inbound: Twilio POSTs a form to /twilio/sms or /twilio/whatsapp. The X-Twilio-Signature is
+checked against the URL Twilio called, rebuilt from our public base URL (behind a proxy
+the request's own host and scheme are not what Twilio signed). A bad or missing signature
+gets 403 and nothing else happens. A good one is acknowledged at once with empty TwiML
+(Twilio gives up after 15 s) and handled in the background; each MessageSid once.
+
+Outbound: replies and notices go through `TwilioChannel`, which never writes to an
+opted-out number, renders options as numbered lines and splits long texts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Mapping
+
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+from bookbot.conversations.dialogue import Dialogues
+from bookbot.conversations.matching import fold
+from bookbot.conversations.model import Channel, Inbound, Reply
+from bookbot.engine.clock import Clock
+from bookbot.handlers.receipts import first_time
+from bookbot.handlers.sms_text import sms_parts, whatsapp_parts
+from bookbot.handlers.text import numbered
+from bookbot.handlers.twilio_api import SendFailed, TwilioSender
+from bookbot.services import optouts
+from bookbot.services.deliveries import record_status
+from bookbot.store.db import Database
+
+log = logging.getLogger(__name__)
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+UNSUBSCRIBED = 21610  # Twilio: "Attempt to send to unsubscribed recipient"
+MAX_INBOUND_TEXT = 1600  # Twilio's own limit for a message body
+# A first message in Spanish starts the dialogue in Spanish.
+SPANISH_OPENERS = frozenset(
+    {
+        "hola",
+        "buenas",
+        "buenos dias",
+        "buenas tardes",
+        "reservar",
+        "ayuda",
+        "menu",
+        "quiero reservar",
+        "hola quiero reservar",
+    }
+)
+PATHS = {Channel.SMS: "/twilio/sms", Channel.WHATSAPP: "/twilio/whatsapp"}
+STATUS_PATH = "/twilio/status"
+
+
+class TwilioChannel:
+    """Sends texts over SMS or WhatsApp, honouring opt-outs on every path."""
+
+    def __init__(self, db: Database, clock: Clock, sender: TwilioSender) -> None:
+        self.db = db
+        self.clock = clock
+        self.sender = sender
+
+    async def send_text(self, channel: Channel, address: str, text: str) -> list[str]:
+        """Send `text` (split as the channel needs); the SIDs sent, [] if opted out."""
+        if await optouts.is_opted_out(self.db, channel.value, address):
+            log.info("not sending to %s %s: opted out", channel.value, address)
+            return []
+        parts = sms_parts(text) if channel is Channel.SMS else whatsapp_parts(text)
+        send = self.sender.send_sms if channel is Channel.SMS else self.sender.send_whatsapp
+        sids = []
+        for part in parts:
+            try:
+                sids.append(await send(address, part))
+            except SendFailed as error:
+                if error.code == UNSUBSCRIBED:  # opted out at Twilio's end: remember it
+                    await optouts.opt_out(self.db, channel.value, address, self.clock.now())
+                    return sids
+                raise
+        return sids
+
+    async def send_replies(self, channel: Channel, address: str, replies: list[Reply]) -> None:
+        for reply in replies:
+            text = numbered(reply) or reply.notice or ""
+            if text:
+                await self.send_text(channel, address, text)
+
+
+class TwilioWebhooks:
+    """The aiohttp endpoints Twilio calls: inbound SMS, inbound WhatsApp, delivery status."""
+
+    def __init__(
+        self, dialogues: Dialogues, channel: TwilioChannel, auth_token: str, public_url: str
+    ) -> None:
+        self.dialogues = dialogues
+        self.channel = channel
+        self.validator = RequestValidator(auth_token)
+        self.public_url = public_url.rstrip("/")
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post(PATHS[Channel.SMS], self._inbound_sms),
+            web.post(PATHS[Channel.WHATSAPP], self._inbound_whatsapp),
+            web.post(STATUS_PATH, self._status),
+        ]
+
+    async def drain(self) -> None:
+        """Wait for the messages being handled in the background (shutdown, tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _signed(self, request: web.Request, form: Mapping[str, str]) -> bool:
+        signature = request.headers.get("X-Twilio-Signature", "")
+        url = self.public_url + request.path_qs
+        return bool(signature) and bool(self.validator.validate(url, dict(form), signature))
+
+    async def _form(self, request: web.Request) -> dict[str, str] | web.Response:
+        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        if not self._signed(request, form):
+            log.warning("twilio webhook %s: bad or missing signature", request.path)
+            return web.Response(status=403, text="invalid signature")
+        return form
+
+    async def _inbound_sms(self, request: web.Request) -> web.Response:
+        return await self._inbound(request, Channel.SMS)
+
+    async def _inbound_whatsapp(self, request: web.Request) -> web.Response:
+        return await self._inbound(request, Channel.WHATSAPP)
+
+    async def _inbound(self, request: web.Request, channel: Channel) -> web.Response:
+        form = await self._form(request)
+        if isinstance(form, web.Response):
+            return form
+        sid, sender = form.get("MessageSid", ""), form.get("From", "")
+        if not sid or not sender:
+            return web.Response(status=400, text="MessageSid and From are required")
+        self._spawn(self._handle(channel, sender.removeprefix("whatsapp:"), sid, form))
+        return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("twilio message failed", exc_info=task.exception())
+
+    async def _handle(self, channel: Channel, address: str, sid: str, form: dict[str, str]) -> None:
+        db, now = self.dialogues.db, self.dialogues.clock.now()
+        if not await first_time(db, "twilio", sid, now):
+            return
+        body = form.get("Body", "")[:MAX_INBOUND_TEXT]
+        words, opt = fold(body), form.get("OptOutType", "").upper()
+        if words in optouts.OPT_OUT_WORDS or opt == "STOP":
+            await optouts.opt_out(db, channel.value, address, now)  # Twilio confirms it itself
+            return
+        if words in optouts.OPT_IN_WORDS or opt == "START":
+            await optouts.opt_in(db, channel.value, address)
+            body = "/start"
+        inbound = Inbound(
+            channel,
+            address,
+            text=body,
+            display_name=form.get("ProfileName", ""),
+            phone=address,
+            language_hint="es" if words in SPANISH_OPENERS and words != "menu" else None,
+        )
+        await self.channel.send_replies(channel, address, await self.dialogues.handle(inbound))
+
+    async def _status(self, request: web.Request) -> web.Response:
+        form = await self._form(request)
+        if isinstance(form, web.Response):
+            return form
+        sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
+        if not sid or not status:
+            return web.Response(status=400, text="MessageSid and MessageStatus are required")
+        code = form.get("ErrorCode", "")
+        await record_status(
+            self.dialogues.db,
+            sid,
+            form.get("To", "").removeprefix("whatsapp:"),
+            status,
+            int(code) if code.isdigit() else None,
+            self.dialogues.clock.now(),
+        )
+        return web.Response(status=204)
