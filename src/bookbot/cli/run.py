@@ -58,19 +58,21 @@ class Services:
 
 
 def build(settings: Settings, db: Database) -> Services:
-    dialogues = Dialogues(db, SystemClock(), default_studio=settings.default_studio)
-    bot = twilio = sender = None
-    if settings.telegram_token:
-        bot = TelegramBot(
-            dialogues, TelegramSettings(settings.telegram_token, settings.telegram_api_base)
-        )
+    clock = SystemClock()
+    bot = twilio = sender = channel = None
     if settings.twilio_configured:
         if not settings.public_url:
             raise ValueError("Twilio needs BOOKBOT_PUBLIC_URL: its webhooks are signed against it")
         sender = TwilioSender(twilio_settings(settings))
-        channel = TwilioChannel(db, dialogues.clock, sender)
+        channel = TwilioChannel(db, clock, sender)
+    dialogues = Dialogues(db, clock, default_studio=settings.default_studio, sms=channel)
+    if settings.telegram_token:
+        bot = TelegramBot(
+            dialogues, TelegramSettings(settings.telegram_token, settings.telegram_api_base)
+        )
+    if channel is not None:
         twilio = TwilioWebhooks(
-            dialogues, channel, settings.twilio_auth_token or "", settings.public_url
+            dialogues, channel, settings.twilio_auth_token or "", settings.public_url or ""
         )
     if bot is None and twilio is None:
         raise ValueError(

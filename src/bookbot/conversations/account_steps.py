@@ -14,11 +14,15 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 def menu_choices(ctx: Context) -> list[Choice]:
     _ = ctx.t._
+    link = []
+    if ctx.sms is not None and not ctx.texting and not ctx.customer.phone:
+        link = [Choice("link_phone", _("📱 Link your phone"), aliases=(_("link phone"),))]
     return [
         Choice("browse", _("📅 Book a class"), aliases=(_("book"), "book", "reservar")),
         Choice("mine", _("🗓 My bookings"), aliases=(_("my bookings"), "my", "mis reservas")),
         Choice("language", _("🌐 Language"), aliases=(_("language"), "lang", "idioma")),
         Choice("help", _("❓ Help"), aliases=(_("help"), "help", "ayuda")),
+        *link,
     ]
 
 

@@ -15,10 +15,11 @@ from datetime import timedelta
 
 from bookbot.conversations import account_steps as account
 from bookbot.conversations import booking_steps as booking
+from bookbot.conversations import linking_steps as link
 from bookbot.conversations import store
 from bookbot.conversations.matching import fold, numbers, pick
-from bookbot.conversations.model import Inbound, Option, Reply
-from bookbot.conversations.states import Choice, Context, Screen, State, Transition
+from bookbot.conversations.model import Channel, Inbound, Option, Reply
+from bookbot.conversations.states import Choice, Context, Screen, State, TextSender, Transition
 from bookbot.engine.clock import Clock
 from bookbot.i18n import SUPPORTED, negotiate, translator
 from bookbot.services.common import Studio, only_studio, studio_by_id, studio_by_slug
@@ -26,6 +27,7 @@ from bookbot.services.customers import customer_by_id, customer_for, set_preferr
 from bookbot.store.db import Database
 
 IDLE = timedelta(minutes=30)
+TEXTING = (Channel.SMS.value, Channel.WHATSAPP.value)
 
 SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.MENU: account.menu_screen,
@@ -39,6 +41,8 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.CANCEL_CONFIRM: account.cancel_confirm_screen,
     State.LANGUAGE: account.language_screen,
     State.HELP: account.help_screen,
+    State.LINK_PHONE: link.phone_screen,
+    State.LINK_CODE: link.code_screen,
 }
 
 # Choices that lead straight to a state, remembering a value on the way.
@@ -52,6 +56,7 @@ SIMPLE: dict[str, tuple[State, str | None]] = {
     "cancel_booking": (State.CANCEL_CONFIRM, None),
     "other_dates": (State.CLASS, None),
     "waitlist": (State.WAITLIST, None),
+    "link_phone": (State.LINK_PHONE, None),
 }
 
 # Words that work from any step, on any channel, in English and Spanish (matched folded:
@@ -96,6 +101,7 @@ class Dialogues:
     db: Database
     clock: Clock
     default_studio: str | None = None
+    sms: TextSender | None = None  # texts one-time codes; phone linking is offered only with it
 
     def __post_init__(self) -> None:
         self._serializer = store.Serializer(self.db, self.clock)
@@ -148,7 +154,8 @@ class Dialogues:
                 channel,
                 inbound.address,
                 name=inbound.display_name,
-                phone=inbound.phone,
+                # By SMS and WhatsApp the address is the phone number.
+                phone=inbound.phone or (inbound.address if channel in TEXTING else None),
                 language=conversation.language,
             )
         conversation.customer_id = customer.id
@@ -157,7 +164,7 @@ class Dialogues:
         language = customer.language or conversation.language
         conversation.language = language
         return Context(
-            self.db, self.clock, now, translator(language), studio, customer, conversation
+            self.db, self.clock, now, translator(language), studio, customer, conversation, self.sms
         )
 
     async def _handle(self, inbound: Inbound, slug: str | None, lease: store.Lease) -> list[Reply]:
@@ -199,6 +206,10 @@ class Dialogues:
         choice = self._resolve(ctx, inbound)
         if choice is not None:
             return await self._choose(ctx, choice)
+        if state is State.LINK_PHONE and typed:
+            return await link.on_phone(ctx, typed)
+        if state is State.LINK_CODE and typed:
+            return await link.on_code(ctx, typed)
         if state is State.CLASS and (picked := numbers(typed, len(ctx.conversation.options))):
             return await self._toggle_many(ctx, picked)
         return Transition(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from babel.dates import format_datetime
 
@@ -31,6 +31,8 @@ class State(StrEnum):
     CANCEL_CONFIRM = "cancel_confirm"
     LANGUAGE = "language"
     HELP = "help"
+    LINK_PHONE = "link_phone"
+    LINK_CODE = "link_code"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,12 @@ class Transition:
     back: bool = False  # going back pops the history instead of pushing onto it
 
 
+class TextSender(Protocol):
+    """Sends a text message by SMS (Twilio); used to deliver one-time codes."""
+
+    async def send_text(self, channel: Any, address: str, text: str) -> list[str]: ...
+
+
 @dataclass
 class Context:
     """Everything one step needs. `now` is read once per update."""
@@ -84,6 +92,7 @@ class Context:
     studio: Studio
     customer: Customer
     conversation: Conversation
+    sms: TextSender | None = None
 
     @property
     def data(self) -> dict[str, Any]:

@@ -1,0 +1,105 @@
+"""Notices the bot sends first (reminders, offers…): to the customer's preferred channel.
+
+The order: the channel they last wrote from, then their other channels. An opted-out SMS
+or WhatsApp number is skipped (never written to). WhatsApp allows free text only within
+24 hours of the customer's last message; after that only an approved template may be
+sent, so a configured template (content SID + variables) is used instead, and without one
+the next channel is tried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bookbot.conversations.model import Channel
+from bookbot.engine.clock import Clock
+from bookbot.handlers.twilio_webhook import TwilioChannel
+from bookbot.services import optouts
+from bookbot.store.db import Database
+
+WHATSAPP_WINDOW = timedelta(hours=24)
+FALLBACK_ORDER = (Channel.TELEGRAM, Channel.WHATSAPP, Channel.SMS)
+
+
+class TelegramText(Protocol):
+    async def send_message(self, chat_id: int, text: str) -> object: ...
+
+
+@dataclass(frozen=True)
+class Notice:
+    text: str
+    # For the WhatsApp template: {"1": "Wheel Throwing Taster", "2": "Sat 28 Nov, 14:00"}
+    template_variables: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sent:
+    channel: Channel | None  # None: no channel could take it
+    how: str  # "text", "template", or why nothing was sent
+
+
+@dataclass
+class NoticeRouter:
+    db: Database
+    clock: Clock
+    telegram: TelegramText | None = None
+    twilio: TwilioChannel | None = None
+    whatsapp_template_sid: str | None = None
+
+    async def deliver(self, studio_id: int, customer_id: int, notice: Notice) -> Sent:
+        """Send `notice` on the first channel that can take it."""
+        for channel, address in await self._routes(studio_id, customer_id):
+            sent = await self._try(channel, address, notice)
+            if sent is not None:
+                return sent
+        return Sent(None, "no channel available (opted out, outside the WhatsApp window, or none)")
+
+    async def _routes(self, studio_id: int, customer_id: int) -> list[tuple[Channel, str]]:
+        async with self.db.transaction(write=False) as tx:
+            preferred = await tx.scalar(
+                "SELECT preferred_channel FROM customers WHERE studio_id = :s AND id = :c",
+                {"s": studio_id, "c": customer_id},
+            )
+            rows = await tx.all(
+                "SELECT channel, address FROM channel_identities WHERE studio_id = :s"
+                " AND customer_id = :c",
+                {"s": studio_id, "c": customer_id},
+            )
+        known = {Channel(r[0]): r[1] for r in rows if r[0] in Channel.__members__.values()}
+        order = sorted(
+            known,
+            key=lambda c: (
+                c.value != preferred,
+                FALLBACK_ORDER.index(c) if c in FALLBACK_ORDER else 99,
+            ),
+        )
+        return [(c, known[c]) for c in order if c is not Channel.CONSOLE]
+
+    async def _try(self, channel: Channel, address: str, notice: Notice) -> Sent | None:
+        if channel is Channel.TELEGRAM:
+            if self.telegram is None:
+                return None
+            await self.telegram.send_message(int(address), notice.text)
+            return Sent(channel, "text")
+        if self.twilio is None or await optouts.is_opted_out(self.db, channel.value, address):
+            return None
+        if channel is Channel.WHATSAPP and not await self._in_window(address):
+            if not self.whatsapp_template_sid:
+                return None
+            await self.twilio.sender.send_whatsapp_template(
+                address, self.whatsapp_template_sid, notice.template_variables
+            )
+            return Sent(channel, "template")
+        sids = await self.twilio.send_text(channel, address, notice.text)
+        return Sent(channel, "text") if sids else None
+
+    async def _in_window(self, address: str) -> bool:
+        """Did the customer write to us on WhatsApp within the last 24 hours?"""
+        async with self.db.transaction(write=False) as tx:
+            last = await tx.scalar(
+                "SELECT updated_at FROM conversations WHERE channel = 'whatsapp' AND address = :a",
+                {"a": address},
+            )
+        return isinstance(last, datetime) and self.clock.now() - last < WHATSAPP_WINDOW
