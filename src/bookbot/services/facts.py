@@ -79,6 +79,9 @@ def session_row(row: Any) -> SessionRow:
 
 SESSION_COLUMNS = "id, class_id, pattern_id, starts_at, ends_at, capacity, status, location"
 
+# Reservation statuses that hold a seat (and one of each required resource).
+OCCUPYING = "('pending', 'checked_in', 'attended', 'no_show')"
+
 LOCK_SQL = """SELECT s.id, s.class_id, s.pattern_id, s.starts_at, s.ends_at, s.capacity, s.status,
     s.location, c.name, c.kind, c.price_minor, st.slug, st.name, st.timezone, st.currency,
     st.default_language, st.booking_cutoff_minutes, st.cancellation_cutoff_hours,
@@ -136,18 +139,23 @@ async def lock_sessions(
 
 FACTS_SQL = """SELECT s.id,
     (SELECT COALESCE(SUM(rs.guest_count), 0) FROM registration_sessions rs
-      WHERE rs.session_id = s.id AND rs.status = 'booked'),
+      WHERE rs.session_id = s.id AND rs.status = 'booked')
+    + (SELECT COUNT(*) FROM reservations r WHERE r.session_id = s.id AND r.status IN ('pending', 'checked_in', 'attended', 'no_show')),
     (SELECT COALESCE(SUM(w.guest_count), 0) FROM waitlist_entries w
       WHERE w.session_id = s.id AND w.status = 'offered' AND w.offer_expires_at > :now
       AND w.customer_id <> :customer_id),
     (SELECT COUNT(*) FROM registration_sessions rs
-      WHERE rs.session_id = s.id AND rs.customer_id = :customer_id AND rs.status = 'booked'),
+      WHERE rs.session_id = s.id AND rs.customer_id = :customer_id AND rs.status = 'booked')
+    + (SELECT COUNT(*) FROM reservations r WHERE r.session_id = s.id
+      AND r.customer_id = :customer_id AND r.status IN ('pending', 'checked_in')),
     (SELECT COUNT(*) FROM waitlist_entries w
       WHERE w.session_id = s.id AND w.customer_id = :customer_id
       AND w.status IN ('waiting', 'offered')),
     q.resource_id, r.name, q.quantity_per_student, r.total_quantity,
     (SELECT COALESCE(SUM(a.quantity), 0) FROM resource_allocations a
       WHERE a.session_id = s.id AND a.resource_id = q.resource_id)
+    + q.quantity_per_student * (SELECT COUNT(*) FROM reservations v
+      WHERE v.session_id = s.id AND v.status IN ('pending', 'checked_in', 'attended', 'no_show'))
 FROM sessions s
 LEFT JOIN class_requirements q ON q.class_id = s.class_id AND q.studio_id = s.studio_id
 LEFT JOIN resources r ON r.id = q.resource_id AND r.studio_id = s.studio_id

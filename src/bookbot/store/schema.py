@@ -51,6 +51,8 @@ studios = sa.Table(
     sa.Column("booking_cutoff_minutes", sa.Integer, nullable=False, server_default="0"),
     sa.Column("cancellation_cutoff_hours", sa.Integer, nullable=False, server_default="0"),
     sa.Column("waitlist_offer_minutes", sa.Integer, nullable=False, server_default="120"),
+    # Whether a reservation missed without cancelling still uses a punch of a punch pass.
+    sa.Column("no_show_uses_punch", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 teaching_roles = sa.Table(
@@ -167,6 +169,9 @@ patterns = sa.Table(
     sa.Column("capacity", sa.Integer, nullable=False),
     sa.Column("location", sa.String(200), nullable=False, server_default=""),
     sa.Column("instructor_id", sa.Integer, sa.ForeignKey("staff.id", ondelete="SET NULL")),
+    # Multi-part series: which part these sessions teach, or a makeup week for any part.
+    sa.Column("part_position", sa.Integer),
+    sa.Column("makeup", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("studio_id", "key"),
     sa.CheckConstraint("duration_minutes > 0", name="duration_positive"),
     sa.CheckConstraint("capacity > 0", name="capacity_positive"),
@@ -204,6 +209,8 @@ sessions = sa.Table(
     sa.Column("location", sa.String(200), nullable=False, server_default=""),
     sa.Column("status", sa.String(16), nullable=False, server_default="open"),
     sa.Column("instructor_id", sa.Integer, sa.ForeignKey("staff.id", ondelete="SET NULL")),
+    sa.Column("part_position", sa.Integer),
+    sa.Column("makeup", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("pattern_id", "occurrence_date"),
     sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
     sa.CheckConstraint("status IN ('open', 'cancelled')", name="status_known"),
@@ -292,6 +299,9 @@ registration_sessions = sa.Table(
     sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False),
     sa.Column("guest_count", sa.Integer, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
+    # Attendance of a booked session: checked_in, then attended or no_show at the class end.
+    sa.Column("attendance", sa.String(16)),
+    sa.Column("checked_in_at", UTC_INSTANT),
     sa.CheckConstraint("status IN ('booked', 'cancelled')", name="status_known"),
     # Backstop under the in-transaction check: one live booking per customer per session.
     sa.Index(
@@ -421,4 +431,88 @@ phone_verifications = sa.Table(
     sa.Column("expires_at", UTC_INSTANT, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_phone_verifications_customer", "customer_id"),
+)
+
+passes = sa.Table(
+    "passes",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("class_id", sa.Integer, sa.ForeignKey("classes.id"), nullable=False),
+    # unlimited: any session in the date range; punch: N sessions; full_course: one run.
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("pattern_id", sa.Integer, sa.ForeignKey("schedule_patterns.id", ondelete="SET NULL")),
+    sa.Column("sessions_included", sa.Integer),
+    sa.Column("sessions_remaining", sa.Integer),
+    sa.Column("max_advance", sa.Integer),  # reservations held at once; NULL: no limit
+    sa.Column("sequential", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("absence_grace_hours", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date),
+    # staff_issued or pay_at_studio, until online payment exists.
+    sa.Column("payment", sa.String(16), nullable=False),
+    sa.Column("price_minor", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="active"),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    sa.CheckConstraint("kind IN ('unlimited', 'punch', 'full_course')", name="kind_known"),
+    sa.CheckConstraint("sessions_remaining IS NULL OR sessions_remaining >= 0", name="punches"),
+    sa.Index("ix_passes_customer", "studio_id", "customer_id"),
+)
+
+reservations = sa.Table(
+    "reservations",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "pass_id", sa.Integer, sa.ForeignKey("passes.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False
+    ),
+    # The part this reservation counts for (a makeup session can stand for any part).
+    sa.Column("part_position", sa.Integer),
+    # pending, checked_in, attended, no_show, cancelled, auto_cancelled
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reserved_at", UTC_INSTANT, nullable=False),
+    sa.Column("checked_in_at", UTC_INSTANT),
+    sa.Column("checked_in_by", sa.String(32)),
+    sa.Column("closed_at", UTC_INSTANT),  # when it became attended or no_show
+    sa.Column("punch_used", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("cancelled_at", UTC_INSTANT),
+    sa.Column("absence_handled_at", UTC_INSTANT),  # the 01:00 job saw this no-show
+    sa.Column("reason", sa.Text),
+    sa.CheckConstraint(
+        "status IN ('pending', 'checked_in', 'attended', 'no_show', 'cancelled', 'auto_cancelled')",
+        name="status_known",
+    ),
+    sa.Index(
+        "uq_reservations_live",
+        "session_id",
+        "customer_id",
+        unique=True,
+        sqlite_where=sa.text("status IN ('pending', 'checked_in')"),
+        postgresql_where=sa.text("status IN ('pending', 'checked_in')"),
+    ),
+    sa.Index("ix_reservations_session_status", "session_id", "status"),
+    sa.Index("ix_reservations_pass_status", "pass_id", "status"),
+)
+
+staff_audit = sa.Table(
+    "staff_audit",
+    metadata,
+    _id(),
+    # Attempts to use staff tools, allowed or not, with who and what.
+    sa.Column("studio_id", sa.Integer, sa.ForeignKey("studios.id", ondelete="CASCADE")),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("command", sa.String(200), nullable=False),
+    sa.Column("allowed", sa.Boolean, nullable=False),
+    sa.Column("at", UTC_INSTANT, nullable=False),
 )
