@@ -132,3 +132,63 @@ class StaffDoubleBooked(BookingError):
 class StaffAlreadyAssigned(BookingError):
     code = "staff_already_assigned"
     template = "{staff} is already assigned to this session."
+
+
+class PassNotUsable(BookingError):
+    code = "pass_not_usable"
+    template = "That pass cannot be used any more."
+
+
+class PassNotValidThen(BookingError):
+    code = "pass_not_valid_then"
+    template = "Your pass is not valid on {when}."
+
+
+class WrongClassForPass(BookingError):
+    code = "wrong_class_for_pass"
+    template = "Your pass is for another class."
+
+
+class AdvanceLimitReached(BookingError):
+    code = "advance_limit_reached"
+    template = "You already hold {limit} reservations ahead; cancel one or attend one first."
+
+
+class NoPunchesLeft(BookingError):
+    code = "no_punches_left"
+    template = "Your pass has no sessions left to reserve ({remaining} left, {reserved} reserved)."
+
+
+class PartOutOfOrder(BookingError):
+    code = "part_out_of_order"
+    template = "Part {part} needs part {needed} attended first."
+
+
+class WrongPart(BookingError):
+    code = "wrong_part"
+    template = "That session teaches part {offered}, not part {part}."
+
+
+class CheckInNotOpen(BookingError):
+    code = "check_in_not_open"
+    template = "Check-in opens at {opens}."
+
+
+class CheckInClosed(BookingError):
+    code = "check_in_closed"
+    template = "Check-in for this class has closed."
+
+
+class NotClassDay(BookingError):
+    code = "not_class_day"
+    template = "Staff can check people in only on the day of the class."
+
+
+class NotCancellable(BookingError):
+    code = "not_cancellable"
+    template = "That reservation can no longer be cancelled."
+
+
+class NotAllowed(BookingError):
+    code = "not_allowed"
+    template = "Sorry, that is for studio staff only."

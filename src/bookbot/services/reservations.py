@@ -1,0 +1,181 @@
+"""Reserving sessions with a pass, cancelling, and checking in (customer or staff).
+
+A reservation holds a seat and one of each required resource from the moment it is made
+(see `facts`), so it goes through the same locked capacity check as a booking. The pass
+row is locked too, so two reservations on one pass cannot both pass its limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bookbot.engine import capacity, errors
+from bookbot.engine import reservations as rules
+from bookbot.engine.clock import Clock
+from bookbot.engine.recurrence import zone
+from bookbot.services import facts
+from bookbot.services.passes import locked_state
+from bookbot.services.waitlist import offer_freed_seats
+from bookbot.store.db import Database, Tx, UniqueViolation, retrying
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: int
+    session_id: int
+    status: rules.Status
+    part: int | None
+
+
+async def _slot(tx: Tx, locked: facts.Locked) -> rules.Slot:
+    session = locked.sessions[0]
+    row = await tx.one(
+        "SELECT part_position, makeup FROM sessions WHERE id = :id", {"id": session.id}
+    )
+    local = session.starts_at.astimezone(zone(locked.studio.timezone)).date()
+    return rules.Slot(session.class_id, session.starts_at, local, row[0], bool(row[1]))
+
+
+async def reserve(
+    db: Database,
+    clock: Clock,
+    studio_id: int,
+    customer_id: int,
+    pass_id: int,
+    session_id: int,
+    part: int | None = None,
+) -> Reservation:
+    """Reserve one seat in `session_id` with the customer's pass."""
+
+    async def attempt() -> Reservation:
+        now = clock.now()
+        async with db.transaction() as tx:
+            locked = await facts.lock_sessions(tx, studio_id, customer_id, ids=[session_id])
+            if locked is None or not locked.customer_found:
+                raise errors.NotFound(what="session", ident=session_id)
+            state, _ = await locked_state(tx, studio_id, customer_id, pass_id)
+            slot = await _slot(tx, locked)
+            counted_part = rules.reservation_part(slot, part)
+            rules.check_reserve(state, slot, counted_part)
+            f = (await facts.session_facts(tx, studio_id, [session_id], now, customer_id))[
+                session_id
+            ]
+            session = locked.sessions[0]
+            capacity.admit(
+                now,
+                f.state(session),
+                f.requirements,
+                f.uses,
+                1,
+                booking_cutoff=locked.studio.booking_cutoff,
+            )
+            return await _insert(tx, now, studio_id, customer_id, pass_id, session, counted_part)
+
+    result: Reservation = await retrying(attempt)
+    return result
+
+
+async def _insert(
+    tx: Tx,
+    now: datetime,
+    studio_id: int,
+    customer_id: int,
+    pass_id: int,
+    session: facts.SessionRow,
+    part: int | None,
+) -> Reservation:
+    try:
+        reservation_id = await tx.scalar(
+            "INSERT INTO reservations (studio_id, pass_id, customer_id, session_id, part_position,"
+            " status, reserved_at) VALUES (:s, :pass, :customer, :session, :part, 'pending', :now)"
+            " RETURNING id",
+            {
+                "s": studio_id,
+                "pass": pass_id,
+                "customer": customer_id,
+                "session": session.id,
+                "part": part,
+                "now": now,
+            },
+        )
+    except UniqueViolation as error:
+        raise errors.AlreadyBooked(when=session.starts_at) from error
+    return Reservation(int(reservation_id), session.id, rules.Status.PENDING, part)
+
+
+_RESERVATION = """SELECT r.id, r.session_id, r.status, r.pass_id, r.customer_id, s.starts_at,
+    p.kind, st.timezone, r.part_position
+FROM reservations r JOIN sessions s ON s.id = r.session_id
+JOIN passes p ON p.id = r.pass_id JOIN studios st ON st.id = r.studio_id
+WHERE r.studio_id = :s AND r.id = :id"""
+
+
+async def _reservation(tx: Tx, studio_id: int, reservation_id: int, customer_id: int | None) -> Any:
+    row = await tx.one(_RESERVATION + tx.for_update("r"), {"s": studio_id, "id": reservation_id})
+    if row is None or (customer_id is not None and row["customer_id"] != customer_id):
+        raise errors.NotFound(what="reservation", ident=reservation_id)
+    return row
+
+
+async def cancel(
+    db: Database, clock: Clock, studio_id: int, reservation_id: int, *, customer_id: int | None
+) -> None:
+    """Cancel a pending reservation before its class: no punch used; the seat is offered on."""
+    now = clock.now()
+    async with db.transaction() as tx:
+        row = await _reservation(tx, studio_id, reservation_id, customer_id)
+        rules.check_cancel(now, rules.Status(row["status"]), row["starts_at"])
+        await tx.execute(
+            "UPDATE reservations SET status = 'cancelled', cancelled_at = :now WHERE id = :id",
+            {"now": now, "id": reservation_id},
+        )
+        locked = await facts.lock_sessions(
+            tx, studio_id, row["customer_id"], ids=[row["session_id"]]
+        )
+        if locked is not None:
+            await offer_freed_seats(tx, now, locked.studio, locked.sessions)
+
+
+async def check_in(
+    db: Database,
+    clock: Clock,
+    studio_id: int,
+    reservation_id: int,
+    *,
+    customer_id: int | None = None,
+    staff_id: int | None = None,
+) -> rules.Status:
+    """Check a reservation in: the customer within ±2 h of the start, staff on the class day.
+
+    Checking in uses a punch of a punch pass. Checking in twice changes nothing.
+    """
+    now = clock.now()
+    async with db.transaction() as tx:
+        row = await _reservation(tx, studio_id, reservation_id, customer_id)
+        status = rules.Status(row["status"])
+        if status is rules.Status.CHECKED_IN:
+            return status
+        if status is not rules.Status.PENDING:
+            raise errors.CheckInClosed()
+        if staff_id is None:
+            rules.check_self_check_in(now, row["starts_at"])
+        else:
+            rules.check_staff_check_in(now, row["starts_at"], row["timezone"])
+        await _mark_checked_in(tx, now, row, f"staff:{staff_id}" if staff_id else "customer")
+    return rules.Status.CHECKED_IN
+
+
+async def _mark_checked_in(tx: Tx, now: datetime, row: Any, by: str) -> None:
+    await tx.execute(
+        "UPDATE reservations SET status = 'checked_in', checked_in_at = :now,"
+        " checked_in_by = :by, punch_used = :punch WHERE id = :id",
+        {"now": now, "by": by, "punch": row["kind"] == "punch", "id": row["id"]},
+    )
+    if row["kind"] == "punch":
+        await tx.execute(
+            "UPDATE passes SET sessions_remaining = sessions_remaining - 1 WHERE id = :id"
+            " AND sessions_remaining > 0",
+            {"id": row["pass_id"]},
+        )
