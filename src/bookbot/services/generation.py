@@ -32,6 +32,8 @@ class Pattern:
     location: str
     instructor_id: int | None
     assistant_ids: tuple[int, ...]
+    part: int | None = None
+    makeup: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,8 @@ async def pattern_by_ref(tx: Tx, studio_id: int, ref: str | int) -> Pattern:
     value: Any = int(ref) if where.startswith("id") else ref
     row = await tx.one(
         "SELECT id, studio_id, key, class_id, rrule, start_date, start_time, timezone,"  # noqa: S608
-        " duration_minutes, capacity, location, instructor_id FROM schedule_patterns"
+        " duration_minutes, capacity, location, instructor_id, part_position, makeup"
+        " FROM schedule_patterns"
         f" WHERE studio_id = :studio_id AND {where}",
         {"studio_id": studio_id, "ref": value},
     )
@@ -77,6 +80,8 @@ async def pattern_by_ref(tx: Tx, studio_id: int, ref: str | int) -> Pattern:
         row["location"],
         row["instructor_id"],
         tuple(a[0] for a in assistants),
+        row["part_position"],
+        bool(row["makeup"]),
     )
 
 
@@ -110,9 +115,12 @@ async def _create(tx: Tx, pattern: Pattern, target: generation.Target) -> list[s
     o = target.occurrence
     session_id = await tx.scalar(
         "INSERT INTO sessions (studio_id, class_id, pattern_id, occurrence_date, starts_at,"
-        " ends_at, capacity, location, status) VALUES (:studio_id, :class_id, :pattern_id,"
-        " :occurrence_date, :starts_at, :ends_at, :capacity, :location, 'open') RETURNING id",
+        " ends_at, capacity, location, status, part_position, makeup) VALUES (:studio_id,"
+        " :class_id, :pattern_id, :occurrence_date, :starts_at, :ends_at, :capacity, :location,"
+        " 'open', :part, :makeup) RETURNING id",
         {
+            "part": pattern.part,
+            "makeup": pattern.makeup,
             "studio_id": pattern.studio_id,
             "class_id": pattern.class_id,
             "pattern_id": pattern.id,

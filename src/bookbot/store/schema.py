@@ -177,6 +177,23 @@ patterns = sa.Table(
     sa.CheckConstraint("capacity > 0", name="capacity_positive"),
 )
 
+pass_offers = sa.Table(
+    "pass_offers",
+    metadata,
+    _studio_fk(),
+    sa.Column(
+        "class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("sessions", sa.Integer),
+    sa.Column("valid_days", sa.Integer),
+    sa.Column("price_minor", sa.Integer, nullable=False),
+    sa.Column("max_advance", sa.Integer),
+    sa.Column("sequential", sa.Boolean, nullable=False),
+    sa.Column("absence_grace_hours", sa.Integer, nullable=False),
+)
+
 pattern_assistants = sa.Table(
     "pattern_assistants",
     metadata,

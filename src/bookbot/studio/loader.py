@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bookbot.store.db import Database, Row, Tx
-from bookbot.studio.model import Studio, StudioFile
+from bookbot.studio.model import Studio, StudioFile, to_minor_units
 
 KINDS = ("studio", "roles", "staff", "resources", "classes", "patterns")
 
@@ -86,6 +86,7 @@ _STUDIO_COLUMNS = (
     "booking_cutoff_minutes",
     "cancellation_cutoff_hours",
     "waitlist_offer_minutes",
+    "no_show_uses_punch",
 )
 _ROLES = _Table("teaching_roles", ("name",))
 _STAFF = _Table("staff", ("name", "phone", "telegram_user_id"))
@@ -103,12 +104,28 @@ _PATTERNS = _Table(
         "capacity",
         "location",
         "instructor_id",
+        "part_position",
+        "makeup",
     ),
 )
 _STAFF_ROLES = _Children("staff_roles", "staff_id", ("role_id",))
 _REQUIREMENTS = _Children("class_requirements", "class_id", ("resource_id", "quantity_per_student"))
 _PARTS = _Children("class_parts", "class_id", ("position", "name", "description"))
 _ASSISTANTS = _Children("pattern_assistants", "pattern_id", ("staff_id",))
+_PASS_OFFERS = _Children(
+    "pass_offers",
+    "class_id",
+    (
+        "position",
+        "kind",
+        "sessions",
+        "valid_days",
+        "price_minor",
+        "max_advance",
+        "sequential",
+        "absence_grace_hours",
+    ),
+)
 
 
 async def load_studio(db: Database, spec: StudioFile) -> LoadReport:
@@ -182,8 +199,25 @@ async def _load_classes(
         ids[c.key]: [(n, p.name, p.description) for n, p in enumerate(c.parts, start=1)]
         for c in spec.classes
     }
+    offers = {
+        ids[c.key]: [
+            (
+                n,
+                o.kind,
+                o.sessions,
+                o.valid_days,
+                to_minor_units(o.price, spec.studio.currency),
+                o.max_advance,
+                o.sequential,
+                o.grace_hours,
+            )
+            for n, o in enumerate(c.passes, start=1)
+        ]
+        for c in spec.classes
+    }
     outcome.updated |= await _sync_children(tx, _REQUIREMENTS, studio_id, requirements)
     outcome.updated |= await _sync_children(tx, _PARTS, studio_id, parts)
+    outcome.updated |= await _sync_children(tx, _PASS_OFFERS, studio_id, offers)
     return outcome
 
 
@@ -205,6 +239,8 @@ async def _load_patterns(
             "capacity": p.capacity,
             "location": p.location,
             "instructor_id": staff_ids[p.instructor] if p.instructor else None,
+            "part_position": p.part,
+            "makeup": p.makeup,
         }
         for p in spec.patterns
     }

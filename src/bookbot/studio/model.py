@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import get_currency_precision, list_currencies
@@ -107,6 +107,7 @@ class Policies(_Model):
     booking_cutoff_minutes: Count = 0
     cancellation_cutoff_hours: Count = 0
     waitlist_offer_minutes: Positive = 120
+    no_show_uses_punch: bool = True
 
 
 class Studio(_Model):
@@ -163,28 +164,44 @@ class Part(_Model):
     description: str = ""
 
 
+def _amount(value: Any) -> Decimal:
+    """A price written as text ("45.00"), never negative."""
+    # A TOML float cannot hold 0.10 exactly, so prices must be written as text.
+    if not isinstance(value, str):
+        raise ValueError(f'write the price as a string, e.g. price = "45.00" (got {value!r})')
+    if not _AMOUNT.fullmatch(value.strip()):
+        raise ValueError(f'"{value}" is not an amount: write it like "45.00"')
+    amount = Decimal(value.strip())
+    if amount < 0:
+        raise ValueError(f'"{value}" is negative: a price is 0 or more')
+    return amount
+
+
+Price = Annotated[Decimal, BeforeValidator(_amount)]
+
+
+class PassOffer(_Model):
+    """A pass customers can ask for in chat (paid at the studio until online payment)."""
+
+    kind: Literal["unlimited", "punch", "full_course"]
+    sessions: Positive | None = None
+    valid_days: Positive | None = None
+    price: Price
+    max_advance: Positive | None = 3
+    sequential: bool = False
+    grace_hours: Count = 0
+
+
 class ClassSpec(_Model):
     key: Key
     name: Name
     description: str = ""
-    price: Decimal
+    price: Price
     kind: ClassKind
     role: Key | None = None
     requirements: tuple[Requirement, ...] = ()
     parts: tuple[Part, ...] = ()
-
-    @field_validator("price", mode="before")
-    @classmethod
-    def _price_text(cls, value: Any) -> Decimal:
-        # A TOML float cannot hold 0.10 exactly, so prices must be written as text.
-        if not isinstance(value, str):
-            raise ValueError(f'write the price as a string, e.g. price = "45.00" (got {value!r})')
-        if not _AMOUNT.fullmatch(value.strip()):
-            raise ValueError(f'"{value}" is not an amount: write it like "45.00"')
-        amount = Decimal(value.strip())
-        if amount < 0:
-            raise ValueError(f'"{value}" is negative: a price is 0 or more')
-        return amount
+    passes: tuple[PassOffer, ...] = ()
 
 
 class PatternSpec(_Model):
@@ -199,6 +216,8 @@ class PatternSpec(_Model):
     instructor: Key | None = None
     assistants: tuple[Key, ...] = ()
     timezone: TimeZone | None = None
+    part: Positive | None = None  # the part of a multi-part class these sessions teach
+    makeup: bool = False  # makeup sessions: any part
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:
@@ -288,6 +307,9 @@ def _class_problems(spec: StudioFile) -> Iterator[str]:
             spec.price_minor(klass)
         except ValueError as error:
             yield f"classes[{i}].price: {error}"
+        for j, offer in enumerate(klass.passes):
+            if offer.kind == "punch" and not offer.sessions:
+                yield f"classes[{i}].passes[{j}].sessions: a punch pass needs a number of sessions"
 
 
 def _pattern_problems(spec: StudioFile) -> Iterator[str]:

@@ -1,8 +1,8 @@
-"""passes, reservations, attendance, staff audit
+"""passes, reservations, attendance, parts, staff audit
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-22 02:28:41.036928
+Create Date: 2026-11-22 02:31:36.612048
 """
 
 from collections.abc import Sequence
@@ -34,6 +34,32 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_audit")),
+    )
+    op.create_table(
+        "pass_offers",
+        sa.Column("studio_id", sa.Integer(), nullable=False),
+        sa.Column("class_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("sessions", sa.Integer(), nullable=True),
+        sa.Column("valid_days", sa.Integer(), nullable=True),
+        sa.Column("price_minor", sa.Integer(), nullable=False),
+        sa.Column("max_advance", sa.Integer(), nullable=True),
+        sa.Column("sequential", sa.Boolean(), nullable=False),
+        sa.Column("absence_grace_hours", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["class_id"],
+            ["classes.id"],
+            name=op.f("fk_pass_offers_class_id_classes"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["studio_id"],
+            ["studios.id"],
+            name=op.f("fk_pass_offers_studio_id_studios"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("class_id", "position", name=op.f("pk_pass_offers")),
     )
     op.create_table(
         "passes",
@@ -164,7 +190,9 @@ def upgrade() -> None:
 
     with op.batch_alter_table("studios", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("no_show_uses_punch", sa.Boolean(), server_default=sa.true(), nullable=False)
+            sa.Column(
+                "no_show_uses_punch", sa.Boolean(), server_default=sa.true(), nullable=False
+            )
         )
 
     # ### end Alembic commands ###
@@ -201,5 +229,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_passes_customer")
 
     op.drop_table("passes")
+    op.drop_table("pass_offers")
     op.drop_table("staff_audit")
     # ### end Alembic commands ###

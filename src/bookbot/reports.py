@@ -1,0 +1,413 @@
+"""Utilization reports: booked, attended and no-show rates per class or session, as text and PNG.
+
+Pure: the caller counts seats over a period it chose (from the store) and passes one
+`UtilizationRow` per class or per session, in the order they should be shown; nothing here
+touches a database, the network or the clock.  The same rows always give the same text and the
+same PNG bytes.
+
+    text = utilization_table(rows, t, title=title)
+    await bot.send_message(chat_id, f"<pre>{html.escape(text)}</pre>", parse_mode="HTML")
+    await bot.send_photo(chat_id, utilization_chart(rows, t, title=title))
+
+The chart is drawn with Pillow's built-in font (`ImageFont.load_default(size)`, a subset of
+Aileron that needs FreeType, which every Pillow wheel bundles).  That subset covers printable
+ASCII and a few marks ('…', '·', quotes) but no accented letters, so text the font cannot draw
+is simplified for the image only: 'Ocupación' is drawn as 'Ocupacion', dashes as '-', other
+letters (Greek, CJK, ...) as '?', and symbols and emoji are dropped.  The text table keeps
+every character.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from io import BytesIO
+
+from babel.numbers import format_decimal, format_percent
+from PIL import Image, ImageDraw, ImageFont
+
+from bookbot.i18n import N_, Translator
+
+MAX_LINE = 48
+"""Widest line of the text table, in monospace cells: it reads on a phone without wrapping."""
+MAX_CHART_ROWS = 20
+"""Rows drawn in the chart; the rest are counted in a '+N more rows' note."""
+CHART_WIDTH = 800
+
+ELLIPSIS = "…"
+NOT_APPLICABLE = "—"
+"""Shown instead of a rate whose denominator is 0 (no seats, or nothing booked)."""
+_MIN_LABEL = 6
+
+# Translators: utilization table header, number of sessions; at most 6 characters.
+_SESSIONS = N_("Sess.")
+# Translators: utilization table header over "booked/capacity" seats; at most 8 characters.
+_BOOKED = N_("Booked")
+# Translators: utilization table header, booked seats as a share of capacity; at most 6 characters.
+_FILL = N_("Fill")
+# Translators: utilization table header, attended as a share of booked; at most 6 characters.
+_ATTENDED = N_("Att.")
+# Translators: utilization table header, no-shows as a share of booked; at most 7 characters.
+_NO_SHOW = N_("No-show")
+# Translators: label of the utilization table's last row, the sum of the rows above.
+_TOTAL = N_("Total")
+# Translators: note under the utilization table explaining the abbreviated headers.
+_KEY = N_("Fill = booked of capacity; Att. and No-show = share of booked seats.")
+_NO_DATA = N_("No data for this period.")
+# Translators: legend of the utilization chart.
+_FILL_RATE = N_("Fill rate")
+# Translators: legend of the utilization chart.
+_ATTENDANCE_RATE = N_("Attendance rate")
+# Translators: legend of the utilization chart.
+_NO_SHOW_RATE = N_("No-show rate")
+
+
+@dataclass(frozen=True)
+class UtilizationRow:
+    """Seat counts of one class or session over a period.
+
+    `capacity` is the total of seats over the `sessions`, `booked` the seats booked or reserved
+    and not cancelled; `attended` and `no_shows` are out of `booked` (bookings still unmarked
+    count in neither).
+    """
+
+    label: str
+    sessions: int
+    capacity: int
+    booked: int
+    attended: int
+    no_shows: int
+
+    def __post_init__(self) -> None:
+        counts = (self.sessions, self.capacity, self.booked, self.attended, self.no_shows)
+        if min(counts) < 0:
+            raise ValueError(f"negative count in utilization row {self.label!r}")
+
+    @property
+    def fill_rate(self) -> float:
+        """booked / capacity, 0.0 without capacity."""
+        return _ratio(self.booked, self.capacity)
+
+    @property
+    def attendance_rate(self) -> float:
+        """attended / booked, 0.0 when nothing was booked."""
+        return _ratio(self.attended, self.booked)
+
+    @property
+    def no_show_rate(self) -> float:
+        """no_shows / booked, 0.0 when nothing was booked."""
+        return _ratio(self.no_shows, self.booked)
+
+
+def _ratio(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def total(rows: Sequence[UtilizationRow], label: str) -> UtilizationRow:
+    """The sum of `rows` (its rates are the overall rates, not an average of the rows' rates)."""
+    return UtilizationRow(
+        label,
+        sessions=sum(row.sessions for row in rows),
+        capacity=sum(row.capacity for row in rows),
+        booked=sum(row.booked for row in rows),
+        attended=sum(row.attended for row in rows),
+        no_shows=sum(row.no_shows for row in rows),
+    )
+
+
+# --- text table -----------------------------------------------------------------------------
+
+
+def utilization_table(rows: Sequence[UtilizationRow], t: Translator, *, title: str) -> str:
+    """A monospace table of `rows` plus a total, in `t`'s language, no line over 48 cells.
+
+    For a Telegram `<pre>` block (HTML-escape it: labels are the studio's own text) or an SMS.
+    Layout (English; Spanish headers are "Ses.", "Reservas", "Ocup.", "Asist.", "Faltas")::
+
+        Utilization, March 2027
+                         Sess.  Booked Fill Att. No-show
+        ------------------------------------------------
+        Yoga basics          4   38/48  79%  89%     11%
+        Spin, early mor…    10  95/100  95% 100%      0%
+        Closed room          2     0/0    —    —       —
+        ------------------------------------------------
+        Total               16 133/148  90%  97%      3%
+
+        Fill = booked of capacity; Att. and No-show =
+        share of booked seats.
+
+    The title line comes first (cut to 48).  The label column is left-aligned and unheaded (the
+    title says what the rows are); the number columns are right-aligned and as wide as their
+    widest cell or header; the label column gets what is left of 48 cells, at most what the
+    longest label needs, and longer labels end in '…'.  Widths count East Asian wide characters
+    and emoji as two cells and combining marks as none.  Percentages are Babel's
+    `format_percent` in `t.language` ('79%', '79 %' in Spanish with a no-break space), counts
+    are `format_decimal`; a rate whose denominator is 0 shows '—'.  The key under the table is
+    wrapped to 48.  Without rows the table is the title and a "no data" line.  Only if the
+    numbers are so large (over ~10^5 seats) that less than 6 cells would remain for the labels
+    do lines grow past 48 rather than cut a number.
+    """
+    lines = [_fit(_clean(title), MAX_LINE)] if title.strip() else []
+    if not rows:
+        return "\n".join([*lines, *textwrap.wrap(t._(_NO_DATA), MAX_LINE)])
+    locale = t.language
+    header = ["", *(t._(msgid) for msgid in (_SESSIONS, _BOOKED, _FILL, _ATTENDED, _NO_SHOW))]
+    body = [[_clean(row.label), *_cells(row, locale)] for row in rows]
+    footer = [_clean(t._(_TOTAL)), *_cells(total(rows, ""), locale)]
+    table = [header, *body, footer]
+    numbers = [max(_width(line[column]) for line in table) for column in range(1, len(header))]
+    room = MAX_LINE - sum(numbers) - len(numbers)
+    label_width = max(_MIN_LABEL, min(room, max(_width(line[0]) for line in table)))
+    widths = [label_width, *numbers]
+    rule = "-" * (sum(widths) + len(numbers))
+    lines += [_line(header, widths), rule]
+    lines += [_line(line, widths) for line in body]
+    lines += [rule, _line(footer, widths), ""]
+    lines += textwrap.wrap(t._(_KEY), MAX_LINE)
+    return "\n".join(lines)
+
+
+def _cells(row: UtilizationRow, locale: str) -> list[str]:
+    """sessions, booked/capacity, fill %, attended %, no-show %."""
+    return [
+        format_decimal(row.sessions, locale=locale),
+        f"{format_decimal(row.booked, locale=locale)}/{format_decimal(row.capacity, locale=locale)}",
+        _percent(row.fill_rate, row.capacity, locale),
+        _percent(row.attendance_rate, row.booked, locale),
+        _percent(row.no_show_rate, row.booked, locale),
+    ]
+
+
+def _percent(rate: float, denominator: int, locale: str) -> str:
+    return format_percent(rate, locale=locale) if denominator else NOT_APPLICABLE
+
+
+def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
+    label, *numbers = cells
+    fitted = _fit(label, widths[0])
+    parts = [fitted + " " * (widths[0] - _width(fitted))]
+    parts += [
+        " " * (width - _width(cell)) + cell for cell, width in zip(numbers, widths[1:], strict=True)
+    ]
+    return " ".join(parts).rstrip()
+
+
+def _clean(text: str) -> str:
+    """One line: runs of whitespace (newlines, tabs) become one space."""
+    return " ".join(text.split())
+
+
+def _cell_width(char: str) -> int:
+    """Monospace cells `char` takes: 2 for wide (CJK, most emoji), 0 for combining marks."""
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _width(text: str) -> int:
+    return sum(_cell_width(char) for char in text)
+
+
+def _fit(text: str, width: int) -> str:
+    """`text` if it takes at most `width` cells, else cut to end in '…' within `width`."""
+    if _width(text) <= width:
+        return text
+    kept, used = [], 0
+    for char in text:
+        used += _cell_width(char)
+        if used > width - 1:
+            break
+        kept.append(char)
+    return "".join(kept).rstrip() + ELLIPSIS
+
+
+# --- chart ----------------------------------------------------------------------------------
+
+_MARGIN = 24
+_TITLE_SIZE = 22
+_TEXT_SIZE = 15
+_SMALL_SIZE = 12
+_LEGEND_Y = 62
+_PLOT_TOP = 96
+_LABEL_RIGHT = 226  # labels are cut to end here
+_BAR_LEFT = 238  # 0 %
+_BAR_SPAN = 470  # pixels for 100 %; higher rates are clipped, their value still printed
+_BAR_HEIGHT = 11
+_BAR_GAP = 3
+_ROW_HEIGHT = 3 * _BAR_HEIGHT + 2 * _BAR_GAP + 18
+_AXIS_HEIGHT = 26
+_NOTE_HEIGHT = 26
+_EMPTY_HEIGHT = 200
+
+_BACKGROUND = (255, 255, 255)
+_INK = (33, 37, 41)
+_MUTED = (108, 117, 125)
+_GRID = (222, 226, 230)
+
+
+@dataclass(frozen=True)
+class _Series:
+    name: str
+    color: tuple[int, int, int]
+    rate: Callable[[UtilizationRow], float]
+    base: Callable[[UtilizationRow], int]  # the rate's denominator
+
+
+_SERIES = (
+    _Series(_FILL_RATE, (52, 101, 164), lambda row: row.fill_rate, lambda row: row.capacity),
+    _Series(
+        _ATTENDANCE_RATE, (56, 142, 60), lambda row: row.attendance_rate, lambda row: row.booked
+    ),
+    _Series(_NO_SHOW_RATE, (211, 63, 73), lambda row: row.no_show_rate, lambda row: row.booked),
+)
+
+
+def utilization_chart(rows: Sequence[UtilizationRow], t: Translator, *, title: str) -> bytes:
+    """A PNG (RGB, 800 px wide) of `rows` as horizontal bars: fill, attendance, no-show rate.
+
+    Title on top, a legend under it, then per row its label (cut with '…') on the left and three
+    bars on a 0–100 % grid, each with its percentage (Babel, `t.language`) at its end; a rate
+    whose denominator is 0 gets no bar and '-'.  Rates over 100 % are clipped at the grid's
+    edge.  The height grows with the rows; only the first `MAX_CHART_ROWS` are drawn (sort them
+    first) and a note counts the rest.  Without rows: a small image saying there is no data.
+    Same input, same bytes: no timestamps or other metadata go into the PNG.
+    """
+    image = _bars(rows, t, title) if rows else _empty(t, title)
+    buffer = BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _empty(t: Translator, title: str) -> Image.Image:
+    image = Image.new("RGB", (CHART_WIDTH, _EMPTY_HEIGHT), _BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    _title(draw, title)
+    message = _drawable(t._(_NO_DATA))
+    draw.text(
+        (CHART_WIDTH // 2, _EMPTY_HEIGHT // 2 + 16),
+        message,
+        fill=_MUTED,
+        font=_font(_TEXT_SIZE),
+        anchor="mm",
+    )
+    return image
+
+
+def _bars(rows: Sequence[UtilizationRow], t: Translator, title: str) -> Image.Image:
+    shown = rows[:MAX_CHART_ROWS]
+    hidden = len(rows) - len(shown)
+    plot_bottom = _PLOT_TOP + len(shown) * _ROW_HEIGHT
+    height = plot_bottom + _AXIS_HEIGHT + (_NOTE_HEIGHT if hidden else 0) + _MARGIN
+    image = Image.new("RGB", (CHART_WIDTH, height), _BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    _title(draw, title)
+    _legend(draw, t)
+    _grid(draw, t.language, plot_bottom)
+    for index, row in enumerate(shown):
+        _row(draw, row, t.language, _PLOT_TOP + index * _ROW_HEIGHT)
+    if hidden:
+        note = t.n_("+{n} more row not shown", "+{n} more rows not shown", hidden)
+        draw.text(
+            (_MARGIN, plot_bottom + _AXIS_HEIGHT + 4),
+            _drawable(note.format(n=hidden)),
+            fill=_MUTED,
+            font=_font(_TEXT_SIZE),
+        )
+    return image
+
+
+def _title(draw: ImageDraw.ImageDraw, title: str) -> None:
+    font = _font(_TITLE_SIZE)
+    text = _fit_pixels(_drawable(title), font, CHART_WIDTH - 2 * _MARGIN)
+    draw.text((_MARGIN, _MARGIN), text, fill=_INK, font=font)
+
+
+def _legend(draw: ImageDraw.ImageDraw, t: Translator) -> None:
+    font = _font(_TEXT_SIZE)
+    x = _MARGIN
+    for series in _SERIES:
+        draw.rectangle((x, _LEGEND_Y, x + 13, _LEGEND_Y + 13), fill=series.color)
+        name = _drawable(t._(series.name))
+        draw.text((x + 20, _LEGEND_Y + 7), name, fill=_INK, font=font, anchor="lm")
+        x += 20 + int(font.getlength(name)) + 28
+
+
+def _grid(draw: ImageDraw.ImageDraw, locale: str, bottom: int) -> None:
+    font = _font(_SMALL_SIZE)
+    for quarter in range(5):
+        x = _BAR_LEFT + _BAR_SPAN * quarter // 4
+        draw.line((x, _PLOT_TOP - 6, x, bottom), fill=_GRID, width=1)
+        label = _drawable(format_percent(quarter / 4, locale=locale))
+        draw.text((x, bottom + 6), label, fill=_MUTED, font=font, anchor="mt")
+
+
+def _row(draw: ImageDraw.ImageDraw, row: UtilizationRow, locale: str, top: int) -> None:
+    font = _font(_TEXT_SIZE)
+    small = _font(_SMALL_SIZE)
+    bars_height = 3 * _BAR_HEIGHT + 2 * _BAR_GAP
+    label = _fit_pixels(_drawable(row.label), font, _LABEL_RIGHT - _MARGIN)
+    draw.text((_MARGIN, top + bars_height // 2), label, fill=_INK, font=font, anchor="lm")
+    for index, series in enumerate(_SERIES):
+        y = top + index * (_BAR_HEIGHT + _BAR_GAP)
+        applicable = series.base(row) > 0
+        rate = series.rate(row)
+        length = round(_BAR_SPAN * min(rate, 1.0)) if applicable else 0
+        if length:
+            draw.rectangle((_BAR_LEFT, y, _BAR_LEFT + length, y + _BAR_HEIGHT - 1), series.color)
+        value = _drawable(_percent(rate, series.base(row), locale))
+        middle = y + _BAR_HEIGHT // 2
+        draw.text((_BAR_LEFT + length + 6, middle), value, fill=_MUTED, font=small, anchor="lm")
+
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+@cache
+def _font(size: int) -> Font:
+    return ImageFont.load_default(size=size)
+
+
+def _fit_pixels(text: str, font: Font, width: int) -> str:
+    """`text` if it is at most `width` pixels long in `font`, else cut to end in '…'."""
+    if font.getlength(text) <= width:
+        return text
+    while text and font.getlength(text + ELLIPSIS) > width:
+        text = text[:-1]
+    return text.rstrip() + ELLIPSIS
+
+
+def _drawable(text: str) -> str:
+    """`text` with what the default font cannot draw simplified (see the module docstring)."""
+    return " ".join("".join(_drawable_char(char) for char in text).split())
+
+
+@cache
+def _drawable_char(char: str) -> str:
+    if _has_glyph(char):
+        return char
+    category = unicodedata.category(char)
+    if category.startswith("Z") or char.isspace():
+        return " "
+    if category == "Pd":
+        return "-"
+    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    if base and base != char and all(_has_glyph(c) for c in base):
+        return base
+    return "" if category[0] in "SCM" else "?"
+
+
+@cache
+def _has_glyph(char: str) -> bool:
+    """Whether the default font draws `char` as itself, not as its 'missing glyph' box."""
+    return _render(char) != _render("\uffff")  # a noncharacter: never in a font
+
+
+@cache
+def _render(char: str) -> bytes:
+    font = _font(_TEXT_SIZE)
+    image = Image.new("L", (3 * _TEXT_SIZE, 3 * _TEXT_SIZE))
+    ImageDraw.Draw(image).text((_TEXT_SIZE, _TEXT_SIZE), char, fill=255, font=font)
+    return image.tobytes()

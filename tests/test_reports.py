@@ -1,0 +1,180 @@
+"""Utilization reports: the rates, the phone-width text table and the PNG chart."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pytest
+from PIL import Image
+
+from bookbot import reports
+from bookbot.i18n import translator
+from bookbot.reports import (
+    CHART_WIDTH,
+    MAX_CHART_ROWS,
+    MAX_LINE,
+    UtilizationRow,
+    utilization_chart,
+    utilization_table,
+)
+
+EN = translator("en")
+ES = translator("es")
+NBSP = "\u00a0"
+
+YOGA = UtilizationRow("Yoga basics", sessions=4, capacity=48, booked=38, attended=34, no_shows=4)
+SPIN = UtilizationRow(
+    "Spin, early morning riders", sessions=10, capacity=100, booked=95, attended=95, no_shows=0
+)
+CLOSED = UtilizationRow("Closed room", sessions=2, capacity=0, booked=0, attended=0, no_shows=0)
+ROWS = [YOGA, SPIN, CLOSED]
+
+
+def test_rates() -> None:
+    assert YOGA.fill_rate == pytest.approx(38 / 48)
+    assert YOGA.attendance_rate == pytest.approx(34 / 38)
+    assert YOGA.no_show_rate == pytest.approx(4 / 38)
+
+
+def test_rates_without_a_denominator_are_zero() -> None:
+    assert (CLOSED.fill_rate, CLOSED.attendance_rate, CLOSED.no_show_rate) == (0.0, 0.0, 0.0)
+    empty_class = UtilizationRow("Quiet", sessions=3, capacity=30, booked=0, attended=0, no_shows=0)
+    assert empty_class.fill_rate == 0.0
+    assert empty_class.attendance_rate == 0.0
+
+
+def test_negative_counts_are_refused() -> None:
+    with pytest.raises(ValueError, match="Yoga"):
+        UtilizationRow("Yoga", sessions=1, capacity=10, booked=-1, attended=0, no_shows=0)
+
+
+def test_table_in_english() -> None:
+    assert utilization_table(ROWS, EN, title="Utilization, March 2027") == (
+        "Utilization, March 2027\n"
+        "                 Sess.  Booked Fill Att. No-show\n"
+        "------------------------------------------------\n"
+        "Yoga basics          4   38/48  79%  89%     11%\n"
+        "Spin, early mor…    10  95/100  95% 100%      0%\n"
+        "Closed room          2     0/0    —    —       —\n"
+        "------------------------------------------------\n"
+        "Total               16 133/148  90%  97%      3%\n"
+        "\n"
+        "Fill = booked of capacity; Att. and No-show =\n"
+        "share of booked seats."
+    )
+
+
+def test_table_in_spanish_translates_headers_and_formats_percentages() -> None:
+    text = utilization_table(ROWS, ES, title="Utilización, marzo de 2027")
+    lines = text.splitlines()
+    assert lines[0] == "Utilización, marzo de 2027"
+    assert lines[1].split() == ["Ses.", "Reservas", "Ocup.", "Asist.", "Faltas"]
+    assert lines[3] == f"Yoga basics       4    38/48  79{NBSP}%   89{NBSP}%   11{NBSP}%"
+    assert lines[5].endswith("0/0     —      —      —")
+    assert lines[7].startswith("Total ")
+    assert lines[7].endswith(f"133/148  90{NBSP}%   97{NBSP}%    3{NBSP}%")
+    assert "Ocup. = reservas sobre plazas" in text
+
+
+def test_short_labels_make_a_narrow_table() -> None:
+    row = UtilizationRow("Yoga", sessions=1, capacity=10, booked=5, attended=5, no_shows=0)
+    text = utilization_table([row], EN, title="March")
+    assert text.splitlines()[3] == "Yoga       1   5/10  50% 100%      0%"
+
+
+@pytest.mark.parametrize("t", [EN, ES], ids=["en", "es"])
+def test_lines_fit_a_phone(t: reports.Translator) -> None:
+    rows = [
+        *ROWS,
+        UtilizationRow("x" * 200, sessions=999, capacity=9999, booked=9999, attended=0, no_shows=0),
+        UtilizationRow(
+            "🧘 瑜伽 Pilates\nbásico", sessions=3, capacity=30, booked=10, attended=7, no_shows=2
+        ),
+    ]
+    text = utilization_table(rows, t, title="A very long title " * 5)
+    lines = text.splitlines()
+    assert all(len(line) <= MAX_LINE for line in lines)
+    assert all(reports._width(line) <= MAX_LINE for line in lines)  # wide characters count twice
+    assert lines[0].endswith("…")
+    assert any(line.startswith("xxx") and "…" in line for line in lines)
+    assert any(line.startswith("🧘 瑜伽") for line in lines)  # the newline became a space
+
+
+def test_huge_numbers_widen_the_table_rather_than_lose_digits() -> None:
+    row = UtilizationRow("Yoga", sessions=1, capacity=10**7, booked=10**7, attended=0, no_shows=0)
+    lines = utilization_table([row], EN, title="March").splitlines()
+    assert "10,000,000/10,000,000" in lines[3]
+    assert lines[3].startswith("Yoga ")
+    assert len(lines[3]) > MAX_LINE
+
+
+def test_long_labels_end_in_an_ellipsis_within_the_label_column() -> None:
+    text = utilization_table([SPIN], EN, title="March")
+    row = text.splitlines()[3]
+    label, _, rest = row.partition("…")
+    assert label == "Spin, early morn"
+    assert rest.split() == ["10", "95/100", "95%", "100%", "0%"]
+    assert len(row) <= MAX_LINE
+
+
+def test_table_without_rows() -> None:
+    assert utilization_table([], EN, title="March") == "March\nNo data for this period."
+    assert utilization_table([], ES, title="Marzo") == "Marzo\nNo hay datos para este periodo."
+
+
+def _image(png: bytes) -> Image.Image:
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    with Image.open(BytesIO(png)) as image:
+        image.load()
+        assert image.format == "PNG"
+        return image.copy()
+
+
+def test_chart_is_a_png() -> None:
+    image = _image(utilization_chart(ROWS, EN, title="Utilization, March 2027"))
+    assert image.mode == "RGB"
+    assert image.width == CHART_WIDTH
+    assert 200 < image.height < 600
+    assert len(image.getcolors(maxcolors=100_000) or []) > 3  # not blank
+
+
+def test_chart_is_deterministic() -> None:
+    first = utilization_chart(ROWS, ES, title="Utilización")
+    assert utilization_chart(list(ROWS), ES, title="Utilización") == first
+
+
+def test_chart_changes_with_the_data_and_the_language() -> None:
+    charts = {
+        utilization_chart(ROWS, EN, title="March"),
+        utilization_chart([YOGA, SPIN], EN, title="March"),
+        utilization_chart(
+            [YOGA, SPIN, UtilizationRow("Closed room", 2, 10, 1, 1, 0)], EN, title="March"
+        ),
+        utilization_chart(ROWS, EN, title="April"),
+        utilization_chart(ROWS, ES, title="March"),
+    }
+    assert len(charts) == 5
+
+
+def test_chart_grows_with_rows_up_to_a_cap() -> None:
+    def height(count: int) -> int:
+        return _image(utilization_chart([YOGA] * count, EN, title="March")).height
+
+    assert height(1) < height(2) < height(MAX_CHART_ROWS)
+    capped = height(MAX_CHART_ROWS + 1)
+    assert capped > height(MAX_CHART_ROWS)  # room for the "+1 more row not shown" note
+    assert height(MAX_CHART_ROWS + 30) == capped
+    assert capped <= 1500
+
+
+def test_chart_without_rows_says_so() -> None:
+    png = utilization_chart([], EN, title="March")
+    image = _image(png)
+    assert image.size == (CHART_WIDTH, 200)
+    assert png != utilization_chart([], ES, title="March")
+
+
+def test_chart_text_is_simplified_to_what_the_default_font_draws() -> None:
+    assert reports._drawable("Tasa de ocupación — niños\u00a0%") == "Tasa de ocupacion - ninos %"
+    assert reports._drawable("🧘 Yoga…") == "Yoga…"
+    assert reports._drawable("瑜伽") == "??"
