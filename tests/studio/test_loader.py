@@ -61,7 +61,7 @@ def nothing(**counts: int) -> dict[str, int]:
 async def test_loading_the_example_writes_every_row(db: Database) -> None:
     report = await load_studio(db, parse_studio_data(example_data()))
 
-    assert report.created == nothing(studio=1, roles=3, staff=4, resources=3, classes=5, patterns=6)
+    assert report.created == nothing(studio=1, roles=3, staff=4, resources=3, classes=6, patterns=10)
     assert report.summary().startswith("clay-studio: created studio 1, roles 3")
     studio = await fetch(
         db,
@@ -72,7 +72,7 @@ async def test_loading_the_example_writes_every_row(db: Database) -> None:
     assert studio == [("clay-studio", "Clay & Kiln", "Europe/London", "GBP", "en", 60, 48, 180)]
     counts = await row_counts(db, report.studio_id)
     assert counts["staff_roles"] == 7
-    assert counts["class_parts"] == 3
+    assert counts["class_parts"] == 6
 
 
 async def test_classes_patterns_and_their_lists_hold_the_files_values(db: Database) -> None:
@@ -142,9 +142,9 @@ async def test_loading_the_same_file_twice_changes_nothing(db: Database) -> None
     assert again.created == nothing()
     assert again.updated == nothing()
     assert again.unchanged == nothing(
-        studio=1, roles=3, staff=4, resources=3, classes=5, patterns=6
+        studio=1, roles=3, staff=4, resources=3, classes=6, patterns=10
     )
-    assert again.summary() == "clay-studio: nothing changed (22 already up to date)"
+    assert again.summary() == "clay-studio: nothing changed (27 already up to date)"
     assert await row_counts(db, first.studio_id) == before
 
 
@@ -161,9 +161,9 @@ async def test_an_edit_updates_only_the_changed_rows(db: Database) -> None:
 
     assert report.created == nothing()
     assert report.updated == nothing(classes=1, patterns=1)
-    assert report.unchanged["classes"] == 4
-    assert report.unchanged["patterns"] == 5
-    assert report.summary() == "clay-studio: updated classes 1, patterns 1; 20 unchanged"
+    assert report.unchanged["classes"] == 5
+    assert report.unchanged["patterns"] == 9
+    assert report.summary() == "clay-studio: updated classes 1, patterns 1; 25 unchanged"
     assert await fetch(
         db, "SELECT key, id FROM classes WHERE studio_id = :sid", sid=first.studio_id
     ) == (ids_before)
@@ -216,7 +216,7 @@ async def test_rows_dropped_from_the_file_stay_in_the_database(db: Database) -> 
     report = await load_studio(db, parse_studio_data(data))
 
     assert not report.changed
-    assert report.unchanged["patterns"] == 5
+    assert report.unchanged["patterns"] == 9
     kept = await fetch(
         db,
         "SELECT key FROM schedule_patterns WHERE studio_id = :sid AND key = 'weekday-dropin'",
