@@ -16,12 +16,15 @@ from datetime import timedelta
 from bookbot.conversations import account_steps as account
 from bookbot.conversations import booking_steps as booking
 from bookbot.conversations import linking_steps as link
+from bookbot.conversations import staff_steps as staff
 from bookbot.conversations import store
 from bookbot.conversations.matching import fold, numbers, pick
 from bookbot.conversations.model import Channel, Inbound, Option, Reply
 from bookbot.conversations.states import Choice, Context, Screen, State, TextSender, Transition
+from bookbot.engine import errors
 from bookbot.engine.clock import Clock
-from bookbot.i18n import SUPPORTED, negotiate, translator
+from bookbot.i18n import SUPPORTED, negotiate, render_error, translator
+from bookbot.services import staff_access
 from bookbot.services.common import Studio, only_studio, studio_by_id, studio_by_slug
 from bookbot.services.customers import customer_by_id, customer_for, set_preferred_channel
 from bookbot.store.db import Database
@@ -43,6 +46,7 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.HELP: account.help_screen,
     State.LINK_PHONE: link.phone_screen,
     State.LINK_CODE: link.code_screen,
+    **staff.SCREENS,
 }
 
 # Choices that lead straight to a state, remembering a value on the way.
@@ -161,10 +165,19 @@ class Dialogues:
         conversation.customer_id = customer.id
         if customer.preferred_channel != channel:
             await set_preferred_channel(self.db, studio.id, customer.id, channel)
+        staff_id = await staff_access.staff_for(self.db, studio.id, channel, inbound.address)
         language = customer.language or conversation.language
         conversation.language = language
         return Context(
-            self.db, self.clock, now, translator(language), studio, customer, conversation, self.sms
+            self.db,
+            self.clock,
+            now,
+            translator(language),
+            studio,
+            customer,
+            conversation,
+            self.sms,
+            staff_id,
         )
 
     async def _handle(self, inbound: Inbound, slug: str | None, lease: store.Lease) -> list[Reply]:
@@ -241,6 +254,8 @@ class Dialogues:
 
     async def _choose(self, ctx: Context, choice: Choice) -> Transition:
         data, action = ctx.data, choice.action
+        if action.startswith("staff_"):
+            return await self._staff(ctx, choice)
         if action == "menu":
             data.clear()
             return Transition(State.MENU)
@@ -255,6 +270,23 @@ class Dialogues:
                 data.pop("selected", None)
             return Transition(state)
         return await _ACTIONS[action](ctx, choice)
+
+    async def _staff(self, ctx: Context, choice: Choice) -> Transition:
+        """Staff tools: for staff of this studio only; every attempt is recorded."""
+        allowed = ctx.staff_id is not None
+        conversation = ctx.conversation
+        await staff_access.audit(
+            self.db,
+            ctx.now,
+            ctx.studio.id,
+            conversation.channel,
+            conversation.address,
+            choice.action,
+            allowed,
+        )
+        if not allowed:
+            return Transition(State.MENU, render_error(errors.NotAllowed(), ctx.t, ctx.zone))
+        return await staff.choose(ctx, choice)
 
     async def _enter(self, ctx: Context, transition: Transition, *, edit: bool) -> list[Reply]:
         """Move to the transition's state and render it, with any notice before it."""

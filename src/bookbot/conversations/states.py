@@ -33,6 +33,21 @@ class State(StrEnum):
     HELP = "help"
     LINK_PHONE = "link_phone"
     LINK_CODE = "link_code"
+    # Passes and reservations
+    PASSES = "passes"
+    TICKET = "ticket"  # one pass: status, reservations, check-in
+    OFFER = "offer"  # getting a pass the class offers
+    RESERVE = "reserve"
+    RESERVE_PART = "reserve_part"
+    # Staff tools (only for staff of the studio; see staff_steps)
+    STAFF_MENU = "staff_menu"
+    STAFF_TODAY = "staff_today"
+    STAFF_ROSTER = "staff_roster"
+    STAFF_NOSHOWS = "staff_noshows"
+    STAFF_REPORT = "staff_report"
+    STAFF_ASSIGN = "staff_assign"
+    STAFF_GENERATE = "staff_generate"
+    STAFF_OVERRIDE = "staff_override"
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,7 @@ class Context:
     customer: Customer
     conversation: Conversation
     sms: TextSender | None = None
+    staff_id: int | None = None  # set when the person is staff of this studio
 
     @property
     def data(self) -> dict[str, Any]:

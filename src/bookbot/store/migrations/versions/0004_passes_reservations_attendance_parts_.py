@@ -190,9 +190,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("studios", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column(
-                "no_show_uses_punch", sa.Boolean(), server_default=sa.true(), nullable=False
-            )
+            sa.Column("no_show_uses_punch", sa.Boolean(), server_default=sa.true(), nullable=False)
         )
 
     # ### end Alembic commands ###
