@@ -20,6 +20,7 @@ def menu_choices(ctx: Context) -> list[Choice]:
     return [
         Choice("browse", _("📅 Book a class"), aliases=(_("book"), "book", "reservar")),
         Choice("mine", _("🗓 My bookings"), aliases=(_("my bookings"), "my", "mis reservas")),
+        Choice("passes", _("🎟 My passes"), aliases=(_("my passes"), "passes", "bonos")),
         Choice("language", _("🌐 Language"), aliases=(_("language"), "lang", "idioma")),
         Choice("help", _("❓ Help"), aliases=(_("help"), "help", "ayuda")),
         *link,

@@ -6,8 +6,9 @@ from bookbot.conversations.calendar import booking_attachment
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.engine.pricing import ClassKind, RegistrationKind, registration_price
+from bookbot.engine.reservations import PassKind
 from bookbot.i18n import render_error
-from bookbot.services import booking, browse
+from bookbot.services import booking, browse, passes
 from bookbot.services.waitlist import join_waitlist
 
 MAX_GUEST_BUTTONS = 6
@@ -20,6 +21,21 @@ def back_and_cancel(ctx: Context) -> list[Choice]:
     if ctx.texting:  # a lone CANCEL texted to Twilio unsubscribes: call it Menu there
         return [back, Choice("menu", _("✖ Menu"), aliases=(_("menu"), "menu"))]
     return [back, Choice("menu", _("✖ Cancel"), aliases=(_("cancel"), _("menu"), "menu"))]
+
+
+def offer_label(ctx: Context, offer: passes.Offer) -> str:
+    _ = ctx.t._
+    if offer.kind is PassKind.PUNCH:
+        what = ctx.t.n_("a {n}-session pass", "a {n}-session pass", offer.sessions or 0).format(
+            n=offer.sessions
+        )
+    else:
+        what = _("an unlimited pass")
+    if offer.valid_days:
+        what += " " + ctx.t.n_("for {n} day", "for {n} days", offer.valid_days).format(
+            n=offer.valid_days
+        )
+    return what
 
 
 async def classes_screen(ctx: Context) -> Screen:
@@ -64,8 +80,20 @@ async def class_screen(ctx: Context) -> Screen:
         teacher = await browse.teacher(ctx.db, ctx.studio.id, dates[0].session.id)
         if teacher:
             text.append(_("Teacher: {name}").format(name=teacher))
+    offers = [
+        Choice(
+            "offer",
+            _("🎟 Get {what} · {price}").format(
+                what=offer_label(ctx, o), price=ctx.money(o.price_minor)
+            ),
+            o.position,
+        )
+        for o in await passes.offers(ctx.db, ctx.studio.id, card.id)
+    ]
     if card.kind is ClassKind.DROP_IN:
-        return _dropin(ctx, card, text, dates)
+        screen = _dropin(ctx, card, text, dates)
+        screen.choices[-2:-2] = offers
+        return screen
     text.append(
         _("Price: {price} per person. Choose a date:").format(price=ctx.money(card.price_minor))
     )

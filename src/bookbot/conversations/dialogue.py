@@ -16,6 +16,7 @@ from datetime import timedelta
 from bookbot.conversations import account_steps as account
 from bookbot.conversations import booking_steps as booking
 from bookbot.conversations import linking_steps as link
+from bookbot.conversations import pass_steps as passes
 from bookbot.conversations import staff_steps as staff
 from bookbot.conversations import store
 from bookbot.conversations.matching import fold, numbers, pick
@@ -46,6 +47,11 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.HELP: account.help_screen,
     State.LINK_PHONE: link.phone_screen,
     State.LINK_CODE: link.code_screen,
+    State.PASSES: passes.passes_screen,
+    State.TICKET: passes.ticket_screen,
+    State.RESERVE: passes.reserve_screen,
+    State.RESERVE_PART: passes.part_screen,
+    State.OFFER: passes.offer_screen,
     **staff.SCREENS,
 }
 
@@ -61,6 +67,10 @@ SIMPLE: dict[str, tuple[State, str | None]] = {
     "other_dates": (State.CLASS, None),
     "waitlist": (State.WAITLIST, None),
     "link_phone": (State.LINK_PHONE, None),
+    "passes": (State.PASSES, None),
+    "ticket": (State.TICKET, "pass_id"),
+    "reserve": (State.RESERVE, None),
+    "offer": (State.OFFER, "offer"),
 }
 
 # Words that work from any step, on any channel, in English and Spanish (matched folded:
@@ -349,7 +359,46 @@ async def _cancel_yes(ctx: Context, choice: Choice) -> Transition:
     return await account.cancel_booking(ctx)
 
 
+async def _reserve_session(ctx: Context, choice: Choice) -> Transition:
+    session_id, makeup = choice.value
+    if makeup:  # a makeup session stands for any part: ask which
+        ctx.data["reserve_session"] = session_id
+        return Transition(State.RESERVE_PART)
+    return await passes.reserve_session(ctx, int(session_id), None)
+
+
+async def _reserve_part(ctx: Context, choice: Choice) -> Transition:
+    return await passes.reserve_session(ctx, int(ctx.data["reserve_session"]), int(choice.value))
+
+
+async def _get_pass(ctx: Context, choice: Choice) -> Transition:
+    return await passes.get_pass(ctx)
+
+
+async def _check_in(ctx: Context, choice: Choice) -> Transition:
+    return await passes.check_in(ctx, int(choice.value))
+
+
+async def _here(ctx: Context, choice: Choice) -> Transition:
+    return await passes.check_in_now(ctx)
+
+
+async def _cancel_reservation(ctx: Context, choice: Choice) -> Transition:
+    return await passes.cancel_reservation(ctx, int(choice.value))
+
+
+async def _stay(ctx: Context, choice: Choice) -> Transition:
+    return Transition(State(ctx.conversation.state))
+
+
 _ACTIONS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
+    "reserve_session": _reserve_session,
+    "reserve_part": _reserve_part,
+    "get_pass": _get_pass,
+    "check_in": _check_in,
+    "here": _here,
+    "cancel_reservation": _cancel_reservation,
+    "noop": _stay,
     "session": booking.choose_on_class,
     "run": booking.choose_on_class,
     "toggle": booking.choose_on_class,

@@ -8,6 +8,7 @@ from typing import Any
 
 from bookbot.engine import errors
 from bookbot.engine.reservations import PassKind, PassState
+from bookbot.services import facts
 from bookbot.store.db import Database, Tx
 
 DEFAULT_MAX_ADVANCE = 3
@@ -145,3 +146,70 @@ async def customer_passes(
             {"s": studio_id, "customer": customer_id, "today": today},
         )
     return [_status(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class Offer:
+    position: int
+    kind: PassKind
+    sessions: int | None
+    valid_days: int | None
+    price_minor: int
+    max_advance: int | None
+    sequential: bool
+    absence_grace_hours: int
+
+    def terms(self) -> PassTerms:
+        return PassTerms(
+            self.kind,
+            self.sessions,
+            self.valid_days,
+            self.max_advance,
+            self.sequential,
+            self.absence_grace_hours,
+            self.price_minor,
+        )
+
+
+async def offers(db: Database, studio_id: int, class_id: int) -> list[Offer]:
+    """The passes a class offers (from the studio file)."""
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(
+            "SELECT position, kind, sessions, valid_days, price_minor, max_advance, sequential,"
+            " absence_grace_hours FROM pass_offers WHERE studio_id = :s AND class_id = :c"
+            " ORDER BY position",
+            {"s": studio_id, "c": class_id},
+        )
+    return [Offer(r[0], PassKind(r[1]), r[2], r[3], r[4], r[5], bool(r[6]), r[7]) for r in rows]
+
+
+@dataclass(frozen=True)
+class Reservable:
+    session_id: int
+    starts_at: datetime
+    seats_left: int
+    part: int | None
+    makeup: bool
+
+
+async def reservable_sessions(
+    db: Database, studio_id: int, class_id: int, now: datetime, limit: int = 8
+) -> list[Reservable]:
+    """The next open sessions of the class, with seats left and which part they teach."""
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(
+            f"SELECT {facts.SESSION_COLUMNS}, part_position, makeup FROM sessions"  # noqa: S608
+            " WHERE studio_id = :s AND class_id = :c AND status = 'open' AND starts_at > :now"
+            " ORDER BY starts_at, id LIMIT :limit",
+            {"s": studio_id, "c": class_id, "now": now, "limit": limit},
+        )
+        sessions = [facts.session_row(r) for r in rows]
+        found = (
+            await facts.session_facts(tx, studio_id, [s.id for s in sessions], now, None)
+            if sessions
+            else {}
+        )
+    return [
+        Reservable(s.id, s.starts_at, found[s.id].state(s).seats_left, r[8], bool(r[9]))
+        for s, r in zip(sessions, rows, strict=True)
+    ]

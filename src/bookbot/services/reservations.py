@@ -179,3 +179,39 @@ async def _mark_checked_in(tx: Tx, now: datetime, row: Any, by: str) -> None:
             " AND sessions_remaining > 0",
             {"id": row["pass_id"]},
         )
+
+
+@dataclass(frozen=True)
+class Held:
+    """A live reservation as its customer sees it."""
+
+    id: int
+    session_id: int
+    starts_at: datetime
+    status: rules.Status
+    part: int | None
+
+
+async def live_reservations(
+    db: Database, studio_id: int, customer_id: int, now: datetime, pass_id: int | None = None
+) -> list[Held]:
+    """Pending or checked-in reservations whose class has not ended, soonest first."""
+    extra = "AND r.pass_id = :pass" if pass_id is not None else ""
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(
+            "SELECT r.id, r.session_id, s.starts_at, r.status, r.part_position FROM reservations r"  # noqa: S608
+            " JOIN sessions s ON s.id = r.session_id WHERE r.studio_id = :s"
+            " AND r.customer_id = :c AND r.status IN ('pending', 'checked_in')"
+            f" AND s.ends_at > :now {extra} ORDER BY s.starts_at",
+            {"s": studio_id, "c": customer_id, "now": now, "pass": pass_id},
+        )
+    return [Held(r[0], r[1], r[2], rules.Status(r[3]), r[4]) for r in rows]
+
+
+def check_in_open(now: datetime, held: Held) -> bool:
+    """Whether the customer may check in to `held` right now."""
+    try:
+        rules.check_self_check_in(now, held.starts_at)
+    except errors.BookingError:
+        return False
+    return held.status is rules.Status.PENDING

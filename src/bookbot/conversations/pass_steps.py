@@ -1,0 +1,190 @@
+"""Passes in chat: getting one, its status, reserving sessions, checking in, cancelling."""
+
+from __future__ import annotations
+
+from bookbot.conversations.booking_steps import back_and_cancel, offer_label
+from bookbot.conversations.states import Choice, Context, Screen, State, Transition
+from bookbot.engine import errors
+from bookbot.engine.reservations import PassKind, Status
+from bookbot.i18n import render_error
+from bookbot.services import passes, reservations
+
+
+def pass_label(ctx: Context, p: passes.PassStatus) -> str:
+    """'Open Studio Drop-in · 5 of 8 left · 2 reserved · until 20 Feb'."""
+    _ = ctx.t._
+    parts = [p.class_name]
+    if p.kind is PassKind.PUNCH and p.included is not None:
+        parts.append(_("{left} of {total} left").format(left=p.remaining or 0, total=p.included))
+    parts.append(ctx.t.n_("{n} reserved", "{n} reserved", p.reserved).format(n=p.reserved))
+    if p.valid_until:
+        parts.append(_("valid until {date}").format(date=ctx.t.date(p.valid_until)))
+    if p.payment == "pay_at_studio":
+        parts.append(_("pay at the studio"))
+    return " · ".join(parts)
+
+
+async def passes_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    found = await passes.customer_passes(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now.date())
+    if not found:
+        return Screen(
+            _("You have no passes yet. A class that offers passes shows them on its page."),
+            back_and_cancel(ctx),
+        )
+    choices = [Choice("ticket", pass_label(ctx, p), p.id) for p in found]
+    return Screen(_("Your passes:"), choices + back_and_cancel(ctx))
+
+
+async def _current(ctx: Context) -> passes.PassStatus | None:
+    found = await passes.customer_passes(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now.date())
+    return next((p for p in found if p.id == ctx.data.get("pass_id")), None)
+
+
+def _held_label(ctx: Context, held: reservations.Held) -> Choice:
+    _ = ctx.t._
+    when = ctx.when(held.starts_at)
+    if reservations.check_in_open(ctx.now, held):
+        return Choice(
+            "check_in",
+            _("✅ Check in: {date}").format(date=when),
+            held.id,
+            aliases=(_("here"), "here", "aqui"),
+        )
+    if held.status is Status.CHECKED_IN:
+        return Choice("noop", _("{date} · checked in").format(date=when), held.id)
+    return Choice("cancel_reservation", _("Cancel {date}").format(date=when), held.id)
+
+
+async def ticket_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    current = await _current(ctx)
+    if current is None:
+        return Screen(_("That pass is no longer valid."), back_and_cancel(ctx))
+    held = await reservations.live_reservations(
+        ctx.db, ctx.studio.id, ctx.customer.id, ctx.now, current.id
+    )
+    lines = [pass_label(ctx, current)]
+    lines.append(_("Your reservations:") if held else _("No sessions reserved yet."))
+    choices = [_held_label(ctx, h) for h in held]
+    choices.append(Choice("reserve", _("📅 Reserve a session"), aliases=(_("reserve"),)))
+    return Screen("\n".join(lines), choices + back_and_cancel(ctx))
+
+
+async def reserve_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    current = await _current(ctx)
+    if current is None:
+        return Screen(_("That pass is no longer valid."), back_and_cancel(ctx))
+    found = await passes.reservable_sessions(ctx.db, ctx.studio.id, current.class_id, ctx.now)
+    choices = []
+    for s in found:
+        label = ctx.when(s.starts_at)
+        if s.makeup:
+            label = _("Makeup · {date}").format(date=label)
+        elif s.part:
+            label = _("Part {part} · {date}").format(part=s.part, date=label)
+        full = (
+            _("full")
+            if s.seats_left < 1
+            else ctx.t.n_("{n} seat left", "{n} seats left", s.seats_left).format(n=s.seats_left)
+        )
+        choices.append(Choice("reserve_session", f"{label} · {full}", [s.session_id, s.makeup]))
+    return Screen(_("Choose a session to reserve:"), choices + back_and_cancel(ctx))
+
+
+async def part_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    choices = [
+        Choice("reserve_part", _("Part {part}").format(part=n), n, (str(n),)) for n in (1, 2, 3)
+    ]
+    return Screen(
+        _("A makeup session can stand for any part. Which part is it for you?"),
+        choices + back_and_cancel(ctx),
+    )
+
+
+async def offer_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    offer = await _offer(ctx)
+    if offer is None:
+        return Screen(_("That pass is no longer offered."), back_and_cancel(ctx))
+    text = _("{what} for {price}, to pay at the studio. Get it?").format(
+        what=offer_label(ctx, offer), price=ctx.money(offer.price_minor)
+    )
+    get = Choice("get_pass", _("✅ Get this pass"), aliases=(_("yes"), "yes", "si"))
+    return Screen(text, [get, *back_and_cancel(ctx)])
+
+
+async def _offer(ctx: Context) -> passes.Offer | None:
+    found = await passes.offers(ctx.db, ctx.studio.id, ctx.data.get("class_id", 0))
+    return next((o for o in found if o.position == ctx.data.get("offer")), None)
+
+
+async def get_pass(ctx: Context) -> Transition:
+    _ = ctx.t._
+    offer = await _offer(ctx)
+    if offer is None:
+        return Transition(State.MENU, _("That pass is no longer offered."))
+    pass_id = await passes.issue_pass(
+        ctx.db,
+        ctx.now,
+        ctx.studio.id,
+        ctx.customer.id,
+        ctx.data["class_id"],
+        offer.terms(),
+        payment="pay_at_studio",
+        valid_from=ctx.now.date(),
+    )
+    ctx.data["pass_id"] = pass_id
+    return Transition(
+        State.TICKET, _("Your pass is ready; pay for it at the studio. Reserve your sessions here.")
+    )
+
+
+async def reserve_session(ctx: Context, session_id: int, part: int | None) -> Transition:
+    _ = ctx.t._
+    try:
+        await reservations.reserve(
+            ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id, ctx.data["pass_id"], session_id, part
+        )
+    except errors.BookingError as error:
+        return Transition(State.RESERVE, render_error(error, ctx.t, ctx.zone))
+    return Transition(State.TICKET, _("Reserved."), back=True)
+
+
+async def check_in(ctx: Context, reservation_id: int) -> Transition:
+    _ = ctx.t._
+    try:
+        await reservations.check_in(
+            ctx.db, ctx.clock, ctx.studio.id, reservation_id, customer_id=ctx.customer.id
+        )
+    except errors.BookingError as error:
+        return Transition(State.TICKET, render_error(error, ctx.t, ctx.zone))
+    return Transition(State.TICKET, _("You are checked in. Enjoy the class!"))
+
+
+async def check_in_now(ctx: Context) -> Transition:
+    """HERE / AQUÍ by text: check in to the one reservation whose check-in is open."""
+    _ = ctx.t._
+    held = await reservations.live_reservations(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
+    open_now = [h for h in held if reservations.check_in_open(ctx.now, h)]
+    if not open_now:
+        return Transition(
+            State.MENU,
+            _(
+                "There is nothing to check in to right now: check-in opens 2 hours before your class."
+            ),
+        )
+    return await check_in(ctx, open_now[0].id, State.MENU)
+
+
+async def cancel_reservation(ctx: Context, reservation_id: int) -> Transition:
+    _ = ctx.t._
+    try:
+        await reservations.cancel(
+            ctx.db, ctx.clock, ctx.studio.id, reservation_id, customer_id=ctx.customer.id
+        )
+    except errors.BookingError as error:
+        return Transition(State.TICKET, render_error(error, ctx.t, ctx.zone))
+    return Transition(State.TICKET, _("Reservation cancelled; no session used."))
