@@ -27,7 +27,13 @@ async def booked_seats(db: Database) -> int:
 
 async def test_welcome_names_the_person_and_the_studio(chat: Chat) -> None:
     assert chat.text.startswith("Hi Ana! I'm the booking assistant of Clay & Kiln.")
-    assert chat.labels == ["📅 Book a class", "🗓 My bookings", "🎟 My passes", "🌐 Language", "❓ Help"]
+    assert chat.labels == [
+        "📅 Book a class",
+        "🗓 My bookings",
+        "🎟 My passes",
+        "🌐 Language",
+        "❓ Help",
+    ]
 
 
 async def test_wheel_class_for_two_in_a_few_replies_with_calendar_file(

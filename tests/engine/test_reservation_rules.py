@@ -163,6 +163,37 @@ def test_the_daily_run_is_01_00_studio_time_even_on_dst_nights(
     assert at.astimezone(ZoneInfo(zone)).date() == day
 
 
-def test_absence_grace_period() -> None:
-    assert absence_due(START + timedelta(hours=12), START, timedelta(hours=12))
-    assert not absence_due(START + timedelta(hours=11), START, timedelta(hours=12))
+def test_a_no_show_is_acted_on_at_the_next_01_00_after_the_grace_period() -> None:
+    london = "Europe/London"
+    no_show = datetime(2026, 11, 23, 17, 30, tzinfo=UTC)  # class ended Mon 17:30
+    assert not absence_due(datetime(2026, 11, 24, 0, 59, tzinfo=UTC), no_show, timedelta(0), london)
+    assert absence_due(datetime(2026, 11, 24, 1, 0, tzinfo=UTC), no_show, timedelta(0), london)
+    # a 12-hour grace period ends Tue 05:30: the Wednesday 01:00 run acts
+    assert not absence_due(
+        datetime(2026, 11, 25, 0, 59, tzinfo=UTC), no_show, timedelta(hours=12), london
+    )
+    assert absence_due(
+        datetime(2026, 11, 25, 1, 0, tzinfo=UTC), no_show, timedelta(hours=12), london
+    )
+
+
+def test_the_01_00_run_on_the_spring_forward_night() -> None:
+    # London skips 01:00-02:00 on 28 Mar 2027: the run happens at 02:00 BST (01:00 UTC).
+    no_show = datetime(2027, 3, 27, 17, 0, tzinfo=UTC)
+    assert not absence_due(
+        datetime(2027, 3, 28, 0, 59, tzinfo=UTC), no_show, timedelta(0), "Europe/London"
+    )
+    assert absence_due(
+        datetime(2027, 3, 28, 1, 0, tzinfo=UTC), no_show, timedelta(0), "Europe/London"
+    )
+
+
+def test_the_01_00_run_on_the_fall_back_night_runs_at_the_first_01_00() -> None:
+    # New York has 01:00 twice on 1 Nov 2026: the run is the first (05:00 UTC), once.
+    no_show = datetime(2026, 10, 31, 22, 0, tzinfo=UTC)
+    assert not absence_due(
+        datetime(2026, 11, 1, 4, 59, tzinfo=UTC), no_show, timedelta(0), "America/New_York"
+    )
+    assert absence_due(
+        datetime(2026, 11, 1, 5, 0, tzinfo=UTC), no_show, timedelta(0), "America/New_York"
+    )

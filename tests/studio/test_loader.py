@@ -61,7 +61,9 @@ def nothing(**counts: int) -> dict[str, int]:
 async def test_loading_the_example_writes_every_row(db: Database) -> None:
     report = await load_studio(db, parse_studio_data(example_data()))
 
-    assert report.created == nothing(studio=1, roles=3, staff=4, resources=3, classes=6, patterns=10)
+    assert report.created == nothing(
+        studio=1, roles=3, staff=4, resources=3, classes=6, patterns=10
+    )
     assert report.summary().startswith("clay-studio: created studio 1, roles 3")
     studio = await fetch(
         db,

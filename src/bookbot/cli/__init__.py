@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.register(commands)
     shell.register(commands)
     run.register(commands)
+    run.register_jobs(commands)
     return parser
 
 

@@ -17,13 +17,46 @@ from bookbot.cli.common import opened
 from bookbot.config import Settings
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import SystemClock
+from bookbot.handlers.notices import NoticeRouter
 from bookbot.handlers.telegram_bot import TelegramBot, TelegramSettings
 from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
 from bookbot.handlers.twilio_webhook import STATUS_PATH, TwilioChannel, TwilioWebhooks
 from bookbot.handlers.web import TELEGRAM_PATH, make_app, telegram_route
+from bookbot.jobs.attendance import AttendanceJobs
+from bookbot.jobs.scheduler import ticking
 from bookbot.store.db import Database
 
 log = logging.getLogger("bookbot")
+
+
+def register_jobs(commands: Any) -> None:
+    jobs = commands.add_parser(
+        "jobs", help="run the scheduled sweeps alone (attendance, 01:00 absence handling)"
+    )
+    jobs.add_argument("--once", action="store_true", help="run one tick and exit")
+    jobs.set_defaults(run=run_jobs)
+
+
+async def run_jobs(settings: Settings, args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    async with opened(settings) as db:
+        clock = SystemClock()
+        bot = None
+        if settings.telegram_token:
+            bot = TelegramBot(
+                Dialogues(db, clock),
+                TelegramSettings(settings.telegram_token, settings.telegram_api_base),
+            )
+        jobs = AttendanceJobs(db, clock, NoticeRouter(db, clock, bot.app.bot if bot else None))
+        if args.once:
+            await jobs.tick()
+            return 0
+        async with ticking(jobs.tick):
+            log.info("jobs running; stop with Ctrl-C")
+            await _until_stopped()
+    return 0
 
 
 def register(commands: Any) -> None:
@@ -55,6 +88,7 @@ class Services:
     bot: TelegramBot | None
     twilio: TwilioWebhooks | None
     sender: TwilioSender | None
+    jobs: AttendanceJobs | None = None
 
 
 def build(settings: Settings, db: Database) -> Services:
@@ -79,7 +113,10 @@ def build(settings: Settings, db: Database) -> Services:
             "nothing to run: set BOOKBOT_TELEGRAM_TOKEN (the token @BotFather gave you) and/or "
             "BOOKBOT_TWILIO_ACCOUNT_SID + BOOKBOT_TWILIO_AUTH_TOKEN"
         )
-    return Services(bot, twilio, sender)
+    notices = NoticeRouter(
+        db, clock, bot.app.bot if bot else None, channel, settings.whatsapp_template_sid
+    )
+    return Services(bot, twilio, sender, AttendanceJobs(db, clock, notices))
 
 
 def twilio_settings(settings: Settings) -> TwilioSettings:
@@ -139,6 +176,8 @@ async def serve(settings: Settings, services: Services) -> None:
             stack.push_async_callback(twilio.drain)
         if services.sender is not None:
             stack.push_async_callback(services.sender.close)
+        if services.jobs is not None:
+            await stack.enter_async_context(ticking(services.jobs.tick))
         await _until_stopped()
 
 

@@ -94,9 +94,30 @@ KEYWORDS = {
     "lang": "language",
     "language": "language",
     "idioma": "language",
+    "here": "here",
+    "aqui": "here",
+    "estoy aqui": "here",
+    "check in": "here",
+    "passes": "passes",
+    "my passes": "passes",
+    "bonos": "passes",
+    "mis bonos": "passes",
+}
+
+# Staff commands: they lead to staff_* actions, which only staff of the studio may use.
+STAFF_COMMANDS = {
+    "/staff": "staff_menu",
+    "/today": "staff_today",
+    "/roster": "staff_roster",
+    "/noshows": "staff_noshows",
+    "/report": "staff_report",
+    "/assign": "staff_assign",
+    "/generate": "staff_generate",
+    "/override": "staff_override",
 }
 
 COMMANDS = {
+    **STAFF_COMMANDS,
     "/start": "menu",
     "/menu": "menu",
     "/help": "help",
@@ -197,6 +218,10 @@ class Dialogues:
         if conversation.created or slug is not None or _command(inbound) == "menu":
             transition = Transition(State.MENU, account.welcome(ctx))
             conversation.data = {}
+        elif idle and _keyword(inbound.text or "") is not None and inbound.token is None:
+            # A keyword (HERE, MY, HELP…) means the same after a pause: reset, then do it.
+            conversation.data, conversation.state = {}, State.MENU.value
+            transition = await self._step(ctx, inbound)
         elif idle:
             conversation.data = {}
             transition = Transition(

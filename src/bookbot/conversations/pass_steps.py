@@ -76,7 +76,9 @@ async def reserve_screen(ctx: Context) -> Screen:
     current = await _current(ctx)
     if current is None:
         return Screen(_("That pass is no longer valid."), back_and_cancel(ctx))
-    found = await passes.reservable_sessions(ctx.db, ctx.studio.id, current.class_id, ctx.now)
+    found = _few_per_part(
+        await passes.reservable_sessions(ctx.db, ctx.studio.id, current.class_id, ctx.now, limit=40)
+    )
     choices = []
     for s in found:
         label = ctx.when(s.starts_at)
@@ -91,6 +93,21 @@ async def reserve_screen(ctx: Context) -> Screen:
         )
         choices.append(Choice("reserve_session", f"{label} · {full}", [s.session_id, s.makeup]))
     return Screen(_("Choose a session to reserve:"), choices + back_and_cancel(ctx))
+
+
+def _few_per_part(
+    found: list[passes.Reservable], each: int = 3, most: int = 8
+) -> list[passes.Reservable]:
+    """A plain series: the next `most` sessions. A class in parts: the next `each` of every
+    part and of the makeup sessions, so later parts are reachable too."""
+    if not any(s.part or s.makeup for s in found):
+        return found[:most]
+    kept: dict[tuple[int | None, bool], list[passes.Reservable]] = {}
+    for s in found:
+        group = kept.setdefault((s.part, s.makeup), [])
+        if len(group) < each:
+            group.append(s)
+    return sorted((s for group in kept.values() for s in group), key=lambda s: s.starts_at)
 
 
 async def part_screen(ctx: Context) -> Screen:
@@ -153,15 +170,15 @@ async def reserve_session(ctx: Context, session_id: int, part: int | None) -> Tr
     return Transition(State.TICKET, _("Reserved."), back=True)
 
 
-async def check_in(ctx: Context, reservation_id: int) -> Transition:
+async def check_in(ctx: Context, reservation_id: int, then: State = State.TICKET) -> Transition:
     _ = ctx.t._
     try:
         await reservations.check_in(
             ctx.db, ctx.clock, ctx.studio.id, reservation_id, customer_id=ctx.customer.id
         )
     except errors.BookingError as error:
-        return Transition(State.TICKET, render_error(error, ctx.t, ctx.zone))
-    return Transition(State.TICKET, _("You are checked in. Enjoy the class!"))
+        return Transition(then, render_error(error, ctx.t, ctx.zone))
+    return Transition(then, _("You are checked in. Enjoy the class!"))
 
 
 async def check_in_now(ctx: Context) -> Transition:

@@ -1,20 +1,299 @@
-"""Staff tools in chat (placeholder wiring; the screens arrive in the next commit)."""
+"""Staff tools in chat: today's sessions, rosters with tap-to-check-in, no-shows, reports.
+
+The dispatcher lets only staff of the studio reach `choose` (and records every attempt);
+the screens check again, so a person taken off the staff list mid-chat sees nothing more.
+Schedule changes (assigning staff, generating sessions, restoring auto-cancelled
+reservations) are in `staff_admin_steps`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from functools import partial
 
-from bookbot.conversations.account_steps import menu_choices
+from babel.dates import format_datetime
+
+from bookbot.conversations import staff_admin_steps as admin
+from bookbot.conversations.model import Attachment
+from bookbot.conversations.staff_admin_steps import nav
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
+from bookbot.engine import errors
+from bookbot.engine.recurrence import zone
+from bookbot.i18n import render_error
+from bookbot.reports import utilization_chart, utilization_table
+from bookbot.services import staff_views
+
+ROSTER_DAYS = 7  # /roster offers the sessions of the coming week
+ROSTER_SESSIONS = 10
+NO_SHOW_DAYS = 7
+MAX_NO_SHOWS = 20
+REPORTS = {"class:7": ("class", 7), "class:30": ("class", 30)}
+REPORTS |= {"session:7": ("session", 7), "session:30": ("session", 30)}
+
+Step = Callable[[Context], Awaitable[Screen]]
 
 
-async def staff_menu_screen(ctx: Context) -> Screen:
-    return Screen(ctx.t._("Staff tools are coming soon."), menu_choices(ctx))
+def _staff_id(ctx: Context) -> int:
+    if ctx.staff_id is None:
+        raise errors.NotAllowed()
+    return ctx.staff_id
 
 
-SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {State.STAFF_MENU: staff_menu_screen}
+def _close(ctx: Context) -> Choice:
+    return Choice("menu", ctx.t._("✖ Close"), aliases=(ctx.t._("close"), "menu"))
+
+
+async def menu_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    choices = [
+        Choice("staff_today", _("📋 Today"), aliases=(_("today"), "today")),
+        Choice("staff_roster", _("🧾 Roster and check-in"), aliases=(_("roster"), "roster")),
+        Choice("staff_noshows", _("🚫 No-shows"), aliases=(_("no-shows"), "noshows")),
+        Choice("staff_report", _("📊 Utilization report"), aliases=(_("report"), "report")),
+        Choice("staff_assign", _("👥 Assign staff"), aliases=(_("assign"), "assign")),
+        Choice("staff_generate", _("🗓 Generate sessions"), aliases=(_("generate"), "generate")),
+        Choice(
+            "staff_override", _("🔄 Restore auto-cancelled"), aliases=(_("restore"), "override")
+        ),
+        _close(ctx),
+    ]
+    return Screen(_("Staff tools for {studio}:").format(studio=ctx.studio.name), choices)
+
+
+def _counts(ctx: Context, line: staff_views.SessionLine) -> str:
+    return ctx.t._("{booked}/{capacity} booked · {checked_in} checked in").format(
+        booked=line.booked, capacity=line.capacity, checked_in=line.checked_in
+    )
+
+
+async def today_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    lines = await staff_views.today(ctx.db, ctx.studio.id, ctx.now, ctx.zone)
+    day = ctx.t.date(ctx.now.astimezone(zone(ctx.zone)).date())
+    if not lines:
+        return Screen(_("No sessions today ({date}).").format(date=day), nav(ctx))
+    text = [_("Today, {date}:").format(date=day)]
+    choices = []
+    for s in lines:
+        at = ctx.t.time(s.starts_at, ctx.zone)
+        text.append(f"• {at} {s.class_name} · {_counts(ctx, s)}")
+        choices.append(Choice("staff_roster", f"{at} {s.class_name}", s.id))
+    text.append(_("Choose a session to see who is booked and check people in."))
+    return Screen("\n".join(text), choices + nav(ctx))
+
+
+def _entry_label(ctx: Context, entry: staff_views.RosterEntry) -> str:
+    _ = ctx.t._
+    people = ctx.t.n_("{n} person", "{n} people", entry.guests).format(n=entry.guests)
+    marks = {
+        "checked_in": _("✅ {name} · checked in"),
+        "attended": _("✅ {name} · attended"),
+        "no_show": _("✖ {name} · no-show"),
+    }
+    label = marks.get(entry.status, "{name}").format(name=entry.name)
+    return f"{label} · {people}" if entry.guests > 1 else label
+
+
+async def roster_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    session_id = ctx.data.get("staff_session")
+    line = await staff_views.session_line(ctx.db, ctx.studio.id, session_id) if session_id else None
+    if line is None:
+        return await _roster_picker(ctx)
+    entries = await staff_views.roster(ctx.db, ctx.studio.id, line.id)
+    text = [f"{line.class_name} · {ctx.when(line.starts_at)}", _counts(ctx, line)]
+    if entries:
+        text.append(_("Tap a name to check them in."))
+    else:
+        text.append(_("Nobody is booked yet."))
+    choices = [Choice("staff_check_in", _entry_label(ctx, e), e.pointer) for e in entries]
+    if any(e.expected for e in entries):
+        choices.append(
+            Choice("staff_all_present", _("✅ All present"), aliases=(_("all present"),))
+        )
+    return Screen("\n".join(text), choices + nav(ctx))
+
+
+async def _roster_picker(ctx: Context) -> Screen:
+    since, until = staff_views.local_day(ctx.now, ctx.studio.timezone, ROSTER_DAYS)
+    lines = await staff_views.sessions_between(
+        ctx.db, ctx.studio.id, since, until, limit=ROSTER_SESSIONS
+    )
+    if not lines:
+        return Screen(ctx.t._("There are no sessions this week."), nav(ctx))
+    choices = [
+        Choice("staff_roster", f"{ctx.when(s.starts_at)} · {s.class_name}", s.id) for s in lines
+    ]
+    return Screen(ctx.t._("Choose a session to see its roster:"), choices + nav(ctx))
+
+
+async def _open_roster(ctx: Context, choice: Choice) -> Transition:
+    wanted = admin.int_value(choice.value)
+    line = await staff_views.session_line(ctx.db, ctx.studio.id, wanted) if wanted else None
+    if line is None:
+        ctx.data.pop("staff_session", None)
+        notice = ctx.t._("That session was not found.") if wanted else None
+        return Transition(State.STAFF_ROSTER, notice)
+    ctx.data["staff_session"] = line.id
+    return Transition(State.STAFF_ROSTER)
+
+
+async def _shown_entry(ctx: Context, value: object) -> staff_views.RosterEntry | None:
+    """The roster entry an option points at, if it is on the roster being shown."""
+    session_id = ctx.data.get("staff_session")
+    entries = await staff_views.roster(ctx.db, ctx.studio.id, session_id) if session_id else []
+    return next((e for e in entries if e.pointer == value), None)
+
+
+async def _check_in(ctx: Context, choice: Choice) -> Transition:
+    _ = ctx.t._
+    entry = await _shown_entry(ctx, choice.value)
+    if entry is None:
+        return Transition(State.STAFF_ROSTER, _("That person is not on this roster."))
+    try:
+        await staff_views.check_in_entry(
+            ctx.db, ctx.clock, ctx.studio.id, _staff_id(ctx), entry.kind, entry.id
+        )
+    except errors.BookingError as error:
+        return Transition(State.STAFF_ROSTER, render_error(error, ctx.t, ctx.zone))
+    return Transition(State.STAFF_ROSTER, _("{name} is checked in.").format(name=entry.name))
+
+
+async def _all_present(ctx: Context, choice: Choice) -> Transition:
+    session_id = ctx.data.get("staff_session")
+    if not session_id:
+        return Transition(State.STAFF_ROSTER)
+    try:
+        count = await staff_views.all_present(
+            ctx.db, ctx.clock, ctx.studio.id, _staff_id(ctx), session_id
+        )
+    except errors.BookingError as error:
+        return Transition(State.STAFF_ROSTER, render_error(error, ctx.t, ctx.zone))
+    text = ctx.t.n_("All present: {n} more checked in.", "All present: {n} more checked in.", count)
+    return Transition(State.STAFF_ROSTER, text.format(n=count))
+
+
+async def noshows_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    since = ctx.now - timedelta(days=NO_SHOW_DAYS)
+    found = await staff_views.no_shows(ctx.db, ctx.studio.id, since, ctx.now)
+    restore = Choice("staff_override", _("🔄 Restore auto-cancelled"), aliases=(_("restore"),))
+    if not found:
+        return Screen(_("No no-shows in the last 7 days."), [restore, *nav(ctx)])
+    text = [_("No-shows in the last 7 days:")]
+    text += [f"• {ctx.when(n.starts_at)} · {n.class_name} · {n.name}" for n in found[:MAX_NO_SHOWS]]
+    if len(found) > MAX_NO_SHOWS:
+        text.append(_("… and {n} more").format(n=len(found) - MAX_NO_SHOWS))
+    return Screen("\n".join(text), [restore, *nav(ctx)])
+
+
+async def report_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    choices = [
+        Choice("staff_report_run", _("By class, last 7 days"), "class:7"),
+        Choice("staff_report_run", _("By class, last 30 days"), "class:30"),
+        Choice("staff_report_run", _("By session, last 7 days"), "session:7"),
+        Choice("staff_report_run", _("By session, last 30 days"), "session:30"),
+    ]
+    text = _("Utilization: booked, attended and no-show rates. Which report?")
+    return Screen(text, choices + nav(ctx))
+
+
+def _short_when(ctx: Context, name: str, starts_at: datetime) -> str:
+    """'13 Nov 16:00 Open Studio': the date first, so a cut label keeps it."""
+    local = starts_at.astimezone(zone(ctx.zone))
+    return f"{format_datetime(local, 'd MMM HH:mm', locale=ctx.t.language)} {name}"
+
+
+def _report_title(ctx: Context, by: str, since: datetime) -> str:
+    _ = ctx.t._
+    title = (
+        _("Utilization by class, {start} – {end}")
+        if by == "class"
+        else _("Utilization by session, {start} – {end}")
+    )
+    local = zone(ctx.zone)
+    return title.format(
+        start=ctx.t.date(since.astimezone(local).date()),
+        end=ctx.t.date(ctx.now.astimezone(local).date()),
+    )
+
+
+async def _report(ctx: Context, choice: Choice) -> Transition:
+    if choice.value not in REPORTS:
+        return Transition(State.STAFF_REPORT)
+    by, days = REPORTS[choice.value]
+    since = ctx.now - timedelta(days=days)
+    rows = await staff_views.utilization(
+        ctx.db,
+        ctx.studio.id,
+        since,
+        ctx.now,
+        "class" if by == "class" else "session",
+        label=lambda name, at: _short_when(ctx, name, at),
+    )
+    title = _report_title(ctx, by, since)
+    table = utilization_table(rows, ctx.t, title=title)
+    if ctx.texting:  # no images by SMS
+        return Transition(State.STAFF_REPORT, table)
+    chart = Attachment("utilization.png", "image/png", utilization_chart(rows, ctx.t, title=title))
+    return Transition(State.STAFF_REPORT, table, chart)
+
+
+async def _to(state: State, ctx: Context, choice: Choice) -> Transition:
+    """Straight to a screen (it reads what it shows itself)."""
+    return Transition(state)
+
+
+_HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
+    "staff_menu": partial(_to, State.STAFF_MENU),
+    "staff_today": partial(_to, State.STAFF_TODAY),
+    "staff_roster": _open_roster,
+    "staff_check_in": _check_in,
+    "staff_all_present": _all_present,
+    "staff_noshows": partial(_to, State.STAFF_NOSHOWS),
+    "staff_report": partial(_to, State.STAFF_REPORT),
+    "staff_report_run": _report,
+    "staff_assign": admin.choose_assign,
+    "staff_assign_session": admin.choose_assign,
+    "staff_assign_person": admin.choose_assign,
+    "staff_assign_as": admin.choose_assign,
+    "staff_generate": admin.choose_generate,
+    "staff_generate_pattern": admin.choose_generate,
+    "staff_generate_confirm": admin.choose_generate,
+    "staff_override": admin.choose_override,
+    "staff_override_customer": admin.choose_override,
+}
 
 
 async def choose(ctx: Context, choice: Choice) -> Transition:
     """A staff action: the caller has checked the person is staff of this studio."""
-    return Transition(State.STAFF_MENU)
+    handler = _HANDLERS.get(choice.action)
+    if handler is None:
+        return Transition(State.STAFF_MENU)
+    return await handler(ctx, choice)
+
+
+def _staff_only(step: Step) -> Step:
+    async def guarded(ctx: Context) -> Screen:
+        if ctx.staff_id is None:
+            return Screen(render_error(errors.NotAllowed(), ctx.t, ctx.zone), [_close(ctx)])
+        return await step(ctx)
+
+    return guarded
+
+
+SCREENS: dict[State, Step] = {
+    state: _staff_only(step)
+    for state, step in {
+        State.STAFF_MENU: menu_screen,
+        State.STAFF_TODAY: today_screen,
+        State.STAFF_ROSTER: roster_screen,
+        State.STAFF_NOSHOWS: noshows_screen,
+        State.STAFF_REPORT: report_screen,
+        State.STAFF_ASSIGN: admin.assign_screen,
+        State.STAFF_GENERATE: admin.generate_screen,
+        State.STAFF_OVERRIDE: admin.override_screen,
+    }.items()
+}

@@ -122,6 +122,17 @@ def daily_run_at(day: date, studio_zone: str) -> datetime:
     return resolve_local(datetime.combine(day, DAILY_RUN), studio_zone)[0]
 
 
-def absence_due(now: datetime, no_show_at: datetime, grace: timedelta) -> bool:
-    """A no-show triggers auto-cancelling once the pass's grace period has passed."""
-    return now >= no_show_at + grace
+def next_daily_run(after: datetime, studio_zone: str) -> datetime:
+    """The first 01:00 studio-time run at or after `after`."""
+    day = after.astimezone(zone(studio_zone)).date()
+    run = daily_run_at(day, studio_zone)
+    return run if run >= after else daily_run_at(day + timedelta(days=1), studio_zone)
+
+
+def absence_due(now: datetime, no_show_at: datetime, grace: timedelta, studio_zone: str) -> bool:
+    """A no-show is acted on by the first 01:00 run after the pass's grace period.
+
+    Because "due" is a fact about the clock, the sweep can tick as often as it likes (or
+    late, after downtime) and still acts once, at the right night.
+    """
+    return now >= next_daily_run(no_show_at + grace, studio_zone)

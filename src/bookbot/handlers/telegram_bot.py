@@ -32,6 +32,7 @@ from bookbot.i18n import translator
 
 log = logging.getLogger(__name__)
 SHORT_LABEL = 4  # labels this short ("1", "2") share a keyboard row
+CAPTION_LIMIT = 1024  # Telegram's limit for a photo's caption
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,13 @@ class TelegramBot:
 
     async def _deliver(self, chat_id: int, reply: Reply, pressed: Message | None) -> Message | None:
         bot = self.app.bot
+        if reply.attachment is not None and reply.attachment.mime_type.startswith("image/"):
+            a = reply.attachment  # charts: shown inline as a photo
+            caption = reply.text or None
+            if caption and len(caption) > CAPTION_LIMIT:  # a long table goes first, on its own
+                await bot.send_message(chat_id, caption)
+                caption = None
+            return await bot.send_photo(chat_id, a.content, caption=caption)
         if reply.attachment is not None:
             a = reply.attachment
             return await bot.send_document(

@@ -1,0 +1,1 @@
+"""Scheduled work: APScheduler only ticks; each tick runs idempotent sweeps."""

@@ -68,21 +68,21 @@ async def _close(tx: Tx, now: datetime, row: Any) -> None:
 
 
 _DUE_ABSENCES = """SELECT r.id, r.customer_id, r.pass_id, r.closed_at, p.absence_grace_hours,
-    c.name, s.starts_at
+    c.name, s.starts_at, st.timezone
 FROM reservations r JOIN passes p ON p.id = r.pass_id JOIN sessions s ON s.id = r.session_id
-JOIN classes c ON c.id = s.class_id
+JOIN classes c ON c.id = s.class_id JOIN studios st ON st.id = r.studio_id
 WHERE r.studio_id = :studio_id AND r.status = 'no_show' AND r.absence_handled_at IS NULL
 ORDER BY r.id"""
 
 
 async def auto_cancel_absences(db: Database, clock: Clock, studio_id: int) -> list[AbsenceNotice]:
-    """The nightly sweep: after a no-show (and the pass's grace period), cancel the
-    customer's future pending reservations on that pass, and say why."""
+    """The nightly sweep: at the first 01:00 studio time after a no-show (and the pass's
+    grace period), cancel the customer's future pending reservations on that pass."""
     now = clock.now()
     notices = []
     async with db.transaction() as tx:
         for row in await tx.all(_DUE_ABSENCES, {"studio_id": studio_id}):
-            if not rules.absence_due(now, row[3], timedelta(hours=row[4])):
+            if not rules.absence_due(now, row[3], timedelta(hours=row[4]), row[7]):
                 continue
             await tx.execute(
                 "UPDATE reservations SET absence_handled_at = :now WHERE id = :id",

@@ -1,0 +1,386 @@
+"""What staff see in chat, and checking people in.
+
+Read-only views (today's sessions with counts, a session's roster, no-shows, customers
+with auto-cancelled reservations, utilization, staff and patterns to choose from) plus two
+writes: checking one roster entry in, and checking in everyone still expected.
+
+A roster holds two kinds of entry: reservations made with a pass (one person each) and
+bookings (`registration_sessions`, a party of `guest_count`). Counts are of people. Every
+query is scoped by `studio_id`, so a foreign id finds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any, Literal
+
+from bookbot.engine import errors
+from bookbot.engine import reservations as rules
+from bookbot.engine.clock import Clock
+from bookbot.engine.recurrence import resolve_local, zone
+from bookbot.reports import UtilizationRow
+from bookbot.services import reservations
+from bookbot.store.db import Database, Tx
+
+RESERVATION = "reservation"
+BOOKING = "booking"
+EXPECTED = ("pending", "booked")  # roster statuses of people not checked in yet
+
+
+# People in session `s`: booked guests plus one per reservation; those checked in (or
+# attended); those marked no-show.
+_SESSIONS = """SELECT s.id, c.id AS class_id, c.name, s.starts_at, s.capacity,
+    COALESCE((SELECT SUM(rs.guest_count) FROM registration_sessions rs
+        WHERE rs.session_id = s.id AND rs.status = 'booked'), 0)
+    + (SELECT COUNT(*) FROM reservations r WHERE r.session_id = s.id
+        AND r.status IN ('pending', 'checked_in', 'attended', 'no_show')) AS booked,
+    COALESCE((SELECT SUM(rs.guest_count) FROM registration_sessions rs
+        WHERE rs.session_id = s.id AND rs.status = 'booked'
+        AND rs.attendance IN ('checked_in', 'attended')), 0)
+    + (SELECT COUNT(*) FROM reservations r WHERE r.session_id = s.id
+        AND r.status IN ('checked_in', 'attended')) AS present,
+    COALESCE((SELECT SUM(rs.guest_count) FROM registration_sessions rs
+        WHERE rs.session_id = s.id AND rs.status = 'booked' AND rs.attendance = 'no_show'), 0)
+    + (SELECT COUNT(*) FROM reservations r WHERE r.session_id = s.id
+        AND r.status = 'no_show') AS absent
+FROM sessions s JOIN classes c ON c.id = s.class_id AND c.studio_id = s.studio_id
+WHERE s.studio_id = :studio_id AND s.status = 'open'"""
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    """One session with its counts of people: booked, and of those checked in (or attended)."""
+
+    id: int
+    class_name: str
+    starts_at: datetime
+    capacity: int
+    booked: int
+    checked_in: int
+    class_id: int = 0
+    no_shows: int = 0
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """A reservation (one person) or a booking (a party) on a session's roster."""
+
+    kind: Literal["reservation", "booking"]
+    id: int
+    name: str
+    guests: int
+    status: str  # a reservation's status; a booking's attendance, or "booked"
+
+    @property
+    def pointer(self) -> str:
+        """What a roster option carries: "reservation:12" or "booking:7"."""
+        return f"{self.kind}:{self.id}"
+
+    @property
+    def expected(self) -> bool:
+        """Not checked in yet, and still can be."""
+        return self.status in EXPECTED
+
+
+@dataclass(frozen=True)
+class NoShow:
+    kind: str
+    id: int
+    customer_id: int
+    name: str
+    class_name: str
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class AutoCancelled:
+    """A customer with future reservations the absence sweep cancelled."""
+
+    customer_id: int
+    name: str
+    reservations: int
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Staffing:
+    instructor: str | None
+    assistants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PatternLine:
+    id: int
+    key: str
+    class_name: str
+
+
+def _name(name: str | None, phone: str | None, customer_id: int) -> str:
+    """A customer as staff know them: the name, else the phone, else the number."""
+    return name or phone or f"#{customer_id}"
+
+
+def _line(row: Any) -> SessionLine:
+    return SessionLine(
+        row["id"],
+        row["name"],
+        row["starts_at"],
+        row["capacity"],
+        int(row["booked"]),
+        int(row["present"]),
+        row["class_id"],
+        int(row["absent"]),
+    )
+
+
+def local_day(now: datetime, zone_name: str, days: int = 1) -> tuple[datetime, datetime]:
+    """The UTC bounds of `days` studio-local days starting with `now`'s."""
+    day = now.astimezone(zone(zone_name)).date()
+    start = resolve_local(datetime.combine(day, time(0)), zone_name)[0]
+    end = resolve_local(datetime.combine(day + timedelta(days=days), time(0)), zone_name)[0]
+    return start, end
+
+
+async def sessions_between(
+    db: Database, studio_id: int, since: datetime, until: datetime, limit: int = 200
+) -> list[SessionLine]:
+    """Open sessions starting in [since, until), earliest first, with their counts."""
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(
+            _SESSIONS + " AND s.starts_at >= :since AND s.starts_at < :until"
+            " ORDER BY s.starts_at, s.id LIMIT :limit",
+            {"studio_id": studio_id, "since": since, "until": until, "limit": limit},
+        )
+    return [_line(r) for r in rows]
+
+
+async def today(db: Database, studio_id: int, now: datetime, zone_name: str) -> list[SessionLine]:
+    """The sessions on `now`'s studio-local date."""
+    since, until = local_day(now, zone_name)
+    return await sessions_between(db, studio_id, since, until)
+
+
+async def session_line(db: Database, studio_id: int, session_id: int) -> SessionLine | None:
+    async with db.transaction(write=False) as tx:
+        row = await tx.one(
+            _SESSIONS + " AND s.id = :id", {"studio_id": studio_id, "id": session_id}
+        )
+    return None if row is None else _line(row)
+
+
+_ROSTER = """SELECT 'reservation' AS kind, r.id, cu.id AS customer_id, cu.name, cu.phone,
+    1 AS guests, r.status
+FROM reservations r JOIN customers cu ON cu.id = r.customer_id
+WHERE r.studio_id = :studio_id AND r.session_id = :id AND r.status IN ('pending', 'checked_in', 'attended', 'no_show')
+UNION ALL
+SELECT 'booking' AS kind, rs.id, cu.id AS customer_id, cu.name, cu.phone, rs.guest_count,
+    COALESCE(rs.attendance, 'booked')
+FROM registration_sessions rs JOIN customers cu ON cu.id = rs.customer_id
+WHERE rs.studio_id = :studio_id AND rs.session_id = :id AND rs.status = 'booked'
+ORDER BY 4, 1, 2"""
+
+
+async def roster(db: Database, studio_id: int, session_id: int) -> list[RosterEntry]:
+    """Who is on the session (cancelled ones left out), by name."""
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(_ROSTER, {"studio_id": studio_id, "id": session_id})
+    return [RosterEntry(r[0], r[1], _name(r[3], r[4], r[2]), int(r[5]), str(r[6])) for r in rows]
+
+
+async def check_in_entry(
+    db: Database, clock: Clock, studio_id: int, staff_id: int, kind: str, entry_id: int
+) -> None:
+    """Check one roster entry in, on the class day only; checking in twice changes nothing."""
+    if kind == RESERVATION:
+        await reservations.check_in(db, clock, studio_id, entry_id, staff_id=staff_id)
+    elif kind == BOOKING:
+        await _check_in_booking(db, clock.now(), studio_id, entry_id)
+    else:
+        raise errors.NotFound(what="booking", ident=entry_id)
+
+
+_BOOKING = """SELECT rs.id, rs.attendance, s.starts_at, st.timezone
+FROM registration_sessions rs JOIN sessions s ON s.id = rs.session_id
+JOIN studios st ON st.id = rs.studio_id
+WHERE rs.studio_id = :studio_id AND rs.id = :id AND rs.status = 'booked'"""
+
+
+async def _check_in_booking(db: Database, now: datetime, studio_id: int, entry_id: int) -> None:
+    async with db.transaction() as tx:
+        row = await tx.one(_BOOKING + tx.for_update("rs"), {"studio_id": studio_id, "id": entry_id})
+        if row is None:
+            raise errors.NotFound(what="booking", ident=entry_id)
+        if row["attendance"] == "checked_in":
+            return
+        if row["attendance"] is not None:  # attended or no-show: the class is over
+            raise errors.CheckInClosed()
+        rules.check_staff_check_in(now, row["starts_at"], row["timezone"])
+        await tx.execute(
+            "UPDATE registration_sessions SET attendance = 'checked_in', checked_in_at = :now"
+            " WHERE id = :id AND attendance IS NULL",
+            {"now": now, "id": entry_id},
+        )
+
+
+async def _session_day(tx: Tx, studio_id: int, session_id: int) -> Any:
+    row = await tx.one(
+        "SELECT s.starts_at, st.timezone FROM sessions s JOIN studios st ON st.id = s.studio_id"
+        " WHERE s.studio_id = :studio_id AND s.id = :id",
+        {"studio_id": studio_id, "id": session_id},
+    )
+    if row is None:
+        raise errors.NotFound(what="session", ident=session_id)
+    return row
+
+
+async def all_present(
+    db: Database, clock: Clock, studio_id: int, staff_id: int, session_id: int
+) -> int:
+    """Check in every booking and reservation of the session not checked in yet.
+
+    Refused as a whole (NotClassDay) off the class day; returns how many entries it checked in.
+    """
+    now = clock.now()
+    async with db.transaction() as tx:
+        row = await _session_day(tx, studio_id, session_id)
+        rules.check_staff_check_in(now, row["starts_at"], row["timezone"])
+        pending = await tx.all(
+            "SELECT id FROM reservations WHERE studio_id = :studio_id AND session_id = :id"
+            " AND status = 'pending' ORDER BY id",
+            {"studio_id": studio_id, "id": session_id},
+        )
+        booked = await tx.execute(
+            "UPDATE registration_sessions SET attendance = 'checked_in', checked_in_at = :now"
+            " WHERE studio_id = :studio_id AND session_id = :id AND status = 'booked'"
+            " AND attendance IS NULL",
+            {"now": now, "studio_id": studio_id, "id": session_id},
+        )
+    for (reservation_id,) in pending:  # each uses a punch of its pass: the service's work
+        await reservations.check_in(db, clock, studio_id, reservation_id, staff_id=staff_id)
+    return booked + len(pending)
+
+
+_NO_SHOWS = """SELECT 'reservation' AS kind, r.id, cu.id AS customer_id, cu.name, cu.phone,
+    c.name AS class_name, s.starts_at
+FROM reservations r JOIN customers cu ON cu.id = r.customer_id
+JOIN sessions s ON s.id = r.session_id JOIN classes c ON c.id = s.class_id
+WHERE r.studio_id = :studio_id AND r.status = 'no_show'
+    AND s.starts_at >= :since AND s.starts_at < :until
+UNION ALL
+SELECT 'booking' AS kind, rs.id, cu.id AS customer_id, cu.name, cu.phone,
+    c.name AS class_name, s.starts_at
+FROM registration_sessions rs JOIN customers cu ON cu.id = rs.customer_id
+JOIN sessions s ON s.id = rs.session_id JOIN classes c ON c.id = s.class_id
+WHERE rs.studio_id = :studio_id AND rs.status = 'booked' AND rs.attendance = 'no_show'
+    AND s.starts_at >= :since AND s.starts_at < :until
+ORDER BY 7 DESC, 4, 1, 2"""
+
+
+async def no_shows(db: Database, studio_id: int, since: datetime, until: datetime) -> list[NoShow]:
+    """No-shows (reservations and bookings) of sessions starting in [since, until), newest
+    first."""
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(_NO_SHOWS, {"studio_id": studio_id, "since": since, "until": until})
+    return [NoShow(r[0], r[1], r[2], _name(r[3], r[4], r[2]), r[5], r[6]) for r in rows]
+
+
+async def auto_cancelled(db: Database, studio_id: int, now: datetime) -> list[AutoCancelled]:
+    """Customers whose future reservations were auto-cancelled (what staff may restore)."""
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(
+            "SELECT cu.id, cu.name, cu.phone, COUNT(*) FROM reservations r"
+            " JOIN sessions s ON s.id = r.session_id JOIN customers cu ON cu.id = r.customer_id"
+            " WHERE r.studio_id = :studio_id AND r.status = 'auto_cancelled'"
+            " AND s.starts_at > :now GROUP BY cu.id, cu.name, cu.phone ORDER BY cu.name, cu.id",
+            {"studio_id": studio_id, "now": now},
+        )
+    return [AutoCancelled(r[0], _name(r[1], r[2], r[0]), int(r[3])) for r in rows]
+
+
+def _default_label(name: str, starts_at: datetime) -> str:
+    return f"{starts_at:%Y-%m-%d %H:%M} {name}"
+
+
+async def utilization(
+    db: Database,
+    studio_id: int,
+    since: datetime,
+    until: datetime,
+    by: Literal["class", "session"],
+    *,
+    label: Callable[[str, datetime], str] = _default_label,
+) -> list[UtilizationRow]:
+    """Seats over the sessions starting in [since, until): per class (by name) or per session
+    (by start, labelled with `label(class name, start)`).
+
+    Booked counts booked guests and occupying reservations; attended counts those checked in
+    or attended; no-shows those marked so (reservations' status, bookings' attendance).
+    """
+    lines = await sessions_between(db, studio_id, since, until, limit=10_000)
+    if by == "session":
+        return [
+            UtilizationRow(
+                label(s.class_name, s.starts_at), 1, s.capacity, s.booked, s.checked_in, s.no_shows
+            )
+            for s in lines
+        ]
+    by_class: dict[int, list[SessionLine]] = {}
+    for line in lines:
+        by_class.setdefault(line.class_id, []).append(line)
+    rows = [_class_row(group) for group in by_class.values()]
+    return sorted(rows, key=lambda row: row.label.casefold())
+
+
+def _class_row(lines: list[SessionLine]) -> UtilizationRow:
+    return UtilizationRow(
+        lines[0].class_name,
+        len(lines),
+        sum(s.capacity for s in lines),
+        sum(s.booked for s in lines),
+        sum(s.checked_in for s in lines),
+        sum(s.no_shows for s in lines),
+    )
+
+
+async def staff_members(db: Database, studio_id: int) -> list[StaffMember]:
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(
+            "SELECT id, name FROM staff WHERE studio_id = :studio_id ORDER BY name, id",
+            {"studio_id": studio_id},
+        )
+    return [StaffMember(r[0], r[1]) for r in rows]
+
+
+async def session_staffing(db: Database, studio_id: int, session_id: int) -> Staffing:
+    """Who teaches the session and who assists."""
+    params = {"studio_id": studio_id, "id": session_id}
+    async with db.transaction(write=False) as tx:
+        instructor = await tx.scalar(
+            "SELECT st.name FROM sessions s JOIN staff st ON st.id = s.instructor_id"
+            " WHERE s.studio_id = :studio_id AND s.id = :id",
+            params,
+        )
+        assistants = await tx.all(
+            "SELECT st.name FROM session_assistants a JOIN staff st ON st.id = a.staff_id"
+            " WHERE a.studio_id = :studio_id AND a.session_id = :id ORDER BY st.name",
+            params,
+        )
+    return Staffing(instructor, tuple(r[0] for r in assistants))
+
+
+async def patterns(db: Database, studio_id: int) -> list[PatternLine]:
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(
+            "SELECT p.id, p.key, c.name FROM schedule_patterns p"
+            " JOIN classes c ON c.id = p.class_id AND c.studio_id = p.studio_id"
+            " WHERE p.studio_id = :studio_id ORDER BY c.name, p.key",
+            {"studio_id": studio_id},
+        )
+    return [PatternLine(r[0], r[1], r[2]) for r in rows]
