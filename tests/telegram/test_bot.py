@@ -194,3 +194,39 @@ async def test_a_spanish_telegram_user_gets_spanish(
         await user.send_text("/start")
         menu = await latest(user, "¿Qué te gustaría hacer?")
         assert "📅 Reservar una clase" in buttons(menu)
+
+
+async def test_staff_commands_are_for_staff_only_over_telegram(
+    db: Database, clock: FrozenClock, emulator: Emulator, studio: int
+) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE staff SET telegram_user_id = 777 WHERE key = 'tom'")
+    stranger = aclient(emulator, TOKEN, chat_id=601, first_name="Eve")
+    tom = aclient(emulator, TOKEN, chat_id=777, first_name="Tom")
+    async with running(db, clock, emulator):
+        for command in ("/today", "/roster", "/report", "/override"):
+            await stranger.send_text(command)
+            await latest(stranger, "Sorry, that is for studio staff only.")
+        await tom.send_text("/today")
+        await latest(tom, "Today, ")
+    async with db.transaction(write=False) as tx:
+        denied = await tx.scalar(
+            "SELECT COUNT(*) FROM staff_audit WHERE allowed = :no", {"no": False}
+        )
+    assert denied == 4
+
+
+async def test_a_series_pass_reserved_over_telegram(
+    db: Database, clock: FrozenClock, emulator: Emulator, studio: int
+) -> None:
+    user = aclient(emulator, TOKEN, chat_id=602, first_name="Ana")
+    async with running(db, clock, emulator):
+        await user.send_text("/start")
+        await latest(user, "What would you like to do?")
+        await press(user, "📅 Book a class", "Our classes:")
+        await press(user, "Open Studio Drop-in", "Pick the dates you want")
+        await press(user, "🎟 Get an unlimited pass", "to pay at the studio. Get it?")
+        await press(user, "✅ Get this pass", "Your pass is ready")
+        await press(user, "📅 Reserve a session", "Choose a session to reserve:")
+        screen = await press(user, "Mon 23 Nov", "Reserved.")
+    assert "1 reserved" in screen["text"]

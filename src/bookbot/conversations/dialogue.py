@@ -215,7 +215,13 @@ class Dialogues:
         ctx = await self._context(inbound, slug)
         conversation = ctx.conversation
         idle = ctx.now - conversation.updated_at > IDLE and conversation.state != State.MENU
-        if conversation.created or slug is not None or _command(inbound) == "menu":
+        first_ask = _command(inbound) or _keyword(inbound.text or "")
+        if conversation.created and first_ask not in (None, "menu") and inbound.token is None:
+            # A first message that asks for something (/today, HELP…): greet, then do it.
+            done = await self._step(ctx, inbound)
+            notice = "\n\n".join(filter(None, [account.welcome(ctx), done.notice]))
+            transition = Transition(done.state, notice, done.attachment)
+        elif conversation.created or slug is not None or _command(inbound) == "menu":
             transition = Transition(State.MENU, account.welcome(ctx))
             conversation.data = {}
         elif idle and _keyword(inbound.text or "") is not None and inbound.token is None:
