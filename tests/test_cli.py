@@ -139,6 +139,31 @@ def test_booking_and_refusal_from_the_command_line(
     assert "£36.00" in capsys.readouterr().out
 
 
+def test_staff_issue_a_punch_pass(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["--database", url, "demo"])
+    args = [
+        "passes",
+        "issue",
+        "--phone",
+        "+447700900009",
+        "--class",
+        "open-studio",
+        "--sessions",
+        "8",
+        "--days",
+        "90",
+    ]
+    assert main(["--database", url, *args]) == 0
+    assert "punch for open-studio" in capsys.readouterr().out
+    assert (
+        main(["--database", url, "passes", "issue", "--phone", "+447700900009", "--class", "nope"])
+        == 1
+    )
+    assert "No class with id nope" in capsys.readouterr().err
+    assert main(["--database", url, *args[:-4], "--kind", "punch"]) == 1
+    assert "a punch pass needs a number of sessions" in capsys.readouterr().err
+
+
 def test_commands_on_an_empty_database_say_what_to_do(
     url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bookbot.cli import admin, demo, run, shell
+from bookbot.cli import admin, demo, passes, run, shell
 from bookbot.cli.common import CommandError
 from bookbot.config import Settings
 from bookbot.engine.errors import BookingError
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     shell.register(commands)
     run.register(commands)
     run.register_jobs(commands)
+    passes.register(commands)
     return parser
 
 

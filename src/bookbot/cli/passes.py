@@ -1,0 +1,67 @@
+"""`bookbot passes issue`: staff issue a pass to a customer (paid at the desk)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bookbot.cli.common import add_studio_option, studio_session
+from bookbot.config import Settings
+from bookbot.engine.clock import SystemClock
+from bookbot.engine.errors import NotFound
+from bookbot.engine.recurrence import zone
+from bookbot.engine.reservations import PassKind
+from bookbot.services import customers, passes
+
+
+def register(commands: Any) -> None:
+    group = commands.add_parser("passes", help="issue passes to customers")
+    actions = group.add_subparsers(dest="passes_command", required=True, metavar="ACTION")
+    issue = actions.add_parser("issue", help="issue a pass (staff; counts as paid at the studio)")
+    issue.add_argument("--phone", required=True, help="the customer's phone")
+    issue.add_argument("--name", default="", help="the customer's name (new customers)")
+    issue.add_argument("--class", dest="class_key", required=True, metavar="KEY", help="class key")
+    issue.add_argument("--kind", choices=[k.value for k in PassKind], default="punch")
+    issue.add_argument("--sessions", type=int, help="sessions on a punch pass, e.g. 8")
+    issue.add_argument("--days", type=int, help="valid for this many days from today")
+    issue.add_argument("--max-advance", type=int, default=passes.DEFAULT_MAX_ADVANCE)
+    issue.add_argument("--sequential", action="store_true", help="parts must be attended in order")
+    issue.add_argument("--grace-hours", type=int, default=0, help="absence grace period")
+    add_studio_option(issue)
+    issue.set_defaults(run=run_issue)
+
+
+async def run_issue(settings: Settings, args: argparse.Namespace) -> int:
+    clock = SystemClock()
+    now = clock.now()
+    async with studio_session(settings, args.studio) as (db, studio):
+        who = await customers.customer_for(
+            db, clock, studio.id, "sms", args.phone, name=args.name, phone=args.phone
+        )
+        async with db.transaction(write=False) as tx:
+            class_id = await tx.scalar(
+                "SELECT id FROM classes WHERE studio_id = :s AND key = :key",
+                {"s": studio.id, "key": args.class_key},
+            )
+        if class_id is None:
+            raise NotFound(what="class", ident=args.class_key)
+        terms = passes.PassTerms(
+            PassKind(args.kind),
+            args.sessions,
+            args.days,
+            args.max_advance,
+            args.sequential,
+            args.grace_hours,
+        )
+        pass_id = await passes.issue_pass(
+            db,
+            now,
+            studio.id,
+            who.id,
+            int(class_id),
+            terms,
+            payment="staff_issued",
+            valid_from=now.astimezone(zone(studio.timezone)).date(),
+        )
+    print(f"pass {pass_id} issued to {who.name or who.phone}: {args.kind} for {args.class_key}")
+    return 0
