@@ -19,12 +19,13 @@ from bookbot.conversations import linking_steps as link
 from bookbot.conversations import pass_steps as passes
 from bookbot.conversations import staff_steps as staff
 from bookbot.conversations import store
-from bookbot.conversations.matching import fold, numbers, pick
+from bookbot.conversations.keywords import command, keyword
+from bookbot.conversations.matching import numbers, pick
 from bookbot.conversations.model import Channel, Inbound, Option, Reply
 from bookbot.conversations.states import Choice, Context, Screen, State, TextSender, Transition
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
-from bookbot.i18n import SUPPORTED, negotiate, render_error, translator
+from bookbot.i18n import negotiate, render_error, translator
 from bookbot.services import staff_access
 from bookbot.services.common import Studio, only_studio, studio_by_id, studio_by_slug
 from bookbot.services.customers import customer_by_id, customer_for, set_preferred_channel
@@ -71,61 +72,6 @@ SIMPLE: dict[str, tuple[State, str | None]] = {
     "ticket": (State.TICKET, "pass_id"),
     "reserve": (State.RESERVE, None),
     "offer": (State.OFFER, "offer"),
-}
-
-# Words that work from any step, on any channel, in English and Spanish (matched folded:
-# case and accents ignored). A lone CANCEL is deliberately not one: on SMS it is Twilio's
-# opt-out word, so cancelling a booking goes through MY and the numbered list.
-KEYWORDS = {
-    "help": "help",
-    "ayuda": "help",
-    "info": "help",
-    "menu": "menu",
-    "inicio": "menu",
-    "start over": "menu",
-    "book": "browse",
-    "reservar": "browse",
-    "my": "mine",
-    "my bookings": "mine",
-    "bookings": "mine",
-    "mis": "mine",
-    "mis reservas": "mine",
-    "reservas": "mine",
-    "lang": "language",
-    "language": "language",
-    "idioma": "language",
-    "here": "here",
-    "aqui": "here",
-    "estoy aqui": "here",
-    "check in": "here",
-    "passes": "passes",
-    "my passes": "passes",
-    "bonos": "passes",
-    "mis bonos": "passes",
-}
-
-# Staff commands: they lead to staff_* actions, which only staff of the studio may use.
-STAFF_COMMANDS = {
-    "/staff": "staff_menu",
-    "/today": "staff_today",
-    "/roster": "staff_roster",
-    "/noshows": "staff_noshows",
-    "/report": "staff_report",
-    "/assign": "staff_assign",
-    "/generate": "staff_generate",
-    "/override": "staff_override",
-}
-
-COMMANDS = {
-    **STAFF_COMMANDS,
-    "/start": "menu",
-    "/menu": "menu",
-    "/help": "help",
-    "/book": "browse",
-    "/my": "mine",
-    "/bookings": "mine",
-    "/lang": "language",
-    "/language": "language",
 }
 
 
@@ -215,16 +161,16 @@ class Dialogues:
         ctx = await self._context(inbound, slug)
         conversation = ctx.conversation
         idle = ctx.now - conversation.updated_at > IDLE and conversation.state != State.MENU
-        first_ask = _command(inbound) or _keyword(inbound.text or "")
+        first_ask = command(inbound) or keyword(inbound.text or "")
         if conversation.created and first_ask not in (None, "menu") and inbound.token is None:
             # A first message that asks for something (/today, HELP…): greet, then do it.
             done = await self._step(ctx, inbound)
             notice = "\n\n".join(filter(None, [account.welcome(ctx), done.notice]))
             transition = Transition(done.state, notice, done.attachment)
-        elif conversation.created or slug is not None or _command(inbound) == "menu":
+        elif conversation.created or slug is not None or command(inbound) == "menu":
             transition = Transition(State.MENU, account.welcome(ctx))
             conversation.data = {}
-        elif idle and _keyword(inbound.text or "") is not None and inbound.token is None:
+        elif idle and keyword(inbound.text or "") is not None and inbound.token is None:
             # A keyword (HERE, MY, HELP…) means the same after a pause: reset, then do it.
             conversation.data, conversation.state = {}, State.MENU.value
             transition = await self._step(ctx, inbound)
@@ -248,15 +194,15 @@ class Dialogues:
 
     async def _step(self, ctx: Context, inbound: Inbound) -> Transition:
         state = State(ctx.conversation.state)
-        command = _command(inbound)
-        if command:
-            return await self._choose(ctx, Choice(command, ""))
+        asked = command(inbound)
+        if asked:
+            return await self._choose(ctx, Choice(asked, ""))
         typed = (inbound.text or "").strip()
         if state is State.GUESTS and typed.isdigit():  # a party size, not an option number
             return await booking.choose_guests(ctx, int(typed))
-        keyword = _keyword(typed) if inbound.token is None else None
-        if keyword is not None:
-            return await self._choose(ctx, keyword)
+        said = keyword(typed) if inbound.token is None else None
+        if said is not None:
+            return await self._choose(ctx, said)
         choice = self._resolve(ctx, inbound)
         if choice is not None:
             return await self._choose(ctx, choice)
@@ -351,23 +297,6 @@ class Dialogues:
             text = screen.text
         replies.append(Reply(text, options, edit=edit and transition.attachment is None))
         return replies
-
-
-def _keyword(typed: str) -> Choice | None:
-    """HELP, MENU, BOOK, MY, LANG es… as a choice, or None."""
-    words = fold(typed)
-    for prefix in ("lang ", "language ", "idioma "):
-        if words.startswith(prefix) and words[len(prefix) :] in SUPPORTED:
-            return Choice("set_language", "", words[len(prefix) :])
-    action = KEYWORDS.get(words)
-    return None if action is None else Choice(action, "")
-
-
-def _command(inbound: Inbound) -> str | None:
-    text = (inbound.text or "").strip()
-    if not text.startswith("/"):
-        return None
-    return COMMANDS.get(text.split()[0].split("@")[0].lower())
 
 
 async def _set_language(ctx: Context, choice: Choice) -> Transition:

@@ -1,0 +1,80 @@
+"""What a person can type at any step: commands (/start, /today…) and keywords (HELP, MY…)."""
+
+from __future__ import annotations
+
+from bookbot.conversations.matching import fold
+from bookbot.conversations.model import Inbound
+from bookbot.conversations.states import Choice
+from bookbot.i18n import SUPPORTED
+
+# Words that work from any step, on any channel, in English and Spanish (matched folded:
+# case and accents ignored). A lone CANCEL is deliberately not one: on SMS it is Twilio's
+# opt-out word, so cancelling a booking goes through MY and the numbered list.
+KEYWORDS = {
+    "help": "help",
+    "ayuda": "help",
+    "info": "help",
+    "menu": "menu",
+    "inicio": "menu",
+    "start over": "menu",
+    "book": "browse",
+    "reservar": "browse",
+    "my": "mine",
+    "my bookings": "mine",
+    "bookings": "mine",
+    "mis": "mine",
+    "mis reservas": "mine",
+    "reservas": "mine",
+    "lang": "language",
+    "language": "language",
+    "idioma": "language",
+    "here": "here",
+    "aqui": "here",
+    "estoy aqui": "here",
+    "check in": "here",
+    "passes": "passes",
+    "my passes": "passes",
+    "bonos": "passes",
+    "mis bonos": "passes",
+}
+
+# Staff commands: they lead to staff_* actions, which only staff of the studio may use.
+STAFF_COMMANDS = {
+    "/staff": "staff_menu",
+    "/today": "staff_today",
+    "/roster": "staff_roster",
+    "/noshows": "staff_noshows",
+    "/report": "staff_report",
+    "/assign": "staff_assign",
+    "/generate": "staff_generate",
+    "/override": "staff_override",
+}
+
+COMMANDS = {
+    **STAFF_COMMANDS,
+    "/start": "menu",
+    "/menu": "menu",
+    "/help": "help",
+    "/book": "browse",
+    "/my": "mine",
+    "/bookings": "mine",
+    "/lang": "language",
+    "/language": "language",
+}
+
+
+def keyword(typed: str) -> Choice | None:
+    """HELP, MENU, BOOK, MY, LANG es… as a choice, or None."""
+    words = fold(typed)
+    for prefix in ("lang ", "language ", "idioma "):
+        if words.startswith(prefix) and words[len(prefix) :] in SUPPORTED:
+            return Choice("set_language", "", words[len(prefix) :])
+    action = KEYWORDS.get(words)
+    return None if action is None else Choice(action, "")
+
+
+def command(inbound: Inbound) -> str | None:
+    text = (inbound.text or "").strip()
+    if not text.startswith("/"):
+        return None
+    return COMMANDS.get(text.split()[0].split("@")[0].lower())
