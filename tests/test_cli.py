@@ -161,7 +161,7 @@ def test_staff_issue_a_punch_pass(url: str, capsys: pytest.CaptureFixture[str]) 
     )
     assert "No class with id nope" in capsys.readouterr().err
     assert main(["--database", url, *args[:-4], "--kind", "punch"]) == 1
-    assert "a punch pass needs a number of sessions" in capsys.readouterr().err
+    assert "A punch pass needs a number of sessions." in capsys.readouterr().err
 
 
 def test_commands_on_an_empty_database_say_what_to_do(

@@ -159,9 +159,9 @@ async def test_registration_type_must_match_the_class(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> None:
     dropin = await builders.session(db, world, "d0", "dropin", MON_18)
-    with pytest.raises(errors.InvalidRequest):
+    with pytest.raises(errors.WrongRegistrationKind):
         await book_session(db, clock, world.studio_id, world["ana"], dropin, guests=1)
-    with pytest.raises(errors.InvalidRequest):
+    with pytest.raises(errors.MixedClasses):
         await book_drop_in(
             db, clock, world.studio_id, world["ana"], [world["s1"], dropin], guests=1
         )

@@ -192,3 +192,33 @@ class NotCancellable(BookingError):
 class NotAllowed(BookingError):
     code = "not_allowed"
     template = "Sorry, that is for studio staff only."
+
+
+class ChooseStudio(BookingError):
+    code = "choose_studio"
+    template = "Choose a studio with --studio (studios: {studios})."
+
+
+class MixedClasses(BookingError):
+    code = "mixed_classes"
+    template = "All chosen sessions must be of the same class."
+
+
+class WrongRegistrationKind(BookingError):
+    code = "wrong_registration_kind"
+    template = "A {class_kind} class is booked as {expected}, not {kind}."
+
+
+class NoSessionChosen(BookingError):
+    code = "no_session_chosen"
+    template = "Choose at least one session."
+
+
+class OneSessionOnly(BookingError):
+    code = "one_session_only"
+    template = "A single-session booking takes exactly one session."
+
+
+class PunchPassNeedsSessions(BookingError):
+    code = "punch_pass_needs_sessions"
+    template = "A punch pass needs a number of sessions."

@@ -41,10 +41,10 @@ def check_registration_shape(
 ) -> None:
     expected = REGISTRATION_FOR_CLASS[class_kind]
     if kind is not expected:
-        raise errors.InvalidRequest(
-            reason=f"a {class_kind.value} class is booked as {expected.value}, not {kind.value}"
+        raise errors.WrongRegistrationKind(
+            class_kind=class_kind.value, expected=expected.value, kind=kind.value
         )
     if session_count == 0:
-        raise errors.InvalidRequest(reason="choose at least one session")
+        raise errors.NoSessionChosen()
     if kind is RegistrationKind.SINGLE and session_count != 1:
-        raise errors.InvalidRequest(reason="a single-session booking takes exactly one session")
+        raise errors.OneSessionOnly()

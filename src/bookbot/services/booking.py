@@ -107,7 +107,7 @@ def _check_locked(
     if not locked.customer_found:
         raise errors.NotFound(what="customer", ident=customer_id)
     if len(locked.classes) != 1:
-        raise errors.InvalidRequest(reason="all chosen sessions must be of the same class")
+        raise errors.MixedClasses()
     (klass,) = locked.classes.values()
     check_registration_shape(klass.kind, kind, len(locked.sessions))
     return locked

@@ -61,7 +61,7 @@ async def only_studio(tx: Tx) -> Studio:
     rows = await tx.all("SELECT slug FROM studios ORDER BY slug")
     if len(rows) != 1:
         slugs = ", ".join(r["slug"] for r in rows) or "none loaded yet"
-        raise errors.InvalidRequest(reason=f"choose a studio with --studio (studios: {slugs})")
+        raise errors.ChooseStudio(studios=slugs)
     return await studio_by_slug(tx, rows[0]["slug"])
 
 

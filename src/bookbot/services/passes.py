@@ -52,7 +52,7 @@ async def issue_pass(
 ) -> int:
     """Create a pass; `payment` is "staff_issued" or "pay_at_studio" until online payment."""
     if terms.kind is PassKind.PUNCH and not terms.sessions:
-        raise errors.InvalidRequest(reason="a punch pass needs a number of sessions")
+        raise errors.PunchPassNeedsSessions()
     until = valid_from + timedelta(days=terms.valid_days) if terms.valid_days else None
     async with db.transaction() as tx:
         found = await tx.scalar(
