@@ -11,6 +11,7 @@ from typing import TextIO
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel, Inbound, Reply
 from bookbot.handlers.text import numbered
+from bookbot.i18n import translator
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,14 @@ class Shell:
     def _attachment(self, reply: Reply) -> str:
         attachment = reply.attachment
         assert attachment is not None  # noqa: S101 - checked by the caller
+        _ = translator(self._who.language)._
         if self._save_dir is None:
-            return f"📎 {attachment.filename} (use --save-to DIR to keep it)"
+            return "📎 " + _("{file} (use --save-to DIR to keep it)").format(
+                file=attachment.filename
+            )
         path = self._save_dir / attachment.filename
         path.write_bytes(attachment.content)
-        return f"📎 {attachment.filename} saved to {path}"
+        return "📎 " + _("{file} saved to {path}").format(file=attachment.filename, path=path)
 
     async def say(self, text: str) -> None:
         self._show(await self._dialogues.handle(self._inbound(text)))
