@@ -13,6 +13,8 @@ from bookbot.conversations.model import Channel
 from bookbot.engine.clock import FrozenClock
 from bookbot.handlers.notices import NoticeRouter
 from bookbot.jobs.attendance import AttendanceJobs
+from bookbot.jobs.delivery import DeliveryWorker, RateLimits
+from bookbot.jobs.notice_transport import NoticeTransport
 from bookbot.services import attendance
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
@@ -71,7 +73,10 @@ async def test_series_pass_holds_three_ahead_and_a_no_show_cancels_the_rest_at_0
     assert "2 reserved" not in ana.text
 
     telegram = TelegramOutbox()
-    jobs = AttendanceJobs(db, clock, NoticeRouter(db, clock, telegram))
+    jobs = AttendanceJobs(db, clock)
+    delivery = DeliveryWorker(
+        db, clock, NoticeTransport(NoticeRouter(db, clock, telegram)), RateLimits({}, {})
+    )
     clock.set(datetime(2026, 11, 23, 17, 30, tzinfo=UTC))  # Monday's class ends; Ana never came
     await jobs.tick()
     assert await statuses(db) == ["no_show", "pending", "pending"]
@@ -81,9 +86,11 @@ async def test_series_pass_holds_three_ahead_and_a_no_show_cancels_the_rest_at_0
     clock.set(datetime(2026, 11, 24, 1, 0, tzinfo=UTC))  # 01:00 London
     await jobs.tick()
     await jobs.tick()  # run twice, one message
+    await delivery.run_until_idle()
+    await delivery.run_until_idle()
 
     assert await statuses(db) == ["no_show", "auto_cancelled", "auto_cancelled"]
-    [(chat_id, text)] = telegram.sent
+    [(chat_id, text)] = [(c, t) for c, t in telegram.sent if t.startswith("You missed")]
     assert chat_id == 4242
     assert text.startswith(
         "You missed Open Studio Drop-in on Mon 23 Nov 2026 16:00 GMT, so your other reservations"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from telegram import Bot
 
 from bookbot.cli.common import opened
 from bookbot.config import Settings
@@ -23,7 +24,9 @@ from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
 from bookbot.handlers.twilio_webhook import STATUS_PATH, TwilioChannel, TwilioWebhooks
 from bookbot.handlers.web import TELEGRAM_PATH, make_app, telegram_route
 from bookbot.jobs.attendance import AttendanceJobs
-from bookbot.jobs.scheduler import ticking
+from bookbot.jobs.delivery import DeliveryWorker
+from bookbot.jobs.notice_transport import NoticeTransport
+from bookbot.jobs.scheduler import standard_sweeps, ticking
 from bookbot.store.db import Database
 
 log = logging.getLogger("bookbot")
@@ -41,19 +44,26 @@ async def run_jobs(settings: Settings, args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    async with opened(settings) as db:
+    async with opened(settings) as db, AsyncExitStack() as stack:
         clock = SystemClock()
-        bot = None
+        telegram = None
         if settings.telegram_token:
-            bot = TelegramBot(
-                Dialogues(db, clock),
-                TelegramSettings(settings.telegram_token, settings.telegram_api_base),
-            )
-        jobs = AttendanceJobs(db, clock, NoticeRouter(db, clock, bot.app.bot if bot else None))
+            base = {"base_url": settings.telegram_api_base} if settings.telegram_api_base else {}
+            telegram = await stack.enter_async_context(Bot(settings.telegram_token, **base))
+        channel = None
+        if settings.twilio_configured:
+            sender = TwilioSender(twilio_settings(settings))
+            stack.push_async_callback(sender.close)
+            channel = TwilioChannel(db, clock, sender)
+        router = NoticeRouter(db, clock, telegram, channel, settings.whatsapp_template_sid)
+        jobs = AttendanceJobs(db, clock)
+        delivery = DeliveryWorker(db, clock, NoticeTransport(router))
         if args.once:
             await jobs.tick()
+            await jobs.generate_ahead()
+            await delivery.run_until_idle()
             return 0
-        async with ticking(jobs.tick):
+        async with ticking(*standard_sweeps(jobs, delivery)):
             log.info("jobs running; stop with Ctrl-C")
             await _until_stopped()
     return 0
@@ -89,6 +99,7 @@ class Services:
     twilio: TwilioWebhooks | None
     sender: TwilioSender | None
     jobs: AttendanceJobs | None = None
+    delivery: DeliveryWorker | None = None
 
 
 def build(settings: Settings, db: Database) -> Services:
@@ -116,7 +127,8 @@ def build(settings: Settings, db: Database) -> Services:
     notices = NoticeRouter(
         db, clock, bot.app.bot if bot else None, channel, settings.whatsapp_template_sid
     )
-    return Services(bot, twilio, sender, AttendanceJobs(db, clock, notices))
+    delivery = DeliveryWorker(db, clock, NoticeTransport(notices))
+    return Services(bot, twilio, sender, AttendanceJobs(db, clock), delivery)
 
 
 def twilio_settings(settings: Settings) -> TwilioSettings:
@@ -176,8 +188,10 @@ async def serve(settings: Settings, services: Services) -> None:
             stack.push_async_callback(twilio.drain)
         if services.sender is not None:
             stack.push_async_callback(services.sender.close)
-        if services.jobs is not None:
-            await stack.enter_async_context(ticking(services.jobs.tick))
+        if services.jobs is not None and services.delivery is not None:
+            await stack.enter_async_context(
+                ticking(*standard_sweeps(services.jobs, services.delivery))
+            )
         await _until_stopped()
 
 

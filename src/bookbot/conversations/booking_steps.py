@@ -8,7 +8,7 @@ from bookbot.engine import errors
 from bookbot.engine.pricing import ClassKind, RegistrationKind, registration_price
 from bookbot.engine.reservations import PassKind
 from bookbot.i18n import render_error
-from bookbot.services import booking, browse, passes
+from bookbot.services import booking, browse, passes, waitlist
 from bookbot.services.waitlist import join_waitlist
 
 MAX_GUEST_BUTTONS = 6
@@ -329,3 +329,29 @@ async def join(ctx: Context) -> Transition:
     return Transition(
         State.MENU, _("You are on the waitlist. We will message you if a place frees up.")
     )
+
+
+async def accept_offer(ctx: Context) -> Transition:
+    """ACCEPT: book the seats a waitlist offer holds for this customer."""
+    _ = ctx.t._
+    offer = await waitlist.live_offer(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
+    if offer is None:
+        return Transition(State.MENU, _("There is no waitlist offer waiting for you right now."))
+    card = await browse.class_card_for_session(ctx.db, ctx.studio.id, offer.session_id, ctx.now)
+    args = (ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id)
+    try:
+        if card is ClassKind.DROP_IN:
+            reg = await booking.book_drop_in(*args, [offer.session_id], offer.guest_count)
+        else:
+            reg = await booking.book_session(*args, offer.session_id, offer.guest_count)
+    except errors.BookingError as error:
+        return Transition(State.MENU, render_error(error, ctx.t, ctx.zone))
+    return await _booked(ctx, reg)
+
+
+async def decline_offer(ctx: Context) -> Transition:
+    _ = ctx.t._
+    offer = await waitlist.live_offer(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
+    if offer is not None:
+        await waitlist.decline(ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id, offer.id)
+    return Transition(State.MENU, _("Understood: the place goes to the next person waiting."))

@@ -347,6 +347,14 @@ async def _cancel_reservation(ctx: Context, choice: Choice) -> Transition:
     return await passes.cancel_reservation(ctx, int(choice.value))
 
 
+async def _accept_offer(ctx: Context, choice: Choice) -> Transition:
+    return await booking.accept_offer(ctx)
+
+
+async def _decline_offer(ctx: Context, choice: Choice) -> Transition:
+    return await booking.decline_offer(ctx)
+
+
 async def _stay(ctx: Context, choice: Choice) -> Transition:
     return Transition(State(ctx.conversation.state))
 
@@ -359,6 +367,8 @@ _ACTIONS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "here": _here,
     "cancel_reservation": _cancel_reservation,
     "noop": _stay,
+    "accept_offer": _accept_offer,
+    "decline_offer": _decline_offer,
     "session": booking.choose_on_class,
     "run": booking.choose_on_class,
     "toggle": booking.choose_on_class,

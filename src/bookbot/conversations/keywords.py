@@ -36,6 +36,10 @@ KEYWORDS = {
     "my passes": "passes",
     "bonos": "passes",
     "mis bonos": "passes",
+    "accept": "accept_offer",
+    "aceptar": "accept_offer",
+    "decline": "decline_offer",
+    "rechazar": "decline_offer",
 }
 
 # Staff commands: they lead to staff_* actions, which only staff of the studio may use.

@@ -50,13 +50,14 @@ class NoticeRouter:
 
     async def deliver(self, studio_id: int, customer_id: int, notice: Notice) -> Sent:
         """Send `notice` on the first channel that can take it."""
-        for channel, address in await self._routes(studio_id, customer_id):
+        for channel, address in await self.routes(studio_id, customer_id):
             sent = await self._try(channel, address, notice)
             if sent is not None:
                 return sent
         return Sent(None, "no channel available (opted out, outside the WhatsApp window, or none)")
 
-    async def _routes(self, studio_id: int, customer_id: int) -> list[tuple[Channel, str]]:
+    async def routes(self, studio_id: int, customer_id: int) -> list[tuple[Channel, str]]:
+        """The customer's channels, preferred first (opt-outs are checked when sending)."""
         async with self.db.transaction(write=False) as tx:
             preferred = await tx.scalar(
                 "SELECT preferred_channel FROM customers WHERE studio_id = :s AND id = :c",

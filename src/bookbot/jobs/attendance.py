@@ -1,67 +1,53 @@
-"""The attendance jobs: close ended classes, and act on no-shows at 01:00 studio time.
-
-Both are idempotent sweeps over the clock (see `engine.reservations.absence_due`), so the
-scheduler can tick every minute, a restart can run them late, and two processes running
-them together change each row once (each change is conditional on the old state).
+"""The sweeps the scheduler ticks: close ended classes, act on no-shows at 01:00 studio
+time, expire waitlist offers (passing the seats on), and keep open-ended patterns generated
+ahead. Each is idempotent, so a late, repeated or concurrent tick changes each row once;
+their messages go through the outbox.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bookbot.engine.clock import Clock
-from bookbot.handlers.notices import Notice, NoticeRouter
-from bookbot.i18n import translator
-from bookbot.services import attendance
-from bookbot.services.common import studio_by_id
-from bookbot.services.customers import customer_by_id
+from bookbot.engine.recurrence import is_finite
+from bookbot.services import attendance, generation, waitlist
 from bookbot.store.db import Database
 
 log = logging.getLogger(__name__)
+HORIZON = timedelta(weeks=8)
 
 
 @dataclass
 class AttendanceJobs:
     db: Database
     clock: Clock
-    notices: NoticeRouter | None = None
+    horizon: timedelta = HORIZON
 
     async def tick(self) -> None:
-        """One pass of both sweeps for every studio."""
+        """One pass of the attendance and waitlist sweeps for every studio."""
         await attendance.close_ended(self.db, self.clock)
-        async with self.db.transaction(write=False) as tx:
-            studio_ids = [r[0] for r in await tx.all("SELECT id FROM studios ORDER BY id")]
-        for studio_id in studio_ids:
-            for notice in await attendance.auto_cancel_absences(self.db, self.clock, studio_id):
-                await self._tell(notice)
+        for studio_id in await self._studios():
+            await attendance.auto_cancel_absences(self.db, self.clock, studio_id)
+        await waitlist.expire_offers(self.db, self.clock)
 
-    async def _tell(self, notice: attendance.AbsenceNotice) -> None:
-        """Tell the customer why (in their language and zone); a failure is logged, not raised."""
-        if self.notices is None:
-            log.info("auto-cancelled for customer %s; no notice channel", notice.customer_id)
-            return
-        text = await self.text(notice)
-        try:
-            await self.notices.deliver(
-                notice.studio_id, notice.customer_id, Notice(text, {"1": text})
-            )
-        except Exception:  # noqa: BLE001 - one customer's channel must not stop the sweep
-            log.exception(
-                "could not tell customer %s about auto-cancelled reservations", notice.customer_id
-            )
+    async def generate_ahead(self) -> int:
+        """Rolling generation: open-ended patterns get sessions up to the horizon."""
+        created = 0
+        for studio_id in await self._studios():
+            for pattern_id in await generation.pattern_ids(self.db, studio_id):
+                report = await generation.generate_sessions(
+                    self.db, self.clock, studio_id, pattern_id, preview=True, horizon=self.horizon
+                )
+                if is_finite(report.pattern.rule.rrule) or not report.plan.create:
+                    continue
+                done = await generation.generate_sessions(
+                    self.db, self.clock, studio_id, pattern_id, preview=False, horizon=self.horizon
+                )
+                created += len(done.plan.create)
+        return created
 
-    async def text(self, notice: attendance.AbsenceNotice) -> str:
-        customer = await customer_by_id(self.db, notice.studio_id, notice.customer_id)
+    async def _studios(self) -> list[int]:
         async with self.db.transaction(write=False) as tx:
-            studio = await studio_by_id(tx, notice.studio_id)
-        t = translator(customer.language if customer else studio.default_language)
-        zone = (customer.timezone if customer else None) or studio.timezone
-        dates = ", ".join(t.when(d, zone) for d in notice.cancelled)
-        return t.n_(
-            "You missed {name} on {missed}, so your other reservation ({dates}) was cancelled, "
-            "as the studio's rules say. Send MENU to book again.",
-            "You missed {name} on {missed}, so your other reservations ({dates}) were cancelled, "
-            "as the studio's rules say. Send MENU to book again.",
-            len(notice.cancelled),
-        ).format(name=notice.class_name, missed=t.when(notice.missed_start, zone), dates=dates)
+            return [r[0] for r in await tx.all("SELECT id FROM studios ORDER BY id")]

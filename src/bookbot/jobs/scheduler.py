@@ -9,17 +9,23 @@ from contextlib import asynccontextmanager
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bookbot.jobs.attendance import AttendanceJobs
+from bookbot.jobs.delivery import DeliveryWorker
+
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
+DELIVERY_SECONDS = 5
+GENERATION_SECONDS = 3600
+
+
+Sweep = tuple[Callable[[], Awaitable[object]], int]
 
 
 @asynccontextmanager
-async def ticking(
-    *sweeps: Callable[[], Awaitable[None]], seconds: int = TICK_SECONDS
-) -> AsyncIterator[AsyncIOScheduler]:
-    """Run each sweep every `seconds` (never two of one at once; missed ticks coalesce)."""
+async def ticking(*sweeps: Sweep) -> AsyncIterator[AsyncIOScheduler]:
+    """Run each (sweep, every_seconds): never two runs of one at once; missed ticks coalesce."""
     scheduler = AsyncIOScheduler(timezone="UTC")
-    for sweep in sweeps:
+    for sweep, seconds in sweeps:
         scheduler.add_job(
             _logged(sweep),
             IntervalTrigger(seconds=seconds),
@@ -34,7 +40,17 @@ async def ticking(
         scheduler.shutdown(wait=False)
 
 
-def _logged(sweep: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+def standard_sweeps(jobs: AttendanceJobs, delivery: DeliveryWorker) -> list[Sweep]:
+    """What `bookbot run` and `bookbot jobs` tick: delivery often, attendance each minute,
+    generation hourly."""
+    return [
+        (delivery.run_until_idle, DELIVERY_SECONDS),
+        (jobs.tick, TICK_SECONDS),
+        (jobs.generate_ahead, GENERATION_SECONDS),
+    ]
+
+
+def _logged(sweep: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         try:
             await sweep()

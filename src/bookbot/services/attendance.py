@@ -12,7 +12,7 @@ from typing import Any
 
 from bookbot.engine import reservations as rules
 from bookbot.engine.clock import Clock
-from bookbot.services import facts
+from bookbot.services import facts, outbox, reminders
 from bookbot.store.db import Database, Tx
 
 
@@ -68,7 +68,7 @@ async def _close(tx: Tx, now: datetime, row: Any) -> None:
 
 
 _DUE_ABSENCES = """SELECT r.id, r.customer_id, r.pass_id, r.closed_at, p.absence_grace_hours,
-    c.name, s.starts_at, st.timezone
+    c.name, s.starts_at, st.timezone, r.studio_id
 FROM reservations r JOIN passes p ON p.id = r.pass_id JOIN sessions s ON s.id = r.session_id
 JOIN classes c ON c.id = s.class_id JOIN studios st ON st.id = r.studio_id
 WHERE r.studio_id = :studio_id AND r.status = 'no_show' AND r.absence_handled_at IS NULL
@@ -90,25 +90,50 @@ async def auto_cancel_absences(db: Database, clock: Clock, studio_id: int) -> li
             )
             cancelled = await _cancel_future(tx, now, row)
             if cancelled:
-                notices.append(AbsenceNotice(studio_id, row[1], row[5], row[6], tuple(cancelled)))
+                notice = AbsenceNotice(studio_id, row[1], row[5], row[6], tuple(cancelled))
+                await _queue_notice(tx, now, row[0], notice)
+                notices.append(notice)
     return notices
+
+
+async def _queue_notice(tx: Tx, now: datetime, no_show_id: int, notice: AbsenceNotice) -> None:
+    """Tell the customer why, through the outbox (sent after this transaction commits)."""
+    await outbox.enqueue(
+        tx,
+        now=now,
+        studio_id=notice.studio_id,
+        customer_id=notice.customer_id,
+        template="auto_cancelled",
+        params={
+            "class_name": notice.class_name,
+            "missed": notice.missed_start.isoformat(),
+            "cancelled": [d.isoformat() for d in notice.cancelled],
+        },
+        due_at=now,
+        dedupe_key=f"auto-cancelled:reservation-{no_show_id}",
+    )
 
 
 async def _cancel_future(tx: Tx, now: datetime, row: Any) -> list[datetime]:
     future = await tx.all(
-        "SELECT r.id, s.starts_at FROM reservations r JOIN sessions s ON s.id = r.session_id"
+        "SELECT r.id, s.starts_at, s.id FROM reservations r JOIN sessions s ON s.id = r.session_id"
         " WHERE r.pass_id = :pass AND r.status = 'pending' AND s.starts_at > :now"
         " ORDER BY s.starts_at",
         {"pass": row[2], "now": now},
     )
     reason = f"auto-cancelled: no-show at {row[5]} on {row[6].isoformat()} (reservation {row[0]})"
-    for reservation_id, _ in future:
+    for reservation_id, _, session_id in future:
         await tx.execute(
             "UPDATE reservations SET status = 'auto_cancelled', cancelled_at = :now,"
             " reason = :reason WHERE id = :id AND status = 'pending'",
             {"now": now, "reason": reason, "id": reservation_id},
         )
-    return [starts for _, starts in future]
+        await reminders.withdraw(tx, row_studio(row), "reservation", reservation_id, [session_id])
+    return [starts for _, starts, _ in future]
+
+
+def row_studio(row: Any) -> int:
+    return int(row[8])
 
 
 async def restore_auto_cancelled(

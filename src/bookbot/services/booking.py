@@ -17,7 +17,7 @@ from bookbot.engine.pricing import (
     check_registration_shape,
     registration_price,
 )
-from bookbot.services import facts
+from bookbot.services import facts, reminders
 from bookbot.services.common import in_list
 from bookbot.services.registration_rows import NewRegistration, insert_registration
 from bookbot.store.db import Database, Tx, UniqueViolation, retrying
@@ -80,6 +80,18 @@ async def _write(
         tuple(plan),
     )
     reg_id = await insert_registration(tx, new)
+    for session in sessions:
+        await reminders.queue(
+            tx,
+            now,
+            studio_id=studio.id,
+            customer_id=customer_id,
+            kind="booking",
+            ref_id=reg_id,
+            session_id=session.id,
+            starts_at=session.starts_at,
+            class_name=klass.name,
+        )
     if queued:
         body, params = in_list("s", session_ids)
         await tx.execute(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
-from bookbot.services import facts
+from bookbot.services import facts, reminders
 from bookbot.services.common import in_list, studio_by_id
 from bookbot.services.waitlist import WaitlistEntry, offer_freed_seats
 from bookbot.store.db import Database, retrying
@@ -77,6 +77,7 @@ async def cancel_registration(
                 f" AND session_id IN ({body}) AND registration_id = :id",
                 {**params, **in_params},
             )
+            await reminders.withdraw(tx, studio_id, "booking", registration_id, ids)
             offers = await offer_freed_seats(tx, now, studio, sessions)
             return Cancellation(registration_id, tuple(ids), tuple(offers))
 

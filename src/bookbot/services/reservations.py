@@ -15,7 +15,7 @@ from bookbot.engine import capacity, errors
 from bookbot.engine import reservations as rules
 from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import zone
-from bookbot.services import facts
+from bookbot.services import facts, reminders
 from bookbot.services.passes import locked_state
 from bookbot.services.waitlist import offer_freed_seats
 from bookbot.store.db import Database, Tx, UniqueViolation, retrying
@@ -71,7 +71,19 @@ async def reserve(
                 1,
                 booking_cutoff=locked.studio.booking_cutoff,
             )
-            return await _insert(tx, now, studio_id, customer_id, pass_id, session, counted_part)
+            held = await _insert(tx, now, studio_id, customer_id, pass_id, session, counted_part)
+            await reminders.queue(
+                tx,
+                now,
+                studio_id=studio_id,
+                customer_id=customer_id,
+                kind="reservation",
+                ref_id=held.id,
+                session_id=session.id,
+                starts_at=session.starts_at,
+                class_name=locked.classes[session.class_id].name,
+            )
+            return held
 
     result: Reservation = await retrying(attempt)
     return result
@@ -134,6 +146,7 @@ async def cancel(
         locked = await facts.lock_sessions(
             tx, studio_id, row["customer_id"], ids=[row["session_id"]]
         )
+        await reminders.withdraw(tx, studio_id, "reservation", reservation_id, [row["session_id"]])
         if locked is not None:
             await offer_freed_seats(tx, now, locked.studio, locked.sessions)
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
-from bookbot.services import facts
+from bookbot.services import facts, outbox
 from bookbot.services.common import Studio
 from bookbot.store.db import Database, Tx, UniqueViolation, retrying
 
@@ -119,4 +119,83 @@ async def offer_freed_seats(
             offers.append(
                 WaitlistEntry(entry_id, session.id, customer_id, guests, "offered", expires)
             )
+            await _queue_offer(tx, now, studio, session, offers[-1])
     return offers
+
+
+async def _queue_offer(
+    tx: Tx, now: datetime, studio: Studio, session: facts.SessionRow, offer: WaitlistEntry
+) -> None:
+    name = await tx.scalar("SELECT name FROM classes WHERE id = :id", {"id": session.class_id})
+    await outbox.enqueue(
+        tx,
+        now=now,
+        studio_id=studio.id,
+        customer_id=offer.customer_id,
+        template="waitlist_offer",
+        params={
+            "class_name": name,
+            "starts_at": session.starts_at.isoformat(),
+            "guests": offer.guest_count,
+            "expires_at": (offer.offer_expires_at or now).isoformat(),
+        },
+        due_at=now,
+        dedupe_key=f"waitlist-offer:{offer.id}",
+    )
+
+
+async def expire_offers(db: Database, clock: Clock) -> int:
+    """Offers not taken in time expire, and their seats go to the next in line."""
+    now = clock.now()
+    async with db.transaction() as tx:
+        rows = await tx.all(
+            "SELECT id, studio_id, session_id FROM waitlist_entries WHERE status = 'offered'"
+            " AND offer_expires_at <= :now ORDER BY id",
+            {"now": now},
+        )
+        for entry_id, studio_id, session_id in rows:
+            await tx.execute(
+                "UPDATE waitlist_entries SET status = 'expired' WHERE id = :id AND status = 'offered'",
+                {"id": entry_id},
+            )
+            await _offer_on(tx, now, studio_id, session_id)
+    return len(rows)
+
+
+async def _offer_on(tx: Tx, now: datetime, studio_id: int, session_id: int) -> None:
+    locked = await facts.lock_sessions(tx, studio_id, 0, ids=[session_id])
+    if locked is not None:
+        await offer_freed_seats(tx, now, locked.studio, locked.sessions)
+
+
+async def live_offer(
+    db: Database, studio_id: int, customer_id: int, now: datetime
+) -> WaitlistEntry | None:
+    """The customer's newest offer still held for them, if any."""
+    async with db.transaction(write=False) as tx:
+        row = await tx.one(
+            "SELECT id, session_id, customer_id, guest_count, status, offer_expires_at"
+            " FROM waitlist_entries WHERE studio_id = :s AND customer_id = :c"
+            " AND status = 'offered' AND offer_expires_at > :now ORDER BY offered_at DESC, id DESC",
+            {"s": studio_id, "c": customer_id, "now": now},
+        )
+    return None if row is None else WaitlistEntry(*row)
+
+
+async def decline(
+    db: Database, clock: Clock, studio_id: int, customer_id: int, entry_id: int
+) -> None:
+    """The customer passes: the seats go to the next in line at once."""
+    now = clock.now()
+    async with db.transaction() as tx:
+        session_id = await tx.scalar(
+            "SELECT session_id FROM waitlist_entries WHERE studio_id = :s AND customer_id = :c"
+            " AND id = :id AND status = 'offered'",
+            {"s": studio_id, "c": customer_id, "id": entry_id},
+        )
+        if session_id is None:
+            return
+        await tx.execute(
+            "UPDATE waitlist_entries SET status = 'declined' WHERE id = :id", {"id": entry_id}
+        )
+        await _offer_on(tx, now, studio_id, int(session_id))

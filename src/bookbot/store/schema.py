@@ -533,3 +533,27 @@ staff_audit = sa.Table(
     sa.Column("allowed", sa.Boolean, nullable=False),
     sa.Column("at", UTC_INSTANT, nullable=False),
 )
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="CASCADE")),
+    # What to say (rendered at delivery, in the customer's language) and when.
+    sa.Column("template", sa.String(48), nullable=False),
+    sa.Column("params", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("due_at", UTC_INSTANT, nullable=False),
+    # pending -> sending -> sent | failed | skipped; or withdrawn before it was due.
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTC_INSTANT),
+    sa.Column("lease_until", UTC_INSTANT),  # a worker holds the row while sending
+    sa.Column("last_error", sa.Text),
+    sa.Column("channel", sa.String(16)),  # where it went
+    sa.Column("sent_at", UTC_INSTANT),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    # e.g. reminder-24h:reservation-42: a message is queued once, whoever asks twice.
+    sa.Column("dedupe_key", sa.String(200), nullable=False, unique=True),
+    sa.Index("ix_outbox_status_due", "status", "due_at"),
+)

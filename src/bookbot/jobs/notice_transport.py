@@ -1,0 +1,62 @@
+"""The real transport for outbox messages: render, then send through `NoticeRouter`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram import error as tg
+
+from bookbot.handlers.notices import Notice, NoticeRouter
+from bookbot.handlers.twilio_api import SendFailed
+from bookbot.i18n import translator
+from bookbot.jobs.templates import render
+from bookbot.jobs.transport import DeliveryError, Route
+from bookbot.services.common import studio_by_id
+from bookbot.services.customers import customer_by_id
+from bookbot.services.outbox import OutboundMessage
+
+
+@dataclass
+class NoticeTransport:
+    router: NoticeRouter
+
+    async def route(self, message: OutboundMessage) -> Route | None:
+        if message.customer_id is None:
+            return None
+        routes = await self.router.routes(message.studio_id, message.customer_id)
+        return Route(routes[0][0].value, routes[0][1]) if routes else None
+
+    async def send(self, message: OutboundMessage, route: Route) -> None:
+        text = await self._text(message)
+        try:
+            sent = await self.router.deliver(
+                message.studio_id, message.customer_id or 0, Notice(text, {"1": text})
+            )
+        except tg.RetryAfter as error:
+            raise DeliveryError(str(error), retry_after=_seconds(error.retry_after)) from error
+        except (tg.Forbidden, tg.BadRequest) as error:  # blocked the bot, chat gone
+            raise DeliveryError(f"telegram: {error}", permanent=True) from error
+        except tg.TelegramError as error:  # network trouble, timeouts: try again later
+            raise DeliveryError(f"telegram: {error}") from error
+        except SendFailed as error:
+            raise DeliveryError(
+                f"twilio: {error}", retry_after=error.retry_after, permanent=error.permanent
+            ) from error
+        if sent.channel is None:
+            raise DeliveryError(sent.how, permanent=True)
+
+    async def _text(self, message: OutboundMessage) -> str:
+        db = self.router.db
+        customer = await customer_by_id(db, message.studio_id, message.customer_id or 0)
+        async with db.transaction(write=False) as tx:
+            studio = await studio_by_id(tx, message.studio_id)
+        t = translator(
+            customer.language if customer and customer.language else studio.default_language
+        )
+        zone = (customer.timezone if customer else None) or studio.timezone
+        return render(message.template, message.params, t, zone)
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

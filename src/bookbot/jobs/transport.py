@@ -1,0 +1,41 @@
+"""What the delivery worker sends through: a route (channel, address) and a send.
+
+Kept small so that a local stand-in (tests, bench/delivery.py) and the real channels
+(Telegram, Twilio, through `handlers.notices`) are interchangeable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bookbot.services.outbox import OutboundMessage
+
+
+@dataclass(frozen=True)
+class Route:
+    channel: str  # telegram, sms, whatsapp
+    address: str
+
+
+class DeliveryError(Exception):  # noqa: N818 - a send outcome, raised by transports
+    """A send that did not happen. `retry_after` (seconds) comes from a 429; `permanent`
+    means retrying cannot help (blocked, opted out, invalid number)."""
+
+    def __init__(
+        self, reason: str, *, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class Transport(Protocol):
+    async def route(self, message: OutboundMessage) -> Route | None:
+        """Where the message would go now; None when nowhere (opted out everywhere…)."""
+        ...
+
+    async def send(self, message: OutboundMessage, route: Route) -> None:
+        """Send it, or raise DeliveryError."""
+        ...

@@ -1,0 +1,138 @@
+"""The outbox: every message the bot sends first is a row, queued inside the transaction
+that decided it (a booking queues its reminders), delivered later by the delivery job.
+
+Rows are claimed before sending: a claim sets `status = 'sending'` and a lease, on
+PostgreSQL with `FOR UPDATE SKIP LOCKED` so two workers never take the same row, on
+SQLite inside the one write lock. A worker that dies mid-send leaves a row whose lease
+expires; the next claim takes it again (at least once: a crash in the instant between a
+provider accepting a message and our marking it can repeat that one message; nothing is
+lost). A dedupe key makes queueing idempotent: asking twice queues once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bookbot.services.common import in_list
+from bookbot.store.db import Database, Tx
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One outbox row being delivered."""
+
+    outbox_id: int
+    studio_id: int
+    customer_id: int | None
+    template: str
+    params: dict[str, Any]
+    dedupe_key: str
+    due_at: datetime
+    attempts: int  # including this one
+
+
+async def enqueue(
+    tx: Tx,
+    *,
+    now: datetime,
+    studio_id: int,
+    customer_id: int | None,
+    template: str,
+    params: dict[str, Any],
+    due_at: datetime,
+    dedupe_key: str,
+) -> bool:
+    """Queue a message (in the caller's transaction); False if that key was queued before."""
+    added = await tx.execute(
+        "INSERT INTO outbox (studio_id, customer_id, template, params, due_at, status,"
+        " created_at, dedupe_key) VALUES (:studio_id, :customer_id, :template, :params, :due_at,"
+        " 'pending', :now, :key) ON CONFLICT (dedupe_key) DO NOTHING",
+        {
+            "studio_id": studio_id,
+            "customer_id": customer_id,
+            "template": template,
+            "params": json.dumps(params, sort_keys=True),
+            "due_at": due_at,
+            "now": now,
+            "key": dedupe_key,
+        },
+    )
+    return added == 1
+
+
+async def withdraw(tx: Tx, studio_id: int, keys: Sequence[str]) -> int:
+    """Withdraw messages not sent yet (a cancelled booking's reminders)."""
+    if not keys:
+        return 0
+    params = {f"k{i}": key for i, key in enumerate(keys)}
+    body = ", ".join(f":{name}" for name in params)
+    return await tx.execute(
+        "UPDATE outbox SET status = 'withdrawn' WHERE studio_id = :studio_id"  # noqa: S608
+        f" AND status = 'pending' AND dedupe_key IN ({body})",
+        {"studio_id": studio_id, **params},
+    )
+
+
+_DUE = """SELECT id FROM outbox
+WHERE (status = 'pending' AND due_at <= :now AND (next_attempt_at IS NULL OR next_attempt_at <= :now))
+   OR (status = 'sending' AND lease_until < :now)
+ORDER BY due_at, id LIMIT :limit"""
+
+
+async def claim(db: Database, now: datetime, limit: int, lease: timedelta) -> list[OutboundMessage]:
+    """Take up to `limit` due rows for this worker, oldest first."""
+    async with db.transaction() as tx:
+        skip = " SKIP LOCKED" if tx.dialect == "postgresql" else ""
+        rows = await tx.all(_DUE + tx.for_update("outbox") + skip, {"now": now, "limit": limit})
+        ids = [r[0] for r in rows]
+        if not ids:
+            return []
+        body, params = in_list("o", ids)
+        claimed = await tx.all(
+            "UPDATE outbox SET status = 'sending', lease_until = :lease, attempts = attempts + 1"  # noqa: S608
+            f" WHERE id IN ({body}) RETURNING id, studio_id, customer_id, template, params,"
+            " dedupe_key, due_at, attempts",
+            {"lease": now + lease, **params},
+        )
+    messages = [
+        OutboundMessage(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], _instant(r[6]), r[7])
+        for r in claimed
+    ]
+    return sorted(messages, key=lambda m: (m.due_at, m.outbox_id))
+
+
+def _instant(value: Any) -> datetime:
+    """RETURNING loses SQLite's declared column type: parse what comes back."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+async def mark_sent(db: Database, outbox_id: int, now: datetime, channel: str) -> None:
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = :now, channel = :channel,"
+            " lease_until = NULL, last_error = NULL WHERE id = :id AND status = 'sending'",
+            {"now": now, "channel": channel, "id": outbox_id},
+        )
+
+
+async def mark_retry(db: Database, outbox_id: int, at: datetime, error: str) -> None:
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = :at, lease_until = NULL,"
+            " last_error = :error WHERE id = :id AND status = 'sending'",
+            {"at": at, "error": error[:500], "id": outbox_id},
+        )
+
+
+async def mark_final(db: Database, outbox_id: int, status: str, error: str) -> None:
+    """`failed` (gave up, with why) or `skipped` (nowhere to send: opted out…)."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE outbox SET status = :status, lease_until = NULL, last_error = :error"
+            " WHERE id = :id AND status = 'sending'",
+            {"status": status, "error": error[:500], "id": outbox_id},
+        )

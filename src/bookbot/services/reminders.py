@@ -1,0 +1,53 @@
+"""Reminders 24 h and 1 h before each booked or reserved session, queued in the outbox by
+the transaction that books, and withdrawn by the one that cancels."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bookbot.services import outbox
+from bookbot.store.db import Tx
+
+BEFORE = (("reminder_24h", timedelta(hours=24)), ("reminder_1h", timedelta(hours=1)))
+
+
+def keys(kind: str, ref_id: int, session_id: int) -> list[str]:
+    """The dedupe keys of one session's reminders, e.g. reminder_24h:booking-42-7."""
+    return [f"{template}:{kind}-{ref_id}-{session_id}" for template, _ in BEFORE]
+
+
+async def queue(
+    tx: Tx,
+    now: datetime,
+    *,
+    studio_id: int,
+    customer_id: int,
+    kind: str,
+    ref_id: int,
+    session_id: int,
+    starts_at: datetime,
+    class_name: str,
+) -> None:
+    """Queue the reminders still ahead (a booking made 3 h before gets only the 1 h one)."""
+    params = {
+        "class_name": class_name,
+        "starts_at": starts_at.isoformat(),
+        "session_id": session_id,
+        kind: ref_id,
+    }
+    for (template, lead), key in zip(BEFORE, keys(kind, ref_id, session_id), strict=True):
+        if starts_at - lead > now:
+            await outbox.enqueue(
+                tx,
+                now=now,
+                studio_id=studio_id,
+                customer_id=customer_id,
+                template=template,
+                params=params,
+                due_at=starts_at - lead,
+                dedupe_key=key,
+            )
+
+
+async def withdraw(tx: Tx, studio_id: int, kind: str, ref_id: int, session_ids: list[int]) -> None:
+    await outbox.withdraw(tx, studio_id, [k for s in session_ids for k in keys(kind, ref_id, s)])

@@ -1,0 +1,76 @@
+"""The waitlist chain: a freed seat is offered to the first in line for a while; if they
+pass or let it lapse, the next one gets it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bookbot.conversations.dialogue import Dialogues
+from bookbot.engine.clock import FrozenClock
+from bookbot.jobs.attendance import AttendanceJobs
+from bookbot.store.db import Database
+from tests.conversations.chat import Chat
+
+
+async def full_taster_with_a_queue(dialogues: Dialogues, db: Database) -> tuple[Chat, Chat, Chat]:
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE sessions SET capacity = 1")
+    ana, ben, cy = (
+        Chat(dialogues, address=f"+4477009005{i}", name=n)
+        for i, n in enumerate(("Ana", "Ben", "Cy"))
+    )
+    for chat in (ana, ben, cy):
+        await chat.say("/start")
+        for reply in ("1", "Wheel Throwing Taster", "2"):  # Sat 28 Nov, beyond the 48 h cutoff
+            await chat.say(reply)
+    await ana.say("1")
+    await ana.say("confirm")
+    for chat in (ben, cy):
+        await chat.say("1")
+        await chat.press("Join the waitlist")
+        await chat.say("yes")
+    await ana.say("my bookings")
+    await ana.say("1")
+    await ana.press("Cancel this booking")
+    await ana.press("Yes, cancel it")
+    return ana, ben, cy
+
+
+async def offers(db: Database) -> list[tuple[str, str]]:
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(
+            "SELECT c.name, w.status FROM waitlist_entries w JOIN customers c ON c.id = w.customer_id ORDER BY w.id"
+        )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def test_first_declines_and_the_second_gets_the_seat(
+    dialogues: Dialogues, db: Database
+) -> None:
+    _, ben, cy = await full_taster_with_a_queue(dialogues, db)
+    assert await offers(db) == [("Ben", "offered"), ("Cy", "waiting")]
+    async with db.transaction(write=False) as tx:
+        queued = await tx.scalar("SELECT COUNT(*) FROM outbox WHERE template = 'waitlist_offer'")
+    assert queued == 1
+
+    await ben.say("DECLINE")
+    assert await offers(db) == [("Ben", "declined"), ("Cy", "offered")]
+    await ben.say("accept")
+    assert ben.text.startswith("There is no waitlist offer waiting for you right now.")
+    await cy.say("ACCEPT")
+    assert cy.replies[0].text.startswith("🎉 Booked! Wheel Throwing Taster, Sat 28 Nov 2026")
+    assert await offers(db) == [("Ben", "declined"), ("Cy", "accepted")]
+
+
+async def test_an_offer_that_times_out_goes_to_the_next(
+    dialogues: Dialogues, db: Database, clock: FrozenClock
+) -> None:
+    await full_taster_with_a_queue(dialogues, db)
+    jobs = AttendanceJobs(db, clock)
+    clock.advance(timedelta(minutes=179))
+    await jobs.tick()
+    assert await offers(db) == [("Ben", "offered"), ("Cy", "waiting")]
+    clock.advance(timedelta(minutes=1))  # the studio holds an offer for 180 minutes
+    await jobs.tick()
+    await jobs.tick()
+    assert await offers(db) == [("Ben", "expired"), ("Cy", "offered")]
