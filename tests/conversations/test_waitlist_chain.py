@@ -74,3 +74,25 @@ async def test_an_offer_that_times_out_goes_to_the_next(
     await jobs.tick()
     await jobs.tick()
     assert await offers(db) == [("Ben", "expired"), ("Cy", "offered")]
+
+
+async def test_an_offer_pushed_to_telegram_is_accepted_with_one_tap(
+    dialogues: Dialogues, db: Database
+) -> None:
+    from bookbot.conversations.model import Channel
+
+    await full_taster_with_a_queue(dialogues, db)
+    async with db.transaction() as tx:  # Ben also writes to us on Telegram
+        await tx.execute(
+            "INSERT INTO channel_identities (studio_id, customer_id, channel, address)"
+            " SELECT studio_id, id, 'telegram', '9090' FROM customers WHERE name = 'Ben'"
+        )
+    ben = Chat(dialogues, address="9090", name="Ben", channel=Channel.TELEGRAM)
+    ben.replies = await dialogues.push(
+        Channel.TELEGRAM, "9090", "waitlist_offer", "A place freed up."
+    )
+
+    assert ben.text == "A place freed up."
+    assert ben.labels == ["✅ Accept", "✖ Decline"]
+    await ben.press("✅ Accept")
+    assert ben.replies[0].text.startswith("🎉 Booked! Wheel Throwing Taster, Sat 28 Nov 2026")

@@ -127,7 +127,7 @@ def build(settings: Settings, db: Database) -> Services:
     notices = NoticeRouter(
         db, clock, bot.app.bot if bot else None, channel, settings.whatsapp_template_sid
     )
-    delivery = DeliveryWorker(db, clock, NoticeTransport(notices))
+    delivery = DeliveryWorker(db, clock, NoticeTransport(notices, bot))
     return Services(bot, twilio, sender, AttendanceJobs(db, clock), delivery)
 
 

@@ -40,6 +40,22 @@ def welcome(ctx: Context) -> str:
     )
 
 
+async def notice_screen(ctx: Context) -> Screen:
+    """The actions under a message the bot sent first."""
+    _ = ctx.t._
+    template = ctx.data.get("notice", "")
+    if template == "waitlist_offer":
+        choices = [
+            Choice("accept_offer", _("✅ Accept"), aliases=(_("accept"),)),
+            Choice("decline_offer", _("✖ Decline"), aliases=(_("decline"),)),
+        ]
+    elif template == "reminder_1h_reservation":
+        choices = [Choice("here", _("✅ Check in")), *menu_choices(ctx)[1:3]]
+    else:
+        choices = menu_choices(ctx)
+    return Screen("", choices)
+
+
 async def help_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     if ctx.texting:

@@ -53,6 +53,7 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.RESERVE: passes.reserve_screen,
     State.RESERVE_PART: passes.part_screen,
     State.OFFER: passes.offer_screen,
+    State.NOTICE: account.notice_screen,
     **staff.SCREENS,
 }
 
@@ -91,6 +92,18 @@ class Dialogues:
         """Run one update; `studio_slug` (a deep-link parameter) picks or switches studio."""
         async with self._serializer.hold(inbound.channel.value, inbound.address) as lease:
             return await self._handle(inbound, studio_slug, lease)
+
+    async def push(self, channel: Channel, address: str, template: str, notice: str) -> list[Reply]:
+        """The bot speaks first (a reminder, an offer): the notice, with one-tap actions
+        stored as the person's current options, so the buttons work like any others."""
+        inbound = Inbound(channel, address)
+        async with self._serializer.hold(channel.value, address) as lease:
+            ctx = await self._context(inbound, None)
+            ctx.data.clear()
+            ctx.data["notice"] = template
+            replies = await self._enter(ctx, Transition(State.NOTICE, notice), edit=False)
+            await store.save(self.db, ctx.conversation, ctx.now, lease)
+        return replies
 
     async def note_message(self, inbound: Inbound, message_ref: str) -> None:
         """Remember the message now carrying the person's options (Telegram edits it)."""
@@ -290,7 +303,7 @@ class Dialogues:
         options = tuple(
             Option(f"{conversation.step}:{i}", c.label) for i, c in enumerate(screen.choices)
         )
-        text = f"{transition.notice}\n\n{screen.text}" if transition.notice else screen.text
+        text = "\n\n".join(filter(None, [transition.notice, screen.text]))
         replies = []
         if transition.attachment is not None:
             replies.append(Reply(transition.notice or "", attachment=transition.attachment))

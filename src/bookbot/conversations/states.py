@@ -39,6 +39,7 @@ class State(StrEnum):
     OFFER = "offer"  # getting a pass the class offers
     RESERVE = "reserve"
     RESERVE_PART = "reserve_part"
+    NOTICE = "notice"  # a message the bot sent first, with its one-tap actions
     # Staff tools (only for staff of the studio; see staff_steps)
     STAFF_MENU = "staff_menu"
     STAFF_TODAY = "staff_today"

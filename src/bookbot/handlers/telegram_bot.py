@@ -118,6 +118,15 @@ class TelegramBot:
         inbound = _inbound(update, token=query.data or "")
         await self._send(update, inbound, await self.dialogues.handle(inbound))
 
+    async def push(self, user_id: str, template: str, text: str) -> None:
+        """Send a message first (a reminder, an offer) with its one-tap buttons."""
+        inbound = Inbound(Channel.TELEGRAM, user_id)
+        replies = await self.dialogues.push(Channel.TELEGRAM, user_id, template, text)
+        for reply in replies:
+            sent = await self._deliver(int(user_id), reply, None)
+            if reply.options and sent is not None:
+                await self.dialogues.note_message(inbound, str(sent.message_id))
+
     async def _send(self, update: Update, inbound: Inbound, replies: list[Reply]) -> None:
         chat = update.effective_chat
         assert chat is not None  # noqa: S101

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from telegram import error as tg
 
@@ -17,9 +19,15 @@ from bookbot.services.customers import customer_by_id
 from bookbot.services.outbox import OutboundMessage
 
 
+class Pusher(Protocol):
+    async def push(self, user_id: str, template: str, text: str) -> None: ...
+
+
 @dataclass
 class NoticeTransport:
     router: NoticeRouter
+    # Telegram with buttons: the notice becomes a dialogue screen with one-tap actions.
+    telegram: Pusher | None = None
 
     async def route(self, message: OutboundMessage) -> Route | None:
         if message.customer_id is None:
@@ -29,6 +37,9 @@ class NoticeTransport:
 
     async def send(self, message: OutboundMessage, route: Route) -> None:
         text = await self._text(message)
+        if route.channel == "telegram" and self.telegram is not None:
+            await _telegram_errors(self.telegram.push(route.address, _screen(message), text))
+            return
         try:
             sent = await self.router.deliver(
                 message.studio_id, message.customer_id or 0, Notice(text, {"1": text})
@@ -56,6 +67,24 @@ class NoticeTransport:
         )
         zone = (customer.timezone if customer else None) or studio.timezone
         return render(message.template, message.params, t, zone)
+
+
+def _screen(message: OutboundMessage) -> str:
+    """Which actions go under it: check-in only under a reservation's last reminder."""
+    if message.template == "reminder_1h" and message.params.get("reservation"):
+        return "reminder_1h_reservation"
+    return message.template
+
+
+async def _telegram_errors(sending: Awaitable[None]) -> None:
+    try:
+        await sending
+    except tg.RetryAfter as error:
+        raise DeliveryError(str(error), retry_after=_seconds(error.retry_after)) from error
+    except (tg.Forbidden, tg.BadRequest) as error:
+        raise DeliveryError(f"telegram: {error}", permanent=True) from error
+    except tg.TelegramError as error:
+        raise DeliveryError(f"telegram: {error}") from error
 
 
 def _seconds(value: int | float | timedelta) -> float:
