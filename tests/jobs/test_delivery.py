@@ -198,3 +198,29 @@ async def test_rate_limits_pace_sends() -> None:
     for _ in range(11):
         await limits.acquire("telegram", "1")
     assert loop.time() - started >= 0.19  # 10 intervals of 20 ms after the first token
+
+
+async def test_a_customer_with_no_channel_to_reach_is_skipped_with_the_reason(
+    db: Database, clock: FrozenClock
+) -> None:
+    from bookbot.handlers.notices import NoticeRouter
+    from bookbot.jobs.notice_transport import NoticeTransport
+
+    await enqueue_many(db, clock, 1)  # a customer known only from the studio's own records
+    stats = await DeliveryWorker(
+        db, clock, NoticeTransport(NoticeRouter(db, clock)), UNLIMITED
+    ).run_until_idle()
+    assert stats.skipped == 1
+    async with db.transaction(write=False) as tx:
+        row = await tx.one("SELECT status, last_error FROM outbox")
+    assert tuple(row) == ("skipped", "no channel to reach them")
+
+
+async def test_a_worker_whose_lease_ran_out_does_not_send(db: Database, clock: FrozenClock) -> None:
+    await enqueue_many(db, clock, 1)
+    [slow] = await outbox.claim(db, clock.now(), 1, timedelta(seconds=60))
+    clock.advance(timedelta(seconds=61))  # the slow worker's lease runs out…
+    recorder = Recorder()
+    await DeliveryWorker(db, clock, recorder, UNLIMITED).run_until_idle()  # …and another takes it
+    assert not await outbox.renew(db, slow, clock.now(), timedelta(seconds=60))
+    assert recorder.sent == Counter({"test:0": 1})

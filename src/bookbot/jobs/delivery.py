@@ -50,7 +50,7 @@ class TokenBucket:
 class RateLimits:
     per_channel: dict[str, float] = field(default_factory=lambda: dict(TELEGRAM_LIMITS))
     per_address: dict[str, float] = field(default_factory=lambda: dict(PER_ADDRESS_LIMITS))
-    _buckets: dict[tuple[str, str], TokenBucket] = field(default_factory=dict, repr=False)
+    _buckets: dict[str, TokenBucket] = field(default_factory=dict, repr=False)
 
     async def acquire(self, channel: str, address: str) -> None:
         for key, rate in (
@@ -58,9 +58,10 @@ class RateLimits:
             (f"{channel}:{address}", self.per_address.get(channel)),
         ):
             if rate:
-                bucket = self._buckets.get((key, ""))
+                bucket = self._buckets.get(key)
                 if bucket is None:
-                    bucket = self._buckets[(key, "")] = TokenBucket(rate)
+                    # 10 ms of tokens: a late wake-up must not waste what accrued meanwhile.
+                    bucket = self._buckets[key] = TokenBucket(rate, burst=max(1.0, rate / 100))
                 await bucket.take()
         if len(self._buckets) > 100_000:  # forget idle chats' buckets
             self._buckets.clear()
@@ -114,18 +115,18 @@ class DeliveryWorker:
     async def _deliver(self, message: OutboundMessage, stats: DeliveryStats) -> None:
         route = await self.transport.route(message)
         if route is None:
-            await outbox.mark_final(
-                self.db, message.outbox_id, "skipped", "no channel to reach them"
-            )
+            await outbox.mark_final(self.db, message, "skipped", "no channel to reach them")
             stats.skipped += 1
             return
         await self.limits.acquire(route.channel, route.address)
+        if not await outbox.renew(self.db, message, self.clock.now(), self.lease):
+            return  # the lease ran out while waiting and another worker took the row
         try:
             await self.transport.send(message, route)
         except DeliveryError as error:
             await self._failed(message, error, stats)
             return
-        await outbox.mark_sent(self.db, message.outbox_id, self.clock.now(), route.channel)
+        await outbox.mark_sent(self.db, message, self.clock.now(), route.channel)
         stats.sent += 1
 
     async def _failed(
@@ -137,12 +138,12 @@ class DeliveryWorker:
                 if error.permanent
                 else f"gave up after {message.attempts} attempts: {error.reason}"
             )
-            await outbox.mark_final(self.db, message.outbox_id, "failed", why)
+            await outbox.mark_final(self.db, message, "failed", why)
             stats.failed += 1
             return
         if error.retry_after is not None:
             delay = timedelta(seconds=error.retry_after)
         else:
             delay = min(self.backoff * 2 ** (message.attempts - 1), MAX_BACKOFF)
-        await outbox.mark_retry(self.db, message.outbox_id, self.clock.now() + delay, error.reason)
+        await outbox.mark_retry(self.db, message, self.clock.now() + delay, error.reason)
         stats.retried += 1

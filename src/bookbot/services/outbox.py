@@ -12,6 +12,7 @@ lost). A dedupe key makes queueing idempotent: asking twice queues once.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ class OutboundMessage:
     dedupe_key: str
     due_at: datetime
     attempts: int  # including this one
+    claim_token: str = ""
 
 
 async def enqueue(
@@ -92,14 +94,15 @@ async def claim(db: Database, now: datetime, limit: int, lease: timedelta) -> li
         if not ids:
             return []
         body, params = in_list("o", ids)
+        token = secrets.token_hex(8)
         claimed = await tx.all(
-            "UPDATE outbox SET status = 'sending', lease_until = :lease, attempts = attempts + 1"  # noqa: S608
-            f" WHERE id IN ({body}) RETURNING id, studio_id, customer_id, template, params,"
-            " dedupe_key, due_at, attempts",
-            {"lease": now + lease, **params},
+            "UPDATE outbox SET status = 'sending', lease_until = :lease, attempts = attempts + 1,"  # noqa: S608
+            f" claim_token = :token WHERE id IN ({body}) RETURNING id, studio_id, customer_id,"
+            " template, params, dedupe_key, due_at, attempts",
+            {"lease": now + lease, "token": token, **params},
         )
     messages = [
-        OutboundMessage(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], _instant(r[6]), r[7])
+        OutboundMessage(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], _instant(r[6]), r[7], token)
         for r in claimed
     ]
     return sorted(messages, key=lambda m: (m.due_at, m.outbox_id))
@@ -110,29 +113,47 @@ def _instant(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
-async def mark_sent(db: Database, outbox_id: int, now: datetime, channel: str) -> None:
+async def renew(db: Database, message: OutboundMessage, now: datetime, lease: timedelta) -> bool:
+    """Just before sending: still ours? Then hold it for another lease. False: a worker
+    that reclaimed the row after our lease ran out owns it now; we must not send."""
+    async with db.transaction() as tx:
+        held = await tx.execute(
+            "UPDATE outbox SET lease_until = :lease WHERE id = :id AND status = 'sending'"
+            " AND claim_token = :token",
+            {"lease": now + lease, "id": message.outbox_id, "token": message.claim_token},
+        )
+    return held == 1
+
+
+async def mark_sent(db: Database, message: OutboundMessage, now: datetime, channel: str) -> None:
     async with db.transaction() as tx:
         await tx.execute(
             "UPDATE outbox SET status = 'sent', sent_at = :now, channel = :channel,"
-            " lease_until = NULL, last_error = NULL WHERE id = :id AND status = 'sending'",
-            {"now": now, "channel": channel, "id": outbox_id},
+            " lease_until = NULL, last_error = NULL WHERE id = :id AND status = 'sending'"
+            " AND claim_token = :token",
+            {"now": now, "channel": channel, "id": message.outbox_id, "token": message.claim_token},
         )
 
 
-async def mark_retry(db: Database, outbox_id: int, at: datetime, error: str) -> None:
+async def mark_retry(db: Database, message: OutboundMessage, at: datetime, error: str) -> None:
     async with db.transaction() as tx:
         await tx.execute(
             "UPDATE outbox SET status = 'pending', next_attempt_at = :at, lease_until = NULL,"
-            " last_error = :error WHERE id = :id AND status = 'sending'",
-            {"at": at, "error": error[:500], "id": outbox_id},
+            " last_error = :error WHERE id = :id AND status = 'sending' AND claim_token = :token",
+            {"at": at, "error": error[:500], "id": message.outbox_id, "token": message.claim_token},
         )
 
 
-async def mark_final(db: Database, outbox_id: int, status: str, error: str) -> None:
+async def mark_final(db: Database, message: OutboundMessage, status: str, error: str) -> None:
     """`failed` (gave up, with why) or `skipped` (nowhere to send: opted out…)."""
     async with db.transaction() as tx:
         await tx.execute(
             "UPDATE outbox SET status = :status, lease_until = NULL, last_error = :error"
-            " WHERE id = :id AND status = 'sending'",
-            {"status": status, "error": error[:500], "id": outbox_id},
+            " WHERE id = :id AND status = 'sending' AND claim_token = :token",
+            {
+                "status": status,
+                "error": error[:500],
+                "id": message.outbox_id,
+                "token": message.claim_token,
+            },
         )

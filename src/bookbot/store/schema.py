@@ -549,6 +549,7 @@ outbox = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", UTC_INSTANT),
     sa.Column("lease_until", UTC_INSTANT),  # a worker holds the row while sending
+    sa.Column("claim_token", sa.String(32)),  # which claim holds it
     sa.Column("last_error", sa.Text),
     sa.Column("channel", sa.String(16)),  # where it went
     sa.Column("sent_at", UTC_INSTANT),
