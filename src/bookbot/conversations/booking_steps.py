@@ -151,7 +151,7 @@ def _dropin(
             "Continue with {n} date · {total}", "Continue with {n} dates · {total}", len(selected)
         ).format(n=len(selected), total=total)
         choices.append(Choice("continue", label, aliases=(_("continue"), "continue", "ok")))
-    return Screen("\n".join(text), choices + back_and_cancel(ctx), accepts_text=True)
+    return Screen("\n".join(text), choices + back_and_cancel(ctx))
 
 
 async def choose_on_class(ctx: Context, choice: Choice) -> Transition:
@@ -185,9 +185,7 @@ async def guests_screen(ctx: Context) -> Screen:
     if most == 0:
         text = _("This date is full.")
     choices = [Choice("guests", str(n), n) for n in range(1, min(most, MAX_GUEST_BUTTONS) + 1)]
-    return Screen(
-        text, choices + _full_alternatives(ctx, most) + back_and_cancel(ctx), accepts_text=True
-    )
+    return Screen(text, choices + _full_alternatives(ctx, most) + back_and_cancel(ctx))
 
 
 def _most_that_fit(d: browse.DateChoice) -> int:

@@ -15,7 +15,7 @@ async def phone_screen(ctx: Context) -> Screen:
         "Send your mobile number in international format, e.g. +44 7700 900123. "
         "I will text you a code to check it is yours."
     )
-    return Screen(text, back_and_cancel(ctx), accepts_text=True)
+    return Screen(text, back_and_cancel(ctx))
 
 
 async def code_screen(ctx: Context) -> Screen:
@@ -24,7 +24,7 @@ async def code_screen(ctx: Context) -> Screen:
         phone=ctx.data.get("phone", "")
     )
     again = Choice("link_phone", _("Send a new code"))
-    return Screen(text, [again, *back_and_cancel(ctx)], accepts_text=True)
+    return Screen(text, [again, *back_and_cancel(ctx)])
 
 
 async def on_phone(ctx: Context, typed: str) -> Transition:

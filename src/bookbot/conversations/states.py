@@ -77,8 +77,6 @@ class Choice:
 class Screen:
     text: str
     choices: list[Choice] = field(default_factory=list)
-    # A state that reads free text (a party size, several dates) says so here.
-    accepts_text: bool = False
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,6 @@ class Status(StrEnum):
     AUTO_CANCELLED = "auto_cancelled"
 
 
-LIVE = (Status.PENDING, Status.CHECKED_IN)
-
-
 class PassKind(StrEnum):
     UNLIMITED = "unlimited"
     PUNCH = "punch"

@@ -128,12 +128,8 @@ async def _cancel_future(tx: Tx, now: datetime, row: Any) -> list[datetime]:
             " reason = :reason WHERE id = :id AND status = 'pending'",
             {"now": now, "reason": reason, "id": reservation_id},
         )
-        await reminders.withdraw(tx, row_studio(row), "reservation", reservation_id, [session_id])
+        await reminders.withdraw(tx, int(row[8]), "reservation", reservation_id, [session_id])
     return [starts for _, starts, _ in future]
-
-
-def row_studio(row: Any) -> int:
-    return int(row[8])
 
 
 async def restore_auto_cancelled(

@@ -11,7 +11,7 @@ from datetime import datetime
 from bookbot.engine import capacity
 from bookbot.engine.pricing import ClassKind
 from bookbot.services import facts
-from bookbot.store.db import Database, Tx
+from bookbot.store.db import Database, Tx, instant
 
 
 @dataclass(frozen=True)
@@ -76,15 +76,13 @@ async def _cards(
             f" FROM classes c WHERE c.studio_id = :studio_id {extra}",
             {"studio_id": studio_id, "now": now, **params},
         )
-    cards = [ClassCard(r[0], r[1], r[2], ClassKind(r[3]), r[4], _instant(r[5])) for r in rows]
+    cards = [
+        ClassCard(
+            r[0], r[1], r[2], ClassKind(r[3]), r[4], (instant(r[5]) if r[5] is not None else None)
+        )
+        for r in rows
+    ]
     return sorted((c for c in cards if c.next_start), key=lambda c: (c.next_start, c.id))
-
-
-def _instant(value: object) -> datetime | None:
-    """MIN() over a DATETIME column loses SQLite's declared type: parse what comes back."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
 
 
 async def class_card(
@@ -219,8 +217,8 @@ async def my_bookings(
             r[3],
             r[4],
             r[5],
-            _instant(r[6]) or now,
-            _instant(r[7]) or now,
+            instant(r[6]),
+            instant(r[7]),
             r[8],
             int(r[9]),
         )

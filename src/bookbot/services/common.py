@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from bookbot.engine import errors
 from bookbot.store.db import Tx
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ async def only_studio(tx: Tx) -> Studio:
     return await studio_by_slug(tx, rows[0]["slug"])
 
 
-def in_list(prefix: str, values: Iterable[int]) -> tuple[str, dict[str, int]]:
+def in_list(prefix: str, values: Iterable[T]) -> tuple[str, dict[str, T]]:
     """An `IN (...)` body with one named parameter per value, for either database."""
     params = {f"{prefix}{i}": v for i, v in enumerate(values)}
     if not params:

@@ -79,9 +79,6 @@ def session_row(row: Any) -> SessionRow:
 
 SESSION_COLUMNS = "id, class_id, pattern_id, starts_at, ends_at, capacity, status, location"
 
-# Reservation statuses that hold a seat (and one of each required resource).
-OCCUPYING = "('pending', 'checked_in', 'attended', 'no_show')"
-
 LOCK_SQL = """SELECT s.id, s.class_id, s.pattern_id, s.starts_at, s.ends_at, s.capacity, s.status,
     s.location, c.name, c.kind, c.price_minor, st.slug, st.name, st.timezone, st.currency,
     st.default_language, st.booking_cutoff_minutes, st.cancellation_cutoff_hours,

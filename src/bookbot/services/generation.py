@@ -9,7 +9,7 @@ session is created unstaffed and the report says why.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bookbot.engine import errors, generation, recurrence
@@ -199,7 +199,3 @@ async def pattern_ids(db: Database, studio_id: int) -> list[int]:
             {"studio_id": studio_id},
         )
     return [r[0] for r in rows]
-
-
-def local_label(day: date, at: time) -> str:
-    return f"{day.isoformat()} {at.strftime('%H:%M')}"

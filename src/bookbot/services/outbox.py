@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bookbot.services.common import in_list
-from bookbot.store.db import Database, Tx
+from bookbot.store.db import Database, Tx, instant
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,7 @@ async def withdraw(tx: Tx, studio_id: int, keys: Sequence[str]) -> int:
     """Withdraw messages not sent yet (a cancelled booking's reminders)."""
     if not keys:
         return 0
-    params = {f"k{i}": key for i, key in enumerate(keys)}
-    body = ", ".join(f":{name}" for name in params)
+    body, params = in_list("k", keys)
     return await tx.execute(
         "UPDATE outbox SET status = 'withdrawn' WHERE studio_id = :studio_id"  # noqa: S608
         f" AND status = 'pending' AND dedupe_key IN ({body})",
@@ -102,15 +101,10 @@ async def claim(db: Database, now: datetime, limit: int, lease: timedelta) -> li
             {"lease": now + lease, "token": token, **params},
         )
     messages = [
-        OutboundMessage(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], _instant(r[6]), r[7], token)
+        OutboundMessage(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], instant(r[6]), r[7], token)
         for r in claimed
     ]
     return sorted(messages, key=lambda m: (m.due_at, m.outbox_id))
-
-
-def _instant(value: Any) -> datetime:
-    """RETURNING loses SQLite's declared column type: parse what comes back."""
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 async def renew(db: Database, message: OutboundMessage, now: datetime, lease: timedelta) -> bool:

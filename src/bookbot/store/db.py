@@ -41,6 +41,15 @@ class Row(Protocol):
     def __getitem__(self, key: str | int) -> Any: ...
 
 
+def instant(value: Any) -> datetime:
+    """An instant from a result column whose type the driver could not see (on SQLite,
+    aggregates such as MIN() and RETURNING lose the declared type and come back as text)."""
+    if isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
 class Busy(Exception):  # noqa: N818 - a state, not a failure of ours
     """The database stayed locked longer than the lock timeout."""
 
