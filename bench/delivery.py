@@ -59,6 +59,7 @@ import os
 import platform
 import random
 import re
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -115,7 +116,12 @@ class StandIn:
         app.router.add_get("/count", self.count)
         app.router.add_get("/events", self.list_events)
         app.router.add_get("/accepted", self.list_accepted)
+        app.router.add_get("/arrived", self.arrived)
         return app
+
+    async def arrived(self, request: web.Request) -> web.Response:
+        """How many times a key was accepted: what a channel like Twilio can be asked."""
+        return web.json_response({"count": self.accepted.get(request.query["key"], 0)})
 
     async def send(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -195,11 +201,30 @@ class StandInClient:
 
 
 class StandInTransport:
-    """A `Transport` that POSTs to the stand-in on one reused `aiohttp.ClientSession`."""
+    """A `Transport` that POSTs to the stand-in on one reused `aiohttp.ClientSession`.
+    `can_confirm`: after a crash it asks the stand-in whether a send arrived, as the Twilio
+    transport asks Twilio; without it, it cannot say, like Telegram."""
 
-    def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, base_url: str, *, can_confirm: bool = True
+    ) -> None:
         self.session = session
+        self.base_url = base_url
         self.url = f"{base_url}/send"
+        self.can_confirm = can_confirm
+
+    async def already_sent(
+        self, message: OutboundMessage, route: Route, since: datetime
+    ) -> bool | None:
+        if not self.can_confirm:
+            return None
+        try:
+            url = f"{self.base_url}/arrived"
+            async with self.session.get(url, params={"key": message.dedupe_key}) as response:
+                response.raise_for_status()
+                return int((await response.json())["count"]) > 0
+        except aiohttp.ClientError as error:
+            raise DeliveryError(f"stand-in unreachable: {error}") from error
 
     async def route(self, message: OutboundMessage) -> Route | None:
         return Route(CHANNEL, str(message.outbox_id))  # a distinct chat per reminder
@@ -244,11 +269,6 @@ def make_worker(
     )
 
 
-def add(total: DeliveryStats, stats: DeliveryStats) -> None:
-    for name in ("sent", "retried", "failed", "skipped"):
-        setattr(total, name, getattr(total, name) + getattr(stats, name))
-
-
 async def outstanding(db: Database, prefix: str) -> int:
     """Rows of this run not finished yet (pending, possibly waiting out a retry, or leased)."""
     async with db.transaction(write=False) as tx:
@@ -266,8 +286,8 @@ async def drain(worker: DeliveryWorker, db: Database, prefix: str) -> DeliverySt
     total = DeliveryStats()
     deadline = time.monotonic() + DRAIN_TIMEOUT
     while True:
-        add(total, await worker.run_until_idle())
-        if await outstanding(db, prefix) == 0:
+        total.add(await worker.run_until_idle())
+        if worker.stopping or await outstanding(db, prefix) == 0:
             return total
         if time.monotonic() > deadline:
             raise TimeoutError(f"{prefix}: rows still outstanding after {DRAIN_TIMEOUT:g} s")
@@ -275,12 +295,18 @@ async def drain(worker: DeliveryWorker, db: Database, prefix: str) -> DeliverySt
 
 
 async def run_worker_process(args: argparse.Namespace) -> None:
-    """`--worker`: deliver everything due (until killed); used by the crash run."""
+    """`--worker`: deliver everything due until killed, or until SIGTERM, which stops it as
+    `bookbot run` and `bookbot jobs` stop (the sends under way finish, the rest go back)."""
     settings = WorkerSettings(args.fast_limit, args.lease, args.batch, args.in_flight)
     db = await connect(args.db)
     async with aiohttp.ClientSession() as session:
         worker = make_worker(db, StandInTransport(session, args.standin), settings)
+        stopping: list[asyncio.Task[None]] = []
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGTERM, lambda: stopping.append(asyncio.create_task(worker.stop()))
+        )
         await drain(worker, db, "")
+        await asyncio.gather(*stopping)
     await db.close()
 
 
@@ -332,13 +358,14 @@ class Row:
     duplicates: int | None = None
     lost: int | None = None
     judge_rate: bool = True
+    judge_duplicates: bool = True
     window: int | None = None  # crash runs: keys accepted but not marked sent at the kill
 
     def problems(self) -> list[str]:
         found = []
         if self.judge_rate and self.limit and self.rate < TARGET * self.limit:
             found.append(f"{self.rate / self.limit:.0%} of the limit")
-        if self.duplicates:
+        if self.duplicates and self.judge_duplicates:
             found.append(f"duplicates: {self.duplicates:,}")
         if self.lost:
             found.append(f"lost: {self.lost:,}")
@@ -406,26 +433,40 @@ class Bench:
         fast_row.duplicates, fast_row.lost = tally(keys, await self.standin.accepted(prefix))
         self.rows += [slow_row, fast_row] if args.slow_messages else [fast_row]
 
-    async def crash_run(self, number: int) -> None:
-        """Kill a worker subprocess halfway, restart in-process, count duplicates and lost."""
+    async def crash_run(self, number: int, how: signal.Signals, *, can_confirm: bool) -> None:
+        """Stop a worker subprocess halfway with `how` (SIGKILL: a crash; SIGTERM: a clean
+        stop), restart in-process with a transport that can or cannot ask the channel about
+        interrupted sends, and count duplicates and lost."""
         args = self.args
         prefix = f"{self.backend}-crash{number}:"
         keys = await queue(self.db, self.studio_id, prefix, args.crash_messages)
         mark, accepted_before = await self.standin.count()
         began = time.perf_counter()
         # Halfway, plus a random part of a batch so the kill does not land on a fixed phase.
-        await self.kill_halfway(accepted_before + len(keys) // 2 + random.randint(0, args.batch))
+        target = accepted_before + len(keys) // 2 + random.randint(0, args.batch)
+        await self.kill_halfway(target, how)
         await asyncio.sleep(0.2)  # let the stand-in finish requests already on the wire
-        window = await self.note_window(number, prefix)
-        fresh = make_worker(self.db, self.transport, self.settings(args.fast_limit, args.lease))
-        await drain(fresh, self.db, prefix)
-        row = await self.measured(f"crash #{number}", args.fast_limit, began, mark)
+        window = await self.note_window(number, prefix, how)
+        transport = StandInTransport(
+            self.standin.session, self.standin.base_url, can_confirm=can_confirm
+        )
+        fresh = make_worker(self.db, transport, self.settings(args.fast_limit, args.lease))
+        stats = await drain(fresh, self.db, prefix)
+        kind = "kill" if how is signal.SIGKILL else "stop"
+        asks = "asks" if can_confirm else "can't ask"
+        row = await self.measured(f"{kind}, {asks}", args.fast_limit, began, mark)
         row.duplicates, row.lost = tally(keys, await self.standin.accepted(prefix))
         row.judge_rate = False
+        # A channel that cannot be asked gets the interrupted sends again: at least once.
+        row.judge_duplicates = can_confirm or how is not signal.SIGKILL
         row.window = window
         self.rows.append(row)
+        self.notes.append(
+            f"{self.backend} {row.run}: after the restart {stats.confirmed:,} interrupted"
+            f" send(s) confirmed with the channel, {stats.resent_unsure:,} sent again unsure"
+        )
 
-    async def kill_halfway(self, accepted_target: int) -> None:
+    async def kill_halfway(self, accepted_target: int, how: signal.Signals) -> None:
         args = self.args
         command = [
             sys.executable,
@@ -446,10 +487,11 @@ class Bench:
                 await asyncio.sleep(0.005)
         finally:
             if process.returncode is None:
-                process.kill()  # SIGKILL: no cleanup, rows stay 'sending'
+                # SIGKILL: no cleanup, rows stay 'sending'. SIGTERM: a clean stop.
+                process.send_signal(how)
             await process.wait()
 
-    async def note_window(self, number: int, prefix: str) -> int:
+    async def note_window(self, number: int, prefix: str, how: signal.Signals) -> int:
         """Note what the dead worker left, per status; return how many keys the channel
         accepted that the worker had not marked sent (they will be sent again)."""
         async with self.db.transaction(write=False) as tx:
@@ -465,9 +507,8 @@ class Bench:
         unmarked = sum(1 for key in accepted if status.get(key) != "sent")
         listed = ", ".join(f"{n:,} {s}" for s, n in sorted(counts.items()))
         self.notes.append(
-            f"{self.backend} crash #{number} at the kill: rows {listed}; the channel had"
+            f"{self.backend} run {number} after {how.name}: rows {listed}; the channel had"
             f" accepted {len(accepted):,} keys, {unmarked} of them not yet marked sent"
-            " (the at-least-once window: those are sent again once their lease expires)"
         )
         return unmarked
 
@@ -477,8 +518,9 @@ class Bench:
 
 async def run_backend(bench: Bench) -> None:
     await bench.limit_runs()
-    for number in range(1, bench.args.crash_runs + 1):
-        await bench.crash_run(number)
+    runs = [(signal.SIGKILL, True), (signal.SIGKILL, False), (signal.SIGTERM, False)]
+    for number, (how, can_confirm) in enumerate(runs * bench.args.crash_runs, 1):
+        await bench.crash_run(number, how, can_confirm=can_confirm)
 
 
 async def bench_on(
@@ -626,12 +668,16 @@ def verdict(row: Row) -> str:
     problems = row.problems()
     what = "meets" if not problems else "FAILS"
     target = f">= {TARGET:.0%} of the limit, " if row.judge_rate and row.limit else ""
+    dups = "0 duplicates, " if row.judge_duplicates else ""
     why = f" ({'; '.join(problems)})" if problems else ""
     lost = " (lost: counted after the next run)" if row.lost is None else ""
-    if row.window is not None and row.duplicates:
-        lost += f"; {row.window} key(s) were in the at-least-once window at the kill"
+    if not row.judge_duplicates:
+        lost += (
+            f"; at least once: {count(row.duplicates)} duplicate(s), of {row.window} send(s)"
+            " the channel had taken but the dead worker had not marked"
+        )
     name = f"{row.backend:<11} {row.run:<15}"
-    return f"{name} {what} {target}0 duplicates, 0 lost{why}{lost}"
+    return f"{name} {what} {target}{dups}0 lost{why}{lost}"
 
 
 def header(args: argparse.Namespace) -> str:
@@ -643,7 +689,8 @@ def header(args: argparse.Namespace) -> str:
         f" aiohttp {aiohttp.__version__}\n"
         f"workload: {args.messages:,} reminders (first {args.slow_messages:,} at"
         f" {per_second(args.slow_limit)}, the rest at {per_second(args.fast_limit)}),"
-        f" then {args.crash_runs} x {args.crash_messages:,} killed halfway"
+        f" then {args.crash_runs} x 3 x {args.crash_messages:,} stopped halfway (SIGKILL,"
+        " restart asking the channel; SIGKILL, restart unable to ask; SIGTERM)"
         f" (lease {args.lease:g} s); a distinct chat per reminder (1/s per chat);"
         f" batch {args.batch}, in flight {args.in_flight};"
         f" stand-in answers 429 (retry_after 1 s) to {args.reject:.0%} of first sends"

@@ -6,7 +6,8 @@
         [sent] = await twilio.wait_for(1)          # the form fields the request carried
         twilio.fail_next(status=429, code=20429, retry_after=2)
 
-It answers like Twilio: HTTP Basic auth with the account SID and auth token (401 / 20003
+`GET` on the same path lists the accepted messages, newest first, filtered by `To` (how
+the delivery job checks a send a crash interrupted). It answers like Twilio: HTTP Basic auth with the account SID and auth token (401 / 20003
 otherwise), Twilio's own 400s for a missing To / sender / content, 201 with a message resource,
 and Twilio-shaped JSON errors. `messages` holds only the requests it accepted, in order.
 """
@@ -19,6 +20,7 @@ import binascii
 import hmac
 import secrets
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -60,6 +62,8 @@ class TwilioStandIn:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.messages: list[dict[str, str]] = []
+        self.resources: list[dict[str, Any]] = []  # what GET Messages.json lists, oldest first
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)  # Twilio's own clock
         self.base_url = ""
         self._failures: deque[_Failure] = deque()
         self._runner: web.AppRunner | None = None
@@ -88,6 +92,7 @@ class TwilioStandIn:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_post(MESSAGES_PATH, self._create_message)
+        app.router.add_get(MESSAGES_PATH, self._list_messages)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, HOST, 0)
@@ -137,11 +142,38 @@ class TwilioStandIn:
         if problem is not None:
             return twilio_error(400, *problem)
         self.messages.append(form)
-        return web.json_response(self._resource(form), status=201)
+        resource = self._resource(form)
+        self.resources.append(resource)
+        return web.json_response(resource, status=201)
+
+    async def _list_messages(self, request: web.Request) -> web.Response:
+        """GET Messages.json?To=…&PageSize=…: newest first, one page (no paging needed here)."""
+        if not self._authenticated(request):
+            return twilio_error(401, 20003, "Authenticate")
+        if self._failures:
+            failure = self._failures.popleft()
+            return twilio_error(failure.status, failure.code, failure.message)
+        to = request.query.get("To")
+        size = int(request.query.get("PageSize", "50"))
+        found = [r for r in reversed(self.resources) if to is None or r["to"] == to][:size]
+        uri = request.path_qs
+        return web.json_response(
+            {
+                "messages": found,
+                "page": 0,
+                "page_size": size,
+                "start": 0,
+                "end": max(len(found) - 1, 0),
+                "uri": uri,
+                "first_page_uri": uri,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+            }
+        )
 
     def _resource(self, form: dict[str, str]) -> dict[str, Any]:
         sid = "SM" + secrets.token_hex(16)
-        now = format_datetime(datetime.now(UTC))
+        now = format_datetime(self.now(), usegmt=True)
         service = form.get("MessagingServiceSid")
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}"
         return {

@@ -14,7 +14,10 @@ from bookbot.engine.clock import FrozenClock
 from bookbot.handlers.notices import Notice, NoticeRouter
 from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
 from bookbot.handlers.twilio_webhook import TwilioChannel
-from bookbot.services import optouts
+from bookbot.jobs.delivery import DeliveryWorker, RateLimits
+from bookbot.jobs.notice_transport import NoticeTransport
+from bookbot.jobs.transport import Route
+from bookbot.services import optouts, outbox
 from bookbot.store.db import Database
 from tests.examples import NOW, load_example_studio
 from tests.twilio_standin import TwilioStandIn
@@ -143,3 +146,43 @@ async def test_telegram_preferred_goes_to_telegram(
     sent = await router.deliver(1, customer, NOTICE)
     assert (sent.channel, sent.how) == (Channel.TELEGRAM, "text")
     assert router.telegram.sent == [(5150, NOTICE.text)]  # type: ignore[union-attr]
+
+
+async def queue_reminder(db: Database, clock: FrozenClock, customer: int) -> None:
+    async with db.transaction() as tx:
+        await outbox.enqueue(
+            tx,
+            now=clock.now(),
+            studio_id=1,
+            customer_id=customer,
+            template="reminder_24h",
+            params={"class_name": "Wheel Throwing Taster", "starts_at": NOW.isoformat()},
+            due_at=clock.now(),
+            dedupe_key="reminder_24h:booking-1-1",
+        )
+
+
+@pytest.mark.parametrize("arrived", [True, False])
+async def test_after_a_crash_mid_send_twilio_is_asked_before_sending_again(
+    router: NoticeRouter,
+    db: Database,
+    clock: FrozenClock,
+    twilio: TwilioStandIn,
+    arrived: bool,  # noqa: FBT001 - a test parameter
+) -> None:
+    twilio.now = clock.now
+    customer = await customer_writing(db, clock, Channel.SMS)
+    before = len(twilio.messages)
+    await queue_reminder(db, clock, customer)
+    transport = NoticeTransport(router)
+    [message] = await outbox.claim(db, clock.now(), 1, timedelta(seconds=60))
+    assert await outbox.begin_send(db, message, clock.now(), timedelta(seconds=60))
+    if arrived:  # Twilio took it; the worker died before recording that
+        await transport.send(message, Route("sms", NUMBER))
+    clock.advance(timedelta(seconds=61))
+
+    stats = await DeliveryWorker(db, clock, transport, RateLimits({}, {})).run_until_idle()
+
+    assert (stats.confirmed, stats.sent) == ((1, 0) if arrived else (0, 1))
+    [reminder] = twilio.messages[before:]  # exactly one, either way
+    assert reminder["Body"].startswith("Reminder: Wheel Throwing Taster is tomorrow")

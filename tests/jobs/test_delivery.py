@@ -24,11 +24,16 @@ UNLIMITED = RateLimits({}, {})
 
 
 class Recorder:
-    """Stands in for the outside world: records sends, fails when told to."""
+    """Stands in for the outside world: records sends, fails when told to; when
+    `can_confirm`, it answers whether a message arrived (as Twilio can, Telegram cannot)."""
 
-    def __init__(self, failures: list[DeliveryError] | None = None) -> None:
+    def __init__(
+        self, failures: list[DeliveryError] | None = None, *, can_confirm: bool = True
+    ) -> None:
         self.sent: Counter[str] = Counter()
         self.failures = list(failures or [])
+        self.can_confirm = can_confirm
+        self.asked: list[str] = []
 
     async def route(self, message: OutboundMessage) -> Route | None:
         return Route("telegram", str(message.customer_id))
@@ -38,6 +43,12 @@ class Recorder:
         if self.failures:
             raise self.failures.pop(0)
         self.sent[message.dedupe_key] += 1
+
+    async def already_sent(
+        self, message: OutboundMessage, route: Route, since: datetime
+    ) -> bool | None:
+        self.asked.append(message.dedupe_key)
+        return self.sent[message.dedupe_key] > 0 if self.can_confirm else None
 
 
 @pytest.fixture
@@ -222,5 +233,141 @@ async def test_a_worker_whose_lease_ran_out_does_not_send(db: Database, clock: F
     clock.advance(timedelta(seconds=61))  # the slow worker's lease runs out…
     recorder = Recorder()
     await DeliveryWorker(db, clock, recorder, UNLIMITED).run_until_idle()  # …and another takes it
-    assert not await outbox.renew(db, slow, clock.now(), timedelta(seconds=60))
+    assert not await outbox.begin_send(db, slow, clock.now(), timedelta(seconds=60))
     assert recorder.sent == Counter({"test:0": 1})
+
+
+async def crash_mid_send(
+    db: Database, clock: FrozenClock, recorder: Recorder, n: int, arrived: int
+) -> None:
+    """A worker claims `n` rows, begins sending them, the channel takes the first `arrived`,
+    and the worker dies before marking any; its lease then runs out."""
+    claimed = await outbox.claim(db, clock.now(), n, timedelta(seconds=60))
+    for message in claimed:
+        assert await outbox.begin_send(db, message, clock.now(), timedelta(seconds=60))
+    for message in claimed[:arrived]:
+        await recorder.send(message, Route("telegram", "1"))
+    clock.advance(timedelta(seconds=61))
+
+
+async def test_a_crash_mid_send_is_checked_with_the_channel_so_nothing_is_sent_twice(
+    db: Database, clock: FrozenClock
+) -> None:
+    await enqueue_many(db, clock, 6)
+    recorder = Recorder()
+    await crash_mid_send(db, clock, recorder, n=4, arrived=2)
+
+    stats = await DeliveryWorker(db, clock, recorder, UNLIMITED).run_until_idle()
+
+    assert recorder.sent == Counter({f"test:{i}": 1 for i in range(6)})
+    assert sorted(recorder.asked) == ["test:0", "test:1", "test:2", "test:3"]  # only those
+    assert (stats.confirmed, stats.sent) == (2, 4)
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all("SELECT status, send_started_at FROM outbox")
+    assert {tuple(r) for r in rows} == {("sent", None)}
+
+
+async def test_a_channel_that_cannot_say_gets_the_message_again_rather_than_lose_it(
+    db: Database, clock: FrozenClock
+) -> None:
+    await enqueue_many(db, clock, 2)
+    recorder = Recorder(can_confirm=False)  # Telegram keeps no list a bot can ask
+    await crash_mid_send(db, clock, recorder, n=2, arrived=1)
+
+    stats = await DeliveryWorker(db, clock, recorder, UNLIMITED).run_until_idle()
+
+    assert recorder.sent == Counter({"test:0": 2, "test:1": 1})  # at least once
+    assert (stats.resent_unsure, stats.sent) == (2, 2)
+
+
+async def test_a_send_that_timed_out_is_checked_before_it_is_retried(
+    db: Database, clock: FrozenClock
+) -> None:
+    await enqueue_many(db, clock, 1)
+    recorder = Recorder()
+
+    class ArrivedButTimedOut(Recorder):
+        async def send(self, message: OutboundMessage, route: Route) -> None:
+            recorder.sent[message.dedupe_key] += 1  # the channel got it; the answer was lost
+            raise DeliveryError("read timeout", maybe_sent=True)
+
+    worker = DeliveryWorker(
+        db, clock, ArrivedButTimedOut(), UNLIMITED, backoff=timedelta(seconds=5)
+    )
+    assert (await worker.run_until_idle()).retried == 1
+    clock.advance(timedelta(seconds=5))
+    stats = await DeliveryWorker(db, clock, recorder, UNLIMITED).run_until_idle()
+    assert (stats.confirmed, stats.sent) == (1, 0)
+    assert recorder.sent == Counter({"test:0": 1})
+
+
+async def test_when_the_channel_cannot_be_asked_the_row_waits_still_in_doubt(
+    db: Database, clock: FrozenClock
+) -> None:
+    await enqueue_many(db, clock, 1)
+    recorder = Recorder()
+    await crash_mid_send(db, clock, recorder, n=1, arrived=1)
+
+    class Unreachable(Recorder):
+        async def already_sent(
+            self, message: OutboundMessage, route: Route, since: datetime
+        ) -> bool | None:
+            raise DeliveryError("twilio: unreachable")
+
+    worker = DeliveryWorker(db, clock, Unreachable(), UNLIMITED, backoff=timedelta(seconds=5))
+    assert (await worker.run_until_idle()).retried == 1
+    clock.advance(timedelta(seconds=10))
+    stats = await DeliveryWorker(db, clock, recorder, UNLIMITED).run_until_idle()
+    assert stats.confirmed == 1
+    assert recorder.sent == Counter({"test:0": 1})
+
+
+async def test_stopping_finishes_the_sends_under_way_and_gives_back_the_rest(
+    db: Database, clock: FrozenClock
+) -> None:
+    await enqueue_many(db, clock, 10)
+    started, release = asyncio.Event(), asyncio.Event()
+    recorder = Recorder()
+
+    class Slow(Recorder):
+        async def send(self, message: OutboundMessage, route: Route) -> None:
+            started.set()
+            await release.wait()
+            await recorder.send(message, route)
+
+    worker = DeliveryWorker(db, clock, Slow(), UNLIMITED, batch=10, in_flight=2)
+    running = asyncio.create_task(worker.run_until_idle())
+    await started.wait()
+    stopping = asyncio.create_task(worker.stop())
+    await asyncio.sleep(0.01)
+    assert not stopping.done()  # it waits for the two sends under way
+    release.set()
+    await stopping
+    stats = await running
+
+    assert (stats.sent, sum(recorder.sent.values())) == (2, 2)
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(
+            "SELECT status, attempts, send_started_at, lease_until FROM outbox ORDER BY id"
+        )
+    assert [tuple(r) for r in rows[2:]] == [("pending", 0, None, None)] * 8  # nothing in doubt
+    await DeliveryWorker(db, clock, recorder, UNLIMITED).run_until_idle()  # the next one
+    assert recorder.sent == Counter({f"test:{i}": 1 for i in range(10)})
+
+
+async def test_a_slow_message_does_not_hold_back_the_rest(db: Database, clock: FrozenClock) -> None:
+    await enqueue_many(db, clock, 22)
+    recorder = Recorder()
+    everyone_else_sent = asyncio.Event()
+
+    class OneSlowChat(Recorder):
+        async def send(self, message: OutboundMessage, route: Route) -> None:
+            if message.dedupe_key in ("test:0", "test:1"):  # a slow channel's first two
+                await everyone_else_sent.wait()
+            await recorder.send(message, route)
+            if sum(recorder.sent.values()) == 20:
+                everyone_else_sent.set()
+
+    worker = DeliveryWorker(db, clock, OneSlowChat(), UNLIMITED, batch=10, in_flight=10)
+    stats = await asyncio.wait_for(worker.run_until_idle(), timeout=10)
+    assert stats.sent == 22

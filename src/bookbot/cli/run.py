@@ -63,6 +63,7 @@ async def run_jobs(settings: Settings, args: argparse.Namespace) -> int:
             await jobs.generate_ahead()
             await delivery.run_until_idle()
             return 0
+        stack.push_async_callback(delivery.stop)  # after the ticking stops: finish sends
         async with ticking(*standard_sweeps(jobs, delivery)):
             log.info("jobs running; stop with Ctrl-C")
             await _until_stopped()
@@ -189,6 +190,7 @@ async def serve(settings: Settings, services: Services) -> None:
         if services.sender is not None:
             stack.push_async_callback(services.sender.close)
         if services.jobs is not None and services.delivery is not None:
+            stack.push_async_callback(services.delivery.stop)
             await stack.enter_async_context(
                 ticking(*standard_sweeps(services.jobs, services.delivery))
             )

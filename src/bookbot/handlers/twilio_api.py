@@ -16,7 +16,7 @@ import json
 import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Self
@@ -30,6 +30,7 @@ from twilio.rest import Client
 log = logging.getLogger(__name__)
 
 TWILIO_API = "https://api.twilio.com"
+CLOCK_SLACK = timedelta(minutes=2)
 WHATSAPP = "whatsapp:"
 
 # Twilio's exceptions drop the response headers, so the client notes a failed response's
@@ -141,7 +142,7 @@ def _seconds(retry_after: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _whatsapp(address: str) -> str:
+def whatsapp_address(address: str) -> str:
     return address if address.startswith(WHATSAPP) else WHATSAPP + address
 
 
@@ -173,18 +174,39 @@ class TwilioSender:
 
     async def send_whatsapp(self, to: str, body: str) -> str:
         """Send a free-form WhatsApp message (only allowed within 24 h of the customer's last one)."""
-        return await self._create(to=_whatsapp(to), from_=self._whatsapp_from(), body=body)
+        return await self._create(to=whatsapp_address(to), from_=self._whatsapp_from(), body=body)
 
     async def send_whatsapp_template(
         self, to: str, content_sid: str, variables: dict[str, str]
     ) -> str:
         """Send an approved Content API template (HX...), the only way to open a conversation."""
         return await self._create(
-            to=_whatsapp(to),
+            to=whatsapp_address(to),
             from_=self._whatsapp_from(),
             content_sid=content_sid,
             content_variables=json.dumps(variables),
         )
+
+    async def bodies_sent_since(self, to: str, since: datetime, *, newest: int = 50) -> list[str]:
+        """The bodies of messages Twilio accepted for `to` since `since` (newest first, at most
+        `newest`): how a send interrupted by a crash or a timeout is checked before resending.
+
+        Filtered here on `date_created` (set when Twilio accepts a message), not with Twilio's
+        DateSent filter: a message still queued has no DateSent yet."""
+        try:
+            found = await self._client.messages.list_async(to=to, limit=newest, page_size=newest)
+        except (TwilioRestException, TwilioServiceException) as exc:
+            text = exc.msg if isinstance(exc, TwilioRestException) else exc.title
+            raise SendFailed(text, status=exc.status) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise SendFailed(f"Twilio unreachable: {exc!r}") from exc
+        # Twilio's timestamps have whole seconds; a little slack for the clocks' difference.
+        earliest = since - CLOCK_SLACK
+        return [
+            str(m.body)
+            for m in found
+            if m.body is not None and m.date_created is not None and m.date_created >= earliest
+        ]
 
     async def close(self) -> None:
         """Close the aiohttp session the library's client opened."""
@@ -204,7 +226,7 @@ class TwilioSender:
     def _whatsapp_from(self) -> str:
         if not self.settings.whatsapp_from:
             raise ValueError("no WhatsApp sender: set whatsapp_from")
-        return _whatsapp(self.settings.whatsapp_from)
+        return whatsapp_address(self.settings.whatsapp_from)
 
     async def _create(self, **params: Any) -> str:
         if self.settings.status_callback:

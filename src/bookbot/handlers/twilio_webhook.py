@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Mapping
+from datetime import datetime
 
 from aiohttp import web
 from twilio.request_validator import RequestValidator
@@ -26,7 +27,7 @@ from bookbot.engine.clock import Clock
 from bookbot.handlers.receipts import first_time
 from bookbot.handlers.sms_text import sms_parts, whatsapp_parts
 from bookbot.handlers.text import numbered
-from bookbot.handlers.twilio_api import SendFailed, TwilioSender
+from bookbot.handlers.twilio_api import SendFailed, TwilioSender, whatsapp_address
 from bookbot.services import optouts
 from bookbot.services.deliveries import record_status
 from bookbot.store.db import Database
@@ -78,6 +79,15 @@ class TwilioChannel:
                     return sids
                 raise
         return sids
+
+    async def already_sent(
+        self, channel: Channel, address: str, text: str, since: datetime
+    ) -> bool:
+        """Did every part of `text` reach Twilio for `address` since `since`?"""
+        parts = sms_parts(text) if channel is Channel.SMS else whatsapp_parts(text)
+        to = address if channel is Channel.SMS else whatsapp_address(address)
+        bodies = await self.sender.bodies_sent_since(to, since)
+        return all(part in bodies for part in parts)
 
     async def send_replies(self, channel: Channel, address: str, replies: list[Reply]) -> None:
         for reply in replies:

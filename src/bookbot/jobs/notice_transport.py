@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from telegram import error as tg
 
+from bookbot.conversations.model import Channel
 from bookbot.handlers.notices import Notice, NoticeRouter
 from bookbot.handlers.twilio_api import SendFailed
 from bookbot.i18n import translator
@@ -44,18 +45,24 @@ class NoticeTransport:
             sent = await self.router.deliver(
                 message.studio_id, message.customer_id or 0, Notice(text, {"1": text})
             )
-        except tg.RetryAfter as error:
-            raise DeliveryError(str(error), retry_after=_seconds(error.retry_after)) from error
-        except (tg.Forbidden, tg.BadRequest) as error:  # blocked the bot, chat gone
-            raise DeliveryError(f"telegram: {error}", permanent=True) from error
-        except tg.TelegramError as error:  # network trouble, timeouts: try again later
-            raise DeliveryError(f"telegram: {error}") from error
+        except tg.TelegramError as error:
+            raise _telegram_error(error) from error
         except SendFailed as error:
-            raise DeliveryError(
-                f"twilio: {error}", retry_after=error.retry_after, permanent=error.permanent
-            ) from error
+            raise _twilio_error(error) from error
         if sent.channel is None:
             raise DeliveryError(sent.how, permanent=True)
+
+    async def already_sent(
+        self, message: OutboundMessage, route: Route, since: datetime
+    ) -> bool | None:
+        twilio = self.router.twilio
+        if route.channel == "telegram" or twilio is None:
+            return None  # the Bot API has no way to list what a bot sent
+        text = await self._text(message)
+        try:
+            return await twilio.already_sent(Channel(route.channel), route.address, text, since)
+        except SendFailed as error:
+            raise _twilio_error(error) from error
 
     async def _text(self, message: OutboundMessage) -> str:
         db = self.router.db
@@ -79,12 +86,26 @@ def _screen(message: OutboundMessage) -> str:
 async def _telegram_errors(sending: Awaitable[None]) -> None:
     try:
         await sending
-    except tg.RetryAfter as error:
-        raise DeliveryError(str(error), retry_after=_seconds(error.retry_after)) from error
-    except (tg.Forbidden, tg.BadRequest) as error:
-        raise DeliveryError(f"telegram: {error}", permanent=True) from error
     except tg.TelegramError as error:
-        raise DeliveryError(f"telegram: {error}") from error
+        raise _telegram_error(error) from error
+
+
+def _telegram_error(error: tg.TelegramError) -> DeliveryError:
+    if isinstance(error, tg.RetryAfter):
+        return DeliveryError(str(error), retry_after=_seconds(error.retry_after))
+    if isinstance(error, tg.Forbidden | tg.BadRequest):  # blocked the bot, chat gone
+        return DeliveryError(f"telegram: {error}", permanent=True)
+    # Timeouts and network trouble: try again later; the request may have arrived.
+    return DeliveryError(f"telegram: {error}", maybe_sent=isinstance(error, tg.NetworkError))
+
+
+def _twilio_error(error: SendFailed) -> DeliveryError:
+    return DeliveryError(
+        f"twilio: {error}",
+        retry_after=error.retry_after,
+        permanent=error.permanent,
+        maybe_sent=error.status is None,  # no answer: it may have been accepted
+    )
 
 
 def _seconds(value: int | float | timedelta) -> float:

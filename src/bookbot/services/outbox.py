@@ -3,10 +3,13 @@ that decided it (a booking queues its reminders), delivered later by the deliver
 
 Rows are claimed before sending: a claim sets `status = 'sending'` and a lease, on
 PostgreSQL with `FOR UPDATE SKIP LOCKED` so two workers never take the same row, on
-SQLite inside the one write lock. A worker that dies mid-send leaves a row whose lease
-expires; the next claim takes it again (at least once: a crash in the instant between a
-provider accepting a message and our marking it can repeat that one message; nothing is
-lost). A dedupe key makes queueing idempotent: asking twice queues once.
+SQLite inside the one write lock. Just before each send the worker notes the send's start
+(`send_started_at`) and renews its lease; the outcome clears the note. A worker that dies
+mid-send leaves a row whose lease expires and whose note says "in doubt": the next claim
+takes it again, and the delivery job first asks the channel whether that send arrived
+(Twilio can tell; Telegram cannot, so there it is sent again: at least once, never lost).
+A row claimed but not yet begun is simply sent. A dedupe key makes queueing idempotent:
+asking twice queues once.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class OutboundMessage:
     due_at: datetime
     attempts: int  # including this one
     claim_token: str = ""
+    # An earlier send began at this instant and its outcome was never recorded.
+    in_doubt_since: datetime | None = None
 
 
 async def enqueue(
@@ -97,57 +102,115 @@ async def claim(db: Database, now: datetime, limit: int, lease: timedelta) -> li
         claimed = await tx.all(
             "UPDATE outbox SET status = 'sending', lease_until = :lease, attempts = attempts + 1,"  # noqa: S608
             f" claim_token = :token WHERE id IN ({body}) RETURNING id, studio_id, customer_id,"
-            " template, params, dedupe_key, due_at, attempts",
+            " template, params, dedupe_key, due_at, attempts, send_started_at",
             {"lease": now + lease, "token": token, **params},
         )
     messages = [
-        OutboundMessage(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], instant(r[6]), r[7], token)
+        OutboundMessage(
+            *(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], instant(r[6]), r[7], token),
+            in_doubt_since=instant(r[8]) if r[8] is not None else None,
+        )
         for r in claimed
     ]
     return sorted(messages, key=lambda m: (m.due_at, m.outbox_id))
 
 
-async def renew(db: Database, message: OutboundMessage, now: datetime, lease: timedelta) -> bool:
-    """Just before sending: still ours? Then hold it for another lease. False: a worker
+async def begin_send(
+    db: Database, message: OutboundMessage, now: datetime, lease: timedelta
+) -> bool:
+    """Just before sending: still ours? Then hold it for another lease and note that a send
+    began (until its outcome is marked, a crash leaves the row in doubt). False: a worker
     that reclaimed the row after our lease ran out owns it now; we must not send."""
-    async with db.transaction() as tx:
-        held = await tx.execute(
-            "UPDATE outbox SET lease_until = :lease WHERE id = :id AND status = 'sending'"
-            " AND claim_token = :token",
-            {"lease": now + lease, "id": message.outbox_id, "token": message.claim_token},
+    return message.outbox_id in await begin_sends(db, [message], now, lease)
+
+
+async def begin_sends(
+    db: Database, messages: Sequence[OutboundMessage], now: datetime, lease: timedelta
+) -> set[int]:
+    """`begin_send` for many rows in one statement per claim; the ids still ours."""
+    held: set[int] = set()
+    for token, ids in _by_claim(messages).items():
+        body, params = in_list("o", ids)
+        rows = await db.all(
+            "UPDATE outbox SET lease_until = :lease, send_started_at = :now"  # noqa: S608
+            f" WHERE id IN ({body}) AND status = 'sending' AND claim_token = :token RETURNING id",
+            {"lease": now + lease, "now": now, "token": token, **params},
         )
-    return held == 1
+        held.update(int(r[0]) for r in rows)
+    return held
 
 
 async def mark_sent(db: Database, message: OutboundMessage, now: datetime, channel: str) -> None:
-    async with db.transaction() as tx:
-        await tx.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = :now, channel = :channel,"
-            " lease_until = NULL, last_error = NULL WHERE id = :id AND status = 'sending'"
-            " AND claim_token = :token",
-            {"now": now, "channel": channel, "id": message.outbox_id, "token": message.claim_token},
-        )
+    await mark_all_sent(db, [(message, channel)], now)
 
 
-async def mark_retry(db: Database, message: OutboundMessage, at: datetime, error: str) -> None:
-    async with db.transaction() as tx:
-        await tx.execute(
-            "UPDATE outbox SET status = 'pending', next_attempt_at = :at, lease_until = NULL,"
-            " last_error = :error WHERE id = :id AND status = 'sending' AND claim_token = :token",
-            {"at": at, "error": error[:500], "id": message.outbox_id, "token": message.claim_token},
-        )
+async def mark_all_sent(
+    db: Database, sent: Sequence[tuple[OutboundMessage, str]], now: datetime
+) -> None:
+    """Mark many rows sent (each with the channel it went by), one statement per claim."""
+    by_channel: dict[str, list[OutboundMessage]] = {}
+    for message, channel in sent:
+        by_channel.setdefault(channel, []).append(message)
+    for channel, messages in by_channel.items():
+        for token, ids in _by_claim(messages).items():
+            body, params = in_list("o", ids)
+            await db.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = :now, channel = :channel,"  # noqa: S608
+                " lease_until = NULL, send_started_at = NULL, last_error = NULL"
+                f" WHERE id IN ({body}) AND status = 'sending' AND claim_token = :token",
+                {"now": now, "channel": channel, "token": token, **params},
+            )
+
+
+def _by_claim(messages: Sequence[OutboundMessage]) -> dict[str, list[int]]:
+    ids: dict[str, list[int]] = {}
+    for message in messages:
+        ids.setdefault(message.claim_token, []).append(message.outbox_id)
+    return ids
+
+
+async def mark_retry(
+    db: Database,
+    message: OutboundMessage,
+    at: datetime,
+    error: str,
+    *,
+    in_doubt_since: datetime | None = None,
+) -> None:
+    """Due again at `at`. `in_doubt_since`: the failed send may have arrived (a timeout), so
+    the next attempt asks the channel first."""
+    await db.execute(
+        "UPDATE outbox SET status = 'pending', next_attempt_at = :at, lease_until = NULL,"
+        " send_started_at = :doubt, last_error = :error"
+        " WHERE id = :id AND status = 'sending' AND claim_token = :token",
+        {
+            "at": at,
+            "doubt": in_doubt_since,
+            "error": error[:500],
+            "id": message.outbox_id,
+            "token": message.claim_token,
+        },
+    )
+
+
+async def release(db: Database, message: OutboundMessage) -> None:
+    """Give a claimed row back unsent (the worker is stopping): due again at once."""
+    await db.execute(
+        "UPDATE outbox SET status = 'pending', lease_until = NULL, attempts = attempts - 1"
+        " WHERE id = :id AND status = 'sending' AND claim_token = :token",
+        {"id": message.outbox_id, "token": message.claim_token},
+    )
 
 
 async def mark_final(db: Database, message: OutboundMessage, status: str, error: str) -> None:
     """`failed` (gave up, with why) or `skipped` (nowhere to send: opted out…)."""
-    async with db.transaction() as tx:
-        await tx.execute(
-            "UPDATE outbox SET status = :status, lease_until = NULL, last_error = :error"
-            " WHERE id = :id AND status = 'sending' AND claim_token = :token",
-            {
-                "status": status,
-                "error": error[:500],
-                "id": message.outbox_id,
-                "token": message.claim_token,
-            },
-        )
+    await db.execute(
+        "UPDATE outbox SET status = :status, lease_until = NULL, send_started_at = NULL,"
+        " last_error = :error WHERE id = :id AND status = 'sending' AND claim_token = :token",
+        {
+            "status": status,
+            "error": error[:500],
+            "id": message.outbox_id,
+            "token": message.claim_token,
+        },
+    )

@@ -99,6 +99,16 @@ class Database(ABC):
     def transaction(self, *, write: bool = True) -> Any:
         """An async context manager yielding a `Tx`; commits on success, rolls back on error."""
 
+    async def execute(self, sql: str, params: Params = None) -> int:
+        """One statement on its own (its own transaction); rows affected."""
+        async with self.transaction() as tx:
+            return await tx.execute(sql, params)
+
+    async def all(self, sql: str, params: Params = None) -> list[Row]:
+        """One statement on its own (e.g. an UPDATE ... RETURNING); its rows."""
+        async with self.transaction() as tx:
+            return await tx.all(sql, params)
+
     @abstractmethod
     async def close(self) -> None: ...
 
@@ -367,6 +377,12 @@ class PostgresTx(Tx):
             )
 
 
+async def _no_session_reset(conn: Any) -> None:
+    """asyncpg's default reset on release costs a round trip (RESET ALL, UNLISTEN, advisory
+    unlocks) per checkout. We keep no session state (settings come with the connection, locks
+    are per transaction), and asyncpg still rolls back a transaction left open."""
+
+
 class PostgresDatabase(Database):
     dialect = "postgresql"
 
@@ -385,6 +401,7 @@ class PostgresDatabase(Database):
             min_size=1,
             max_size=pool_size,
             server_settings={"lock_timeout": str(int(lock_timeout * 1000)), "timezone": "UTC"},
+            reset=_no_session_reset,
         )
         return cls(url, pool)
 
@@ -399,6 +416,25 @@ class PostgresDatabase(Database):
             except asyncpg.LockNotAvailableError as error:
                 raise Busy(str(error)) from error
             except asyncpg.DeadlockDetectedError as error:
+                raise Busy(str(error)) from error
+
+    async def execute(self, sql: str, params: Params = None) -> int:
+        # One round trip: a lone statement commits by itself, no BEGIN/COMMIT around it.
+        import asyncpg
+
+        async with self._pool.acquire() as conn:
+            try:
+                return await PostgresTx(conn).execute(sql, params)
+            except (asyncpg.LockNotAvailableError, asyncpg.DeadlockDetectedError) as error:
+                raise Busy(str(error)) from error
+
+    async def all(self, sql: str, params: Params = None) -> list[Row]:
+        import asyncpg
+
+        async with self._pool.acquire() as conn:
+            try:
+                return await PostgresTx(conn).all(sql, params)
+            except (asyncpg.LockNotAvailableError, asyncpg.DeadlockDetectedError) as error:
                 raise Busy(str(error)) from error
 
     async def close(self) -> None:

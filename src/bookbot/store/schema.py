@@ -550,6 +550,9 @@ outbox = sa.Table(
     sa.Column("next_attempt_at", UTC_INSTANT),
     sa.Column("lease_until", UTC_INSTANT),  # a worker holds the row while sending
     sa.Column("claim_token", sa.String(32)),  # which claim holds it
+    # When the last send began whose outcome is unknown (a crash or a timeout mid-send):
+    # before sending again the worker asks the channel whether that one arrived.
+    sa.Column("send_started_at", UTC_INSTANT),
     sa.Column("last_error", sa.Text),
     sa.Column("channel", sa.String(16)),  # where it went
     sa.Column("sent_at", UTC_INSTANT),
