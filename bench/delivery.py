@@ -16,11 +16,18 @@ Runs, per backend:
   the loop's own ceiling. The per-chat limit stays at Telegram's 1/s: every reminder goes
   to a distinct chat (the address is the outbox id), as reminders for different
   customers do, so it never binds here.
-* crash: another `--crash-messages` (10,000) reminders; a worker in a subprocess
-  (`bench/delivery.py --worker ...`, limit `--fast-limit`) is killed with SIGKILL once the
-  stand-in has accepted half of them, then a fresh worker delivers until none is left.
-  This run uses a short lease, `--lease` 2 s (the default is 60 s), so the rows the dead
-  worker left 'sending' are reclaimed quickly. `--crash-runs` repeats it.
+* stop runs: three times another `--crash-messages` (10,000) reminders; a worker in a
+  subprocess (`bench/delivery.py --worker ...`, limit `--fast-limit`) is stopped once the
+  stand-in has accepted half of them, then a fresh worker delivers until none is left:
+  - "kill, asks": SIGKILL, and the fresh worker asks the stand-in (`GET /arrived`) about
+    each in-doubt row (a send that began and was never marked), as the Twilio transport
+    asks Twilio;
+  - "kill, can't ask": SIGKILL, and the fresh worker cannot ask, as with Telegram, so it
+    sends in-doubt rows again;
+  - "stop, can't ask": SIGTERM, which the worker handles as `bookbot run` does (finish
+    the sends under way, give back the rest).
+  These runs use a short lease, `--lease` 2 s (the default is 60 s), so the rows the dead
+  worker left 'sending' are reclaimed quickly. `--crash-runs` repeats the three.
 
 What is measured: sends/s is the stand-in's count of POSTs (429s included: the limit caps
 requests, not successes) over the span from a run's first POST to its last first-attempt
@@ -28,11 +35,10 @@ POST, i.e. while a backlog was due; it leaves out the idle tail where only a 429
 message's retry (due `retry_after` later) is left. The seconds column is the run's whole
 wall time, tail included. Duplicates are POSTs the stand-in accepted beyond one per key;
 lost are queued keys it never accepted. The verdict is >= 90% of the configured limit with
-0 duplicates and 0 lost (the crash run is judged on duplicates and lost only: its time
-includes the kill, the restart and the lease wait). Note the at-least-once caveat in
-`bookbot/services/outbox.py`: a kill between the channel accepting a message and the
-worker marking it sent repeats that message; the crash run reports how many keys were in
-that window at the kill.
+0 duplicates and 0 lost; the stop runs are judged on duplicates and lost only (their time
+includes the kill, the restart and the lease wait), and "kill, can't ask" on lost only:
+there the sends the channel had taken but the dead worker had not marked are sent again
+(at least once), and the bench reports how many there were.
 
 Run from the repository root:
 
