@@ -234,3 +234,39 @@ async def test_a_deep_link_picks_the_studio(dialogues: Dialogues, db: Database) 
     assert gym.text.startswith("Hi Jo! I'm the booking assistant of Harbour")
     await gym.say("1")
     assert "Clay" not in gym.text
+
+
+async def held_seats(db: Database) -> int:
+    return await _count(
+        db, "SELECT SUM(guest_count) FROM registration_sessions WHERE status = 'held'"
+    )
+
+
+async def test_the_summary_holds_the_seats_and_backing_out_lets_them_go(
+    chat: Chat, dialogues: Dialogues, db: Database, clock: FrozenClock
+) -> None:
+    for reply in ("1", "Wheel Throwing Taster", "1", "2"):
+        await chat.say(reply)
+    assert "Your places are held until 09:10." in chat.text  # 10 minutes, London time
+    ben = Chat(dialogues, address="+447700900002", name="Ben")
+    await ben.say("/start")
+    await ben.say("book")
+    await ben.say("wheel throwing taster")
+    assert ben.labels[0] == "Sat 21 Nov, 14:00 · 4 seats left"  # Ana's two are held
+
+    await chat.say("back")
+    assert await held_seats(db) == 0
+    await ben.say("back")
+    await ben.say("wheel throwing taster")
+    assert ben.labels[0] == "Sat 21 Nov, 14:00 · 6 seats left"
+
+
+async def test_confirming_after_the_hold_lapsed_books_if_the_seats_are_still_there(
+    chat: Chat, db: Database, clock: FrozenClock
+) -> None:
+    for reply in ("1", "Wheel Throwing Taster", "1", "2"):
+        await chat.say(reply)
+    clock.advance(timedelta(minutes=25))  # read the summary, made tea
+    await chat.say("confirm")
+    assert chat.text.startswith("🎉 Booked! Wheel Throwing Taster")
+    assert (await booked_seats(db), await held_seats(db)) == (2, 0)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bookbot.conversations.calendar import booking_attachment
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.engine.pricing import ClassKind, RegistrationKind, registration_price
 from bookbot.engine.reservations import PassKind
 from bookbot.i18n import render_error
-from bookbot.services import booking, browse, passes, waitlist
+from bookbot.services import booking, browse, holds, passes, waitlist
 from bookbot.services.waitlist import join_waitlist
 
 MAX_GUEST_BUTTONS = 6
@@ -238,6 +240,30 @@ async def choose_guests(ctx: Context, guests: int) -> Transition:
                         date=ctx.when(d.session.starts_at),
                     ),
                 )
+    return await _hold(ctx, guests)
+
+
+async def _hold(ctx: Context, guests: int) -> Transition:
+    """Keep the seats while the customer reads the summary: "full" is said now, not after
+    Confirm. Backing out lets them go (see `Dialogues._enter`); otherwise they lapse."""
+    data = ctx.data
+    kind = RegistrationKind(data["kind"])
+    course = kind is RegistrationKind.FULL_SCHEDULE
+    try:
+        placed = await holds.hold(
+            ctx.db,
+            ctx.clock,
+            ctx.studio.id,
+            ctx.customer.id,
+            kind,
+            guests=guests,
+            session_ids=None if course else data["session_ids"],
+            pattern_id=data["pattern_id"] if course else None,
+        )
+    except errors.BookingError as error:
+        return Transition(State.GUESTS, render_error(error, ctx.t, ctx.zone))
+    data["hold_id"] = placed.registration.id
+    data["held_until"] = placed.held_until.isoformat()
     return Transition(State.CONFIRM)
 
 
@@ -258,6 +284,11 @@ async def confirm_screen(ctx: Context) -> Screen:
         lines.append(_("… and {n} more").format(n=len(dates) - 8))
     lines.append(ctx.t.n_("{n} person", "{n} people", data["guests"]).format(n=data["guests"]))
     lines.append(_("Total: {price}, paid at the studio.").format(price=ctx.money(price)))
+    if data.get("held_until"):
+        until = datetime.fromisoformat(data["held_until"])
+        lines.append(
+            _("Your places are held until {time}.").format(time=ctx.t.time(until, ctx.zone))
+        )
     confirm = Choice(
         "confirm", _("✅ Confirm booking"), aliases=(_("confirm"), _("yes"), "yes", "si")
     )
@@ -268,7 +299,9 @@ async def confirm(ctx: Context) -> Transition:
     data = ctx.data
     args = (ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id)
     try:
-        if data["kind"] == RegistrationKind.FULL_SCHEDULE.value:
+        if data.get("hold_id") is not None:
+            reg = await holds.confirm_hold(*args, int(data["hold_id"]))
+        elif data["kind"] == RegistrationKind.FULL_SCHEDULE.value:
             reg = await booking.book_course(*args, data["pattern_id"], data["guests"])
         elif data["kind"] == RegistrationKind.DROP_IN.value:
             reg = await booking.book_drop_in(*args, data["session_ids"], data["guests"])

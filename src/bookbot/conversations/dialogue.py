@@ -26,7 +26,7 @@ from bookbot.conversations.states import Choice, Context, Screen, State, TextSen
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.i18n import negotiate, render_error, translator
-from bookbot.services import staff_access
+from bookbot.services import holds, staff_access
 from bookbot.services.common import Studio, only_studio, studio_by_id, studio_by_slug
 from bookbot.services.customers import customer_by_id, customer_for, set_preferred_channel
 from bookbot.store.db import Database
@@ -292,6 +292,10 @@ class Dialogues:
         """Move to the transition's state and render it, with any notice before it."""
         conversation = ctx.conversation
         previous = conversation.state
+        if previous == State.CONFIRM.value and transition.state is not State.CONFIRM:
+            # Left the summary (back, menu, another choice): let the held seats go now.
+            # After a booking this finds nothing: the hold became the booking.
+            await holds.release_customer_holds(ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id)
         if transition.state is State.MENU:
             ctx.data.pop("history", None)
         elif transition.state.value != previous and not transition.back:

@@ -1,5 +1,5 @@
 """The sweeps the scheduler ticks: close ended classes, act on no-shows at 01:00 studio
-time, expire waitlist offers (passing the seats on), and keep open-ended patterns generated
+time, expire waitlist offers and lapsed holds (passing the seats on), and keep open-ended patterns generated
 ahead. Each is idempotent, so a late, repeated or concurrent tick changes each row once;
 their messages go through the outbox.
 """
@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import is_finite
-from bookbot.services import attendance, generation, waitlist
+from bookbot.services import attendance, generation, holds, waitlist
 from bookbot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -26,11 +26,12 @@ class AttendanceJobs:
     horizon: timedelta = HORIZON
 
     async def tick(self) -> None:
-        """One pass of the attendance and waitlist sweeps for every studio."""
+        """One pass of the attendance, waitlist and hold sweeps for every studio."""
         await attendance.close_ended(self.db, self.clock)
         for studio_id in await self._studios():
             await attendance.auto_cancel_absences(self.db, self.clock, studio_id)
         await waitlist.expire_offers(self.db, self.clock)
+        await holds.expire_holds(self.db, self.clock)
 
     async def generate_ahead(self) -> int:
         """Rolling generation: open-ended patterns get sessions up to the horizon."""

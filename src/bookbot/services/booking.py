@@ -62,6 +62,7 @@ async def _write(
     guests: int,
     plan: list[capacity.Allocation],
     queued: bool,
+    held_until: datetime | None = None,
 ) -> Registration:
     studio, sessions = locked.studio, locked.sessions
     klass = locked.classes[sessions[0].class_id]
@@ -78,8 +79,22 @@ async def _write(
         now,
         session_ids,
         tuple(plan),
+        held_until,
     )
     reg_id = await insert_registration(tx, new)
+    if held_until is None:
+        await confirmed(tx, now, locked, customer_id, reg_id, queued=queued)
+    return Registration(reg_id, kind, guests, new.price_minor, studio.currency, session_ids)
+
+
+async def confirmed(
+    tx: Tx, now: datetime, locked: facts.Locked, customer_id: int, reg_id: int, *, queued: bool
+) -> None:
+    """What a booking brings once it is confirmed: its reminders, and its waitlist places
+    (if the customer was queued for these sessions) taken up."""
+    studio, sessions = locked.studio, locked.sessions
+    klass = locked.classes[sessions[0].class_id]
+    session_ids = tuple(s.id for s in sessions)
     for session in sessions:
         await reminders.queue(
             tx,
@@ -100,7 +115,6 @@ async def _write(
             f" AND session_id IN ({body})",
             {"studio_id": studio.id, "customer_id": customer_id, **params},
         )
-    return Registration(reg_id, kind, guests, new.price_minor, studio.currency, session_ids)
 
 
 def _check_locked(
@@ -125,7 +139,7 @@ def _check_locked(
     return locked
 
 
-async def _book(
+async def book_in(
     tx: Tx,
     now: datetime,
     studio_id: int,
@@ -134,7 +148,9 @@ async def _book(
     session_ids: list[int] | None,
     pattern_id: int | None,
     guests: int,
+    held_until: datetime | None = None,
 ) -> Registration:
+    """Book (or, with `held_until`, hold) inside the caller's transaction."""
     capacity.check_guest_count(guests)
     locked = _check_locked(
         await facts.lock_sessions(
@@ -147,9 +163,26 @@ async def _book(
     )
     plan, queued = await _admit_all(tx, now, locked, customer_id, guests)
     try:
-        return await _write(tx, now, locked, customer_id, kind, guests, plan, queued)
+        return await _write(tx, now, locked, customer_id, kind, guests, plan, queued, held_until)
     except UniqueViolation as error:
         raise errors.AlreadyBooked(when=locked.sessions[0].starts_at) from error
+
+
+async def hold_in(
+    tx: Tx,
+    now: datetime,
+    studio_id: int,
+    customer_id: int,
+    kind: RegistrationKind,
+    session_ids: list[int] | None,
+    pattern_id: int | None,
+    guests: int,
+    until: datetime,
+) -> Registration:
+    """Hold the seats as a booking would take them, until `until` (see services.holds)."""
+    return await book_in(
+        tx, now, studio_id, customer_id, kind, session_ids, pattern_id, guests, until
+    )
 
 
 async def _run_booking(
@@ -167,7 +200,7 @@ async def _run_booking(
     async def attempt() -> Registration:
         now = clock.now()
         async with db.transaction() as tx:
-            return await _book(tx, now, studio_id, customer_id, kind, ids, pattern_id, guests)
+            return await book_in(tx, now, studio_id, customer_id, kind, ids, pattern_id, guests)
 
     result: Registration = await retrying(attempt)
     return result

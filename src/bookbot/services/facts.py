@@ -3,7 +3,8 @@
 `lock_sessions` locks the sessions (PostgreSQL: `FOR UPDATE OF s`, in id order; SQLite:
 the transaction already holds the write lock) and reads them with their class and
 studio. `session_facts` then counts, in a fresh statement, booked seats, seats held by
-waitlist offers, the customer's own bookings and the resources allocated. It must be a
+live holds and waitlist offers, the customer's own bookings and the resources allocated
+(a hold or offer past its time counts for nothing, swept or not). It must be a
 separate statement: on PostgreSQL a statement that waited for a row lock still sees the
 snapshot taken before the wait, so counts read alongside the lock could be stale.
 """
@@ -136,13 +137,15 @@ async def lock_sessions(
 
 FACTS_SQL = """SELECT s.id,
     (SELECT COALESCE(SUM(rs.guest_count), 0) FROM registration_sessions rs
-      WHERE rs.session_id = s.id AND rs.status = 'booked')
+      WHERE rs.session_id = s.id
+      AND (rs.status = 'booked' OR (rs.status = 'held' AND rs.held_until > :now)))
     + (SELECT COUNT(*) FROM reservations r WHERE r.session_id = s.id AND r.status IN ('pending', 'checked_in', 'attended', 'no_show')),
     (SELECT COALESCE(SUM(w.guest_count), 0) FROM waitlist_entries w
       WHERE w.session_id = s.id AND w.status = 'offered' AND w.offer_expires_at > :now
       AND w.customer_id <> :customer_id),
     (SELECT COUNT(*) FROM registration_sessions rs
-      WHERE rs.session_id = s.id AND rs.customer_id = :customer_id AND rs.status = 'booked')
+      WHERE rs.session_id = s.id AND rs.customer_id = :customer_id
+      AND (rs.status = 'booked' OR (rs.status = 'held' AND rs.held_until > :now)))
     + (SELECT COUNT(*) FROM reservations r WHERE r.session_id = s.id
       AND r.customer_id = :customer_id AND r.status IN ('pending', 'checked_in')),
     (SELECT COUNT(*) FROM waitlist_entries w
@@ -150,7 +153,8 @@ FACTS_SQL = """SELECT s.id,
       AND w.status IN ('waiting', 'offered')),
     q.resource_id, r.name, q.quantity_per_student, r.total_quantity,
     (SELECT COALESCE(SUM(a.quantity), 0) FROM resource_allocations a
-      WHERE a.session_id = s.id AND a.resource_id = q.resource_id)
+      WHERE a.session_id = s.id AND a.resource_id = q.resource_id
+      AND (a.held_until IS NULL OR a.held_until > :now))
     + q.quantity_per_student * (SELECT COUNT(*) FROM reservations v
       WHERE v.session_id = s.id AND v.status IN ('pending', 'checked_in', 'attended', 'no_show'))
 FROM sessions s

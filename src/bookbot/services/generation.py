@@ -93,7 +93,7 @@ async def _existing(tx: Tx, pattern: Pattern, now: datetime, end: datetime | Non
     rows = await tx.all(
         "SELECT s.id, s.occurrence_date, s.starts_at, s.ends_at, s.capacity, s.location, s.status,"
         " COALESCE((SELECT SUM(rs.guest_count) FROM registration_sessions rs"
-        "  WHERE rs.session_id = s.id AND rs.status = 'booked'), 0) AS booked"
+        "  WHERE rs.session_id = s.id AND rs.status IN ('booked', 'held')), 0) AS booked"
         " FROM sessions s WHERE s.studio_id = :studio_id AND s.pattern_id = :pattern_id"
         " AND s.starts_at >= :now ORDER BY s.starts_at",
         {"studio_id": pattern.studio_id, "pattern_id": pattern.id, "now": now},

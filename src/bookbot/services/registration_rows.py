@@ -27,6 +27,7 @@ class NewRegistration:
     created_at: datetime
     session_ids: tuple[int, ...]
     allocations: tuple[Allocation, ...]
+    held_until: datetime | None = None  # a hold, not yet a booking
 
     def params(self) -> dict[str, object]:
         return {
@@ -39,29 +40,33 @@ class NewRegistration:
             "price": self.price_minor,
             "currency": self.currency,
             "now": self.created_at,
+            "status": "confirmed" if self.held_until is None else "held",
+            "seat_status": "booked" if self.held_until is None else "held",
+            "held_until": self.held_until,
         }
 
 
 REGISTRATION_SQL = """INSERT INTO registrations (studio_id, customer_id, class_id, pattern_id, kind,
-    guest_count, status, price_minor, currency, created_at) VALUES (:studio_id, :customer_id,
-    :class_id, :pattern_id, :kind, :guests, 'confirmed', :price, :currency, :now) RETURNING id"""
+    guest_count, status, price_minor, currency, created_at, held_until) VALUES (:studio_id,
+    :customer_id, :class_id, :pattern_id, :kind, :guests, :status, :price, :currency, :now,
+    :held_until) RETURNING id"""
 
 SESSION_SQL = """INSERT INTO registration_sessions (studio_id, registration_id, session_id,
-    customer_id, guest_count, status) VALUES (:studio_id, :registration_id, :session_id,
-    :customer_id, :guests, 'booked')"""
+    customer_id, guest_count, status, held_until) VALUES (:studio_id, :registration_id,
+    :session_id, :customer_id, :guests, :seat_status, :held_until)"""
 
 ALLOCATION_SQL = """INSERT INTO resource_allocations (studio_id, registration_id, session_id,
-    resource_id, quantity) VALUES (:studio_id, :registration_id, :session_id, :resource_id,
-    :quantity)"""
+    resource_id, quantity, held_until) VALUES (:studio_id, :registration_id, :session_id,
+    :resource_id, :quantity, :held_until)"""
 
 _ALL_IN_ONE = f"""WITH reg AS ({REGISTRATION_SQL}),
 rs AS (INSERT INTO registration_sessions (studio_id, registration_id, session_id, customer_id,
-    guest_count, status)
-  SELECT :studio_id, reg.id, x.session_id, :customer_id, :guests, 'booked'
+    guest_count, status, held_until)
+  SELECT :studio_id, reg.id, x.session_id, :customer_id, :guests, :seat_status, :held_until
   FROM reg, unnest(:session_ids::int[]) AS x(session_id)),
 ra AS (INSERT INTO resource_allocations (studio_id, registration_id, session_id, resource_id,
-    quantity)
-  SELECT :studio_id, reg.id, x.session_id, x.resource_id, x.quantity
+    quantity, held_until)
+  SELECT :studio_id, reg.id, x.session_id, x.resource_id, x.quantity, :held_until
   FROM reg, unnest(:a_sessions::int[], :a_resources::int[], :a_quantities::int[])
     AS x(session_id, resource_id, quantity))
 SELECT id FROM reg"""  # noqa: S608 - composed of constants
@@ -83,8 +88,14 @@ async def insert_registration(tx: Tx, new: NewRegistration) -> int:
                 },
             )
         )
-    reg_id = int(await tx.scalar(REGISTRATION_SQL, new.params()))
-    base = {"studio_id": new.studio_id, "registration_id": reg_id}
+    params = new.params()
+    reg_id = int(await tx.scalar(REGISTRATION_SQL, params))
+    base = {
+        "studio_id": new.studio_id,
+        "registration_id": reg_id,
+        "seat_status": params["seat_status"],
+        "held_until": new.held_until,
+    }
     for session_id in new.session_ids:
         await tx.execute(
             SESSION_SQL,

@@ -293,9 +293,14 @@ registrations = sa.Table(
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("created_at", UTC_INSTANT, nullable=False),
     sa.Column("cancelled_at", UTC_INSTANT),
+    # A hold keeps the seats while the customer confirms (or, later, pays) until then;
+    # confirming makes it 'confirmed', the sweep makes it 'expired'.
+    sa.Column("held_until", UTC_INSTANT),
     sa.CheckConstraint("guest_count >= 1", name="guests_positive"),
     sa.CheckConstraint("kind IN ('single', 'full_schedule', 'drop_in')", name="kind_known"),
-    sa.CheckConstraint("status IN ('confirmed', 'cancelled')", name="status_known"),
+    sa.CheckConstraint(
+        "status IN ('held', 'confirmed', 'cancelled', 'expired')", name="status_known"
+    ),
     sa.Index("ix_registrations_customer", "studio_id", "customer_id"),
 )
 
@@ -319,7 +324,10 @@ registration_sessions = sa.Table(
     # Attendance of a booked session: checked_in, then attended or no_show at the class end.
     sa.Column("attendance", sa.String(16)),
     sa.Column("checked_in_at", UTC_INSTANT),
-    sa.CheckConstraint("status IN ('booked', 'cancelled')", name="status_known"),
+    # A held seat counts as taken only until then (see facts.FACTS_SQL), so a lapsed hold
+    # frees its seat at once, before the sweep tidies it.
+    sa.Column("held_until", UTC_INSTANT),
+    sa.CheckConstraint("status IN ('held', 'booked', 'cancelled')", name="status_known"),
     # Backstop under the in-transaction check: one live booking per customer per session.
     sa.Index(
         "uq_registration_sessions_live",
@@ -348,6 +356,7 @@ allocations = sa.Table(
     ),
     sa.Column("resource_id", sa.Integer, sa.ForeignKey("resources.id"), nullable=False),
     sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("held_until", UTC_INSTANT),  # a hold's allocation counts only until then
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
     # Cancellation finds a registration's allocations through its sessions: no second index,
     # since every index is another page written by each booking's commit.
