@@ -362,9 +362,17 @@ class SameSQLSQLite:
                 "price": locked[0][10],
                 "currency": locked[0][14],
                 "now": self._now,
+                "status": "confirmed",
+                "held_until": None,
             },
         ).fetchone()[0]
-        row = {**reg, "registration_id": reg_id, "session_id": ids["s0"]}
+        row = {
+            **reg,
+            "registration_id": reg_id,
+            "session_id": ids["s0"],
+            "seat_status": "booked",
+            "held_until": None,
+        }
         conn.execute(SESSION_SQL, {**row, "guests": 1})
         conn.execute(ALLOCATION_SQL, {**row, "resource_id": facts[0][5], "quantity": 1})
 

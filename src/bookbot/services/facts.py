@@ -137,15 +137,15 @@ async def lock_sessions(
 
 FACTS_SQL = """SELECT s.id,
     (SELECT COALESCE(SUM(rs.guest_count), 0) FROM registration_sessions rs
-      WHERE rs.session_id = s.id
-      AND (rs.status = 'booked' OR (rs.status = 'held' AND rs.held_until > :now)))
+      WHERE rs.session_id = s.id AND rs.status = 'booked')
+    + (SELECT COALESCE(SUM(h.guest_count), 0) FROM registration_sessions h
+      WHERE h.session_id = s.id AND h.status = 'held' AND h.held_until > :now)
     + (SELECT COUNT(*) FROM reservations r WHERE r.session_id = s.id AND r.status IN ('pending', 'checked_in', 'attended', 'no_show')),
     (SELECT COALESCE(SUM(w.guest_count), 0) FROM waitlist_entries w
       WHERE w.session_id = s.id AND w.status = 'offered' AND w.offer_expires_at > :now
       AND w.customer_id <> :customer_id),
     (SELECT COUNT(*) FROM registration_sessions rs
-      WHERE rs.session_id = s.id AND rs.customer_id = :customer_id
-      AND (rs.status = 'booked' OR (rs.status = 'held' AND rs.held_until > :now)))
+      WHERE rs.session_id = s.id AND rs.customer_id = :customer_id AND rs.status = 'booked')
     + (SELECT COUNT(*) FROM reservations r WHERE r.session_id = s.id
       AND r.customer_id = :customer_id AND r.status IN ('pending', 'checked_in')),
     (SELECT COUNT(*) FROM waitlist_entries w

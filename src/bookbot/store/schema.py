@@ -338,6 +338,13 @@ registration_sessions = sa.Table(
         postgresql_where=sa.text("status = 'booked'"),
     ),
     sa.Index("ix_registration_sessions_registration", "registration_id"),
+    # Live holds per session, for the capacity count: holds are few and short-lived.
+    sa.Index(
+        "ix_registration_sessions_held",
+        "session_id",
+        sqlite_where=sa.text("status = 'held'"),
+        postgresql_where=sa.text("status = 'held'"),
+    ),
 )
 
 allocations = sa.Table(

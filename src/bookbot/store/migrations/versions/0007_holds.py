@@ -41,9 +41,17 @@ def upgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("held_until", sa.DateTime(timezone=True), nullable=True))
     _statuses(old=False)
+    op.create_index(
+        "ix_registration_sessions_held",
+        "registration_sessions",
+        ["session_id"],
+        sqlite_where=sa.text("status = 'held'"),
+        postgresql_where=sa.text("status = 'held'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_registration_sessions_held", table_name="registration_sessions")
     op.execute("DELETE FROM registrations WHERE status IN ('held', 'expired')")
     _statuses(old=True)
     for table in ("registrations", "registration_sessions", "resource_allocations"):
