@@ -168,23 +168,6 @@ async def book_in(
         raise errors.AlreadyBooked(when=locked.sessions[0].starts_at) from error
 
 
-async def hold_in(
-    tx: Tx,
-    now: datetime,
-    studio_id: int,
-    customer_id: int,
-    kind: RegistrationKind,
-    session_ids: list[int] | None,
-    pattern_id: int | None,
-    guests: int,
-    until: datetime,
-) -> Registration:
-    """Hold the seats as a booking would take them, until `until` (see services.holds)."""
-    return await book_in(
-        tx, now, studio_id, customer_id, kind, session_ids, pattern_id, guests, until
-    )
-
-
 async def _run_booking(
     db: Database,
     clock: Clock,

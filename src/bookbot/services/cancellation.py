@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
 from bookbot.services import facts, reminders
-from bookbot.services.common import in_list, studio_by_id
+from bookbot.services.common import studio_by_id
+from bookbot.services.registration_rows import free_rows
 from bookbot.services.waitlist import WaitlistEntry, offer_freed_seats
 from bookbot.store.db import Database, retrying
 
@@ -66,17 +67,7 @@ async def cancel_registration(
                 " WHERE studio_id = :studio_id AND id = :id",
                 params,
             )
-            await tx.execute(
-                "UPDATE registration_sessions SET status = 'cancelled'"
-                " WHERE studio_id = :studio_id AND registration_id = :id",
-                params,
-            )
-            body, in_params = in_list("s", ids)
-            await tx.execute(
-                "DELETE FROM resource_allocations WHERE studio_id = :studio_id"  # noqa: S608
-                f" AND session_id IN ({body}) AND registration_id = :id",
-                {**params, **in_params},
-            )
+            await free_rows(tx, studio_id, registration_id, ids)
             await reminders.withdraw(tx, studio_id, "booking", registration_id, ids)
             offers = await offer_freed_seats(tx, now, studio, sessions)
             return Cancellation(registration_id, tuple(ids), tuple(offers))

@@ -24,7 +24,8 @@ from bookbot.engine.clock import Clock
 from bookbot.engine.pricing import RegistrationKind
 from bookbot.services import booking, facts
 from bookbot.services.booking import Registration
-from bookbot.services.common import in_list, studio_by_id
+from bookbot.services.common import studio_by_id
+from bookbot.services.registration_rows import free_rows
 from bookbot.services.waitlist import offer_freed_seats
 from bookbot.store.db import Database, Tx, UniqueViolation, instant, retrying
 
@@ -57,8 +58,8 @@ async def hold(
         now = clock.now()
         until = now + length
         async with db.transaction() as tx:
-            reg = await booking.hold_in(
-                tx, now, studio_id, customer_id, kind, ids, pattern_id, guests, until
+            reg = await booking.book_in(
+                tx, now, studio_id, customer_id, kind, ids, pattern_id, guests, held_until=until
             )
         return Hold(reg, until)
 
@@ -208,17 +209,7 @@ async def _free(tx: Tx, now: datetime, studio_id: int, registration_id: int, sta
     )
     if not ended:
         return False
-    await tx.execute(
-        "UPDATE registration_sessions SET status = 'cancelled'"
-        " WHERE studio_id = :studio_id AND registration_id = :id AND status = 'held'",
-        params,
-    )
-    body, in_params = in_list("s", ids)
-    await tx.execute(
-        "DELETE FROM resource_allocations WHERE studio_id = :studio_id"  # noqa: S608
-        f" AND session_id IN ({body}) AND registration_id = :id",
-        {**params, **in_params},
-    )
+    await free_rows(tx, studio_id, registration_id, ids)
     studio = await studio_by_id(tx, studio_id)
     await offer_freed_seats(tx, now, studio, await facts.sessions_by_id(tx, studio_id, ids))
     return True

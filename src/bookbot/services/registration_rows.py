@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bookbot.engine.capacity import Allocation
+from bookbot.services.common import in_list
 from bookbot.store.db import Tx
 
 
@@ -117,3 +118,20 @@ async def insert_registration(tx: Tx, new: NewRegistration) -> int:
             },
         )
     return reg_id
+
+
+async def free_rows(tx: Tx, studio_id: int, registration_id: int, session_ids: list[int]) -> None:
+    """A registration ends (cancelled, or a hold let go): its seats and resources are free.
+    Allocations are found through their sessions' index (`session_ids`: the registration's)."""
+    params = {"studio_id": studio_id, "id": registration_id}
+    await tx.execute(
+        "UPDATE registration_sessions SET status = 'cancelled'"
+        " WHERE studio_id = :studio_id AND registration_id = :id",
+        params,
+    )
+    body, in_params = in_list("s", session_ids)
+    await tx.execute(
+        "DELETE FROM resource_allocations WHERE studio_id = :studio_id"  # noqa: S608
+        f" AND session_id IN ({body}) AND registration_id = :id",
+        {**params, **in_params},
+    )
