@@ -18,6 +18,7 @@ from tests import builders
 
 MON_18 = datetime(2026, 11, 16, 18, 0, tzinfo=UTC)
 SINGLE = RegistrationKind.SINGLE
+HOLD_FOR = timedelta(minutes=10)  # the studio default
 
 
 @pytest.fixture
@@ -62,13 +63,13 @@ async def test_a_hold_takes_seats_and_wheels_from_everyone_else_until_it_lapses(
 ) -> None:
     placed = await hold_for(db, world, clock, "ana", 3)
 
-    assert placed.held_until == clock.now() + holds.HOLD_FOR
+    assert placed.held_until == clock.now() + HOLD_FOR
     assert await left(db, world, clock) == (1, 5)
     with pytest.raises(errors.NotEnoughSeats):
         await book_session(db, clock, world.studio_id, world["ben"], world["s1"], guests=2)
     assert await outbox_keys(db) == []  # no reminders for a hold
 
-    clock.advance(holds.HOLD_FOR)  # lapsed: counts for nothing at once, swept or not
+    clock.advance(HOLD_FOR)  # lapsed: counts for nothing at once, swept or not
     assert await left(db, world, clock) == (4, 8)
     await book_session(db, clock, world.studio_id, world["ben"], world["s1"], guests=4)
 
@@ -145,7 +146,7 @@ async def test_the_sweep_expires_lapsed_holds_once_and_offers_the_seats_on(
     await join_waitlist(db, clock, world.studio_id, world["cai"], world["s1"], guests=2)
     assert await holds.expire_holds(db, clock) == 0  # nothing lapsed yet
 
-    clock.advance(holds.HOLD_FOR + timedelta(seconds=1))
+    clock.advance(HOLD_FOR + timedelta(seconds=1))
     assert await holds.expire_holds(db, clock) == 1
     assert await holds.expire_holds(db, clock) == 0  # run twice, once
 
@@ -154,3 +155,14 @@ async def test_the_sweep_expires_lapsed_holds_once_and_offers_the_seats_on(
     assert offer is not None
     assert offer.guest_count == 2
     assert f"waitlist-offer:{offer.id}" in await outbox_keys(db)
+
+
+async def test_the_hold_lasts_as_long_as_the_studio_says(
+    db: Database, world: builders.World, clock: FrozenClock
+) -> None:
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE studios SET hold_minutes = 30 WHERE id = :id", {"id": world.studio_id}
+        )
+    placed = await hold_for(db, world, clock, "ana", 1)
+    assert placed.held_until == clock.now() + timedelta(minutes=30)

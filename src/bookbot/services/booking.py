@@ -31,6 +31,7 @@ class Registration:
     price_minor: int
     currency: str
     session_ids: tuple[int, ...]
+    held_until: datetime | None = None  # a hold, not yet a booking
 
 
 async def _admit_all(
@@ -84,7 +85,9 @@ async def _write(
     reg_id = await insert_registration(tx, new)
     if held_until is None:
         await confirmed(tx, now, locked, customer_id, reg_id, queued=queued)
-    return Registration(reg_id, kind, guests, new.price_minor, studio.currency, session_ids)
+    return Registration(
+        reg_id, kind, guests, new.price_minor, studio.currency, session_ids, held_until
+    )
 
 
 async def confirmed(
@@ -148,9 +151,10 @@ async def book_in(
     session_ids: list[int] | None,
     pattern_id: int | None,
     guests: int,
-    held_until: datetime | None = None,
+    *,
+    hold: bool = False,
 ) -> Registration:
-    """Book (or, with `held_until`, hold) inside the caller's transaction."""
+    """Book (or hold, for the studio's hold time) inside the caller's transaction."""
     capacity.check_guest_count(guests)
     locked = _check_locked(
         await facts.lock_sessions(
@@ -162,6 +166,7 @@ async def book_in(
         customer_id,
     )
     plan, queued = await _admit_all(tx, now, locked, customer_id, guests)
+    held_until = now + locked.studio.hold if hold else None
     try:
         return await _write(tx, now, locked, customer_id, kind, guests, plan, queued, held_until)
     except UniqueViolation as error:

@@ -24,10 +24,11 @@ class Studio:
     booking_cutoff: timedelta
     cancellation_cutoff_hours: int
     waitlist_offer: timedelta
+    hold: timedelta = timedelta(minutes=10)
 
 
 _STUDIO_COLUMNS = """id, slug, name, timezone, currency, default_language, booking_cutoff_minutes,
-    cancellation_cutoff_hours, waitlist_offer_minutes"""
+    cancellation_cutoff_hours, waitlist_offer_minutes, hold_minutes"""
 
 
 def _studio(row: Any) -> Studio:
@@ -41,6 +42,7 @@ def _studio(row: Any) -> Studio:
         booking_cutoff=timedelta(minutes=row["booking_cutoff_minutes"]),
         cancellation_cutoff_hours=row["cancellation_cutoff_hours"],
         waitlist_offer=timedelta(minutes=row["waitlist_offer_minutes"]),
+        hold=timedelta(minutes=row["hold_minutes"]),
     )
 
 

@@ -84,7 +84,8 @@ LOCK_SQL = """SELECT s.id, s.class_id, s.pattern_id, s.starts_at, s.ends_at, s.c
     s.location, c.name, c.kind, c.price_minor, st.slug, st.name, st.timezone, st.currency,
     st.default_language, st.booking_cutoff_minutes, st.cancellation_cutoff_hours,
     st.waitlist_offer_minutes,
-    (SELECT COUNT(*) FROM customers cu WHERE cu.studio_id = s.studio_id AND cu.id = :customer_id)
+    (SELECT COUNT(*) FROM customers cu WHERE cu.studio_id = s.studio_id AND cu.id = :customer_id),
+    st.hold_minutes
 FROM sessions s
 JOIN classes c ON c.id = s.class_id AND c.studio_id = s.studio_id
 JOIN studios st ON st.id = s.studio_id
@@ -103,6 +104,7 @@ def _studio(studio_id: int, r: Any) -> Studio:
         timedelta(minutes=r[16]),
         r[17],
         timedelta(minutes=r[18]),
+        timedelta(minutes=r[20]),
     )
 
 

@@ -1,7 +1,8 @@
 """Holds: seats kept for a customer between choosing and confirming.
 
 When a customer has chosen dates and a party size, `hold` runs the whole booking check and
-writes the registration as `held`, with `held_until` (10 minutes by default). Until then
+writes the registration as `held`, with `held_until` (the studio's `hold_minutes`,
+10 by default). Until then
 its seats and resources count as taken for everyone else (`facts.FACTS_SQL`); after it they
 count for nothing, at once, whether or not the sweep has run. So the customer is told "full"
 before the summary, never after pressing Confirm.
@@ -17,7 +18,7 @@ the old (`release_customer_holds`), as does backing out of the summary.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
@@ -28,8 +29,6 @@ from bookbot.services.common import studio_by_id
 from bookbot.services.registration_rows import free_rows
 from bookbot.services.waitlist import offer_freed_seats
 from bookbot.store.db import Database, Tx, UniqueViolation, instant, retrying
-
-HOLD_FOR = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,6 @@ async def hold(
     guests: int,
     session_ids: list[int] | None = None,
     pattern_id: int | None = None,
-    length: timedelta = HOLD_FOR,
 ) -> Hold:
     """Check and hold the seats as a booking would be; BookingError if it would not be."""
     await release_customer_holds(db, clock, studio_id, customer_id)
@@ -56,12 +54,12 @@ async def hold(
 
     async def attempt() -> Hold:
         now = clock.now()
-        until = now + length
         async with db.transaction() as tx:
             reg = await booking.book_in(
-                tx, now, studio_id, customer_id, kind, ids, pattern_id, guests, held_until=until
+                tx, now, studio_id, customer_id, kind, ids, pattern_id, guests, hold=True
             )
-        return Hold(reg, until)
+        assert reg.held_until is not None  # noqa: S101 - asked for a hold
+        return Hold(reg, reg.held_until)
 
     result: Hold = await retrying(attempt)
     return result

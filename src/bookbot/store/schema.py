@@ -51,6 +51,8 @@ studios = sa.Table(
     sa.Column("booking_cutoff_minutes", sa.Integer, nullable=False, server_default="0"),
     sa.Column("cancellation_cutoff_hours", sa.Integer, nullable=False, server_default="0"),
     sa.Column("waitlist_offer_minutes", sa.Integer, nullable=False, server_default="120"),
+    # How long the booking summary keeps the chosen seats for the customer (a hold).
+    sa.Column("hold_minutes", sa.Integer, nullable=False, server_default="10"),
     # Whether a reservation missed without cancelling still uses a punch of a punch pass.
     sa.Column("no_show_uses_punch", sa.Boolean, nullable=False, server_default=sa.true()),
 )

@@ -86,6 +86,7 @@ _STUDIO_COLUMNS = (
     "booking_cutoff_minutes",
     "cancellation_cutoff_hours",
     "waitlist_offer_minutes",
+    "hold_minutes",
     "no_show_uses_punch",
 )
 _ROLES = _Table("teaching_roles", ("name",))

@@ -107,6 +107,7 @@ class Policies(_Model):
     booking_cutoff_minutes: Count = 0
     cancellation_cutoff_hours: Count = 0
     waitlist_offer_minutes: Positive = 120
+    hold_minutes: Positive = 10
     no_show_uses_punch: bool = True
 
 

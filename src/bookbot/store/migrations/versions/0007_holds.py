@@ -37,6 +37,10 @@ def _statuses(old: bool) -> None:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("studios", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("hold_minutes", sa.Integer(), server_default="10", nullable=False)
+        )
     for table in ("registrations", "registration_sessions", "resource_allocations"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("held_until", sa.DateTime(timezone=True), nullable=True))
@@ -57,3 +61,5 @@ def downgrade() -> None:
     for table in ("registrations", "registration_sessions", "resource_allocations"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("held_until")
+    with op.batch_alter_table("studios", schema=None) as batch_op:
+        batch_op.drop_column("hold_minutes")
