@@ -211,6 +211,23 @@ async def test_rate_limits_pace_sends() -> None:
     assert loop.time() - started >= 0.19  # 10 intervals of 20 ms after the first token
 
 
+async def test_a_429_holds_back_the_other_messages_to_that_chat_too(
+    db: Database, clock: FrozenClock
+) -> None:
+    await enqueue_many(db, clock, 3)  # all to one customer: one chat
+    recorder = Recorder([DeliveryError("429", retry_after=30)])
+    worker = DeliveryWorker(db, clock, recorder, UNLIMITED, batch=1, in_flight=1)
+
+    stats = await worker.run_until_idle()
+    assert (stats.retried, stats.postponed, stats.sent) == (1, 2, 0)  # not sent into a 429
+    clock.advance(timedelta(seconds=30))
+    assert (await worker.run_until_idle()).sent == 3
+    assert recorder.sent == Counter({f"test:{i}": 1 for i in range(3)})
+    async with db.transaction(write=False) as tx:
+        attempts = [r[0] for r in await tx.all("SELECT attempts FROM outbox ORDER BY id")]
+    assert attempts == [2, 1, 1]  # waiting for the chat did not count as a try
+
+
 async def test_a_customer_with_no_channel_to_reach_is_skipped_with_the_reason(
     db: Database, clock: FrozenClock
 ) -> None:

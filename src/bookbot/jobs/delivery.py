@@ -2,7 +2,8 @@
 
 Telegram allows about 30 messages/s per bot and 1/s per chat; Twilio about 1/s per long
 code (more with a Messaging Service); WhatsApp about 80/s. Limits are token buckets per
-channel and per address. A 429 is retried after its `retry_after`; other temporary
+channel and per address. A 429 is retried after its `retry_after`, and other messages
+to that chat wait as long (postponed, not sent into the refusal); other temporary
 failures back off exponentially; after `max_attempts` (or a permanent failure such as a
 blocked bot or an opted-out number) the row is marked failed with the reason.
 """
@@ -80,10 +81,13 @@ class DeliveryStats:
     skipped: int = 0
     confirmed: int = 0  # in doubt after a crash; the channel said it had arrived
     resent_unsure: int = 0  # in doubt, and the channel could not say: sent again
+    postponed: int = 0  # its chat is waiting out a 429
 
     @property
     def handled(self) -> int:
-        return self.sent + self.retried + self.failed + self.skipped + self.confirmed
+        return (
+            self.sent + self.retried + self.failed + self.skipped + self.confirmed + self.postponed
+        )
 
     def add(self, other: DeliveryStats) -> None:
         for name in self.__dataclass_fields__:
@@ -107,6 +111,8 @@ class DeliveryWorker:
     backoff: timedelta = timedelta(seconds=5)
     _stopping: bool = field(default=False, repr=False)
     _running: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    # (channel, address) -> when a 429's retry_after for that chat runs out
+    _chat_waits: dict[tuple[str, str], datetime] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         # The two writes around every send, grouped across the sends under way.
@@ -176,6 +182,11 @@ class DeliveryWorker:
             await outbox.mark_final(self.db, message, "skipped", "no channel to reach them")
             stats.skipped += 1
             return
+        waits = self._chat_waits.get((route.channel, route.address))
+        if waits is not None and waits > self.clock.now():
+            await outbox.postpone(self.db, message, waits)
+            stats.postponed += 1
+            return
         if message.in_doubt_since is not None and await self._arrived(message, route, stats):
             return
         await self.limits.acquire(route.channel, route.address)
@@ -188,10 +199,17 @@ class DeliveryWorker:
         try:
             await self.transport.send(message, route)
         except DeliveryError as error:
-            await self._failed(message, error, stats, started if error.maybe_sent else None)
+            await self._failed(message, error, stats, started if error.maybe_sent else None, route)
             return
         await self._sent((message, route.channel))
         stats.sent += 1
+
+    def _wait_for_chat(self, route: Route, until: datetime) -> None:
+        key = (route.channel, route.address)
+        self._chat_waits[key] = max(until, self._chat_waits.get(key, until))
+        if len(self._chat_waits) > 10_000:  # forget waits that are over
+            now = self.clock.now()
+            self._chat_waits = {k: t for k, t in self._chat_waits.items() if t > now}
 
     async def _arrived(self, message: OutboundMessage, route: Route, stats: DeliveryStats) -> bool:
         """An earlier send's outcome is unknown: ask the channel before sending again."""
@@ -221,6 +239,7 @@ class DeliveryWorker:
         error: DeliveryError,
         stats: DeliveryStats,
         in_doubt_since: datetime | None,
+        route: Route | None = None,
     ) -> None:
         if error.permanent or message.attempts >= self.max_attempts:
             why = (
@@ -233,6 +252,8 @@ class DeliveryWorker:
             return
         if error.retry_after is not None:
             delay = timedelta(seconds=error.retry_after)
+            if route is not None:
+                self._wait_for_chat(route, self.clock.now() + delay)
         else:
             delay = min(self.backoff * 2 ** (message.attempts - 1), MAX_BACKOFF)
         await outbox.mark_retry(

@@ -193,6 +193,15 @@ async def mark_retry(
     )
 
 
+async def postpone(db: Database, message: OutboundMessage, until: datetime) -> None:
+    """Not now, and not an attempt: due again at `until` (its chat is waiting out a 429)."""
+    await db.execute(
+        "UPDATE outbox SET status = 'pending', next_attempt_at = :until, lease_until = NULL,"
+        " attempts = attempts - 1 WHERE id = :id AND status = 'sending' AND claim_token = :token",
+        {"until": until, "id": message.outbox_id, "token": message.claim_token},
+    )
+
+
 async def release(db: Database, message: OutboundMessage) -> None:
     """Give a claimed row back unsent (the worker is stopping): due again at once."""
     await db.execute(
