@@ -42,7 +42,6 @@ import asyncio
 import math
 import os
 import platform
-import re
 import sqlite3
 import sys
 import tempfile
@@ -52,7 +51,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -68,6 +66,7 @@ from bookbot.services.registration_rows import (  # noqa: E402
 )
 from bookbot.store import migrate  # noqa: E402
 from bookbot.store.db import Database, DatabaseURL, Tx, connect  # noqa: E402
+from disposable_postgres import postgres_url, refuse_unless_disposable, wipe  # noqa: E402
 
 TARGET = 0.5
 CONCURRENCY = (1, 50)
@@ -557,12 +556,7 @@ async def bench_sqlite(path: Path, settings: Settings, report: Report) -> None:
 
 async def bench_postgres(url: str, settings: Settings, report: Report) -> None:
     dsn = DatabaseURL.parse(url).target
-    conn = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        report.notes.append(f"postgresql server {await conn.fetchval('SHOW server_version')}")
-    finally:
-        await conn.close()
+    report.notes.append(f"postgresql server {await wipe(url)}")
     await migrate.upgrade_async(url)
     db = await connect(url, lock_timeout=LOCK_TIMEOUT, pool_size=POOL_SIZE)
     studio_id, plan = await seed(db)
@@ -575,27 +569,6 @@ async def bench_postgres(url: str, settings: Settings, report: Report) -> None:
 
 
 # --- command line and report ---------------------------------------------------------------
-
-
-ENV_URLS = ("BOOKBOT_BENCH_POSTGRES_URL", "BOOKBOT_TEST_POSTGRES_URL")
-
-
-def postgres_url(flag: str | None) -> str | None:
-    """The flag, else BOOKBOT_BENCH_POSTGRES_URL, else BOOKBOT_TEST_POSTGRES_URL."""
-    for url in (flag, *(os.environ.get(v) for v in ENV_URLS)):
-        if url:
-            return url
-    return None
-
-
-def refuse_unless_disposable(url: str) -> None:
-    """Exit unless the database's name says it is for tests or benches (we wipe it)."""
-    name = urlsplit(DatabaseURL.parse(url).target).path.lstrip("/")
-    if not re.search(r"test|bench", name, re.IGNORECASE):
-        raise SystemExit(
-            f"refusing to benchmark on PostgreSQL database {name!r}: the bench drops its"
-            " public schema, so use a database whose name contains 'test' or 'bench'"
-        )
 
 
 def refuse_existing(flag: str | None) -> None:

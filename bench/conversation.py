@@ -63,7 +63,6 @@ import asyncio
 import math
 import os
 import platform
-import re
 import shutil
 import sqlite3
 import sys
@@ -74,7 +73,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -86,9 +84,10 @@ from bookbot.conversations.model import Channel, Inbound, Reply  # noqa: E402
 from bookbot.engine.clock import FrozenClock  # noqa: E402
 from bookbot.services import generation  # noqa: E402
 from bookbot.store import migrate  # noqa: E402
-from bookbot.store.db import Database, DatabaseURL, connect  # noqa: E402
+from bookbot.store.db import Database, connect  # noqa: E402
 from bookbot.studio.loader import load_studio  # noqa: E402
 from bookbot.studio.model import parse_studio_file  # noqa: E402
+from disposable_postgres import refuse_unless_disposable, wipe  # noqa: E402
 
 TARGET_RATE = 500.0  # messages per second
 TARGET_P95 = 0.020  # seconds per message
@@ -363,15 +362,10 @@ async def bench_sqlite(tmp: Path, levels: tuple[int, ...], n: int) -> list[Row]:
 
 async def bench_postgres(url: str, levels: tuple[int, ...], n: int) -> list[Row]:
     """Wipe, migrate and seed the database afresh before each level."""
-    dsn = DatabaseURL.parse(url).target
     rows = []
     for concurrency in levels:
         began = time.perf_counter()
-        conn = await asyncpg.connect(dsn, timeout=5)
-        try:
-            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        finally:
-            await conn.close()
+        await wipe(url)
         await migrate.upgrade_async(url)
         db = await connect(url, lock_timeout=LOCK_TIMEOUT)
         try:
@@ -382,25 +376,7 @@ async def bench_postgres(url: str, levels: tuple[int, ...], n: int) -> list[Row]
     return rows
 
 
-async def postgres_version(url: str) -> str:
-    conn = await asyncpg.connect(DatabaseURL.parse(url).target, timeout=5)
-    try:
-        return str(await conn.fetchval("SHOW server_version"))
-    finally:
-        await conn.close()
-
-
 # --- command line and report ---------------------------------------------------------------
-
-
-def refuse_unless_disposable(url: str) -> None:
-    """Exit unless the database's name says it is for tests or benches (we wipe it)."""
-    name = urlsplit(DatabaseURL.parse(url).target).path.lstrip("/")
-    if not re.search(r"test|bench", name, re.IGNORECASE):
-        raise SystemExit(
-            f"refusing to benchmark on PostgreSQL database {name!r}: the bench drops its"
-            " public schema, so use a database whose name contains 'test' or 'bench'"
-        )
 
 
 def levels_arg(text: str) -> tuple[int, ...]:
@@ -542,7 +518,7 @@ async def run(args: argparse.Namespace) -> tuple[list[Row], list[str]]:
     with tempfile.TemporaryDirectory(prefix="bookbot-conversation-bench-") as tmp:
         rows = await bench_sqlite(Path(tmp), args.concurrency, args.customers)
     if args.postgres_url:
-        notes.append(f"postgresql server {await postgres_version(args.postgres_url)}")
+        notes.append(f"postgresql server {await wipe(args.postgres_url)}")
         rows += await bench_postgres(args.postgres_url, args.concurrency, args.customers)
     else:
         notes.append("postgresql: skipped (pass --postgres-url to include it)")

@@ -64,7 +64,6 @@ import asyncio
 import os
 import platform
 import random
-import re
 import signal
 import sqlite3
 import sys
@@ -75,7 +74,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -89,7 +87,8 @@ from bookbot.jobs.transport import DeliveryError, Route  # noqa: E402
 from bookbot.services import outbox  # noqa: E402
 from bookbot.services.outbox import OutboundMessage  # noqa: E402
 from bookbot.store import migrate  # noqa: E402
-from bookbot.store.db import Database, DatabaseURL, connect  # noqa: E402
+from bookbot.store.db import Database, connect  # noqa: E402
+from disposable_postgres import postgres_url, refuse_unless_disposable, wipe  # noqa: E402
 
 TARGET = 0.9
 CHANNEL = "telegram"
@@ -97,7 +96,6 @@ HOST = "127.0.0.1"
 ENQUEUE_CHUNK = 1000  # reminders per enqueue transaction
 DRAIN_TIMEOUT = 120.0  # seconds a run may take before the bench gives up on it
 SCRIPT = str(Path(__file__).resolve())  # the bench starts itself as stand-in and worker
-ENV_URLS = ("BOOKBOT_BENCH_POSTGRES_URL", "BOOKBOT_TEST_POSTGRES_URL")
 
 Event = tuple[float, int, bool]  # (stand-in monotonic time, HTTP status, first POST of the key)
 
@@ -546,15 +544,6 @@ async def bench_on(
         await db.close()
 
 
-async def wipe_postgres(url: str, report: Report) -> None:
-    conn = await asyncpg.connect(DatabaseURL.parse(url).target, timeout=5)
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        report.setup.append(f"postgresql server {await conn.fetchval('SHOW server_version')}")
-    finally:
-        await conn.close()
-
-
 async def start_standin(args: argparse.Namespace) -> tuple[asyncio.subprocess.Process, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -609,7 +598,7 @@ async def postgres(
         )
         return
     try:
-        await wipe_postgres(url, report)
+        report.setup.append(f"postgresql server {await wipe(url)}")
     except (OSError, asyncpg.PostgresError) as error:
         report.failures.append(f"postgresql: cannot prepare {url}: {error}")
         return
@@ -627,24 +616,6 @@ async def guarded(
 
 
 # --- command line and report ---------------------------------------------------------------
-
-
-def postgres_url(flag: str | None) -> str | None:
-    """The flag, else BOOKBOT_BENCH_POSTGRES_URL, else BOOKBOT_TEST_POSTGRES_URL."""
-    for url in (flag, *(os.environ.get(v) for v in ENV_URLS)):
-        if url:
-            return url
-    return None
-
-
-def refuse_unless_disposable(url: str) -> None:
-    """Exit unless the database's name says it is for tests or benches (we wipe it)."""
-    name = urlsplit(DatabaseURL.parse(url).target).path.lstrip("/")
-    if not re.search(r"test|bench", name, re.IGNORECASE):
-        raise SystemExit(
-            f"refusing to benchmark on PostgreSQL database {name!r}: the bench drops its"
-            " public schema, so use a database whose name contains 'test' or 'bench'"
-        )
 
 
 def per_second(limit: float) -> str:
