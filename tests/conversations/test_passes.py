@@ -18,17 +18,7 @@ from bookbot.jobs.notice_transport import NoticeTransport
 from bookbot.services import attendance
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
-
-
-class TelegramOutbox:
-    """Stands in for Telegram's sendMessage (the outside world)."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[int, str]] = []
-
-    async def send_message(self, chat_id: int, text: str) -> object:
-        self.sent.append((chat_id, text))
-        return None
+from tests.telegram_outbox import TelegramOutbox
 
 
 @pytest.fixture

@@ -20,22 +20,12 @@ from bookbot.jobs.transport import Route
 from bookbot.services import optouts, outbox
 from bookbot.store.db import Database
 from tests.examples import NOW, load_example_studio
+from tests.telegram_outbox import TelegramOutbox
 from tests.twilio_standin import TwilioStandIn
 
 ACCOUNT, TOKEN, OURS = "AC" + "2" * 32, "token", "+15005550006"
 TEMPLATE = "HX" + "a" * 32
 NUMBER = "+447700900200"
-
-
-class TelegramOutbox:
-    """Stands in for Telegram's sendMessage (the outside world)."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[int, str]] = []
-
-    async def send_message(self, chat_id: int, text: str) -> object:
-        self.sent.append((chat_id, text))
-        return None
 
 
 @pytest.fixture
