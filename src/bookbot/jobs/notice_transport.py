@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -38,10 +37,10 @@ class NoticeTransport:
 
     async def send(self, message: OutboundMessage, route: Route) -> None:
         text = await self._text(message)
-        if route.channel == "telegram" and self.telegram is not None:
-            await _telegram_errors(self.telegram.push(route.address, _screen(message), text))
-            return
         try:
+            if route.channel == "telegram" and self.telegram is not None:
+                await self.telegram.push(route.address, _screen(message), text)
+                return
             sent = await self.router.deliver(
                 message.studio_id, message.customer_id or 0, Notice(text, {"1": text})
             )
@@ -81,13 +80,6 @@ def _screen(message: OutboundMessage) -> str:
     if message.template == "reminder_1h" and message.params.get("reservation"):
         return "reminder_1h_reservation"
     return message.template
-
-
-async def _telegram_errors(sending: Awaitable[None]) -> None:
-    try:
-        await sending
-    except tg.TelegramError as error:
-        raise _telegram_error(error) from error
 
 
 def _telegram_error(error: tg.TelegramError) -> DeliveryError:
