@@ -127,14 +127,6 @@ class DeliveryWorker:
         await outbox.mark_all_sent(self.db, sent, self.clock.now())
         return [None] * len(sent)
 
-    async def run_once(self) -> DeliveryStats:
-        """Claim one batch of due messages and deliver them; returns what happened."""
-        stats = DeliveryStats()
-        messages = await outbox.claim(self.db, self.clock.now(), self.batch, self.lease)
-        gate = asyncio.Semaphore(self.in_flight)
-        await asyncio.gather(*(self._gated(gate, m, stats) for m in messages))
-        return stats
-
     async def run_until_idle(self) -> DeliveryStats:
         """Deliver until nothing is due (a tick of the scheduler, or a test). Claims more as
         soon as half the claimed rows are done, not when the slowest is."""
