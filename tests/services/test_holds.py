@@ -11,7 +11,7 @@ from bookbot.engine import errors
 from bookbot.engine.clock import FrozenClock
 from bookbot.engine.pricing import RegistrationKind
 from bookbot.services import catalog, holds
-from bookbot.services.booking import book_session
+from bookbot.services.booking import Registration, book_session
 from bookbot.services.waitlist import join_waitlist, live_offer
 from bookbot.store.db import Database
 from tests import builders
@@ -32,7 +32,7 @@ async def world(db: Database) -> builders.World:
 
 async def hold_for(
     db: Database, w: builders.World, clock: FrozenClock, who: str, guests: int
-) -> holds.Hold:
+) -> Registration:
     return await holds.hold(
         db, clock, w.studio_id, w[who], SINGLE, guests=guests, session_ids=[w["s1"]]
     )
@@ -80,9 +80,9 @@ async def test_confirming_a_live_hold_makes_it_the_booking_with_its_reminders(
     placed = await hold_for(db, world, clock, "ana", 2)
     clock.advance(timedelta(minutes=9))
 
-    reg = await holds.confirm_hold(db, clock, world.studio_id, world["ana"], placed.registration.id)
+    reg = await holds.confirm_hold(db, clock, world.studio_id, world["ana"], placed.id)
 
-    assert reg.id == placed.registration.id
+    assert reg.id == placed.id
     assert (reg.guest_count, reg.price_minor) == (2, 9000)
     assert await statuses(db) == [("confirmed", "booked")]
     assert len(await outbox_keys(db)) == 2  # 24 h and 1 h reminders
@@ -97,9 +97,9 @@ async def test_a_lapsed_hold_is_booked_afresh_when_the_seats_are_still_there(
     placed = await hold_for(db, world, clock, "ana", 2)
     clock.advance(timedelta(minutes=30))
 
-    reg = await holds.confirm_hold(db, clock, world.studio_id, world["ana"], placed.registration.id)
+    reg = await holds.confirm_hold(db, clock, world.studio_id, world["ana"], placed.id)
 
-    assert reg.id != placed.registration.id
+    assert reg.id != placed.id
     assert await statuses(db) == [("expired", "cancelled"), ("confirmed", "booked")]
     assert await left(db, world, clock) == (2, 6)
 
@@ -112,7 +112,7 @@ async def test_a_lapsed_hold_whose_seats_went_meanwhile_is_refused_with_the_reas
     await book_session(db, clock, world.studio_id, world["ben"], world["s1"], guests=3)
 
     with pytest.raises(errors.NotEnoughSeats):
-        await holds.confirm_hold(db, clock, world.studio_id, world["ana"], placed.registration.id)
+        await holds.confirm_hold(db, clock, world.studio_id, world["ana"], placed.id)
     assert await left(db, world, clock) == (1, 5)
 
 
@@ -121,10 +121,8 @@ async def test_someone_elses_hold_cannot_be_confirmed_or_released(
 ) -> None:
     placed = await hold_for(db, world, clock, "ana", 1)
     with pytest.raises(errors.NotFound):
-        await holds.confirm_hold(db, clock, world.studio_id, world["ben"], placed.registration.id)
-    assert not await holds.release_hold(
-        db, clock, world.studio_id, world["ben"], placed.registration.id
-    )
+        await holds.confirm_hold(db, clock, world.studio_id, world["ben"], placed.id)
+    assert not await holds.release_hold(db, clock, world.studio_id, world["ben"], placed.id)
     assert await statuses(db) == [("held", "held")]
 
 

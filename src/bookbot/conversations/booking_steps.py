@@ -262,7 +262,8 @@ async def _hold(ctx: Context, guests: int) -> Transition:
         )
     except errors.BookingError as error:
         return Transition(State.GUESTS, render_error(error, ctx.t, ctx.zone))
-    data["hold_id"] = placed.registration.id
+    assert placed.held_until is not None  # noqa: S101 - a hold has an end
+    data["hold_id"] = placed.id
     data["held_until"] = placed.held_until.isoformat()
     return Transition(State.CONFIRM)
 

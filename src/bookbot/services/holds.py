@@ -17,7 +17,6 @@ the old (`release_customer_holds`), as does backing out of the summary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from bookbot.engine import errors
@@ -31,12 +30,6 @@ from bookbot.services.waitlist import offer_freed_seats
 from bookbot.store.db import Database, Tx, UniqueViolation, instant, retrying
 
 
-@dataclass(frozen=True)
-class Hold:
-    registration: Registration
-    held_until: datetime
-
-
 async def hold(
     db: Database,
     clock: Clock,
@@ -47,21 +40,20 @@ async def hold(
     guests: int,
     session_ids: list[int] | None = None,
     pattern_id: int | None = None,
-) -> Hold:
-    """Check and hold the seats as a booking would be; BookingError if it would not be."""
+) -> Registration:
+    """Check and hold the seats as a booking would be (the registration says until when);
+    BookingError if it would not be."""
     await release_customer_holds(db, clock, studio_id, customer_id)
     ids = sorted(set(session_ids)) if session_ids is not None else None
 
-    async def attempt() -> Hold:
+    async def attempt() -> Registration:
         now = clock.now()
         async with db.transaction() as tx:
-            reg = await booking.book_in(
+            return await booking.book_in(
                 tx, now, studio_id, customer_id, kind, ids, pattern_id, guests, hold=True
             )
-        assert reg.held_until is not None  # noqa: S101 - asked for a hold
-        return Hold(reg, reg.held_until)
 
-    result: Hold = await retrying(attempt)
+    result: Registration = await retrying(attempt)
     return result
 
 
