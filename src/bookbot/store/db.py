@@ -406,36 +406,29 @@ class PostgresDatabase(Database):
         return cls(url, pool)
 
     @asynccontextmanager
-    async def transaction(self, *, write: bool = True) -> AsyncIterator[Tx]:
+    async def _connection(self) -> AsyncIterator[Any]:
+        """A pooled connection; a lock timeout or a deadlock on it becomes `Busy`."""
         import asyncpg
 
         async with self._pool.acquire() as conn:
             try:
-                async with conn.transaction(readonly=not write):
-                    yield PostgresTx(conn)
-            except asyncpg.LockNotAvailableError as error:
-                raise Busy(str(error)) from error
-            except asyncpg.DeadlockDetectedError as error:
-                raise Busy(str(error)) from error
-
-    async def execute(self, sql: str, params: Params = None) -> int:
-        # One round trip: a lone statement commits by itself, no BEGIN/COMMIT around it.
-        import asyncpg
-
-        async with self._pool.acquire() as conn:
-            try:
-                return await PostgresTx(conn).execute(sql, params)
+                yield conn
             except (asyncpg.LockNotAvailableError, asyncpg.DeadlockDetectedError) as error:
                 raise Busy(str(error)) from error
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[Tx]:
+        async with self._connection() as conn, conn.transaction(readonly=not write):
+            yield PostgresTx(conn)
+
+    # A lone statement commits by itself: one round trip, no BEGIN/COMMIT around it.
+    async def execute(self, sql: str, params: Params = None) -> int:
+        async with self._connection() as conn:
+            return await PostgresTx(conn).execute(sql, params)
 
     async def all(self, sql: str, params: Params = None) -> list[Row]:
-        import asyncpg
-
-        async with self._pool.acquire() as conn:
-            try:
-                return await PostgresTx(conn).all(sql, params)
-            except (asyncpg.LockNotAvailableError, asyncpg.DeadlockDetectedError) as error:
-                raise Busy(str(error)) from error
+        async with self._connection() as conn:
+            return await PostgresTx(conn).all(sql, params)
 
     async def close(self) -> None:
         await self._pool.close()
