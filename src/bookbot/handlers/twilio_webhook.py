@@ -67,7 +67,7 @@ class TwilioChannel:
         if await optouts.is_opted_out(self.db, channel.value, address):
             log.info("not sending to %s %s: opted out", channel.value, address)
             return []
-        parts = sms_parts(text) if channel is Channel.SMS else whatsapp_parts(text)
+        parts = _parts(channel, text)
         send = self.sender.send_sms if channel is Channel.SMS else self.sender.send_whatsapp
         sids = []
         for part in parts:
@@ -84,7 +84,7 @@ class TwilioChannel:
         self, channel: Channel, address: str, text: str, since: datetime
     ) -> bool:
         """Did every part of `text` reach Twilio for `address` since `since`?"""
-        parts = sms_parts(text) if channel is Channel.SMS else whatsapp_parts(text)
+        parts = _parts(channel, text)
         to = address if channel is Channel.SMS else whatsapp_address(address)
         bodies = await self.sender.bodies_sent_since(to, since)
         return all(part in bodies for part in parts)
@@ -94,6 +94,11 @@ class TwilioChannel:
             text = numbered(reply) or reply.notice or ""
             if text:
                 await self.send_text(channel, address, text)
+
+
+def _parts(channel: Channel, text: str) -> list[str]:
+    """The messages `text` goes out as on that channel."""
+    return sms_parts(text) if channel is Channel.SMS else whatsapp_parts(text)
 
 
 class TwilioWebhooks:
