@@ -7,7 +7,7 @@ from io import BytesIO
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
+from babel.messages.pofile import read_po
 from scripts.update_catalogs import check, po_path, problems
 
 from bookbot import i18n
@@ -15,6 +15,35 @@ from bookbot.engine import errors
 from bookbot.i18n import N_, negotiate, render_error, translator
 
 MONDAY_18_MADRID = datetime(2027, 1, 4, 17, 0, tzinfo=UTC)  # 18:00 CET
+
+# Our catalogues' own rule, written into their headers (test_po_headers): one form for 1,
+# another for everything else.  Tests build their headers from these strings and never ask
+# Babel's locale data, whose count of forms for a language changes between releases
+# (Babel 2.19 gives Spanish three).
+TWO_FORMS = "nplurals=2; plural=(n != 1);"
+# A rule no language data has, to show that the header, not the locale, decides.
+THREE_FORMS = "nplurals=3; plural=(n == 0 ? 0 : n == 1 ? 1 : 2);"
+
+
+def po_header(plural_forms: str, language: str = "es") -> str:
+    """The header entry of a .po file of our own, with `plural_forms` as its rule."""
+    return (
+        'msgid ""\n'
+        'msgstr ""\n'
+        f'"Language: {language}\\n"\n'
+        f'"Plural-Forms: {plural_forms}\\n"\n'
+        '"MIME-Version: 1.0\\n"\n'
+        '"Content-Type: text/plain; charset=utf-8\\n"\n'
+        '"Content-Transfer-Encoding: 8bit\\n"\n'
+    )
+
+
+def catalog_with(plural_forms: str) -> Catalog:
+    """An empty Spanish catalogue whose plural rule is `plural_forms`, read as bookbot reads."""
+    po = po_header(plural_forms).encode()
+    catalog = read_po(BytesIO(po), locale="es", domain=i18n.DOMAIN)
+    assert catalog.num_plurals == int(plural_forms.split(";")[0].split("=")[1])
+    return catalog
 
 
 @pytest.mark.parametrize(
@@ -64,26 +93,40 @@ def test_ngettext_picks_the_plural_form(language: str, one: str, two: str) -> No
     assert t.n_("{n} person", "{n} people", 0).format(n=0) == two.replace("2", "0")
 
 
-def test_plural_forms_come_from_the_po_header() -> None:
-    """A catalogue of our own, compiled the way bookbot's are, with the real Spanish header."""
-    catalog = Catalog(locale="es", domain="bookbot", fuzzy=False)
-    catalog.add(("{n} seat", "{n} seats"), ("{n} plaza", "{n} plazas"))
-    po = BytesIO()
-    write_po(po, catalog)
-    assert b"Plural-Forms: nplurals=2; plural=(n != 1);" in po.getvalue()
-    t = i18n.Translator("es", i18n.compile_po(po.getvalue(), "es"))
-    assert [t.n_("{n} seat", "{n} seats", n).format(n=n) for n in (0, 1, 2)] == [
-        "0 plazas",
-        "1 plaza",
-        "2 plazas",
-    ]
+@pytest.mark.parametrize(
+    ("plural_forms", "msgstrs", "expected"),
+    [
+        (
+            TWO_FORMS,
+            ["{n} plaza", "{n} plazas"],
+            ["0 plazas", "1 plaza", "2 plazas", "1000000 plazas"],
+        ),
+        (
+            THREE_FORMS,
+            ["ninguna plaza", "{n} plaza", "{n} plazas"],
+            ["ninguna plaza", "1 plaza", "2 plazas", "1000000 plazas"],
+        ),
+    ],
+)
+def test_plural_forms_come_from_the_po_header(
+    plural_forms: str, msgstrs: list[str], expected: list[str]
+) -> None:
+    """A catalogue of our own with its own header, compiled the way bookbot's are."""
+    entry = 'msgid "{n} seat"\nmsgid_plural "{n} seats"\n' + "".join(
+        f'msgstr[{index}] "{text}"\n' for index, text in enumerate(msgstrs)
+    )
+    po = f"{po_header(plural_forms)}\n{entry}".encode()
+    t = i18n.Translator("es", i18n.compile_po(po, "es"))
+    assert [t.n_("{n} seat", "{n} seats", n).format(n=n) for n in (0, 1, 2, 1_000_000)] == (
+        expected
+    )
 
 
 @pytest.mark.parametrize("language", i18n.SUPPORTED)
 def test_po_headers(language: str) -> None:
     header = po_path(language).read_text(encoding="utf-8")
     assert f'"Language: {language}\\n"' in header
-    assert '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"' in header
+    assert f'"Plural-Forms: {TWO_FORMS}\\n"' in header
     assert "charset=utf-8" in header
 
 
@@ -121,7 +164,7 @@ def test_catalogues_are_complete_with_matching_placeholders() -> None:
 
 
 def test_the_check_catches_missing_fuzzy_and_mismatched_translations() -> None:
-    catalog = Catalog(locale="es", domain="bookbot", fuzzy=False)
+    catalog = catalog_with(TWO_FORMS)
     catalog.add("Hi {name}", "Hola {nombre}")
     catalog.add("Bye", "")
     catalog.add("Stay", "Quédate", flags=["fuzzy"])
@@ -140,3 +183,12 @@ def test_the_check_catches_missing_fuzzy_and_mismatched_translations() -> None:
     assert "msgstr[0] has placeholders ['n'], msgid has ['n', 'when']" in found[4]
     assert found[5].endswith("is not translated")
     assert problems(catalog, translate=False) == [found[0], found[3], found[4]]
+
+
+def test_the_check_counts_plural_forms_by_the_header() -> None:
+    catalog = catalog_with(THREE_FORMS)
+    catalog.add(("{n} seat", "{n} seats"), ("{n} plazas", "{n} plaza", "{n} plazas"))
+    catalog.add(("{n} row", "{n} rows"), ("{n} fila", "{n} filas"))
+    assert problems(catalog) == [
+        "es: '{n} row' () has 2 plural forms, the language has 3",
+    ]
