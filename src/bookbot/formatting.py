@@ -19,10 +19,18 @@ def local_when(instant: datetime, zone_name: str, locale: str = "en") -> str:
 
 
 def local_span(starts: datetime, ends: datetime, zone_name: str, locale: str = "en") -> str:
-    """'Mon 15 Mar 2027 18:00–20:00 GMT'."""
+    """'Mon 15 Mar 2027 18:00–20:00 GMT'.
+
+    A span across a clock change labels each end with its own abbreviation:
+    'Sun 1 Nov 2026 01:30 EDT – 01:15 EST'.
+    """
+    local_start = starts.astimezone(zone(zone_name))
     local_end = ends.astimezone(zone(zone_name))
-    head, _, tz_name = local_when(starts, zone_name, locale).rpartition(" ")
-    return f"{head}–{format_time(local_end, 'HH:mm', locale=locale)} {tz_name}"
+    head, _, start_name = local_when(starts, zone_name, locale).rpartition(" ")
+    end = format_time(local_end, "HH:mm", locale=locale)
+    if (local_end.tzname(), local_end.utcoffset()) == (start_name, local_start.utcoffset()):
+        return f"{head}–{end} {start_name}"
+    return f"{head} {start_name} – {end} {local_end.tzname()}"
 
 
 def money(minor: int, currency: str, locale: str = "en") -> str:
