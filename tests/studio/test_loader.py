@@ -8,9 +8,10 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from bookbot.services import staff_access
 from bookbot.store.db import Database
 from bookbot.studio.loader import KINDS, load_studio
-from bookbot.studio.model import StudioFile, parse_studio_data
+from bookbot.studio.model import StudioFile, parse_studio_data, parse_studio_file
 
 EXAMPLES = Path(__file__).parents[2] / "src" / "bookbot" / "examples"
 TABLES = (
@@ -266,3 +267,35 @@ async def test_a_studio_policy_change_updates_the_studio_row(db: Database) -> No
         db, "SELECT waitlist_offer_minutes FROM studios WHERE id = :id", id=report.studio_id
     )
     assert minutes == [(60,)]
+
+
+async def test_a_staff_member_texting_from_the_e164_form_of_the_files_phone_is_found(
+    db: Database,
+) -> None:
+    # The file says "+44 20 7946 0101"; Twilio reports the sender as "+442079460101".
+    report = await load_studio(db, parse_studio_file(EXAMPLES / "clay-studio.toml"))
+    [(maya, stored)] = await fetch(
+        db,
+        "SELECT id, phone FROM staff WHERE studio_id = :sid AND key = 'maya'",
+        sid=report.studio_id,
+    )
+
+    assert stored == "+442079460101"
+    for channel in ("sms", "whatsapp"):
+        assert await staff_access.staff_for(db, report.studio_id, channel, "+442079460101") == maya
+    assert await staff_access.staff_for(db, report.studio_id, "sms", "+442079460102") is None
+
+
+async def test_a_phone_stored_before_normalising_still_matches(db: Database) -> None:
+    report = await load_studio(db, parse_studio_file(EXAMPLES / "clay-studio.toml"))
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE staff SET phone = '+44 20 7946 0101' WHERE studio_id = :sid AND key = 'maya'",
+            {"sid": report.studio_id},
+        )
+
+    found = await staff_access.staff_for(db, report.studio_id, "sms", "+442079460101")
+
+    assert found is not None
+    again = await load_studio(db, parse_studio_file(EXAMPLES / "clay-studio.toml"))
+    assert again.updated["staff"] == 1  # loading the file again rewrites it in E.164

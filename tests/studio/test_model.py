@@ -100,6 +100,9 @@ def test_the_base_file_is_valid() -> None:
         (("patterns", 0, "start_time"), "6pm", 'patterns[0].start_time: "6pm" is not a time'),
         (("patterns", 0, "start_date"), "15/03/2027", "patterns[0].start_date:"),
         (("patterns", 0, "timezone"), "Nowhere/Town", "patterns[0].timezone: unknown time zone"),
+        (("staff", 0, "phone"), "020 7946 0101", 'staff[0].phone: "020 7946 0101": write it in'),
+        (("staff", 1, "phone"), "+44 20 7946 010", 'staff[1].phone: "+44 20 7946 010": no such'),
+        (("staff", 0, "phone"), "call me", "staff[0].phone:"),
     ],
 )
 def test_a_bad_field_is_named_with_the_reason(
@@ -304,6 +307,22 @@ def test_the_clay_studio_example() -> None:
     assert prices["Open Studio Drop-in"] == 1800
     mugs = next(c for c in spec.classes if c.key == "mug-making")
     assert len(mugs.parts) == 3
+
+
+@pytest.mark.parametrize(
+    "written", ["+44 20 7946 0101", "+44 (0)20 7946 0101", "0044 20 7946 0101", "+442079460101"]
+)
+def test_staff_phones_are_stored_in_e164(written: str) -> None:
+    data = copy.deepcopy(BASE)
+    data["staff"][0]["phone"] = written
+    assert parse_studio_data(data).staff[0].phone == "+442079460101"
+
+
+def test_the_examples_staff_phones_are_e164() -> None:
+    clay = parse_studio_file(EXAMPLES / "clay-studio.toml")
+    harbour = parse_studio_file(EXAMPLES / "harbour-fitness.toml")
+    assert {s.key: s.phone for s in clay.staff}["maya"] == "+442079460101"
+    assert "+16175550142" in {s.phone for s in harbour.staff}
 
 
 def test_the_monday_course_keeps_18_00_across_the_uk_clock_change() -> None:

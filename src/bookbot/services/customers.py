@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
+from bookbot.phones import phone_key
 from bookbot.store.db import Database, Tx, UniqueViolation
 
 
@@ -54,10 +55,13 @@ async def customer_for(
     """The customer behind a channel identity, created on first contact.
 
     A phone number is an identity of its own: a new SMS identity whose phone matches an
-    existing customer joins that customer instead of creating a second one.
+    existing customer joins that customer instead of creating a second one. The phone is
+    stored and compared in E.164, so "+44 7700 900123" and Twilio's "+447700900123" are
+    one customer (callers at the edges refuse invalid numbers; this never does).
     """
     if not address:
         raise errors.InvalidRequest(reason="a channel address is required")
+    phone = phone_key(phone) if phone else None
     async with db.transaction() as tx:
         found = await _by_identity(tx, studio_id, channel, address)
         if found is not None:

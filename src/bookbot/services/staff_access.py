@@ -7,21 +7,40 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bookbot.phones import phone_key
 from bookbot.store.db import Database
 
 
 async def staff_for(db: Database, studio_id: int, channel: str, address: str) -> int | None:
     """The staff id behind this chat identity in this studio, or None."""
     if channel == "telegram":
-        where, value = "telegram_user_id = :value", int(address) if address.isdigit() else -1
-    else:
-        where, value = "phone = :value", address
+        user_id = int(address) if address.isdigit() else -1
+        async with db.transaction(write=False) as tx:
+            found = await tx.scalar(
+                "SELECT id FROM staff WHERE studio_id = :studio_id AND telegram_user_id = :value",
+                {"studio_id": studio_id, "value": user_id},
+            )
+        return None if found is None else int(found)
+    return await _staff_by_phone(db, studio_id, address)
+
+
+async def _staff_by_phone(db: Database, studio_id: int, address: str) -> int | None:
+    """Compared in E.164 on both sides.
+
+    The studio loader stores E.164, but a database loaded before it did may still hold
+    "+44 20 7946 0101"; a staff list is short, so each stored phone is normalised here.
+    """
+    wanted = phone_key(address)
     async with db.transaction(write=False) as tx:
-        found = await tx.scalar(
-            f"SELECT id FROM staff WHERE studio_id = :studio_id AND {where}",  # noqa: S608
-            {"studio_id": studio_id, "value": value},
+        rows = await tx.all(
+            "SELECT id, phone FROM staff WHERE studio_id = :studio_id AND phone IS NOT NULL"
+            " ORDER BY id",
+            {"studio_id": studio_id},
         )
-    return None if found is None else int(found)
+    for row in rows:
+        if phone_key(row["phone"]) == wanted:
+            return int(row["id"])
+    return None
 
 
 async def audit(

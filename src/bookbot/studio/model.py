@@ -34,6 +34,7 @@ from pydantic_core import ErrorDetails
 
 from bookbot.engine import recurrence
 from bookbot.engine.pricing import ClassKind
+from bookbot.phones import InvalidPhone, normalise_phone
 
 _KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _AMOUNT = re.compile(r"-?\d+(\.\d+)?")
@@ -80,6 +81,17 @@ def _wall_time(value: Any) -> time:
     return value
 
 
+def _phone(text: str) -> str:
+    """E.164, so that Twilio's `+442079460101` finds the file's `+44 20 7946 0101`.
+
+    The file has no country to guess a region from, so the number must be international.
+    """
+    try:
+        return normalise_phone(text)
+    except InvalidPhone as error:
+        raise ValueError(f"{_shown(text)}: {error.reason}") from None
+
+
 def _time_zone(name: str) -> str:
     recurrence.zone(name)
     return name
@@ -97,6 +109,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Count = Annotated[int, Field(strict=True, ge=0)]
 Positive = Annotated[int, Field(strict=True, gt=0)]
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
+Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone)]
 
 
 class _Model(BaseModel):
@@ -145,7 +158,7 @@ class Staff(_Model):
     key: Key
     name: Name
     roles: tuple[Key, ...] = ()
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    phone: Phone | None = None
     telegram_user_id: Positive | None = None
 
 
