@@ -88,6 +88,37 @@ async def test_bad_numbers_and_expired_codes_are_explained(
     assert "That code has expired." in telegram.text
 
 
+async def test_a_number_with_wrong_digits_is_explained_and_00_is_international(
+    texting: Dialogues, twilio: TwilioStandIn
+) -> None:
+    telegram = Chat(texting, address="9004", name="Di", channel=Channel.TELEGRAM)
+    await telegram.say("/start")
+    await telegram.press("📱 Link your phone")
+    await telegram.say("+44 20 7946 010")  # a digit short
+    assert "That is not a valid phone number. Check the digits" in telegram.text
+    assert not twilio.messages
+    await telegram.say("0044 (0)7700 900303")
+    assert twilio.messages[-1]["To"] == "+447700900303"
+    assert "I texted a 6-digit code to +447700900303." in telegram.text
+
+
+async def test_a_customer_who_texted_is_found_whatever_way_the_number_is_typed(
+    texting: Dialogues, twilio: TwilioStandIn
+) -> None:
+    sms = Chat(texting, address="+16175550142", name="", channel=Channel.SMS)
+    for reply in ("hi", "1", "Wheel Throwing Taster", "2", "1", "1"):
+        await sms.say(reply)
+    telegram = Chat(texting, address="9005", name="Ed", channel=Channel.TELEGRAM)
+    await telegram.say("/start")
+    await telegram.press("📱 Link your phone")
+    await telegram.say("+1 (617) 555-0142")
+    await telegram.say(code_sent(twilio))
+
+    assert "Your phone +16175550142 is linked" in telegram.text
+    await telegram.say("my bookings")
+    assert telegram.labels[0].startswith("Wheel Throwing Taster")
+
+
 async def test_five_wrong_codes_use_up_the_code(texting: Dialogues, twilio: TwilioStandIn) -> None:
     telegram = Chat(texting, address="9003", name="Cy", channel=Channel.TELEGRAM)
     await telegram.say("/start")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bookbot.conversations.booking_steps import back_and_cancel
 from bookbot.conversations.model import Channel
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
+from bookbot.phones import InvalidPhone, normalise_phone
 from bookbot.services import linking
 from bookbot.services.customers import customer_by_id
 
@@ -28,17 +29,17 @@ async def code_screen(ctx: Context) -> Screen:
 
 
 async def on_phone(ctx: Context, typed: str) -> Transition:
-    """Check the number, store a code, text it (after the write: no network in a transaction)."""
+    """Check the number, store a code, text it (after the write: no network in a transaction).
+
+    The number is kept in E.164, the form Twilio reports senders in, so the customer who
+    already texted from it is found. Neither customer nor studio has a country to read a
+    national number in, so it must be international (the prompt says so).
+    """
     _ = ctx.t._
-    phone = linking.normalise_phone(typed)
-    if phone is None:
-        return Transition(
-            State.LINK_PHONE,
-            _(
-                "That does not look like an international number "
-                "(it starts with + and the country code)."
-            ),
-        )
+    try:
+        phone = normalise_phone(typed)
+    except InvalidPhone:
+        return Transition(State.LINK_PHONE, _not_a_phone(ctx, typed))
     if ctx.sms is None:
         return Transition(State.MENU, _("Texting is not set up here, so phones cannot be linked."))
     code = await linking.start(ctx.db, ctx.now, ctx.studio.id, ctx.customer.id, phone)
@@ -51,6 +52,15 @@ async def on_phone(ctx: Context, typed: str) -> Transition:
         )
     ctx.data["phone"] = phone
     return Transition(State.LINK_CODE)
+
+
+def _not_a_phone(ctx: Context, typed: str) -> str:
+    _ = ctx.t._
+    if typed.strip().startswith(("+", "00")):
+        return _("That is not a valid phone number. Check the digits and try again.")
+    return _(
+        "That does not look like an international number (it starts with + and the country code)."
+    )
 
 
 async def on_code(ctx: Context, typed: str) -> Transition:

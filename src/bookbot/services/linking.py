@@ -9,25 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bookbot.phones import phone_key
 from bookbot.store.db import Database, Tx
 
 CODE_LIFETIME = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
-_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
-
-
-def normalise_phone(text: str) -> str | None:
-    """'+44 7700-900 123' -> '+447700900123'; None unless it is an international number."""
-    compact = re.sub(r"[\s\-().]", "", text.strip())
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    return compact if _E164.match(compact) else None
 
 
 def _hash(phone: str, code: str) -> str:
@@ -35,7 +26,12 @@ def _hash(phone: str, code: str) -> str:
 
 
 async def start(db: Database, now: datetime, studio_id: int, customer_id: int, phone: str) -> str:
-    """A new code for `phone` (any earlier one is void); the caller sends it by SMS."""
+    """A new code for `phone` (any earlier one is void); the caller sends it by SMS.
+
+    `phone` is what the customer typed, already checked with `phones.normalise_phone`;
+    it is stored in E.164 so that linking finds the customer who texted from it.
+    """
+    phone = phone_key(phone)
     code = f"{secrets.randbelow(10**6):06d}"
     async with db.transaction() as tx:
         await tx.execute(
