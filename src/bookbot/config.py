@@ -25,6 +25,10 @@ class Settings:
     twilio_whatsapp_from: str | None = None
     twilio_api_base: str | None = None
     whatsapp_template_sid: str | None = None
+    # Outbound requests a second to Twilio for SMS: Twilio queues what it accepts and sends at
+    # each number's own rate (1/s for a long code), so this paces our API calls, not the
+    # carrier; raise it for a Messaging Service or short code.
+    sms_rate: float = 10.0
 
     @property
     def twilio_configured(self) -> bool:
@@ -49,4 +53,17 @@ class Settings:
             twilio_whatsapp_from=env("BOOKBOT_TWILIO_WHATSAPP_FROM") or None,
             twilio_api_base=env("BOOKBOT_TWILIO_API_BASE") or None,
             whatsapp_template_sid=env("BOOKBOT_WHATSAPP_TEMPLATE_SID") or None,
+            sms_rate=_positive(env("BOOKBOT_SMS_RATE"), "BOOKBOT_SMS_RATE", cls.sms_rate),
         )
+
+
+def _positive(raw: str | None, name: str, default: float) -> float:
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be more than 0, not {raw!r}")
+    return value

@@ -24,6 +24,7 @@ from bookbot.handlers.web import make_app
 from bookbot.services import optouts
 from bookbot.store.db import Database
 from tests.examples import NOW, load_example_studio
+from tests.pipeline import Pipeline, pipeline
 from tests.twilio_standin import TwilioStandIn
 
 ACCOUNT = "AC" + "1" * 32
@@ -40,6 +41,7 @@ class Phone:
     http: TestClient[Any, Any]
     webhooks: TwilioWebhooks
     twilio: TwilioStandIn
+    pipeline: Pipeline
     number: str
     channel: Channel = Channel.SMS
 
@@ -62,7 +64,7 @@ class Phone:
             **extra,
         }
         status = await post(self.http, PATHS[self.channel], form)
-        await self.webhooks.drain()
+        await self.pipeline.drain()
         return status
 
     def last(self) -> str:
@@ -91,7 +93,7 @@ def clock() -> FrozenClock:
 @pytest.fixture
 async def world(
     db: Database, clock: FrozenClock
-) -> AsyncIterator[tuple[TestClient[Any, Any], TwilioWebhooks, TwilioStandIn]]:
+) -> AsyncIterator[tuple[TestClient[Any, Any], TwilioWebhooks, TwilioStandIn, Pipeline]]:
     await load_example_studio(db, clock)
     async with TwilioStandIn(ACCOUNT, TOKEN) as twilio:
         sender = TwilioSender(
@@ -103,16 +105,16 @@ async def world(
                 api_base=twilio.base_url,
             )
         )
-        webhooks = TwilioWebhooks(
-            Dialogues(db, clock), TwilioChannel(db, clock, sender), TOKEN, PUBLIC
-        )
+        channel = TwilioChannel(db, clock, sender)
+        webhooks = TwilioWebhooks(Dialogues(db, clock), channel, TOKEN, PUBLIC, account_sid=ACCOUNT)
+        flow = pipeline(db, clock, {"twilio": webhooks}, twilio=channel)
         async with TestClient(TestServer(make_app(*webhooks.routes()))) as http:
-            yield http, webhooks, twilio
+            yield http, webhooks, twilio, flow
         await sender.close()
 
 
 @pytest.fixture
-def phone(world: tuple[TestClient[Any, Any], TwilioWebhooks, TwilioStandIn]) -> Phone:
+def phone(world: tuple[TestClient[Any, Any], TwilioWebhooks, TwilioStandIn, Pipeline]) -> Phone:
     return Phone(*world, number="+447700900123")
 
 
@@ -223,15 +225,16 @@ async def test_bad_or_missing_signatures_get_403_and_change_nothing(
         ),
     ]
     assert [getattr(s, "status", s) for s in statuses] == [403, 403]
-    await phone.webhooks.drain()
+    await phone.pipeline.drain()
     assert phone.received() == []
     async with db.transaction(write=False) as tx:
         assert await tx.scalar("SELECT COUNT(*) FROM conversations") == 0
-        assert await tx.scalar("SELECT COUNT(*) FROM inbound_receipts") == 0
+        assert await tx.scalar("SELECT COUNT(*) FROM inbox") == 0
 
 
 async def test_missing_fields_and_oversized_bodies_are_refused(phone: Phone) -> None:
-    assert await post(phone.http, PATHS[Channel.SMS], {"Body": "hi", "To": OUR_NUMBER}) == 400
+    missing = {"Body": "hi", "To": OUR_NUMBER, "AccountSid": ACCOUNT}
+    assert await post(phone.http, PATHS[Channel.SMS], missing) == 400
     huge = {"MessageSid": "SM" + "e" * 32, "From": phone.number, "Body": "x" * (2 * 1024 * 1024)}
     response = await phone.http.post(
         PATHS[Channel.SMS],
@@ -239,14 +242,20 @@ async def test_missing_fields_and_oversized_bodies_are_refused(phone: Phone) -> 
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status == 413
-    await phone.webhooks.drain()
+    await phone.pipeline.drain()
     assert phone.received() == []
 
 
 async def test_a_repeated_message_sid_is_handled_once(phone: Phone) -> None:
-    form = {"MessageSid": "SM" + "d" * 32, "From": phone.number, "To": OUR_NUMBER, "Body": "hi"}
+    form = {
+        "MessageSid": "SM" + "d" * 32,
+        "AccountSid": ACCOUNT,
+        "From": phone.number,
+        "To": OUR_NUMBER,
+        "Body": "hi",
+    }
     assert [await post(phone.http, PATHS[Channel.SMS], form) for _ in range(3)] == [200, 200, 200]
-    await phone.webhooks.drain()
+    await phone.pipeline.drain()
     assert len(phone.received()) == 1
 
 
@@ -270,7 +279,7 @@ async def test_delivery_status_callbacks_are_recorded_in_order(phone: Phone, db:
             "AccountSid": ACCOUNT,
         }
         assert await post(phone.http, STATUS_PATH, form) == 204
-    assert await post(phone.http, STATUS_PATH, {"MessageSid": sid}) == 400
+    assert await post(phone.http, STATUS_PATH, {"MessageSid": sid, "AccountSid": ACCOUNT}) == 400
     assert (
         await post(
             phone.http, STATUS_PATH, {"MessageSid": sid, "MessageStatus": "failed"}, sign=False

@@ -20,13 +20,14 @@ from bookbot.conversations import pass_steps as passes
 from bookbot.conversations import staff_steps as staff
 from bookbot.conversations import store
 from bookbot.conversations.keywords import command, keyword
-from bookbot.conversations.matching import numbers, pick
+from bookbot.conversations.matching import clean_name, numbers, pick
 from bookbot.conversations.model import Channel, Inbound, Option, Reply
+from bookbot.conversations.outbound import ReplyTo, queue_replies
 from bookbot.conversations.states import Choice, Context, Screen, State, TextSender, Transition
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.i18n import negotiate, render_error, translator
-from bookbot.services import holds, staff_access
+from bookbot.services import holds, inbox, staff_access
 from bookbot.services.common import Studio, only_studio, studio_by_id, studio_by_slug
 from bookbot.services.customers import customer_by_id, customer_for, set_preferred_channel
 from bookbot.store.db import Database
@@ -88,10 +89,37 @@ class Dialogues:
     def __post_init__(self) -> None:
         self._serializer = store.Serializer(self.db, self.clock)
 
-    async def handle(self, inbound: Inbound, *, studio_slug: str | None = None) -> list[Reply]:
-        """Run one update; `studio_slug` (a deep-link parameter) picks or switches studio."""
+    async def handle(
+        self,
+        inbound: Inbound,
+        *,
+        studio_slug: str | None = None,
+        reply_to: ReplyTo | None = None,
+    ) -> list[Reply]:
+        """Run one update; `studio_slug` (a deep-link parameter) picks or switches studio.
+
+        With `reply_to` (an inbox row), the replies are queued in the outbox and the row is
+        marked done in the transaction that saves the dialogue's new state: all or nothing.
+        """
         async with self._serializer.hold(inbound.channel.value, inbound.address) as lease:
-            return await self._handle(inbound, studio_slug, lease)
+            ctx, replies, changed = await self._handle(inbound, studio_slug)
+            async with self.db.transaction() as tx:
+                if changed:
+                    await store.save_in(tx, ctx.conversation, ctx.now)
+                if reply_to is not None:
+                    await queue_replies(
+                        tx,
+                        ctx.now,
+                        studio_id=ctx.studio.id,
+                        customer_id=ctx.customer.id,
+                        reply_to=reply_to,
+                        replies=[r for r in replies if not r.toast],
+                        edit_ref=inbound.message_ref,
+                        dialogue=inbound.address,
+                    )
+                    await inbox.finish(tx, reply_to.item, ctx.now)
+            lease.held = lease.held and not changed  # saving released it
+            return replies
 
     async def push(self, channel: Channel, address: str, template: str, notice: str) -> list[Reply]:
         """The bot speaks first (a reminder, an offer): the notice, with one-tap actions
@@ -147,7 +175,7 @@ class Dialogues:
                 studio.id,
                 channel,
                 inbound.address,
-                name=inbound.display_name,
+                name=clean_name(inbound.display_name),
                 # By SMS and WhatsApp the address is the phone number.
                 phone=inbound.phone or (inbound.address if channel in TEXTING else None),
                 language=conversation.language,
@@ -170,9 +198,19 @@ class Dialogues:
             staff_id,
         )
 
-    async def _handle(self, inbound: Inbound, slug: str | None, lease: store.Lease) -> list[Reply]:
+    async def _handle(
+        self, inbound: Inbound, slug: str | None
+    ) -> tuple[Context, list[Reply], bool]:
+        """The replies, and whether the dialogue changed (and must be saved)."""
         ctx = await self._context(inbound, slug)
         conversation = ctx.conversation
+        if inbound.token is not None and _someone_elses(inbound, conversation):
+            # A press on another person's message in a shared chat: not theirs to touch.
+            return (
+                ctx,
+                [Reply("", notice=ctx.t._("That button is not for you."), toast=True)],
+                False,
+            )
         idle = ctx.now - conversation.updated_at > IDLE and conversation.state != State.MENU
         first_ask = command(inbound) or keyword(inbound.text or "")
         if conversation.created and first_ask not in (None, "menu") and inbound.token is None:
@@ -198,12 +236,11 @@ class Dialogues:
             )
         elif inbound.token is not None and self._resolve(ctx, inbound) is None:
             # A stale, replayed or forged button: say so, and change nothing at all.
-            return [Reply("", notice=ctx.t._("That option has expired."))]
+            return ctx, [Reply("", notice=ctx.t._("That option has expired."))], False
         else:
             transition = await self._step(ctx, inbound)
         replies = await self._enter(ctx, transition, edit=inbound.token is not None)
-        await store.save(self.db, conversation, ctx.now, lease)
-        return replies
+        return ctx, replies, True
 
     async def _step(self, ctx: Context, inbound: Inbound) -> Transition:
         state = State(ctx.conversation.state)
@@ -314,6 +351,12 @@ class Dialogues:
             text = screen.text
         replies.append(Reply(text, options, edit=edit and transition.attachment is None))
         return replies
+
+
+def _someone_elses(inbound: Inbound, conversation: store.Conversation) -> bool:
+    """A button on a message in a shared chat (a group) that is not the one carrying this
+    person's options: it belongs to someone else's dialogue (or to nobody's now)."""
+    return inbound.shared_chat and inbound.message_ref != conversation.message_ref
 
 
 async def _set_language(ctx: Context, choice: Choice) -> Transition:

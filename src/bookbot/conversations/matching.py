@@ -44,3 +44,19 @@ def numbers(text: str, count: int) -> list[int] | None:
         return None
     picked = [int(p) - 1 for p in parts]
     return picked if all(0 <= i < count for i in picked) else None
+
+
+NAME_LIMIT = 64  # a name is shown in greetings and on rosters; a paragraph is not a name
+
+
+def clean_name(raw: str) -> str:
+    """A display name from a channel (untrusted): without control or bidi-override
+    characters (which could reorder the text around it), spaces collapsed, at most
+    NAME_LIMIT characters."""
+    kept = "".join(" " if ch.isspace() else ch for ch in raw if _printable(ch))
+    return " ".join(kept.split())[:NAME_LIMIT].strip()
+
+
+def _printable(ch: str) -> bool:
+    # Cc: controls; Cf: format characters (bidi overrides and isolates, zero-width joiners…)
+    return ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")

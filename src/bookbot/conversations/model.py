@@ -29,8 +29,10 @@ class Inbound:
     display_name: str = ""
     language_hint: str | None = None
     phone: str | None = None
-    # Telegram: the message the pressed button was on (a press on any other is stale).
+    # Telegram: the message the pressed button was on (a press on any other is stale),
+    # and whether it was in a chat shared with others (a group), not the person's own.
     message_ref: str | None = None
+    shared_chat: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ class Reply:
 
     `edit` asks channels that can (Telegram) to replace the message the person pressed a
     button on instead of sending a new one. `notice` is a short acknowledgement a channel
-    may show on its own (Telegram's callback answer).
+    may show on its own (Telegram's callback answer); a `toast` is only that, never a
+    message in the chat.
     """
 
     text: str
@@ -60,3 +63,4 @@ class Reply:
     attachment: Attachment | None = None
     edit: bool = False
     notice: str | None = field(default=None, compare=False)
+    toast: bool = False

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bookbot.engine.clock import Clock
-from bookbot.store.db import Database
+from bookbot.store.db import Database, Tx
 
 LEASE = timedelta(seconds=30)
 CLAIM_WAIT = 10.0
@@ -102,26 +102,32 @@ async def create(
 
 async def save(db: Database, conversation: Conversation, now: datetime, lease: Lease) -> None:
     """Write the dialogue back and release its lease, in one statement."""
-    c = conversation
     async with db.transaction() as tx:
-        await tx.execute(
-            "UPDATE conversations SET studio_id = :studio_id, customer_id = :customer_id,"
-            " language = :language, state = :state, data = :data, options = :options,"
-            " step = :step, message_ref = :message_ref, updated_at = :now, lease_until = NULL"
-            " WHERE id = :id",
-            {
-                "studio_id": c.studio_id,
-                "customer_id": c.customer_id,
-                "language": c.language,
-                "state": c.state,
-                "data": json.dumps(c.data),
-                "options": json.dumps(c.options),
-                "step": c.step,
-                "message_ref": c.message_ref,
-                "now": now,
-                "id": c.id,
-            },
-        )
+        await save_in(tx, conversation, now)
+    lease.held = False
+
+
+async def save_in(tx: Tx, conversation: Conversation, now: datetime) -> None:
+    """`save` inside the caller's transaction (with the replies it queues)."""
+    c = conversation
+    await tx.execute(
+        "UPDATE conversations SET studio_id = :studio_id, customer_id = :customer_id,"
+        " language = :language, state = :state, data = :data, options = :options,"
+        " step = :step, message_ref = :message_ref, updated_at = :now, lease_until = NULL"
+        " WHERE id = :id",
+        {
+            "studio_id": c.studio_id,
+            "customer_id": c.customer_id,
+            "language": c.language,
+            "state": c.state,
+            "data": json.dumps(c.data),
+            "options": json.dumps(c.options),
+            "step": c.step,
+            "message_ref": c.message_ref,
+            "now": now,
+            "id": c.id,
+        },
+    )
 
 
 async def _claim(db: Database, key: tuple[str, str], now: datetime) -> bool:

@@ -1,38 +1,45 @@
 """The Telegram adapter (python-telegram-bot 22): updates in, replies out, nothing decided here.
 
-Dialogue state lives in our database (not PTB's ConversationHandler or pickle persistence,
-which one process owns and which lose timeouts on restart). Updates run concurrently
-across people and one at a time per person (`Dialogues` serialises). Every callback query
-is answered before any database work. Sends go through PTB's `AIORateLimiter`.
+In: every update (long polling or the webhook) is stored in the inbox under its update_id
+before it is acknowledged: the poller asks for the next offset, which confirms the batch to
+Telegram, only once the batch is stored. The inbox worker then runs each one through the
+dialogue (`process`), whose replies are queued in the outbox in the same transaction.
+
+Out: the delivery worker sends those replies (`send_reply`): options as inline buttons,
+editing the pressed message where the dialogue asks for that. Dialogue state lives in our
+database, not in PTB's ConversationHandler or pickle persistence.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.request import HTTPXRequest
 
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel, Inbound, Reply
-from bookbot.handlers.receipts import first_time
-from bookbot.i18n import translator
+from bookbot.conversations.outbound import ReplyTo
+from bookbot.services import inbox
+from bookbot.services.inbox import InboxItem
 
 log = logging.getLogger(__name__)
 SHORT_LABEL = 4  # labels this short ("1", "2") share a keyboard row
 CAPTION_LIMIT = 1024  # Telegram's limit for a photo's caption
+SOURCE = "telegram"
+ALLOWED_UPDATES = ("message", "callback_query")
+POLL_TIMEOUT = 10  # seconds a getUpdates call waits for news
+SEND_POOL = 32  # connections for sending: bounded, so a burst queues instead of piling up
+
+
+class NotAnUpdate(ValueError):
+    """A webhook body that is not a Telegram update we can read."""
 
 
 @dataclass(frozen=True)
@@ -55,91 +62,132 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def _inbound(update: Update, text: str | None = None, token: str | None = None) -> Inbound:
+def message_ref(chat_id: int, message_id: int) -> str:
+    """A message's reference: message ids are only unique within their chat."""
+    return f"{chat_id}:{message_id}"
+
+
+def _inbound(update: Update) -> Inbound:
     user = update.effective_user
-    assert user is not None  # noqa: S101 - handlers are registered for user updates only
-    message = update.callback_query.message if update.callback_query else None
+    assert user is not None  # noqa: S101 - only user updates are stored
+    query = update.callback_query
+    pressed = query.message if query is not None else None
     return Inbound(
         Channel.TELEGRAM,
         str(user.id),
-        text=text,
-        token=token,
+        text=update.message.text if update.message is not None else None,
+        token=query.data or "" if query is not None else None,
         display_name=user.first_name,
         language_hint=user.language_code,
-        message_ref=str(message.message_id) if message is not None else None,
+        message_ref=message_ref(pressed.chat.id, pressed.message_id) if pressed else None,
+        shared_chat=pressed is not None and pressed.chat.id != user.id,
     )
 
 
+def _slug(update: Update) -> str | None:
+    """/start's deep-link parameter (t.me/<bot>?start=<studio-slug>)."""
+    text = update.message.text if update.message is not None else None
+    command, _, argument = (text or "").partition(" ")
+    if command.split("@")[0] != "/start":
+        return None
+    return argument.strip() or None
+
+
 class TelegramBot:
-    """Wires `Dialogues` to a PTB Application."""
+    """Stores Telegram updates in the inbox, processes them, and sends the replies."""
 
-    def __init__(self, dialogues: Dialogues, settings: TelegramSettings) -> None:
+    def __init__(
+        self,
+        dialogues: Dialogues,
+        settings: TelegramSettings,
+        *,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
         self.dialogues = dialogues
-        builder = ApplicationBuilder().token(settings.token).concurrent_updates(True)
+        self.wake = wake  # the inbox worker: something new is stored
+        base: dict[str, Any] = {}
         if settings.api_base:
-            builder = builder.base_url(settings.api_base)
-            builder = builder.base_file_url(
-                settings.file_base or settings.api_base.replace("/bot", "/file/bot")
+            base["base_url"] = settings.api_base
+            base["base_file_url"] = settings.file_base or settings.api_base.replace(
+                "/bot", "/file/bot"
             )
-        self.app: Application[Any, Any, Any, Any, Any, Any] = builder.rate_limiter(
-            AIORateLimiter()
-        ).build()
-        self.app.add_handler(CommandHandler("start", self.on_start))
-        self.app.add_handler(CallbackQueryHandler(self.on_button))
-        self.app.add_handler(MessageHandler(filters.TEXT, self.on_text))
-        self.app.add_error_handler(self.on_error)
+        self.bot = Bot(
+            settings.token,
+            request=HTTPXRequest(connection_pool_size=SEND_POOL, pool_timeout=10.0),
+            get_updates_request=HTTPXRequest(
+                connection_pool_size=1, read_timeout=POLL_TIMEOUT + 10.0
+            ),
+            **base,
+        )
 
-    async def _fresh(self, update: Update) -> bool:
-        now = self.dialogues.clock.now()
-        return await first_time(self.dialogues.db, "telegram", str(update.update_id), now)
+    async def accept(self, payload: object) -> bool:
+        """Store one update (webhook or poll) before it is acknowledged; False: nothing to
+        store (a kind of update we do not handle, or one stored before). NotAnUpdate if
+        `payload` is not an update at all."""
+        update = _parsed(payload, self.bot)
+        user = update.effective_user
+        wanted = (update.message is not None and update.message.text is not None) or (
+            update.callback_query is not None
+        )
+        if user is None or not wanted:
+            return False
+        assert isinstance(payload, dict)  # noqa: S101 - _parsed checked it
+        db, now = self.dialogues.db, self.dialogues.clock.now()
+        chat = f"{SOURCE}:{user.id}"
+        stored = await inbox.accept(db, SOURCE, str(update.update_id), chat, payload, now)
+        if stored:
+            self.wake()
+        return stored
 
-    async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/start, optionally with a deep-link parameter naming the studio."""
-        if not await self._fresh(update):
-            return
-        slug = context.args[0] if context.args else None
-        inbound = _inbound(update, text="/start")
-        await self._send(update, inbound, await self.dialogues.handle(inbound, studio_slug=slug))
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Long-poll until `stop`: each batch is stored before the next call confirms it."""
+        offset: int | None = None
+        while not stop.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+                )
+            except TelegramError as error:
+                log.warning("telegram: getUpdates failed: %s", error)
+                await _pause(stop, 2.0)
+                continue
+            for update in updates:
+                await self.accept(update.to_dict())
+                offset = update.update_id + 1
 
-    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Typed text and other commands go to the dialogue as typed."""
-        if update.message is None or not await self._fresh(update):
-            return
-        inbound = _inbound(update, text=update.message.text or "")
-        await self._send(update, inbound, await self.dialogues.handle(inbound))
+    async def process(self, item: InboxItem) -> None:
+        """One stored update through the dialogue; replies queued, row done, one commit."""
+        update = Update.de_json(item.payload, self.bot)
+        chat = update.effective_chat
+        assert chat is not None  # noqa: S101 - only chat updates are stored
+        reply_to = ReplyTo(item, Channel.TELEGRAM, str(chat.id))
+        replies = await self.dialogues.handle(
+            _inbound(update), studio_slug=_slug(update), reply_to=reply_to
+        )
+        if update.callback_query is not None:  # after the commit: no network inside it
+            toast = next((r.notice for r in replies if r.toast), None)
+            try:
+                await update.callback_query.answer(toast)
+            except TelegramError as error:  # too old to answer: the spinner stops itself
+                log.info("telegram: callback not answered: %s", error)
 
-    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A button press: answered at once, then handled like any other input."""
-        query = update.callback_query
-        assert query is not None  # noqa: S101 - CallbackQueryHandler guarantees it
-        await query.answer()
-        if not await self._fresh(update):
-            return
-        inbound = _inbound(update, token=query.data or "")
-        await self._send(update, inbound, await self.dialogues.handle(inbound))
+    async def send_reply(
+        self, chat_id: int, reply: Reply, edit: str | None, dialogue: str | None
+    ) -> None:
+        """Send (or edit into place) one reply; note the message now carrying the options."""
+        sent = await self._deliver(chat_id, reply, edit)
+        if reply.options and dialogue is not None:
+            ref = message_ref(chat_id, sent.message_id)
+            await self.dialogues.note_message(Inbound(Channel.TELEGRAM, dialogue), ref)
 
     async def push(self, user_id: str, template: str, text: str) -> None:
         """Send a message first (a reminder, an offer) with its one-tap buttons."""
-        inbound = Inbound(Channel.TELEGRAM, user_id)
         replies = await self.dialogues.push(Channel.TELEGRAM, user_id, template, text)
         for reply in replies:
-            sent = await self._deliver(int(user_id), reply, None)
-            if reply.options and sent is not None:
-                await self.dialogues.note_message(inbound, str(sent.message_id))
+            await self.send_reply(int(user_id), reply, None, user_id)
 
-    async def _send(self, update: Update, inbound: Inbound, replies: list[Reply]) -> None:
-        chat = update.effective_chat
-        assert chat is not None  # noqa: S101
-        pressed = update.callback_query.message if update.callback_query else None
-        for reply in replies:
-            sent = await self._deliver(
-                chat.id, reply, pressed if isinstance(pressed, Message) else None
-            )
-            if reply.options and sent is not None:
-                await self.dialogues.note_message(inbound, str(sent.message_id))
-
-    async def _deliver(self, chat_id: int, reply: Reply, pressed: Message | None) -> Message | None:
-        bot = self.app.bot
+    async def _deliver(self, chat_id: int, reply: Reply, edit: str | None) -> Message:
+        bot = self.bot
         if reply.attachment is not None and reply.attachment.mime_type.startswith("image/"):
             a = reply.attachment  # charts: shown inline as a photo
             caption = reply.text or None
@@ -153,20 +201,49 @@ class TelegramBot:
                 chat_id, a.content, filename=a.filename, caption=reply.text or None
             )
         text = reply.text or reply.notice or ""
-        if reply.edit and pressed is not None:
-            try:
-                edited = await pressed.edit_text(text, reply_markup=keyboard(reply))
-            except BadRequest as error:  # the same screen again: nothing to change
-                if "not modified" not in str(error).lower():
-                    raise
-                return pressed
-            return edited if isinstance(edited, Message) else pressed
+        if edit is not None:
+            edited = await self._edit(chat_id, edit, text, reply)
+            if edited is not None:
+                return edited
         return await bot.send_message(chat_id, text, reply_markup=keyboard(reply))
 
-    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log the failure and tell the person, without details."""
-        log.error("telegram update failed", exc_info=context.error)
-        if isinstance(update, Update) and update.effective_chat is not None:
-            language = update.effective_user.language_code if update.effective_user else None
-            text = translator(language)._("Sorry, something went wrong. Please try again.")
-            await self.app.bot.send_message(update.effective_chat.id, text)
+    async def _edit(self, chat_id: int, ref: str, text: str, reply: Reply) -> Message | None:
+        """Edit the pressed message in place; None if it cannot be (then a new one is sent)."""
+        chat, _, message_id = ref.partition(":")
+        if chat != str(chat_id) or not message_id.isdigit():
+            return None
+        try:
+            edited = await self.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=int(message_id), reply_markup=keyboard(reply)
+            )
+        except BadRequest as error:
+            if "not modified" in str(error).lower():  # the same screen again
+                return _known_message(chat_id, int(message_id), self.bot)
+            log.info("telegram: cannot edit %s (%s); sending a new message", ref, error)
+            return None
+        return edited if isinstance(edited, Message) else None
+
+
+def _parsed(payload: object, bot: Bot) -> Update:
+    """An update from untrusted JSON: the right shape, or NotAnUpdate (never a 500)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+        raise NotAnUpdate("not a Telegram update")
+    try:
+        update = Update.de_json(payload, bot)
+        update.effective_user  # noqa: B018 - reading it checks the nested shapes
+        update.effective_chat  # noqa: B018
+    except Exception as error:  # noqa: BLE001 - any malformed nesting is the sender's fault
+        raise NotAnUpdate(f"not a Telegram update: {error}") from error
+    return update
+
+
+def _known_message(chat_id: int, message_id: int, bot: Bot) -> Message:
+    """A message we already sent, by its ids (the edit changed nothing)."""
+    return Message.de_json(
+        {"message_id": message_id, "date": 0, "chat": {"id": chat_id, "type": "private"}}, bot
+    )
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

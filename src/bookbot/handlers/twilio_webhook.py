@@ -2,9 +2,11 @@
 
 Inbound: Twilio POSTs a form to /twilio/sms or /twilio/whatsapp. The X-Twilio-Signature is
 checked against the URL Twilio called, rebuilt from our public base URL (behind a proxy
-the request's own host and scheme are not what Twilio signed). A bad or missing signature
-gets 403 and nothing else happens. A good one is acknowledged at once with empty TwiML
-(Twilio gives up after 15 s) and handled in the background; each MessageSid once.
+the request's own host and scheme are not what Twilio signed). A bad or missing signature,
+another account's AccountSid, a sender that is not a phone number or a body that is not
+UTF-8 gets a 4xx and nothing else happens. A good one is stored in the inbox under its
+MessageSid and only then acknowledged with empty TwiML; the inbox worker processes it
+(`process`), once, and the replies go out through the outbox.
 
 Outbound: replies and notices go through `TwilioChannel`, which never writes to an
 opted-out number, renders options as numbered lines and splits long texts.
@@ -12,9 +14,8 @@ opted-out number, renders options as numbered lines and splits long texts.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from aiohttp import web
@@ -23,13 +24,15 @@ from twilio.request_validator import RequestValidator
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.matching import fold
 from bookbot.conversations.model import Channel, Inbound, Reply
+from bookbot.conversations.outbound import ReplyTo
 from bookbot.engine.clock import Clock
-from bookbot.handlers.receipts import first_time
 from bookbot.handlers.sms_text import sms_parts, whatsapp_parts
 from bookbot.handlers.text import numbered
 from bookbot.handlers.twilio_api import SendFailed, TwilioSender, whatsapp_address
-from bookbot.services import optouts
+from bookbot.phones import InvalidPhone, normalise_phone
+from bookbot.services import inbox, optouts
 from bookbot.services.deliveries import record_status
+from bookbot.services.inbox import InboxItem
 from bookbot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,7 @@ SPANISH_OPENERS = frozenset(
 )
 PATHS = {Channel.SMS: "/twilio/sms", Channel.WHATSAPP: "/twilio/whatsapp"}
 STATUS_PATH = "/twilio/status"
+SOURCE = "twilio"
 
 
 class TwilioChannel:
@@ -89,11 +93,10 @@ class TwilioChannel:
         bodies = await self.sender.bodies_sent_since(to, since)
         return all(part in bodies for part in parts)
 
-    async def send_replies(self, channel: Channel, address: str, replies: list[Reply]) -> None:
-        for reply in replies:
-            text = numbered(reply) or reply.notice or ""
-            if text:
-                await self.send_text(channel, address, text)
+
+def reply_text(reply: Reply) -> str:
+    """A reply as one text: its words, then its options as numbered lines."""
+    return numbered(reply) or reply.notice or ""
 
 
 def _parts(channel: Channel, text: str) -> list[str]:
@@ -102,16 +105,25 @@ def _parts(channel: Channel, text: str) -> list[str]:
 
 
 class TwilioWebhooks:
-    """The aiohttp endpoints Twilio calls: inbound SMS, inbound WhatsApp, delivery status."""
+    """The aiohttp endpoints Twilio calls (inbound SMS, inbound WhatsApp, delivery status),
+    and the processor of the inbound messages they store."""
 
     def __init__(
-        self, dialogues: Dialogues, channel: TwilioChannel, auth_token: str, public_url: str
+        self,
+        dialogues: Dialogues,
+        channel: TwilioChannel,
+        auth_token: str,
+        public_url: str,
+        *,
+        account_sid: str | None = None,
+        wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.dialogues = dialogues
         self.channel = channel
         self.validator = RequestValidator(auth_token)
         self.public_url = public_url.rstrip("/")
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.account_sid = account_sid
+        self.wake = wake  # the inbox worker: something new is stored
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -120,21 +132,23 @@ class TwilioWebhooks:
             web.post(STATUS_PATH, self._status),
         ]
 
-    async def drain(self) -> None:
-        """Wait for the messages being handled in the background (shutdown, tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
     def _signed(self, request: web.Request, form: Mapping[str, str]) -> bool:
         signature = request.headers.get("X-Twilio-Signature", "")
         url = self.public_url + request.path_qs
         return bool(signature) and bool(self.validator.validate(url, dict(form), signature))
 
     async def _form(self, request: web.Request) -> dict[str, str] | web.Response:
-        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        try:
+            posted = await request.post()
+        except (UnicodeDecodeError, ValueError):
+            return web.Response(status=400, text="the form is not valid UTF-8")
+        form = {k: v for k, v in posted.items() if isinstance(v, str)}
         if not self._signed(request, form):
             log.warning("twilio webhook %s: bad or missing signature", request.path)
             return web.Response(status=403, text="invalid signature")
+        if self.account_sid and form.get("AccountSid") != self.account_sid:
+            log.warning("twilio webhook %s: another account's request", request.path)
+            return web.Response(status=403, text="not this account")
         return form
 
     async def _inbound_sms(self, request: web.Request) -> web.Response:
@@ -144,33 +158,33 @@ class TwilioWebhooks:
         return await self._inbound(request, Channel.WHATSAPP)
 
     async def _inbound(self, request: web.Request, channel: Channel) -> web.Response:
+        """Store, then acknowledge: a 200 means the message is in the inbox."""
         form = await self._form(request)
         if isinstance(form, web.Response):
             return form
-        sid, sender = form.get("MessageSid", ""), form.get("From", "")
-        if not sid or not sender:
+        sid = form.get("MessageSid", "")
+        if not sid or not form.get("From"):
             return web.Response(status=400, text="MessageSid and From are required")
-        self._spawn(self._handle(channel, sender.removeprefix("whatsapp:"), sid, form))
+        try:
+            address = normalise_phone(form["From"])
+        except InvalidPhone as error:
+            return web.Response(status=400, text=f"From: {error}")
+        payload = {"channel": channel.value, "address": address, "form": form}
+        now = self.dialogues.clock.now()
+        if await inbox.accept(self.dialogues.db, SOURCE, sid, f"{channel}:{address}", payload, now):
+            self.wake()
         return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
-    def _spawn(self, work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("twilio message failed", exc_info=task.exception())
-
-    async def _handle(self, channel: Channel, address: str, sid: str, form: dict[str, str]) -> None:
+    async def process(self, item: InboxItem) -> None:
+        """One stored message: opt-out words, or a dialogue turn whose replies are queued."""
+        channel, address = Channel(item.payload["channel"]), item.payload["address"]
+        form: dict[str, str] = item.payload["form"]
         db, now = self.dialogues.db, self.dialogues.clock.now()
-        if not await first_time(db, "twilio", sid, now):
-            return
         body = form.get("Body", "")[:MAX_INBOUND_TEXT]
         words, opt = fold(body), form.get("OptOutType", "").upper()
         if words in optouts.OPT_OUT_WORDS or opt == "STOP":
             await optouts.opt_out(db, channel.value, address, now)  # Twilio confirms it itself
+            await inbox.finish_alone(db, item, now)
             return
         if words in optouts.OPT_IN_WORDS or opt == "START":
             await optouts.opt_in(db, channel.value, address)
@@ -183,7 +197,7 @@ class TwilioWebhooks:
             phone=address,
             language_hint="es" if words in SPANISH_OPENERS and words != "menu" else None,
         )
-        await self.channel.send_replies(channel, address, await self.dialogues.handle(inbound))
+        await self.dialogues.handle(inbound, reply_to=ReplyTo(item, channel, address))
 
     async def _status(self, request: web.Request) -> web.Response:
         form = await self._form(request)

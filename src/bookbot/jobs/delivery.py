@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -111,6 +112,8 @@ class DeliveryWorker:
     backoff: timedelta = timedelta(seconds=5)
     _stopping: bool = field(default=False, repr=False)
     _running: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _chats: _ChatLocks = field(default_factory=lambda: _ChatLocks(), repr=False)
     # (channel, address) -> when a 429's retry_after for that chat runs out
     _chat_waits: dict[tuple[str, str], datetime] = field(default_factory=dict, repr=False)
 
@@ -126,6 +129,24 @@ class DeliveryWorker:
     async def _sent_many(self, sent: Sequence[tuple[OutboundMessage, str]]) -> list[None]:
         await outbox.mark_all_sent(self.db, sent, self.clock.now())
         return [None] * len(sent)
+
+    def wake(self) -> None:
+        """Something was queued that should go now (a reply): deliver without waiting."""
+        self._wake.set()
+
+    async def run(self, poll_seconds: float = 5.0) -> None:
+        """Deliver until `stop()`: at once when woken, and every `poll_seconds` for what
+        became due meanwhile (reminders, retries, other processes' rows)."""
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self.run_until_idle()
+            except Exception:  # noqa: BLE001 - a failed pass (database down) is retried
+                log.exception("delivery pass failed")
+            if self._stopping:
+                break
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), poll_seconds)
 
     async def run_until_idle(self) -> DeliveryStats:
         """Deliver until nothing is due (a tick of the scheduler, or a test). Claims more as
@@ -156,14 +177,21 @@ class DeliveryWorker:
     async def stop(self) -> None:
         """Stop claiming; finish the sends under way, give the rest back; wait for that."""
         self._stopping = True
+        self._wake.set()
         async with self._running:
             pass
 
     async def _gated(
         self, gate: asyncio.Semaphore, message: OutboundMessage, stats: DeliveryStats
     ) -> None:
-        async with gate:
-            await self._deliver(message, stats)
+        """One message, after the earlier ones to the same chat (taken in claim order)."""
+        async with self._chats.turn(_chat_of(message)), gate:
+            try:
+                await self._deliver(message, stats)
+            except Exception as error:  # noqa: BLE001 - any failure counts as an attempt
+                log.exception("outbox %s: delivery failed", message.outbox_id)
+                failure = DeliveryError(f"{type(error).__name__}: {error}")
+                await self._failed(message, failure, stats, None)
 
     async def _deliver(self, message: OutboundMessage, stats: DeliveryStats) -> None:
         if self._stopping:
@@ -192,6 +220,11 @@ class DeliveryWorker:
             await self.transport.send(message, route)
         except DeliveryError as error:
             await self._failed(message, error, stats, started if error.maybe_sent else None, route)
+            return
+        except Exception as error:  # noqa: BLE001 - a bug or a surprise: still one attempt
+            log.exception("outbox %s: send failed", message.outbox_id)
+            failure = DeliveryError(f"{type(error).__name__}: {error}")
+            await self._failed(message, failure, stats, started, route)  # it may have gone
             return
         await self._sent((message, route.channel))
         stats.sent += 1
@@ -244,14 +277,46 @@ class DeliveryWorker:
             return
         if error.retry_after is not None:
             delay = timedelta(seconds=error.retry_after)
-            if route is not None:
-                self._wait_for_chat(route, self.clock.now() + delay)
         else:
             delay = min(self.backoff * 2 ** (message.attempts - 1), MAX_BACKOFF)
+        if route is not None:  # the chat's later messages wait too: they keep their order
+            self._wait_for_chat(route, self.clock.now() + delay)
         await outbox.mark_retry(
             self.db, message, self.clock.now() + delay, error.reason, in_doubt_since=in_doubt_since
         )
         stats.retried += 1
+
+
+def _chat_of(message: OutboundMessage) -> tuple[str, str] | None:
+    """Whose messages must keep their order: a reply's chat (a conversation read out of
+    order makes no sense). Notices (reminders of different classes) need no order."""
+    if message.channel is not None and message.address is not None:
+        return (message.channel, message.address)
+    return None
+
+
+class _ChatLocks:
+    """One lock per chat, taken in the order the deliveries start; forgotten when idle."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def turn(self, chat: tuple[str, str] | None) -> AsyncIterator[None]:
+        if chat is None:
+            yield
+            return
+        lock, users = self._locks.get(chat, (asyncio.Lock(), 0))
+        self._locks[chat] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[chat]
+            if users == 1:
+                del self._locks[chat]
+            else:
+                self._locks[chat] = (lock, users - 1)
 
 
 class _Window:

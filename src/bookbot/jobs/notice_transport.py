@@ -1,4 +1,9 @@
-"""The real transport for outbox messages: render, then send through `NoticeRouter`."""
+"""The real transport for outbox messages.
+
+Notices (reminders, offers…) are rendered when sent and go through `NoticeRouter` to the
+customer's preferred channel. A dialogue's replies (template `reply`) go back to the chat
+they answer, as they were decided: buttons on Telegram, numbered lines by text.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ from typing import Protocol
 
 from telegram import error as tg
 
-from bookbot.conversations.model import Channel
+from bookbot.conversations.model import Channel, Reply
+from bookbot.conversations.outbound import REPLY, reply_from_params
 from bookbot.handlers.notices import Notice, NoticeRouter
 from bookbot.handlers.twilio_api import SendFailed
+from bookbot.handlers.twilio_webhook import reply_text
 from bookbot.i18n import translator
 from bookbot.jobs.templates import render
 from bookbot.jobs.transport import DeliveryError, Route
@@ -22,6 +29,10 @@ from bookbot.services.outbox import OutboundMessage
 class Pusher(Protocol):
     async def push(self, user_id: str, template: str, text: str) -> None: ...
 
+    async def send_reply(
+        self, chat_id: int, reply: Reply, edit: str | None, dialogue: str | None
+    ) -> None: ...
+
 
 @dataclass
 class NoticeTransport:
@@ -30,12 +41,19 @@ class NoticeTransport:
     telegram: Pusher | None = None
 
     async def route(self, message: OutboundMessage) -> Route | None:
+        if message.template == REPLY:
+            if message.channel is None or message.address is None:
+                return None
+            return Route(message.channel, message.address)
         if message.customer_id is None:
             return None
         routes = await self.router.routes(message.studio_id, message.customer_id)
         return Route(routes[0][0].value, routes[0][1]) if routes else None
 
     async def send(self, message: OutboundMessage, route: Route) -> None:
+        if message.template == REPLY:
+            await self._reply(message, route)
+            return
         text = await self._text(message)
         try:
             if route.channel == "telegram" and self.telegram is not None:
@@ -51,13 +69,39 @@ class NoticeTransport:
         if sent.channel is None:
             raise DeliveryError(sent.how, permanent=True)
 
+    async def _reply(self, message: OutboundMessage, route: Route) -> None:
+        reply = reply_from_params(message.params)
+        twilio = self.router.twilio
+        try:
+            if route.channel == Channel.TELEGRAM.value and self.telegram is not None:
+                await self.telegram.send_reply(
+                    int(route.address),
+                    reply,
+                    message.params.get("edit"),
+                    message.params.get("dialogue"),
+                )
+                return
+            if route.channel in TEXTING and twilio is not None:
+                text = reply_text(reply)
+                if text and not await twilio.send_text(Channel(route.channel), route.address, text):
+                    raise DeliveryError("opted out of this channel", permanent=True)
+                return
+        except tg.TelegramError as error:
+            raise _telegram_error(error) from error
+        except SendFailed as error:
+            raise _twilio_error(error) from error
+        raise DeliveryError(f"{route.channel} is not configured in this process")
+
     async def already_sent(
         self, message: OutboundMessage, route: Route, since: datetime
     ) -> bool | None:
         twilio = self.router.twilio
         if route.channel == "telegram" or twilio is None:
             return None  # the Bot API has no way to list what a bot sent
-        text = await self._text(message)
+        if message.template == REPLY:
+            text = reply_text(reply_from_params(message.params))
+        else:
+            text = await self._text(message)
         try:
             return await twilio.already_sent(Channel(route.channel), route.address, text, since)
         except SendFailed as error:
@@ -73,6 +117,9 @@ class NoticeTransport:
         )
         zone = (customer.timezone if customer else None) or studio.timezone
         return render(message.template, message.params, t, zone)
+
+
+TEXTING = (Channel.SMS.value, Channel.WHATSAPP.value)
 
 
 def _screen(message: OutboundMessage) -> str:

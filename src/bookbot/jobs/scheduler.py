@@ -10,11 +10,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bookbot.jobs.attendance import AttendanceJobs
-from bookbot.jobs.delivery import DeliveryWorker
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
-DELIVERY_SECONDS = 5
 GENERATION_SECONDS = 3600
 
 
@@ -40,11 +38,10 @@ async def ticking(*sweeps: Sweep) -> AsyncIterator[AsyncIOScheduler]:
         scheduler.shutdown(wait=False)
 
 
-def standard_sweeps(jobs: AttendanceJobs, delivery: DeliveryWorker) -> list[Sweep]:
-    """What `bookbot run` and `bookbot jobs` tick: delivery often, attendance each minute,
-    generation hourly."""
+def standard_sweeps(jobs: AttendanceJobs) -> list[Sweep]:
+    """What `bookbot run` and `bookbot jobs` tick: attendance each minute, generation hourly.
+    (Delivery runs on its own loop, woken by what is queued: `DeliveryWorker.run`.)"""
     return [
-        (delivery.run_until_idle, DELIVERY_SECONDS),
         (jobs.tick, TICK_SECONDS),
         (jobs.generate_ahead, GENERATION_SECONDS),
     ]

@@ -40,6 +40,9 @@ class OutboundMessage:
     claim_token: str = ""
     # An earlier send began at this instant and its outcome was never recorded.
     in_doubt_since: datetime | None = None
+    # Fixed at queueing for a reply: the chat it answers.
+    channel: str | None = None
+    address: str | None = None
 
 
 async def enqueue(
@@ -52,13 +55,20 @@ async def enqueue(
     params: dict[str, Any],
     due_at: datetime,
     dedupe_key: str,
+    channel: str | None = None,
+    address: str | None = None,
 ) -> bool:
-    """Queue a message (in the caller's transaction); False if that key was queued before."""
+    """Queue a message (in the caller's transaction); False if that key was queued before.
+    `channel` and `address` fix where it goes (a reply goes back where it was asked);
+    without them it goes to the customer's preferred channel when it is sent."""
     added = await tx.execute(
         "INSERT INTO outbox (studio_id, customer_id, template, params, due_at, status,"
-        " created_at, dedupe_key) VALUES (:studio_id, :customer_id, :template, :params, :due_at,"
-        " 'pending', :now, :key) ON CONFLICT (dedupe_key) DO NOTHING",
+        " created_at, dedupe_key, channel, address) VALUES (:studio_id, :customer_id,"
+        " :template, :params, :due_at, 'pending', :now, :key, :channel, :address)"
+        " ON CONFLICT (dedupe_key) DO NOTHING",
         {
+            "channel": channel,
+            "address": address,
             "studio_id": studio_id,
             "customer_id": customer_id,
             "template": template,
@@ -102,13 +112,15 @@ async def claim(db: Database, now: datetime, limit: int, lease: timedelta) -> li
         claimed = await tx.all(
             "UPDATE outbox SET status = 'sending', lease_until = :lease, attempts = attempts + 1,"  # noqa: S608
             f" claim_token = :token WHERE id IN ({body}) RETURNING id, studio_id, customer_id,"
-            " template, params, dedupe_key, due_at, attempts, send_started_at",
+            " template, params, dedupe_key, due_at, attempts, send_started_at, channel, address",
             {"lease": now + lease, "token": token, **params},
         )
     messages = [
         OutboundMessage(
             *(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], instant(r[6]), r[7], token),
             in_doubt_since=instant(r[8]) if r[8] is not None else None,
+            channel=r[9],
+            address=r[10],
         )
         for r in claimed
     ]

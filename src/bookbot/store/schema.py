@@ -423,13 +423,44 @@ conversations = sa.Table(
     sa.UniqueConstraint("channel", "address"),
 )
 
-inbound_receipts = sa.Table(
-    "inbound_receipts",
+inbox = sa.Table(
+    "inbox",
     metadata,
-    # Telegram update_id, Twilio MessageSid, Stripe event id: each handled once.
-    sa.Column("source", sa.String(16), primary_key=True),
-    sa.Column("external_id", sa.String(128), primary_key=True),
+    # Everything a channel sends us (Telegram update, Twilio message, Stripe event) is stored
+    # here, with its payload, before we acknowledge it; a worker then processes it from here
+    # exactly once, marking it done in the transaction that carries its effects.
+    _id(),
+    sa.Column("source", sa.String(16), nullable=False),  # telegram, twilio, stripe
+    sa.Column("external_id", sa.String(128), nullable=False),  # update_id, MessageSid, evt_
+    # Whose messages must stay in order (e.g. sms:+447700900123): one at a time per chat.
+    sa.Column("chat", sa.String(96), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
     sa.Column("received_at", UTC_INSTANT, nullable=False),
+    # pending -> done | failed (gave up, with why) | throttled (a flood, recorded, not run)
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTC_INSTANT),
+    sa.Column("lease_until", UTC_INSTANT),  # a worker is processing it
+    sa.Column("claim_token", sa.String(32)),
+    sa.Column("processed_at", UTC_INSTANT),
+    sa.Column("last_error", sa.Text),
+    sa.UniqueConstraint("source", "external_id"),
+    sa.CheckConstraint("status IN ('pending', 'done', 'failed', 'throttled')", name="status_known"),
+    # Claims read only what is open, in arrival order per chat: costs follow the backlog,
+    # never the history.
+    sa.Index(
+        "ix_inbox_open_chat",
+        "chat",
+        "id",
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+    sa.Index(
+        "ix_inbox_open",
+        "id",
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
 )
 
 channel_opt_outs = sa.Table(
@@ -572,7 +603,9 @@ outbox = sa.Table(
     # before sending again the worker asks the channel whether that one arrived.
     sa.Column("send_started_at", UTC_INSTANT),
     sa.Column("last_error", sa.Text),
-    sa.Column("channel", sa.String(16)),  # where it went
+    sa.Column("channel", sa.String(16)),  # where it went (a reply: where it must go)
+    # A reply to what someone said goes back to that chat, not to their preferred channel.
+    sa.Column("address", sa.String(64)),
     sa.Column("sent_at", UTC_INSTANT),
     sa.Column("created_at", UTC_INSTANT, nullable=False),
     # e.g. reminder-24h:reservation-42: a message is queued once, whoever asks twice.

@@ -1,0 +1,141 @@
+"""The inbox worker: processes stored inbound updates, each exactly once, in order per chat.
+
+Webhooks and the Telegram poller only store (`services.inbox.accept`) and wake this
+worker. It claims open rows (one per chat, oldest first), hands each to its source's
+processor (Twilio, Telegram…), and the processor's dialogue marks the row done in the
+transaction that saves its effects and queues its replies. A failure is retried with
+backoff (the chat's later rows wait behind it, so order holds) and given up after
+`max_attempts` with the reason kept.
+
+Fairness: a claim takes at most one row per chat, and a chat that sends faster than a
+person can (`ChatThrottle`) has the excess recorded as `throttled` and not run, so a
+flooding number cannot starve everyone else or make us flood it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+
+from bookbot.engine.clock import Clock
+from bookbot.services import inbox
+from bookbot.services.inbox import InboxItem, LostClaim
+from bookbot.store.db import Busy, Database
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+class Processor(Protocol):
+    async def process(self, item: InboxItem) -> None:
+        """Do the row's work; mark it done (`inbox.finish`) in the work's own transaction."""
+        ...
+
+
+@dataclass
+class ChatThrottle:
+    """Per chat: `burst` messages at once, then `rate` a second (monotonic time: pacing)."""
+
+    rate: float = 1.0
+    burst: float = 10.0
+    _levels: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+
+    def allow(self, chat: str) -> bool:
+        now = time.monotonic()
+        tokens, updated = self._levels.get(chat, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - updated) * self.rate)
+        allowed = tokens >= 1
+        self._levels[chat] = (tokens - 1 if allowed else tokens, now)
+        if len(self._levels) > 50_000:  # forget chats whose buckets are full again
+            full = now - self.burst / self.rate
+            self._levels = {k: v for k, v in self._levels.items() if v[1] > full}
+        return allowed
+
+
+@dataclass
+class InboxWorker:
+    db: Database
+    clock: Clock
+    processors: dict[str, Processor]
+    on_processed: Callable[[], None] = lambda: None  # e.g. wake the delivery worker
+    throttle: ChatThrottle = field(default_factory=ChatThrottle)
+    batch: int = 50
+    lease: timedelta = timedelta(seconds=60)
+    max_attempts: int = 5
+    backoff: timedelta = timedelta(seconds=1)
+    poll_seconds: float = 1.0  # look for rows other processes stored or left behind
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _stopping: bool = field(default=False, repr=False)
+    _running: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Process until `stop()`: woken by new rows, and every `poll_seconds` anyway."""
+        while not self._stopping:
+            try:
+                await self.run_until_idle()
+            except Exception:  # noqa: BLE001 - a failed pass (database down) is retried
+                log.exception("inbox pass failed")
+            if self._stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            self._wake.clear()
+
+    async def run_until_idle(self) -> int:
+        """Process claimable rows until none is left; the number processed."""
+        done = 0
+        async with self._running:
+            while not self._stopping:
+                self._wake.clear()
+                items = await inbox.claim(self.db, self.clock.now(), self.batch, self.lease)
+                if not items:
+                    break
+                await asyncio.gather(*(self._one(item) for item in items))
+                done += len(items)
+                self.on_processed()
+        return done
+
+    async def stop(self) -> None:
+        """Stop claiming; let the rows under way finish (their work commits or not)."""
+        self._stopping = True
+        self._wake.set()
+        async with self._running:
+            pass
+
+    async def _one(self, item: InboxItem) -> None:
+        now = self.clock.now()
+        processor = self.processors.get(item.source)
+        if processor is None:  # e.g. a source this process does not serve: leave it
+            await inbox.release(self.db, item)
+            return
+        try:
+            if self.throttle.allow(item.chat):
+                await processor.process(item)
+            else:
+                log.warning("inbox %s: %s sends too fast; recorded, not run", item.id, item.chat)
+                await inbox.finish_alone(self.db, item, now, "throttled")
+        except LostClaim:
+            log.warning("inbox %s: lease ran out; another worker has it", item.id)
+        except Exception as error:  # noqa: BLE001 - any failure: retried, then given up
+            await self._failed(item, error)
+
+    async def _failed(self, item: InboxItem, error: Exception) -> None:
+        reason = f"{type(error).__name__}: {error}"
+        now = self.clock.now()
+        if item.attempts >= self.max_attempts:
+            log.error("inbox %s: giving up after %s attempts: %s", item.id, item.attempts, reason)
+            await inbox.give_up(self.db, item, now, reason)
+            return
+        if not isinstance(error, Busy):
+            log.warning("inbox %s failed (attempt %s): %s", item.id, item.attempts, reason)
+        delay = min(self.backoff * 2 ** (item.attempts - 1), MAX_BACKOFF)
+        await inbox.retry(self.db, item, now + delay, reason)

@@ -1,0 +1,195 @@
+"""What `bookbot run` runs, wired together: channels in, inbox worker, delivery worker, jobs.
+
+Data flows one way. A webhook or the Telegram poller stores an update in the inbox and
+wakes the inbox worker; the worker runs the dialogue, which queues its replies in the
+outbox in the same transaction, and wakes the delivery worker, which sends them.
+
+Stopping (SIGTERM, Ctrl-C) goes in the order that loses nothing:
+1. stop accepting: webhooks answer 503 (Twilio and Telegram deliver again later), the
+   poller stops asking for updates;
+2. drain: the inbox rows being processed finish (or roll back, to be run after restart);
+3. flush the outbox claims: sends under way finish and are marked, the rest is given back;
+4. close the clients (the web server, Twilio's and Telegram's HTTP sessions).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+from contextlib import AsyncExitStack, suppress
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bookbot.config import Settings
+from bookbot.conversations.dialogue import Dialogues
+from bookbot.engine.clock import Clock, SystemClock
+from bookbot.handlers.notices import NoticeRouter
+from bookbot.handlers.telegram_bot import TelegramBot, TelegramSettings
+from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
+from bookbot.handlers.twilio_webhook import STATUS_PATH, TwilioChannel, TwilioWebhooks
+from bookbot.handlers.web import TELEGRAM_PATH, Gate, make_app, telegram_route
+from bookbot.jobs.attendance import AttendanceJobs
+from bookbot.jobs.delivery import DeliveryWorker, RateLimits
+from bookbot.jobs.inbox_worker import InboxWorker
+from bookbot.jobs.notice_transport import NoticeTransport
+from bookbot.jobs.scheduler import standard_sweeps, ticking
+from bookbot.store.db import Database
+
+log = logging.getLogger("bookbot")
+
+
+@dataclass
+class Services:
+    """What `bookbot run` serves, built from the settings."""
+
+    bot: TelegramBot | None
+    twilio: TwilioWebhooks | None
+    sender: TwilioSender | None
+    inbox: InboxWorker
+    delivery: DeliveryWorker
+    jobs: AttendanceJobs
+
+
+def build(settings: Settings, db: Database, clock: Clock | None = None) -> Services:
+    """Every configured channel, with the workers between them."""
+    clock = clock or SystemClock()
+    sender = twilio_sender(settings)
+    channel = TwilioChannel(db, clock, sender) if sender is not None else None
+    dialogues = Dialogues(db, clock, default_studio=settings.default_studio, sms=channel)
+    inbox = InboxWorker(db, clock, {})
+    bot = telegram_bot(settings, dialogues, inbox.wake)
+    twilio = None
+    if channel is not None:
+        twilio = TwilioWebhooks(
+            dialogues,
+            channel,
+            settings.twilio_auth_token or "",
+            settings.public_url or "",
+            account_sid=settings.twilio_account_sid,
+            wake=inbox.wake,
+        )
+    if bot is None and twilio is None:
+        raise ValueError(
+            "nothing to run: set BOOKBOT_TELEGRAM_TOKEN (the token @BotFather gave you) and/or "
+            "BOOKBOT_TWILIO_ACCOUNT_SID + BOOKBOT_TWILIO_AUTH_TOKEN"
+        )
+    inbox.processors.update({"telegram": bot} if bot else {})
+    inbox.processors.update({"twilio": twilio} if twilio else {})
+    delivery = delivery_worker(settings, db, clock, bot, channel)
+    inbox.on_processed = delivery.wake
+    return Services(bot, twilio, sender, inbox, delivery, AttendanceJobs(db, clock))
+
+
+def twilio_sender(settings: Settings) -> TwilioSender | None:
+    if not settings.twilio_configured:
+        return None
+    if not settings.public_url:
+        raise ValueError("Twilio needs BOOKBOT_PUBLIC_URL: its webhooks are signed against it")
+    base = {"api_base": settings.twilio_api_base} if settings.twilio_api_base else {}
+    return TwilioSender(
+        TwilioSettings(
+            account_sid=settings.twilio_account_sid or "",
+            auth_token=settings.twilio_auth_token or "",
+            sms_from=settings.twilio_sms_from,
+            messaging_service_sid=settings.twilio_messaging_service_sid,
+            whatsapp_from=settings.twilio_whatsapp_from,
+            status_callback=f"{settings.public_url}{STATUS_PATH}",
+            **base,
+        )
+    )
+
+
+def telegram_bot(
+    settings: Settings, dialogues: Dialogues, wake: Callable[[], None] = lambda: None
+) -> TelegramBot | None:
+    if not settings.telegram_token:
+        return None
+    return TelegramBot(
+        dialogues,
+        TelegramSettings(settings.telegram_token, settings.telegram_api_base),
+        wake=wake,
+    )
+
+
+def delivery_worker(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    bot: TelegramBot | None,
+    channel: TwilioChannel | None,
+) -> DeliveryWorker:
+    notices = NoticeRouter(
+        db, clock, bot.bot if bot else None, channel, settings.whatsapp_template_sid
+    )
+    limits = RateLimits()
+    limits.per_channel["sms"] = settings.sms_rate
+    return DeliveryWorker(db, clock, NoticeTransport(notices, bot), limits=limits)
+
+
+async def serve(settings: Settings, services: Services, stop: asyncio.Event) -> None:
+    """Start every configured channel and the workers; run until `stop` is set."""
+    bot, gate = services.bot, Gate()
+    secret = settings.webhook_secret or secrets.token_urlsafe(32)
+    routes = list(services.twilio.routes()) if services.twilio else []
+    if bot is not None and settings.public_url:
+        routes.append(telegram_route(bot, secret))
+    async with AsyncExitStack() as clients:  # closed last, after everything has stopped
+        if bot is not None:
+            await clients.enter_async_context(bot.bot)
+        if services.sender is not None:
+            clients.push_async_callback(services.sender.close)
+        runner = await _start_web(settings, routes, gate)
+        if runner is not None:
+            clients.push_async_callback(runner.cleanup)
+        workers = [
+            asyncio.create_task(services.inbox.run()),
+            asyncio.create_task(services.delivery.run()),
+        ]
+        poller = await _start_telegram(settings, bot, secret, stop) if bot else None
+        async with ticking(*standard_sweeps(services.jobs)):
+            await stop.wait()
+        await _stop(gate, poller, services)
+        await asyncio.gather(*workers, return_exceptions=True)
+
+
+async def _stop(gate: Gate, poller: asyncio.Task[None] | None, services: Services) -> None:
+    log.info("stopping: no new updates, finishing the ones under way")
+    gate.open = False
+    if poller is not None:
+        poller.cancel()  # an unconfirmed batch is delivered again on the next start
+        with suppress(asyncio.CancelledError):
+            await poller
+    await services.inbox.stop()
+    await services.delivery.stop()
+    log.info("stopped cleanly")
+
+
+async def _start_web(
+    settings: Settings, routes: list[web.RouteDef], gate: Gate
+) -> web.AppRunner | None:
+    if not routes:
+        return None
+    runner = web.AppRunner(make_app(*routes, gate=gate))
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.port).start()
+    log.info("webhooks listening on %s:%s", settings.host, settings.port)
+    return runner
+
+
+async def _start_telegram(
+    settings: Settings, bot: TelegramBot, secret: str, stop: asyncio.Event
+) -> asyncio.Task[None] | None:
+    """Webhook mode (registered with our secret), or a poller task."""
+    if settings.public_url:
+        url = settings.public_url + TELEGRAM_PATH
+        await bot.bot.set_webhook(
+            url, secret_token=secret, allowed_updates=["message", "callback_query"]
+        )
+        log.info("telegram: webhook mode, %s", url)
+        return None
+    await bot.bot.delete_webhook()
+    log.info("telegram: polling mode")
+    return asyncio.create_task(bot.poll(stop))
