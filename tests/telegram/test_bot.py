@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from bookbot.config import Settings
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import FrozenClock
 from bookbot.handlers.telegram_bot import TelegramBot, TelegramSettings
+from bookbot.serve import build, serve
 from bookbot.store.db import Database
+from tests.pipeline import UNLIMITED
 
-from .emulator import AsyncTgClient, Emulator, aclient, eventually, polling
+from .emulator import AsyncTgClient, Emulator, aclient, eventually
 
 TOKEN = "4242:BOOKBOT"
 
@@ -25,9 +29,20 @@ def make_bot(db: Database, clock: FrozenClock, emulator: Emulator) -> TelegramBo
 async def running(
     db: Database, clock: FrozenClock, emulator: Emulator
 ) -> AsyncIterator[TelegramBot]:
-    bot = make_bot(db, clock, emulator)
-    async with polling(bot.app):
-        yield bot
+    """`bookbot run`'s own serve(), polling the emulator (without the sending limits)."""
+    settings = Settings(
+        database_url="unused", telegram_token=TOKEN, telegram_api_base=emulator.bot_api_base
+    )
+    services = build(settings, db, clock)
+    services.delivery.limits = UNLIMITED
+    assert services.bot is not None
+    stop = asyncio.Event()
+    serving = asyncio.create_task(serve(settings, services, stop))
+    try:
+        yield services.bot
+    finally:
+        stop.set()
+        await serving
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from bookbot.engine.clock import FrozenClock
 from bookbot.handlers.telegram_bot import TelegramBot
 from bookbot.handlers.web import SECRET_HEADER, TELEGRAM_PATH, make_app, telegram_route
 from bookbot.store.db import Database
+from tests.pipeline import Pipeline, pipeline
 
 from .emulator import AsyncTgClient, Emulator, aclient, eventually
 from .test_bot import TOKEN, make_bot
@@ -38,19 +39,37 @@ async def test_webhook_checks_the_secret_and_handles_each_update_once(
     db: Database, clock: FrozenClock, emulator: Emulator, studio: int
 ) -> None:
     bot = make_bot(db, clock, emulator)
+    flow = pipeline(db, clock, {"telegram": bot}, telegram=bot)
     user = aclient(emulator, TOKEN, chat_id=CHAT)
-    async with bot.app:
-        await bot.app.start()
-        try:
-            welcomes, statuses = await _exchange(bot, user)
-        finally:
-            await bot.app.stop()
+    async with bot.bot:
+        welcomes, statuses = await _exchange(bot, flow, user)
 
-    assert statuses == {"no secret": 403, "wrong secret": 403, "garbage": 400, "twice": [200, 200]}
+    assert statuses == {
+        "no secret": 403,
+        "wrong secret": 403,
+        "garbage": 400,
+        "wrong shapes": [400] * len(WRONG_SHAPES),
+        "twice": [200, 200],
+    }
     assert welcomes == 1
 
 
-async def _exchange(bot: TelegramBot, user: AsyncTgClient) -> tuple[int, dict[str, object]]:
+# Valid JSON, but not an update: each gets 400, never a 500.
+WRONG_SHAPES: list[bytes] = [
+    b"[]",
+    b"null",
+    b'{"message": "hi"}',
+    b'{"update_id": "7"}',
+    b'{"update_id": 8, "message": "hi"}',
+    b'{"update_id": 9, "message": {"chat": 5}}',
+    b"[" * 50_000 + b"]" * 50_000,
+    b'{"update_id": 10, "message": {"text": "\xff"}}',
+]
+
+
+async def _exchange(
+    bot: TelegramBot, flow: Pipeline, user: AsyncTgClient
+) -> tuple[int, dict[str, object]]:
     async with TestClient(TestServer(make_app(telegram_route(bot, SECRET)))) as http:
 
         def post(update: object, secret: str | None = SECRET) -> Any:
@@ -62,12 +81,14 @@ async def _exchange(bot: TelegramBot, user: AsyncTgClient) -> tuple[int, dict[st
             "no secret": (await post(text_update(1), None)).status,
             "wrong secret": (await post(text_update(1), "nope")).status,
             "garbage": (await post(b"{not json")).status,
+            "wrong shapes": [(await post(body)).status for body in WRONG_SHAPES],
             # Telegram redelivers when it is unsure we got an update.
             "twice": [(await post(text_update(2))).status for _ in range(2)],
         }
         # One person's updates run in order: once /help is answered, the redelivered
         # /start has been dealt with too.
         await post(text_update(3, "/help"))
+        await flow.drain()
         await eventually(lambda: _count(user, "sending its number or its words"))
         return await _count(user, "What would you like to do?"), statuses
 
