@@ -5,11 +5,15 @@
         sid = await sender.send_sms("+15005550006", "hi")
         [sent] = await twilio.wait_for(1)          # the form fields the request carried
         twilio.fail_next(status=429, code=20429, retry_after=2)
+        twilio.outage(10)                          # every request fails with a 503 for 10 s
 
 `GET` on the same path lists the accepted messages, newest first, filtered by `To` (how
 the delivery job checks a send a crash interrupted). It answers like Twilio: HTTP Basic auth with the account SID and auth token (401 / 20003
 otherwise), Twilio's own 400s for a missing To / sender / content, 201 with a message resource,
-and Twilio-shaped JSON errors. `messages` holds only the requests it accepted, in order.
+and Twilio-shaped JSON errors. `messages` holds only the requests it accepted, in order, and
+`received_at` when each arrived (`time.monotonic()`, for latencies); `requests` counts every
+request on the Messages path, accepted or not, and `last_request_at` is when the latest came
+(how a black-box run tells that the bot has gone quiet).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import base64
 import binascii
 import hmac
 import secrets
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,6 +68,11 @@ class TwilioStandIn:
         self.auth_token = auth_token
         self.messages: list[dict[str, str]] = []
         self.resources: list[dict[str, Any]] = []  # what GET Messages.json lists, oldest first
+        self.received_at: list[float] = []  # time.monotonic() of each of `messages`
+        self.requests = 0  # every request on the Messages path, failed ones included
+        self.last_request_at: float | None = None  # time.monotonic() of the latest
+        self.outage_until = 0.0  # time.monotonic() until which every request fails
+        self._outage = _Failure(503, 20503, "Service Unavailable", None)
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)  # Twilio's own clock
         self.base_url = ""
         self._failures: deque[_Failure] = deque()
@@ -78,6 +88,25 @@ class TwilioStandIn:
     ) -> None:
         """Answer the next authenticated request with this error (calls queue up)."""
         self._failures.append(_Failure(status, code, message, retry_after))
+
+    def outage(
+        self,
+        seconds: float,
+        *,
+        status: int = 503,
+        code: int = 20503,
+        message: str = "Service Unavailable",
+    ) -> None:
+        """Answer every request with this error for the next `seconds` (a REST API outage).
+
+        Checked before authentication, as a front end that is down would. `outage(0)` ends one.
+        """
+        self.outage_until = time.monotonic() + seconds
+        self._outage = _Failure(status, code, message, None)
+
+    @property
+    def in_outage(self) -> bool:
+        return time.monotonic() < self.outage_until
 
     async def wait_for(self, n: int, within: float = 5.0) -> list[dict[str, str]]:
         """Every captured message, once there are at least `n`; TimeoutError after `within` s."""
@@ -124,7 +153,18 @@ class TwilioStandIn:
             return False
         return hmac.compare_digest(given, f"{self.account_sid}:{self.auth_token}".encode())
 
+    def _arrived(self) -> web.Response | None:
+        """Count a request; the outage's error while one lasts."""
+        self.requests += 1
+        self.last_request_at = time.monotonic()
+        if self.last_request_at < self.outage_until:
+            outage = self._outage
+            return twilio_error(outage.status, outage.code, outage.message)
+        return None
+
     async def _create_message(self, request: web.Request) -> web.Response:
+        if (down := self._arrived()) is not None:
+            return down
         if not self._authenticated(request):
             return twilio_error(
                 401, 20003, "Authenticate", {"WWW-Authenticate": 'Basic realm="Twilio API"'}
@@ -142,12 +182,15 @@ class TwilioStandIn:
         if problem is not None:
             return twilio_error(400, *problem)
         self.messages.append(form)
+        self.received_at.append(time.monotonic())
         resource = self._resource(form)
         self.resources.append(resource)
         return web.json_response(resource, status=201)
 
     async def _list_messages(self, request: web.Request) -> web.Response:
         """GET Messages.json?To=…&PageSize=…: newest first, one page (no paging needed here)."""
+        if (down := self._arrived()) is not None:
+            return down
         if not self._authenticated(request):
             return twilio_error(401, 20003, "Authenticate")
         if self._failures:
