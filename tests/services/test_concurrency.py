@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import time
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 from bookbot.engine import errors
 from bookbot.engine.clock import FrozenClock
@@ -21,34 +20,70 @@ from tests import builders
 
 ATTEMPTS = 120
 WORKERS = 4
+START_TIMEOUT = 60  # seconds for every worker to spawn, import and reach the barrier
+STORM_TIMEOUT = 120
+
+
+def _outcome(result: object) -> str:
+    if not isinstance(result, BaseException):
+        return "ok"
+    return "refused" if isinstance(result, errors.BookingError) else repr(result)
+
+
+async def _book_all(
+    url: str, barrier: Any, now: datetime, studio_id: int, session_id: int, customers: list[int]
+) -> list[str]:
+    db = await connect(url, lock_timeout=30)  # opens lazily: the storm opens it too
+    clock = FrozenClock(now)
+    try:
+        barrier.wait(START_TIMEOUT)  # every worker is here; all fire at once
+        results = await asyncio.gather(
+            *(book_session(db, clock, studio_id, c, session_id, 1) for c in customers),
+            return_exceptions=True,
+        )
+    finally:
+        await db.close()
+    return [_outcome(r) for r in results]
 
 
 def _worker(
-    url: str, start_at: float, now: datetime, studio_id: int, session_id: int, customers: list[int]
+    barrier: Any,
+    results: Any,
+    url: str,
+    now: datetime,
+    studio_id: int,
+    session_id: int,
+    customers: list[int],
+) -> None:
+    """One OS process booking its share concurrently; sends back an outcome per attempt."""
+    try:
+        results.put(asyncio.run(_book_all(url, barrier, now, studio_id, session_id, customers)))
+    except Exception as error:  # noqa: BLE001 - reported to the parent as an outcome
+        results.put([repr(error)])
+
+
+def _run_workers(
+    url: str, now: datetime, studio_id: int, session_id: int, shares: list[list[int]]
 ) -> list[str]:
-    """One OS process booking its share concurrently; returns an outcome per attempt."""
-
-    async def run() -> list[str]:
-        db = await connect(url, lock_timeout=30)
-        clock = FrozenClock(now)
-        await asyncio.sleep(max(start_at - time.time(), 0))  # all workers start together
-        try:
-            results = await asyncio.gather(
-                *(book_session(db, clock, studio_id, c, session_id, 1) for c in customers),
-                return_exceptions=True,
-            )
-        finally:
-            await db.close()
-        return [
-            "ok"
-            if not isinstance(r, BaseException)
-            else "refused"
-            if isinstance(r, errors.BookingError)
-            else repr(r)
-            for r in results
-        ]
-
-    return asyncio.run(run())
+    """Start one process per share; a `multiprocessing.Barrier` releases them together once
+    all have started (however long spawning takes), not at a guessed wall-clock time."""
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(len(shares)), context.Queue()
+    workers = [
+        context.Process(
+            target=_worker, args=(barrier, results, url, now, studio_id, session_id, share)
+        )
+        for share in shares
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        return [o for _ in workers for o in results.get(timeout=STORM_TIMEOUT)]
+    finally:
+        for worker in workers:
+            worker.join(timeout=10)
+            if worker.is_alive():
+                worker.kill()
 
 
 async def _storm(
@@ -60,19 +95,10 @@ async def _storm(
     interleave, so only other processes can prove that BEGIN IMMEDIATE really locks.
     """
     shares = [customers[i::WORKERS] for i in range(WORKERS)]
-    loop = asyncio.get_running_loop()
-    start_at = time.time() + 1.5  # time for every process to spawn and import
-    with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn")) as pool:
-        outcomes = await asyncio.gather(
-            *(
-                loop.run_in_executor(
-                    pool, _worker, url, start_at, clock.now(), w.studio_id, session_id, share
-                )
-                for share in shares
-            )
-        )
-    flat = [o for outcome in outcomes for o in outcome]
-    return flat.count("ok"), [o for o in flat if o not in ("ok", "refused")]
+    outcomes = await asyncio.to_thread(
+        _run_workers, url, clock.now(), w.studio_id, session_id, shares
+    )
+    return outcomes.count("ok"), [o for o in outcomes if o not in ("ok", "refused")]
 
 
 async def _booked(db: Database, session_id: int) -> tuple[int, int]:
