@@ -7,18 +7,22 @@ from pathlib import Path
 from typing import Any
 
 from bookbot.cli import bookings, sessions
+from bookbot.cli.common import shown_url, upgraded
 from bookbot.config import Settings
-from bookbot.store import migrate
 
 
 def register(commands: Any) -> None:
     db = commands.add_parser("db", help="database maintenance")
-    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands = db.add_subparsers(
+        dest="db_command", required=True, metavar="ACTION", help="what to do to the database"
+    )
     upgrade = db_commands.add_parser("upgrade", help="apply database migrations (safe to re-run)")
     upgrade.set_defaults(run=run_upgrade)
 
     studio = commands.add_parser("studio", help="load a studio from its TOML file")
-    studio_commands = studio.add_subparsers(dest="studio_command", required=True, metavar="ACTION")
+    studio_commands = studio.add_subparsers(
+        dest="studio_command", required=True, metavar="ACTION", help="what to do with the file"
+    )
     load = studio_commands.add_parser(
         "load", help="validate a studio file and create or update the studio (idempotent)"
     )
@@ -32,9 +36,9 @@ def register(commands: Any) -> None:
     bookings.register(commands)
 
 
-def run_upgrade(settings: Settings, args: argparse.Namespace) -> int:
-    migrate.upgrade(settings.database_url)
-    print(f"database is up to date: {settings.database_url}")
+async def run_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    await upgraded(settings.database_url)
+    print(f"database is up to date: {shown_url(settings.database_url)}")
     return 0
 
 
@@ -53,7 +57,7 @@ async def run_load(settings: Settings, args: argparse.Namespace) -> int:
     if args.check:
         print(f"{args.file}: valid")
         return 0
-    await migrate.upgrade_async(settings.database_url)
+    await upgraded(settings.database_url)
     async with opened(settings) as db:
         report = await load_studio(db, spec)
     print(report.summary())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bookbot.cli.common import add_studio_option, studio_session
+from bookbot.cli.common import add_studio_option, id_list, phone, positive_int, studio_session
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.formatting import money
@@ -18,28 +18,32 @@ def register(commands: Any) -> None:
         "book", help="book a customer in (single session, course or drop-in)"
     )
     what = book.add_mutually_exclusive_group(required=True)
-    what.add_argument("--session", type=int, metavar="ID", help="one session of a single class")
     what.add_argument(
-        "--course", metavar="PATTERN_ID", type=int, help="every session of a course run"
+        "--session", type=positive_int, metavar="ID", help="one session of a single class"
     )
-    what.add_argument("--dates", metavar="ID,ID,...", help="chosen sessions of a drop-in series")
-    book.add_argument("--phone", required=True, help="the customer's phone, e.g. +447700900123")
+    what.add_argument(
+        "--course", metavar="PATTERN_ID", type=positive_int, help="every session of a course run"
+    )
+    what.add_argument(
+        "--dates", type=id_list, metavar="ID,ID,...", help="chosen sessions of a drop-in series"
+    )
+    book.add_argument(
+        "--phone",
+        type=phone,
+        required=True,
+        help="the customer's phone, international form, e.g. +447700900123",
+    )
     book.add_argument("--name", default="Customer", help="the customer's name (new customers)")
-    book.add_argument("--guests", type=int, default=1, help="people coming (default 1)")
+    book.add_argument("--guests", type=positive_int, default=1, help="people coming (default 1)")
     add_studio_option(book)
     book.set_defaults(run=run_book)
 
     cancel = commands.add_parser("cancel", help="cancel a booking (as staff: no cutoff)")
-    cancel.add_argument("booking", type=int, metavar="BOOKING_ID")
+    cancel.add_argument(
+        "booking", type=positive_int, metavar="BOOKING_ID", help="the booking's number"
+    )
     add_studio_option(cancel)
     cancel.set_defaults(run=run_cancel)
-
-
-def _session_ids(text: str) -> list[int]:
-    try:
-        return [int(part) for part in text.split(",") if part.strip()]
-    except ValueError as error:
-        raise ValueError(f"--dates takes session ids separated by commas, not {text!r}") from error
 
 
 async def run_book(settings: Settings, args: argparse.Namespace) -> int:
@@ -55,8 +59,7 @@ async def run_book(settings: Settings, args: argparse.Namespace) -> int:
         elif args.course is not None:
             reg = await booking.book_course(db, clock, studio.id, who.id, args.course, args.guests)
         else:
-            ids = _session_ids(args.dates)
-            reg = await booking.book_drop_in(db, clock, studio.id, who.id, ids, args.guests)
+            reg = await booking.book_drop_in(db, clock, studio.id, who.id, args.dates, args.guests)
     price = money(reg.price_minor, reg.currency, studio.default_language)
     print(
         f"booking {reg.id} confirmed for {who.name}: {reg.guest_count} guest(s), "

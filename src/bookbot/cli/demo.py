@@ -8,11 +8,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bookbot.cli.common import opened
+from bookbot.cli.common import opened, positive_int, shown_url, upgraded
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.services import generation
-from bookbot.store import migrate
 
 EXAMPLE = "clay-studio.toml"
 
@@ -26,7 +25,7 @@ def register(commands: Any) -> None:
         "demo", help="create (or refresh) a demo database with the example studio; safe to re-run"
     )
     demo.add_argument(
-        "--weeks", type=int, default=8, help="weeks of sessions to generate (default 8)"
+        "--weeks", type=positive_int, default=8, help="weeks of sessions to generate (default 8)"
     )
     demo.set_defaults(run=run_demo)
 
@@ -36,7 +35,7 @@ async def prepare_demo(settings: Settings, weeks: int = 8) -> str:
     from bookbot.studio.loader import load_studio
     from bookbot.studio.model import parse_studio_file
 
-    await migrate.upgrade_async(settings.database_url)
+    await upgraded(settings.database_url)
     spec = parse_studio_file(example_path())
     clock = SystemClock()
     lines = []
@@ -62,7 +61,7 @@ async def prepare_demo(settings: Settings, weeks: int = 8) -> str:
 async def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     print(await prepare_demo(settings, args.weeks))
     print(
-        f"demo database ready: {settings.database_url}\n"
+        f"demo database ready: {shown_url(settings.database_url)}\n"
         "try: bookbot sessions list   |   bookbot sessions generate --pattern monday-course --preview"
     )
     return 0

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bookbot.cli.common import add_studio_option, studio_session
+from bookbot.cli.common import (
+    add_studio_option,
+    non_negative_int,
+    phone,
+    positive_int,
+    studio_session,
+)
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.engine.errors import NotFound
@@ -16,17 +22,37 @@ from bookbot.services import customers, passes
 
 def register(commands: Any) -> None:
     group = commands.add_parser("passes", help="issue passes to customers")
-    actions = group.add_subparsers(dest="passes_command", required=True, metavar="ACTION")
+    actions = group.add_subparsers(
+        dest="passes_command", required=True, metavar="ACTION", help="what to do"
+    )
     issue = actions.add_parser("issue", help="issue a pass (staff; counts as paid at the studio)")
-    issue.add_argument("--phone", required=True, help="the customer's phone")
+    issue.add_argument(
+        "--phone", type=phone, required=True, help="the customer's phone, e.g. +447700900123"
+    )
     issue.add_argument("--name", default="", help="the customer's name (new customers)")
     issue.add_argument("--class", dest="class_key", required=True, metavar="KEY", help="class key")
-    issue.add_argument("--kind", choices=[k.value for k in PassKind], default="punch")
-    issue.add_argument("--sessions", type=int, help="sessions on a punch pass, e.g. 8")
-    issue.add_argument("--days", type=int, help="valid for this many days from today")
-    issue.add_argument("--max-advance", type=int, default=passes.DEFAULT_MAX_ADVANCE)
+    issue.add_argument(
+        "--kind",
+        choices=[k.value for k in PassKind],
+        default="punch",
+        help="punch: a number of sessions; unlimited: any session while valid; "
+        "full_course: every part of a course (default punch)",
+    )
+    issue.add_argument("--sessions", type=positive_int, help="sessions on a punch pass, e.g. 8")
+    issue.add_argument("--days", type=positive_int, help="valid for this many days from today")
+    issue.add_argument(
+        "--max-advance",
+        type=positive_int,
+        default=passes.DEFAULT_MAX_ADVANCE,
+        help=f"sessions booked ahead at once on the pass (default {passes.DEFAULT_MAX_ADVANCE})",
+    )
     issue.add_argument("--sequential", action="store_true", help="parts must be attended in order")
-    issue.add_argument("--grace-hours", type=int, default=0, help="absence grace period")
+    issue.add_argument(
+        "--grace-hours",
+        type=non_negative_int,
+        default=0,
+        help="hours after a missed session during which it is not counted as a no-show (default 0)",
+    )
     add_studio_option(issue)
     issue.set_defaults(run=run_issue)
 

@@ -6,7 +6,7 @@ import argparse
 from datetime import timedelta
 from typing import Any
 
-from bookbot.cli.common import add_studio_option, studio_session
+from bookbot.cli.common import add_studio_option, positive_int, studio_session
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.formatting import local_span
@@ -16,7 +16,9 @@ from bookbot.services.common import Studio
 
 def register(commands: Any) -> None:
     sessions = commands.add_parser("sessions", help="generate and list class sessions")
-    actions = sessions.add_subparsers(dest="sessions_command", required=True, metavar="ACTION")
+    actions = sessions.add_subparsers(
+        dest="sessions_command", required=True, metavar="ACTION", help="what to do"
+    )
     generate = actions.add_parser(
         "generate",
         help="create sessions from a schedule pattern (re-running creates no duplicates)",
@@ -24,30 +26,43 @@ def register(commands: Any) -> None:
     generate.add_argument("--pattern", required=True, metavar="ID", help="pattern id or key")
     generate.add_argument("--preview", action="store_true", help="print the dates; create nothing")
     generate.add_argument(
-        "--weeks", type=int, default=8, help="horizon for open-ended patterns (default 8)"
+        "--weeks",
+        type=positive_int,
+        default=8,
+        help="horizon for open-ended patterns (default 8)",
     )
     add_studio_option(generate)
     generate.set_defaults(run=run_generate)
 
     listing = actions.add_parser("list", help="upcoming sessions with seats left")
-    listing.add_argument("--limit", type=int, default=30)
+    listing.add_argument(
+        "--limit", type=positive_int, default=30, help="at most this many sessions (default 30)"
+    )
     add_studio_option(listing)
     listing.set_defaults(run=run_list)
 
     show = actions.add_parser("show", help="one session's seats and resources")
-    show.add_argument("session", type=int, metavar="SESSION_ID")
-    show.add_argument("--guests", type=int, default=1, help="party size to check (default 1)")
+    show.add_argument(
+        "session", type=positive_int, metavar="SESSION_ID", help="the session's number"
+    )
+    show.add_argument(
+        "--guests", type=positive_int, default=1, help="party size to check (default 1)"
+    )
     add_studio_option(show)
     show.set_defaults(run=run_show)
 
     staff = commands.add_parser("staff", help="assign instructors and assistants to sessions")
-    staff_actions = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    staff_actions = staff.add_subparsers(
+        dest="staff_command", required=True, metavar="ACTION", help="what to do"
+    )
     for name, helptext in (
         ("assign", "assign a qualified, free staff member"),
         ("unassign", "remove a staff member from a session"),
     ):
         action = staff_actions.add_parser(name, help=helptext)
-        action.add_argument("--session", type=int, required=True, metavar="ID")
+        action.add_argument(
+            "--session", type=positive_int, required=True, metavar="ID", help="the session"
+        )
         action.add_argument("--staff", required=True, metavar="KEY", help="staff key or id")
         if name == "assign":
             action.add_argument(

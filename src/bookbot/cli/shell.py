@@ -7,13 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bookbot.cli.common import opened
+from bookbot.cli.common import is_blank_sqlite, opened, phone, sqlite_path
 from bookbot.cli.demo import prepare_demo
 from bookbot.config import Settings
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import SystemClock
 from bookbot.handlers.console import Shell, ShellCustomer, interactive
-from bookbot.store.db import DatabaseURL
 
 
 def register(commands: Any) -> None:
@@ -24,7 +23,12 @@ def register(commands: Any) -> None:
         "back, /quit leaves. Reads plain stdin, so it can be scripted: "
         "printf '1\\n1\\n' | bookbot shell",
     )
-    shell.add_argument("--phone", default="+447700900123", help="the customer's phone (identity)")
+    shell.add_argument(
+        "--phone",
+        type=phone,
+        default="+447700900123",
+        help="the customer's phone, their identity (default +447700900123)",
+    )
     shell.add_argument("--name", default="Sam", help="the customer's name")
     shell.add_argument("--lang", choices=["en", "es"], help="language (default: the studio's)")
     shell.add_argument("--studio", metavar="SLUG", help="studio slug (default: the only studio)")
@@ -33,8 +37,9 @@ def register(commands: Any) -> None:
 
 
 def _needs_demo(settings: Settings) -> bool:
-    parsed = DatabaseURL.parse(settings.database_url)
-    return parsed.dialect == "sqlite" and not Path(parsed.target).exists()
+    """A SQLite file that is missing, or blank (an earlier bookbot could leave one behind)."""
+    path = sqlite_path(settings.database_url)
+    return path is not None and is_blank_sqlite(path)
 
 
 async def run_shell(settings: Settings, args: argparse.Namespace) -> int:
