@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import itertools
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +23,8 @@ from bookbot.handlers.sms_text import SMS_MAX_SEGMENTS, segments
 from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
 from bookbot.handlers.twilio_webhook import PATHS, STATUS_PATH, TwilioChannel, TwilioWebhooks
 from bookbot.handlers.web import make_app
-from bookbot.services import optouts
+from bookbot.services import inbox, optouts
+from bookbot.services.inbox import InboxItem, LostClaim
 from bookbot.store.db import Database
 from tests.examples import NOW, load_example_studio
 from tests.pipeline import Pipeline, pipeline
@@ -293,3 +296,185 @@ async def test_delivery_status_callbacks_are_recorded_in_order(phone: Phone, db:
             )
             == "delivered"
         )
+
+
+# -- the inbox: stored before acknowledged, processed once ---------------------------------
+
+
+def form_for(number: str, body: str, sid: str) -> dict[str, str]:
+    return {
+        "MessageSid": sid,
+        "AccountSid": ACCOUNT,
+        "From": number,
+        "To": OUR_NUMBER,
+        "Body": body,
+    }
+
+
+async def inbox_rows(db: Database) -> list[tuple[str, int]]:
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all("SELECT status, attempts FROM inbox ORDER BY id")
+    return [(r[0], r[1]) for r in rows]
+
+
+async def test_an_acknowledged_message_is_stored_before_any_work_and_survives_a_crash(
+    phone: Phone, db: Database, clock: FrozenClock
+) -> None:
+    assert (
+        await post(phone.http, PATHS[Channel.SMS], form_for(phone.number, "hi", "SM" + "1" * 32))
+        == 200
+    )
+    assert await inbox_rows(db) == [("pending", 0)]  # acknowledged means stored
+    assert phone.received() == []
+
+    # A worker claims it and dies before finishing: nothing is lost, nothing is doubled.
+    crashed = await inbox.claim(db, clock.now(), 10, timedelta(seconds=60))
+    assert len(crashed) == 1
+    await phone.pipeline.drain()
+    assert phone.received() == []  # its lease still runs
+    clock.advance(timedelta(seconds=61))
+    await phone.pipeline.drain()
+    assert len(phone.received()) == 1
+    assert phone.last().startswith("Hi! I'm the booking")
+    assert await inbox_rows(db) == [("done", 2)]
+
+
+async def test_a_worker_whose_lease_ran_out_commits_nothing(
+    phone: Phone, db: Database, clock: FrozenClock
+) -> None:
+    await post(phone.http, PATHS[Channel.SMS], form_for(phone.number, "hi", "SM" + "2" * 32))
+    [late] = await inbox.claim(db, clock.now(), 10, timedelta(seconds=60))
+    clock.advance(timedelta(seconds=61))
+    [current] = await inbox.claim(db, clock.now(), 10, timedelta(seconds=60))
+    with pytest.raises(LostClaim):
+        await phone.webhooks.process(late)  # the slow worker's dialogue turn rolls back
+    async with db.transaction(write=False) as tx:
+        assert await tx.scalar("SELECT COUNT(*) FROM outbox") == 0
+    await phone.webhooks.process(current)
+    await phone.pipeline.drain()
+    assert len(phone.received()) == 1
+
+
+async def test_one_chats_messages_are_answered_in_the_order_they_came(phone: Phone) -> None:
+    for i, body in enumerate(("hi", "help", "menu", "my bookings")):
+        form = form_for(phone.number, body, f"SM{i:032x}")
+        assert await post(phone.http, PATHS[Channel.SMS], form) == 200
+    await phone.pipeline.drain()
+    received = phone.received()
+    assert len(received) == 4
+    assert received[0].startswith("Hi! I'm the booking")
+    assert "MY: your bookings" in received[1]
+    assert "You have no upcoming bookings." in received[3]
+
+
+async def test_a_failing_message_is_retried_then_kept_as_failed_and_the_chat_goes_on(
+    world: Any, db: Database, clock: FrozenClock
+) -> None:
+    http, webhooks, twilio, flow = world
+    calls: list[str] = []
+
+    class Broken:
+        async def process(self, item: InboxItem) -> None:
+            calls.append(item.payload["form"]["Body"])
+            if item.payload["form"]["Body"] == "boom":
+                raise ValueError("a bug")
+            await webhooks.process(item)
+
+    flow.inbox.processors["twilio"] = Broken()
+    number = "+447700900125"
+    await post(http, PATHS[Channel.SMS], form_for(number, "boom", "SM" + "3" * 32))
+    await post(http, PATHS[Channel.SMS], form_for(number, "hi", "SM" + "4" * 32))
+    for _ in range(flow.inbox.max_attempts):
+        await flow.drain()
+        clock.advance(timedelta(minutes=5))
+    await flow.drain()
+    assert calls == ["boom"] * flow.inbox.max_attempts + ["hi"]  # "hi" waited its turn
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all("SELECT status, last_error FROM inbox ORDER BY id")
+    assert [r[0] for r in rows] == ["failed", "done"]
+    assert rows[0][1] == "ValueError: a bug"
+    assert len([m for m in twilio.messages if m["To"] == number]) == 1
+
+
+async def test_a_flooding_number_cannot_starve_anyone_else(world: Any, db: Database) -> None:
+    http, webhooks, twilio, flow = world
+    flooder, bystander = "+447700900126", "+447700900127"
+    for i in range(40):
+        await post(http, PATHS[Channel.SMS], form_for(flooder, "hi", f"SM{i:032x}"))
+    await post(http, PATHS[Channel.SMS], form_for(bystander, "hi", "SM" + "f" * 32))
+    [first] = await inbox.claim(db, NOW, 1, timedelta(seconds=60))
+    assert first.chat == f"sms:{flooder}"
+    claimed = await inbox.claim(db, NOW, 50, timedelta(seconds=60))
+    assert [item.chat for item in claimed] == [f"sms:{bystander}"]  # not behind 39 others
+    await inbox.release(db, first)
+    await inbox.release(db, claimed[0])
+
+    await flow.drain()
+    statuses = Counter(status for status, _ in await inbox_rows(db))
+    burst = int(flow.inbox.throttle.burst)
+    assert statuses == Counter({"done": burst + 1, "throttled": 40 - burst})
+    assert len([m for m in twilio.messages if m["To"] == bystander]) == 1
+    assert len([m for m in twilio.messages if m["To"] == flooder]) == burst
+
+
+async def test_a_provider_outage_delays_replies_and_loses_none(
+    phone: Phone, clock: FrozenClock
+) -> None:
+    phone.twilio.fail_next(status=503, code=20503, message="Service unavailable")
+    await phone.text("hi")  # processed; its reply could not be sent
+    assert phone.received() == []
+    clock.advance(timedelta(seconds=6))
+    await phone.pipeline.drain()
+    assert len(phone.received()) == 1
+    assert phone.last().startswith("Hi! I'm the booking")
+
+
+# -- input rules --------------------------------------------------------------------------
+
+
+async def test_another_accounts_request_is_refused(phone: Phone, db: Database) -> None:
+    form = dict(form_for(phone.number, "hi", "SM" + "5" * 32), AccountSid="AC" + "2" * 32)
+    assert await post(phone.http, PATHS[Channel.SMS], form) == 403
+    assert await inbox_rows(db) == []
+
+
+async def test_a_form_that_is_not_utf8_gets_400(phone: Phone, db: Database) -> None:
+    response = await phone.http.post(
+        PATHS[Channel.SMS],
+        data=b"MessageSid=SM1&From=%2B447700900123&Body=\xff\xfe",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"},
+    )
+    assert response.status == 400
+    assert await inbox_rows(db) == []
+
+
+async def test_a_sender_that_is_not_a_phone_number_gets_400(phone: Phone, db: Database) -> None:
+    form = form_for("+999", "hi", "SM" + "6" * 32)
+    assert await post(phone.http, PATHS[Channel.SMS], form) == 400
+    assert await inbox_rows(db) == []
+
+
+async def test_a_huge_profile_name_with_bidi_controls_is_cleaned_and_bounded(
+    world: Any, db: Database
+) -> None:
+    maria = Phone(*world, number="+447700900128", channel=Channel.WHATSAPP)
+    name = "\u202eMaría\u200f\x07 " + "x" * 5000
+    await maria.text("hello", ProfileName=name)
+    assert len(maria.received()) == 1  # one message, not five
+    greeting = maria.last().split("!")[0]
+    assert greeting.startswith("Hi María x")
+    assert not any(ch in greeting for ch in "\u202e\u200f\x07")
+    async with db.transaction(write=False) as tx:
+        stored = await tx.scalar("SELECT name FROM customers")
+    assert len(stored) <= 64
+    assert stored.startswith("María x")
+
+
+async def test_staff_texting_from_the_e164_form_of_their_file_phone_get_staff_tools(
+    world: Any, db: Database
+) -> None:
+    # The example studio lists Tom as "+44 20 7946 0101"; Twilio sends "+442079460101".
+    tom = Phone(*world, number="+442079460101")
+    await tom.text("/today")
+    assert "Sorry, that is for studio staff only." not in tom.last()
+    assert "Today, " in tom.last()
