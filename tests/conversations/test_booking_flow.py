@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 
 from bookbot.conversations.dialogue import Dialogues
-from bookbot.conversations.model import Inbound
+from bookbot.conversations.model import Channel, Inbound
 from bookbot.engine.clock import FrozenClock
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
@@ -270,3 +270,35 @@ async def test_confirming_after_the_hold_lapsed_books_if_the_seats_are_still_the
     await chat.say("confirm")
     assert chat.text.startswith("🎉 Booked! Wheel Throwing Taster")
     assert (await booked_seats(db), await held_seats(db)) == (2, 0)
+
+
+async def test_a_press_on_someone_elses_message_in_a_group_changes_nothing(
+    dialogues: Dialogues, db: Database
+) -> None:
+    ana = Chat(dialogues, address="501", channel=Channel.TELEGRAM)
+    await ana.say("/start")
+    await dialogues.note_message(Inbound(Channel.TELEGRAM, "501"), "-100:7")  # in a group
+    ana_token = ana.token("📅 Book a class")
+
+    for presser in ("502", "501"):  # a newcomer, then Ana herself on a message not hers
+        replies = await dialogues.handle(
+            Inbound(
+                Channel.TELEGRAM,
+                presser,
+                token=ana_token,
+                message_ref="-100:8" if presser == "501" else "-100:7",
+                shared_chat=True,
+            )
+        )
+        assert [(r.notice, r.toast, r.edit) for r in replies] == [
+            ("That button is not for you.", True, False)
+        ]
+    async with db.transaction(write=False) as tx:
+        state = await tx.scalar("SELECT state FROM conversations WHERE address = '501'")
+    assert state == "menu"  # Ana's dialogue did not move
+
+    replies = await dialogues.handle(
+        Inbound(Channel.TELEGRAM, "501", token=ana_token, message_ref="-100:7", shared_chat=True)
+    )
+    assert replies[-1].edit  # her own message: edited in place
+    assert replies[-1].text.startswith("Our classes:")

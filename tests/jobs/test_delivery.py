@@ -388,3 +388,23 @@ async def test_a_slow_message_does_not_hold_back_the_rest(db: Database, clock: F
     worker = DeliveryWorker(db, clock, OneSlowChat(), UNLIMITED, batch=10, in_flight=10)
     stats = await asyncio.wait_for(worker.run_until_idle(), timeout=10)
     assert stats.sent == 22
+
+
+async def test_any_exception_from_a_send_is_recorded_and_counted_as_an_attempt(
+    db: Database, clock: FrozenClock
+) -> None:
+    await enqueue_many(db, clock, 1)
+
+    class Buggy(Recorder):
+        async def send(self, message: OutboundMessage, route: Route) -> None:
+            raise ValueError("cannot render this")
+
+    worker = DeliveryWorker(db, clock, Buggy(), UNLIMITED, max_attempts=3)
+    for _ in range(3):
+        await worker.run_until_idle()
+        async with db.transaction(write=False) as tx:
+            row = await tx.one("SELECT status, attempts, last_error FROM outbox")
+        assert row is not None
+        assert row[2].endswith("ValueError: cannot render this")
+        clock.advance(timedelta(hours=1))
+    assert (row[0], row[1]) == ("failed", 3)  # never left in 'sending'
