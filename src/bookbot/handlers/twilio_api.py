@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 TWILIO_API = "https://api.twilio.com"
 CLOCK_SLACK = timedelta(minutes=2)
 WHATSAPP = "whatsapp:"
+SEND_POOL = 32  # connections to Twilio's API at most
 
 # Twilio's exceptions drop the response headers, so the client notes a failed response's
 # Retry-After here. A ContextVar, not an attribute: concurrent sends share one client, but each
@@ -86,8 +87,13 @@ class _RebasedHttpClient(AsyncTwilioHttpClient):
     """
 
     def __init__(self, api_base: str, timeout: float) -> None:
-        # The parent opens its aiohttp session here, so this must run inside an event loop.
-        super().__init__(timeout=timeout)
+        # Our own session, with a bounded pool: a burst of sends queues for a connection
+        # instead of opening hundreds (a failed send is retried by the outbox, not here).
+        # It is opened here, so this must run inside an event loop.
+        super().__init__(timeout=timeout, pool_connections=False)
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=SEND_POOL, limit_per_host=SEND_POOL)
+        )
         self.api_base = api_base.rstrip("/")
 
     def rebase(self, url: str) -> str:
