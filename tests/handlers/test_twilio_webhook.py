@@ -380,20 +380,28 @@ async def test_a_failing_message_is_retried_then_kept_as_failed_and_the_chat_goe
                 raise ValueError("a bug")
             await webhooks.process(item)
 
+        async def gave_up(self, item: InboxItem) -> None:
+            await webhooks.gave_up(item)
+
     flow.inbox.processors["twilio"] = Broken()
     number = "+447700900125"
+    await post(http, PATHS[Channel.SMS], form_for(number, "hello", "SM" + "0" * 32))
+    await flow.drain()
+    twilio.messages.clear()
     await post(http, PATHS[Channel.SMS], form_for(number, "boom", "SM" + "3" * 32))
-    await post(http, PATHS[Channel.SMS], form_for(number, "hi", "SM" + "4" * 32))
+    await post(http, PATHS[Channel.SMS], form_for(number, "menu", "SM" + "4" * 32))
     for _ in range(flow.inbox.max_attempts):
         await flow.drain()
         clock.advance(timedelta(minutes=5))
     await flow.drain()
-    assert calls == ["boom"] * flow.inbox.max_attempts + ["hi"]  # "hi" waited its turn
+    assert calls == ["hello"] + ["boom"] * flow.inbox.max_attempts + ["menu"]  # it waited
     async with db.transaction(write=False) as tx:
         rows = await tx.all("SELECT status, last_error FROM inbox ORDER BY id")
-    assert [r[0] for r in rows] == ["failed", "done"]
-    assert rows[0][1] == "ValueError: a bug"
-    assert len([m for m in twilio.messages if m["To"] == number]) == 1
+    assert [r[0] for r in rows] == ["done", "failed", "done"]
+    assert rows[1][1] == "ValueError: a bug"
+    bodies = [m["Body"] for m in twilio.messages if m["To"] == number]
+    assert bodies[0] == "Sorry, something went wrong. Please try again."  # not silence
+    assert "1. Book a class" in bodies[1]
 
 
 async def test_a_flooding_number_cannot_starve_anyone_else(world: Any, db: Database) -> None:

@@ -133,6 +133,26 @@ class Dialogues:
             await store.save(self.db, ctx.conversation, ctx.now, lease)
         return replies
 
+    async def apologise(self, reply_to: ReplyTo, dialogue_address: str) -> None:
+        """A message we gave up on (it kept failing): say so, in the person's language,
+        rather than stay silent. Nothing is said to someone we never talked to."""
+        conversation = await store.find(self.db, reply_to.channel.value, dialogue_address)
+        if conversation is None or conversation.customer_id is None:
+            return
+        text = translator(conversation.language)._("Sorry, something went wrong. Please try again.")
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            await queue_replies(
+                tx,
+                now,
+                studio_id=conversation.studio_id,
+                customer_id=conversation.customer_id,
+                reply_to=reply_to,
+                replies=[Reply(text)],
+                edit_ref=None,
+                dialogue=dialogue_address,
+            )
+
     async def note_message(self, inbound: Inbound, message_ref: str) -> None:
         """Remember the message now carrying the person's options (Telegram edits it)."""
         await store.note_message(self.db, inbound.channel.value, inbound.address, message_ref)

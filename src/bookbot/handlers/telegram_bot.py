@@ -171,6 +171,14 @@ class TelegramBot:
             except TelegramError as error:  # too old to answer: the spinner stops itself
                 log.info("telegram: callback not answered: %s", error)
 
+    async def gave_up(self, item: InboxItem) -> None:
+        """An update that kept failing: tell the person, rather than stay silent."""
+        update = Update.de_json(item.payload, self.bot)
+        chat, user = update.effective_chat, update.effective_user
+        if chat is not None and user is not None:
+            reply_to = ReplyTo(item, Channel.TELEGRAM, str(chat.id))
+            await self.dialogues.apologise(reply_to, str(user.id))
+
     async def send_reply(
         self, chat_id: int, reply: Reply, edit: str | None, dialogue: str | None
     ) -> None:

@@ -15,6 +15,7 @@ opted-out number, renders options as numbered lines and splits long texts.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
@@ -56,6 +57,7 @@ SPANISH_OPENERS = frozenset(
 PATHS = {Channel.SMS: "/twilio/sms", Channel.WHATSAPP: "/twilio/whatsapp"}
 STATUS_PATH = "/twilio/status"
 SOURCE = "twilio"
+E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
 class TwilioChannel:
@@ -102,6 +104,17 @@ def reply_text(reply: Reply) -> str:
 def _parts(channel: Channel, text: str) -> list[str]:
     """The messages `text` goes out as on that channel."""
     return sms_parts(text) if channel is Channel.SMS else whatsapp_parts(text)
+
+
+def _sender(raw: str) -> str | None:
+    """The E.164 form of Twilio's From. Twilio's own E.164 is trusted even when our copy of
+    the numbering plan does not know the range yet (a new allocation); anything that is not
+    E.164 at all is refused."""
+    try:
+        return normalise_phone(raw)
+    except InvalidPhone:
+        bare = raw.removeprefix("whatsapp:")
+        return bare if E164.fullmatch(bare) else None
 
 
 class TwilioWebhooks:
@@ -165,10 +178,9 @@ class TwilioWebhooks:
         sid = form.get("MessageSid", "")
         if not sid or not form.get("From"):
             return web.Response(status=400, text="MessageSid and From are required")
-        try:
-            address = normalise_phone(form["From"])
-        except InvalidPhone as error:
-            return web.Response(status=400, text=f"From: {error}")
+        address = _sender(form["From"])
+        if address is None:
+            return web.Response(status=400, text="From is not a phone number")
         payload = {"channel": channel.value, "address": address, "form": form}
         now = self.dialogues.clock.now()
         if await inbox.accept(self.dialogues.db, SOURCE, sid, f"{channel}:{address}", payload, now):
@@ -198,6 +210,11 @@ class TwilioWebhooks:
             language_hint="es" if words in SPANISH_OPENERS and words != "menu" else None,
         )
         await self.dialogues.handle(inbound, reply_to=ReplyTo(item, channel, address))
+
+    async def gave_up(self, item: InboxItem) -> None:
+        """A message that kept failing: tell the person, rather than stay silent."""
+        channel, address = Channel(item.payload["channel"]), item.payload["address"]
+        await self.dialogues.apologise(ReplyTo(item, channel, address), address)
 
     async def _status(self, request: web.Request) -> web.Response:
         form = await self._form(request)

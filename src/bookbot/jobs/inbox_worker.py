@@ -37,6 +37,10 @@ class Processor(Protocol):
         """Do the row's work; mark it done (`inbox.finish`) in the work's own transaction."""
         ...
 
+    async def gave_up(self, item: InboxItem) -> None:
+        """The row failed for good: tell the person something went wrong."""
+        ...
+
 
 @dataclass
 class ChatThrottle:
@@ -134,6 +138,11 @@ class InboxWorker:
         if item.attempts >= self.max_attempts:
             log.error("inbox %s: giving up after %s attempts: %s", item.id, item.attempts, reason)
             await inbox.give_up(self.db, item, now, reason)
+            try:
+                await self.processors[item.source].gave_up(item)
+            except Exception:  # noqa: BLE001 - the apology is a courtesy; the row is kept
+                log.exception("inbox %s: could not say sorry", item.id)
+            self.on_processed()
             return
         if not isinstance(error, Busy):
             log.warning("inbox %s failed (attempt %s): %s", item.id, item.attempts, reason)
