@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from bookbot.engine.clock import Clock
 from bookbot.jobs.batching import Batched
 from bookbot.jobs.transport import DeliveryError, OutboundMessage, Route, Transport
+from bookbot.jobs.waking import Waker
 from bookbot.services import outbox
 from bookbot.store.db import Database
 
@@ -110,9 +111,8 @@ class DeliveryWorker:
     lease: timedelta = timedelta(seconds=60)
     max_attempts: int = 8
     backoff: timedelta = timedelta(seconds=5)
-    _stopping: bool = field(default=False, repr=False)
+    _waker: Waker = field(default_factory=Waker, repr=False)
     _running: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
-    _wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _chats: _ChatLocks = field(default_factory=lambda: _ChatLocks(), repr=False)
     # (channel, address) -> when a 429's retry_after for that chat runs out
     _chat_waits: dict[tuple[str, str], datetime] = field(default_factory=dict, repr=False)
@@ -132,21 +132,12 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         """Something was queued that should go now (a reply): deliver without waiting."""
-        self._wake.set()
+        self._waker.wake()
 
     async def run(self, poll_seconds: float = 5.0) -> None:
         """Deliver until `stop()`: at once when woken, and every `poll_seconds` for what
         became due meanwhile (reminders, retries, other processes' rows)."""
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self.run_until_idle()
-            except Exception:  # noqa: BLE001 - a failed pass (database down) is retried
-                log.exception("delivery pass failed")
-            if self._stopping:
-                break
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), poll_seconds)
+        await self._waker.loop(self.run_until_idle, poll_seconds, "delivery")
 
     async def run_until_idle(self) -> DeliveryStats:
         """Deliver until nothing is due (a tick of the scheduler, or a test). Claims more as
@@ -155,7 +146,7 @@ class DeliveryWorker:
         async with self._running:
             window = _Window(self.batch // 2)
             gate = asyncio.Semaphore(self.in_flight)
-            while not self._stopping and not window.errors:
+            while not self._waker.stopping and not window.errors:
                 want = self.batch - len(window.tasks)
                 claimed = await outbox.claim(self.db, self.clock.now(), want, self.lease)
                 window.start(self._gated(gate, m, stats) for m in claimed)
@@ -172,12 +163,11 @@ class DeliveryWorker:
 
     @property
     def stopping(self) -> bool:
-        return self._stopping
+        return self._waker.stopping
 
     async def stop(self) -> None:
         """Stop claiming; finish the sends under way, give the rest back; wait for that."""
-        self._stopping = True
-        self._wake.set()
+        self._waker.stop()
         async with self._running:
             pass
 
@@ -194,7 +184,7 @@ class DeliveryWorker:
                 await self._failed(message, failure, stats, None)
 
     async def _deliver(self, message: OutboundMessage, stats: DeliveryStats) -> None:
-        if self._stopping:
+        if self._waker.stopping:
             await outbox.release(self.db, message)
             return
         route = await self.transport.route(message)
@@ -210,7 +200,7 @@ class DeliveryWorker:
         if message.in_doubt_since is not None and await self._arrived(message, route, stats):
             return
         await self.limits.acquire(route.channel, route.address)
-        if self._stopping:
+        if self._waker.stopping:
             await outbox.release(self.db, message)
             return
         started = self.clock.now()

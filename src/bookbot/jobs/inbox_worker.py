@@ -15,7 +15,6 @@ flooding number cannot starve everyone else or make us flood it back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from bookbot.engine.clock import Clock
+from bookbot.jobs.waking import Waker
 from bookbot.services import inbox
 from bookbot.services.inbox import InboxItem, LostClaim
 from bookbot.store.db import Busy, Database
@@ -74,32 +74,21 @@ class InboxWorker:
     max_attempts: int = 5
     backoff: timedelta = timedelta(seconds=1)
     poll_seconds: float = 1.0  # look for rows other processes stored or left behind
-    _wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
-    _stopping: bool = field(default=False, repr=False)
+    _waker: Waker = field(default_factory=Waker, repr=False)
     _running: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._waker.wake()
 
     async def run(self) -> None:
         """Process until `stop()`: woken by new rows, and every `poll_seconds` anyway."""
-        while not self._stopping:
-            try:
-                await self.run_until_idle()
-            except Exception:  # noqa: BLE001 - a failed pass (database down) is retried
-                log.exception("inbox pass failed")
-            if self._stopping:
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            self._wake.clear()
+        await self._waker.loop(self.run_until_idle, self.poll_seconds, "inbox")
 
     async def run_until_idle(self) -> int:
         """Process claimable rows until none is left; the number processed."""
         done = 0
         async with self._running:
-            while not self._stopping:
-                self._wake.clear()
+            while not self._waker.stopping:
                 items = await inbox.claim(self.db, self.clock.now(), self.batch, self.lease)
                 if not items:
                     break
@@ -110,8 +99,7 @@ class InboxWorker:
 
     async def stop(self) -> None:
         """Stop claiming; let the rows under way finish (their work commits or not)."""
-        self._stopping = True
-        self._wake.set()
+        self._waker.stop()
         async with self._running:
             pass
 
