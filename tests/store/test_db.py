@@ -8,16 +8,19 @@ import multiprocessing
 import shutil
 import sqlite3
 import time
+from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bookbot.store.db import Busy, Database, DatabaseURL, connect
+from bookbot.store.migrate import alembic_config
 from bookbot.store.schema import metadata
 
 
@@ -398,3 +401,22 @@ def test_database_urls(url: str, dialect: str) -> None:
 def test_unsupported_database_urls_are_explained(url: str) -> None:
     with pytest.raises(ValueError, match="sqlite"):
         DatabaseURL.parse(url)
+
+
+def test_migration_0008_keeps_the_inbound_ids_already_seen(tmp_path: Path) -> None:
+    """Ids recorded by the old `inbound_receipts` stay known in the inbox (as done), so a
+    late redelivery of one of them is still recognised; downgrading brings them back."""
+    path = tmp_path / "old.db"
+    config = alembic_config(f"sqlite:///{path}")
+    command.upgrade(config, "0007")
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute(
+            "INSERT INTO inbound_receipts VALUES ('twilio', 'SM1', '2026-11-01 10:00:00+00:00')"
+        )
+    command.upgrade(config, "head")
+    with closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute("SELECT source, external_id, status FROM inbox").fetchall()
+    assert rows == [("twilio", "SM1", "done")]
+    command.downgrade(config, "0007")
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT external_id FROM inbound_receipts").fetchall() == [("SM1",)]
