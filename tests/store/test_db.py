@@ -420,3 +420,33 @@ def test_migration_0008_keeps_the_inbound_ids_already_seen(tmp_path: Path) -> No
     command.downgrade(config, "0007")
     with closing(sqlite3.connect(path)) as conn:
         assert conn.execute("SELECT external_id FROM inbound_receipts").fetchall() == [("SM1",)]
+
+
+def test_migration_0009_writes_old_phones_in_e164_unless_another_customer_has_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    config = alembic_config(f"sqlite:///{path}")
+    command.upgrade(config, "0008")
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute(
+            "INSERT INTO studios (id, slug, name, timezone, currency, default_language)"
+            " VALUES (1, 's', 'S', 'Europe/London', 'GBP', 'en')"
+        )
+        for id_, phone in ((1, "+44 7700 900123"), (2, "+447700900124"), (3, "+44 7700 900124")):
+            conn.execute(
+                "INSERT INTO customers (id, studio_id, name, phone, created_at)"
+                " VALUES (:id, 1, 'x', :phone, '2026-11-01 10:00:00+00:00')",
+                {"id": id_, "phone": phone},
+            )
+        conn.execute(
+            "INSERT INTO staff (id, studio_id, key, name, phone) VALUES (1, 1, 'tom', 'Tom',"
+            " '+44 20 7946 0101')"
+        )
+    command.upgrade(config, "0009")
+    with closing(sqlite3.connect(path)) as conn:
+        customers = conn.execute("SELECT phone FROM customers ORDER BY id").fetchall()
+        staff = conn.execute("SELECT phone FROM staff").fetchall()
+    # the third is the second person's number spelt another way: left for staff to merge
+    assert customers == [("+447700900123",), ("+447700900124",), ("+44 7700 900124",)]
+    assert staff == [("+442079460101",)]
