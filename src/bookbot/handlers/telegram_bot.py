@@ -140,20 +140,20 @@ class TelegramBot:
         return stored
 
     async def poll(self, stop: asyncio.Event) -> None:
-        """Long-poll until `stop`: each batch is stored before the next call confirms it."""
+        """Long-poll until `stop`. The offset moves past an update only once it is stored,
+        so whatever fails (Telegram, our database) is fetched again, never skipped."""
         offset: int | None = None
         while not stop.is_set():
             try:
                 updates = await self.bot.get_updates(
                     offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
                 )
-            except TelegramError as error:
-                log.warning("telegram: getUpdates failed: %s", error)
+                for update in updates:
+                    await self.accept(update.to_dict())
+                    offset = update.update_id + 1
+            except Exception as error:  # noqa: BLE001 - keep polling; nothing was confirmed
+                log.warning("telegram: polling failed, retrying: %r", error)
                 await _pause(stop, 2.0)
-                continue
-            for update in updates:
-                await self.accept(update.to_dict())
-                offset = update.update_id + 1
 
     async def process(self, item: InboxItem) -> None:
         """One stored update through the dialogue; replies queued, row done, one commit."""
