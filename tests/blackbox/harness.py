@@ -368,13 +368,18 @@ class AnswerShape:
     def opening(self) -> str:
         return first_line(self.parts[0])
 
-    def answers(self, standin: TwilioStandIn, numbers: Iterable[str]) -> dict[str, list[float]]:
-        """Per number, when each answer (its first part) reached the stand-in."""
+    def replies(self, standin: TwilioStandIn, numbers: Iterable[str]) -> dict[str, list[float]]:
+        """Per number, when each reply (its first SMS part) reached the stand-in.
+
+        A reply is every captured message but the later parts of a split answer: an answer to
+        Hi, and anything else the bot said (an error, a second menu), which is one too many.
+        """
         wanted = set(numbers)
+        later = {first_line(p) for p in self.parts[1:]} - {self.opening}
         found: dict[str, list[float]] = {n: [] for n in wanted}
         for message, at in zip(standin.messages, standin.received_at, strict=True):
             to = message.get("To", "")
-            if to in wanted and first_line(message.get("Body", "")) == self.opening:
+            if to in wanted and first_line(message.get("Body", "")) not in later:
                 found[to].append(at)
         return found
 
@@ -458,6 +463,7 @@ class CaseResult:
     unacknowledged: int  # never acknowledged, even after the retries
     p50: float | None  # seconds from a message's first POST to its answer reaching Twilio
     p95: float | None
+    slowest: float | None
     seconds: float
     settled: str  # how the wait for the last sends ended (see `settle`)
     notes: list[str] = field(default_factory=list)
@@ -489,11 +495,11 @@ def tally(
     acked_at_stop: int | None = None,
     notes: list[str] | None = None,
 ) -> CaseResult:
-    """One message per number: count each number's answers."""
+    """One message per number: count each number's replies."""
     by_number = {m.number: m for m in messages}
     if len(by_number) != len(messages):
         raise ValueError("tally counts one message per number")
-    answers = shape.answers(standin, by_number)
+    answers = shape.replies(standin, by_number)
     acked = [m for m in messages if m.acknowledged]
     lost = sorted(m.number for m in acked if not answers[m.number])
     duplicated = sorted(n for n, times in answers.items() if len(times) > 1)
@@ -518,6 +524,7 @@ def tally(
         unacknowledged=len(messages) - len(acked),
         p50=percentile(latencies, 50),
         p95=percentile(latencies, 95),
+        slowest=max(latencies, default=None),
         seconds=time.monotonic() - began,
         settled=settled,
         notes=notes,
@@ -665,7 +672,7 @@ class Harness:
         numbers = [m.number for m in burst if m.acknowledged]
 
         def complete() -> bool:
-            answers = shape.answers(self.standin, numbers)
+            answers = shape.replies(self.standin, numbers)
             return all(answers[n] for n in numbers)
 
         timings = self.timings
@@ -700,40 +707,32 @@ class Harness:
             acked = sum(m.acknowledged for m in bystander)
 
             def complete() -> bool:
-                return len(self._to(BYSTANDER_NUMBER)) >= acked
+                replies = shape.replies(self.standin, [BYSTANDER_NUMBER])
+                return len(replies[BYSTANDER_NUMBER]) >= acked
 
             settled = await settle(
                 self.standin, complete, quiet=self.timings.quiet, idle=self.timings.idle,
                 within=self.timings.settle_within,
             )  # fmt: skip
-        # The bystander's k-th answer goes with its k-th acknowledged message (in order);
-        # an answer is a message whose first line opens an answer, or any message if the
-        # repeated Hi is answered otherwise than the first.
-        replies = self._to(BYSTANDER_NUMBER)
+        # The bystander's k-th reply goes with its k-th acknowledged message (in order).
+        replies = shape.replies(self.standin, [BYSTANDER_NUMBER])[BYSTANDER_NUMBER]
         posted_at = [m.first_posted_at for m in bystander if m.acknowledged and m.first_posted_at]
-        latencies = [at - t for t, (_, at) in zip(posted_at, replies, strict=False)]
+        latencies = [at - t for t, at in zip(posted_at, replies, strict=False)]
         return FloodResult(
             backend=self.backend,
             flood_posted=len(flood),
             flood_acknowledged=sum(m.acknowledged for m in flood),
             flood_post_rate=len(flood) / max(flood_done - began, 1e-9),
-            flood_answers=len(self._to(FLOOD_NUMBER)),
+            flood_replies=len(shape.replies(self.standin, [FLOOD_NUMBER])[FLOOD_NUMBER]),
             bystander_posted=len(bystander),
             bystander_acknowledged=acked,
-            bystander_answers=len(replies),
+            bystander_replies=len(replies),
             p50=percentile(latencies, 50),
             p95=percentile(latencies, 95),
             seconds=time.monotonic() - began,
             settled=settled,
             shape_parts=len(shape.parts),
         )
-
-    def _to(self, number: str) -> list[tuple[str, float]]:
-        return [
-            (m.get("Body", ""), at)
-            for m, at in zip(self.standin.messages, self.standin.received_at, strict=True)
-            if m.get("To") == number
-        ]
 
 
 @dataclass
@@ -742,10 +741,10 @@ class FloodResult:
     flood_posted: int
     flood_acknowledged: int
     flood_post_rate: float
-    flood_answers: int  # SMS captured for the flooding number
+    flood_replies: int  # replies captured for the flooding number
     bystander_posted: int
     bystander_acknowledged: int
-    bystander_answers: int  # SMS captured for the bystander
+    bystander_replies: int
     p50: float | None
     p95: float | None
     seconds: float
