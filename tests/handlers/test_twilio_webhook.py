@@ -3,6 +3,7 @@ a local stand-in for Twilio's REST API."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 from collections import Counter
@@ -486,3 +487,32 @@ async def test_staff_texting_from_the_e164_form_of_their_file_phone_get_staff_to
     await tom.text("/today")
     assert "Sorry, that is for studio staff only." not in tom.last()
     assert "Today, " in tom.last()
+
+
+async def test_a_slow_turn_keeps_its_rows_by_renewing_a_short_lease(
+    world: Any, db: Database, clock: FrozenClock
+) -> None:
+    http, webhooks, twilio, flow = world
+    started, release = asyncio.Event(), asyncio.Event()
+
+    class Slow:
+        async def process(self, item: InboxItem) -> None:
+            started.set()
+            await release.wait()
+            await webhooks.process(item)
+
+        async def gave_up(self, item: InboxItem) -> None:
+            await webhooks.gave_up(item)
+
+    flow.inbox.processors["twilio"] = Slow()
+    flow.inbox.lease = timedelta(seconds=0.3)  # renewed every 0.1 s (real time)
+    await post(http, PATHS[Channel.SMS], form_for("+447700900129", "hi", "SM" + "7" * 32))
+    working = asyncio.create_task(flow.inbox.run_until_idle())
+    await started.wait()
+    for _ in range(3):  # well past the lease by the clock, but renewed meanwhile
+        clock.advance(timedelta(seconds=0.2))
+        await asyncio.sleep(0.5)
+        assert await inbox.claim(db, clock.now(), 10, timedelta(seconds=60)) == []
+    release.set()
+    assert await working == 1
+    assert await inbox_rows(db) == [("done", 1)]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
+from bookbot.conversations.store import ConversationBusy
 from bookbot.engine.clock import Clock
 from bookbot.jobs.waking import Waker
 from bookbot.services import inbox
@@ -29,6 +30,9 @@ from bookbot.services.inbox import InboxItem, LostClaim
 from bookbot.store.db import Busy, Database
 
 log = logging.getLogger(__name__)
+# Waiting for a lock or for another worker's turn with the same person: retried until it
+# goes through (with backoff), never given up on.
+TRANSIENT = (Busy, ConversationBusy)
 MAX_BACKOFF = timedelta(minutes=5)
 
 
@@ -70,7 +74,9 @@ class InboxWorker:
     on_processed: Callable[[], None] = lambda: None  # e.g. wake the delivery worker
     throttle: ChatThrottle = field(default_factory=ChatThrottle)
     batch: int = 50
-    lease: timedelta = timedelta(seconds=60)
+    # Short and renewed while the rows are processed: after a crash, another process (or the
+    # restart) takes the rows over within seconds.
+    lease: timedelta = timedelta(seconds=10)
     max_attempts: int = 5
     backoff: timedelta = timedelta(seconds=1)
     poll_seconds: float = 1.0  # look for rows other processes stored or left behind
@@ -92,10 +98,22 @@ class InboxWorker:
                 items = await inbox.claim(self.db, self.clock.now(), self.batch, self.lease)
                 if not items:
                     break
-                await asyncio.gather(*(self._one(item) for item in items))
+                heartbeat = asyncio.create_task(self._renew(items))
+                try:
+                    await asyncio.gather(*(self._one(item) for item in items))
+                finally:
+                    heartbeat.cancel()
                 done += len(items)
                 self.on_processed()
         return done
+
+    async def _renew(self, items: list[InboxItem]) -> None:
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                await inbox.renew(self.db, items, self.clock.now() + self.lease)
+            except Exception:  # noqa: BLE001 - the next beat tries again
+                log.exception("inbox: lease renewal failed")
 
     async def stop(self) -> None:
         """Stop claiming; let the rows under way finish (their work commits or not)."""
@@ -123,7 +141,7 @@ class InboxWorker:
     async def _failed(self, item: InboxItem, error: Exception) -> None:
         reason = f"{type(error).__name__}: {error}"
         now = self.clock.now()
-        if item.attempts >= self.max_attempts:
+        if item.attempts >= self.max_attempts and not isinstance(error, TRANSIENT):
             log.error("inbox %s: giving up after %s attempts: %s", item.id, item.attempts, reason)
             await inbox.give_up(self.db, item, now, reason)
             try:
@@ -132,7 +150,7 @@ class InboxWorker:
                 log.exception("inbox %s: could not say sorry", item.id)
             self.on_processed()
             return
-        if not isinstance(error, Busy):
+        if not isinstance(error, TRANSIENT):
             log.warning("inbox %s failed (attempt %s): %s", item.id, item.attempts, reason)
         delay = min(self.backoff * 2 ** (item.attempts - 1), MAX_BACKOFF)
         await inbox.retry(self.db, item, now + delay, reason)

@@ -97,6 +97,18 @@ async def claim(db: Database, now: datetime, limit: int, lease: timedelta) -> li
     return sorted(items, key=lambda item: item.id)
 
 
+async def renew(db: Database, items: list[InboxItem], until: datetime) -> None:
+    """Keep the rows still being processed ours until `until` (a heartbeat): a short lease,
+    renewed, lets a restart take over a dead process's rows within seconds."""
+    for token in {item.claim_token for item in items}:
+        body, params = in_list("i", [item.id for item in items if item.claim_token == token])
+        await db.execute(
+            "UPDATE inbox SET lease_until = :until WHERE id IN ("  # noqa: S608
+            f"{body}) AND status = 'pending' AND claim_token = :token",
+            {"until": until, "token": token, **params},
+        )
+
+
 async def finish(tx: Tx, item: InboxItem, now: datetime, status: str = "done") -> None:
     """Mark the row done (or throttled) inside the transaction that carries its effects.
     Raises LostClaim, rolling those effects back, if the row is no longer ours."""
