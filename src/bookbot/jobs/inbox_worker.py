@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # goes through (with backoff), never given up on.
 TRANSIENT = (Busy, ConversationBusy)
 MAX_BACKOFF = timedelta(minutes=5)
+UNSERVED_WAIT = timedelta(minutes=1)
 
 
 class Processor(Protocol):
@@ -124,8 +125,9 @@ class InboxWorker:
     async def _one(self, item: InboxItem) -> None:
         now = self.clock.now()
         processor = self.processors.get(item.source)
-        if processor is None:  # e.g. a source this process does not serve: leave it
-            await inbox.release(self.db, item)
+        if processor is None:  # a channel not configured here (any more): look again later
+            why = f"{item.source} is not configured in this process"
+            await inbox.retry(self.db, item, now + UNSERVED_WAIT, why)
             return
         try:
             if self.throttle.allow(item.chat):
