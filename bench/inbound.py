@@ -167,6 +167,7 @@ def format_row(row: CaseResult) -> str:
 FLOOD_HEADINGS = (
     f"{'backend':<11} {'flood':>6} {'acked':>6} {'posts/s':>7} {'replies':>7}"
     f" {'bystander':>9} {'acked':>6} {'replies':>7} {'p50 s':>6} {'p95 s':>6} {'seconds':>7}"
+    f"  {'RSS MiB before/peak/after':>25}"
 )
 
 
@@ -176,7 +177,12 @@ def format_flood(row: FloodResult) -> str:
         f" {row.flood_post_rate:>7.0f} {row.flood_replies:>7} {row.bystander_posted:>9}"
         f" {row.bystander_acknowledged:>6} {row.bystander_replies:>7} {seconds(row.p50):>6}"
         f" {seconds(row.p95):>6} {row.seconds:>7.1f}"
+        f"  {mib(row.rss_before):>7}/{mib(row.rss_peak)}/{mib(row.rss_after)}"
     )
+
+
+def mib(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
 
 
 def header(args: argparse.Namespace) -> str:

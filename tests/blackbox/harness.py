@@ -692,6 +692,8 @@ class Harness:
         bot = self._bot()
         async with Webhooks(bot.url) as flood_hooks, Webhooks(bot.url, in_flight=4) as hooks:
             shape = await self._started(flood_hooks)
+            memory = Memory(bot.process.pid if bot.process else None)
+            sampling = asyncio.create_task(memory.sample())
             began = time.monotonic()
             flood = [Inbound(FLOOD_NUMBER) for _ in range(int(rate * seconds))]
             bystander = [Inbound(BYSTANDER_NUMBER) for _ in range(int(seconds / every))]
@@ -714,6 +716,9 @@ class Harness:
                 self.standin, complete, quiet=self.timings.quiet, idle=self.timings.idle,
                 within=self.timings.settle_within,
             )  # fmt: skip
+            await asyncio.sleep(5.0)  # the burst is over: does the memory go back down?
+            sampling.cancel()
+            rss_after = memory.now()
         # The bystander's k-th reply goes with its k-th acknowledged message (in order).
         replies = shape.replies(self.standin, [BYSTANDER_NUMBER])[BYSTANDER_NUMBER]
         posted_at = [m.first_posted_at for m in bystander if m.acknowledged and m.first_posted_at]
@@ -732,7 +737,36 @@ class Harness:
             seconds=time.monotonic() - began,
             settled=settled,
             shape_parts=len(shape.parts),
+            rss_before=memory.before,
+            rss_peak=memory.peak,
+            rss_after=rss_after,
         )
+
+
+class Memory:
+    """The bot process's resident memory (MiB, from /proc): before, at its peak, now."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.pid = pid
+        self.before = self.now()
+        self.peak = self.before
+
+    def now(self) -> float | None:
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text()
+        except OSError:
+            return None
+        kib = next(
+            (line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")), None
+        )
+        return int(kib) / 1024 if kib else None
+
+    async def sample(self) -> None:
+        while True:
+            current = self.now()
+            if current is not None and (self.peak is None or current > self.peak):
+                self.peak = current
+            await asyncio.sleep(0.2)
 
 
 @dataclass
@@ -750,3 +784,6 @@ class FloodResult:
     seconds: float
     settled: str
     shape_parts: int
+    rss_before: float | None = None  # MiB
+    rss_peak: float | None = None
+    rss_after: float | None = None  # 5 s after the burst settled
