@@ -27,6 +27,7 @@ THINGS = (
     N_("schedule pattern"),
     N_("staff member"),
     N_("assignment of staff member"),
+    N_("waitlist offer"),
 )
 
 
@@ -117,6 +118,21 @@ class AlreadyWaitlisted(BookingError):
 class SeatsAvailable(BookingError):
     code = "seats_available"
     template = "The session on {when} still has room: book it instead of waiting."
+
+
+class OfferExpired(BookingError):
+    code = "offer_expired"
+    template = "Your waitlist offer for {when} has expired."
+
+
+class OfferDeclined(BookingError):
+    code = "offer_declined"
+    template = "You declined the waitlist offer for {when}."
+
+
+class OfferAlreadyAccepted(BookingError):
+    code = "offer_already_accepted"
+    template = "You have already accepted the waitlist offer for {when}."
 
 
 class StaffNotQualified(BookingError):
