@@ -20,7 +20,7 @@ from bookbot.conversations import pass_steps as passes
 from bookbot.conversations import staff_steps as staff
 from bookbot.conversations import store
 from bookbot.conversations.keywords import command, keyword
-from bookbot.conversations.matching import clean_name, numbers, pick
+from bookbot.conversations.matching import clean_name, numbers, pick, whole_number
 from bookbot.conversations.model import Channel, Inbound, Option, Reply
 from bookbot.conversations.outbound import ReplyTo, queue_replies
 from bookbot.conversations.states import Choice, Context, Screen, State, TextSender, Transition
@@ -268,8 +268,9 @@ class Dialogues:
         if asked:
             return await self._choose(ctx, Choice(asked, ""))
         typed = (inbound.text or "").strip()
-        if state is State.GUESTS and typed.isdigit():  # a party size, not an option number
-            return await booking.choose_guests(ctx, int(typed))
+        guests = whole_number(typed, booking.MAX_GUESTS) if state is State.GUESTS else None
+        if guests is not None:  # a party size, not an option number
+            return await booking.choose_guests(ctx, guests)
         said = keyword(typed) if inbound.token is None else None
         if said is not None:
             return await self._choose(ctx, said)
@@ -291,13 +292,14 @@ class Dialogues:
         stored = [Choice.from_stored(raw) for raw in ctx.conversation.options]
         if inbound.token is not None:
             step, _, index = inbound.token.partition(":")
-            fresh = step == str(ctx.conversation.step) and index.isdigit()
+            position = whole_number(index, len(stored))  # len(stored) itself is past the end
+            fresh = step == str(ctx.conversation.step)
             known = ctx.conversation.message_ref
             on_current = (
                 inbound.message_ref is None or known is None or inbound.message_ref == known
             )
-            if fresh and on_current and int(index) < len(stored):
-                return stored[int(index)]
+            if fresh and on_current and position is not None and position < len(stored):
+                return stored[position]
             return None
         index = pick(inbound.text or "", [c.label for c in stored], [c.aliases for c in stored])
         return None if index is None else stored[index]

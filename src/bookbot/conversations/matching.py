@@ -7,6 +7,9 @@ import unicodedata
 from collections.abc import Sequence
 
 _NUMBER = re.compile(r"^\s*#?\s*(\d{1,3})\s*[.)]?\s*$")
+# More digits than any party size, option or id a person could mean. Checked before int():
+# Python refuses to convert a string of more than 4,300 digits (a ValueError, not an answer).
+NUMBER_DIGITS = 9
 
 
 def fold(text: str) -> str:
@@ -37,13 +40,28 @@ def pick(text: str, labels: Sequence[str], aliases: Sequence[Sequence[str]] = ()
     return starts[0] if len(starts) == 1 else None
 
 
+def whole_number(text: str, most: int) -> int | None:
+    """`text` (digits only, in any script) as a number, or None when it is not one.
+
+    Anything above `most` comes back as `most + 1` without being converted, so a caller can
+    answer "too many" to a 5,000-digit number as to 51, instead of failing on int().
+    """
+    if not text.isdecimal():  # not isdigit(): that also admits '²', which int() refuses
+        return None
+    significant = text.lstrip("0") or "0"
+    if len(significant) > max(len(str(most)), NUMBER_DIGITS):
+        return most + 1
+    return min(int(significant), most + 1)
+
+
 def numbers(text: str, count: int) -> list[int] | None:
     """'1 3, 5' -> [0, 2, 4] when every number is an offered option; else None."""
     parts = re.split(r"[\s,;]+", text.strip())
-    if not parts or not all(p.isdigit() for p in parts):
+    picked = [whole_number(p, count) for p in parts]
+    if not parts or None in picked:
         return None
-    picked = [int(p) - 1 for p in parts]
-    return picked if all(0 <= i < count for i in picked) else None
+    indexes = [n - 1 for n in picked if n is not None]
+    return indexes if all(0 <= i < count for i in indexes) else None
 
 
 NAME_LIMIT = 64  # a name is shown in greetings and on rosters; a paragraph is not a name
