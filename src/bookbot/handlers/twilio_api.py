@@ -29,6 +29,14 @@ from twilio.rest import Client
 
 log = logging.getLogger(__name__)
 
+# The library logs each request and response at INFO, about nine lines a message (86,000
+# lines in two minutes of a busy bot); what goes wrong is logged here, with the reason.
+# Both of its clients' loggers: the async one is what we use, the sync one what Client makes
+# when it is given none.
+TWILIO_HTTP_LOGGERS = ("twilio.async_http_client", "twilio.http_client")
+for _name in TWILIO_HTTP_LOGGERS:
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
 TWILIO_API = "https://api.twilio.com"
 CLOCK_SLACK = timedelta(minutes=2)
 WHATSAPP = "whatsapp:"
