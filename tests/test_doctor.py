@@ -1,0 +1,79 @@
+"""`bookbot doctor`: silent on the demo database, one line per broken row and exit 1."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bookbot.cli import main
+from bookbot.store.db import connect
+
+
+async def _run(url: str, sql: str, **params: object) -> None:
+    db = await connect(url)
+    try:
+        async with db.transaction() as tx:
+            await tx.execute(sql, params)
+    finally:
+        await db.close()
+
+
+def _book_first_session(url: str, capsys: pytest.CaptureFixture[str]) -> int:
+    """Book 2 people into the demo's first session (a drop-in on the wheels); its id."""
+    assert main(["--database", url, "sessions", "list", "--limit", "1"]) == 0
+    session_id = capsys.readouterr().out.strip().splitlines()[-1].split()[0]
+    args = ["--dates", session_id, "--phone", "+447700900001", "--guests", "2"]
+    assert main(["--database", url, "book", *args]) == 0
+    return int(capsys.readouterr().out.split()[1])  # "booking 1 confirmed for ..."
+
+
+def test_the_demo_database_has_nothing_wrong(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--database", database_url, "demo", "--weeks", "2"]) == 0
+    _book_first_session(database_url, capsys)
+
+    assert main(["--database", database_url, "doctor"]) == 0
+
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.startswith("doctor: no violations (1 studio(s) in ")
+
+
+def test_an_allocation_of_a_cancelled_registration_is_reported_with_exit_1(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The leftover of issue 11's cancel of a held registration: rows freed, wheels kept."""
+    assert main(["--database", database_url, "demo", "--weeks", "2"]) == 0
+    booking = _book_first_session(database_url, capsys)
+    asyncio.run(
+        _run(
+            database_url, "UPDATE registrations SET status = 'cancelled' WHERE id = :id", id=booking
+        )
+    )
+    asyncio.run(
+        _run(
+            database_url,
+            "UPDATE registration_sessions SET status = 'cancelled' WHERE registration_id = :id",
+            id=booking,
+        )
+    )
+    asyncio.run(_run(database_url, "UPDATE outbox SET status = 'withdrawn'"))
+
+    assert main(["--database", database_url, "doctor", "--studio", "clay-studio"]) == 1
+
+    violation, summary = capsys.readouterr().out.splitlines()
+    assert violation.startswith("clay-studio: ended-allocation: allocation ")
+    assert violation.endswith(f"belongs to cancelled registration {booking}")
+    assert summary.startswith("doctor: 1 violation(s): ended-allocation 1 (1 studio(s) in ")
+
+
+def test_an_unknown_studio_is_one_line(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--database", database_url, "demo", "--weeks", "1"]) == 0
+    capsys.readouterr()
+
+    assert main(["--database", database_url, "doctor", "--studio", "nope"]) == 1
+
+    assert capsys.readouterr().err == "error: no studio 'nope' in this database\n"
