@@ -13,7 +13,9 @@ from bookbot.engine.capacity import (
     ResourceUse,
     SessionState,
     admit,
+    availability,
     check_cancellable,
+    resource_use,
 )
 from bookbot.engine.generation import ConflictReason, ExistingSession, Target, plan
 from bookbot.engine.recurrence import Adjustment, Occurrence
@@ -73,6 +75,58 @@ def test_every_resource_is_checked_and_needs_scale_with_guests() -> None:
         Allocation(7, 1, 2),
         Allocation(7, 2, 4),
     ]
+
+
+# Seats left = capacity − booked (holds included) − live offers to others; each resource:
+# total − allocated − offered guests × quantity per student. Capacity 8, 3 wheels.
+@pytest.mark.parametrize(
+    ("booked", "allocated", "offered", "guests", "seats_left", "wheels_free", "refusal"),
+    [
+        (0, 0, 0, 3, 8, 3, None),
+        (1, 1, 2, 1, 5, 0, errors.NotEnoughResource),  # the offer holds the last 2 wheels
+        (1, 1, 0, 2, 7, 2, None),  # the same room once the offer has gone
+        (0, 0, 2, 1, 6, 1, None),  # one wheel is still free beside the offer
+        (0, 0, 3, 1, 5, 0, errors.NotEnoughResource),
+        (5, 0, 3, 1, 0, 0, errors.NotEnoughSeats),  # seats are refused first
+        (0, 2, 2, 1, 6, 0, errors.NotEnoughResource),  # never below nothing free
+    ],
+)
+def test_live_offers_hold_seats_and_each_resource_for_their_party(
+    booked: int,
+    allocated: int,
+    offered: int,
+    guests: int,
+    seats_left: int,
+    wheels_free: int,
+    refusal: type[Exception] | None,
+) -> None:
+    session = SessionState(7, START, "open", 8, booked, offered_seats=offered)
+    uses = [resource_use(WHEELS, 3, allocated, offered)]
+
+    shown = availability(session, [WHEELS], uses, guests)
+
+    assert (shown.seats_left, shown.resources[0].available) == (seats_left, wheels_free)
+    assert shown.fits(guests) is (refusal is None)
+    if refusal is None:
+        assert admit(NOW, session, [WHEELS], uses, guests) == [Allocation(7, 1, guests)]
+    else:
+        with pytest.raises(refusal):
+            admit(NOW, session, [WHEELS], uses, guests)
+
+
+def test_an_offer_holds_its_party_times_each_quantity_per_student() -> None:
+    assert resource_use(CLAY, 10, 1, 3) == ResourceUse(2, "clay bag", 10, 1, offered=6)
+    assert resource_use(CLAY, 10, 1, 3).available == 3
+    assert resource_use(CLAY, 10, 1, 0).available == 9
+    with pytest.raises(errors.NotEnoughResource) as refused:
+        admit(
+            NOW,
+            state(),
+            [WHEELS, CLAY],
+            [ResourceUse(1, "wheel", 8, 0), resource_use(CLAY, 10, 1, 3)],
+            2,
+        )
+    assert refused.value.params["available"] == 3
 
 
 def test_booking_cutoff_closes_bookings_before_the_start() -> None:

@@ -2,6 +2,11 @@
 
 Availability is derived from facts (confirmed bookings and allocations), never from a
 cached counter; services recount inside the locked transaction and call these rules.
+
+A live waitlist offer holds what its party would take, seats and every required
+resource, until it expires, is declined or is accepted: the offered party is promised
+they can book, so everyone else sees those seats and units as taken. The offered
+customer's own offer is left out of their count (the caller passes only the others').
 """
 
 from __future__ import annotations
@@ -21,16 +26,32 @@ class Requirement:
 
 @dataclass(frozen=True)
 class ResourceUse:
-    """One resource's state for one session: its total and what is already allocated."""
+    """One resource's state for one session: its total, what is allocated (bookings and
+    live holds) and what live waitlist offers hold for their parties."""
 
     resource_id: int
     resource_name: str
     total: int
     allocated: int
+    offered: int = 0
 
     @property
     def available(self) -> int:
-        return max(self.total - self.allocated, 0)
+        return max(self.total - self.allocated - self.offered, 0)
+
+
+def resource_use(
+    requirement: Requirement, total: int, allocated: int, offered_guests: int
+) -> ResourceUse:
+    """A required resource's use, with live offers holding `offered_guests` × the class's
+    quantity per student (what their parties will take when they accept)."""
+    return ResourceUse(
+        requirement.resource_id,
+        requirement.resource_name,
+        total,
+        allocated,
+        offered_guests * requirement.quantity_per_student,
+    )
 
 
 @dataclass(frozen=True)
@@ -39,12 +60,13 @@ class SessionState:
     starts_at: datetime
     status: str
     capacity: int
-    booked_seats: int
+    booked_seats: int  # booked guests, seats in live holds and pass reservations
     customer_booked: bool = False
+    offered_seats: int = 0  # guests of live waitlist offers (to others than the asker)
 
     @property
     def seats_left(self) -> int:
-        return max(self.capacity - self.booked_seats, 0)
+        return max(self.capacity - self.booked_seats - self.offered_seats, 0)
 
 
 @dataclass(frozen=True)

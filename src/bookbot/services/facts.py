@@ -7,6 +7,13 @@ live holds and waitlist offers, the customer's own bookings and the resources al
 (a hold or offer past its time counts for nothing, swept or not). It must be a
 separate statement: on PostgreSQL a statement that waited for a row lock still sees the
 snapshot taken before the wait, so counts read alongside the lock could be stale.
+
+A live waitlist offer holds equipment as well as seats: its guests × each required
+resource's quantity per student (`capacity.resource_use`). That is counted from the
+offer itself, not written as allocation rows, so there is one fact to keep true: the
+offer's status and expiry. An offer that expires, is declined or is accepted stops
+holding anything in the same instant, swept or not, with nothing to clean up (an
+accepted offer's booking then writes its own allocations, in the accepting transaction).
 """
 
 from __future__ import annotations
@@ -63,14 +70,14 @@ class Facts:
     uses: list[capacity.ResourceUse] = field(default_factory=list)
 
     def state(self, session: SessionRow) -> capacity.SessionState:
-        taken = self.booked + self.held_by_offers
         return capacity.SessionState(
             session.id,
             session.starts_at,
             session.status,
             session.capacity,
-            taken,
+            self.booked,
             self.customer_booked,
+            self.held_by_offers,
         )
 
 
@@ -169,7 +176,8 @@ ORDER BY s.id, q.resource_id"""
 async def session_facts(
     tx: Tx, studio_id: int, ids: list[int], now: datetime, customer_id: int | None
 ) -> dict[int, Facts]:
-    """Counts per session. Live offers to `customer_id` do not count against them."""
+    """Counts per session. Live offers to `customer_id` do not count against them; every
+    other live offer holds its seats and its party's share of each required resource."""
     body, params = in_list("s", ids)
     rows = await tx.all(
         FACTS_SQL.format(body=body),
@@ -181,8 +189,9 @@ async def session_facts(
         if facts is None:
             facts = found[r[0]] = Facts(int(r[1]), int(r[2]), bool(r[3]), bool(r[4]))
         if r[5] is not None:
-            facts.requirements.append(capacity.Requirement(r[5], r[6], r[7]))
-            facts.uses.append(capacity.ResourceUse(r[5], r[6], r[8], int(r[9])))
+            need = capacity.Requirement(r[5], r[6], r[7])
+            facts.requirements.append(need)
+            facts.uses.append(capacity.resource_use(need, r[8], int(r[9]), facts.held_by_offers))
     return found
 
 
