@@ -12,6 +12,7 @@ from bookbot.engine.clock import FrozenClock
 from bookbot.engine.pricing import RegistrationKind
 from bookbot.services import catalog, holds
 from bookbot.services.booking import Registration, book_session
+from bookbot.services.cancellation import cancel_registration
 from bookbot.services.waitlist import join_waitlist, live_offer
 from bookbot.store.db import Database
 from tests import builders
@@ -164,3 +165,66 @@ async def test_the_hold_lasts_as_long_as_the_studio_says(
         )
     placed = await hold_for(db, world, clock, "ana", 1)
     assert placed.held_until == clock.now() + timedelta(minutes=30)
+
+
+async def wheels_allocated(db: Database) -> int:
+    async with db.transaction(write=False) as tx:
+        return int(await tx.scalar("SELECT COALESCE(SUM(quantity), 0) FROM resource_allocations"))
+
+
+async def test_staff_cancel_of_a_hold_frees_its_seats_and_wheels_at_once(
+    db: Database, world: builders.World, clock: FrozenClock
+) -> None:
+    placed = await hold_for(db, world, clock, "ana", 3)
+
+    cancelled = await cancel_registration(db, clock, world.studio_id, placed.id, by_staff=True)
+
+    assert cancelled.session_ids == (world["s1"],)
+    assert await statuses(db) == [("cancelled", "cancelled")]
+    assert await wheels_allocated(db) == 0  # the rows go, not only their count
+    assert await left(db, world, clock) == (4, 8)
+    assert await holds.expire_holds(db, at_lapse(clock)) == 0  # nothing left to sweep
+    with pytest.raises(errors.AlreadyCancelled):
+        await holds.confirm_hold(db, clock, world.studio_id, world["ana"], placed.id)
+
+
+async def test_a_customer_lets_go_of_a_hold_by_cancelling_it_whatever_the_cutoff(
+    db: Database, clock: FrozenClock
+) -> None:
+    w = await builders.studio(db, cancellation_cutoff_hours=48)
+    await builders.session(db, w, "s1", "taster", clock.now() + timedelta(hours=5), capacity=4)
+    await builders.customer(db, w, "ana")
+    placed = await holds.hold(
+        db, clock, w.studio_id, w["ana"], SINGLE, guests=2, session_ids=[w["s1"]]
+    )
+
+    await cancel_registration(db, clock, w.studio_id, placed.id, customer_id=w["ana"])
+
+    assert await statuses(db) == [("cancelled", "cancelled")]
+    assert await wheels_allocated(db) == 0
+
+
+async def test_a_lapsed_hold_cannot_be_cancelled_again_once_swept(
+    db: Database, world: builders.World, clock: FrozenClock
+) -> None:
+    placed = await hold_for(db, world, clock, "ana", 2)
+    assert await holds.expire_holds(db, at_lapse(clock)) == 1
+
+    with pytest.raises(errors.AlreadyCancelled):
+        await cancel_registration(db, clock, world.studio_id, placed.id, by_staff=True)
+    assert await statuses(db) == [("expired", "cancelled")]
+
+
+async def test_confirming_a_hold_let_go_for_a_newer_one_says_it_is_cancelled(
+    db: Database, world: builders.World, clock: FrozenClock
+) -> None:
+    old = await hold_for(db, world, clock, "ana", 2)
+    await hold_for(db, world, clock, "ana", 1)  # a second checkout lets go of the first
+
+    with pytest.raises(errors.AlreadyCancelled):
+        await holds.confirm_hold(db, clock, world.studio_id, world["ana"], old.id)
+    assert await outbox_keys(db) == []  # no reminders for what was not booked
+
+
+def at_lapse(clock: FrozenClock) -> FrozenClock:
+    return FrozenClock(clock.now() + HOLD_FOR)

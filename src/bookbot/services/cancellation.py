@@ -1,16 +1,29 @@
-"""Cancelling a registration: frees its seats and resources and wakes the waitlist."""
+"""Cancelling a registration, booked or held: frees its seats and resources, withdraws its
+reminders and wakes the waitlist, all in one transaction.
+
+The registration row is locked before its status is read (see `registration_rows`), so
+of two cancels racing, or a cancel racing a confirm or the hold sweep, one lands first
+and the other sees it: a second cancel is told AlreadyCancelled, never "cancelled" again.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
 from bookbot.services import facts, reminders
-from bookbot.services.common import studio_by_id
-from bookbot.services.registration_rows import free_rows
+from bookbot.services.common import Studio, studio_by_id
+from bookbot.services.registration_rows import (
+    LIVE,
+    expect_moved,
+    free_rows,
+    lock_registration,
+    session_ids_of,
+)
 from bookbot.services.waitlist import WaitlistEntry, offer_freed_seats
-from bookbot.store.db import Database, retrying
+from bookbot.store.db import Database, Tx, retrying
 
 
 @dataclass(frozen=True)
@@ -29,48 +42,59 @@ async def cancel_registration(
     customer_id: int | None = None,
     by_staff: bool = False,
 ) -> Cancellation:
-    """Cancel a whole registration.
+    """Cancel a whole registration: a booking, or a hold not yet confirmed.
 
     With `customer_id`, only that customer's registration is found (anything else is
     NotFound, never someone else's booking). Customers are held to the studio's
-    cancellation cutoff; staff are not.
+    cancellation cutoff for bookings; staff are not, and letting go of a hold never is.
+    One that is cancelled or expired already is AlreadyCancelled.
     """
 
     async def attempt() -> Cancellation:
         now = clock.now()
         async with db.transaction() as tx:
-            studio = await studio_by_id(tx, studio_id)
-            reg = await tx.one(
-                "SELECT id, customer_id, status FROM registrations"
-                " WHERE studio_id = :studio_id AND id = :id",
-                {"studio_id": studio_id, "id": registration_id},
-            )
-            if reg is None or (customer_id is not None and reg["customer_id"] != customer_id):
-                raise errors.NotFound(what="booking", ident=registration_id)
-            if reg["status"] == "cancelled":
-                raise errors.AlreadyCancelled()
-            rows = await tx.all(
-                "SELECT session_id FROM registration_sessions WHERE studio_id = :studio_id"
-                " AND registration_id = :id AND status = 'booked'",
-                {"studio_id": studio_id, "id": registration_id},
-            )
-            ids = sorted(r[0] for r in rows)
-            await tx.lock("sessions", ids)
-            sessions = await facts.sessions_by_id(tx, studio_id, ids)
-            if not by_staff and sessions:
-                upcoming = [s.starts_at for s in sessions if s.starts_at > now]
-                first = min(upcoming) if upcoming else sessions[0].starts_at
-                capacity.check_cancellable(now, first, studio.cancellation_cutoff_hours)
-            params = {"studio_id": studio_id, "id": registration_id, "now": now}
-            await tx.execute(
-                "UPDATE registrations SET status = 'cancelled', cancelled_at = :now"
-                " WHERE studio_id = :studio_id AND id = :id",
-                params,
-            )
-            await free_rows(tx, studio_id, registration_id, ids)
-            await reminders.withdraw(tx, studio_id, "booking", registration_id, ids)
-            offers = await offer_freed_seats(tx, now, studio, sessions)
-            return Cancellation(registration_id, tuple(ids), tuple(offers))
+            return await _cancel_in(tx, now, studio_id, registration_id, customer_id, by_staff)
 
     result: Cancellation = await retrying(attempt)
     return result
+
+
+async def _cancel_in(
+    tx: Tx,
+    now: datetime,
+    studio_id: int,
+    registration_id: int,
+    customer_id: int | None,
+    by_staff: bool,
+) -> Cancellation:
+    studio = await studio_by_id(tx, studio_id)
+    reg = await lock_registration(tx, studio_id, registration_id)
+    if reg is None or (customer_id is not None and reg["customer_id"] != customer_id):
+        raise errors.NotFound(what="booking", ident=registration_id)
+    if reg["status"] not in LIVE:
+        raise errors.AlreadyCancelled()
+    ids = await session_ids_of(tx, studio_id, registration_id)
+    await tx.lock("sessions", ids)
+    sessions = await facts.sessions_by_id(tx, studio_id, ids)
+    if not by_staff and reg["status"] == "confirmed":
+        _check_cutoff(now, studio, sessions)
+    cancelled = await tx.execute(
+        "UPDATE registrations SET status = 'cancelled', cancelled_at = :now"
+        " WHERE studio_id = :studio_id AND id = :id AND status = :was",
+        {"studio_id": studio_id, "id": registration_id, "now": now, "was": reg["status"]},
+    )
+    expect_moved(cancelled, 1, f"cancelling registration {registration_id}")
+    await free_rows(tx, studio_id, registration_id, ids)
+    await reminders.withdraw(tx, studio_id, "booking", registration_id, ids)
+    offers = await offer_freed_seats(tx, now, studio, sessions)
+    return Cancellation(registration_id, tuple(ids), tuple(offers))
+
+
+def _check_cutoff(now: datetime, studio: Studio, sessions: list[facts.SessionRow]) -> None:
+    """Customers cancel a booking up to the cutoff before its next session (or its first,
+    once all have started)."""
+    if not sessions:
+        return
+    upcoming = [s.starts_at for s in sessions if s.starts_at > now]
+    first = min(upcoming) if upcoming else sessions[0].starts_at
+    capacity.check_cancellable(now, first, studio.cancellation_cutoff_hours)

@@ -25,9 +25,14 @@ from bookbot.engine.pricing import RegistrationKind
 from bookbot.services import booking, facts
 from bookbot.services.booking import Registration
 from bookbot.services.common import studio_by_id
-from bookbot.services.registration_rows import free_rows
+from bookbot.services.registration_rows import (
+    expect_moved,
+    free_rows,
+    lock_registration,
+    session_ids_of,
+)
 from bookbot.services.waitlist import offer_freed_seats
-from bookbot.store.db import Database, Tx, UniqueViolation, instant, retrying
+from bookbot.store.db import Database, Row, Tx, UniqueViolation, instant, retrying
 
 
 async def hold(
@@ -60,7 +65,13 @@ async def hold(
 async def confirm_hold(
     db: Database, clock: Clock, studio_id: int, customer_id: int, registration_id: int
 ) -> Registration:
-    """Make the customer's hold a booking; a lapsed one is re-checked and booked afresh."""
+    """Make the customer's hold a booking; a lapsed one is re-checked and booked afresh.
+
+    What comes back is always a confirmed booking (the hold itself, or the fresh one); a
+    hold cancelled meanwhile (by staff, or let go for a newer one) is AlreadyCancelled,
+    never "booked". The registration row is locked before its status is read, so a sweep,
+    a release or a cancel racing this either lands first (and is seen) or waits.
+    """
 
     async def attempt() -> Registration:
         now = clock.now()
@@ -74,47 +85,69 @@ async def confirm_hold(
 async def _confirm_in(
     tx: Tx, now: datetime, studio_id: int, customer_id: int, registration_id: int
 ) -> Registration:
-    reg = await tx.one(
-        "SELECT customer_id, status, held_until, kind, guest_count, pattern_id, price_minor,"
-        " currency FROM registrations WHERE studio_id = :studio_id AND id = :id",
-        {"studio_id": studio_id, "id": registration_id},
-    )
-    if reg is None or reg[0] != customer_id or reg[1] == "cancelled":
+    reg = await lock_registration(tx, studio_id, registration_id)
+    if reg is None or reg["customer_id"] != customer_id:
         raise errors.NotFound(what="booking", ident=registration_id)
-    kind = RegistrationKind(reg[3])
-    ids = await _session_ids(tx, studio_id, registration_id)
-    found = Registration(registration_id, kind, reg[4], reg[6], reg[7], tuple(ids))
-    if reg[1] == "confirmed":
+    if reg["status"] == "cancelled":
+        raise errors.AlreadyCancelled()
+    ids = await session_ids_of(tx, studio_id, registration_id)
+    found = _registration(reg, ids)
+    if reg["status"] == "confirmed":
         return found  # confirmed already (a second tap)
     locked = await facts.lock_sessions(tx, studio_id, customer_id, ids=ids)
-    live = reg[1] == "held" and reg[2] is not None and instant(reg[2]) > now
-    if locked is not None and live:
-        await _make_booking(tx, studio_id, registration_id, locked.sessions[0].starts_at)
+    if locked is not None and _live(reg, now):
+        await _make_booking(tx, studio_id, registration_id, ids, locked.sessions[0].starts_at)
         await booking.confirmed(tx, now, locked, customer_id, registration_id, queued=True)
         return found
-    # Lapsed: let it go and book the same choice afresh, checked like any booking.
+    # Lapsed (swept or not): let it go and book the same choice afresh, checked like any
+    # booking, so the customer is told the truth about the seats as they are now.
     await _free(tx, now, studio_id, registration_id, "expired")
-    pattern = reg[5] if kind is RegistrationKind.FULL_SCHEDULE else None
+    pattern = reg["pattern_id"] if found.kind is RegistrationKind.FULL_SCHEDULE else None
     return await booking.book_in(
-        tx, now, studio_id, customer_id, kind, None if pattern else ids, pattern, reg[4]
+        tx,
+        now,
+        studio_id,
+        customer_id,
+        found.kind,
+        None if pattern else ids,
+        pattern,
+        found.guest_count,
     )
 
 
-async def _make_booking(tx: Tx, studio_id: int, registration_id: int, first: datetime) -> None:
+def _registration(reg: Row, ids: list[int]) -> Registration:
+    kind = RegistrationKind(reg["kind"])
+    return Registration(
+        reg["id"], kind, reg["guest_count"], reg["price_minor"], reg["currency"], tuple(ids)
+    )
+
+
+def _live(reg: Row, now: datetime) -> bool:
+    held_until = reg["held_until"]
+    return reg["status"] == "held" and held_until is not None and instant(held_until) > now
+
+
+async def _make_booking(
+    tx: Tx, studio_id: int, registration_id: int, ids: list[int], first: datetime
+) -> None:
+    """held -> confirmed, for the registration and each of its seats (row counts checked);
+    its allocations stop lapsing."""
     params = {"studio_id": studio_id, "id": registration_id}
-    await tx.execute(
+    confirmed = await tx.execute(
         "UPDATE registrations SET status = 'confirmed', held_until = NULL"
         " WHERE studio_id = :studio_id AND id = :id AND status = 'held'",
         params,
     )
+    expect_moved(confirmed, 1, f"confirming hold {registration_id}")
     try:
-        await tx.execute(
+        seats = await tx.execute(
             "UPDATE registration_sessions SET status = 'booked', held_until = NULL"
             " WHERE studio_id = :studio_id AND registration_id = :id AND status = 'held'",
             params,
         )
     except UniqueViolation as error:  # booked those sessions another way meanwhile
         raise errors.AlreadyBooked(when=first) from error
+    expect_moved(seats, len(ids), f"booking the seats of hold {registration_id}")
     await tx.execute(
         "UPDATE resource_allocations SET held_until = NULL"
         " WHERE studio_id = :studio_id AND registration_id = :id",
@@ -130,13 +163,7 @@ async def release_hold(
     async def attempt() -> bool:
         now = clock.now()
         async with db.transaction() as tx:
-            owner = await tx.scalar(
-                "SELECT customer_id FROM registrations WHERE studio_id = :studio_id AND id = :id",
-                {"studio_id": studio_id, "id": registration_id},
-            )
-            if owner != customer_id:
-                return False
-            return await _free(tx, now, studio_id, registration_id, "cancelled")
+            return await _free(tx, now, studio_id, registration_id, "cancelled", customer_id)
 
     released: bool = await retrying(attempt)
     return released
@@ -178,27 +205,29 @@ async def expire_holds(db: Database, clock: Clock, *, limit: int = 500) -> int:
     return expired
 
 
-async def _session_ids(tx: Tx, studio_id: int, registration_id: int) -> list[int]:
-    rows = await tx.all(
-        "SELECT session_id FROM registration_sessions WHERE studio_id = :studio_id"
-        " AND registration_id = :id ORDER BY session_id",
-        {"studio_id": studio_id, "id": registration_id},
-    )
-    return [int(r[0]) for r in rows]
-
-
-async def _free(tx: Tx, now: datetime, studio_id: int, registration_id: int, status: str) -> bool:
-    """End a hold (`expired` or `cancelled`) and free its seats; False if it was no hold."""
-    ids = await _session_ids(tx, studio_id, registration_id)
+async def _free(
+    tx: Tx,
+    now: datetime,
+    studio_id: int,
+    registration_id: int,
+    status: str,
+    customer_id: int | None = None,
+) -> bool:
+    """End a hold (`expired` or `cancelled`) and free its seats and resources; False if it
+    was no hold (of `customer_id`'s, when given) by the time its row was locked."""
+    reg = await lock_registration(tx, studio_id, registration_id)
+    if reg is None or reg["status"] != "held":
+        return False
+    if customer_id is not None and reg["customer_id"] != customer_id:
+        return False
+    ids = await session_ids_of(tx, studio_id, registration_id)
     await tx.lock("sessions", ids)
-    params = {"studio_id": studio_id, "id": registration_id, "now": now, "status": status}
     ended = await tx.execute(
         "UPDATE registrations SET status = :status, cancelled_at = :now"
         " WHERE studio_id = :studio_id AND id = :id AND status = 'held'",
-        params,
+        {"studio_id": studio_id, "id": registration_id, "now": now, "status": status},
     )
-    if not ended:
-        return False
+    expect_moved(ended, 1, f"ending hold {registration_id}")
     await free_rows(tx, studio_id, registration_id, ids)
     studio = await studio_by_id(tx, studio_id)
     await offer_freed_seats(tx, now, studio, await facts.sessions_by_id(tx, studio_id, ids))

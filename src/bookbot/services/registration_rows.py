@@ -1,8 +1,21 @@
-"""Writing a registration: its row, one row per session, one per resource allocation.
+"""A registration's rows: writing them, locking them, moving them, freeing them.
 
 On PostgreSQL the three inserts travel as one statement (data-modifying CTEs), because
 there round trips are what a booking costs; SQLite runs in-process and has no such CTEs,
 so it takes the three plain inserts.
+
+Every change of a registration's status (held -> confirmed | expired | cancelled,
+confirmed -> cancelled) follows one shape, so that confirm, expiry, release and cancel
+serialise and the loser of a race is told the truth:
+
+1. `lock_registration` locks the row (PostgreSQL `FOR UPDATE`; SQLite's write transaction
+   already holds the database) and reads its status: decisions rest on this read.
+2. Then its sessions, in ascending id order (`tx.lock` or `facts.lock_sessions`): the
+   order every writer uses, so registration -> sessions never deadlocks.
+3. `UPDATE ... WHERE id = :id AND status = :expected`, and `expect_moved` checks the row
+   count. Under the lock it cannot be 0; if a writer ever skips the lock, 0 rows raises
+   `StateMoved`, which rolls the transaction back (side effects included) and makes
+   `retrying` run it again from a fresh read.
 """
 
 from __future__ import annotations
@@ -12,7 +25,41 @@ from datetime import datetime
 
 from bookbot.engine.capacity import Allocation
 from bookbot.services.common import in_list
-from bookbot.store.db import Tx
+from bookbot.store.db import Busy, Row, Tx
+
+LIVE = ("held", "confirmed")  # statuses that hold seats and resources
+
+
+class StateMoved(Busy):
+    """A guarded UPDATE found the row no longer in the state this transaction read: another
+    transaction moved it first. A `Busy`, so `retrying` reruns the whole transaction."""
+
+
+def expect_moved(changed: int, expected: int, what: str) -> None:
+    """Raise `StateMoved` unless the guarded UPDATE changed exactly `expected` rows."""
+    if changed != expected:
+        raise StateMoved(f"{what}: {changed} of {expected} row(s) were still as read")
+
+
+_LOCK = """SELECT r.id, r.customer_id, r.status, r.held_until, r.kind, r.guest_count,
+    r.pattern_id, r.price_minor, r.currency
+FROM registrations r WHERE r.studio_id = :studio_id AND r.id = :id"""
+
+
+async def lock_registration(tx: Tx, studio_id: int, registration_id: int) -> Row | None:
+    """The registration, locked for the rest of the transaction; None if the studio has none
+    with that id. Read the status to change here, never before."""
+    return await tx.one(_LOCK + tx.for_update("r"), {"studio_id": studio_id, "id": registration_id})
+
+
+async def session_ids_of(tx: Tx, studio_id: int, registration_id: int) -> list[int]:
+    """Every session of the registration, whatever its seat's status, ascending."""
+    rows = await tx.all(
+        "SELECT session_id FROM registration_sessions WHERE studio_id = :studio_id"
+        " AND registration_id = :id ORDER BY session_id",
+        {"studio_id": studio_id, "id": registration_id},
+    )
+    return [int(r[0]) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -122,7 +169,12 @@ async def insert_registration(tx: Tx, new: NewRegistration) -> int:
 
 async def free_rows(tx: Tx, studio_id: int, registration_id: int, session_ids: list[int]) -> None:
     """A registration ends (cancelled, or a hold let go): its seats and resources are free.
-    Allocations are found through their sessions' index (`session_ids`: the registration's)."""
+    Allocations are found through their sessions' index, so `session_ids` must be every
+    session of the registration (`session_ids_of`), not only its booked ones: a hold has
+    none booked. A registration with no session rows left has nothing to free: deleting a
+    session deletes its seats and allocations with it (ON DELETE CASCADE)."""
+    if not session_ids:
+        return
     params = {"studio_id": studio_id, "id": registration_id}
     await tx.execute(
         "UPDATE registration_sessions SET status = 'cancelled'"
