@@ -1,7 +1,9 @@
 """Attendance: closing ended classes, the nightly absence sweep, and the staff's views.
 
 Both sweeps are idempotent: each selects only rows still in the state it changes and
-changes them in the same transaction, so running one twice does nothing the second time.
+changes them by a guarded UPDATE (`WHERE id = :id AND status = :expected`) whose row count
+decides the side effects (a punch, a withdrawn reminder, a notice) in the same
+transaction, so running one twice, or two at once, does the work once.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 from bookbot.engine import reservations as rules
 from bookbot.engine.clock import Clock
 from bookbot.services import facts, outbox, reminders
-from bookbot.store.db import Database, Tx
+from bookbot.services.passes import use_punch
+from bookbot.store.db import Database, Tx, retrying
 
 
 @dataclass(frozen=True)
@@ -29,42 +32,52 @@ class AbsenceNotice:
 
 async def close_ended(db: Database, clock: Clock) -> int:
     """At each class end: checked in -> attended, pending -> no-show (using a punch when the
-    studio says so); bookings likewise. Returns how many reservations were closed."""
+    studio says so); bookings likewise. Returns how many reservations this run closed.
+
+    Each reservation moves by a guarded UPDATE whose row count decides its punch, in the
+    same transaction: a reservation that another sweep (or a staff check-in) moved first
+    changes 0 rows here and costs nothing, so two sweeps at once take one punch."""
     now = clock.now()
-    async with db.transaction() as tx:
-        rows = await tx.all(
-            "SELECT r.id, r.status, r.pass_id, p.kind, st.no_show_uses_punch FROM reservations r"
-            " JOIN sessions s ON s.id = r.session_id JOIN passes p ON p.id = r.pass_id"
-            " JOIN studios st ON st.id = r.studio_id"
-            " WHERE r.status IN ('pending', 'checked_in') AND s.ends_at <= :now",
-            {"now": now},
-        )
-        for row in rows:
-            await _close(tx, now, row)
-        await tx.execute(
-            "UPDATE registration_sessions SET attendance = CASE WHEN attendance = 'checked_in'"
-            " THEN 'attended' ELSE 'no_show' END WHERE status = 'booked'"
-            " AND (attendance IS NULL OR attendance = 'checked_in')"
-            " AND session_id IN (SELECT id FROM sessions WHERE ends_at <= :now)",
-            {"now": now},
-        )
-    return len(rows)
+
+    async def attempt() -> int:
+        async with db.transaction() as tx:
+            rows = await tx.all(
+                "SELECT r.id, r.status, r.pass_id, p.kind, st.no_show_uses_punch"
+                " FROM reservations r"
+                " JOIN sessions s ON s.id = r.session_id JOIN passes p ON p.id = r.pass_id"
+                " JOIN studios st ON st.id = r.studio_id"
+                " WHERE r.status IN ('pending', 'checked_in') AND s.ends_at <= :now"
+                " ORDER BY r.id",  # one lock order for every sweep
+                {"now": now},
+            )
+            closed = 0
+            for row in rows:
+                closed += await _close(tx, now, row)
+            await tx.execute(
+                "UPDATE registration_sessions SET attendance = CASE WHEN attendance ="
+                " 'checked_in' THEN 'attended' ELSE 'no_show' END WHERE status = 'booked'"
+                " AND (attendance IS NULL OR attendance = 'checked_in')"
+                " AND session_id IN (SELECT id FROM sessions WHERE ends_at <= :now)",
+                {"now": now},
+            )
+        return closed
+
+    result: int = await retrying(attempt)
+    return result
 
 
-async def _close(tx: Tx, now: datetime, row: Any) -> None:
+async def _close(tx: Tx, now: datetime, row: Any) -> bool:
+    """Close one reservation if it is still as read; whether this call closed it."""
     new = rules.closing_status(rules.Status(row[1]))
     punch = new is rules.Status.NO_SHOW and row[3] == "punch" and bool(row[4])
-    await tx.execute(
+    moved = await tx.execute(
         "UPDATE reservations SET status = :status, closed_at = :now,"
         " punch_used = punch_used OR :punch WHERE id = :id AND status = :was",
         {"status": new, "now": now, "punch": punch, "id": row[0], "was": row[1]},
     )
-    if punch:
-        await tx.execute(
-            "UPDATE passes SET sessions_remaining = sessions_remaining - 1 WHERE id = :id"
-            " AND sessions_remaining > 0",
-            {"id": row[2]},
-        )
+    if moved and punch:
+        await use_punch(tx, row[2])
+    return bool(moved)
 
 
 _DUE_ABSENCES = """SELECT r.id, r.customer_id, r.pass_id, r.closed_at, p.absence_grace_hours,
@@ -84,10 +97,13 @@ async def auto_cancel_absences(db: Database, clock: Clock, studio_id: int) -> li
         for row in await tx.all(_DUE_ABSENCES, {"studio_id": studio_id}):
             if not rules.absence_due(now, row[3], timedelta(hours=row[4]), row[7]):
                 continue
-            await tx.execute(
-                "UPDATE reservations SET absence_handled_at = :now WHERE id = :id",
+            handled = await tx.execute(
+                "UPDATE reservations SET absence_handled_at = :now WHERE id = :id"
+                " AND absence_handled_at IS NULL",
                 {"now": now, "id": row[0]},
             )
+            if not handled:  # another sweep handled this no-show first
+                continue
             cancelled = await _cancel_future(tx, now, row)
             if cancelled:
                 notice = AbsenceNotice(studio_id, row[1], row[5], row[6], tuple(cancelled))
@@ -122,14 +138,17 @@ async def _cancel_future(tx: Tx, now: datetime, row: Any) -> list[datetime]:
         {"pass": row[2], "now": now},
     )
     reason = f"auto-cancelled: no-show at {row[5]} on {row[6].isoformat()} (reservation {row[0]})"
-    for reservation_id, _, session_id in future:
-        await tx.execute(
+    cancelled = []
+    for reservation_id, starts_at, session_id in future:
+        moved = await tx.execute(
             "UPDATE reservations SET status = 'auto_cancelled', cancelled_at = :now,"
             " reason = :reason WHERE id = :id AND status = 'pending'",
             {"now": now, "reason": reason, "id": reservation_id},
         )
-        await reminders.withdraw(tx, int(row[8]), "reservation", reservation_id, [session_id])
-    return [starts for _, starts, _ in future]
+        if moved:  # not cancelled or checked in meanwhile
+            await reminders.withdraw(tx, int(row[8]), "reservation", reservation_id, [session_id])
+            cancelled.append(starts_at)
+    return cancelled
 
 
 async def restore_auto_cancelled(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.phones import phone_key
-from bookbot.store.db import Database, Tx, UniqueViolation
+from bookbot.store.db import Database, Tx
 
 
 @dataclass(frozen=True)
@@ -66,43 +67,67 @@ async def customer_for(
         found = await _by_identity(tx, studio_id, channel, address)
         if found is not None:
             return found
-        customer_id = (
-            await tx.scalar(
-                "SELECT id FROM customers WHERE studio_id = :studio_id AND phone = :phone",
-                {"studio_id": studio_id, "phone": phone},
-            )
-            if phone
-            else None
+        new = _NewCustomer(studio_id, name, phone, language, clock.now())
+        customer_id = await _customer_id(tx, new)
+        await tx.execute(
+            "INSERT INTO channel_identities (studio_id, customer_id, channel, address)"
+            " VALUES (:studio_id, :customer_id, :channel, :address) ON CONFLICT DO NOTHING",
+            {
+                "studio_id": studio_id,
+                "customer_id": customer_id,
+                "channel": channel,
+                "address": address,
+            },
         )
-        if customer_id is None:
-            customer_id = await tx.scalar(
-                "INSERT INTO customers (studio_id, name, phone, language, created_at)"
-                " VALUES (:studio_id, :name, :phone, :language, :now) RETURNING id",
-                {
-                    "studio_id": studio_id,
-                    "name": name,
-                    "phone": phone,
-                    "language": language,
-                    "now": clock.now(),
-                },
-            )
-        try:
-            await tx.execute(
-                "INSERT INTO channel_identities (studio_id, customer_id, channel, address)"
-                " VALUES (:studio_id, :customer_id, :channel, :address)",
-                {
-                    "studio_id": studio_id,
-                    "customer_id": customer_id,
-                    "channel": channel,
-                    "address": address,
-                },
-            )
-        except UniqueViolation as error:  # pragma: no cover - guarded by the lookup above
-            raise errors.InvalidRequest(reason="that identity is already registered") from error
+        # Ours, or the one a racing first contact wrote (its customer then is the one).
         found = await _by_identity(tx, studio_id, channel, address)
-    if found is None:  # pragma: no cover - just inserted
-        raise errors.NotFound(what="customer", ident=address)
+        if found is None:  # pragma: no cover - inserted, or inserted by the racer
+            raise errors.NotFound(what="customer", ident=address)
+        if found.id != customer_id and new.phone is None:
+            # The racer won the identity; the customer row made for it here is nobody's.
+            await tx.execute("DELETE FROM customers WHERE id = :id", {"id": customer_id})
     return found
+
+
+@dataclass(frozen=True)
+class _NewCustomer:
+    studio_id: int
+    name: str
+    phone: str | None
+    language: str | None
+    created_at: datetime
+
+
+async def _customer_id(tx: Tx, new: _NewCustomer) -> int:
+    """The customer with the new contact's phone, or a new one.
+
+    Race-safe: two first contacts with one new phone at once both insert, the unique
+    (studio_id, phone) makes the second wait for the first and then do nothing (ON CONFLICT
+    DO NOTHING), and it reads the first one's row, committed by then. Without a phone there
+    is nothing to share, so each contact gets its own row.
+    """
+    params = {
+        "studio_id": new.studio_id,
+        "name": new.name,
+        "phone": new.phone,
+        "language": new.language,
+        "now": new.created_at,
+    }
+    if new.phone is None:
+        return int(await tx.scalar(_INSERT_CUSTOMER + " RETURNING id", params))
+    by_phone = "SELECT id FROM customers WHERE studio_id = :studio_id AND phone = :phone"
+    found = await tx.scalar(by_phone, params)
+    if found is None:
+        found = await tx.scalar(_INSERT_CUSTOMER + " ON CONFLICT DO NOTHING RETURNING id", params)
+    if found is None:  # a racing first contact inserted it first: read theirs
+        found = await tx.scalar(by_phone, params)
+    if found is None:  # pragma: no cover - the conflict means the row exists
+        raise errors.NotFound(what="customer", ident=new.phone)
+    return int(found)
+
+
+_INSERT_CUSTOMER = """INSERT INTO customers (studio_id, name, phone, language, created_at)
+    VALUES (:studio_id, :name, :phone, :language, :now)"""
 
 
 async def set_language(db: Database, studio_id: int, customer_id: int, language: str) -> None:

@@ -125,6 +125,17 @@ async def locked_state(
     return state, int(row[10])
 
 
+async def use_punch(tx: Tx, pass_id: int) -> None:
+    """Take one punch of a punch pass, never below zero. Call only in the transaction that
+    moved the reservation using it (a check-in, a no-show), after its row count said so:
+    the punch is the side effect of that move, never of a move someone else made."""
+    await tx.execute(
+        "UPDATE passes SET sessions_remaining = sessions_remaining - 1 WHERE id = :id"
+        " AND sessions_remaining > 0",
+        {"id": pass_id},
+    )
+
+
 def _status(row: Any) -> PassStatus:
     return PassStatus(
         row[0], row[1], row[2], PassKind(row[3]), row[4], row[5], int(row[6]), row[7], row[8]

@@ -16,7 +16,8 @@ from bookbot.engine import reservations as rules
 from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import zone
 from bookbot.services import facts, reminders
-from bookbot.services.passes import locked_state
+from bookbot.services.passes import locked_state, use_punch
+from bookbot.services.registration_rows import expect_moved
 from bookbot.services.waitlist import offer_freed_seats
 from bookbot.store.db import Database, Tx, UniqueViolation, retrying
 
@@ -134,21 +135,31 @@ async def _reservation(tx: Tx, studio_id: int, reservation_id: int, customer_id:
 async def cancel(
     db: Database, clock: Clock, studio_id: int, reservation_id: int, *, customer_id: int | None
 ) -> None:
-    """Cancel a pending reservation before its class: no punch used; the seat is offered on."""
-    now = clock.now()
-    async with db.transaction() as tx:
-        row = await _reservation(tx, studio_id, reservation_id, customer_id)
-        rules.check_cancel(now, rules.Status(row["status"]), row["starts_at"])
-        await tx.execute(
-            "UPDATE reservations SET status = 'cancelled', cancelled_at = :now WHERE id = :id",
-            {"now": now, "id": reservation_id},
-        )
-        locked = await facts.lock_sessions(
-            tx, studio_id, row["customer_id"], ids=[row["session_id"]]
-        )
-        await reminders.withdraw(tx, studio_id, "reservation", reservation_id, [row["session_id"]])
-        if locked is not None:
-            await offer_freed_seats(tx, now, locked.studio, locked.sessions)
+    """Cancel a pending reservation before its class: no punch used; the seat is offered on.
+    Its row is locked before its status is read, so a check-in or a second cancel racing it
+    lands first (and this is refused) or waits."""
+
+    async def attempt() -> None:
+        now = clock.now()
+        async with db.transaction() as tx:
+            row = await _reservation(tx, studio_id, reservation_id, customer_id)
+            rules.check_cancel(now, rules.Status(row["status"]), row["starts_at"])
+            moved = await tx.execute(
+                "UPDATE reservations SET status = 'cancelled', cancelled_at = :now"
+                " WHERE id = :id AND status = 'pending'",
+                {"now": now, "id": reservation_id},
+            )
+            expect_moved(moved, 1, f"cancelling reservation {reservation_id}")
+            locked = await facts.lock_sessions(
+                tx, studio_id, row["customer_id"], ids=[row["session_id"]]
+            )
+            await reminders.withdraw(
+                tx, studio_id, "reservation", reservation_id, [row["session_id"]]
+            )
+            if locked is not None:
+                await offer_freed_seats(tx, now, locked.studio, locked.sessions)
+
+    await retrying(attempt)
 
 
 async def check_in(
@@ -162,36 +173,41 @@ async def check_in(
 ) -> rules.Status:
     """Check a reservation in: the customer within ±2 h of the start, staff on the class day.
 
-    Checking in uses a punch of a punch pass. Checking in twice changes nothing.
+    Checking in uses a punch of a punch pass, in the transaction that moves the reservation
+    pending -> checked_in (row count checked). Checking in twice changes nothing; once the
+    class end has closed it (attended or no-show), it is CheckInClosed.
     """
-    now = clock.now()
-    async with db.transaction() as tx:
-        row = await _reservation(tx, studio_id, reservation_id, customer_id)
-        status = rules.Status(row["status"])
-        if status is rules.Status.CHECKED_IN:
-            return status
-        if status is not rules.Status.PENDING:
-            raise errors.CheckInClosed()
-        if staff_id is None:
-            rules.check_self_check_in(now, row["starts_at"])
-        else:
-            rules.check_staff_check_in(now, row["starts_at"], row["timezone"])
-        await _mark_checked_in(tx, now, row, f"staff:{staff_id}" if staff_id else "customer")
-    return rules.Status.CHECKED_IN
+
+    async def attempt() -> rules.Status:
+        now = clock.now()
+        async with db.transaction() as tx:
+            row = await _reservation(tx, studio_id, reservation_id, customer_id)
+            status = rules.Status(row["status"])
+            if status is rules.Status.CHECKED_IN:
+                return status
+            if status is not rules.Status.PENDING:
+                raise errors.CheckInClosed()
+            if staff_id is None:
+                rules.check_self_check_in(now, row["starts_at"])
+            else:
+                rules.check_staff_check_in(now, row["starts_at"], row["timezone"])
+            by = f"staff:{staff_id}" if staff_id else "customer"
+            await _mark_checked_in(tx, now, row, by)
+        return rules.Status.CHECKED_IN
+
+    result: rules.Status = await retrying(attempt)
+    return result
 
 
 async def _mark_checked_in(tx: Tx, now: datetime, row: Any, by: str) -> None:
-    await tx.execute(
+    moved = await tx.execute(
         "UPDATE reservations SET status = 'checked_in', checked_in_at = :now,"
-        " checked_in_by = :by, punch_used = :punch WHERE id = :id",
+        " checked_in_by = :by, punch_used = :punch WHERE id = :id AND status = 'pending'",
         {"now": now, "by": by, "punch": row["kind"] == "punch", "id": row["id"]},
     )
+    expect_moved(moved, 1, f"checking in reservation {row['id']}")
     if row["kind"] == "punch":
-        await tx.execute(
-            "UPDATE passes SET sessions_remaining = sessions_remaining - 1 WHERE id = :id"
-            " AND sessions_remaining > 0",
-            {"id": row["pass_id"]},
-        )
+        await use_punch(tx, row["pass_id"])
 
 
 @dataclass(frozen=True)
