@@ -96,3 +96,51 @@ async def test_an_offer_pushed_to_telegram_is_accepted_with_one_tap(
     assert ben.labels == ["✅ Accept", "✖ Decline"]
     await ben.press("✅ Accept")
     assert ben.replies[0].text.startswith("🎉 Booked! Wheel Throwing Taster, Sat 28 Nov 2026")
+
+
+async def wheels_booked(db: Database) -> dict[str, int]:
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(
+            "SELECT c.name, SUM(a.quantity) FROM resource_allocations a"
+            " JOIN registrations g ON g.id = a.registration_id"
+            " JOIN customers c ON c.id = g.customer_id GROUP BY c.name ORDER BY c.name"
+        )
+    return {r[0]: int(r[1]) for r in rows}
+
+
+async def test_accepting_an_offer_for_a_wheel_class_books_it(
+    dialogues: Dialogues, db: Database
+) -> None:
+    """Wheels, not seats, run out: 3 wheels and 6 seats. The offer holds its party's wheels,
+    so it goes to one party of two (not to every party the freed seats would fit), and
+    accepting it books those wheels instead of "Only 0 × Potter's wheel free"."""
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE sessions SET capacity = 6")
+        await tx.execute("UPDATE resources SET total_quantity = 3 WHERE name = 'Potter''s wheel'")
+    ana, ben, cy = (
+        Chat(dialogues, address=f"+4477009006{i}", name=n)
+        for i, n in enumerate(("Ana", "Ben", "Cy"))
+    )
+    for chat in (ana, ben, cy):
+        await chat.say("/start")
+        for reply in ("1", "Wheel Throwing Taster", "2"):  # Sat 28 Nov
+            await chat.say(reply)
+    await ana.say("3")
+    await ana.say("confirm")
+    for chat in (ben, cy):
+        await chat.say("2")
+        assert chat.text.startswith("Only 0 × Potter's wheel free on Sat 28 Nov")
+        await chat.press("Join the waitlist")
+        await chat.say("yes")
+    await ana.say("my bookings")
+    await ana.say("1")
+    await ana.press("Cancel this booking")
+    await ana.press("Yes, cancel it")
+
+    assert await offers(db) == [("Ben", "offered"), ("Cy", "waiting")]  # 3 wheels: one party
+    await ben.say("ACCEPT")
+    assert ben.replies[0].text.startswith("🎉 Booked! Wheel Throwing Taster, Sat 28 Nov 2026")
+    assert await wheels_booked(db) == {"Ben": 2}
+    await cy.say("ACCEPT")
+    assert cy.text.startswith("There is no waitlist offer waiting for you right now.")
+    assert await offers(db) == [("Ben", "accepted"), ("Cy", "waiting")]

@@ -364,18 +364,18 @@ async def join(ctx: Context) -> Transition:
 
 
 async def accept_offer(ctx: Context) -> Transition:
-    """ACCEPT: book the seats a waitlist offer holds for this customer."""
+    """ACCEPT: book the seats and equipment a waitlist offer holds for this customer.
+
+    The offer is checked again as it is taken (`waitlist.accept_offer`): if it lapsed or
+    was declined since it was read here, the customer is told so, never "booked"."""
     _ = ctx.t._
     offer = await waitlist.live_offer(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
     if offer is None:
         return Transition(State.MENU, _("There is no waitlist offer waiting for you right now."))
-    card = await browse.class_card_for_session(ctx.db, ctx.studio.id, offer.session_id, ctx.now)
-    args = (ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id)
     try:
-        if card is ClassKind.DROP_IN:
-            reg = await booking.book_drop_in(*args, [offer.session_id], offer.guest_count)
-        else:
-            reg = await booking.book_session(*args, offer.session_id, offer.guest_count)
+        reg = await waitlist.accept_offer(
+            ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id, offer.id
+        )
     except errors.BookingError as error:
         return Transition(State.MENU, render_error(error, ctx.t, ctx.zone))
     return await _booked(ctx, reg)

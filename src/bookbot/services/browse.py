@@ -248,16 +248,3 @@ async def run_sessions(db: Database, studio_id: int, pattern_id: int) -> list[fa
             {"studio_id": studio_id, "pattern_id": pattern_id},
         )
     return [facts.session_row(r) for r in rows]
-
-
-async def class_card_for_session(
-    db: Database, studio_id: int, session_id: int, now: datetime
-) -> ClassKind | None:
-    """The kind of class a session belongs to (how it is booked)."""
-    async with db.transaction(write=False) as tx:
-        kind = await tx.scalar(
-            "SELECT c.kind FROM sessions s JOIN classes c ON c.id = s.class_id"
-            " WHERE s.studio_id = :s AND s.id = :id",
-            {"s": studio_id, "id": session_id},
-        )
-    return None if kind is None else ClassKind(kind)

@@ -1,8 +1,17 @@
-"""The waitlist: join a full session, and offer freed seats to the first in line.
+"""The waitlist: join a full session, and offer freed room to the first in line.
 
-An offer holds its seats for the studio's `waitlist_offer_minutes`: while it is live,
-those seats count as taken for everyone but the offered customer (see
-`facts.seats_taken`). Delivering offers and expiring them is the notifications' work.
+An offer holds what its party needs for the studio's `waitlist_offer_minutes` (never past
+the booking cutoff): while it is live, its seats and its guests × each required
+resource's quantity per student count as taken for everyone but the offered customer
+(see `facts.session_facts`). An offer is made only when all of that is free, so a live
+offer can always be booked: `accept_offer` turns it into a booking in one transaction.
+
+Every move of an offer is a guarded transition, `UPDATE ... WHERE status = 'offered'`
+(and the expiry on the right side of `now`) with its row count checked, made after
+locking the session (the order every writer here and in booking uses), in the same
+transaction as what follows from it: the booking on accept, the next offers on expiry or
+decline. So accept and expiry (or decline) race to one outcome: whoever moves the row
+wins, and the other is told the truth.
 """
 
 from __future__ import annotations
@@ -12,9 +21,10 @@ from datetime import datetime
 
 from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
-from bookbot.services import facts, outbox
+from bookbot.engine.pricing import ClassKind, RegistrationKind
+from bookbot.services import booking, facts, outbox
 from bookbot.services.common import Studio
-from bookbot.store.db import Database, Tx, UniqueViolation, retrying
+from bookbot.store.db import Database, Tx, UniqueViolation, instant, retrying
 
 
 @dataclass(frozen=True)
@@ -92,34 +102,46 @@ async def offer_freed_seats(
 ) -> list[WaitlistEntry]:
     """Offer each session's free room to waiting customers in order of joining.
 
-    A party that does not fit is passed over for a smaller one behind it, so a freed
-    single seat is not left empty while a party of three waits. Call with the sessions
-    already locked.
+    A party is offered only if its seats and every resource it needs are free, counting
+    bookings, live holds and the offers made before it (this one included, as each offer
+    is written before the next is checked). A party that does not fit is passed over for
+    a smaller one behind it, so a freed single seat is not left empty while a party of
+    three waits. Call with the sessions already locked.
     """
     offers: list[WaitlistEntry] = []
-    expires = now + studio.waitlist_offer
     for session in sessions:
-        if session.status != "open" or session.starts_at <= now:
+        if session.status == "open" and session.starts_at > now:
+            offers += await _offer_session(tx, now, studio, session)
+    return offers
+
+
+async def _offer_session(
+    tx: Tx, now: datetime, studio: Studio, session: facts.SessionRow
+) -> list[WaitlistEntry]:
+    # Never held past the booking cutoff: a live offer must still be bookable.
+    expires = min(now + studio.waitlist_offer, session.starts_at - studio.booking_cutoff)
+    waiting = await tx.all(
+        "SELECT id, customer_id, guest_count FROM waitlist_entries WHERE studio_id = :studio_id"
+        " AND session_id = :session_id AND status = 'waiting' ORDER BY created_at, id",
+        {"studio_id": studio.id, "session_id": session.id},
+    )
+    offers: list[WaitlistEntry] = []
+    for row in waiting:
+        entry_id, customer_id, guests = row["id"], row["customer_id"], row["guest_count"]
+        try:
+            await _admission(tx, now, studio, session, None, guests)
+        except errors.BookingError:
             continue
-        waiting = await tx.all(
-            "SELECT id, customer_id, guest_count FROM waitlist_entries WHERE studio_id = :studio_id"
-            " AND session_id = :session_id AND status = 'waiting' ORDER BY created_at, id",
-            {"studio_id": studio.id, "session_id": session.id},
+        moved = await tx.execute(
+            "UPDATE waitlist_entries SET status = 'offered', offered_at = :now,"
+            " offer_expires_at = :expires WHERE id = :id AND status = 'waiting'",
+            {"now": now, "expires": expires, "id": entry_id},
         )
-        for entry_id, customer_id, guests in waiting:
-            try:
-                await _admission(tx, now, studio, session, None, guests)
-            except errors.BookingError:
-                continue
-            await tx.execute(
-                "UPDATE waitlist_entries SET status = 'offered', offered_at = :now,"
-                " offer_expires_at = :expires WHERE id = :id AND status = 'waiting'",
-                {"now": now, "expires": expires, "id": entry_id},
-            )
-            offers.append(
-                WaitlistEntry(entry_id, session.id, customer_id, guests, "offered", expires)
-            )
-            await _queue_offer(tx, now, studio, session, offers[-1])
+        if not moved:
+            continue
+        offer = WaitlistEntry(entry_id, session.id, customer_id, guests, "offered", expires)
+        offers.append(offer)
+        await _queue_offer(tx, now, studio, session, offer)
     return offers
 
 
@@ -144,28 +166,45 @@ async def _queue_offer(
     )
 
 
-async def expire_offers(db: Database, clock: Clock) -> int:
-    """Offers not taken in time expire, and their seats go to the next in line."""
+async def expire_offers(db: Database, clock: Clock, *, limit: int = 500) -> int:
+    """The sweep: offers not taken in time expire, and what they held goes to the next in
+    line. One transaction per offer; run twice or beside an accept, each offer moves once."""
     now = clock.now()
-    async with db.transaction() as tx:
+    async with db.transaction(write=False) as tx:
         rows = await tx.all(
             "SELECT id, studio_id, session_id FROM waitlist_entries WHERE status = 'offered'"
-            " AND offer_expires_at <= :now ORDER BY id",
-            {"now": now},
+            " AND offer_expires_at <= :now ORDER BY offer_expires_at, id LIMIT :limit",
+            {"now": now, "limit": limit},
         )
-        for entry_id, studio_id, session_id in rows:
-            await tx.execute(
-                "UPDATE waitlist_entries SET status = 'expired' WHERE id = :id AND status = 'offered'",
-                {"id": entry_id},
-            )
-            await _offer_on(tx, now, studio_id, session_id)
-    return len(rows)
+    expired = 0
+    for row in rows:
+        expired += await _expire_one(db, now, row["studio_id"], row["session_id"], row["id"])
+    return expired
 
 
-async def _offer_on(tx: Tx, now: datetime, studio_id: int, session_id: int) -> None:
+async def _expire_one(
+    db: Database, now: datetime, studio_id: int, session_id: int, entry_id: int
+) -> bool:
+    async def attempt() -> bool:
+        async with db.transaction() as tx:
+            return await _expire(tx, now, studio_id, session_id, entry_id)
+
+    expired: bool = await retrying(attempt)
+    return expired
+
+
+async def _expire(tx: Tx, now: datetime, studio_id: int, session_id: int, entry_id: int) -> bool:
     locked = await facts.lock_sessions(tx, studio_id, 0, ids=[session_id])
+    moved = await tx.execute(
+        "UPDATE waitlist_entries SET status = 'expired' WHERE id = :id AND status = 'offered'"
+        " AND offer_expires_at <= :now",
+        {"id": entry_id, "now": now},
+    )
+    if not moved:
+        return False  # accepted, declined or expired by someone else first
     if locked is not None:
         await offer_freed_seats(tx, now, locked.studio, locked.sessions)
+    return True
 
 
 async def live_offer(
@@ -182,20 +221,110 @@ async def live_offer(
     return None if row is None else WaitlistEntry(*row)
 
 
+@dataclass(frozen=True)
+class _Offer:
+    session_id: int
+    guests: int
+    starts_at: datetime
+
+
+async def _find_offer(tx: Tx, studio_id: int, customer_id: int, entry_id: int) -> _Offer:
+    """The customer's waitlist entry `entry_id` (in any state); NotFound if not theirs."""
+    row = await tx.one(
+        "SELECT w.session_id, w.guest_count, s.starts_at FROM waitlist_entries w"
+        " JOIN sessions s ON s.id = w.session_id"
+        " WHERE w.studio_id = :s AND w.customer_id = :c AND w.id = :id",
+        {"s": studio_id, "c": customer_id, "id": entry_id},
+    )
+    if row is None:
+        raise errors.NotFound(what="waitlist offer", ident=entry_id)
+    return _Offer(int(row["session_id"]), int(row["guest_count"]), instant(row["starts_at"]))
+
+
+async def _move_live_offer(tx: Tx, now: datetime, entry_id: int, to: str) -> bool:
+    """offered -> `to`, only while the offer is live; whether this call moved it."""
+    moved = await tx.execute(
+        "UPDATE waitlist_entries SET status = :to WHERE id = :id AND status = 'offered'"
+        " AND offer_expires_at > :now",
+        {"to": to, "id": entry_id, "now": now},
+    )
+    return bool(moved)
+
+
+async def _why_not_live(tx: Tx, now: datetime, entry_id: int, offer: _Offer) -> Exception:
+    """The truth about an offer that could not be taken: read after the guarded UPDATE,
+    so it sees whatever moved the offer first."""
+    row = await tx.one(
+        "SELECT status, offer_expires_at FROM waitlist_entries WHERE id = :id", {"id": entry_id}
+    )
+    if row is None:
+        return errors.NotFound(what="waitlist offer", ident=entry_id)
+    status = row["status"]
+    if status == "expired" or (status == "offered" and instant(row["offer_expires_at"]) <= now):
+        return errors.OfferExpired(when=offer.starts_at)
+    if status == "declined":
+        return errors.OfferDeclined(when=offer.starts_at)
+    if status == "accepted":
+        return errors.OfferAlreadyAccepted(when=offer.starts_at)
+    return errors.NotFound(what="waitlist offer", ident=entry_id)
+
+
+async def accept_offer(
+    db: Database, clock: Clock, studio_id: int, customer_id: int, entry_id: int
+) -> booking.Registration:
+    """Book the seats and equipment a live offer holds for the customer.
+
+    One transaction: lock the session, move the offer offered -> accepted while it is
+    live (row count checked), then book through `booking.book_in`, where the accepted
+    offer no longer counts against anyone, so what it held is what the booking takes.
+    An offer that expired, was declined or was accepted already is refused with that
+    reason (OfferExpired, OfferDeclined, OfferAlreadyAccepted); if the booking itself is
+    refused (the session was cancelled meanwhile), the offer stays as it was.
+    """
+
+    async def attempt() -> booking.Registration:
+        now = clock.now()
+        async with db.transaction() as tx:
+            return await _accept_in(tx, now, studio_id, customer_id, entry_id)
+
+    result: booking.Registration = await retrying(attempt)
+    return result
+
+
+async def _accept_in(
+    tx: Tx, now: datetime, studio_id: int, customer_id: int, entry_id: int
+) -> booking.Registration:
+    offer = await _find_offer(tx, studio_id, customer_id, entry_id)
+    locked = await facts.lock_sessions(tx, studio_id, customer_id, ids=[offer.session_id])
+    if locked is None:
+        raise errors.NotFound(what="waitlist offer", ident=entry_id)
+    if not await _move_live_offer(tx, now, entry_id, "accepted"):
+        raise await _why_not_live(tx, now, entry_id, offer)
+    klass = locked.classes[locked.sessions[0].class_id]
+    kind = RegistrationKind.DROP_IN if klass.kind is ClassKind.DROP_IN else RegistrationKind.SINGLE
+    return await booking.book_in(
+        tx, now, studio_id, customer_id, kind, [offer.session_id], None, offer.guests
+    )
+
+
 async def decline(
     db: Database, clock: Clock, studio_id: int, customer_id: int, entry_id: int
-) -> None:
-    """The customer passes: the seats go to the next in line at once."""
-    now = clock.now()
-    async with db.transaction() as tx:
-        session_id = await tx.scalar(
-            "SELECT session_id FROM waitlist_entries WHERE studio_id = :s AND customer_id = :c"
-            " AND id = :id AND status = 'offered'",
-            {"s": studio_id, "c": customer_id, "id": entry_id},
-        )
-        if session_id is None:
-            return
-        await tx.execute(
-            "UPDATE waitlist_entries SET status = 'declined' WHERE id = :id", {"id": entry_id}
-        )
-        await _offer_on(tx, now, studio_id, int(session_id))
+) -> bool:
+    """The customer passes: what the offer held goes to the next in line at once.
+    False if it was no live offer of theirs (expired, taken or declined already)."""
+
+    async def attempt() -> bool:
+        now = clock.now()
+        async with db.transaction() as tx:
+            try:
+                offer = await _find_offer(tx, studio_id, customer_id, entry_id)
+            except errors.NotFound:
+                return False
+            locked = await facts.lock_sessions(tx, studio_id, customer_id, ids=[offer.session_id])
+            if locked is None or not await _move_live_offer(tx, now, entry_id, "declined"):
+                return False
+            await offer_freed_seats(tx, now, locked.studio, locked.sessions)
+            return True
+
+    declined: bool = await retrying(attempt)
+    return declined
