@@ -4,6 +4,7 @@ retried after 429, never lost and never doubled, one worker or two."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -408,3 +409,115 @@ async def test_any_exception_from_a_send_is_recorded_and_counted_as_an_attempt(
         assert row[2].endswith("ValueError: cannot render this")
         clock.advance(timedelta(hours=1))
     assert (row[0], row[1]) == ("failed", 3)  # never left in 'sending'
+
+
+async def sms_customers(db: Database, clock: FrozenClock, n: int) -> None:
+    """`n` customers known only by an SMS number, each with a notice due now."""
+    w = await builders.studio(db)
+    for i in range(n):
+        phone = f"+4477009{i:05d}"
+        customer = await builders.customer(db, w, f"c{i}", phone)
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO channel_identities (studio_id, customer_id, channel, address)"
+                " VALUES (:s, :c, 'sms', :a)",
+                {"s": w.studio_id, "c": customer, "a": phone},
+            )
+            await outbox.enqueue(
+                tx,
+                now=clock.now(),
+                studio_id=w.studio_id,
+                customer_id=customer,
+                template="reminder_1h",
+                params={"i": i},
+                due_at=clock.now(),
+                dedupe_key=f"sms:{i}",
+            )
+
+
+class CountingLimits(RateLimits):
+    """The real limits (SMS 1/s), counting who waited for a token."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    async def acquire(self, channel: str, address: str) -> None:
+        self.asked.append(channel)
+        await super().acquire(channel, address)
+
+
+async def test_notices_with_no_channel_here_are_skipped_at_once_without_a_rate_token(
+    db: Database, clock: FrozenClock
+) -> None:
+    from bookbot.handlers.notices import NoticeRouter
+    from bookbot.jobs.notice_transport import NoticeTransport
+
+    await sms_customers(db, clock, 30)  # SMS customers, and Twilio is not configured here
+    limits = CountingLimits()
+    worker = DeliveryWorker(db, clock, NoticeTransport(NoticeRouter(db, clock)), limits)
+
+    started = time.monotonic()
+    stats = await asyncio.wait_for(worker.run_until_idle(), timeout=20)
+    took = time.monotonic() - started
+
+    assert (stats.skipped, stats.sent, stats.failed) == (30, 0, 0)
+    assert limits.asked == []  # at 1 SMS a second, waiting for tokens took 30 s
+    assert took < 1.0
+    assert {(status, error) for status, error in await outcomes(db)} == {
+        ("skipped", "no channel to reach them")
+    }
+
+
+async def outcomes(db: Database) -> list[tuple[str, str]]:
+    async with db.transaction(write=False) as tx:
+        return [(r[0], r[1]) for r in await tx.all("SELECT status, last_error FROM outbox")]
+
+
+async def test_an_opted_out_number_is_skipped_without_a_rate_token(
+    db: Database, clock: FrozenClock
+) -> None:
+    from bookbot.handlers.notices import NoticeRouter
+    from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
+    from bookbot.handlers.twilio_webhook import TwilioChannel
+    from bookbot.jobs.notice_transport import NoticeTransport
+    from bookbot.services import optouts
+
+    await sms_customers(db, clock, 1)
+    await optouts.opt_out(db, "sms", "+447700900000", clock.now())
+    limits = CountingLimits()
+    # Twilio is configured, but this number texted STOP: never contacted.
+    settings = TwilioSettings("AC" + "1" * 32, "token", "+15017122661", api_base="http://0.0.0.0:9")
+    async with TwilioSender(settings) as sender:
+        router = NoticeRouter(db, clock, twilio=TwilioChannel(db, clock, sender))
+        stats = await DeliveryWorker(db, clock, NoticeTransport(router), limits).run_until_idle()
+    assert (stats.skipped, limits.asked) == (1, [])
+
+
+async def test_a_pass_ends_while_new_rows_keep_arriving(db: Database, clock: FrozenClock) -> None:
+    await enqueue_many(db, clock, 5)
+
+    class Chaining(Recorder):
+        """Each send queues another message due at once (a waitlist offer passed on)."""
+
+        async def send(self, message: OutboundMessage, route: Route) -> None:
+            await super().send(message, route)
+            clock.advance(timedelta(milliseconds=1))  # time passes while the pass runs
+            async with db.transaction() as tx:
+                await outbox.enqueue(
+                    tx,
+                    now=clock.now(),
+                    studio_id=message.studio_id,
+                    customer_id=message.customer_id,
+                    template="offer",
+                    params={},
+                    due_at=clock.now(),
+                    dedupe_key=f"{message.dedupe_key}+",
+                )
+
+    worker = DeliveryWorker(db, clock, Chaining(), UNLIMITED, batch=4, in_flight=2)
+    first = await asyncio.wait_for(worker.run_until_idle(), timeout=10)
+    assert first.sent == 5  # what was due when it began, not what arrived meanwhile
+    second = await asyncio.wait_for(worker.run_until_idle(), timeout=10)
+    assert second.sent == 5  # the next pass takes those
+    assert {status for _, status, _ in await queued(db)} == {"sent", "pending"}

@@ -21,6 +21,7 @@ from bookbot.store.db import Database
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 FALLBACK_ORDER = (Channel.TELEGRAM, Channel.WHATSAPP, Channel.SMS)
+NO_CHANNEL = "no channel available (opted out, outside the WhatsApp window, or none)"
 
 
 class TelegramText(Protocol):
@@ -51,13 +52,24 @@ class NoticeRouter:
     async def deliver(self, studio_id: int, customer_id: int, notice: Notice) -> Sent:
         """Send `notice` on the first channel that can take it."""
         for channel, address in await self.routes(studio_id, customer_id):
-            sent = await self._try(channel, address, notice)
+            how = await self._how(channel, address)
+            sent = await self._try(channel, address, notice, how) if how else None
             if sent is not None:
                 return sent
-        return Sent(None, "no channel available (opted out, outside the WhatsApp window, or none)")
+        return Sent(None, NO_CHANNEL)
+
+    async def first_reachable(self, studio_id: int, customer_id: int) -> tuple[Channel, str] | None:
+        """The channel `deliver` would try first: configured in this process, not opted out,
+        and WhatsApp only within its window or with a template. None: the notice has nowhere
+        to go, known before any wait for a rate token (an SMS customer while Twilio is not
+        configured here)."""
+        for channel, address in await self.routes(studio_id, customer_id):
+            if await self._how(channel, address) is not None:
+                return channel, address
+        return None
 
     async def routes(self, studio_id: int, customer_id: int) -> list[tuple[Channel, str]]:
-        """The customer's channels, preferred first (opt-outs are checked when sending)."""
+        """The customer's channels, preferred first, whether or not they can be sent on."""
         async with self.db.transaction(write=False) as tx:
             preferred = await tx.scalar(
                 "SELECT preferred_channel FROM customers WHERE studio_id = :s AND id = :c",
@@ -78,17 +90,25 @@ class NoticeRouter:
         )
         return [(c, known[c]) for c in order if c is not Channel.CONSOLE]
 
-    async def _try(self, channel: Channel, address: str, notice: Notice) -> Sent | None:
+    async def _how(self, channel: Channel, address: str) -> str | None:
+        """How this process can send to `address` on `channel` now: "text", "template", or
+        None when it cannot (not configured here, opted out, WhatsApp window closed)."""
         if channel is Channel.TELEGRAM:
-            if self.telegram is None:
-                return None
-            await self.telegram.send_message(int(address), notice.text)
-            return Sent(channel, "text")
+            return "text" if self.telegram is not None else None
         if self.twilio is None or await optouts.is_opted_out(self.db, channel.value, address):
             return None
         if channel is Channel.WHATSAPP and not await self._in_window(address):
-            if not self.whatsapp_template_sid:
-                return None
+            return "template" if self.whatsapp_template_sid else None
+        return "text"
+
+    async def _try(self, channel: Channel, address: str, notice: Notice, how: str) -> Sent | None:
+        """Send as `_how` decided; None when the channel turned it down (opted out meanwhile)."""
+        if channel is Channel.TELEGRAM and self.telegram is not None:
+            await self.telegram.send_message(int(address), notice.text)
+            return Sent(channel, "text")
+        if self.twilio is None:
+            return None
+        if how == "template" and self.whatsapp_template_sid:
             await self.twilio.sender.send_whatsapp_template(
                 address, self.whatsapp_template_sid, notice.template_variables
             )

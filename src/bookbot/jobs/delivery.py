@@ -137,18 +137,30 @@ class DeliveryWorker:
     async def run(self, poll_seconds: float = 5.0) -> None:
         """Deliver until `stop()`: at once when woken, and every `poll_seconds` for what
         became due meanwhile (reminders, retries, other processes' rows)."""
-        await self._waker.loop(self.run_until_idle, poll_seconds, "delivery")
+        await self._waker.loop(self._run_following, poll_seconds, "delivery")
 
     async def run_until_idle(self) -> DeliveryStats:
-        """Deliver until nothing is due (a tick of the scheduler, or a test). Claims more as
-        soon as half the claimed rows are done, not when the slowest is."""
+        """One bounded pass (`bookbot jobs --once`, a test): deliver the rows due when it
+        begins, then return. What falls due meanwhile (new offers, retries, postponed chats)
+        waits for the next pass, so the pass ends however fast new rows arrive: each row is
+        claimed at most once in it."""
+        return await self._pass(self.clock.now())
+
+    async def _run_following(self) -> DeliveryStats:
+        """A pass of `run`, which also takes what falls due while it runs: a reply queued
+        during a long broadcast goes out at the next claim, not after the broadcast."""
+        return await self._pass(None)
+
+    async def _pass(self, due_by: datetime | None) -> DeliveryStats:
+        """Deliver until nothing due by `due_by` (None: by now, each time) is left. Claims
+        more as soon as half the claimed rows are done, not when the slowest is."""
         stats = DeliveryStats()
         async with self._running:
             window = _Window(self.batch // 2)
             gate = asyncio.Semaphore(self.in_flight)
             while not self._waker.stopping and not window.errors:
                 want = self.batch - len(window.tasks)
-                claimed = await outbox.claim(self.db, self.clock.now(), want, self.lease)
+                claimed = await self._claim(due_by, want)
                 window.start(self._gated(gate, m, stats) for m in claimed)
                 if len(claimed) == want:
                     await window.room()
@@ -160,6 +172,13 @@ class DeliveryWorker:
             if window.errors:
                 raise window.errors[0]
         return stats
+
+    async def _claim(self, due_by: datetime | None, want: int) -> list[OutboundMessage]:
+        now = self.clock.now()
+        cutoff = now if due_by is None else min(due_by, now)
+        # `claim` counts the lease from the instant it is given: add the time since the
+        # cutoff, so the lease still runs `self.lease` from now.
+        return await outbox.claim(self.db, cutoff, want, self.lease + (now - cutoff))
 
     @property
     def stopping(self) -> bool:

@@ -47,8 +47,10 @@ class NoticeTransport:
             return Route(message.channel, message.address)
         if message.customer_id is None:
             return None
-        routes = await self.router.routes(message.studio_id, message.customer_id)
-        return Route(routes[0][0].value, routes[0][1]) if routes else None
+        # Only a channel this process can send on: the worker waits for that channel's rate
+        # token before sending, and a notice with nowhere to go must not wait for one first.
+        first = await self.router.first_reachable(message.studio_id, message.customer_id)
+        return Route(first[0].value, first[1]) if first else None
 
     async def send(self, message: OutboundMessage, route: Route) -> None:
         if message.template == REPLY:
