@@ -13,6 +13,13 @@ costs the customer nothing unless the seats went meanwhile. `expire_holds` is th
 it marks lapsed holds `expired`, frees their rows and offers the seats to the waitlist;
 run twice, it does the work once. A customer has one hold at a time: a new one lets go of
 the old (`release_customer_holds`), as does backing out of the summary.
+
+Confirm, expiry, release and a staff cancel (`cancellation`) race for the same row, so each
+locks the registration before reading its status, then its sessions in id order, and
+moves it by a guarded UPDATE whose row count is checked (`registration_rows`): whoever
+locks first wins, and the other sees what it did. A confirm therefore never says "booked"
+for a hold that was expired or cancelled meanwhile, and never leaves reminders or
+allocations on one.
 """
 
 from __future__ import annotations
