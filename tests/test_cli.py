@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -458,3 +462,98 @@ def test_a_failed_constraint_is_one_line(capsys: pytest.CaptureFixture[str]) -> 
         assert message.startswith("the database refused the change: ")
     assert "CHECK constraint failed: ck_passes_punches" in (failure_message(wrapped, None) or "")
     assert failure_message(RuntimeError("a bug"), None) is None  # bugs keep their traceback
+
+
+# --- bookbot jobs: one bounded pass, and a clean stop ------------------------------------
+
+_CHANNEL_SETTINGS = ("BOOKBOT_TELEGRAM", "BOOKBOT_TWILIO", "BOOKBOT_PUBLIC_URL")
+
+
+def _jobs_env(database_url: str) -> dict[str, str]:
+    """The environment with no channel configured: notices to SMS customers go nowhere."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(_CHANNEL_SETTINGS)}
+    return {**kept, "BOOKBOT_DATABASE_URL": database_url}
+
+
+async def _sql(database_url: str, statement: str) -> int:
+    from bookbot.store.db import connect
+
+    db = await connect(database_url)
+    try:
+        async with db.transaction() as tx:
+            return await tx.execute(statement)
+    finally:
+        await db.close()
+
+
+def _demo_with_due_sms_notices(database_url: str, capsys: pytest.CaptureFixture[str]) -> int:
+    """The demo studio, three SMS customers booked, their reminders due now; how many."""
+    assert main(["--database", database_url, "demo"]) == 0
+    assert main(["--database", database_url, "sessions", "list", "--limit", "1"]) == 0
+    session_id = capsys.readouterr().out.strip().splitlines()[-1].split()[0]
+    for n in range(3):
+        phone = f"+44770090010{n}"
+        command = ["--database", database_url, "book", "--dates", session_id, "--phone", phone]
+        assert main(command) == 0
+    capsys.readouterr()
+    return asyncio.run(
+        _sql(database_url, "UPDATE outbox SET due_at = created_at WHERE status = 'pending'")
+    )
+
+
+def _problems(output: str) -> list[str]:
+    return [line for line in output.splitlines() if "Traceback" in line or " ERROR " in line]
+
+
+def test_jobs_once_does_one_pass_and_exits(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    due = _demo_with_due_sms_notices(database_url, capsys)
+    assert due >= 3
+
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "bookbot", "jobs", "--once"],
+        env=_jobs_env(database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert _problems(done.stdout + done.stderr) == []
+    # Nowhere to send them here: skipped at once, not after a 1/s SMS token each.
+    assert f"0 sent, 0 retried, 0 failed, {due} skipped" in done.stderr
+    assert time.monotonic() - started < 60
+
+
+def test_jobs_stops_cleanly_on_sigterm(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _demo_with_due_sms_notices(database_url, capsys)
+    jobs = subprocess.Popen(
+        [sys.executable, "-m", "bookbot", "jobs"],
+        env=_jobs_env(database_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    watchdog = threading.Timer(120, jobs.kill)  # a hung process fails the test, not the run
+    watchdog.start()
+    try:
+        assert jobs.stdout is not None
+        seen = []
+        for line in jobs.stdout:
+            seen.append(line)
+            if "jobs running" in line:
+                break
+        jobs.send_signal(signal.SIGTERM)
+        rest, _ = jobs.communicate(timeout=110)
+    finally:
+        watchdog.cancel()
+    output = "".join(seen) + rest
+
+    assert jobs.returncode == 0, output
+    assert "stopped cleanly" in output
+    assert _problems(output) == []

@@ -15,6 +15,7 @@ from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import SystemClock
 from bookbot.handlers.twilio_webhook import TwilioChannel
 from bookbot.jobs.attendance import AttendanceJobs
+from bookbot.jobs.delivery import DeliveryWorker
 from bookbot.jobs.scheduler import standard_sweeps, ticking
 from bookbot.serve import build, delivery_worker, serve, telegram_bot, twilio_sender
 
@@ -25,12 +26,19 @@ def register_jobs(commands: Any) -> None:
     jobs = commands.add_parser(
         "jobs", help="run the scheduled sweeps alone (attendance, 01:00 absence handling)"
     )
-    jobs.add_argument("--once", action="store_true", help="run one tick and exit")
+    jobs.add_argument(
+        "--once",
+        action="store_true",
+        help="one tick, generation and one delivery pass over what is due now, then exit",
+    )
     jobs.set_defaults(run=run_jobs)
 
 
 async def run_jobs(settings: Settings, args: argparse.Namespace) -> int:
+    """The sweeps and the delivery worker, until SIGTERM or Ctrl-C (exit 0, nothing lost:
+    the sweep under way finishes, unsent claims are given back)."""
     _logging()
+    stop = _stop_signal()  # first: a stop at any moment from here on is a clean one
     async with opened(settings) as db, AsyncExitStack() as stack:
         clock = SystemClock()
         sender = twilio_sender(settings)
@@ -43,17 +51,39 @@ async def run_jobs(settings: Settings, args: argparse.Namespace) -> int:
         jobs = AttendanceJobs(db, clock)
         delivery = delivery_worker(settings, db, clock, bot, channel)
         if args.once:
-            await jobs.tick()
-            await jobs.generate_ahead()
-            await delivery.run_until_idle()
+            await _once(jobs, delivery, stop)
             return 0
         sending = asyncio.create_task(delivery.run())
         async with ticking(*standard_sweeps(jobs)):
             log.info("jobs running; stop with Ctrl-C")
-            await _stop_signal().wait()
+            await stop.wait()
+            log.info("stopping: finishing the sweep and the sends under way")
         await delivery.stop()  # finish the sends under way, give the rest back
         await sending
+        log.info("stopped cleanly")
     return 0
+
+
+async def _once(jobs: AttendanceJobs, delivery: DeliveryWorker, stop: asyncio.Event) -> None:
+    """One tick, generation, then one bounded delivery pass; a stop ends it early, cleanly."""
+    for sweep in (jobs.tick, jobs.generate_ahead):
+        if stop.is_set():
+            return
+        await sweep()
+    passing = asyncio.create_task(delivery.run_until_idle())
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({passing, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not passing.done():
+        await delivery.stop()  # the sends under way finish; the rest is given back
+    stats = await passing
+    log.info(
+        "delivery: %d sent, %d retried, %d failed, %d skipped",
+        stats.sent,
+        stats.retried,
+        stats.failed,
+        stats.skipped,
+    )
 
 
 def register(commands: Any) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -14,6 +16,7 @@ from bookbot.jobs.attendance import AttendanceJobs
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
 GENERATION_SECONDS = 3600
+STOP_GRACE = 30.0  # seconds a stop waits for a sweep under way (its transactions are short)
 
 
 Sweep = tuple[Callable[[], Awaitable[object]], int]
@@ -21,11 +24,16 @@ Sweep = tuple[Callable[[], Awaitable[object]], int]
 
 @asynccontextmanager
 async def ticking(*sweeps: Sweep) -> AsyncIterator[AsyncIOScheduler]:
-    """Run each (sweep, every_seconds): never two runs of one at once; missed ticks coalesce."""
+    """Run each (sweep, every_seconds): never two runs of one at once; missed ticks coalesce.
+
+    On exit no new run starts and the runs under way finish (for up to STOP_GRACE seconds):
+    the scheduler's shutdown would cancel them, rolling their work back and logging the
+    CancelledError as an ERROR."""
     scheduler = AsyncIOScheduler(timezone="UTC")
+    under_way: set[asyncio.Task[Any]] = set()
     for sweep, seconds in sweeps:
         scheduler.add_job(
-            _logged(sweep),
+            _logged(sweep, under_way),
             IntervalTrigger(seconds=seconds),
             max_instances=1,
             coalesce=True,
@@ -35,6 +43,9 @@ async def ticking(*sweeps: Sweep) -> AsyncIterator[AsyncIOScheduler]:
     try:
         yield scheduler
     finally:
+        scheduler.pause()
+        if under_way:
+            await asyncio.wait(set(under_way), timeout=STOP_GRACE)
         scheduler.shutdown(wait=False)
 
 
@@ -47,11 +58,18 @@ def standard_sweeps(jobs: AttendanceJobs) -> list[Sweep]:
     ]
 
 
-def _logged(sweep: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+def _logged(
+    sweep: Callable[[], Awaitable[object]], under_way: set[asyncio.Task[Any]]
+) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
+        task = asyncio.current_task()
+        this_run = {task} if task is not None else set()
+        under_way.update(this_run)
         try:
             await sweep()
         except Exception:  # noqa: BLE001 - a failed tick is logged; the next one retries
             log.exception("scheduled sweep failed")
+        finally:
+            under_way.difference_update(this_run)
 
     return run
