@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from bookbot.cli import bookings, sessions
-from bookbot.cli.common import shown_url, upgraded
+from bookbot.cli.common import check_sqlite_target, require_database, shown_url, upgraded
 from bookbot.config import Settings
+from bookbot.store import migrate
+from bookbot.store.db import connect
 
 
 def register(commands: Any) -> None:
@@ -16,8 +18,23 @@ def register(commands: Any) -> None:
     db_commands = db.add_subparsers(
         dest="db_command", required=True, metavar="ACTION", help="what to do to the database"
     )
-    upgrade = db_commands.add_parser("upgrade", help="apply database migrations (safe to re-run)")
+    upgrade = db_commands.add_parser(
+        "upgrade", help="apply database migrations up to REV (default: all; safe to re-run)"
+    )
+    upgrade.add_argument(
+        "revision", metavar="REV", nargs="?", default="head", help="target revision, e.g. 0009"
+    )
     upgrade.set_defaults(run=run_upgrade)
+    downgrade = db_commands.add_parser(
+        "downgrade",
+        help="undo migrations down to REV, in one transaction (a failure changes nothing)",
+    )
+    downgrade.add_argument("revision", metavar="REV", help="target revision, e.g. 0006")
+    downgrade.set_defaults(run=run_downgrade)
+    current = db_commands.add_parser(
+        "current", help="show the database's revision and whether it is the newest"
+    )
+    current.set_defaults(run=run_current)
 
     studio = commands.add_parser("studio", help="load a studio from its TOML file")
     studio_commands = studio.add_subparsers(
@@ -37,9 +54,48 @@ def register(commands: Any) -> None:
 
 
 async def run_upgrade(settings: Settings, args: argparse.Namespace) -> int:
-    await upgraded(settings.database_url)
-    print(f"database is up to date: {shown_url(settings.database_url)}")
+    url = settings.database_url
+    check_sqlite_target(url)
+    await migrate.upgrade_async(url, args.revision)
+    if args.revision in ("head", migrate.head_revision()):
+        print(f"database is up to date: {shown_url(url)}")
+    else:
+        print(
+            f"database is at {args.revision} (newest: {migrate.head_revision()}): {shown_url(url)}"
+        )
     return 0
+
+
+async def run_downgrade(settings: Settings, args: argparse.Namespace) -> int:
+    url = settings.database_url
+    require_database(url)
+    await migrate.downgrade_async(url, args.revision)
+    print(f"database is at {args.revision} (newest: {migrate.head_revision()}): {shown_url(url)}")
+    return 0
+
+
+async def run_current(settings: Settings, args: argparse.Namespace) -> int:
+    """The revision, and whether it is the head (exit 0 either way: this only looks)."""
+    url = settings.database_url
+    require_database(url)
+    db = await connect(url, pool_size=1)
+    try:
+        current = await migrate.current_revision(db)
+    finally:
+        await db.close()
+    print(f"{_revision_state(current)}: {shown_url(url)}")
+    return 0
+
+
+def _revision_state(current: str | None) -> str:
+    head = migrate.head_revision()
+    if current == head:
+        return f"{current} (head)"
+    if current is None:
+        return f"no schema (head is {head}: run `bookbot db upgrade`)"
+    if current not in migrate.revisions():
+        return f"{current} (unknown to this bookbot, whose head is {head}: a newer one migrated it)"
+    return f"{current} (not head: head is {head}, run `bookbot db upgrade`)"
 
 
 async def run_load(settings: Settings, args: argparse.Namespace) -> int:
