@@ -10,7 +10,8 @@ import pytest
 from bookbot.engine import errors
 from bookbot.engine.clock import FrozenClock
 from bookbot.engine.pricing import RegistrationKind
-from bookbot.services import catalog, holds
+from bookbot.engine.reservations import PassKind
+from bookbot.services import catalog, holds, passes, reservations
 from bookbot.services.booking import Registration, book_session
 from bookbot.services.cancellation import cancel_registration
 from bookbot.services.waitlist import join_waitlist, live_offer
@@ -228,3 +229,27 @@ async def test_confirming_a_hold_let_go_for_a_newer_one_says_it_is_cancelled(
 
 def at_lapse(clock: FrozenClock) -> FrozenClock:
     return FrozenClock(clock.now() + HOLD_FOR)
+
+
+async def test_a_hold_is_not_confirmed_over_a_reservation_made_meanwhile(
+    db: Database, world: builders.World, clock: FrozenClock
+) -> None:
+    placed = await hold_for(db, world, clock, "ana", 1)
+    pass_id = await passes.issue_pass(
+        db,
+        clock.now(),
+        world.studio_id,
+        world["ana"],
+        world["taster"],
+        passes.PassTerms(PassKind.UNLIMITED, valid_days=60),
+        payment="staff_issued",
+        valid_from=clock.now().date(),
+    )
+    await reservations.reserve(db, clock, world.studio_id, world["ana"], pass_id, world["s1"])
+
+    with pytest.raises(errors.AlreadyBooked):
+        await holds.confirm_hold(db, clock, world.studio_id, world["ana"], placed.id)
+    assert await statuses(db) == [("held", "held")]  # left to lapse, booking nothing
+    assert await outbox_keys(db) == [
+        f"reminder_{h}:reservation-1-{world['s1']}" for h in ("1h", "24h")
+    ]

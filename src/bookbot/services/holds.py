@@ -103,6 +103,7 @@ async def _confirm_in(
         return found  # confirmed already (a second tap)
     locked = await facts.lock_sessions(tx, studio_id, customer_id, ids=ids)
     if locked is not None and _live(reg, now):
+        await _check_not_in_already(tx, now, locked, customer_id)
         await _make_booking(tx, studio_id, registration_id, ids, locked.sessions[0].starts_at)
         await booking.confirmed(tx, now, locked, customer_id, registration_id, queued=True)
         return found
@@ -120,6 +121,19 @@ async def _confirm_in(
         pattern,
         found.guest_count,
     )
+
+
+async def _check_not_in_already(
+    tx: Tx, now: datetime, locked: facts.Locked, customer_id: int
+) -> None:
+    """AlreadyBooked if, since holding, the customer got into one of the sessions another
+    way (a pass reservation: the partial unique index only sees bookings). The hold stays
+    as it was, to lapse."""
+    ids = [s.id for s in locked.sessions]
+    found = await facts.session_facts(tx, locked.studio.id, ids, now, customer_id)
+    for session in locked.sessions:
+        if found[session.id].customer_booked:
+            raise errors.AlreadyBooked(when=session.starts_at)
 
 
 def _registration(reg: Row, ids: list[int]) -> Registration:
