@@ -117,8 +117,9 @@ Operation = Callable[[Actor, FrozenClock], Awaitable[bool]]
 
 _FUTURE_SESSIONS = """SELECT id, class_id FROM sessions WHERE studio_id = :s AND starts_at > :now
 ORDER BY starts_at, id LIMIT 4"""
+# The newest holds, or those closest to lapsing (where confirm meets the sweep).
 _HOLDS = """SELECT id, customer_id FROM registrations WHERE studio_id = :s AND status = 'held'
-ORDER BY id DESC LIMIT 4"""
+ORDER BY {order} LIMIT 4"""
 _LIVE_REGISTRATIONS = """SELECT id, customer_id FROM registrations WHERE studio_id = :s
 AND status IN ('held', 'confirmed') ORDER BY id DESC LIMIT 6"""
 _OFFERS = """SELECT id, customer_id FROM waitlist_entries WHERE studio_id = :s
@@ -141,7 +142,7 @@ async def _hold(a: Actor, clock: FrozenClock) -> bool:
 
 
 async def _confirm(a: Actor, clock: FrozenClock) -> bool:
-    held = await a.pick(_HOLDS)
+    held = await a.pick(_HOLDS.format(order=a.rng.choice(("id DESC", "held_until, id"))))
     if held is None:
         return False
     a.what = f"confirm registration {held[0]} of customer {held[1]}"
@@ -150,7 +151,7 @@ async def _confirm(a: Actor, clock: FrozenClock) -> bool:
 
 
 async def _release(a: Actor, clock: FrozenClock) -> bool:
-    held = await a.pick(_HOLDS)
+    held = await a.pick(_HOLDS.format(order="id DESC"))
     if held is None:
         return False
     a.what = f"release registration {held[0]} of customer {held[1]}"
@@ -366,7 +367,8 @@ class World:
 
     async def keep_sessions_ahead(self) -> None:
         """At least 3 sessions start after this round's clocks: taster (single) or drop-in,
-        3 or 4 seats, 20 minutes, 5 to 40 minutes ahead."""
+        3 or 4 seats, 20 minutes, mostly 5 to 40 minutes ahead (soon to start, end and be
+        closed), else 65 minutes to 3 hours ahead (so bookings queue a 1 h reminder)."""
         async with self.db.transaction(write=False) as tx:
             ahead = await tx.scalar(
                 "SELECT COUNT(*) FROM sessions WHERE studio_id = :s AND starts_at > :t",
@@ -374,7 +376,8 @@ class World:
             )
         for _ in range(3 - int(ahead)):
             self.sessions += 1
-            starts = self.now + SPAN + timedelta(minutes=self.rng.randint(5, 40))
+            lead = self.rng.choice((self.rng.randint(5, 40), self.rng.randint(65, 180)))
+            starts = self.now + SPAN + timedelta(minutes=lead)
             await builders.session(
                 self.db,
                 self.w,
