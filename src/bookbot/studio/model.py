@@ -1,31 +1,28 @@
 """The studio file: one TOML file describing a studio, its people, classes and schedule.
 
-Checking happens in two layers. Pydantic checks each field on its own; then
-`StudioFile`'s validator checks what refers to what (keys, roles, course ends). Either
-way the caller gets a `StudioFileError` whose problems read `section[index].field: what
-is wrong`, in the file's own spelling (`patterns[0].class`, not pydantic's internals).
+Checking happens in two layers. Pydantic checks each field on its own, against the types
+and ranges in `bookbot.studio.fields`; then `StudioFile`'s validator checks what refers to
+what (keys, roles, course ends) and the schedule as a whole (`bookbot.studio.schedule`:
+every pattern makes sessions, nobody works two at once). Either way the caller gets a
+`StudioFileError` whose problems read `section[index].field: what is wrong`, in the file's
+own spelling (`patterns[0].class`, not pydantic's internals).
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import get_currency_precision, list_currencies
+from babel.numbers import list_currencies
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -34,12 +31,31 @@ from pydantic_core import ErrorDetails
 
 from bookbot.engine import recurrence
 from bookbot.engine.pricing import ClassKind
-from bookbot.phones import InvalidPhone, normalise_phone
-
-_KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-_AMOUNT = re.compile(r"-?\d+(\.\d+)?")
-# price_minor is a 32-bit INTEGER column on both databases.
-_MAX_MINOR = 2**31 - 1
+from bookbot.studio.fields import (
+    Description,
+    DurationMinutes,
+    Headcount,
+    Key,
+    Language,
+    LimitMinutes,
+    Location,
+    Name,
+    PassDays,
+    Phone,
+    PolicyHours,
+    PolicyMinutes,
+    Price,
+    Quantity,
+    Rule,
+    StartDate,
+    TelegramId,
+    TimeZone,
+    WallTime,
+    nul_problem,
+    shown,
+    to_minor_units,
+)
+from bookbot.studio.schedule import schedule_problems
 
 
 class StudioFileError(Exception):
@@ -50,77 +66,24 @@ class StudioFileError(Exception):
         super().__init__("\n".join(problems))
 
 
-def _key(value: str) -> str:
-    if not _KEY.fullmatch(value):
-        raise ValueError(
-            f'"{value}" is not a valid key: use lowercase letters, digits, "-" and "_"'
-            " (at most 64 characters)"
-        )
-    return value
-
-
-def _toml_date(value: Any) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(f"{_shown(value)} is not a date: write it like 2027-03-15")
-
-
-def _wall_time(value: Any) -> time:
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            value = time.fromisoformat(value)
-    if not isinstance(value, time):
-        raise ValueError(f'{_shown(value)} is not a time of day: write it like "18:00"')
-    if value.tzinfo is not None:
-        raise ValueError("give a wall time without an offset: the zone comes from timezone")
-    return value
-
-
-def _phone(text: str) -> str:
-    """E.164, so that Twilio's `+442079460101` finds the file's `+44 20 7946 0101`.
-
-    The file has no country to guess a region from, so the number must be international.
-    """
-    try:
-        return normalise_phone(text)
-    except InvalidPhone as error:
-        raise ValueError(f"{_shown(text)}: {error.reason}") from None
-
-
-def _time_zone(name: str) -> str:
-    recurrence.zone(name)
-    return name
-
-
-def _rrule(text: str) -> str:
-    problem = recurrence.rrule_problem(text)
-    if problem is not None:
-        raise ValueError(problem)
-    return text
-
-
-Key = Annotated[str, AfterValidator(_key)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Count = Annotated[int, Field(strict=True, ge=0)]
-Positive = Annotated[int, Field(strict=True, gt=0)]
-TimeZone = Annotated[str, AfterValidator(_time_zone)]
-Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone)]
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # Every field, before its own checks: text with a NUL passes them but not PostgreSQL.
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        problem = nul_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
 
 class Policies(_Model):
-    booking_cutoff_minutes: Count = 0
-    cancellation_cutoff_hours: Count = 0
-    waitlist_offer_minutes: Positive = 120
-    hold_minutes: Positive = 10
+    booking_cutoff_minutes: PolicyMinutes = 0
+    cancellation_cutoff_hours: PolicyHours = 0
+    waitlist_offer_minutes: LimitMinutes = 120
+    hold_minutes: LimitMinutes = 10
     no_show_uses_punch: bool = True
 
 
@@ -129,7 +92,7 @@ class Studio(_Model):
     name: Name
     timezone: TimeZone
     currency: str
-    language: str = "en"
+    language: Language = "en"
     policies: Policies = Policies()
 
     @field_validator("currency")
@@ -159,57 +122,41 @@ class Staff(_Model):
     name: Name
     roles: tuple[Key, ...] = ()
     phone: Phone | None = None
-    telegram_user_id: Positive | None = None
+    telegram_user_id: TelegramId | None = None
 
 
 class Resource(_Model):
     key: Key
     name: Name
-    quantity: Count
+    quantity: Quantity
 
 
 class Requirement(_Model):
     resource: Key
-    per_student: Positive = 1
+    per_student: Headcount = 1
 
 
 class Part(_Model):
     name: Name
-    description: str = ""
-
-
-def _amount(value: Any) -> Decimal:
-    """A price written as text ("45.00"), never negative."""
-    # A TOML float cannot hold 0.10 exactly, so prices must be written as text.
-    if not isinstance(value, str):
-        raise ValueError(f'write the price as a string, e.g. price = "45.00" (got {value!r})')
-    if not _AMOUNT.fullmatch(value.strip()):
-        raise ValueError(f'"{value}" is not an amount: write it like "45.00"')
-    amount = Decimal(value.strip())
-    if amount < 0:
-        raise ValueError(f'"{value}" is negative: a price is 0 or more')
-    return amount
-
-
-Price = Annotated[Decimal, BeforeValidator(_amount)]
+    description: Description = ""
 
 
 class PassOffer(_Model):
     """A pass customers can ask for in chat (paid at the studio until online payment)."""
 
     kind: Literal["unlimited", "punch", "full_course"]
-    sessions: Positive | None = None
-    valid_days: Positive | None = None
+    sessions: Headcount | None = None
+    valid_days: PassDays | None = None
     price: Price
-    max_advance: Positive | None = 3
+    max_advance: Headcount | None = 3
     sequential: bool = False
-    grace_hours: Count = 0
+    grace_hours: PolicyHours = 0
 
 
 class ClassSpec(_Model):
     key: Key
     name: Name
-    description: str = ""
+    description: Description = ""
     price: Price
     kind: ClassKind
     role: Key | None = None
@@ -221,28 +168,17 @@ class ClassSpec(_Model):
 class PatternSpec(_Model):
     key: Key
     class_key: Key = Field(alias="class")
-    rrule: Annotated[str, AfterValidator(_rrule)]
-    start_date: Annotated[date, BeforeValidator(_toml_date)]
-    start_time: Annotated[time, BeforeValidator(_wall_time)]
-    duration_minutes: Positive
-    capacity: Positive
-    location: Annotated[str, StringConstraints(max_length=200)] = ""
+    rrule: Rule
+    start_date: StartDate
+    start_time: WallTime
+    duration_minutes: DurationMinutes
+    capacity: Headcount
+    location: Location = ""
     instructor: Key | None = None
     assistants: tuple[Key, ...] = ()
     timezone: TimeZone | None = None
-    part: Positive | None = None  # the part of a multi-part class these sessions teach
+    part: Headcount | None = None  # the part of a multi-part class these sessions teach
     makeup: bool = False  # makeup sessions: any part
-
-
-def to_minor_units(amount: Decimal, currency: str) -> int:
-    """`amount` in `currency`'s minor units (pence, cents; yen are their own minor unit)."""
-    precision = get_currency_precision(currency)
-    minor = amount.scaleb(precision)
-    if minor != minor.to_integral_value():
-        raise ValueError(f'"{amount}" has more decimals than {currency} allows ({precision})')
-    if minor > _MAX_MINOR:
-        raise ValueError(f'"{amount}" is too large a price')
-    return int(minor)
 
 
 class StudioFile(_Model):
@@ -317,13 +253,19 @@ def _class_problems(spec: StudioFile) -> Iterator[str]:
                 yield _unknown(
                     f"classes[{i}].requirements[{j}].resource", "resource", resource, resources
                 )
-        try:
-            spec.price_minor(klass)
-        except ValueError as error:
-            yield f"classes[{i}].price: {error}"
+        yield from _price_problem(f"classes[{i}].price", klass.price, spec.studio.currency)
         for j, offer in enumerate(klass.passes):
+            where = f"classes[{i}].passes[{j}]"
+            yield from _price_problem(f"{where}.price", offer.price, spec.studio.currency)
             if offer.kind == "punch" and not offer.sessions:
-                yield f"classes[{i}].passes[{j}].sessions: a punch pass needs a number of sessions"
+                yield f"{where}.sessions: a punch pass needs a number of sessions"
+
+
+def _price_problem(where: str, amount: Decimal, currency: str) -> Iterator[str]:
+    try:
+        to_minor_units(amount, currency)
+    except ValueError as error:
+        yield f"{where}: {error}"
 
 
 def _pattern_problems(spec: StudioFile) -> Iterator[str]:
@@ -363,19 +305,17 @@ def _pattern_staff_problems(
 
 
 def cross_reference_problems(spec: StudioFile) -> Iterator[str]:
-    """Everything wrong between sections of an otherwise well-formed file."""
+    """Everything wrong between sections of an otherwise well-formed file, and in its
+    schedule as a whole (patterns that make no session, people in two places at once)."""
     for section in ("roles", "staff", "resources", "classes", "patterns"):
         yield from _duplicate_keys(section, getattr(spec, section))
     yield from _staff_problems(spec)
     yield from _class_problems(spec)
     yield from _pattern_problems(spec)
+    yield from schedule_problems(spec)
 
 
 # --- reading files ----------------------------------------------------------------------
-
-
-def _shown(value: Any) -> str:
-    return f'"{value}"' if isinstance(value, str) else str(value)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -396,7 +336,7 @@ def _message(error: ErrorDetails) -> str:
     text = error["msg"][:1].lower() + error["msg"][1:]
     value = error["input"]
     if isinstance(value, str | int | float | date | time):
-        text += f" (got {_shown(value)})"
+        text += f" (got {shown(value)})"
     return text
 
 
@@ -419,6 +359,8 @@ def parse_studio_text(text: str, source: str = "studio file") -> StudioFile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise StudioFileError([f"{source}: not valid TOML: {error}"]) from None
+    except ValueError as error:  # an integer of more than 4,300 digits: int() refuses it
+        raise StudioFileError([f"{source}: a number is far too long: {error}"]) from None
     return parse_studio_data(data)
 
 
