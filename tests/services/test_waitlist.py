@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from bookbot.engine import errors
 from bookbot.engine.clock import FrozenClock
 from bookbot.engine.pricing import RegistrationKind
-from bookbot.services import catalog, holds, waitlist
+from bookbot.engine.reservations import PassKind
+from bookbot.services import catalog, holds, passes, reservations, waitlist
 from bookbot.services.booking import Registration, book_session
 from bookbot.services.cancellation import cancel_registration
 from bookbot.services.reminders import keys
@@ -40,7 +41,8 @@ async def world(db: Database) -> builders.World:
 
 @dataclass(frozen=True)
 class Promised:
-    """What a session has given away, counted from rows (not through `facts`)."""
+    """What a session has given away, counted from rows (not through `facts`); each
+    class here needs one wheel per person."""
 
     seats: int
     wheels: int
@@ -60,12 +62,18 @@ async def promised(db: Database, session_id: int, now: datetime) -> Promised:
             " AND (held_until IS NULL OR held_until > :now)",
             params,
         )
+        reserved = await tx.scalar(  # a pass reservation: one seat and one wheel
+            "SELECT COUNT(*) FROM reservations WHERE session_id = :s"
+            " AND status IN ('pending', 'checked_in', 'attended', 'no_show')",
+            params,
+        )
         offered, offers = await tx.one(
             "SELECT COALESCE(SUM(guest_count), 0), COUNT(*) FROM waitlist_entries"
             " WHERE session_id = :s AND status = 'offered' AND offer_expires_at > :now",
             params,
         ) or (0, 0)
-    return Promised(int(seats) + int(offered), int(wheels) + int(offered), int(offers))
+    others = int(reserved) + int(offered)
+    return Promised(int(seats) + others, int(wheels) + others, int(offers))
 
 
 async def assert_within_capacity(db: Database, session_id: int, now: datetime) -> Promised:
@@ -243,6 +251,30 @@ async def test_an_offer_ends_by_the_booking_cutoff_so_a_live_one_can_be_booked(
     clock.advance(timedelta(minutes=59))
     reg = await waitlist.accept_offer(db, clock, w.studio_id, w["dee"], offer.id)
     assert reg.guest_count == 1
+
+
+async def test_no_offer_goes_to_someone_already_booked_there_with_a_pass(
+    db: Database, world: builders.World, clock: FrozenClock
+) -> None:
+    """An offer they could not take would hold wheels for nobody until it lapsed."""
+    ana, ben = await book(db, clock, world, "ana", 1), await book(db, clock, world, "ben", 2)
+    await queue(db, clock, world, "dee", 2)
+    assert await cancel(db, clock, world, ana) == 0  # one wheel: dee's party of 2 waits
+    pass_id = await passes.issue_pass(
+        db, clock.now(), world.studio_id, world["dee"], world["taster"],
+        passes.PassTerms(PassKind.PUNCH, sessions=3), payment="staff_issued",
+        valid_from=date(2026, 11, 1),
+    )  # fmt: skip
+    await reservations.reserve(db, clock, world.studio_id, world["dee"], pass_id, world["s1"])
+    await queue(db, clock, world, "eve", 1)
+
+    assert await cancel(db, clock, world, ben) == 1  # two wheels: dee is in already
+
+    assert await statuses(db) == {world["dee"]: "waiting", world["eve"]: "offered"}
+    await waitlist.accept_offer(
+        db, clock, world.studio_id, world["eve"], await offer_to(db, world, "eve", clock.now())
+    )
+    assert await assert_within_capacity(db, world["s1"], clock.now()) == Promised(2, 2, 0)
 
 
 async def waiting_offer(

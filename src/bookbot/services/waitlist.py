@@ -128,8 +128,8 @@ async def _offer_session(
     offers: list[WaitlistEntry] = []
     for row in waiting:
         entry_id, customer_id, guests = row["id"], row["customer_id"], row["guest_count"]
-        try:
-            await _admission(tx, now, studio, session, None, guests)
+        try:  # as they would be admitted: not to someone booked there meanwhile (a pass)
+            await _admission(tx, now, studio, session, customer_id, guests)
         except errors.BookingError:
             continue
         moved = await tx.execute(
