@@ -29,6 +29,11 @@ class Settings:
     # each number's own rate (1/s for a long code), so this paces our API calls, not the
     # carrier; raise it for a Messaging Service or short code.
     sms_rate: float = 10.0
+    # PostgreSQL connections each process may open (its asyncpg pool's size). Every `bookbot`
+    # process has its own pool, so processes x pool size, plus room for psql and admin
+    # commands, must stay within the server's max_connections (100 by default): 5 lets
+    # about 18 processes share a default server. SQLite keeps one connection per process.
+    db_pool_size: int = 5
 
     @property
     def twilio_configured(self) -> bool:
@@ -54,6 +59,9 @@ class Settings:
             twilio_api_base=env("BOOKBOT_TWILIO_API_BASE") or None,
             whatsapp_template_sid=env("BOOKBOT_WHATSAPP_TEMPLATE_SID") or None,
             sms_rate=_positive(env("BOOKBOT_SMS_RATE"), "BOOKBOT_SMS_RATE", cls.sms_rate),
+            db_pool_size=_count(
+                env("BOOKBOT_DB_POOL_SIZE"), "BOOKBOT_DB_POOL_SIZE", cls.db_pool_size
+            ),
         )
 
 
@@ -66,4 +74,16 @@ def _positive(raw: str | None, name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, not {raw!r}") from None
     if value <= 0:
         raise ValueError(f"{name} must be more than 0, not {raw!r}")
+    return value
+
+
+def _count(raw: str | None, name: str, default: int) -> int:
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be 1 or more, not {raw!r}")
     return value

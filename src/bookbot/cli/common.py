@@ -182,7 +182,7 @@ async def upgraded(url: str) -> None:
 @asynccontextmanager
 async def opened(settings: Settings) -> AsyncIterator[Database]:
     require_database(settings.database_url)
-    db = await connect(settings.database_url)
+    db = await connect(settings.database_url, pool_size=settings.db_pool_size)
     try:
         await check_schema(db)
         yield db

@@ -147,7 +147,13 @@ class DatabaseURL:
 
 
 async def connect(url: str, *, lock_timeout: float = 5.0, pool_size: int = 10) -> Database:
-    """Open the database named by `url`. The schema must already be migrated."""
+    """Open the database named by `url`. The schema must already be migrated.
+
+    `pool_size`: on PostgreSQL, the most connections this process opens (the command line
+    passes BOOKBOT_DB_POOL_SIZE); a transaction waits for a free one. SQLite uses one.
+    """
+    if pool_size < 1:
+        raise ValueError(f"a connection pool needs 1 connection or more, not {pool_size}")
     parsed = DatabaseURL.parse(url)
     if parsed.dialect == "sqlite":
         return SQLiteDatabase(url, Path(parsed.target), lock_timeout=lock_timeout)
