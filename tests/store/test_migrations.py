@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -664,6 +665,110 @@ def test_sqlite_downgrade_0007_to_0006_with_a_live_hold_changes_nothing(
     assert "still at 0007" in line
     assert _sqlite_state(blank_url) == before
     assert _sqlite_rows(blank_url, "PRAGMA integrity_check") == [("ok",)]
+
+
+async def _lapse_the_hold(url: str, ids: dict[str, int]) -> None:
+    """What the expiry sweep does to a hold: expired, its seat cancelled."""
+    db = await connect(url)
+    try:
+        async with db.transaction() as tx:
+            params = {"id": ids["ana_hold"]}
+            await tx.execute("UPDATE registrations SET status = 'expired' WHERE id = :id", params)
+            await tx.execute(
+                "UPDATE registration_sessions SET status = 'cancelled' WHERE registration_id = :id",
+                params,
+            )
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize("blank_url", BACKENDS, indirect=True)
+def test_downgrade_0007_to_0006_takes_lapsed_holds_with_their_seats_on_both_databases(
+    blank_url: str,
+) -> None:
+    """0007's downgrade deletes expired registrations. PostgreSQL cascades to their seats;
+    SQLite, migrating with foreign keys off, would leave the seats pointing at nothing, so
+    the run settles them as the foreign key declares (ON DELETE CASCADE) before it commits."""
+    migrate.upgrade(blank_url, "0007", now=NOW)
+    ids = asyncio.run(_seed(blank_url, "0007"))
+    asyncio.run(_lapse_the_hold(blank_url, ids))
+
+    migrate.downgrade(blank_url, "0006")
+
+    assert asyncio.run(_revision(blank_url)) == "0006"
+    assert asyncio.run(_seats(blank_url)) == {
+        (ids["ana_next_week"], "booked"),
+        (ids["ben_today"], "booked"),
+        (ids["ben_cancelled"], "cancelled"),
+    }
+    if blank_url.startswith("sqlite"):
+        assert _sqlite_rows(blank_url, "PRAGMA foreign_key_check") == []
+
+
+async def _seats(url: str) -> set[tuple[Any, ...]]:
+    db = await connect(url)
+    try:
+        return await _pairs(db, "SELECT registration_id, status FROM registration_sessions")
+    finally:
+        await db.close()
+
+
+def _orphans(on_delete: str) -> sa.Connection:
+    """A parent row deleted with foreign keys off, as a migration on SQLite does it."""
+    conn = sa.create_engine("sqlite://").connect()
+    conn.exec_driver_sql("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    conn.exec_driver_sql(
+        "CREATE TABLE child (id INTEGER PRIMARY KEY,"
+        f" parent_id INTEGER REFERENCES parent (id) {on_delete})"
+    )
+    conn.exec_driver_sql(
+        "CREATE TABLE grandchild (id INTEGER PRIMARY KEY,"
+        " child_id INTEGER REFERENCES child (id) ON DELETE CASCADE)"
+    )
+    conn.exec_driver_sql("INSERT INTO parent VALUES (1), (2)")
+    conn.exec_driver_sql("INSERT INTO child VALUES (10, 1), (20, 2)")
+    conn.exec_driver_sql("INSERT INTO grandchild VALUES (100, 10), (200, 20)")
+    conn.exec_driver_sql("DELETE FROM parent WHERE id = 1")
+    return conn
+
+
+@pytest.mark.parametrize(
+    ("on_delete", "children", "grandchildren"),
+    [
+        ("ON DELETE CASCADE", [(20, 2)], [(200, 20)]),
+        ("ON DELETE SET NULL", [(10, None), (20, 2)], [(100, 10), (200, 20)]),
+    ],
+)
+def test_rows_a_run_orphans_on_sqlite_get_what_their_foreign_key_declares(
+    on_delete: str, children: list[tuple[Any, ...]], grandchildren: list[tuple[Any, ...]]
+) -> None:
+    with _orphans(on_delete) as conn:
+        migrate.settle_orphans(conn, before=[])
+        assert conn.exec_driver_sql("SELECT * FROM child ORDER BY id").fetchall() == children
+        assert (
+            conn.exec_driver_sql("SELECT * FROM grandchild ORDER BY id").fetchall() == grandchildren
+        )
+        assert migrate.foreign_key_violations(conn) == []
+
+
+def test_rows_a_run_orphans_without_an_on_delete_refuse_the_run() -> None:
+    with (
+        _orphans("") as conn,
+        pytest.raises(
+            migrate.OrphanedRows, match="rows of child pointing at deleted rows of parent"
+        ),
+    ):
+        migrate.settle_orphans(conn, before=[])
+
+
+def test_orphans_there_before_a_run_are_left_alone_but_new_ones_refuse_it() -> None:
+    with _orphans("ON DELETE CASCADE") as conn:
+        before = migrate.foreign_key_violations(conn)
+        migrate.settle_orphans(conn, before)
+        assert migrate.foreign_key_violations(conn) == before
+        conn.exec_driver_sql("DELETE FROM parent WHERE id = 2")
+        with pytest.raises(migrate.OrphanedRows):
+            migrate.settle_orphans(conn, before)
 
 
 @pytest.mark.parametrize("blank_url", BACKENDS, indirect=True)

@@ -3,7 +3,9 @@
 A run is one transaction on both databases (see `migrations/env.py`): when a revision fails,
 the database is left as it was, at its old revision, and `MigrationError` says so after
 reading the revision back. A run that cannot begin (an unknown revision, a downgrade that
-would go up) is refused before anything is touched. The revision history is linear, `0001`
+would go up) is refused before anything is touched. On SQLite, rows a run leaves pointing
+at rows it deleted get what their foreign key declares, as PostgreSQL would have done
+(`settle_orphans`). The revision history is linear, `0001`
 to the head; revisions that have landed never change (`migrations/landed.json`).
 """
 
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -209,3 +212,71 @@ def _reason(error: BaseException) -> str:
     cause = getattr(error, "orig", None) or error
     text = " ".join(str(cause).split()) or type(cause).__name__
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+# --- SQLite: what PostgreSQL's foreign keys would have done to a run's rows ------------------
+#
+# Migrations run on SQLite with foreign keys off (batch mode rebuilds tables by dropping
+# them, which with foreign keys on would delete every child row). So a revision's DELETE does
+# not cascade there as it does on PostgreSQL: 0007's downgrade deleted held and expired
+# registrations and left their seats behind, pointing at nothing. At the end of each run, in
+# its transaction, such rows are settled as their declared ON DELETE says (CASCADE: deleted,
+# SET NULL: cleared); any other orphan refuses the run, which rolls back.
+
+Violation = tuple[str, int | None, str, int]  # table, rowid, parent table, foreign key id
+
+
+class OrphanedRows(Exception):  # noqa: N818
+    """A migration run would leave rows pointing at rows it deleted."""
+
+
+def foreign_key_violations(connection: Any) -> list[Violation]:
+    """Rows whose foreign key points at no row (SQLite), in the run's transaction."""
+    rows = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    return [(str(r[0]), r[1], str(r[2]), int(r[3])) for r in rows]
+
+
+def settle_orphans(connection: Any, before: list[Violation]) -> None:
+    """Apply ON DELETE to the rows the run orphaned, until none is left. Orphans already there
+    before the run are not ours to touch: then the run is only refused if it adds some."""
+    if before:
+        had, has = _per_key(before), _per_key(foreign_key_violations(connection))
+        grown = [key for key, count in has.items() if count > had.get(key, 0)]
+        if grown:
+            table, parent, _ = grown[0]
+            raise OrphanedRows(_orphan_message(table, parent))
+        return
+    seen: list[Violation] = []
+    while violations := foreign_key_violations(connection):
+        if violations == seen:  # settling changed nothing: it never will
+            table, _, parent, _ = violations[0]
+            raise OrphanedRows(_orphan_message(table, parent))
+        seen = violations
+        for violation in violations:
+            _settle(connection, violation)
+
+
+def _per_key(violations: list[Violation]) -> dict[tuple[str, str, int], int]:
+    counts: dict[tuple[str, str, int], int] = {}
+    for table, _, parent, key in violations:
+        counts[table, parent, key] = counts.get((table, parent, key), 0) + 1
+    return counts
+
+
+def _orphan_message(table: str, parent: str) -> str:
+    return f"it would leave rows of {table} pointing at deleted rows of {parent}"
+
+
+def _settle(connection: Any, violation: Violation) -> None:
+    table, rowid, parent, key = violation
+    declared = [
+        r for r in connection.exec_driver_sql(f'PRAGMA foreign_key_list("{table}")') if r[0] == key
+    ]
+    action = str(declared[0][6]).upper() if declared else ""
+    if rowid is None or action not in ("CASCADE", "SET NULL"):
+        raise OrphanedRows(_orphan_message(table, parent))
+    if action == "CASCADE":
+        connection.exec_driver_sql(f'DELETE FROM "{table}" WHERE rowid = ?', (rowid,))  # noqa: S608
+        return
+    cleared = ", ".join(f'"{r[3]}" = NULL' for r in declared)
+    connection.exec_driver_sql(f'UPDATE "{table}" SET {cleared} WHERE rowid = ?', (rowid,))  # noqa: S608

@@ -11,6 +11,10 @@ the database half-migrated (0007's downgrade with a live hold: index gone, versi
 0007). So on SQLite the driver's own BEGIN is switched off, SQLAlchemy's begin sends
 `BEGIN IMMEDIATE` (the write lock up front, as the application takes it), and Alembic is told
 that the DDL is transactional.
+
+SQLite runs them with foreign keys off, so a revision's DELETE does not cascade there as it
+does on PostgreSQL; before the run commits, `settle_orphans` does what the declared ON DELETE
+says to the rows the run left pointing at nothing, or refuses the run.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sqlalchemy import event, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bookbot.store.migrate import foreign_key_violations, settle_orphans
 from bookbot.store.schema import metadata
 
 config = context.config
@@ -39,7 +44,10 @@ def _run(connection: Connection) -> None:
         transaction_per_migration=False,
     )
     with context.begin_transaction():
+        before = foreign_key_violations(connection) if sqlite else []
         context.run_migrations()
+        if sqlite:
+            settle_orphans(connection, before)
 
 
 def _sqlite_transactions(engine: AsyncEngine) -> None:
