@@ -54,7 +54,7 @@ OPERATIONS = 6  # per connection and round
 SPAN = timedelta(minutes=2)  # how far apart the clocks of one round's operations are
 HOLD_MINUTES = 5
 OFFER_MINUTES = 6
-CUSTOMERS = 8
+CUSTOMERS = 12
 START_TIMEOUT = 60  # seconds for the workers to spawn and import
 ROUND_TIMEOUT = 120
 
@@ -289,8 +289,7 @@ OPERATION_WEIGHTS: dict[Operation, float] = {
 }
 
 
-async def _one(a: Actor, world: datetime) -> Record:
-    operation = a.rng.choices(list(OPERATION_WEIGHTS), list(OPERATION_WEIGHTS.values()))[0]
+async def _one(a: Actor, world: datetime, operation: Operation) -> Record:
     clock = FrozenClock(world + SPAN * a.rng.random())
     a.what = operation.__name__.lstrip("_")
     began = time.monotonic()
@@ -306,7 +305,17 @@ async def _one(a: Actor, world: datetime) -> Record:
 
 
 async def _act(a: Actor, world: datetime) -> list[Record]:
-    return [await _one(a, world) for _ in range(OPERATIONS)]
+    """OPERATIONS operations drawn by weight; one that finds nothing to act on (no hold to
+    confirm, no offer to accept) is drawn again, up to 3 times."""
+    records = []
+    for _ in range(OPERATIONS):
+        for _ in range(3):
+            drawn = a.rng.choices(list(OPERATION_WEIGHTS), list(OPERATION_WEIGHTS.values()))
+            record = await _one(a, world, drawn[0])
+            if record.outcome != "nothing to act on":
+                break
+        records.append(record)
+    return records
 
 
 async def _serve(setup: Setup, index: int, barrier: Any, inbox: Any, outbox: Any) -> None:
@@ -393,7 +402,7 @@ class World:
 
 
 async def _studio(db: Database, url: str, now: datetime) -> tuple[Setup, builders.World]:
-    """8 customers, each with a pass for each class (punch, or unlimited for odd tasters)."""
+    """CUSTOMERS customers, each with a pass for each class (punch, or unlimited for odd tasters)."""
     w = await builders.studio(db)
     await builders.set_wheels(db, w, 3)
     async with db.transaction() as tx:
