@@ -22,9 +22,11 @@ The interleaving test calls it after every round, and `bookbot doctor` on a live
 "Live" is judged at `now`: a hold or offer past its time counts for nothing, swept or not.
 Each query starts from the studio's sessions that end after `since` (index on studio and
 start) and reaches rows through their session or registration indexes, so the cost
-follows the sessions still in play, not the history. Not covered, for want of an index on
-`registration_sessions.session_id` for ended rows: a confirmed registration none of whose
-rows is booked and that has no allocation (its reminders are checked, under 2).
+follows the sessions still in play, not the history. Two gaps, for want of an index:
+held registrations are found by a scan of `registrations` (no index on `status`; a partial
+one on held rows would serve this and the hold-expiry sweep), and a confirmed registration
+none of whose rows is booked and that has no allocation is not found (no index on
+`registration_sessions.session_id` for ended rows; its reminders are checked, under 2).
 """
 
 from __future__ import annotations
