@@ -14,7 +14,7 @@ from bookbot.store.db import Database
 async def staff_for(db: Database, studio_id: int, channel: str, address: str) -> int | None:
     """The staff id behind this chat identity in this studio, or None."""
     if channel == "telegram":
-        user_id = int(address) if address.isdigit() else -1
+        user_id = int(address) if address.isascii() and address.isdigit() else -1
         async with db.transaction(write=False) as tx:
             found = await tx.scalar(
                 "SELECT id FROM staff WHERE studio_id = :studio_id AND telegram_user_id = :value",
