@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.request import HTTPXRequest
 
@@ -121,17 +121,20 @@ class TelegramBot:
         )
 
     async def accept(self, payload: object) -> bool:
-        """Store one update (webhook or poll) before it is acknowledged; False: nothing to
-        store (a kind of update we do not handle, or one stored before). NotAnUpdate if
-        `payload` is not an update at all."""
+        """Store one webhook update before it is acknowledged; False: nothing to store (a
+        kind of update we do not handle, or one stored before). NotAnUpdate if `payload`
+        is not an update at all."""
         update = _parsed(payload, self.bot)
+        assert isinstance(payload, dict)  # noqa: S101 - _parsed checked it
+        return await self._store(update, payload)
+
+    async def _store(self, update: Update, payload: dict[str, Any]) -> bool:
         user = update.effective_user
         wanted = (update.message is not None and update.message.text is not None) or (
             update.callback_query is not None
         )
         if user is None or not wanted:
             return False
-        assert isinstance(payload, dict)  # noqa: S101 - _parsed checked it
         db, now = self.dialogues.db, self.dialogues.clock.now()
         chat = f"{SOURCE}:{user.id}"
         stored = await inbox.accept(db, SOURCE, str(update.update_id), chat, payload, now)
@@ -148,8 +151,8 @@ class TelegramBot:
                 updates = await self.bot.get_updates(
                     offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
                 )
-                for update in updates:
-                    await self.accept(update.to_dict())
+                for update in updates:  # parsed by PTB already: stored as they came
+                    await self._store(update, update.to_dict())
                     offset = update.update_id + 1
             except Exception as error:  # noqa: BLE001 - keep polling; nothing was confirmed
                 log.warning("telegram: polling failed, retrying: %r", error)
@@ -183,9 +186,9 @@ class TelegramBot:
         self, chat_id: int, reply: Reply, edit: str | None, dialogue: str | None
     ) -> None:
         """Send (or edit into place) one reply; note the message now carrying the options."""
-        sent = await self._deliver(chat_id, reply, edit)
+        message_id = await self._deliver(chat_id, reply, edit)
         if reply.options and dialogue is not None:
-            ref = message_ref(chat_id, sent.message_id)
+            ref = message_ref(chat_id, message_id)
             await self.dialogues.note_message(Inbound(Channel.TELEGRAM, dialogue), ref)
 
     async def push(self, user_id: str, template: str, text: str) -> None:
@@ -194,7 +197,8 @@ class TelegramBot:
         for reply in replies:
             await self.send_reply(int(user_id), reply, None, user_id)
 
-    async def _deliver(self, chat_id: int, reply: Reply, edit: str | None) -> Message:
+    async def _deliver(self, chat_id: int, reply: Reply, edit: str | None) -> int:
+        """Send (or edit) the reply; the id of the message that now shows it."""
         bot = self.bot
         if reply.attachment is not None and reply.attachment.mime_type.startswith("image/"):
             a = reply.attachment  # charts: shown inline as a photo
@@ -202,34 +206,35 @@ class TelegramBot:
             if caption and len(caption) > CAPTION_LIMIT:  # a long table goes first, on its own
                 await bot.send_message(chat_id, caption)
                 caption = None
-            return await bot.send_photo(chat_id, a.content, caption=caption)
+            return (await bot.send_photo(chat_id, a.content, caption=caption)).message_id
         if reply.attachment is not None:
             a = reply.attachment
-            return await bot.send_document(
+            sent = await bot.send_document(
                 chat_id, a.content, filename=a.filename, caption=reply.text or None
             )
+            return sent.message_id
         text = reply.text or reply.notice or ""
         if edit is not None:
             edited = await self._edit(chat_id, edit, text, reply)
             if edited is not None:
                 return edited
-        return await bot.send_message(chat_id, text, reply_markup=keyboard(reply))
+        return (await bot.send_message(chat_id, text, reply_markup=keyboard(reply))).message_id
 
-    async def _edit(self, chat_id: int, ref: str, text: str, reply: Reply) -> Message | None:
-        """Edit the pressed message in place; None if it cannot be (then a new one is sent)."""
+    async def _edit(self, chat_id: int, ref: str, text: str, reply: Reply) -> int | None:
+        """Edit the pressed message in place (its id); None if it cannot be (then a new one
+        is sent)."""
         chat, _, message_id = ref.partition(":")
         if chat != str(chat_id) or not message_id.isdigit():
             return None
         try:
-            edited = await self.bot.edit_message_text(
+            await self.bot.edit_message_text(
                 text, chat_id=chat_id, message_id=int(message_id), reply_markup=keyboard(reply)
             )
         except BadRequest as error:
-            if "not modified" in str(error).lower():  # the same screen again
-                return _known_message(chat_id, int(message_id), self.bot)
-            log.info("telegram: cannot edit %s (%s); sending a new message", ref, error)
-            return None
-        return edited if isinstance(edited, Message) else None
+            if "not modified" not in str(error).lower():  # not just the same screen again
+                log.info("telegram: cannot edit %s (%s); sending a new message", ref, error)
+                return None
+        return int(message_id)
 
 
 def _parsed(payload: object, bot: Bot) -> Update:
@@ -243,13 +248,6 @@ def _parsed(payload: object, bot: Bot) -> Update:
     except Exception as error:  # noqa: BLE001 - any malformed nesting is the sender's fault
         raise NotAnUpdate(f"not a Telegram update: {error}") from error
     return update
-
-
-def _known_message(chat_id: int, message_id: int, bot: Bot) -> Message:
-    """A message we already sent, by its ids (the edit changed nothing)."""
-    return Message.de_json(
-        {"message_id": message_id, "date": 0, "chat": {"id": chat_id, "type": "private"}}, bot
-    )
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:
