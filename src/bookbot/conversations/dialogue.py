@@ -21,7 +21,7 @@ from bookbot.conversations import staff_steps as staff
 from bookbot.conversations import store
 from bookbot.conversations.keywords import command, keyword
 from bookbot.conversations.matching import clean_name, numbers, pick, whole_number
-from bookbot.conversations.model import Channel, Inbound, Option, Reply
+from bookbot.conversations.model import TEXTING, Channel, Inbound, Option, Reply
 from bookbot.conversations.outbound import ReplyTo, queue_replies
 from bookbot.conversations.states import Choice, Context, Screen, State, TextSender, Transition
 from bookbot.engine import errors
@@ -33,7 +33,6 @@ from bookbot.services.customers import customer_by_id, customer_for, set_preferr
 from bookbot.store.db import Database
 
 IDLE = timedelta(minutes=30)
-TEXTING = (Channel.SMS.value, Channel.WHATSAPP.value)
 
 SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.MENU: account.menu_screen,
@@ -103,6 +102,8 @@ class Dialogues:
         """
         async with self._serializer.hold(inbound.channel.value, inbound.address) as lease:
             ctx, replies, changed = await self._handle(inbound, studio_slug)
+            if not changed and reply_to is None:
+                return replies  # nothing to write (a stale button in the shell)
             async with self.db.transaction() as tx:
                 if changed:
                     await store.save_in(tx, ctx.conversation, ctx.now)
@@ -118,7 +119,8 @@ class Dialogues:
                         dialogue=inbound.address,
                     )
                     await inbox.finish(tx, reply_to.item, ctx.now)
-            lease.held = lease.held and not changed  # saving released it
+            if changed:
+                lease.held = False  # saving released it
             return replies
 
     async def push(self, channel: Channel, address: str, template: str, notice: str) -> list[Reply]:

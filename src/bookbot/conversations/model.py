@@ -13,6 +13,10 @@ class Channel(StrEnum):
     CONSOLE = "console"
 
 
+# The channels whose address is the person's phone number (by Twilio).
+TEXTING = (Channel.SMS.value, Channel.WHATSAPP.value)
+
+
 @dataclass(frozen=True)
 class Inbound:
     """One thing a person did: typed `text`, or pressed the option `token`.

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from babel.dates import format_datetime
 
-from bookbot.conversations.model import Attachment
+from bookbot.conversations.model import TEXTING, Attachment
 from bookbot.conversations.store import Conversation
 from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import zone
@@ -116,7 +116,7 @@ class Context:
     @property
     def texting(self) -> bool:
         """SMS or WhatsApp: numbered lists, no files, and Twilio's keywords to respect."""
-        return self.conversation.channel in ("sms", "whatsapp")
+        return self.conversation.channel in TEXTING
 
     @property
     def zone(self) -> str:

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from telegram import error as tg
 
-from bookbot.conversations.model import Channel, Reply
+from bookbot.conversations.model import TEXTING, Channel, Reply
 from bookbot.conversations.outbound import REPLY, reply_from_params
 from bookbot.handlers.notices import Notice, NoticeRouter
 from bookbot.handlers.twilio_api import SendFailed
@@ -119,9 +119,6 @@ class NoticeTransport:
         )
         zone = (customer.timezone if customer else None) or studio.timezone
         return render(message.template, message.params, t, zone)
-
-
-TEXTING = (Channel.SMS.value, Channel.WHATSAPP.value)
 
 
 def _screen(message: OutboundMessage) -> str:
