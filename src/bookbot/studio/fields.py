@@ -16,7 +16,8 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any
 
-from babel.numbers import get_currency_precision
+from babel import Locale, UnknownLocaleError
+from babel.numbers import get_currency_precision, list_currencies
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from bookbot.engine import recurrence
@@ -109,6 +110,20 @@ def _rrule(text: str) -> str:
     return text
 
 
+def _currency(code: str) -> str:
+    if code not in list_currencies():
+        raise ValueError(f'"{code}" is not an ISO 4217 currency code (e.g. GBP, USD, EUR)')
+    return code
+
+
+def _language(tag: str) -> str:
+    try:
+        Locale.parse(tag, sep="-" if "-" in tag else "_")
+    except (ValueError, UnknownLocaleError):
+        raise ValueError(f'"{tag}" is not a known language (e.g. en, de, pt_BR)') from None
+    return tag
+
+
 def _at_most(most: int, unit: str = "") -> Callable[[int], int]:
     """A check that an int is at most `most`; `unit` says of what, for the message."""
 
@@ -151,7 +166,8 @@ Rule = Annotated[str, StringConstraints(max_length=500), AfterValidator(_rrule)]
 StartDate = Annotated[date, BeforeValidator(_toml_date)]
 WallTime = Annotated[time, BeforeValidator(_wall_time)]
 Location = Annotated[str, StringConstraints(max_length=200)]
-Language = Annotated[str, StringConstraints(max_length=16)]
+Language = Annotated[str, StringConstraints(max_length=16), AfterValidator(_language)]
+Currency = Annotated[str, AfterValidator(_currency)]
 
 
 def nul_problem(value: Any) -> str | None:

@@ -17,8 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from babel import Locale, UnknownLocaleError
-from babel.numbers import list_currencies
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -32,6 +30,7 @@ from pydantic_core import ErrorDetails
 from bookbot.engine import recurrence
 from bookbot.engine.pricing import ClassKind
 from bookbot.studio.fields import (
+    Currency,
     Description,
     DurationMinutes,
     Headcount,
@@ -91,25 +90,9 @@ class Studio(_Model):
     slug: Key
     name: Name
     timezone: TimeZone
-    currency: str
+    currency: Currency
     language: Language = "en"
     policies: Policies = Policies()
-
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, code: str) -> str:
-        if code not in list_currencies():
-            raise ValueError(f'"{code}" is not an ISO 4217 currency code (e.g. GBP, USD, EUR)')
-        return code
-
-    @field_validator("language")
-    @classmethod
-    def _known_language(cls, tag: str) -> str:
-        try:
-            Locale.parse(tag, sep="-" if "-" in tag else "_")
-        except (ValueError, UnknownLocaleError):
-            raise ValueError(f'"{tag}" is not a known language (e.g. en, de, pt_BR)') from None
-        return tag
 
 
 class Role(_Model):
