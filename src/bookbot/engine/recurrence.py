@@ -126,22 +126,23 @@ def rrule_problem(text: str) -> str | None:
     The time of day comes from the pattern's start time, so the rule may not set its own
     (BYHOUR and friends) nor repeat more often than daily.
     """
-    problem = _part_problem(_parts(text))
-    if problem is not None:
-        return problem
     try:
         _recurrence(text, datetime(2000, 1, 1))  # noqa: DTZ001 - wall time by design
-    except (ValueError, TypeError) as error:
-        return _UNTIL_FORMS if "UNTIL" in str(error) else f"not a valid RRULE: {error}"
+    except ValueError as error:
+        return str(error)
     return None
 
 
 def _recurrence(text: str, first_local: datetime) -> tuple[rr.rrule | rr.rruleset, datetime | None]:
-    """dateutil's rule in wall time from `first_local`, and the UTC UNTIL it leaves to us.
+    """dateutil's rule in wall time from `first_local`, and the UTC UNTIL it leaves to us;
+    ValueError saying what is wrong when the rule is not usable (`rrule_problem`).
 
     dateutil refuses a UTC UNTIL with a wall-time start, so a UTC UNTIL is taken out of
     the text and returned as an instant for `expand` to bound occurrences with.
     """
+    problem = _part_problem(_parts(text))
+    if problem is not None:
+        raise ValueError(problem)
     kept: list[str] = []
     until: datetime | None = None
     for part in text.split(";"):
@@ -150,7 +151,11 @@ def _recurrence(text: str, first_local: datetime) -> tuple[rr.rrule | rr.rrulese
             until = _utc_until(value)
         else:
             kept.append(part)
-    return rr.rrulestr(";".join(kept), dtstart=first_local), until
+    try:
+        return rr.rrulestr(";".join(kept), dtstart=first_local), until
+    except (ValueError, TypeError) as error:
+        message = _UNTIL_FORMS if "UNTIL" in str(error) else f"not a valid RRULE: {error}"
+        raise ValueError(message) from None
 
 
 def _utc_until(value: str) -> datetime:
@@ -186,9 +191,6 @@ def expand(
     """
     if window_end is None and not is_finite(rule.rrule):
         raise ValueError("an open-ended pattern needs a window end (a horizon)")
-    problem = rrule_problem(rule.rrule)
-    if problem is not None:
-        raise ValueError(problem)
     found: list[Occurrence] = []
     for occurrence in _occurrences(rule, window_start):
         if window_end is not None and occurrence.starts_at >= window_end:
