@@ -11,11 +11,14 @@ from babel.numbers import format_currency, get_currency_precision
 from bookbot.engine.recurrence import zone
 
 
+def _day_and_time(local: datetime, locale: str) -> str:
+    return format_datetime(local, "EEE d MMM yyyy HH:mm", locale=locale)
+
+
 def local_when(instant: datetime, zone_name: str, locale: str = "en") -> str:
     """'Mon 15 Mar 2027 18:00 GMT': the zone's own abbreviation shows DST changes."""
     local = instant.astimezone(zone(zone_name))
-    text = format_datetime(local, "EEE d MMM yyyy HH:mm", locale=locale)
-    return f"{text} {local.tzname()}"
+    return f"{_day_and_time(local, locale)} {local.tzname()}"
 
 
 def local_span(starts: datetime, ends: datetime, zone_name: str, locale: str = "en") -> str:
@@ -26,11 +29,12 @@ def local_span(starts: datetime, ends: datetime, zone_name: str, locale: str = "
     """
     local_start = starts.astimezone(zone(zone_name))
     local_end = ends.astimezone(zone(zone_name))
-    head, _, start_name = local_when(starts, zone_name, locale).rpartition(" ")
+    head = _day_and_time(local_start, locale)
     end = format_time(local_end, "HH:mm", locale=locale)
-    if (local_end.tzname(), local_end.utcoffset()) == (start_name, local_start.utcoffset()):
+    start_name, end_name = local_start.tzname(), local_end.tzname()
+    if (end_name, local_end.utcoffset()) == (start_name, local_start.utcoffset()):
         return f"{head}–{end} {start_name}"
-    return f"{head} {start_name} – {end} {local_end.tzname()}"
+    return f"{head} {start_name} – {end} {end_name}"
 
 
 def money(minor: int, currency: str, locale: str = "en") -> str:
