@@ -72,7 +72,6 @@ class TwilioStandIn:
         self.requests = 0  # every request on the Messages path, failed ones included
         self.last_request_at: float | None = None  # time.monotonic() of the latest
         self.outage_until = 0.0  # time.monotonic() until which every request fails
-        self._outage = _Failure(503, 20503, "Service Unavailable", None)
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)  # Twilio's own clock
         self.base_url = ""
         self._failures: deque[_Failure] = deque()
@@ -89,24 +88,12 @@ class TwilioStandIn:
         """Answer the next authenticated request with this error (calls queue up)."""
         self._failures.append(_Failure(status, code, message, retry_after))
 
-    def outage(
-        self,
-        seconds: float,
-        *,
-        status: int = 503,
-        code: int = 20503,
-        message: str = "Service Unavailable",
-    ) -> None:
-        """Answer every request with this error for the next `seconds` (a REST API outage).
+    def outage(self, seconds: float) -> None:
+        """Answer every request with a 503 for the next `seconds` (a REST API outage).
 
         Checked before authentication, as a front end that is down would. `outage(0)` ends one.
         """
         self.outage_until = time.monotonic() + seconds
-        self._outage = _Failure(status, code, message, None)
-
-    @property
-    def in_outage(self) -> bool:
-        return time.monotonic() < self.outage_until
 
     async def wait_for(self, n: int, within: float = 5.0) -> list[dict[str, str]]:
         """Every captured message, once there are at least `n`; TimeoutError after `within` s."""
@@ -158,8 +145,7 @@ class TwilioStandIn:
         self.requests += 1
         self.last_request_at = time.monotonic()
         if self.last_request_at < self.outage_until:
-            outage = self._outage
-            return twilio_error(outage.status, outage.code, outage.message)
+            return twilio_error(503, 20503, "Service Unavailable")
         return None
 
     async def _create_message(self, request: web.Request) -> web.Response:
