@@ -52,11 +52,15 @@ class NoticeRouter:
     async def deliver(self, studio_id: int, customer_id: int, notice: Notice) -> Sent:
         """Send `notice` on the first channel that can take it."""
         for channel, address in await self.routes(studio_id, customer_id):
-            how = await self._how(channel, address)
-            sent = await self._try(channel, address, notice, how) if how else None
+            sent = await self.deliver_on(channel, address, notice)
             if sent is not None:
                 return sent
         return Sent(None, NO_CHANNEL)
+
+    async def deliver_on(self, channel: Channel, address: str, notice: Notice) -> Sent | None:
+        """Send `notice` on this one channel; None when it cannot take it now."""
+        how = await self._how(channel, address)
+        return await self._try(channel, address, notice, how) if how else None
 
     async def first_reachable(self, studio_id: int, customer_id: int) -> tuple[Channel, str] | None:
         """The channel `deliver` would try first: configured in this process, not opted out,

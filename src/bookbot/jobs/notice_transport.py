@@ -61,9 +61,14 @@ class NoticeTransport:
             if route.channel == "telegram" and self.telegram is not None:
                 await self.telegram.push(route.address, _screen(message), text)
                 return
-            sent = await self.router.deliver(
-                message.studio_id, message.customer_id or 0, Notice(text, {"1": text})
-            )
+            notice = Notice(text, {"1": text})
+            # The route was chosen as reachable a moment ago: send there, and only if it
+            # turned the notice down meanwhile (opted out) go through the other channels.
+            sent = await self.router.deliver_on(Channel(route.channel), route.address, notice)
+            if sent is None:
+                sent = await self.router.deliver(
+                    message.studio_id, message.customer_id or 0, notice
+                )
         except tg.TelegramError as error:
             raise _telegram_error(error) from error
         except SendFailed as error:
