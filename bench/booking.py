@@ -40,8 +40,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
-import platform
 import sqlite3
 import sys
 import tempfile
@@ -67,6 +65,7 @@ from bookbot.services.registration_rows import (  # noqa: E402
 from bookbot.store import migrate  # noqa: E402
 from bookbot.store.db import Database, DatabaseURL, Tx, connect  # noqa: E402
 from disposable_postgres import postgres_url, refuse_unless_disposable, wipe  # noqa: E402
+from machine_line import machine_line  # noqa: E402
 
 TARGET = 0.5
 CONCURRENCY = (1, 50)
@@ -614,12 +613,7 @@ def verdict(row: Row) -> str:
 
 
 def header() -> str:
-    return (
-        f"bookbot booking bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
-        f"machine: {os.cpu_count()} CPUs, {platform.machine()}, {platform.system()}"
-        f" {platform.release()}; Python {platform.python_version()};"
-        f" SQLite {sqlite3.sqlite_version}; asyncpg {asyncpg.__version__}"
-    )
+    return f"bookbot booking bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n{machine_line()}"
 
 
 def workload(settings: Settings) -> str:

@@ -61,11 +61,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import random
 import signal
-import sqlite3
 import sys
 import tempfile
 import time
@@ -89,6 +86,7 @@ from bookbot.services.outbox import OutboundMessage  # noqa: E402
 from bookbot.store import migrate  # noqa: E402
 from bookbot.store.db import Database, connect  # noqa: E402
 from disposable_postgres import postgres_url, refuse_unless_disposable, wipe  # noqa: E402
+from machine_line import machine_line  # noqa: E402
 
 TARGET = 0.9
 CHANNEL = "telegram"
@@ -661,10 +659,7 @@ def verdict(row: Row) -> str:
 def header(args: argparse.Namespace) -> str:
     return (
         f"bookbot delivery bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
-        f"machine: {os.cpu_count()} CPUs, {platform.machine()}, {platform.system()}"
-        f" {platform.release()}; Python {platform.python_version()};"
-        f" SQLite {sqlite3.sqlite_version}; asyncpg {asyncpg.__version__};"
-        f" aiohttp {aiohttp.__version__}\n"
+        f"{machine_line(aiohttp)}\n"
         f"workload: {args.messages:,} reminders (first {args.slow_messages:,} at"
         f" {per_second(args.slow_limit)}, the rest at {per_second(args.fast_limit)}),"
         f" then {args.crash_runs} x 3 x {args.crash_messages:,} stopped halfway (SIGKILL,"

@@ -45,10 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import signal
-import sqlite3
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -69,6 +66,7 @@ from tests.blackbox.harness import (  # noqa: E402
 )
 
 from disposable_postgres import postgres_url, refuse_unless_disposable, wipe  # noqa: E402
+from machine_line import machine_line  # noqa: E402
 
 CASES = ("kill", "term", "outage", "flood")
 
@@ -189,10 +187,7 @@ def header(args: argparse.Namespace) -> str:
     source = args.bookbot_src or "this checkout"
     return (
         f"bookbot inbound bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
-        f"machine: {os.cpu_count()} CPUs, {platform.machine()}, {platform.system()}"
-        f" {platform.release()}; Python {platform.python_version()};"
-        f" SQLite {sqlite3.sqlite_version}; asyncpg {asyncpg.__version__};"
-        f" aiohttp {aiohttp.__version__}\n"
+        f"{machine_line(aiohttp)}\n"
         f"workload: cases {', '.join(args.cases)}; {args.messages} first messages from as many"
         f" numbers, 50 in flight; stop after {args.stop_after} acknowledgements; outage"
         f" {args.outage:g} s; flood {args.flood_rate:g}/s for {args.flood_seconds:g} s;"
