@@ -17,7 +17,7 @@ from bookbot.services import outbox
 from bookbot.services.booking import book_session
 from bookbot.services.cancellation import cancel_registration
 from bookbot.services.outbox import OutboundMessage
-from bookbot.store.db import Database, connect
+from bookbot.store.db import Database, Tx, connect
 from tests import builders
 
 NOW = datetime(2027, 3, 20, 12, 0, tzinfo=UTC)
@@ -70,16 +70,23 @@ async def enqueue_many(db: Database, clock: FrozenClock, n: int) -> None:
     customer = await builders.customer(db, w, "ana")
     async with db.transaction() as tx:
         for i in range(n):
-            await outbox.enqueue(
-                tx,
-                now=clock.now(),
-                studio_id=w.studio_id,
-                customer_id=customer,
-                template="reminder_1h",
-                params={"i": i},
-                due_at=clock.now(),
-                dedupe_key=f"test:{i}",
-            )
+            await _due_reminder(tx, clock, w.studio_id, customer, i, f"test:{i}")
+
+
+async def _due_reminder(
+    tx: Tx, clock: FrozenClock, studio_id: int, customer: int, i: int, key: str
+) -> None:
+    """A 1-hour reminder due now, numbered `i`."""
+    await outbox.enqueue(
+        tx,
+        now=clock.now(),
+        studio_id=studio_id,
+        customer_id=customer,
+        template="reminder_1h",
+        params={"i": i},
+        due_at=clock.now(),
+        dedupe_key=key,
+    )
 
 
 async def test_a_booking_queues_reminders_24h_and_1h_before_across_the_dst_change(
@@ -423,16 +430,7 @@ async def sms_customers(db: Database, clock: FrozenClock, n: int) -> None:
                 " VALUES (:s, :c, 'sms', :a)",
                 {"s": w.studio_id, "c": customer, "a": phone},
             )
-            await outbox.enqueue(
-                tx,
-                now=clock.now(),
-                studio_id=w.studio_id,
-                customer_id=customer,
-                template="reminder_1h",
-                params={"i": i},
-                due_at=clock.now(),
-                dedupe_key=f"sms:{i}",
-            )
+            await _due_reminder(tx, clock, w.studio_id, customer, i, f"sms:{i}")
 
 
 class CountingLimits(RateLimits):
