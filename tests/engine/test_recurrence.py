@@ -138,9 +138,25 @@ def test_rrule_problems_are_explained(rule: str, problem: str | None) -> None:
     assert (found is None) if problem is None else (problem in (found or ""))
 
 
-def _mondays_18(zone: str, start: date, rrule: str) -> list[Occurrence]:
-    rule = PatternRule(rrule, start, time(18, 0), timedelta(hours=1), zone)
-    return expand(rule, window_start=EPOCH, window_end=None)
+def _rule(
+    rrule: str,
+    start: date,
+    zone: str,
+    at: time = time(18, 0),
+    length: timedelta = timedelta(hours=1),
+) -> PatternRule:
+    return PatternRule(rrule, start, at, length, zone)
+
+
+def _all(
+    rrule: str,
+    start: date,
+    zone: str,
+    at: time = time(18, 0),
+    length: timedelta = timedelta(hours=1),
+) -> list[Occurrence]:
+    """Every occurrence of a rule that ends (COUNT or UNTIL)."""
+    return expand(_rule(rrule, start, zone, at, length), window_start=EPOCH, window_end=None)
 
 
 @pytest.mark.parametrize(
@@ -165,7 +181,7 @@ def _mondays_18(zone: str, start: date, rrule: str) -> list[Occurrence]:
 def test_utc_until_bounds_occurrence_instants_across_dst(
     zone: str, start: date, until: str, last: date
 ) -> None:
-    found = _mondays_18(zone, start, f"FREQ=WEEKLY;BYDAY=MO;UNTIL={until}")
+    found = _all(f"FREQ=WEEKLY;BYDAY=MO;UNTIL={until}", start, zone)
 
     assert found[0].local_date == start
     assert found[-1].local_date == last
@@ -173,23 +189,20 @@ def test_utc_until_bounds_occurrence_instants_across_dst(
 
 
 def test_utc_until_is_read_with_the_rrule_prefix_and_in_lower_case() -> None:
-    found = _mondays_18(
-        "Europe/London", date(2027, 3, 15), "RRULE:UNTIL=20270322t180000z;FREQ=WEEKLY"
-    )
+    found = _all("RRULE:UNTIL=20270322t180000z;FREQ=WEEKLY", date(2027, 3, 15), "Europe/London")
     assert [o.local_date for o in found] == [date(2027, 3, 15), date(2027, 3, 22)]
 
 
 def test_utc_until_at_the_fold_compares_the_first_instant() -> None:
     # 01:30 on 1 Nov 2026 in New York is taken as 01:30 EDT (05:30 UTC): inside an UNTIL of
     # 06:00 UTC, which is 01:00 EST on the wall, earlier than 01:30.
-    rule = PatternRule(
+    found = _all(
         "FREQ=DAILY;UNTIL=20261101T060000Z",
         date(2026, 10, 31),
+        "America/New_York",
         time(1, 30),
         timedelta(minutes=45),
-        "America/New_York",
     )
-    found = expand(rule, window_start=EPOCH, window_end=None)
     assert [(o.local_date, o.adjustment) for o in found] == [
         (date(2026, 10, 31), Adjustment.NONE),
         (date(2026, 11, 1), Adjustment.AMBIGUOUS_FIRST),
@@ -198,32 +211,21 @@ def test_utc_until_at_the_fold_compares_the_first_instant() -> None:
 
 def test_utc_until_in_the_gap_compares_the_shifted_instant() -> None:
     # 01:30 on 28 Mar 2027 in London does not exist: shifted to 02:30 BST, 01:30 UTC.
-    rule = PatternRule(
-        "FREQ=DAILY;UNTIL=20270328T012959Z",
-        date(2027, 3, 27),
-        time(1, 30),
-        timedelta(hours=1),
-        "Europe/London",
+    found = _all(
+        "FREQ=DAILY;UNTIL=20270328T012959Z", date(2027, 3, 27), "Europe/London", time(1, 30)
     )
-    found = expand(rule, window_start=EPOCH, window_end=None)
     assert [o.local_date for o in found] == [date(2027, 3, 27)]
 
 
 def test_wall_time_until_still_bounds_local_wall_time() -> None:
-    found = _mondays_18("Europe/London", date(2027, 3, 15), "FREQ=WEEKLY;UNTIL=20270329T180000")
+    found = _all("FREQ=WEEKLY;UNTIL=20270329T180000", date(2027, 3, 15), "Europe/London")
     assert [o.local_date.day for o in found] == [15, 22, 29]
-    found = _mondays_18("Europe/London", date(2027, 3, 15), "FREQ=WEEKLY;UNTIL=20270329")
+    found = _all("FREQ=WEEKLY;UNTIL=20270329", date(2027, 3, 15), "Europe/London")
     assert [o.local_date.day for o in found] == [15, 22]
 
 
 def test_utc_until_with_a_window_keeps_both_bounds() -> None:
-    rule = PatternRule(
-        "FREQ=WEEKLY;UNTIL=20270412T180000Z",
-        date(2027, 3, 15),
-        time(18, 0),
-        timedelta(hours=1),
-        "Europe/London",
-    )
+    rule = _rule("FREQ=WEEKLY;UNTIL=20270412T180000Z", date(2027, 3, 15), "Europe/London")
     window = (datetime(2027, 3, 20, tzinfo=UTC), datetime(2027, 4, 6, tzinfo=UTC))
     found = expand(rule, window_start=window[0], window_end=window[1])
     assert [o.local_date.day for o in found] == [22, 29, 5]
@@ -258,10 +260,8 @@ def test_until_interval_and_count_problems_are_explained(rule: str, problem: str
 def test_the_count_cap_is_the_expansion_cap() -> None:
     # COUNT above the cap is refused, not cut; at the cap every occurrence is returned.
     assert MAX_OCCURRENCES == 1000
-    rule = PatternRule(
-        "FREQ=DAILY;COUNT=1000", date(2027, 1, 1), time(9, 0), timedelta(hours=1), "UTC"
-    )
-    assert len(expand(rule, window_start=EPOCH, window_end=None)) == MAX_OCCURRENCES
+    found = _all("FREQ=DAILY;COUNT=1000", date(2027, 1, 1), "UTC", time(9, 0))
+    assert len(found) == MAX_OCCURRENCES
 
 
 @pytest.mark.parametrize(
@@ -275,13 +275,13 @@ def test_the_count_cap_is_the_expansion_cap() -> None:
     ],
 )
 def test_expand_refuses_rules_it_would_otherwise_cut_or_loop_on(rrule: str, message: str) -> None:
-    rule = PatternRule(rrule, date(2027, 1, 1), time(9, 0), timedelta(hours=1), "UTC")
+    rule = _rule(rrule, date(2027, 1, 1), "UTC", time(9, 0))
     with pytest.raises(ValueError, match=message):
         expand(rule, window_start=EPOCH, window_end=FAR)
 
 
 def test_expand_refuses_a_window_holding_more_than_the_cap() -> None:
-    rule = PatternRule("FREQ=DAILY", date(2027, 1, 1), time(9, 0), timedelta(hours=1), "UTC")
+    rule = _rule("FREQ=DAILY", date(2027, 1, 1), "UTC", time(9, 0))
     day_1000 = datetime(2027, 1, 1, 9, 0, tzinfo=UTC) + timedelta(days=1000)
     assert len(expand(rule, window_start=EPOCH, window_end=day_1000)) == MAX_OCCURRENCES
     with pytest.raises(ValueError, match="more than 1000 occurrences"):
