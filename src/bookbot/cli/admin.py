@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from bookbot.cli import bookings, sessions
-from bookbot.cli.common import check_sqlite_target, require_database, shown_url, upgraded
+from bookbot.cli.common import opened, require_database, shown_url, upgraded
 from bookbot.config import Settings
 from bookbot.store import migrate
-from bookbot.store.db import connect
 
 
 def register(commands: Any) -> None:
@@ -55,8 +54,7 @@ def register(commands: Any) -> None:
 
 async def run_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     url = settings.database_url
-    check_sqlite_target(url)
-    await migrate.upgrade_async(url, args.revision)
+    await upgraded(url, args.revision)
     if args.revision in ("head", migrate.head_revision()):
         print(f"database is up to date: {shown_url(url)}")
     else:
@@ -78,11 +76,7 @@ async def run_current(settings: Settings, args: argparse.Namespace) -> int:
     """The revision, and whether it is the head (exit 0 either way: this only looks)."""
     url = settings.database_url
     require_database(url)
-    db = await connect(url, pool_size=1)
-    try:
-        current = await migrate.current_revision(db)
-    finally:
-        await db.close()
+    current = await migrate.read_revision(url)
     print(f"{_revision_state(current)}: {shown_url(url)}")
     return 0
 
@@ -99,7 +93,6 @@ def _revision_state(current: str | None) -> str:
 
 
 async def run_load(settings: Settings, args: argparse.Namespace) -> int:
-    from bookbot.cli.common import opened
     from bookbot.studio.loader import load_studio
     from bookbot.studio.model import StudioFileError, parse_studio_file
 

@@ -173,10 +173,11 @@ def check_sqlite_target(url: str) -> None:
         raise CommandError(f"cannot create the database {path}: {folder} is not writable")
 
 
-async def upgraded(url: str) -> None:
-    """Migrate the database at `url` to this version, creating a SQLite file if need be."""
+async def upgraded(url: str, revision: str = "head") -> None:
+    """Migrate the database at `url` to `revision` (default: this version's head), creating a
+    SQLite file if need be."""
     check_sqlite_target(url)
-    await upgrade_async(url)
+    await upgrade_async(url, revision)
 
 
 @asynccontextmanager

@@ -111,6 +111,15 @@ async def current_revision(db: Database) -> str | None:
     return None if current is None else str(current)
 
 
+async def read_revision(url: str) -> str | None:
+    """`current_revision` of the database at `url`, on a connection opened for it alone."""
+    db = await connect(url, pool_size=1)
+    try:
+        return await current_revision(db)
+    finally:
+        await db.close()
+
+
 async def check_schema(db: Database) -> None:
     """Raise SchemaOutOfDate with the fix when `db` is not at the head revision."""
     current = await current_revision(db)
@@ -143,14 +152,7 @@ def _known(revision: str) -> str:
 
 
 def _read_revision(url: str) -> str | None:
-    async def read() -> str | None:
-        db = await connect(url, pool_size=1)
-        try:
-            return await current_revision(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(read())
+    return asyncio.run(read_revision(url))
 
 
 def _refusal(action: str, current: str | None, target: str) -> str | None:
