@@ -17,8 +17,7 @@ from bookbot.services import facts, reminders
 from bookbot.services.common import Studio, studio_by_id
 from bookbot.services.registration_rows import (
     LIVE,
-    expect_moved,
-    free_rows,
+    end_registration,
     lock_registration,
     session_ids_of,
 )
@@ -78,13 +77,9 @@ async def _cancel_in(
     sessions = await facts.sessions_by_id(tx, studio_id, ids)
     if not by_staff and reg["status"] == "confirmed":
         _check_cutoff(now, studio, sessions)
-    cancelled = await tx.execute(
-        "UPDATE registrations SET status = 'cancelled', cancelled_at = :now"
-        " WHERE studio_id = :studio_id AND id = :id AND status = :was",
-        {"studio_id": studio_id, "id": registration_id, "now": now, "was": reg["status"]},
+    await end_registration(
+        tx, now, studio_id, registration_id, ids, was=reg["status"], to="cancelled"
     )
-    expect_moved(cancelled, 1, f"cancelling registration {registration_id}")
-    await free_rows(tx, studio_id, registration_id, ids)
     await reminders.withdraw(tx, studio_id, "booking", registration_id, ids)
     offers = await offer_freed_seats(tx, now, studio, sessions)
     return Cancellation(registration_id, tuple(ids), tuple(offers))

@@ -33,8 +33,8 @@ from bookbot.services import booking, facts
 from bookbot.services.booking import Registration
 from bookbot.services.common import studio_by_id
 from bookbot.services.registration_rows import (
+    end_registration,
     expect_moved,
-    free_rows,
     lock_registration,
     session_ids_of,
 )
@@ -243,13 +243,7 @@ async def _free(
         return False
     ids = await session_ids_of(tx, studio_id, registration_id)
     await tx.lock("sessions", ids)
-    ended = await tx.execute(
-        "UPDATE registrations SET status = :status, cancelled_at = :now"
-        " WHERE studio_id = :studio_id AND id = :id AND status = 'held'",
-        {"studio_id": studio_id, "id": registration_id, "now": now, "status": status},
-    )
-    expect_moved(ended, 1, f"ending hold {registration_id}")
-    await free_rows(tx, studio_id, registration_id, ids)
+    await end_registration(tx, now, studio_id, registration_id, ids, was="held", to=status)
     studio = await studio_by_id(tx, studio_id)
     await offer_freed_seats(tx, now, studio, await facts.sessions_by_id(tx, studio_id, ids))
     return True

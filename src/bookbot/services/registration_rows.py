@@ -13,9 +13,10 @@ serialise and the loser of a race is told the truth:
 2. Then its sessions, in ascending id order (`tx.lock` or `facts.lock_sessions`): the
    order every writer uses, so registration -> sessions never deadlocks.
 3. `UPDATE ... WHERE id = :id AND status = :expected`, and `expect_moved` checks the row
-   count. Under the lock it cannot be 0; if a writer ever skips the lock, 0 rows raises
-   `StateMoved`, which rolls the transaction back (side effects included) and makes
-   `retrying` run it again from a fresh read.
+   count (`end_registration` does both for an ending, and frees its rows). Under the lock
+   it cannot be 0; if a writer ever skips the lock, 0 rows raises `StateMoved`, which
+   rolls the transaction back (side effects included) and makes `retrying` run it again
+   from a fresh read.
 """
 
 from __future__ import annotations
@@ -165,6 +166,28 @@ async def insert_registration(tx: Tx, new: NewRegistration) -> int:
             },
         )
     return reg_id
+
+
+async def end_registration(
+    tx: Tx,
+    now: datetime,
+    studio_id: int,
+    registration_id: int,
+    session_ids: list[int],
+    *,
+    was: str,
+    to: str,
+) -> None:
+    """`was` -> `to` (`cancelled` or `expired`) by a guarded UPDATE whose row count is
+    checked, then its seats and resources freed (`free_rows`). Call with the registration
+    and its sessions locked, `was` as read under that lock."""
+    ended = await tx.execute(
+        "UPDATE registrations SET status = :to, cancelled_at = :now"
+        " WHERE studio_id = :studio_id AND id = :id AND status = :was",
+        {"studio_id": studio_id, "id": registration_id, "now": now, "was": was, "to": to},
+    )
+    expect_moved(ended, 1, f"ending registration {registration_id} ({was} -> {to})")
+    await free_rows(tx, studio_id, registration_id, session_ids)
 
 
 async def free_rows(tx: Tx, studio_id: int, registration_id: int, session_ids: list[int]) -> None:
