@@ -38,6 +38,14 @@ async def texting(
     await sender.close()
 
 
+async def at_the_phone_prompt(texting: Dialogues, address: str, name: str) -> Chat:
+    """A Telegram customer who has started and pressed "Link your phone"."""
+    telegram = Chat(texting, address=address, name=name, channel=Channel.TELEGRAM)
+    await telegram.say("/start")
+    await telegram.press("📱 Link your phone")
+    return telegram
+
+
 def code_sent(twilio: TwilioStandIn) -> str:
     found = re.search(r"code is (\d{6})", twilio.messages[-1]["Body"])
     assert found is not None
@@ -50,10 +58,7 @@ async def test_linking_a_phone_joins_the_sms_customer_and_their_bookings(
     sms = Chat(texting, address=PHONE, name="", channel=Channel.SMS)
     for reply in ("hi", "1", "Wheel Throwing Taster", "2", "2", "1"):
         await sms.say(reply)
-    telegram = Chat(texting, address="9001", name="Ana", channel=Channel.TELEGRAM)
-    await telegram.say("/start")
-
-    await telegram.press("📱 Link your phone")
+    telegram = await at_the_phone_prompt(texting, "9001", "Ana")
     await telegram.say("+44 7700 900300")
     assert twilio.messages[-1]["To"] == PHONE
     assert "I texted a 6-digit code to +447700900300." in telegram.text
@@ -76,9 +81,7 @@ async def test_linking_a_phone_joins_the_sms_customer_and_their_bookings(
 async def test_bad_numbers_and_expired_codes_are_explained(
     texting: Dialogues, twilio: TwilioStandIn, clock: FrozenClock
 ) -> None:
-    telegram = Chat(texting, address="9002", name="Ben", channel=Channel.TELEGRAM)
-    await telegram.say("/start")
-    await telegram.press("📱 Link your phone")
+    telegram = await at_the_phone_prompt(texting, "9002", "Ben")
     await telegram.say("07700 900300")
     assert "does not look like an international number" in telegram.text
     await telegram.say("+447700900301")
@@ -91,9 +94,7 @@ async def test_bad_numbers_and_expired_codes_are_explained(
 async def test_a_number_with_wrong_digits_is_explained_and_00_is_international(
     texting: Dialogues, twilio: TwilioStandIn
 ) -> None:
-    telegram = Chat(texting, address="9004", name="Di", channel=Channel.TELEGRAM)
-    await telegram.say("/start")
-    await telegram.press("📱 Link your phone")
+    telegram = await at_the_phone_prompt(texting, "9004", "Di")
     await telegram.say("+44 20 7946 010")  # a digit short
     assert "That is not a valid phone number. Check the digits" in telegram.text
     assert not twilio.messages
@@ -108,9 +109,7 @@ async def test_a_customer_who_texted_is_found_whatever_way_the_number_is_typed(
     sms = Chat(texting, address="+16175550142", name="", channel=Channel.SMS)
     for reply in ("hi", "1", "Wheel Throwing Taster", "2", "1", "1"):
         await sms.say(reply)
-    telegram = Chat(texting, address="9005", name="Ed", channel=Channel.TELEGRAM)
-    await telegram.say("/start")
-    await telegram.press("📱 Link your phone")
+    telegram = await at_the_phone_prompt(texting, "9005", "Ed")
     await telegram.say("+1 (617) 555-0142")
     await telegram.say(code_sent(twilio))
 
@@ -120,9 +119,7 @@ async def test_a_customer_who_texted_is_found_whatever_way_the_number_is_typed(
 
 
 async def test_five_wrong_codes_use_up_the_code(texting: Dialogues, twilio: TwilioStandIn) -> None:
-    telegram = Chat(texting, address="9003", name="Cy", channel=Channel.TELEGRAM)
-    await telegram.say("/start")
-    await telegram.press("📱 Link your phone")
+    telegram = await at_the_phone_prompt(texting, "9003", "Cy")
     await telegram.say("+447700900302")
     code = code_sent(twilio)
     wrong = "123456" if code != "123456" else "654321"
