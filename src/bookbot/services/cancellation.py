@@ -14,7 +14,6 @@ from datetime import datetime
 from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
 from bookbot.services import facts, reminders
-from bookbot.services.common import Studio, studio_by_id
 from bookbot.services.registration_rows import (
     LIVE,
     end_registration,
@@ -66,30 +65,30 @@ async def _cancel_in(
     customer_id: int | None,
     by_staff: bool,
 ) -> Cancellation:
-    studio = await studio_by_id(tx, studio_id)
     reg = await lock_registration(tx, studio_id, registration_id)
     if reg is None or (customer_id is not None and reg["customer_id"] != customer_id):
         raise errors.NotFound(what="booking", ident=registration_id)
     if reg["status"] not in LIVE:
         raise errors.AlreadyCancelled()
     ids = await session_ids_of(tx, studio_id, registration_id)
-    await tx.lock("sessions", ids)
-    sessions = await facts.sessions_by_id(tx, studio_id, ids)
-    if not by_staff and reg["status"] == "confirmed":
-        _check_cutoff(now, studio, sessions)
+    # Its sessions, locked and read with their studio in one statement; None if it has none.
+    locked = await facts.lock_sessions(tx, studio_id, 0, ids=ids)
+    if locked is not None and not by_staff and reg["status"] == "confirmed":
+        _check_cutoff(now, locked)
     await end_registration(
         tx, now, studio_id, registration_id, ids, was=reg["status"], to="cancelled"
     )
     await reminders.withdraw(tx, studio_id, "booking", registration_id, ids)
-    offers = await offer_freed_seats(tx, now, studio, sessions)
+    offers = []
+    if locked is not None:
+        offers = await offer_freed_seats(tx, now, locked.studio, locked.sessions)
     return Cancellation(registration_id, tuple(ids), tuple(offers))
 
 
-def _check_cutoff(now: datetime, studio: Studio, sessions: list[facts.SessionRow]) -> None:
+def _check_cutoff(now: datetime, locked: facts.Locked) -> None:
     """Customers cancel a booking up to the cutoff before its next session (or its first,
     once all have started)."""
-    if not sessions:
-        return
-    upcoming = [s.starts_at for s in sessions if s.starts_at > now]
-    first = min(upcoming) if upcoming else sessions[0].starts_at
-    capacity.check_cancellable(now, first, studio.cancellation_cutoff_hours)
+    starts = [s.starts_at for s in locked.sessions]
+    upcoming = [t for t in starts if t > now]
+    first = min(upcoming or starts)
+    capacity.check_cancellable(now, first, locked.studio.cancellation_cutoff_hours)

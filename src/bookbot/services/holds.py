@@ -31,7 +31,6 @@ from bookbot.engine.clock import Clock
 from bookbot.engine.pricing import RegistrationKind
 from bookbot.services import booking, facts
 from bookbot.services.booking import Registration
-from bookbot.services.common import studio_by_id
 from bookbot.services.registration_rows import (
     end_registration,
     expect_moved,
@@ -109,7 +108,8 @@ async def _confirm_in(
         return found
     # Lapsed (swept or not): let it go and book the same choice afresh, checked like any
     # booking, so the customer is told the truth about the seats as they are now.
-    await _free(tx, now, studio_id, registration_id, "expired")
+    if reg["status"] == "held":  # not swept yet: expire it here, under the locks held
+        await _end_hold(tx, now, studio_id, registration_id, ids, locked, "expired")
     pattern = reg["pattern_id"] if found.kind is RegistrationKind.FULL_SCHEDULE else None
     return await booking.book_in(
         tx,
@@ -242,8 +242,23 @@ async def _free(
     if customer_id is not None and reg["customer_id"] != customer_id:
         return False
     ids = await session_ids_of(tx, studio_id, registration_id)
-    await tx.lock("sessions", ids)
-    await end_registration(tx, now, studio_id, registration_id, ids, was="held", to=status)
-    studio = await studio_by_id(tx, studio_id)
-    await offer_freed_seats(tx, now, studio, await facts.sessions_by_id(tx, studio_id, ids))
+    locked = await facts.lock_sessions(tx, studio_id, 0, ids=ids)
+    await _end_hold(tx, now, studio_id, registration_id, ids, locked, status)
     return True
+
+
+async def _end_hold(
+    tx: Tx,
+    now: datetime,
+    studio_id: int,
+    registration_id: int,
+    ids: list[int],
+    locked: facts.Locked | None,
+    status: str,
+) -> None:
+    """held -> `status`, its rows freed and the room offered to the waitlist. Call with the
+    registration read as held under its lock, and its sessions `ids` locked (`locked`:
+    None when it has no session rows left)."""
+    await end_registration(tx, now, studio_id, registration_id, ids, was="held", to=status)
+    if locked is not None:
+        await offer_freed_seats(tx, now, locked.studio, locked.sessions)

@@ -10,8 +10,8 @@ serialise and the loser of a race is told the truth:
 
 1. `lock_registration` locks the row (PostgreSQL `FOR UPDATE`; SQLite's write transaction
    already holds the database) and reads its status: decisions rest on this read.
-2. Then its sessions, in ascending id order (`tx.lock` or `facts.lock_sessions`): the
-   order every writer uses, so registration -> sessions never deadlocks.
+2. Then its sessions, in ascending id order (`facts.lock_sessions`): the order every
+   writer uses, so registration -> sessions never deadlocks.
 3. `UPDATE ... WHERE id = :id AND status = :expected`, and `expect_moved` checks the row
    count (`end_registration` does both for an ending, and frees its rows). Under the lock
    it cannot be 0; if a writer ever skips the lock, 0 rows raises `StateMoved`, which
