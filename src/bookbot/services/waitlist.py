@@ -120,10 +120,11 @@ async def _offer_session(
 ) -> list[WaitlistEntry]:
     # Never held past the booking cutoff: a live offer must still be bookable.
     expires = min(now + studio.waitlist_offer, session.starts_at - studio.booking_cutoff)
-    waiting = await tx.all(
-        "SELECT id, customer_id, guest_count FROM waitlist_entries WHERE studio_id = :studio_id"
-        " AND session_id = :session_id AND status = 'waiting' ORDER BY created_at, id",
-        {"studio_id": studio.id, "session_id": session.id},
+    waiting = await tx.all(  # with the class's name for the offers' messages, read once here
+        "SELECT w.id, w.customer_id, w.guest_count, c.name FROM waitlist_entries w"
+        " JOIN classes c ON c.id = :class_id WHERE w.studio_id = :studio_id"
+        " AND w.session_id = :session_id AND w.status = 'waiting' ORDER BY w.created_at, w.id",
+        {"studio_id": studio.id, "session_id": session.id, "class_id": session.class_id},
     )
     offers: list[WaitlistEntry] = []
     for row in waiting:
@@ -141,14 +142,18 @@ async def _offer_session(
             continue
         offer = WaitlistEntry(entry_id, session.id, customer_id, guests, "offered", expires)
         offers.append(offer)
-        await _queue_offer(tx, now, studio, session, offer)
+        await _queue_offer(tx, now, studio, session, offer, row["name"])
     return offers
 
 
 async def _queue_offer(
-    tx: Tx, now: datetime, studio: Studio, session: facts.SessionRow, offer: WaitlistEntry
+    tx: Tx,
+    now: datetime,
+    studio: Studio,
+    session: facts.SessionRow,
+    offer: WaitlistEntry,
+    class_name: str,
 ) -> None:
-    name = await tx.scalar("SELECT name FROM classes WHERE id = :id", {"id": session.class_id})
     await outbox.enqueue(
         tx,
         now=now,
@@ -156,7 +161,7 @@ async def _queue_offer(
         customer_id=offer.customer_id,
         template="waitlist_offer",
         params={
-            "class_name": name,
+            "class_name": class_name,
             "starts_at": session.starts_at.isoformat(),
             "guests": offer.guest_count,
             "expires_at": (offer.offer_expires_at or now).isoformat(),
