@@ -14,8 +14,8 @@ import json
 import re
 import secrets
 import sqlite3
-from collections.abc import Iterator
-from contextlib import closing
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, closing
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from bookbot.services import reminders
 from bookbot.store import migrate
 from bookbot.store.db import Database, DatabaseURL, Tx, connect
 from bookbot.store.schema import metadata
+from tests.builders import _insert
 from tests.conftest import BACKENDS, POSTGRES_URL
 
 VERSIONS = migrate.MIGRATIONS / "versions"
@@ -111,16 +112,17 @@ def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 SQLITE_ONLY = [pytest.param("sqlite", id="sqlite")]
 
 
+@asynccontextmanager
+async def _opened(url: str) -> AsyncIterator[Database]:
+    """The database at `url`, on connections opened for this use alone."""
+    db = await connect(url)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
 # --- a small studio, as each past revision could hold it ---------------------------------------
-
-
-async def _row(tx: Tx, table: str, **values: Any) -> int:
-    columns, params = ", ".join(values), ", ".join(f":{k}" for k in values)
-    new_id = await tx.scalar(
-        f"INSERT INTO {table} ({columns}) VALUES ({params}) RETURNING id",  # noqa: S608
-        values,
-    )
-    return int(new_id)
 
 
 async def _link(tx: Tx, table: str, **values: Any) -> None:
@@ -132,7 +134,7 @@ async def _session(
     tx: Tx, ids: dict[str, int], name: str, starts_at: datetime, *, extra: bool = False
 ) -> None:
     """A session of the Monday pattern, or an `extra` one outside it."""
-    ids[name] = await _row(
+    ids[name] = await _insert(
         tx,
         "sessions",
         studio_id=ids["studio"],
@@ -149,7 +151,7 @@ async def _registration(
     tx: Tx, ids: dict[str, int], name: str, customer: str, session: str, status: str
 ) -> None:
     base = {"studio_id": ids["studio"], "customer_id": ids[customer]}
-    ids[name] = await _row(
+    ids[name] = await _insert(
         tx,
         "registrations",
         **base,
@@ -161,7 +163,7 @@ async def _registration(
         currency="GBP",
         created_at=NOW - timedelta(days=3),
     )
-    await _row(
+    await _insert(
         tx,
         "registration_sessions",
         **base,
@@ -171,7 +173,7 @@ async def _registration(
         status="booked" if status == "confirmed" else "cancelled",
     )
     if status == "confirmed":
-        await _row(
+        await _insert(
             tx,
             "resource_allocations",
             studio_id=ids["studio"],
@@ -185,7 +187,7 @@ async def _registration(
 async def _seed_0001(tx: Tx, ids: dict[str, int]) -> None:
     """A pottery studio: a wheel class on Mondays, two upcoming sessions and a past one,
     three customers, two confirmed bookings, a cancelled one and a waitlist place."""
-    ids["studio"] = sid = await _row(
+    ids["studio"] = sid = await _insert(
         tx,
         "studios",
         slug="clay",
@@ -194,15 +196,15 @@ async def _seed_0001(tx: Tx, ids: dict[str, int]) -> None:
         currency="GBP",
         default_language="en",
     )
-    ids["role"] = await _row(tx, "teaching_roles", studio_id=sid, key="wheel", name="Wheel")
-    ids["maya"] = await _row(
+    ids["role"] = await _insert(tx, "teaching_roles", studio_id=sid, key="wheel", name="Wheel")
+    ids["maya"] = await _insert(
         tx, "staff", studio_id=sid, key="maya", name="Maya", phone="+447700900001"
     )
     await _link(tx, "staff_roles", studio_id=sid, staff_id=ids["maya"], role_id=ids["role"])
-    ids["wheel"] = await _row(
+    ids["wheel"] = await _insert(
         tx, "resources", studio_id=sid, key="wheel", name="Wheel", total_quantity=8
     )
-    ids["class"] = await _row(
+    ids["class"] = await _insert(
         tx,
         "classes",
         studio_id=sid,
@@ -220,7 +222,7 @@ async def _seed_0001(tx: Tx, ids: dict[str, int]) -> None:
         resource_id=ids["wheel"],
         quantity_per_student=1,
     )
-    ids["pattern"] = await _row(
+    ids["pattern"] = await _insert(
         tx,
         "schedule_patterns",
         studio_id=sid,
@@ -238,7 +240,7 @@ async def _seed_0001(tx: Tx, ids: dict[str, int]) -> None:
     await _session(tx, ids, "today", NOW + timedelta(hours=3))
     await _session(tx, ids, "last_week", datetime(2026, 10, 26, 18, 0, tzinfo=UTC))
     for name, phone in (("ana", "+447700900123"), ("ben", "+447700900124"), ("cy", None)):
-        ids[name] = await _row(
+        ids[name] = await _insert(
             tx,
             "customers",
             studio_id=sid,
@@ -247,7 +249,7 @@ async def _seed_0001(tx: Tx, ids: dict[str, int]) -> None:
             language="en",
             created_at=NOW - timedelta(days=30),
         )
-    await _row(
+    await _insert(
         tx,
         "channel_identities",
         studio_id=sid,
@@ -258,7 +260,7 @@ async def _seed_0001(tx: Tx, ids: dict[str, int]) -> None:
     await _registration(tx, ids, "ana_next_week", "ana", "next_week", "confirmed")
     await _registration(tx, ids, "ben_today", "ben", "today", "confirmed")
     await _registration(tx, ids, "ben_cancelled", "ben", "next_week", "cancelled")
-    await _row(
+    await _insert(
         tx,
         "waitlist_entries",
         studio_id=sid,
@@ -271,7 +273,7 @@ async def _seed_0001(tx: Tx, ids: dict[str, int]) -> None:
 
 
 async def _seed_0002(tx: Tx, ids: dict[str, int]) -> None:
-    await _row(
+    await _insert(
         tx,
         "conversations",
         channel="sms",
@@ -294,7 +296,7 @@ async def _seed_receipt(tx: Tx, ids: dict[str, int]) -> None:
 async def _seed_inbox(tx: Tx, ids: dict[str, int]) -> None:
     """The same id seen and done, and one waiting (since 0008)."""
     for external_id, status in (("SM1", "done"), ("SM2", "pending")):
-        await _row(
+        await _insert(
             tx,
             "inbox",
             source="twilio",
@@ -316,7 +318,7 @@ async def _seed_0003(tx: Tx, ids: dict[str, int]) -> None:
 async def _seed_0004(tx: Tx, ids: dict[str, int]) -> None:
     """A punch pass and a pending reservation with it (reminders are due for it too)."""
     sid = ids["studio"]
-    ids["pass"] = await _row(
+    ids["pass"] = await _insert(
         tx,
         "passes",
         studio_id=sid,
@@ -330,7 +332,7 @@ async def _seed_0004(tx: Tx, ids: dict[str, int]) -> None:
         price_minor=15000,
         created_at=NOW - timedelta(days=30),
     )
-    ids["cy_reservation"] = await _row(
+    ids["cy_reservation"] = await _insert(
         tx,
         "reservations",
         studio_id=sid,
@@ -345,7 +347,7 @@ async def _seed_0004(tx: Tx, ids: dict[str, int]) -> None:
 async def _seed_0005(tx: Tx, ids: dict[str, int]) -> None:
     """Ana's 24 h reminder was queued (and sent) by the booking: the backfill leaves it."""
     params = {"class_name": "Wheel Taster", "session_id": ids["next_week"]}
-    await _row(
+    await _insert(
         tx,
         "outbox",
         studio_id=ids["studio"],
@@ -363,7 +365,7 @@ async def _seed_0007(tx: Tx, ids: dict[str, int]) -> None:
     """A hold lapsing in ten minutes: no reminders for it."""
     base = {"studio_id": ids["studio"], "customer_id": ids["ana"]}
     held_until = NOW + timedelta(minutes=10)
-    ids["ana_hold"] = await _row(
+    ids["ana_hold"] = await _insert(
         tx,
         "registrations",
         **base,
@@ -376,7 +378,7 @@ async def _seed_0007(tx: Tx, ids: dict[str, int]) -> None:
         created_at=NOW,
         held_until=held_until,
     )
-    await _row(
+    await _insert(
         tx,
         "registration_sessions",
         **base,
@@ -433,14 +435,10 @@ SEEDS = (
 async def _seed(url: str, revision: str) -> dict[str, int]:
     """Every seed a database at `revision` can hold, in one transaction."""
     ids: dict[str, int] = {}
-    db = await connect(url)
-    try:
-        async with db.transaction() as tx:
-            for since, until, seed in SEEDS:
-                if since <= revision < until:
-                    await seed(tx, ids)
-    finally:
-        await db.close()
+    async with _opened(url) as db, db.transaction() as tx:
+        for since, until, seed in SEEDS:
+            if since <= revision < until:
+                await seed(tx, ids)
     return ids
 
 
@@ -476,8 +474,7 @@ def _expected_reminders(ids: dict[str, int], since: str) -> set[str]:
 
 
 async def _check_survived(url: str, ids: dict[str, int], since: str) -> None:
-    db = await connect(url)
-    try:
+    async with _opened(url) as db:
         await migrate.check_schema(db)
         assert await _pairs(db, "SELECT id, phone FROM customers") == {
             (ids["ana"], "+447700900123"),
@@ -509,8 +506,6 @@ async def _check_survived(url: str, ids: dict[str, int], since: str) -> None:
         if since >= "0002":
             inbox = await _pairs(db, "SELECT external_id, status FROM inbox")
             assert ("SM1", "done") in inbox
-    finally:
-        await db.close()
     assert await _schema_diff(url) == []
 
 
@@ -530,33 +525,29 @@ async def _seed_backfill_cases(url: str) -> dict[str, int]:
     """At 0009: bookings and reservations whose reminders are due, partly due, past, or not
     theirs to have (cancelled, held, a cancelled session)."""
     ids: dict[str, int] = {}
-    db = await connect(url)
-    try:
-        async with db.transaction() as tx:
-            await _seed_0001(tx, ids)
-            await _seed_0004(tx, ids)
-            await _session(tx, ids, "in_30_minutes", NOW + timedelta(minutes=30), extra=True)
-            await _session(tx, ids, "called_off", NOW + timedelta(days=2), extra=True)
-            await tx.execute(
-                "UPDATE sessions SET status = 'cancelled' WHERE id = :id",
-                {"id": ids["called_off"]},
-            )
-            await _registration(tx, ids, "cy_in_30_minutes", "cy", "in_30_minutes", "confirmed")
-            await _registration(tx, ids, "cy_called_off", "cy", "called_off", "confirmed")
-            await _registration(tx, ids, "cy_last_week", "cy", "last_week", "confirmed")
-            await _seed_0007(tx, ids)
-            ids["cy_cancelled_reservation"] = await _row(
-                tx,
-                "reservations",
-                studio_id=ids["studio"],
-                pass_id=ids["pass"],
-                customer_id=ids["cy"],
-                session_id=ids["today"],
-                status="cancelled",
-                reserved_at=NOW - timedelta(days=1),
-            )
-    finally:
-        await db.close()
+    async with _opened(url) as db, db.transaction() as tx:
+        await _seed_0001(tx, ids)
+        await _seed_0004(tx, ids)
+        await _session(tx, ids, "in_30_minutes", NOW + timedelta(minutes=30), extra=True)
+        await _session(tx, ids, "called_off", NOW + timedelta(days=2), extra=True)
+        await tx.execute(
+            "UPDATE sessions SET status = 'cancelled' WHERE id = :id",
+            {"id": ids["called_off"]},
+        )
+        await _registration(tx, ids, "cy_in_30_minutes", "cy", "in_30_minutes", "confirmed")
+        await _registration(tx, ids, "cy_called_off", "cy", "called_off", "confirmed")
+        await _registration(tx, ids, "cy_last_week", "cy", "last_week", "confirmed")
+        await _seed_0007(tx, ids)
+        ids["cy_cancelled_reservation"] = await _insert(
+            tx,
+            "reservations",
+            studio_id=ids["studio"],
+            pass_id=ids["pass"],
+            customer_id=ids["cy"],
+            session_id=ids["today"],
+            status="cancelled",
+            reserved_at=NOW - timedelta(days=1),
+        )
     return ids
 
 
@@ -568,24 +559,16 @@ OUTBOX_ROWS = (
 
 
 async def _outbox(url: str) -> list[tuple[Any, ...]]:
-    db = await connect(url)
-    try:
-        async with db.transaction(write=False) as tx:
-            return [tuple(row) for row in await tx.all(OUTBOX_ROWS)]
-    finally:
-        await db.close()
+    async with _opened(url) as db, db.transaction(write=False) as tx:
+        return [tuple(row) for row in await tx.all(OUTBOX_ROWS)]
 
 
 async def _queued_by_the_service(url: str) -> list[tuple[Any, ...]]:
     """The outbox emptied, then the booking service's own reminders queued for every
     confirmed booking and pending reservation: what the backfill must have written."""
-    db = await connect(url)
-    try:
-        async with db.transaction() as tx:
-            await tx.execute("DELETE FROM outbox")
-            await _queue_reminders(tx, {})
-    finally:
-        await db.close()
+    async with _opened(url) as db, db.transaction() as tx:
+        await tx.execute("DELETE FROM outbox")
+        await _queue_reminders(tx, {})
     return await _outbox(url)
 
 
@@ -669,17 +652,13 @@ def test_sqlite_downgrade_0007_to_0006_with_a_live_hold_changes_nothing(
 
 async def _lapse_the_hold(url: str, ids: dict[str, int]) -> None:
     """What the expiry sweep does to a hold: expired, its seat cancelled."""
-    db = await connect(url)
-    try:
-        async with db.transaction() as tx:
-            params = {"id": ids["ana_hold"]}
-            await tx.execute("UPDATE registrations SET status = 'expired' WHERE id = :id", params)
-            await tx.execute(
-                "UPDATE registration_sessions SET status = 'cancelled' WHERE registration_id = :id",
-                params,
-            )
-    finally:
-        await db.close()
+    async with _opened(url) as db, db.transaction() as tx:
+        params = {"id": ids["ana_hold"]}
+        await tx.execute("UPDATE registrations SET status = 'expired' WHERE id = :id", params)
+        await tx.execute(
+            "UPDATE registration_sessions SET status = 'cancelled' WHERE registration_id = :id",
+            params,
+        )
 
 
 @pytest.mark.parametrize("blank_url", BACKENDS, indirect=True)
@@ -695,7 +674,7 @@ def test_downgrade_0007_to_0006_takes_lapsed_holds_with_their_seats_on_both_data
 
     migrate.downgrade(blank_url, "0006")
 
-    assert asyncio.run(_revision(blank_url)) == "0006"
+    assert asyncio.run(migrate.read_revision(blank_url)) == "0006"
     assert asyncio.run(_seats(blank_url)) == {
         (ids["ana_next_week"], "booked"),
         (ids["ben_today"], "booked"),
@@ -706,11 +685,8 @@ def test_downgrade_0007_to_0006_takes_lapsed_holds_with_their_seats_on_both_data
 
 
 async def _seats(url: str) -> set[tuple[Any, ...]]:
-    db = await connect(url)
-    try:
+    async with _opened(url) as db:
         return await _pairs(db, "SELECT registration_id, status FROM registration_sessions")
-    finally:
-        await db.close()
 
 
 def _orphans(on_delete: str) -> sa.Connection:
@@ -776,17 +752,9 @@ def test_every_revision_downgrades_and_upgrades_again(blank_url: str) -> None:
     migrate.upgrade(blank_url)
     for revision in reversed(PAST):
         migrate.downgrade(blank_url, revision)
-        assert asyncio.run(_revision(blank_url)) == revision
+        assert asyncio.run(migrate.read_revision(blank_url)) == revision
     migrate.upgrade(blank_url)
     assert asyncio.run(_schema_diff(blank_url)) == []
-
-
-async def _revision(url: str) -> str | None:
-    db = await connect(url)
-    try:
-        return await migrate.current_revision(db)
-    finally:
-        await db.close()
 
 
 # --- 0011: databases built from revisions edited after they landed ----------------------------
@@ -794,21 +762,17 @@ async def _revision(url: str) -> str | None:
 
 async def _as_built_from_the_first_files(url: str) -> None:
     """What 0001, 0004, 0005 and 0007 created before they were edited."""
-    db = await connect(url)
-    try:
-        async with db.transaction() as tx:
-            for statement in (
-                "ALTER TABLE studios DROP COLUMN hold_minutes",
-                "ALTER TABLE outbox DROP COLUMN claim_token",
-                "DROP TABLE pass_offers",
-                "DROP INDEX ix_registration_sessions_held",
-                "DROP INDEX ix_waitlist_entries_session_status",
-                "CREATE INDEX ix_resource_allocations_registration"
-                " ON resource_allocations (registration_id)",
-            ):
-                await tx.execute(statement)
-    finally:
-        await db.close()
+    async with _opened(url) as db, db.transaction() as tx:
+        for statement in (
+            "ALTER TABLE studios DROP COLUMN hold_minutes",
+            "ALTER TABLE outbox DROP COLUMN claim_token",
+            "DROP TABLE pass_offers",
+            "DROP INDEX ix_registration_sessions_held",
+            "DROP INDEX ix_waitlist_entries_session_status",
+            "CREATE INDEX ix_resource_allocations_registration"
+            " ON resource_allocations (registration_id)",
+        ):
+            await tx.execute(statement)
 
 
 @pytest.mark.parametrize("blank_url", BACKENDS, indirect=True)
@@ -862,7 +826,7 @@ def test_db_commands_go_to_a_revision_and_say_where_the_database_is(
     assert _said(capsys).startswith(f"{head} (head)")
     assert main([*db, "downgrade", "0008"]) == 0
     assert _said(capsys).startswith("database is at 0008")
-    assert asyncio.run(_revision(blank_url)) == "0008"
+    assert asyncio.run(migrate.read_revision(blank_url)) == "0008"
     assert main([*db, "upgrade", head]) == 0
     assert _said(capsys).startswith("database is up to date")
 
@@ -884,7 +848,7 @@ def test_db_commands_refuse_in_one_line_and_change_nothing(
     migrate.upgrade(blank_url, "0007")
     assert main(["--database", blank_url, "db", *command]) == 1
     assert message in _refused(capsys)
-    assert asyncio.run(_revision(blank_url)) == "0007"
+    assert asyncio.run(migrate.read_revision(blank_url)) == "0007"
 
 
 def test_db_current_and_downgrade_refuse_a_missing_sqlite_file(
