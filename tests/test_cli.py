@@ -21,12 +21,7 @@ from bookbot.cli import build_parser, main
 from bookbot.cli.common import subparsers
 from bookbot.cli.failures import failure_message
 from bookbot.store.db import UniqueViolation
-
-POSTGRES_URL = os.environ.get("BOOKBOT_TEST_POSTGRES_URL", "")
-needs_postgres = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(not POSTGRES_URL, reason="needs BOOKBOT_TEST_POSTGRES_URL"),
-]
+from tests.conftest import POSTGRES_URL
 
 
 def _command_paths(
