@@ -10,11 +10,13 @@ from bookbot.cli import main
 from bookbot.store.db import connect
 
 
-async def _run(url: str, sql: str, **params: object) -> None:
+async def _run(url: str, *statements: str, **params: object) -> None:
+    """The statements in one transaction, each given the same parameters."""
     db = await connect(url)
     try:
         async with db.transaction() as tx:
-            await tx.execute(sql, params)
+            for sql in statements:
+                await tx.execute(sql, params)
     finally:
         await db.close()
 
@@ -48,17 +50,13 @@ def test_an_allocation_of_a_cancelled_registration_is_reported_with_exit_1(
     booking = _book_first_session(database_url, capsys)
     asyncio.run(
         _run(
-            database_url, "UPDATE registrations SET status = 'cancelled' WHERE id = :id", id=booking
-        )
-    )
-    asyncio.run(
-        _run(
             database_url,
+            "UPDATE registrations SET status = 'cancelled' WHERE id = :id",
             "UPDATE registration_sessions SET status = 'cancelled' WHERE registration_id = :id",
+            "UPDATE outbox SET status = 'withdrawn'",
             id=booking,
         )
     )
-    asyncio.run(_run(database_url, "UPDATE outbox SET status = 'withdrawn'"))
 
     assert main(["--database", database_url, "doctor", "--studio", "clay-studio"]) == 1
 
