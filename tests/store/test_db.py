@@ -23,15 +23,15 @@ from bookbot.store.db import Busy, Database, DatabaseURL, connect
 from bookbot.store.migrate import alembic_config
 from bookbot.store.schema import metadata
 
+_NEW_STUDIO = (
+    "INSERT INTO studios (slug, name, timezone, currency, default_language)"
+    " VALUES ('{slug}', 'S', 'UTC', 'EUR', 'en')"
+)
+
 
 async def _insert_studio(db: Database) -> int:
     async with db.transaction() as tx:
-        return int(
-            await tx.scalar(
-                "INSERT INTO studios (slug, name, timezone, currency, default_language)"
-                " VALUES ('s', 'S', 'UTC', 'EUR', 'en') RETURNING id"
-            )
-        )
+        return int(await tx.scalar(_NEW_STUDIO.format(slug="s") + " RETURNING id"))
 
 
 async def test_instants_come_back_aware_utc_and_dates_as_dates(db: Database) -> None:
@@ -59,10 +59,7 @@ async def test_naive_datetimes_are_refused(db: Database) -> None:
 
 async def _insert_then_fail(db: Database) -> None:
     async with db.transaction() as tx:
-        await tx.execute(
-            "INSERT INTO studios (slug, name, timezone, currency, default_language)"
-            " VALUES ('s', 'S', 'UTC', 'EUR', 'en')"
-        )
+        await tx.execute(_NEW_STUDIO.format(slug="s"))
         raise RuntimeError("boom")
 
 
@@ -177,12 +174,6 @@ async def test_sqlite_lone_statement_waits_for_the_write_lock(
     finally:
         other.close()
         await db.close()
-
-
-_NEW_STUDIO = (
-    "INSERT INTO studios (slug, name, timezone, currency, default_language)"
-    " VALUES ('{slug}', 'S', 'UTC', 'EUR', 'en')"
-)
 
 
 async def _read_then_write(db: Database, other: sqlite3.Connection, other_does: str) -> None:
