@@ -334,25 +334,30 @@ async def test_a_customer_and_staff_cancelling_at_once_cancel_once(
 # --- closing ended classes against each other and against check-in -----------------------
 
 
+async def punch_reservation_of(
+    db: Database, w: builders.World, clock: FrozenClock, who: str
+) -> tuple[int, int]:
+    """`who`'s new 8-punch pass for the taster, and their reservation of Monday's session."""
+    pass_id = await passes.issue_pass(
+        db,
+        clock.now(),
+        w.studio_id,
+        w[who],
+        w["taster"],
+        passes.PassTerms(PassKind.PUNCH, sessions=8, valid_days=60),
+        payment="staff_issued",
+        valid_from=clock.now().date(),
+    )
+    made = await reservations.reserve(db, clock, w.studio_id, w[who], pass_id, w["s1"])
+    return pass_id, made.id
+
+
 @pytest.fixture
 async def punch_reservation(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> tuple[int, int]:
     """Ana's 8-punch pass for the taster, and her reservation of Monday's session."""
-    pass_id = await passes.issue_pass(
-        db,
-        clock.now(),
-        world.studio_id,
-        world["ana"],
-        world["taster"],
-        passes.PassTerms(PassKind.PUNCH, sessions=8, valid_days=60),
-        payment="staff_issued",
-        valid_from=clock.now().date(),
-    )
-    made = await reservations.reserve(
-        db, clock, world.studio_id, world["ana"], pass_id, world["s1"]
-    )
-    return pass_id, made.id
+    return await punch_reservation_of(db, world, clock, "ana")
 
 
 async def punches_left(db: Database, pass_id: int) -> int:
@@ -505,20 +510,9 @@ async def test_the_same_new_telegram_user_arriving_at_once_makes_one_customer(
 async def test_sweeps_running_at_once_close_each_no_show_once(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> None:
-    passes_used = []
-    for name in ("ana", "ben", "cai"):
-        pass_id = await passes.issue_pass(
-            db,
-            clock.now(),
-            world.studio_id,
-            world[name],
-            world["taster"],
-            passes.PassTerms(PassKind.PUNCH, sessions=8, valid_days=60),
-            payment="staff_issued",
-            valid_from=clock.now().date(),
-        )
-        await reservations.reserve(db, clock, world.studio_id, world[name], pass_id, world["s1"])
-        passes_used.append(pass_id)
+    passes_used = [
+        (await punch_reservation_of(db, world, clock, name))[0] for name in ("ana", "ben", "cai")
+    ]
     ended = FrozenClock(CLASS_END)
 
     closed = await asyncio.gather(*(attendance.close_ended(db, ended) for _ in range(4)))
