@@ -50,6 +50,39 @@ async def book(db: Database, w: builders.World, clock: FrozenClock, who: str, gu
     return (await book_session(db, clock, w.studio_id, w[who], w["s1"], guests)).id
 
 
+async def hold(db: Database, w: builders.World, clock: FrozenClock, who: str, guests: int) -> int:
+    kind, ids = RegistrationKind.SINGLE, [w["s1"]]
+    placed = await holds.hold(db, clock, w.studio_id, w[who], kind, guests=guests, session_ids=ids)
+    return placed.id
+
+
+async def offer(db: Database, w: builders.World, clock: FrozenClock, who: str, guests: int) -> None:
+    """A live offer of `guests` seats to `who`, written as it is (no checks), for 2 hours."""
+    await run(
+        db,
+        "INSERT INTO waitlist_entries (studio_id, session_id, customer_id, guest_count, status,"
+        " created_at, offered_at, offer_expires_at) VALUES (:s, :session, :c, :guests, 'offered',"
+        " :now, :now, :until)",
+        s=w.studio_id,
+        session=w["s1"],
+        c=w[who],
+        guests=guests,
+        now=clock.now(),
+        until=clock.now() + timedelta(hours=2),
+    )
+
+
+async def end_rows(db: Database, reg: int, status: str) -> None:
+    """The registration set to `status` and its rows to cancelled, by hand: nothing else is
+    touched (its allocations and reminders stay)."""
+    await run(db, "UPDATE registrations SET status = :status WHERE id = :id", id=reg, status=status)
+    await run(
+        db,
+        "UPDATE registration_sessions SET status = 'cancelled' WHERE registration_id = :id",
+        id=reg,
+    )
+
+
 async def punch_pass(db: Database, w: builders.World, clock: FrozenClock, who: str) -> int:
     terms = passes.PassTerms(PassKind.PUNCH, sessions=3)
     return await passes.issue_pass(
@@ -68,17 +101,13 @@ async def test_a_studio_used_the_ordinary_way_breaks_nothing(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> None:
     w = world
-    held = await holds.hold(
-        db, clock, w.studio_id, w["ana"], RegistrationKind.SINGLE, guests=1, session_ids=[w["s1"]]
-    )
-    await holds.confirm_hold(db, clock, w.studio_id, w["ana"], held.id)
-    await holds.hold(
-        db, clock, w.studio_id, w["ben"], RegistrationKind.SINGLE, guests=1, session_ids=[w["s1"]]
-    )
+    held = await hold(db, w, clock, "ana", 1)
+    await holds.confirm_hold(db, clock, w.studio_id, w["ana"], held)
+    await hold(db, w, clock, "ben", 1)
     pass_id = await punch_pass(db, w, clock, "cai")
     reservation = await reservations.reserve(db, clock, w.studio_id, w["cai"], pass_id, w["s1"])
     await join_waitlist(db, clock, w.studio_id, await builders.customer(db, w, "dee"), w["s1"], 1)
-    await cancel_registration(db, clock, w.studio_id, held.id, by_staff=True)  # dee is offered
+    await cancel_registration(db, clock, w.studio_id, held, by_staff=True)  # dee is offered
     assert await found(db, clock) == []
 
     clock.set(MON_18)
@@ -108,17 +137,7 @@ async def test_live_offers_count_for_seats_and_equipment_until_they_lapse(
     """The issue's "offers promised 5 wheels when 3 exist": 2 booked + an offer for 2."""
     w = world
     await book(db, w, clock, "ana", 2)
-    await run(
-        db,
-        "INSERT INTO waitlist_entries (studio_id, session_id, customer_id, guest_count, status,"
-        " created_at, offered_at, offer_expires_at) VALUES (:s, :session, :c, 2, 'offered',"
-        " :now, :now, :until)",
-        s=w.studio_id,
-        session=w["s1"],
-        c=w["ben"],
-        now=clock.now(),
-        until=clock.now() + timedelta(hours=2),
-    )
+    await offer(db, w, clock, "ben", 2)
 
     assert kinds(await found(db, clock)) == [
         (Invariant.RESOURCE, {"session": w["s1"], "resource": w["wheels"]})
@@ -135,20 +154,8 @@ async def test_a_customers_own_hold_stands_for_their_offer(
 ) -> None:
     w = world
     await book(db, w, clock, "ana", 2)
-    await run(
-        db,
-        "INSERT INTO waitlist_entries (studio_id, session_id, customer_id, guest_count, status,"
-        " created_at, offered_at, offer_expires_at) VALUES (:s, :session, :c, 1, 'offered',"
-        " :now, :now, :until)",
-        s=w.studio_id,
-        session=w["s1"],
-        c=w["ben"],
-        now=clock.now(),
-        until=clock.now() + timedelta(hours=2),
-    )
-    await holds.hold(
-        db, clock, w.studio_id, w["ben"], RegistrationKind.SINGLE, guests=1, session_ids=[w["s1"]]
-    )
+    await offer(db, w, clock, "ben", 1)
+    await hold(db, w, clock, "ben", 1)
 
     assert await found(db, clock) == []
 
@@ -157,9 +164,7 @@ async def test_a_lapsed_hold_counts_for_nothing_before_the_sweep(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> None:
     w = world
-    await holds.hold(
-        db, clock, w.studio_id, w["ana"], RegistrationKind.SINGLE, guests=3, session_ids=[w["s1"]]
-    )
+    await hold(db, w, clock, "ana", 3)
     await run(db, "UPDATE resources SET total_quantity = 2 WHERE id = :id", id=w["wheels"])
     assert [v.invariant for v in await found(db, clock)] == [Invariant.RESOURCE]
 
@@ -173,12 +178,7 @@ async def test_allocations_of_a_cancelled_registration_are_reported(
     """What `bookbot cancel` of a held registration left: rows cancelled, wheels kept."""
     w = world
     reg = await book(db, w, clock, "ana", 2)
-    await run(db, "UPDATE registrations SET status = 'cancelled' WHERE id = :id", id=reg)
-    await run(
-        db,
-        "UPDATE registration_sessions SET status = 'cancelled' WHERE registration_id = :id",
-        id=reg,
-    )
+    await end_rows(db, reg, "cancelled")
     await run(db, "UPDATE outbox SET status = 'withdrawn'")
 
     [violation] = await found(db, clock)
@@ -198,12 +198,7 @@ async def test_reminders_of_an_expired_registration_are_reported(
     """What a confirm that lost its race to the sweep left: reminders for an expired hold."""
     w = world
     reg = await book(db, w, clock, "ana", 1)
-    await run(db, "UPDATE registrations SET status = 'expired' WHERE id = :id", id=reg)
-    await run(
-        db,
-        "UPDATE registration_sessions SET status = 'cancelled' WHERE registration_id = :id",
-        id=reg,
-    )
+    await end_rows(db, reg, "expired")
     await run(db, "DELETE FROM resource_allocations")
 
     violations = await found(db, clock)
@@ -233,19 +228,17 @@ async def test_rows_that_disagree_with_their_registration_are_reported(
 ) -> None:
     w = world
     confirmed = await book(db, w, clock, "ana", 1)
-    held = await holds.hold(
-        db, clock, w.studio_id, w["ben"], RegistrationKind.SINGLE, guests=1, session_ids=[w["s1"]]
-    )
+    held = await hold(db, w, clock, "ben", 1)
     # A confirm that moved the seats but not the registration, and a hold without an end.
     await run(db, "UPDATE registrations SET status = 'held' WHERE id = :id", id=confirmed)
-    await run(db, "UPDATE registrations SET held_until = NULL WHERE id = :id", id=held.id)
+    await run(db, "UPDATE registrations SET held_until = NULL WHERE id = :id", id=held)
 
     violations = await found(db, clock)
 
     rows = [v for v in violations if v.invariant is Invariant.ROWS]
-    assert {dict(v.ids)["registration"] for v in rows} == {confirmed, held.id}
+    assert {dict(v.ids)["registration"] for v in rows} == {confirmed, held}
     assert any("its row" in v.message and "is booked" in v.message for v in rows)
-    assert any(v.message == f"registration {held.id} is held, but has no held_until" for v in rows)
+    assert any(v.message == f"registration {held} is held, but has no held_until" for v in rows)
 
 
 async def test_a_customer_booked_and_reserved_in_one_session_is_reported(
