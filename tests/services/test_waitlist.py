@@ -113,6 +113,16 @@ async def cancel(db: Database, clock: FrozenClock, w: builders.World, reg: Regis
     return len(done.offers)
 
 
+async def dee_offered_two(
+    db: Database, clock: FrozenClock, w: builders.World, session: str = "s1"
+) -> None:
+    """`session` fully booked by ana (every wheel), dee queued for 2, then ana cancelled:
+    dee is offered 2 wheels, and one stays free."""
+    full = await book(db, clock, w, "ana", 3, session)
+    await queue(db, clock, w, "dee", 2, session)
+    await cancel(db, clock, w, full)
+
+
 async def offer_to(db: Database, w: builders.World, who: str, now: datetime) -> int:
     offer = await waitlist.live_offer(db, w.studio_id, w[who], now)
     assert offer is not None, f"{who} has no live offer"
@@ -144,9 +154,7 @@ async def test_live_offers_never_promise_more_wheels_than_exist(
 async def test_an_offer_keeps_its_wheels_from_bookings_and_holds(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> None:
-    full = await book(db, clock, world, "ana", 3)
-    await queue(db, clock, world, "dee", 2)
-    await cancel(db, clock, world, full)
+    await dee_offered_two(db, clock, world)
     await book(db, clock, world, "ben", 1)  # the one wheel the offer does not hold
 
     with pytest.raises(errors.NotEnoughResource) as refused:
@@ -163,9 +171,7 @@ async def test_an_offer_keeps_its_wheels_from_bookings_and_holds(
 async def test_accepting_an_offer_for_a_wheel_class_books_it(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> None:
-    full = await book(db, clock, world, "ana", 3)
-    await queue(db, clock, world, "dee", 2)
-    await cancel(db, clock, world, full)
+    await dee_offered_two(db, clock, world)
     await book(db, clock, world, "ben", 1)  # every wheel now booked or offered
     clock.advance(OFFER_FOR - timedelta(seconds=1))
 
@@ -216,9 +222,7 @@ async def test_an_offer_that_is_no_longer_live_is_refused_with_the_truth(
 async def test_a_lapsed_offer_is_refused_swept_or_not_and_holds_nothing(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> None:
-    full = await book(db, clock, world, "ana", 3)
-    await queue(db, clock, world, "dee", 2)
-    await cancel(db, clock, world, full)
+    await dee_offered_two(db, clock, world)
     dee = await offer_to(db, world, "dee", clock.now())
     clock.advance(OFFER_FOR)
 
@@ -280,10 +284,8 @@ async def test_no_offer_goes_to_someone_already_booked_there_with_a_pass(
 async def waiting_offer(
     db: Database, clock: FrozenClock, w: builders.World, session: str
 ) -> tuple[int, datetime]:
-    """`session` fully booked by ana, dee queued for 2, ana cancels: dee's offer and its end."""
-    full = await book(db, clock, w, "ana", 3, session)
-    await queue(db, clock, w, "dee", 2, session)
-    await cancel(db, clock, w, full)
+    """`dee_offered_two` on `session`: dee's offer and its end."""
+    await dee_offered_two(db, clock, w, session)
     async with db.transaction(write=False) as tx:
         row = await tx.one(
             "SELECT id, offer_expires_at FROM waitlist_entries"
