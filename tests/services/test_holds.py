@@ -195,9 +195,7 @@ async def test_a_customer_lets_go_of_a_hold_by_cancelling_it_whatever_the_cutoff
     w = await builders.studio(db, cancellation_cutoff_hours=48)
     await builders.session(db, w, "s1", "taster", clock.now() + timedelta(hours=5), capacity=4)
     await builders.customer(db, w, "ana")
-    placed = await holds.hold(
-        db, clock, w.studio_id, w["ana"], SINGLE, guests=2, session_ids=[w["s1"]]
-    )
+    placed = await hold_for(db, w, clock, "ana", 2)
 
     await cancel_registration(db, clock, w.studio_id, placed.id, customer_id=w["ana"])
 
