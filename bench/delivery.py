@@ -80,9 +80,9 @@ from aiohttp import web  # noqa: E402
 
 from bookbot.engine.clock import SystemClock  # noqa: E402
 from bookbot.jobs.delivery import DeliveryStats, DeliveryWorker, RateLimits  # noqa: E402
-from bookbot.jobs.transport import DeliveryError, Route  # noqa: E402
 from bookbot.services import outbox  # noqa: E402
 from bookbot.services.outbox import OutboundMessage  # noqa: E402
+from bookbot.services.transport import DeliveryError, Route  # noqa: E402
 from bookbot.store import migrate  # noqa: E402
 from bookbot.store.db import Database, connect  # noqa: E402
 from disposable_postgres import postgres_url, refuse_unless_disposable, wipe  # noqa: E402

@@ -18,7 +18,7 @@ only change would be its dates is left alone.
 `--check` updates the catalogues in memory and lists every message that has no Spanish
 translation, is still fuzzy, or whose `{placeholders}` differ between msgid and msgstr
 (plural forms too).  `tests/test_i18n.py` runs the same check.  Catalogues are compiled at
-run time by `bookbot.i18n`; there is no `.mo` to build.
+run time by `bookbot.presentation.i18n`; there is no `.mo` to build.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from babel.messages.pofile import read_po, write_po
 
 from bookbot import __version__
 from bookbot.engine.errors import BookingError
-from bookbot.i18n import DEFAULT, DOMAIN, SUPPORTED
+from bookbot.presentation.i18n import DEFAULT, DOMAIN, SUPPORTED
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "bookbot"

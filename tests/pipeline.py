@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bookbot.engine.clock import Clock
+from bookbot.handlers.notice_transport import NoticeTransport
 from bookbot.handlers.notices import NoticeRouter
 from bookbot.handlers.telegram_bot import TelegramBot
 from bookbot.handlers.twilio_webhook import TwilioChannel
 from bookbot.jobs.delivery import DeliveryWorker, RateLimits
 from bookbot.jobs.inbox_worker import InboxWorker, Processor
-from bookbot.jobs.notice_transport import NoticeTransport
 from bookbot.store.db import Database
 
 UNLIMITED = RateLimits(per_channel={}, per_address={})

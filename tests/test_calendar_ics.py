@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from bookbot.calendar_ics import CalendarEvent, booking_calendar
+from bookbot.presentation.calendar_ics import CalendarEvent, booking_calendar
 from tests import node_tools
 
 ICALJS = "ical.js@2.2.1"

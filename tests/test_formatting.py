@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bookbot.formatting import local_span
-from bookbot.i18n import translator
+from bookbot.presentation.formatting import local_span
+from bookbot.presentation.i18n import translator
 
 
 def test_an_ordinary_span_names_its_zone_once() -> None:

@@ -10,9 +10,9 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from scripts.update_catalogs import check, po_path, problems
 
-from bookbot import i18n
 from bookbot.engine import errors
-from bookbot.i18n import N_, negotiate, render_error, translator
+from bookbot.presentation import i18n
+from bookbot.presentation.i18n import N_, negotiate, render_error, translator
 
 MONDAY_18_MADRID = datetime(2027, 1, 4, 17, 0, tzinfo=UTC)  # 18:00 CET
 

@@ -7,13 +7,13 @@ from io import BytesIO
 import pytest
 from PIL import Image
 
-from bookbot import reports
-from bookbot.i18n import translator
-from bookbot.reports import (
+from bookbot.engine.utilization import UtilizationRow
+from bookbot.presentation import reports
+from bookbot.presentation.i18n import translator
+from bookbot.presentation.reports import (
     CHART_WIDTH,
     MAX_CHART_ROWS,
     MAX_LINE,
-    UtilizationRow,
     utilization_chart,
     utilization_table,
 )

@@ -26,16 +26,16 @@ from aiohttp import web
 from bookbot.config import Settings
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import Clock, SystemClock
+from bookbot.handlers.notice_transport import NoticeTransport
 from bookbot.handlers.notices import NoticeRouter
 from bookbot.handlers.telegram_bot import TelegramBot, TelegramSettings
 from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
 from bookbot.handlers.twilio_webhook import STATUS_PATH, TwilioChannel, TwilioWebhooks
 from bookbot.handlers.web import TELEGRAM_PATH, Gate, make_app, telegram_route
-from bookbot.jobs.attendance import AttendanceJobs
 from bookbot.jobs.delivery import DeliveryWorker, RateLimits
 from bookbot.jobs.inbox_worker import InboxWorker
-from bookbot.jobs.notice_transport import NoticeTransport
 from bookbot.jobs.scheduler import standard_sweeps, ticking
+from bookbot.jobs.sweeps import Sweeps
 from bookbot.store.db import Database
 
 log = logging.getLogger("bookbot")
@@ -50,7 +50,7 @@ class Services:
     sender: TwilioSender | None
     inbox: InboxWorker
     delivery: DeliveryWorker
-    jobs: AttendanceJobs
+    jobs: Sweeps
 
 
 def build(settings: Settings, db: Database, clock: Clock | None = None) -> Services:
@@ -80,7 +80,7 @@ def build(settings: Settings, db: Database, clock: Clock | None = None) -> Servi
     inbox.processors.update({"twilio": twilio} if twilio else {})
     delivery = delivery_worker(settings, db, clock, bot, channel)
     inbox.on_processed = delivery.wake
-    return Services(bot, twilio, sender, inbox, delivery, AttendanceJobs(db, clock))
+    return Services(bot, twilio, sender, inbox, delivery, Sweeps(db, clock))
 
 
 def twilio_sender(settings: Settings) -> TwilioSender | None:

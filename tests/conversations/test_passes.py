@@ -11,10 +11,10 @@ import pytest
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel
 from bookbot.engine.clock import FrozenClock
+from bookbot.handlers.notice_transport import NoticeTransport
 from bookbot.handlers.notices import NoticeRouter
-from bookbot.jobs.attendance import AttendanceJobs
 from bookbot.jobs.delivery import DeliveryWorker, RateLimits
-from bookbot.jobs.notice_transport import NoticeTransport
+from bookbot.jobs.sweeps import Sweeps
 from bookbot.services import attendance
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
@@ -63,7 +63,7 @@ async def test_series_pass_holds_three_ahead_and_a_no_show_cancels_the_rest_at_0
     assert "2 reserved" not in ana.text
 
     telegram = TelegramOutbox()
-    jobs = AttendanceJobs(db, clock)
+    jobs = Sweeps(db, clock)
     delivery = DeliveryWorker(
         db, clock, NoticeTransport(NoticeRouter(db, clock, telegram)), RateLimits({}, {})
     )
@@ -106,7 +106,7 @@ async def test_mug_course_parts_in_order_with_a_makeup_week(
     await ana.say("here")
     assert ana.text.startswith("You are checked in. Enjoy the class!")
     clock.set(datetime(2026, 11, 30, 20, 30, tzinfo=UTC))
-    await AttendanceJobs(db, clock).tick()
+    await Sweeps(db, clock).tick()
     assert await statuses(db) == ["attended"]
 
     await ana.say("my passes")
@@ -135,7 +135,7 @@ async def test_an_8_punch_pass_uses_punches_at_check_in_and_for_no_shows(
     assert "7 of 8 left · 2 reserved" in ana.text
 
     clock.set(datetime(2026, 11, 24, 17, 30, tzinfo=UTC))  # Tuesday ends: a no-show uses a punch
-    await AttendanceJobs(db, clock).tick()
+    await Sweeps(db, clock).tick()
     await ana.say("my passes")
     assert "6 of 8 left · 0 reserved" in ana.labels[0]
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import FrozenClock
-from bookbot.jobs.attendance import AttendanceJobs
+from bookbot.jobs.sweeps import Sweeps
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
 
@@ -66,7 +66,7 @@ async def test_an_offer_that_times_out_goes_to_the_next(
     dialogues: Dialogues, db: Database, clock: FrozenClock
 ) -> None:
     await full_taster_with_a_queue(dialogues, db)
-    jobs = AttendanceJobs(db, clock)
+    jobs = Sweeps(db, clock)
     clock.advance(timedelta(minutes=179))
     await jobs.tick()
     assert await offers(db) == [("Ben", "offered"), ("Cy", "waiting")]

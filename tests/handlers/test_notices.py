@@ -11,13 +11,13 @@ import pytest
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel, Inbound
 from bookbot.engine.clock import FrozenClock
+from bookbot.handlers.notice_transport import NoticeTransport
 from bookbot.handlers.notices import Notice, NoticeRouter
 from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
 from bookbot.handlers.twilio_webhook import TwilioChannel
 from bookbot.jobs.delivery import DeliveryWorker, RateLimits
-from bookbot.jobs.notice_transport import NoticeTransport
-from bookbot.jobs.transport import Route
 from bookbot.services import optouts, outbox
+from bookbot.services.transport import Route
 from bookbot.store.db import Database
 from tests.examples import NOW, load_example_studio
 from tests.telegram_outbox import TelegramOutbox

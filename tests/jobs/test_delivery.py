@@ -12,11 +12,11 @@ import pytest
 
 from bookbot.engine.clock import FrozenClock
 from bookbot.jobs.delivery import DeliveryWorker, RateLimits
-from bookbot.jobs.transport import DeliveryError, Route
 from bookbot.services import outbox
 from bookbot.services.booking import book_session
 from bookbot.services.cancellation import cancel_registration
 from bookbot.services.outbox import OutboundMessage
+from bookbot.services.transport import DeliveryError, Route
 from bookbot.store.db import Database, Tx, connect
 from tests import builders
 
@@ -239,8 +239,8 @@ async def test_a_429_holds_back_the_other_messages_to_that_chat_too(
 async def test_a_customer_with_no_channel_to_reach_is_skipped_with_the_reason(
     db: Database, clock: FrozenClock
 ) -> None:
+    from bookbot.handlers.notice_transport import NoticeTransport
     from bookbot.handlers.notices import NoticeRouter
-    from bookbot.jobs.notice_transport import NoticeTransport
 
     await enqueue_many(db, clock, 1)  # a customer known only from the studio's own records
     stats = await DeliveryWorker(
@@ -448,8 +448,8 @@ class CountingLimits(RateLimits):
 async def test_notices_with_no_channel_here_are_skipped_at_once_without_a_rate_token(
     db: Database, clock: FrozenClock
 ) -> None:
+    from bookbot.handlers.notice_transport import NoticeTransport
     from bookbot.handlers.notices import NoticeRouter
-    from bookbot.jobs.notice_transport import NoticeTransport
 
     await sms_customers(db, clock, 30)  # SMS customers, and Twilio is not configured here
     limits = CountingLimits()
@@ -475,10 +475,10 @@ async def outcomes(db: Database) -> list[tuple[str, str]]:
 async def test_an_opted_out_number_is_skipped_without_a_rate_token(
     db: Database, clock: FrozenClock
 ) -> None:
+    from bookbot.handlers.notice_transport import NoticeTransport
     from bookbot.handlers.notices import NoticeRouter
     from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
     from bookbot.handlers.twilio_webhook import TwilioChannel
-    from bookbot.jobs.notice_transport import NoticeTransport
     from bookbot.services import optouts
 
     await sms_customers(db, clock, 1)

@@ -8,7 +8,7 @@ from typing import Any
 from bookbot.cli.common import add_studio_option, id_list, phone, positive_int, studio_session
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
-from bookbot.formatting import money
+from bookbot.presentation.formatting import money
 from bookbot.services import booking, customers
 from bookbot.services.cancellation import cancel_registration
 

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bookbot.config import Settings
 from bookbot.engine.errors import BookingError
-from bookbot.i18n import render_error, translator
 from bookbot.phones import InvalidPhone, normalise_phone
+from bookbot.presentation.i18n import render_error, translator
 from bookbot.services.common import Studio, only_studio, studio_by_slug
 from bookbot.store.db import Database, DatabaseURL, connect
 from bookbot.store.migrate import check_schema, upgrade_async

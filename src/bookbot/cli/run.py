@@ -14,9 +14,9 @@ from bookbot.config import Settings
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import SystemClock
 from bookbot.handlers.twilio_webhook import TwilioChannel
-from bookbot.jobs.attendance import AttendanceJobs
 from bookbot.jobs.delivery import DeliveryWorker
 from bookbot.jobs.scheduler import standard_sweeps, ticking
+from bookbot.jobs.sweeps import Sweeps
 from bookbot.serve import build, delivery_worker, serve, telegram_bot, twilio_sender
 
 log = logging.getLogger("bookbot")
@@ -48,7 +48,7 @@ async def run_jobs(settings: Settings, args: argparse.Namespace) -> int:
         bot = telegram_bot(settings, Dialogues(db, clock, default_studio=settings.default_studio))
         if bot is not None:
             await stack.enter_async_context(bot.bot)
-        jobs = AttendanceJobs(db, clock)
+        jobs = Sweeps(db, clock)
         delivery = delivery_worker(settings, db, clock, bot, channel)
         if args.once:
             await _once(jobs, delivery, stop)
@@ -64,7 +64,7 @@ async def run_jobs(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _once(jobs: AttendanceJobs, delivery: DeliveryWorker, stop: asyncio.Event) -> None:
+async def _once(jobs: Sweeps, delivery: DeliveryWorker, stop: asyncio.Event) -> None:
     """One tick, generation, then one bounded delivery pass; a stop ends it early, cleanly."""
     for sweep in (jobs.tick, jobs.generate_ahead):
         if stop.is_set():

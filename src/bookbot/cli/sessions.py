@@ -9,7 +9,7 @@ from typing import Any
 from bookbot.cli.common import add_studio_option, positive_int, studio_session
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
-from bookbot.formatting import local_span
+from bookbot.presentation.formatting import local_span
 from bookbot.services import catalog, generation, staffing
 from bookbot.services.common import Studio
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bookbot.conversations.booking_steps import back_and_cancel
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
-from bookbot.i18n import SUPPORTED, render_error, translator
+from bookbot.presentation.i18n import SUPPORTED, render_error, translator
 from bookbot.services import browse, customers
 from bookbot.services.cancellation import cancel_registration
 

@@ -9,7 +9,7 @@ from bookbot.conversations.states import Choice, Context, Screen, State, Transit
 from bookbot.engine import errors
 from bookbot.engine.pricing import ClassKind, RegistrationKind, registration_price
 from bookbot.engine.reservations import PassKind
-from bookbot.i18n import render_error
+from bookbot.presentation.i18n import render_error
 from bookbot.services import booking, browse, holds, passes, waitlist
 from bookbot.services.waitlist import join_waitlist
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bookbot.calendar_ics import CalendarEvent, booking_calendar
 from bookbot.conversations.model import Attachment
 from bookbot.conversations.states import Context
+from bookbot.presentation.calendar_ics import CalendarEvent, booking_calendar
 from bookbot.services.facts import SessionRow
 
 

@@ -26,7 +26,7 @@ from bookbot.conversations.outbound import ReplyTo, queue_replies
 from bookbot.conversations.states import Choice, Context, Screen, State, TextSender, Transition
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
-from bookbot.i18n import negotiate, render_error, translator
+from bookbot.presentation.i18n import negotiate, render_error, translator
 from bookbot.services import holds, inbox, staff_access
 from bookbot.services.common import Studio, only_studio, studio_by_id, studio_by_slug
 from bookbot.services.customers import customer_by_id, customer_for, set_preferred_channel

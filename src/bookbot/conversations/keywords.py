@@ -5,7 +5,7 @@ from __future__ import annotations
 from bookbot.conversations.matching import fold
 from bookbot.conversations.model import Inbound
 from bookbot.conversations.states import Choice
-from bookbot.i18n import SUPPORTED
+from bookbot.presentation.i18n import SUPPORTED
 
 # Words that work from any step, on any channel, in English and Spanish (matched folded:
 # case and accents ignored). A lone CANCEL is deliberately not one: on SMS it is Twilio's

@@ -6,7 +6,7 @@ from bookbot.conversations.booking_steps import back_and_cancel, offer_label
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.engine.reservations import PassKind, Status
-from bookbot.i18n import render_error
+from bookbot.presentation.i18n import render_error
 from bookbot.services import passes, reservations
 
 

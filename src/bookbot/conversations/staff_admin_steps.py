@@ -10,7 +10,7 @@ from __future__ import annotations
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.engine.generation import Plan
-from bookbot.i18n import render_error
+from bookbot.presentation.i18n import render_error
 from bookbot.services import attendance, generation, staff_views, staffing
 
 ASSIGN_DAYS = 14

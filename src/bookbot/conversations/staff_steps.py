@@ -20,8 +20,8 @@ from bookbot.conversations.staff_admin_steps import nav
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.engine.recurrence import zone
-from bookbot.i18n import render_error
-from bookbot.reports import utilization_chart, utilization_table
+from bookbot.presentation.i18n import render_error
+from bookbot.presentation.reports import utilization_chart, utilization_table
 from bookbot.services import staff_views
 
 ROSTER_DAYS = 7  # /roster offers the sessions of the coming week

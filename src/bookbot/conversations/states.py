@@ -13,7 +13,7 @@ from bookbot.conversations.model import TEXTING, Attachment
 from bookbot.conversations.store import Conversation
 from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import zone
-from bookbot.i18n import Translator
+from bookbot.presentation.i18n import Translator
 from bookbot.services.common import Studio
 from bookbot.services.customers import Customer
 from bookbot.store.db import Database

@@ -1,6 +1,6 @@
 """Domain refusals: a stable code plus the numbers a person needs to understand them.
 
-Adapters render these in the reader's language (see `bookbot.i18n`); services never
+Adapters render these in the reader's language (see `bookbot.presentation.i18n`); services never
 raise transport or database errors at a caller.
 """
 
@@ -16,7 +16,7 @@ def N_(msgid: str) -> str:  # noqa: N802 - the gettext marker's conventional nam
     return msgid
 
 
-# What `NotFound(what=...)` names; `bookbot.i18n.render_error` translates it.
+# What `NotFound(what=...)` names; `bookbot.presentation.i18n.render_error` translates it.
 THINGS = (
     N_("studio"),
     N_("class"),

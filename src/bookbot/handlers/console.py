@@ -11,7 +11,7 @@ from typing import TextIO
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel, Inbound, Reply
 from bookbot.handlers.text import numbered
-from bookbot.i18n import translator
+from bookbot.presentation.i18n import translator
 
 
 @dataclass(frozen=True)

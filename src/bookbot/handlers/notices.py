@@ -10,13 +10,13 @@ the next channel is tried.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
 from bookbot.conversations.model import Channel
 from bookbot.engine.clock import Clock
 from bookbot.handlers.twilio_webhook import TwilioChannel
-from bookbot.services import optouts
+from bookbot.services import optouts, reachability
 from bookbot.store.db import Database
 
 WHATSAPP_WINDOW = timedelta(hours=24)
@@ -74,17 +74,13 @@ class NoticeRouter:
 
     async def routes(self, studio_id: int, customer_id: int) -> list[tuple[Channel, str]]:
         """The customer's channels, preferred first, whether or not they can be sent on."""
-        async with self.db.transaction(write=False) as tx:
-            preferred = await tx.scalar(
-                "SELECT preferred_channel FROM customers WHERE studio_id = :s AND id = :c",
-                {"s": studio_id, "c": customer_id},
-            )
-            rows = await tx.all(
-                "SELECT channel, address FROM channel_identities WHERE studio_id = :s"
-                " AND customer_id = :c",
-                {"s": studio_id, "c": customer_id},
-            )
-        known = {Channel(r[0]): r[1] for r in rows if r[0] in Channel.__members__.values()}
+        found = await reachability.contacts(self.db, studio_id, customer_id)
+        preferred = found.preferred
+        known = {
+            Channel(channel): address
+            for channel, address in found.addresses.items()
+            if channel in Channel.__members__.values()
+        }
         order = sorted(
             known,
             key=lambda c: (
@@ -122,9 +118,5 @@ class NoticeRouter:
 
     async def _in_window(self, address: str) -> bool:
         """Did the customer write to us on WhatsApp within the last 24 hours?"""
-        async with self.db.transaction(write=False) as tx:
-            last = await tx.scalar(
-                "SELECT updated_at FROM conversations WHERE channel = 'whatsapp' AND address = :a",
-                {"a": address},
-            )
-        return isinstance(last, datetime) and self.clock.now() - last < WHATSAPP_WINDOW
+        last = await reachability.last_written(self.db, Channel.WHATSAPP.value, address)
+        return last is not None and self.clock.now() - last < WHATSAPP_WINDOW

@@ -21,13 +21,13 @@ from typing import Any
 
 from bookbot.engine.clock import Clock
 from bookbot.jobs.batching import Batched
-from bookbot.jobs.transport import DeliveryError, OutboundMessage, Route, Transport
 from bookbot.jobs.waking import Waker
 from bookbot.services import outbox
+from bookbot.services.transport import DeliveryError, OutboundMessage, Route, Transport
 from bookbot.store.db import Database
 
 log = logging.getLogger(__name__)
-TELEGRAM_LIMITS = {"telegram": 30.0, "sms": 1.0, "whatsapp": 80.0}
+CHANNEL_SEND_RATES = {"telegram": 30.0, "sms": 1.0, "whatsapp": 80.0}
 PER_ADDRESS_LIMITS = {"telegram": 1.0}
 MAX_BACKOFF = timedelta(hours=1)
 
@@ -56,7 +56,7 @@ class TokenBucket:
 
 @dataclass
 class RateLimits:
-    per_channel: dict[str, float] = field(default_factory=lambda: dict(TELEGRAM_LIMITS))
+    per_channel: dict[str, float] = field(default_factory=lambda: dict(CHANNEL_SEND_RATES))
     per_address: dict[str, float] = field(default_factory=lambda: dict(PER_ADDRESS_LIMITS))
     _buckets: dict[str, TokenBucket] = field(default_factory=dict, repr=False)
 

@@ -11,7 +11,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bookbot.jobs.attendance import AttendanceJobs
+from bookbot.jobs.sweeps import Sweeps
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
@@ -49,7 +49,7 @@ async def ticking(*sweeps: Sweep) -> AsyncIterator[AsyncIOScheduler]:
         scheduler.shutdown(wait=False)
 
 
-def standard_sweeps(jobs: AttendanceJobs) -> list[Sweep]:
+def standard_sweeps(jobs: Sweeps) -> list[Sweep]:
     """What `bookbot run` and `bookbot jobs` tick: attendance each minute, generation hourly.
     (Delivery runs on its own loop, woken by what is queued: `DeliveryWorker.run`.)"""
     return [

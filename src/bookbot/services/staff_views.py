@@ -20,7 +20,7 @@ from bookbot.engine import errors
 from bookbot.engine import reservations as rules
 from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import resolve_local, zone
-from bookbot.reports import UtilizationRow
+from bookbot.engine.utilization import UtilizationRow
 from bookbot.services import reservations
 from bookbot.store.db import Database, Tx
 

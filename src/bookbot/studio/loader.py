@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bookbot.store.db import Database, Row, Tx
-from bookbot.studio.model import Studio, StudioFile, to_minor_units
+from bookbot.studio.model import StudioFile, StudioSettings, to_minor_units
 
 KINDS = ("studio", "roles", "staff", "resources", "classes", "patterns")
 
@@ -270,7 +270,7 @@ def _placeholders(columns: tuple[str, ...]) -> str:
     return ", ".join(f":{c}" for c in columns)
 
 
-async def _upsert_studio(tx: Tx, studio: Studio) -> _Outcome:
+async def _upsert_studio(tx: Tx, studio: StudioSettings) -> _Outcome:
     values = {
         "name": studio.name,
         "timezone": studio.timezone,

@@ -86,7 +86,7 @@ class Policies(_Model):
     no_show_uses_punch: bool = True
 
 
-class Studio(_Model):
+class StudioSettings(_Model):
     slug: Key
     name: Name
     timezone: TimeZone
@@ -165,7 +165,7 @@ class PatternSpec(_Model):
 
 
 class StudioFile(_Model):
-    studio: Studio
+    studio: StudioSettings
     roles: tuple[Role, ...] = ()
     staff: tuple[Staff, ...] = ()
     resources: tuple[Resource, ...] = ()

@@ -20,7 +20,7 @@ HORIZON = timedelta(weeks=8)
 
 
 @dataclass
-class AttendanceJobs:
+class Sweeps:
     db: Database
     clock: Clock
     horizon: timedelta = HORIZON

@@ -23,9 +23,9 @@ from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bookbot import formatting
 from bookbot.engine.errors import BookingError
 from bookbot.engine.recurrence import zone
+from bookbot.presentation import formatting
 
 SUPPORTED: tuple[str, ...] = ("en", "es")
 DEFAULT = "en"

@@ -16,14 +16,14 @@ from telegram import error as tg
 from bookbot.conversations.model import TEXTING, Channel, Reply
 from bookbot.conversations.outbound import REPLY, reply_from_params
 from bookbot.handlers.notices import Notice, NoticeRouter
+from bookbot.handlers.templates import render
 from bookbot.handlers.twilio_api import SendFailed
 from bookbot.handlers.twilio_webhook import reply_text
-from bookbot.i18n import translator
-from bookbot.jobs.templates import render
-from bookbot.jobs.transport import DeliveryError, Route
+from bookbot.presentation.i18n import translator
 from bookbot.services.common import studio_by_id
 from bookbot.services.customers import customer_by_id
 from bookbot.services.outbox import OutboundMessage
+from bookbot.services.transport import DeliveryError, Route
 
 
 class Pusher(Protocol):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bookbot.i18n import Translator
+from bookbot.presentation.i18n import Translator
 
 
 def _when(t: Translator, params: dict[str, Any], key: str, zone: str) -> str:

@@ -1,0 +1,1 @@
+"""How bookbot shows things to people: translations, dates and money, calendars, reports."""
