@@ -230,11 +230,22 @@ sessions = sa.Table(
     sa.Column("instructor_id", sa.Integer, sa.ForeignKey("staff.id", ondelete="SET NULL")),
     sa.Column("part_position", sa.Integer),
     sa.Column("makeup", sa.Boolean, nullable=False, server_default=sa.false()),
+    # When the attendance sweep closed it (no-shows marked, bookings' attendance settled):
+    # a session is closed once, after its end, so NULL marks the ones the sweep may owe.
+    sa.Column("closed_at", UTC_INSTANT),
     sa.UniqueConstraint("pattern_id", "occurrence_date"),
     sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
     sa.CheckConstraint("status IN ('open', 'cancelled')", name="status_known"),
     sa.Index("ix_sessions_studio_starts", "studio_id", "starts_at"),
     sa.Index("ix_sessions_instructor", "instructor_id"),
+    # The sessions still to close, by end: the sweep reads only those whose end passed.
+    sa.Index(
+        "ix_sessions_unclosed",
+        "ends_at",
+        "id",
+        sqlite_where=sa.text("closed_at IS NULL"),
+        postgresql_where=sa.text("closed_at IS NULL"),
+    ),
 )
 
 session_assistants = sa.Table(
@@ -304,6 +315,14 @@ registrations = sa.Table(
         "status IN ('held', 'confirmed', 'cancelled', 'expired')", name="status_known"
     ),
     sa.Index("ix_registrations_customer", "studio_id", "customer_id"),
+    # Holds by when they lapse, for the expiry sweep: holds are few, bookings many.
+    sa.Index(
+        "ix_registrations_held",
+        "held_until",
+        "id",
+        sqlite_where=sa.text("status = 'held'"),
+        postgresql_where=sa.text("status = 'held'"),
+    ),
 )
 
 registration_sessions = sa.Table(
@@ -367,9 +386,10 @@ allocations = sa.Table(
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("held_until", UTC_INSTANT),  # a hold's allocation counts only until then
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
-    # Cancellation finds a registration's allocations through its sessions: no second index,
-    # since every index is another page written by each booking's commit.
     sa.Index("ix_resource_allocations_session", "session_id", "resource_id"),
+    # Freeing or cancelling a registration, and the cascade when one is deleted, find its
+    # allocations here rather than by scanning the table.
+    sa.Index("ix_resource_allocations_registration", "registration_id"),
 )
 
 waitlist = sa.Table(
@@ -398,6 +418,14 @@ waitlist = sa.Table(
         unique=True,
         sqlite_where=sa.text("status IN ('waiting', 'offered')"),
         postgresql_where=sa.text("status IN ('waiting', 'offered')"),
+    ),
+    # Live offers by when they lapse, for the expiry sweep.
+    sa.Index(
+        "ix_waitlist_entries_offered",
+        "offer_expires_at",
+        "id",
+        sqlite_where=sa.text("status = 'offered'"),
+        postgresql_where=sa.text("status = 'offered'"),
     ),
 )
 
@@ -568,6 +596,14 @@ reservations = sa.Table(
     ),
     sa.Index("ix_reservations_session_status", "session_id", "status"),
     sa.Index("ix_reservations_pass_status", "pass_id", "status"),
+    # No-shows the nightly absence sweep has not handled yet: a day's worth, not the history.
+    sa.Index(
+        "ix_reservations_absence_open",
+        "studio_id",
+        "id",
+        sqlite_where=sa.text("status = 'no_show' AND absence_handled_at IS NULL"),
+        postgresql_where=sa.text("status = 'no_show' AND absence_handled_at IS NULL"),
+    ),
 )
 
 staff_audit = sa.Table(
@@ -611,4 +647,13 @@ outbox = sa.Table(
     # e.g. reminder-24h:reservation-42: a message is queued once, whoever asks twice.
     sa.Column("dedupe_key", sa.String(200), nullable=False, unique=True),
     sa.Index("ix_outbox_status_due", "status", "due_at"),
+    # What a claim may take, in the order it takes it: the claim walks this index from the
+    # oldest due row and stops at `now`, so sent history and future reminders cost nothing.
+    sa.Index(
+        "ix_outbox_claim",
+        "due_at",
+        "id",
+        sqlite_where=sa.text("status IN ('pending', 'sending')"),
+        postgresql_where=sa.text("status IN ('pending', 'sending')"),
+    ),
 )
