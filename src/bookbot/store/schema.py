@@ -448,6 +448,8 @@ conversations = sa.Table(
     sa.Column("updated_at", UTC_INSTANT, nullable=False),
     # Held while one process handles an update, so two never work on one dialogue at once.
     sa.Column("lease_until", UTC_INSTANT),
+    # Which hold the lease is: only its holder's save or release changes the row.
+    sa.Column("lease_token", sa.String(32)),
     sa.UniqueConstraint("channel", "address"),
 )
 
