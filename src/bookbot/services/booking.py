@@ -69,18 +69,19 @@ async def _write(
     klass = locked.classes[sessions[0].class_id]
     session_ids = tuple(s.id for s in sessions)
     new = NewRegistration(
-        studio.id,
-        customer_id,
-        klass.id,
-        sessions[0].pattern_id if kind is RegistrationKind.FULL_SCHEDULE else None,
-        kind.value,
-        guests,
-        registration_price(kind, klass.price_minor, guests, len(sessions)),
-        studio.currency,
-        now,
-        session_ids,
-        tuple(plan),
-        held_until,
+        studio_id=studio.id,
+        customer_id=customer_id,
+        class_id=klass.id,
+        pattern_id=sessions[0].pattern_id if kind is RegistrationKind.FULL_SCHEDULE else None,
+        kind=kind.value,
+        guests=guests,
+        price_minor=registration_price(kind, klass.price_minor, guests, len(sessions)),
+        currency=studio.currency,
+        created_at=now,
+        session_ids=session_ids,
+        allocations=tuple(plan),
+        last_starts_at=max(s.starts_at for s in sessions),
+        held_until=held_until,
     )
     reg_id = await insert_registration(tx, new)
     if held_until is None:

@@ -11,7 +11,8 @@ from datetime import datetime
 from bookbot.engine import capacity
 from bookbot.engine.pricing import ClassKind
 from bookbot.services import facts
-from bookbot.store.db import Database, Tx, instant
+from bookbot.services.pages import Keyset, Page, PageAsk, read_page
+from bookbot.store.db import Database, Row, Tx, instant, record
 
 
 @dataclass(frozen=True)
@@ -72,13 +73,19 @@ async def _cards(
         rows = await tx.all(
             "SELECT c.id, c.name, c.description, c.kind, c.price_minor,"  # noqa: S608 - fixed filter
             " (SELECT MIN(s.starts_at) FROM sessions s WHERE s.class_id = c.id"
-            "  AND s.studio_id = c.studio_id AND s.status = 'open' AND s.starts_at > :now) AS next"
+            "  AND s.studio_id = c.studio_id AND s.status = 'open' AND s.starts_at > :now)"
+            " AS next_start"
             f" FROM classes c WHERE c.studio_id = :studio_id {extra}",
             {"studio_id": studio_id, "now": now, **params},
         )
     cards = [
         ClassCard(
-            r[0], r[1], r[2], ClassKind(r[3]), r[4], (instant(r[5]) if r[5] is not None else None)
+            id=r["id"],
+            name=r["name"],
+            description=r["description"],
+            kind=ClassKind(r["kind"]),
+            price_minor=r["price_minor"],
+            next_start=None if r["next_start"] is None else instant(r["next_start"]),
         )
         for r in rows
     ]
@@ -94,12 +101,13 @@ async def class_card(
 async def needs(db: Database, studio_id: int, class_id: int) -> list[Need]:
     async with db.transaction(write=False) as tx:
         rows = await tx.all(
-            "SELECT r.name, q.quantity_per_student FROM class_requirements q"
+            "SELECT r.name AS resource_name, q.quantity_per_student AS per_student"
+            " FROM class_requirements q"
             " JOIN resources r ON r.id = q.resource_id AND r.studio_id = q.studio_id"
             " WHERE q.studio_id = :studio_id AND q.class_id = :class_id ORDER BY r.name",
             {"studio_id": studio_id, "class_id": class_id},
         )
-    return [Need(r[0], r[1]) for r in rows]
+    return [record(Need, r) for r in rows]
 
 
 async def teacher(db: Database, studio_id: int, session_id: int) -> str | None:
@@ -158,37 +166,44 @@ async def course_runs(
     """Runs (patterns) of a course that have not started yet, with enrolment so far."""
     async with db.transaction(write=False) as tx:
         rows = await tx.all(
-            "SELECT s.pattern_id, COUNT(*), MIN(s.id) FROM sessions s"
+            "SELECT s.pattern_id, COUNT(*) AS session_count, MIN(s.id) AS first_id"
+            " FROM sessions s"
             " WHERE s.studio_id = :studio_id AND s.class_id = :class_id AND s.status = 'open'"
             " AND s.pattern_id IS NOT NULL GROUP BY s.pattern_id"
             " HAVING MIN(s.starts_at) > :now",
             {"studio_id": studio_id, "class_id": class_id, "now": now},
         )
-        firsts = {s.id: s for s in await facts.sessions_by_id(tx, studio_id, [r[2] for r in rows])}
+        first_ids = [int(r["first_id"]) for r in rows]
+        firsts = {s.id: s for s in await facts.sessions_by_id(tx, studio_id, first_ids)}
         choices = {
             c.session.id: c for c in await _choices(tx, studio_id, list(firsts.values()), now, 1)
         }
     runs = [
         CourseRun(
-            r[0],
-            firsts[r[2]],
-            int(r[1]),
-            firsts[r[2]].capacity - choices[r[2]].seats_left,
-            firsts[r[2]].capacity,
+            pattern_id=r["pattern_id"],
+            first=firsts[first_id],
+            session_count=int(r["session_count"]),
+            enrolled=firsts[first_id].capacity - choices[first_id].seats_left,
+            capacity=firsts[first_id].capacity,
         )
-        for r in rows
+        for r, first_id in zip(rows, first_ids, strict=True)
     ]
     return sorted(runs, key=lambda run: run.first.starts_at)
 
 
-_BOOKINGS = """SELECT g.id, c.name, g.kind, g.guest_count, g.price_minor, g.currency,
-    MIN(s.starts_at), MIN(s.ends_at), MIN(s.location), COUNT(s.id)
+# A registration is upcoming while one of its booked sessions starts after now: its
+# `last_starts_at` (the start of its latest session, kept by `registration_rows`) is after
+# now. The range on `ix_registrations_customer_status_start` reads only those, so the cost
+# follows what is ahead, not the customer's history; their sessions are then joined.
+_UPCOMING = """SELECT g.id AS registration_id, c.name AS class_name, g.kind, g.guest_count AS guests,
+    g.price_minor, g.currency, MIN(s.starts_at) AS first_start, MIN(s.ends_at) AS first_end,
+    MIN(s.location) AS location, COUNT(s.id) AS session_count
 FROM registrations g
 JOIN classes c ON c.id = g.class_id
 JOIN registration_sessions rs ON rs.registration_id = g.id AND rs.status = 'booked'
 JOIN sessions s ON s.id = rs.session_id AND s.starts_at > :now
 WHERE g.studio_id = :studio_id AND g.customer_id = :customer_id AND g.status = 'confirmed'
-  {extra}
+  AND {which}
 GROUP BY g.id, c.name, g.kind, g.guest_count, g.price_minor, g.currency
 ORDER BY MIN(s.starts_at), g.id"""
 
@@ -200,30 +215,109 @@ async def my_bookings(
     now: datetime,
     registration_id: int | None = None,
 ) -> list[BookingSummary]:
-    """The customer's confirmed bookings that still have a session ahead."""
-    extra, params = "", {}
-    if registration_id is not None:
-        extra, params = "AND g.id = :registration_id", {"registration_id": registration_id}
+    """The customer's confirmed bookings that still have a session ahead, soonest first
+    (only `registration_id`, if given)."""
     async with db.transaction(write=False) as tx:
-        rows = await tx.all(
-            _BOOKINGS.format(extra=extra),
-            {"studio_id": studio_id, "customer_id": customer_id, "now": now, **params},
-        )
-    return [
-        BookingSummary(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            instant(r[6]),
-            instant(r[7]),
-            r[8],
-            int(r[9]),
-        )
-        for r in rows
-    ]
+        return await _upcoming(tx, studio_id, customer_id, now, registration_id)
+
+
+async def _upcoming(
+    tx: Tx, studio_id: int, customer_id: int, now: datetime, registration_id: int | None
+) -> list[BookingSummary]:
+    which, params = "g.last_starts_at > :now", {}
+    if registration_id is not None:
+        which, params = "g.id = :registration_id", {"registration_id": registration_id}
+    rows = await tx.all(
+        _UPCOMING.format(which=which),
+        {"studio_id": studio_id, "customer_id": customer_id, "now": now, **params},
+    )
+    return [_summary(r) for r in rows]
+
+
+def _summary(row: Row) -> BookingSummary:
+    return BookingSummary(
+        registration_id=row["registration_id"],
+        class_name=row["class_name"],
+        kind=row["kind"],
+        guests=row["guests"],
+        price_minor=row["price_minor"],
+        currency=row["currency"],
+        first_start=instant(row["first_start"]),
+        first_end=instant(row["first_end"]),
+        location=row["location"],
+        session_count=int(row["session_count"]),
+    )
+
+
+@dataclass(frozen=True)
+class MyBookings:
+    upcoming: list[BookingSummary]
+    has_past: bool
+
+
+_ANY_PAST = """SELECT 1 AS found FROM registrations g
+WHERE g.studio_id = :studio_id AND g.customer_id = :customer_id AND g.status = 'confirmed'
+  AND g.last_starts_at <= :now LIMIT 1"""
+
+
+async def my_bookings_and_past(
+    db: Database, studio_id: int, customer_id: int, now: datetime
+) -> MyBookings:
+    """What "My bookings" shows: the upcoming bookings, and whether there are past ones to
+    page through (one index probe)."""
+    params = {"studio_id": studio_id, "customer_id": customer_id, "now": now}
+    async with db.transaction(write=False) as tx:
+        upcoming = await _upcoming(tx, studio_id, customer_id, now, None)
+        past = await tx.one(_ANY_PAST, params)
+    return MyBookings(upcoming, past is not None)
+
+
+@dataclass(frozen=True)
+class PastBooking:
+    registration_id: int
+    class_name: str
+    guests: int
+    last_start: datetime  # of its latest session
+    session_count: int
+
+
+# Past: every session has started. Newest first by (last_starts_at, id), read by keyset on
+# the same index as the upcoming ones (see `pages`).
+_PAST = Keyset(
+    select="""SELECT g.id AS registration_id, c.name AS class_name, g.guest_count AS guests,
+    g.last_starts_at AS page_at, g.id AS page_id,
+    (SELECT COUNT(*) FROM registration_sessions rs WHERE rs.registration_id = g.id
+     AND rs.status = 'booked') AS session_count
+FROM registrations g JOIN classes c ON c.id = g.class_id
+WHERE g.studio_id = :studio_id AND g.customer_id = :customer_id AND g.status = 'confirmed'""",
+    at="g.last_starts_at",
+    id="g.id",
+    newest="g.last_starts_at <= :now",
+)
+
+
+def _past(row: Row) -> PastBooking:
+    return PastBooking(
+        registration_id=row["registration_id"],
+        class_name=row["class_name"],
+        guests=row["guests"],
+        last_start=instant(row["page_at"]),
+        session_count=int(row["session_count"]),
+    )
+
+
+async def past_bookings(
+    db: Database,
+    studio_id: int,
+    customer_id: int,
+    now: datetime,
+    ask: PageAsk,
+) -> Page[PastBooking]:
+    """A page of the customer's confirmed bookings whose sessions have all started, newest
+    first."""
+    params = {"studio_id": studio_id, "customer_id": customer_id, "now": now}
+    async with db.transaction(write=False) as tx:
+        return await read_page(tx, _PAST, params, ask, _past)
 
 
 async def booked_sessions(
@@ -235,7 +329,7 @@ async def booked_sessions(
             " AND registration_id = :id AND status = 'booked'",
             {"studio_id": studio_id, "id": registration_id},
         )
-        ids = [r[0] for r in rows]
+        ids = [int(r["session_id"]) for r in rows]
         return await facts.sessions_by_id(tx, studio_id, ids) if ids else []
 
 

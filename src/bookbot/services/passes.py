@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from bookbot.engine import errors
 from bookbot.engine.reservations import PassKind, PassState
 from bookbot.services import facts
-from bookbot.store.db import Database, Tx
+from bookbot.services.pages import Keyset, Page, PageAsk, read_page
+from bookbot.store.db import Database, Row, Tx
 
 DEFAULT_MAX_ADVANCE = 3
 
@@ -90,8 +90,9 @@ async def issue_pass(
 
 _STATE = """SELECT p.kind, p.class_id, p.status, p.valid_from, p.valid_until, p.sessions_remaining,
     p.max_advance, p.sequential,
-    (SELECT COUNT(*) FROM reservations r WHERE r.pass_id = p.id AND r.status IN ('pending', 'checked_in')),
-    (SELECT COUNT(*) FROM reservations r WHERE r.pass_id = p.id AND r.status = 'pending'),
+    (SELECT COUNT(*) FROM reservations r WHERE r.pass_id = p.id
+     AND r.status IN ('pending', 'checked_in')) AS live,
+    (SELECT COUNT(*) FROM reservations r WHERE r.pass_id = p.id AND r.status = 'pending') AS pending,
     p.absence_grace_hours
 FROM passes p WHERE p.studio_id = :s AND p.id = :id AND p.customer_id = :customer"""
 
@@ -105,24 +106,24 @@ async def locked_state(
     if row is None:
         raise errors.NotFound(what="pass", ident=pass_id)
     parts = await tx.all(
-        "SELECT DISTINCT part_position FROM reservations WHERE pass_id = :id"
+        "SELECT DISTINCT part_position AS part FROM reservations WHERE pass_id = :id"
         " AND status = 'attended' AND part_position IS NOT NULL",
         {"id": pass_id},
     )
     state = PassState(
-        PassKind(row[0]),
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        row[6],
-        bool(row[7]),
-        int(row[8]),
-        int(row[9]),
-        frozenset(int(p[0]) for p in parts),
+        kind=PassKind(row["kind"]),
+        class_id=row["class_id"],
+        status=row["status"],
+        valid_from=row["valid_from"],
+        valid_until=row["valid_until"],
+        remaining=row["sessions_remaining"],
+        max_advance=row["max_advance"],
+        sequential=bool(row["sequential"]),
+        live=int(row["live"]),
+        pending=int(row["pending"]),
+        attended_parts=frozenset(int(p["part"]) for p in parts),
     )
-    return state, int(row[10])
+    return state, int(row["absence_grace_hours"])
 
 
 async def use_punch(tx: Tx, pass_id: int) -> None:
@@ -136,27 +137,87 @@ async def use_punch(tx: Tx, pass_id: int) -> None:
     )
 
 
-def _status(row: Any) -> PassStatus:
+def _status(row: Row) -> PassStatus:
     return PassStatus(
-        row[0], row[1], row[2], PassKind(row[3]), row[4], row[5], int(row[6]), row[7], row[8]
+        id=row["id"],
+        class_id=row["class_id"],
+        class_name=row["class_name"],
+        kind=PassKind(row["kind"]),
+        included=row["sessions_included"],
+        remaining=row["sessions_remaining"],
+        reserved=int(row["reserved"]),
+        valid_until=row["valid_until"],
+        payment=row["payment"],
     )
+
+
+_COLUMNS = """p.id, p.class_id, c.name AS class_name, p.kind, p.sessions_included,
+    p.sessions_remaining, p.valid_until, p.payment,
+    (SELECT COUNT(*) FROM reservations r WHERE r.pass_id = p.id
+     AND r.status IN ('pending', 'checked_in')) AS reserved"""
+
+# Usable: active, punches left (or none to count), not expired. `ix_passes_customer_usable`
+# holds the first two (partial), ordered by valid_until; the two branches are its two
+# ranges, open-ended and not yet expired, so expired passes are never read. (One OR of the
+# two makes SQLite read the customer's whole stretch of the index.)
+_NOT_USED_UP = "p.status = 'active' AND (p.sessions_remaining IS NULL OR p.sessions_remaining > 0)"
+_USABLE = f"""SELECT {_COLUMNS} FROM passes p JOIN classes c ON c.id = p.class_id
+WHERE p.studio_id = :s AND p.customer_id = :customer AND {_NOT_USED_UP} AND {{until}}"""  # noqa: S608 - constants
+_USABLE_BOTH = (
+    _USABLE.format(until="p.valid_until >= :today")
+    + " UNION ALL "
+    + _USABLE.format(until="p.valid_until IS NULL")
+)
 
 
 async def customer_passes(
     db: Database, studio_id: int, customer_id: int, today: date
 ) -> list[PassStatus]:
-    """Active passes still valid today, with what is left and what is reserved."""
+    """Passes the customer can still use today (active, not used up, not expired), with what
+    is left and what is reserved, oldest first."""
     async with db.transaction(write=False) as tx:
-        rows = await tx.all(
-            "SELECT p.id, p.class_id, c.name, p.kind, p.sessions_included, p.sessions_remaining,"
-            " (SELECT COUNT(*) FROM reservations r WHERE r.pass_id = p.id"
-            "  AND r.status IN ('pending', 'checked_in')), p.valid_until, p.payment"
-            " FROM passes p JOIN classes c ON c.id = p.class_id"
-            " WHERE p.studio_id = :s AND p.customer_id = :customer AND p.status = 'active'"
-            " AND (p.valid_until IS NULL OR p.valid_until >= :today) ORDER BY p.id",
-            {"s": studio_id, "customer": customer_id, "today": today},
-        )
-    return [_status(r) for r in rows]
+        rows = await tx.all(_USABLE_BOTH, {"s": studio_id, "customer": customer_id, "today": today})
+    return sorted((_status(r) for r in rows), key=lambda p: p.id)
+
+
+# Past: expired or used up (or no longer active). Newest first by issue time, by keyset on
+# `ix_passes_customer_created`; the usable ones, few, are skipped on the way.
+_PAST = Keyset(
+    select=f"""SELECT {_COLUMNS}, p.created_at AS page_at, p.id AS page_id
+FROM passes p JOIN classes c ON c.id = p.class_id
+WHERE p.studio_id = :s AND p.customer_id = :customer""",  # noqa: S608 - constants
+    at="p.created_at",
+    id="p.id",
+    every=f"""NOT ({_NOT_USED_UP} AND (p.valid_until IS NULL OR p.valid_until >= :today))""",
+)
+
+
+async def past_passes(
+    db: Database,
+    studio_id: int,
+    customer_id: int,
+    today: date,
+    ask: PageAsk,
+) -> Page[PassStatus]:
+    """A page of the customer's passes that can no longer be used, newest first."""
+    params = {"s": studio_id, "customer": customer_id, "today": today}
+    async with db.transaction(write=False) as tx:
+        return await read_page(tx, _PAST, params, ask, _status)
+
+
+@dataclass(frozen=True)
+class MyPasses:
+    usable: list[PassStatus]
+    has_past: bool
+
+
+async def passes_and_past(db: Database, studio_id: int, customer_id: int, today: date) -> MyPasses:
+    """What "My passes" shows: the usable passes, and whether there are past ones."""
+    params = {"s": studio_id, "customer": customer_id, "today": today}
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(_USABLE_BOTH, params)
+        past = await read_page(tx, _PAST, params, PageAsk(size=1), _status)
+    return MyPasses(sorted((_status(r) for r in rows), key=lambda p: p.id), bool(past.items))
 
 
 @dataclass(frozen=True)
@@ -191,7 +252,19 @@ async def offers(db: Database, studio_id: int, class_id: int) -> list[Offer]:
             " ORDER BY position",
             {"s": studio_id, "c": class_id},
         )
-    return [Offer(r[0], PassKind(r[1]), r[2], r[3], r[4], r[5], bool(r[6]), r[7]) for r in rows]
+    return [
+        Offer(
+            position=r["position"],
+            kind=PassKind(r["kind"]),
+            sessions=r["sessions"],
+            valid_days=r["valid_days"],
+            price_minor=r["price_minor"],
+            max_advance=r["max_advance"],
+            sequential=bool(r["sequential"]),
+            absence_grace_hours=r["absence_grace_hours"],
+        )
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -221,6 +294,12 @@ async def reservable_sessions(
             else {}
         )
     return [
-        Reservable(s.id, s.starts_at, found[s.id].state(s).seats_left, r[8], bool(r[9]))
+        Reservable(
+            session_id=s.id,
+            starts_at=s.starts_at,
+            seats_left=found[s.id].state(s).seats_left,
+            part=r["part_position"],
+            makeup=bool(r["makeup"]),
+        )
         for s, r in zip(sessions, rows, strict=True)
     ]

@@ -60,7 +60,7 @@ async def session_ids_of(tx: Tx, studio_id: int, registration_id: int) -> list[i
         " AND registration_id = :id ORDER BY session_id",
         {"studio_id": studio_id, "id": registration_id},
     )
-    return [int(r[0]) for r in rows]
+    return [int(r["session_id"]) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,10 @@ class NewRegistration:
     created_at: datetime
     session_ids: tuple[int, ...]
     allocations: tuple[Allocation, ...]
+    # The start of its latest session: "My bookings" splits upcoming from past on it, by
+    # index. The sessions a registration holds never change while it is live (it ends whole;
+    # generation never moves or deletes a session with live seats), so it is written once.
+    last_starts_at: datetime
     held_until: datetime | None = None  # a hold, not yet a booking
 
     def params(self) -> dict[str, object]:
@@ -92,13 +96,14 @@ class NewRegistration:
             "status": "confirmed" if self.held_until is None else "held",
             "seat_status": "booked" if self.held_until is None else "held",
             "held_until": self.held_until,
+            "last_starts_at": self.last_starts_at,
         }
 
 
 REGISTRATION_SQL = """INSERT INTO registrations (studio_id, customer_id, class_id, pattern_id, kind,
-    guest_count, status, price_minor, currency, created_at, held_until) VALUES (:studio_id,
-    :customer_id, :class_id, :pattern_id, :kind, :guests, :status, :price, :currency, :now,
-    :held_until) RETURNING id"""
+    guest_count, status, price_minor, currency, created_at, held_until, last_starts_at) VALUES
+    (:studio_id, :customer_id, :class_id, :pattern_id, :kind, :guests, :status, :price, :currency,
+    :now, :held_until, :last_starts_at) RETURNING id"""
 
 SESSION_SQL = """INSERT INTO registration_sessions (studio_id, registration_id, session_id,
     customer_id, guest_count, status, held_until) VALUES (:studio_id, :registration_id,

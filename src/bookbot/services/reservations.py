@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from bookbot.engine import capacity, errors
 from bookbot.engine import reservations as rules
@@ -19,7 +18,7 @@ from bookbot.services import facts, reminders
 from bookbot.services.passes import locked_state, use_punch
 from bookbot.services.registration_rows import expect_moved
 from bookbot.services.waitlist import offer_freed_seats
-from bookbot.store.db import Database, Tx, UniqueViolation, retrying
+from bookbot.store.db import Database, Row, Tx, UniqueViolation, instant, retrying
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,13 @@ async def _slot(tx: Tx, locked: facts.Locked) -> rules.Slot:
         "SELECT part_position, makeup FROM sessions WHERE id = :id", {"id": session.id}
     )
     local = session.starts_at.astimezone(zone(locked.studio.timezone)).date()
-    return rules.Slot(session.class_id, session.starts_at, local, row[0], bool(row[1]))
+    return rules.Slot(
+        class_id=session.class_id,
+        starts_at=session.starts_at,
+        local_date=local,
+        part=None if row is None else row["part_position"],
+        makeup=row is not None and bool(row["makeup"]),
+    )
 
 
 async def reserve(
@@ -125,7 +130,7 @@ JOIN passes p ON p.id = r.pass_id JOIN studios st ON st.id = r.studio_id
 WHERE r.studio_id = :s AND r.id = :id"""
 
 
-async def _reservation(tx: Tx, studio_id: int, reservation_id: int, customer_id: int | None) -> Any:
+async def _reservation(tx: Tx, studio_id: int, reservation_id: int, customer_id: int | None) -> Row:
     row = await tx.one(_RESERVATION + tx.for_update("r"), {"s": studio_id, "id": reservation_id})
     if row is None or (customer_id is not None and row["customer_id"] != customer_id):
         raise errors.NotFound(what="reservation", ident=reservation_id)
@@ -199,7 +204,7 @@ async def check_in(
     return result
 
 
-async def _mark_checked_in(tx: Tx, now: datetime, row: Any, by: str) -> None:
+async def _mark_checked_in(tx: Tx, now: datetime, row: Row, by: str) -> None:
     moved = await tx.execute(
         "UPDATE reservations SET status = 'checked_in', checked_in_at = :now,"
         " checked_in_by = :by, punch_used = :punch WHERE id = :id AND status = 'pending'",
@@ -224,17 +229,29 @@ class Held:
 async def live_reservations(
     db: Database, studio_id: int, customer_id: int, now: datetime, pass_id: int | None = None
 ) -> list[Held]:
-    """Pending or checked-in reservations whose class has not ended, soonest first."""
+    """Pending or checked-in reservations whose class has not ended, soonest first.
+
+    Read through `ix_reservations_customer_live` (or, for one pass, its status index): both
+    hold live reservations only, since the class end closes them (attended, no-show)."""
     extra = "AND r.pass_id = :pass" if pass_id is not None else ""
     async with db.transaction(write=False) as tx:
         rows = await tx.all(
-            "SELECT r.id, r.session_id, s.starts_at, r.status, r.part_position FROM reservations r"  # noqa: S608
-            " JOIN sessions s ON s.id = r.session_id WHERE r.studio_id = :s"
+            "SELECT r.id, r.session_id, s.starts_at, r.status, r.part_position AS part"  # noqa: S608
+            " FROM reservations r JOIN sessions s ON s.id = r.session_id WHERE r.studio_id = :s"
             " AND r.customer_id = :c AND r.status IN ('pending', 'checked_in')"
-            f" AND s.ends_at > :now {extra} ORDER BY s.starts_at",
+            f" AND s.ends_at > :now {extra} ORDER BY s.starts_at, r.id",
             {"s": studio_id, "c": customer_id, "now": now, "pass": pass_id},
         )
-    return [Held(r[0], r[1], r[2], rules.Status(r[3]), r[4]) for r in rows]
+    return [
+        Held(
+            id=r["id"],
+            session_id=r["session_id"],
+            starts_at=instant(r["starts_at"]),
+            status=rules.Status(r["status"]),
+            part=r["part"],
+        )
+        for r in rows
+    ]
 
 
 def check_in_open(now: datetime, held: Held) -> bool:

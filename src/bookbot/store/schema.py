@@ -309,12 +309,22 @@ registrations = sa.Table(
     # A hold keeps the seats while the customer confirms (or, later, pays) until then;
     # confirming makes it 'confirmed', the sweep makes it 'expired'.
     sa.Column("held_until", UTC_INSTANT),
+    # The start of its latest session, written by the booking: upcoming while after now.
+    sa.Column("last_starts_at", UTC_INSTANT),
     sa.CheckConstraint("guest_count >= 1", name="guests_positive"),
     sa.CheckConstraint("kind IN ('single', 'full_schedule', 'drop_in')", name="kind_known"),
     sa.CheckConstraint(
         "status IN ('held', 'confirmed', 'cancelled', 'expired')", name="status_known"
     ),
-    sa.Index("ix_registrations_customer", "studio_id", "customer_id"),
+    # A customer's upcoming bookings (one range), past ones by (last_starts_at, id), holds.
+    sa.Index(
+        "ix_registrations_customer_status_start",
+        "studio_id",
+        "customer_id",
+        "status",
+        "last_starts_at",
+        "id",
+    ),
     # Holds by when they lapse, for the expiry sweep: holds are few, bookings many.
     sa.Index(
         "ix_registrations_held",
@@ -555,7 +565,20 @@ passes = sa.Table(
     sa.Column("created_at", UTC_INSTANT, nullable=False),
     sa.CheckConstraint("kind IN ('unlimited', 'punch', 'full_course')", name="kind_known"),
     sa.CheckConstraint("sessions_remaining IS NULL OR sessions_remaining >= 0", name="punches"),
-    sa.Index("ix_passes_customer", "studio_id", "customer_id"),
+    sa.Index("ix_passes_customer_created", "studio_id", "customer_id", "created_at", "id"),
+    # Passes still usable but for their end date, by that date: expired ones are not read.
+    sa.Index(
+        "ix_passes_customer_usable",
+        "studio_id",
+        "customer_id",
+        "valid_until",
+        sqlite_where=sa.text(
+            "status = 'active' AND (sessions_remaining IS NULL OR sessions_remaining > 0)"
+        ),
+        postgresql_where=sa.text(
+            "status = 'active' AND (sessions_remaining IS NULL OR sessions_remaining > 0)"
+        ),
+    ),
 )
 
 reservations = sa.Table(
@@ -598,6 +621,13 @@ reservations = sa.Table(
     ),
     sa.Index("ix_reservations_session_status", "session_id", "status"),
     sa.Index("ix_reservations_pass_status", "pass_id", "status"),
+    sa.Index(
+        "ix_reservations_customer_live",
+        "studio_id",
+        "customer_id",
+        sqlite_where=sa.text("status IN ('pending', 'checked_in')"),
+        postgresql_where=sa.text("status IN ('pending', 'checked_in')"),
+    ),
     # No-shows the nightly absence sweep has not handled yet: a day's worth, not the history.
     sa.Index(
         "ix_reservations_absence_open",
