@@ -26,7 +26,11 @@ class Sweeps:
     horizon: timedelta = HORIZON
 
     async def tick(self) -> None:
-        """One pass of the attendance, waitlist and hold sweeps for every studio."""
+        """One pass of the attendance, waitlist and hold sweeps for every studio.
+
+        Each sweep reads only what is due (through a partial index) and changes it in
+        bounded, short write transactions, yielding to the event loop between them: on
+        SQLite the conversations in this process wait for a few milliseconds at most."""
         await attendance.close_ended(self.db, self.clock)
         for studio_id in await self._studios():
             await attendance.auto_cancel_absences(self.db, self.clock, studio_id)
@@ -51,4 +55,4 @@ class Sweeps:
 
     async def _studios(self) -> list[int]:
         async with self.db.transaction(write=False) as tx:
-            return [r[0] for r in await tx.all("SELECT id FROM studios ORDER BY id")]
+            return [int(r["id"]) for r in await tx.all("SELECT id FROM studios ORDER BY id")]

@@ -4,19 +4,24 @@ Both sweeps are idempotent: each selects only rows still in the state it changes
 changes them by a guarded UPDATE (`WHERE id = :id AND status = :expected`) whose row count
 decides the side effects (a punch, a withdrawn reminder, a notice) in the same
 transaction, so running one twice, or two at once, does the work once.
+
+Their cost follows the work due, not the history: each reads its candidates through a
+partial index that holds only rows still to act on (sessions not closed yet, no-shows not
+handled yet), outside any write transaction, and changes them one short write transaction
+at a time.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from bookbot.engine import reservations as rules
 from bookbot.engine.clock import Clock
 from bookbot.services import facts, outbox, reminders
 from bookbot.services.passes import use_punch
-from bookbot.store.db import Database, Tx, retrying
+from bookbot.store.db import Database, Row, Tx, instant, retrying
 
 
 @dataclass(frozen=True)
@@ -30,86 +35,188 @@ class AbsenceNotice:
     cancelled: tuple[datetime, ...]
 
 
-async def close_ended(db: Database, clock: Clock) -> int:
+BATCH = 100  # rows read per page; each is then changed in its own short write transaction
+
+# The sessions whose end passed and that the sweep has not closed: `ix_sessions_unclosed`
+# holds only sessions not closed yet, by end, so this reads the rows due and stops.
+UNCLOSED_SQL = """SELECT id FROM sessions WHERE closed_at IS NULL AND ends_at <= :now
+ORDER BY ends_at, id LIMIT :limit"""
+
+# One session's open reservations (`uq_reservations_live` holds only these), in id order:
+# one lock order for every sweep.
+OPEN_RESERVATIONS_SQL = """SELECT r.id, r.status, r.pass_id, p.kind, st.no_show_uses_punch
+FROM reservations r JOIN passes p ON p.id = r.pass_id JOIN studios st ON st.id = r.studio_id
+WHERE r.session_id = :session_id AND r.status IN ('pending', 'checked_in')
+ORDER BY r.id"""
+
+SETTLE_BOOKINGS_SQL = """UPDATE registration_sessions SET attendance = CASE WHEN attendance =
+    'checked_in' THEN 'attended' ELSE 'no_show' END
+WHERE session_id = :session_id AND status = 'booked'
+  AND (attendance IS NULL OR attendance = 'checked_in')"""
+
+# Closed only when nothing is left open on it: a check-in that landed between the read and
+# the guarded UPDATE leaves its reservation open, and the next sweep closes it.
+MARK_CLOSED_SQL = """UPDATE sessions SET closed_at = :now
+WHERE id = :session_id AND closed_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM reservations r WHERE r.session_id = sessions.id
+                  AND r.status IN ('pending', 'checked_in'))
+  AND NOT EXISTS (SELECT 1 FROM registration_sessions rs WHERE rs.session_id = sessions.id
+                  AND rs.status = 'booked'
+                  AND (rs.attendance IS NULL OR rs.attendance = 'checked_in'))"""
+
+
+async def close_ended(db: Database, clock: Clock, *, batch: int = BATCH) -> int:
     """At each class end: checked in -> attended, pending -> no-show (using a punch when the
     studio says so); bookings likewise. Returns how many reservations this run closed.
 
-    Each reservation moves by a guarded UPDATE whose row count decides its punch, in the
-    same transaction: a reservation that another sweep (or a staff check-in) moved first
-    changes 0 rows here and costs nothing, so two sweeps at once take one punch."""
+    Reads only sessions not closed yet whose end passed, then closes each in its own short
+    write transaction (on SQLite the write lock is held for one session at a time, and the
+    event loop gets a turn between them). Each reservation moves by a guarded UPDATE whose
+    row count decides its punch, in the same transaction: a reservation that another sweep
+    (or a staff check-in) moved first changes 0 rows here and costs nothing, so two sweeps
+    at once take one punch."""
     now = clock.now()
+    closed = 0
+    while True:
+        async with db.transaction(write=False) as tx:
+            due = await tx.all(UNCLOSED_SQL, {"now": now, "limit": batch})
+        progressed = False
+        for row in due:
+            moved, done = await _close_session(db, now, int(row["id"]))
+            closed += moved
+            progressed = progressed or done
+            await asyncio.sleep(0)
+        # A session left open (a check-in raced its close) waits for the next sweep rather
+        # than being read again and again here.
+        if len(due) < batch or not progressed:
+            return closed
 
-    async def attempt() -> int:
+
+async def _close_session(db: Database, now: datetime, session_id: int) -> tuple[int, bool]:
+    """Close one ended session's reservations and bookings: how many reservations this call
+    closed, and whether the session is now closed."""
+
+    async def attempt() -> tuple[int, bool]:
+        params = {"session_id": session_id, "now": now}
         async with db.transaction() as tx:
-            rows = await tx.all(
-                "SELECT r.id, r.status, r.pass_id, p.kind, st.no_show_uses_punch"
-                " FROM reservations r"
-                " JOIN sessions s ON s.id = r.session_id JOIN passes p ON p.id = r.pass_id"
-                " JOIN studios st ON st.id = r.studio_id"
-                " WHERE r.status IN ('pending', 'checked_in') AND s.ends_at <= :now"
-                " ORDER BY r.id",  # one lock order for every sweep
-                {"now": now},
-            )
-            closed = 0
-            for row in rows:
-                closed += await _close(tx, now, row)
-            await tx.execute(
-                "UPDATE registration_sessions SET attendance = CASE WHEN attendance ="
-                " 'checked_in' THEN 'attended' ELSE 'no_show' END WHERE status = 'booked'"
-                " AND (attendance IS NULL OR attendance = 'checked_in')"
-                " AND session_id IN (SELECT id FROM sessions WHERE ends_at <= :now)",
-                {"now": now},
-            )
-        return closed
+            moved = 0
+            for row in await tx.all(OPEN_RESERVATIONS_SQL, params):
+                moved += await _close(tx, now, row)
+            await tx.execute(SETTLE_BOOKINGS_SQL, params)
+            done = await tx.execute(MARK_CLOSED_SQL, params)
+        return moved, bool(done)
 
-    result: int = await retrying(attempt)
+    result: tuple[int, bool] = await retrying(attempt)
     return result
 
 
-async def _close(tx: Tx, now: datetime, row: Any) -> bool:
+async def _close(tx: Tx, now: datetime, row: Row) -> bool:
     """Close one reservation if it is still as read; whether this call closed it."""
-    new = rules.closing_status(rules.Status(row[1]))
-    punch = new is rules.Status.NO_SHOW and row[3] == "punch" and bool(row[4])
+    was = row["status"]
+    new = rules.closing_status(rules.Status(was))
+    punch = new is rules.Status.NO_SHOW and row["kind"] == "punch"
+    punch = punch and bool(row["no_show_uses_punch"])
     moved = await tx.execute(
         "UPDATE reservations SET status = :status, closed_at = :now,"
         " punch_used = punch_used OR :punch WHERE id = :id AND status = :was",
-        {"status": new, "now": now, "punch": punch, "id": row[0], "was": row[1]},
+        {"status": new, "now": now, "punch": punch, "id": row["id"], "was": was},
     )
     if moved and punch:
-        await use_punch(tx, row[2])
+        await use_punch(tx, row["pass_id"])
     return bool(moved)
 
 
-_DUE_ABSENCES = """SELECT r.id, r.customer_id, r.pass_id, r.closed_at, p.absence_grace_hours,
-    c.name, s.starts_at, st.timezone, r.studio_id
+# The studio's no-shows not handled yet (`ix_reservations_absence_open` holds only those:
+# about a day's worth, whatever the history), a page at a time in id order.
+OPEN_ABSENCES_SQL = """SELECT r.id, r.customer_id, r.pass_id, r.closed_at,
+    p.absence_grace_hours, c.name AS class_name, s.starts_at, st.timezone
 FROM reservations r JOIN passes p ON p.id = r.pass_id JOIN sessions s ON s.id = r.session_id
 JOIN classes c ON c.id = s.class_id JOIN studios st ON st.id = r.studio_id
 WHERE r.studio_id = :studio_id AND r.status = 'no_show' AND r.absence_handled_at IS NULL
-ORDER BY r.id"""
+  AND r.id > :after
+ORDER BY r.id LIMIT :limit"""
 
 
-async def auto_cancel_absences(db: Database, clock: Clock, studio_id: int) -> list[AbsenceNotice]:
+@dataclass(frozen=True)
+class _Absence:
+    """A no-show due for the nightly sweep, as read before its write transaction."""
+
+    id: int
+    customer_id: int
+    pass_id: int
+    class_name: str
+    starts_at: datetime
+
+
+# The pass's reservations still ahead (`ix_reservations_pass_status`).
+PENDING_AHEAD_SQL = """SELECT r.id, s.starts_at, s.id AS session_id
+FROM reservations r JOIN sessions s ON s.id = r.session_id
+WHERE r.pass_id = :pass_id AND r.status = 'pending' AND s.starts_at > :now
+ORDER BY s.starts_at"""
+
+
+async def auto_cancel_absences(
+    db: Database, clock: Clock, studio_id: int, *, batch: int = BATCH
+) -> list[AbsenceNotice]:
     """The nightly sweep: at the first 01:00 studio time after a no-show (and the pass's
-    grace period), cancel the customer's future pending reservations on that pass."""
+    grace period), cancel the customer's future pending reservations on that pass.
+
+    The no-shows not handled yet are read outside any write transaction; each due one is
+    then handled in its own, by a guarded UPDATE whose row count decides the rest, so a
+    second sweep at once handles each no-show once."""
     now = clock.now()
     notices = []
-    async with db.transaction() as tx:
-        for row in await tx.all(_DUE_ABSENCES, {"studio_id": studio_id}):
-            if not rules.absence_due(now, row[3], timedelta(hours=row[4]), row[7]):
+    after = 0
+    while True:
+        async with db.transaction(write=False) as tx:
+            page = await tx.all(
+                OPEN_ABSENCES_SQL, {"studio_id": studio_id, "after": after, "limit": batch}
+            )
+        for row in page:
+            after = int(row["id"])
+            grace = timedelta(hours=row["absence_grace_hours"])
+            if not rules.absence_due(now, instant(row["closed_at"]), grace, row["timezone"]):
                 continue
+            absence = _Absence(
+                after,
+                row["customer_id"],
+                row["pass_id"],
+                row["class_name"],
+                instant(row["starts_at"]),
+            )
+            notice = await _handle_absence(db, now, studio_id, absence)
+            if notice is not None:
+                notices.append(notice)
+            await asyncio.sleep(0)
+        if len(page) < batch:
+            return notices
+
+
+async def _handle_absence(
+    db: Database, now: datetime, studio_id: int, absence: _Absence
+) -> AbsenceNotice | None:
+    """Handle one due no-show; the notice sent, if it cancelled anything."""
+
+    async def attempt() -> AbsenceNotice | None:
+        async with db.transaction() as tx:
             handled = await tx.execute(
                 "UPDATE reservations SET absence_handled_at = :now WHERE id = :id"
-                " AND absence_handled_at IS NULL",
-                {"now": now, "id": row[0]},
+                " AND status = 'no_show' AND absence_handled_at IS NULL",
+                {"now": now, "id": absence.id},
             )
             if not handled:  # another sweep handled this no-show first
-                continue
-            cancelled = await _cancel_future(tx, now, row)
-            if cancelled:
-                notice = AbsenceNotice(studio_id, row[1], row[5], row[6], tuple(cancelled))
-                await _queue_notice(tx, now, row[0], notice)
-                notices.append(notice)
-    return notices
+                return None
+            cancelled = await _cancel_future(tx, now, studio_id, absence)
+            if not cancelled:
+                return None
+            notice = AbsenceNotice(
+                studio_id, absence.customer_id, absence.class_name, absence.starts_at, cancelled
+            )
+            await _queue_notice(tx, now, absence.id, notice)
+            return notice
+
+    result: AbsenceNotice | None = await retrying(attempt)
+    return result
 
 
 async def _queue_notice(tx: Tx, now: datetime, no_show_id: int, notice: AbsenceNotice) -> None:
@@ -130,25 +237,25 @@ async def _queue_notice(tx: Tx, now: datetime, no_show_id: int, notice: AbsenceN
     )
 
 
-async def _cancel_future(tx: Tx, now: datetime, row: Any) -> list[datetime]:
-    future = await tx.all(
-        "SELECT r.id, s.starts_at, s.id FROM reservations r JOIN sessions s ON s.id = r.session_id"
-        " WHERE r.pass_id = :pass AND r.status = 'pending' AND s.starts_at > :now"
-        " ORDER BY s.starts_at",
-        {"pass": row[2], "now": now},
+async def _cancel_future(
+    tx: Tx, now: datetime, studio_id: int, absence: _Absence
+) -> tuple[datetime, ...]:
+    future = await tx.all(PENDING_AHEAD_SQL, {"pass_id": absence.pass_id, "now": now})
+    reason = (
+        f"auto-cancelled: no-show at {absence.class_name} on {absence.starts_at.isoformat()}"
+        f" (reservation {absence.id})"
     )
-    reason = f"auto-cancelled: no-show at {row[5]} on {row[6].isoformat()} (reservation {row[0]})"
     cancelled = []
-    for reservation_id, starts_at, session_id in future:
+    for row in future:
         moved = await tx.execute(
             "UPDATE reservations SET status = 'auto_cancelled', cancelled_at = :now,"
             " reason = :reason WHERE id = :id AND status = 'pending'",
-            {"now": now, "reason": reason, "id": reservation_id},
+            {"now": now, "reason": reason, "id": row["id"]},
         )
         if moved:  # not cancelled or checked in meanwhile
-            await reminders.withdraw(tx, int(row[8]), "reservation", reservation_id, [session_id])
-            cancelled.append(starts_at)
-    return cancelled
+            await reminders.withdraw(tx, studio_id, "reservation", row["id"], [row["session_id"]])
+            cancelled.append(instant(row["starts_at"]))
+    return tuple(cancelled)
 
 
 async def restore_auto_cancelled(
@@ -167,7 +274,8 @@ async def restore_auto_cancelled(
             " AND s.starts_at > :now ORDER BY s.starts_at",
             {"s": studio_id, "c": customer_id, "now": now},
         )
-        for reservation_id, session_id in rows:
+        for row in rows:
+            reservation_id, session_id = row["id"], row["session_id"]
             locked = await facts.lock_sessions(tx, studio_id, customer_id, ids=[session_id])
             found = await facts.session_facts(tx, studio_id, [session_id], now, customer_id)
             if locked is None or found[session_id].state(locked.sessions[0]).seats_left < 1:

@@ -24,6 +24,7 @@ allocations on one.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from bookbot.engine import errors
@@ -202,28 +203,47 @@ async def release_customer_holds(
         )
     released = 0
     for row in rows:
-        released += await release_hold(db, clock, studio_id, customer_id, int(row[0]))
+        released += await release_hold(db, clock, studio_id, customer_id, int(row["id"]))
     return released
 
 
-async def expire_holds(db: Database, clock: Clock, *, limit: int = 500) -> int:
-    """The sweep: mark lapsed holds expired, free their rows, offer the seats on."""
+BATCH = 100  # lapsed holds read per page; each is expired in its own write transaction
+
+# `ix_registrations_held` holds only holds, by when they lapse: the sweep reads the lapsed
+# ones and stops, whatever the history of bookings.
+LAPSED_SQL = """SELECT studio_id, id FROM registrations
+WHERE status = 'held' AND held_until <= :now
+ORDER BY held_until, id LIMIT :limit"""
+
+
+async def expire_holds(db: Database, clock: Clock, *, batch: int = BATCH) -> int:
+    """The sweep: mark lapsed holds expired, free their rows, offer the seats on.
+
+    Lapsed holds are read a page at a time outside any write transaction; each is then
+    expired in its own short one (on SQLite the write lock is held for one hold at a time,
+    and the event loop gets a turn between them), until none is left."""
     now = clock.now()
-    async with db.transaction(write=False) as tx:
-        rows = await tx.all(
-            "SELECT studio_id, id FROM registrations WHERE status = 'held'"
-            " AND held_until <= :now ORDER BY held_until LIMIT :limit",
-            {"now": now, "limit": limit},
-        )
     expired = 0
-    for studio_id, registration_id in rows:
+    while True:
+        async with db.transaction(write=False) as tx:
+            rows = await tx.all(LAPSED_SQL, {"now": now, "limit": batch})
+        moved = 0
+        for row in rows:
+            moved += await _expire_one(db, now, int(row["studio_id"]), int(row["id"]))
+            await asyncio.sleep(0)
+        expired += moved
+        # Nothing moved: what is left was taken meanwhile by a racing confirm or sweep.
+        if len(rows) < batch or not moved:
+            return expired
 
-        async def attempt(studio_id: int = studio_id, reg_id: int = registration_id) -> bool:
-            async with db.transaction() as tx:
-                return await _free(tx, now, studio_id, reg_id, "expired")
 
-        expired += await retrying(attempt)
-    return expired
+async def _expire_one(db: Database, now: datetime, studio_id: int, registration_id: int) -> bool:
+    async def attempt() -> bool:
+        async with db.transaction() as tx:
+            return await _free(tx, now, studio_id, registration_id, "expired")
+
+    result: bool = await retrying(attempt)
+    return result
 
 
 async def _free(

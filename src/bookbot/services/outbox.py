@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bookbot.services.common import in_list
-from bookbot.store.db import Database, Tx, instant
+from bookbot.store.db import Database, Row, Tx, instant
 
 
 @dataclass(frozen=True)
@@ -93,38 +93,65 @@ async def withdraw(tx: Tx, studio_id: int, keys: Sequence[str]) -> int:
     )
 
 
-_DUE = """SELECT id FROM outbox
-WHERE (status = 'pending' AND due_at <= :now AND (next_attempt_at IS NULL OR next_attempt_at <= :now))
-   OR (status = 'sending' AND lease_until < :now)
+# What a claim may take, oldest first. It walks `ix_outbox_claim` (pending and sending rows
+# only, in (due_at, id) order) from the oldest and stops at `now`: sent history and future
+# reminders are never read, and no sort is needed. A sending row was due when it was
+# claimed, so `due_at <= :now` holds for every row whose lease may have run out. The
+# per-status test is a CASE, not an OR, so that PostgreSQL does not split the query into
+# one range per status (each on `ix_outbox_status_due`) and then sort the whole due backlog;
+# SQLite, which has no statistics to tell the two indexes apart, is told which to walk.
+DUE_SQL = """SELECT id FROM outbox{indexed}
+WHERE status IN ('pending', 'sending') AND due_at <= :now
+  AND CASE WHEN status = 'pending' THEN next_attempt_at IS NULL OR next_attempt_at <= :now
+      ELSE lease_until < :now END
 ORDER BY due_at, id LIMIT :limit"""
+
+_CLAIMED = """UPDATE outbox SET status = 'sending', lease_until = :lease, attempts = attempts + 1,
+    claim_token = :token
+WHERE id IN ({ids})
+RETURNING id, studio_id, customer_id, template, params, dedupe_key, due_at, attempts,
+    send_started_at, channel, address"""
+
+
+def due_sql(dialect: str) -> str:
+    """The claim's SELECT on `dialect`. PostgreSQL locks the rows it takes and passes over
+    those another worker is claiming; SQLite's write lock already keeps claims apart."""
+    if dialect == "sqlite":
+        return DUE_SQL.format(indexed=" INDEXED BY ix_outbox_claim")
+    return DUE_SQL.format(indexed="") + " FOR UPDATE OF outbox SKIP LOCKED"
 
 
 async def claim(db: Database, now: datetime, limit: int, lease: timedelta) -> list[OutboundMessage]:
     """Take up to `limit` due rows for this worker, oldest first."""
     async with db.transaction() as tx:
-        skip = " SKIP LOCKED" if tx.dialect == "postgresql" else ""
-        rows = await tx.all(_DUE + tx.for_update("outbox") + skip, {"now": now, "limit": limit})
-        ids = [r[0] for r in rows]
-        if not ids:
+        rows = await tx.all(due_sql(tx.dialect), {"now": now, "limit": limit})
+        if not rows:
             return []
-        body, params = in_list("o", ids)
+        body, params = in_list("o", [r["id"] for r in rows])
         token = secrets.token_hex(8)
         claimed = await tx.all(
-            "UPDATE outbox SET status = 'sending', lease_until = :lease, attempts = attempts + 1,"  # noqa: S608
-            f" claim_token = :token WHERE id IN ({body}) RETURNING id, studio_id, customer_id,"
-            " template, params, dedupe_key, due_at, attempts, send_started_at, channel, address",
-            {"lease": now + lease, "token": token, **params},
+            _CLAIMED.format(ids=body), {"lease": now + lease, "token": token, **params}
         )
-    messages = [
-        OutboundMessage(
-            *(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], instant(r[6]), r[7], token),
-            in_doubt_since=instant(r[8]) if r[8] is not None else None,
-            channel=r[9],
-            address=r[10],
-        )
-        for r in claimed
-    ]
+    messages = [_message(row, token) for row in claimed]
     return sorted(messages, key=lambda m: (m.due_at, m.outbox_id))
+
+
+def _message(row: Row, token: str) -> OutboundMessage:
+    started = row["send_started_at"]
+    return OutboundMessage(
+        outbox_id=row["id"],
+        studio_id=row["studio_id"],
+        customer_id=row["customer_id"],
+        template=row["template"],
+        params=json.loads(row["params"]),
+        dedupe_key=row["dedupe_key"],
+        due_at=instant(row["due_at"]),
+        attempts=row["attempts"],
+        claim_token=token,
+        in_doubt_since=instant(started) if started is not None else None,
+        channel=row["channel"],
+        address=row["address"],
+    )
 
 
 async def begin_send(
@@ -148,7 +175,7 @@ async def begin_sends(
             f" WHERE id IN ({body}) AND status = 'sending' AND claim_token = :token RETURNING id",
             {"lease": now + lease, "now": now, "token": token, **params},
         )
-        held.update(int(r[0]) for r in rows)
+        held.update(int(r["id"]) for r in rows)
     return held
 
 

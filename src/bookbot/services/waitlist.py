@@ -16,6 +16,7 @@ wins, and the other is told the truth.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -171,20 +172,33 @@ async def _queue_offer(
     )
 
 
-async def expire_offers(db: Database, clock: Clock, *, limit: int = 500) -> int:
+BATCH = 100  # lapsed offers read per page; each is expired in its own write transaction
+
+# `ix_waitlist_entries_offered` holds only live offers, by when they lapse: the sweep reads
+# the lapsed ones and stops, whatever the history of the waitlist.
+LAPSED_SQL = """SELECT id, studio_id, session_id FROM waitlist_entries
+WHERE status = 'offered' AND offer_expires_at <= :now
+ORDER BY offer_expires_at, id LIMIT :limit"""
+
+
+async def expire_offers(db: Database, clock: Clock, *, batch: int = BATCH) -> int:
     """The sweep: offers not taken in time expire, and what they held goes to the next in
-    line. One transaction per offer; run twice or beside an accept, each offer moves once."""
+    line. Read a page at a time outside any write transaction, then one short transaction
+    per offer (the event loop gets a turn between them), until none is left; run twice or
+    beside an accept, each offer moves once."""
     now = clock.now()
-    async with db.transaction(write=False) as tx:
-        rows = await tx.all(
-            "SELECT id, studio_id, session_id FROM waitlist_entries WHERE status = 'offered'"
-            " AND offer_expires_at <= :now ORDER BY offer_expires_at, id LIMIT :limit",
-            {"now": now, "limit": limit},
-        )
     expired = 0
-    for row in rows:
-        expired += await _expire_one(db, now, row["studio_id"], row["session_id"], row["id"])
-    return expired
+    while True:
+        async with db.transaction(write=False) as tx:
+            rows = await tx.all(LAPSED_SQL, {"now": now, "limit": batch})
+        moved = 0
+        for row in rows:
+            moved += await _expire_one(db, now, row["studio_id"], row["session_id"], row["id"])
+            await asyncio.sleep(0)
+        expired += moved
+        # Nothing moved: what is left was taken meanwhile by a racing accept or sweep.
+        if len(rows) < batch or not moved:
+            return expired
 
 
 async def _expire_one(
@@ -223,7 +237,16 @@ async def live_offer(
             " AND status = 'offered' AND offer_expires_at > :now ORDER BY offered_at DESC, id DESC",
             {"s": studio_id, "c": customer_id, "now": now},
         )
-    return None if row is None else WaitlistEntry(*row)
+    if row is None:
+        return None
+    return WaitlistEntry(
+        id=row["id"],
+        session_id=row["session_id"],
+        customer_id=row["customer_id"],
+        guest_count=row["guest_count"],
+        status=row["status"],
+        offer_expires_at=row["offer_expires_at"],
+    )
 
 
 @dataclass(frozen=True)
