@@ -96,14 +96,12 @@ async def pattern(
     name: str,
     class_key: str,
     rrule: str,
+    *,
     start: date,
     at: time,
-    *,
-    capacity: int = 8,
-    minutes: int = 120,
     instructor: str | None = None,
-    timezone: str = "Europe/London",
 ) -> int:
+    """A London pattern of 2-hour sessions for 8, first on `start` at `at` (local)."""
     async with db.transaction() as tx:
         w.ids[name] = await _insert(
             tx,
@@ -114,9 +112,9 @@ async def pattern(
             rrule=rrule,
             start_date=start,
             start_time=at,
-            timezone=timezone,
-            duration_minutes=minutes,
-            capacity=capacity,
+            timezone="Europe/London",
+            duration_minutes=120,
+            capacity=8,
             location="Studio A",
             instructor_id=w[instructor] if instructor else None,
         )

@@ -226,7 +226,7 @@ def test_icaljs_reads_every_event(icaljs: tuple[node_tools.NodeTools, Path]) -> 
 
 def test_missing_node_skips_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(node_tools.REQUIRE_ENV, raising=False)
-    monkeypatch.setattr(node_tools.shutil, "which", lambda name: None)
+    monkeypatch.setattr(node_tools.shutil, "which", lambda _name: None)
     with pytest.raises(pytest.skip.Exception, match="node and npm are needed for the ical.js"):
         node_tools.require_node("the ical.js check")
 

@@ -314,9 +314,7 @@ def test_a_folder_instead_of_a_sqlite_file_is_one_line(
     assert "is a folder, not a database file" in refusal(capsys)
 
 
-def test_db_upgrade_creates_missing_folders(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_db_upgrade_creates_missing_folders(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "bookbot.db"
     assert main(["db", "upgrade", "--database", f"sqlite:///{path}"]) == 0
     assert path.exists()
@@ -442,7 +440,7 @@ def _check_failure() -> sqlite3.IntegrityError:
     raise AssertionError("the CHECK constraint did not fire")
 
 
-def test_a_failed_constraint_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_failed_constraint_is_one_line() -> None:
     import asyncpg
 
     check = _check_failure()

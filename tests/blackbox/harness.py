@@ -188,7 +188,7 @@ class Bot:
 
     def send_signal(self, sig: signal.Signals) -> None:
         if self.running:
-            assert self.process is not None  # noqa: S101 - running says so
+            assert self.process is not None  # running says so
             self.process.send_signal(sig)
 
     def kill(self) -> None:
@@ -284,7 +284,7 @@ class Webhooks:
 
     async def post(self, message: Inbound) -> bool:
         """One delivery attempt; True if the bot acknowledged it (HTTP 200)."""
-        assert self._session is not None  # noqa: S101 - used inside `async with`
+        assert self._session is not None  # used inside `async with`
         form = message.form()
         signature = self.validator.compute_signature(PUBLIC_URL + SMS_PATH, form)
         if message.first_posted_at is None:
@@ -483,56 +483,6 @@ class CaseResult:
         )
 
 
-def tally(
-    backend: str,
-    case: str,
-    messages: Sequence[Inbound],
-    standin: TwilioStandIn,
-    shape: AnswerShape,
-    *,
-    began: float,
-    settled: str,
-    acked_at_stop: int | None = None,
-    notes: list[str] | None = None,
-) -> CaseResult:
-    """One message per number: count each number's replies."""
-    by_number = {m.number: m for m in messages}
-    if len(by_number) != len(messages):
-        raise ValueError("tally counts one message per number")
-    answers = shape.replies(standin, by_number)
-    acked = [m for m in messages if m.acknowledged]
-    lost = sorted(m.number for m in acked if not answers[m.number])
-    duplicated = sorted(n for n, times in answers.items() if len(times) > 1)
-    latencies = [
-        answers[m.number][0] - m.first_posted_at
-        for m in messages
-        if answers[m.number] and m.first_posted_at is not None
-    ]
-    notes = list(notes or [])
-    if others := shape.others(standin, by_number):
-        notes.append(f"{others} captured message(s) that are not part of an answer to Hi")
-    return CaseResult(
-        backend=backend,
-        case=case,
-        posted=len(messages),
-        posts=sum(len(m.outcomes) for m in messages),
-        acknowledged=len(acked),
-        acked_at_stop=acked_at_stop,
-        answered=sum(1 for times in answers.values() if times),
-        lost=len(lost),
-        duplicated=len(duplicated),
-        unacknowledged=len(messages) - len(acked),
-        p50=percentile(latencies, 50),
-        p95=percentile(latencies, 95),
-        slowest=max(latencies, default=None),
-        seconds=time.monotonic() - began,
-        settled=settled,
-        notes=notes,
-        lost_numbers=lost,
-        duplicated_numbers=duplicated,
-    )
-
-
 def outcome_counts(messages: Iterable[Inbound]) -> str:
     counts: dict[str, int] = {}
     for message in messages:
@@ -642,10 +592,9 @@ class Harness:
             acked_after = sum(m.acknowledged for m in burst) - acked_before
             notes.append(f"acknowledged before the restart {acked_before}, after {acked_after}")
             settled = await self._settle(burst, shape)
-        return tally(
-            self.backend, case, burst, self.standin, shape,
-            began=began, settled=settled, acked_at_stop=at_stop[0], notes=notes,
-        )  # fmt: skip
+        return self._tally(
+            case, burst, shape, began=began, settled=settled, acked_at_stop=at_stop[0], notes=notes
+        )
 
     async def outage_case(self, messages: int, outage: float = 10.0) -> CaseResult:
         """The REST API fails for `outage` s from just before a burst of first messages."""
@@ -663,10 +612,55 @@ class Harness:
                 f"burst: {outcome_counts(burst)}",
                 f"{self.standin.requests - failed_before} REST requests in all",
             ]
-        return tally(
-            self.backend, "outage", burst, self.standin, shape,
-            began=began, settled=settled, notes=notes,
-        )  # fmt: skip
+        return self._tally("outage", burst, shape, began=began, settled=settled, notes=notes)
+
+    def _tally(
+        self,
+        case: str,
+        messages: Sequence[Inbound],
+        shape: AnswerShape,
+        *,
+        began: float,
+        settled: str,
+        acked_at_stop: int | None = None,
+        notes: list[str] | None = None,
+    ) -> CaseResult:
+        """One message per number: count each number's replies."""
+        by_number = {m.number: m for m in messages}
+        if len(by_number) != len(messages):
+            raise ValueError("tally counts one message per number")
+        answers = shape.replies(self.standin, by_number)
+        acked = [m for m in messages if m.acknowledged]
+        lost = sorted(m.number for m in acked if not answers[m.number])
+        duplicated = sorted(n for n, times in answers.items() if len(times) > 1)
+        latencies = [
+            answers[m.number][0] - m.first_posted_at
+            for m in messages
+            if answers[m.number] and m.first_posted_at is not None
+        ]
+        notes = list(notes or [])
+        if others := shape.others(self.standin, by_number):
+            notes.append(f"{others} captured message(s) that are not part of an answer to Hi")
+        return CaseResult(
+            backend=self.backend,
+            case=case,
+            posted=len(messages),
+            posts=sum(len(m.outcomes) for m in messages),
+            acknowledged=len(acked),
+            acked_at_stop=acked_at_stop,
+            answered=sum(1 for times in answers.values() if times),
+            lost=len(lost),
+            duplicated=len(duplicated),
+            unacknowledged=len(messages) - len(acked),
+            p50=percentile(latencies, 50),
+            p95=percentile(latencies, 95),
+            slowest=max(latencies, default=None),
+            seconds=time.monotonic() - began,
+            settled=settled,
+            notes=notes,
+            lost_numbers=lost,
+            duplicated_numbers=duplicated,
+        )
 
     async def _settle(self, burst: Sequence[Inbound], shape: AnswerShape) -> str:
         numbers = [m.number for m in burst if m.acknowledged]

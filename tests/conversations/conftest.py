@@ -22,7 +22,11 @@ async def studio_id(db: Database, clock: FrozenClock) -> int:
 
 
 @pytest.fixture
-def dialogues(db: Database, clock: FrozenClock, studio_id: int) -> Dialogues:
+def dialogues(
+    db: Database,
+    clock: FrozenClock,
+    studio_id: int,  # noqa: ARG001 - requested for its rows: the studio is loaded first
+) -> Dialogues:
     return Dialogues(db, clock)
 
 

@@ -29,7 +29,10 @@ async def twilio() -> AsyncIterator[TwilioStandIn]:
 
 @pytest.fixture
 async def texting(
-    db: Database, clock: FrozenClock, studio_id: int, twilio: TwilioStandIn
+    db: Database,
+    clock: FrozenClock,
+    studio_id: int,  # noqa: ARG001 - requested for its rows: the studio is loaded first
+    twilio: TwilioStandIn,
 ) -> AsyncIterator[Dialogues]:
     sender = TwilioSender(
         TwilioSettings(ACCOUNT, TOKEN, sms_from="+15005550006", api_base=twilio.base_url)

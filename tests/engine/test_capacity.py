@@ -92,6 +92,7 @@ def test_every_resource_is_checked_and_needs_scale_with_guests() -> None:
     ],
 )
 def test_live_offers_hold_seats_and_each_resource_for_their_party(
+    *,
     booked: int,
     allocated: int,
     offered: int,

@@ -158,7 +158,7 @@ async def test_after_a_crash_mid_send_twilio_is_asked_before_sending_again(
     db: Database,
     clock: FrozenClock,
     twilio: TwilioStandIn,
-    arrived: bool,  # noqa: FBT001 - a test parameter
+    arrived: bool,
 ) -> None:
     twilio.now = clock.now
     customer = await customer_writing(db, clock, Channel.SMS)

@@ -160,7 +160,7 @@ async def test_a_whole_booking_by_whatsapp(world: Any, db: Database) -> None:
     assert await booked_seats(db) == 2
 
 
-async def test_a_spanish_speaking_sms_customer(world: Any, db: Database) -> None:
+async def test_a_spanish_speaking_sms_customer(world: Any) -> None:
     lucia = Phone(*world, number="+34600000001")
     await lucia.text("Hola")
     assert lucia.last().startswith("¡Hola! Soy el asistente de reservas de Clay & Kiln.")
@@ -480,7 +480,7 @@ async def test_a_huge_profile_name_with_bidi_controls_is_cleaned_and_bounded(
 
 
 async def test_staff_texting_from_the_e164_form_of_their_file_phone_get_staff_tools(
-    world: Any, db: Database
+    world: Any,
 ) -> None:
     # The example studio lists Tom as "+44 20 7946 0101"; Twilio sends "+442079460101".
     tom = Phone(*world, number="+442079460101")

@@ -111,7 +111,7 @@ async def test_course_books_every_session_of_the_run_or_none(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> None:
     await builders.pattern(
-        db, world, "run", "course", "FREQ=WEEKLY;COUNT=3", MON_18.date(), MON_18.time()
+        db, world, "run", "course", "FREQ=WEEKLY;COUNT=3", start=MON_18.date(), at=MON_18.time()
     )
     for week in range(3):
         await builders.session(
@@ -138,7 +138,7 @@ async def test_course_price_covers_the_run_and_drop_in_is_per_session(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> None:
     await builders.pattern(
-        db, world, "run", "course", "FREQ=WEEKLY;COUNT=2", MON_18.date(), MON_18.time()
+        db, world, "run", "course", "FREQ=WEEKLY;COUNT=2", start=MON_18.date(), at=MON_18.time()
     )
     for week in range(2):
         await builders.session(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,15 +31,24 @@ def _outcome(result: object) -> str:
     return "refused" if isinstance(result, errors.BookingError) else repr(result)
 
 
-async def _book_all(
-    url: str, barrier: Any, now: datetime, studio_id: int, session_id: int, customers: list[int]
-) -> list[str]:
-    db = await connect(url, lock_timeout=30)  # opens lazily: the storm opens it too
-    clock = FrozenClock(now)
+@dataclass(frozen=True)
+class _Target:
+    """The session every worker books, and where; a dataclass pickles into the processes."""
+
+    url: str
+    now: datetime
+    studio_id: int
+    session_id: int
+
+
+async def _book_all(target: _Target, barrier: Any, customers: list[int]) -> list[str]:
+    db = await connect(target.url, lock_timeout=30)  # opens lazily: the storm opens it too
+    clock = FrozenClock(target.now)
+    session_id = target.session_id
     try:
         barrier.wait(START_TIMEOUT)  # every worker is here; all fire at once
         results = await asyncio.gather(
-            *(book_session(db, clock, studio_id, c, session_id, 1) for c in customers),
+            *(book_session(db, clock, target.studio_id, c, session_id, 1) for c in customers),
             return_exceptions=True,
         )
     finally:
@@ -46,34 +56,21 @@ async def _book_all(
     return [_outcome(r) for r in results]
 
 
-def _worker(
-    barrier: Any,
-    results: Any,
-    url: str,
-    now: datetime,
-    studio_id: int,
-    session_id: int,
-    customers: list[int],
-) -> None:
+def _worker(barrier: Any, results: Any, target: _Target, customers: list[int]) -> None:
     """One OS process booking its share concurrently; sends back an outcome per attempt."""
     try:
-        results.put(asyncio.run(_book_all(url, barrier, now, studio_id, session_id, customers)))
-    except Exception as error:  # noqa: BLE001 - reported to the parent as an outcome
+        results.put(asyncio.run(_book_all(target, barrier, customers)))
+    except Exception as error:  # reported to the parent as an outcome
         results.put([repr(error)])
 
 
-def _run_workers(
-    url: str, now: datetime, studio_id: int, session_id: int, shares: list[list[int]]
-) -> list[str]:
+def _run_workers(target: _Target, shares: list[list[int]]) -> list[str]:
     """Start one process per share; a `multiprocessing.Barrier` releases them together once
     all have started (however long spawning takes), not at a guessed wall-clock time."""
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(len(shares)), context.Queue()
     workers = [
-        context.Process(
-            target=_worker, args=(barrier, results, url, now, studio_id, session_id, share)
-        )
-        for share in shares
+        context.Process(target=_worker, args=(barrier, results, target, share)) for share in shares
     ]
     for worker in workers:
         worker.start()
@@ -95,9 +92,8 @@ async def _storm(
     interleave, so only other processes can prove that BEGIN IMMEDIATE really locks.
     """
     shares = [customers[i::WORKERS] for i in range(WORKERS)]
-    outcomes = await asyncio.to_thread(
-        _run_workers, url, clock.now(), w.studio_id, session_id, shares
-    )
+    target = _Target(url, clock.now(), w.studio_id, session_id)
+    outcomes = await asyncio.to_thread(_run_workers, target, shares)
     return outcomes.count("ok"), [o for o in outcomes if o not in ("ok", "refused")]
 
 

@@ -37,8 +37,8 @@ async def test_monday_course_keeps_18_00_local_across_the_spring_change(
         "spring",
         "course",
         "FREQ=WEEKLY;BYDAY=MO;COUNT=6",
-        date(2027, 3, 15),
-        time(18, 0),
+        start=date(2027, 3, 15),
+        at=time(18, 0),
         instructor="maya",
     )
 
@@ -67,8 +67,8 @@ async def test_preview_writes_nothing_and_rerun_creates_no_duplicates(
         "dropin",
         "dropin",
         "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
-        date(2026, 11, 2),
-        time(16, 0),
+        start=date(2026, 11, 2),
+        at=time(16, 0),
     )
 
     preview = await generate_sessions(
@@ -93,7 +93,7 @@ async def test_pattern_edit_moves_unbooked_sessions_and_reports_booked_ones(
 ) -> None:
     w = await builders.studio(db)
     pid = await builders.pattern(
-        db, w, "weekly", "taster", "FREQ=WEEKLY;COUNT=3", date(2026, 11, 9), time(18, 0)
+        db, w, "weekly", "taster", "FREQ=WEEKLY;COUNT=3", start=date(2026, 11, 9), at=time(18, 0)
     )
     await generate_sessions(db, clock, w.studio_id, pid, preview=False)
     first_id = await _first_session_id(db, pid)
@@ -128,7 +128,7 @@ async def test_booked_session_removed_from_pattern_is_a_conflict_not_a_deletion(
 ) -> None:
     w = await builders.studio(db)
     pid = await builders.pattern(
-        db, w, "weekly", "taster", "FREQ=WEEKLY;COUNT=2", date(2026, 11, 9), time(18, 0)
+        db, w, "weekly", "taster", "FREQ=WEEKLY;COUNT=2", start=date(2026, 11, 9), at=time(18, 0)
     )
     await generate_sessions(db, clock, w.studio_id, pid, preview=False)
     ana = await builders.customer(db, w, "ana")
@@ -156,8 +156,8 @@ async def test_default_instructor_busy_elsewhere_is_reported_not_double_booked(
         "a",
         "taster",
         "FREQ=WEEKLY;COUNT=2",
-        date(2026, 11, 9),
-        time(18, 0),
+        start=date(2026, 11, 9),
+        at=time(18, 0),
         instructor="maya",
     )
     await builders.pattern(
@@ -166,8 +166,8 @@ async def test_default_instructor_busy_elsewhere_is_reported_not_double_booked(
         "b",
         "dropin",
         "FREQ=WEEKLY;COUNT=2",
-        date(2026, 11, 9),
-        time(19, 0),
+        start=date(2026, 11, 9),
+        at=time(19, 0),
         instructor="maya",
     )
     await generate_sessions(db, clock, w.studio_id, "a", preview=False)
@@ -183,7 +183,7 @@ async def test_past_occurrences_are_not_generated(db: Database, clock: FrozenClo
     w = await builders.studio(db)
     clock.set(datetime(2026, 11, 17, 12, 0, tzinfo=UTC))
     pid = await builders.pattern(
-        db, w, "weekly", "taster", "FREQ=WEEKLY;COUNT=3", date(2026, 11, 9), time(18, 0)
+        db, w, "weekly", "taster", "FREQ=WEEKLY;COUNT=3", start=date(2026, 11, 9), at=time(18, 0)
     )
     report = await generate_sessions(db, clock, w.studio_id, pid, preview=False)
     assert [t.occurrence.local_date.day for t in report.plan.create] == [23]

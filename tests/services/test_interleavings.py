@@ -299,7 +299,7 @@ async def _one(a: Actor, world: datetime, operation: Operation) -> Record:
         outcome = f"refused: {refusal.code}"
     except Busy:
         outcome = "busy"
-    except Exception as error:  # noqa: BLE001 - anything else is what this test looks for
+    except Exception as error:  # anything else is what this test looks for
         outcome = f"UNEXPECTED {type(error).__name__}: {error}\n{traceback.format_exc()}"
     return Record(a.name, a.what, clock.now(), outcome, began, time.monotonic())
 
@@ -344,7 +344,7 @@ async def _serve(setup: Setup, index: int, barrier: Any, inbox: Any, outbox: Any
 def _worker(setup: Setup, index: int, barrier: Any, inbox: Any, outbox: Any) -> None:
     try:
         asyncio.run(_serve(setup, index, barrier, inbox, outbox))
-    except Exception:  # noqa: BLE001 - reported to the test as an outcome
+    except Exception:  # reported to the test as an outcome
         outbox.put(
             [
                 Record(

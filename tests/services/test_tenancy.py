@@ -63,7 +63,7 @@ async def test_staff_and_patterns_across_studios_find_nothing(
     with pytest.raises(errors.NotFound):
         await staffing.staff_id_by_key(db, a.studio_id, str(b["maya"]))
     pattern = await builders.pattern(
-        db, b, "p", "taster", "FREQ=WEEKLY;COUNT=1", WHEN.date(), WHEN.time()
+        db, b, "p", "taster", "FREQ=WEEKLY;COUNT=1", start=WHEN.date(), at=WHEN.time()
     )
     with pytest.raises(errors.NotFound):
         await generate_sessions(db, clock, a.studio_id, pattern, preview=True)

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bookbot.cli import main
 from bookbot.services import reminders
 from bookbot.store import migrate
-from bookbot.store.db import Database, DatabaseURL, Tx, connect
+from bookbot.store.db import Database, DatabaseURL, Tx, connect, record
 from bookbot.store.schema import metadata
 from tests.builders import _insert
 from tests.conftest import BACKENDS, POSTGRES_URL
@@ -148,7 +148,7 @@ async def _session(
 
 
 async def _registration(
-    tx: Tx, ids: dict[str, int], name: str, customer: str, session: str, status: str
+    tx: Tx, ids: dict[str, int], name: str, *, customer: str, session: str, status: str
 ) -> None:
     base = {"studio_id": ids["studio"], "customer_id": ids[customer]}
     ids[name] = await _insert(
@@ -257,9 +257,13 @@ async def _seed_0001(tx: Tx, ids: dict[str, int]) -> None:
         channel="sms",
         address="+447700900123",
     )
-    await _registration(tx, ids, "ana_next_week", "ana", "next_week", "confirmed")
-    await _registration(tx, ids, "ben_today", "ben", "today", "confirmed")
-    await _registration(tx, ids, "ben_cancelled", "ben", "next_week", "cancelled")
+    await _registration(
+        tx, ids, "ana_next_week", customer="ana", session="next_week", status="confirmed"
+    )
+    await _registration(tx, ids, "ben_today", customer="ben", session="today", status="confirmed")
+    await _registration(
+        tx, ids, "ben_cancelled", customer="ben", session="next_week", status="cancelled"
+    )
     await _insert(
         tx,
         "waitlist_entries",
@@ -286,14 +290,14 @@ async def _seed_0002(tx: Tx, ids: dict[str, int]) -> None:
     )
 
 
-async def _seed_receipt(tx: Tx, ids: dict[str, int]) -> None:
+async def _seed_receipt(tx: Tx, _ids: dict[str, int]) -> None:
     """An inbound message id already seen (before 0008's inbox)."""
     await _link(
         tx, "inbound_receipts", source="twilio", external_id="SM1", received_at=NOW - timedelta(1)
     )
 
 
-async def _seed_inbox(tx: Tx, ids: dict[str, int]) -> None:
+async def _seed_inbox(tx: Tx, _ids: dict[str, int]) -> None:
     """The same id seen and done, and one waiting (since 0008)."""
     for external_id, status in (("SM1", "done"), ("SM2", "pending")):
         await _insert(
@@ -390,25 +394,21 @@ async def _seed_0007(tx: Tx, ids: dict[str, int]) -> None:
     )
 
 
-async def _queue_reminders(tx: Tx, ids: dict[str, int]) -> None:
+async def _queue_reminders(tx: Tx, _ids: dict[str, int]) -> None:
     """Since 0010 every booking queues its reminders itself (the service's own code)."""
     for row in await tx.all(LIVE_BOOKINGS_AND_RESERVATIONS):
-        kind, studio_id, customer_id, ref_id, session_id, starts_at, class_name = row
         await reminders.queue(
             tx,
             NOW,
-            studio_id=studio_id,
-            customer_id=customer_id,
-            kind=kind,
-            ref_id=ref_id,
-            session_id=session_id,
-            starts_at=starts_at,
-            class_name=class_name,
+            record(reminders.Subject, row),
+            studio_id=row["studio_id"],
+            customer_id=row["customer_id"],
         )
 
 
 LIVE_BOOKINGS_AND_RESERVATIONS = (
-    "SELECT 'booking', r.studio_id, r.customer_id, r.id, s.id, s.starts_at, c.name"
+    "SELECT 'booking' AS kind, r.studio_id, r.customer_id, r.id AS ref_id, s.id AS session_id,"
+    " s.starts_at AS starts_at, c.name AS class_name"
     " FROM registration_sessions rs JOIN registrations r ON r.id = rs.registration_id"
     " JOIN sessions s ON s.id = rs.session_id JOIN classes c ON c.id = r.class_id"
     " WHERE r.status = 'confirmed' AND rs.status = 'booked' AND s.status = 'open'"
@@ -534,9 +534,10 @@ async def _seed_backfill_cases(url: str) -> dict[str, int]:
             "UPDATE sessions SET status = 'cancelled' WHERE id = :id",
             {"id": ids["called_off"]},
         )
-        await _registration(tx, ids, "cy_in_30_minutes", "cy", "in_30_minutes", "confirmed")
-        await _registration(tx, ids, "cy_called_off", "cy", "called_off", "confirmed")
-        await _registration(tx, ids, "cy_last_week", "cy", "last_week", "confirmed")
+        for session in ("in_30_minutes", "called_off", "last_week"):
+            await _registration(
+                tx, ids, f"cy_{session}", customer="cy", session=session, status="confirmed"
+            )
         await _seed_0007(tx, ids)
         ids["cy_cancelled_reservation"] = await _insert(
             tx,

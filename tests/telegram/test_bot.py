@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
+
 from bookbot.config import Settings
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import FrozenClock
@@ -87,8 +89,9 @@ async def booked_seats(db: Database) -> int:
         )
 
 
+@pytest.mark.usefixtures("studio")
 async def test_book_for_two_see_it_and_cancel_it(
-    db: Database, clock: FrozenClock, emulator: Emulator, studio: int
+    db: Database, clock: FrozenClock, emulator: Emulator
 ) -> None:
     user = aclient(emulator, TOKEN, chat_id=101, first_name="Ana")
     async with running(db, clock, emulator):
@@ -129,8 +132,9 @@ async def _document(user: AsyncTgClient) -> dict[str, Any] | None:
     return None
 
 
+@pytest.mark.usefixtures("studio")
 async def test_every_button_press_is_answered_before_the_screen_changes(
-    db: Database, clock: FrozenClock, emulator: Emulator, studio: int
+    db: Database, clock: FrozenClock, emulator: Emulator
 ) -> None:
     user = aclient(emulator, TOKEN, chat_id=102)
     async with running(db, clock, emulator):
@@ -146,8 +150,9 @@ async def test_every_button_press_is_answered_before_the_screen_changes(
     assert calls == ["answerCallbackQuery", "editMessageText"] * 2
 
 
+@pytest.mark.usefixtures("studio")
 async def test_a_forged_press_on_someone_elses_buttons_changes_nothing(
-    db: Database, clock: FrozenClock, emulator: Emulator, studio: int
+    db: Database, clock: FrozenClock, emulator: Emulator
 ) -> None:
     ana = aclient(emulator, TOKEN, chat_id=103, first_name="Ana")
     mallory = aclient(emulator, TOKEN, chat_id=666, first_name="Mallory")
@@ -172,8 +177,9 @@ async def test_a_forged_press_on_someone_elses_buttons_changes_nothing(
     assert await booked_seats(db) == 2
 
 
+@pytest.mark.usefixtures("studio")
 async def test_a_restart_mid_booking_resumes_where_the_customer_was(
-    db: Database, clock: FrozenClock, emulator: Emulator, studio: int
+    db: Database, clock: FrozenClock, emulator: Emulator
 ) -> None:
     user = aclient(emulator, TOKEN, chat_id=104)
     async with running(db, clock, emulator):
@@ -187,8 +193,9 @@ async def test_a_restart_mid_booking_resumes_where_the_customer_was(
         await press(user, "2", "Please check your booking", on=guests)
 
 
+@pytest.mark.usefixtures("studio")
 async def test_typed_replies_work_like_buttons(
-    db: Database, clock: FrozenClock, emulator: Emulator, studio: int
+    db: Database, clock: FrozenClock, emulator: Emulator
 ) -> None:
     user = aclient(emulator, TOKEN, chat_id=105)
     async with running(db, clock, emulator):
@@ -200,8 +207,9 @@ async def test_typed_replies_work_like_buttons(
         await latest(user, "Choose a date")
 
 
+@pytest.mark.usefixtures("studio")
 async def test_a_spanish_telegram_user_gets_spanish(
-    db: Database, clock: FrozenClock, emulator: Emulator, studio: int
+    db: Database, clock: FrozenClock, emulator: Emulator
 ) -> None:
     user = aclient(emulator, TOKEN, chat_id=106, first_name="Lucía")
     user.sync.user["language_code"] = "es"
@@ -211,8 +219,9 @@ async def test_a_spanish_telegram_user_gets_spanish(
         assert "📅 Reservar una clase" in buttons(menu)
 
 
+@pytest.mark.usefixtures("studio")
 async def test_staff_commands_are_for_staff_only_over_telegram(
-    db: Database, clock: FrozenClock, emulator: Emulator, studio: int
+    db: Database, clock: FrozenClock, emulator: Emulator
 ) -> None:
     async with db.transaction() as tx:
         await tx.execute("UPDATE staff SET telegram_user_id = 777 WHERE key = 'tom'")
@@ -231,8 +240,9 @@ async def test_staff_commands_are_for_staff_only_over_telegram(
     assert denied == 4
 
 
+@pytest.mark.usefixtures("studio")
 async def test_a_series_pass_reserved_over_telegram(
-    db: Database, clock: FrozenClock, emulator: Emulator, studio: int
+    db: Database, clock: FrozenClock, emulator: Emulator
 ) -> None:
     user = aclient(emulator, TOKEN, chat_id=602, first_name="Ana")
     async with running(db, clock, emulator):

@@ -20,16 +20,16 @@ CHAT = 42
 ICS = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bookbot//test//EN\r\nEND:VCALENDAR\r\n"
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Book 10:00", callback_data="book:10")]])
     await update.effective_message.reply_text("Pick a slot", reply_markup=keyboard)
 
 
-async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(f"echo: {update.effective_message.text}")
 
 
-async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def pressed(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     await query.answer("Booked!")
     edited = await query.edit_message_text(f"You chose {query.data}")
@@ -44,7 +44,7 @@ async def test_real_ptb_application_against_emulator(emulator: Emulator) -> None
     app.add_handler(CallbackQueryHandler(pressed))
     errors: list[object] = []
 
-    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_error(_update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         errors.append(context.error)
 
     app.add_error_handler(on_error)

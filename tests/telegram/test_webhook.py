@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bookbot.engine.clock import FrozenClock
@@ -35,8 +36,9 @@ def text_update(update_id: int, text: str = "/start") -> dict[str, object]:
     }
 
 
+@pytest.mark.usefixtures("studio")
 async def test_webhook_checks_the_secret_and_handles_each_update_once(
-    db: Database, clock: FrozenClock, emulator: Emulator, studio: int
+    db: Database, clock: FrozenClock, emulator: Emulator
 ) -> None:
     bot = make_bot(db, clock, emulator)
     flow = pipeline(db, clock, {"telegram": bot}, telegram=bot)

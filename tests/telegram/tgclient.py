@@ -28,6 +28,7 @@ class TgClient:
         base: str,
         token: str,
         chat_id: int = 1,
+        *,
         user_id: int | None = None,
         first_name: str = "Alice",
         username: str = "alice",

@@ -72,7 +72,7 @@ async def run_downgrade(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def run_current(settings: Settings, args: argparse.Namespace) -> int:
+async def run_current(settings: Settings, _args: argparse.Namespace) -> int:
     """The revision, and whether it is the head (exit 0 either way: this only looks)."""
     url = settings.database_url
     require_database(url)

@@ -142,7 +142,9 @@ def is_blank_sqlite(path: Path) -> bool:
         return False
     try:
         with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
-            return conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0
+            conn.row_factory = sqlite3.Row
+            row = conn.execute("SELECT COUNT(*) AS tables FROM sqlite_master").fetchone()
+            return int(row["tables"]) == 0
     except sqlite3.DatabaseError:
         return False  # not ours to judge: opening it reports what is wrong
 

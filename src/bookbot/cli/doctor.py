@@ -44,7 +44,8 @@ async def _studios(db: Database, slug: str | None) -> dict[int, str]:
     """Studio ids to check, with their slugs."""
     async with db.transaction(write=False) as tx:
         if slug is None:
-            return {r[0]: r[1] for r in await tx.all("SELECT id, slug FROM studios ORDER BY id")}
+            rows = await tx.all("SELECT id, slug FROM studios ORDER BY id")
+            return {r["id"]: r["slug"] for r in rows}
         try:
             studio = await studio_by_slug(tx, slug)
         except errors.NotFound:

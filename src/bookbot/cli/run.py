@@ -115,7 +115,7 @@ def _logging() -> None:
     )
 
 
-async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
+async def run_bot(settings: Settings, _args: argparse.Namespace) -> int:
     _logging()
     async with opened(settings) as db:
         await serve(settings, build(settings, db), _stop_signal())

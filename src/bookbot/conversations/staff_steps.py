@@ -153,14 +153,19 @@ async def _check_in(ctx: Context, choice: Choice) -> Transition:
         return Transition(State.STAFF_ROSTER, _("That person is not on this roster."))
     try:
         await staff_views.check_in_entry(
-            ctx.db, ctx.clock, ctx.studio.id, _staff_id(ctx), entry.kind, entry.id
+            ctx.db,
+            ctx.clock,
+            ctx.studio.id,
+            staff_id=_staff_id(ctx),
+            kind=entry.kind,
+            entry_id=entry.id,
         )
     except errors.BookingError as error:
         return Transition(State.STAFF_ROSTER, render_error(error, ctx.t, ctx.zone))
     return Transition(State.STAFF_ROSTER, _("{name} is checked in.").format(name=entry.name))
 
 
-async def _all_present(ctx: Context, choice: Choice) -> Transition:
+async def _all_present(ctx: Context, _choice: Choice) -> Transition:
     session_id = ctx.data.get("staff_session")
     if not session_id:
         return Transition(State.STAFF_ROSTER)
@@ -241,7 +246,7 @@ async def _report(ctx: Context, choice: Choice) -> Transition:
     return Transition(State.STAFF_REPORT, table, chart)
 
 
-async def _to(state: State, ctx: Context, choice: Choice) -> Transition:
+async def _to(state: State, _ctx: Context, _choice: Choice) -> Transition:
     """Straight to a screen (it reads what it shows itself)."""
     return Transition(state)
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 
-def N_(msgid: str) -> str:  # noqa: N802 - the gettext marker's conventional name
+def N_(msgid: str) -> str:  # the gettext marker's conventional name
     """Marks a message for extraction; translated where it is shown."""
     return msgid
 

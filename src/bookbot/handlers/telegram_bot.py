@@ -154,7 +154,7 @@ class TelegramBot:
                 for update in updates:  # parsed by PTB already: stored as they came
                     await self._store(update, update.to_dict())
                     offset = update.update_id + 1
-            except Exception as error:  # noqa: BLE001 - keep polling; nothing was confirmed
+            except Exception as error:  # keep polling; nothing was confirmed
                 log.warning("telegram: polling failed, retrying: %r", error)
                 await _pause(stop, 2.0)
 
@@ -245,7 +245,7 @@ def _parsed(payload: object, bot: Bot) -> Update:
         update = Update.de_json(payload, bot)
         update.effective_user  # noqa: B018 - reading it checks the nested shapes
         update.effective_chat  # noqa: B018
-    except Exception as error:  # noqa: BLE001 - any malformed nesting is the sender's fault
+    except Exception as error:  # any malformed nesting is the sender's fault
         raise NotAnUpdate(f"not a Telegram update: {error}") from error
     return update
 

@@ -63,5 +63,5 @@ def make_app(*routes: web.RouteDef, gate: Gate | None = None) -> web.Application
     return app
 
 
-async def _health(request: web.Request) -> web.Response:
+async def _health(_request: web.Request) -> web.Response:
     return web.Response(text="ok")

@@ -103,13 +103,15 @@ async def confirmed(
         await reminders.queue(
             tx,
             now,
+            reminders.Subject(
+                kind="booking",
+                ref_id=reg_id,
+                session_id=session.id,
+                starts_at=session.starts_at,
+                class_name=klass.name,
+            ),
             studio_id=studio.id,
             customer_id=customer_id,
-            kind="booking",
-            ref_id=reg_id,
-            session_id=session.id,
-            starts_at=session.starts_at,
-            class_name=klass.name,
         )
     if queued:
         body, params = in_list("s", session_ids)

@@ -18,14 +18,14 @@ accepted offer's booking then writes its own allocations, in the accepting trans
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from bookbot.engine import capacity
 from bookbot.engine.pricing import ClassKind
 from bookbot.services.common import Studio, in_list
-from bookbot.store.db import Tx
+from bookbot.store.db import Row, Tx, record
 
 
 @dataclass(frozen=True)
@@ -81,17 +81,19 @@ class Facts:
         )
 
 
-def session_row(row: Any) -> SessionRow:
-    return SessionRow(*(row[i] for i in range(8)))
+def session_row(row: Row) -> SessionRow:
+    """A session from a query selecting `SESSION_COLUMNS` (by name; extra columns are fine)."""
+    return record(SessionRow, row)
 
 
 SESSION_COLUMNS = "id, class_id, pattern_id, starts_at, ends_at, capacity, status, location"
 
 LOCK_SQL = """SELECT s.id, s.class_id, s.pattern_id, s.starts_at, s.ends_at, s.capacity, s.status,
-    s.location, c.name, c.kind, c.price_minor, st.slug, st.name, st.timezone, st.currency,
-    st.default_language, st.booking_cutoff_minutes, st.cancellation_cutoff_hours,
-    st.waitlist_offer_minutes,
-    (SELECT COUNT(*) FROM customers cu WHERE cu.studio_id = s.studio_id AND cu.id = :customer_id),
+    s.location, c.name AS class_name, c.kind AS class_kind, c.price_minor, st.slug,
+    st.name AS studio_name, st.timezone, st.currency, st.default_language,
+    st.booking_cutoff_minutes, st.cancellation_cutoff_hours, st.waitlist_offer_minutes,
+    (SELECT COUNT(*) FROM customers cu
+      WHERE cu.studio_id = s.studio_id AND cu.id = :customer_id) AS customer_found,
     st.hold_minutes
 FROM sessions s
 JOIN classes c ON c.id = s.class_id AND c.studio_id = s.studio_id
@@ -100,19 +102,23 @@ WHERE s.studio_id = :studio_id AND {where}
 ORDER BY s.id"""
 
 
-def _studio(studio_id: int, r: Any) -> Studio:
+def _studio(studio_id: int, r: Row) -> Studio:
     return Studio(
-        studio_id,
-        r[11],
-        r[12],
-        r[13],
-        r[14],
-        r[15],
-        timedelta(minutes=r[16]),
-        r[17],
-        timedelta(minutes=r[18]),
-        timedelta(minutes=r[20]),
+        id=studio_id,
+        slug=r["slug"],
+        name=r["studio_name"],
+        timezone=r["timezone"],
+        currency=r["currency"],
+        default_language=r["default_language"],
+        booking_cutoff=timedelta(minutes=r["booking_cutoff_minutes"]),
+        cancellation_cutoff_hours=r["cancellation_cutoff_hours"],
+        waitlist_offer=timedelta(minutes=r["waitlist_offer_minutes"]),
+        hold=timedelta(minutes=r["hold_minutes"]),
     )
+
+
+def _class(r: Row) -> ClassRow:
+    return ClassRow(r["class_id"], r["class_name"], ClassKind(r["class_kind"]), r["price_minor"])
 
 
 async def lock_sessions(
@@ -124,6 +130,7 @@ async def lock_sessions(
     pattern_id: int | None = None,
 ) -> Locked | None:
     """Lock and read sessions by id, or a course run's open sessions; None if none match."""
+    params: Mapping[str, int | None]
     if ids is not None:
         body, params = in_list("s", ids)
         where = f"s.id IN ({body})"
@@ -138,34 +145,41 @@ async def lock_sessions(
     )
     if not rows:
         return None
-    classes = {r[1]: ClassRow(r[1], r[8], ClassKind(r[9]), r[10]) for r in rows}
+    classes = {r["class_id"]: _class(r) for r in rows}
+    first = rows[0]
     return Locked(
-        _studio(studio_id, rows[0]), [session_row(r) for r in rows], classes, bool(rows[0][19])
+        _studio(studio_id, first),
+        [session_row(r) for r in rows],
+        classes,
+        bool(first["customer_found"]),
     )
 
 
-FACTS_SQL = """SELECT s.id,
+FACTS_SQL = """SELECT s.id AS session_id,
     (SELECT COALESCE(SUM(rs.guest_count), 0) FROM registration_sessions rs
       WHERE rs.session_id = s.id AND rs.status = 'booked')
     + (SELECT COALESCE(SUM(h.guest_count), 0) FROM registration_sessions h
       WHERE h.session_id = s.id AND h.status = 'held' AND h.held_until > :now)
-    + (SELECT COUNT(*) FROM reservations r WHERE r.session_id = s.id AND r.status IN ('pending', 'checked_in', 'attended', 'no_show')),
+    + (SELECT COUNT(*) FROM reservations r WHERE r.session_id = s.id AND r.status IN ('pending', 'checked_in', 'attended', 'no_show'))
+    AS booked,
     (SELECT COALESCE(SUM(w.guest_count), 0) FROM waitlist_entries w
       WHERE w.session_id = s.id AND w.status = 'offered' AND w.offer_expires_at > :now
-      AND w.customer_id <> :customer_id),
+      AND w.customer_id <> :customer_id) AS held_by_offers,
     (SELECT COUNT(*) FROM registration_sessions rs
       WHERE rs.session_id = s.id AND rs.customer_id = :customer_id AND rs.status = 'booked')
     + (SELECT COUNT(*) FROM reservations r WHERE r.session_id = s.id
-      AND r.customer_id = :customer_id AND r.status IN ('pending', 'checked_in')),
+      AND r.customer_id = :customer_id AND r.status IN ('pending', 'checked_in'))
+    AS customer_booked,
     (SELECT COUNT(*) FROM waitlist_entries w
       WHERE w.session_id = s.id AND w.customer_id = :customer_id
-      AND w.status IN ('waiting', 'offered')),
-    q.resource_id, r.name, q.quantity_per_student, r.total_quantity,
+      AND w.status IN ('waiting', 'offered')) AS customer_queued,
+    q.resource_id, r.name AS resource_name, q.quantity_per_student, r.total_quantity,
     (SELECT COALESCE(SUM(a.quantity), 0) FROM resource_allocations a
       WHERE a.session_id = s.id AND a.resource_id = q.resource_id
       AND (a.held_until IS NULL OR a.held_until > :now))
     + q.quantity_per_student * (SELECT COUNT(*) FROM reservations v
       WHERE v.session_id = s.id AND v.status IN ('pending', 'checked_in', 'attended', 'no_show'))
+    AS allocated
 FROM sessions s
 LEFT JOIN class_requirements q ON q.class_id = s.class_id AND q.studio_id = s.studio_id
 LEFT JOIN resources r ON r.id = q.resource_id AND r.studio_id = s.studio_id
@@ -185,13 +199,22 @@ async def session_facts(
     )
     found: dict[int, Facts] = {}
     for r in rows:
-        facts = found.get(r[0])
+        facts = found.get(r["session_id"])
         if facts is None:
-            facts = found[r[0]] = Facts(int(r[1]), int(r[2]), bool(r[3]), bool(r[4]))
-        if r[5] is not None:
-            need = capacity.Requirement(r[5], r[6], r[7])
+            facts = found[r["session_id"]] = Facts(
+                booked=int(r["booked"]),
+                held_by_offers=int(r["held_by_offers"]),
+                customer_booked=bool(r["customer_booked"]),
+                customer_queued=bool(r["customer_queued"]),
+            )
+        if r["resource_id"] is not None:
+            need = record(capacity.Requirement, r)
             facts.requirements.append(need)
-            facts.uses.append(capacity.resource_use(need, r[8], int(r[9]), facts.held_by_offers))
+            facts.uses.append(
+                capacity.resource_use(
+                    need, r["total_quantity"], int(r["allocated"]), facts.held_by_offers
+                )
+            )
     return found
 
 

@@ -16,7 +16,7 @@ from bookbot.engine import errors, generation, recurrence
 from bookbot.engine.clock import Clock
 from bookbot.services import staffing
 from bookbot.services.common import in_list
-from bookbot.store.db import Database, Tx
+from bookbot.store.db import Database, Tx, record
 
 DEFAULT_HORIZON = timedelta(weeks=8)
 
@@ -64,24 +64,24 @@ async def pattern_by_ref(tx: Tx, studio_id: int, ref: str | int) -> Pattern:
         {"studio_id": studio_id, "id": row["id"]},
     )
     rule = recurrence.PatternRule(
-        row["rrule"],
-        row["start_date"],
-        row["start_time"],
-        timedelta(minutes=row["duration_minutes"]),
-        row["timezone"],
+        rrule=row["rrule"],
+        start_date=row["start_date"],
+        start_time=row["start_time"],
+        duration=timedelta(minutes=row["duration_minutes"]),
+        timezone=row["timezone"],
     )
     return Pattern(
-        row["id"],
-        row["studio_id"],
-        row["key"],
-        row["class_id"],
-        rule,
-        row["capacity"],
-        row["location"],
-        row["instructor_id"],
-        tuple(a[0] for a in assistants),
-        row["part_position"],
-        bool(row["makeup"]),
+        id=row["id"],
+        studio_id=row["studio_id"],
+        key=row["key"],
+        class_id=row["class_id"],
+        rule=rule,
+        capacity=row["capacity"],
+        location=row["location"],
+        instructor_id=row["instructor_id"],
+        assistant_ids=tuple(a["staff_id"] for a in assistants),
+        part=row["part_position"],
+        makeup=bool(row["makeup"]),
     )
 
 
@@ -89,16 +89,19 @@ def _window_end(pattern: Pattern, now: datetime, horizon: timedelta) -> datetime
     return None if recurrence.is_finite(pattern.rule.rrule) else now + horizon
 
 
-async def _existing(tx: Tx, pattern: Pattern, now: datetime, end: datetime | None) -> list[Any]:
+async def _existing(
+    tx: Tx, pattern: Pattern, now: datetime, end: datetime | None
+) -> list[generation.ExistingSession]:
     rows = await tx.all(
-        "SELECT s.id, s.occurrence_date, s.starts_at, s.ends_at, s.capacity, s.location, s.status,"
+        "SELECT s.id AS session_id, s.occurrence_date, s.starts_at, s.ends_at, s.capacity,"
+        " s.location, s.status,"
         " COALESCE((SELECT SUM(rs.guest_count) FROM registration_sessions rs"
-        "  WHERE rs.session_id = s.id AND rs.status IN ('booked', 'held')), 0) AS booked"
+        "  WHERE rs.session_id = s.id AND rs.status IN ('booked', 'held')), 0) AS booked_seats"
         " FROM sessions s WHERE s.studio_id = :studio_id AND s.pattern_id = :pattern_id"
         " AND s.starts_at >= :now ORDER BY s.starts_at",
         {"studio_id": pattern.studio_id, "pattern_id": pattern.id, "now": now},
     )
-    sessions = [generation.ExistingSession(*r[:7], int(r[7])) for r in rows]
+    sessions = [record(generation.ExistingSession, r) for r in rows]
     return [s for s in sessions if end is None or s.starts_at < end]
 
 
@@ -198,4 +201,4 @@ async def pattern_ids(db: Database, studio_id: int) -> list[int]:
             "SELECT id FROM schedule_patterns WHERE studio_id = :studio_id ORDER BY id",
             {"studio_id": studio_id},
         )
-    return [r[0] for r in rows]
+    return [r["id"] for r in rows]

@@ -112,17 +112,18 @@ async def find_violations(
 
 
 async def _studio_ids(tx: Tx) -> list[int]:
-    return [int(r[0]) for r in await tx.all("SELECT id FROM studios ORDER BY id")]
+    return [int(r["id"]) for r in await tx.all("SELECT id FROM studios ORDER BY id")]
 
 
 # --- 1. capacity ----------------------------------------------------------------------
 
 _SEATS = f"""SELECT s.id, s.class_id, s.capacity, s.starts_at,
     (SELECT COALESCE(SUM(b.guest_count), 0) FROM registration_sessions b
-      WHERE b.session_id = s.id AND b.status = 'booked'),
+      WHERE b.session_id = s.id AND b.status = 'booked') AS booked,
     (SELECT COALESCE(SUM(h.guest_count), 0) FROM registration_sessions h
-      WHERE h.session_id = s.id AND h.status = 'held' AND h.held_until > :now),
-    (SELECT COUNT(*) FROM reservations r WHERE r.session_id = s.id AND r.status IN {_TAKEN})
+      WHERE h.session_id = s.id AND h.status = 'held' AND h.held_until > :now) AS held,
+    (SELECT COUNT(*) FROM reservations r
+      WHERE r.session_id = s.id AND r.status IN {_TAKEN}) AS reserved
 FROM sessions s WHERE {_IN_SCOPE} ORDER BY s.id"""  # noqa: S608 - constants
 
 # Live offers, with the seats their customer already holds or booked in that session.
@@ -134,11 +135,11 @@ _OFFERS = f"""SELECT w.id, w.session_id, w.guest_count,
       WHERE h.session_id = w.session_id AND h.customer_id = w.customer_id
       AND h.status = 'held' AND h.held_until > :now)
     + (SELECT COUNT(*) FROM reservations r WHERE r.session_id = w.session_id
-      AND r.customer_id = w.customer_id AND r.status IN ('pending', 'checked_in'))
+      AND r.customer_id = w.customer_id AND r.status IN ('pending', 'checked_in')) AS own_seats
 FROM sessions s JOIN waitlist_entries w ON w.session_id = s.id AND w.status = 'offered'
 WHERE {_IN_SCOPE} AND w.offer_expires_at > :now ORDER BY w.id"""  # noqa: S608
 
-_ALLOCATED = f"""SELECT a.session_id, a.resource_id, SUM(a.quantity)
+_ALLOCATED = f"""SELECT a.session_id, a.resource_id, SUM(a.quantity) AS quantity
 FROM sessions s JOIN resource_allocations a ON a.session_id = s.id
 WHERE {_IN_SCOPE} AND (a.held_until IS NULL OR a.held_until > :now)
 GROUP BY a.session_id, a.resource_id"""  # noqa: S608
@@ -166,13 +167,21 @@ class _Session:
 async def _sessions_with_offers(tx: Tx, scope: Scope) -> dict[int, _Session]:
     params = scope.params()
     found = {
-        r[0]: _Session(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), int(r[6]))
+        r["id"]: _Session(
+            id=r["id"],
+            class_id=r["class_id"],
+            capacity=r["capacity"],
+            starts_at=r["starts_at"],
+            booked=int(r["booked"]),
+            held=int(r["held"]),
+            reserved=int(r["reserved"]),
+        )
         for r in await tx.all(_SEATS, params)
     }
     for r in await tx.all(_OFFERS, params):
-        session = found[r[1]]
-        session.offered += max(0, int(r[2]) - int(r[3]))
-        session.offers.append(int(r[0]))
+        session = found[r["session_id"]]
+        session.offered += max(0, int(r["guest_count"]) - int(r["own_seats"]))
+        session.offers.append(int(r["id"]))
     return found
 
 
@@ -197,7 +206,7 @@ async def _resource_violations(
     tx: Tx, scope: Scope, sessions: dict[int, _Session]
 ) -> list[Violation]:
     resources = {
-        r[0]: (r[1], int(r[2]))
+        r["id"]: (r["name"], int(r["total_quantity"]))
         for r in await tx.all(
             "SELECT id, name, total_quantity FROM resources WHERE studio_id = :studio_id",
             scope.params(),
@@ -209,14 +218,14 @@ async def _resource_violations(
         " WHERE studio_id = :studio_id",
         scope.params(),
     ):
-        per_student[r[0]][r[1]] = int(r[2])
+        per_student[r["class_id"]][r["resource_id"]] = int(r["quantity_per_student"])
     used: dict[tuple[int, int], int] = defaultdict(int)
     for r in await tx.all(_ALLOCATED, scope.params()):
-        used[r[0], r[1]] += int(r[2])
+        used[r["session_id"], r["resource_id"]] += int(r["quantity"])
     for s in sessions.values():
         for resource_id, each in per_student[s.class_id].items():
             used[s.id, resource_id] += each * (s.reserved + s.offered)
-    found = []
+    found: list[Violation] = []
     for (session_id, resource_id), quantity in sorted(used.items()):
         name, total = resources[resource_id]
         if quantity > total:
@@ -236,8 +245,9 @@ async def _resource_violations(
 # --- 2. nothing of an ended registration, 3. rows agree with status --------------------
 
 # Allocations that do not match their registration: ended, or its row there, or held_until.
-_ODD_ALLOCATIONS = f"""SELECT a.id, a.registration_id, a.session_id, g.status,
-    COALESCE(rs.status, 'missing'), a.held_until IS NULL
+_ODD_ALLOCATIONS = f"""SELECT a.id, a.registration_id, a.session_id,
+    g.status AS registration_status, COALESCE(rs.status, 'missing') AS row_status,
+    a.held_until IS NULL AS permanent
 FROM sessions s JOIN resource_allocations a ON a.session_id = s.id
 JOIN registrations g ON g.id = a.registration_id
 LEFT JOIN registration_sessions rs
@@ -251,9 +261,10 @@ ORDER BY a.id"""  # noqa: S608
 async def allocation_violations(tx: Tx, scope: Scope) -> list[Violation]:
     """Invariants 2 and 3 for allocations: each belongs to a live registration whose row
     for that session is live, held until the same kind of time."""
-    found = []
+    found: list[Violation] = []
     for r in await tx.all(_ODD_ALLOCATIONS, scope.params()):
-        allocation, registration, session, status, row, permanent = r
+        allocation, registration, session = r["id"], r["registration_id"], r["session_id"]
+        status, row = r["registration_status"], r["row_status"]
         ids = {"allocation": allocation, "registration": registration, "session": session}
         if status in ("cancelled", "expired"):
             message = (
@@ -262,7 +273,7 @@ async def allocation_violations(tx: Tx, scope: Scope) -> list[Violation]:
             )
             found.append(scope.violation(Invariant.ENDED_ALLOCATION, message, **ids))
             continue
-        kind = "no held_until" if permanent else "a held_until"
+        kind = "no held_until" if r["permanent"] else "a held_until"
         message = (
             f"allocation {allocation} in session {session} has {kind}, but registration"
             f" {registration} is {status} and its row there is {row}"
@@ -286,10 +297,10 @@ async def reminder_violations(tx: Tx, scope: Scope) -> list[Violation]:
         scope.params(),
     )
     wanted: dict[str, list[tuple[int, int, int]]] = {"booking": [], "reservation": []}
-    for outbox_id, key in rows:
-        match = _REMINDER_KEY.match(key)
+    for r in rows:
+        match = _REMINDER_KEY.match(r["dedupe_key"])
         if match:
-            wanted[match[2]].append((outbox_id, int(match[3]), int(match[4])))
+            wanted[match[2]].append((r["id"], int(match[3]), int(match[4])))
     found = await _booking_reminders(tx, scope, wanted["booking"])
     return found + await _reservation_reminders(tx, scope, wanted["reservation"])
 
@@ -307,10 +318,11 @@ async def _booking_reminders(
     tx: Tx, scope: Scope, reminders: list[tuple[int, int, int]]
 ) -> list[Violation]:
     state = {
-        (r[0], r[1]): (r[2], r[3])
+        (r["registration_id"], r["session_id"]): (r["registration_status"], r["row_status"])
         for r in await _chunked(
             tx,
-            "SELECT rs.registration_id, rs.session_id, g.status, rs.status"
+            "SELECT rs.registration_id, rs.session_id, g.status AS registration_status,"
+            " rs.status AS row_status"
             " FROM registration_sessions rs JOIN registrations g ON g.id = rs.registration_id"
             " WHERE rs.registration_id IN ({body})",
             [registration for _, registration, _ in reminders],
@@ -337,7 +349,7 @@ async def _reservation_reminders(
     tx: Tx, scope: Scope, reminders: list[tuple[int, int, int]]
 ) -> list[Violation]:
     status = {
-        r[0]: r[1]
+        r["id"]: r["status"]
         for r in await _chunked(
             tx,
             "SELECT id, status FROM reservations WHERE id IN ({body})",
@@ -363,8 +375,9 @@ async def _reservation_reminders(
 
 # A booked row belongs to a confirmed registration, a held row to a held one, each with
 # held_until as its registration has it.
-_ODD_ROWS = f"""SELECT rs.id, rs.registration_id, rs.session_id, rs.status, g.status,
-    rs.held_until IS NULL, g.held_until IS NULL
+_ODD_ROWS = f"""SELECT rs.id, rs.registration_id, rs.session_id,
+    g.status AS registration_status, rs.held_until IS NULL AS row_permanent,
+    g.held_until IS NULL AS registration_permanent
 FROM sessions s JOIN registration_sessions rs ON rs.session_id = s.id AND rs.status = :row
 JOIN registrations g ON g.id = rs.registration_id
 WHERE {_IN_SCOPE} AND NOT (g.status = :registration
@@ -372,39 +385,40 @@ WHERE {_IN_SCOPE} AND NOT (g.status = :registration
 ORDER BY rs.id"""  # noqa: S608
 
 # Held registrations without an end, or without a held row (held ones are few).
-_ODD_HOLDS = """SELECT g.id, g.held_until IS NULL,
+_ODD_HOLDS = """SELECT g.id, g.held_until IS NULL AS no_end,
     (SELECT COUNT(*) FROM registration_sessions rs
-      WHERE rs.registration_id = g.id AND rs.status = 'held')
+      WHERE rs.registration_id = g.id AND rs.status = 'held') AS held_rows
 FROM registrations g WHERE g.studio_id = :studio_id AND g.status = 'held' ORDER BY g.id"""
 
 
 async def registration_row_violations(tx: Tx, scope: Scope) -> list[Violation]:
     """Invariant 3 for registrations and their session rows."""
-    found = []
+    found: list[Violation] = []
     for row, registration, permanent in (("booked", "confirmed", True), ("held", "held", False)):
         params = {**scope.params(), "row": row, "registration": registration}
         for r in await tx.all(_ODD_ROWS, {**params, "permanent": permanent}):
-            row_id, reg_id, session, _, status, row_permanent, reg_permanent = r
+            reg_id, session = r["registration_id"], r["session_id"]
+            reg_end = "" if r["registration_permanent"] else " with a held_until"
+            row_end = "" if r["row_permanent"] else " with a held_until"
             message = (
-                f"registration {reg_id} is {status}"
-                f"{'' if reg_permanent else ' with a held_until'}, but its row {row_id} in"
-                f" session {session} is {row}{'' if row_permanent else ' with a held_until'}"
+                f"registration {reg_id} is {r['registration_status']}{reg_end}, but its row"
+                f" {r['id']} in session {session} is {row}{row_end}"
             )
             found.append(
                 scope.violation(Invariant.ROWS, message, registration=reg_id, session=session)
             )
-    for reg_id, no_end, held_rows in await tx.all(_ODD_HOLDS, scope.params()):
-        if no_end or not held_rows:
-            message = f"registration {reg_id} is held, but " + (
-                "has no held_until" if no_end else "has no held row"
+    for r in await tx.all(_ODD_HOLDS, scope.params()):
+        if r["no_end"] or not r["held_rows"]:
+            message = f"registration {r['id']} is held, but " + (
+                "has no held_until" if r["no_end"] else "has no held row"
             )
-            found.append(scope.violation(Invariant.ROWS, message, registration=reg_id))
+            found.append(scope.violation(Invariant.ROWS, message, registration=r["id"]))
     return found
 
 
 # --- 4. one live booking per customer and session ------------------------------------
 
-_BOOKINGS = f"""SELECT session_id, customer_id, COUNT(*) FROM (
+_BOOKINGS = f"""SELECT session_id, customer_id, COUNT(*) AS live FROM (
   SELECT b.session_id, b.customer_id FROM sessions s
   JOIN registration_sessions b ON b.session_id = s.id AND b.status = 'booked'
   WHERE {_IN_SCOPE}
@@ -421,18 +435,19 @@ async def double_booking_violations(tx: Tx, scope: Scope) -> list[Violation]:
     return [
         scope.violation(
             Invariant.DOUBLE_BOOKING,
-            f"customer {customer} has {count} live bookings or reservations in session {session}",
-            session=session,
-            customer=customer,
+            f"customer {r['customer_id']} has {r['live']} live bookings or reservations"
+            f" in session {r['session_id']}",
+            session=r["session_id"],
+            customer=r["customer_id"],
         )
-        for session, customer, count in await tx.all(_BOOKINGS, scope.params())
+        for r in await tx.all(_BOOKINGS, scope.params())
     ]
 
 
 # --- 5. passes -----------------------------------------------------------------------
 
 _PASSES = """SELECT p.id, p.kind, p.sessions_included, p.sessions_remaining,
-    (SELECT COUNT(*) FROM reservations r WHERE r.pass_id = p.id AND r.punch_used)
+    (SELECT COUNT(*) FROM reservations r WHERE r.pass_id = p.id AND r.punch_used) AS punches
 FROM passes p WHERE p.studio_id = :studio_id
   AND (p.valid_until IS NULL OR p.valid_until >= :since_day) ORDER BY p.id"""
 
@@ -446,20 +461,23 @@ ORDER BY r.id"""
 async def pass_violations(tx: Tx, scope: Scope) -> list[Violation]:
     """Invariant 5: balances never below 0; each punch taken is one reservation's."""
     params = {**scope.params(), "since_day": scope.since.date()}
-    found = []
-    for pass_id, kind, included, remaining, punches in await tx.all(_PASSES, params):
+    found: list[Violation] = []
+    for r in await tx.all(_PASSES, params):
+        pass_id, included, remaining = r["id"], r["sessions_included"], r["sessions_remaining"]
         if remaining is not None and remaining < 0:
             message = f"pass {pass_id} has {remaining} sessions left"
             found.append(scope.violation(Invariant.PUNCHES, message, **{"pass": pass_id}))
-        elif kind == "punch" and remaining is not None and included - remaining != punches:
+        elif (
+            r["kind"] == "punch" and remaining is not None and included - remaining != r["punches"]
+        ):
             message = (
                 f"pass {pass_id} has {included - remaining} of {included} sessions used,"
-                f" but {punches} reservation(s) used a punch"
+                f" but {r['punches']} reservation(s) used a punch"
             )
             found.append(scope.violation(Invariant.PUNCHES, message, **{"pass": pass_id}))
-    for reservation, pass_id, status in await tx.all(_ODD_PUNCHES, params):
-        message = f"reservation {reservation} ({status}) used a punch of pass {pass_id}"
-        ids = {"reservation": reservation, "pass": pass_id}
+    for r in await tx.all(_ODD_PUNCHES, params):
+        message = f"reservation {r['id']} ({r['status']}) used a punch of pass {r['pass_id']}"
+        ids = {"reservation": r["id"], "pass": r["pass_id"]}
         found.append(scope.violation(Invariant.PUNCHES, message, **ids))
     return found
 

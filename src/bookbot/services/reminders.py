@@ -3,6 +3,7 @@ the transaction that books, and withdrawn by the one that cancels."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bookbot.services import outbox
@@ -16,26 +17,30 @@ def keys(kind: str, ref_id: int, session_id: int) -> list[str]:
     return [f"{template}:{kind}-{ref_id}-{session_id}" for template, _ in BEFORE]
 
 
+@dataclass(frozen=True)
+class Subject:
+    """What reminders remind of: a booking's or a reservation's place in one session."""
+
+    kind: str  # "booking" or "reservation"
+    ref_id: int  # the registration's or the reservation's id
+    session_id: int
+    starts_at: datetime
+    class_name: str
+
+
 async def queue(
-    tx: Tx,
-    now: datetime,
-    *,
-    studio_id: int,
-    customer_id: int,
-    kind: str,
-    ref_id: int,
-    session_id: int,
-    starts_at: datetime,
-    class_name: str,
+    tx: Tx, now: datetime, subject: Subject, *, studio_id: int, customer_id: int
 ) -> None:
     """Queue the reminders still ahead (a booking made 3 h before gets only the 1 h one)."""
+    starts_at = subject.starts_at
     params = {
-        "class_name": class_name,
+        "class_name": subject.class_name,
         "starts_at": starts_at.isoformat(),
-        "session_id": session_id,
-        kind: ref_id,
+        "session_id": subject.session_id,
+        subject.kind: subject.ref_id,
     }
-    for (template, lead), key in zip(BEFORE, keys(kind, ref_id, session_id), strict=True):
+    dedupe_keys = keys(subject.kind, subject.ref_id, subject.session_id)
+    for (template, lead), key in zip(BEFORE, dedupe_keys, strict=True):
         if starts_at - lead > now:
             await outbox.enqueue(
                 tx,

@@ -81,13 +81,15 @@ async def reserve(
             await reminders.queue(
                 tx,
                 now,
+                reminders.Subject(
+                    kind="reservation",
+                    ref_id=held.id,
+                    session_id=session.id,
+                    starts_at=session.starts_at,
+                    class_name=locked.classes[session.class_id].name,
+                ),
                 studio_id=studio_id,
                 customer_id=customer_id,
-                kind="reservation",
-                ref_id=held.id,
-                session_id=session.id,
-                starts_at=session.starts_at,
-                class_name=locked.classes[session.class_id].name,
             )
             return held
 

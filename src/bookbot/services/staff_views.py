@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from bookbot.engine import errors
 from bookbot.engine import reservations as rules
@@ -22,7 +22,7 @@ from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import resolve_local, zone
 from bookbot.engine.utilization import UtilizationRow
 from bookbot.services import reservations
-from bookbot.store.db import Database, Tx
+from bookbot.store.db import Database, Row, Tx, record
 
 RESERVATION = "reservation"
 BOOKING = "booking"
@@ -127,16 +127,16 @@ def _name(name: str | None, phone: str | None, customer_id: int) -> str:
     return name or phone or f"#{customer_id}"
 
 
-def _line(row: Any) -> SessionLine:
+def _line(row: Row) -> SessionLine:
     return SessionLine(
-        row["id"],
-        row["name"],
-        row["starts_at"],
-        row["capacity"],
-        int(row["booked"]),
-        int(row["present"]),
-        row["class_id"],
-        int(row["absent"]),
+        id=row["id"],
+        class_name=row["name"],
+        starts_at=row["starts_at"],
+        capacity=row["capacity"],
+        booked=int(row["booked"]),
+        checked_in=int(row["present"]),
+        class_id=row["class_id"],
+        no_shows=int(row["absent"]),
     )
 
 
@@ -175,8 +175,8 @@ async def session_line(db: Database, studio_id: int, session_id: int) -> Session
     return None if row is None else _line(row)
 
 
-_ROSTER = """SELECT 'reservation' AS kind, r.id, cu.id AS customer_id, cu.name, cu.phone,
-    1 AS guests, r.status
+_ROSTER = """SELECT 'reservation' AS kind, r.id AS id, cu.id AS customer_id, cu.name AS name,
+    cu.phone, 1 AS guests, r.status
 FROM reservations r JOIN customers cu ON cu.id = r.customer_id
 WHERE r.studio_id = :studio_id AND r.session_id = :id AND r.status IN ('pending', 'checked_in', 'attended', 'no_show')
 UNION ALL
@@ -184,18 +184,27 @@ SELECT 'booking' AS kind, rs.id, cu.id AS customer_id, cu.name, cu.phone, rs.gue
     COALESCE(rs.attendance, 'booked')
 FROM registration_sessions rs JOIN customers cu ON cu.id = rs.customer_id
 WHERE rs.studio_id = :studio_id AND rs.session_id = :id AND rs.status = 'booked'
-ORDER BY 4, 1, 2"""
+ORDER BY name, kind, id"""
 
 
 async def roster(db: Database, studio_id: int, session_id: int) -> list[RosterEntry]:
     """Who is on the session (cancelled ones left out), by name."""
     async with db.transaction(write=False) as tx:
         rows = await tx.all(_ROSTER, {"studio_id": studio_id, "id": session_id})
-    return [RosterEntry(r[0], r[1], _name(r[3], r[4], r[2]), int(r[5]), str(r[6])) for r in rows]
+    return [
+        RosterEntry(
+            kind=r["kind"],
+            id=r["id"],
+            name=_name(r["name"], r["phone"], r["customer_id"]),
+            guests=int(r["guests"]),
+            status=str(r["status"]),
+        )
+        for r in rows
+    ]
 
 
 async def check_in_entry(
-    db: Database, clock: Clock, studio_id: int, staff_id: int, kind: str, entry_id: int
+    db: Database, clock: Clock, studio_id: int, *, staff_id: int, kind: str, entry_id: int
 ) -> None:
     """Check one roster entry in, on the class day only; checking in twice changes nothing."""
     if kind == RESERVATION:
@@ -229,7 +238,7 @@ async def _check_in_booking(db: Database, now: datetime, studio_id: int, entry_i
         )
 
 
-async def _session_day(tx: Tx, studio_id: int, session_id: int) -> Any:
+async def _session_day(tx: Tx, studio_id: int, session_id: int) -> Row:
     row = await tx.one(
         "SELECT s.starts_at, st.timezone FROM sessions s JOIN studios st ON st.id = s.studio_id"
         " WHERE s.studio_id = :studio_id AND s.id = :id",
@@ -262,13 +271,13 @@ async def all_present(
             " AND attendance IS NULL",
             {"now": now, "studio_id": studio_id, "id": session_id},
         )
-    for (reservation_id,) in pending:  # each uses a punch of its pass: the service's work
-        await reservations.check_in(db, clock, studio_id, reservation_id, staff_id=staff_id)
+    for r in pending:  # each uses a punch of its pass: the service's work
+        await reservations.check_in(db, clock, studio_id, r["id"], staff_id=staff_id)
     return booked + len(pending)
 
 
-_NO_SHOWS = """SELECT 'reservation' AS kind, r.id, cu.id AS customer_id, cu.name, cu.phone,
-    c.name AS class_name, s.starts_at
+_NO_SHOWS = """SELECT 'reservation' AS kind, r.id AS id, cu.id AS customer_id, cu.name AS name,
+    cu.phone, c.name AS class_name, s.starts_at AS starts_at
 FROM reservations r JOIN customers cu ON cu.id = r.customer_id
 JOIN sessions s ON s.id = r.session_id JOIN classes c ON c.id = s.class_id
 WHERE r.studio_id = :studio_id AND r.status = 'no_show'
@@ -280,7 +289,7 @@ FROM registration_sessions rs JOIN customers cu ON cu.id = rs.customer_id
 JOIN sessions s ON s.id = rs.session_id JOIN classes c ON c.id = s.class_id
 WHERE rs.studio_id = :studio_id AND rs.status = 'booked' AND rs.attendance = 'no_show'
     AND s.starts_at >= :since AND s.starts_at < :until
-ORDER BY 7 DESC, 4, 1, 2"""
+ORDER BY starts_at DESC, name, kind, id"""
 
 
 async def no_shows(db: Database, studio_id: int, since: datetime, until: datetime) -> list[NoShow]:
@@ -288,20 +297,37 @@ async def no_shows(db: Database, studio_id: int, since: datetime, until: datetim
     first."""
     async with db.transaction(write=False) as tx:
         rows = await tx.all(_NO_SHOWS, {"studio_id": studio_id, "since": since, "until": until})
-    return [NoShow(r[0], r[1], r[2], _name(r[3], r[4], r[2]), r[5], r[6]) for r in rows]
+    return [
+        NoShow(
+            kind=r["kind"],
+            id=r["id"],
+            customer_id=r["customer_id"],
+            name=_name(r["name"], r["phone"], r["customer_id"]),
+            class_name=r["class_name"],
+            starts_at=r["starts_at"],
+        )
+        for r in rows
+    ]
 
 
 async def auto_cancelled(db: Database, studio_id: int, now: datetime) -> list[AutoCancelled]:
     """Customers whose future reservations were auto-cancelled (what staff may restore)."""
     async with db.transaction(write=False) as tx:
         rows = await tx.all(
-            "SELECT cu.id, cu.name, cu.phone, COUNT(*) FROM reservations r"
+            "SELECT cu.id, cu.name, cu.phone, COUNT(*) AS reservations FROM reservations r"
             " JOIN sessions s ON s.id = r.session_id JOIN customers cu ON cu.id = r.customer_id"
             " WHERE r.studio_id = :studio_id AND r.status = 'auto_cancelled'"
             " AND s.starts_at > :now GROUP BY cu.id, cu.name, cu.phone ORDER BY cu.name, cu.id",
             {"studio_id": studio_id, "now": now},
         )
-    return [AutoCancelled(r[0], _name(r[1], r[2], r[0]), int(r[3])) for r in rows]
+    return [
+        AutoCancelled(
+            customer_id=r["id"],
+            name=_name(r["name"], r["phone"], r["id"]),
+            reservations=int(r["reservations"]),
+        )
+        for r in rows
+    ]
 
 
 def _default_label(name: str, starts_at: datetime) -> str:
@@ -355,7 +381,7 @@ async def staff_members(db: Database, studio_id: int) -> list[StaffMember]:
             "SELECT id, name FROM staff WHERE studio_id = :studio_id ORDER BY name, id",
             {"studio_id": studio_id},
         )
-    return [StaffMember(r[0], r[1]) for r in rows]
+    return [record(StaffMember, r) for r in rows]
 
 
 async def session_staffing(db: Database, studio_id: int, session_id: int) -> Staffing:
@@ -372,15 +398,15 @@ async def session_staffing(db: Database, studio_id: int, session_id: int) -> Sta
             " WHERE a.studio_id = :studio_id AND a.session_id = :id ORDER BY st.name",
             params,
         )
-    return Staffing(instructor, tuple(r[0] for r in assistants))
+    return Staffing(instructor, tuple(r["name"] for r in assistants))
 
 
 async def patterns(db: Database, studio_id: int) -> list[PatternLine]:
     async with db.transaction(write=False) as tx:
         rows = await tx.all(
-            "SELECT p.id, p.key, c.name FROM schedule_patterns p"
+            "SELECT p.id, p.key, c.name AS class_name FROM schedule_patterns p"
             " JOIN classes c ON c.id = p.class_id AND c.studio_id = p.studio_id"
             " WHERE p.studio_id = :studio_id ORDER BY c.name, p.key",
             {"studio_id": studio_id},
         )
-    return [PatternLine(r[0], r[1], r[2]) for r in rows]
+    return [record(PatternLine, r) for r in rows]

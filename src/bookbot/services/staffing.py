@@ -8,14 +8,12 @@ overlap check.
 
 from __future__ import annotations
 
-from typing import Any
-
 from bookbot.engine import errors, staffing
 from bookbot.services.common import studio_by_id
-from bookbot.store.db import Database, Tx
+from bookbot.store.db import Database, Row, Tx
 
 
-async def _staff(tx: Tx, studio_id: int, staff_id: int) -> Any:
+async def _staff(tx: Tx, studio_id: int, staff_id: int) -> Row:
     row = await tx.one(
         "SELECT id, name FROM staff WHERE studio_id = :studio_id AND id = :id",
         {"studio_id": studio_id, "id": staff_id},
@@ -25,7 +23,7 @@ async def _staff(tx: Tx, studio_id: int, staff_id: int) -> Any:
     return row
 
 
-async def _session(tx: Tx, studio_id: int, session_id: int) -> Any:
+async def _session(tx: Tx, studio_id: int, session_id: int) -> Row:
     row = await tx.one(
         "SELECT s.id, s.starts_at, s.ends_at, s.instructor_id, c.teaching_role_id,"
         " COALESCE(r.name, '') AS role_name FROM sessions s"
@@ -39,9 +37,9 @@ async def _session(tx: Tx, studio_id: int, session_id: int) -> Any:
     return row
 
 
-async def _work(tx: Tx, studio_id: int, staff_id: int, session: Any) -> list[staffing.Booking]:
+async def _work(tx: Tx, studio_id: int, staff_id: int, session: Row) -> list[staffing.Booking]:
     rows = await tx.all(
-        "SELECT s.id, s.starts_at, s.ends_at, c.name FROM sessions s"
+        "SELECT s.id, s.starts_at, s.ends_at, c.name AS class_name FROM sessions s"
         " JOIN classes c ON c.id = s.class_id"
         " WHERE s.studio_id = :studio_id AND s.status = 'open' AND s.id <> :session_id"
         " AND s.starts_at < :ends_at AND s.ends_at > :starts_at"
@@ -55,7 +53,15 @@ async def _work(tx: Tx, studio_id: int, staff_id: int, session: Any) -> list[sta
             "ends_at": session["ends_at"],
         },
     )
-    return [staffing.Booking(r[0], r[1], r[2], f"{r[3]} #{r[0]}") for r in rows]
+    return [
+        staffing.Booking(
+            session_id=r["id"],
+            starts_at=r["starts_at"],
+            ends_at=r["ends_at"],
+            label=f"{r['class_name']} #{r['id']}",
+        )
+        for r in rows
+    ]
 
 
 async def assign_in(
@@ -66,7 +72,7 @@ async def assign_in(
     person = await _staff(tx, studio_id, staff_id)
     session = await _session(tx, studio_id, session_id)
     roles = {
-        r[0]
+        r["role_id"]
         for r in await tx.all(
             "SELECT role_id FROM staff_roles WHERE studio_id = :studio_id AND staff_id = :id",
             {"studio_id": studio_id, "id": staff_id},

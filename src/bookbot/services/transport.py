@@ -12,6 +12,9 @@ from typing import Protocol
 
 from bookbot.services.outbox import OutboundMessage
 
+# OutboundMessage is part of the contract: a transport is handed one.
+__all__ = ["DeliveryError", "OutboundMessage", "Route", "Transport"]
+
 
 @dataclass(frozen=True)
 class Route:
@@ -19,7 +22,7 @@ class Route:
     address: str
 
 
-class DeliveryError(Exception):  # noqa: N818 - a send outcome, raised by transports
+class DeliveryError(Exception):
     """A send that did not happen. `retry_after` (seconds) comes from a 429; `permanent`
     means retrying cannot help (blocked, opted out, invalid number).
 

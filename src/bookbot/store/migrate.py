@@ -18,11 +18,12 @@ from collections.abc import Callable
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from bookbot.store.db import Database, DatabaseURL, connect
 
@@ -32,7 +33,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 NOW_ATTRIBUTE = "bookbot_now"
 
 
-class SchemaOutOfDate(Exception):  # noqa: N818
+class SchemaOutOfDate(Exception):
     """The database has not been migrated to this version of bookbot."""
 
 
@@ -104,7 +105,7 @@ async def current_revision(db: Database) -> str | None:
     try:
         async with db.transaction(write=False) as tx:
             current = await tx.scalar("SELECT version_num FROM alembic_version")
-    except Exception as error:  # noqa: BLE001 - any failure here means "no schema yet"
+    except Exception as error:  # any failure here means "no schema yet"
         if "alembic_version" not in str(error):
             raise
         return None
@@ -187,7 +188,7 @@ def _run(
         raise MigrationError(f"cannot {action} to {target}: {refusal}")
     try:
         step(alembic_config(url, now=now), target)
-    except Exception as error:  # noqa: BLE001 - re-raised, with where the database is
+    except Exception as error:  # re-raised, with where the database is
         raise _failed(url, action, target, before, error) from error
 
 
@@ -199,7 +200,7 @@ def _failed(
     explain."""
     try:
         after = _read_revision(url)
-    except Exception:  # noqa: BLE001 - unreadable: the original error says more
+    except Exception:  # unreadable: the original error says more
         return error
     where = (
         f"nothing was changed, the database is still at {after or 'no revision'}"
@@ -225,20 +226,27 @@ def _reason(error: BaseException) -> str:
 # its transaction, such rows are settled as their declared ON DELETE says (CASCADE: deleted,
 # SET NULL: cleared); any other orphan refuses the run, which rolls back.
 
-Violation = tuple[str, int | None, str, int]  # table, rowid, parent table, foreign key id
+
+class Violation(NamedTuple):
+    """A row whose foreign key points at no row: `PRAGMA foreign_key_check`'s columns."""
+
+    table: str
+    rowid: int | None
+    parent: str
+    key: int  # the foreign key's id in `PRAGMA foreign_key_list` of `table`
 
 
-class OrphanedRows(Exception):  # noqa: N818
+class OrphanedRows(Exception):
     """A migration run would leave rows pointing at rows it deleted."""
 
 
-def foreign_key_violations(connection: Any) -> list[Violation]:
+def foreign_key_violations(connection: Connection) -> list[Violation]:
     """Rows whose foreign key points at no row (SQLite), in the run's transaction."""
-    rows = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-    return [(str(r[0]), r[1], str(r[2]), int(r[3])) for r in rows]
+    rows = connection.exec_driver_sql("PRAGMA foreign_key_check").mappings()
+    return [Violation(str(r["table"]), r["rowid"], str(r["parent"]), int(r["fkid"])) for r in rows]
 
 
-def settle_orphans(connection: Any, before: list[Violation]) -> None:
+def settle_orphans(connection: Connection, before: list[Violation]) -> None:
     """Apply ON DELETE to the rows the run orphaned, until none is left. Orphans already there
     before the run are not ours to touch: then the run is only refused if it adds some."""
     if before:
@@ -251,8 +259,8 @@ def settle_orphans(connection: Any, before: list[Violation]) -> None:
     seen: list[Violation] = []
     while violations := foreign_key_violations(connection):
         if violations == seen:  # settling changed nothing: it never will
-            table, _, parent, _ = violations[0]
-            raise OrphanedRows(_orphan_message(table, parent))
+            first = violations[0]
+            raise OrphanedRows(_orphan_message(first.table, first.parent))
         seen = violations
         for violation in violations:
             _settle(connection, violation)
@@ -260,8 +268,8 @@ def settle_orphans(connection: Any, before: list[Violation]) -> None:
 
 def _per_key(violations: list[Violation]) -> dict[tuple[str, str, int], int]:
     counts: dict[tuple[str, str, int], int] = {}
-    for table, _, parent, key in violations:
-        counts[table, parent, key] = counts.get((table, parent, key), 0) + 1
+    for v in violations:
+        counts[v.table, v.parent, v.key] = counts.get((v.table, v.parent, v.key), 0) + 1
     return counts
 
 
@@ -269,16 +277,18 @@ def _orphan_message(table: str, parent: str) -> str:
     return f"it would leave rows of {table} pointing at deleted rows of {parent}"
 
 
-def _settle(connection: Any, violation: Violation) -> None:
-    table, rowid, parent, key = violation
+def _settle(connection: Connection, violation: Violation) -> None:
+    table, rowid = violation.table, violation.rowid
     declared = [
-        r for r in connection.exec_driver_sql(f'PRAGMA foreign_key_list("{table}")') if r[0] == key
+        r
+        for r in connection.exec_driver_sql(f'PRAGMA foreign_key_list("{table}")').mappings()
+        if r["id"] == violation.key
     ]
-    action = str(declared[0][6]).upper() if declared else ""
+    action = str(declared[0]["on_delete"]).upper() if declared else ""
     if rowid is None or action not in ("CASCADE", "SET NULL"):
-        raise OrphanedRows(_orphan_message(table, parent))
+        raise OrphanedRows(_orphan_message(table, violation.parent))
     if action == "CASCADE":
         connection.exec_driver_sql(f'DELETE FROM "{table}" WHERE rowid = ?', (rowid,))  # noqa: S608
         return
-    cleared = ", ".join(f'"{r[3]}" = NULL' for r in declared)
+    cleared = ", ".join(f'"{r["from"]}" = NULL' for r in declared)
     connection.exec_driver_sql(f'UPDATE "{table}" SET {cleared} WHERE rowid = ?', (rowid,))  # noqa: S608

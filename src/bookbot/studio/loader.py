@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bookbot.store.db import Database, Row, Tx
-from bookbot.studio.model import StudioFile, StudioSettings, to_minor_units
+from bookbot.studio.fields import to_minor_units
+from bookbot.studio.model import StudioFile, StudioSettings
 
 KINDS = ("studio", "roles", "staff", "resources", "classes", "patterns")
 
@@ -347,7 +348,7 @@ async def _sync_children(
     )
     current: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
-        current[row[0]].append(tuple(row[i] for i in range(1, len(cols) + 1)))
+        current[row[children.parent]].append(tuple(row[col] for col in cols))
     changed = {pid for pid, want in wanted.items() if sorted(want) != sorted(current[pid])}
     for parent_id in sorted(changed):
         scope = {"studio_id": studio_id, "parent_id": parent_id}
