@@ -184,7 +184,10 @@ def report(backend: str, demo: list[Timing], large: list[Timing]) -> None:
         slow += [name.strip()] if over else []
         verdict = "FAIL" if ratio >= GROWTH or over else "ok"
         items = f"{small.size}/{big.size}" if small.size is not None else ""
-        print(f"{name:<34} {small.ms:9.3f} {big.ms:9.3f} {ratio:7.1f}x  {verdict:<4}  {items:>9}")
+        line = f"{name:<34} {small.ms:9.3f} {big.ms:9.3f} {ratio:7.1f}x  {verdict:<4}  {items:>9}"
+        if small.size and big.size and small.size != big.size:  # a longer list on large
+            line += f"  (x{ratio * small.size / big.size:.2f} per item)"
+        print(line)
     print(
         f"verdict {backend}: every operation grows < x{GROWTH:g} from demo to large: "
         + (f"FAIL ({len(grew)} of {len(demo)} do not)" if grew else "ok")

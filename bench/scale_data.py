@@ -67,6 +67,7 @@ LARGE_BACKLOG = 30_000  # due outbox rows (a channel outage's worth)
 DEMO_BACKLOG = 150
 BACKLOG_SPAN = timedelta(hours=6)
 HOUR = timedelta(hours=1)
+KEEP_CACHED = 2  # large SQLite builds kept (e.g. before and after a schema change)
 
 _DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -621,7 +622,16 @@ async def large_sqlite(folder: Path, *, cache: bool = True) -> Built:
         shutil.copyfile(target, partial)
         partial.replace(db_file)
         about.write_text(json.dumps(asdict(built)))
+        _prune(cached.parent, keep=KEEP_CACHED)
     return built
+
+
+def _prune(folder: Path, *, keep: int) -> None:
+    """Drop all but the `keep` newest cached builds (each is ~200 MB)."""
+    builds = sorted(folder.glob("large-*.db"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in builds[keep:]:
+        old.unlink(missing_ok=True)
+        old.with_suffix(".json").unlink(missing_ok=True)
 
 
 # --- what the timed operations need, on either database -----------------------------------
