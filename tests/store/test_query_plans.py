@@ -238,9 +238,8 @@ async def _assert_uses(
     assert not _whole_reads(plan, ordered=ordered), f"reads or sorts more than is due:\n{shown}"
 
 
-async def test_close_ended_reads_only_unclosed_sessions(
-    db: Database, history: builders.World
-) -> None:
+@pytest.mark.usefixtures("history")
+async def test_close_ended_reads_only_unclosed_sessions(db: Database) -> None:
     await _assert_uses(
         db,
         attendance.UNCLOSED_SQL,
@@ -268,13 +267,15 @@ async def test_absence_sweep_reads_only_unhandled_no_shows(
     await _assert_uses(db, attendance.PENDING_AHEAD_SQL, ahead, "ix_reservations_pass_status")
 
 
-async def test_hold_sweep_reads_only_holds(db: Database, history: builders.World) -> None:
+@pytest.mark.usefixtures("history")
+async def test_hold_sweep_reads_only_holds(db: Database) -> None:
     await _assert_uses(
         db, holds.LAPSED_SQL, {"now": NOW, "limit": 100}, "ix_registrations_held", ordered=True
     )
 
 
-async def test_offer_sweep_reads_only_live_offers(db: Database, history: builders.World) -> None:
+@pytest.mark.usefixtures("history")
+async def test_offer_sweep_reads_only_live_offers(db: Database) -> None:
     await _assert_uses(
         db,
         waitlist.LAPSED_SQL,
@@ -284,9 +285,8 @@ async def test_offer_sweep_reads_only_live_offers(db: Database, history: builder
     )
 
 
-async def test_the_claim_walks_one_index_in_due_order(
-    db: Database, history: builders.World
-) -> None:
+@pytest.mark.usefixtures("history")
+async def test_the_claim_walks_one_index_in_due_order(db: Database) -> None:
     await _assert_uses(
         db, outbox.due_sql(db.dialect), {"now": NOW, "limit": 100}, "ix_outbox_claim", ordered=True
     )

@@ -197,7 +197,7 @@ class DeliveryWorker:
         async with self._chats.turn(_chat_of(message)), gate:
             try:
                 await self._deliver(message, stats)
-            except Exception as error:  # noqa: BLE001 - any failure counts as an attempt
+            except Exception as error:  # any failure counts as an attempt
                 log.exception("outbox %s: delivery failed", message.outbox_id)
                 failure = DeliveryError(f"{type(error).__name__}: {error}")
                 await self._failed(message, failure, stats, None)
@@ -230,7 +230,7 @@ class DeliveryWorker:
         except DeliveryError as error:
             await self._failed(message, error, stats, started if error.maybe_sent else None, route)
             return
-        except Exception as error:  # noqa: BLE001 - a bug or a surprise: still one attempt
+        except Exception as error:  # a bug or a surprise: still one attempt
             log.exception("outbox %s: send failed", message.outbox_id)
             failure = DeliveryError(f"{type(error).__name__}: {error}")
             await self._failed(message, failure, stats, started, route)  # it may have gone

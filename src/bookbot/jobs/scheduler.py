@@ -67,7 +67,7 @@ def _logged(
         under_way.update(this_run)
         try:
             await sweep()
-        except Exception:  # noqa: BLE001 - a failed tick is logged; the next one retries
+        except Exception:  # a failed tick is logged; the next one retries
             log.exception("scheduled sweep failed")
         finally:
             under_way.difference_update(this_run)
