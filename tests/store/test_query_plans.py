@@ -9,15 +9,22 @@ bookbot never ANALYZEs, the plans are the ones a deployment gets.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import secrets
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from bookbot.engine.clock import FrozenClock
 from bookbot.services import attendance, holds, outbox, waitlist
-from bookbot.store.db import Database, Tx
+from bookbot.store import migrate
+from bookbot.store.db import Database, Tx, connect
 from tests import builders
+from tests.conftest import BACKENDS, POSTGRES_URL
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 PAST = 3000  # past sessions, each with a booking, a reservation, a waitlist entry, messages
@@ -302,3 +309,112 @@ async def test_a_registrations_allocations_are_found_by_index(
         {"studio_id": history.studio_id, "id": history["registration"]},
         "ix_resource_allocations_registration",
     )
+
+
+# --- 0012: which sessions the migration closes --------------------------------------------
+
+
+async def _sessions_at_0011(url: str) -> dict[str, int]:
+    """Sessions ended days ago with nothing open, with a pending reservation, with a booking
+    not marked; one ended two hours ago; one ahead."""
+    db = await connect(url)
+    try:
+        w = await builders.studio(db)
+        customer = await builders.customer(db, w, "ana")
+        starts = {
+            "settled": NOW - timedelta(days=3),
+            "reserved": NOW - timedelta(days=3, hours=3),
+            "booked": NOW - timedelta(days=3, hours=6),
+            "just_ended": NOW - timedelta(hours=4),
+            "ahead": NOW + timedelta(days=1),
+        }
+        for name, at in starts.items():
+            await builders.session(db, w, name, "taster", at)
+        async with db.transaction() as tx:
+            pass_id = await _reservations(tx, w, customer, [])
+            for name, status in (("settled", "attended"), ("reserved", "pending")):
+                await tx.execute(
+                    "INSERT INTO reservations (studio_id, pass_id, customer_id, session_id,"
+                    " status, reserved_at) VALUES (:s, :p, :c, :session, :status, :at)",
+                    {
+                        "s": w.studio_id,
+                        "p": pass_id,
+                        "c": customer,
+                        "session": w[name],
+                        "status": status,
+                        "at": NOW - timedelta(days=9),
+                    },
+                )
+            await _bookings(tx, w, customer, [w["settled"], w["booked"]])
+            await tx.execute(
+                "UPDATE registration_sessions SET attendance = NULL WHERE session_id = :id",
+                {"id": w["booked"]},
+            )
+    finally:
+        await db.close()
+    return {name: w[name] for name in starts}
+
+
+async def _closed(url: str) -> dict[int, bool]:
+    db = await connect(url)
+    try:
+        async with db.transaction(write=False) as tx:
+            rows = await tx.all("SELECT id, closed_at IS NOT NULL AS closed FROM sessions")
+        return {int(r["id"]): bool(r["closed"]) for r in rows}
+    finally:
+        await db.close()
+
+
+async def _on_server(statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(POSTGRES_URL.replace("+asyncpg", ""), timeout=5)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the test's backend (on PostgreSQL, one made for this test)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'bookbot.db'}"
+        return
+    name = f"bookbot_plans_{secrets.token_hex(6)}"
+    asyncio.run(_on_server(f'CREATE DATABASE "{name}"'))
+    try:
+        yield urlunsplit(urlsplit(POSTGRES_URL)._replace(path=f"/{name}"))
+    finally:
+        asyncio.run(_on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.mark.parametrize("blank_url", BACKENDS, indirect=True)
+def test_0012_closes_the_sessions_ended_with_nothing_left_to_close(blank_url: str) -> None:
+    migrate.upgrade(blank_url, "0011", now=NOW)
+    ids = asyncio.run(_sessions_at_0011(blank_url))
+    migrate.upgrade(blank_url, "0012", now=NOW)
+
+    # Settled long ago: closed. Anything still open, or ended within the day's margin, or
+    # ahead: left for the sweep, which then closes those that ended.
+    assert _names(ids, asyncio.run(_closed(blank_url))) == {"settled"}
+    migrate.upgrade(blank_url, now=NOW)
+    asyncio.run(_sweep(blank_url))
+    assert _names(ids, asyncio.run(_closed(blank_url))) == {
+        "settled",
+        "reserved",
+        "booked",
+        "just_ended",
+    }
+
+
+def _names(ids: dict[str, int], closed: dict[int, bool]) -> set[str]:
+    return {name for name, session in ids.items() if closed.get(session)}
+
+
+async def _sweep(url: str) -> None:
+    db = await connect(url)
+    try:
+        assert await attendance.close_ended(db, FrozenClock(NOW)) == 1  # the pending one
+    finally:
+        await db.close()
