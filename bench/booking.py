@@ -52,20 +52,20 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import asyncpg  # noqa: E402
+import asyncpg
 
-from bookbot.engine.clock import FrozenClock  # noqa: E402
-from bookbot.services.booking import book_session  # noqa: E402
-from bookbot.services.facts import FACTS_SQL, LOCK_SQL  # noqa: E402
-from bookbot.services.registration_rows import (  # noqa: E402
+from bookbot.engine.clock import FrozenClock
+from bookbot.services.booking import book_session
+from bookbot.services.facts import FACTS_SQL, LOCK_SQL
+from bookbot.services.registration_rows import (
     ALLOCATION_SQL,
     REGISTRATION_SQL,
     SESSION_SQL,
 )
-from bookbot.store import migrate  # noqa: E402
-from bookbot.store.db import Database, DatabaseURL, Tx, connect  # noqa: E402
-from disposable_postgres import postgres_url, refuse_unless_disposable, wipe  # noqa: E402
-from machine_line import machine_line  # noqa: E402
+from bookbot.store import migrate
+from bookbot.store.db import Database, DatabaseURL, Tx, connect
+from disposable_postgres import postgres_url, refuse_unless_disposable, wipe
+from machine_line import machine_line
 
 TARGET = 0.5
 CONCURRENCY = (1, 50)
@@ -279,7 +279,7 @@ RAW_INSERT = "INSERT INTO raw_bookings (session_id, customer_id) VALUES (?, ?)"
 RAW_UPDATE = "UPDATE raw_sessions SET booked = booked + 1 WHERE id = ?"
 
 
-class SessionFull(Exception):  # noqa: N818
+class SessionFull(Exception):
     """The raw transaction found no seat left (the bench sizes data so this never fires)."""
 
 
@@ -503,6 +503,7 @@ async def run_backend(
     db: Database,
     raw: RawSQLite | RawPostgres,
     plan: Plan,
+    *,
     studio_id: int,
     settings: Settings,
     report: Report,
@@ -513,7 +514,7 @@ async def run_backend(
 
     async def engine_op(i: int) -> None:
         session_id, customer_id = plan.pair(i)
-        await book_session(db, clock, studio_id, customer_id, session_id, 1)
+        await book_session(db, clock, studio_id, customer_id, session_id, guests=1)
 
     ops: dict[str, Op] = {"raw": raw.book, "engine": engine_op, **(extra or {})}
     counters = {kind: Counter(plan.seats) for kind in ops}
@@ -546,7 +547,16 @@ async def bench_sqlite(path: Path, settings: Settings, report: Report) -> None:
     raw = RawSQLite(path, raw_plan())
     same = SameSQLSQLite(path, plan, studio_id)
     try:
-        await run_backend("sqlite", db, raw, plan, studio_id, settings, report, {"same": same.book})
+        await run_backend(
+            "sqlite",
+            db,
+            raw,
+            plan,
+            studio_id=studio_id,
+            settings=settings,
+            report=report,
+            extra={"same": same.book},
+        )
     finally:
         await raw.close()
         await same.close()
@@ -561,7 +571,9 @@ async def bench_postgres(url: str, settings: Settings, report: Report) -> None:
     studio_id, plan = await seed(db)
     raw = await RawPostgres.open(dsn, raw_plan())
     try:
-        await run_backend("postgresql", db, raw, plan, studio_id, settings, report)
+        await run_backend(
+            "postgresql", db, raw, plan, studio_id=studio_id, settings=settings, report=report
+        )
     finally:
         await raw.close()
         await db.close()

@@ -74,19 +74,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import aiohttp  # noqa: E402
-import asyncpg  # noqa: E402
-from aiohttp import web  # noqa: E402
+import aiohttp
+import asyncpg
+from aiohttp import web
 
-from bookbot.engine.clock import SystemClock  # noqa: E402
-from bookbot.jobs.delivery import DeliveryStats, DeliveryWorker, RateLimits  # noqa: E402
-from bookbot.services import outbox  # noqa: E402
-from bookbot.services.outbox import OutboundMessage  # noqa: E402
-from bookbot.services.transport import DeliveryError, Route  # noqa: E402
-from bookbot.store import migrate  # noqa: E402
-from bookbot.store.db import Database, connect  # noqa: E402
-from disposable_postgres import postgres_url, refuse_unless_disposable, wipe  # noqa: E402
-from machine_line import machine_line  # noqa: E402
+from bookbot.engine.clock import SystemClock
+from bookbot.jobs.delivery import DeliveryStats, DeliveryWorker, RateLimits
+from bookbot.services import outbox
+from bookbot.services.outbox import OutboundMessage
+from bookbot.services.transport import DeliveryError, Route
+from bookbot.store import migrate
+from bookbot.store.db import Database, connect
+from disposable_postgres import postgres_url, refuse_unless_disposable, wipe
+from machine_line import machine_line
 
 TARGET = 0.9
 CHANNEL = "telegram"
@@ -147,7 +147,7 @@ class StandIn:
         self.events.append((now, 200, first))
         return web.json_response({"ok": True})
 
-    async def count(self, request: web.Request) -> web.Response:
+    async def count(self, _request: web.Request) -> web.Response:
         return web.json_response({"events": len(self.events), "accepted": self.total_accepted})
 
     async def list_events(self, request: web.Request) -> web.Response:
@@ -216,7 +216,10 @@ class StandInTransport:
         self.can_confirm = can_confirm
 
     async def already_sent(
-        self, message: OutboundMessage, route: Route, since: datetime
+        self,
+        message: OutboundMessage,
+        route: Route,  # noqa: ARG002 - the stand-in records by message key alone
+        since: datetime,  # noqa: ARG002
     ) -> bool | None:
         if not self.can_confirm:
             return None

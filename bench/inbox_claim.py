@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bookbot.services import inbox  # noqa: E402
-from bookbot.services.inbox import _CLAIMABLE  # noqa: E402
-from bookbot.store import migrate  # noqa: E402
-from bookbot.store.db import Database, connect  # noqa: E402
-from disposable_postgres import postgres_url, refuse_unless_disposable, wipe  # noqa: E402
+from bookbot.services import inbox
+from bookbot.services.inbox import _CLAIMABLE
+from bookbot.store import migrate
+from bookbot.store.db import Database, connect
+from disposable_postgres import postgres_url, refuse_unless_disposable, wipe
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
