@@ -69,25 +69,28 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import asyncpg  # noqa: E402
+import asyncpg
 
-from bookbot.cli.demo import example_path  # noqa: E402
-from bookbot.conversations.dialogue import Dialogues  # noqa: E402
-from bookbot.conversations.model import Channel, Inbound, Reply  # noqa: E402
-from bookbot.engine.clock import FrozenClock  # noqa: E402
-from bookbot.services import generation  # noqa: E402
-from bookbot.store import migrate  # noqa: E402
-from bookbot.store.db import Database, connect  # noqa: E402
-from bookbot.studio.loader import load_studio  # noqa: E402
-from bookbot.studio.model import parse_studio_file  # noqa: E402
-from disposable_postgres import refuse_unless_disposable, wipe  # noqa: E402
+from bookbot.cli.demo import example_path
+from bookbot.conversations.dialogue import Dialogues
+from bookbot.conversations.model import Channel, Inbound, Reply
+from bookbot.engine.clock import FrozenClock
+from bookbot.services import generation
+from bookbot.store import migrate
+from bookbot.store.db import Database, SQLiteDatabase, connect
+from bookbot.studio.loader import load_studio
+from bookbot.studio.model import parse_studio_file
+from disposable_postgres import refuse_unless_disposable, wipe
 
 TARGET_RATE = 500.0  # messages per second
 TARGET_P95 = 0.020  # seconds per message
@@ -155,7 +158,7 @@ def per_session(customers: int) -> int:
     return GUESTS * math.ceil(customers / (len(CLASSES) * DATES_SHOWN))
 
 
-class Astray(Exception):  # noqa: N818
+class Astray(Exception):
     """A reply did not show what the step should have led to."""
 
 
@@ -173,6 +176,98 @@ def inbound(c: Customer, step: Step, last: list[Reply]) -> Inbound:
         labels = [o.label for o in options]
         raise Astray(f"customer {c.number} at {step.name}: no button {step.button!r} in {labels}")
     return Inbound(c.channel, c.address, token=found[0].token, display_name=name, phone=phone)
+
+
+# --- counting what reaches the database ----------------------------------------------------
+
+PARTS = ("dialogue", "step")
+# The dispatcher's own work on every message: claim and load the dialogue, save it (and
+# anything it does to know who is writing, e.g. a first contact's customer row).
+DISPATCH = frozenset({"handle", "push", "_context", "_studio", "apologise"})
+
+
+@dataclass
+class Tally:
+    """What messages cost the database: transactions (BEGIN ... COMMIT, or a statement that
+    commits on its own) and round trips (every statement, BEGIN and COMMIT included; on SQLite
+    statements, which cross no network), split into the dialogue's own load and save and the
+    step's work (screens, bookings)."""
+
+    messages: int = 0
+    transactions: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PARTS, 0))
+    round_trips: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PARTS, 0))
+
+    def add(self, other: Tally) -> None:
+        self.messages += other.messages
+        for part in PARTS:
+            self.transactions[part] += other.transactions[part]
+            self.round_trips[part] += other.round_trips[part]
+
+    def per_message(self, counts: dict[str, int], part: str | None = None) -> float:
+        total = sum(counts.values()) if part is None else counts[part]
+        return total / self.messages if self.messages else math.nan
+
+
+_TALLY: ContextVar[Tally | None] = ContextVar("tally", default=None)
+
+
+def _part() -> str:
+    """Whose statement this is, from the innermost dispatcher frame on the stack."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module == "bookbot.conversations.store":
+            return "dialogue"
+        if module == "bookbot.conversations.dialogue":
+            return "dialogue" if frame.f_code.co_name in DISPATCH else "step"
+        frame = frame.f_back
+    return "step"
+
+
+def _count(statement: str, in_transaction: bool) -> None:
+    tally = _TALLY.get()
+    if tally is None:
+        return
+    part = _part()
+    tally.round_trips[part] += 1
+    if statement.lstrip()[:5].upper() == "BEGIN" or not in_transaction:
+        tally.transactions[part] += 1
+
+
+_ASYNCPG_CALLS = ("execute", "executemany", "fetch", "fetchrow", "fetchval")
+
+
+@contextmanager
+def counting(db: Database) -> Iterator[None]:
+    """Count, while inside, each statement the driver sends (asyncpg's calls, SQLite's trace
+    of statements), into the `Tally` of the message being handled."""
+    if isinstance(db, SQLiteDatabase):
+        conn = db._conn  # the bench watches the driver under the seam
+        assert conn is not None, "open the connection first"  # noqa: S101
+        conn.set_trace_callback(
+            lambda sql: None if sql.startswith("--") else _count(sql, conn.in_transaction)
+        )
+        try:
+            yield
+        finally:
+            conn.set_trace_callback(None)
+        return
+    originals = {name: getattr(asyncpg.Connection, name) for name in _ASYNCPG_CALLS}
+
+    def counted(call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def call_counted(conn: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+            _count(query, conn.is_in_transaction())
+            return await call(conn, query, *args, **kwargs)
+
+        return call_counted
+
+    for name, original in originals.items():
+        setattr(asyncpg.Connection, name, counted(original))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(asyncpg.Connection, name, original)
 
 
 # --- measuring ---------------------------------------------------------------------------
@@ -205,21 +300,29 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[round(q * (len(ordered) - 1))] if ordered else math.nan
 
 
-async def converse(dialogues: Dialogues, c: Customer, result: Result | None) -> None:
-    """One customer's whole conversation; each `handle` call timed into `result`."""
+async def converse(
+    dialogues: Dialogues, c: Customer, result: Result | None, tallies: dict[str, Tally] | None
+) -> None:
+    """One customer's whole conversation; each `handle` call timed into `result`, or its
+    database work counted into `tallies` (by step)."""
     last: list[Reply] = []
     for step in c.steps:
         message = inbound(c, step, last)
         if result is not None:
             result.in_flight += 1
             result.most_in_flight = max(result.most_in_flight, result.in_flight)
+        tally = Tally(messages=1)
+        counted = _TALLY.set(tally if tallies is not None else None)
         began = time.perf_counter()
         try:
             last = await dialogues.handle(message)
         finally:
             took = time.perf_counter() - began
+            _TALLY.reset(counted)
             if result is not None:
                 result.in_flight -= 1
+        if tallies is not None:
+            tallies[step.name].add(tally)
         if result is not None:
             result.latencies[step.name].append(took)
         shown = "\n".join(r.text for r in last)
@@ -229,7 +332,11 @@ async def converse(dialogues: Dialogues, c: Customer, result: Result | None) -> 
 
 
 async def run_customers(
-    dialogues: Dialogues, customers: list[Customer], concurrency: int, result: Result | None
+    dialogues: Dialogues,
+    customers: list[Customer],
+    concurrency: int,
+    result: Result | None,
+    tallies: dict[str, Tally] | None = None,
 ) -> None:
     queue: Iterator[Customer] = iter(customers)
     errors: list[str] = [] if result is None else result.errors
@@ -237,7 +344,7 @@ async def run_customers(
     async def worker() -> None:
         for c in queue:  # one shared iterator: each customer is taken once
             try:
-                await converse(dialogues, c, result)
+                await converse(dialogues, c, result, tallies)
             except Exception as error:  # any failure is reported and fails the run
                 errors.append(f"{type(error).__name__}: {error}")
             else:
@@ -319,6 +426,7 @@ class Row:
     result: Result
     setup_seconds: float
     problems: list[str]
+    tallies: dict[str, Tally]
 
 
 async def run_level(backend: str, url: str, concurrency: int, n: int, setup: float) -> Row:
@@ -327,7 +435,13 @@ async def run_level(backend: str, url: str, concurrency: int, n: int, setup: flo
     try:
         dialogues = Dialogues(db, FrozenClock(NOW))
         everyone = [customer(k) for k in range(WARMUP + n)]
-        await run_customers(dialogues, everyone[:WARMUP], min(concurrency, WARMUP), None)
+        tallies: dict[str, Tally] = defaultdict(Tally)
+        async with db.transaction(write=False):  # opens SQLite's connection, to watch it
+            pass
+        with counting(db):  # the warm-up's messages are counted, not timed
+            await run_customers(
+                dialogues, everyone[:WARMUP], min(concurrency, WARMUP), None, tallies
+            )
         result = Result()
         began = time.perf_counter()
         await run_customers(dialogues, everyone[WARMUP:], concurrency, result)
@@ -337,7 +451,7 @@ async def run_level(backend: str, url: str, concurrency: int, n: int, setup: flo
             problems.append(f"... and {len(result.errors) - 5} more conversation errors")
     finally:
         await db.close()
-    return Row(backend, concurrency, result, setup, problems)
+    return Row(backend, concurrency, result, setup, problems, tallies)
 
 
 async def bench_sqlite(tmp: Path, levels: tuple[int, ...], n: int) -> list[Row]:
@@ -467,6 +581,27 @@ def step_table(rows: list[Row]) -> list[str]:
     return lines
 
 
+def database_table(rows: list[Row]) -> list[str]:
+    """Transactions / round trips per message, each step's and the dialogue's own share."""
+    heads = "".join(f"  {r.backend[:6]} c={r.concurrency:<3} txns / trips  " for r in rows)
+    lines = [f"{'db per msg':<12}{heads}"]
+    for name in (*STEP_NAMES, "all", "dialogue"):
+        cells = []
+        for r in rows:
+            if name in ("all", "dialogue"):
+                tally = Tally()
+                for step_tally in r.tallies.values():
+                    tally.add(step_tally)
+            else:
+                tally = r.tallies[name]
+            part = "dialogue" if name == "dialogue" else None
+            txns = tally.per_message(tally.transactions, part)
+            trips = tally.per_message(tally.round_trips, part)
+            cells.append(f"  {txns:14.2f} / {trips:5.2f}    ")
+        lines.append(f"{name:<12}{''.join(cells)}")
+    return lines
+
+
 def verdict(row: Row) -> str:
     rate_ok = row.result.rate >= TARGET_RATE
     p95 = percentile(row.result.all, 0.95)
@@ -479,20 +614,29 @@ def verdict(row: Row) -> str:
     )
 
 
+def figures(rows: list[Row]) -> list[str]:
+    """Rates, latency per step, database work per message, verdicts."""
+    return [
+        *(format_row(row) for row in rows),
+        "",
+        *step_table(rows),
+        "",
+        "database work per message, counted over the warm-up: transactions / round trips"
+        " (on SQLite: statements, no network); 'dialogue' is the dispatcher's own part of"
+        " 'all' (claim and load the dialogue, save it), the rest is the steps' work",
+        *database_table(rows),
+        "",
+        *(verdict(row) for row in rows),
+    ]
+
+
 def print_report(rows: list[Row], notes: list[str], n: int) -> bool:
     """Print the figures, verdicts and checks; True if every check passed."""
     print(workload(n))
     for note in notes:
         print(note)
     print()
-    for row in rows:
-        print(format_row(row))
-    print()
-    for line in step_table(rows):
-        print(line)
-    print()
-    for row in rows:
-        print(verdict(row))
+    print("\n".join(figures(rows)))
     print()
     ok = True
     for row in rows:

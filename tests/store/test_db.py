@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import time
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bookbot.store.db import Busy, Database, DatabaseURL, connect
+from bookbot.store.db import Busy, Database, DatabaseURL, UniqueViolation, connect, record
 from bookbot.store.migrate import alembic_config
 from bookbot.store.schema import metadata
 
@@ -70,9 +71,8 @@ async def test_failed_transaction_writes_nothing(db: Database) -> None:
         assert await tx.scalar("SELECT COUNT(*) FROM studios") == 0
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_sqlite_write_lock_held_elsewhere_becomes_busy(
-    backend: str, tmp_path: Path, sqlite_template: Path
+    tmp_path: Path, sqlite_template: Path
 ) -> None:
     path = tmp_path / "locked.db"
     shutil.copyfile(sqlite_template, path)
@@ -174,6 +174,64 @@ async def test_sqlite_lone_statement_waits_for_the_write_lock(
     finally:
         other.close()
         await db.close()
+
+
+async def test_sqlite_lone_reads_take_no_write_lock(tmp_path: Path, sqlite_template: Path) -> None:
+    path = _locked_file(tmp_path, sqlite_template)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing throughout
+    db = await connect(f"sqlite:///{path}", lock_timeout=0.2)
+    try:
+        assert await db.scalar("SELECT COUNT(*) AS n FROM studios") == 0
+        assert await db.one("SELECT COUNT(*) AS n FROM studios") is not None
+        assert await db.all("SELECT id FROM studios") == []
+        with pytest.raises(Busy):
+            await db.execute(_NEW_STUDIO.format(slug="s"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        await db.close()
+
+
+async def test_a_lone_statement_runs_outside_any_transaction(db: Database) -> None:
+    # VACUUM refuses to run inside a transaction, on SQLite and on PostgreSQL alike.
+    await db.execute("VACUUM")
+    sid = await db.scalar(_NEW_STUDIO.format(slug="s") + " RETURNING id")
+    async with db.transaction(write=False) as tx:  # committed by itself
+        assert await tx.scalar("SELECT slug FROM studios WHERE id = :id", {"id": sid}) == "s"
+
+
+async def test_a_unique_violation_is_one_error_however_the_write_is_sent(db: Database) -> None:
+    await _insert_studio(db)
+    with pytest.raises(UniqueViolation):
+        await db.execute(_NEW_STUDIO.format(slug="s"))
+    with pytest.raises(UniqueViolation):
+        await db.one(_NEW_STUDIO.format(slug="s") + " RETURNING id")
+    with pytest.raises(UniqueViolation):
+        async with db.transaction() as tx:
+            await tx.execute_many(
+                "INSERT INTO studios (slug, name, timezone, currency, default_language)"
+                " VALUES (:slug, 'S', 'UTC', 'EUR', 'en')",
+                [{"slug": "t"}, {"slug": "t"}],
+            )
+    assert await db.scalar("SELECT COUNT(*) AS n FROM studios") == 1
+
+
+async def test_rows_map_to_dataclasses_by_column_name(db: Database) -> None:
+    sid = await _insert_studio(db)
+    row = await db.one(
+        "SELECT name AS s_name, slug AS s_slug, id AS s_id FROM studios WHERE id = :id",
+        {"id": sid},
+    )
+    assert row is not None
+    assert record(_Named, row, "s_") == _Named(id=sid, slug="s", name="S")
+
+
+@dataclass(frozen=True)
+class _Named:
+    id: int
+    slug: str
+    name: str
 
 
 async def _read_then_write(db: Database, other: sqlite3.Connection, other_does: str) -> None:
@@ -315,7 +373,7 @@ async def _churn_for(url: str, seconds: float) -> list[str]:
         try:
             async with db.transaction(write=False) as tx:
                 await tx.scalar("SELECT COUNT(*) FROM studios")
-        except Exception as error:  # noqa: BLE001 - reported to the parent
+        except Exception as error:  # reported to the parent
             failures.append(repr(error))
         finally:
             await db.close()
@@ -330,7 +388,7 @@ def _churn(barrier: Any, results: Any, url: str, seconds: float) -> None:
     try:
         barrier.wait(timeout=60)
         results.put(asyncio.run(_churn_for(url, seconds)))
-    except Exception as error:  # noqa: BLE001 - reported to the parent
+    except Exception as error:  # reported to the parent
         results.put([repr(error)])
 
 

@@ -28,8 +28,8 @@ from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.presentation.i18n import negotiate, render_error, translator
 from bookbot.services import holds, inbox, staff_access
-from bookbot.services.common import Studio, only_studio, studio_by_id, studio_by_slug
-from bookbot.services.customers import customer_by_id, customer_for, set_preferred_channel
+from bookbot.services.common import Studio, only_studio, studio_by_slug
+from bookbot.services.customers import customer_for, set_preferred_channel
 from bookbot.store.db import Database
 
 IDLE = timedelta(minutes=30)
@@ -99,28 +99,32 @@ class Dialogues:
 
         With `reply_to` (an inbox row), the replies are queued in the outbox and the row is
         marked done in the transaction that saves the dialogue's new state: all or nothing.
+        Raises `store.LeaseLost`, having saved nothing, if this turn outlived its lease and
+        another worker took the dialogue over.
         """
         async with self._serializer.hold(inbound.channel.value, inbound.address) as lease:
-            ctx, replies, changed = await self._handle(inbound, studio_slug)
-            if not changed and reply_to is None:
-                return replies  # nothing to write (a stale button in the shell)
+            ctx, replies, changed = await self._handle(inbound, studio_slug, lease)
+            if reply_to is None:
+                if changed:
+                    await store.save(self.db, lease, ctx.conversation, ctx.now)
+                return replies  # unchanged (a stale button in the shell): the hold releases
             async with self.db.transaction() as tx:
                 if changed:
-                    await store.save_in(tx, ctx.conversation, ctx.now)
-                if reply_to is not None:
-                    await queue_replies(
-                        tx,
-                        ctx.now,
-                        studio_id=ctx.studio.id,
-                        customer_id=ctx.customer.id,
-                        reply_to=reply_to,
-                        replies=[r for r in replies if not r.toast],
-                        edit_ref=inbound.message_ref,
-                        dialogue=inbound.address,
-                    )
-                    await inbox.finish(tx, reply_to.item, ctx.now)
-            if changed:
-                lease.held = False  # saving released it
+                    await store.save_in(tx, lease, ctx.conversation, ctx.now)
+                else:
+                    await store.release_in(tx, lease)
+                await queue_replies(
+                    tx,
+                    ctx.now,
+                    studio_id=ctx.studio.id,
+                    customer_id=ctx.customer.id,
+                    reply_to=reply_to,
+                    replies=[r for r in replies if not r.toast],
+                    edit_ref=inbound.message_ref,
+                    dialogue=inbound.address,
+                )
+                await inbox.finish(tx, reply_to.item, ctx.now)
+            lease.held = False  # the commit saved the dialogue and let the lease go
             return replies
 
     async def push(self, channel: Channel, address: str, template: str, notice: str) -> list[Reply]:
@@ -128,11 +132,11 @@ class Dialogues:
         stored as the person's current options, so the buttons work like any others."""
         inbound = Inbound(channel, address)
         async with self._serializer.hold(channel.value, address) as lease:
-            ctx = await self._context(inbound, None)
+            ctx = await self._context(inbound, None, lease)
             ctx.data.clear()
             ctx.data["notice"] = template
             replies = await self._enter(ctx, Transition(State.NOTICE, notice), edit=False)
-            await store.save(self.db, ctx.conversation, ctx.now, lease)
+            await store.save(self.db, lease, ctx.conversation, ctx.now)
         return replies
 
     async def apologise(self, reply_to: ReplyTo, dialogue_address: str) -> None:
@@ -159,38 +163,48 @@ class Dialogues:
         """Remember the message now carrying the person's options (Telegram edits it)."""
         await store.note_message(self.db, inbound.channel.value, inbound.address, message_ref)
 
-    async def _studio(self, slug: str | None, current: int | None) -> Studio:
-        async with self.db.transaction(write=False) as tx:
-            if slug:
-                return await studio_by_slug(tx, slug)
-            if current is not None:
-                return await studio_by_id(tx, current)
-            if self.default_studio:
-                return await studio_by_slug(tx, self.default_studio)
-            return await only_studio(tx)
+    async def _studio(self, slug: str | None) -> Studio:
+        """The studio a deep link names, else this deployment's default, else its only one."""
+        if slug:
+            return await studio_by_slug(self.db, slug)
+        if self.default_studio:
+            return await studio_by_slug(self.db, self.default_studio)
+        return await only_studio(self.db)
 
-    async def _context(self, inbound: Inbound, slug: str | None) -> Context:
+    async def _context(self, inbound: Inbound, slug: str | None, lease: store.Lease) -> Context:
+        """The turn's context from what claiming the lease read; more reads only for a first
+        contact, a deep link into another studio, or a customer new to the studio."""
         now = self.clock.now()
         channel = inbound.channel.value
-        conversation = await store.find(self.db, channel, inbound.address)
-        studio = await self._studio(slug, conversation.studio_id if conversation else None)
+        conversation, studio = lease.conversation, lease.studio
+        if conversation is None or studio is None or slug:
+            studio = await self._studio(slug)
         if conversation is None:
             hint = inbound.language_hint
             conversation = await store.create(
                 self.db,
+                lease,
                 now,
-                channel,
-                inbound.address,
-                studio_id=studio.id,
-                language=negotiate(hint) if hint else studio.default_language,
-                state=State.MENU.value,
+                store.NewDialogue(
+                    channel,
+                    inbound.address,
+                    studio_id=studio.id,
+                    language=negotiate(hint) if hint else studio.default_language,
+                    state=State.MENU.value,
+                ),
             )
-        elif conversation.studio_id != studio.id:  # a deep link into another studio
+            if not conversation.created and not slug and lease.studio is not None:
+                studio = lease.studio  # another worker's first contact, claimed from them
+        customer, staff_id = lease.customer, lease.staff_id
+        if lease.studio is None or lease.studio.id != studio.id:
+            # First contact, or a deep link into another studio: the claim read who they
+            # are somewhere else, or nowhere.
+            customer = None
+            staff_id = await staff_access.staff_for(self.db, studio.id, channel, inbound.address)
+        if conversation.studio_id != studio.id:  # a deep link into another studio
             conversation.studio_id, conversation.customer_id = studio.id, None
             conversation.state, conversation.data = State.MENU.value, {}
-        known = conversation.customer_id
-        customer = await customer_by_id(self.db, studio.id, known) if known else None
-        if customer is None:  # first contact, or a deep link into another studio
+        if customer is None:  # first contact, or new to this studio
             customer = await customer_for(
                 self.db,
                 self.clock,
@@ -205,7 +219,9 @@ class Dialogues:
         conversation.customer_id = customer.id
         if customer.preferred_channel != channel:
             await set_preferred_channel(self.db, studio.id, customer.id, channel)
-        staff_id = await staff_access.staff_for(self.db, studio.id, channel, inbound.address)
+        if staff_id is None and conversation.state.startswith("staff_"):
+            # A staff screen: make sure with the lookup that also reads older phone spellings.
+            staff_id = await staff_access.staff_for(self.db, studio.id, channel, inbound.address)
         language = customer.language or conversation.language
         conversation.language = language
         return Context(
@@ -221,10 +237,10 @@ class Dialogues:
         )
 
     async def _handle(
-        self, inbound: Inbound, slug: str | None
+        self, inbound: Inbound, slug: str | None, lease: store.Lease
     ) -> tuple[Context, list[Reply], bool]:
         """The replies, and whether the dialogue changed (and must be saved)."""
-        ctx = await self._context(inbound, slug)
+        ctx = await self._context(inbound, slug, lease)
         conversation = ctx.conversation
         if inbound.token is not None and _someone_elses(inbound, conversation):
             # A press on another person's message in a shared chat: not theirs to touch.
@@ -303,8 +319,8 @@ class Dialogues:
             if fresh and on_current and position is not None and position < len(stored):
                 return stored[position]
             return None
-        index = pick(inbound.text or "", [c.label for c in stored], [c.aliases for c in stored])
-        return None if index is None else stored[index]
+        picked = pick(inbound.text or "", [c.label for c in stored], [c.aliases for c in stored])
+        return None if picked is None else stored[picked]
 
     async def _toggle_many(self, ctx: Context, picked: list[int]) -> Transition:
         stored = [Choice.from_stored(raw) for raw in ctx.conversation.options]
@@ -330,21 +346,22 @@ class Dialogues:
             if action == "class":
                 data.pop("selected", None)
             return Transition(state)
+        if action in _PLAIN_ACTIONS:
+            return await _PLAIN_ACTIONS[action](ctx)
         return await _ACTIONS[action](ctx, choice)
 
     async def _staff(self, ctx: Context, choice: Choice) -> Transition:
         """Staff tools: for staff of this studio only; every attempt is recorded."""
-        allowed = ctx.staff_id is not None
         conversation = ctx.conversation
-        await staff_access.audit(
-            self.db,
-            ctx.now,
-            ctx.studio.id,
-            conversation.channel,
-            conversation.address,
-            choice.action,
-            allowed,
+        if ctx.staff_id is None:  # claiming compared phones as stored: also try older spellings
+            ctx.staff_id = await staff_access.staff_for(
+                self.db, ctx.studio.id, conversation.channel, conversation.address
+            )
+        allowed = ctx.staff_id is not None
+        use = staff_access.StaffUse(
+            ctx.studio.id, conversation.channel, conversation.address, choice.action, allowed
         )
+        await staff_access.audit(self.db, ctx.now, use)
         if not allowed:
             return Transition(State.MENU, render_error(errors.NotAllowed(), ctx.t, ctx.zone))
         return await staff.choose(ctx, choice)
@@ -391,18 +408,6 @@ async def _guests(ctx: Context, choice: Choice) -> Transition:
     return await booking.choose_guests(ctx, int(choice.value))
 
 
-async def _confirm(ctx: Context, choice: Choice) -> Transition:
-    return await booking.confirm(ctx)
-
-
-async def _join(ctx: Context, choice: Choice) -> Transition:
-    return await booking.join(ctx)
-
-
-async def _cancel_yes(ctx: Context, choice: Choice) -> Transition:
-    return await account.cancel_booking(ctx)
-
-
 async def _reserve_session(ctx: Context, choice: Choice) -> Transition:
     session_id, makeup = choice.value
     if makeup:  # a makeup session stands for any part: ask which
@@ -415,51 +420,38 @@ async def _reserve_part(ctx: Context, choice: Choice) -> Transition:
     return await passes.reserve_session(ctx, int(ctx.data["reserve_session"]), int(choice.value))
 
 
-async def _get_pass(ctx: Context, choice: Choice) -> Transition:
-    return await passes.get_pass(ctx)
-
-
 async def _check_in(ctx: Context, choice: Choice) -> Transition:
     return await passes.check_in(ctx, int(choice.value))
-
-
-async def _here(ctx: Context, choice: Choice) -> Transition:
-    return await passes.check_in_now(ctx)
 
 
 async def _cancel_reservation(ctx: Context, choice: Choice) -> Transition:
     return await passes.cancel_reservation(ctx, int(choice.value))
 
 
-async def _accept_offer(ctx: Context, choice: Choice) -> Transition:
-    return await booking.accept_offer(ctx)
-
-
-async def _decline_offer(ctx: Context, choice: Choice) -> Transition:
-    return await booking.decline_offer(ctx)
-
-
-async def _stay(ctx: Context, choice: Choice) -> Transition:
+async def _stay(ctx: Context) -> Transition:
     return Transition(State(ctx.conversation.state))
 
 
+# Actions that act on the chosen option's value, and actions that need only the context.
 _ACTIONS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "reserve_session": _reserve_session,
     "reserve_part": _reserve_part,
-    "get_pass": _get_pass,
     "check_in": _check_in,
-    "here": _here,
     "cancel_reservation": _cancel_reservation,
-    "noop": _stay,
-    "accept_offer": _accept_offer,
-    "decline_offer": _decline_offer,
     "session": booking.choose_on_class,
     "run": booking.choose_on_class,
     "toggle": booking.choose_on_class,
     "continue": booking.choose_on_class,
     "guests": _guests,
-    "confirm": _confirm,
-    "join": _join,
-    "cancel_yes": _cancel_yes,
     "set_language": _set_language,
+}
+_PLAIN_ACTIONS: dict[str, Callable[[Context], Awaitable[Transition]]] = {
+    "get_pass": passes.get_pass,
+    "here": passes.check_in_now,
+    "noop": _stay,
+    "accept_offer": booking.accept_offer,
+    "decline_offer": booking.decline_offer,
+    "confirm": booking.confirm,
+    "join": booking.join,
+    "cancel_yes": account.cancel_booking,
 }

@@ -137,7 +137,7 @@ class TelegramBot:
             return False
         db, now = self.dialogues.db, self.dialogues.clock.now()
         chat = f"{SOURCE}:{user.id}"
-        stored = await inbox.accept(db, SOURCE, str(update.update_id), chat, payload, now)
+        stored = await inbox.accept(db, SOURCE, str(update.update_id), chat, payload, now=now)
         if stored:
             self.wake()
         return stored

@@ -183,7 +183,9 @@ class TwilioWebhooks:
             return web.Response(status=400, text="From is not a phone number")
         payload = {"channel": channel.value, "address": address, "form": form}
         now = self.dialogues.clock.now()
-        if await inbox.accept(self.dialogues.db, SOURCE, sid, f"{channel}:{address}", payload, now):
+        if await inbox.accept(
+            self.dialogues.db, SOURCE, sid, f"{channel}:{address}", payload, now=now
+        ):
             self.wake()
         return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 

@@ -30,8 +30,9 @@ from bookbot.services.inbox import InboxItem, LostClaim
 from bookbot.store.db import Busy, Database
 
 log = logging.getLogger(__name__)
-# Waiting for a lock or for another worker's turn with the same person: retried until it
-# goes through (with backoff), never given up on.
+# Waiting for a lock or for another worker's turn with the same person, or a turn that
+# outlived its lease on the dialogue and saved nothing (`LeaseLost`, a `ConversationBusy`):
+# retried until it goes through (with backoff), never given up on.
 TRANSIENT = (Busy, ConversationBusy)
 MAX_BACKOFF = timedelta(minutes=5)
 UNSERVED_WAIT = timedelta(minutes=1)
@@ -113,7 +114,7 @@ class InboxWorker:
             await asyncio.sleep(self.lease.total_seconds() / 3)
             try:
                 await inbox.renew(self.db, items, self.clock.now() + self.lease)
-            except Exception:  # noqa: BLE001 - the next beat tries again
+            except Exception:  # the next beat tries again
                 log.exception("inbox: lease renewal failed")
 
     async def stop(self) -> None:
@@ -137,7 +138,7 @@ class InboxWorker:
                 await inbox.finish_alone(self.db, item, now, "throttled")
         except LostClaim:
             log.warning("inbox %s: lease ran out; another worker has it", item.id)
-        except Exception as error:  # noqa: BLE001 - any failure: retried, then given up
+        except Exception as error:  # any failure: retried, then given up
             await self._failed(item, error)
 
     async def _failed(self, item: InboxItem, error: Exception) -> None:
@@ -148,7 +149,7 @@ class InboxWorker:
             await inbox.give_up(self.db, item, now, reason)
             try:
                 await self.processors[item.source].gave_up(item)
-            except Exception:  # noqa: BLE001 - the apology is a courtesy; the row is kept
+            except Exception:  # the apology is a courtesy; the row is kept
                 log.exception("inbox %s: could not say sorry", item.id)
             self.on_processed()
             return

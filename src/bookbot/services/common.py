@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bookbot.engine import errors
-from bookbot.store.db import Tx
+from bookbot.store.db import Reads, Row
 
 T = TypeVar("T")
 
@@ -27,46 +27,71 @@ class Studio:
     hold: timedelta = timedelta(minutes=10)
 
 
-_STUDIO_COLUMNS = """id, slug, name, timezone, currency, default_language, booking_cutoff_minutes,
-    cancellation_cutoff_hours, waitlist_offer_minutes, hold_minutes"""
+_STUDIO_COLUMNS = (
+    "id",
+    "slug",
+    "name",
+    "timezone",
+    "currency",
+    "default_language",
+    "booking_cutoff_minutes",
+    "cancellation_cutoff_hours",
+    "waitlist_offer_minutes",
+    "hold_minutes",
+)
 
 
-def _studio(row: Any) -> Studio:
+def studio_columns(table: str = "", prefix: str = "") -> str:
+    """The select list `studio_from` reads: the columns of `table` (an alias, or none), each
+    named `prefix` + its name, so a query that joins other tables names them apart."""
+    source = f"{table}." if table else ""
+    return ", ".join(f"{source}{name} AS {prefix}{name}" for name in _STUDIO_COLUMNS)
+
+
+def studio_from(row: Row, prefix: str = "") -> Studio:
+    """The studio in a row read with `studio_columns(..., prefix)`."""
     return Studio(
-        id=row["id"],
-        slug=row["slug"],
-        name=row["name"],
-        timezone=row["timezone"],
-        currency=row["currency"],
-        default_language=row["default_language"],
-        booking_cutoff=timedelta(minutes=row["booking_cutoff_minutes"]),
-        cancellation_cutoff_hours=row["cancellation_cutoff_hours"],
-        waitlist_offer=timedelta(minutes=row["waitlist_offer_minutes"]),
-        hold=timedelta(minutes=row["hold_minutes"]),
+        id=row[f"{prefix}id"],
+        slug=row[f"{prefix}slug"],
+        name=row[f"{prefix}name"],
+        timezone=row[f"{prefix}timezone"],
+        currency=row[f"{prefix}currency"],
+        default_language=row[f"{prefix}default_language"],
+        booking_cutoff=timedelta(minutes=row[f"{prefix}booking_cutoff_minutes"]),
+        cancellation_cutoff_hours=row[f"{prefix}cancellation_cutoff_hours"],
+        waitlist_offer=timedelta(minutes=row[f"{prefix}waitlist_offer_minutes"]),
+        hold=timedelta(minutes=row[f"{prefix}hold_minutes"]),
     )
 
 
-async def studio_by_id(tx: Tx, studio_id: int) -> Studio:
-    row = await tx.one(f"SELECT {_STUDIO_COLUMNS} FROM studios WHERE id = :id", {"id": studio_id})  # noqa: S608
+async def studio_by_id(reads: Reads, studio_id: int) -> Studio:
+    row = await reads.one(
+        f"SELECT {studio_columns()} FROM studios WHERE id = :id",  # noqa: S608 - fixed names
+        {"id": studio_id},
+    )
     if row is None:
         raise errors.NotFound(what="studio", ident=studio_id)
-    return _studio(row)
+    return studio_from(row)
 
 
-async def studio_by_slug(tx: Tx, slug: str) -> Studio:
-    row = await tx.one(f"SELECT {_STUDIO_COLUMNS} FROM studios WHERE slug = :slug", {"slug": slug})  # noqa: S608
+async def studio_by_slug(reads: Reads, slug: str) -> Studio:
+    row = await reads.one(
+        f"SELECT {studio_columns()} FROM studios WHERE slug = :slug",  # noqa: S608 - fixed names
+        {"slug": slug},
+    )
     if row is None:
         raise errors.NotFound(what="studio", ident=slug)
-    return _studio(row)
+    return studio_from(row)
 
 
-async def only_studio(tx: Tx) -> Studio:
-    """The single studio of a one-studio deployment; an error naming the choices otherwise."""
-    rows = await tx.all("SELECT slug FROM studios ORDER BY slug")
+async def only_studio(reads: Reads) -> Studio:
+    """The single studio of a one-studio deployment; an error naming the choices otherwise.
+    One read: a deployment has a handful of studios at most."""
+    rows = await reads.all(f"SELECT {studio_columns()} FROM studios ORDER BY slug")  # noqa: S608
     if len(rows) != 1:
         slugs = ", ".join(r["slug"] for r in rows) or "none loaded yet"
         raise errors.ChooseStudio(studios=slugs)
-    return await studio_by_slug(tx, rows[0]["slug"])
+    return studio_from(rows[0])
 
 
 def in_list(prefix: str, values: Iterable[T]) -> tuple[str, dict[str, T]]:

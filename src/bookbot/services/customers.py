@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.phones import phone_key
-from bookbot.store.db import Database, Tx
+from bookbot.store.db import Database, Reads, Row, Tx, record
 
 
 @dataclass(frozen=True)
@@ -21,25 +21,36 @@ class Customer:
     preferred_channel: str | None = None
 
 
+def customer_columns(table: str = "", prefix: str = "") -> str:
+    """The select list `customer_from` reads: the columns of `table` (an alias, or none), each
+    named `prefix` + its name."""
+    source = f"{table}." if table else ""
+    return ", ".join(f"{source}{f.name} AS {prefix}{f.name}" for f in fields(Customer))
+
+
+def customer_from(row: Row, prefix: str = "") -> Customer | None:
+    """The customer in a row read with `customer_columns(..., prefix)`; None where an outer
+    join found none."""
+    return None if row[f"{prefix}id"] is None else record(Customer, row, prefix)
+
+
 async def _by_identity(tx: Tx, studio_id: int, channel: str, address: str) -> Customer | None:
     row = await tx.one(
-        "SELECT c.id, c.name, c.phone, c.language, c.timezone, c.preferred_channel"
-        " FROM channel_identities i"
+        f"SELECT {customer_columns('c')} FROM channel_identities i"  # noqa: S608 - fixed names
         " JOIN customers c ON c.id = i.customer_id AND c.studio_id = i.studio_id"
         " WHERE i.studio_id = :studio_id AND i.channel = :channel AND i.address = :address",
         {"studio_id": studio_id, "channel": channel, "address": address},
     )
-    return None if row is None else Customer(*row)
+    return None if row is None else customer_from(row)
 
 
-async def customer_by_id(db: Database, studio_id: int, customer_id: int) -> Customer | None:
-    async with db.transaction(write=False) as tx:
-        row = await tx.one(
-            "SELECT id, name, phone, language, timezone, preferred_channel FROM customers"
-            " WHERE studio_id = :studio_id AND id = :id",
-            {"studio_id": studio_id, "id": customer_id},
-        )
-    return None if row is None else Customer(*row)
+async def customer_by_id(reads: Reads, studio_id: int, customer_id: int) -> Customer | None:
+    row = await reads.one(
+        f"SELECT {customer_columns()} FROM customers"  # noqa: S608 - fixed names
+        " WHERE studio_id = :studio_id AND id = :id",
+        {"studio_id": studio_id, "id": customer_id},
+    )
+    return None if row is None else customer_from(row)
 
 
 async def customer_for(
@@ -63,29 +74,27 @@ async def customer_for(
     if not address:
         raise errors.InvalidRequest(reason="a channel address is required")
     phone = phone_key(phone) if phone else None
+    identity = {"studio_id": studio_id, "channel": channel, "address": address}
     async with db.transaction() as tx:
         found = await _by_identity(tx, studio_id, channel, address)
         if found is not None:
             return found
         new = _NewCustomer(studio_id, name, phone, language, clock.now())
-        customer_id = await _customer_id(tx, new)
-        await tx.execute(
+        customer = await _customer(tx, new)
+        added = await tx.execute(
             "INSERT INTO channel_identities (studio_id, customer_id, channel, address)"
             " VALUES (:studio_id, :customer_id, :channel, :address) ON CONFLICT DO NOTHING",
-            {
-                "studio_id": studio_id,
-                "customer_id": customer_id,
-                "channel": channel,
-                "address": address,
-            },
+            {**identity, "customer_id": customer.id},
         )
-        # Ours, or the one a racing first contact wrote (its customer then is the one).
+        if added == 1:
+            return customer
+        # A racing first contact wrote the identity first: its customer is the one.
         found = await _by_identity(tx, studio_id, channel, address)
-        if found is None:  # pragma: no cover - inserted, or inserted by the racer
+        if found is None:  # pragma: no cover - inserted by the racer
             raise errors.NotFound(what="customer", ident=address)
-        if found.id != customer_id and new.phone is None:
-            # The racer won the identity; the customer row made for it here is nobody's.
-            await tx.execute("DELETE FROM customers WHERE id = :id", {"id": customer_id})
+        if found.id != customer.id and new.phone is None:
+            # The customer row made for it here is nobody's.
+            await tx.execute("DELETE FROM customers WHERE id = :id", {"id": customer.id})
     return found
 
 
@@ -98,7 +107,7 @@ class _NewCustomer:
     created_at: datetime
 
 
-async def _customer_id(tx: Tx, new: _NewCustomer) -> int:
+async def _customer(tx: Tx, new: _NewCustomer) -> Customer:
     """The customer with the new contact's phone, or a new one.
 
     Race-safe: two first contacts with one new phone at once both insert, the unique
@@ -114,37 +123,41 @@ async def _customer_id(tx: Tx, new: _NewCustomer) -> int:
         "now": new.created_at,
     }
     if new.phone is None:
-        return int(await tx.scalar(_INSERT_CUSTOMER + " RETURNING id", params))
-    by_phone = "SELECT id FROM customers WHERE studio_id = :studio_id AND phone = :phone"
-    found = await tx.scalar(by_phone, params)
-    if found is None:
-        found = await tx.scalar(_INSERT_CUSTOMER + " ON CONFLICT DO NOTHING RETURNING id", params)
-    if found is None:  # a racing first contact inserted it first: read theirs
-        found = await tx.scalar(by_phone, params)
-    if found is None:  # pragma: no cover - the conflict means the row exists
+        row = await tx.one(_INSERT_CUSTOMER + _RETURNING, params)
+    else:
+        row = await tx.one(_BY_PHONE, params)
+        if row is None:
+            row = await tx.one(_INSERT_CUSTOMER + " ON CONFLICT DO NOTHING" + _RETURNING, params)
+        if row is None:  # a racing first contact inserted it first: read theirs
+            row = await tx.one(_BY_PHONE, params)
+    customer = None if row is None else customer_from(row)
+    if customer is None:  # pragma: no cover - the conflict means the row exists
         raise errors.NotFound(what="customer", ident=new.phone)
-    return int(found)
+    return customer
 
 
 _INSERT_CUSTOMER = """INSERT INTO customers (studio_id, name, phone, language, created_at)
     VALUES (:studio_id, :name, :phone, :language, :now)"""
+_RETURNING = f" RETURNING {customer_columns()}"
+_BY_PHONE = (
+    f"SELECT {customer_columns()} FROM customers"  # noqa: S608 - fixed names
+    " WHERE studio_id = :studio_id AND phone = :phone"
+)
 
 
 async def set_language(db: Database, studio_id: int, customer_id: int, language: str) -> None:
-    async with db.transaction() as tx:
-        await tx.execute(
-            "UPDATE customers SET language = :language WHERE studio_id = :studio_id AND id = :id",
-            {"language": language, "studio_id": studio_id, "id": customer_id},
-        )
+    await db.execute(
+        "UPDATE customers SET language = :language WHERE studio_id = :studio_id AND id = :id",
+        {"language": language, "studio_id": studio_id, "id": customer_id},
+    )
 
 
 async def set_preferred_channel(
     db: Database, studio_id: int, customer_id: int, channel: str
 ) -> None:
     """Notices go where the customer last wrote from."""
-    async with db.transaction() as tx:
-        await tx.execute(
-            "UPDATE customers SET preferred_channel = :channel WHERE studio_id = :studio_id"
-            " AND id = :id",
-            {"channel": channel, "studio_id": studio_id, "id": customer_id},
-        )
+    await db.execute(
+        "UPDATE customers SET preferred_channel = :channel WHERE studio_id = :studio_id"
+        " AND id = :id",
+        {"channel": channel, "studio_id": studio_id, "id": customer_id},
+    )

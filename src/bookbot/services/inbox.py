@@ -40,27 +40,32 @@ class InboxItem:
     claim_token: str
 
 
-class LostClaim(Exception):  # noqa: N818 - a state: another worker owns the row now
+class LostClaim(Exception):
     """The row's lease ran out and another worker took it; our work must not commit."""
 
 
 async def accept(
-    db: Database, source: str, external_id: str, chat: str, payload: dict[str, Any], now: datetime
+    db: Database,
+    source: str,
+    external_id: str,
+    chat: str,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
 ) -> bool:
     """Store an inbound update (before acknowledging it). False: already stored."""
-    async with db.transaction() as tx:
-        added = await tx.execute(
-            "INSERT INTO inbox (source, external_id, chat, payload, received_at, status,"
-            " attempts) VALUES (:source, :external_id, :chat, :payload, :now, 'pending', 0)"
-            " ON CONFLICT (source, external_id) DO NOTHING",
-            {
-                "source": source,
-                "external_id": external_id,
-                "chat": chat,
-                "payload": json.dumps(payload, sort_keys=True),
-                "now": now,
-            },
-        )
+    added = await db.execute(
+        "INSERT INTO inbox (source, external_id, chat, payload, received_at, status,"
+        " attempts) VALUES (:source, :external_id, :chat, :payload, :now, 'pending', 0)"
+        " ON CONFLICT (source, external_id) DO NOTHING",
+        {
+            "source": source,
+            "external_id": external_id,
+            "chat": chat,
+            "payload": json.dumps(payload, sort_keys=True),
+            "now": now,
+        },
+    )
     return added == 1
 
 
@@ -82,7 +87,7 @@ async def claim(db: Database, now: datetime, limit: int, lease: timedelta) -> li
         rows = await tx.all(_CLAIMABLE + tx.for_update("i") + skip, {"now": now, "limit": limit})
         if not rows:
             return []
-        body, params = in_list("i", [r[0] for r in rows])
+        body, params = in_list("i", [r["id"] for r in rows])
         token = secrets.token_hex(8)
         claimed = await tx.all(
             "UPDATE inbox SET lease_until = :lease, claim_token = :token,"  # noqa: S608
@@ -91,7 +96,16 @@ async def claim(db: Database, now: datetime, limit: int, lease: timedelta) -> li
             {"lease": now + lease, "token": token, **params},
         )
     items = [
-        InboxItem(r[0], r[1], r[2], r[3], json.loads(r[4]), instant(r[5]), r[6], token)
+        InboxItem(
+            id=r["id"],
+            source=r["source"],
+            external_id=r["external_id"],
+            chat=r["chat"],
+            payload=json.loads(r["payload"]),
+            received_at=instant(r["received_at"]),
+            attempts=r["attempts"],
+            claim_token=token,
+        )
         for r in claimed
     ]
     return sorted(items, key=lambda item: item.id)

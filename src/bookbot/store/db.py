@@ -1,7 +1,10 @@
 """How bookbot talks to its database: one small transaction API over the raw drivers.
 
-`Database.transaction()` yields a `Tx` that runs SQL with `:name` parameters. Two
-implementations share that API:
+`Database.transaction()` yields a `Tx` that runs SQL with `:name` parameters. A statement
+that needs no transaction around it (a read, or one write that is whole by itself) runs on
+the `Database` directly (`one`, `scalar`, `all`, `execute`): it commits on its own, with no
+BEGIN and COMMIT around it, which on PostgreSQL are a round trip each. Two implementations
+share that API:
 
 * SQLite (the default) uses the standard library's `sqlite3` on the event-loop thread,
   one connection per process guarded by an `asyncio.Lock`. A write transaction starts
@@ -28,9 +31,9 @@ import re
 import sqlite3
 import time as _time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -45,6 +48,24 @@ class Row(Protocol):
     def __getitem__(self, key: str | int) -> Any: ...
 
 
+def record(cls: type[_T], row: Row, prefix: str = "") -> _T:
+    """A dataclass built from a row by column name: every init field of `cls` must be a column
+    of the query (named `prefix` + the field's name, where one query reads several tables), so
+    a new or reordered column never shifts a value into the wrong field."""
+    values = {f.name: row[prefix + f.name] for f in fields(cls) if f.init}  # type: ignore[arg-type]
+    return cls(**values)
+
+
+class Reads(Protocol):
+    """Where a read can run: inside a transaction (`Tx`), or on its own (`Database`)."""
+
+    async def one(self, sql: str, params: Params = None) -> Row | None: ...
+
+    async def all(self, sql: str, params: Params = None) -> list[Row]: ...
+
+    async def scalar(self, sql: str, params: Params = None) -> Any: ...
+
+
 def instant(value: Any) -> datetime:
     """An instant from a result column whose type the driver could not see (on SQLite,
     aggregates such as MIN() and RETURNING lose the declared type and come back as text)."""
@@ -54,11 +75,11 @@ def instant(value: Any) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
-class Busy(Exception):  # noqa: N818 - a state, not a failure of ours
+class Busy(Exception):
     """The database stayed locked longer than the lock timeout."""
 
 
-class UniqueViolation(Exception):  # noqa: N818
+class UniqueViolation(Exception):
     """A unique constraint refused a write (the database-level backstop fired)."""
 
 
@@ -89,29 +110,42 @@ class Tx(ABC):
         """The clause that row-locks `alias` in a SELECT (empty where the database cannot)."""
 
     async def scalar(self, sql: str, params: Params = None) -> Any:
+        """The value of a one-column query's first row (None without a row)."""
         row = await self.one(sql, params)
         return None if row is None else row[0]
 
 
 class Database(ABC):
-    """A connection source that hands out transactions."""
+    """A connection source that hands out transactions, and runs lone statements.
+
+    `one`, `scalar`, `all` and `execute` run one statement that commits by itself: a read,
+    or a write that is whole on its own (e.g. an `UPDATE ... RETURNING`). Anything that
+    must see or change several statements' worth at once takes a `transaction()`.
+    """
 
     dialect: str
     url: str
 
     @abstractmethod
-    def transaction(self, *, write: bool = True) -> Any:
+    def transaction(self, *, write: bool = True) -> AbstractAsyncContextManager[Tx]:
         """An async context manager yielding a `Tx`; commits on success, rolls back on error."""
 
-    async def execute(self, sql: str, params: Params = None) -> int:
-        """One statement on its own (its own transaction); rows affected."""
-        async with self.transaction() as tx:
-            return await tx.execute(sql, params)
+    @abstractmethod
+    async def one(self, sql: str, params: Params = None) -> Row | None:
+        """One statement on its own; its first row."""
 
+    @abstractmethod
     async def all(self, sql: str, params: Params = None) -> list[Row]:
-        """One statement on its own (e.g. an UPDATE ... RETURNING); its rows."""
-        async with self.transaction() as tx:
-            return await tx.all(sql, params)
+        """One statement on its own; its rows."""
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Params = None) -> int:
+        """One statement on its own; the number of rows it changed."""
+
+    async def scalar(self, sql: str, params: Params = None) -> Any:
+        """One statement on its own; the value of its one column in its first row."""
+        row = await self.one(sql, params)
+        return None if row is None else row[0]
 
     @abstractmethod
     async def close(self) -> None: ...
@@ -273,6 +307,25 @@ def _start(conn: sqlite3.Connection, write: bool) -> None:
         raise
 
 
+def _fetch_all(conn: sqlite3.Connection, sql: str, params: Params) -> list[Row]:
+    rows: list[Row] = conn.execute(sql, _sqlite_params(params)).fetchall()
+    return rows
+
+
+def _fetch_one(conn: sqlite3.Connection, sql: str, params: Params) -> Row | None:
+    cursor = conn.execute(sql, _sqlite_params(params))
+    try:
+        row: Row | None = cursor.fetchone()
+    finally:
+        # Finishes the statement, so a write outside a transaction commits now.
+        cursor.close()
+    return row
+
+
+def _run(conn: sqlite3.Connection, sql: str, params: Params) -> int:
+    return conn.execute(sql, _sqlite_params(params)).rowcount
+
+
 class SQLiteTx(Tx):
     dialect = "sqlite"
 
@@ -291,18 +344,14 @@ class SQLiteTx(Tx):
                 raise
             raise translated from error
 
-    def _cursor(self, sql: str, params: Params) -> sqlite3.Cursor:
-        return self._conn.execute(sql, _sqlite_params(params))
-
     async def all(self, sql: str, params: Params = None) -> list[Row]:
-        return self._guarded(lambda: self._cursor(sql, params).fetchall())
+        return self._guarded(lambda: _fetch_all(self._conn, sql, params))
 
     async def one(self, sql: str, params: Params = None) -> Row | None:
-        row: Row | None = self._guarded(lambda: self._cursor(sql, params).fetchone())
-        return row
+        return self._guarded(lambda: _fetch_one(self._conn, sql, params))
 
     async def execute(self, sql: str, params: Params = None) -> int:
-        return self._guarded(lambda: self._cursor(sql, params).rowcount)
+        return self._guarded(lambda: _run(self._conn, sql, params))
 
     async def execute_many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         self._guarded(lambda: self._conn.executemany(sql, [_sqlite_params(r) for r in rows]))
@@ -310,7 +359,7 @@ class SQLiteTx(Tx):
     async def lock(self, table: str, ids: Sequence[int]) -> None:
         """Nothing to do: `BEGIN IMMEDIATE` already holds the database's write lock."""
 
-    def for_update(self, alias: str) -> str:
+    def for_update(self, alias: str) -> str:  # noqa: ARG002 - no row locks in SQLite
         return ""
 
 
@@ -374,6 +423,28 @@ class SQLiteDatabase(Database):
                 raise
             await self._commit(conn)
 
+    async def _alone(self, step: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run one statement outside any transaction: SQLite commits it by itself, and a lock
+        in its way leaves it undone, so it is retried whole until `lock_timeout`."""
+        async with self._lock:
+            conn = await self._connection()
+            try:
+                return await self._unlocked(lambda: step(conn))
+            except sqlite3.Error as error:
+                translated = _translated(error)
+                if translated is None:
+                    raise
+                raise translated from error
+
+    async def one(self, sql: str, params: Params = None) -> Row | None:
+        return await self._alone(lambda conn: _fetch_one(conn, sql, params))
+
+    async def all(self, sql: str, params: Params = None) -> list[Row]:
+        return await self._alone(lambda conn: _fetch_all(conn, sql, params))
+
+    async def execute(self, sql: str, params: Params = None) -> int:
+        return await self._alone(lambda conn: _run(conn, sql, params))
+
     async def close(self) -> None:
         async with self._lock:
             if self._conn is not None:
@@ -399,57 +470,66 @@ def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
     return _NAMED.sub(replace, sql), tuple(names)
 
 
+_compiled: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def _compile(sql: str) -> tuple[str, tuple[str, ...]]:
+    """`_numbered`, once per distinct statement text."""
+    compiled = _compiled.get(sql)
+    if compiled is None:
+        compiled = _compiled[sql] = _numbered(sql)
+    return compiled
+
+
+def _arguments(names: tuple[str, ...], params: Params) -> list[Any]:
+    values = params or {}
+    args = [values[name] for name in names]
+    for value in args:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise ValueError("naive datetime: instants must be timezone-aware")
+    return args
+
+
 class PostgresTx(Tx):
     dialect = "postgresql"
-    _cache: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
 
-    def _prepare(self, sql: str, params: Params) -> tuple[str, list[Any]]:
-        compiled = self._cache.get(sql)
-        if compiled is None:
-            compiled = self._cache[sql] = _numbered(sql)
-        text, names = compiled
-        values = params or {}
-        args = [values[name] for name in names]
-        for value in args:
-            if isinstance(value, datetime) and value.tzinfo is None:
-                raise ValueError("naive datetime: instants must be timezone-aware")
-        return text, args
-
-    async def _call(self, method: str, sql: str, params: Params) -> Any:
+    async def _call(self, method: str, sql: str, *arguments: Any) -> Any:
+        """Run a driver method; a unique constraint's refusal becomes `UniqueViolation`."""
         import asyncpg
 
-        text, args = self._prepare(sql, params)
         try:
-            return await getattr(self._conn, method)(text, *args)
+            return await getattr(self._conn, method)(sql, *arguments)
         except asyncpg.UniqueViolationError as error:
             raise UniqueViolation(str(error)) from error
 
+    async def _statement(self, method: str, sql: str, params: Params) -> Any:
+        text, names = _compile(sql)
+        return await self._call(method, text, *_arguments(names, params))
+
     async def all(self, sql: str, params: Params = None) -> list[Row]:
-        rows: list[Row] = await self._call("fetch", sql, params)
+        rows: list[Row] = await self._statement("fetch", sql, params)
         return rows
 
     async def one(self, sql: str, params: Params = None) -> Row | None:
-        row: Row | None = await self._call("fetchrow", sql, params)
+        row: Row | None = await self._statement("fetchrow", sql, params)
         return row
 
+    async def scalar(self, sql: str, params: Params = None) -> Any:
+        return await self._statement("fetchval", sql, params)
+
     async def execute(self, sql: str, params: Params = None) -> int:
-        status: str = await self._call("execute", sql, params)
+        status: str = await self._statement("execute", sql, params)
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
 
     async def execute_many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
-        import asyncpg
-
-        text, names = _numbered(sql)
-        try:
-            await self._conn.executemany(text, [[r[n] for n in names] for r in rows])
-        except asyncpg.UniqueViolationError as error:
-            raise UniqueViolation(str(error)) from error
+        text, names = _compile(sql)
+        await self._call("executemany", text, [_arguments(names, row) for row in rows])
 
     def for_update(self, alias: str) -> str:
         if not alias.isidentifier():
@@ -511,19 +591,27 @@ class PostgresDatabase(Database):
             yield PostgresTx(conn)
 
     # A lone statement commits by itself: one round trip, no BEGIN/COMMIT around it.
-    async def execute(self, sql: str, params: Params = None) -> int:
+    async def one(self, sql: str, params: Params = None) -> Row | None:
         async with self._connection() as conn:
-            return await PostgresTx(conn).execute(sql, params)
+            return await PostgresTx(conn).one(sql, params)
+
+    async def scalar(self, sql: str, params: Params = None) -> Any:
+        async with self._connection() as conn:
+            return await PostgresTx(conn).scalar(sql, params)
 
     async def all(self, sql: str, params: Params = None) -> list[Row]:
         async with self._connection() as conn:
             return await PostgresTx(conn).all(sql, params)
 
+    async def execute(self, sql: str, params: Params = None) -> int:
+        async with self._connection() as conn:
+            return await PostgresTx(conn).execute(sql, params)
+
     async def close(self) -> None:
         await self._pool.close()
 
 
-async def retrying(operation: Any, *, attempts: int = 3) -> Any:
+async def retrying(operation: Callable[[], Awaitable[_T]], *, attempts: int = 3) -> _T:
     """Run `operation()` (one whole transaction), retrying a bounded number of times on Busy."""
     for attempt in range(1, attempts + 1):
         try:
