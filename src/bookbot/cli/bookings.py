@@ -54,12 +54,16 @@ async def run_book(settings: Settings, args: argparse.Namespace) -> int:
         )
         if args.session is not None:
             reg = await booking.book_session(
-                db, clock, studio.id, who.id, args.session, args.guests
+                db, clock, studio.id, who.id, args.session, guests=args.guests
             )
         elif args.course is not None:
-            reg = await booking.book_course(db, clock, studio.id, who.id, args.course, args.guests)
+            reg = await booking.book_course(
+                db, clock, studio.id, who.id, args.course, guests=args.guests
+            )
         else:
-            reg = await booking.book_drop_in(db, clock, studio.id, who.id, args.dates, args.guests)
+            reg = await booking.book_drop_in(
+                db, clock, studio.id, who.id, args.dates, guests=args.guests
+            )
     price = money(reg.price_minor, reg.currency, studio.default_language)
     print(
         f"booking {reg.id} confirmed for {who.name}: {reg.guest_count} guest(s), "
