@@ -243,7 +243,7 @@ async def held_seats(db: Database) -> int:
 
 
 async def test_the_summary_holds_the_seats_and_backing_out_lets_them_go(
-    chat: Chat, dialogues: Dialogues, db: Database, clock: FrozenClock
+    chat: Chat, dialogues: Dialogues, db: Database
 ) -> None:
     for reply in ("1", "Wheel Throwing Taster", "1", "2"):
         await chat.say(reply)

@@ -46,7 +46,7 @@ async def statuses(db: Database) -> list[str]:
         rows = await tx.all(
             "SELECT r.status FROM reservations r JOIN sessions s ON s.id = r.session_id ORDER BY s.starts_at"
         )
-    return [r[0] for r in rows]
+    return [r["status"] for r in rows]
 
 
 async def test_series_pass_holds_three_ahead_and_a_no_show_cancels_the_rest_at_01_00(
@@ -140,7 +140,7 @@ async def test_an_8_punch_pass_uses_punches_at_check_in_and_for_no_shows(
     assert "6 of 8 left · 0 reserved" in ana.labels[0]
 
 
-async def test_cancelling_a_reservation_before_class_uses_no_punch(ana: Chat, db: Database) -> None:
+async def test_cancelling_a_reservation_before_class_uses_no_punch(ana: Chat) -> None:
     await get_pass(ana, "Open Studio Drop-in", "a 8-session pass")
     await reserve(ana, "Mon 23 Nov")
     await ana.press("Cancel Mon 23 Nov")

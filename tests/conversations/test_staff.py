@@ -88,7 +88,7 @@ async def reserve(
         studio_id,
         customer_id,
         class_id,
-        terms,
+        terms=terms,
         payment="staff_issued",
         valid_from=clock.now().date(),
     )
@@ -96,7 +96,11 @@ async def reserve(
     for at in starts:
         session_id = await session_at(db, studio_id, "open-studio", at)
         made.append(
-            (await reservations.reserve(db, clock, studio_id, customer_id, pass_id, session_id)).id
+            (
+                await reservations.reserve(
+                    db, clock, studio_id, customer_id, pass_id, session_id=session_id
+                )
+            ).id
         )
     return made
 
@@ -106,7 +110,7 @@ async def ben_and_cleo_today(db: Database, clock: FrozenClock, studio_id: int) -
     ben = await customer(db, clock, studio_id, "Ben Baker", "+447700900201")
     cleo = await customer(db, clock, studio_id, "Cleo Cruz", "+447700900202")
     today = await session_at(db, studio_id, "open-studio", TODAY_16)
-    await booking.book_drop_in(db, clock, studio_id, ben, [today], 2)
+    await booking.book_drop_in(db, clock, studio_id, ben, [today], guests=2)
     (reservation,) = await reserve(db, clock, studio_id, cleo, [TODAY_16])
     return {"ben": ben, "cleo": cleo, "session": today, "reservation": reservation}
 
@@ -237,7 +241,7 @@ async def test_staff_check_in_is_refused_when_it_is_not_the_class_day(
 ) -> None:
     ben = await customer(db, clock, studio_id, "Ben Baker", "+447700900201")
     taster = await session_at(db, studio_id, "wheel-taster", SATURDAY_TASTER)
-    await booking.book_session(db, clock, studio_id, ben, taster, 1)
+    await booking.book_session(db, clock, studio_id, ben, taster, guests=1)
     maya = await staff_chat(dialogues, db, studio_id)
 
     await maya.say("/roster")  # the coming week's sessions to pick from

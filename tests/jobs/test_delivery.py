@@ -98,7 +98,7 @@ async def test_a_booking_queues_reminders_24h_and_1h_before_across_the_dst_chang
     await builders.session(db, w, "s", "taster", starts)
     await builders.customer(db, w, "ana")
 
-    reg = await book_session(db, clock, w.studio_id, w["ana"], w["s"], 2)
+    reg = await book_session(db, clock, w.studio_id, w["ana"], w["s"], guests=2)
 
     assert await queued(db) == [
         (f"reminder_24h:booking-{reg.id}-{w['s']}", "pending", starts - timedelta(hours=24)),
@@ -110,7 +110,7 @@ async def test_cancelled_bookings_get_no_reminders(db: Database, clock: FrozenCl
     w = await builders.studio(db)
     await builders.session(db, w, "s", "taster", NOW + timedelta(days=3))
     await builders.customer(db, w, "ana")
-    reg = await book_session(db, clock, w.studio_id, w["ana"], w["s"], 1)
+    reg = await book_session(db, clock, w.studio_id, w["ana"], w["s"], guests=1)
     await cancel_registration(db, clock, w.studio_id, reg.id, customer_id=w["ana"])
     recorder = Recorder()
 

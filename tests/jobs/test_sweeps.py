@@ -41,7 +41,7 @@ async def punch_pass(db: Database, w: builders.World, clock: FrozenClock, who: s
         w.studio_id,
         w[who],
         w["taster"],
-        passes.PassTerms(PassKind.PUNCH, sessions=8, valid_days=60, max_advance=None),
+        terms=passes.PassTerms(PassKind.PUNCH, sessions=8, valid_days=60, max_advance=None),
         payment="staff_issued",
         valid_from=clock.now().date(),
     )
@@ -58,7 +58,7 @@ async def test_close_ended_closes_every_ended_session_batch_after_batch(
     pass_id = await punch_pass(db, world, clock, "ana")
     for day in range(DAYS):
         await reservations.reserve(
-            db, clock, world.studio_id, world["ana"], pass_id, world[f"s{day}"]
+            db, clock, world.studio_id, world["ana"], pass_id, session_id=world[f"s{day}"]
         )
         await holds.confirm_hold(
             db,
@@ -100,7 +100,7 @@ async def test_the_absence_sweep_handles_every_due_no_show_batch_after_batch(
         pass_id = await punch_pass(db, world, clock, who)
         for session in ("s0", "later"):
             await reservations.reserve(
-                db, clock, world.studio_id, world[who], pass_id, world[session]
+                db, clock, world.studio_id, world[who], pass_id, session_id=world[session]
             )
     await attendance.close_ended(db, FrozenClock(MON_18 + timedelta(hours=2)))
     night = FrozenClock(MON_18 + timedelta(hours=8))  # 01:00 in London, the next day

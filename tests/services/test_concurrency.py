@@ -48,7 +48,10 @@ async def _book_all(target: _Target, barrier: Any, customers: list[int]) -> list
     try:
         barrier.wait(START_TIMEOUT)  # every worker is here; all fire at once
         results = await asyncio.gather(
-            *(book_session(db, clock, target.studio_id, c, session_id, 1) for c in customers),
+            *(
+                book_session(db, clock, target.studio_id, c, session_id, guests=1)
+                for c in customers
+            ),
             return_exceptions=True,
         )
     finally:

@@ -311,7 +311,7 @@ async def issue(db: Database, w: builders.World, terms: passes.PassTerms, issued
         w.studio_id,
         w["ana"],
         w["dropin"],
-        terms,
+        terms=terms,
         payment="staff_issued",
         valid_from=issued.date(),
     )

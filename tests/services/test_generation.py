@@ -98,7 +98,7 @@ async def test_pattern_edit_moves_unbooked_sessions_and_reports_booked_ones(
     await generate_sessions(db, clock, w.studio_id, pid, preview=False)
     first_id = await _first_session_id(db, pid)
     ana = await builders.customer(db, w, "ana")
-    await book_session(db, clock, w.studio_id, ana, first_id, 1)
+    await book_session(db, clock, w.studio_id, ana, first_id, guests=1)
     async with db.transaction() as tx:  # the owner moves the class to 19:00 and drops week 3
         await tx.execute(
             "UPDATE schedule_patterns SET start_time = :t, rrule = 'FREQ=WEEKLY;COUNT=2' WHERE id = :p",
@@ -134,7 +134,7 @@ async def test_booked_session_removed_from_pattern_is_a_conflict_not_a_deletion(
     ana = await builders.customer(db, w, "ana")
     async with db.transaction(write=False) as tx:
         last = await tx.scalar("SELECT MAX(id) FROM sessions WHERE pattern_id = :p", {"p": pid})
-    await book_session(db, clock, w.studio_id, ana, last, 1)
+    await book_session(db, clock, w.studio_id, ana, last, guests=1)
     async with db.transaction() as tx:
         await tx.execute(
             "UPDATE schedule_patterns SET rrule = 'FREQ=WEEKLY;COUNT=1' WHERE id = :p", {"p": pid}

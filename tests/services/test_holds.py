@@ -239,11 +239,13 @@ async def test_a_hold_is_not_confirmed_over_a_reservation_made_meanwhile(
         world.studio_id,
         world["ana"],
         world["taster"],
-        passes.PassTerms(PassKind.UNLIMITED, valid_days=60),
+        terms=passes.PassTerms(PassKind.UNLIMITED, valid_days=60),
         payment="staff_issued",
         valid_from=clock.now().date(),
     )
-    await reservations.reserve(db, clock, world.studio_id, world["ana"], pass_id, world["s1"])
+    await reservations.reserve(
+        db, clock, world.studio_id, world["ana"], pass_id, session_id=world["s1"]
+    )
 
     with pytest.raises(errors.AlreadyBooked):
         await holds.confirm_hold(db, clock, world.studio_id, world["ana"], placed.id)

@@ -223,7 +223,9 @@ async def _reserve(a: Actor, clock: FrozenClock) -> bool:
     customer = a.customer()
     pass_id = a.setup.passes[customer, session[1]]
     a.what = f"customer {customer} reserves session {session[0]} with pass {pass_id}"
-    await reservations.reserve(a.db, clock, a.setup.studio_id, customer, pass_id, session[0])
+    await reservations.reserve(
+        a.db, clock, a.setup.studio_id, customer, pass_id, session_id=session[0]
+    )
     return True
 
 
@@ -422,7 +424,7 @@ async def _studio(db: Database, url: str, now: datetime) -> tuple[Setup, builder
                 w.studio_id,
                 customer,
                 w[key],
-                terms,
+                terms=terms,
                 payment="staff_issued",
                 valid_from=date(2026, 1, 1),
             )

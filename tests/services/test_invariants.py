@@ -47,7 +47,7 @@ async def run(db: Database, sql: str, **params: Any) -> None:
 
 
 async def book(db: Database, w: builders.World, clock: FrozenClock, who: str, guests: int) -> int:
-    return (await book_session(db, clock, w.studio_id, w[who], w["s1"], guests)).id
+    return (await book_session(db, clock, w.studio_id, w[who], w["s1"], guests=guests)).id
 
 
 async def hold(db: Database, w: builders.World, clock: FrozenClock, who: str, guests: int) -> int:
@@ -91,7 +91,7 @@ async def punch_pass(db: Database, w: builders.World, clock: FrozenClock, who: s
         w.studio_id,
         w[who],
         w["taster"],
-        terms,
+        terms=terms,
         payment="staff_issued",
         valid_from=date(2026, 11, 1),
     )
@@ -105,7 +105,9 @@ async def test_a_studio_used_the_ordinary_way_breaks_nothing(
     await holds.confirm_hold(db, clock, w.studio_id, w["ana"], held)
     await hold(db, w, clock, "ben", 1)
     pass_id = await punch_pass(db, w, clock, "cai")
-    reservation = await reservations.reserve(db, clock, w.studio_id, w["cai"], pass_id, w["s1"])
+    reservation = await reservations.reserve(
+        db, clock, w.studio_id, w["cai"], pass_id, session_id=w["s1"]
+    )
     await join_waitlist(db, clock, w.studio_id, await builders.customer(db, w, "dee"), w["s1"], 1)
     await cancel_registration(db, clock, w.studio_id, held, by_staff=True)  # dee is offered
     assert await found(db, clock) == []
@@ -213,7 +215,7 @@ async def test_reminders_of_a_cancelled_reservation_are_reported(
 ) -> None:
     w = world
     pass_id = await punch_pass(db, w, clock, "ana")
-    held = await reservations.reserve(db, clock, w.studio_id, w["ana"], pass_id, w["s1"])
+    held = await reservations.reserve(db, clock, w.studio_id, w["ana"], pass_id, session_id=w["s1"])
     await run(db, "UPDATE reservations SET status = 'cancelled' WHERE id = :id", id=held.id)
 
     violations = await found(db, clock)
@@ -269,7 +271,7 @@ async def test_a_punch_taken_twice_is_reported(
     """What two close_ended sweeps at once did: one no-show, two punches."""
     w = world
     pass_id = await punch_pass(db, w, clock, "ana")
-    await reservations.reserve(db, clock, w.studio_id, w["ana"], pass_id, w["s1"])
+    await reservations.reserve(db, clock, w.studio_id, w["ana"], pass_id, session_id=w["s1"])
     clock.set(MON_18 + timedelta(hours=3))
     await attendance.close_ended(db, clock)
     assert await found(db, clock) == []
@@ -288,7 +290,7 @@ async def test_a_punch_on_a_cancelled_reservation_is_reported(
 ) -> None:
     w = world
     pass_id = await punch_pass(db, w, clock, "ana")
-    held = await reservations.reserve(db, clock, w.studio_id, w["ana"], pass_id, w["s1"])
+    held = await reservations.reserve(db, clock, w.studio_id, w["ana"], pass_id, session_id=w["s1"])
     await reservations.cancel(db, clock, w.studio_id, held.id, customer_id=w["ana"])
     await run(db, "UPDATE reservations SET punch_used = TRUE WHERE id = :id", id=held.id)
     await run(db, "UPDATE passes SET sessions_remaining = 2 WHERE id = :id", id=pass_id)

@@ -297,7 +297,9 @@ async def test_releasing_a_hold_racing_its_confirm_leaves_one_truth(
 async def test_two_cancels_of_one_booking_cancel_it_once(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> None:
-    booked = await book_session(db, clock, world.studio_id, world["ana"], world["s1"], WHEELS)
+    booked = await book_session(
+        db, clock, world.studio_id, world["ana"], world["s1"], guests=WHEELS
+    )
 
     def cancel() -> Awaitable[Cancellation]:
         return cancel_registration(db, clock, world.studio_id, booked.id, by_staff=True)
@@ -314,7 +316,7 @@ async def test_two_cancels_of_one_booking_cancel_it_once(
 async def test_a_customer_and_staff_cancelling_at_once_cancel_once(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> None:
-    booked = await book_session(db, clock, world.studio_id, world["ana"], world["s1"], 1)
+    booked = await book_session(db, clock, world.studio_id, world["ana"], world["s1"], guests=1)
 
     first, second = await one_then_other(
         db,
@@ -344,11 +346,11 @@ async def punch_reservation_of(
         w.studio_id,
         w[who],
         w["taster"],
-        passes.PassTerms(PassKind.PUNCH, sessions=8, valid_days=60),
+        terms=passes.PassTerms(PassKind.PUNCH, sessions=8, valid_days=60),
         payment="staff_issued",
         valid_from=clock.now().date(),
     )
-    made = await reservations.reserve(db, clock, w.studio_id, w[who], pass_id, w["s1"])
+    made = await reservations.reserve(db, clock, w.studio_id, w[who], pass_id, session_id=w["s1"])
     return pass_id, made.id
 
 

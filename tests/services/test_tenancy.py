@@ -33,16 +33,16 @@ async def test_booking_across_studios_finds_nothing(
 ) -> None:
     a, b = two
     with pytest.raises(errors.NotFound):  # alpha's customer into beta's session
-        await book_session(db, clock, a.studio_id, a["ana"], b["s"], 1)
+        await book_session(db, clock, a.studio_id, a["ana"], b["s"], guests=1)
     with pytest.raises(errors.NotFound):  # beta's customer through alpha
-        await book_session(db, clock, a.studio_id, b["ana"], a["s"], 1)
+        await book_session(db, clock, a.studio_id, b["ana"], a["s"], guests=1)
 
 
 async def test_cancel_and_views_across_studios_find_nothing(
     db: Database, clock: FrozenClock, two: tuple[builders.World, builders.World]
 ) -> None:
     a, b = two
-    reg = await book_session(db, clock, b.studio_id, b["ana"], b["s"], 2)
+    reg = await book_session(db, clock, b.studio_id, b["ana"], b["s"], guests=2)
     with pytest.raises(errors.NotFound):
         await cancel_registration(db, clock, a.studio_id, reg.id, by_staff=True)
     with pytest.raises(errors.NotFound):

@@ -98,7 +98,7 @@ async def wheels_free(db: Database, w: builders.World, session: str, now: dateti
 async def book(
     db: Database, clock: FrozenClock, w: builders.World, who: str, guests: int, session: str = "s1"
 ) -> Registration:
-    return await book_session(db, clock, w.studio_id, w[who], w[session], guests)
+    return await book_session(db, clock, w.studio_id, w[who], w[session], guests=guests)
 
 
 async def queue(
@@ -266,10 +266,12 @@ async def test_no_offer_goes_to_someone_already_booked_there_with_a_pass(
     assert await cancel(db, clock, world, ana) == 0  # one wheel: dee's party of 2 waits
     pass_id = await passes.issue_pass(
         db, clock.now(), world.studio_id, world["dee"], world["taster"],
-        passes.PassTerms(PassKind.PUNCH, sessions=3), payment="staff_issued",
+        terms=passes.PassTerms(PassKind.PUNCH, sessions=3), payment="staff_issued",
         valid_from=date(2026, 11, 1),
     )  # fmt: skip
-    await reservations.reserve(db, clock, world.studio_id, world["dee"], pass_id, world["s1"])
+    await reservations.reserve(
+        db, clock, world.studio_id, world["dee"], pass_id, session_id=world["s1"]
+    )
     await queue(db, clock, world, "eve", 1)
 
     assert await cancel(db, clock, world, ben) == 1  # two wheels: dee is in already

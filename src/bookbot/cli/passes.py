@@ -85,7 +85,7 @@ async def run_issue(settings: Settings, args: argparse.Namespace) -> int:
             studio.id,
             who.id,
             int(class_id),
-            terms,
+            terms=terms,
             payment="staff_issued",
             valid_from=now.astimezone(zone(studio.timezone)).date(),
         )

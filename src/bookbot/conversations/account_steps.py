@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bookbot.conversations.booking_steps import back_and_cancel
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.presentation.i18n import SUPPORTED, render_error, translator
 from bookbot.services import browse, customers
 from bookbot.services.cancellation import cancel_registration
+from bookbot.services.pages import Page, PageAsk
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
@@ -80,11 +83,12 @@ def _texting_help(ctx: Context) -> str:
 
 async def bookings_screen(ctx: Context) -> Screen:
     _ = ctx.t._
-    found = await browse.my_bookings(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
-    if not found:
-        return Screen(_("You have no upcoming bookings."), menu_choices(ctx))
+    found = await browse.my_bookings_and_past(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
+    past = [past_choice(ctx, "past_bookings", _("🕘 Past bookings"))] if found.has_past else []
+    if not found.upcoming:
+        return Screen(_("You have no upcoming bookings."), past + menu_choices(ctx))
     choices = []
-    for b in found:
+    for b in found.upcoming:
         people = ctx.t.n_("{n} person", "{n} people", b.guests).format(n=b.guests)
         label = f"{b.class_name} · {ctx.when(b.first_start)} · {people}"
         if b.session_count > 1:
@@ -94,8 +98,45 @@ async def bookings_screen(ctx: Context) -> Screen:
         choices.append(Choice("booking", label, b.registration_id))
     return Screen(
         _("Your upcoming bookings (choose one to see or cancel it):"),
-        choices + back_and_cancel(ctx),
+        choices + past + back_and_cancel(ctx),
     )
+
+
+def past_choice(ctx: Context, action: str, label: str) -> Choice:
+    """The way into a past list (its newest page)."""
+    return Choice(action, label, None, aliases=(ctx.t._("past"), "past", "pasadas"))
+
+
+def page_choices(ctx: Context, action: str, page: Page[Any]) -> list[Choice]:
+    """Older / Newer for a page of a past list, then Back and Menu."""
+    _ = ctx.t._
+    choices = []
+    if page.older is not None:
+        older = page.older.stored()
+        choices.append(Choice(action, _("⬇ Older"), older, (_("older"), "older", "anteriores")))
+    if page.newer is not None:
+        newer = page.newer.stored()
+        choices.append(Choice(action, _("⬆ Newer"), newer, (_("newer"), "newer", "recientes")))
+    return choices + back_and_cancel(ctx)
+
+
+async def past_bookings_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    page = await browse.past_bookings(
+        ctx.db, ctx.studio.id, ctx.customer.id, ctx.now, PageAsk.from_stored(ctx.data.get("page"))
+    )
+    if not page.items:
+        return Screen(_("You have no past bookings."), back_and_cancel(ctx))
+    lines = [_("Your past bookings, newest first:")]
+    for b in page.items:
+        when = ctx.when(b.last_start, with_year=True)
+        if b.session_count > 1:
+            when = ctx.t.n_(
+                "{n} date, the last on {date}", "{n} dates, the last on {date}", b.session_count
+            ).format(n=b.session_count, date=when)
+        people = ctx.t.n_("{n} person", "{n} people", b.guests).format(n=b.guests)
+        lines.append(f"• {b.class_name} · {when} · {people}")
+    return Screen("\n".join(lines), page_choices(ctx, "past_bookings", page))
 
 
 async def _summary(ctx: Context) -> browse.BookingSummary | None:

@@ -303,11 +303,11 @@ async def confirm(ctx: Context) -> Transition:
         if data.get("hold_id") is not None:
             reg = await holds.confirm_hold(*args, int(data["hold_id"]))
         elif data["kind"] == RegistrationKind.FULL_SCHEDULE.value:
-            reg = await booking.book_course(*args, data["pattern_id"], data["guests"])
+            reg = await booking.book_course(*args, data["pattern_id"], guests=data["guests"])
         elif data["kind"] == RegistrationKind.DROP_IN.value:
-            reg = await booking.book_drop_in(*args, data["session_ids"], data["guests"])
+            reg = await booking.book_drop_in(*args, data["session_ids"], guests=data["guests"])
         else:
-            reg = await booking.book_session(*args, data["session_ids"][0], data["guests"])
+            reg = await booking.book_session(*args, data["session_ids"][0], guests=data["guests"])
     except errors.BookingError as error:
         return Transition(State.GUESTS, render_error(error, ctx.t, ctx.zone))
     return await _booked(ctx, reg)
@@ -353,7 +353,12 @@ async def join(ctx: Context) -> Transition:
     guests = ctx.data.get("guests", 1)
     try:
         await join_waitlist(
-            ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id, ctx.data["session_ids"][0], guests
+            ctx.db,
+            ctx.clock,
+            ctx.studio.id,
+            ctx.customer.id,
+            ctx.data["session_ids"][0],
+            guests=guests,
         )
     except errors.BookingError as error:
         return Transition(State.GUESTS, render_error(error, ctx.t, ctx.zone))

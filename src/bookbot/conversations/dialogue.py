@@ -42,6 +42,7 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.CONFIRM: booking.confirm_screen,
     State.WAITLIST: booking.waitlist_screen,
     State.BOOKINGS: account.bookings_screen,
+    State.PAST_BOOKINGS: account.past_bookings_screen,
     State.BOOKING: account.booking_screen,
     State.CANCEL_CONFIRM: account.cancel_confirm_screen,
     State.LANGUAGE: account.language_screen,
@@ -49,6 +50,7 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.LINK_PHONE: link.phone_screen,
     State.LINK_CODE: link.code_screen,
     State.PASSES: passes.passes_screen,
+    State.PAST_PASSES: passes.past_passes_screen,
     State.TICKET: passes.ticket_screen,
     State.RESERVE: passes.reserve_screen,
     State.RESERVE_PART: passes.part_screen,
@@ -61,6 +63,9 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
 SIMPLE: dict[str, tuple[State, str | None]] = {
     "browse": (State.CLASSES, None),
     "mine": (State.BOOKINGS, None),
+    # A page of a past list: the choice's value says which (pages.PageAsk.stored()).
+    "past_bookings": (State.PAST_BOOKINGS, "page"),
+    "past_passes": (State.PAST_PASSES, "page"),
     "language": (State.LANGUAGE, None),
     "help": (State.HELP, None),
     "class": (State.CLASS, "class_id"),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from babel.dates import format_date
+
+from bookbot.conversations.account_steps import page_choices, past_choice
 from bookbot.conversations.booking_steps import back_and_cancel, offer_label
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.engine.reservations import PassKind, Status
 from bookbot.presentation.i18n import render_error
 from bookbot.services import passes, reservations
+from bookbot.services.pages import PageAsk
 
 
 def pass_label(ctx: Context, p: passes.PassStatus) -> str:
@@ -26,14 +30,41 @@ def pass_label(ctx: Context, p: passes.PassStatus) -> str:
 
 async def passes_screen(ctx: Context) -> Screen:
     _ = ctx.t._
-    found = await passes.customer_passes(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now.date())
-    if not found:
+    found = await passes.passes_and_past(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now.date())
+    past = [past_choice(ctx, "past_passes", _("🕘 Past passes"))] if found.has_past else []
+    if not found.usable and not past:
         return Screen(
             _("You have no passes yet. A class that offers passes shows them on its page."),
             back_and_cancel(ctx),
         )
-    choices = [Choice("ticket", pass_label(ctx, p), p.id) for p in found]
-    return Screen(_("Your passes:"), choices + back_and_cancel(ctx))
+    if not found.usable:
+        return Screen(_("You have no passes you can use now."), past + back_and_cancel(ctx))
+    choices = [Choice("ticket", pass_label(ctx, p), p.id) for p in found.usable]
+    return Screen(_("Your passes:"), choices + past + back_and_cancel(ctx))
+
+
+def _why_past(ctx: Context, p: passes.PassStatus) -> str:
+    _ = ctx.t._
+    if p.valid_until is not None and p.valid_until < ctx.now.date():
+        # With the year: the past list reaches back beyond this one.
+        day = format_date(p.valid_until, "EEE d MMM y", locale=ctx.t.language)
+        return _("expired after {date}").format(date=day)
+    if p.kind is PassKind.PUNCH and not p.remaining:
+        return ctx.t.n_("its {n} session used", "all {n} sessions used", p.included or 0).format(
+            n=p.included or 0
+        )
+    return _("no longer valid")
+
+
+async def past_passes_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    ask = PageAsk.from_stored(ctx.data.get("page"))
+    page = await passes.past_passes(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now.date(), ask)
+    if not page.items:
+        return Screen(_("You have no past passes."), back_and_cancel(ctx))
+    lines = [_("Your past passes, newest first:")]
+    lines += [f"• {p.class_name} · {_why_past(ctx, p)}" for p in page.items]
+    return Screen("\n".join(lines), page_choices(ctx, "past_passes", page))
 
 
 async def _current(ctx: Context) -> passes.PassStatus | None:
@@ -149,7 +180,7 @@ async def get_pass(ctx: Context) -> Transition:
         ctx.studio.id,
         ctx.customer.id,
         ctx.data["class_id"],
-        offer.terms(),
+        terms=offer.terms(),
         payment="pay_at_studio",
         valid_from=ctx.now.date(),
     )
@@ -163,7 +194,13 @@ async def reserve_session(ctx: Context, session_id: int, part: int | None) -> Tr
     _ = ctx.t._
     try:
         await reservations.reserve(
-            ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id, ctx.data["pass_id"], session_id, part
+            ctx.db,
+            ctx.clock,
+            ctx.studio.id,
+            ctx.customer.id,
+            ctx.data["pass_id"],
+            session_id=session_id,
+            part=part,
         )
     except errors.BookingError as error:
         return Transition(State.RESERVE, render_error(error, ctx.t, ctx.zone))

@@ -27,6 +27,7 @@ class State(StrEnum):
     CONFIRM = "confirm"
     WAITLIST = "waitlist"
     BOOKINGS = "bookings"
+    PAST_BOOKINGS = "past_bookings"  # newest first, a page at a time
     BOOKING = "booking"
     CANCEL_CONFIRM = "cancel_confirm"
     LANGUAGE = "language"
@@ -35,6 +36,7 @@ class State(StrEnum):
     LINK_CODE = "link_code"
     # Passes and reservations
     PASSES = "passes"
+    PAST_PASSES = "past_passes"  # expired or used up, newest first, a page at a time
     TICKET = "ticket"  # one pass: status, reservations, check-in
     OFFER = "offer"  # getting a pass the class offers
     RESERVE = "reserve"

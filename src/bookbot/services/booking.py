@@ -7,7 +7,7 @@ on live bookings is the backstop against a double booking slipping through.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bookbot.engine import capacity, errors
@@ -24,6 +24,26 @@ from bookbot.store.db import Database, Tx, UniqueViolation, retrying
 
 
 @dataclass(frozen=True)
+class Request:
+    """What a customer asks for: sessions by id (a single session, drop-in dates) or a course
+    run (`pattern_id`: its open sessions, all or nothing), for `guests` people."""
+
+    kind: RegistrationKind
+    guests: int
+    session_ids: list[int] | None = None
+    pattern_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """What admission found: the allocations for every session, and whether the customer was
+    queued for any of them (their waitlist places are taken up)."""
+
+    plan: list[capacity.Allocation]
+    queued: bool
+
+
+@dataclass(frozen=True)
 class Registration:
     id: int
     kind: RegistrationKind
@@ -36,8 +56,7 @@ class Registration:
 
 async def _admit_all(
     tx: Tx, now: datetime, locked: facts.Locked, customer_id: int, guests: int
-) -> tuple[list[capacity.Allocation], bool]:
-    """Allocations for every session, and whether the customer was on any waitlist."""
+) -> Admitted:
     ids = [s.id for s in locked.sessions]
     found = await facts.session_facts(tx, locked.studio.id, ids, now, customer_id)
     plan: list[capacity.Allocation] = []
@@ -51,7 +70,7 @@ async def _admit_all(
             guests,
             booking_cutoff=locked.studio.booking_cutoff,
         )
-    return plan, any(f.customer_queued for f in found.values())
+    return Admitted(plan, any(f.customer_queued for f in found.values()))
 
 
 async def _write(
@@ -59,13 +78,13 @@ async def _write(
     now: datetime,
     locked: facts.Locked,
     customer_id: int,
-    kind: RegistrationKind,
-    guests: int,
-    plan: list[capacity.Allocation],
-    queued: bool,
-    held_until: datetime | None = None,
+    request: Request,
+    *,
+    admitted: Admitted,
+    held_until: datetime | None,
 ) -> Registration:
     studio, sessions = locked.studio, locked.sessions
+    kind, guests = request.kind, request.guests
     klass = locked.classes[sessions[0].class_id]
     session_ids = tuple(s.id for s in sessions)
     new = NewRegistration(
@@ -79,13 +98,13 @@ async def _write(
         currency=studio.currency,
         created_at=now,
         session_ids=session_ids,
-        allocations=tuple(plan),
+        allocations=tuple(admitted.plan),
         last_starts_at=max(s.starts_at for s in sessions),
         held_until=held_until,
     )
     reg_id = await insert_registration(tx, new)
     if held_until is None:
-        await confirmed(tx, now, locked, customer_id, reg_id, queued=queued)
+        await confirmed(tx, now, locked, customer_id, reg_id, queued=admitted.queued)
     return Registration(
         reg_id, kind, guests, new.price_minor, studio.currency, session_ids, held_until
     )
@@ -123,13 +142,8 @@ async def confirmed(
         )
 
 
-def _check_locked(
-    locked: facts.Locked | None,
-    kind: RegistrationKind,
-    session_ids: list[int] | None,
-    pattern_id: int | None,
-    customer_id: int,
-) -> facts.Locked:
+def _check_locked(locked: facts.Locked | None, request: Request, customer_id: int) -> facts.Locked:
+    session_ids, pattern_id = request.session_ids, request.pattern_id
     if locked is None:
         what = ("session", min(session_ids)) if session_ids else ("course run", pattern_id)
         raise errors.NotFound(what=what[0], ident=what[1])
@@ -141,7 +155,7 @@ def _check_locked(
     if len(locked.classes) != 1:
         raise errors.MixedClasses()
     (klass,) = locked.classes.values()
-    check_registration_shape(klass.kind, kind, len(locked.sessions))
+    check_registration_shape(klass.kind, request.kind, len(locked.sessions))
     return locked
 
 
@@ -150,69 +164,57 @@ async def book_in(
     now: datetime,
     studio_id: int,
     customer_id: int,
-    kind: RegistrationKind,
-    session_ids: list[int] | None,
-    pattern_id: int | None,
-    guests: int,
+    request: Request,
     *,
     hold: bool = False,
 ) -> Registration:
     """Book (or hold, for the studio's hold time) inside the caller's transaction."""
-    capacity.check_guest_count(guests)
+    capacity.check_guest_count(request.guests)
     locked = _check_locked(
         await facts.lock_sessions(
-            tx, studio_id, customer_id, ids=session_ids, pattern_id=pattern_id
+            tx, studio_id, customer_id, ids=request.session_ids, pattern_id=request.pattern_id
         ),
-        kind,
-        session_ids,
-        pattern_id,
+        request,
         customer_id,
     )
-    plan, queued = await _admit_all(tx, now, locked, customer_id, guests)
+    admitted = await _admit_all(tx, now, locked, customer_id, request.guests)
     held_until = now + locked.studio.hold if hold else None
     try:
-        return await _write(tx, now, locked, customer_id, kind, guests, plan, queued, held_until)
+        return await _write(
+            tx, now, locked, customer_id, request, admitted=admitted, held_until=held_until
+        )
     except UniqueViolation as error:
         raise errors.AlreadyBooked(when=locked.sessions[0].starts_at) from error
 
 
 async def _run_booking(
-    db: Database,
-    clock: Clock,
-    studio_id: int,
-    customer_id: int,
-    kind: RegistrationKind,
-    session_ids: list[int] | None,
-    pattern_id: int | None,
-    guests: int,
+    db: Database, clock: Clock, studio_id: int, customer_id: int, request: Request
 ) -> Registration:
-    ids = sorted(set(session_ids)) if session_ids is not None else None
+    if request.session_ids is not None:
+        request = replace(request, session_ids=sorted(set(request.session_ids)))
 
     async def attempt() -> Registration:
         now = clock.now()
         async with db.transaction() as tx:
-            return await book_in(tx, now, studio_id, customer_id, kind, ids, pattern_id, guests)
+            return await book_in(tx, now, studio_id, customer_id, request)
 
-    result: Registration = await retrying(attempt)
-    return result
+    return await retrying(attempt)
 
 
 async def book_session(
-    db: Database, clock: Clock, studio_id: int, customer_id: int, session_id: int, guests: int
+    db: Database, clock: Clock, studio_id: int, customer_id: int, session_id: int, *, guests: int
 ) -> Registration:
     """Book `guests` people into one session of a single-session class."""
-    return await _run_booking(
-        db, clock, studio_id, customer_id, RegistrationKind.SINGLE, [session_id], None, guests
-    )
+    single = Request(RegistrationKind.SINGLE, guests, session_ids=[session_id])
+    return await _run_booking(db, clock, studio_id, customer_id, single)
 
 
 async def book_course(
-    db: Database, clock: Clock, studio_id: int, customer_id: int, pattern_id: int, guests: int
+    db: Database, clock: Clock, studio_id: int, customer_id: int, pattern_id: int, *, guests: int
 ) -> Registration:
     """Book every open session of a course run (one pattern), all or nothing."""
-    return await _run_booking(
-        db, clock, studio_id, customer_id, RegistrationKind.FULL_SCHEDULE, None, pattern_id, guests
-    )
+    course = Request(RegistrationKind.FULL_SCHEDULE, guests, pattern_id=pattern_id)
+    return await _run_booking(db, clock, studio_id, customer_id, course)
 
 
 async def book_drop_in(
@@ -221,9 +223,9 @@ async def book_drop_in(
     studio_id: int,
     customer_id: int,
     session_ids: list[int],
+    *,
     guests: int,
 ) -> Registration:
     """Book a chosen set of sessions of a drop-in series, priced per session; all or nothing."""
-    return await _run_booking(
-        db, clock, studio_id, customer_id, RegistrationKind.DROP_IN, session_ids, None, guests
-    )
+    dates = Request(RegistrationKind.DROP_IN, guests, session_ids=session_ids)
+    return await _run_booking(db, clock, studio_id, customer_id, dates)

@@ -51,7 +51,9 @@ async def cancel_registration(
     async def attempt() -> Cancellation:
         now = clock.now()
         async with db.transaction() as tx:
-            return await _cancel_in(tx, now, studio_id, registration_id, customer_id, by_staff)
+            return await _cancel_in(
+                tx, now, studio_id, registration_id, customer_id=customer_id, by_staff=by_staff
+            )
 
     result: Cancellation = await retrying(attempt)
     return result
@@ -62,6 +64,7 @@ async def _cancel_in(
     now: datetime,
     studio_id: int,
     registration_id: int,
+    *,
     customer_id: int | None,
     by_staff: bool,
 ) -> Cancellation:

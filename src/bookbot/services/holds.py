@@ -61,9 +61,8 @@ async def hold(
     async def attempt() -> Registration:
         now = clock.now()
         async with db.transaction() as tx:
-            return await booking.book_in(
-                tx, now, studio_id, customer_id, kind, ids, pattern_id, guests, hold=True
-            )
+            wanted = booking.Request(kind, guests, session_ids=ids, pattern_id=pattern_id)
+            return await booking.book_in(tx, now, studio_id, customer_id, wanted, hold=True)
 
     result: Registration = await retrying(attempt)
     return result
@@ -112,16 +111,10 @@ async def _confirm_in(
     if reg["status"] == "held":  # not swept yet: expire it here, under the locks held
         await _end_hold(tx, now, studio_id, registration_id, ids, locked, "expired")
     pattern = reg["pattern_id"] if found.kind is RegistrationKind.FULL_SCHEDULE else None
-    return await booking.book_in(
-        tx,
-        now,
-        studio_id,
-        customer_id,
-        found.kind,
-        None if pattern else ids,
-        pattern,
-        found.guest_count,
+    again = booking.Request(
+        found.kind, found.guest_count, session_ids=None if pattern else ids, pattern_id=pattern
     )
+    return await booking.book_in(tx, now, studio_id, customer_id, again)
 
 
 async def _check_not_in_already(

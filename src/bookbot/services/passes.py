@@ -45,8 +45,8 @@ async def issue_pass(
     studio_id: int,
     customer_id: int,
     class_id: int,
-    terms: PassTerms,
     *,
+    terms: PassTerms,
     payment: str,
     valid_from: date,
 ) -> int:

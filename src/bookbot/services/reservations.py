@@ -50,6 +50,7 @@ async def reserve(
     studio_id: int,
     customer_id: int,
     pass_id: int,
+    *,
     session_id: int,
     part: int | None = None,
 ) -> Reservation:
@@ -77,7 +78,9 @@ async def reserve(
                 1,
                 booking_cutoff=locked.studio.booking_cutoff,
             )
-            held = await _insert(tx, now, studio_id, customer_id, pass_id, session, counted_part)
+            held = await _insert(
+                tx, now, studio_id, customer_id, session, pass_id=pass_id, part=counted_part
+            )
             await reminders.queue(
                 tx,
                 now,
@@ -102,8 +105,9 @@ async def _insert(
     now: datetime,
     studio_id: int,
     customer_id: int,
-    pass_id: int,
     session: facts.SessionRow,
+    *,
+    pass_id: int,
     part: int | None,
 ) -> Reservation:
     try:

@@ -330,9 +330,8 @@ async def _accept_in(
         raise await _why_not_live(tx, now, entry_id, offer)
     klass = locked.classes[locked.sessions[0].class_id]
     kind = RegistrationKind.DROP_IN if klass.kind is ClassKind.DROP_IN else RegistrationKind.SINGLE
-    return await booking.book_in(
-        tx, now, studio_id, customer_id, kind, [offer.session_id], None, offer.guests
-    )
+    offered = booking.Request(kind, offer.guests, session_ids=[offer.session_id])
+    return await booking.book_in(tx, now, studio_id, customer_id, offered)
 
 
 async def decline(
