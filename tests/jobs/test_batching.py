@@ -44,7 +44,7 @@ async def test_a_failed_flush_fails_its_callers_and_the_next_flush_still_runs() 
 
 
 async def test_a_flush_that_returns_the_wrong_number_of_results_is_an_error() -> None:
-    async def flush(items: Sequence[int]) -> list[int]:
+    async def flush(_items: Sequence[int]) -> list[int]:
         return []
 
     batched: Batched[int, int] = Batched(flush)

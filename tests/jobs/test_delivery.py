@@ -39,14 +39,14 @@ class Recorder:
     async def route(self, message: OutboundMessage) -> Route | None:
         return Route("telegram", str(message.customer_id))
 
-    async def send(self, message: OutboundMessage, route: Route) -> None:
+    async def send(self, message: OutboundMessage, _route: Route) -> None:
         await asyncio.sleep(0)  # a real send yields to other tasks
         if self.failures:
             raise self.failures.pop(0)
         self.sent[message.dedupe_key] += 1
 
     async def already_sent(
-        self, message: OutboundMessage, route: Route, since: datetime
+        self, message: OutboundMessage, _route: Route, _since: datetime
     ) -> bool | None:
         self.asked.append(message.dedupe_key)
         return self.sent[message.dedupe_key] > 0 if self.can_confirm else None
@@ -62,7 +62,7 @@ async def queued(db: Database) -> list[tuple[str, str, datetime]]:
         rows = await tx.all(
             "SELECT dedupe_key, status, due_at FROM outbox ORDER BY due_at, dedupe_key"
         )
-    return [(r[0], r[1], r[2]) for r in rows]
+    return [(r["dedupe_key"], r["status"], r["due_at"]) for r in rows]
 
 
 async def enqueue_many(db: Database, clock: FrozenClock, n: int) -> None:
@@ -70,11 +70,11 @@ async def enqueue_many(db: Database, clock: FrozenClock, n: int) -> None:
     customer = await builders.customer(db, w, "ana")
     async with db.transaction() as tx:
         for i in range(n):
-            await _due_reminder(tx, clock, w.studio_id, customer, i, f"test:{i}")
+            await _due_reminder(tx, clock, w.studio_id, customer, i=i, key=f"test:{i}")
 
 
 async def _due_reminder(
-    tx: Tx, clock: FrozenClock, studio_id: int, customer: int, i: int, key: str
+    tx: Tx, clock: FrozenClock, studio_id: int, customer: int, *, i: int, key: str
 ) -> None:
     """A 1-hour reminder due now, numbered `i`."""
     await outbox.enqueue(
@@ -189,7 +189,7 @@ async def test_it_gives_up_with_the_reason(db: Database, clock: FrozenClock) -> 
         await worker.run_until_idle()
     async with db.transaction(write=False) as tx:
         rows = await tx.all("SELECT status, last_error FROM outbox ORDER BY id")
-    assert [tuple(r) for r in rows] == [
+    assert [(r["status"], r["last_error"]) for r in rows] == [
         ("failed", "bot blocked"),
         ("failed", "gave up after 3 attempts: down"),
     ]
@@ -232,7 +232,7 @@ async def test_a_429_holds_back_the_other_messages_to_that_chat_too(
     assert (await worker.run_until_idle()).sent == 3
     assert recorder.sent == Counter({f"test:{i}": 1 for i in range(3)})
     async with db.transaction(write=False) as tx:
-        attempts = [r[0] for r in await tx.all("SELECT attempts FROM outbox ORDER BY id")]
+        attempts = [r["attempts"] for r in await tx.all("SELECT attempts FROM outbox ORDER BY id")]
     assert attempts == [2, 1, 1]  # waiting for the chat did not count as a try
 
 
@@ -249,7 +249,8 @@ async def test_a_customer_with_no_channel_to_reach_is_skipped_with_the_reason(
     assert stats.skipped == 1
     async with db.transaction(write=False) as tx:
         row = await tx.one("SELECT status, last_error FROM outbox")
-    assert tuple(row) == ("skipped", "no channel to reach them")
+    assert row is not None
+    assert (row["status"], row["last_error"]) == ("skipped", "no channel to reach them")
 
 
 async def test_a_worker_whose_lease_ran_out_does_not_send(db: Database, clock: FrozenClock) -> None:
@@ -289,7 +290,7 @@ async def test_a_crash_mid_send_is_checked_with_the_channel_so_nothing_is_sent_t
     assert (stats.confirmed, stats.sent) == (2, 4)
     async with db.transaction(write=False) as tx:
         rows = await tx.all("SELECT status, send_started_at FROM outbox")
-    assert {tuple(r) for r in rows} == {("sent", None)}
+    assert {(r["status"], r["send_started_at"]) for r in rows} == {("sent", None)}
 
 
 async def test_a_channel_that_cannot_say_gets_the_message_again_rather_than_lose_it(
@@ -312,7 +313,7 @@ async def test_a_send_that_timed_out_is_checked_before_it_is_retried(
     recorder = Recorder()
 
     class ArrivedButTimedOut(Recorder):
-        async def send(self, message: OutboundMessage, route: Route) -> None:
+        async def send(self, message: OutboundMessage, _route: Route) -> None:
             recorder.sent[message.dedupe_key] += 1  # the channel got it; the answer was lost
             raise DeliveryError("read timeout", maybe_sent=True)
 
@@ -335,7 +336,7 @@ async def test_when_the_channel_cannot_be_asked_the_row_waits_still_in_doubt(
 
     class Unreachable(Recorder):
         async def already_sent(
-            self, message: OutboundMessage, route: Route, since: datetime
+            self, _message: OutboundMessage, _route: Route, _since: datetime
         ) -> bool | None:
             raise DeliveryError("twilio: unreachable")
 
@@ -375,7 +376,8 @@ async def test_stopping_finishes_the_sends_under_way_and_gives_back_the_rest(
         rows = await tx.all(
             "SELECT status, attempts, send_started_at, lease_until FROM outbox ORDER BY id"
         )
-    assert [tuple(r) for r in rows[2:]] == [("pending", 0, None, None)] * 8  # nothing in doubt
+    left = [(r["status"], r["attempts"], r["send_started_at"], r["lease_until"]) for r in rows]
+    assert left[2:] == [("pending", 0, None, None)] * 8  # nothing in doubt
     await DeliveryWorker(db, clock, recorder, UNLIMITED).run_until_idle()  # the next one
     assert recorder.sent == Counter({f"test:{i}": 1 for i in range(10)})
 
@@ -404,7 +406,7 @@ async def test_any_exception_from_a_send_is_recorded_and_counted_as_an_attempt(
     await enqueue_many(db, clock, 1)
 
     class Buggy(Recorder):
-        async def send(self, message: OutboundMessage, route: Route) -> None:
+        async def send(self, _message: OutboundMessage, _route: Route) -> None:
             raise ValueError("cannot render this")
 
     worker = DeliveryWorker(db, clock, Buggy(), UNLIMITED, max_attempts=3)
@@ -413,9 +415,10 @@ async def test_any_exception_from_a_send_is_recorded_and_counted_as_an_attempt(
         async with db.transaction(write=False) as tx:
             row = await tx.one("SELECT status, attempts, last_error FROM outbox")
         assert row is not None
-        assert row[2].endswith("ValueError: cannot render this")
+        assert row["last_error"].endswith("ValueError: cannot render this")
         clock.advance(timedelta(hours=1))
-    assert (row[0], row[1]) == ("failed", 3)  # never left in 'sending'
+    assert row is not None
+    assert (row["status"], row["attempts"]) == ("failed", 3)  # never left in 'sending'
 
 
 async def sms_customers(db: Database, clock: FrozenClock, n: int) -> None:
@@ -430,7 +433,7 @@ async def sms_customers(db: Database, clock: FrozenClock, n: int) -> None:
                 " VALUES (:s, :c, 'sms', :a)",
                 {"s": w.studio_id, "c": customer, "a": phone},
             )
-            await _due_reminder(tx, clock, w.studio_id, customer, i, f"sms:{i}")
+            await _due_reminder(tx, clock, w.studio_id, customer, i=i, key=f"sms:{i}")
 
 
 class CountingLimits(RateLimits):
@@ -469,7 +472,8 @@ async def test_notices_with_no_channel_here_are_skipped_at_once_without_a_rate_t
 
 async def outcomes(db: Database) -> list[tuple[str, str]]:
     async with db.transaction(write=False) as tx:
-        return [(r[0], r[1]) for r in await tx.all("SELECT status, last_error FROM outbox")]
+        rows = await tx.all("SELECT status, last_error FROM outbox")
+    return [(r["status"], r["last_error"]) for r in rows]
 
 
 async def test_an_opted_out_number_is_skipped_without_a_rate_token(

@@ -49,15 +49,16 @@ async def left(db: Database, w: builders.World, clock: FrozenClock) -> tuple[int
 async def statuses(db: Database) -> list[tuple[str, ...]]:
     async with db.transaction(write=False) as tx:
         rows = await tx.all(
-            "SELECT r.status, rs.status FROM registrations r JOIN registration_sessions rs"
-            " ON rs.registration_id = r.id ORDER BY r.id"
+            "SELECT r.status AS registration, rs.status AS seat FROM registrations r"
+            " JOIN registration_sessions rs ON rs.registration_id = r.id ORDER BY r.id"
         )
-    return [tuple(r) for r in rows]
+    return [(r["registration"], r["seat"]) for r in rows]
 
 
 async def outbox_keys(db: Database) -> list[str]:
     async with db.transaction(write=False) as tx:
-        return [r[0] for r in await tx.all("SELECT dedupe_key FROM outbox ORDER BY dedupe_key")]
+        rows = await tx.all("SELECT dedupe_key FROM outbox ORDER BY dedupe_key")
+    return [r["dedupe_key"] for r in rows]
 
 
 async def test_a_hold_takes_seats_and_wheels_from_everyone_else_until_it_lapses(

@@ -178,7 +178,9 @@ async def _join(a: Actor, clock: FrozenClock) -> bool:
         return False
     customer, guests = a.customer(), a.rng.choice((1, 1, 2))
     a.what = f"customer {customer} joins the waitlist of session {session[0]} ×{guests}"
-    await waitlist.join_waitlist(a.db, clock, a.setup.studio_id, customer, session[0], guests)
+    await waitlist.join_waitlist(
+        a.db, clock, a.setup.studio_id, customer, session[0], guests=guests
+    )
     return True
 
 

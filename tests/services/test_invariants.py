@@ -108,7 +108,8 @@ async def test_a_studio_used_the_ordinary_way_breaks_nothing(
     reservation = await reservations.reserve(
         db, clock, w.studio_id, w["cai"], pass_id, session_id=w["s1"]
     )
-    await join_waitlist(db, clock, w.studio_id, await builders.customer(db, w, "dee"), w["s1"], 1)
+    dee = await builders.customer(db, w, "dee")
+    await join_waitlist(db, clock, w.studio_id, dee, w["s1"], guests=1)
     await cancel_registration(db, clock, w.studio_id, held, by_staff=True)  # dee is offered
     assert await found(db, clock) == []
 

@@ -67,11 +67,13 @@ async def promised(db: Database, session_id: int, now: datetime) -> Promised:
             " AND status IN ('pending', 'checked_in', 'attended', 'no_show')",
             params,
         )
-        offered, offers = await tx.one(
-            "SELECT COALESCE(SUM(guest_count), 0), COUNT(*) FROM waitlist_entries"
+        live = await tx.one(
+            "SELECT COALESCE(SUM(guest_count), 0) AS guests, COUNT(*) AS offers"
+            " FROM waitlist_entries"
             " WHERE session_id = :s AND status = 'offered' AND offer_expires_at > :now",
             params,
-        ) or (0, 0)
+        )
+    offered, offers = (0, 0) if live is None else (live["guests"], live["offers"])
     others = int(reserved) + int(offered)
     return Promised(int(seats) + others, int(wheels) + others, int(offers))
 
@@ -87,7 +89,7 @@ async def statuses(db: Database) -> dict[int, str]:
     """Waitlist entry status by customer id."""
     async with db.transaction(write=False) as tx:
         rows = await tx.all("SELECT customer_id, status FROM waitlist_entries ORDER BY id")
-    return {int(r[0]): str(r[1]) for r in rows}
+    return {int(r["customer_id"]): str(r["status"]) for r in rows}
 
 
 async def wheels_free(db: Database, w: builders.World, session: str, now: datetime) -> int:
@@ -96,15 +98,27 @@ async def wheels_free(db: Database, w: builders.World, session: str, now: dateti
 
 
 async def book(
-    db: Database, clock: FrozenClock, w: builders.World, who: str, guests: int, session: str = "s1"
+    db: Database,
+    clock: FrozenClock,
+    w: builders.World,
+    who: str,
+    guests: int,
+    *,
+    session: str = "s1",
 ) -> Registration:
     return await book_session(db, clock, w.studio_id, w[who], w[session], guests=guests)
 
 
 async def queue(
-    db: Database, clock: FrozenClock, w: builders.World, who: str, guests: int, session: str = "s1"
+    db: Database,
+    clock: FrozenClock,
+    w: builders.World,
+    who: str,
+    guests: int,
+    *,
+    session: str = "s1",
 ) -> None:
-    await waitlist.join_waitlist(db, clock, w.studio_id, w[who], w[session], guests)
+    await waitlist.join_waitlist(db, clock, w.studio_id, w[who], w[session], guests=guests)
 
 
 async def cancel(db: Database, clock: FrozenClock, w: builders.World, reg: Registration) -> int:
@@ -118,8 +132,8 @@ async def dee_offered_two(
 ) -> None:
     """`session` fully booked by ana (every wheel), dee queued for 2, then ana cancelled:
     dee is offered 2 wheels, and one stays free."""
-    full = await book(db, clock, w, "ana", 3, session)
-    await queue(db, clock, w, "dee", 2, session)
+    full = await book(db, clock, w, "ana", 3, session=session)
+    await queue(db, clock, w, "dee", 2, session=session)
     await cancel(db, clock, w, full)
 
 

@@ -230,8 +230,8 @@ class TwilioWebhooks:
             self.dialogues.db,
             sid,
             form.get("To", "").removeprefix("whatsapp:"),
-            status,
-            int(code) if code.isdigit() else None,
-            self.dialogues.clock.now(),
+            status=status,
+            error_code=int(code) if code.isdigit() else None,
+            now=self.dialogues.clock.now(),
         )
         return web.Response(status=204)

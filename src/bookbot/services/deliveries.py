@@ -27,6 +27,7 @@ async def record_status(
     db: Database,
     message_sid: str,
     address: str,
+    *,
     status: str,
     error_code: int | None,
     now: datetime,

@@ -109,7 +109,9 @@ async def _confirm_in(
     # Lapsed (swept or not): let it go and book the same choice afresh, checked like any
     # booking, so the customer is told the truth about the seats as they are now.
     if reg["status"] == "held":  # not swept yet: expire it here, under the locks held
-        await _end_hold(tx, now, studio_id, registration_id, ids, locked, "expired")
+        await _end_hold(
+            tx, now, studio_id, registration_id, ids=ids, locked=locked, status="expired"
+        )
     pattern = reg["pattern_id"] if found.kind is RegistrationKind.FULL_SCHEDULE else None
     again = booking.Request(
         found.kind, found.guest_count, session_ids=None if pattern else ids, pattern_id=pattern
@@ -178,7 +180,9 @@ async def release_hold(
     async def attempt() -> bool:
         now = clock.now()
         async with db.transaction() as tx:
-            return await _free(tx, now, studio_id, registration_id, "cancelled", customer_id)
+            return await _free(
+                tx, now, studio_id, registration_id, status="cancelled", customer_id=customer_id
+            )
 
     released: bool = await retrying(attempt)
     return released
@@ -233,7 +237,7 @@ async def expire_holds(db: Database, clock: Clock, *, batch: int = BATCH) -> int
 async def _expire_one(db: Database, now: datetime, studio_id: int, registration_id: int) -> bool:
     async def attempt() -> bool:
         async with db.transaction() as tx:
-            return await _free(tx, now, studio_id, registration_id, "expired")
+            return await _free(tx, now, studio_id, registration_id, status="expired")
 
     result: bool = await retrying(attempt)
     return result
@@ -244,6 +248,7 @@ async def _free(
     now: datetime,
     studio_id: int,
     registration_id: int,
+    *,
     status: str,
     customer_id: int | None = None,
 ) -> bool:
@@ -256,7 +261,7 @@ async def _free(
         return False
     ids = await session_ids_of(tx, studio_id, registration_id)
     locked = await facts.lock_sessions(tx, studio_id, 0, ids=ids)
-    await _end_hold(tx, now, studio_id, registration_id, ids, locked, status)
+    await _end_hold(tx, now, studio_id, registration_id, ids=ids, locked=locked, status=status)
     return True
 
 
@@ -265,6 +270,7 @@ async def _end_hold(
     now: datetime,
     studio_id: int,
     registration_id: int,
+    *,
     ids: list[int],
     locked: facts.Locked | None,
     status: str,

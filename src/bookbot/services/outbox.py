@@ -45,7 +45,7 @@ class OutboundMessage:
     address: str | None = None
 
 
-async def enqueue(
+async def enqueue(  # noqa: PLR0913 - one keyword per column written, all named at the call
     tx: Tx,
     *,
     now: datetime,

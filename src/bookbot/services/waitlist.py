@@ -39,7 +39,7 @@ class WaitlistEntry:
 
 
 async def join_waitlist(
-    db: Database, clock: Clock, studio_id: int, customer_id: int, session_id: int, guests: int
+    db: Database, clock: Clock, studio_id: int, customer_id: int, session_id: int, *, guests: int
 ) -> WaitlistEntry:
     """Queue for a session that cannot take `guests` now; refused if it can."""
 
@@ -53,9 +53,13 @@ async def join_waitlist(
                 raise errors.NotFound(what="customer", ident=customer_id)
             session = locked.sessions[0]
             try:
-                await _admission(tx, now, locked.studio, session, customer_id, guests)
+                await _admission(
+                    tx, now, locked.studio, session, customer_id=customer_id, guests=guests
+                )
             except (errors.NotEnoughSeats, errors.NotEnoughResource):
-                return await _insert(tx, now, locked.studio, session, customer_id, guests)
+                return await _insert(
+                    tx, now, locked.studio, session, customer_id=customer_id, guests=guests
+                )
             raise errors.SeatsAvailable(when=session.starts_at)
 
     entry: WaitlistEntry = await retrying(attempt)
@@ -67,6 +71,7 @@ async def _admission(
     now: datetime,
     studio: Studio,
     session: facts.SessionRow,
+    *,
     customer_id: int | None,
     guests: int,
 ) -> None:
@@ -78,7 +83,13 @@ async def _admission(
 
 
 async def _insert(
-    tx: Tx, now: datetime, studio: Studio, session: facts.SessionRow, customer_id: int, guests: int
+    tx: Tx,
+    now: datetime,
+    studio: Studio,
+    session: facts.SessionRow,
+    *,
+    customer_id: int,
+    guests: int,
 ) -> WaitlistEntry:
     try:
         entry_id = await tx.scalar(
@@ -131,7 +142,7 @@ async def _offer_session(
     for row in waiting:
         entry_id, customer_id, guests = row["id"], row["customer_id"], row["guest_count"]
         try:  # as they would be admitted: not to someone booked there meanwhile (a pass)
-            await _admission(tx, now, studio, session, customer_id, guests)
+            await _admission(tx, now, studio, session, customer_id=customer_id, guests=guests)
         except errors.BookingError:
             continue
         moved = await tx.execute(
@@ -143,7 +154,7 @@ async def _offer_session(
             continue
         offer = WaitlistEntry(entry_id, session.id, customer_id, guests, "offered", expires)
         offers.append(offer)
-        await _queue_offer(tx, now, studio, session, offer, row["name"])
+        await _queue_offer(tx, now, studio, session, offer=offer, class_name=row["name"])
     return offers
 
 
@@ -152,6 +163,7 @@ async def _queue_offer(
     now: datetime,
     studio: Studio,
     session: facts.SessionRow,
+    *,
     offer: WaitlistEntry,
     class_name: str,
 ) -> None:
