@@ -104,7 +104,7 @@ async def bookings_screen(ctx: Context) -> Screen:
 
 def past_choice(ctx: Context, action: str, label: str) -> Choice:
     """The way into a past list (its newest page)."""
-    return Choice(action, label, None, aliases=(ctx.t._("past"), "past", "pasadas"))
+    return Choice(action, label, None, aliases=(ctx.t._("past"), "past", "pasadas", "pasados"))
 
 
 def page_choices(ctx: Context, action: str, page: Page[Any]) -> list[Choice]:
