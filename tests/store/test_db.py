@@ -20,7 +20,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bookbot.store.db import Busy, Database, DatabaseURL, UniqueViolation, connect, record
+from bookbot.store.db import (
+    Busy,
+    Database,
+    DatabaseURL,
+    Tx,
+    UniqueViolation,
+    connect,
+    record,
+)
 from bookbot.store.migrate import alembic_config
 from bookbot.store.schema import metadata
 
@@ -215,6 +223,39 @@ async def test_a_unique_violation_is_one_error_however_the_write_is_sent(db: Dat
                 [{"slug": "t"}, {"slug": "t"}],
             )
     assert await db.scalar("SELECT COUNT(*) AS n FROM studios") == 1
+
+
+async def _transaction_started(tx: Tx) -> datetime:
+    started: datetime = await tx.scalar(
+        "SELECT xact_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+    )
+    return started
+
+
+@pytest.mark.postgres
+async def test_postgres_reads_take_no_begin_and_writes_are_still_refused(
+    postgres_url: str,
+) -> None:
+    import asyncpg
+
+    db = await connect(postgres_url)
+    try:
+        async with db.transaction(write=False) as tx:
+            first = await _transaction_started(tx)
+            await asyncio.sleep(0.01)
+            assert await _transaction_started(tx) > first  # each read is its own
+            # One snapshot for what follows: this opens a (READ ONLY) transaction block.
+            await tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            opened = await _transaction_started(tx)
+            await asyncio.sleep(0.01)
+            assert await _transaction_started(tx) == opened
+        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+            async with db.transaction(write=False) as tx:
+                await tx.execute("DELETE FROM studios WHERE id < 0")
+        async with db.transaction() as tx:  # the connection is back to normal
+            assert await tx.execute("DELETE FROM studios WHERE id < 0") == 0
+    finally:
+        await db.close()
 
 
 async def test_rows_map_to_dataclasses_by_column_name(db: Database) -> None:

@@ -17,6 +17,12 @@ share that API:
   errors are told apart by SQLite's result code (BUSY, LOCKED), never by message text.
 * PostgreSQL uses an `asyncpg` pool. Rows are locked with `SELECT ... FOR UPDATE` in
   sorted id order (`Tx.lock`), with the server's `lock_timeout` set on each connection.
+  A read-only transaction (`write=False`) reads without BEGIN and COMMIT: at READ COMMITTED
+  every statement reads its own snapshot, inside a transaction block or not, so those two
+  round trips bought nothing. Its reads run one by one on one pooled connection; a call that
+  may need a block (`execute`, e.g. SET TRANSACTION ISOLATION LEVEL REPEATABLE READ for one
+  snapshot; `execute_many`; `lock`) opens a READ ONLY one first, so the server still refuses
+  writes there. (`one`/`all` running an UPDATE ... RETURNING are not refused, as on SQLite.)
 
 Why not SQLAlchemy for queries: measured on this machine, a booking transaction through
 SQLAlchemy's async engine over aiosqlite ran at ~220/s against ~10,000/s for the same
@@ -493,8 +499,21 @@ def _arguments(names: tuple[str, ...], params: Params) -> list[Any]:
 class PostgresTx(Tx):
     dialect = "postgresql"
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, *, read_only: bool = False) -> None:
         self._conn = conn
+        # Read-only: no transaction block until a call that may need one (`_open_block`).
+        self._read_only = read_only
+        self._block: Any = None
+
+    async def _open_block(self) -> None:
+        if self._read_only and self._block is None:
+            self._block = self._conn.transaction(readonly=True)
+            await self._block.start()
+
+    async def end(self, *, failed: bool) -> None:
+        """Close the block a read-only transaction opened, if it did."""
+        if self._block is not None:
+            await (self._block.rollback() if failed else self._block.commit())
 
     async def _call(self, method: str, sql: str, *arguments: Any) -> Any:
         """Run a driver method; a unique constraint's refusal becomes `UniqueViolation`."""
@@ -521,11 +540,13 @@ class PostgresTx(Tx):
         return await self._statement("fetchval", sql, params)
 
     async def execute(self, sql: str, params: Params = None) -> int:
+        await self._open_block()
         status: str = await self._statement("execute", sql, params)
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
 
     async def execute_many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        await self._open_block()
         if not rows:
             return
         text, names = _compile(sql)
@@ -537,6 +558,7 @@ class PostgresTx(Tx):
         return f" FOR UPDATE OF {alias}"
 
     async def lock(self, table: str, ids: Sequence[int]) -> None:
+        await self._open_block()
         if not re.fullmatch(r"[a-z_]+", table):
             raise ValueError(f"not a table name: {table!r}")
         for row_id in sorted(set(ids)):
@@ -587,8 +609,18 @@ class PostgresDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[Tx]:
-        async with self._connection() as conn, conn.transaction(readonly=not write):
-            yield PostgresTx(conn)
+        async with self._connection() as conn:
+            if write:
+                async with conn.transaction():
+                    yield PostgresTx(conn)
+                return
+            tx = PostgresTx(conn, read_only=True)  # no BEGIN/COMMIT: see the module docstring
+            try:
+                yield tx
+            except BaseException:
+                await tx.end(failed=True)
+                raise
+            await tx.end(failed=False)
 
     # A lone statement commits by itself: one round trip, no BEGIN/COMMIT around it.
     async def one(self, sql: str, params: Params = None) -> Row | None:
