@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from bookbot.conversations.dialogue import Dialogues
-from bookbot.store.db import Database
 from tests.conversations.chat import Chat
 
 
-async def test_a_spanish_customer_sees_spanish_text_dates_and_plurals(
-    dialogues: Dialogues, db: Database
-) -> None:
+async def test_a_spanish_customer_sees_spanish_text_dates_and_plurals(dialogues: Dialogues) -> None:
     lucia = Chat(dialogues, address="+34600000001", name="Lucía", language="es-ES")
     await lucia.say("/start")
     assert lucia.text.startswith("¡Hola, Lucía! Soy el asistente de reservas de Clay & Kiln.")

@@ -42,7 +42,7 @@ class Batched(Generic[Item, Result]):
                     results = list(await self._flush([item for item, _ in batch]))
                     if len(results) != len(batch):
                         raise ValueError(f"{len(results)} results for {len(batch)} items")
-                except Exception as error:  # noqa: BLE001 - handed to every caller
+                except Exception as error:  # handed to every caller
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(error)

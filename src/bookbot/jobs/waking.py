@@ -31,7 +31,7 @@ class Waker:
             self._event.clear()
             try:
                 await one_pass()
-            except Exception:  # noqa: BLE001 - a failed pass (database down) is retried
+            except Exception:  # a failed pass (database down) is retried
                 log.exception("%s: pass failed", name)
             if self.stopping:
                 break
