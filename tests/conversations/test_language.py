@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bookbot.conversations.dialogue import Dialogues
+from bookbot.store.db import Database
 from tests.conversations.chat import Chat
 
 
