@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from bookbot.phones import phone_key
@@ -18,7 +19,12 @@ def identity(channel: str, address: str) -> dict[str, Any]:
     if channel == "telegram":
         user_id = int(address) if address.isascii() and address.isdigit() else None
         return {"staff_user": user_id, "staff_phone": None}
-    return {"staff_user": None, "staff_phone": phone_key(address)}
+    return {"staff_user": None, "staff_phone": _phone_key(address)}
+
+
+# Every message by SMS or WhatsApp asks, and parsing a number costs more than the claim's
+# own Python; the same people write again and again.
+_phone_key = lru_cache(maxsize=4096)(phone_key)
 
 
 def staff_id_query(studio_id: str) -> str:

@@ -496,6 +496,12 @@ def _arguments(names: tuple[str, ...], params: Params) -> list[Any]:
     return args
 
 
+def _changed(status: str) -> int:
+    """The rows a statement changed, from its command tag ("UPDATE 3", "INSERT 0 1")."""
+    tail = status.rsplit(" ", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
 class PostgresTx(Tx):
     dialect = "postgresql"
 
@@ -541,9 +547,7 @@ class PostgresTx(Tx):
 
     async def execute(self, sql: str, params: Params = None) -> int:
         await self._open_block()
-        status: str = await self._statement("execute", sql, params)
-        tail = status.rsplit(" ", 1)[-1]
-        return int(tail) if tail.isdigit() else 0
+        return _changed(await self._statement("execute", sql, params))
 
     async def execute_many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         await self._open_block()
@@ -622,22 +626,33 @@ class PostgresDatabase(Database):
                 raise
             await tx.end(failed=False)
 
-    # A lone statement commits by itself: one round trip, no BEGIN/COMMIT around it.
+    async def _alone(self, method: str, sql: str, params: Params) -> Any:
+        """A lone statement commits by itself: one round trip, no BEGIN/COMMIT around it.
+        The pool's own methods take a connection for it (the message path runs many of
+        these: no context managers of ours around each)."""
+        import asyncpg
+
+        text, names = _compile(sql)
+        try:
+            return await getattr(self._pool, method)(text, *_arguments(names, params))
+        except asyncpg.UniqueViolationError as error:
+            raise UniqueViolation(str(error)) from error
+        except (asyncpg.LockNotAvailableError, asyncpg.DeadlockDetectedError) as error:
+            raise Busy(str(error)) from error
+
     async def one(self, sql: str, params: Params = None) -> Row | None:
-        async with self._connection() as conn:
-            return await PostgresTx(conn).one(sql, params)
+        row: Row | None = await self._alone("fetchrow", sql, params)
+        return row
 
     async def scalar(self, sql: str, params: Params = None) -> Any:
-        async with self._connection() as conn:
-            return await PostgresTx(conn).scalar(sql, params)
+        return await self._alone("fetchval", sql, params)
 
     async def all(self, sql: str, params: Params = None) -> list[Row]:
-        async with self._connection() as conn:
-            return await PostgresTx(conn).all(sql, params)
+        rows: list[Row] = await self._alone("fetch", sql, params)
+        return rows
 
     async def execute(self, sql: str, params: Params = None) -> int:
-        async with self._connection() as conn:
-            return await PostgresTx(conn).execute(sql, params)
+        return _changed(await self._alone("execute", sql, params))
 
     async def close(self) -> None:
         await self._pool.close()
