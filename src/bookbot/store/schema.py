@@ -55,6 +55,11 @@ studios = sa.Table(
     sa.Column("hold_minutes", sa.Integer, nullable=False, server_default="10"),
     # Whether a reservation missed without cancelling still uses a punch of a punch pass.
     sa.Column("no_show_uses_punch", sa.Boolean, nullable=False, server_default=sa.true()),
+    # How long a hold awaiting online payment lasts: the Checkout Session's expiry, which
+    # Stripe bounds to 30 minutes .. 24 hours.
+    sa.Column("payment_hold_minutes", sa.Integer, nullable=False, server_default="30"),
+    # The Telegram chat told of new paid bookings and of payments needing a person.
+    sa.Column("staff_chat_id", sa.BigInteger),
 )
 
 teaching_roles = sa.Table(
@@ -118,9 +123,27 @@ classes = sa.Table(
     # single: one session at a time; course: a whole run at once; drop_in: chosen dates.
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("teaching_role_id", sa.Integer, sa.ForeignKey("teaching_roles.id")),
+    # Payment policy: online, at_studio or either; a deposit (percent of the total, NULL for
+    # none) with the balance due some days before the first session; company invoices.
+    sa.Column("payment", sa.String(16), nullable=False, server_default="at_studio"),
+    sa.Column("deposit_percent", sa.Integer),
+    sa.Column("balance_due_days", sa.Integer, nullable=False, server_default="7"),
+    sa.Column("company_billing", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("invoice_days_until_due", sa.Integer, nullable=False, server_default="14"),
+    # What a customer cancelling after the cutoff gets back, and whether a deposit is.
+    sa.Column("refund_after_cutoff_percent", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("deposit_refundable", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.UniqueConstraint("studio_id", "key"),
     sa.CheckConstraint("price_minor >= 0", name="price_not_negative"),
     sa.CheckConstraint("kind IN ('single', 'course', 'drop_in')", name="kind_known"),
+    sa.CheckConstraint("payment IN ('online', 'at_studio', 'either')", name="payment_known"),
+    sa.CheckConstraint(
+        "deposit_percent IS NULL OR (deposit_percent BETWEEN 1 AND 99)",
+        name="deposit_percent_range",
+    ),
+    sa.CheckConstraint(
+        "refund_after_cutoff_percent BETWEEN 0 AND 100", name="refund_percent_range"
+    ),
 )
 
 class_requirements = sa.Table(
@@ -688,4 +711,98 @@ outbox = sa.Table(
         sqlite_where=sa.text("status IN ('pending', 'sending')"),
         postgresql_where=sa.text("status IN ('pending', 'sending')"),
     ),
+)
+
+payments = sa.Table(
+    "payments",
+    metadata,
+    # One amount asked of a customer: a booking in full, its deposit or balance, a pass, or
+    # a company invoice. Amounts are minor units computed by the engine, never the client's.
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "registration_id", sa.Integer, sa.ForeignKey("registrations.id", ondelete="SET NULL")
+    ),
+    sa.Column("pass_id", sa.Integer, sa.ForeignKey("passes.id", ondelete="SET NULL")),
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("amount_minor", sa.Integer, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    # scheduled (a balance not yet asked for) -> pending (a Checkout Session is open) ->
+    # paid | failed | expired | cancelled; invoiced -> paid; paid -> (partially_)refunded.
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("refunded_minor", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("attempt", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("due_at", UTC_INSTANT),  # a balance: when its link goes out
+    sa.Column("reminded_at", UTC_INSTANT),
+    sa.Column("expires_at", UTC_INSTANT),  # the Checkout Session's
+    sa.Column("stripe_session_id", sa.String(128), unique=True),
+    sa.Column("stripe_payment_intent", sa.String(128)),
+    sa.Column("stripe_invoice_id", sa.String(128), unique=True),
+    sa.Column("checkout_url", sa.Text),
+    sa.Column("receipt_url", sa.Text),
+    sa.Column("company_name", sa.String(200)),
+    sa.Column("billing_email", sa.String(200)),
+    sa.Column("po_number", sa.String(100)),
+    sa.Column("paid_at", UTC_INSTANT),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    sa.Column("updated_at", UTC_INSTANT, nullable=False),
+    sa.CheckConstraint(
+        "purpose IN ('full', 'deposit', 'balance', 'pass', 'invoice')", name="purpose_known"
+    ),
+    sa.CheckConstraint(
+        "status IN ('scheduled', 'pending', 'paid', 'failed', 'expired', 'cancelled', 'invoiced',"
+        " 'refunded', 'partially_refunded')",
+        name="status_known",
+    ),
+    sa.CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+    # Reconciliation reads the pending ones past their expiry; the balance job the due ones.
+    sa.Index(
+        "ix_payments_pending",
+        "expires_at",
+        "id",
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+    sa.Index(
+        "ix_payments_scheduled",
+        "due_at",
+        "id",
+        sqlite_where=sa.text("status = 'scheduled'"),
+        postgresql_where=sa.text("status = 'scheduled'"),
+    ),
+    sa.Index("ix_payments_registration", "registration_id"),
+    sa.Index("ix_payments_pass", "pass_id"),
+    sa.Index("ix_payments_studio_created", "studio_id", "created_at"),
+    sa.Index("ix_payments_customer", "studio_id", "customer_id", "created_at"),
+)
+
+refunds = sa.Table(
+    "refunds",
+    metadata,
+    # Each refund asked of Stripe; the idempotency key (payment and reason) makes asking
+    # twice refund once.
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "payment_id", sa.Integer, sa.ForeignKey("payments.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("amount_minor", sa.Integer, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("reason", sa.String(24), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("stripe_refund_id", sa.String(128), unique=True),
+    sa.Column("idempotency_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    sa.Column("updated_at", UTC_INSTANT, nullable=False),
+    sa.CheckConstraint(
+        "reason IN ('customer_cancel', 'staff_cancel', 'late_payment', 'amount_mismatch', 'staff')",
+        name="reason_known",
+    ),
+    sa.CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status_known"),
+    sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+    sa.Index("ix_refunds_payment", "payment_id"),
+    sa.Index("ix_refunds_studio_created", "studio_id", "created_at"),
 )
