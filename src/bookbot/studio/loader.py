@@ -89,11 +89,29 @@ _STUDIO_COLUMNS = (
     "waitlist_offer_minutes",
     "hold_minutes",
     "no_show_uses_punch",
+    "payment_hold_minutes",
+    "staff_chat_id",
 )
 _ROLES = _Table("teaching_roles", ("name",))
 _STAFF = _Table("staff", ("name", "phone", "telegram_user_id"))
 _RESOURCES = _Table("resources", ("name", "total_quantity"))
-_CLASSES = _Table("classes", ("name", "description", "price_minor", "kind", "teaching_role_id"))
+_CLASSES = _Table(
+    "classes",
+    (
+        "name",
+        "description",
+        "price_minor",
+        "kind",
+        "teaching_role_id",
+        "payment",
+        "deposit_percent",
+        "balance_due_days",
+        "company_billing",
+        "invoice_days_until_due",
+        "refund_after_cutoff_percent",
+        "deposit_refundable",
+    ),
+)
 _PATTERNS = _Table(
     "schedule_patterns",
     (
@@ -187,6 +205,13 @@ async def _load_classes(
             "price_minor": spec.price_minor(c),
             "kind": c.kind.value,
             "teaching_role_id": role_ids[c.role] if c.role else None,
+            "payment": c.payment,
+            "deposit_percent": c.deposit_percent,
+            "balance_due_days": c.balance_due_days,
+            "company_billing": c.company_billing,
+            "invoice_days_until_due": c.invoice_days_until_due,
+            "refund_after_cutoff_percent": c.refund_after_cutoff_percent,
+            "deposit_refundable": c.deposit_refundable,
         }
         for c in spec.classes
     }
@@ -278,6 +303,7 @@ async def _upsert_studio(tx: Tx, studio: StudioSettings) -> _Outcome:
         "currency": studio.currency,
         "default_language": studio.language,
         **studio.policies.model_dump(),
+        "staff_chat_id": studio.staff_chat,
     }
     cols = _STUDIO_COLUMNS
     row = await tx.one(

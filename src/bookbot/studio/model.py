@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -56,6 +56,16 @@ from bookbot.studio.fields import (
 )
 from bookbot.studio.schedule import schedule_problems
 
+# Payments (issue 13): a deposit is 1..99 % of the total; a refund 0..100 % of what was paid;
+# a Checkout Session lasts 30 minutes to 24 hours (Stripe's bounds).
+Percent = Annotated[int, Field(strict=True, ge=1, le=99)]
+RefundPercent = Annotated[int, Field(strict=True, ge=0, le=100)]
+PaymentHoldMinutes = Annotated[int, Field(strict=True, ge=30, le=1440)]
+PolicyDays = Annotated[int, Field(strict=True, ge=0, le=365)]
+InvoiceDays = Annotated[int, Field(strict=True, ge=1, le=365)]
+# A Telegram chat: a person's id (positive) or a group's (negative), 64-bit.
+StaffChatId = Annotated[int, Field(strict=True, ge=-(2**63) + 1, le=2**63 - 1)]
+
 
 class StudioFileError(Exception):
     """A studio file that cannot be used; `problems` lists every reason found."""
@@ -84,6 +94,9 @@ class Policies(_Model):
     waitlist_offer_minutes: LimitMinutes = 120
     hold_minutes: LimitMinutes = 10
     no_show_uses_punch: bool = True
+    # A hold awaiting online payment lasts as long as its Checkout Session: Stripe allows
+    # 30 minutes to 24 hours.
+    payment_hold_minutes: PaymentHoldMinutes = 30
 
 
 class StudioSettings(_Model):
@@ -93,6 +106,8 @@ class StudioSettings(_Model):
     currency: Currency
     language: Language = "en"
     policies: Policies = Policies()
+    # The Telegram chat (a group's id is negative) told of paid bookings and payment trouble.
+    staff_chat: StaffChatId | None = None
 
 
 class Role(_Model):
@@ -146,6 +161,18 @@ class ClassSpec(_Model):
     requirements: tuple[Requirement, ...] = ()
     parts: tuple[Part, ...] = ()
     passes: tuple[PassOffer, ...] = ()
+    # Paying: online (Stripe), at the studio, or either; without Stripe configured every
+    # class is paid at the studio. A deposit is a percent of the total, the balance due
+    # `balance_due_days` before the first session.
+    payment: Literal["online", "at_studio", "either"] = "at_studio"
+    deposit_percent: Percent | None = None
+    balance_due_days: PolicyDays = 7
+    company_billing: bool = False
+    invoice_days_until_due: InvoiceDays = 14
+    # A customer cancelling after the cutoff gets this percent of what they paid back
+    # (before it, everything); a deposit only if it is refundable.
+    refund_after_cutoff_percent: RefundPercent = 0
+    deposit_refundable: bool = True
 
 
 class PatternSpec(_Model):
@@ -242,6 +269,16 @@ def _class_problems(spec: StudioFile) -> Iterator[str]:
             yield from _price_problem(f"{where}.price", offer.price, spec.studio.currency)
             if offer.kind == "punch" and not offer.sessions:
                 yield f"{where}.sessions: a punch pass needs a number of sessions"
+        yield from _payment_problems(f"classes[{i}]", klass)
+
+
+def _payment_problems(where: str, klass: ClassSpec) -> Iterator[str]:
+    if klass.payment != "at_studio":
+        return
+    if klass.deposit_percent is not None:
+        yield f'{where}.deposit_percent: a deposit is paid online: set payment = "online" or "either"'
+    if klass.company_billing:
+        yield f'{where}.company_billing: invoices go through Stripe: set payment = "online" or "either"'
 
 
 def _price_problem(where: str, amount: Decimal, currency: str) -> Iterator[str]:
