@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_DATABASE_URL = "sqlite:///bookbot.db"
 
@@ -34,10 +34,44 @@ class Settings:
     # commands, must stay within the server's max_connections (100 by default): 5 lets
     # about 18 processes share a default server. SQLite keeps one connection per process.
     db_pool_size: int = 5
+    # Kept out of repr: a logged Settings must not carry them.
+    stripe_secret_key: str | None = field(default=None, repr=False)
+    stripe_webhook_secret: str | None = field(default=None, repr=False)
+    stripe_api_base: str | None = None  # a local stand-in instead of https://api.stripe.com
 
     @property
     def twilio_configured(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def payments_configured(self) -> bool:
+        """Online payments are on: Stripe's key, its webhook secret and our public URL (for
+        the webhook and the return pages) are all set. See `check_payments` for a partial
+        setting."""
+        return bool(self.stripe_secret_key and self.stripe_webhook_secret and self.public_url)
+
+    def check_payments(self) -> None:
+        """A partial Stripe setting is a mistake, never a quiet "pay at the studio": raise
+        ValueError naming what is missing. Nothing set at all is fine (payments off)."""
+        stripe_set = {
+            "BOOKBOT_STRIPE_SECRET_KEY": self.stripe_secret_key,
+            "BOOKBOT_STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
+            "BOOKBOT_STRIPE_API_BASE": self.stripe_api_base,
+        }
+        if not any(stripe_set.values()):
+            return
+        needed = {**stripe_set, "BOOKBOT_PUBLIC_URL": self.public_url}
+        needed.pop("BOOKBOT_STRIPE_API_BASE")
+        missing = [name for name, value in needed.items() if not value]
+        if missing:
+            given = ", ".join(name for name, value in stripe_set.items() if value)
+            raise ValueError(
+                f"Stripe payments are half configured: {given} set but not {', '.join(missing)}"
+                " (set them all for online payments, or none for pay-at-the-studio only)"
+            )
+        base = self.stripe_api_base
+        if base and not base.startswith(("https://", "http://")):
+            raise ValueError(f"BOOKBOT_STRIPE_API_BASE must be an http(s) URL, not {base!r}")
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -62,6 +96,9 @@ class Settings:
             db_pool_size=_count(
                 env("BOOKBOT_DB_POOL_SIZE"), "BOOKBOT_DB_POOL_SIZE", cls.db_pool_size
             ),
+            stripe_secret_key=env("BOOKBOT_STRIPE_SECRET_KEY") or None,
+            stripe_webhook_secret=env("BOOKBOT_STRIPE_WEBHOOK_SECRET") or None,
+            stripe_api_base=(env("BOOKBOT_STRIPE_API_BASE") or "").rstrip("/") or None,
         )
 
 

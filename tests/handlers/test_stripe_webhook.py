@@ -1,0 +1,199 @@
+"""POST /stripe/webhook on the real aiohttp app: events signed as Stripe signs them (by the
+Stripe stand-in) are stored in the inbox once; anything unsigned, mis-signed, stale or
+tampered with gets 400 and leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import stripe
+from aiohttp.test_utils import TestClient, TestServer
+
+from bookbot.engine.clock import FrozenClock
+from bookbot.handlers.stripe_gateway import StripeGateway
+from bookbot.handlers.stripe_webhook import (
+    SOURCE,
+    TOLERANCE,
+    WEBHOOK_PATH,
+    StripeWebhook,
+    event_chat,
+)
+from bookbot.handlers.web import make_app
+from bookbot.services.payment_gateway import CheckoutRequest
+from bookbot.store.db import Database
+from tests.stripe_standin import StripeStandIn
+
+KEY = "sk_test_webhook"
+SECRET = "whsec_webhook_secret_for_tests"
+
+
+@dataclass
+class World:
+    db: Database
+    http: TestClient[Any, Any]
+    stripe: StripeStandIn
+    gateway: StripeGateway
+    webhook: StripeWebhook
+    woken: list[bool]
+
+    @property
+    def url(self) -> str:
+        return str(self.http.make_url(WEBHOOK_PATH))
+
+    async def post(self, payload: bytes, header: str | None) -> int:
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if header is not None:
+            headers["Stripe-Signature"] = header
+        response = await self.http.post(WEBHOOK_PATH, data=payload, headers=headers)
+        return response.status
+
+    async def paid_session_event(self, payment_id: int = 41) -> dict[str, Any]:
+        session = await self.gateway.create_checkout(
+            CheckoutRequest(
+                payment_id=payment_id,
+                attempt=1,
+                amount_minor=3000,
+                currency="eur",
+                description="Morning yoga x2",
+                expires_at=datetime.now(UTC) + timedelta(minutes=40),
+                success_url="https://bot.example/pay/success",
+                cancel_url="https://bot.example/pay/cancel",
+            )
+        )
+        return self.stripe.pay(session.id)
+
+
+async def stored(db: Database) -> list[dict[str, Any]]:
+    rows = await db.all(
+        "SELECT external_id, chat, payload, status FROM inbox WHERE source = :source ORDER BY id",
+        {"source": SOURCE},
+    )
+    return [
+        {
+            "external_id": r["external_id"],
+            "chat": r["chat"],
+            "payload": json.loads(r["payload"]),
+            "status": r["status"],
+        }
+        for r in rows
+    ]
+
+
+@pytest.fixture
+async def world(db: Database, clock: FrozenClock) -> AsyncIterator[World]:
+    woken: list[bool] = []
+    webhook = StripeWebhook(db, clock, SECRET, wake=lambda: woken.append(True))
+    async with StripeStandIn(secret_key=KEY, webhook_secret=SECRET) as stripe_api:
+        gateway = StripeGateway(KEY, api_base=stripe_api.base_url, max_network_retries=0)
+        async with TestClient(TestServer(make_app(*webhook.routes()))) as http:
+            yield World(db, http, stripe_api, gateway, webhook, woken)
+        await gateway.close()
+
+
+async def test_signed_event_is_stored_once_and_acknowledged(world: World) -> None:
+    event = await world.paid_session_event()
+
+    assert await world.stripe.deliver(event, world.url) == 200
+
+    [row] = await stored(world.db)
+    assert row["external_id"] == event["id"]
+    assert row["payload"] == event
+    assert row["status"] == "pending"
+    assert row["chat"] == "stripe:payment:41"
+    assert world.woken == [True]
+    assert world.stripe.pending_events() == []
+
+
+async def test_duplicate_delivery_is_stored_once(world: World) -> None:
+    event = await world.paid_session_event()
+    payload, header = world.stripe.signed(event)
+
+    assert await world.post(payload, header) == 200
+    assert await world.stripe.deliver(event, world.url) == 200  # signed afresh, same id
+
+    assert [r["external_id"] for r in await stored(world.db)] == [event["id"]]
+    assert world.woken == [True]
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(lambda _p, _h, _s: (_p, None), id="missing header"),
+        pytest.param(lambda _p, _h, _s: (_p, ""), id="empty header"),
+        pytest.param(lambda _p, _h, _s: (_p, "t=1,v1=abc"), id="garbage header"),
+        pytest.param(
+            lambda _p, _h, s: s(secret="whsec_someone_else"), id="another endpoint's secret"
+        ),
+        pytest.param(lambda _p, _h, s: s(timestamp=int(time.time()) - TOLERANCE - 60), id="stale"),
+        pytest.param(
+            lambda p, h, _s: (p.replace(b'"amount_total": 3000', b'"amount_total": 1'), h),
+            id="tampered body",
+        ),
+        pytest.param(lambda p, h, _s: (json.dumps(json.loads(p)).encode(), h), id="re-encoded"),
+    ],
+)
+async def test_bad_signature_is_400_and_nothing_stored(
+    world: World, forge: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = await world.paid_session_event()
+    payload, header = world.stripe.signed(event)
+
+    def sign(**options: Any) -> tuple[bytes, str]:
+        return world.stripe.signed(event, **options)
+
+    bad_payload, bad_header = forge(payload, header, sign)
+    assert bad_payload != payload or bad_header != header
+    with caplog.at_level(logging.WARNING, logger="bookbot.handlers.stripe_webhook"):
+        assert await world.post(bad_payload, bad_header) == 400
+
+    assert await stored(world.db) == []
+    assert world.woken == []
+    logged = caplog.text
+    assert "stripe webhook" in logged
+    assert SECRET not in logged
+    assert header.partition("v1=")[2][:16] not in logged
+
+
+async def test_signed_but_not_an_event_is_400(world: World) -> None:
+    payload = b'{"hello": "world"}'
+    header = world.stripe.signed({"id": "evt_x"})[1]  # a signature over another body
+    assert await world.post(payload, header) == 400
+    good = stripe.WebhookSignature.generate_signature_header(
+        payload.decode(), SECRET, int(time.time())
+    )
+    assert await world.post(payload, good) == 400
+    assert await stored(world.db) == []
+
+
+async def test_a_tolerance_of_our_own(db: Database, clock: FrozenClock) -> None:
+    webhook = StripeWebhook(db, clock, SECRET, tolerance=30)
+    async with StripeStandIn(secret_key=KEY, webhook_secret=SECRET) as stripe_api:
+        event = {"id": "evt_1", "type": "invoice.paid", "data": {"object": {"id": "in_1"}}}
+        payload, header = stripe_api.signed(event, timestamp=int(time.time()) - 60)
+        async with TestClient(TestServer(make_app(*webhook.routes()))) as http:
+            response = await http.post(
+                WEBHOOK_PATH, data=payload, headers={"Stripe-Signature": header}
+            )
+    assert response.status == 400
+
+
+def test_events_of_one_payment_share_a_chat() -> None:
+    def event(obj: dict[str, Any]) -> dict[str, Any]:
+        return {"id": "evt_1", "type": "x", "data": {"object": obj}}
+
+    session = {"object": "checkout.session", "id": "cs_1", "metadata": {"payment_id": "7"}}
+    charge = {"object": "charge", "id": "ch_1", "payment_intent": "pi_1", "metadata": {}}
+    refund = {"object": "refund", "id": "re_1", "payment_intent": "pi_1", "metadata": {}}
+    invoice = {"object": "invoice", "id": "in_1", "metadata": {}}
+    assert event_chat(event(session)) == "stripe:payment:7"
+    assert event_chat(event({**charge, "metadata": {"payment_id": "7"}})) == "stripe:payment:7"
+    assert event_chat(event(charge)) == event_chat(event(refund)) == "stripe:pi_1"
+    assert event_chat(event(invoice)) == "stripe:in_1"
+    assert event_chat(event({"object": "checkout.session", "id": "cs_2"})) == "stripe:cs_2"
