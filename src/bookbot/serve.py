@@ -9,7 +9,11 @@ Stopping (SIGTERM, Ctrl-C) goes in the order that loses nothing:
    poller stops asking for updates;
 2. drain: the inbox rows being processed finish (or roll back, to be run after restart);
 3. flush the outbox claims: sends under way finish and are marked, the rest is given back;
-4. close the clients (the web server, Twilio's and Telegram's HTTP sessions).
+4. close the clients (the web server, Twilio's, Telegram's and Stripe's HTTP sessions).
+
+Payments (Stripe) are on when its key, its webhook secret and the public URL are all set:
+then the webhook /stripe/webhook and the return pages /pay/success and /pay/cancel are
+served, the inbox worker applies Stripe's events, and the sweeps get the gateway.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import Clock, SystemClock
 from bookbot.handlers.notice_transport import NoticeTransport
 from bookbot.handlers.notices import NoticeRouter
+from bookbot.handlers.payment_pages import ChatLinks, PaymentPages
+from bookbot.handlers.stripe_gateway import StripeGateway
+from bookbot.handlers.stripe_webhook import StripeWebhook
 from bookbot.handlers.telegram_bot import TelegramBot, TelegramSettings
 from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
 from bookbot.handlers.twilio_webhook import STATUS_PATH, TwilioChannel, TwilioWebhooks
@@ -51,11 +58,22 @@ class Services:
     inbox: InboxWorker
     delivery: DeliveryWorker
     jobs: Sweeps
+    gateway: StripeGateway | None = None  # payments on
+    stripe: StripeWebhook | None = None
+    pages: PaymentPages | None = None
+
+    def routes(self) -> list[web.RouteDef]:
+        """The webhook server's routes, bar Telegram's (its secret is chosen in `serve`)."""
+        routes = list(self.twilio.routes()) if self.twilio else []
+        routes += self.stripe.routes() if self.stripe else []
+        routes += self.pages.routes() if self.pages else []
+        return routes
 
 
 def build(settings: Settings, db: Database, clock: Clock | None = None) -> Services:
     """Every configured channel, with the workers between them."""
     clock = clock or SystemClock()
+    gateway = stripe_gateway(settings)  # first: a half-set Stripe fails before anything opens
     sender = twilio_sender(settings)
     channel = TwilioChannel(db, clock, sender) if sender is not None else None
     dialogues = Dialogues(db, clock, default_studio=settings.default_studio, sms=channel)
@@ -80,7 +98,37 @@ def build(settings: Settings, db: Database, clock: Clock | None = None) -> Servi
     inbox.processors.update({"twilio": twilio} if twilio else {})
     delivery = delivery_worker(settings, db, clock, bot, channel)
     inbox.on_processed = delivery.wake
-    return Services(bot, twilio, sender, inbox, delivery, Sweeps(db, clock))
+    services = Services(bot, twilio, sender, inbox, delivery, Sweeps(db, clock))
+    if gateway is not None:
+        services.gateway = gateway
+        services.stripe = StripeWebhook(
+            db, clock, settings.stripe_webhook_secret or "", wake=inbox.wake
+        )
+        services.pages = PaymentPages(
+            db, chat_links(settings, bot), default_studio=settings.default_studio
+        )
+    return services
+
+
+def stripe_gateway(settings: Settings) -> StripeGateway | None:
+    """Stripe, when payments are configured; a partial setting is a ValueError."""
+    settings.check_payments()
+    if not settings.payments_configured:
+        return None
+    return StripeGateway(settings.stripe_secret_key or "", api_base=settings.stripe_api_base)
+
+
+def chat_links(settings: Settings, bot: TelegramBot | None) -> ChatLinks:
+    """Where the return pages send the customer back to."""
+
+    def username() -> str | None:
+        return bot.bot.username if bot is not None else None
+
+    return ChatLinks(
+        telegram_username=username,
+        whatsapp_number=settings.twilio_whatsapp_from if settings.twilio_configured else None,
+        sms_number=settings.twilio_sms_from if settings.twilio_configured else None,
+    )
 
 
 def twilio_sender(settings: Settings) -> TwilioSender | None:
@@ -133,7 +181,7 @@ async def serve(settings: Settings, services: Services, stop: asyncio.Event) -> 
     """Start every configured channel and the workers; run until `stop` is set."""
     bot, gate = services.bot, Gate()
     secret = settings.webhook_secret or secrets.token_urlsafe(32)
-    routes = list(services.twilio.routes()) if services.twilio else []
+    routes = services.routes()
     if bot is not None and settings.public_url:
         routes.append(telegram_route(bot, secret))
     async with AsyncExitStack() as clients:  # closed last, after everything has stopped
@@ -141,6 +189,12 @@ async def serve(settings: Settings, services: Services, stop: asyncio.Event) -> 
             await clients.enter_async_context(bot.bot)
         if services.sender is not None:
             clients.push_async_callback(services.sender.close)
+        if services.gateway is not None:
+            clients.push_async_callback(services.gateway.close)
+        log.info(
+            "payments: %s",
+            "online through Stripe" if services.gateway else "off (pay at the studio)",
+        )
         runner = await _start_web(settings, routes, gate)
         if runner is not None:
             clients.push_async_callback(runner.cleanup)

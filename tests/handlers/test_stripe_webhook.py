@@ -4,18 +4,22 @@ tampered with gets 400 and leaves nothing behind."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 import stripe
 from aiohttp.test_utils import TestClient, TestServer
 
+from bookbot.config import Settings
 from bookbot.engine.clock import FrozenClock
 from bookbot.handlers.stripe_gateway import StripeGateway
 from bookbot.handlers.stripe_webhook import (
@@ -26,12 +30,16 @@ from bookbot.handlers.stripe_webhook import (
     event_chat,
 )
 from bookbot.handlers.web import make_app
+from bookbot.serve import build, serve
 from bookbot.services.payment_gateway import CheckoutRequest
 from bookbot.store.db import Database
 from tests.stripe_standin import StripeStandIn
+from tests.twilio_standin import TwilioStandIn
 
 KEY = "sk_test_webhook"
 SECRET = "whsec_webhook_secret_for_tests"
+TWILIO_ACCOUNT = "AC" + "2" * 32
+TWILIO_TOKEN = "twilio-token-for-stripe-tests"
 
 
 @dataclass
@@ -197,3 +205,108 @@ def test_events_of_one_payment_share_a_chat() -> None:
     assert event_chat(event(charge)) == event_chat(event(refund)) == "stripe:pi_1"
     assert event_chat(event(invoice)) == "stripe:in_1"
     assert event_chat(event({"object": "checkout.session", "id": "cs_2"})) == "stripe:cs_2"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def listening(port: int) -> None:
+    for _ in range(200):
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.02)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise AssertionError(f"nothing listens on {port}")
+
+
+async def test_bookbot_run_serves_payments(db: Database, clock: FrozenClock) -> None:
+    """`bookbot run`'s own build() and serve(): the webhook and the pages are served, the
+    events are stored, and Stripe's HTTP session is closed once everything has stopped."""
+    port = free_port()
+    async with (
+        StripeStandIn(secret_key=KEY, webhook_secret=SECRET) as stripe_api,
+        TwilioStandIn(TWILIO_ACCOUNT, TWILIO_TOKEN) as twilio,
+    ):
+        settings = Settings(
+            database_url="unused",
+            public_url="https://bot.example.com",
+            host="127.0.0.1",
+            port=port,
+            twilio_account_sid=TWILIO_ACCOUNT,
+            twilio_auth_token=TWILIO_TOKEN,
+            twilio_sms_from="+15005550006",
+            twilio_api_base=twilio.base_url,
+            stripe_secret_key=KEY,
+            stripe_webhook_secret=SECRET,
+            stripe_api_base=stripe_api.base_url,
+        )
+        services = build(settings, db, clock)
+        gateway = services.gateway
+        assert gateway is not None
+        stop = asyncio.Event()
+        serving = asyncio.create_task(serve(settings, services, stop))
+        try:
+            await listening(port)
+            session = await gateway.create_checkout(
+                CheckoutRequest(
+                    payment_id=5,
+                    attempt=1,
+                    amount_minor=1500,
+                    currency="eur",
+                    description="Wheel course",
+                    expires_at=datetime.now(UTC) + timedelta(hours=1),
+                    success_url="https://bot.example.com/pay/success",
+                    cancel_url="https://bot.example.com/pay/cancel",
+                )
+            )
+            event = stripe_api.pay(session.id)
+            base = f"http://127.0.0.1:{port}"
+            assert await stripe_api.deliver(event, base + WEBHOOK_PATH) == 200
+            async with (
+                aiohttp.ClientSession() as http,
+                http.get(f"{base}/pay/success?lang=es&via=sms") as page,
+            ):
+                text = await page.text()
+            assert page.status == 200
+            assert "Pago recibido" in text
+            assert 'href="sms:+15005550006"' in text
+        finally:
+            stop.set()
+            await serving
+        assert [r["external_id"] for r in await stored(db)] == [event["id"]]
+        assert not gateway._clients  # closed on shutdown
+
+
+async def test_bookbot_run_refuses_half_configured_payments(
+    db: Database, clock: FrozenClock
+) -> None:
+    settings = Settings(
+        database_url="unused",
+        public_url="https://bot.example.com",
+        twilio_account_sid=TWILIO_ACCOUNT,
+        twilio_auth_token=TWILIO_TOKEN,
+        twilio_sms_from="+15005550006",
+        stripe_secret_key=KEY,
+    )
+    with pytest.raises(ValueError, match="BOOKBOT_STRIPE_WEBHOOK_SECRET"):
+        build(settings, db, clock)
+    settings = Settings(
+        database_url="unused",
+        twilio_account_sid=TWILIO_ACCOUNT,
+        twilio_auth_token=TWILIO_TOKEN,
+        twilio_sms_from="+15005550006",
+        public_url="https://bot.example.com",
+    )
+    services = build(settings, db, clock)
+    assert services.sender is not None
+    await services.sender.close()
+    assert services.gateway is None
+    assert services.stripe is None
+    assert services.pages is None
