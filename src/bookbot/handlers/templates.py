@@ -54,4 +54,108 @@ def render(template: str, params: dict[str, Any], t: Translator, zone: str) -> s
             "as the studio's rules say. Send MENU to book again.",
             len(params["cancelled"]),
         ).format(name=name, missed=_when(t, params, "missed", zone), dates=dates)
+    if template == "payment_staff_event_failed":
+        return _(
+            "Stripe's {event_type} event ({event_id}) for payment {payment_id} could not be "
+            "applied, even after retrying. Please check that payment in Stripe's dashboard."
+        ).format(
+            event_type=params["event_type"],
+            event_id=params["event_id"],
+            payment_id=params["payment_id"],
+        )
+    if template in PAYMENT_TEMPLATES:
+        return _payment(template, params, t, zone)
     raise KeyError(template)
+
+
+PAYMENT_TEMPLATES = frozenset(
+    {
+        "payment_receipt",
+        "payment_refunded_late",
+        "payment_failed",
+        "refund_issued",
+        "balance_link",
+        "payment_staff_paid",
+        "payment_staff_mismatch",
+        "payment_staff_refund_failed",
+        "payment_staff_invoice_failed",
+        "payment_staff_balance_unpaid",
+    }
+)
+
+
+def _money(t: Translator, params: dict[str, Any], key: str = "amount") -> str:
+    return t.money(int(params[key]), str(params["currency"]))
+
+
+def _payment(template: str, params: dict[str, Any], t: Translator, zone: str) -> str:
+    """Payments (issue 13): receipts, refunds, balance links, and staff notices."""
+    _ = t._
+    amount = _money(t, params)
+    name = params.get("class_name") or ""
+    if template == "payment_receipt":
+        lines = [_("Payment received: {amount}. Thank you!").format(amount=amount)]
+        if params.get("booking"):
+            lines.append(
+                _("Booking reference: #{ref}, {name}.").format(ref=params["booking"], name=name)
+            )
+        if params.get("receipt_url"):
+            lines.append(_("Receipt: {url}").format(url=params["receipt_url"]))
+        return " ".join(lines)
+    if template == "payment_refunded_late":
+        return _(
+            "Your payment of {amount} for {name} arrived after the seats you had chosen were "
+            "taken, so we could not book you. The full amount is being refunded to your card."
+        ).format(amount=amount, name=name)
+    if template == "payment_failed":
+        return _("Your payment of {amount} did not go through, so nothing was booked.").format(
+            amount=amount
+        )
+    if template == "refund_issued":
+        return _("We have refunded {amount} to your card.").format(amount=amount)
+    if template == "balance_link":
+        intro = (
+            _("Reminder: the balance of {amount} for booking #{ref} is still due.")
+            if params.get("reminder")
+            else _("The balance of {amount} for booking #{ref} is now due.")
+        )
+        return " ".join(
+            [
+                intro.format(amount=amount, ref=params.get("booking")),
+                _("Pay here by {until}: {url}").format(
+                    until=_when(t, params, "expires_at", zone), url=params.get("url")
+                ),
+            ]
+        )
+    return _staff_payment(template, params, t)
+
+
+def _staff_payment(template: str, params: dict[str, Any], t: Translator) -> str:
+    """Notices to the studio's staff chat, in the studio's language."""
+    _ = t._
+    amount = _money(t, params)
+    if template == "payment_staff_paid":
+        return _("Paid online: {amount}, payment #{payment}.").format(
+            amount=amount, payment=params["payment"]
+        )
+    if template == "payment_staff_mismatch":
+        return _(
+            "Payment #{payment} does not match: expected {expected}, Stripe says {paid} "
+            "{paid_currency}. The booking was not confirmed; please check and refund it."
+        ).format(
+            payment=params["payment"],
+            expected=t.money(int(params["expected"]), str(params["currency"])),
+            paid=params.get("paid"),
+            paid_currency=params.get("paid_currency"),
+        )
+    if template == "payment_staff_refund_failed":
+        return _("A refund of {amount} for payment #{payment} failed.").format(
+            amount=amount, payment=params["payment"]
+        )
+    if template == "payment_staff_invoice_failed":
+        return _("A payment attempt on the invoice for payment #{payment} failed.").format(
+            payment=params["payment"]
+        )
+    return _("The balance of {amount} for booking #{ref} was not paid by its deadline.").format(
+        amount=amount, ref=params.get("booking")
+    )

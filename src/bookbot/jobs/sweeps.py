@@ -12,7 +12,9 @@ from datetime import timedelta
 
 from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import is_finite
-from bookbot.services import attendance, generation, holds, waitlist
+from bookbot.services import attendance, balances, generation, holds, payments, waitlist
+from bookbot.services.payment_gateway import PaymentGateway
+from bookbot.services.payments import ReturnUrls
 from bookbot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,9 @@ class Sweeps:
     db: Database
     clock: Clock
     horizon: timedelta = HORIZON
+    # With a payment provider configured: reconcile lapsed payment links, send due balances.
+    gateway: PaymentGateway | None = None
+    urls: ReturnUrls | None = None
 
     async def tick(self) -> None:
         """One pass of the attendance, waitlist and hold sweeps for every studio.
@@ -36,6 +41,11 @@ class Sweeps:
             await attendance.auto_cancel_absences(self.db, self.clock, studio_id)
         await waitlist.expire_offers(self.db, self.clock)
         await holds.expire_holds(self.db, self.clock)
+        if self.gateway is not None:
+            # One bounded page each per tick (their partial indexes hold only what is due).
+            await payments.reconcile(self.db, self.clock, self.gateway)
+            if self.urls is not None:
+                await balances.send_due_balances(self.db, self.clock, self.gateway, self.urls)
 
     async def generate_ahead(self) -> int:
         """Rolling generation: open-ended patterns get sessions up to the horizon."""

@@ -8,12 +8,14 @@ and the other sees it: a second cancel is told AlreadyCancelled, never "cancelle
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
 from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
-from bookbot.services import facts, reminders
+from bookbot.services import facts, refunds, reminders
+from bookbot.services.payment_gateway import GatewayError, PaymentGateway
 from bookbot.services.registration_rows import (
     LIVE,
     end_registration,
@@ -29,6 +31,10 @@ class Cancellation:
     registration_id: int
     session_ids: tuple[int, ...]
     offers: tuple[WaitlistEntry, ...]
+    # Refunds of what was paid online, by the class's policy: written with the cancellation,
+    # sent to the provider after it (the customer is told each amount when it is accepted).
+    refund_ids: tuple[int, ...] = ()
+    open_sessions: tuple[str, ...] = ()  # payment links still open, expired after it
 
 
 async def cancel_registration(
@@ -39,6 +45,7 @@ async def cancel_registration(
     *,
     customer_id: int | None = None,
     by_staff: bool = False,
+    gateway: PaymentGateway | None = None,
 ) -> Cancellation:
     """Cancel a whole registration: a booking, or a hold not yet confirmed.
 
@@ -46,6 +53,9 @@ async def cancel_registration(
     NotFound, never someone else's booking). Customers are held to the studio's
     cancellation cutoff for bookings; staff are not, and letting go of a hold never is.
     One that is cancelled or expired already is AlreadyCancelled.
+
+    What was paid online comes back by the class's refund policy (staff: all of it); with
+    a `gateway` the refunds are sent at once, otherwise reconciliation sends them.
     """
 
     async def attempt() -> Cancellation:
@@ -56,6 +66,12 @@ async def cancel_registration(
             )
 
     result: Cancellation = await retrying(attempt)
+    await refunds.submit_all(db, clock, gateway, list(result.refund_ids))
+    if gateway is not None:
+        for session_id in result.open_sessions:
+            # On failure it expires by itself; a payment on it meanwhile is refunded as late.
+            with contextlib.suppress(GatewayError):
+                await gateway.expire_checkout(session_id)
     return result
 
 
@@ -78,6 +94,20 @@ async def _cancel_in(
     locked = await facts.lock_sessions(tx, studio_id, 0, ids=ids)
     if locked is not None and not by_staff and reg["status"] == "confirmed":
         _check_cutoff(now, locked)
+    open_sessions = await tx.all(
+        "SELECT stripe_session_id FROM payments WHERE registration_id = :r"
+        " AND status = 'pending' AND stripe_session_id IS NOT NULL",
+        {"r": registration_id},
+    )
+    refund_ids = await refunds.plan_cancellation(
+        tx,
+        now,
+        studio_id,
+        registration_id,
+        # Customers are held to the cutoff above, so theirs is always before it.
+        before_cutoff=locked is None or _before_cutoff(now, locked),
+        by_staff=by_staff,
+    )
     await end_registration(
         tx, now, studio_id, registration_id, ids, was=reg["status"], to="cancelled"
     )
@@ -85,13 +115,68 @@ async def _cancel_in(
     offers = []
     if locked is not None:
         offers = await offer_freed_seats(tx, now, locked.studio, locked.sessions)
-    return Cancellation(registration_id, tuple(ids), tuple(offers))
+    return Cancellation(
+        registration_id,
+        tuple(ids),
+        tuple(offers),
+        tuple(refund_ids),
+        tuple(str(r["stripe_session_id"]) for r in open_sessions),
+    )
+
+
+def _next_start(now: datetime, locked: facts.Locked) -> datetime:
+    starts = [s.starts_at for s in locked.sessions]
+    upcoming = [t for t in starts if t > now]
+    return min(upcoming or starts)
 
 
 def _check_cutoff(now: datetime, locked: facts.Locked) -> None:
     """Customers cancel a booking up to the cutoff before its next session (or its first,
     once all have started)."""
-    starts = [s.starts_at for s in locked.sessions]
-    upcoming = [t for t in starts if t > now]
-    first = min(upcoming or starts)
+    first = _next_start(now, locked)
     capacity.check_cancellable(now, first, locked.studio.cancellation_cutoff_hours)
+
+
+def _before_cutoff(now: datetime, locked: facts.Locked) -> bool:
+    try:
+        _check_cutoff(now, locked)
+    except errors.CancellationTooLate:
+        return False
+    return True
+
+
+async def cancel_session(
+    db: Database,
+    clock: Clock,
+    studio_id: int,
+    session_id: int,
+    *,
+    gateway: PaymentGateway | None = None,
+) -> list[Cancellation]:
+    """Staff cancel a class (one session): every booking and hold in it is cancelled as by
+    staff, so whatever was paid online is refunded in full; the session is marked cancelled."""
+    rows = await db.all(
+        "SELECT DISTINCT registration_id FROM registration_sessions WHERE studio_id = :s"
+        " AND session_id = :session AND status IN ('booked', 'held') ORDER BY registration_id",
+        {"s": studio_id, "session": session_id},
+    )
+    done = []
+    for row in rows:
+        try:
+            done.append(
+                await cancel_registration(
+                    db,
+                    clock,
+                    studio_id,
+                    int(row["registration_id"]),
+                    by_staff=True,
+                    gateway=gateway,
+                )
+            )
+        except errors.AlreadyCancelled:
+            continue  # cancelled meanwhile
+    await db.execute(
+        "UPDATE sessions SET status = 'cancelled' WHERE studio_id = :s AND id = :id",
+        {"s": studio_id, "id": session_id},
+    )
+    return done

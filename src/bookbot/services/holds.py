@@ -88,6 +88,46 @@ async def confirm_hold(
     return result
 
 
+async def confirm_in(
+    tx: Tx, now: datetime, studio_id: int, customer_id: int, registration_id: int
+) -> Registration:
+    """`confirm_hold` inside the caller's transaction (a payment confirms the booking in the
+    transaction that records the money): a BookingError rolls the caller's work back too."""
+    return await _confirm_in(tx, now, studio_id, customer_id, registration_id)
+
+
+async def free_in(
+    tx: Tx, now: datetime, studio_id: int, registration_id: int, *, status: str
+) -> bool:
+    """End a hold (`expired` or `cancelled`) inside the caller's transaction: a payment that
+    expired or was backed out of lets its seats go with it. False if it was no hold."""
+    return await _free(tx, now, studio_id, registration_id, status=status)
+
+
+async def extend_in(tx: Tx, studio_id: int, registration_id: int, until: datetime) -> bool:
+    """Keep a live hold until `until` (the Checkout Session's expiry): the registration, its
+    seats and its resources alike, since capacity counts each by its own `held_until`."""
+    params = {"studio_id": studio_id, "id": registration_id, "until": until}
+    moved = await tx.execute(
+        "UPDATE registrations SET held_until = :until"
+        " WHERE studio_id = :studio_id AND id = :id AND status = 'held'",
+        params,
+    )
+    if not moved:
+        return False
+    await tx.execute(
+        "UPDATE registration_sessions SET held_until = :until"
+        " WHERE studio_id = :studio_id AND registration_id = :id AND status = 'held'",
+        params,
+    )
+    await tx.execute(
+        "UPDATE resource_allocations SET held_until = :until"
+        " WHERE studio_id = :studio_id AND registration_id = :id AND held_until IS NOT NULL",
+        params,
+    )
+    return True
+
+
 async def _confirm_in(
     tx: Tx, now: datetime, studio_id: int, customer_id: int, registration_id: int
 ) -> Registration:

@@ -50,7 +50,9 @@ async def issue_pass(
     payment: str,
     valid_from: date,
 ) -> int:
-    """Create a pass; `payment` is "staff_issued" or "pay_at_studio" until online payment."""
+    """Create a pass; `payment` is "staff_issued", "pay_at_studio" or "online". One bought
+    online is issued "pending_payment" and becomes "active" when paid: only
+    active passes can be used (the usable index and the reservation rules both say so)."""
     if terms.kind is PassKind.PUNCH and not terms.sessions:
         raise errors.PunchPassNeedsSessions()
     until = valid_from + timedelta(days=terms.valid_days) if terms.valid_days else None
@@ -67,7 +69,7 @@ async def issue_pass(
             " sessions_included, sessions_remaining, max_advance, sequential, absence_grace_hours,"
             " valid_from, valid_until, payment, price_minor, status, created_at) VALUES (:s,"
             " :customer, :class, :kind, :pattern, :sessions, :sessions, :advance, :sequential,"
-            " :grace, :valid_from, :until, :payment, :price, 'active', :now) RETURNING id",
+            " :grace, :valid_from, :until, :payment, :price, :status, :now) RETURNING id",
             {
                 "s": studio_id,
                 "customer": customer_id,
@@ -82,6 +84,8 @@ async def issue_pass(
                 "until": until,
                 "payment": payment,
                 "price": terms.price_minor,
+                # Bought online: unusable until paid (services.payment_events activates it).
+                "status": "pending_payment" if payment == "online" else "active",
                 "now": now,
             },
         )

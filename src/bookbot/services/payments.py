@@ -1,0 +1,512 @@
+"""Payments in chat: a Checkout Session per payment, its hold, and the jobs that keep them
+honest. Events are applied in `payment_events`; refunds in `refunds`; balances in `balances`.
+
+Starting a payment never leaves anything half-written: the payments row is written first
+(pending, no Session, amounts from the engine, never the client), with the hold extended to
+the Session's expiry; then the provider is asked (Idempotency-Key from the row and attempt);
+then the Session is stored. A crash between leaves a pending row with no Session, which
+nobody can pay (its link was never shown): reconciliation cancels it at its expiry, and lets
+its hold go.
+
+`reconcile` is for lost webhooks: every pending payment past its expiry is looked up, and
+what the provider says is applied through the same code as the events (so once). A hold
+that lapses is handled here too: the Session expires at the hold's end (both are
+`expires_at`), so Stripe refuses payment from then on, and reconciliation expires it
+explicitly and marks it. Backing out (`cancel_checkout`) expires the Session at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bookbot.engine import errors
+from bookbot.engine import payments as rules
+from bookbot.engine.clock import Clock
+from bookbot.services import holds, passes, refunds
+from bookbot.services.payment_events import (
+    Outcome,
+    Paid,
+    StripeEvent,
+    apply_event,
+    paid_of,
+    read_payment,
+    settle_paid,
+    settle_unpaid,
+    staff_refund,
+)
+from bookbot.services.payment_gateway import (
+    CheckoutRequest,
+    CheckoutSession,
+    GatewayError,
+    InvoiceRequest,
+    PaymentGateway,
+)
+from bookbot.services.payment_rows import Payment
+from bookbot.services.registration_rows import lock_registration
+from bookbot.store.db import Database, Tx, instant, retrying
+
+__all__ = [
+    "Checkout",
+    "Outcome",
+    "ReturnUrls",
+    "StripeEvent",
+    "apply_event",
+    "cancel_checkout",
+    "reconcile",
+    "staff_refund",
+    "start_checkout",
+    "start_invoice",
+    "start_pass_checkout",
+]
+
+log = logging.getLogger(__name__)
+BATCH = 100
+
+
+@dataclass(frozen=True)
+class ReturnUrls:
+    """Where the Checkout page sends the customer back to (our small return pages)."""
+
+    success: str
+    cancel: str
+
+
+@dataclass(frozen=True)
+class Checkout:
+    payment_id: int
+    url: str | None
+    amount_minor: int
+    currency: str
+    expires_at: datetime
+
+
+_HELD = """SELECT r.id, r.customer_id, r.status, r.price_minor, r.currency, k.name AS class_name,
+    k.payment, k.deposit_percent, k.balance_due_days, k.company_billing,
+    k.invoice_days_until_due, k.refund_after_cutoff_percent, k.deposit_refundable,
+    st.payment_hold_minutes,
+    (SELECT MIN(s.starts_at) FROM registration_sessions rs JOIN sessions s
+     ON s.id = rs.session_id WHERE rs.registration_id = r.id) AS first_start
+FROM registrations r JOIN classes k ON k.id = r.class_id JOIN studios st ON st.id = r.studio_id
+WHERE r.studio_id = :s AND r.id = :r"""
+
+_INSERT = """INSERT INTO payments (studio_id, customer_id, registration_id, pass_id, purpose,
+    amount_minor, currency, status, expires_at, company_name, billing_email, po_number,
+    created_at, updated_at)
+VALUES (:s, :c, :r, :pass, :purpose, :amount, :currency, 'pending', :expires, :company, :email,
+    :po, :now, :now) RETURNING id"""
+
+
+def _insert_params(  # noqa: PLR0913 - one keyword per column
+    *,
+    studio_id: int,
+    customer_id: int,
+    purpose: str,
+    amount: int,
+    currency: str,
+    now: datetime,
+    expires: datetime | None,
+    registration_id: int | None = None,
+    pass_id: int | None = None,
+    company: tuple[str, str, str | None] | None = None,
+) -> dict[str, object]:
+    name, email, po = company or (None, None, None)
+    return {
+        "s": studio_id,
+        "c": customer_id,
+        "r": registration_id,
+        "pass": pass_id,
+        "purpose": purpose,
+        "amount": amount,
+        "currency": currency,
+        "expires": expires,
+        "company": name,
+        "email": email,
+        "po": po,
+        "now": now,
+    }
+
+
+async def start_checkout(
+    db: Database,
+    clock: Clock,
+    gateway: PaymentGateway,
+    *,
+    studio_id: int,
+    customer_id: int,
+    registration_id: int,
+    choice: rules.Choice,
+    urls: ReturnUrls,
+) -> Checkout:
+    """A payment link for the customer's held registration (in full or the deposit).
+
+    BookingError if the hold is not theirs or no longer held, or the choice is not offered
+    (`PaymentNotOffered`); GatewayError if the provider could not be reached (the payment is
+    then failed and the hold stays as it was: asking again makes a fresh one)."""
+
+    async def write() -> tuple[int, rules.Due, datetime, str]:
+        now = clock.now()
+        async with db.transaction() as tx:
+            reg = await lock_registration(tx, studio_id, registration_id)
+            if reg is None or reg["customer_id"] != customer_id:
+                raise errors.NotFound(what="booking", ident=registration_id)
+            row = await tx.one(_HELD, {"s": studio_id, "r": registration_id})
+            if reg["status"] != "held" or row is None or row["first_start"] is None:
+                raise errors.AlreadyCancelled()
+            policy = refunds.policy_of(row)
+            due = rules.amount_due(
+                policy,
+                int(row["price_minor"]),
+                choice,
+                now=now,
+                first_start=instant(row["first_start"]),
+            )
+            expires = now + timedelta(minutes=int(row["payment_hold_minutes"]))
+            # One open link per hold: an earlier one is called off (its Session expires too,
+            # at the latest at its own expiry; reconciliation marks it).
+            await tx.execute(
+                "UPDATE payments SET status = 'cancelled', updated_at = :now"
+                " WHERE registration_id = :r AND status = 'pending'",
+                {"r": registration_id, "now": now},
+            )
+            payment_id = int(
+                await tx.scalar(
+                    _INSERT,
+                    _insert_params(
+                        studio_id=studio_id,
+                        customer_id=customer_id,
+                        registration_id=registration_id,
+                        purpose=due.purpose,
+                        amount=due.now,
+                        currency=str(row["currency"]),
+                        now=now,
+                        expires=expires,
+                    ),
+                )
+            )
+            await holds.extend_in(tx, studio_id, registration_id, expires)
+            return payment_id, due, expires, str(row["class_name"])
+
+    payment_id, due, expires, name = await retrying(write)
+    payment = await read_payment(db, payment_id)
+    if payment is None:  # deleted with its studio meanwhile
+        raise errors.NotFound(what="booking", ident=registration_id)
+    session = await open_session(db, clock, gateway, payment, description=name, urls=urls)
+    return Checkout(payment_id, session.url, due.now, payment.currency, expires)
+
+
+async def open_session(
+    db: Database,
+    clock: Clock,
+    gateway: PaymentGateway,
+    payment: Payment,
+    *,
+    description: str,
+    urls: ReturnUrls,
+) -> CheckoutSession:
+    """Ask the provider for the payment's Session and store it on the (pending) row."""
+    if payment.expires_at is None:
+        raise ValueError(f"payment {payment.id} has no expiry")
+    request = CheckoutRequest(
+        payment_id=payment.id,
+        attempt=payment.attempt,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency.lower(),
+        description=description,
+        expires_at=payment.expires_at,
+        success_url=urls.success,
+        cancel_url=urls.cancel,
+        metadata={
+            "studio_id": str(payment.studio_id),
+            "purpose": payment.purpose,
+            **(
+                {"registration_id": str(payment.registration_id)} if payment.registration_id else {}
+            ),
+        },
+    )
+    try:
+        session = await gateway.create_checkout(request)
+    except GatewayError:
+        await db.execute(
+            "UPDATE payments SET status = 'failed', updated_at = :now"
+            " WHERE id = :id AND status = 'pending' AND stripe_session_id IS NULL",
+            {"id": payment.id, "now": clock.now()},
+        )
+        raise
+    stored = await db.execute(
+        "UPDATE payments SET stripe_session_id = :sid, checkout_url = :url, updated_at = :now"
+        " WHERE id = :id AND status = 'pending' AND stripe_session_id IS NULL",
+        {"sid": session.id, "url": session.url, "id": payment.id, "now": clock.now()},
+    )
+    if not stored:
+        # Called off meanwhile (backed out, or a newer link): nobody may pay this one.
+        await gateway.expire_checkout(session.id)
+        raise errors.AlreadyCancelled()
+    return session
+
+
+async def cancel_checkout(
+    db: Database,
+    clock: Clock,
+    gateway: PaymentGateway,
+    *,
+    studio_id: int,
+    customer_id: int,
+    registration_id: int,
+) -> Outcome:
+    """The customer backed out of paying: the Session is expired at the provider first (so
+    nobody can pay for seats about to go), then the payment is cancelled and the hold let
+    go. A Session that turns out to be paid already is honoured as paid instead."""
+    row = await db.one(
+        "SELECT id FROM payments WHERE registration_id = :r AND studio_id = :s"
+        " AND customer_id = :c AND status = 'pending' ORDER BY id DESC LIMIT 1",
+        {"r": registration_id, "s": studio_id, "c": customer_id},
+    )
+    if row is None:
+        await holds.release_hold(db, clock, studio_id, customer_id, registration_id)
+        return Outcome.UNCHANGED
+    payment = await read_payment(db, int(row["id"]))
+    if payment is None:
+        return Outcome.UNCHANGED
+    if payment.stripe_session_id is not None:
+        session = await gateway.expire_checkout(payment.stripe_session_id)
+        if session.payment_status == "paid":
+            return await settle_paid(db, clock, gateway, payment.id, paid_of_session(session))
+    return await settle_unpaid(db, clock, payment.id, to="cancelled")
+
+
+def paid_of_session(session: CheckoutSession) -> Paid:
+    return paid_of(
+        {
+            "id": session.id,
+            "amount_total": session.amount_total,
+            "currency": session.currency,
+            "payment_intent": session.payment_intent,
+        }
+    )
+
+
+# --- reconciliation -------------------------------------------------------------------------
+
+# `ix_payments_pending` holds only pending payments, by expiry: the job reads the ones whose
+# link has run out, and stops.
+STALE_SQL = """SELECT id FROM payments WHERE status = 'pending' AND expires_at <= :now
+ORDER BY expires_at, id LIMIT :limit"""
+
+
+async def reconcile(
+    db: Database, clock: Clock, gateway: PaymentGateway, *, batch: int = BATCH
+) -> int:
+    """Pending payments past their expiry: ask the provider, apply its answer once. Also
+    refunds decided but never accepted by the provider. How many payments were settled."""
+    rows = await db.all(STALE_SQL, {"now": clock.now(), "limit": batch})
+    settled = 0
+    for row in rows:
+        try:
+            outcome = await _reconcile_one(db, clock, gateway, int(row["id"]))
+        except GatewayError as error:
+            log.warning("reconcile payment %s: %s", row["id"], error)
+            continue
+        settled += outcome is not Outcome.UNCHANGED
+        await asyncio.sleep(0)
+    await refunds.submit_pending(db, clock, gateway, batch=batch)
+    return settled
+
+
+async def _reconcile_one(
+    db: Database, clock: Clock, gateway: PaymentGateway, payment_id: int
+) -> Outcome:
+    payment = await read_payment(db, payment_id)
+    if payment is None or payment.status != "pending":
+        return Outcome.UNCHANGED
+    if payment.stripe_session_id is None:
+        # Written, but the provider's answer never stored: its link was never shown.
+        return await settle_unpaid(db, clock, payment.id, to="cancelled")
+    session = await gateway.get_checkout(payment.stripe_session_id)
+    if session.status == "open":
+        session = await gateway.expire_checkout(session.id)
+    if session.payment_status == "paid":
+        return await settle_paid(db, clock, gateway, payment.id, paid_of_session(session))
+    if session.status == "complete":
+        # A delayed method still settling: look again in an hour, not every tick.
+        await db.execute(
+            "UPDATE payments SET expires_at = :later WHERE id = :id AND status = 'pending'",
+            {"later": clock.now() + timedelta(hours=1), "id": payment.id},
+        )
+        return Outcome.UNCHANGED
+    return await settle_unpaid(db, clock, payment.id, to="expired")
+
+
+# --- company invoices -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Company:
+    name: str
+    billing_email: str
+    po_number: str | None = None
+
+
+async def start_invoice(
+    db: Database,
+    clock: Clock,
+    gateway: PaymentGateway,
+    *,
+    studio_id: int,
+    customer_id: int,
+    registration_id: int,
+    company: Company,
+) -> int:
+    """Bill a company for the customer's held registration: the booking is confirmed as
+    invoiced, and a Stripe invoice (send_invoice) goes to the billing email. Confirming comes
+    first, so no invoice is ever sent for seats that are gone; a provider failure leaves the
+    payment pending and asking again reuses it (the invoice requests are idempotent)."""
+
+    async def write() -> tuple[int, str, int]:
+        now = clock.now()
+        async with db.transaction() as tx:
+            existing = await tx.one(
+                "SELECT id FROM payments WHERE registration_id = :r AND purpose = 'invoice'"
+                " AND status IN ('pending', 'invoiced', 'paid')",
+                {"r": registration_id},
+            )
+            row = await tx.one(_HELD, {"s": studio_id, "r": registration_id})
+            if row is None or row["customer_id"] != customer_id:
+                raise errors.NotFound(what="booking", ident=registration_id)
+            if existing is not None:
+                return (
+                    int(existing["id"]),
+                    str(row["class_name"]),
+                    int(row["invoice_days_until_due"]),
+                )
+            if not row["company_billing"]:
+                raise rules.PaymentNotOffered()
+            booked = await holds.confirm_in(tx, now, studio_id, customer_id, registration_id)
+            payment_id = int(
+                await tx.scalar(
+                    _INSERT,
+                    _insert_params(
+                        studio_id=studio_id,
+                        customer_id=customer_id,
+                        registration_id=booked.id,
+                        purpose=rules.INVOICE,
+                        amount=booked.price_minor,
+                        currency=booked.currency,
+                        now=now,
+                        expires=None,
+                        company=(company.name, company.billing_email, company.po_number),
+                    ),
+                )
+            )
+            return payment_id, str(row["class_name"]), int(row["invoice_days_until_due"])
+
+    payment_id, name, days = await retrying(write)
+    payment = await read_payment(db, payment_id)
+    if payment is None or payment.status != "pending":
+        return payment_id
+    invoice = await gateway.create_invoice(
+        InvoiceRequest(
+            payment_id=payment.id,
+            amount_minor=payment.amount_minor,
+            currency=payment.currency.lower(),
+            description=name,
+            company_name=company.name,
+            billing_email=company.billing_email,
+            days_until_due=days,
+            po_number=company.po_number,
+        )
+    )
+    await db.execute(
+        "UPDATE payments SET status = 'invoiced', stripe_invoice_id = :inv, updated_at = :now"
+        " WHERE id = :id AND status = 'pending'",
+        {"inv": invoice.id, "id": payment.id, "now": clock.now()},
+    )
+    return payment_id
+
+
+# --- passes bought online -------------------------------------------------------------------
+
+
+async def start_pass_checkout(
+    db: Database,
+    clock: Clock,
+    gateway: PaymentGateway,
+    *,
+    studio_id: int,
+    customer_id: int,
+    class_id: int,
+    terms: passes.PassTerms,
+    urls: ReturnUrls,
+) -> Checkout:
+    """A pass paid online: issued `pending_payment` (unusable: only active passes are), and
+    made active by its payment; an expired or cancelled link cancels it."""
+    now = clock.now()
+    pass_id = await passes.issue_pass(
+        db,
+        now,
+        studio_id,
+        customer_id,
+        class_id,
+        terms=terms,
+        payment="online",
+        valid_from=now.date(),
+    )
+
+    async def write() -> tuple[int, datetime, str]:
+        async with db.transaction() as tx:
+            row = await tx.one(
+                "SELECT st.currency, st.payment_hold_minutes, k.name FROM studios st"
+                " JOIN classes k ON k.studio_id = st.id WHERE st.id = :s AND k.id = :k",
+                {"s": studio_id, "k": class_id},
+            )
+            if row is None:
+                raise errors.NotFound(what="class", ident=class_id)
+            expires = now + timedelta(minutes=int(row["payment_hold_minutes"]))
+            payment_id = await _insert_pass_payment(
+                tx,
+                now,
+                studio_id,
+                customer_id,
+                pass_id=pass_id,
+                amount=terms.price_minor,
+                currency=str(row["currency"]),
+                expires=expires,
+            )
+            return payment_id, expires, str(row["name"])
+
+    payment_id, expires, name = await retrying(write)
+    payment = await read_payment(db, payment_id)
+    if payment is None:
+        raise errors.NotFound(what="class", ident=class_id)
+    session = await open_session(db, clock, gateway, payment, description=name, urls=urls)
+    return Checkout(payment_id, session.url, payment.amount_minor, payment.currency, expires)
+
+
+async def _insert_pass_payment(
+    tx: Tx,
+    now: datetime,
+    studio_id: int,
+    customer_id: int,
+    *,
+    pass_id: int,
+    amount: int,
+    currency: str,
+    expires: datetime,
+) -> int:
+    return int(
+        await tx.scalar(
+            _INSERT,
+            _insert_params(
+                studio_id=studio_id,
+                customer_id=customer_id,
+                pass_id=pass_id,
+                purpose=rules.PASS,
+                amount=amount,
+                currency=currency,
+                now=now,
+                expires=expires,
+            ),
+        )
+    )

@@ -1,0 +1,300 @@
+"""Refunds: asked for in the transaction that decides them, sent to the provider after it.
+
+A refund is first a `refunds` row (status pending, no provider id) written with whatever
+decided it (a cancellation, a late payment), keyed by payment and reason so that deciding
+twice asks once. `submit` then calls the provider with that key as its Idempotency-Key and
+records the answer; if the call fails the row stays pending and `submit_pending` (run by the
+reconciliation job) tries again, so a crash or an outage between the two loses nothing and
+refunds nothing twice. The customer is told the amount once the provider has accepted it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from bookbot.engine import payments as rules
+from bookbot.engine.clock import Clock
+from bookbot.services.payment_gateway import GatewayError, PaymentGateway
+from bookbot.services.payment_rows import (
+    COLUMNS,
+    Payment,
+    notify_customer,
+    notify_staff,
+    payment_of,
+)
+from bookbot.store.db import Database, Tx, retrying
+
+log = logging.getLogger(__name__)
+REFUNDABLE_PURPOSES = (rules.FULL, rules.DEPOSIT, rules.BALANCE, rules.PASS)
+
+
+def refund_key(payment_id: int, reason: str) -> str:
+    return f"refund:{payment_id}:{reason}"
+
+
+async def request_refund(
+    tx: Tx, now: datetime, payment: Payment, amount_minor: int, *, reason: str
+) -> int | None:
+    """Write a pending refund of `payment` (in the caller's transaction); None when this
+    payment was already refunded for this reason, or there is nothing to refund."""
+    if amount_minor <= 0:
+        return None
+    row = await tx.one(
+        "INSERT INTO refunds (studio_id, payment_id, amount_minor, currency, reason, status,"
+        " idempotency_key, created_at, updated_at) VALUES (:s, :p, :amount, :currency, :reason,"
+        " 'pending', :key, :now, :now) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+        {
+            "s": payment.studio_id,
+            "p": payment.id,
+            "amount": amount_minor,
+            "currency": payment.currency,
+            "reason": reason,
+            "key": refund_key(payment.id, reason),
+            "now": now,
+        },
+    )
+    return None if row is None else int(row["id"])
+
+
+_PENDING = f"""SELECT r.id AS refund_id, r.amount_minor AS refund_minor, r.reason,
+    r.idempotency_key, {COLUMNS}
+FROM refunds r JOIN payments p ON p.id = r.payment_id
+WHERE r.id = :id AND r.status = 'pending' AND r.stripe_refund_id IS NULL"""  # noqa: S608
+
+
+async def submit(db: Database, clock: Clock, gateway: PaymentGateway, refund_id: int) -> str | None:
+    """Ask the provider for a pending refund not yet asked for; its status afterwards (None
+    when there was nothing to ask, e.g. it was submitted already)."""
+    row = await db.one(_PENDING, {"id": refund_id})
+    if row is None:
+        return None
+    payment = payment_of(row)
+    amount, key = int(row["refund_minor"]), str(row["idempotency_key"])
+    if payment.stripe_payment_intent is None:
+        await _record(db, clock, payment, refund_id, amount, stripe_id=None, status="failed")
+        return "failed"
+    try:
+        result = await gateway.refund(payment.stripe_payment_intent, amount, idempotency_key=key)
+    except GatewayError as error:
+        if error.retryable:
+            log.warning("refund %s: %s; left pending for reconciliation", refund_id, error)
+            return "pending"
+        log.error("refund %s refused: %s", refund_id, error)
+        await _record(db, clock, payment, refund_id, amount, stripe_id=None, status="failed")
+        return "failed"
+    status = {"succeeded": "succeeded", "failed": "failed", "canceled": "failed"}.get(
+        result.status, "pending"
+    )
+    await _record(db, clock, payment, refund_id, amount, stripe_id=result.id, status=status)
+    return status
+
+
+async def _record(
+    db: Database,
+    clock: Clock,
+    payment: Payment,
+    refund_id: int,
+    amount: int,
+    *,
+    stripe_id: str | None,
+    status: str,
+) -> None:
+    async def attempt() -> None:
+        now = clock.now()
+        async with db.transaction() as tx:
+            moved = await tx.execute(
+                "UPDATE refunds SET stripe_refund_id = :rid, status = :status, updated_at = :now"
+                " WHERE id = :id AND status = 'pending' AND stripe_refund_id IS NULL",
+                {"rid": stripe_id, "status": status, "now": now, "id": refund_id},
+            )
+            if not moved:
+                return  # recorded by another submit meanwhile
+            params: dict[str, Any] = {"amount": amount, "currency": payment.currency}
+            if status == "failed":
+                await notify_staff(
+                    tx,
+                    now,
+                    payment.studio_id,
+                    "payment_staff_refund_failed",
+                    {**params, "payment": payment.id},
+                    key=f"refund-{refund_id}",
+                )
+                return
+            await _add_refunded(tx, now, payment.id, amount)
+            await notify_customer(
+                tx, now, payment, "refund_issued", params, key=f"refund-{refund_id}"
+            )
+
+    await retrying(attempt)
+
+
+async def _add_refunded(tx: Tx, now: datetime, payment_id: int, delta: int) -> None:
+    """Count a refund against its payment (negative: one that bounced) and restate its
+    status from the total: refunded, partially_refunded, or paid again."""
+    # Every right-hand side reads the row as it was, so the status follows the new total.
+    await tx.execute(
+        "UPDATE payments SET refunded_minor = refunded_minor + :d, updated_at = :now,"
+        " status = CASE WHEN refunded_minor + :d >= amount_minor THEN 'refunded'"
+        " WHEN refunded_minor + :d > 0 THEN 'partially_refunded' ELSE 'paid' END"
+        " WHERE id = :id AND status IN ('paid', 'refunded', 'partially_refunded')",
+        {"id": payment_id, "d": delta, "now": now},
+    )
+
+
+async def submit_pending(
+    db: Database, clock: Clock, gateway: PaymentGateway, *, batch: int = 100
+) -> int:
+    """Refunds decided but never accepted by the provider (a crash or an outage after the
+    decision): ask again, with the same key. How many were asked."""
+    rows = await db.all(
+        "SELECT id FROM refunds WHERE status = 'pending' AND stripe_refund_id IS NULL"
+        " ORDER BY id LIMIT :limit",
+        {"limit": batch},
+    )
+    asked = 0
+    for row in rows:
+        if await submit(db, clock, gateway, int(row["id"])) not in (None, "pending"):
+            asked += 1
+    return asked
+
+
+async def apply_refund_update(tx: Tx, now: datetime, refund: dict[str, Any]) -> bool:
+    """`refund.updated`: a pending refund succeeded, or bounced (then the money is the
+    customer's no more: it counts off the payment again and staff are told)."""
+    status = refund.get("status")
+    rid = refund.get("id")
+    if status == "succeeded":
+        moved = await tx.execute(
+            "UPDATE refunds SET status = 'succeeded', updated_at = :now"
+            " WHERE stripe_refund_id = :rid AND status = 'pending'",
+            {"rid": rid, "now": now},
+        )
+        return moved == 1
+    if status not in ("failed", "canceled"):
+        return False
+    row = await tx.one(
+        "SELECT r.id, r.payment_id, r.amount_minor, r.currency, r.studio_id FROM refunds r"
+        " WHERE r.stripe_refund_id = :rid AND r.status IN ('pending', 'succeeded')",
+        {"rid": rid},
+    )
+    if row is None:
+        return False
+    moved = await tx.execute(
+        "UPDATE refunds SET status = 'failed', updated_at = :now"
+        " WHERE id = :id AND status IN ('pending', 'succeeded')",
+        {"id": row["id"], "now": now},
+    )
+    if not moved:
+        return False
+    await _add_refunded(tx, now, int(row["payment_id"]), -int(row["amount_minor"]))
+    await notify_staff(
+        tx,
+        now,
+        int(row["studio_id"]),
+        "payment_staff_refund_failed",
+        {"amount": row["amount_minor"], "currency": row["currency"], "payment": row["payment_id"]},
+        key=f"refund-{row['id']}",
+    )
+    return True
+
+
+async def apply_charge_refunded(tx: Tx, now: datetime, charge: dict[str, Any]) -> bool:
+    """`charge.refunded`: Stripe's running total of what was refunded on the charge. Ours
+    already count when the provider accepts them; this catches refunds made elsewhere (the
+    dashboard). The total only ever raises ours, so a stale event changes nothing."""
+    intent, total = charge.get("payment_intent"), charge.get("amount_refunded")
+    if not isinstance(intent, str) or not isinstance(total, int):
+        return False
+    moved = await tx.execute(
+        "UPDATE payments SET refunded_minor = :total, updated_at = :now,"
+        " status = CASE WHEN :total >= amount_minor THEN 'refunded' ELSE 'partially_refunded' END"
+        " WHERE stripe_payment_intent = :intent AND refunded_minor < :total"
+        " AND status IN ('paid', 'refunded', 'partially_refunded')",
+        {"intent": intent, "total": total, "now": now},
+    )
+    return moved > 0
+
+
+async def paid_towards(tx: Tx, studio_id: int, registration_id: int) -> list[Payment]:
+    """The settled payments of a registration that money could come back from."""
+    rows = await tx.all(
+        f"SELECT {COLUMNS} FROM payments p WHERE p.registration_id = :r"  # noqa: S608
+        " AND p.studio_id = :s AND p.status IN ('paid', 'partially_refunded') ORDER BY p.id",
+        {"r": registration_id, "s": studio_id},
+    )
+    return [payment_of(r) for r in rows if payment_of(r).purpose in REFUNDABLE_PURPOSES]
+
+
+async def plan_cancellation(
+    tx: Tx,
+    now: datetime,
+    studio_id: int,
+    registration_id: int,
+    *,
+    before_cutoff: bool,
+    by_staff: bool,
+) -> list[int]:
+    """In a cancellation's transaction: refunds by the class's policy (written pending),
+    and payments not made yet (a scheduled balance, an open link) called off. The refunds'
+    ids, for `submit` after the transaction commits."""
+    policy = await class_policy(tx, studio_id, registration_id)
+    paid = await paid_towards(tx, studio_id, registration_id)
+    lines = rules.cancellation_refunds(
+        policy,
+        [rules.Paid(p.id, p.purpose, p.amount_minor, p.refunded_minor) for p in paid],
+        before_cutoff=before_cutoff,
+        by_staff=by_staff,
+    )
+    reason = "staff_cancel" if by_staff else "customer_cancel"
+    by_id = {p.id: p for p in paid}
+    ids = []
+    for line in lines:
+        made = await request_refund(
+            tx, now, by_id[line.payment_id], line.amount_minor, reason=reason
+        )
+        if made is not None:
+            ids.append(made)
+    await tx.execute(
+        "UPDATE payments SET status = 'cancelled', updated_at = :now WHERE registration_id = :r"
+        " AND studio_id = :s AND status IN ('scheduled', 'pending')",
+        {"r": registration_id, "s": studio_id, "now": now},
+    )
+    return ids
+
+
+async def class_policy(tx: Tx, studio_id: int, registration_id: int) -> rules.PaymentPolicy:
+    row = await tx.one(
+        "SELECT k.payment, k.deposit_percent, k.balance_due_days, k.company_billing,"
+        " k.invoice_days_until_due, k.refund_after_cutoff_percent, k.deposit_refundable"
+        " FROM registrations r JOIN classes k ON k.id = r.class_id"
+        " WHERE r.studio_id = :s AND r.id = :r",
+        {"s": studio_id, "r": registration_id},
+    )
+    if row is None:
+        return rules.PaymentPolicy()
+    return policy_of(row)
+
+
+def policy_of(row: Any) -> rules.PaymentPolicy:
+    return rules.PaymentPolicy(
+        payment=row["payment"],
+        deposit_percent=row["deposit_percent"],
+        balance_due_days=row["balance_due_days"],
+        company_billing=bool(row["company_billing"]),
+        invoice_days_until_due=row["invoice_days_until_due"],
+        refund_after_cutoff_percent=row["refund_after_cutoff_percent"],
+        deposit_refundable=bool(row["deposit_refundable"]),
+    )
+
+
+async def submit_all(
+    db: Database, clock: Clock, gateway: PaymentGateway | None, refund_ids: list[int]
+) -> None:
+    """After the deciding transaction: ask for each refund now when a provider is at hand
+    (otherwise, and on failure, reconciliation asks later)."""
+    if gateway is None:
+        return
+    for refund_id in refund_ids:
+        await submit(db, clock, gateway, refund_id)
