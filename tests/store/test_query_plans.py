@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from bookbot.engine.clock import FrozenClock
-from bookbot.services import attendance, holds, outbox, waitlist
+from bookbot.services import attendance, balances, holds, outbox, payments, waitlist
 from bookbot.store import migrate
 from bookbot.store.db import Database, Tx, connect
 from tests import builders
@@ -179,6 +179,35 @@ async def _messages(tx: Tx, w: builders.World, customer: int) -> None:
     )
 
 
+async def _payments(tx: Tx, w: builders.World, customer: int) -> None:
+    """Paid history, a few links still open ahead and balances scheduled ahead."""
+    rows = [
+        {
+            "studio_id": w.studio_id,
+            "customer_id": customer,
+            "status": "paid" if i < PAST else "scheduled",
+            "at": _when(i),
+        }
+        for i in range(PAST + AHEAD)
+    ]
+    # Links are open for 30 minutes: a few at any time, some just past their expiry.
+    rows += [
+        {
+            "studio_id": w.studio_id,
+            "customer_id": customer,
+            "status": "pending",
+            "at": NOW + timedelta(minutes=minutes),
+        }
+        for minutes in range(-10, 20, 3)
+    ]
+    await tx.execute_many(
+        "INSERT INTO payments (studio_id, customer_id, purpose, amount_minor, currency, status,"
+        " expires_at, due_at, created_at, updated_at) VALUES (:studio_id, :customer_id, 'full',"
+        " 4500, 'GBP', :status, :at, :at, :at, :at)",
+        rows,
+    )
+
+
 @pytest.fixture
 async def history(db: Database) -> builders.World:
     """Two years of one customer's classes, all closed, sent and settled; the future booked."""
@@ -190,6 +219,7 @@ async def history(db: Database) -> builders.World:
         w.ids["pass"] = await _reservations(tx, w, customer, sessions)
         await _waitlist(tx, w, customer, sessions)
         await _messages(tx, w, customer)
+        await _payments(tx, w, customer)
     if db.dialect == "postgresql":
         async with db.transaction() as tx:
             await tx.execute("ANALYZE")
@@ -216,6 +246,7 @@ GROWING = {
     "reservations": "r",
     "waitlist_entries": "w",
     "outbox": "",
+    "payments": "",
 }
 
 
@@ -290,6 +321,14 @@ async def test_offer_sweep_reads_only_live_offers(db: Database) -> None:
         "ix_waitlist_entries_offered",
         ordered=True,
     )
+
+
+@pytest.mark.usefixtures("history")
+async def test_payment_sweeps_read_only_what_is_due(db: Database) -> None:
+    # Reconciliation: pending payments past their link's expiry; balances: the scheduled due.
+    due = {"now": NOW, "limit": 100}
+    await _assert_uses(db, payments.STALE_SQL, due, "ix_payments_pending", ordered=True)
+    await _assert_uses(db, balances.DUE_SQL, due, "ix_payments_scheduled", ordered=True)
 
 
 @pytest.mark.usefixtures("history")
