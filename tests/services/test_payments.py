@@ -14,7 +14,7 @@ from bookbot.engine.clock import FrozenClock
 from bookbot.engine.payments import Choice
 from bookbot.engine.pricing import RegistrationKind
 from bookbot.handlers.stripe_gateway import StripeGateway
-from bookbot.services import balances, cancellation, holds, payments
+from bookbot.services import balances, cancellation, holds, payment_reports, payments
 from bookbot.services.payments import Outcome, ReturnUrls, StripeEvent
 from bookbot.store.db import Database
 from tests import builders
@@ -416,3 +416,28 @@ async def test_concurrent_duplicate_events_confirm_once(shop: Shop) -> None:
     assert sorted(outcomes) == sorted([Outcome.PAID] + [Outcome.UNCHANGED] * 3)
     assert len(await shop.outbox("payment_receipt")) == 1
     assert await shop.reg_status(reg) == "confirmed"
+
+
+async def test_the_queries_staff_and_chat_read(shop: Shop) -> None:
+    await shop.setup(deposit_percent=30, balance_due_days=7)
+    day_start = shop.clock.now() - timedelta(hours=1)
+    reg, _pay = await _paid_booking(shop, "ann", choice=Choice.DEPOSIT)
+    full, _full = await _paid_booking(shop, "bob")
+    sid = shop.w.studio_id
+    assert await payment_reports.registration_status(shop.db, sid, reg) == "deposit_paid"
+    assert await payment_reports.registration_status(shop.db, sid, full) == "paid"
+    mine = await payment_reports.customer_payments(shop.db, sid, shop.w["ann"])
+    assert [(p.purpose, p.status) for p in mine] == [("balance", "scheduled"), ("deposit", "paid")]
+    end = day_start + timedelta(days=1)
+    today = await payment_reports.staff_today(shop.db, sid, start=day_start, end=end)
+    assert sorted(p.amount_minor for p in today) == [2700, 9000]
+    owed = await payment_reports.outstanding(shop.db, sid, shop.clock.now())
+    assert [(p.purpose, p.amount_minor) for p in owed] == [("balance", 6300)]
+    revenue = await payment_reports.revenue_by_class(shop.db, sid, start=day_start, end=end)
+    assert [(r.class_name, r.paid_minor, r.payments) for r in revenue] == [("Taster", 11700, 2)]
+    await cancellation.cancel_registration(
+        shop.db, shop.clock, sid, full, by_staff=True, gateway=shop.gateway
+    )
+    assert await payment_reports.registration_status(shop.db, sid, full) == "refunded"
+    refunds = await payment_reports.refunds_between(shop.db, sid, start=day_start, end=end)
+    assert [(r.amount_minor, r.reason) for r in refunds] == [(9000, "staff_cancel")]
