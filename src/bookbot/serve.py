@@ -34,6 +34,7 @@ from bookbot.handlers.notice_transport import NoticeTransport
 from bookbot.handlers.notices import NoticeRouter
 from bookbot.handlers.payment_pages import ChatLinks, PaymentPages
 from bookbot.handlers.stripe_gateway import StripeGateway
+from bookbot.handlers.stripe_webhook import SOURCE as STRIPE_SOURCE
 from bookbot.handlers.stripe_webhook import StripeWebhook
 from bookbot.handlers.telegram_bot import TelegramBot, TelegramSettings
 from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
@@ -43,6 +44,8 @@ from bookbot.jobs.delivery import DeliveryWorker, RateLimits
 from bookbot.jobs.inbox_worker import InboxWorker
 from bookbot.jobs.scheduler import standard_sweeps, ticking
 from bookbot.jobs.sweeps import Sweeps
+from bookbot.services.payment_urls import generic_urls
+from bookbot.services.payments import ReturnUrls
 from bookbot.store.db import Database
 
 log = logging.getLogger("bookbot")
@@ -98,12 +101,13 @@ def build(settings: Settings, db: Database, clock: Clock | None = None) -> Servi
     inbox.processors.update({"twilio": twilio} if twilio else {})
     delivery = delivery_worker(settings, db, clock, bot, channel)
     inbox.on_processed = delivery.wake
-    services = Services(bot, twilio, sender, inbox, delivery, Sweeps(db, clock))
+    services = Services(bot, twilio, sender, inbox, delivery, sweeps(settings, db, clock, gateway))
     if gateway is not None:
         services.gateway = gateway
         services.stripe = StripeWebhook(
-            db, clock, settings.stripe_webhook_secret or "", wake=inbox.wake
+            db, clock, settings.stripe_webhook_secret or "", gateway=gateway, wake=inbox.wake
         )
+        inbox.processors[STRIPE_SOURCE] = services.stripe
         services.pages = PaymentPages(
             db, chat_links(settings, bot), default_studio=settings.default_studio
         )
@@ -116,6 +120,15 @@ def stripe_gateway(settings: Settings) -> StripeGateway | None:
     if not settings.payments_configured:
         return None
     return StripeGateway(settings.stripe_secret_key or "", api_base=settings.stripe_api_base)
+
+
+def sweeps(settings: Settings, db: Database, clock: Clock, gateway: StripeGateway | None) -> Sweeps:
+    """The scheduled sweeps; with payments on, they also reconcile lapsed payment links and
+    send due balances (whose return pages speak the default studio's language)."""
+    if gateway is None or not settings.public_url:
+        return Sweeps(db, clock)
+    urls = generic_urls(settings.public_url)
+    return Sweeps(db, clock, gateway=gateway, urls=ReturnUrls(urls.success_url, urls.cancel_url))
 
 
 def chat_links(settings: Settings, bot: TelegramBot | None) -> ChatLinks:

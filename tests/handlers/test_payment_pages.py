@@ -18,6 +18,7 @@ from bookbot.handlers.payment_pages import (
     payment_urls,
 )
 from bookbot.handlers.web import make_app
+from bookbot.services.payment_urls import generic_urls
 from bookbot.store.db import Database
 from tests.examples import load_example_studio
 
@@ -58,6 +59,13 @@ def test_payment_urls() -> None:
     success_url, cancel_url = payment_urls("https://bot.example.com", 7, "en", channel="fax")
     assert "via" not in success_url
     assert cancel_url == "https://bot.example.com/pay/cancel?p=7&lang=en"
+
+
+def test_generic_urls() -> None:
+    assert generic_urls("https://bot.example.com/") == (
+        "https://bot.example.com/pay/success?session_id={CHECKOUT_SESSION_ID}",
+        "https://bot.example.com/pay/cancel",
+    )
 
 
 @pytest.fixture

@@ -30,9 +30,12 @@ from bookbot.handlers.stripe_webhook import (
     event_chat,
 )
 from bookbot.handlers.web import make_app
+from bookbot.jobs.inbox_worker import InboxWorker
 from bookbot.serve import build, serve
-from bookbot.services.payment_gateway import CheckoutRequest
+from bookbot.services import inbox
+from bookbot.services.payment_gateway import CheckoutRequest, InvoiceRequest
 from bookbot.store.db import Database
+from tests.examples import load_example_studio
 from tests.stripe_standin import StripeStandIn
 from tests.twilio_standin import TwilioStandIn
 
@@ -250,6 +253,10 @@ async def test_bookbot_run_serves_payments(db: Database, clock: FrozenClock) -> 
         services = build(settings, db, clock)
         gateway = services.gateway
         assert gateway is not None
+        assert services.jobs.gateway is gateway
+        assert services.jobs.urls is not None
+        assert services.jobs.urls.success.startswith("https://bot.example.com/pay/success?")
+        assert services.inbox.processors[SOURCE] is services.stripe
         stop = asyncio.Event()
         serving = asyncio.create_task(serve(settings, services, stop))
         try:
@@ -310,3 +317,137 @@ async def test_bookbot_run_refuses_half_configured_payments(
     assert services.gateway is None
     assert services.stripe is None
     assert services.pages is None
+
+
+# --- through the inbox worker into payment_events.apply_event --------------------------------
+
+
+@dataclass
+class Paying:
+    """A studio with a staff chat, a customer, and the webhook's processor in an inbox worker."""
+
+    world: World
+    worker: InboxWorker
+    studio_id: int
+    customer_id: int
+
+    async def payment(self, *, purpose: str, status: str, amount: int = 3000) -> int:
+        now = self.world.webhook.clock.now()
+        async with self.world.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO payments (studio_id, customer_id, purpose, amount_minor, currency,"
+                " status, created_at, updated_at) VALUES (:studio, :customer, :purpose, :amount,"
+                " 'gbp', :status, :now, :now)",
+                {
+                    "studio": self.studio_id,
+                    "customer": self.customer_id,
+                    "purpose": purpose,
+                    "amount": amount,
+                    "status": status,
+                    "now": now,
+                },
+            )
+            return int(await tx.scalar("SELECT MAX(id) FROM payments"))
+
+    async def status(self, payment_id: int) -> str:
+        return str(
+            await self.world.db.scalar(
+                "SELECT status FROM payments WHERE id = :id", {"id": payment_id}
+            )
+        )
+
+    async def staff_notices(self) -> list[str]:
+        rows = await self.world.db.all(
+            "SELECT template FROM outbox WHERE customer_id IS NULL AND studio_id = :s ORDER BY id",
+            {"s": self.studio_id},
+        )
+        return [r["template"] for r in rows]
+
+
+@pytest.fixture
+async def paying(world: World, clock: FrozenClock) -> Paying:
+    studio_id = await load_example_studio(world.db, clock, weeks=0)
+    async with world.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE studios SET staff_chat_id = 4242 WHERE id = :id", {"id": studio_id}
+        )
+        await tx.execute(
+            "INSERT INTO customers (studio_id, name, created_at) VALUES (:s, 'Acme', :now)",
+            {"s": studio_id, "now": clock.now()},
+        )
+        customer_id = int(await tx.scalar("SELECT MAX(id) FROM customers"))
+    world.webhook.gateway = world.gateway
+    worker = InboxWorker(world.db, clock, {SOURCE: world.webhook})
+    return Paying(world, worker, studio_id, customer_id)
+
+
+async def test_invoice_paid_end_to_end_once(paying: Paying) -> None:
+    world = paying.world
+    payment_id = await paying.payment(purpose="invoice", status="invoiced", amount=24000)
+    invoice = await world.gateway.create_invoice(
+        InvoiceRequest(
+            payment_id=payment_id,
+            amount_minor=24000,
+            currency="gbp",
+            description="Six-week wheel course",
+            company_name="Acme Ltd",
+            billing_email="billing@acme.example",
+            days_until_due=14,
+        )
+    )
+    event = world.stripe.pay_invoice(invoice.id)
+
+    assert await world.stripe.deliver(event, world.url) == 200
+    assert await world.stripe.deliver(event, world.url) == 200  # Stripe delivers again
+    assert await paying.worker.run_until_idle() == 1
+
+    assert await paying.status(payment_id) == "paid"
+    assert await paying.staff_notices() == ["payment_staff_paid"]
+    assert [r["status"] for r in await stored(world.db)] == ["done"]
+
+
+async def test_expired_session_end_to_end(paying: Paying) -> None:
+    world = paying.world
+    payment_id = await paying.payment(purpose="full", status="pending")
+    session = await world.gateway.create_checkout(
+        CheckoutRequest(
+            payment_id=payment_id,
+            attempt=1,
+            amount_minor=3000,
+            currency="gbp",
+            description="Wheel taster",
+            expires_at=datetime.now(UTC) + timedelta(minutes=40),
+            success_url="https://bot.example/pay/success",
+            cancel_url="https://bot.example/pay/cancel",
+        )
+    )
+    expired = world.stripe.expire(session.id)
+    late_duplicate = dict(expired)
+
+    assert await world.stripe.deliver(expired, world.url) == 200
+    assert await paying.worker.run_until_idle() == 1
+    assert await world.stripe.deliver(late_duplicate, world.url) == 200
+    assert await paying.worker.run_until_idle() == 0
+
+    assert await paying.status(payment_id) == "expired"
+
+
+async def test_an_event_given_up_on_tells_staff(paying: Paying) -> None:
+    world = paying.world
+    payment_id = await paying.payment(purpose="full", status="pending")
+    event = {
+        "id": "evt_broken",
+        "type": "checkout.session.completed",
+        "data": {
+            "object": {"object": "checkout.session", "metadata": {"payment_id": str(payment_id)}}
+        },
+    }
+    payload, header = world.stripe.signed(event)
+    assert await world.post(payload, header) == 200
+    [item] = await inbox.claim(world.db, paying.world.webhook.clock.now(), 1, timedelta(seconds=5))
+
+    await world.webhook.gave_up(item)
+
+    assert await paying.staff_notices() == ["payment_staff_event_failed"]
+    await world.webhook.gave_up(item)  # told once
+    assert await paying.staff_notices() == ["payment_staff_event_failed"]

@@ -17,7 +17,15 @@ from bookbot.handlers.twilio_webhook import TwilioChannel
 from bookbot.jobs.delivery import DeliveryWorker
 from bookbot.jobs.scheduler import standard_sweeps, ticking
 from bookbot.jobs.sweeps import Sweeps
-from bookbot.serve import build, delivery_worker, serve, telegram_bot, twilio_sender
+from bookbot.serve import (
+    build,
+    delivery_worker,
+    serve,
+    stripe_gateway,
+    sweeps,
+    telegram_bot,
+    twilio_sender,
+)
 
 log = logging.getLogger("bookbot")
 
@@ -48,7 +56,10 @@ async def run_jobs(settings: Settings, args: argparse.Namespace) -> int:
         bot = telegram_bot(settings, Dialogues(db, clock, default_studio=settings.default_studio))
         if bot is not None:
             await stack.enter_async_context(bot.bot)
-        jobs = Sweeps(db, clock)
+        gateway = stripe_gateway(settings)
+        if gateway is not None:
+            stack.push_async_callback(gateway.close)  # after the sweeps and the sends stop
+        jobs = sweeps(settings, db, clock, gateway)
         delivery = delivery_worker(settings, db, clock, bot, channel)
         if args.once:
             await _once(jobs, delivery, stop)
@@ -95,7 +106,9 @@ def register(commands: Any) -> None:
         "BOOKBOT_WEBHOOK_SECRET, BOOKBOT_HOST, BOOKBOT_PORT, BOOKBOT_DEFAULT_STUDIO, "
         "BOOKBOT_TWILIO_ACCOUNT_SID, BOOKBOT_TWILIO_AUTH_TOKEN, BOOKBOT_TWILIO_SMS_FROM or "
         "BOOKBOT_TWILIO_MESSAGING_SERVICE_SID, BOOKBOT_TWILIO_WHATSAPP_FROM, "
-        "BOOKBOT_TWILIO_API_BASE, BOOKBOT_WHATSAPP_TEMPLATE_SID, BOOKBOT_SMS_RATE.",
+        "BOOKBOT_TWILIO_API_BASE, BOOKBOT_WHATSAPP_TEMPLATE_SID, BOOKBOT_SMS_RATE; payments: "
+        "BOOKBOT_STRIPE_SECRET_KEY + BOOKBOT_STRIPE_WEBHOOK_SECRET (with BOOKBOT_PUBLIC_URL), "
+        "BOOKBOT_STRIPE_API_BASE (a Stripe stand-in).",
     )
     run.set_defaults(run=run_bot)
 

@@ -4,7 +4,9 @@ The `Stripe-Signature` header is checked by the `stripe` library on the raw body
 endpoint's secret and a timestamp tolerance (a replayed old delivery is refused). A bad or
 missing signature gets 400 and nothing is stored. A good event is stored under its event id
 (Stripe delivers at least once: a redelivery is recognised and stored once) and only then
-acknowledged with 200; the inbox worker hands it to `process`, once.
+acknowledged with 200; the inbox worker hands it to `process`, once, which applies it with
+`services.payment_events.apply_event`. An event that keeps failing is given up on, logged
+and, when it names one of our payments, told to the studio's staff chat.
 
 Events of one payment share an inbox chat, so they are applied one at a time in arrival
 order; `services.payments.apply_event` is idempotent per event and per payment state, so a
@@ -23,6 +25,15 @@ from aiohttp import web
 
 from bookbot.engine.clock import Clock
 from bookbot.services import inbox
+from bookbot.services.inbox import InboxItem
+from bookbot.services.payment_events import (
+    StripeEvent,
+    apply_event,
+    find_payment_id,
+    read_payment,
+)
+from bookbot.services.payment_gateway import PaymentGateway
+from bookbot.services.payment_rows import notify_staff
 from bookbot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -87,7 +98,8 @@ def parse_event(body: str) -> dict[str, Any]:
 
 
 class StripeWebhook:
-    """The aiohttp endpoint Stripe posts events to."""
+    """The aiohttp endpoint Stripe posts events to, and the inbox processor of what it
+    stores (source "stripe")."""
 
     def __init__(
         self,
@@ -95,12 +107,14 @@ class StripeWebhook:
         clock: Clock,
         webhook_secret: str,
         *,
+        gateway: PaymentGateway | None = None,
         wake: Callable[[], None] = lambda: None,
         tolerance: int = TOLERANCE,
     ) -> None:
         self.db = db
         self.clock = clock
         self._secret = webhook_secret
+        self.gateway = gateway  # a late payment is refunded through it
         self.wake = wake  # the inbox worker: something new is stored
         self.tolerance = tolerance
 
@@ -139,3 +153,37 @@ class StripeWebhook:
         else:
             log.info("stripe webhook: %s %s delivered again", event["type"], event["id"])
         return web.json_response({"received": True})
+
+    async def process(self, item: InboxItem) -> None:
+        """Apply one stored event; `apply_event` is idempotent, so marking the row done in a
+        transaction of its own after it is safe: a crash in between applies it again, to no
+        effect."""
+        event = StripeEvent.from_payload(item.payload)
+        outcome = await apply_event(self.db, self.clock, self.gateway, event)
+        log.info("stripe event %s (%s): %s", event.id, event.type, outcome)
+        await inbox.finish_alone(self.db, item, self.clock.now())
+
+    async def gave_up(self, item: InboxItem) -> None:
+        """An event that kept failing: nobody is waiting in a chat for it, but money may be,
+        so say so loudly and tell the payment's studio."""
+        event = StripeEvent.from_payload(item.payload)
+        log.error(
+            "stripe event %s (%s) given up after %s attempts; check it in Stripe's dashboard",
+            event.id,
+            event.type,
+            item.attempts,
+        )
+        payment_id = await find_payment_id(self.db, event.object)
+        payment = await read_payment(self.db, payment_id) if payment_id is not None else None
+        if payment is None:
+            return
+        params = {"payment_id": payment.id, "event_id": event.id, "event_type": event.type}
+        async with self.db.transaction() as tx:
+            await notify_staff(
+                tx,
+                self.clock.now(),
+                payment.studio_id,
+                "payment_staff_event_failed",
+                params,
+                key=event.id,
+            )

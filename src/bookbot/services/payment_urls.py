@@ -35,3 +35,13 @@ def payment_urls(
         success_url=f"{base}{SUCCESS_PATH}?{params}&session_id={SESSION_PLACEHOLDER}",
         cancel_url=f"{base}{CANCEL_PATH}?{params}",
     )
+
+
+def generic_urls(public_url: str) -> PaymentUrls:
+    """The return pages without a payment or language (the jobs' links): the pages then
+    speak the default studio's language."""
+    base = public_url.rstrip("/")
+    return PaymentUrls(
+        success_url=f"{base}{SUCCESS_PATH}?session_id={SESSION_PLACEHOLDER}",
+        cancel_url=f"{base}{CANCEL_PATH}",
+    )
