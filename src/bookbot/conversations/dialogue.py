@@ -193,7 +193,7 @@ class Dialogues:
                 store.NewDialogue(
                     channel,
                     inbound.address,
-                    studio_id=studio.id,
+                    studio=studio,
                     language=negotiate(hint) if hint else studio.default_language,
                     state=State.MENU.value,
                 ),
@@ -202,8 +202,7 @@ class Dialogues:
                 studio = lease.studio  # another worker's first contact, claimed from them
         customer, staff_id = lease.customer, lease.staff_id
         if lease.studio is None or lease.studio.id != studio.id:
-            # First contact, or a deep link into another studio: the claim read who they
-            # are somewhere else, or nowhere.
+            # A deep link into another studio: who they are here is still to find.
             customer = None
             staff_id = await staff_access.staff_for(self.db, studio.id, channel, inbound.address)
         if conversation.studio_id != studio.id:  # a deep link into another studio

@@ -188,36 +188,40 @@ class NewDialogue:
 
     channel: str
     address: str
-    studio_id: int
+    studio: Studio
     language: str
     state: str
 
 
+_CREATE = f"""INSERT INTO conversations (channel, address, studio_id, language, state,
+    updated_at, lease_until, lease_token)
+    VALUES (:channel, :address, :studio_id, :language, :state, :now, :until, :token)
+    ON CONFLICT (channel, address) DO NOTHING
+    RETURNING {_COLUMNS}, ({staff_id_query("conversations.studio_id")}) AS staff_id"""  # noqa: S608
+
+
 async def create(db: Database, lease: Lease, now: datetime, new: NewDialogue) -> Conversation:
-    """A new dialogue, held by `lease`; or, if another worker created it a moment ago, theirs
+    """A new dialogue, held by `lease` (which then reads as claiming it would: no customer
+    yet, the person's staff id); or, if another worker created it a moment ago, theirs
     (`created` False), claimed once they let it go."""
     channel, address = new.channel, new.address
     params = {
         "channel": channel,
         "address": address,
-        "studio_id": new.studio_id,
+        "studio_id": new.studio.id,
         "language": new.language,
         "state": new.state,
         "now": now,
         "until": now + LEASE,
         "token": lease.token,
+        **identity(channel, address),
     }
     waiting = _Waiting(f"{channel}:{address}")
     while True:
-        row = await db.one(
-            "INSERT INTO conversations (channel, address, studio_id, language, state,"  # noqa: S608
-            " updated_at, lease_until, lease_token) VALUES (:channel, :address, :studio_id,"
-            " :language, :state, :now, :until, :token)"
-            f" ON CONFLICT (channel, address) DO NOTHING RETURNING {_COLUMNS}",
-            params,
-        )
+        row = await db.one(_CREATE, params)
         if row is not None:
             lease.conversation = _conversation(row, created=True)
+            lease.studio, lease.customer, lease.staff_id = new.studio, None, row["staff_id"]
             return lease.conversation
         if await _claim(db, lease, now, channel, address) and lease.conversation is not None:
             return lease.conversation

@@ -597,6 +597,9 @@ class PostgresDatabase(Database):
             max_size=pool_size,
             server_settings={"lock_timeout": str(int(lock_timeout * 1000)), "timezone": "UTC"},
             reset=_no_session_reset,
+            # Closing idle connections costs a timer set and cancelled on every checkout
+            # and release, and the pool is small: they stay open.
+            max_inactive_connection_lifetime=0,
         )
         return cls(url, pool)
 
