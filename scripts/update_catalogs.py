@@ -38,6 +38,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
+import bookbot.engine.payments  # noqa: F401 - its refusal (PaymentNotOffered) is a BookingError too
 from bookbot import __version__
 from bookbot.engine.errors import BookingError
 from bookbot.presentation.i18n import DEFAULT, DOMAIN, SUPPORTED

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bookbot.conversations.booking_steps import back_and_cancel
+from bookbot.conversations.payment_status import status_label
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.presentation.i18n import SUPPORTED, render_error, translator
@@ -95,6 +96,8 @@ async def bookings_screen(ctx: Context) -> Screen:
             label += " · " + ctx.t.n_("{n} date", "{n} dates", b.session_count).format(
                 n=b.session_count
             )
+        if ctx.payments is not None:  # only a studio taking payments online has any to show
+            label += " · " + await status_label(ctx, b.registration_id, ctx.customer.id)
         choices.append(Choice("booking", label, b.registration_id))
     return Screen(
         _("Your upcoming bookings (choose one to see or cancel it):"),
@@ -155,7 +158,10 @@ async def booking_screen(ctx: Context) -> Screen:
     if b.location:
         lines.append(b.location)
     lines.append(ctx.t.n_("{n} person", "{n} people", b.guests).format(n=b.guests))
-    lines.append(_("Total: {price}").format(price=ctx.money(b.price_minor)))
+    total = _("Total: {price}").format(price=ctx.money(b.price_minor))
+    if ctx.payments is not None:
+        total += " · " + await status_label(ctx, b.registration_id, ctx.customer.id)
+    lines.append(total)
     cancel = Choice("cancel_booking", _("Cancel this booking"), aliases=(_("cancel booking"),))
     return Screen("\n".join(lines), [cancel, *back_and_cancel(ctx)])
 

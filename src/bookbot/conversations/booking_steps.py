@@ -240,10 +240,10 @@ async def choose_guests(ctx: Context, guests: int) -> Transition:
                         date=ctx.when(d.session.starts_at),
                     ),
                 )
-    return await _hold(ctx, guests)
+    return await hold_seats(ctx, guests)
 
 
-async def _hold(ctx: Context, guests: int) -> Transition:
+async def hold_seats(ctx: Context, guests: int) -> Transition:
     """Keep the seats while the customer reads the summary: "full" is said now, not after
     Confirm. Backing out lets them go (see `Dialogues._enter`); otherwise they lapse."""
     data = ctx.data
@@ -284,11 +284,22 @@ async def confirm_screen(ctx: Context) -> Screen:
     if len(dates) > 8:
         lines.append(_("… and {n} more").format(n=len(dates) - 8))
     lines.append(ctx.t.n_("{n} person", "{n} people", data["guests"]).format(n=data["guests"]))
-    lines.append(_("Total: {price}, paid at the studio.").format(price=ctx.money(price)))
+    # Imported here: the payment steps build on this module (holding seats, the booked text).
+    from bookbot.conversations import payment_steps
+
+    online = await payment_steps.offer(ctx, card.id, price, dates[0].session.starts_at)
+    if online is None:
+        lines.append(_("Total: {price}, paid at the studio.").format(price=ctx.money(price)))
+    else:
+        lines.append(_("Total: {price}.").format(price=ctx.money(price)))
     if data.get("held_until"):
         until = datetime.fromisoformat(data["held_until"])
         lines.append(
             _("Your places are held until {time}.").format(time=ctx.t.time(until, ctx.zone))
+        )
+    if online is not None:
+        return Screen(
+            "\n".join(lines), payment_steps.offer_choices(ctx, online) + back_and_cancel(ctx)
         )
     confirm = Choice(
         "confirm", _("✅ Confirm booking"), aliases=(_("confirm"), _("yes"), "yes", "si")
@@ -314,23 +325,38 @@ async def confirm(ctx: Context) -> Transition:
 
 
 async def _booked(ctx: Context, reg: booking.Registration) -> Transition:
+    return await booked_message(ctx, reg.id)
+
+
+async def booked_message(ctx: Context, registration_id: int, how: str | None = None) -> Transition:
+    """ "Booked!" with the calendar file; `how` says how it is paid (default: at the studio)."""
     _ = ctx.t._
     ctx.data.clear()
-    summary = (await browse.my_bookings(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now, reg.id))[0]
-    sessions = await browse.booked_sessions(ctx.db, ctx.studio.id, reg.id)
-    text = _(
-        "🎉 Booked! {name}, {date}, for {people}. Total {price}, to pay at the studio."
-    ).format(
-        name=summary.class_name,
-        date=ctx.when(summary.first_start, with_year=True),
-        people=ctx.t.n_("{n} person", "{n} people", reg.guest_count).format(n=reg.guest_count),
-        price=ctx.money(reg.price_minor),
+    found = await browse.my_bookings(
+        ctx.db, ctx.studio.id, ctx.customer.id, ctx.now, registration_id
     )
+    if not found:
+        return Transition(State.MENU, how)
+    summary = found[0]
+    sessions = await browse.booked_sessions(ctx.db, ctx.studio.id, registration_id)
+    people = ctx.t.n_("{n} person", "{n} people", summary.guests).format(n=summary.guests)
+    date = ctx.when(summary.first_start, with_year=True)
+    if how is None:
+        text = _(
+            "🎉 Booked! {name}, {date}, for {people}. Total {price}, to pay at the studio."
+        ).format(
+            name=summary.class_name, date=date, people=people, price=ctx.money(summary.price_minor)
+        )
+    else:
+        text = _("🎉 Booked! {name}, {date}, for {people}.").format(
+            name=summary.class_name, date=date, people=people
+        )
+        text += " " + how
     if ctx.texting:  # no files over SMS; WhatsApp media would need a public file URL
         return Transition(State.MENU, text)
     text += " " + _("The calendar file below adds it to your calendar.")
     return Transition(
-        State.MENU, text, booking_attachment(ctx, reg.id, summary.class_name, sessions)
+        State.MENU, text, booking_attachment(ctx, registration_id, summary.class_name, sessions)
     )
 
 

@@ -17,13 +17,22 @@ from bookbot.conversations import account_steps as account
 from bookbot.conversations import booking_steps as booking
 from bookbot.conversations import linking_steps as link
 from bookbot.conversations import pass_steps as passes
+from bookbot.conversations import payment_steps as paying
 from bookbot.conversations import staff_steps as staff
 from bookbot.conversations import store
 from bookbot.conversations.keywords import command, keyword
 from bookbot.conversations.matching import clean_name, numbers, pick, whole_number
 from bookbot.conversations.model import TEXTING, Channel, Inbound, Option, Reply
 from bookbot.conversations.outbound import ReplyTo, queue_replies
-from bookbot.conversations.states import Choice, Context, Screen, State, TextSender, Transition
+from bookbot.conversations.states import (
+    Choice,
+    Context,
+    PaymentSetup,
+    Screen,
+    State,
+    TextSender,
+    Transition,
+)
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.presentation.i18n import negotiate, render_error, translator
@@ -33,6 +42,17 @@ from bookbot.services.customers import customer_for, set_preferred_channel
 from bookbot.store.db import Database
 
 IDLE = timedelta(minutes=30)
+# Screens that keep the summary's seats held: leaving them for any other lets the seats go
+# (the payment screen lets them go only when its link is called off).
+HOLDING = frozenset({State.CONFIRM, State.COMPANY_NAME, State.COMPANY_EMAIL, State.COMPANY_PO})
+# What a person types where a screen asks for words rather than an option.
+TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
+    State.LINK_PHONE: link.on_phone,
+    State.LINK_CODE: link.on_code,
+    State.COMPANY_NAME: paying.on_company_name,
+    State.COMPANY_EMAIL: paying.on_company_email,
+    State.COMPANY_PO: paying.on_company_po,
+}
 
 SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.MENU: account.menu_screen,
@@ -56,6 +76,10 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.RESERVE_PART: passes.part_screen,
     State.OFFER: passes.offer_screen,
     State.NOTICE: account.notice_screen,
+    State.PAY: paying.pay_screen,
+    State.COMPANY_NAME: paying.company_name_screen,
+    State.COMPANY_EMAIL: paying.company_email_screen,
+    State.COMPANY_PO: paying.company_po_screen,
     **staff.SCREENS,
 }
 
@@ -89,6 +113,7 @@ class Dialogues:
     clock: Clock
     default_studio: str | None = None
     sms: TextSender | None = None  # texts one-time codes; phone linking is offered only with it
+    payments: PaymentSetup | None = None  # online payment; without it all is paid at the studio
 
     def __post_init__(self) -> None:
         self._serializer = store.Serializer(self.db, self.clock)
@@ -238,6 +263,7 @@ class Dialogues:
             conversation,
             self.sms,
             staff_id,
+            self.payments,
         )
 
     async def _handle(
@@ -299,10 +325,8 @@ class Dialogues:
         choice = self._resolve(ctx, inbound)
         if choice is not None:
             return await self._choose(ctx, choice)
-        if state is State.LINK_PHONE and typed:
-            return await link.on_phone(ctx, typed)
-        if state is State.LINK_CODE and typed:
-            return await link.on_code(ctx, typed)
+        if state in TYPED and typed:
+            return await TYPED[state](ctx, typed)
         if state is State.CLASS and (picked := numbers(typed, len(ctx.conversation.options))):
             return await self._toggle_many(ctx, picked)
         return Transition(
@@ -374,10 +398,13 @@ class Dialogues:
         """Move to the transition's state and render it, with any notice before it."""
         conversation = ctx.conversation
         previous = conversation.state
-        if previous == State.CONFIRM.value and transition.state is not State.CONFIRM:
+        if previous in HOLDING and transition.state not in HOLDING | {State.PAY}:
             # Left the summary (back, menu, another choice): let the held seats go now.
             # After a booking this finds nothing: the hold became the booking.
             await holds.release_customer_holds(ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id)
+        if previous == State.PAY.value and transition.state is not State.PAY:
+            # Left the payment link: call it off, so nobody pays for seats let go.
+            await paying.call_off_links(ctx)
         if transition.state is State.MENU:
             ctx.data.pop("history", None)
         elif transition.state.value != previous and not transition.back:
@@ -386,7 +413,7 @@ class Dialogues:
         screen = await SCREENS[transition.state](ctx)
         conversation.step += 1
         conversation.options = [c.stored() for c in screen.choices]
-        options = tuple(
+        options = tuple(Option("", link.label, link.url) for link in screen.links) + tuple(
             Option(f"{conversation.step}:{i}", c.label) for i, c in enumerate(screen.choices)
         )
         text = "\n\n".join(filter(None, [transition.notice, screen.text]))
@@ -432,6 +459,10 @@ async def _cancel_reservation(ctx: Context, choice: Choice) -> Transition:
     return await passes.cancel_reservation(ctx, int(choice.value))
 
 
+async def _company_po(ctx: Context, _choice: Choice) -> Transition:
+    return await paying.on_company_po(ctx, None)
+
+
 async def _stay(ctx: Context) -> Transition:
     return Transition(State(ctx.conversation.state))
 
@@ -448,6 +479,8 @@ _ACTIONS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "continue": booking.choose_on_class,
     "guests": _guests,
     "set_language": _set_language,
+    "pay": paying.pay,
+    "company_po": _company_po,
 }
 _PLAIN_ACTIONS: dict[str, Callable[[Context], Awaitable[Transition]]] = {
     "get_pass": passes.get_pass,
@@ -458,4 +491,7 @@ _PLAIN_ACTIONS: dict[str, Callable[[Context], Awaitable[Transition]]] = {
     "confirm": booking.confirm,
     "join": booking.join,
     "cancel_yes": account.cancel_booking,
+    "company": paying.company,
+    "pay_back": paying.pay_back,
+    "pay_pass": passes.pay_for_pass,
 }

@@ -41,8 +41,13 @@ class Inbound:
 
 @dataclass(frozen=True)
 class Option:
+    """Something to choose (`token` points into the dialogue's stored options), or, with a
+    `url`, a link to open (a payment page): Telegram shows it as a link button, text
+    channels as a line with the address. A link is never a numbered option."""
+
     token: str
     label: str
+    url: str | None = None
 
 
 @dataclass(frozen=True)

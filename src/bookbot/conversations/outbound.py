@@ -38,7 +38,10 @@ def reply_params(reply: Reply, *, edit_ref: str | None, dialogue: str) -> dict[s
     return {
         "text": reply.text,
         "notice": reply.notice,
-        "options": [[o.token, o.label] for o in reply.options],
+        # A link carries its address as a third item; older rows have two.
+        "options": [
+            [o.token, o.label, o.url] if o.url else [o.token, o.label] for o in reply.options
+        ],
         "edit": edit_ref if reply.edit else None,
         "dialogue": dialogue,
         "attachment": None
@@ -60,7 +63,7 @@ def reply_from_params(params: dict[str, Any]) -> Reply:
     )
     return Reply(
         params.get("text") or "",
-        tuple(Option(token, label) for token, label in params.get("options", [])),
+        tuple(Option(*option[:3]) for option in params.get("options", [])),
         attachment=attachment,
         edit=params.get("edit") is not None,
         notice=params.get("notice"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from babel.dates import format_date
 
+from bookbot.conversations import payment_steps as paying
 from bookbot.conversations.account_steps import page_choices, past_choice
 from bookbot.conversations.booking_steps import back_and_cancel, offer_label
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
@@ -157,11 +158,24 @@ async def offer_screen(ctx: Context) -> Screen:
     offer = await _offer(ctx)
     if offer is None:
         return Screen(_("That pass is no longer offered."), back_and_cancel(ctx))
-    text = _("{what} for {price}, to pay at the studio. Get it?").format(
-        what=offer_label(ctx, offer), price=ctx.money(offer.price_minor)
-    )
+    what, price = offer_label(ctx, offer), ctx.money(offer.price_minor)
+    policy = await paying.class_policy(ctx, int(ctx.data.get("class_id", 0)))
+    if ctx.payments is not None and policy.online and offer.price_minor > 0:
+        choices = [Choice("pay_pass", _("💳 Pay now"), aliases=(_("pay"), "pay"))]
+        if policy.payment == "either":
+            choices.append(Choice("get_pass", _("Pay at the studio"), aliases=(_("yes"), "yes")))
+        text = _("{what} for {price}. Get it?").format(what=what, price=price)
+        return Screen(text, choices + back_and_cancel(ctx))
+    text = _("{what} for {price}, to pay at the studio. Get it?").format(what=what, price=price)
     get = Choice("get_pass", _("✅ Get this pass"), aliases=(_("yes"), "yes", "si"))
     return Screen(text, [get, *back_and_cancel(ctx)])
+
+
+async def pay_for_pass(ctx: Context) -> Transition:
+    offer = await _offer(ctx)
+    if offer is None or ctx.payments is None:
+        return Transition(State.MENU, ctx.t._("That pass is no longer offered."))
+    return await paying.pay_pass(ctx, offer)
 
 
 async def _offer(ctx: Context) -> passes.Offer | None:

@@ -16,6 +16,7 @@ from bookbot.engine.recurrence import zone
 from bookbot.presentation.i18n import Translator
 from bookbot.services.common import Studio
 from bookbot.services.customers import Customer
+from bookbot.services.payment_gateway import PaymentGateway
 from bookbot.store.db import Database
 
 
@@ -42,6 +43,11 @@ class State(StrEnum):
     RESERVE = "reserve"
     RESERVE_PART = "reserve_part"
     NOTICE = "notice"  # a message the bot sent first, with its one-tap actions
+    # Paying online (only with a payment provider configured; see payment_steps)
+    PAY = "pay"  # a payment link is out; the seats are held until it expires
+    COMPANY_NAME = "company_name"  # invoicing a company: its name,
+    COMPANY_EMAIL = "company_email"  # its billing email,
+    COMPANY_PO = "company_po"  # and an optional purchase order number
     # Staff tools (only for staff of the studio; see staff_steps)
     STAFF_MENU = "staff_menu"
     STAFF_TODAY = "staff_today"
@@ -75,10 +81,28 @@ class Choice:
         return cls(raw["action"], raw["label"], raw.get("value"), tuple(raw.get("aliases", ())))
 
 
+@dataclass(frozen=True)
+class Link:
+    """A link shown with a screen (a payment page): not a choice, nothing is stored."""
+
+    label: str
+    url: str
+
+
 @dataclass
 class Screen:
     text: str
     choices: list[Choice] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PaymentSetup:
+    """Online payment, when a provider is configured: the gateway, and the public URL the
+    provider's pages send the customer back to (our return pages)."""
+
+    gateway: PaymentGateway
+    public_url: str
 
 
 @dataclass(frozen=True)
@@ -110,6 +134,7 @@ class Context:
     conversation: Conversation
     sms: TextSender | None = None
     staff_id: int | None = None  # set when the person is staff of this studio
+    payments: PaymentSetup | None = None  # None: everything is paid at the studio
 
     @property
     def data(self) -> dict[str, Any]:

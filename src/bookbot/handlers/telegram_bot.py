@@ -53,7 +53,11 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     """One button per row, except short ones (party sizes) which share rows of three."""
     rows: list[list[InlineKeyboardButton]] = []
     for option in reply.options:
-        button = InlineKeyboardButton(option.label, callback_data=option.token)
+        button = (
+            InlineKeyboardButton(option.label, url=option.url)
+            if option.url
+            else InlineKeyboardButton(option.label, callback_data=option.token)
+        )
         short = len(option.label) <= SHORT_LABEL
         if short and rows and len(rows[-1]) < 3 and len(rows[-1][0].text) <= SHORT_LABEL:
             rows[-1].append(button)
