@@ -29,6 +29,7 @@ from aiohttp import web
 
 from bookbot.config import Settings
 from bookbot.conversations.dialogue import Dialogues
+from bookbot.conversations.states import PaymentSetup
 from bookbot.engine.clock import Clock, SystemClock
 from bookbot.handlers.notice_transport import NoticeTransport
 from bookbot.handlers.notices import NoticeRouter
@@ -79,7 +80,10 @@ def build(settings: Settings, db: Database, clock: Clock | None = None) -> Servi
     gateway = stripe_gateway(settings)  # first: a half-set Stripe fails before anything opens
     sender = twilio_sender(settings)
     channel = TwilioChannel(db, clock, sender) if sender is not None else None
-    dialogues = Dialogues(db, clock, default_studio=settings.default_studio, sms=channel)
+    paying = PaymentSetup(gateway, settings.public_url or "") if gateway is not None else None
+    dialogues = Dialogues(
+        db, clock, default_studio=settings.default_studio, sms=channel, payments=paying
+    )
     inbox = InboxWorker(db, clock, {})
     bot = telegram_bot(settings, dialogues, inbox.wake)
     twilio = None

@@ -13,6 +13,7 @@ from typing import Any, cast
 import pytest
 from aiohttp.test_utils import TestServer
 
+from bookbot.config import Settings
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel, Option, Reply
 from bookbot.conversations.outbound import reply_from_params, reply_params
@@ -28,6 +29,7 @@ from bookbot.handlers.twilio_webhook import reply_text
 from bookbot.handlers.web import make_app
 from bookbot.jobs.inbox_worker import InboxWorker
 from bookbot.presentation.i18n import translator
+from bookbot.serve import build
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
 from tests.stripe_standin import StripeStandIn
@@ -347,3 +349,31 @@ def test_billing_email_is_checked(typed: str, ok: bool) -> None:
 def test_typed_company_details_are_one_printable_line() -> None:
     assert one_line("  Acme\u200b \u202eLtd\n\x00 ", 100) == "Acme Ltd"
     assert len(one_line("x" * 500, 100)) == 100
+
+
+async def test_bookbot_run_gives_the_dialogues_the_gateway(
+    db: Database, clock: FrozenClock
+) -> None:
+    for stripe_on in (False, True):
+        settings = Settings(
+            database_url="unused",
+            twilio_account_sid="AC" + "3" * 32,
+            twilio_auth_token="twilio-token-for-chat-tests",
+            twilio_sms_from="+15005550006",
+            public_url=PUBLIC,
+            stripe_secret_key=KEY if stripe_on else None,
+            stripe_webhook_secret=SECRET if stripe_on else None,
+        )
+        services = build(settings, db, clock)
+        assert services.twilio is not None
+        assert services.sender is not None
+        await services.sender.close()
+        paying = services.twilio.dialogues.payments
+        if not stripe_on:
+            assert paying is None  # no Stripe: everything is paid at the studio
+            continue
+        assert paying is not None
+        assert services.gateway is not None
+        assert paying.gateway is services.gateway
+        assert paying.public_url == PUBLIC
+        await services.gateway.close()
