@@ -96,6 +96,24 @@ async def test_expire_a_session_no_longer_open_returns_it(
     assert (await gateway.expire_checkout(gone.id)).status == "expired"
 
 
+async def test_get_checkout_reads_the_receipt_url_once_paid(
+    gateway: StripeGateway, standin: StripeStandIn
+) -> None:
+    session = await gateway.create_checkout(checkout(3))
+    assert session.receipt_url is None
+    assert (await gateway.get_checkout(session.id)).receipt_url is None  # nothing paid yet
+
+    standin.pay(session.id)
+    paid = await gateway.get_checkout(session.id)
+
+    charge = next(o for o in standin.objects.values() if o["object"] == "charge")
+    assert paid.receipt_url == charge["receipt_url"]
+    assert str(paid.receipt_url).startswith("https://pay.stripe.com/receipts/")
+    assert paid.payment_intent == charge["payment_intent"]  # still the bare id
+    reads = standin.calls_to("GET", f"/v1/checkout/sessions/{session.id}")
+    assert reads[-1].params["expand"] == ["payment_intent.latest_charge"]
+
+
 async def test_expire_unknown_session_is_not_retryable(gateway: StripeGateway) -> None:
     with pytest.raises(GatewayError) as raised:
         await gateway.expire_checkout("cs_test_missing")

@@ -41,6 +41,8 @@ DEFAULT_TIMEOUT = 20.0
 # Safe because every create carries our own idempotency key, which the library's retries reuse.
 DEFAULT_NETWORK_RETRIES = 2
 PO_FIELD = "PO number"  # the invoice's custom field
+# A Session names its PaymentIntent, whose charge holds the receipt page: one read, expanded.
+RECEIPT_EXPAND = "payment_intent.latest_charge"
 MAX_CUSTOM_FIELD_VALUE = 140  # Stripe's limit on an invoice custom field's value
 
 
@@ -97,6 +99,15 @@ def gateway_error(error: stripe.StripeError) -> GatewayError:
     )
 
 
+def _receipt_url(session: stripe.checkout.Session) -> str | None:
+    """The charge's receipt page, when the Session came with its charge expanded."""
+    intent = session.payment_intent
+    charge = None if intent is None or isinstance(intent, str) else intent.latest_charge
+    if charge is None or isinstance(charge, str):
+        return None
+    return charge.receipt_url
+
+
 def _session(session: stripe.checkout.Session) -> CheckoutSession:
     return CheckoutSession(
         id=session.id,
@@ -108,6 +119,7 @@ def _session(session: stripe.checkout.Session) -> CheckoutSession:
         expires_at=datetime.fromtimestamp(session.expires_at, UTC),
         payment_intent=_id_of(session.payment_intent),
         client_reference_id=session.client_reference_id,
+        receipt_url=_receipt_url(session),
     )
 
 
@@ -199,7 +211,9 @@ class StripeGateway:
         client = self._client()
         session = await self._call(
             f"reading checkout {session_id}",
-            lambda: client.v1.checkout.sessions.retrieve_async(session_id),
+            lambda: client.v1.checkout.sessions.retrieve_async(
+                session_id, {"expand": [RECEIPT_EXPAND]}
+            ),
         )
         return _session(session)
 

@@ -17,7 +17,7 @@ back, and a second one records the money as paid with a refund of all of it (rea
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -26,7 +26,7 @@ from bookbot.engine import errors
 from bookbot.engine import payments as rules
 from bookbot.engine.clock import Clock
 from bookbot.services import holds, refunds
-from bookbot.services.payment_gateway import PaymentGateway
+from bookbot.services.payment_gateway import GatewayError, PaymentGateway
 from bookbot.services.payment_rows import (
     COLUMNS,
     PAYABLE,
@@ -73,6 +73,7 @@ class Paid:
     currency: str | None
     payment_intent: str | None
     session_id: str | None = None
+    receipt_url: str | None = None  # the charge's receipt page, when known
 
 
 # --- finding the payment an object is about ----------------------------------------------
@@ -121,6 +122,7 @@ async def settle_paid(
     first = await read_payment(db, payment_id)
     if first is None or first.status not in PAYABLE:
         return Outcome.UNCHANGED
+    paid = await _with_receipt(gateway, first, paid)
 
     async def attempt() -> Outcome:
         now = clock.now()
@@ -134,7 +136,7 @@ async def settle_paid(
                 await _mismatch(tx, now, payment, paid)
                 return Outcome.MISMATCH
             await _mark_paid(tx, now, payment, paid)
-            await _fulfil(tx, now, payment)
+            await _fulfil(tx, now, payment, receipt_url=paid.receipt_url or payment.receipt_url)
             return Outcome.PAID
 
     try:
@@ -145,20 +147,43 @@ async def settle_paid(
         return await _refund_late(db, clock, gateway, first, paid=paid, refusal=refusal)
 
 
+async def _with_receipt(gateway: PaymentGateway | None, payment: Payment, paid: Paid) -> Paid:
+    """`paid` with the receipt page the customer's receipt links to. A Session event does
+    not carry it (it is on the charge), so the Session is read again, expanded, before any
+    transaction opens. Not reachable now: the receipt goes without the link rather than
+    the booking waiting for it."""
+    session_id = paid.session_id or payment.stripe_session_id
+    if paid.receipt_url or payment.receipt_url or gateway is None or session_id is None:
+        return paid
+    try:
+        session = await gateway.get_checkout(session_id)
+    except GatewayError as error:
+        log.warning("payment %s: receipt URL not read: %s", payment.id, error)
+        return paid
+    return replace(paid, receipt_url=session.receipt_url)
+
+
 async def _mark_paid(tx: Tx, now: datetime, payment: Payment, paid: Paid) -> None:
     marks = ", ".join(f"'{s}'" for s in PAYABLE)
     moved = await tx.execute(
         "UPDATE payments SET status = 'paid', paid_at = :now, updated_at = :now,"  # noqa: S608
         " stripe_payment_intent = COALESCE(:intent, stripe_payment_intent),"
-        " stripe_session_id = COALESCE(stripe_session_id, :sid)"
+        " stripe_session_id = COALESCE(stripe_session_id, :sid),"
+        " receipt_url = COALESCE(:receipt, receipt_url)"
         f" WHERE id = :id AND status IN ({marks})",
-        {"id": payment.id, "now": now, "intent": paid.payment_intent, "sid": paid.session_id},
+        {
+            "id": payment.id,
+            "now": now,
+            "intent": paid.payment_intent,
+            "sid": paid.session_id,
+            "receipt": paid.receipt_url,
+        },
     )
     if moved != 1:
         raise StateMoved(f"payment {payment.id} moved while locked")
 
 
-async def _fulfil(tx: Tx, now: datetime, payment: Payment) -> None:
+async def _fulfil(tx: Tx, now: datetime, payment: Payment, *, receipt_url: str | None) -> None:
     """What the money buys, in the transaction that records it."""
     params: dict[str, Any] = {"amount": payment.amount_minor, "currency": payment.currency}
     if payment.purpose in (rules.FULL, rules.DEPOSIT) and payment.registration_id is not None:
@@ -182,7 +207,7 @@ async def _fulfil(tx: Tx, now: datetime, payment: Payment) -> None:
         )
         params["pass"] = payment.pass_id
     params["purpose"] = payment.purpose
-    params["receipt_url"] = payment.receipt_url
+    params["receipt_url"] = receipt_url
     await notify_customer(tx, now, payment, "payment_receipt", params, key=str(payment.id))
     await notify_staff(
         tx,
@@ -263,6 +288,7 @@ async def _mismatch(tx: Tx, now: datetime, payment: Payment, paid: Paid) -> None
         "payment_staff_mismatch",
         {
             "payment": payment.id,
+            "amount": payment.amount_minor,  # what every payment notice formats first
             "expected": payment.amount_minor,
             "currency": payment.currency,
             "paid": paid.amount_minor,
@@ -422,13 +448,17 @@ async def settle_invoice(
 
 def paid_of(session: dict[str, Any]) -> Paid:
     intent = session.get("payment_intent")
-    if isinstance(intent, dict):
+    receipt = None
+    if isinstance(intent, dict):  # expanded, perhaps with its charge
+        charge = intent.get("latest_charge")
+        receipt = charge.get("receipt_url") if isinstance(charge, dict) else None
         intent = intent.get("id")
     return Paid(
         amount_minor=session.get("amount_total"),
         currency=session.get("currency"),
         payment_intent=intent if isinstance(intent, str) else None,
         session_id=session.get("id"),
+        receipt_url=receipt if isinstance(receipt, str) else None,
     )
 
 

@@ -47,6 +47,9 @@ class CheckoutSession:
     expires_at: datetime
     payment_intent: str | None = None
     client_reference_id: str | None = None
+    # The charge's receipt page; known once paid, and only on a Session read with its
+    # PaymentIntent's charge (`get_checkout`), not on the one a webhook event carries.
+    receipt_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,9 @@ class PaymentGateway(Protocol):
         """A Checkout Session for one payment (idempotent per payment and attempt)."""
         ...
 
-    async def get_checkout(self, session_id: str) -> CheckoutSession: ...
+    async def get_checkout(self, session_id: str) -> CheckoutSession:
+        """The Session as it is now, with its `receipt_url` once paid."""
+        ...
 
     async def expire_checkout(self, session_id: str) -> CheckoutSession:
         """Expire an open Session so nobody can pay for seats that are gone; a Session that

@@ -31,7 +31,6 @@ from bookbot.services.payment_events import (
     Paid,
     StripeEvent,
     apply_event,
-    paid_of,
     read_payment,
     settle_paid,
     settle_unpaid,
@@ -278,13 +277,12 @@ async def cancel_checkout(
 
 
 def paid_of_session(session: CheckoutSession) -> Paid:
-    return paid_of(
-        {
-            "id": session.id,
-            "amount_total": session.amount_total,
-            "currency": session.currency,
-            "payment_intent": session.payment_intent,
-        }
+    return Paid(
+        amount_minor=session.amount_total,
+        currency=session.currency,
+        payment_intent=session.payment_intent,
+        session_id=session.id,
+        receipt_url=session.receipt_url,
     )
 
 
