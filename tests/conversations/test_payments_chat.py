@@ -32,6 +32,7 @@ from bookbot.presentation.i18n import translator
 from bookbot.serve import build
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
+from tests.conversations.test_staff import staff_chat
 from tests.stripe_standin import StripeStandIn
 
 KEY = "sk_test_chat"
@@ -183,6 +184,17 @@ async def test_book_for_two_pay_now_link_confirmed_with_a_receipt(shop: Shop) ->
     assert "✅ Payment received: your booking is confirmed." in chat.text
     await chat.say("my")
     assert chat.labels[0].endswith("· 2 people · paid")
+
+
+async def test_the_staff_roster_shows_who_paid(shop: Shop, studio_id: int) -> None:
+    chat = shop.chat()
+    await _to_summary(chat)
+    await chat.press("💳 Pay now")
+    await shop.deliver(shop.standin.pay((await shop.payment())["stripe_session_id"]))
+    maya = await staff_chat(shop.dialogues, shop.db, studio_id)
+    await maya.say("/roster")
+    await maya.press("Sat 21 Nov, 14:00 · Wheel Throwing Taster")
+    assert maya.labels[0] == "Ana · 2 people · paid"
 
 
 async def test_backing_out_expires_the_session_and_holds_the_seats_again(shop: Shop) -> None:

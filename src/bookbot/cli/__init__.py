@@ -11,7 +11,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bookbot.cli import admin, demo, doctor, passes, run, shell
+from bookbot.cli import admin, demo, doctor, passes, payments, run, shell
 from bookbot.cli.common import DATABASE_HELP, Parser, accept_database_anywhere
 from bookbot.cli.failures import failure_message
 from bookbot.config import Settings
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.register(commands)
     run.register_jobs(commands)
     passes.register(commands)
+    payments.register(commands)
     doctor.register(commands)
     accept_database_anywhere(parser)
     return parser

@@ -16,6 +16,7 @@ from babel.dates import format_datetime
 
 from bookbot.conversations import staff_admin_steps as admin
 from bookbot.conversations.model import Attachment
+from bookbot.conversations.payment_status import status_text
 from bookbot.conversations.staff_admin_steps import nav
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
@@ -92,7 +93,10 @@ def _entry_label(ctx: Context, entry: staff_views.RosterEntry) -> str:
         "no_show": _("✖ {name} · no-show"),
     }
     label = marks.get(entry.status, "{name}").format(name=entry.name)
-    return f"{label} · {people}" if entry.guests > 1 else label
+    label = f"{label} · {people}" if entry.guests > 1 else label
+    if entry.payment is not None or (ctx.payments is not None and entry.kind == "booking"):
+        label += " · " + status_text(ctx.t, entry.payment, None, ctx.zone)
+    return label
 
 
 async def roster_screen(ctx: Context) -> Screen:

@@ -21,7 +21,7 @@ from bookbot.engine import reservations as rules
 from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import resolve_local, zone
 from bookbot.engine.utilization import UtilizationRow
-from bookbot.services import reservations
+from bookbot.services import payment_reports, reservations
 from bookbot.store.db import Database, Row, Tx, record
 
 RESERVATION = "reservation"
@@ -72,6 +72,9 @@ class RosterEntry:
     name: str
     guests: int
     status: str  # a reservation's status; a booking's attendance, or "booked"
+    # A booking's payment (payment_reports.registration_status): None when nothing was paid
+    # or asked for online (paid at the studio), and for reservations (their pass is paid).
+    payment: str | None = None
 
     @property
     def pointer(self) -> str:
@@ -176,12 +179,12 @@ async def session_line(db: Database, studio_id: int, session_id: int) -> Session
 
 
 _ROSTER = """SELECT 'reservation' AS kind, r.id AS id, cu.id AS customer_id, cu.name AS name,
-    cu.phone, 1 AS guests, r.status
+    cu.phone, 1 AS guests, r.status, NULL AS registration_id
 FROM reservations r JOIN customers cu ON cu.id = r.customer_id
 WHERE r.studio_id = :studio_id AND r.session_id = :id AND r.status IN ('pending', 'checked_in', 'attended', 'no_show')
 UNION ALL
 SELECT 'booking' AS kind, rs.id, cu.id AS customer_id, cu.name, cu.phone, rs.guest_count,
-    COALESCE(rs.attendance, 'booked')
+    COALESCE(rs.attendance, 'booked'), rs.registration_id
 FROM registration_sessions rs JOIN customers cu ON cu.id = rs.customer_id
 WHERE rs.studio_id = :studio_id AND rs.session_id = :id AND rs.status = 'booked'
 ORDER BY name, kind, id"""
@@ -191,6 +194,14 @@ async def roster(db: Database, studio_id: int, session_id: int) -> list[RosterEn
     """Who is on the session (cancelled ones left out), by name."""
     async with db.transaction(write=False) as tx:
         rows = await tx.all(_ROSTER, {"studio_id": studio_id, "id": session_id})
+        # One read per booking: a roster is a class's worth of parties.
+        paid = {
+            r["registration_id"]: await payment_reports.registration_status(
+                tx, studio_id, r["registration_id"]
+            )
+            for r in rows
+            if r["registration_id"] is not None
+        }
     return [
         RosterEntry(
             kind=r["kind"],
@@ -198,6 +209,7 @@ async def roster(db: Database, studio_id: int, session_id: int) -> list[RosterEn
             name=_name(r["name"], r["phone"], r["customer_id"]),
             guests=int(r["guests"]),
             status=str(r["status"]),
+            payment=paid.get(r["registration_id"]),
         )
         for r in rows
     ]

@@ -1,0 +1,179 @@
+"""`bookbot payments list|refund|reconcile` against the demo studio and the local Stripe
+stand-in (real HTTP, the real `stripe` library)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bookbot.cli import build_parser, main
+from bookbot.cli.common import CommandError
+from bookbot.cli.payments import minor_units
+from bookbot.config import Settings
+from bookbot.handlers.stripe_gateway import StripeGateway
+from bookbot.services.payment_gateway import CheckoutRequest
+from bookbot.store.db import connect
+from tests.stripe_standin import StripeStandIn
+
+KEY = "sk_test_cli"
+SECRET = "whsec_cli"
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'demo.db'}"
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[StripeStandIn]:
+    async with StripeStandIn(secret_key=KEY, webhook_secret=SECRET) as running:
+        yield running
+
+
+def settings_for(url: str, standin: StripeStandIn | None) -> Settings:
+    if standin is None:
+        return Settings(database_url=url)
+    return Settings(
+        database_url=url,
+        public_url="https://bot.example",
+        stripe_secret_key=KEY,
+        stripe_webhook_secret=SECRET,
+        stripe_api_base=standin.base_url,
+    )
+
+
+async def command(settings: Settings, *argv: str) -> int:
+    """Parse as `bookbot` does, then await the command (the stand-in shares this loop)."""
+    args = build_parser().parse_args(["--database", settings.database_url, *argv])
+    return int(await args.run(settings, args))
+
+
+async def paid_payment(
+    url: str, standin: StripeStandIn, *, status: str = "paid", ref: int = 1
+) -> int:
+    """A payment of £90.00 paid through a real Checkout Session at the stand-in."""
+    gateway = StripeGateway(KEY, api_base=standin.base_url, max_network_retries=0)
+    now = datetime.now(UTC)
+    try:
+        session = await gateway.create_checkout(
+            CheckoutRequest(
+                payment_id=ref,  # the stand-in replays a Session created with the same key
+                attempt=1,
+                amount_minor=9000,
+                currency="gbp",
+                description="Wheel Throwing Taster",
+                expires_at=now + timedelta(minutes=30),
+                success_url="https://bot.example/pay/success",
+                cancel_url="https://bot.example/pay/cancel",
+            )
+        )
+    finally:
+        await gateway.close()
+    intent = standin.pay(session.id)["data"]["object"]["payment_intent"]
+    db = await connect(url)
+    try:
+        async with db.transaction() as tx:
+            studio = await tx.scalar("SELECT MIN(id) FROM studios")
+            await tx.execute(
+                "INSERT INTO customers (studio_id, name, phone, created_at)"
+                " VALUES (:s, 'Ana', :phone, :now)",
+                {"s": studio, "now": now, "phone": f"+44770090{ref:04d}"},
+            )
+            customer = await tx.scalar("SELECT MAX(id) FROM customers")
+            await tx.execute(
+                "INSERT INTO payments (studio_id, customer_id, purpose, amount_minor, currency,"
+                " status, stripe_session_id, stripe_payment_intent, paid_at, created_at,"
+                " updated_at) VALUES (:s, :c, 'full', 9000, 'GBP', :status, :sid, :pi, :now,"
+                " :now, :now)",
+                {
+                    "s": studio,
+                    "c": customer,
+                    "status": status,
+                    "sid": session.id,
+                    "pi": intent,
+                    "now": now,
+                },
+            )
+            return int(await tx.scalar("SELECT MAX(id) FROM payments"))
+    finally:
+        await db.close()
+
+
+async def test_list_refund_and_list_again(
+    url: str, standin: StripeStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await asyncio.to_thread(main, ["--database", url, "demo"]) == 0
+    settings = settings_for(url, standin)
+    capsys.readouterr()
+    assert await command(settings, "payments", "list") == 0
+    assert capsys.readouterr().out == "no payments\n"
+
+    payment_id = await paid_payment(url, standin)
+    assert await command(settings, "payments", "list", "--status", "paid") == 0
+    out = capsys.readouterr().out
+    assert f"#{payment_id}" in out
+    assert "paid" in out
+    assert "£90.00" in out
+    assert "Ana" in out
+    assert await command(settings, "payments", "list", "--status", "refunded") == 0
+    assert capsys.readouterr().out == "no payments\n"
+
+    argv = ["payments", "refund", str(payment_id), "--amount", "30", "--reason", "broken mug"]
+    assert await command(settings, *argv) == 0
+    out = capsys.readouterr().out
+    assert f"of £30.00 for payment #{payment_id}" in out
+    assert "(reason: broken mug)" in out
+    refunds = standin.calls_to("POST", "/v1/refunds")
+    assert len(refunds) == 1
+    assert refunds[0].params["amount"] == "3000"
+    assert refunds[0].idempotency_key == f"refund:{payment_id}:staff"
+    # Once per payment: running it again asks Stripe nothing.
+    with pytest.raises(CommandError, match="refunded by staff already"):
+        await command(settings, *argv)
+    assert len(standin.calls_to("POST", "/v1/refunds")) == 1
+    assert await command(settings, "payments", "list") == 0
+    assert "(refunded £30.00)" in capsys.readouterr().out
+
+
+async def test_refund_refusals(url: str, standin: StripeStandIn) -> None:
+    assert await asyncio.to_thread(main, ["--database", url, "demo"]) == 0
+    settings = settings_for(url, standin)
+    paid = await paid_payment(url, standin)
+    with pytest.raises(CommandError, match="only £90.00 left"):
+        await command(settings, "payments", "refund", str(paid), "--amount", "91", "--reason", "x")
+    with pytest.raises(CommandError, match="no payment #999"):
+        await command(settings, "payments", "refund", "999", "--reason", "x")
+    pending = await paid_payment(url, standin, status="pending", ref=2)
+    with pytest.raises(CommandError, match="is pending: nothing to refund"):
+        await command(settings, "payments", "refund", str(pending), "--reason", "x")
+    with pytest.raises(CommandError, match="payments are not configured"):
+        await command(settings_for(url, None), "payments", "reconcile")
+    assert standin.calls_to("POST", "/v1/refunds") == []
+
+
+async def test_reconcile_once(
+    url: str, standin: StripeStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await asyncio.to_thread(main, ["--database", url, "demo"]) == 0
+    capsys.readouterr()
+    assert await command(settings_for(url, standin), "payments", "reconcile") == 0
+    assert capsys.readouterr().out.startswith("reconciled: 0 payment(s) settled")
+
+
+def test_amounts_in_minor_units() -> None:
+    assert minor_units("12.50", "gbp") == 1250
+    assert minor_units("30", "EUR") == 3000
+    assert minor_units("500", "JPY") == 500
+    for bad in ("12.505", "-1", "0", "abc", "nan", "5.5"):
+        currency = "JPY" if bad == "5.5" else "GBP"
+        with pytest.raises(CommandError):
+            minor_units(bad, currency)
+
+
+def test_refund_needs_a_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["payments", "refund", "3"]) == 1
+    assert "--reason" in capsys.readouterr().err
