@@ -46,7 +46,10 @@ class NoticeTransport:
                 return None
             return Route(message.channel, message.address)
         if message.customer_id is None:
-            return None
+            # Addressed to a chat, not a customer (the studio's staff chat): send it there.
+            if message.channel is None or message.address is None:
+                return None
+            return Route(message.channel, message.address)
         # Only a channel this process can send on: the worker waits for that channel's rate
         # token before sending, and a notice with nowhere to go must not wait for one first.
         first = await self.router.first_reachable(message.studio_id, message.customer_id)
@@ -57,6 +60,9 @@ class NoticeTransport:
             await self._reply(message, route)
             return
         text = await self._text(message)
+        if message.customer_id is None:
+            await self._to_chat(route, text)
+            return
         try:
             if route.channel == "telegram" and self.telegram is not None:
                 await self.telegram.push(route.address, _screen(message), text)
@@ -75,6 +81,19 @@ class NoticeTransport:
             raise _twilio_error(error) from error
         if sent.channel is None:
             raise DeliveryError(sent.how, permanent=True)
+
+    async def _to_chat(self, route: Route, text: str) -> None:
+        """A plain message to a chat that is nobody's dialogue (a staff group): no buttons."""
+        try:
+            sent = await self.router.deliver_on(
+                Channel(route.channel), route.address, Notice(text, {"1": text})
+            )
+        except tg.TelegramError as error:
+            raise _telegram_error(error) from error
+        except SendFailed as error:
+            raise _twilio_error(error) from error
+        if sent is None or sent.channel is None:
+            raise DeliveryError(f"{route.channel} cannot take it: {route.address}", permanent=True)
 
     async def _reply(self, message: OutboundMessage, route: Route) -> None:
         reply = reply_from_params(message.params)
