@@ -23,7 +23,7 @@ from bookbot.jobs.delivery import DeliveryWorker, RateLimits
 from bookbot.presentation.i18n import translator
 from bookbot.services import cancellation, passes, payments, reservations
 from bookbot.services.payments import Outcome
-from bookbot.store.db import Database
+from bookbot.store.db import Database, instant
 from tests.services.test_payments import KEY, URLS, Shop
 from tests.stripe_standin import StripeStandIn
 from tests.telegram_outbox import TelegramOutbox
@@ -75,6 +75,26 @@ def _charge_of(standin: StripeStandIn, intent: str) -> dict[str, Any]:
         for o in standin.objects.values()
         if o["object"] == "charge" and o["payment_intent"] == intent
     )
+
+
+# --- the link's length ------------------------------------------------------------------------
+
+
+async def test_a_30_minute_link_is_not_refused_when_stripes_clock_reads_later(
+    shop: Shop,
+) -> None:
+    await shop.setup()  # the studio's default: hold for 30 minutes
+    # Stripe creates the Session a few seconds after we computed its expiry.
+    shop.standin.clock = lambda: shop.clock.now().timestamp() + 5
+    reg = await shop.hold()
+    link = await shop.checkout(reg)
+    assert timedelta(minutes=30) < link.expires_at - shop.clock.now() < timedelta(minutes=31)
+    session = shop.standin.objects[await shop.session_id(link.payment_id)]
+    assert session["expires_at"] == int(link.expires_at.timestamp())
+    held_until = await shop.db.scalar(
+        "SELECT held_until FROM registrations WHERE id = :id", {"id": reg}
+    )
+    assert instant(held_until) == link.expires_at  # the hold ends with the Session
 
 
 # --- receipts --------------------------------------------------------------------------------

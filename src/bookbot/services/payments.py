@@ -63,6 +63,16 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 BATCH = 100
+# Stripe refuses a Session expiring less than 30 minutes after it creates it, by its own
+# clock, which reads a little later than ours did (the request's way there, a retry, clock
+# skew): the shortest link gets 45 seconds more, so a 30-minute policy is not refused, and
+# the time the customer is told (to the minute) is still the policy's.
+SHORTEST_LINK = timedelta(minutes=30, seconds=45)
+
+
+def link_expiry(now: datetime, hold_minutes: int) -> datetime:
+    """When a new payment link (and the hold it keeps) ends."""
+    return now + max(timedelta(minutes=hold_minutes), SHORTEST_LINK)
 
 
 @dataclass(frozen=True)
@@ -162,7 +172,7 @@ async def start_checkout(
                 now=now,
                 first_start=instant(row["first_start"]),
             )
-            expires = now + timedelta(minutes=int(row["payment_hold_minutes"]))
+            expires = link_expiry(now, int(row["payment_hold_minutes"]))
             # One open link per hold: an earlier one is called off (its Session expires too,
             # at the latest at its own expiry; reconciliation marks it).
             await tx.execute(
@@ -461,7 +471,7 @@ async def start_pass_checkout(
             )
             if row is None:
                 raise errors.NotFound(what="class", ident=class_id)
-            expires = now + timedelta(minutes=int(row["payment_hold_minutes"]))
+            expires = link_expiry(now, int(row["payment_hold_minutes"]))
             payment_id = await _insert_pass_payment(
                 tx,
                 now,
