@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, cast
 
 import pytest
@@ -20,6 +21,7 @@ from bookbot.conversations.outbound import reply_from_params, reply_params
 from bookbot.conversations.payment_steps import one_line, valid_email
 from bookbot.conversations.states import PaymentSetup
 from bookbot.engine.clock import FrozenClock
+from bookbot.engine.recurrence import zone
 from bookbot.handlers.stripe_gateway import StripeGateway
 from bookbot.handlers.stripe_webhook import SOURCE, WEBHOOK_PATH, StripeWebhook
 from bookbot.handlers.telegram_bot import keyboard
@@ -30,7 +32,7 @@ from bookbot.handlers.web import make_app
 from bookbot.jobs.inbox_worker import InboxWorker
 from bookbot.presentation.i18n import translator
 from bookbot.serve import build
-from bookbot.store.db import Database
+from bookbot.store.db import Database, instant
 from tests.conversations.chat import Chat
 from tests.conversations.test_staff import staff_chat
 from tests.stripe_standin import StripeStandIn
@@ -156,9 +158,11 @@ async def test_book_for_two_pay_now_link_confirmed_with_a_receipt(shop: Shop) ->
     assert link.label == "💳 Pay £90.00"
     assert link.url == (await shop.payment())["checkout_url"]
     assert str(link.url).startswith("https://checkout.stripe.com/")
-    assert "I'll confirm here when the payment arrives; the seats are held until 09:30." in (
-        chat.text
-    )
+    # Held as long as the link lives (the studio's 30 minutes; the service may add a margin).
+    expires = instant((await shop.payment())["expires_at"]).astimezone(zone("Europe/London"))
+    held = "I'll confirm here when the payment arrives; the seats are held until {:%H:%M}."
+    assert held.format(expires) in chat.text
+    assert expires - shop.clock.now() >= timedelta(minutes=30)
     button = keyboard(chat.last)
     assert button is not None
     assert button.inline_keyboard[0][0].url == link.url  # a URL button on Telegram
@@ -195,6 +199,30 @@ async def test_the_staff_roster_shows_who_paid(shop: Shop, studio_id: int) -> No
     await maya.say("/roster")
     await maya.press("Sat 21 Nov, 14:00 · Wheel Throwing Taster")
     assert maya.labels[0] == "Ana · 2 people · paid"
+
+
+async def test_staff_payments_lists_today_and_what_is_owed(shop: Shop, studio_id: int) -> None:
+    chat = shop.chat()
+    await _to_summary(chat)
+    await chat.press("💳 Pay now")
+    paid = await shop.payment()
+    await shop.deliver(shop.standin.pay(paid["stripe_session_id"]))
+    other = shop.chat(address="7002")
+    await _to_summary(other, "Six-Week Wheel Course")
+    await other.press("💳 Pay £144.00 deposit now")
+    await shop.deliver(shop.standin.pay((await shop.payment())["stripe_session_id"]))
+    balance = await shop.payment()
+
+    maya = await staff_chat(shop.dialogues, shop.db, studio_id)
+    await maya.say("/staff")
+    assert "💳 Payments" in maya.labels
+    await maya.say("/payments")
+
+    assert "Paid today:" in maya.text
+    assert f"• #{paid['id']} · 09:00 · £90.00 · Wheel Throwing Taster · paid in full" in maya.text
+    assert "Total: £234.00" in maya.text
+    owed = f"• #{balance['id']} · £336.00 · Six-Week Wheel Course · balance · due Mon 8 Mar"
+    assert owed in maya.text
 
 
 async def test_backing_out_expires_the_session_and_holds_the_seats_again(shop: Shop) -> None:

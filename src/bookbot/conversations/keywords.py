@@ -52,6 +52,7 @@ STAFF_COMMANDS = {
     "/assign": "staff_assign",
     "/generate": "staff_generate",
     "/override": "staff_override",
+    "/payments": "staff_payments",
 }
 
 COMMANDS = {

@@ -21,10 +21,18 @@ from bookbot.conversations.staff_admin_steps import nav
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.engine.recurrence import zone
-from bookbot.presentation.i18n import render_error
+from bookbot.presentation.i18n import N_, render_error
 from bookbot.presentation.reports import utilization_chart, utilization_table
-from bookbot.services import staff_views
+from bookbot.services import payment_reports, staff_views
 
+MAX_OWED = 15  # outstanding items listed in chat (the CLI lists them all)
+PURPOSES = {
+    "full": N_("paid in full"),
+    "deposit": N_("deposit"),
+    "balance": N_("balance"),
+    "pass": N_("pass"),
+    "invoice": N_("invoice"),
+}
 ROSTER_DAYS = 7  # /roster offers the sessions of the coming week
 ROSTER_SESSIONS = 10
 NO_SHOW_DAYS = 7
@@ -59,6 +67,8 @@ async def menu_screen(ctx: Context) -> Screen:
         ),
         _close(ctx),
     ]
+    if ctx.payments is not None:
+        choices.insert(4, Choice("staff_payments", _("💳 Payments"), aliases=(_("payments"),)))
     return Screen(_("Staff tools for {studio}:").format(studio=ctx.studio.name), choices)
 
 
@@ -250,6 +260,50 @@ async def _report(ctx: Context, choice: Choice) -> Transition:
     return Transition(State.STAFF_REPORT, table, chart)
 
 
+def _payment_line(ctx: Context, p: payment_reports.PaymentLine, *, at: datetime | None) -> str:
+    """'#12 · 14:05 · £90.00 · Wheel Throwing Taster · deposit'."""
+    parts = [f"#{p.id}"]
+    if at is not None:
+        parts.append(ctx.t.time(at, ctx.zone))
+    parts.append(ctx.t.money(p.amount_minor, p.currency))
+    if p.class_name:
+        parts.append(p.class_name)
+    parts.append(ctx.t._(PURPOSES.get(p.purpose, p.purpose)))
+    return " · ".join(parts)
+
+
+def _owed(ctx: Context, p: payment_reports.PaymentLine) -> str:
+    _ = ctx.t._
+    line = _payment_line(ctx, p, at=None)
+    if p.status == "invoiced":
+        return line + " · " + _("invoice sent")
+    if p.status == "failed":
+        return line + " · " + _("amount did not match: refund or settle it in Stripe")
+    if p.due_at is None:
+        return line
+    due = ctx.t.date(p.due_at.astimezone(zone(ctx.zone)).date())
+    if p.status == "expired" or (p.due_at < ctx.now and p.status != "scheduled"):
+        return line + " · " + _("unpaid, was due {date}").format(date=due)
+    return line + " · " + _("due {date}").format(date=due)
+
+
+async def payments_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    since, until = staff_views.local_day(ctx.now, ctx.zone)
+    paid = await payment_reports.staff_today(ctx.db, ctx.studio.id, start=since, end=until)
+    owed = await payment_reports.outstanding(ctx.db, ctx.studio.id, ctx.now)
+    lines = [_("Paid today:")]
+    lines += [f"• {_payment_line(ctx, p, at=p.paid_at)}" for p in paid] or [_("nothing yet")]
+    if paid:
+        total = sum(p.amount_minor - p.refunded_minor for p in paid)
+        lines.append(_("Total: {price}").format(price=ctx.money(total)))
+    lines += ["", _("Outstanding:")]
+    lines += [f"• {_owed(ctx, p)}" for p in owed[:MAX_OWED]] or [_("nothing outstanding")]
+    if len(owed) > MAX_OWED:
+        lines.append(_("… and {n} more").format(n=len(owed) - MAX_OWED))
+    return Screen("\n".join(lines), nav(ctx))
+
+
 async def _to(state: State, _ctx: Context, _choice: Choice) -> Transition:
     """Straight to a screen (it reads what it shows itself)."""
     return Transition(state)
@@ -264,6 +318,7 @@ _HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "staff_noshows": partial(_to, State.STAFF_NOSHOWS),
     "staff_report": partial(_to, State.STAFF_REPORT),
     "staff_report_run": _report,
+    "staff_payments": partial(_to, State.STAFF_PAYMENTS),
     "staff_assign": admin.choose_assign,
     "staff_assign_session": admin.choose_assign,
     "staff_assign_person": admin.choose_assign,
@@ -304,5 +359,6 @@ SCREENS: dict[State, Step] = {
         State.STAFF_ASSIGN: admin.assign_screen,
         State.STAFF_GENERATE: admin.generate_screen,
         State.STAFF_OVERRIDE: admin.override_screen,
+        State.STAFF_PAYMENTS: payments_screen,
     }.items()
 }

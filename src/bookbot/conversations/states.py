@@ -57,6 +57,7 @@ class State(StrEnum):
     STAFF_ASSIGN = "staff_assign"
     STAFF_GENERATE = "staff_generate"
     STAFF_OVERRIDE = "staff_override"
+    STAFF_PAYMENTS = "staff_payments"  # today's payments and what is still owed
 
 
 @dataclass(frozen=True)
