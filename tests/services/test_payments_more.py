@@ -401,3 +401,4 @@ async def test_the_mismatch_notice_renders(shop: Shop) -> None:
     )
     assert f"#{link.payment_id}" in text
     assert "not confirmed" in text
+    assert "Stripe says £1.00." in text  # money, not raw minor units

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from babel.numbers import is_currency
+
 from bookbot.presentation.i18n import Translator
 
 
@@ -88,6 +90,17 @@ def _money(t: Translator, params: dict[str, Any], key: str = "amount") -> str:
     return t.money(int(params[key]), str(params["currency"]))
 
 
+def _paid(t: Translator, params: dict[str, Any]) -> str:
+    """What Stripe reported paid, as money when it names an amount and a currency we know
+    (a mismatch may be exactly an unknown currency: then amount and code as they came)."""
+    paid, currency = params.get("paid"), str(params.get("paid_currency") or "").upper()
+    if paid is None:
+        return "?"
+    if not is_currency(currency):
+        return f"{paid} {currency}".strip()
+    return t.money(int(paid), currency)
+
+
 def _payment(template: str, params: dict[str, Any], t: Translator, zone: str) -> str:
     """Payments (issue 13): receipts, refunds, balance links, and staff notices."""
     _ = t._
@@ -140,13 +153,12 @@ def _staff_payment(template: str, params: dict[str, Any], t: Translator) -> str:
         )
     if template == "payment_staff_mismatch":
         return _(
-            "Payment #{payment} does not match: expected {expected}, Stripe says {paid} "
-            "{paid_currency}. The booking was not confirmed; please check and refund it."
+            "Payment #{payment} does not match: expected {expected}, Stripe says {paid}. "
+            "The booking was not confirmed; please check and refund it."
         ).format(
             payment=params["payment"],
             expected=t.money(int(params["expected"]), str(params["currency"])),
-            paid=params.get("paid"),
-            paid_currency=params.get("paid_currency"),
+            paid=_paid(t, params),
         )
     if template == "payment_staff_refund_failed":
         return _("A refund of {amount} for payment #{payment} failed.").format(
