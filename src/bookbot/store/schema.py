@@ -782,8 +782,8 @@ payments = sa.Table(
 refunds = sa.Table(
     "refunds",
     metadata,
-    # Each refund asked of Stripe; the idempotency key (payment and reason) makes asking
-    # twice refund once.
+    # Each refund asked of Stripe; the idempotency key (payment and reason, staff refunds
+    # numbered per payment) makes asking twice refund once.
     _id(),
     _studio_fk(),
     sa.Column(
@@ -797,6 +797,8 @@ refunds = sa.Table(
     sa.Column("idempotency_key", sa.String(200), nullable=False, unique=True),
     sa.Column("created_at", UTC_INSTANT, nullable=False),
     sa.Column("updated_at", UTC_INSTANT, nullable=False),
+    # What staff typed as the reason for a refund they asked for (NULL for the others).
+    sa.Column("note", sa.String(500)),
     sa.CheckConstraint(
         "reason IN ('customer_cancel', 'staff_cancel', 'late_payment', 'amount_mismatch', 'staff')",
         name="reason_known",
