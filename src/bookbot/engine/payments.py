@@ -139,6 +139,52 @@ def cancellation_refunds(
     return lines
 
 
+@dataclass(frozen=True)
+class CancellationTerms:
+    """What a cancellation gives back, as the customer is shown it before confirming and as
+    the refunds are then written: both come from `cancellation_terms`."""
+
+    lines: tuple[RefundLine, ...]
+    late: bool  # after the cancellation cutoff (a customer's, never staff's)
+    percent: int  # what a late cancellation gives back, in percent (100 before the cutoff)
+    deposit_kept: bool  # a paid deposit the class does not refund stays with the studio
+
+    @property
+    def total(self) -> int:
+        return sum(line.amount_minor for line in self.lines)
+
+
+def cancellation_terms(
+    policy: PaymentPolicy,
+    paid: Sequence[Paid],
+    *,
+    before_cutoff: bool,
+    by_staff: bool,
+) -> CancellationTerms:
+    """`cancellation_refunds` with what the customer is told about it."""
+    late = not (by_staff or before_cutoff)
+    return CancellationTerms(
+        tuple(cancellation_refunds(policy, paid, before_cutoff=before_cutoff, by_staff=by_staff)),
+        late,
+        policy.refund_after_cutoff_percent if late else 100,
+        late
+        and not policy.deposit_refundable
+        and any(p.purpose == DEPOSIT and p.left > 0 for p in paid),
+    )
+
+
+def late_cancellation_allowed(paid: Sequence[Paid]) -> bool:
+    """A customer may cancel a booking after the studio's cutoff only when it was paid online:
+    the studio keeps what the class's policy keeps (shown before they confirm) and the seats
+    go back on sale. One paid at the studio stays bound by the cutoff, as before payments."""
+    return any(p.left > 0 for p in paid)
+
+
+class RefundChanged(BookingError):
+    code = "refund_changed"
+    template = "What you would get back has changed since you asked: please check it again."
+
+
 def paid_as_expected(
     expected_minor: int, expected_currency: str, paid_minor: int | None, paid_currency: str | None
 ) -> bool:

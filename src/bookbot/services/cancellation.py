@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bookbot.engine import capacity, errors
+from bookbot.engine import payments as rules
 from bookbot.engine.clock import Clock
 from bookbot.services import facts, refunds, reminders
 from bookbot.services.payment_gateway import GatewayError, PaymentGateway
@@ -23,7 +24,7 @@ from bookbot.services.registration_rows import (
     session_ids_of,
 )
 from bookbot.services.waitlist import WaitlistEntry, offer_freed_seats
-from bookbot.store.db import Database, Tx, retrying
+from bookbot.store.db import Database, Tx, instant, retrying
 
 
 @dataclass(frozen=True)
@@ -46,23 +47,35 @@ async def cancel_registration(
     customer_id: int | None = None,
     by_staff: bool = False,
     gateway: PaymentGateway | None = None,
+    expected_refund: int | None = None,
 ) -> Cancellation:
     """Cancel a whole registration: a booking, or a hold not yet confirmed.
 
     With `customer_id`, only that customer's registration is found (anything else is
     NotFound, never someone else's booking). Customers are held to the studio's
-    cancellation cutoff for bookings; staff are not, and letting go of a hold never is.
-    One that is cancelled or expired already is AlreadyCancelled.
+    cancellation cutoff for bookings paid at the studio; one paid online may be cancelled
+    after it, for what the class's policy gives back (see `quote_cancellation`). Staff are
+    not held to it, and letting go of a hold never is. One that is cancelled or expired
+    already is AlreadyCancelled.
 
     What was paid online comes back by the class's refund policy (staff: all of it); with
     a `gateway` the refunds are sent at once, otherwise reconciliation sends them.
+    `expected_refund`: the total the customer was shown (minor units); if the policy now
+    gives another (the cutoff passed meanwhile, staff refunded some), nothing is cancelled
+    and RefundChanged is raised, so what they agreed to is what they get.
     """
 
     async def attempt() -> Cancellation:
         now = clock.now()
         async with db.transaction() as tx:
             return await _cancel_in(
-                tx, now, studio_id, registration_id, customer_id=customer_id, by_staff=by_staff
+                tx,
+                now,
+                studio_id,
+                registration_id,
+                customer_id=customer_id,
+                by_staff=by_staff,
+                expected_refund=expected_refund,
             )
 
     result: Cancellation = await retrying(attempt)
@@ -83,6 +96,7 @@ async def _cancel_in(
     *,
     customer_id: int | None,
     by_staff: bool,
+    expected_refund: int | None,
 ) -> Cancellation:
     reg = await lock_registration(tx, studio_id, registration_id)
     if reg is None or (customer_id is not None and reg["customer_id"] != customer_id):
@@ -92,8 +106,19 @@ async def _cancel_in(
     ids = await session_ids_of(tx, studio_id, registration_id)
     # Its sessions, locked and read with their studio in one statement; None if it has none.
     locked = await facts.lock_sessions(tx, studio_id, 0, ids=ids)
-    if locked is not None and not by_staff and reg["status"] == "confirmed":
+    before_cutoff = locked is None or _before_cutoff(now, locked)
+    terms, paid = await _terms_in(
+        tx, studio_id, registration_id, before_cutoff=before_cutoff, by_staff=by_staff
+    )
+    if (
+        locked is not None
+        and not by_staff
+        and reg["status"] == "confirmed"
+        and not rules.late_cancellation_allowed(paid)
+    ):
         _check_cutoff(now, locked)
+    if expected_refund is not None and terms.total != expected_refund:
+        raise rules.RefundChanged()
     open_sessions = await tx.all(
         "SELECT stripe_session_id FROM payments WHERE registration_id = :r"
         " AND status = 'pending' AND stripe_session_id IS NOT NULL",
@@ -104,8 +129,9 @@ async def _cancel_in(
         now,
         studio_id,
         registration_id,
-        # Customers are held to the cutoff above, so theirs is always before it.
-        before_cutoff=locked is None or _before_cutoff(now, locked),
+        # The same policy and payments, read in this transaction: the refunds it writes are
+        # `terms`, the amounts checked against `expected_refund` above.
+        before_cutoff=before_cutoff,
         by_staff=by_staff,
     )
     await end_registration(
@@ -124,8 +150,51 @@ async def _cancel_in(
     )
 
 
-def _next_start(now: datetime, locked: facts.Locked) -> datetime:
-    starts = [s.starts_at for s in locked.sessions]
+async def quote_cancellation(
+    db: Database, clock: Clock, studio_id: int, registration_id: int, *, customer_id: int
+) -> rules.CancellationTerms | None:
+    """What cancelling this customer's booking would give back now, for the confirmation
+    they are shown; None when nothing was paid online (or it is not theirs / not live).
+    Computed as `cancel_registration` computes the refunds it writes (`_terms_in`)."""
+    now = clock.now()
+    async with db.transaction(write=False) as tx:
+        reg = await tx.one(
+            "SELECT r.customer_id, r.status, st.cancellation_cutoff_hours AS cutoff_hours"
+            " FROM registrations r JOIN studios st ON st.id = r.studio_id"
+            " WHERE r.studio_id = :s AND r.id = :r",
+            {"s": studio_id, "r": registration_id},
+        )
+        if reg is None or reg["customer_id"] != customer_id or reg["status"] not in LIVE:
+            return None
+        starts = await tx.all(
+            "SELECT s.starts_at FROM registration_sessions rs JOIN sessions s"
+            " ON s.id = rs.session_id WHERE rs.studio_id = :s AND rs.registration_id = :r",
+            {"s": studio_id, "r": registration_id},
+        )
+        before_cutoff = not starts or _before(
+            now, [instant(row["starts_at"]) for row in starts], int(reg["cutoff_hours"])
+        )
+        terms, paid = await _terms_in(
+            tx, studio_id, registration_id, before_cutoff=before_cutoff, by_staff=False
+        )
+    return terms if paid else None
+
+
+async def _terms_in(
+    tx: Tx, studio_id: int, registration_id: int, *, before_cutoff: bool, by_staff: bool
+) -> tuple[rules.CancellationTerms, list[rules.Paid]]:
+    """The refund terms of cancelling now, from the payments `refunds.plan_cancellation`
+    refunds (settled, refundable) and the class's policy it applies."""
+    policy = await refunds.class_policy(tx, studio_id, registration_id)
+    paid = [
+        rules.Paid(p.id, p.purpose, p.amount_minor, p.refunded_minor)
+        for p in await refunds.paid_towards(tx, studio_id, registration_id)
+    ]
+    terms = rules.cancellation_terms(policy, paid, before_cutoff=before_cutoff, by_staff=by_staff)
+    return terms, paid
+
+
+def _next_start(now: datetime, starts: list[datetime]) -> datetime:
     upcoming = [t for t in starts if t > now]
     return min(upcoming or starts)
 
@@ -133,13 +202,20 @@ def _next_start(now: datetime, locked: facts.Locked) -> datetime:
 def _check_cutoff(now: datetime, locked: facts.Locked) -> None:
     """Customers cancel a booking up to the cutoff before its next session (or its first,
     once all have started)."""
-    first = _next_start(now, locked)
-    capacity.check_cancellable(now, first, locked.studio.cancellation_cutoff_hours)
+    starts = [s.starts_at for s in locked.sessions]
+    capacity.check_cancellable(
+        now, _next_start(now, starts), locked.studio.cancellation_cutoff_hours
+    )
 
 
 def _before_cutoff(now: datetime, locked: facts.Locked) -> bool:
+    starts = [s.starts_at for s in locked.sessions]
+    return _before(now, starts, locked.studio.cancellation_cutoff_hours)
+
+
+def _before(now: datetime, starts: list[datetime], cutoff_hours: int) -> bool:
     try:
-        _check_cutoff(now, locked)
+        capacity.check_cancellable(now, _next_start(now, starts), cutoff_hours)
     except errors.CancellationTooLate:
         return False
     return True
