@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -24,8 +23,9 @@ SECRET = "whsec_cli"
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'demo.db'}"
+def url(database_url: str) -> str:
+    """A migrated, empty database on each backend (the test loads the demo into it)."""
+    return database_url
 
 
 @pytest.fixture
@@ -130,10 +130,10 @@ async def test_list_refund_and_list_again(
     refunds = standin.calls_to("POST", "/v1/refunds")
     assert len(refunds) == 1
     assert refunds[0].params["amount"] == "3000"
-    assert refunds[0].idempotency_key == f"refund:{payment_id}:staff"
-    # Once per payment: running it again asks Stripe nothing.
-    with pytest.raises(CommandError, match="refunded by staff already"):
-        await command(settings, *argv)
+    assert refunds[0].idempotency_key == f"refund:{payment_id}:staff:1"
+    # The same command again (run twice by accident) asks Stripe nothing.
+    assert await command(settings, *argv) == 0
+    assert "was asked already: pending (reason: broken mug)" in capsys.readouterr().out
     assert len(standin.calls_to("POST", "/v1/refunds")) == 1
     assert await command(settings, "payments", "list") == 0
     assert "(refunded £30.00)" in capsys.readouterr().out
@@ -177,3 +177,95 @@ def test_amounts_in_minor_units() -> None:
 def test_refund_needs_a_reason(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["payments", "refund", "3"]) == 1
     assert "--reason" in capsys.readouterr().err
+
+
+async def _refund_rows(url: str, payment_id: int) -> list[dict[str, object]]:
+    db = await connect(url)
+    try:
+        rows = await db.all(
+            "SELECT amount_minor, reason, note, status, idempotency_key FROM refunds"
+            " WHERE payment_id = :p ORDER BY id",
+            {"p": payment_id},
+        )
+        return [
+            {key: row[key] for key in ("amount_minor", "note", "idempotency_key")} for row in rows
+        ]
+    finally:
+        await db.close()
+
+
+async def _unsent(url: str) -> int:
+    db = await connect(url)
+    try:
+        found = await db.scalar("SELECT COUNT(*) FROM refunds WHERE stripe_refund_id IS NULL")
+        return int(found)
+    finally:
+        await db.close()
+
+
+async def test_staff_refund_more_than_once_never_above_what_is_left(
+    url: str, standin: StripeStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await asyncio.to_thread(main, ["--database", url, "demo"]) == 0
+    settings = settings_for(url, standin)
+    payment_id = await paid_payment(url, standin)
+    refund = ["payments", "refund", str(payment_id)]
+    capsys.readouterr()
+
+    assert await command(settings, *refund, "--amount", "30", "--reason", "broken  mug") == 0
+    assert await command(settings, *refund, "--amount", "30", "--reason", "broken mug") == 0
+    assert "was asked already" in capsys.readouterr().out  # the typed spacing is not news
+    assert await command(settings, *refund, "--amount", "30", "--reason", "second mug") == 0
+    assert f"of £30.00 for payment #{payment_id}: pending" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="only £30.00 left"):
+        await command(settings, *refund, "--amount", "30.01", "--reason", "third mug")
+    # No amount: all that is left; the same again is a repeat, not a refusal.
+    assert await command(settings, *refund, "--reason", "closing the account") == 0
+    assert f"refund 3 of £30.00 for payment #{payment_id}: pending" in capsys.readouterr().out
+    assert await command(settings, *refund, "--reason", "closing the account") == 0
+    assert "was asked already" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="is refunded: nothing to refund"):
+        await command(settings, *refund, "--amount", "1", "--reason", "one more")
+
+    sent = standin.calls_to("POST", "/v1/refunds")
+    assert [c.params["amount"] for c in sent] == ["3000", "3000", "3000"]
+    keys = [f"refund:{payment_id}:staff:{n}" for n in (1, 2, 3)]
+    assert [c.idempotency_key for c in sent] == keys
+    assert await _refund_rows(url, payment_id) == [
+        {"amount_minor": 3000, "note": note, "idempotency_key": key}
+        for note, key in zip(("broken mug", "second mug", "closing the account"), keys, strict=True)
+    ]
+    assert await command(settings, "payments", "list", "--status", "refunded") == 0
+    assert "(refunded £90.00)" in capsys.readouterr().out
+
+
+async def test_a_repeat_sends_a_refund_stripe_never_took_once(
+    url: str, standin: StripeStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await asyncio.to_thread(main, ["--database", url, "demo"]) == 0
+    settings = settings_for(url, standin)
+    payment_id = await paid_payment(url, standin)
+    argv = ["payments", "refund", str(payment_id), "--amount", "20", "--reason", "late start"]
+    standin.outage(60)  # Stripe is down: the refund is written, not taken
+    assert await command(settings, *argv) == 0
+    standin.outage(0)
+    assert await _unsent(url) == 1
+    assert ": pending (reason: late start)" in capsys.readouterr().out
+    # Written but not taken: it counts against what is left until Stripe answers.
+    with pytest.raises(CommandError, match="only £70.00 left"):
+        await command(
+            settings, "payments", "refund", str(payment_id), "--amount", "71", "--reason", "x"
+        )
+
+    assert await command(settings, *argv) == 0  # the same request again: sent, with its key
+    assert "was asked already: pending" in capsys.readouterr().out
+    assert await _unsent(url) == 0
+    assert await command(settings, *argv) == 0
+    assert "was asked already: pending" in capsys.readouterr().out
+    sent = standin.calls_to("POST", "/v1/refunds")
+    assert {c.idempotency_key for c in sent} == {f"refund:{payment_id}:staff:1"}
+    assert await command(settings, "payments", "list") == 0
+    assert "(refunded £20.00)" in capsys.readouterr().out
+    assert [row["idempotency_key"] for row in await _refund_rows(url, payment_id)] == [
+        f"refund:{payment_id}:staff:1"
+    ]

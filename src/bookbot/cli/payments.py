@@ -23,7 +23,7 @@ from bookbot.engine.recurrence import zone
 from bookbot.handlers.stripe_gateway import StripeGateway
 from bookbot.presentation.formatting import money
 from bookbot.serve import stripe_gateway
-from bookbot.services import payments
+from bookbot.services import payments, refunds
 from bookbot.services.common import Studio
 from bookbot.services.payment_events import read_payment
 from bookbot.services.payment_gateway import PaymentGateway
@@ -40,7 +40,6 @@ STATUSES = (
     "refunded",
     "partially_refunded",
 )
-REFUNDABLE = ("paid", "partially_refunded")
 
 
 def register(commands: Any) -> None:
@@ -61,14 +60,20 @@ def register(commands: Any) -> None:
     add_studio_option(listing)
     listing.set_defaults(run=run_list)
 
-    refund = actions.add_parser("refund", help="refund a payment through Stripe (once)")
+    refund = actions.add_parser(
+        "refund", help="refund a payment, or part of it, through Stripe (again: what is left)"
+    )
     refund.add_argument(
         "payment_id", type=positive_int, metavar="PAYMENT_ID", help="the payment (see list)"
     )
     refund.add_argument(
         "--amount", help="how much, e.g. 12.50 (default: all that is not refunded yet)"
     )
-    refund.add_argument("--reason", required=True, help="why (shown in the output and the log)")
+    refund.add_argument(
+        "--reason",
+        required=True,
+        help="why (kept with the refund; the same amount and reason again refunds nothing more)",
+    )
     add_studio_option(refund)
     refund.set_defaults(run=run_refund)
 
@@ -147,23 +152,35 @@ async def _refund(db: Database, studio: Studio, gateway: PaymentGateway, args: A
     payment = await read_payment(db, args.payment_id)
     if payment is None or payment.studio_id != studio.id:
         raise CommandError(f"no payment #{args.payment_id} at {studio.slug}")
-    if payment.status not in REFUNDABLE or payment.stripe_payment_intent is None:
-        raise CommandError(f"payment #{payment.id} is {payment.status}: nothing to refund")
-    left = payment.amount_minor - payment.refunded_minor
-    amount = left if args.amount is None else minor_units(args.amount, payment.currency)
-    if amount > left:
-        shown = money(left, payment.currency)
-        raise CommandError(f"payment #{payment.id} has only {shown} left to refund")
-    refund_id = await payments.staff_refund(
-        db, SystemClock(), gateway, payment.id, amount_minor=amount, reason="staff"
-    )
-    if refund_id is None:
-        raise CommandError(f"payment #{payment.id} was refunded by staff already")
-    row = await db.one("SELECT status FROM refunds WHERE id = :id", {"id": refund_id})
-    status = "pending" if row is None else str(row["status"])
+    # The service decides under the payment's lock, so a repeat of a refund that emptied the
+    # payment is recognised as one rather than refused.
+    amount = None if args.amount is None else minor_units(args.amount, payment.currency)
+    note = refunds.one_line(args.reason)
+    if not note:
+        raise CommandError("--reason: say why (it is kept with the refund)")
+    try:
+        made = await refunds.staff_refund(
+            db, SystemClock(), gateway, payment.id, amount_minor=amount, note=note
+        )
+    except refunds.RefundRefused as refused:
+        if refused.left_minor <= 0:
+            what = f"payment #{payment.id} is {refused.status}: nothing to refund"
+            raise CommandError(what) from None
+        shown = money(refused.left_minor, refused.currency)
+        raise CommandError(f"payment #{payment.id} has only {shown} left to refund") from None
+    if made is None:
+        raise CommandError(f"no payment #{args.payment_id} at {studio.slug}")
+    shown = money(made.amount_minor, made.currency)
+    if made.repeated:
+        # The same command again (same payment, amount and reason): it was done already.
+        print(
+            f"refund {made.refund_id} of {shown} for payment #{payment.id} was asked already:"
+            f" {made.status} (reason: {note}); nothing new asked. To refund again, give a"
+            " different --reason."
+        )
+        return 0
     print(
-        f"refund {refund_id} of {money(amount, payment.currency)} for payment #{payment.id}:"
-        f" {status} (reason: {args.reason})"
+        f"refund {made.refund_id} of {shown} for payment #{payment.id}: {made.status} (reason: {note})"
     )
     return 0
 

@@ -509,18 +509,13 @@ async def staff_refund(
     amount_minor: int,
     reason: str = "staff",
 ) -> int | None:
-    """A refund staff ask for (e.g. of a payment that did not match): written, then sent."""
-    payment = await read_payment(db, payment_id)
-    if payment is None or payment.stripe_payment_intent is None:
+    """A refund staff ask for, `reason` being what they typed: see refunds.staff_refund (a
+    payment may be refunded by staff several times; the same request twice refunds once).
+    None when it cannot be refunded."""
+    try:
+        made = await refunds.staff_refund(
+            db, clock, gateway, payment_id, amount_minor=amount_minor, note=reason
+        )
+    except refunds.RefundRefused:
         return None
-
-    async def attempt() -> int | None:
-        async with db.transaction() as tx:
-            return await refunds.request_refund(
-                tx, clock.now(), payment, amount_minor, reason=reason
-            )
-
-    refund_id = await retrying(attempt)
-    if refund_id is not None:
-        await refunds.submit_all(db, clock, gateway, [refund_id])
-    return refund_id
+    return None if made is None else made.refund_id

@@ -2,7 +2,8 @@
 
 A refund is first a `refunds` row (status pending, no provider id) written with whatever
 decided it (a cancellation, a late payment), keyed by payment and reason so that deciding
-twice asks once. `submit` then calls the provider with that key as its Idempotency-Key and
+twice asks once; staff refunds, of which a payment may have several, are numbered per
+payment instead (`staff_refund`). `submit` then calls the provider with that key as its Idempotency-Key and
 records the answer; if the call fails the row stays pending and `submit_pending` (run by the
 reconciliation job) tries again, so a crash or an outage between the two loses nothing and
 refunds nothing twice. The customer is told the amount once the provider has accepted it.
@@ -11,6 +12,7 @@ refunds nothing twice. The customer is told the amount once the provider has acc
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +22,7 @@ from bookbot.services.payment_gateway import GatewayError, PaymentGateway
 from bookbot.services.payment_rows import (
     COLUMNS,
     Payment,
+    lock_payment,
     notify_customer,
     notify_staff,
     payment_of,
@@ -287,6 +290,120 @@ def policy_of(row: Any) -> rules.PaymentPolicy:
         refund_after_cutoff_percent=row["refund_after_cutoff_percent"],
         deposit_refundable=bool(row["deposit_refundable"]),
     )
+
+
+NOTE_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class StaffRefund:
+    refund_id: int
+    amount_minor: int
+    currency: str
+    status: str  # the refund's status after asking the provider (or as found)
+    repeated: bool = False  # the same request was made before: nothing new was asked
+
+
+class RefundRefused(Exception):
+    """Staff asked for a refund the payment cannot give: `left_minor` is what it still can."""
+
+    def __init__(self, payment_id: int, status: str, left_minor: int, currency: str) -> None:
+        super().__init__(f"payment {payment_id} ({status}) has {left_minor} left to refund")
+        self.payment_id = payment_id
+        self.status = status
+        self.left_minor = left_minor
+        self.currency = currency
+
+
+def staff_key(payment_id: int, sequence: int) -> str:
+    return f"refund:{payment_id}:staff:{sequence}"
+
+
+def one_line(note: str) -> str:
+    return " ".join(note.split())[:NOTE_LENGTH]
+
+
+async def staff_refund(
+    db: Database,
+    clock: Clock,
+    gateway: PaymentGateway | None,
+    payment_id: int,
+    *,
+    amount_minor: int | None,
+    note: str,
+) -> StaffRefund | None:
+    """A refund staff ask for (`amount_minor`, or all that is left), with the reason they
+    typed; None when there is no such payment.
+
+    A payment may be refunded by staff any number of times while money is left; the n-th
+    gets the key `refund:{payment}:staff:{n}`, n decided under the payment's lock. A request
+    is the payment, the amount and the note: asking again for one already made (a command
+    run twice, a retry after a lost answer) returns that refund (asked of the provider again
+    with its own key if it never got there), never a second one. A refund that failed
+    refunded nothing, so asking again makes a new one. What is left counts refunds written
+    but not yet accepted by the provider. Raises `RefundRefused` when the payment is not
+    paid or the amount is more than is left.
+    """
+    text = one_line(note)
+
+    async def attempt() -> StaffRefund | None:
+        now = clock.now()
+        async with db.transaction() as tx:
+            payment = await lock_payment(tx, payment_id)
+            if payment is None:
+                return None
+            made = await tx.all(
+                "SELECT id, amount_minor, note, status FROM refunds"
+                " WHERE payment_id = :p AND reason = 'staff' ORDER BY id",
+                {"p": payment.id},
+            )
+            for row in made:
+                same = amount_minor is None or int(row["amount_minor"]) == amount_minor
+                if same and row["note"] == text and row["status"] != "failed":
+                    return StaffRefund(
+                        int(row["id"]),
+                        int(row["amount_minor"]),
+                        payment.currency,
+                        str(row["status"]),
+                        repeated=True,
+                    )
+            unsent = await tx.scalar(
+                "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE payment_id = :p"
+                " AND status = 'pending' AND stripe_refund_id IS NULL",
+                {"p": payment.id},
+            )
+            left = payment.amount_minor - payment.refunded_minor - int(unsent)
+            if payment.status not in ("paid", "partially_refunded") or (
+                payment.stripe_payment_intent is None
+            ):
+                left = 0
+            amount = left if amount_minor is None else amount_minor
+            if amount <= 0 or amount > left:
+                raise RefundRefused(payment.id, payment.status, max(left, 0), payment.currency)
+            refund_id = await tx.scalar(
+                "INSERT INTO refunds (studio_id, payment_id, amount_minor, currency, reason,"
+                " status, idempotency_key, note, created_at, updated_at) VALUES (:s, :p, :amount,"
+                " :currency, 'staff', 'pending', :key, :note, :now, :now) RETURNING id",
+                {
+                    "s": payment.studio_id,
+                    "p": payment.id,
+                    "amount": amount,
+                    "currency": payment.currency,
+                    "key": staff_key(payment.id, len(made) + 1),
+                    "note": text,
+                    "now": now,
+                },
+            )
+            return StaffRefund(int(refund_id), amount, payment.currency, "pending", repeated=False)
+
+    made = await retrying(attempt)
+    if made is None or made.status != "pending" or gateway is None:
+        return made
+    # A repeat of a request whose refund never reached the provider sends it now, with its
+    # key; one that did is left alone (submit finds nothing to ask).
+    await submit(db, clock, gateway, made.refund_id)
+    status = await db.scalar("SELECT status FROM refunds WHERE id = :id", {"id": made.refund_id})
+    return replace(made, status=str(status or made.status))
 
 
 async def submit_all(
