@@ -8,9 +8,10 @@ from bookbot.conversations.booking_steps import back_and_cancel
 from bookbot.conversations.payment_status import status_label
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
+from bookbot.engine import payments as rules
 from bookbot.presentation.i18n import SUPPORTED, render_error, translator
 from bookbot.services import browse, customers
-from bookbot.services.cancellation import cancel_registration
+from bookbot.services.cancellation import cancel_registration, quote_cancellation
 from bookbot.services.pages import Page, PageAsk
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
@@ -174,6 +175,13 @@ async def cancel_confirm_screen(ctx: Context) -> Screen:
     text = _("Cancel {name} on {date}? This cannot be undone.").format(
         name=b.class_name, date=ctx.when(b.first_start)
     )
+    terms = await quote_cancellation(
+        ctx.db, ctx.clock, ctx.studio.id, b.registration_id, customer_id=ctx.customer.id
+    )
+    # What they agree to here is what the cancellation must give back (or it asks again).
+    ctx.data["refund_shown"] = 0 if terms is None else terms.total
+    if terms is not None:
+        text += "\n" + refund_text(ctx, terms)
     return Screen(
         text,
         [
@@ -181,6 +189,28 @@ async def cancel_confirm_screen(ctx: Context) -> Screen:
             Choice("back", _("No, keep it"), aliases=(_("no"), "no")),
         ],
     )
+
+
+def refund_text(ctx: Context, terms: rules.CancellationTerms) -> str:
+    """What a booking paid online gives back if cancelled now, said before they confirm."""
+    _ = ctx.t._
+    lines = []
+    if terms.total > 0 and not terms.late:
+        lines.append(_("You'll get {amount} back.").format(amount=ctx.money(terms.total)))
+    elif terms.total > 0:
+        lines.append(
+            _(
+                "The cancellation cutoff has passed: you'll get {amount} back"
+                " ({percent}% of what you paid)."
+            ).format(amount=ctx.money(terms.total), percent=terms.percent)
+        )
+    elif terms.deposit_kept and terms.percent > 0:
+        lines.append(_("No refund: the deposit is not refundable."))
+    else:
+        lines.append(_("No refund: the cancellation cutoff has passed."))
+    if terms.deposit_kept and terms.total > 0:
+        lines.append(_("The deposit is not refundable."))
+    return "\n".join(lines)
 
 
 async def cancel_booking(ctx: Context) -> Transition:
@@ -192,7 +222,12 @@ async def cancel_booking(ctx: Context) -> Transition:
             ctx.studio.id,
             ctx.data["registration_id"],
             customer_id=ctx.customer.id,
+            gateway=None if ctx.payments is None else ctx.payments.gateway,
+            expected_refund=ctx.data.get("refund_shown"),
         )
+    except rules.RefundChanged as error:
+        # Shown the new terms on the same question: nothing was cancelled.
+        return Transition(State.CANCEL_CONFIRM, render_error(error, ctx.t, ctx.zone))
     except errors.BookingError as error:
         return Transition(State.BOOKINGS, render_error(error, ctx.t, ctx.zone))
     return Transition(State.BOOKINGS, _("Your booking is cancelled."))
