@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import textwrap
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
@@ -81,6 +81,43 @@ def total(rows: Sequence[UtilizationRow], label: str) -> UtilizationRow:
 # --- text table -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Table:
+    """A table of labelled rows: `header` names the number columns (the label column is
+    unheaded: the title says what the rows are); each row is its label then one cell per
+    header; `totals` come under a rule; each of `notes` is a paragraph under the table."""
+
+    header: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    totals: Sequence[Sequence[str]] = ()
+    notes: Sequence[str] = ()
+
+
+def table_text(table: Table, t: Translator, *, title: str) -> str:
+    """`table` in monospace, no line over 48 cells (see `utilization_table` for the layout):
+    the title, the header, a rule, the rows, a rule and the totals, then the notes wrapped to
+    48. Without rows: the title and a "no data" line."""
+    lines = [_fit(_clean(title), MAX_LINE)] if title.strip() else []
+    if not table.rows:
+        return "\n".join([*lines, *textwrap.wrap(t._(_NO_DATA), MAX_LINE)])
+    header = ["", *table.header]
+    body = [[_clean(row[0]), *row[1:]] for row in table.rows]
+    totals = [[_clean(row[0]), *row[1:]] for row in table.totals]
+    every = [header, *body, *totals]
+    numbers = [max(_width(line[column]) for line in every) for column in range(1, len(header))]
+    room = MAX_LINE - sum(numbers) - len(numbers)
+    label_width = max(_MIN_LABEL, min(room, max(_width(line[0]) for line in every)))
+    widths = [label_width, *numbers]
+    rule = "-" * (sum(widths) + len(numbers))
+    lines += [_line(header, widths), rule]
+    lines += [_line(line, widths) for line in body]
+    if totals:
+        lines += [rule, *(_line(line, widths) for line in totals)]
+    for note in table.notes:
+        lines += ["", *textwrap.wrap(note, MAX_LINE)]
+    return "\n".join(lines)
+
+
 def utilization_table(rows: Sequence[UtilizationRow], t: Translator, *, title: str) -> str:
     """A monospace table of `rows` plus a total, in `t`'s language, no line over 48 cells.
 
@@ -110,24 +147,15 @@ def utilization_table(rows: Sequence[UtilizationRow], t: Translator, *, title: s
     numbers are so large (over ~10^5 seats) that less than 6 cells would remain for the labels
     do lines grow past 48 rather than cut a number.
     """
-    lines = [_fit(_clean(title), MAX_LINE)] if title.strip() else []
-    if not rows:
-        return "\n".join([*lines, *textwrap.wrap(t._(_NO_DATA), MAX_LINE)])
     locale = t.language
-    header = ["", *(t._(msgid) for msgid in (_SESSIONS, _BOOKED, _FILL, _ATTENDED, _NO_SHOW))]
-    body = [[_clean(row.label), *_cells(row, locale)] for row in rows]
-    footer = [_clean(t._(_TOTAL)), *_cells(total(rows, ""), locale)]
-    table = [header, *body, footer]
-    numbers = [max(_width(line[column]) for line in table) for column in range(1, len(header))]
-    room = MAX_LINE - sum(numbers) - len(numbers)
-    label_width = max(_MIN_LABEL, min(room, max(_width(line[0]) for line in table)))
-    widths = [label_width, *numbers]
-    rule = "-" * (sum(widths) + len(numbers))
-    lines += [_line(header, widths), rule]
-    lines += [_line(line, widths) for line in body]
-    lines += [rule, _line(footer, widths), ""]
-    lines += textwrap.wrap(t._(_KEY), MAX_LINE)
-    return "\n".join(lines)
+    header = [t._(msgid) for msgid in (_SESSIONS, _BOOKED, _FILL, _ATTENDED, _NO_SHOW)]
+    table = Table(
+        header,
+        [[row.label, *_cells(row, locale)] for row in rows],
+        totals=[[t._(_TOTAL), *_cells(total(rows, ""), locale)]],
+        notes=[t._(_KEY)],
+    )
+    return table_text(table, t, title=title)
 
 
 def _cells(row: UtilizationRow, locale: str) -> list[str]:
@@ -197,7 +225,6 @@ _BAR_LEFT = 238  # 0 %
 _BAR_SPAN = 470  # pixels for 100 %; higher rates are clipped, their value still printed
 _BAR_HEIGHT = 11
 _BAR_GAP = 3
-_ROW_HEIGHT = 3 * _BAR_HEIGHT + 2 * _BAR_GAP + 18
 _AXIS_HEIGHT = 26
 _NOTE_HEIGHT = 26
 _EMPTY_HEIGHT = 200
@@ -209,19 +236,46 @@ _GRID = (222, 226, 230)
 
 
 @dataclass(frozen=True)
-class _Series:
+class Series:
+    """One kind of bar: its legend (already translated) and colour."""
+
     name: str
     color: tuple[int, int, int]
-    rate: Callable[[UtilizationRow], float]
-    base: Callable[[UtilizationRow], int]  # the rate's denominator
 
 
-_SERIES = (
-    _Series(_FILL_RATE, (52, 101, 164), lambda row: row.fill_rate, lambda row: row.capacity),
-    _Series(
-        _ATTENDANCE_RATE, (56, 142, 60), lambda row: row.attendance_rate, lambda row: row.booked
-    ),
-    _Series(_NO_SHOW_RATE, (211, 63, 73), lambda row: row.no_show_rate, lambda row: row.booked),
+@dataclass(frozen=True)
+class Bar:
+    """A bar's length as a share of the grid (clipped to 0..1; None: no bar) and the value
+    printed at its end."""
+
+    share: float | None
+    value: str
+
+
+@dataclass(frozen=True)
+class BarRow:
+    label: str
+    bars: Sequence[Bar]  # one per series, in the series' order
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Rows of horizontal bars, one per series; `axis` labels the grid's five lines (0, ¼,
+    ½, ¾, all of it) when given."""
+
+    series: Sequence[Series]
+    rows: Sequence[BarRow]
+    axis: Sequence[str] = ()
+
+
+_FILL_COLOR = (52, 101, 164)
+_GOOD_COLOR = (56, 142, 60)
+_BAD_COLOR = (211, 63, 73)
+_OWED_COLOR = (230, 145, 30)
+_RATES = (
+    (_FILL_RATE, _FILL_COLOR, lambda row: row.fill_rate, lambda row: row.capacity),
+    (_ATTENDANCE_RATE, _GOOD_COLOR, lambda row: row.attendance_rate, lambda row: row.booked),
+    (_NO_SHOW_RATE, _BAD_COLOR, lambda row: row.no_show_rate, lambda row: row.booked),
 )
 
 
@@ -235,7 +289,31 @@ def utilization_chart(rows: Sequence[UtilizationRow], t: Translator, *, title: s
     first) and a note counts the rest.  Without rows: a small image saying there is no data.
     Same input, same bytes: no timestamps or other metadata go into the PNG.
     """
-    image = _bars(rows, t, title) if rows else _empty(t, title)
+    locale = t.language
+    chart = Chart(
+        [Series(t._(name), color) for name, color, _rate, _base in _RATES],
+        [
+            BarRow(
+                row.label,
+                [
+                    Bar(
+                        rate(row) if base(row) else None,
+                        _percent(rate(row), base(row), locale),
+                    )
+                    for _name, _color, rate, base in _RATES
+                ],
+            )
+            for row in rows
+        ],
+        axis=[format_percent(quarter / 4, locale=locale) for quarter in range(5)],
+    )
+    return bar_chart(chart, t, title=title)
+
+
+def bar_chart(chart: Chart, t: Translator, *, title: str) -> bytes:
+    """`chart` as a PNG (RGB, 800 px wide; see `utilization_chart` for the layout): same
+    chart, same bytes."""
+    image = _bars(chart, t, title) if chart.rows else _empty(t, title)
     buffer = BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -256,18 +334,23 @@ def _empty(t: Translator, title: str) -> Image.Image:
     return image
 
 
-def _bars(rows: Sequence[UtilizationRow], t: Translator, title: str) -> Image.Image:
-    shown = rows[:MAX_CHART_ROWS]
-    hidden = len(rows) - len(shown)
-    plot_bottom = _PLOT_TOP + len(shown) * _ROW_HEIGHT
+def _row_height(series: int) -> int:
+    return series * _BAR_HEIGHT + (series - 1) * _BAR_GAP + 18
+
+
+def _bars(chart: Chart, t: Translator, title: str) -> Image.Image:
+    shown = chart.rows[:MAX_CHART_ROWS]
+    hidden = len(chart.rows) - len(shown)
+    row_height = _row_height(len(chart.series))
+    plot_bottom = _PLOT_TOP + len(shown) * row_height
     height = plot_bottom + _AXIS_HEIGHT + (_NOTE_HEIGHT if hidden else 0) + _MARGIN
     image = Image.new("RGB", (CHART_WIDTH, height), _BACKGROUND)
     draw = ImageDraw.Draw(image)
     _title(draw, title)
-    _legend(draw, t)
-    _grid(draw, t.language, plot_bottom)
+    _legend(draw, chart.series)
+    _grid(draw, chart.axis, plot_bottom)
     for index, row in enumerate(shown):
-        _row(draw, row, t.language, _PLOT_TOP + index * _ROW_HEIGHT)
+        _row(draw, row, chart.series, _PLOT_TOP + index * row_height)
     if hidden:
         note = t.n_("+{n} more row not shown", "+{n} more rows not shown", hidden)
         draw.text(
@@ -285,40 +368,40 @@ def _title(draw: ImageDraw.ImageDraw, title: str) -> None:
     draw.text((_MARGIN, _MARGIN), text, fill=_INK, font=font)
 
 
-def _legend(draw: ImageDraw.ImageDraw, t: Translator) -> None:
+def _legend(draw: ImageDraw.ImageDraw, series: Sequence[Series]) -> None:
     font = _font(_TEXT_SIZE)
     x = _MARGIN
-    for series in _SERIES:
-        draw.rectangle((x, _LEGEND_Y, x + 13, _LEGEND_Y + 13), fill=series.color)
-        name = _drawable(t._(series.name))
+    for one in series:
+        draw.rectangle((x, _LEGEND_Y, x + 13, _LEGEND_Y + 13), fill=one.color)
+        name = _drawable(one.name)
         draw.text((x + 20, _LEGEND_Y + 7), name, fill=_INK, font=font, anchor="lm")
         x += 20 + int(font.getlength(name)) + 28
 
 
-def _grid(draw: ImageDraw.ImageDraw, locale: str, bottom: int) -> None:
+def _grid(draw: ImageDraw.ImageDraw, axis: Sequence[str], bottom: int) -> None:
     font = _font(_SMALL_SIZE)
     for quarter in range(5):
         x = _BAR_LEFT + _BAR_SPAN * quarter // 4
         draw.line((x, _PLOT_TOP - 6, x, bottom), fill=_GRID, width=1)
-        label = _drawable(format_percent(quarter / 4, locale=locale))
-        draw.text((x, bottom + 6), label, fill=_MUTED, font=font, anchor="mt")
+        if quarter < len(axis):
+            label = _drawable(axis[quarter])
+            draw.text((x, bottom + 6), label, fill=_MUTED, font=font, anchor="mt")
 
 
-def _row(draw: ImageDraw.ImageDraw, row: UtilizationRow, locale: str, top: int) -> None:
+def _row(draw: ImageDraw.ImageDraw, row: BarRow, series: Sequence[Series], top: int) -> None:
     font = _font(_TEXT_SIZE)
     small = _font(_SMALL_SIZE)
-    bars_height = 3 * _BAR_HEIGHT + 2 * _BAR_GAP
+    bars_height = len(series) * _BAR_HEIGHT + (len(series) - 1) * _BAR_GAP
     label = _fit_pixels(_drawable(row.label), font, _LABEL_RIGHT - _MARGIN)
     draw.text((_MARGIN, top + bars_height // 2), label, fill=_INK, font=font, anchor="lm")
-    for index, series in enumerate(_SERIES):
+    for index, (one, bar) in enumerate(zip(series, row.bars, strict=True)):
         y = top + index * (_BAR_HEIGHT + _BAR_GAP)
-        applicable = series.base(row) > 0
-        rate = series.rate(row)
-        length = round(_BAR_SPAN * min(rate, 1.0)) if applicable else 0
+        share = 0.0 if bar.share is None else max(0.0, min(bar.share, 1.0))
+        length = round(_BAR_SPAN * share)
         if length:
-            draw.rectangle((_BAR_LEFT, y, _BAR_LEFT + length, y + _BAR_HEIGHT - 1), series.color)
-        value = _drawable(_percent(rate, series.base(row), locale))
+            draw.rectangle((_BAR_LEFT, y, _BAR_LEFT + length, y + _BAR_HEIGHT - 1), one.color)
         middle = y + _BAR_HEIGHT // 2
+        value = _drawable(bar.value)
         draw.text((_BAR_LEFT + length + 6, middle), value, fill=_MUTED, font=small, anchor="lm")
 
 
