@@ -40,9 +40,17 @@ raises (SQL, setup only) every session's capacity and every resource's quantity 
 2 x ceil(customers / 24) (24 = 3 classes x 8 dates) where they are lower. The example's
 own 6 seats and 8 wheels per session would take only 3-4 parties per date.
 
-Targets (from the issue): >= 500 messages/s and p95 < 20 ms per message, on 2 cores with
-SQLite. The verdict is printed per backend and concurrency; missing it does not fail the
-run (only a failed check does).
+Database work: during the warm-up (not timed), every statement the driver sends is counted
+per message and step (asyncpg's calls; SQLite's statement trace): transactions (a BEGIN,
+or a statement that commits by itself) and round trips (every statement, BEGIN and COMMIT
+included; on SQLite there is no network, so these are statements). The dialogue's own
+share (claiming and loading the dialogue, saving it) is told from the steps' by the
+dispatcher frame on the stack; its least over the steps is the fixed cost of a message.
+
+Targets (from the issues): on SQLite >= 500 messages/s and p95 < 20 ms per message; on
+PostgreSQL >= 1,000 messages/s and p95 < 50 ms with 50 customers, and at most 3 round trips
+of fixed cost per message; 2 cores. The verdict is printed per backend and concurrency;
+missing it does not fail the run (only a failed check does).
 
 Run from the repository root (the default SQLite run takes about 20 s on 2 cores;
 --postgres-url adds about 70 s there):
@@ -92,8 +100,9 @@ from bookbot.studio.loader import load_studio
 from bookbot.studio.model import parse_studio_file
 from disposable_postgres import refuse_unless_disposable, wipe
 
-TARGET_RATE = 500.0  # messages per second
-TARGET_P95 = 0.020  # seconds per message
+# Messages per second and p95 seconds per message, by backend.
+TARGETS = {"sqlite": (500.0, 0.020), "postgresql": (1000.0, 0.050)}
+FIXED_ROUND_TRIPS = 3  # at most, per message on PostgreSQL: the dialogue's own
 CONCURRENCY = (1, 50)
 DEFAULT_CUSTOMERS = 1000
 WARMUP = 20  # customers per level whose messages are not timed
@@ -581,36 +590,48 @@ def step_table(rows: list[Row]) -> list[str]:
     return lines
 
 
+def fixed_round_trips(row: Row) -> float:
+    """The dialogue's own round trips in the step that needs the fewest (a message that is
+    not a first contact): what every message costs before its step's work."""
+    return min(t.per_message(t.round_trips, "dialogue") for t in row.tallies.values())
+
+
 def database_table(rows: list[Row]) -> list[str]:
-    """Transactions / round trips per message, each step's and the dialogue's own share."""
-    heads = "".join(f"  {r.backend[:6]} c={r.concurrency:<3} txns / trips  " for r in rows)
+    """Transactions / round trips per message by step, the dialogue's own in brackets."""
+    heads = "".join(f"  {r.backend[:6]} c={r.concurrency:<3} txns / trips (own)" for r in rows)
     lines = [f"{'db per msg':<12}{heads}"]
-    for name in (*STEP_NAMES, "all", "dialogue"):
+    for name in (*STEP_NAMES, "all"):
         cells = []
         for r in rows:
-            if name in ("all", "dialogue"):
-                tally = Tally()
+            tally = r.tallies[name] if name != "all" else Tally()
+            if name == "all":
                 for step_tally in r.tallies.values():
                     tally.add(step_tally)
-            else:
-                tally = r.tallies[name]
-            part = "dialogue" if name == "dialogue" else None
-            txns = tally.per_message(tally.transactions, part)
-            trips = tally.per_message(tally.round_trips, part)
-            cells.append(f"  {txns:14.2f} / {trips:5.2f}    ")
+            txns = tally.per_message(tally.transactions)
+            trips = tally.per_message(tally.round_trips)
+            own = tally.per_message(tally.round_trips, "dialogue")
+            cells.append(f"  {txns:14.2f} / {trips:6.2f} ({own:5.2f})")
         lines.append(f"{name:<12}{''.join(cells)}")
     return lines
 
 
 def verdict(row: Row) -> str:
-    rate_ok = row.result.rate >= TARGET_RATE
+    target_rate, target_p95 = TARGETS[row.backend]
+    rate_ok = row.result.rate >= target_rate
     p95 = percentile(row.result.all, 0.95)
-    p95_ok = p95 < TARGET_P95
-    met = "meets" if rate_ok and p95_ok else "BELOW"
+    p95_ok = p95 < target_p95
+    fixed = fixed_round_trips(row)
+    fixed_ok = row.backend != "postgresql" or fixed <= FIXED_ROUND_TRIPS
+    met = "meets" if rate_ok and p95_ok and fixed_ok else "BELOW"
+    trips = (
+        f", fixed round trips {fixed:.0f} {'<=' if fixed_ok else '>'} {FIXED_ROUND_TRIPS}"
+        if row.backend == "postgresql"
+        else ""
+    )
     return (
         f"{row.backend:<10} concurrency={row.concurrency:<3} {met} the target:"
-        f" {row.result.rate:,.0f} msg/s {'>=' if rate_ok else '<'} {TARGET_RATE:,.0f},"
-        f" p95 {p95 * 1000:.2f} ms {'<' if p95_ok else '>='} {TARGET_P95 * 1000:.0f} ms"
+        f" {row.result.rate:,.0f} msg/s {'>=' if rate_ok else '<'} {target_rate:,.0f},"
+        f" p95 {p95 * 1000:.2f} ms {'<' if p95_ok else '>='} {target_p95 * 1000:.0f} ms{trips}"
     )
 
 
@@ -622,8 +643,8 @@ def figures(rows: list[Row]) -> list[str]:
         *step_table(rows),
         "",
         "database work per message, counted over the warm-up: transactions / round trips"
-        " (on SQLite: statements, no network); 'dialogue' is the dispatcher's own part of"
-        " 'all' (claim and load the dialogue, save it), the rest is the steps' work",
+        " (on SQLite: statements, no network), and in brackets the round trips that are the"
+        " dialogue's own (claim and load it, save it); the rest is the step's work",
         *database_table(rows),
         "",
         *(verdict(row) for row in rows),
