@@ -1,4 +1,4 @@
-"""Utilization reports: the rates, the phone-width text table and the PNG chart."""
+"""Utilization and revenue reports: the rates, the phone-width text tables and the PNG charts."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ from PIL import Image
 
 from bookbot.engine.utilization import UtilizationRow
 from bookbot.presentation import reports
-from bookbot.presentation.i18n import translator
+from bookbot.presentation.i18n import Translator, translator
 from bookbot.presentation.reports import (
     CHART_WIDTH,
     MAX_CHART_ROWS,
     MAX_LINE,
+    revenue_chart,
+    revenue_table,
     utilization_chart,
     utilization_table,
 )
+from bookbot.services.payment_reports import ClassMoney
 
 EN = translator("en")
 ES = translator("es")
@@ -83,7 +86,7 @@ def test_short_labels_make_a_narrow_table() -> None:
 
 
 @pytest.mark.parametrize("t", [EN, ES], ids=["en", "es"])
-def test_lines_fit_a_phone(t: reports.Translator) -> None:
+def test_lines_fit_a_phone(t: Translator) -> None:
     rows = [
         *ROWS,
         UtilizationRow("x" * 200, sessions=999, capacity=9999, booked=9999, attended=0, no_shows=0),
@@ -178,3 +181,97 @@ def test_chart_text_is_simplified_to_what_the_default_font_draws() -> None:
     assert reports._drawable("Tasa de ocupación — niños\u00a0%") == "Tasa de ocupacion - ninos %"
     assert reports._drawable("🧘 Yoga…") == "Yoga…"
     assert reports._drawable("瑜伽") == "??"
+
+
+# --- revenue --------------------------------------------------------------------------------
+
+COURSE = ClassMoney("Six-Week Wheel Course", "GBP", paid_minor=14400, balances_minor=33600)
+TASTER = ClassMoney("Wheel Throwing Taster", "GBP", paid_minor=9000, refunded_minor=3000, refunds=1)
+INVOICED = ClassMoney("", "GBP", invoices_minor=48000)
+MONEY = [COURSE, TASTER, INVOICED]
+
+
+def test_revenue_table_in_english() -> None:
+    assert revenue_table(MONEY, EN, title="Revenue by class, Mon 23 Nov – Wed 2 Dec") == (
+        "Revenue by class, Mon 23 Nov – Wed 2 Dec\n"
+        "                         Paid Refunds    Owed\n"
+        "---------------------------------------------\n"
+        "Six-Week Wheel Course £144.00   £0.00 £336.00\n"
+        "Wheel Throwing Taster  £90.00  £30.00   £0.00\n"
+        "Other                   £0.00   £0.00 £480.00\n"
+        "---------------------------------------------\n"
+        "Total                 £234.00  £30.00 £816.00\n"
+        "\n"
+        "Net: £204.00 (paid less refunds).\n"
+        "\n"
+        "Owed now: balances £336.00, invoices £480.00.\n"
+        "\n"
+        "Paid and Refunds: in the period. Owed: balances\n"
+        "and invoices still unpaid today."
+    )
+
+
+def test_revenue_table_in_spanish() -> None:
+    euros = [ClassMoney(r.class_name, "EUR", **_amounts(r)) for r in MONEY]
+    lines = revenue_table(euros, ES, title="Ingresos").splitlines()
+    assert lines[1].split() == ["Pagado", "Reemb.", "Pendiente"]
+    assert lines[3] == f"Six-Week Wheel Course 144,00{NBSP}€  0,00{NBSP}€  336,00{NBSP}€"
+    assert lines[5].startswith("Otros ")
+    assert lines[7].endswith(f"234,00{NBSP}€ 30,00{NBSP}€  816,00{NBSP}€")
+    assert f"Neto: 204,00{NBSP}€ (pagado menos reembolsos)." in lines
+    assert all(reports._width(line) <= MAX_LINE for line in lines)
+
+
+def _amounts(row: ClassMoney) -> dict[str, int]:
+    return {
+        "paid_minor": row.paid_minor,
+        "refunded_minor": row.refunded_minor,
+        "refunds": row.refunds,
+        "balances_minor": row.balances_minor,
+        "invoices_minor": row.invoices_minor,
+    }
+
+
+def test_revenue_in_two_currencies_totals_each() -> None:
+    text = revenue_table(
+        [TASTER, ClassMoney("Wheel Throwing Taster", "EUR", paid_minor=5000)], EN, title="R"
+    )
+    assert "Wheel Throwing Taster (EUR)" in text
+    assert "Total EUR" in text
+    assert "Total GBP" in text
+    assert "Net: €50.00, £60.00 (paid less refunds)." in text
+
+
+def test_revenue_without_rows() -> None:
+    assert revenue_table([], EN, title="Revenue") == "Revenue\nNo data for this period."
+    assert _image(revenue_chart([], ES, title="Ingresos")).size == (CHART_WIDTH, 200)
+
+
+def test_revenue_chart_is_deterministic_and_follows_data_and_language() -> None:
+    first = revenue_chart(MONEY, ES, title="Ingresos")
+    assert revenue_chart(list(MONEY), ES, title="Ingresos") == first
+    image = _image(first)
+    assert image.width == CHART_WIDTH
+    assert len(image.getcolors(maxcolors=100_000) or []) > 3
+    others = {
+        first,
+        revenue_chart(MONEY, EN, title="Ingresos"),
+        revenue_chart([COURSE, TASTER], ES, title="Ingresos"),
+    }
+    assert len(others) == 3
+
+
+def test_revenue_chart_money_is_drawable() -> None:
+    assert reports._chart_money(14400, "GBP", EN) == "GBP 144.00"  # no '£' in the font
+    assert reports._chart_money(14400, "USD", EN) == "$144.00"
+    assert reports._chart_money(14400, "EUR", ES) == "144,00 EUR"
+
+
+def test_revenue_grid_steps_are_round() -> None:
+    assert [reports._round_step(x) for x in (0, 9, 9000, 33600, 123456)] == [
+        1,
+        5,
+        2500,
+        10000,
+        50000,
+    ]

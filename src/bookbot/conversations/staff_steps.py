@@ -22,7 +22,12 @@ from bookbot.conversations.states import Choice, Context, Screen, State, Transit
 from bookbot.engine import errors
 from bookbot.engine.recurrence import zone
 from bookbot.presentation.i18n import N_, render_error
-from bookbot.presentation.reports import utilization_chart, utilization_table
+from bookbot.presentation.reports import (
+    revenue_chart,
+    revenue_table,
+    utilization_chart,
+    utilization_table,
+)
 from bookbot.services import payment_reports, staff_views
 
 MAX_OWED = 15  # outstanding items listed in chat (the CLI lists them all)
@@ -39,6 +44,7 @@ NO_SHOW_DAYS = 7
 MAX_NO_SHOWS = 20
 REPORTS = {"class:7": ("class", 7), "class:30": ("class", 30)}
 REPORTS |= {"session:7": ("session", 7), "session:30": ("session", 30)}
+REPORTS |= {"revenue:7": ("revenue", 7), "revenue:30": ("revenue", 30)}
 
 Step = Callable[[Context], Awaitable[Screen]]
 
@@ -216,7 +222,21 @@ async def report_screen(ctx: Context) -> Screen:
         Choice("staff_report_run", _("By session, last 30 days"), "session:30"),
     ]
     text = _("Utilization: booked, attended and no-show rates. Which report?")
+    if await _money_reports(ctx):
+        choices += [
+            Choice("staff_report_run", _("Revenue, last 7 days"), "revenue:7"),
+            Choice("staff_report_run", _("Revenue, last 30 days"), "revenue:30"),
+        ]
+        text = _(
+            "Utilization (booked, attended and no-show rates) or revenue (paid, refunded"
+            " and owed, by class). Which report?"
+        )
     return Screen(text, choices + nav(ctx))
+
+
+async def _money_reports(ctx: Context) -> bool:
+    """Revenue is reported where payments are on, or were (their rows outlive the setting)."""
+    return ctx.payments is not None or await payment_reports.has_payments(ctx.db, ctx.studio.id)
 
 
 def _short_when(ctx: Context, name: str, starts_at: datetime) -> str:
@@ -227,11 +247,12 @@ def _short_when(ctx: Context, name: str, starts_at: datetime) -> str:
 
 def _report_title(ctx: Context, by: str, since: datetime) -> str:
     _ = ctx.t._
-    title = (
-        _("Utilization by class, {start} – {end}")
-        if by == "class"
-        else _("Utilization by session, {start} – {end}")
-    )
+    titles = {
+        "class": _("Utilization by class, {start} – {end}"),
+        "session": _("Utilization by session, {start} – {end}"),
+        "revenue": _("Revenue by class, {start} – {end}"),
+    }
+    title = titles[by]
     local = zone(ctx.zone)
     return title.format(
         start=ctx.t.date(since.astimezone(local).date()),
@@ -244,6 +265,8 @@ async def _report(ctx: Context, choice: Choice) -> Transition:
         return Transition(State.STAFF_REPORT)
     by, days = REPORTS[choice.value]
     since = ctx.now - timedelta(days=days)
+    if by == "revenue":
+        return await _revenue(ctx, since)
     rows = await staff_views.utilization(
         ctx.db,
         ctx.studio.id,
@@ -257,6 +280,18 @@ async def _report(ctx: Context, choice: Choice) -> Transition:
     if ctx.texting:  # no images by SMS
         return Transition(State.STAFF_REPORT, table)
     chart = Attachment("utilization.png", "image/png", utilization_chart(rows, ctx.t, title=title))
+    return Transition(State.STAFF_REPORT, table, chart)
+
+
+async def _revenue(ctx: Context, since: datetime) -> Transition:
+    if not await _money_reports(ctx):
+        return Transition(State.STAFF_REPORT)
+    rows = await payment_reports.money_by_class(ctx.db, ctx.studio.id, start=since, end=ctx.now)
+    title = _report_title(ctx, "revenue", since)
+    table = revenue_table(rows, ctx.t, title=title)
+    if ctx.texting:  # no images by SMS
+        return Transition(State.STAFF_REPORT, table)
+    chart = Attachment("revenue.png", "image/png", revenue_chart(rows, ctx.t, title=title))
     return Transition(State.STAFF_REPORT, table, chart)
 
 

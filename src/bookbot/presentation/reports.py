@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import textwrap
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
 
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, get_currency_symbol
 from PIL import Image, ImageDraw, ImageFont
 
 from bookbot.engine.utilization import UtilizationRow
 from bookbot.presentation.i18n import N_, Translator
+from bookbot.services.payment_reports import ClassMoney
 
 MAX_LINE = 48
 """Widest line of the text table, in monospace cells: it reads on a phone without wrapping."""
@@ -64,6 +65,22 @@ _FILL_RATE = N_("Fill rate")
 _ATTENDANCE_RATE = N_("Attendance rate")
 # Translators: legend of the utilization chart.
 _NO_SHOW_RATE = N_("No-show rate")
+# Translators: revenue table header and chart legend, money received; at most 9 characters.
+_PAID = N_("Paid")
+# Translators: revenue table header and chart legend, money refunded; at most 9 characters.
+_REFUNDS = N_("Refunds")
+# Translators: revenue table header and chart legend, money still owed; at most 9 characters.
+_OWED = N_("Owed")
+# Translators: revenue row of payments that belong to no class.
+_OTHER = N_("Other")
+# Translators: under the revenue table; {amount} is money, e.g. £240.00.
+_NET = N_("Net: {amount} (paid less refunds).")
+# Translators: under the revenue table; {balances} and {invoices} are money.
+_OWED_SPLIT = N_("Owed now: balances {balances}, invoices {invoices}.")
+# Translators: note under the revenue table explaining its columns.
+_REVENUE_KEY = N_(
+    "Paid and Refunds: in the period. Owed: balances and invoices still unpaid today."
+)
 
 
 def total(rows: Sequence[UtilizationRow], label: str) -> UtilizationRow:
@@ -212,6 +229,136 @@ def _fit(text: str, width: int) -> str:
     return "".join(kept).rstrip() + ELLIPSIS
 
 
+# --- revenue ---------------------------------------------------------------------------------
+
+
+def _money_label(row: ClassMoney, t: Translator, *, currencies: int) -> str:
+    name = row.class_name or t._(_OTHER)
+    return f"{name} ({row.currency})" if currencies > 1 else name
+
+
+def revenue_table(rows: Sequence[ClassMoney], t: Translator, *, title: str) -> str:
+    """Money per class as a monospace table (see `utilization_table` for the layout)::
+
+        Revenue by class, Mon 23 Nov – Wed 2 Dec
+                                  Paid Refunds    Owed
+        ----------------------------------------------
+        Six-Week Wheel Course  £144.00   £0.00 £336.00
+        Wheel Throwing Taster   £90.00  £30.00   £0.00
+        ----------------------------------------------
+        Total                  £234.00  £30.00 £336.00
+
+        Net: £204.00 (paid less refunds).
+
+        Owed now: balances £336.00, invoices £0.00.
+
+        Paid and Refunds: in the period. Owed:
+        balances and invoices still unpaid today.
+
+    Amounts are Babel's, in each row's currency and `t.language` ('144,00 £' in Spanish);
+    with more than one currency, labels name theirs and each gets its own total line.
+    """
+    currencies = sorted({row.currency for row in rows})
+    table = Table(
+        [t._(_PAID), t._(_REFUNDS), t._(_OWED)],
+        [
+            [
+                _money_label(row, t, currencies=len(currencies)),
+                t.money(row.paid_minor, row.currency),
+                t.money(row.refunded_minor, row.currency),
+                t.money(row.owed_minor, row.currency),
+            ]
+            for row in rows
+        ],
+        totals=[
+            [
+                t._(_TOTAL) if len(currencies) == 1 else f"{t._(_TOTAL)} {currency}",
+                *(t.money(sum(amounts), currency) for amounts in _sums(rows, currency)),
+            ]
+            for currency in currencies
+        ],
+        notes=[*_revenue_notes(rows, t, currencies), t._(_REVENUE_KEY)],
+    )
+    return table_text(table, t, title=title)
+
+
+def _sums(rows: Sequence[ClassMoney], currency: str) -> list[list[int]]:
+    mine = [row for row in rows if row.currency == currency]
+    return [
+        [row.paid_minor for row in mine],
+        [row.refunded_minor for row in mine],
+        [row.owed_minor for row in mine],
+    ]
+
+
+def _revenue_notes(rows: Sequence[ClassMoney], t: Translator, currencies: list[str]) -> list[str]:
+    net = ", ".join(
+        t.money(sum(r.paid_minor - r.refunded_minor for r in rows if r.currency == c), c)
+        for c in currencies
+    )
+
+    def owed(pick: Callable[[ClassMoney], int]) -> str:
+        return ", ".join(
+            t.money(sum(pick(r) for r in rows if r.currency == c), c) for c in currencies
+        )
+
+    split = t._(_OWED_SPLIT).format(
+        balances=owed(lambda r: r.balances_minor), invoices=owed(lambda r: r.invoices_minor)
+    )
+    return [t._(_NET).format(amount=net), split]
+
+
+def revenue_chart(rows: Sequence[ClassMoney], t: Translator, *, title: str) -> bytes:
+    """A PNG of money per class: paid and refunded in the period, owed now, as bars on one
+    scale (a round amount a little over the largest, labelled on the grid when there is one
+    currency). Same rows, same bytes."""
+    currencies = sorted({row.currency for row in rows})
+    largest = max((max(r.paid_minor, r.refunded_minor, r.owed_minor) for r in rows), default=0)
+    step = _round_step(largest)
+    chart = Chart(
+        [Series(t._(_PAID), _GOOD_COLOR), Series(t._(_REFUNDS), _BAD_COLOR)]
+        + [Series(t._(_OWED), _OWED_COLOR)],
+        [
+            BarRow(
+                _money_label(row, t, currencies=len(currencies)),
+                [
+                    Bar(minor / (4 * step), _chart_money(minor, row.currency, t))
+                    for minor in (row.paid_minor, row.refunded_minor, row.owed_minor)
+                ],
+            )
+            for row in rows
+        ],
+        axis=(
+            [_chart_money(step * quarter, currencies[0], t) for quarter in range(5)]
+            if len(currencies) == 1
+            else ()
+        ),
+    )
+    return bar_chart(chart, t, title=title)
+
+
+def _chart_money(minor: int, currency: str, t: Translator) -> str:
+    """`t.money`, with the currency's code for a symbol the chart's font cannot draw ('£')."""
+    text = t.money(minor, currency)
+    symbol = get_currency_symbol(currency, locale=t.language)
+    if all(_has_glyph(char) for char in symbol):
+        return text
+    return " ".join(text.replace(symbol, f" {currency} ").split())
+
+
+def _round_step(largest: int) -> int:
+    """A grid step (1, 2, 2.5 or 5 times a power of ten, in minor units) whose four steps
+    reach `largest`."""
+    wanted = max(1, -(-largest // 4))
+    power = 1
+    while True:
+        # At a power of 1, 5 // 2 is 2 again: no half minor unit.
+        for step in (power, 2 * power, 5 * power // 2, 5 * power):
+            if step >= wanted:
+                return step
+        power *= 10
+
+
 # --- chart ----------------------------------------------------------------------------------
 
 _MARGIN = 24
@@ -272,10 +419,20 @@ _FILL_COLOR = (52, 101, 164)
 _GOOD_COLOR = (56, 142, 60)
 _BAD_COLOR = (211, 63, 73)
 _OWED_COLOR = (230, 145, 30)
+
+
+@dataclass(frozen=True)
+class _Rate:
+    name: str
+    color: tuple[int, int, int]
+    rate: Callable[[UtilizationRow], float]
+    base: Callable[[UtilizationRow], int]  # the rate's denominator
+
+
 _RATES = (
-    (_FILL_RATE, _FILL_COLOR, lambda row: row.fill_rate, lambda row: row.capacity),
-    (_ATTENDANCE_RATE, _GOOD_COLOR, lambda row: row.attendance_rate, lambda row: row.booked),
-    (_NO_SHOW_RATE, _BAD_COLOR, lambda row: row.no_show_rate, lambda row: row.booked),
+    _Rate(_FILL_RATE, _FILL_COLOR, lambda row: row.fill_rate, lambda row: row.capacity),
+    _Rate(_ATTENDANCE_RATE, _GOOD_COLOR, lambda row: row.attendance_rate, lambda row: row.booked),
+    _Rate(_NO_SHOW_RATE, _BAD_COLOR, lambda row: row.no_show_rate, lambda row: row.booked),
 )
 
 
@@ -291,16 +448,16 @@ def utilization_chart(rows: Sequence[UtilizationRow], t: Translator, *, title: s
     """
     locale = t.language
     chart = Chart(
-        [Series(t._(name), color) for name, color, _rate, _base in _RATES],
+        [Series(t._(rate.name), rate.color) for rate in _RATES],
         [
             BarRow(
                 row.label,
                 [
                     Bar(
-                        rate(row) if base(row) else None,
-                        _percent(rate(row), base(row), locale),
+                        rate.rate(row) if rate.base(row) else None,
+                        _percent(rate.rate(row), rate.base(row), locale),
                     )
-                    for _name, _color, rate, base in _RATES
+                    for rate in _RATES
                 ],
             )
             for row in rows

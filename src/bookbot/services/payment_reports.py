@@ -3,8 +3,8 @@ customer's payments, today's and outstanding items, revenue, balances and refund
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from bookbot.store.db import Reads, Row, instant
 
@@ -92,9 +92,7 @@ async def staff_today(
     rows = await db.all(
         _LINE + " WHERE p.studio_id = :s AND p.created_at >= :early AND p.paid_at >= :start"
         " AND p.paid_at < :end ORDER BY p.paid_at DESC, p.id DESC",
-        # created_at bounds the index range: nothing is paid before it is created, and a
-        # link or a balance is paid within weeks of it.
-        {"s": studio_id, "start": start, "end": end, "early": start.replace(year=start.year - 1)},
+        {"s": studio_id, "start": start, "end": end, "early": _early(start)},
     )
     return [_line(r) for r in rows]
 
@@ -113,6 +111,13 @@ async def outstanding(db: Reads, studio_id: int, now: datetime) -> list[PaymentL
     )
     del now  # kept for the staff view's signature: what is overdue is shown by due_at
     return [_line(r) for r in rows]
+
+
+def _early(start: datetime) -> datetime:
+    """The oldest creation a payment made from `start` on is read from: created_at bounds
+    the (studio_id, created_at) index range, since nothing is paid before it is created and
+    a link, a balance or an invoice is paid within weeks (a balance: months) of it."""
+    return start - timedelta(days=400)
 
 
 @dataclass(frozen=True)
@@ -135,10 +140,11 @@ async def revenue_by_class(
         " FROM payments p LEFT JOIN registrations r ON r.id = p.registration_id"
         " LEFT JOIN passes ps ON ps.id = p.pass_id"
         " LEFT JOIN classes k ON k.id = COALESCE(r.class_id, ps.class_id)"
-        " WHERE p.studio_id = :s AND p.created_at < :end AND p.paid_at >= :start"
-        " AND p.paid_at < :end AND p.status IN ('paid', 'refunded', 'partially_refunded')"
+        " WHERE p.studio_id = :s AND p.created_at >= :early AND p.created_at < :end"
+        " AND p.paid_at >= :start AND p.paid_at < :end"
+        " AND p.status IN ('paid', 'refunded', 'partially_refunded')"
         " GROUP BY COALESCE(k.name, ''), p.currency ORDER BY COALESCE(k.name, ''), p.currency",
-        {"s": studio_id, "start": start, "end": end},
+        {"s": studio_id, "start": start, "end": end, "early": _early(start)},
     )
     return [
         Revenue(
@@ -184,3 +190,82 @@ async def refunds_between(
         )
         for r in rows
     ]
+
+
+async def has_payments(db: Reads, studio_id: int) -> bool:
+    """Whether the studio ever asked for a payment online (its reports then show money)."""
+    found = await db.one("SELECT id FROM payments WHERE studio_id = :s LIMIT 1", {"s": studio_id})
+    return found is not None
+
+
+@dataclass(frozen=True)
+class ClassMoney:
+    """One class's money in a report: what came in and went back over the period, and what
+    is owed now. `class_name` is '' for payments of no class."""
+
+    class_name: str
+    currency: str
+    paid_minor: int = 0  # payments made in the period (before any refund)
+    refunded_minor: int = 0  # refunds asked in the period (not those that failed)
+    refunds: int = 0
+    balances_minor: int = 0  # balances not paid yet: scheduled, sent, or past their deadline
+    invoices_minor: int = 0  # invoices sent and not paid
+
+    @property
+    def owed_minor(self) -> int:
+        return self.balances_minor + self.invoices_minor
+
+
+_CLASS_OF = """LEFT JOIN registrations g ON g.id = p.registration_id
+LEFT JOIN passes ps ON ps.id = p.pass_id
+LEFT JOIN classes k ON k.id = COALESCE(g.class_id, ps.class_id)"""
+# Refunds asked in the period, by their created_at (ix_refunds_studio_created's range).
+_REFUNDS_BY_CLASS = f"""SELECT COALESCE(k.name, '') AS class_name, r.currency,
+    SUM(r.amount_minor) AS refunded_minor, COUNT(*) AS refunds
+FROM refunds r JOIN payments p ON p.id = r.payment_id {_CLASS_OF}
+WHERE r.studio_id = :s AND r.created_at >= :start AND r.created_at < :end
+    AND r.status <> 'failed'
+GROUP BY COALESCE(k.name, ''), r.currency"""  # noqa: S608 - constants
+# Owed now, whatever the period: scheduled balances are the only scheduled payments.
+_OWED_BY_CLASS = f"""SELECT COALESCE(k.name, '') AS class_name, p.currency,
+    SUM(CASE WHEN p.status = 'invoiced' THEN 0 ELSE p.amount_minor END) AS balances,
+    SUM(CASE WHEN p.status = 'invoiced' THEN p.amount_minor ELSE 0 END) AS invoices
+FROM payments p {_CLASS_OF}
+WHERE p.studio_id = :s AND (p.status IN ('scheduled', 'invoiced')
+    OR (p.purpose = 'balance' AND p.status IN ('pending', 'expired')))
+GROUP BY COALESCE(k.name, ''), p.currency"""  # noqa: S608 - constants
+
+
+async def money_by_class(
+    db: Reads, studio_id: int, *, start: datetime, end: datetime
+) -> list[ClassMoney]:
+    """Per class and currency: paid and refunded in [start, end), owed now; by class name
+    (payments of no class last)."""
+    found: dict[tuple[str, str], ClassMoney] = {}
+
+    def add(name: str, currency: str, **amounts: int) -> None:
+        key = (name, currency)
+        was = found.get(key, ClassMoney(name, currency))
+        found[key] = replace(was, **{k: getattr(was, k) + v for k, v in amounts.items()})
+
+    for paid in await revenue_by_class(db, studio_id, start=start, end=end):
+        add(paid.class_name, paid.currency, paid_minor=paid.paid_minor)
+    refunds = await db.all(_REFUNDS_BY_CLASS, {"s": studio_id, "start": start, "end": end})
+    for row in refunds:
+        add(
+            str(row["class_name"]),
+            str(row["currency"]),
+            refunded_minor=int(row["refunded_minor"]),
+            refunds=int(row["refunds"]),
+        )
+    owed = await db.all(_OWED_BY_CLASS, {"s": studio_id})
+    for row in owed:
+        add(
+            str(row["class_name"]),
+            str(row["currency"]),
+            balances_minor=int(row["balances"]),
+            invoices_minor=int(row["invoices"]),
+        )
+    return sorted(
+        found.values(), key=lambda m: (m.class_name == "", m.class_name.casefold(), m.currency)
+    )
