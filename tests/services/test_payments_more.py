@@ -355,6 +355,25 @@ async def test_a_refund_whose_answer_was_lost_is_resent_with_its_key(shop: Shop)
     assert len(await shop.outbox("refund_issued")) == 1
 
 
+async def test_stripes_refund_event_before_our_record_counts_the_refund_once(shop: Shop) -> None:
+    """Stripe made the refund but its answer was lost; its charge.refunded event (the
+    running total) is applied before reconciliation records the refund: counted once."""
+    await shop.setup()
+    reg, payment_id = await _paid(shop)
+    shop.standin.lose_next_response(on="POST /v1/refunds")
+    await cancellation.cancel_registration(
+        shop.db, shop.clock, shop.w.studio_id, reg, customer_id=shop.w["ann"], gateway=shop.gateway
+    )
+    await shop.apply(shop.standin.last_event("charge.refunded"))
+    assert (await shop.payment(payment_id))["refunded_minor"] == 9000
+
+    await payments.reconcile(shop.db, shop.clock, shop.gateway)
+
+    row = await shop.payment(payment_id)
+    assert (row["status"], row["refunded_minor"]) == ("refunded", 9000)
+    assert len(await shop.outbox("refund_issued")) == 1
+
+
 # --- a staff notice, delivered ------------------------------------------------------------------
 
 

@@ -125,12 +125,31 @@ async def _record(
                     key=f"refund-{refund_id}",
                 )
                 return
-            await _add_refunded(tx, now, payment.id, amount)
+            await _count_accepted(tx, now, payment.id)
             await notify_customer(
                 tx, now, payment, "refund_issued", params, key=f"refund-{refund_id}"
             )
 
     await retrying(attempt)
+
+
+async def _count_accepted(tx: Tx, now: datetime, payment_id: int) -> None:
+    """Count the refunds Stripe has accepted against their payment. Not `+ amount`: Stripe's
+    charge.refunded (its running total, ours included) may have been applied first, when our
+    request's answer was lost and reconciliation records the refund later; adding to that
+    total would count the refund twice. So: the larger of the recorded total and ours."""
+    ours = await tx.scalar(
+        "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE payment_id = :id"
+        " AND stripe_refund_id IS NOT NULL AND status <> 'failed'",
+        {"id": payment_id},
+    )
+    await tx.execute(
+        "UPDATE payments SET refunded_minor = :ours, updated_at = :now,"
+        " status = CASE WHEN :ours >= amount_minor THEN 'refunded' ELSE 'partially_refunded' END"
+        " WHERE id = :id AND refunded_minor < :ours"
+        " AND status IN ('paid', 'refunded', 'partially_refunded')",
+        {"id": payment_id, "ours": int(ours or 0), "now": now},
+    )
 
 
 async def _add_refunded(tx: Tx, now: datetime, payment_id: int, delta: int) -> None:
