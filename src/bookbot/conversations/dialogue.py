@@ -272,6 +272,7 @@ class Dialogues:
         """The replies, and whether the dialogue changed (and must be saved)."""
         ctx = await self._context(inbound, slug, lease)
         conversation = ctx.conversation
+        edit = _edits_pressed(inbound, conversation)  # before the step moves the state on
         if inbound.token is not None and _someone_elses(inbound, conversation):
             # A press on another person's message in a shared chat: not theirs to touch.
             return (
@@ -307,7 +308,7 @@ class Dialogues:
             return ctx, [Reply("", notice=ctx.t._("That option has expired."))], False
         else:
             transition = await self._step(ctx, inbound)
-        replies = await self._enter(ctx, transition, edit=inbound.token is not None)
+        replies = await self._enter(ctx, transition, edit=edit)
         return ctx, replies, True
 
     async def _step(self, ctx: Context, inbound: Inbound) -> Transition:
@@ -423,6 +424,17 @@ class Dialogues:
             text = screen.text
         replies.append(Reply(text, options, edit=edit and transition.attachment is None))
         return replies
+
+
+def _edits_pressed(inbound: Inbound, conversation: store.Conversation) -> bool:
+    """Whether the answer to a press replaces the pressed message (Telegram edits it).
+
+    Only a dialogue screen is replaced. A notice the bot sent first (a receipt, a reminder,
+    an offer) is a record the customer keeps, so a press on its buttons answers with a new
+    message, which then carries the dialogue. A notice is the dialogue's current screen
+    until it is answered (state NOTICE): a press on it is that press, and a press on an
+    older message is stale and changes nothing (`_resolve` checks the message)."""
+    return inbound.token is not None and conversation.state != State.NOTICE.value
 
 
 def _someone_elses(inbound: Inbound, conversation: store.Conversation) -> bool:
