@@ -65,9 +65,39 @@ def render(template: str, params: dict[str, Any], t: Translator, zone: str) -> s
             event_id=params["event_id"],
             payment_id=params["payment_id"],
         )
+    if template == "session_cancelled":
+        return _session_cancelled(params, t, zone)
     if template in PAYMENT_TEMPLATES:
         return _payment(template, params, t, zone)
     raise KeyError(template)
+
+
+def _session_cancelled(params: dict[str, Any], t: Translator, zone: str) -> str:
+    """Staff cancelled a class: what it means for this customer's booking, reservation or
+    waiting-list place, and the reason staff gave."""
+    _ = t._
+    lines = [
+        _("The studio has cancelled {name} on {when}.").format(
+            name=params.get("class_name", ""), when=_when(t, params, "starts_at", zone)
+        )
+    ]
+    if params.get("reason"):
+        lines.append(_("Reason: {reason}").format(reason=params["reason"]))
+    kind = params.get("kind")
+    if kind == "booking" and params.get("refund"):
+        lines.append(
+            _("Your booking is cancelled and {amount} is being refunded to your card.").format(
+                amount=_money(t, params, "refund")
+            )
+        )
+    elif kind == "booking":
+        lines.append(_("Your booking is cancelled; you owe nothing for it."))
+    elif kind == "reservation":
+        lines.append(_("Your reservation is cancelled; your pass keeps the session."))
+    else:
+        lines.append(_("You are no longer on its waiting list."))
+    lines.append(_("Sorry for the trouble. Send MENU to book another class."))
+    return " ".join(lines)
 
 
 PAYMENT_TEMPLATES = frozenset(
@@ -81,6 +111,7 @@ PAYMENT_TEMPLATES = frozenset(
         "payment_staff_mismatch",
         "payment_staff_refund_failed",
         "payment_staff_invoice_failed",
+        "payment_staff_invoice_unsent",
         "payment_staff_balance_unpaid",
     }
 )
@@ -163,6 +194,16 @@ def _staff_payment(template: str, params: dict[str, Any], t: Translator) -> str:
     if template == "payment_staff_refund_failed":
         return _("A refund of {amount} for payment #{payment} failed.").format(
             amount=amount, payment=params["payment"]
+        )
+    if template == "payment_staff_invoice_unsent":
+        return _(
+            "The invoice of {amount} for payment #{payment} ({company}) could not be created "
+            "at Stripe after {attempts} attempts. The booking stands; please invoice it by hand."
+        ).format(
+            amount=amount,
+            payment=params["payment"],
+            company=params.get("company") or "",
+            attempts=params["attempts"],
         )
     if template == "payment_staff_invoice_failed":
         return _("A payment attempt on the invoice for payment #{payment} failed.").format(

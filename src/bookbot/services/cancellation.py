@@ -11,15 +11,18 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+from typing import Any
 
 from bookbot.engine import capacity, errors
 from bookbot.engine import payments as rules
 from bookbot.engine.clock import Clock
-from bookbot.services import facts, refunds, reminders
+from bookbot.services import facts, outbox, refunds, reminders
 from bookbot.services.payment_gateway import GatewayError, PaymentGateway
 from bookbot.services.registration_rows import (
     LIVE,
     end_registration,
+    expect_moved,
     lock_registration,
     session_ids_of,
 )
@@ -221,38 +224,258 @@ def _before(now: datetime, starts: list[datetime], cutoff_hours: int) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class SessionCancellation:
+    """What cancelling a class did in this run (a second run finds nothing left to do)."""
+
+    session_id: int
+    marked: bool  # this run marked the session cancelled (False: it was already)
+    bookings: tuple[Cancellation, ...]
+    reservations: int
+    waitlist: int
+    refunds: int  # refunds written by this run, asked of the provider when one is at hand
+
+
 async def cancel_session(
     db: Database,
     clock: Clock,
     studio_id: int,
     session_id: int,
     *,
+    reason: str,
     gateway: PaymentGateway | None = None,
-) -> list[Cancellation]:
-    """Staff cancel a class (one session): every booking and hold in it is cancelled as by
-    staff, so whatever was paid online is refunded in full; the session is marked cancelled."""
-    rows = await db.all(
+) -> SessionCancellation:
+    """Staff cancel a class (one session): everyone in it is let go and told why.
+
+    The session is marked cancelled first, in a transaction of its own, so from then on
+    every booking path refuses it (holds, bookings, confirmations; a payment arriving
+    for it is refunded as late). Only then is each booking and hold cancelled as by staff
+    (what was paid online comes back in full), each pass reservation cancelled with its
+    credit kept, and each waiting-list entry closed; each customer is told in the same
+    transaction that lets them go, once. A run stopped midway is finished by running it
+    again: what is cancelled already is skipped, its refunds are asked for by their keys
+    (never twice), its notices are not queued again.
+
+    NotFound if there is no such session; SessionInPast if it has ended (open or not).
+    """
+    note = " ".join(reason.split())
+    marked = await retrying(lambda: _mark_cancelled(db, clock, studio_id, session_id))
+    regs = await db.all(
         "SELECT DISTINCT registration_id FROM registration_sessions WHERE studio_id = :s"
         " AND session_id = :session AND status IN ('booked', 'held') ORDER BY registration_id",
         {"s": studio_id, "session": session_id},
     )
-    done = []
-    for row in rows:
+    done: list[Cancellation] = []
+    refund_ids: list[int] = []
+    for row in regs:
+        found = await retrying(
+            partial(
+                _cancel_booking,
+                db,
+                clock,
+                studio_id,
+                session_id=session_id,
+                registration_id=int(row["registration_id"]),
+                reason=note,
+            )
+        )
+        if found is not None:
+            done.append(found)
+            refund_ids.extend(found.refund_ids)
+    reservations = await retrying(
+        lambda: _cancel_reservations(db, clock, studio_id, session_id, note)
+    )
+    waitlist = await retrying(lambda: _cancel_waitlist(db, clock, studio_id, session_id, note))
+    # This run's refunds, and any an earlier run wrote but never got to send.
+    unsent = await db.all(
+        "SELECT DISTINCT f.id FROM refunds f JOIN payments p ON p.id = f.payment_id"
+        " JOIN registration_sessions rs ON rs.registration_id = p.registration_id"
+        " WHERE rs.studio_id = :s AND rs.session_id = :session AND f.reason = 'staff_cancel'"
+        " AND f.status = 'pending' AND f.stripe_refund_id IS NULL ORDER BY f.id",
+        {"s": studio_id, "session": session_id},
+    )
+    await refunds.submit_all(db, clock, gateway, [int(r["id"]) for r in unsent])
+    if gateway is not None:
+        for cancelled in done:
+            for checkout_id in cancelled.open_sessions:
+                # On failure it expires by itself; a payment on it meanwhile is refunded.
+                with contextlib.suppress(GatewayError):
+                    await gateway.expire_checkout(checkout_id)
+    return SessionCancellation(
+        session_id, marked, tuple(done), reservations, waitlist, len(refund_ids)
+    )
+
+
+_SESSION = """SELECT s.id, s.status, s.starts_at, s.ends_at, k.name AS class_name
+FROM sessions s JOIN classes k ON k.id = s.class_id WHERE s.studio_id = :s AND s.id = :id"""
+
+
+async def _mark_cancelled(db: Database, clock: Clock, studio_id: int, session_id: int) -> bool:
+    now = clock.now()
+    async with db.transaction() as tx:
+        row = await tx.one(_SESSION + tx.for_update("s"), {"s": studio_id, "id": session_id})
+        if row is None:
+            raise errors.NotFound(what="session", ident=session_id)
+        if row["status"] != "open":
+            return False  # cancelled by an earlier run: finish its work
+        if instant(row["ends_at"]) <= now:
+            raise errors.SessionInPast(when=instant(row["starts_at"]))
+        moved = await tx.execute(
+            "UPDATE sessions SET status = 'cancelled' WHERE studio_id = :s AND id = :id"
+            " AND status = 'open'",
+            {"s": studio_id, "id": session_id},
+        )
+        return moved == 1
+
+
+async def _notice_params(tx: Tx, studio_id: int, session_id: int, reason: str) -> dict[str, Any]:
+    row = await tx.one(_SESSION, {"s": studio_id, "id": session_id})
+    if row is None:
+        raise errors.NotFound(what="session", ident=session_id)
+    return {
+        "class_name": str(row["class_name"]),
+        "starts_at": instant(row["starts_at"]).isoformat(),
+        "reason": reason,
+    }
+
+
+async def _tell(
+    tx: Tx,
+    now: datetime,
+    studio_id: int,
+    customer_id: int,
+    params: dict[str, Any],
+    *,
+    kind: str,
+    ref: int,
+) -> None:
+    await outbox.enqueue(
+        tx,
+        now=now,
+        studio_id=studio_id,
+        customer_id=customer_id,
+        template="session_cancelled",
+        params={**params, "kind": kind},
+        due_at=now,
+        dedupe_key=f"session_cancelled:{kind}:{ref}",
+    )
+
+
+async def _cancel_booking(
+    db: Database,
+    clock: Clock,
+    studio_id: int,
+    *,
+    session_id: int,
+    registration_id: int,
+    reason: str,
+) -> Cancellation | None:
+    """One booking or hold of the cancelled class, as by staff, its customer told in the
+    same transaction (with what comes back); None if it was cancelled meanwhile."""
+    now = clock.now()
+    async with db.transaction() as tx:
         try:
-            done.append(
-                await cancel_registration(
-                    db,
-                    clock,
-                    studio_id,
-                    int(row["registration_id"]),
-                    by_staff=True,
-                    gateway=gateway,
-                )
+            done = await _cancel_in(
+                tx,
+                now,
+                studio_id,
+                registration_id,
+                customer_id=None,
+                by_staff=True,
+                expected_refund=None,
             )
         except errors.AlreadyCancelled:
-            continue  # cancelled meanwhile
-    await db.execute(
-        "UPDATE sessions SET status = 'cancelled' WHERE studio_id = :s AND id = :id",
-        {"s": studio_id, "id": session_id},
-    )
-    return done
+            return None
+        customer_id = await tx.scalar(
+            "SELECT customer_id FROM registrations WHERE id = :r", {"r": registration_id}
+        )
+        params = await _notice_params(tx, studio_id, session_id, reason)
+        back = await tx.one(
+            "SELECT COALESCE(SUM(f.amount_minor), 0) AS amount, MIN(f.currency) AS currency"
+            " FROM refunds f JOIN payments p ON p.id = f.payment_id"
+            " WHERE p.registration_id = :r AND f.reason = 'staff_cancel' AND f.status <> 'failed'",
+            {"r": registration_id},
+        )
+        if back is not None and int(back["amount"]) > 0:
+            params |= {"refund": int(back["amount"]), "currency": str(back["currency"])}
+        await _tell(
+            tx, now, studio_id, int(customer_id), params, kind="booking", ref=registration_id
+        )
+        return done
+
+
+async def _cancel_reservations(
+    db: Database, clock: Clock, studio_id: int, session_id: int, reason: str
+) -> int:
+    """Pass reservations in the cancelled class: cancelled, the credit kept (a punch is taken
+    only at check-in: one already taken is given back), each customer told."""
+    now = clock.now()
+    async with db.transaction() as tx:
+        rows = await tx.all(
+            "SELECT r.id, r.customer_id, r.pass_id, r.punch_used FROM reservations r"  # noqa: S608
+            " WHERE r.studio_id = :s AND r.session_id = :session"
+            " AND r.status IN ('pending', 'checked_in') ORDER BY r.id" + tx.for_update("r"),
+            {"s": studio_id, "session": session_id},
+        )
+        if not rows:
+            return 0
+        params = await _notice_params(tx, studio_id, session_id, reason)
+        for row in rows:
+            moved = await tx.execute(
+                "UPDATE reservations SET status = 'cancelled', cancelled_at = :now,"
+                " punch_used = :no WHERE id = :id AND status IN ('pending', 'checked_in')",
+                {"now": now, "id": row["id"], "no": False},
+            )
+            expect_moved(moved, 1, f"cancelling reservation {row['id']}")
+            if row["punch_used"]:
+                await tx.execute(
+                    "UPDATE passes SET sessions_remaining = sessions_remaining + 1"
+                    " WHERE id = :id AND sessions_remaining IS NOT NULL",
+                    {"id": row["pass_id"]},
+                )
+            await reminders.withdraw(tx, studio_id, "reservation", int(row["id"]), [session_id])
+            await _tell(
+                tx,
+                now,
+                studio_id,
+                int(row["customer_id"]),
+                params,
+                kind="reservation",
+                ref=int(row["id"]),
+            )
+        return len(rows)
+
+
+async def _cancel_waitlist(
+    db: Database, clock: Clock, studio_id: int, session_id: int, reason: str
+) -> int:
+    """Waiting-list entries (waiting, or holding an offer) of the cancelled class: closed,
+    each customer told."""
+    now = clock.now()
+    async with db.transaction() as tx:
+        rows = await tx.all(
+            "SELECT w.id, w.customer_id FROM waitlist_entries w WHERE w.studio_id = :s"  # noqa: S608
+            " AND w.session_id = :session AND w.status IN ('waiting', 'offered') ORDER BY w.id"
+            + tx.for_update("w"),
+            {"s": studio_id, "session": session_id},
+        )
+        if not rows:
+            return 0
+        params = await _notice_params(tx, studio_id, session_id, reason)
+        for row in rows:
+            moved = await tx.execute(
+                "UPDATE waitlist_entries SET status = 'cancelled'"
+                " WHERE id = :id AND status IN ('waiting', 'offered')",
+                {"id": row["id"]},
+            )
+            expect_moved(moved, 1, f"closing waiting-list entry {row['id']}")
+            await _tell(
+                tx,
+                now,
+                studio_id,
+                int(row["customer_id"]),
+                params,
+                kind="waitlist",
+                ref=int(row["id"]),
+            )
+        return len(rows)

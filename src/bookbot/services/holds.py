@@ -142,6 +142,9 @@ async def _confirm_in(
         return found  # confirmed already (a second tap)
     locked = await facts.lock_sessions(tx, studio_id, customer_id, ids=ids)
     if locked is not None and _live(reg, now):
+        closed = [s for s in locked.sessions if s.status != "open"]
+        if closed:  # staff cancelled the class while it was held: a payment is refunded
+            raise errors.SessionNotOpen(when=closed[0].starts_at)
         await _check_not_in_already(tx, now, locked, customer_id)
         await _make_booking(tx, studio_id, registration_id, ids, locked.sessions[0].starts_at)
         await booking.confirmed(tx, now, locked, customer_id, registration_id, queued=True)
