@@ -157,7 +157,7 @@ async def test_an_edit_updates_only_the_changed_rows(db: Database) -> None:
     data = edited(data, "classes", "wheel-taster", price="50.00")
     data = edited(data, "patterns", "saturday-taster", capacity=5)
     ids_before = await fetch(
-        db, "SELECT key, id FROM classes WHERE studio_id = :sid", sid=first.studio_id
+        db, "SELECT key, id FROM classes WHERE studio_id = :sid ORDER BY key", sid=first.studio_id
     )
 
     report = await load_studio(db, parse_studio_data(data))
@@ -168,7 +168,7 @@ async def test_an_edit_updates_only_the_changed_rows(db: Database) -> None:
     assert report.unchanged["patterns"] == 9
     assert report.summary() == "clay-studio: updated classes 1, patterns 1; 25 unchanged"
     assert await fetch(
-        db, "SELECT key, id FROM classes WHERE studio_id = :sid", sid=first.studio_id
+        db, "SELECT key, id FROM classes WHERE studio_id = :sid ORDER BY key", sid=first.studio_id
     ) == (ids_before)
     price = await fetch(
         db,
