@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import timedelta
 from typing import Any
 
-from bookbot.cli.common import add_studio_option, positive_int, studio_session
+from bookbot.cli.common import CommandError, add_studio_option, positive_int, studio_session
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.presentation.formatting import local_span
-from bookbot.services import catalog, generation, staffing
+from bookbot.serve import stripe_gateway
+from bookbot.services import cancellation, catalog, generation, staffing
 from bookbot.services.common import Studio
 
 
@@ -50,6 +52,20 @@ def register(commands: Any) -> None:
     )
     add_studio_option(show)
     show.set_defaults(run=run_show)
+
+    cancel = actions.add_parser(
+        "cancel",
+        help="cancel a class: everyone in it let go and told, online payments refunded in full",
+    )
+    cancel.add_argument(
+        "session", type=positive_int, metavar="SESSION_ID", help="the session's number"
+    )
+    cancel.add_argument(
+        "--reason", required=True, help="why (told to everyone booked, reserved or waiting)"
+    )
+    cancel.add_argument("--yes", action="store_true", help="do it without asking first")
+    add_studio_option(cancel)
+    cancel.set_defaults(run=run_cancel)
 
     staff = commands.add_parser("staff", help="assign instructors and assistants to sessions")
     staff_actions = staff.add_subparsers(
@@ -168,4 +184,46 @@ async def run_staff(settings: Settings, args: argparse.Namespace) -> int:
         else:
             await staffing.unassign(db, studio.id, args.session, staff_id)
             print(f"{args.staff} removed from session {args.session}")
+    return 0
+
+
+def _ask(question: str) -> bool:
+    """Yes only when a person at a terminal says so; piped or scripted runs need --yes."""
+    if not sys.stdin.isatty():
+        return False
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+async def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
+    reason = " ".join(args.reason.split())
+    if not reason:
+        raise CommandError("--reason: say why (the customers are told)")
+    gateway = stripe_gateway(settings)
+    try:
+        async with studio_session(settings, args.studio) as (db, studio):
+            seen = await cancellation.preview_session(db, studio.id, args.session)
+            span = local_span(seen.starts_at, seen.ends_at, studio.timezone)
+            if seen.status == "open":
+                print(
+                    f"session {seen.session_id}: {seen.class_name}, {span}: {seen.bookings}"
+                    f" booking(s) ({seen.paid_online} paid online), {seen.reservations} pass"
+                    f" reservation(s), {seen.waitlist} waiting"
+                )
+                if not args.yes and not _ask("Cancel it, refund and tell everyone?"):
+                    print("nothing cancelled (add --yes to cancel without being asked)")
+                    return 1
+            if seen.paid_online and gateway is None:
+                print("Stripe is not configured: refunds are written and sent by reconciliation")
+            done = await cancellation.cancel_session(
+                db, SystemClock(), studio.id, args.session, reason=reason, gateway=gateway
+            )
+    finally:
+        if gateway is not None:
+            await gateway.close()
+    what = "cancelled" if done.marked else "was cancelled already; finished"
+    print(
+        f"session {done.session_id} {what}: {len(done.bookings)} booking(s),"
+        f" {done.reservations} reservation(s), {done.waitlist} waiting-list place(s) cancelled;"
+        f" {done.refunds} refund(s) requested"
+    )
     return 0

@@ -479,3 +479,53 @@ async def _cancel_waitlist(
                 ref=int(row["id"]),
             )
         return len(rows)
+
+
+@dataclass(frozen=True)
+class SessionPreview:
+    """What cancelling a class would touch, for staff to confirm first."""
+
+    session_id: int
+    class_name: str
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    bookings: int  # live bookings and holds
+    paid_online: int  # of them, with money to give back
+    reservations: int
+    waitlist: int
+
+
+async def preview_session(db: Database, studio_id: int, session_id: int) -> SessionPreview:
+    """The class and who is in it now; NotFound if there is no such session."""
+    async with db.transaction(write=False) as tx:
+        row = await tx.one(_SESSION, {"s": studio_id, "id": session_id})
+        if row is None:
+            raise errors.NotFound(what="session", ident=session_id)
+        counts = await tx.one(
+            "SELECT (SELECT COUNT(DISTINCT rs.registration_id) FROM registration_sessions rs"
+            "   WHERE rs.studio_id = :s AND rs.session_id = :id"
+            "   AND rs.status IN ('booked', 'held')) AS bookings,"
+            " (SELECT COUNT(DISTINCT p.registration_id) FROM payments p"
+            "   JOIN registration_sessions rs ON rs.registration_id = p.registration_id"
+            "   WHERE rs.studio_id = :s AND rs.session_id = :id AND rs.status = 'booked'"
+            "   AND p.status IN ('paid', 'partially_refunded')) AS paid_online,"
+            " (SELECT COUNT(*) FROM reservations r WHERE r.studio_id = :s AND r.session_id = :id"
+            "   AND r.status IN ('pending', 'checked_in')) AS reservations,"
+            " (SELECT COUNT(*) FROM waitlist_entries w WHERE w.studio_id = :s"
+            "   AND w.session_id = :id AND w.status IN ('waiting', 'offered')) AS waitlist",
+            {"s": studio_id, "id": session_id},
+        )
+    if counts is None:  # a row of counts always comes back
+        raise errors.NotFound(what="session", ident=session_id)
+    return SessionPreview(
+        session_id,
+        str(row["class_name"]),
+        instant(row["starts_at"]),
+        instant(row["ends_at"]),
+        str(row["status"]),
+        int(counts["bookings"]),
+        int(counts["paid_online"]),
+        int(counts["reservations"]),
+        int(counts["waitlist"]),
+    )
