@@ -98,12 +98,13 @@ async def staff_today(
 
 
 async def outstanding(db: Reads, studio_id: int, now: datetime) -> list[PaymentLine]:
-    """What is still owed: balances scheduled or sent, invoices unpaid, payments that did not
-    match, unpaid balances past their deadline (`expired` balances)."""
+    """What is still owed: balances scheduled or sent, invoices unpaid or not yet made at
+    Stripe (pending: an outage, retried by reconciliation), payments that did not match,
+    unpaid balances past their deadline (`expired` balances)."""
     rows = await db.all(
         _LINE + " WHERE p.studio_id = :s AND ("
         " p.status IN ('scheduled', 'invoiced')"
-        " OR (p.status = 'pending' AND p.purpose = 'balance')"
+        " OR (p.status = 'pending' AND p.purpose IN ('balance', 'invoice'))"
         " OR (p.status = 'expired' AND p.purpose = 'balance')"
         " OR (p.status = 'failed' AND p.stripe_payment_intent IS NOT NULL))"
         " ORDER BY COALESCE(p.due_at, p.created_at), p.id",
