@@ -115,3 +115,15 @@ async def test_an_offer_accepted_on_the_notice_books_once_in_a_new_message(
         " WHERE c.name = 'Ben' AND g.status = 'confirmed'"
     )
     assert booked == 1
+
+
+async def test_back_from_the_answer_to_a_notice_goes_to_the_menu(
+    dialogues: Dialogues, db: Database
+) -> None:
+    """Not to the notice: shown again it would be an empty message, and no longer a notice."""
+    _, notice = await reminded(dialogues)
+    replies = await press(dialogues, ANA, token(notice, "📅 Book a class"), on=f"{ANA}:2")
+    await shown(dialogues, ANA, f"{ANA}:3")
+    replies = await press(dialogues, ANA, token(replies, "⬅ Back"), on=f"{ANA}:3")
+    assert [(r.text, r.edit) for r in replies] == [("What would you like to do?", True)]
+    assert await state(db, ANA) == "menu"

@@ -408,7 +408,9 @@ class Dialogues:
             await paying.call_off_links(ctx)
         if transition.state is State.MENU:
             ctx.data.pop("history", None)
-        elif transition.state.value != previous and not transition.back:
+        elif previous not in (transition.state.value, State.NOTICE.value) and not transition.back:
+            # Not from a notice either: it is no screen to go back to (shown again it would
+            # be empty, and its state would mark the dialogue's own message as a notice).
             ctx.data.setdefault("history", []).append(previous)
         conversation.state = transition.state.value
         screen = await SCREENS[transition.state](ctx)
