@@ -11,6 +11,8 @@ import pytest
 
 from bookbot.engine import errors
 from bookbot.engine.reservations import PassKind
+from bookbot.handlers.templates import render
+from bookbot.presentation.i18n import translator
 from bookbot.services import cancellation, holds, passes, reservations
 from bookbot.services.payments import Outcome
 from bookbot.services.waitlist import join_waitlist
@@ -209,3 +211,28 @@ async def test_an_ended_or_unknown_session_is_refused(shop: Shop) -> None:
         await cancellation.cancel_session(
             shop.db, shop.clock, shop.w.studio_id, shop.w["s1"], reason="x"
         )
+
+
+def test_the_notices_read_in_the_customers_language() -> None:
+    base_params = {"class_name": "Taster", "starts_at": "2026-11-22T10:00:00+00:00"}
+    paid = {**base_params, "reason": REASON, "kind": "booking", "refund": 9000, "currency": "GBP"}
+    en = render("session_cancelled", paid, translator("en"), "Europe/London")
+    assert "The studio has cancelled Taster" in en
+    assert f"Reason: {REASON}" in en
+    assert "£90.00 is being refunded" in en
+    es = render("session_cancelled", paid, translator("es"), "Europe/London")
+    assert "El estudio ha cancelado Taster" in es
+    assert "90,00" in es
+    waiting = render(
+        "session_cancelled", {**base_params, "kind": "waitlist"}, translator("es"), "UTC"
+    )
+    assert "lista de espera" in waiting
+    assert "Motivo" not in waiting
+    staff = render(
+        "payment_staff_invoice_unsent",
+        {"amount": 9000, "currency": "GBP", "payment": 7, "company": "Acme", "attempts": 8},
+        translator("en"),
+        "UTC",
+    )
+    assert "payment #7 (Acme)" in staff
+    assert "after 8 attempts" in staff
