@@ -203,7 +203,7 @@ def _staff_payment(template: str, params: dict[str, Any], t: Translator) -> str:
             amount=amount,
             payment=params["payment"],
             company=params.get("company") or "",
-            attempts=params["attempts"],
+            attempts=params.get("attempts", "?"),
         )
     if template == "payment_staff_invoice_failed":
         return _("A payment attempt on the invoice for payment #{payment} failed.").format(
