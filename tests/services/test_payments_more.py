@@ -21,7 +21,7 @@ from bookbot.handlers.stripe_gateway import StripeGateway
 from bookbot.handlers.templates import render
 from bookbot.jobs.delivery import DeliveryWorker, RateLimits
 from bookbot.presentation.i18n import translator
-from bookbot.services import cancellation, passes, payments, reservations
+from bookbot.services import cancellation, passes, payments, refunds, reservations
 from bookbot.services.payments import Outcome
 from bookbot.store.db import Database, instant
 from tests.services.test_payments import KEY, URLS, Shop
@@ -372,6 +372,29 @@ async def test_stripes_refund_event_before_our_record_counts_the_refund_once(sho
     row = await shop.payment(payment_id)
     assert (row["status"], row["refunded_minor"]) == ("refunded", 9000)
     assert len(await shop.outbox("refund_issued")) == 1
+
+
+async def test_a_cancellation_never_promises_again_what_an_unsent_refund_promised(
+    shop: Shop,
+) -> None:
+    """Staff refund £30 while Stripe is down (written, not sent); the customer then cancels:
+    the cancellation gives back what is left (£60), not the whole £90 a second time."""
+    await shop.setup()
+    reg, payment_id = await _paid(shop)
+    shop.standin.outage(60)
+    await refunds.staff_refund(
+        shop.db, shop.clock, shop.gateway, payment_id, amount_minor=3000, note="broken mug"
+    )
+    shop.standin.outage(0)
+    await cancellation.cancel_registration(
+        shop.db, shop.clock, shop.w.studio_id, reg, customer_id=shop.w["ann"], gateway=shop.gateway
+    )
+    await payments.reconcile(shop.db, shop.clock, shop.gateway)
+
+    amounts = sorted((r["reason"], r["amount_minor"]) for r in await shop.refunds())
+    assert amounts == [("customer_cancel", 6000), ("staff", 3000)]
+    row = await shop.payment(payment_id)
+    assert (row["status"], row["refunded_minor"]) == ("refunded", 9000)
 
 
 # --- a staff notice, delivered ------------------------------------------------------------------

@@ -189,10 +189,7 @@ async def _terms_in(
     """The refund terms of cancelling now, from the payments `refunds.plan_cancellation`
     refunds (settled, refundable) and the class's policy it applies."""
     policy = await refunds.class_policy(tx, studio_id, registration_id)
-    paid = [
-        rules.Paid(p.id, p.purpose, p.amount_minor, p.refunded_minor)
-        for p in await refunds.paid_towards(tx, studio_id, registration_id)
-    ]
+    paid = await refunds.refundable(tx, studio_id, registration_id)
     terms = rules.cancellation_terms(policy, paid, before_cutoff=before_cutoff, by_staff=by_staff)
     return terms, paid
 

@@ -249,6 +249,26 @@ async def paid_towards(tx: Tx, studio_id: int, registration_id: int) -> list[Pay
     return [payment_of(r) for r in rows if payment_of(r).purpose in REFUNDABLE_PURPOSES]
 
 
+async def unsent(tx: Tx, payment_id: int) -> int:
+    """Refunds of this payment written but not yet accepted by the provider: money already
+    promised back, so nothing may promise it a second time."""
+    total = await tx.scalar(
+        "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE payment_id = :p"
+        " AND status = 'pending' AND stripe_refund_id IS NULL",
+        {"p": payment_id},
+    )
+    return int(total or 0)
+
+
+async def refundable(tx: Tx, studio_id: int, registration_id: int) -> list[rules.Paid]:
+    """What a cancellation may give back, per settled payment: refunds accepted and refunds
+    still unsent both count as refunded (a late-payment refund waiting for Stripe, say)."""
+    return [
+        rules.Paid(p.id, p.purpose, p.amount_minor, p.refunded_minor + await unsent(tx, p.id))
+        for p in await paid_towards(tx, studio_id, registration_id)
+    ]
+
+
 async def plan_cancellation(
     tx: Tx,
     now: datetime,
@@ -265,7 +285,7 @@ async def plan_cancellation(
     paid = await paid_towards(tx, studio_id, registration_id)
     lines = rules.cancellation_refunds(
         policy,
-        [rules.Paid(p.id, p.purpose, p.amount_minor, p.refunded_minor) for p in paid],
+        await refundable(tx, studio_id, registration_id),
         before_cutoff=before_cutoff,
         by_staff=by_staff,
     )
@@ -386,12 +406,7 @@ async def staff_refund(
                         str(row["status"]),
                         repeated=True,
                     )
-            unsent = await tx.scalar(
-                "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE payment_id = :p"
-                " AND status = 'pending' AND stripe_refund_id IS NULL",
-                {"p": payment.id},
-            )
-            left = payment.amount_minor - payment.refunded_minor - int(unsent)
+            left = payment.amount_minor - payment.refunded_minor - await unsent(tx, payment.id)
             if payment.status not in ("paid", "partially_refunded") or (
                 payment.stripe_payment_intent is None
             ):
