@@ -91,7 +91,7 @@ async def test_a_reminder_pressed_after_the_chat_went_quiet_is_kept(
 
 
 async def test_an_offer_accepted_on_the_notice_books_once_in_a_new_message(
-    dialogues: Dialogues, db: Database
+    dialogues: Dialogues, db: Database, clock: FrozenClock
 ) -> None:
     await full_taster_with_a_queue(dialogues, db)
     await db.execute(
@@ -102,6 +102,7 @@ async def test_an_offer_accepted_on_the_notice_books_once_in_a_new_message(
     await shown(dialogues, "9090", "9090:5")
 
     accept = token(offer, "✅ Accept")
+    clock.advance(timedelta(minutes=90))  # the offer holds for hours; the chat's 30 min idle
     replies = await press(dialogues, "9090", accept, on="9090:5")
     assert replies[0].text.startswith("🎉 Booked! Wheel Throwing Taster, Sat 28 Nov 2026")
     assert not any(r.edit for r in replies)

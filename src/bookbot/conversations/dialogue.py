@@ -280,7 +280,12 @@ class Dialogues:
                 [Reply("", notice=ctx.t._("That button is not for you."), toast=True)],
                 False,
             )
-        idle = ctx.now - conversation.updated_at > IDLE and conversation.state != State.MENU
+        # A notice's one-tap actions (check in, accept an offer held for hours) stay good
+        # however long it waited: they expire by their own rules, not by the chat's silence.
+        idle = ctx.now - conversation.updated_at > IDLE and conversation.state not in (
+            State.MENU,
+            State.NOTICE,
+        )
         first_ask = command(inbound) or keyword(inbound.text or "")
         if conversation.created and first_ask not in (None, "menu") and inbound.token is None:
             # A first message that asks for something (/today, HELP…): greet, then do it.
