@@ -150,7 +150,8 @@ async def test_book_for_two_pay_by_link_and_get_the_receipt(
         # Let anything the duplicate could have caused be sent before counting.
         await eventually(lambda: _inbox_done(db))
         await asyncio.sleep(0.3)
-        # Counted in what the bot sent: the next screen edits the receipt's message in place.
+        # Counted in what the bot sent (sendMessage calls), one per receipt however often the
+        # event came: the chat history alone would not tell a resend from the original.
         receipts = [
             call
             for call in emulator.calls(TOKEN, "sendMessage")
