@@ -67,7 +67,13 @@ async def class_screen(ctx: Context) -> Screen:
     if card is None:
         return Screen(_("That class has no dates left to book."), back_and_cancel(ctx))
     text = [card.name, card.description] if card.description else [card.name]
-    for need in await browse.needs(ctx.db, ctx.studio.id, card.id):
+    course = card.kind is ClassKind.COURSE
+    dates = [] if course else await browse.upcoming_dates(ctx.db, ctx.studio.id, card.id, ctx.now)
+    # A class needs the same per session: its dates, read with their counts, say it.
+    needs = browse.needs_of(dates[0]) if dates else None
+    if needs is None:
+        needs = await browse.needs(ctx.db, ctx.studio.id, card.id)
+    for need in needs:
         text.append(
             ctx.t.n_(
                 "Needs {n} {resource} per person.",
@@ -75,13 +81,10 @@ async def class_screen(ctx: Context) -> Screen:
                 need.per_student,
             ).format(n=need.per_student, resource=need.resource_name)
         )
-    if card.kind is ClassKind.COURSE:
+    if course:
         return await _runs(ctx, card, text)
-    dates = await browse.upcoming_dates(ctx.db, ctx.studio.id, card.id, ctx.now)
-    if dates:
-        teacher = await browse.teacher(ctx.db, ctx.studio.id, dates[0].session.id)
-        if teacher:
-            text.append(_("Teacher: {name}").format(name=teacher))
+    if dates and dates[0].teacher:
+        text.append(_("Teacher: {name}").format(name=dates[0].teacher))
     offers = [
         Choice(
             "offer",
@@ -332,13 +335,10 @@ async def booked_message(ctx: Context, registration_id: int, how: str | None = N
     """ "Booked!" with the calendar file; `how` says how it is paid (default: at the studio)."""
     _ = ctx.t._
     ctx.data.clear()
-    found = await browse.my_bookings(
-        ctx.db, ctx.studio.id, ctx.customer.id, ctx.now, registration_id
-    )
-    if not found:
+    found = await browse.booked(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now, registration_id)
+    summary, sessions = found.summary, found.sessions
+    if summary is None:
         return Transition(State.MENU, how)
-    summary = found[0]
-    sessions = await browse.booked_sessions(ctx.db, ctx.studio.id, registration_id)
     people = ctx.t.n_("{n} person", "{n} people", summary.guests).format(n=summary.guests)
     date = ctx.when(summary.first_start, with_year=True)
     if how is None:

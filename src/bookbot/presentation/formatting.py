@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.dates import format_datetime, format_time
 from babel.numbers import format_currency, get_currency_precision
@@ -15,6 +16,10 @@ def _day_and_time(local: datetime, locale: str) -> str:
     return format_datetime(local, "EEE d MMM yyyy HH:mm", locale=locale)
 
 
+# Babel spends ~15-25 µs per date or amount, and a screen shows many, mostly the same
+# (every customer sees the same class dates and prices): both are pure functions of their
+# arguments, so their results are kept, a bounded number of them.
+@lru_cache(maxsize=4096)
 def local_when(instant: datetime, zone_name: str, locale: str = "en") -> str:
     """'Mon 15 Mar 2027 18:00 GMT': the zone's own abbreviation shows DST changes."""
     local = instant.astimezone(zone(zone_name))
@@ -37,6 +42,7 @@ def local_span(starts: datetime, ends: datetime, zone_name: str, locale: str = "
     return f"{head} {start_name} – {end} {end_name}"
 
 
+@lru_cache(maxsize=1024)
 def money(minor: int, currency: str, locale: str = "en") -> str:
     """Integer minor units as '£45.00' (no float ever touches the amount)."""
     amount = Decimal(minor).scaleb(-get_currency_precision(currency))

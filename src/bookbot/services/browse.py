@@ -11,6 +11,7 @@ from datetime import datetime
 from bookbot.engine import capacity
 from bookbot.engine.pricing import ClassKind
 from bookbot.services import facts
+from bookbot.services.common import in_list
 from bookbot.services.pages import Keyset, Page, PageAsk, read_page
 from bookbot.store.db import Database, Row, Tx, instant, record
 
@@ -36,6 +37,8 @@ class DateChoice:
     session: facts.SessionRow
     seats_left: int
     availability: capacity.Availability
+    teacher: str | None = None
+    requirements: tuple[capacity.Requirement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,16 +113,6 @@ async def needs(db: Database, studio_id: int, class_id: int) -> list[Need]:
     return [record(Need, r) for r in rows]
 
 
-async def teacher(db: Database, studio_id: int, session_id: int) -> str | None:
-    async with db.transaction(write=False) as tx:
-        name = await tx.scalar(
-            "SELECT st.name FROM sessions s JOIN staff st ON st.id = s.instructor_id"
-            " WHERE s.studio_id = :studio_id AND s.id = :id",
-            {"studio_id": studio_id, "id": session_id},
-        )
-    return None if name is None else str(name)
-
-
 async def _choices(
     tx: Tx, studio_id: int, sessions: list[facts.SessionRow], now: datetime, guests: int
 ) -> list[DateChoice]:
@@ -138,26 +131,49 @@ async def _choices(
     return choices
 
 
+def _browsed(found: list[facts.Browsed], guests: int) -> list[DateChoice]:
+    choices = []
+    for b in found:
+        state = b.facts.state(b.session)
+        available = capacity.availability(state, b.facts.requirements, b.facts.uses, guests)
+        needs = tuple(b.facts.requirements)
+        choices.append(DateChoice(b.session, state.seats_left, available, b.teacher, needs))
+    return choices
+
+
+def needs_of(date: DateChoice) -> list[Need]:
+    """What the date's class needs per person (as `needs`), from the date already read."""
+    found = [Need(r.resource_name, r.quantity_per_student) for r in date.requirements]
+    return sorted(found, key=lambda n: n.resource_name)
+
+
+# The next open sessions of a class, picked inside the one statement that counts them.
+_UPCOMING_IDS = """s.id IN (SELECT u.id FROM sessions u WHERE u.studio_id = :studio_id
+    AND u.class_id = :class_id AND u.status = 'open' AND u.starts_at > :now
+    ORDER BY u.starts_at, u.id LIMIT :limit)"""
+
+
 async def upcoming_dates(
     db: Database, studio_id: int, class_id: int, now: datetime, *, limit: int = 8, guests: int = 1
 ) -> list[DateChoice]:
-    """The next open sessions of a class, with seats left and whether `guests` fit."""
-    async with db.transaction(write=False) as tx:
-        rows = await tx.all(
-            f"SELECT {facts.SESSION_COLUMNS} FROM sessions WHERE studio_id = :studio_id"  # noqa: S608
-            " AND class_id = :class_id AND status = 'open' AND starts_at > :now"
-            " ORDER BY starts_at, id LIMIT :limit",
-            {"studio_id": studio_id, "class_id": class_id, "now": now, "limit": limit},
-        )
-        return await _choices(tx, studio_id, [facts.session_row(r) for r in rows], now, guests)
+    """The next open sessions of a class, with seats left, whether `guests` fit, and each
+    one's teacher: one statement."""
+    found = await facts.browse_facts(
+        db, studio_id, now, where=_UPCOMING_IDS, params={"class_id": class_id, "limit": limit}
+    )
+    return _browsed(found, guests)
 
 
 async def dates_by_id(
     db: Database, studio_id: int, session_ids: list[int], now: datetime, guests: int
 ) -> list[DateChoice]:
-    async with db.transaction(write=False) as tx:
-        sessions = await facts.sessions_by_id(tx, studio_id, session_ids)
-        return await _choices(tx, studio_id, sessions, now, guests)
+    """Those sessions (soonest first) with seats left and whether `guests` fit: one
+    statement."""
+    if not session_ids:
+        return []
+    body, params = in_list("s", session_ids)
+    found = await facts.browse_facts(db, studio_id, now, where=f"s.id IN ({body})", params=params)
+    return _browsed(found, guests)
 
 
 async def course_runs(
@@ -330,14 +346,60 @@ async def past_bookings(
 async def booked_sessions(
     db: Database, studio_id: int, registration_id: int
 ) -> list[facts.SessionRow]:
-    async with db.transaction(write=False) as tx:
-        rows = await tx.all(
-            "SELECT session_id FROM registration_sessions WHERE studio_id = :studio_id"
-            " AND registration_id = :id AND status = 'booked'",
-            {"studio_id": studio_id, "id": registration_id},
-        )
-        ids = [int(r["session_id"]) for r in rows]
-        return await facts.sessions_by_id(tx, studio_id, ids) if ids else []
+    rows = await db.all(
+        "SELECT s.id, s.class_id, s.pattern_id, s.starts_at, s.ends_at, s.capacity, s.status,"
+        " s.location FROM registration_sessions rs"
+        " JOIN sessions s ON s.id = rs.session_id AND s.studio_id = rs.studio_id"
+        " WHERE rs.studio_id = :studio_id AND rs.registration_id = :id AND rs.status = 'booked'"
+        " ORDER BY s.starts_at, s.id",
+        {"studio_id": studio_id, "id": registration_id},
+    )
+    return [facts.session_row(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class Booked:
+    """A booking just made, for its "Booked!" message: what "My bookings" would say of it
+    (None once none of its sessions is ahead) and all its booked sessions."""
+
+    summary: BookingSummary | None
+    sessions: list[facts.SessionRow]
+
+
+async def booked(
+    db: Database, studio_id: int, customer_id: int, now: datetime, registration_id: int
+) -> Booked:
+    """`my_bookings(..., registration_id)` and `booked_sessions` in one statement: the
+    summary is worked out from the booked sessions as `_UPCOMING` does in SQL (its location,
+    which the message does not show, is the least by Python's order, not the collation's)."""
+    rows = await db.all(
+        "SELECT s.id, s.class_id, s.pattern_id, s.starts_at, s.ends_at, s.capacity, s.status,"
+        " s.location, c.name AS class_name, g.kind, g.guest_count AS guests, g.price_minor,"
+        " g.currency FROM registrations g JOIN classes c ON c.id = g.class_id"
+        " JOIN registration_sessions rs ON rs.registration_id = g.id AND rs.status = 'booked'"
+        " JOIN sessions s ON s.id = rs.session_id AND s.studio_id = rs.studio_id"
+        " WHERE g.studio_id = :studio_id AND g.customer_id = :customer_id AND g.id = :id"
+        " AND g.status = 'confirmed' ORDER BY s.starts_at, s.id",
+        {"studio_id": studio_id, "customer_id": customer_id, "id": registration_id},
+    )
+    sessions = [facts.session_row(r) for r in rows]
+    ahead = [s for s in sessions if s.starts_at > now]
+    if not ahead:
+        return Booked(None, sessions)
+    first = rows[0]
+    summary = BookingSummary(
+        registration_id=registration_id,
+        class_name=first["class_name"],
+        kind=first["kind"],
+        guests=first["guests"],
+        price_minor=first["price_minor"],
+        currency=first["currency"],
+        first_start=min(s.starts_at for s in ahead),
+        first_end=min(s.ends_at for s in ahead),
+        location=min(s.location for s in ahead),
+        session_count=len(ahead),
+    )
+    return Booked(summary, sessions)
 
 
 async def run_sessions(db: Database, studio_id: int, pattern_id: int) -> list[facts.SessionRow]:

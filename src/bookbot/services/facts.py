@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from bookbot.engine import capacity
 from bookbot.engine.pricing import ClassKind
 from bookbot.services.common import Studio, in_list
-from bookbot.store.db import Row, Tx, record
+from bookbot.store.db import Reads, Row, Tx, instant, record
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ async def lock_sessions(
     )
 
 
-FACTS_SQL = """SELECT s.id AS session_id,
+_FACTS_SELECT = """SELECT s.id AS session_id,
     (SELECT COALESCE(SUM(rs.guest_count), 0) FROM registration_sessions rs
       WHERE rs.session_id = s.id AND rs.status = 'booked')
     + (SELECT COALESCE(SUM(h.guest_count), 0) FROM registration_sessions h
@@ -183,8 +183,19 @@ FACTS_SQL = """SELECT s.id AS session_id,
 FROM sessions s
 LEFT JOIN class_requirements q ON q.class_id = s.class_id AND q.studio_id = s.studio_id
 LEFT JOIN resources r ON r.id = q.resource_id AND r.studio_id = s.studio_id
-WHERE s.studio_id = :studio_id AND s.id IN ({body})
-ORDER BY s.id, q.resource_id"""
+WHERE s.studio_id = :studio_id AND """
+
+FACTS_SQL = _FACTS_SELECT + "s.id IN ({body})\nORDER BY s.id, q.resource_id"
+
+# For reading only (browsing): the counts with each session's own columns and its teacher,
+# so a screen's dates cost one statement. Never under a lock: see the module docstring.
+_BROWSE_SQL = _FACTS_SELECT.replace(
+    "SELECT s.id AS session_id,",
+    "SELECT s.id AS session_id, s.class_id, s.pattern_id, s.starts_at, s.ends_at,"
+    " s.capacity, s.status, s.location,"
+    " (SELECT st.name FROM staff st WHERE st.id = s.instructor_id) AS teacher,",
+    1,
+)
 
 
 async def session_facts(
@@ -197,6 +208,56 @@ async def session_facts(
         FACTS_SQL.format(body=body),
         {"studio_id": studio_id, "now": now, "customer_id": customer_id or 0, **params},
     )
+    return _facts(rows)
+
+
+@dataclass(frozen=True)
+class Browsed:
+    """A session read for display with its counts (see `browse_facts`)."""
+
+    session: SessionRow
+    facts: Facts
+    teacher: str | None
+
+
+async def browse_facts(
+    reads: Reads,
+    studio_id: int,
+    now: datetime,
+    *,
+    where: str,
+    params: Mapping[str, object],
+) -> list[Browsed]:
+    """Sessions matching `where` (SQL on alias `s`, with `params`) and their counts, read
+    in one statement without locking (for display: a booking recounts under lock), ordered
+    by start. Counts as `session_facts` with no customer."""
+    rows = await reads.all(
+        _BROWSE_SQL + where + "\nORDER BY s.id, q.resource_id",
+        {"studio_id": studio_id, "now": now, "customer_id": 0, **params},
+    )
+    found = _facts(rows)
+    firsts = {r["session_id"]: r for r in reversed(rows)}
+    browsed = [
+        Browsed(
+            SessionRow(
+                id=r["session_id"],
+                class_id=r["class_id"],
+                pattern_id=r["pattern_id"],
+                starts_at=instant(r["starts_at"]),
+                ends_at=instant(r["ends_at"]),
+                capacity=r["capacity"],
+                status=r["status"],
+                location=r["location"],
+            ),
+            found[session_id],
+            r["teacher"],
+        )
+        for session_id, r in firsts.items()
+    ]
+    return sorted(browsed, key=lambda b: (b.session.starts_at, b.session.id))
+
+
+def _facts(rows: list[Row]) -> dict[int, Facts]:
     found: dict[int, Facts] = {}
     for r in rows:
         facts = found.get(r["session_id"])
