@@ -243,6 +243,8 @@ async def choose_guests(ctx: Context, guests: int) -> Transition:
                         date=ctx.when(d.session.starts_at),
                     ),
                 )
+    # The summary shown next in this update needs these dates: it need not read them again.
+    ctx.turn["dates"] = (tuple(ctx.data["session_ids"]), guests, dates)
     return await hold_seats(ctx, guests)
 
 
@@ -275,9 +277,13 @@ async def confirm_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     data = ctx.data
     card = await browse.class_card(ctx.db, ctx.studio.id, data["class_id"], ctx.now)
-    dates = await browse.dates_by_id(
-        ctx.db, ctx.studio.id, data["session_ids"], ctx.now, data["guests"]
-    )
+    read = ctx.turn.get("dates")
+    if read is not None and read[:2] == (tuple(data["session_ids"]), data["guests"]):
+        dates = read[2]
+    else:
+        dates = await browse.dates_by_id(
+            ctx.db, ctx.studio.id, data["session_ids"], ctx.now, data["guests"]
+        )
     if card is None or not dates:
         return Screen(_("Those dates are no longer available."), back_and_cancel(ctx))
     kind = RegistrationKind(data["kind"])
