@@ -63,16 +63,16 @@ async def classes_screen(ctx: Context) -> Screen:
 
 async def class_screen(ctx: Context) -> Screen:
     _ = ctx.t._
-    card = await browse.class_card(ctx.db, ctx.studio.id, ctx.data["class_id"], ctx.now)
+    class_id = ctx.data["class_id"]
+    # The class's next open dates, read with their class: the card (None exactly when there
+    # is no open date ahead) and what the class needs per person come with them.
+    dates = await browse.upcoming_dates(ctx.db, ctx.studio.id, class_id, ctx.now)
+    card = browse.card_of(dates, class_id, ctx.now)
     if card is None:
         return Screen(_("That class has no dates left to book."), back_and_cancel(ctx))
     text = [card.name, card.description] if card.description else [card.name]
     course = card.kind is ClassKind.COURSE
-    dates = [] if course else await browse.upcoming_dates(ctx.db, ctx.studio.id, card.id, ctx.now)
-    # A class needs the same per session: its dates, read with their counts, say it.
-    needs = browse.needs_of(dates[0]) if dates else None
-    if needs is None:
-        needs = await browse.needs(ctx.db, ctx.studio.id, card.id)
+    needs = browse.needs_of(dates[0])
     for need in needs:
         text.append(
             ctx.t.n_(
@@ -276,7 +276,6 @@ async def hold_seats(ctx: Context, guests: int) -> Transition:
 async def confirm_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     data = ctx.data
-    card = await browse.class_card(ctx.db, ctx.studio.id, data["class_id"], ctx.now)
     read = ctx.turn.get("dates")
     if read is not None and read[:2] == (tuple(data["session_ids"]), data["guests"]):
         dates = read[2]
@@ -284,6 +283,9 @@ async def confirm_screen(ctx: Context) -> Screen:
         dates = await browse.dates_by_id(
             ctx.db, ctx.studio.id, data["session_ids"], ctx.now, data["guests"]
         )
+    card = browse.card_of(dates, data["class_id"], ctx.now)
+    if card is None:
+        card = await browse.class_card(ctx.db, ctx.studio.id, data["class_id"], ctx.now)
     if card is None or not dates:
         return Screen(_("Those dates are no longer available."), back_and_cancel(ctx))
     kind = RegistrationKind(data["kind"])

@@ -39,6 +39,8 @@ class DateChoice:
     availability: capacity.Availability
     teacher: str | None = None
     requirements: tuple[capacity.Requirement, ...] = ()
+    klass: facts.ClassRow | None = None
+    class_description: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,9 +138,36 @@ def _browsed(found: list[facts.Browsed], guests: int) -> list[DateChoice]:
     for b in found:
         state = b.facts.state(b.session)
         available = capacity.availability(state, b.facts.requirements, b.facts.uses, guests)
-        needs = tuple(b.facts.requirements)
-        choices.append(DateChoice(b.session, state.seats_left, available, b.teacher, needs))
+        choices.append(
+            DateChoice(
+                b.session,
+                state.seats_left,
+                available,
+                b.teacher,
+                tuple(b.facts.requirements),
+                b.klass,
+                b.class_description,
+            )
+        )
     return choices
+
+
+def card_of(dates: list[DateChoice], class_id: int, now: datetime) -> ClassCard | None:
+    """The card `class_card` gives, told by dates already read (with their class) when one
+    of them is an open session of that class ahead (so the card exists): its next start is
+    right only for `upcoming_dates`' dates. None: the dates do not tell, read the card."""
+    for d in dates:
+        k, session = d.klass, d.session
+        if (
+            k is not None
+            and k.id == class_id
+            and session.status == "open"
+            and session.starts_at > now
+        ):
+            return ClassCard(
+                k.id, k.name, d.class_description, k.kind, k.price_minor, session.starts_at
+            )
+    return None
 
 
 def needs_of(date: DateChoice) -> list[Need]:

@@ -187,13 +187,19 @@ WHERE s.studio_id = :studio_id AND """
 
 FACTS_SQL = _FACTS_SELECT + "s.id IN ({body})\nORDER BY s.id, q.resource_id"
 
-# For reading only (browsing): the counts with each session's own columns and its teacher,
-# so a screen's dates cost one statement. Never under a lock: see the module docstring.
+# For reading only (browsing): the counts with each session's own columns, its class and
+# its teacher, so a screen's dates cost one statement. Never under a lock: see the module
+# docstring.
 _BROWSE_SQL = _FACTS_SELECT.replace(
     "SELECT s.id AS session_id,",
     "SELECT s.id AS session_id, s.class_id, s.pattern_id, s.starts_at, s.ends_at,"
-    " s.capacity, s.status, s.location,"
+    " s.capacity, s.status, s.location, c.name AS class_name,"
+    " c.description AS class_description, c.kind AS class_kind, c.price_minor,"
     " (SELECT st.name FROM staff st WHERE st.id = s.instructor_id) AS teacher,",
+    1,
+).replace(
+    "FROM sessions s\n",
+    "FROM sessions s\nJOIN classes c ON c.id = s.class_id AND c.studio_id = s.studio_id\n",
     1,
 )
 
@@ -218,6 +224,8 @@ class Browsed:
     session: SessionRow
     facts: Facts
     teacher: str | None
+    klass: ClassRow
+    class_description: str
 
 
 async def browse_facts(
@@ -251,6 +259,8 @@ async def browse_facts(
             ),
             found[session_id],
             r["teacher"],
+            _class(r),
+            r["class_description"],
         )
         for session_id, r in firsts.items()
     ]
