@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,6 +15,7 @@ from bookbot.cli.payments import minor_units
 from bookbot.config import Settings
 from bookbot.handlers.stripe_gateway import StripeGateway
 from bookbot.services.payment_gateway import CheckoutRequest
+from bookbot.services.payments import link_expiry
 from bookbot.store.db import connect
 from tests.stripe_standin import StripeStandIn
 
@@ -66,7 +67,7 @@ async def paid_payment(
                 amount_minor=9000,
                 currency="gbp",
                 description="Wheel Throwing Taster",
-                expires_at=now + timedelta(minutes=30),
+                expires_at=link_expiry(now, 30),  # exactly 30 min fails when a second ticks
                 success_url="https://bot.example/pay/success",
                 cancel_url="https://bot.example/pay/cancel",
             )
