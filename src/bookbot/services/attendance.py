@@ -21,7 +21,7 @@ from bookbot.engine import reservations as rules
 from bookbot.engine.clock import Clock
 from bookbot.services import facts, outbox, reminders
 from bookbot.services.passes import use_punch
-from bookbot.store.db import Database, Row, Tx, instant, retrying
+from bookbot.store.db import Database, Row, Tx, instant, retrying, settle_pages
 
 
 @dataclass(frozen=True)
@@ -76,20 +76,13 @@ async def close_ended(db: Database, clock: Clock, *, batch: int = BATCH) -> int:
     (or a staff check-in) moved first changes 0 rows here and costs nothing, so two sweeps
     at once take one punch."""
     now = clock.now()
-    closed = 0
-    while True:
-        async with db.transaction(write=False) as tx:
-            due = await tx.all(UNCLOSED_SQL, {"now": now, "limit": batch})
-        progressed = False
-        for row in due:
-            moved, done = await _close_session(db, now, int(row["id"]))
-            closed += moved
-            progressed = progressed or done
-            await asyncio.sleep(0)
-        # A session left open (a check-in raced its close) waits for the next sweep rather
-        # than being read again and again here.
-        if len(due) < batch or not progressed:
-            return closed
+
+    async def close_one(row: Row) -> tuple[int, bool]:
+        # A session left open (a check-in raced its close) is no progress: it waits for
+        # the next sweep.
+        return await _close_session(db, now, int(row["id"]))
+
+    return await settle_pages(db, UNCLOSED_SQL, {"now": now}, close_one, batch=batch)
 
 
 async def _close_session(db: Database, now: datetime, session_id: int) -> tuple[int, bool]:

@@ -24,7 +24,6 @@ allocations on one.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 from bookbot.engine import errors
@@ -39,7 +38,15 @@ from bookbot.services.registration_rows import (
     session_ids_of,
 )
 from bookbot.services.waitlist import offer_freed_seats
-from bookbot.store.db import Database, Row, Tx, UniqueViolation, instant, retrying
+from bookbot.store.db import (
+    Database,
+    Row,
+    Tx,
+    UniqueViolation,
+    instant,
+    retrying,
+    settle_pages,
+)
 
 
 async def hold(
@@ -291,18 +298,13 @@ async def expire_holds(db: Database, clock: Clock, *, batch: int = BATCH) -> int
     expired in its own short one (on SQLite the write lock is held for one hold at a time,
     and the event loop gets a turn between them), until none is left."""
     now = clock.now()
-    expired = 0
-    while True:
-        async with db.transaction(write=False) as tx:
-            rows = await tx.all(LAPSED_SQL, {"now": now, "limit": batch})
-        moved = 0
-        for row in rows:
-            moved += await _expire_one(db, now, int(row["studio_id"]), int(row["id"]))
-            await asyncio.sleep(0)
-        expired += moved
-        # Nothing moved: what is left was taken meanwhile by a racing confirm or sweep.
-        if len(rows) < batch or not moved:
-            return expired
+
+    async def expire_one(row: Row) -> tuple[int, bool]:
+        # Moved nothing: confirmed or expired meanwhile by a racing confirm or sweep.
+        moved = await _expire_one(db, now, int(row["studio_id"]), int(row["id"]))
+        return int(moved), moved
+
+    return await settle_pages(db, LAPSED_SQL, {"now": now}, expire_one, batch=batch)
 
 
 async def _expire_one(db: Database, now: datetime, studio_id: int, registration_id: int) -> bool:

@@ -16,7 +16,6 @@ wins, and the other is told the truth.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,7 +24,15 @@ from bookbot.engine.clock import Clock
 from bookbot.engine.pricing import ClassKind, RegistrationKind
 from bookbot.services import booking, facts, outbox
 from bookbot.services.common import Studio
-from bookbot.store.db import Database, Tx, UniqueViolation, instant, retrying
+from bookbot.store.db import (
+    Database,
+    Row,
+    Tx,
+    UniqueViolation,
+    instant,
+    retrying,
+    settle_pages,
+)
 
 
 @dataclass(frozen=True)
@@ -199,18 +206,13 @@ async def expire_offers(db: Database, clock: Clock, *, batch: int = BATCH) -> in
     per offer (the event loop gets a turn between them), until none is left; run twice or
     beside an accept, each offer moves once."""
     now = clock.now()
-    expired = 0
-    while True:
-        async with db.transaction(write=False) as tx:
-            rows = await tx.all(LAPSED_SQL, {"now": now, "limit": batch})
-        moved = 0
-        for row in rows:
-            moved += await _expire_one(db, now, row["studio_id"], row["session_id"], row["id"])
-            await asyncio.sleep(0)
-        expired += moved
-        # Nothing moved: what is left was taken meanwhile by a racing accept or sweep.
-        if len(rows) < batch or not moved:
-            return expired
+
+    async def expire_one(row: Row) -> tuple[int, bool]:
+        # Moved nothing: taken meanwhile by a racing accept or sweep.
+        moved = await _expire_one(db, now, row["studio_id"], row["session_id"], row["id"])
+        return int(moved), moved
+
+    return await settle_pages(db, LAPSED_SQL, {"now": now}, expire_one, batch=batch)
 
 
 async def _expire_one(

@@ -671,3 +671,31 @@ async def retrying(operation: Callable[[], Awaitable[_T]], *, attempts: int = 3)
                 raise
             await asyncio.sleep(0.01 * attempt)
     raise AssertionError("unreachable")
+
+
+async def settle_pages(
+    db: Database,
+    sql: str,
+    params: Mapping[str, object],
+    settle: Callable[[Row], Awaitable[tuple[int, bool]]],
+    *,
+    batch: int,
+) -> int:
+    """A sweep's loop: read a page of due rows (`sql`, given `params` and `:limit`) outside
+    any write transaction, settle each in its own (the event loop gets a turn between them),
+    and read again until a page comes back short or made no progress: what is left then was
+    moved meanwhile by a racing writer, or waits for the next sweep rather than being read
+    again and again. `settle` returns what it moved and whether its row made progress;
+    returns the sum of what moved."""
+    moved = 0
+    while True:
+        async with db.transaction(write=False) as tx:
+            rows = await tx.all(sql, {**params, "limit": batch})
+        progressed = False
+        for row in rows:
+            count, done = await settle(row)
+            moved += count
+            progressed = progressed or done
+            await asyncio.sleep(0)
+        if len(rows) < batch or not progressed:
+            return moved
