@@ -20,9 +20,8 @@ from bookbot.handlers.templates import render
 from bookbot.handlers.twilio_api import SendFailed
 from bookbot.handlers.twilio_webhook import reply_text
 from bookbot.presentation.i18n import translator
-from bookbot.services.common import studio_by_id
-from bookbot.services.customers import customer_by_id
 from bookbot.services.outbox import OutboundMessage
+from bookbot.services.reachability import voice
 from bookbot.services.transport import DeliveryError, Route
 
 
@@ -134,15 +133,8 @@ class NoticeTransport:
             raise _twilio_error(error) from error
 
     async def _text(self, message: OutboundMessage) -> str:
-        db = self.router.db
-        customer = await customer_by_id(db, message.studio_id, message.customer_id or 0)
-        async with db.transaction(write=False) as tx:
-            studio = await studio_by_id(tx, message.studio_id)
-        t = translator(
-            customer.language if customer and customer.language else studio.default_language
-        )
-        zone = (customer.timezone if customer else None) or studio.timezone
-        return render(message.template, message.params, t, zone)
+        to = await voice(self.router.db, message.studio_id, message.customer_id)
+        return render(message.template, message.params, translator(to.language), to.timezone)
 
 
 def _screen(message: OutboundMessage) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bookbot.engine import errors
 from bookbot.store.db import Database
 
 
@@ -37,3 +38,29 @@ async def last_written(db: Database, channel: str, address: str) -> datetime | N
             {"ch": channel, "a": address},
         )
     return last if isinstance(last, datetime) else None
+
+
+@dataclass(frozen=True)
+class Voice:
+    """How a notice speaks to a customer: their language and time zone, else the studio's."""
+
+    language: str
+    timezone: str
+
+
+# One read for both: the studio always, the customer where there is one.
+_VOICE = """SELECT c.language AS customer_language, c.timezone AS customer_timezone,
+    st.default_language, st.timezone
+FROM studios st LEFT JOIN customers c ON c.studio_id = st.id AND c.id = :c
+WHERE st.id = :s"""
+
+
+async def voice(db: Database, studio_id: int, customer_id: int | None) -> Voice:
+    """The language and time zone to write to the customer in (the studio's for no one)."""
+    row = await db.one(_VOICE, {"s": studio_id, "c": customer_id or 0})
+    if row is None:
+        raise errors.NotFound(what="studio", ident=studio_id)
+    return Voice(
+        row["customer_language"] or row["default_language"],
+        row["customer_timezone"] or row["timezone"],
+    )
