@@ -32,11 +32,10 @@ async def contacts(db: Database, studio_id: int, customer_id: int) -> Contacts:
 
 async def last_written(db: Database, channel: str, address: str) -> datetime | None:
     """When this address last wrote to us on `channel` (its conversation's last update)."""
-    async with db.transaction(write=False) as tx:
-        last = await tx.scalar(
-            "SELECT updated_at FROM conversations WHERE channel = :ch AND address = :a",
-            {"ch": channel, "a": address},
-        )
+    last = await db.scalar(
+        "SELECT updated_at FROM conversations WHERE channel = :ch AND address = :a",
+        {"ch": channel, "a": address},
+    )
     return last if isinstance(last, datetime) else None
 
 
