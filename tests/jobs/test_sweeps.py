@@ -47,6 +47,14 @@ async def punch_pass(db: Database, w: builders.World, clock: FrozenClock, who: s
     )
 
 
+async def everyone_holds_a_seat(db: Database, w: builders.World, clock: FrozenClock) -> None:
+    """Each of PEOPLE holds one seat on the first taster."""
+    for who in PEOPLE:
+        await holds.hold(
+            db, clock, w.studio_id, w[who], RegistrationKind.SINGLE, guests=1, session_ids=[w["s0"]]
+        )
+
+
 async def column(db: Database, sql: str) -> list[object]:
     async with db.transaction(write=False) as tx:
         return [row["value"] for row in await tx.all(sql)]
@@ -116,16 +124,7 @@ async def test_the_absence_sweep_handles_every_due_no_show_batch_after_batch(
 async def test_the_hold_sweep_expires_every_lapsed_hold_batch_after_batch(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> None:
-    for who in PEOPLE:
-        await holds.hold(
-            db,
-            clock,
-            world.studio_id,
-            world[who],
-            RegistrationKind.SINGLE,
-            guests=1,
-            session_ids=[world["s0"]],
-        )
+    await everyone_holds_a_seat(db, world, clock)
     clock.advance(timedelta(hours=1))
 
     assert await holds.expire_holds(db, clock, batch=BATCH) == len(PEOPLE)
@@ -192,16 +191,7 @@ async def test_claims_take_the_due_rows_oldest_first_and_nothing_else(
 async def test_the_tick_lets_other_work_run_between_its_transactions(
     db: Database, world: builders.World, clock: FrozenClock
 ) -> None:
-    for who in PEOPLE:
-        await holds.hold(
-            db,
-            clock,
-            world.studio_id,
-            world[who],
-            RegistrationKind.SINGLE,
-            guests=1,
-            session_ids=[world["s0"]],
-        )
+    await everyone_holds_a_seat(db, world, clock)
     clock.advance(timedelta(hours=1))
     beats = 0
 
