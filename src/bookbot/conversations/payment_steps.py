@@ -25,7 +25,7 @@ from bookbot.engine import errors
 from bookbot.engine import payments as rules
 from bookbot.presentation.i18n import render_error
 from bookbot.services import passes, payment_reports, payments, refunds
-from bookbot.services.payment_events import read_payment, settle_paid, settle_unpaid
+from bookbot.services.payment_events import read_payment
 from bookbot.services.payment_gateway import GatewayError
 from bookbot.services.payment_urls import CANCEL_PATH, SESSION_PLACEHOLDER, SUCCESS_PATH
 from bookbot.services.payments import Company, ReturnUrls
@@ -222,12 +222,7 @@ async def _call_off(ctx: Context, line: payment_reports.PaymentLine) -> payments
     payment = await read_payment(ctx.db, line.id)
     if payment is None:
         return payments.Outcome.UNCHANGED
-    if payment.stripe_session_id is not None:  # a pass: the same steps as cancel_checkout
-        session = await gateway.expire_checkout(payment.stripe_session_id)
-        if session.payment_status == "paid":
-            paid = payments.paid_of_session(session)
-            return await settle_paid(ctx.db, ctx.clock, gateway, payment.id, paid)
-    return await settle_unpaid(ctx.db, ctx.clock, payment.id, to="cancelled")
+    return await payments.call_off(ctx.db, ctx.clock, gateway, payment)
 
 
 async def call_off_links(ctx: Context) -> payments.Outcome:

@@ -43,7 +43,7 @@ from bookbot.services.payment_gateway import (
     InvoiceRequest,
     PaymentGateway,
 )
-from bookbot.services.payment_rows import Payment, notify_staff
+from bookbot.services.payment_rows import COLUMNS, Payment, notify_staff, payment_of
 from bookbot.services.registration_rows import lock_registration
 from bookbot.store.db import Database, Tx, instant, retrying
 
@@ -53,6 +53,7 @@ __all__ = [
     "ReturnUrls",
     "StripeEvent",
     "apply_event",
+    "call_off",
     "cancel_checkout",
     "reconcile",
     "staff_refund",
@@ -269,16 +270,23 @@ async def cancel_checkout(
     nobody can pay for seats about to go), then the payment is cancelled and the hold let
     go. A Session that turns out to be paid already is honoured as paid instead."""
     row = await db.one(
-        "SELECT id FROM payments WHERE registration_id = :r AND studio_id = :s"
-        " AND customer_id = :c AND status = 'pending' ORDER BY id DESC LIMIT 1",
+        f"SELECT {COLUMNS} FROM payments p WHERE p.registration_id = :r"  # noqa: S608
+        " AND p.studio_id = :s AND p.customer_id = :c AND p.status = 'pending'"
+        " ORDER BY p.id DESC LIMIT 1",
         {"r": registration_id, "s": studio_id, "c": customer_id},
     )
     if row is None:
         await holds.release_hold(db, clock, studio_id, customer_id, registration_id)
         return Outcome.UNCHANGED
-    payment = await read_payment(db, int(row["id"]))
-    if payment is None:
-        return Outcome.UNCHANGED
+    return await call_off(db, clock, gateway, payment_of(row))
+
+
+async def call_off(
+    db: Database, clock: Clock, gateway: PaymentGateway, payment: Payment
+) -> Outcome:
+    """Expire the payment's Session at the provider first (so nobody can pay for what is
+    about to be let go), then cancel the payment and let what it held go. A Session that
+    turns out to be paid already is honoured as paid instead."""
     if payment.stripe_session_id is not None:
         session = await gateway.expire_checkout(payment.stripe_session_id)
         if session.payment_status == "paid":
