@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bookbot.store.db import Reads, Row, instant
+from bookbot.store.db import Reads, record
 
 
 @dataclass(frozen=True)
@@ -30,27 +30,6 @@ _LINE = """SELECT p.id, p.registration_id, p.pass_id, p.purpose, p.amount_minor,
     k.name AS class_name
 FROM payments p LEFT JOIN registrations r ON r.id = p.registration_id
 LEFT JOIN classes k ON k.id = r.class_id"""
-
-
-def _line(row: Row) -> PaymentLine:
-    def at(name: str) -> datetime | None:
-        value = row[name]
-        return None if value is None else instant(value)
-
-    return PaymentLine(
-        id=row["id"],
-        registration_id=row["registration_id"],
-        pass_id=row["pass_id"],
-        purpose=row["purpose"],
-        amount_minor=row["amount_minor"],
-        refunded_minor=row["refunded_minor"],
-        currency=row["currency"],
-        status=row["status"],
-        due_at=at("due_at"),
-        paid_at=at("paid_at"),
-        created_at=instant(row["created_at"]),
-        class_name=row["class_name"],
-    )
 
 
 async def registration_status(db: Reads, studio_id: int, registration_id: int) -> str | None:
@@ -82,7 +61,7 @@ async def customer_payments(
         " ORDER BY p.created_at DESC, p.id DESC LIMIT :limit",
         {"s": studio_id, "c": customer_id, "limit": limit},
     )
-    return [_line(r) for r in rows]
+    return [record(PaymentLine, r) for r in rows]
 
 
 async def staff_today(
@@ -94,7 +73,7 @@ async def staff_today(
         " AND p.paid_at < :end ORDER BY p.paid_at DESC, p.id DESC",
         {"s": studio_id, "start": start, "end": end, "early": _early(start)},
     )
-    return [_line(r) for r in rows]
+    return [record(PaymentLine, r) for r in rows]
 
 
 async def outstanding(db: Reads, studio_id: int, now: datetime) -> list[PaymentLine]:
@@ -111,7 +90,7 @@ async def outstanding(db: Reads, studio_id: int, now: datetime) -> list[PaymentL
         {"s": studio_id},
     )
     del now  # kept for the staff view's signature: what is overdue is shown by due_at
-    return [_line(r) for r in rows]
+    return [record(PaymentLine, r) for r in rows]
 
 
 def _early(start: datetime) -> datetime:
@@ -179,18 +158,7 @@ async def refunds_between(
         " ORDER BY created_at, id",
         {"s": studio_id, "start": start, "end": end},
     )
-    return [
-        RefundLine(
-            int(r["id"]),
-            int(r["payment_id"]),
-            int(r["amount_minor"]),
-            str(r["currency"]),
-            str(r["reason"]),
-            str(r["status"]),
-            instant(r["created_at"]),
-        )
-        for r in rows
-    ]
+    return [record(RefundLine, r) for r in rows]
 
 
 async def has_payments(db: Reads, studio_id: int) -> bool:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bookbot.services import outbox
-from bookbot.store.db import Row, Tx, instant
+from bookbot.store.db import Row, Tx, record
 
 COLUMNS = """p.id, p.studio_id, p.customer_id, p.registration_id, p.pass_id, p.purpose,
     p.amount_minor, p.currency, p.status, p.refunded_minor, p.attempt, p.due_at, p.expires_at,
@@ -45,31 +45,7 @@ class Payment:
 
 
 def payment_of(row: Row) -> Payment:
-    def at(name: str) -> datetime | None:
-        value = row[name]
-        return None if value is None else instant(value)
-
-    return Payment(
-        id=row["id"],
-        studio_id=row["studio_id"],
-        customer_id=row["customer_id"],
-        registration_id=row["registration_id"],
-        pass_id=row["pass_id"],
-        purpose=row["purpose"],
-        amount_minor=row["amount_minor"],
-        currency=row["currency"],
-        status=row["status"],
-        refunded_minor=row["refunded_minor"],
-        attempt=row["attempt"],
-        due_at=at("due_at"),
-        expires_at=at("expires_at"),
-        stripe_session_id=row["stripe_session_id"],
-        stripe_payment_intent=row["stripe_payment_intent"],
-        stripe_invoice_id=row["stripe_invoice_id"],
-        checkout_url=row["checkout_url"],
-        receipt_url=row["receipt_url"],
-        paid_at=at("paid_at"),
-    )
+    return record(Payment, row)
 
 
 async def lock_payment(tx: Tx, payment_id: int) -> Payment | None:

@@ -246,7 +246,7 @@ async def paid_towards(tx: Tx, studio_id: int, registration_id: int) -> list[Pay
         " AND p.studio_id = :s AND p.status IN ('paid', 'partially_refunded') ORDER BY p.id",
         {"r": registration_id, "s": studio_id},
     )
-    return [payment_of(r) for r in rows if payment_of(r).purpose in REFUNDABLE_PURPOSES]
+    return [p for p in map(payment_of, rows) if p.purpose in REFUNDABLE_PURPOSES]
 
 
 async def unsent(tx: Tx, payment_id: int) -> int:
