@@ -3,7 +3,7 @@ the reminder backfill queues what the booking service would, a failed downgrade 
 nothing, and `bookbot db upgrade / downgrade / current` say where the database is.
 
 PostgreSQL runs get a database of their own on the test server (CREATE DATABASE
-bookbot_mig_<random>, dropped afterwards): the suite's shared database stays at the head.
+bookbot_blank_<random>, dropped afterwards): the suite's shared database stays at the head.
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ import asyncio
 import hashlib
 import json
 import re
-import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy as sa
@@ -33,7 +31,7 @@ from bookbot.store import migrate
 from bookbot.store.db import Database, DatabaseURL, Tx, connect, record
 from bookbot.store.schema import metadata
 from tests.builders import _insert
-from tests.conftest import BACKENDS, POSTGRES_URL
+from tests.conftest import BACKENDS
 
 VERSIONS = migrate.MIGRATIONS / "versions"
 LANDED = migrate.MIGRATIONS / "landed.json"
@@ -75,38 +73,6 @@ def test_the_revision_history_is_one_line_from_0001() -> None:
     assert known[0] == "0001"
     assert list(known) == [f"{n:04d}" for n in range(1, len(known) + 1)]
     assert len(list(VERSIONS.glob("*.py"))) == len(known)
-
-
-# --- a blank database of its own, per test ------------------------------------------------------
-
-
-def _server_url(database: str) -> str:
-    parts = urlsplit(POSTGRES_URL.replace("+asyncpg", ""))
-    return urlunsplit(parts._replace(path=f"/{database}"))
-
-
-async def _on_server(statement: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(POSTGRES_URL.replace("+asyncpg", ""), timeout=5)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-@pytest.fixture
-def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a SQLite file, or a PostgreSQL database created for this test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'bookbot.db'}"
-        return
-    name = f"bookbot_mig_{secrets.token_hex(6)}"
-    asyncio.run(_on_server(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _server_url(name)
-    finally:
-        asyncio.run(_on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 SQLITE_ONLY = [pytest.param("sqlite", id="sqlite")]

@@ -10,12 +10,9 @@ bookbot never ANALYZEs, the plans are the ones a deployment gets.
 from __future__ import annotations
 
 import asyncio
-import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -24,7 +21,7 @@ from bookbot.services import attendance, balances, holds, outbox, payments, wait
 from bookbot.store import migrate
 from bookbot.store.db import Database, Tx, connect
 from tests import builders
-from tests.conftest import BACKENDS, POSTGRES_URL
+from tests.conftest import BACKENDS
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 PAST = 3000  # past sessions, each with a booking, a reservation, a waitlist entry, messages
@@ -402,30 +399,6 @@ async def _closed(url: str) -> dict[int, bool]:
         return {int(r["id"]): bool(r["closed"]) for r in rows}
     finally:
         await db.close()
-
-
-async def _on_server(statement: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(POSTGRES_URL.replace("+asyncpg", ""), timeout=5)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-@pytest.fixture
-def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of the test's backend (on PostgreSQL, one made for this test)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'bookbot.db'}"
-        return
-    name = f"bookbot_plans_{secrets.token_hex(6)}"
-    asyncio.run(_on_server(f'CREATE DATABASE "{name}"'))
-    try:
-        yield urlunsplit(urlsplit(POSTGRES_URL)._replace(path=f"/{name}"))
-    finally:
-        asyncio.run(_on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.mark.parametrize("blank_url", BACKENDS, indirect=True)
