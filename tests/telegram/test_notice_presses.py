@@ -21,7 +21,7 @@ from tests.pipeline import UNLIMITED
 
 from .emulator import AsyncTgClient, Emulator, aclient, eventually
 from .test_bot import booked_seats, data_for, latest, press
-from .test_payments_telegram import messages_with, to_payment_link
+from .test_payments_telegram import messages_with, to_payment_link, to_summary
 from .test_payments_telegram import running as running_with_stripe
 
 TOKEN = "5252:NOTICES"
@@ -96,12 +96,7 @@ async def test_a_press_on_a_reminder_keeps_it_and_nothing_books_twice(
 ) -> None:
     user = aclient(emulator, TOKEN, chat_id=812, first_name="Ana")
     async with running(db, clock, emulator) as services:
-        await user.send_text("/start")
-        await latest(user, "What would you like to do?")
-        await press(user, "📅 Book a class", "Our classes:")
-        await press(user, "Wheel Throwing Taster", "Choose a date")
-        await press(user, "Sat 28 Nov", "How many people")
-        summary = await press(user, "2", "Please check your booking")
+        summary = await to_summary(user)
         await user.press_button(summary, data_for(summary, "✅ Confirm"))
         menu = await latest(user, "What would you like to do?")
         assert await booked_seats(db) == 2

@@ -100,13 +100,18 @@ def url_buttons(markup: Any) -> list[dict[str, str]]:
     return [button for row in rows for button in row if "url" in button]
 
 
-async def to_payment_link(user: AsyncTgClient) -> dict[str, Any]:
+async def to_summary(user: AsyncTgClient) -> dict[str, Any]:
+    """From /start to the summary of a booking for two on Saturday's taster."""
     await user.send_text("/start")
     await latest(user, "What would you like to do?")
     await press(user, "📅 Book a class", "Our classes:")
     await press(user, "Wheel Throwing Taster", "Choose a date")
     await press(user, "Sat 28 Nov", "How many people")
-    summary = await press(user, "2", "Please check your booking")
+    return await press(user, "2", "Please check your booking")
+
+
+async def to_payment_link(user: AsyncTgClient) -> dict[str, Any]:
+    summary = await to_summary(user)
     assert "Total: £90.00." in summary["text"]
     return await press(user, "💳 Pay now", "I'll confirm here when the payment arrives")
 
