@@ -17,7 +17,13 @@ from datetime import datetime, timedelta
 
 from bookbot.engine.clock import Clock
 from bookbot.services.payment_gateway import GatewayError, PaymentGateway
-from bookbot.services.payment_rows import Payment, notify_customer, notify_staff
+from bookbot.services.payment_rows import (
+    COLUMNS,
+    Payment,
+    notify_customer,
+    notify_staff,
+    payment_of,
+)
 from bookbot.services.payments import ReturnUrls, open_session
 from bookbot.store.db import Database, Tx, instant, retrying
 
@@ -35,16 +41,14 @@ async def send_due_balances(
     db: Database, clock: Clock, gateway: PaymentGateway, urls: ReturnUrls, *, batch: int = BATCH
 ) -> int:
     """Open a link for each balance due and queue it to the customer; how many went."""
-    from bookbot.services.payment_events import read_payment
-
     rows = await db.all(DUE_SQL, {"now": clock.now(), "limit": batch})
     sent = 0
     for row in rows:
         payment_id = int(row["id"])
-        name = await _open(db, clock, payment_id)
-        payment = await read_payment(db, payment_id)
-        if name is None or payment is None:
+        opened = await _open(db, clock, payment_id)
+        if opened is None:
             continue
+        payment, name = opened
         try:
             session = await open_session(db, clock, gateway, payment, description=name, urls=urls)
         except GatewayError as error:
@@ -57,10 +61,11 @@ async def send_due_balances(
     return sent
 
 
-async def _open(db: Database, clock: Clock, payment_id: int) -> str | None:
-    """scheduled -> pending with its link's expiry; the class name for the payment page."""
+async def _open(db: Database, clock: Clock, payment_id: int) -> tuple[Payment, str] | None:
+    """scheduled -> pending with its link's expiry: the payment as it now is, and the class
+    name for the payment page (None if it was not scheduled any more)."""
 
-    async def attempt() -> str | None:
+    async def attempt() -> tuple[Payment, str] | None:
         now = clock.now()
         async with db.transaction() as tx:
             moved = await tx.execute(
@@ -70,14 +75,17 @@ async def _open(db: Database, clock: Clock, payment_id: int) -> str | None:
             )
             if not moved:
                 return None
-            name = await tx.scalar(
-                "SELECT k.name FROM payments p JOIN registrations r ON r.id = p.registration_id"
-                " JOIN classes k ON k.id = r.class_id WHERE p.id = :id",
+            row = await tx.one(
+                f"SELECT {COLUMNS}, k.name AS class_name FROM payments p"  # noqa: S608
+                " LEFT JOIN registrations r ON r.id = p.registration_id"
+                " LEFT JOIN classes k ON k.id = r.class_id WHERE p.id = :id",
                 {"id": payment_id},
             )
-            return str(name or "")
+            if row is None:
+                return None
+            return payment_of(row), str(row["class_name"] or "")
 
-    result: str | None = await retrying(attempt)
+    result: tuple[Payment, str] | None = await retrying(attempt)
     return result
 
 
