@@ -14,25 +14,17 @@ from bookbot.presentation.i18n import translator
 from bookbot.presentation.reports import revenue_chart
 from bookbot.services import payment_reports, refunds
 from bookbot.store.db import Database
+from tests.conversations import conftest as conversations
 from tests.conversations import test_payments_chat as paying
 from tests.conversations.test_payments_chat import Shop, _to_summary
 from tests.conversations.test_staff import staff_chat
-from tests.examples import NOW, load_example_studio
 
 # The paying shop's fixtures, on the example studio at the conversations' time.
+clock = conversations.clock
+studio_id = conversations.studio_id
 standin = paying.standin
 gateway = paying.gateway
 shop = paying.shop
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(NOW)
-
-
-@pytest.fixture
-async def studio_id(db: Database, clock: FrozenClock) -> int:
-    return await load_example_studio(db, clock)
 
 
 async def _paid_deposit_and_refund(shop: Shop) -> dict[str, int]:
