@@ -109,7 +109,8 @@ VALUES (:s, :c, :r, :pass, :purpose, :amount, :currency, 'pending', :expires, :c
     :po, :now, :now) RETURNING id"""
 
 
-def _insert_params(  # noqa: PLR0913 - one keyword per column
+async def _insert_payment(  # noqa: PLR0913 - one keyword per column
+    tx: Tx,
     *,
     studio_id: int,
     customer_id: int,
@@ -121,9 +122,10 @@ def _insert_params(  # noqa: PLR0913 - one keyword per column
     registration_id: int | None = None,
     pass_id: int | None = None,
     company: tuple[str, str, str | None] | None = None,
-) -> dict[str, object]:
+) -> int:
+    """A new pending payment's id."""
     name, email, po = company or (None, None, None)
-    return {
+    params = {
         "s": studio_id,
         "c": customer_id,
         "r": registration_id,
@@ -137,6 +139,7 @@ def _insert_params(  # noqa: PLR0913 - one keyword per column
         "po": po,
         "now": now,
     }
+    return int(await tx.scalar(_INSERT, params))
 
 
 async def start_checkout(
@@ -181,20 +184,16 @@ async def start_checkout(
                 " WHERE registration_id = :r AND status = 'pending'",
                 {"r": registration_id, "now": now},
             )
-            payment_id = int(
-                await tx.scalar(
-                    _INSERT,
-                    _insert_params(
-                        studio_id=studio_id,
-                        customer_id=customer_id,
-                        registration_id=registration_id,
-                        purpose=due.purpose,
-                        amount=due.now,
-                        currency=str(row["currency"]),
-                        now=now,
-                        expires=expires,
-                    ),
-                )
+            payment_id = await _insert_payment(
+                tx,
+                studio_id=studio_id,
+                customer_id=customer_id,
+                registration_id=registration_id,
+                purpose=due.purpose,
+                amount=due.now,
+                currency=str(row["currency"]),
+                now=now,
+                expires=expires,
             )
             await holds.extend_in(tx, studio_id, registration_id, expires)
             return payment_id, due, expires, str(row["class_name"])
@@ -397,21 +396,17 @@ async def start_invoice(
             if not row["company_billing"]:
                 raise rules.PaymentNotOffered()
             booked = await holds.confirm_in(tx, now, studio_id, customer_id, registration_id)
-            return int(
-                await tx.scalar(
-                    _INSERT,
-                    _insert_params(
-                        studio_id=studio_id,
-                        customer_id=customer_id,
-                        registration_id=booked.id,
-                        purpose=rules.INVOICE,
-                        amount=booked.price_minor,
-                        currency=booked.currency,
-                        now=now,
-                        expires=None,
-                        company=(company.name, company.billing_email, company.po_number),
-                    ),
-                )
+            return await _insert_payment(
+                tx,
+                studio_id=studio_id,
+                customer_id=customer_id,
+                registration_id=booked.id,
+                purpose=rules.INVOICE,
+                amount=booked.price_minor,
+                currency=booked.currency,
+                now=now,
+                expires=None,
+                company=(company.name, company.billing_email, company.po_number),
             )
 
     payment_id: int = await retrying(write)
@@ -578,14 +573,15 @@ async def start_pass_checkout(
             if row is None:
                 raise errors.NotFound(what="class", ident=class_id)
             expires = link_expiry(now, int(row["payment_hold_minutes"]))
-            payment_id = await _insert_pass_payment(
+            payment_id = await _insert_payment(
                 tx,
-                now,
-                studio_id,
-                customer_id,
+                studio_id=studio_id,
+                customer_id=customer_id,
                 pass_id=pass_id,
+                purpose=rules.PASS,
                 amount=terms.price_minor,
                 currency=str(row["currency"]),
+                now=now,
                 expires=expires,
             )
             return payment_id, expires, str(row["name"])
@@ -596,31 +592,3 @@ async def start_pass_checkout(
         raise errors.NotFound(what="class", ident=class_id)
     session = await open_session(db, clock, gateway, payment, description=name, urls=urls)
     return Checkout(payment_id, session.url, payment.amount_minor, payment.currency, expires)
-
-
-async def _insert_pass_payment(
-    tx: Tx,
-    now: datetime,
-    studio_id: int,
-    customer_id: int,
-    *,
-    pass_id: int,
-    amount: int,
-    currency: str,
-    expires: datetime,
-) -> int:
-    return int(
-        await tx.scalar(
-            _INSERT,
-            _insert_params(
-                studio_id=studio_id,
-                customer_id=customer_id,
-                pass_id=pass_id,
-                purpose=rules.PASS,
-                amount=amount,
-                currency=currency,
-                now=now,
-                expires=expires,
-            ),
-        )
-    )
