@@ -56,9 +56,8 @@ class PayOffer:
 
 async def class_policy(ctx: Context, class_id: int) -> rules.PaymentPolicy:
     row = await ctx.db.one(
-        "SELECT payment, deposit_percent, balance_due_days, company_billing,"
-        " invoice_days_until_due, refund_after_cutoff_percent, deposit_refundable"
-        " FROM classes WHERE studio_id = :s AND id = :k",
+        f"SELECT {refunds.POLICY_COLUMNS} FROM classes k"  # noqa: S608 - constants
+        " WHERE k.studio_id = :s AND k.id = :k",
         {"s": ctx.studio.id, "k": class_id},
     )
     return rules.PaymentPolicy() if row is None else refunds.policy_of(row)

@@ -93,14 +93,12 @@ class Checkout:
     expires_at: datetime
 
 
-_HELD = """SELECT r.id, r.customer_id, r.status, r.price_minor, r.currency, k.name AS class_name,
-    k.payment, k.deposit_percent, k.balance_due_days, k.company_billing,
-    k.invoice_days_until_due, k.refund_after_cutoff_percent, k.deposit_refundable,
-    st.payment_hold_minutes,
+_HELD = f"""SELECT r.id, r.customer_id, r.status, r.price_minor, r.currency,
+    k.name AS class_name, {refunds.POLICY_COLUMNS}, st.payment_hold_minutes,
     (SELECT MIN(s.starts_at) FROM registration_sessions rs JOIN sessions s
      ON s.id = rs.session_id WHERE rs.registration_id = r.id) AS first_start
 FROM registrations r JOIN classes k ON k.id = r.class_id JOIN studios st ON st.id = r.studio_id
-WHERE r.studio_id = :s AND r.id = :r"""
+WHERE r.studio_id = :s AND r.id = :r"""  # noqa: S608 - constants
 
 _INSERT = """INSERT INTO payments (studio_id, customer_id, registration_id, pass_id, purpose,
     amount_minor, currency, status, expires_at, company_name, billing_email, po_number,

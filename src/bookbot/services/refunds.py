@@ -27,7 +27,7 @@ from bookbot.services.payment_rows import (
     notify_staff,
     payment_of,
 )
-from bookbot.store.db import Database, Tx, retrying
+from bookbot.store.db import Database, Row, Tx, record, retrying
 
 log = logging.getLogger(__name__)
 REFUNDABLE_PURPOSES = (rules.FULL, rules.DEPOSIT, rules.BALANCE, rules.PASS)
@@ -306,12 +306,15 @@ async def plan_cancellation(
     return ids
 
 
+# A class's payment terms, read as `policy_of` builds them (the classes table as `k`).
+POLICY_COLUMNS = """k.payment, k.deposit_percent, k.balance_due_days, k.company_billing,
+    k.invoice_days_until_due, k.refund_after_cutoff_percent, k.deposit_refundable"""
+
+
 async def class_policy(tx: Tx, studio_id: int, registration_id: int) -> rules.PaymentPolicy:
     row = await tx.one(
-        "SELECT k.payment, k.deposit_percent, k.balance_due_days, k.company_billing,"
-        " k.invoice_days_until_due, k.refund_after_cutoff_percent, k.deposit_refundable"
-        " FROM registrations r JOIN classes k ON k.id = r.class_id"
-        " WHERE r.studio_id = :s AND r.id = :r",
+        f"SELECT {POLICY_COLUMNS} FROM registrations r"  # noqa: S608 - constants
+        " JOIN classes k ON k.id = r.class_id WHERE r.studio_id = :s AND r.id = :r",
         {"s": studio_id, "r": registration_id},
     )
     if row is None:
@@ -319,16 +322,8 @@ async def class_policy(tx: Tx, studio_id: int, registration_id: int) -> rules.Pa
     return policy_of(row)
 
 
-def policy_of(row: Any) -> rules.PaymentPolicy:
-    return rules.PaymentPolicy(
-        payment=row["payment"],
-        deposit_percent=row["deposit_percent"],
-        balance_due_days=row["balance_due_days"],
-        company_billing=bool(row["company_billing"]),
-        invoice_days_until_due=row["invoice_days_until_due"],
-        refund_after_cutoff_percent=row["refund_after_cutoff_percent"],
-        deposit_refundable=bool(row["deposit_refundable"]),
-    )
+def policy_of(row: Row) -> rules.PaymentPolicy:
+    return record(rules.PaymentPolicy, row)
 
 
 NOTE_LENGTH = 500
