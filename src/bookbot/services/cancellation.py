@@ -9,6 +9,7 @@ and the other sees it: a second cancel is told AlreadyCancelled, never "cancelle
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -82,13 +83,25 @@ async def cancel_registration(
             )
 
     result: Cancellation = await retrying(attempt)
-    await refunds.submit_all(db, clock, gateway, list(result.refund_ids))
+    await _after_commit(db, clock, gateway, list(result.refund_ids), result.open_sessions)
+    return result
+
+
+async def _after_commit(
+    db: Database,
+    clock: Clock,
+    gateway: PaymentGateway | None,
+    refund_ids: list[int],
+    open_sessions: Iterable[str],
+) -> None:
+    """The provider's part of a cancellation, once it is committed: the refunds asked for,
+    then the links of the cancelled bookings expired."""
+    await refunds.submit_all(db, clock, gateway, refund_ids)
     if gateway is not None:
-        for session_id in result.open_sessions:
+        for session_id in open_sessions:
             # On failure it expires by itself; a payment on it meanwhile is refunded as late.
             with contextlib.suppress(GatewayError):
                 await gateway.expire_checkout(session_id)
-    return result
 
 
 async def _cancel_in(
@@ -291,13 +304,13 @@ async def cancel_session(
         " AND f.status = 'pending' AND f.stripe_refund_id IS NULL ORDER BY f.id",
         {"s": studio_id, "session": session_id},
     )
-    await refunds.submit_all(db, clock, gateway, [int(r["id"]) for r in unsent])
-    if gateway is not None:
-        for cancelled in done:
-            for checkout_id in cancelled.open_sessions:
-                # On failure it expires by itself; a payment on it meanwhile is refunded.
-                with contextlib.suppress(GatewayError):
-                    await gateway.expire_checkout(checkout_id)
+    await _after_commit(
+        db,
+        clock,
+        gateway,
+        [int(r["id"]) for r in unsent],
+        (checkout_id for cancelled in done for checkout_id in cancelled.open_sessions),
+    )
     return SessionCancellation(
         session_id, marked, tuple(done), reservations, waitlist, len(refund_ids)
     )
