@@ -59,6 +59,31 @@ class State(StrEnum):
     STAFF_GENERATE = "staff_generate"
     STAFF_OVERRIDE = "staff_override"
     STAFF_PAYMENTS = "staff_payments"  # today's payments and what is still owed
+    # Appointments, booked by customers (see appointment_steps)
+    APPOINTMENT_SERVICES = "appointment_services"  # which service
+    APPOINTMENT_STAFF = "appointment_staff"  # with whom, or the first available
+    APPOINTMENT_DAYS = "appointment_days"  # days that have free slots, a page at a time
+    APPOINTMENT_TIMES = "appointment_times"  # the free times of one day
+    APPOINTMENT_GUESTS = "appointment_guests"  # party size, for small-group services
+    APPOINTMENT_CONFIRM = "appointment_confirm"  # the summary; the slot is held
+    APPOINTMENT = "appointment"  # one of the customer's appointments
+    APPOINTMENT_CANCEL = "appointment_cancel"  # the cancellation terms, before cancelling
+    RESCHEDULE_DAYS = "reschedule_days"
+    RESCHEDULE_TIMES = "reschedule_times"
+    RESCHEDULE_CONFIRM = "reschedule_confirm"
+    CLASS_RESCHEDULE = "class_reschedule"  # another date of a booked class
+    CLASS_RESCHEDULE_CONFIRM = "class_reschedule_confirm"
+    TIMEZONE = "timezone"  # the customer's time zone: a city or a zone name
+    TIMEZONE_CONFIRM = "timezone_confirm"  # "is it 10:42 where you are?"
+    # Staff: their availability and their appointments (see staff_appointment_steps)
+    STAFF_AVAILABILITY = "staff_availability"  # my week
+    STAFF_BLOCK_DAY = "staff_block_day"
+    STAFF_BLOCK_PERIOD = "staff_block_period"
+    STAFF_ADD_WINDOW = "staff_add_window"
+    STAFF_WEEKDAY_HOURS = "staff_weekday_hours"
+    STAFF_APPOINTMENTS = "staff_appointments"  # upcoming / pending / past / cancelled
+    STAFF_APPOINTMENT = "staff_appointment"  # one appointment: cancel, no-show
+    STAFF_APPOINTMENT_CANCEL = "staff_appointment_cancel"  # the reason, typed
 
 
 @dataclass(frozen=True)
