@@ -28,6 +28,8 @@ THINGS = (
     N_("staff member"),
     N_("assignment of staff member"),
     N_("waitlist offer"),
+    N_("service"),
+    N_("appointment"),
 )
 
 
@@ -238,3 +240,35 @@ class OneSessionOnly(BookingError):
 class PunchPassNeedsSessions(BookingError):
     code = "punch_pass_needs_sessions"
     template = "A punch pass needs a number of sessions."
+
+
+class SlotTaken(BookingError):
+    code = "slot_taken"
+    template = "That time was just taken. Please pick another."
+
+
+class SlotNotAvailable(BookingError):
+    code = "slot_not_available"
+    template = "{when} is not a time that can be booked."
+
+
+class RescheduleTooLate(BookingError):
+    code = "reschedule_too_late"
+    template = (
+        "Appointments can be moved up to {cutoff_hours} hours before the start (until {deadline})."
+    )
+
+
+class ServiceNotOffered(BookingError):
+    code = "service_not_offered"
+    template = "{staff} does not offer {service}."
+
+
+class NotYourAppointment(BookingError):
+    code = "not_your_appointment"
+    template = "That appointment is not yours."
+
+
+class AppointmentNotActive(BookingError):
+    code = "appointment_not_active"
+    template = "That appointment is {status}: it cannot be changed any more."
