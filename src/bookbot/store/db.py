@@ -89,6 +89,11 @@ class UniqueViolation(Exception):
     """A unique constraint refused a write (the database-level backstop fired)."""
 
 
+class ExclusionViolation(Exception):
+    """An exclusion constraint refused a write (PostgreSQL only: two live appointments of
+    one staff member overlapping, `appointments_no_overlap`)."""
+
+
 class Tx(ABC):
     """One open transaction. SQL uses `:name` parameters on every database."""
 
@@ -522,13 +527,16 @@ class PostgresTx(Tx):
             await (self._block.rollback() if failed else self._block.commit())
 
     async def _call(self, method: str, sql: str, *arguments: Any) -> Any:
-        """Run a driver method; a unique constraint's refusal becomes `UniqueViolation`."""
+        """Run a driver method; a unique or exclusion constraint's refusal becomes
+        `UniqueViolation` or `ExclusionViolation`."""
         import asyncpg
 
         try:
             return await getattr(self._conn, method)(sql, *arguments)
         except asyncpg.UniqueViolationError as error:
             raise UniqueViolation(str(error)) from error
+        except asyncpg.ExclusionViolationError as error:
+            raise ExclusionViolation(str(error)) from error
 
     async def _statement(self, method: str, sql: str, params: Params) -> Any:
         text, names = _compile(sql)
@@ -640,6 +648,8 @@ class PostgresDatabase(Database):
             return await getattr(self._pool, method)(text, *_arguments(names, params))
         except asyncpg.UniqueViolationError as error:
             raise UniqueViolation(str(error)) from error
+        except asyncpg.ExclusionViolationError as error:
+            raise ExclusionViolation(str(error)) from error
         except (asyncpg.LockNotAvailableError, asyncpg.DeadlockDetectedError) as error:
             raise Busy(str(error)) from error
 
