@@ -1,10 +1,51 @@
-"""Bookable appointment slots from a staff member's availability (pure; rules to follow)."""
+"""Bookable appointment slots from a staff member's availability (pure: `now` is passed in).
+
+The rules:
+
+* Instants are aware UTC datetimes; every interval is half-open, [start, end): an
+  appointment ending at 10:00 and one starting at 10:00 touch and do not overlap.
+* Open windows. A staff member's weekly windows are local wall times in their zone
+  (`Availability.timezone`), expanded per local date: Monday 09:00-12:00 stays 09:00-12:00
+  local across DST, so its UTC instants move with the offset. A `DateOverride` replaces
+  that date's weekly windows (an empty one makes the date unavailable); `additions` add
+  absolute intervals (open to every service); `blocks` remove absolute intervals from the
+  result. Overlapping or touching windows merge into one.
+* Window flags: a service of capacity 1 (`ServiceRules.group` False) only uses windows with
+  `individual=True`, a small-group service only those with `group=True`.
+* DST: a window boundary that does not exist (the spring-forward gap) or happens twice
+  (fall-back) follows `engine.recurrence.resolve_local`: a gap time is shifted forward by
+  the gap (01:00-02:30 on a night when 02:00 becomes 03:00 ends at 03:30 summer time), an
+  ambiguous time takes its first instant.
+* The grid: a candidate start is an instant whose local wall reading is a whole number of
+  `step`s after local midnight of its local date (09:00, 09:15, ...). During a repeated
+  hour both readings of a grid time are candidates (they are different instants); in a gap
+  there is no wall time, so no candidate.
+* A candidate is a slot when its footprint, [start - buffer_before, start + duration +
+  buffer_after), lies inside one merged open window and overlaps no busy interval (other
+  appointments' footprints, sessions taught), and now + min_notice <= start <= now +
+  horizon.
+* `fits` is `free_slots` asked about one instant, so the booking re-check under the lock
+  can never disagree with the slots shown.
+
+Speed: windows are computed per local date with one offset lookup per date (the slow exact
+path only on the rare dates with a transition), busy intervals are merged and swept once
+with a pointer, and `first_available` searches all staff a day, then 2, 4, ... days at a
+time, stopping at the first span in which anybody has a slot.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
+from zoneinfo import ZoneInfo
+
+from bookbot.engine.recurrence import resolve_local, zone
+
+_DAY = timedelta(days=1)
+_TICK = timedelta(microseconds=1)  # datetime's resolution: t < end  <=>  t <= end - _TICK
 
 
 @dataclass(frozen=True)
@@ -16,6 +57,11 @@ class WeeklyWindow:
     individual: bool = True  # open to one-to-one services (capacity 1)
     group: bool = True  # open to small-group services (capacity > 1)
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.weekday <= 6:
+            raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), not {self.weekday}")
+        _check_times(self.start, self.end)
+
 
 @dataclass(frozen=True)
 class LocalWindow:
@@ -24,6 +70,14 @@ class LocalWindow:
     room: str = ""
     individual: bool = True
     group: bool = True
+
+    def __post_init__(self) -> None:
+        _check_times(self.start, self.end)
+
+
+def _check_times(start: time, end: time) -> None:
+    if end <= start:
+        raise ValueError(f"a window must end after it starts ({start:%H:%M}-{end:%H:%M})")
 
 
 @dataclass(frozen=True)
@@ -36,7 +90,7 @@ class DateOverride:
 class Interval:
     start: datetime  # aware (UTC), half-open [start, end)
     end: datetime
-    reason: str = ""  # for blocks / busy: shown to staff
+    reason: str = ""  # for blocks / busy: shown to staff ("vacation", "Wheel Taster")
 
 
 @dataclass(frozen=True)
@@ -58,6 +112,12 @@ class ServiceRules:
     horizon: timedelta = timedelta(days=60)
     group: bool = False  # capacity > 1: only windows with group=True; else individual=True
 
+    def __post_init__(self) -> None:
+        if self.duration <= timedelta(0) or self.step <= timedelta(0):
+            raise ValueError("a service needs a positive duration and step")
+        if min(self.buffer_before, self.buffer_after, self.min_notice) < timedelta(0):
+            raise ValueError("buffers and notice cannot be negative")
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -65,11 +125,203 @@ class Slot:
     end: datetime  # start + duration
 
 
+_Span = tuple[datetime, datetime]
+
+
+class _Days:
+    """Local dates first..last in a zone: each date's midnight as a UTC instant, and its
+    UTC offset when the whole date has one (None on a date with a transition)."""
+
+    def __init__(self, zone_name: str, first: date, last: date) -> None:
+        self.zone_name = zone_name
+        self.zone: ZoneInfo = zone(zone_name)
+        self.dates: list[date] = []
+        self.midnights: list[datetime] = []
+        self.offsets: list[timedelta | None] = []
+        day = first
+        after = self._offset(day)
+        while day <= last + _DAY:
+            offset, after = after, self._offset(day + _DAY)
+            self.dates.append(day)
+            self.midnights.append(resolve_local(datetime.combine(day, time()), zone_name)[0])
+            self.offsets.append(offset if offset == after else None)
+            day += _DAY
+
+    def _offset(self, day: date) -> timedelta | None:
+        midnight = datetime.combine(day, time(), self.zone)
+        offset = midnight.utcoffset()
+        return offset if offset == midnight.replace(fold=1).utcoffset() else None
+
+    def instant(self, index: int, wall: time) -> datetime:
+        """The UTC instant of `wall` on date `index` (resolve_local's rule on DST dates)."""
+        if self.offsets[index] is None:
+            local = datetime.combine(self.dates[index], wall)
+            return resolve_local(local, self.zone_name)[0]
+        return self.midnights[index] + _since_midnight(wall)
+
+    def starts(self, lo: datetime, hi: datetime, step: timedelta) -> Iterator[datetime]:
+        """Grid instants in [lo, hi], in order (module rules: local wall grid)."""
+        index = max(bisect_right(self.midnights, lo) - 1, 0)
+        while lo <= hi and index < len(self.dates) - 1:
+            midnight, next_midnight = self.midnights[index], self.midnights[index + 1]
+            last = min(hi, next_midnight - _TICK)
+            if self.offsets[index] is None:
+                yield from self._exact_starts(lo, last, step)
+            else:
+                t = midnight - ((midnight - lo) // step) * step  # first grid time >= lo
+                while t <= last:
+                    yield t
+                    t += step
+            index += 1
+            lo = max(lo, next_midnight)
+
+    def _exact_starts(self, lo: datetime, hi: datetime, step: timedelta) -> Iterator[datetime]:
+        """Grid instants in [lo, hi] on a transition date, reading each one's wall time."""
+        t = lo
+        while t <= hi:
+            behind = _since_midnight(t.astimezone(self.zone).time()) % step
+            if behind:
+                t += step - behind
+                continue
+            yield t
+            t += step
+
+
+def _since_midnight(wall: time) -> timedelta:
+    return timedelta(
+        hours=wall.hour, minutes=wall.minute, seconds=wall.second, microseconds=wall.microsecond
+    )
+
+
+def _days_for(availability: Availability, start: datetime, end: datetime) -> _Days:
+    local_zone = zone(availability.timezone)
+    first = start.astimezone(local_zone).date() - _DAY
+    return _Days(availability.timezone, first, end.astimezone(local_zone).date() + _DAY)
+
+
+def _weekly_by_day(availability: Availability) -> list[list[LocalWindow | WeeklyWindow]]:
+    by_day: list[list[LocalWindow | WeeklyWindow]] = [[] for _ in range(7)]
+    for window in availability.weekly:
+        by_day[window.weekday].append(window)
+    return by_day
+
+
+def _open_spans(availability: Availability, days: _Days, group: bool | None) -> list[_Span]:
+    """Merged open windows over `days` (whole, not cut to any range), blocks removed."""
+    weekly = _weekly_by_day(availability)
+    overrides = {o.day: o.windows for o in availability.overrides}
+    spans: list[_Span] = []
+    for index, day in enumerate(days.dates[:-1]):
+        windows = overrides.get(day, weekly[day.weekday()])
+        for window in windows:
+            if group is None or (window.group if group else window.individual):
+                span = (days.instant(index, window.start), days.instant(index, window.end))
+                if span[1] > span[0]:
+                    spans.append(span)
+    spans += [(a.start, a.end) for a in availability.additions if a.end > a.start]
+    blocks = _merge([(b.start, b.end) for b in availability.blocks if b.end > b.start])
+    return _subtract(_merge(spans), blocks)
+
+
+def _merge(spans: list[_Span]) -> list[_Span]:
+    """Spans sorted, overlapping or touching ones joined."""
+    spans.sort(key=itemgetter(0))
+    merged: list[_Span] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _subtract(spans: list[_Span], holes: list[_Span]) -> list[_Span]:
+    """Sorted disjoint `spans` minus sorted disjoint `holes`."""
+    result: list[_Span] = []
+    first_hole = 0
+    for start, end in spans:
+        while first_hole < len(holes) and holes[first_hole][1] <= start:
+            first_hole += 1
+        cursor, index = start, first_hole
+        while index < len(holes) and holes[index][0] < end:
+            if holes[index][0] > cursor:
+                result.append((cursor, holes[index][0]))
+            cursor = max(cursor, holes[index][1])
+            index += 1
+        if cursor < end:
+            result.append((cursor, end))
+    return result
+
+
 def open_windows(
     availability: Availability, *, start: datetime, end: datetime, group: bool | None = None
 ) -> list[Interval]:
-    """The open windows as UTC intervals overlapping [start, end), merged and sorted."""
-    raise NotImplementedError
+    """The staff member's open windows as UTC intervals overlapping [start, end): weekly
+    windows expanded per local date (overrides replace a date's weekly windows), plus
+    additions, minus blocks; overlapping/touching windows merged; sorted. `group` filters
+    by the window flags (None: all). Used for "see my week" and conflict checks.
+
+    Intervals are whole merged windows: one running past `start` or `end` is not cut.
+    """
+    spans = _open_spans(availability, _days_for(availability, start, end), group)
+    return [Interval(s, e) for s, e in spans if e > start and s < end]
+
+
+def _busy_spans(busy: Sequence[Interval], lo: datetime, hi: datetime) -> list[_Span]:
+    """The busy intervals overlapping [lo, hi), merged."""
+    return _merge(
+        [(b.start, b.end) for b in busy if b.end > lo and b.start < hi and b.end > b.start]
+    )
+
+
+@dataclass(frozen=True)
+class _Search:
+    """One staff member's slot search: what is read once and swept for any range."""
+
+    availability: Availability
+    rules: ServiceRules
+    busy: list[_Span]
+    now: datetime
+
+    def slots(self, start: datetime, end: datetime, *, limit: int | None = None) -> list[Slot]:
+        rules = self.rules
+        earliest = max(start, self.now + rules.min_notice)
+        latest = min(end - _TICK, self.now + rules.horizon)
+        if earliest > latest:
+            return []
+        before, after = rules.buffer_before, rules.duration + rules.buffer_after
+        days = _days_for(self.availability, earliest - before, latest + after)
+        busy, found = self.busy, []
+        busy_count = len(busy)
+        next_busy = bisect_right(busy, (earliest - before,)) - 1 if busy else 0
+        next_busy = max(next_busy, 0)
+        for open_from, open_until in _open_spans(self.availability, days, rules.group):
+            lo, hi = max(open_from + before, earliest), min(open_until - after, latest)
+            for t in days.starts(lo, hi, rules.step) if lo <= hi else ():
+                footprint_start, footprint_end = t - before, t + after
+                while next_busy < busy_count and busy[next_busy][1] <= footprint_start:
+                    next_busy += 1
+                if next_busy < busy_count and busy[next_busy][0] < footprint_end:
+                    continue
+                found.append(Slot(t, t + rules.duration))
+                if limit is not None and len(found) >= limit:
+                    return found
+        return found
+
+
+def _search(
+    availability: Availability,
+    rules: ServiceRules,
+    busy: Sequence[Interval],
+    *,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+) -> _Search:
+    lo = max(start, now + rules.min_notice) - rules.buffer_before
+    hi = min(end, now + rules.horizon + _TICK) + rules.duration + rules.buffer_after
+    return _Search(availability, rules, _busy_spans(busy, lo, hi), now)
 
 
 def free_slots(
@@ -81,8 +333,15 @@ def free_slots(
     start: datetime,
     end: datetime,
 ) -> list[Slot]:
-    """Bookable slots whose start lies in [start, end), sorted."""
-    raise NotImplementedError
+    """Bookable slots whose start lies in [start, end), sorted (the module's rules).
+
+    Candidates sit on the local wall grid (`step` from local midnight); a candidate's
+    footprint [start - buffer_before, end + buffer_after) lies inside one merged open window
+    (blocks already removed) and overlaps no `busy` interval; now + min_notice <= start <=
+    now + horizon. DST follows `engine.recurrence.resolve_local` (gap: shifted forward by
+    the gap; ambiguous: first instant).
+    """
+    return _search(availability, rules, busy, now=now, start=start, end=end).slots(start, end)
 
 
 def first_available(
@@ -93,8 +352,33 @@ def first_available(
     start: datetime,
     end: datetime,
 ) -> tuple[int, Slot] | None:
-    """The earliest slot across staff members; ties go to the lowest staff_id."""
-    raise NotImplementedError
+    """The earliest slot across staff members (candidates: (staff_id, availability, busy));
+    ties go to the lowest staff_id.
+
+    Searches everybody one day at a time at first, then spans doubling in length, and
+    stops after the first span in which anybody has a slot; within a span each staff
+    member stops at their first slot, and at the best start found so far.
+    """
+    searches = sorted(
+        (
+            (staff_id, _search(availability, rules, busy, now=now, start=start, end=end))
+            for staff_id, availability, busy in candidates
+        ),
+        key=itemgetter(0),
+    )
+    span_start, span = max(start, now + rules.min_notice), _DAY
+    while span_start < end:
+        span_end = min(span_start + span, end)
+        best: tuple[int, Slot] | None = None
+        for staff_id, search in searches:
+            bound = span_end if best is None else best[1].start
+            found = search.slots(span_start, bound, limit=1)
+            if found:
+                best = (staff_id, found[0])
+        if best is not None:
+            return best
+        span_start, span = span_end, span * 2
+    return None
 
 
 def fits(
@@ -105,5 +389,8 @@ def fits(
     now: datetime,
     slot_start: datetime,
 ) -> bool:
-    """Whether one given start is still a free slot (the booking re-check under the lock)."""
-    raise NotImplementedError
+    """Whether one given start is still a free slot (the booking re-check under the lock):
+    exactly `free_slots` over [slot_start, slot_start + 1 microsecond)."""
+    window = slot_start + _TICK
+    found = free_slots(availability, rules, busy, now=now, start=slot_start, end=window)
+    return [slot.start for slot in found] == [slot_start]
