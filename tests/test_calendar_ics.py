@@ -16,7 +16,15 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from bookbot.presentation.calendar_ics import CalendarEvent, booking_calendar
+from bookbot.presentation.calendar_ics import (
+    CalendarEvent,
+    appointment_event,
+    booking_calendar,
+    staff_feed_calendar,
+    taught_session_event,
+)
+from bookbot.presentation.i18n import translator
+from bookbot.services.appointment_rows import Appointment
 from tests import node_tools
 
 ICALJS = "ical.js@2.2.1"
@@ -171,6 +179,136 @@ def test_no_events_and_repeated_or_blank_uids_are_refused() -> None:
         build(event(uid=" "))
 
 
+# --- appointments and the staff feed ----------------------------------------------------------
+
+EN = translator("en")
+MEET = "https://meet.example.com/lucia-31?pwd=a,b;c"
+
+
+def appointment(**changes: Any) -> Appointment:
+    base = Appointment(
+        id=31,
+        studio_id=1,
+        service_id=2,
+        service_name="Spanish lesson (60 min)",
+        staff_id=3,
+        staff_name="Lucía Martín",
+        staff_timezone="Europe/Madrid",
+        customer_id=4,
+        customer_name="Ann",
+        starts_at=T18,
+        ends_at=T18 + timedelta(hours=1),
+        guest_count=1,
+        status="confirmed",
+        held_until=None,
+        price_minor=4000,
+        currency="EUR",
+        location="Calle Mayor 1, Madrid",
+        online=False,
+        meeting_url="",
+        sequence=0,
+        cancel_reason="",
+    )
+    return replace(base, **changes)
+
+
+def test_class_events_write_no_sequence_url_or_cancellation() -> None:
+    data = build(event())
+    assert b"SEQUENCE" not in data
+    assert b"URL" not in data
+    assert b"STATUS:CONFIRMED\r\nTRANSP:OPAQUE\r\nEND:VEVENT" in data
+
+
+def test_an_appointment_for_the_customer() -> None:
+    made = appointment_event(appointment(), EN, studio_name="Lingua & Coach")
+    (vevent,) = vevents(build(made))
+    assert str(vevent["UID"]) == "appointment-31@bookbot"
+    assert vevent["SEQUENCE"] == 0
+    assert str(vevent["SUMMARY"]) == "Spanish lesson (60 min) · Lucía Martín"
+    assert str(vevent["LOCATION"]) == "Calle Mayor 1, Madrid"
+    assert "URL" not in vevent
+    assert str(vevent["DESCRIPTION"]) == "Appointment 31 with Lucía Martín at Lingua & Coach."
+    assert str(vevent["STATUS"]) == "CONFIRMED"
+    assert vevent["DTSTART"].dt == T18
+
+
+def test_a_rescheduled_online_appointment_for_the_staff_member() -> None:
+    moved = appointment(online=True, meeting_url=MEET, sequence=2, guest_count=3)
+    (vevent,) = vevents(build(appointment_event(moved, EN, studio_name="L", for_staff=True)))
+    assert vevent["SEQUENCE"] == 2
+    assert str(vevent["SUMMARY"]) == "Spanish lesson (60 min) · Ann, 3 people"
+    assert str(vevent["LOCATION"]) == MEET  # the link is where it happens
+    assert str(vevent["URL"]) == MEET  # a URI: written without TEXT escapes
+    assert f"URL:{MEET}\r\n".encode() in build(appointment_event(moved, EN, studio_name="L"))
+    assert str(vevent["DESCRIPTION"]) == f"Appointment 31 with Ann, 3 people.\nJoin online: {MEET}"
+
+
+def test_an_online_service_without_a_link_keeps_its_place() -> None:
+    made = appointment_event(appointment(online=True, location="Zoom"), EN, studio_name="L")
+    assert (made.location, made.url) == ("Zoom", "")
+
+
+@pytest.mark.parametrize("status", ["cancelled_by_customer", "cancelled_by_staff"])
+def test_a_cancelled_appointment_says_so(status: str) -> None:
+    gone = appointment(status=status, cancel_reason="Lucía is ill", sequence=1)
+    (vevent,) = vevents(build(appointment_event(gone, EN, studio_name="L", for_staff=True)))
+    assert str(vevent["STATUS"]) == "CANCELLED"
+    assert str(vevent["TRANSP"]) == "TRANSPARENT"
+    assert str(vevent["DESCRIPTION"]).endswith("\nCancelled: Lucía is ill")
+    plain = appointment_event(appointment(status=status), EN, studio_name="L")
+    assert plain.description.endswith("\nCancelled.")
+
+
+def test_a_url_with_spaces_and_a_negative_sequence_are_refused() -> None:
+    with pytest.raises(ValueError, match="not a URI"):
+        build(event(url="https://a.example/x y"))
+    with pytest.raises(ValueError, match="negative SEQUENCE"):
+        build(event(sequence=-1))
+
+
+def feed(*events: CalendarEvent) -> bytes:
+    return staff_feed_calendar(
+        events, staff_name="Lucía Martín, tutor", stamp=STAMP, timezone="Europe/Madrid"
+    )
+
+
+def test_the_staff_feed_is_named_after_them_and_may_be_empty() -> None:
+    cal = parsed(feed())
+    assert str(cal["METHOD"]) == "PUBLISH"
+    assert str(cal["X-WR-CALNAME"]) == "Lucía Martín, tutor"
+    assert str(cal["X-WR-TIMEZONE"]) == "Europe/Madrid"
+    assert list(cal.walk("VEVENT")) == []
+    assert "X-WR-CALNAME;VALUE=TEXT:Lucía Martín\\, tutor\r\n".encode() in feed()
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in feed()
+
+
+def test_the_staff_feed_lists_appointments_and_taught_classes() -> None:
+    taught = taught_session_event(
+        session_id=9,
+        class_name="Conversation club",
+        starts_at=T18 + timedelta(days=1),
+        ends_at=T18 + timedelta(days=1, hours=1),
+        location="Room 2",
+    )
+    gone = appointment(id=32, status="cancelled_by_staff", starts_at=T18 + timedelta(days=2))
+    gone = replace(gone, ends_at=gone.starts_at + timedelta(hours=1))
+    events = [
+        appointment_event(appointment(), EN, studio_name="L", for_staff=True),
+        appointment_event(gone, EN, studio_name="L", for_staff=True),
+        taught,
+    ]
+    got = vevents(feed(*events))
+    assert [str(e["UID"]) for e in got] == [
+        "appointment-31@bookbot",
+        "appointment-32@bookbot",
+        "session-9@bookbot",
+    ]
+    assert [str(e["STATUS"]) for e in got] == ["CONFIRMED", "CANCELLED", "CONFIRMED"]
+    assert "SEQUENCE" not in got[2]
+    with pytest.raises(ValueError, match="its own UID"):
+        feed(taught, taught)
+
+
 # --- the calendar as ical.js reads it ----------------------------------------------------------
 
 
@@ -219,6 +357,28 @@ def test_icaljs_reads_every_event(icaljs: tuple[node_tools.NodeTools, Path]) -> 
     assert got[0]["location"] == events[0].location
     assert got[0]["organizer_cn"] == 'Estúdio "Lumen", Lisboa'
     assert got[1]["organizer_cn"] is None
+
+
+def test_icaljs_reads_appointments_and_the_feed(icaljs: tuple[node_tools.NodeTools, Path]) -> None:
+    online = appointment(online=True, meeting_url=MEET, sequence=3)
+    gone = appointment(id=32, status="cancelled_by_customer", starts_at=T18 + timedelta(days=1))
+    gone = replace(gone, ends_at=gone.starts_at + timedelta(minutes=30))
+    events = [
+        appointment_event(online, EN, studio_name="L", for_staff=True),
+        appointment_event(gone, EN, studio_name="L", for_staff=True),
+    ]
+    cal = parse_with_icaljs(icaljs, feed(*events))
+    assert (cal["method"], cal["calname"]) == ("PUBLISH", "Lucía Martín, tutor")
+    got = cal["events"]
+    assert [e["uid"] for e in got] == ["appointment-31@bookbot", "appointment-32@bookbot"]
+    assert [e["sequence"] for e in got] == [3, 0]
+    assert [e["status"] for e in got] == ["CONFIRMED", "CANCELLED"]
+    assert [e["transp"] for e in got] == ["OPAQUE", "TRANSPARENT"]
+    assert got[0]["url"] == MEET
+    assert got[0]["location"] == MEET
+    assert got[1]["url"] is None
+    assert got[1]["end"] == "2027-03-16T18:30:00.000Z"
+    assert parse_with_icaljs(icaljs, feed())["events"] == []
 
 
 # --- node_tools' skip-or-fail rule (no node needed) --------------------------------------------

@@ -40,6 +40,10 @@ const events = calendar.getAllSubcomponents("vevent").map((vevent) => {
     end: utcIso(vevent.getFirstPropertyValue("dtend")),
     stamp: utcIso(vevent.getFirstPropertyValue("dtstamp")),
     organizer_cn: organizer ? organizer.getParameter("cn") : null,
+    sequence: vevent.getFirstPropertyValue("sequence"),
+    url: vevent.getFirstPropertyValue("url"),
+    status: vevent.getFirstPropertyValue("status"),
+    transp: vevent.getFirstPropertyValue("transp"),
   };
 });
 
@@ -49,6 +53,7 @@ process.stdout.write(
     version: calendar.getFirstPropertyValue("version"),
     prodid: calendar.getFirstPropertyValue("prodid"),
     method: calendar.getFirstPropertyValue("method"),
+    calname: calendar.getFirstPropertyValue("x-wr-calname"),
     events,
   }),
 );

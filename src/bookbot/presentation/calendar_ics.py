@@ -1,4 +1,6 @@
-"""The `.ics` file a customer gets after booking: one VCALENDAR, one VEVENT per session.
+"""Calendars in RFC 5545: the `.ics` a customer gets after booking (one VEVENT per session or
+appointment), and the feed a staff member subscribes to (their appointments and the classes
+they teach, refreshed by their calendar app from `/calendar/<token>.ics`).
 
 Written by hand, not with the `icalendar` library. The part of RFC 5545 we emit is small
 (a dozen properties, all UTC date-times or TEXT), and the rules that matter fit on one screen:
@@ -13,6 +15,19 @@ Nothing here reads the clock: the DTSTAMP instant is passed in as `stamp`.
 ORGANIZER, when `organizer_name` is given, carries that name as CN; RFC 5545 requires a
 calendar address as the value and we have none, so it is `mailto:` a reserved `.invalid`
 address (RFC 2606) that no mail can reach, rather than a made-up real-looking mailbox.
+
+SEQUENCE is written only when an event has one (`sequence` not None): an absent SEQUENCE
+means 0 (RFC 5545 3.8.7.4), so class bookings, which carry none, keep their bytes. An
+appointment always writes it (`appointment.sequence`, +1 per reschedule), so a calendar that
+already holds the event takes the moved one as the newer version. UIDs of appointments are
+`appointment-{id}@bookbot`: ids are unique across studios, and the same UID in the chat's
+attachment and in the staff feed lets a calendar app match the two.
+
+The feed is a PUBLISH calendar that may be empty (a staff member with nothing booked still
+subscribes to a valid calendar); it names itself with X-WR-CALNAME, typed VALUE=TEXT because
+parsers (icalendar, ical.js) otherwise keep an X- property's escapes, and asks to be refreshed
+hourly (REFRESH-INTERVAL, X-PUBLISHED-TTL). A cancelled appointment or class stays in the feed
+as STATUS:CANCELLED (and TRANSPARENT), so subscribers see it go rather than vanish.
 """
 
 from __future__ import annotations
@@ -22,7 +37,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-__all__ = ["CalendarEvent", "booking_calendar"]
+from bookbot.presentation.i18n import Translator
+from bookbot.services.appointment_rows import Appointment
+
+__all__ = [
+    "CANCELLED_STATUSES",
+    "CalendarEvent",
+    "appointment_event",
+    "appointment_uid",
+    "booking_calendar",
+    "staff_feed_calendar",
+    "taught_session_event",
+]
+
+CANCELLED_STATUSES = frozenset({"cancelled_by_customer", "cancelled_by_staff"})
+FEED_REFRESH = "PT1H"
 
 _LINE_OCTETS = 75
 # Control characters other than HTAB are not allowed in TEXT values (RFC 5545 section 3.3.11).
@@ -41,6 +70,9 @@ class CalendarEvent:
     location: str
     description: str
     organizer_name: str | None = None
+    sequence: int | None = None  # None: not written (RFC 5545 reads it as 0)
+    url: str = ""  # e.g. an online appointment's meeting link
+    cancelled: bool = False  # STATUS:CANCELLED rather than CONFIRMED
 
 
 def booking_calendar(
@@ -52,6 +84,106 @@ def booking_calendar(
     """
     if not events:
         raise ValueError("a calendar needs at least one event")
+    return _calendar(events, [], stamp=stamp, prodid_domain=prodid_domain)
+
+
+def staff_feed_calendar(
+    events: Sequence[CalendarEvent],
+    *,
+    staff_name: str,
+    stamp: datetime,
+    timezone: str | None = None,
+    prodid_domain: str = "bookbot",
+) -> bytes:
+    """Return the calendar a staff member subscribes to: `events` (possibly none), named
+    after them, with their zone as X-WR-TIMEZONE (a display hint; times stay in UTC).
+
+    Raises ValueError for naive or reversed times or an empty or duplicated UID.
+    """
+    # X- properties default to a raw value: VALUE=TEXT makes parsers undo the TEXT escapes.
+    header = [f"X-WR-CALNAME;VALUE=TEXT:{_text(staff_name)}"]
+    if timezone:
+        header.append(f"X-WR-TIMEZONE:{_text(timezone)}")
+    header += [f"REFRESH-INTERVAL;VALUE=DURATION:{FEED_REFRESH}", f"X-PUBLISHED-TTL:{FEED_REFRESH}"]
+    return _calendar(events, header, stamp=stamp, prodid_domain=prodid_domain)
+
+
+def appointment_uid(appointment_id: int) -> str:
+    return f"appointment-{appointment_id}@bookbot"
+
+
+def appointment_event(
+    appointment: Appointment, t: Translator, *, studio_name: str, for_staff: bool = False
+) -> CalendarEvent:
+    """An appointment as the customer's calendar shows it (service and staff member), or as
+    the staff member's (`for_staff`: service and customer, party size when more than one).
+
+    LOCATION is the place, or the meeting link for an online service (also its URL).
+    """
+    if for_staff:
+        who = appointment.customer_name
+        if appointment.guest_count > 1:
+            who = t.n_("{name}, {count} person", "{name}, {count} people", appointment.guest_count)
+            who = who.format(name=appointment.customer_name, count=appointment.guest_count)
+        lines = [
+            t._("Appointment {number} with {customer}.").format(number=appointment.id, customer=who)
+        ]
+    else:
+        who = appointment.staff_name
+        lines = [
+            t._("Appointment {number} with {staff} at {studio}.").format(
+                number=appointment.id, staff=appointment.staff_name, studio=studio_name
+            )
+        ]
+    link = appointment.meeting_url if appointment.online else ""
+    if link:
+        lines.append(t._("Join online: {url}").format(url=link))
+    cancelled = appointment.status in CANCELLED_STATUSES
+    if cancelled:
+        lines.append(_cancelled_line(t, appointment.cancel_reason))
+    return CalendarEvent(
+        uid=appointment_uid(appointment.id),
+        starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at,
+        summary=f"{appointment.service_name} · {who}",
+        location=link or appointment.location,
+        description="\n".join(lines),
+        sequence=appointment.sequence,
+        url=link,
+        cancelled=cancelled,
+    )
+
+
+def taught_session_event(
+    *,
+    session_id: int,
+    class_name: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    location: str,
+    cancelled: bool = False,
+) -> CalendarEvent:
+    """A class session the staff member teaches, for their feed."""
+    return CalendarEvent(
+        uid=f"session-{session_id}@bookbot",
+        starts_at=starts_at,
+        ends_at=ends_at,
+        summary=class_name,
+        location=location,
+        description="",
+        cancelled=cancelled,
+    )
+
+
+def _cancelled_line(t: Translator, reason: str) -> str:
+    if reason.strip():
+        return t._("Cancelled: {reason}").format(reason=reason.strip())
+    return t._("Cancelled.")
+
+
+def _calendar(
+    events: Sequence[CalendarEvent], header: list[str], *, stamp: datetime, prodid_domain: str
+) -> bytes:
     uids = [e.uid for e in events]
     if len(set(uids)) != len(uids):
         raise ValueError("each event needs its own UID")
@@ -62,6 +194,7 @@ def booking_calendar(
         f"PRODID:-//{_text(prodid_domain)}//bookbot//EN",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
+        *header,
     ]
     for event in events:
         lines += _vevent(event, dtstamp, prodid_domain)
@@ -87,11 +220,20 @@ def _vevent(event: CalendarEvent, dtstamp: str, prodid_domain: str) -> list[str]
         lines.append(f"LOCATION:{_text(event.location)}")
     if event.description:
         lines.append(f"DESCRIPTION:{_text(event.description)}")
+    if event.url:
+        lines.append(f"URL:{_uri(event.url)}")
     if event.organizer_name:
         lines.append(
             f"ORGANIZER;CN={_param(event.organizer_name)}:mailto:noreply@{prodid_domain}.invalid"
         )
-    lines += ["STATUS:CONFIRMED", "TRANSP:OPAQUE", "END:VEVENT"]
+    if event.sequence is not None:
+        if event.sequence < 0:
+            raise ValueError(f"event {event.uid} has a negative SEQUENCE")
+        lines.append(f"SEQUENCE:{event.sequence}")
+    status = "CANCELLED" if event.cancelled else "CONFIRMED"
+    # A cancelled event no longer takes the attendee's time.
+    transp = "TRANSPARENT" if event.cancelled else "OPAQUE"
+    lines += [f"STATUS:{status}", f"TRANSP:{transp}", "END:VEVENT"]
     return lines
 
 
@@ -109,6 +251,14 @@ def _plain(value: str) -> str:
 def _text(value: str) -> str:
     """A TEXT value: backslash, semicolon, comma and newline escaped (RFC 5545 3.3.11)."""
     return _plain(value).translate(_TEXT_ESCAPES)
+
+
+def _uri(value: str) -> str:
+    """A URI value is not TEXT: no escapes, but no whitespace or control characters either."""
+    uri = _plain(value).strip()
+    if not uri or any(char.isspace() for char in uri):
+        raise ValueError(f"not a URI: {value!r}")
+    return uri
 
 
 def _param(value: str) -> str:
