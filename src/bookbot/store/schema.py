@@ -81,6 +81,10 @@ staff = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("phone", sa.String(32)),
     sa.Column("telegram_user_id", sa.BigInteger),
+    # NULL: the studio's zone. Availability windows are wall times in this zone.
+    sa.Column("timezone", sa.String(64)),
+    # The secret in the staff member's iCalendar feed URL (/calendar/{token}.ics).
+    sa.Column("calendar_token", sa.String(64), unique=True),
     sa.UniqueConstraint("studio_id", "key"),
 )
 
@@ -808,3 +812,214 @@ refunds = sa.Table(
     sa.Index("ix_refunds_payment", "payment_id"),
     sa.Index("ix_refunds_studio_created", "studio_id", "created_at"),
 )
+
+# --- one-to-one appointments (issue 14) -------------------------------------------------------
+# A service is booked with one staff member at a time of the customer's choosing, inside the
+# staff member's availability (weekly windows in their zone, date overrides, one-off
+# additions, minus blocks). Availability rows carry `source`: the studio file's ('file') are
+# replaced when it is loaded again, those added in chat or the CLI are kept.
+
+AVAILABILITY_SOURCES = "source IN ('file', 'chat', 'cli')"
+APPOINTMENT_STATUSES = (
+    "status IN ('held', 'confirmed', 'cancelled_by_customer', 'cancelled_by_staff', 'no_show',"
+    " 'completed', 'expired')"
+)
+
+
+def _staff_fk() -> sa.Column[int]:
+    return sa.Column(
+        "staff_id", sa.Integer, sa.ForeignKey("staff.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+services = sa.Table(
+    "services",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("duration_minutes", sa.Integer, nullable=False),
+    sa.Column("price_minor", sa.Integer, nullable=False),
+    sa.Column("buffer_before_minutes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("buffer_after_minutes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("step_minutes", sa.Integer, nullable=False, server_default="15"),
+    sa.Column("min_notice_minutes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("horizon_days", sa.Integer, nullable=False, server_default="60"),
+    # The most people one appointment may bring (1: one-to-one; more: a small-group lesson).
+    sa.Column("capacity", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("location", sa.String(200), nullable=False, server_default=""),
+    sa.Column("online", sa.Boolean, nullable=False, server_default=sa.false()),
+    # A template: {appointment} is replaced by the appointment's id.
+    sa.Column("meeting_url", sa.String(500), nullable=False, server_default=""),
+    sa.Column("reschedule_cutoff_hours", sa.Integer, nullable=False, server_default="24"),
+    sa.Column("cancellation_cutoff_hours", sa.Integer),  # NULL: the studio's policy
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.UniqueConstraint("studio_id", "key"),
+    sa.CheckConstraint("duration_minutes > 0", name="duration_positive"),
+    sa.CheckConstraint("price_minor >= 0", name="price_not_negative"),
+    sa.CheckConstraint(
+        "buffer_before_minutes >= 0 AND buffer_after_minutes >= 0", name="buffers_not_negative"
+    ),
+    sa.CheckConstraint("step_minutes > 0", name="step_positive"),
+    sa.CheckConstraint("capacity >= 1", name="capacity_positive"),
+)
+
+service_staff = sa.Table(
+    "service_staff",
+    metadata,
+    _studio_fk(),
+    sa.Column(
+        "service_id", sa.Integer, sa.ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "staff_id", sa.Integer, sa.ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Index("ix_service_staff_staff", "staff_id"),
+)
+
+availability_windows = sa.Table(
+    "availability_windows",
+    metadata,
+    # Weekly hours: local wall times 'HH:MM' in the staff member's zone.
+    _id(),
+    _studio_fk(),
+    _staff_fk(),
+    sa.Column("weekday", sa.Integer, nullable=False),  # 0 = Monday .. 6 = Sunday
+    sa.Column("start_time", sa.String(5), nullable=False),
+    sa.Column("end_time", sa.String(5), nullable=False),
+    sa.Column("room", sa.String(200), nullable=False, server_default=""),
+    sa.Column("individual", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("group_ok", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("source", sa.String(16), nullable=False, server_default="file"),
+    sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+    sa.CheckConstraint("end_time > start_time", name="ends_after_start"),
+    sa.CheckConstraint(AVAILABILITY_SOURCES, name="source_known"),
+    sa.Index("ix_availability_windows_staff", "staff_id", "weekday"),
+)
+
+availability_overrides = sa.Table(
+    "availability_overrides",
+    metadata,
+    # A local date's rows replace its weekly windows; one row without times: unavailable.
+    _id(),
+    _studio_fk(),
+    _staff_fk(),
+    sa.Column("on_date", sa.Date, nullable=False),
+    sa.Column("start_time", sa.String(5)),
+    sa.Column("end_time", sa.String(5)),
+    sa.Column("room", sa.String(200), nullable=False, server_default=""),
+    sa.Column("individual", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("group_ok", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("source", sa.String(16), nullable=False, server_default="file"),
+    sa.CheckConstraint(
+        "(start_time IS NULL AND end_time IS NULL) OR end_time > start_time",
+        name="times_paired",
+    ),
+    sa.CheckConstraint(AVAILABILITY_SOURCES, name="source_known"),
+    sa.Index("ix_availability_overrides_staff", "staff_id", "on_date"),
+)
+
+availability_blocks = sa.Table(
+    "availability_blocks",
+    metadata,
+    _id(),
+    _studio_fk(),
+    _staff_fk(),
+    sa.Column("starts_at", UTC_INSTANT, nullable=False),
+    sa.Column("ends_at", UTC_INSTANT, nullable=False),
+    sa.Column("reason", sa.String(200), nullable=False, server_default=""),
+    sa.Column("source", sa.String(16), nullable=False, server_default="file"),
+    sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    sa.CheckConstraint(AVAILABILITY_SOURCES, name="source_known"),
+    sa.Index("ix_availability_blocks_staff", "staff_id", "ends_at"),
+)
+
+availability_additions = sa.Table(
+    "availability_additions",
+    metadata,
+    _id(),
+    _studio_fk(),
+    _staff_fk(),
+    sa.Column("starts_at", UTC_INSTANT, nullable=False),
+    sa.Column("ends_at", UTC_INSTANT, nullable=False),
+    sa.Column("room", sa.String(200), nullable=False, server_default=""),
+    sa.Column("reason", sa.String(200), nullable=False, server_default=""),
+    sa.Column("source", sa.String(16), nullable=False, server_default="file"),
+    sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    sa.CheckConstraint(AVAILABILITY_SOURCES, name="source_known"),
+    sa.Index("ix_availability_additions_staff", "staff_id", "ends_at"),
+)
+
+appointments = sa.Table(
+    "appointments",
+    metadata,
+    # Live (taking the staff member's time): confirmed, or held with held_until still ahead.
+    # busy_from / busy_until: the footprint with the service's buffers, half-open.
+    _id(),
+    _studio_fk(),
+    sa.Column("service_id", sa.Integer, sa.ForeignKey("services.id"), nullable=False),
+    sa.Column("staff_id", sa.Integer, sa.ForeignKey("staff.id"), nullable=False),
+    sa.Column(
+        "customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("starts_at", UTC_INSTANT, nullable=False),
+    sa.Column("ends_at", UTC_INSTANT, nullable=False),
+    sa.Column("busy_from", UTC_INSTANT, nullable=False),
+    sa.Column("busy_until", UTC_INSTANT, nullable=False),
+    sa.Column("guest_count", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("held_until", UTC_INSTANT),
+    sa.Column("price_minor", sa.Integer, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("origin", sa.String(16), nullable=False, server_default="one_time"),
+    sa.Column("meeting_url", sa.String(500), nullable=False, server_default=""),
+    # +1 per reschedule: the .ics SEQUENCE, so calendars take the new time.
+    sa.Column("sequence", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cancel_reason", sa.String(500), nullable=False, server_default=""),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    sa.Column("updated_at", UTC_INSTANT, nullable=False),
+    sa.Column("cancelled_at", UTC_INSTANT),
+    sa.CheckConstraint(APPOINTMENT_STATUSES, name="status_known"),
+    sa.CheckConstraint("guest_count >= 1", name="guest_count_positive"),
+    sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    sa.CheckConstraint(
+        "busy_from <= starts_at AND busy_until >= ends_at", name="busy_covers_appointment"
+    ),
+    sa.CheckConstraint("status <> 'held' OR held_until IS NOT NULL", name="hold_has_expiry"),
+    sa.Index("ix_appointments_staff_busy", "staff_id", "busy_from"),
+    sa.Index("ix_appointments_customer", "studio_id", "customer_id", "status", "starts_at"),
+    # The expiry sweep reads the holds by held_until; the completion sweep confirmed ones by end.
+    sa.Index(
+        "ix_appointments_held",
+        "held_until",
+        sqlite_where=sa.text("status = 'held'"),
+        postgresql_where=sa.text("status = 'held'"),
+    ),
+    sa.Index(
+        "ix_appointments_confirmed_end",
+        "ends_at",
+        sqlite_where=sa.text("status = 'confirmed'"),
+        postgresql_where=sa.text("status = 'confirmed'"),
+    ),
+)
+
+# PostgreSQL refuses two live appointments of one staff member whose footprints overlap, even
+# if a bug let the application's own check pass. SQLite has no exclusion constraints: there
+# the staff row lock taken by the booking service is the only guard.
+BTREE_GIST = "CREATE EXTENSION IF NOT EXISTS btree_gist"
+APPOINTMENTS_NO_OVERLAP = (
+    "ALTER TABLE appointments ADD CONSTRAINT appointments_no_overlap"
+    " EXCLUDE USING gist (staff_id WITH =, tstzrange(busy_from, busy_until) WITH &&)"
+    " WHERE (status IN ('held', 'confirmed'))"
+)
+
+
+def _postgresql_only(statement: str) -> sa.ExecutableDDLElement:
+    ddl = sa.DDL(statement)  # type: ignore[no-untyped-call]
+    return ddl.execute_if(dialect="postgresql")
+
+
+sa.event.listen(appointments, "before_create", _postgresql_only(BTREE_GIST))
+sa.event.listen(appointments, "after_create", _postgresql_only(APPOINTMENTS_NO_OVERLAP))
