@@ -1,19 +1,54 @@
-"""One-to-one (and small-group) appointments with a staff member: slots, holds, bookings,
-reschedules, cancellations and the sweeps that end them (issue 14).
+"""One-to-one (and small-group) appointments with a staff member (issue 14): what is
+offered and by whom, free slots, and the lists customers and staff see. The writes live in
+`appointment_booking` (hold, confirm, reschedule: the staff lock and the re-check) and
+`appointment_endings` (cancellations, no-show, sweeps); this module is their one door.
 
-Bodies follow; the signatures are the contract's (section 3).
+Slots are computed by the pure engine (`engine.slots`) from what is read here: the staff
+member's availability and busy time for the range asked, never their history. A search
+over many days reads a staff member's data a window (`WINDOW`, 14 days) at a time, and
+stops as soon as it has what it was asked for. Times are UTC instants; a "day" is a local
+date in the zone the caller names (the customer's).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from bookbot.engine.clock import Clock
-from bookbot.engine.slots import Slot
-from bookbot.services.appointment_rows import Appointment, Provider, Service
+from bookbot.engine import errors, slots
+from bookbot.engine.slots import Availability, Interval, Slot
+from bookbot.services.appointment_booking import confirm, hold, release_holds, reschedule
+from bookbot.services.appointment_endings import (
+    SWEEP_BATCH,
+    cancel_by_customer,
+    cancel_by_staff,
+    complete_ended,
+    expire_holds,
+    mark_no_show,
+    within_cutoff,
+)
+from bookbot.services.appointment_rows import (
+    APPOINTMENT_SELECT,
+    PROVIDER_BY_KEY_SQL,
+    PROVIDERS_SQL,
+    SERVICE_BY_KEY_SQL,
+    SERVICES_SQL,
+    Appointment,
+    Provider,
+    Service,
+    appointment_by_id,
+    appointment_from,
+    provider_by_id,
+    provider_from,
+    service_by_id_in,
+    service_from,
+)
+from bookbot.services.availability import availability_of, busy_of, longest_footprint
 from bookbot.store.db import Database, Reads
 
 __all__ = [
+    "SWEEP_BATCH",
     "Appointment",
     "Provider",
     "Service",
@@ -32,8 +67,8 @@ __all__ = [
     "hold",
     "list_services",
     "mark_no_show",
-    "providers",
     "provider_by_key",
+    "providers",
     "release_holds",
     "reschedule",
     "service_by_id",
@@ -42,27 +77,72 @@ __all__ = [
     "staff_list",
 ]
 
-SWEEP_BATCH = 200
+WINDOW = timedelta(days=14)
 
 
 async def list_services(reads: Reads, studio_id: int) -> list[Service]:
-    raise NotImplementedError
+    """The studio's active services, by name."""
+    return [service_from(r) for r in await reads.all(SERVICES_SQL, {"studio_id": studio_id})]
 
 
 async def service_by_key(reads: Reads, studio_id: int, key: str) -> Service:
-    raise NotImplementedError
+    row = await reads.one(SERVICE_BY_KEY_SQL, {"studio_id": studio_id, "key": key})
+    if row is None:
+        raise errors.NotFound(what="service", ident=key)
+    return service_from(row)
 
 
 async def service_by_id(reads: Reads, studio_id: int, service_id: int) -> Service:
-    raise NotImplementedError
+    return await service_by_id_in(reads, studio_id, service_id)
 
 
 async def providers(reads: Reads, studio_id: int, service_id: int) -> list[Provider]:
-    raise NotImplementedError
+    """Who offers the service, by name."""
+    rows = await reads.all(PROVIDERS_SQL, {"studio_id": studio_id, "service_id": service_id})
+    return [provider_from(r) for r in rows]
 
 
 async def provider_by_key(reads: Reads, studio_id: int, key: str) -> Provider:
-    raise NotImplementedError
+    row = await reads.one(PROVIDER_BY_KEY_SQL, {"studio_id": studio_id, "key": key})
+    if row is None:
+        raise errors.NotFound(what="staff member", ident=key)
+    return provider_from(row)
+
+
+async def _candidates(
+    reads: Reads, studio_id: int, service_id: int, staff_id: int | None
+) -> list[Provider]:
+    offering = await providers(reads, studio_id, service_id)
+    if staff_id is None:
+        return offering
+    chosen = [p for p in offering if p.id == staff_id]
+    if not chosen:
+        person = await provider_by_id(reads, studio_id, staff_id)
+        service = await service_by_id_in(reads, studio_id, service_id)
+        raise errors.ServiceNotOffered(staff=person.name, service=service.name)
+    return chosen
+
+
+async def _inputs(
+    reads: Reads,
+    studio_id: int,
+    staff_id: int,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    reach: timedelta,
+) -> tuple[Availability, list[Interval]]:
+    """Availability and busy time for slots starting in [start, end) (`reach`: the
+    longest footprint, which a slot's buffers may take beyond the range)."""
+    lo, hi = start - reach, end + reach
+    availability = await availability_of(reads, studio_id, staff_id, start=lo, end=hi)
+    busy = await busy_of(reads, studio_id, staff_id, start=lo, end=hi, now=now)
+    return availability, busy
+
+
+def _reach(service: Service) -> timedelta:
+    return service.duration + service.buffer_before + service.buffer_after
 
 
 async def free_slots(
@@ -75,7 +155,18 @@ async def free_slots(
     start: datetime,
     end: datetime,
 ) -> list[Slot]:
-    raise NotImplementedError
+    """The staff member's bookable slots of the service starting in [start, end)."""
+    async with db.transaction(write=False) as tx:
+        service = await service_by_id_in(tx, studio_id, service_id)
+        await _candidates(tx, studio_id, service_id, staff_id)
+        availability, busy = await _inputs(
+            tx, studio_id, staff_id, start=start, end=end, now=now, reach=_reach(service)
+        )
+    return slots.free_slots(availability, service.rules(), busy, now=now, start=start, end=end)
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 async def days_with_slots(
@@ -89,7 +180,30 @@ async def days_with_slots(
     after: date | None = None,
     limit: int = 7,
 ) -> list[date]:
-    raise NotImplementedError
+    """Local dates in `zone` after `after` (None: from today) with at least one slot, at
+    most `limit`; any provider when `staff_id` is None. Reads WINDOW days at a time and
+    stops at the service's horizon."""
+    tz = ZoneInfo(zone)
+    first = after + timedelta(days=1) if after is not None else now.astimezone(tz).date()
+    found: set[date] = set()
+    async with db.transaction(write=False) as tx:
+        service = await service_by_id_in(tx, studio_id, service_id)
+        people = await _candidates(tx, studio_id, service_id, staff_id)
+        last = now + service.horizon + timedelta(days=1)
+        reach = await longest_footprint(tx, studio_id)
+        day = first
+        while len(found) < limit and _midnight(day, tz) < last:
+            start, end = _midnight(day, tz), _midnight(day + WINDOW, tz)
+            for person in people:
+                availability, busy = await _inputs(
+                    tx, studio_id, person.id, start=start, end=end, now=now, reach=reach
+                )
+                for slot in slots.free_slots(
+                    availability, service.rules(), busy, now=now, start=start, end=end
+                ):
+                    found.add(slot.start.astimezone(tz).date())
+            day += WINDOW
+    return sorted(d for d in found if d >= first)[:limit]
 
 
 async def slots_on(
@@ -102,88 +216,91 @@ async def slots_on(
     zone: str,
     day: date,
 ) -> list[tuple[Slot, Provider]]:
-    raise NotImplementedError
+    """The slots starting on local date `day` in `zone`, earliest first; with any provider
+    (`staff_id` None) one entry per start time, the provider first by name."""
+    tz = ZoneInfo(zone)
+    start, end = _midnight(day, tz), _midnight(day + timedelta(days=1), tz)
+    found: dict[datetime, tuple[Slot, Provider]] = {}
+    async with db.transaction(write=False) as tx:
+        service = await service_by_id_in(tx, studio_id, service_id)
+        for person in await _candidates(tx, studio_id, service_id, staff_id):
+            availability, busy = await _inputs(
+                tx, studio_id, person.id, start=start, end=end, now=now, reach=_reach(service)
+            )
+            for slot in slots.free_slots(
+                availability, service.rules(), busy, now=now, start=start, end=end
+            ):
+                found.setdefault(slot.start, (slot, person))
+    return [found[k] for k in sorted(found)]
 
 
 async def first_available(
     db: Database, studio_id: int, *, service_id: int, now: datetime
 ) -> tuple[Provider, Slot] | None:
-    raise NotImplementedError
-
-
-async def hold(
-    db: Database,
-    clock: Clock,
-    studio_id: int,
-    *,
-    customer_id: int,
-    service_id: int,
-    staff_id: int,
-    starts_at: datetime,
-    guests: int = 1,
-) -> Appointment:
-    raise NotImplementedError
-
-
-async def confirm(
-    db: Database, clock: Clock, studio_id: int, *, appointment_id: int, customer_id: int
-) -> Appointment:
-    raise NotImplementedError
-
-
-async def release_holds(db: Database, studio_id: int, customer_id: int) -> None:
-    raise NotImplementedError
-
-
-async def reschedule(
-    db: Database,
-    clock: Clock,
-    studio_id: int,
-    *,
-    appointment_id: int,
-    customer_id: int,
-    starts_at: datetime,
-    staff_id: int | None = None,
-) -> Appointment:
-    raise NotImplementedError
-
-
-async def cancel_by_customer(
-    db: Database, clock: Clock, studio_id: int, *, appointment_id: int, customer_id: int
-) -> Appointment:
-    raise NotImplementedError
-
-
-async def cancel_by_staff(
-    db: Database, clock: Clock, studio_id: int, *, appointment_id: int, staff_id: int, reason: str
-) -> Appointment:
-    raise NotImplementedError
-
-
-async def mark_no_show(
-    db: Database, clock: Clock, studio_id: int, *, appointment_id: int, staff_id: int
-) -> Appointment:
-    raise NotImplementedError
-
-
-async def complete_ended(db: Database, clock: Clock, *, batch: int = SWEEP_BATCH) -> int:
-    raise NotImplementedError
-
-
-async def expire_holds(db: Database, clock: Clock, *, batch: int = SWEEP_BATCH) -> int:
-    raise NotImplementedError
+    """The earliest slot of the service with any provider (ties: the lowest staff id),
+    searched WINDOW days at a time up to the horizon; None if there is none."""
+    async with db.transaction(write=False) as tx:
+        service = await service_by_id_in(tx, studio_id, service_id)
+        people = {p.id: p for p in await providers(tx, studio_id, service_id)}
+        reach = _reach(service)
+        start, last = now, now + service.horizon + timedelta(minutes=1)
+        while people and start < last:
+            end = min(start + WINDOW, last)
+            candidates: list[tuple[int, Availability, Sequence[Interval]]] = []
+            for staff_id in sorted(people):
+                availability, busy = await _inputs(
+                    tx, studio_id, staff_id, start=start, end=end, now=now, reach=reach
+                )
+                candidates.append((staff_id, availability, busy))
+            best = slots.first_available(candidates, service.rules(), now=now, start=start, end=end)
+            if best is not None:
+                return people[best[0]], best[1]
+            start = end
+    return None
 
 
 async def customer_upcoming(
     reads: Reads, studio_id: int, customer_id: int, now: datetime
 ) -> list[Appointment]:
-    raise NotImplementedError
+    """The customer's confirmed appointments not yet ended, soonest first."""
+    rows = await reads.all(
+        APPOINTMENT_SELECT + " WHERE a.studio_id = :studio_id AND a.customer_id = :customer_id"
+        " AND a.status = 'confirmed' AND a.ends_at > :now ORDER BY a.starts_at, a.id",
+        {"studio_id": studio_id, "customer_id": customer_id, "now": now},
+    )
+    return [appointment_from(r) for r in rows]
 
 
 async def appointment_for_customer(
     reads: Reads, studio_id: int, customer_id: int, appointment_id: int
 ) -> Appointment:
-    raise NotImplementedError
+    """The customer's own appointment (any status); NotFound for anyone else's."""
+    found = await appointment_by_id(reads, studio_id, appointment_id)
+    if found.customer_id != customer_id:
+        raise errors.NotFound(what="appointment", ident=appointment_id)
+    return found
+
+
+# Each view through (staff_id, busy_from): upcoming bounded below, the newest-first views
+# read backwards and stop at the limit.
+_VIEWS = {
+    "upcoming": (
+        "a.status = 'confirmed' AND a.ends_at > :now AND a.busy_from >= :floor",
+        "a.starts_at, a.id",
+    ),
+    "pending": (
+        "a.status = 'held' AND a.held_until > :now AND a.busy_from >= :floor",
+        "a.starts_at, a.id",
+    ),
+    "past": (
+        "(a.status IN ('completed', 'no_show') OR (a.status = 'confirmed' AND a.ends_at <= :now))",
+        "a.busy_from DESC, a.id DESC",
+    ),
+    "cancelled": (
+        "a.status IN ('cancelled_by_customer', 'cancelled_by_staff')",
+        "a.busy_from DESC, a.id DESC",
+    ),
+}
 
 
 async def staff_list(
@@ -196,14 +313,43 @@ async def staff_list(
     limit: int = 10,
     before: datetime | None = None,
 ) -> list[Appointment]:
-    raise NotImplementedError
+    """The staff member's own appointments: "upcoming" (confirmed, not ended, soonest
+    first), "pending" (live holds), "past" (completed, no-show, or confirmed and ended;
+    newest first), "cancelled" (newest first). `before`: only those starting before it
+    (the next page of a newest-first view)."""
+    if view not in _VIEWS:
+        raise errors.InvalidRequest(reason=f"unknown view {view!r}")
+    where, order = _VIEWS[view]
+    floor = now - await longest_footprint(reads, studio_id)
+    bound = " AND a.starts_at < :before" if before is not None else ""
+    rows = await reads.all(
+        APPOINTMENT_SELECT + " WHERE a.studio_id = :studio_id AND a.staff_id = :staff_id"
+        f" AND {where}{bound} ORDER BY {order} LIMIT :limit",
+        {
+            "studio_id": studio_id,
+            "staff_id": staff_id,
+            "now": now,
+            "floor": floor,
+            "before": before,
+            "limit": limit,
+        },
+    )
+    return [appointment_from(r) for r in rows]
 
 
-def can_cancel(appointment: Appointment, cutoff_hours: int | Service, now: datetime) -> bool:
-    """Whether the customer may still cancel (`cutoff_hours`, or the service's)."""
-    raise NotImplementedError
+def _cutoff(value: int | Service, *, cancelling: bool) -> int:
+    if isinstance(value, Service):
+        return value.cancellation_cutoff_hours if cancelling else value.reschedule_cutoff_hours
+    return value
 
 
-def can_reschedule(appointment: Appointment, cutoff_hours: int | Service, now: datetime) -> bool:
-    """Whether the customer may still move it (`cutoff_hours`, or the service's)."""
-    raise NotImplementedError
+def can_cancel(appointment: Appointment, cutoff: int | Service, now: datetime) -> bool:
+    """Whether the customer may still cancel: confirmed, and `now` no later than the
+    cancellation cutoff (hours, or the service's) before the start."""
+    return within_cutoff(appointment, _cutoff(cutoff, cancelling=True), now)
+
+
+def can_reschedule(appointment: Appointment, cutoff: int | Service, now: datetime) -> bool:
+    """Whether the customer may still move it (the reschedule cutoff, hours or the
+    service's)."""
+    return within_cutoff(appointment, _cutoff(cutoff, cancelling=False), now)

@@ -1,5 +1,6 @@
 """Reminders 24 h and 1 h before each booked or reserved session, queued in the outbox by
-the transaction that books, and withdrawn by the one that cancels."""
+the transaction that books, and withdrawn by the one that cancels. Appointments have their
+own pair, keyed by their sequence (a reschedule withdraws the old pair and queues a new one)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,56 @@ async def queue(
 
 async def withdraw(tx: Tx, studio_id: int, kind: str, ref_id: int, session_ids: list[int]) -> None:
     await outbox.withdraw(tx, studio_id, [k for s in session_ids for k in keys(kind, ref_id, s)])
+
+
+# Appointments (issue 14): their own templates (they name the service, the staff member and
+# the place), keyed by the appointment's sequence so that a reschedule, which withdraws the
+# old pair, can queue a fresh pair for the new time.
+APPOINTMENT_BEFORE = (
+    ("appointment_reminder_24h", timedelta(hours=24)),
+    ("appointment_reminder_1h", timedelta(hours=1)),
+)
+
+
+def appointment_keys(appointment_id: int, sequence: int) -> list[str]:
+    """The dedupe keys of one appointment's reminders at one sequence, e.g.
+    appointment_reminder_1h:appointment-42-1."""
+    return [
+        f"{template}:appointment-{appointment_id}-{sequence}" for template, _ in APPOINTMENT_BEFORE
+    ]
+
+
+async def queue_appointment(
+    tx: Tx,
+    now: datetime,
+    *,
+    studio_id: int,
+    customer_id: int,
+    appointment_id: int,
+    sequence: int,
+    starts_at: datetime,
+    params: dict[str, object],
+) -> None:
+    """Queue the appointment's reminders still ahead (`params`: what the text shows)."""
+    keyed = zip(APPOINTMENT_BEFORE, appointment_keys(appointment_id, sequence), strict=True)
+    for (template, lead), key in keyed:
+        if starts_at - lead > now:
+            await outbox.enqueue(
+                tx,
+                now=now,
+                studio_id=studio_id,
+                customer_id=customer_id,
+                template=template,
+                params={
+                    **params,
+                    "appointment": appointment_id,
+                    "starts_at": starts_at.isoformat(),
+                },
+                due_at=starts_at - lead,
+                dedupe_key=key,
+            )
+
+
+async def withdraw_appointment(tx: Tx, studio_id: int, appointment_id: int, sequence: int) -> None:
+    """Withdraw the reminders queued for the appointment at `sequence` (not sent yet)."""
+    await outbox.withdraw(tx, studio_id, appointment_keys(appointment_id, sequence))

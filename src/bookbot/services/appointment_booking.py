@@ -1,0 +1,379 @@
+"""Taking a staff member's time: hold, confirm, reschedule (issue 14).
+
+Race safety. Each of these runs in one transaction that first locks the staff row(s) it
+books (`tx.lock("staff", ...)`, in id order; SQLite's write lock is taken up front), then
+marks that staff member's lapsed holds expired, then reads the busy time overlapping the
+footprint and re-checks the start with the engine's `fits`, and only then writes. The
+instructor assignment of a class (`staffing.assign_in`) takes the same staff lock and reads
+the same appointments, so a class and an appointment cannot both take one person's hour.
+On PostgreSQL the exclusion constraint `appointments_no_overlap` is the backstop: its
+refusal becomes `SlotTaken`, as does a failed re-check.
+
+A hold keeps the slot for the studio's `hold_minutes`; a lapsed hold counts for nothing at
+once (sweep or not). Confirming a lapsed hold re-checks the time and books it afresh if it
+is still free. A customer has one appointment hold at a time: a new one lets the old go.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bookbot.engine import errors
+from bookbot.engine.clock import Clock
+from bookbot.engine.slots import fits
+from bookbot.services import appointment_notices as notices
+from bookbot.services.appointment_rows import (
+    Appointment,
+    Service,
+    appointment_by_id,
+    deadline,
+    expect_moved,
+    expire_lapsed_of,
+    offers,
+    provider_by_id,
+    service_by_id_in,
+)
+from bookbot.services.availability import availability_of, busy_of
+from bookbot.services.common import studio_by_id
+from bookbot.store.db import Database, ExclusionViolation, Tx, retrying
+
+MARGIN = timedelta(days=1)  # around a footprint: the windows and blocks it may touch
+
+
+async def _check_free(
+    tx: Tx,
+    now: datetime,
+    studio_id: int,
+    *,
+    staff_id: int,
+    service: Service,
+    starts_at: datetime,
+    moving: int | None = None,
+) -> None:
+    """SlotTaken if the start is busy now, SlotNotAvailable if it is no slot at all (outside
+    the hours, too soon, too far ahead, off the grid). Call under the staff row lock."""
+    rules = service.rules()
+    footprint_from = starts_at - rules.buffer_before
+    footprint_until = starts_at + rules.duration + rules.buffer_after
+    availability = await availability_of(
+        tx, studio_id, staff_id, start=footprint_from - MARGIN, end=footprint_until + MARGIN
+    )
+    busy = await busy_of(
+        tx,
+        studio_id,
+        staff_id,
+        start=footprint_from,
+        end=footprint_until,
+        now=now,
+        except_appointment=moving,
+    )
+    if fits(availability, rules, busy, now=now, slot_start=starts_at):
+        return
+    if busy and fits(availability, rules, [], now=now, slot_start=starts_at):
+        raise errors.SlotTaken()
+    raise errors.SlotNotAvailable(when=starts_at)
+
+
+async def _offered(tx: Tx, studio_id: int, service_id: int, staff_id: int) -> Service:
+    service = await service_by_id_in(tx, studio_id, service_id)
+    provider = await provider_by_id(tx, studio_id, staff_id)
+    if not await offers(tx, studio_id, service_id, staff_id):
+        raise errors.ServiceNotOffered(staff=provider.name, service=service.name)
+    return service
+
+
+async def hold(
+    db: Database,
+    clock: Clock,
+    studio_id: int,
+    *,
+    customer_id: int,
+    service_id: int,
+    staff_id: int,
+    starts_at: datetime,
+    guests: int = 1,
+) -> Appointment:
+    """Hold the slot for the customer (the appointment says until when); SlotTaken if it
+    went, SlotNotAvailable if it is no slot, ServiceNotOffered, NotFound."""
+
+    async def attempt() -> Appointment:
+        now = clock.now()
+        async with db.transaction() as tx:
+            await tx.lock("staff", [staff_id])
+            studio = await studio_by_id(tx, studio_id)
+            service = await _offered(tx, studio_id, service_id, staff_id)
+            _check_guests(service, guests, starts_at)
+            await _customer_exists(tx, studio_id, customer_id)
+            await expire_lapsed_of(tx, now, [staff_id])
+            await _release_in(tx, studio_id, customer_id)
+            await _check_free(
+                tx, now, studio_id, staff_id=staff_id, service=service, starts_at=starts_at
+            )
+            new_id = await _insert_hold(
+                tx,
+                now,
+                studio_id,
+                customer_id=customer_id,
+                service=service,
+                staff_id=staff_id,
+                starts_at=starts_at,
+                guests=guests,
+                held_until=now + studio.hold,
+                currency=studio.currency,
+            )
+            return await appointment_by_id(tx, studio_id, new_id)
+
+    result: Appointment = await retrying(attempt)
+    return result
+
+
+def _check_guests(service: Service, guests: int, starts_at: datetime) -> None:
+    if guests < 1:
+        raise errors.GuestCountInvalid(guests=guests)
+    if guests > service.capacity:
+        raise errors.NotEnoughSeats(seats_left=service.capacity, when=starts_at, needed=guests)
+
+
+async def _customer_exists(tx: Tx, studio_id: int, customer_id: int) -> None:
+    found = await tx.scalar(
+        "SELECT 1 FROM customers WHERE studio_id = :studio_id AND id = :id",
+        {"studio_id": studio_id, "id": customer_id},
+    )
+    if found is None:
+        raise errors.NotFound(what="customer", ident=customer_id)
+
+
+async def _insert_hold(  # noqa: PLR0913 - one keyword per column written
+    tx: Tx,
+    now: datetime,
+    studio_id: int,
+    *,
+    customer_id: int,
+    service: Service,
+    staff_id: int,
+    starts_at: datetime,
+    guests: int,
+    held_until: datetime,
+    currency: str,
+) -> int:
+    ends_at = starts_at + service.duration
+    try:
+        new_id = await tx.scalar(
+            "INSERT INTO appointments (studio_id, service_id, staff_id, customer_id, starts_at,"
+            " ends_at, busy_from, busy_until, guest_count, status, held_until, price_minor,"
+            " currency, origin, meeting_url, sequence, cancel_reason, created_at, updated_at)"
+            " VALUES (:studio_id, :service_id, :staff_id, :customer_id, :starts_at, :ends_at,"
+            " :busy_from, :busy_until, :guests, 'held', :held_until, :price, :currency,"
+            " 'one_time', '', 0, '', :now, :now) RETURNING id",
+            {
+                "studio_id": studio_id,
+                "service_id": service.id,
+                "staff_id": staff_id,
+                "customer_id": customer_id,
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+                "busy_from": starts_at - service.buffer_before,
+                "busy_until": ends_at + service.buffer_after,
+                "guests": guests,
+                "held_until": held_until,
+                "price": service.price_minor,
+                "currency": currency,
+                "now": now,
+            },
+        )
+    except ExclusionViolation as error:  # the backstop: another writer got there
+        raise errors.SlotTaken() from error
+    if service.meeting_url:
+        await tx.execute(
+            "UPDATE appointments SET meeting_url = :url WHERE id = :id",
+            {"url": service.meeting_url.replace("{appointment}", str(new_id)), "id": new_id},
+        )
+    return int(new_id)
+
+
+async def _release_in(tx: Tx, studio_id: int, customer_id: int) -> int:
+    return await tx.execute(
+        "UPDATE appointments SET status = 'expired' WHERE studio_id = :studio_id"
+        " AND customer_id = :customer_id AND status = 'held'",
+        {"studio_id": studio_id, "customer_id": customer_id},
+    )
+
+
+async def release_holds(db: Database, studio_id: int, customer_id: int) -> None:
+    """Let go of the customer's appointment holds (they backed out of the summary)."""
+    await db.execute(
+        "UPDATE appointments SET status = 'expired' WHERE studio_id = :studio_id"
+        " AND customer_id = :customer_id AND status = 'held'",
+        {"studio_id": studio_id, "customer_id": customer_id},
+    )
+
+
+async def _locked(
+    tx: Tx, studio_id: int, appointment_id: int, staff_ids: list[int]
+) -> Appointment | None:
+    """Lock the staff rows, then the appointment's; the appointment as it is now, or None
+    if its staff member changed before the lock (the caller tries again)."""
+    await tx.lock("staff", staff_ids)
+    await tx.lock("appointments", [appointment_id])
+    found = await appointment_by_id(tx, studio_id, appointment_id)
+    return found if found.staff_id in staff_ids else None
+
+
+async def confirm(
+    db: Database, clock: Clock, studio_id: int, *, appointment_id: int, customer_id: int
+) -> Appointment:
+    """Book the customer's hold: reminders queued, staff told. A lapsed (or swept) hold is
+    re-checked and booked afresh if the time is still free (SlotTaken if not); a second
+    confirm returns the booking; a cancelled one is AppointmentNotActive."""
+
+    async def attempt() -> Appointment:
+        now = clock.now()
+        seen = await _customers(db, studio_id, customer_id, appointment_id)
+        async with db.transaction() as tx:
+            found = await _locked(tx, studio_id, appointment_id, [seen.staff_id])
+            if found is None:
+                raise errors.InvalidRequest(reason="The appointment changed; please try again.")
+            if found.status == "confirmed":
+                return found
+            if found.status not in ("held", "expired"):
+                raise errors.AppointmentNotActive(status=found.status)
+            live = (
+                found.status == "held" and found.held_until is not None and found.held_until > now
+            )
+            if not live:
+                service = await service_by_id_in(tx, studio_id, found.service_id)
+                await expire_lapsed_of(tx, now, [found.staff_id])
+                await _check_free(
+                    tx,
+                    now,
+                    studio_id,
+                    staff_id=found.staff_id,
+                    service=service,
+                    starts_at=found.starts_at,
+                    moving=found.id,
+                )
+            await _book(tx, now, found)
+            booked = await appointment_by_id(tx, studio_id, appointment_id)
+            await notices.queue_reminders(tx, now, booked)
+            await notices.tell_staff(tx, now, booked, "staff_appointment_booked")
+            return booked
+
+    result: Appointment = await retrying(attempt)
+    return result
+
+
+async def _book(tx: Tx, now: datetime, found: Appointment) -> None:
+    try:
+        moved = await tx.execute(
+            "UPDATE appointments SET status = 'confirmed', held_until = NULL, updated_at = :now"
+            " WHERE id = :id AND status IN ('held', 'expired')",
+            {"id": found.id, "now": now},
+        )
+    except ExclusionViolation as error:
+        raise errors.SlotTaken() from error
+    expect_moved(moved, f"confirming appointment {found.id}")
+
+
+async def _customers(
+    db: Database, studio_id: int, customer_id: int, appointment_id: int
+) -> Appointment:
+    found = await appointment_by_id(db, studio_id, appointment_id)
+    if found.customer_id != customer_id:
+        raise errors.NotFound(what="appointment", ident=appointment_id)
+    return found
+
+
+def _check_reschedule_cutoff(found: Appointment, service: Service, now: datetime) -> None:
+    if found.status != "confirmed":
+        raise errors.AppointmentNotActive(status=found.status)
+    last = deadline(found.starts_at, service.reschedule_cutoff_hours)
+    if now > last:
+        raise errors.RescheduleTooLate(cutoff_hours=service.reschedule_cutoff_hours, deadline=last)
+
+
+async def reschedule(
+    db: Database,
+    clock: Clock,
+    studio_id: int,
+    *,
+    appointment_id: int,
+    customer_id: int,
+    starts_at: datetime,
+    staff_id: int | None = None,
+) -> Appointment:
+    """Move the customer's confirmed appointment to `starts_at` (with `staff_id`, or the
+    same staff member) in one transaction: the old time freed and the new taken, or
+    nothing. Refused after the service's reschedule cutoff (RescheduleTooLate). The row
+    keeps its id; its sequence goes up by one; reminders are withdrawn and queued for the
+    new time; the staff member is told (a change of staff: the old one told it is off,
+    the new one that it is booked)."""
+
+    async def attempt() -> Appointment:
+        now = clock.now()
+        seen = await _customers(db, studio_id, customer_id, appointment_id)
+        to_staff = staff_id if staff_id is not None else seen.staff_id
+        async with db.transaction() as tx:
+            found = await _locked(tx, studio_id, appointment_id, sorted({seen.staff_id, to_staff}))
+            if found is None:
+                raise errors.InvalidRequest(reason="The appointment changed; please try again.")
+            service = await service_by_id_in(tx, studio_id, found.service_id)
+            _check_reschedule_cutoff(found, service, now)
+            if to_staff != found.staff_id:
+                await _offered(tx, studio_id, found.service_id, to_staff)
+            await expire_lapsed_of(tx, now, [to_staff])
+            await _check_free(
+                tx,
+                now,
+                studio_id,
+                staff_id=to_staff,
+                service=service,
+                starts_at=starts_at,
+                moving=found.id,
+            )
+            await _move(tx, now, found, service, staff_id=to_staff, starts_at=starts_at)
+            moved = await appointment_by_id(tx, studio_id, appointment_id)
+            await notices.withdraw_reminders(tx, found)
+            await notices.queue_reminders(tx, now, moved)
+            if moved.staff_id == found.staff_id:
+                await notices.tell_staff(
+                    tx, now, moved, "staff_appointment_moved", was=found.starts_at
+                )
+            else:
+                await notices.tell_staff(tx, now, found, "staff_appointment_cancelled")
+                await notices.tell_staff(tx, now, moved, "staff_appointment_booked")
+            return moved
+
+    result: Appointment = await retrying(attempt)
+    return result
+
+
+async def _move(
+    tx: Tx,
+    now: datetime,
+    found: Appointment,
+    service: Service,
+    *,
+    staff_id: int,
+    starts_at: datetime,
+) -> None:
+    ends_at = starts_at + service.duration
+    try:
+        moved = await tx.execute(
+            "UPDATE appointments SET staff_id = :staff_id, starts_at = :starts_at,"
+            " ends_at = :ends_at, busy_from = :busy_from, busy_until = :busy_until,"
+            " sequence = sequence + 1, updated_at = :now"
+            " WHERE id = :id AND status = 'confirmed' AND sequence = :sequence",
+            {
+                "id": found.id,
+                "sequence": found.sequence,
+                "staff_id": staff_id,
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+                "busy_from": starts_at - service.buffer_before,
+                "busy_until": ends_at + service.buffer_after,
+                "now": now,
+            },
+        )
+    except ExclusionViolation as error:
+        raise errors.SlotTaken() from error
+    expect_moved(moved, f"moving appointment {found.id}")
