@@ -53,6 +53,11 @@ STAFF_COMMANDS = {
     "/generate": "staff_generate",
     "/override": "staff_override",
     "/payments": "staff_payments",
+    "/availability": "staff_availability",
+    "/upcoming": "staff_upcoming",
+    "/pending": "staff_pending",
+    "/past": "staff_past",
+    "/cancelled": "staff_cancelled",
 }
 
 COMMANDS = {

@@ -3,7 +3,10 @@
 The dispatcher lets only staff of the studio reach `choose` (and records every attempt);
 the screens check again, so a person taken off the staff list mid-chat sees nothing more.
 Schedule changes (assigning staff, generating sessions, restoring auto-cancelled
-reservations) are in `staff_admin_steps`.
+reservations) are in `staff_admin_steps`; a staff member's own availability (/availability)
+in `staff_availability_steps` and their own appointments (/upcoming…) in
+`staff_appointment_steps`. Screens there that ask for words (a period, hours, a reason)
+take them through `TYPED`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from functools import partial
 from babel.dates import format_datetime
 
 from bookbot.conversations import staff_admin_steps as admin
+from bookbot.conversations import staff_appointment_steps as appts
+from bookbot.conversations import staff_availability_steps as avail
 from bookbot.conversations.model import Attachment
 from bookbot.conversations.payment_status import status_text
 from bookbot.conversations.staff_admin_steps import nav
@@ -65,6 +70,8 @@ async def menu_screen(ctx: Context) -> Screen:
         Choice("staff_today", _("📋 Today"), aliases=(_("today"), "today")),
         Choice("staff_roster", _("🧾 Roster and check-in"), aliases=(_("roster"), "roster")),
         Choice("staff_noshows", _("🚫 No-shows"), aliases=(_("no-shows"), "noshows")),
+        Choice("staff_availability", _("🗓 My week"), aliases=(_("availability"), "availability")),
+        Choice("staff_upcoming", _("📆 My appointments"), aliases=(_("appointments"), "upcoming")),
         Choice("staff_report", _("📊 Utilization report"), aliases=(_("report"), "report")),
         Choice("staff_assign", _("👥 Assign staff"), aliases=(_("assign"), "assign")),
         Choice("staff_generate", _("🗓 Generate sessions"), aliases=(_("generate"), "generate")),
@@ -74,7 +81,7 @@ async def menu_screen(ctx: Context) -> Screen:
         _close(ctx),
     ]
     if ctx.payments is not None:
-        choices.insert(4, Choice("staff_payments", _("💳 Payments"), aliases=(_("payments"),)))
+        choices.insert(6, Choice("staff_payments", _("💳 Payments"), aliases=(_("payments"),)))
     return Screen(_("Staff tools for {studio}:").format(studio=ctx.studio.name), choices)
 
 
@@ -363,6 +370,8 @@ _HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "staff_generate_confirm": admin.choose_generate,
     "staff_override": admin.choose_override,
     "staff_override_customer": admin.choose_override,
+    **avail.HANDLERS,
+    **appts.HANDLERS,
 }
 
 
@@ -383,6 +392,26 @@ def _staff_only(step: Step) -> Step:
     return guarded
 
 
+def _typed_by_staff(
+    handler: Callable[[Context, str], Awaitable[Transition]],
+) -> Callable[[Context, str], Awaitable[Transition]]:
+    """Words typed on a staff screen are read only for staff of the studio: the dispatcher's
+    gate checks choices, not typing."""
+
+    async def typed(ctx: Context, text: str) -> Transition:
+        if ctx.staff_id is None:
+            return Transition(State.MENU, render_error(errors.NotAllowed(), ctx.t, ctx.zone))
+        return await handler(ctx, text)
+
+    return typed
+
+
+# What a staff member types where a screen asks for words; the dispatcher's own TYPED
+# takes these in (`**staff.TYPED`).
+TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
+    state: _typed_by_staff(handler) for state, handler in (avail.TYPED | appts.TYPED).items()
+}
+
 SCREENS: dict[State, Step] = {
     state: _staff_only(step)
     for state, step in {
@@ -395,5 +424,7 @@ SCREENS: dict[State, Step] = {
         State.STAFF_GENERATE: admin.generate_screen,
         State.STAFF_OVERRIDE: admin.override_screen,
         State.STAFF_PAYMENTS: payments_screen,
+        **avail.SCREENS,
+        **appts.SCREENS,
     }.items()
 }
