@@ -35,10 +35,11 @@ time, stopping at the first span in which anybody has a slot.
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -129,62 +130,48 @@ _Span = tuple[datetime, datetime]
 
 
 class _Days:
-    """Local dates first..last in a zone: each date's midnight as a UTC instant, and its
-    UTC offset when the whole date has one (None on a date with a transition)."""
+    """Local dates first..last (and the day after) in a zone: each date's midnight as a UTC
+    instant, and its UTC offset when the whole date has one (None on a transition date)."""
 
     def __init__(self, zone_name: str, first: date, last: date) -> None:
         self.zone_name = zone_name
         self.zone: ZoneInfo = zone(zone_name)
-        self.dates: list[date] = []
-        self.midnights: list[datetime] = []
-        self.offsets: list[timedelta | None] = []
-        day = first
-        after = self._offset(day)
-        while day <= last + _DAY:
-            offset, after = after, self._offset(day + _DAY)
-            self.dates.append(day)
-            self.midnights.append(resolve_local(datetime.combine(day, time()), zone_name)[0])
-            self.offsets.append(offset if offset == after else None)
-            day += _DAY
+        self.dates = [first + _DAY * n for n in range((last - first).days + 2)]
+        # The offset at each local midnight read as resolve_local does (fold=0), so
+        # midnight - offset is resolve_local's instant even when midnight is in a gap; a
+        # date whose midnight offset differs from the next one's has a transition.
+        offsets = [_midnight_offset(self.zone, d) for d in (*self.dates, last + 2 * _DAY)]
+        self.midnights: list[datetime] = [
+            datetime.combine(d, time(), UTC) - offset
+            for d, offset in zip(self.dates, offsets, strict=False)
+        ]
+        self.offsets: list[timedelta | None] = [
+            offset if offset == following else None
+            for offset, following in itertools.pairwise(offsets)
+        ]
 
-    def _offset(self, day: date) -> timedelta | None:
-        midnight = datetime.combine(day, time(), self.zone)
-        offset = midnight.utcoffset()
-        return offset if offset == midnight.replace(fold=1).utcoffset() else None
-
-    def instant(self, index: int, wall: time) -> datetime:
+    def instant(self, index: int, wall: time, since_midnight: timedelta) -> datetime:
         """The UTC instant of `wall` on date `index` (resolve_local's rule on DST dates)."""
         if self.offsets[index] is None:
             local = datetime.combine(self.dates[index], wall)
             return resolve_local(local, self.zone_name)[0]
-        return self.midnights[index] + _since_midnight(wall)
+        return self.midnights[index] + since_midnight
 
-    def starts(self, lo: datetime, hi: datetime, step: timedelta) -> Iterator[datetime]:
-        """Grid instants in [lo, hi], in order (module rules: local wall grid)."""
+    def runs(self, lo: datetime, hi: datetime) -> Iterator[tuple[int, datetime, datetime]]:
+        """[lo, hi] cut at local midnights: (date index, first instant, last instant)."""
         index = max(bisect_right(self.midnights, lo) - 1, 0)
         while lo <= hi and index < len(self.dates) - 1:
-            midnight, next_midnight = self.midnights[index], self.midnights[index + 1]
-            last = min(hi, next_midnight - _TICK)
-            if self.offsets[index] is None:
-                yield from self._exact_starts(lo, last, step)
-            else:
-                t = midnight - ((midnight - lo) // step) * step  # first grid time >= lo
-                while t <= last:
-                    yield t
-                    t += step
+            next_midnight = self.midnights[index + 1]
+            yield index, lo, min(hi, next_midnight - _TICK)
             index += 1
             lo = max(lo, next_midnight)
 
-    def _exact_starts(self, lo: datetime, hi: datetime, step: timedelta) -> Iterator[datetime]:
-        """Grid instants in [lo, hi] on a transition date, reading each one's wall time."""
-        t = lo
-        while t <= hi:
-            behind = _since_midnight(t.astimezone(self.zone).time()) % step
-            if behind:
-                t += step - behind
-                continue
-            yield t
-            t += step
+
+def _midnight_offset(local_zone: ZoneInfo, day: date) -> timedelta:
+    offset = local_zone.utcoffset(datetime.combine(day, time()))
+    if offset is None:  # never for a ZoneInfo; said for the type checker
+        raise ValueError(f"no UTC offset in {local_zone}")
+    return offset
 
 
 def _since_midnight(wall: time) -> timedelta:
@@ -193,31 +180,103 @@ def _since_midnight(wall: time) -> timedelta:
     )
 
 
+class _Sweep:
+    """Collects free starts in increasing order, sweeping merged busy spans with one pointer."""
+
+    def __init__(self, busy: list[_Span], rules: ServiceRules, limit: int | None) -> None:
+        self.busy, self.next_busy = busy, 0
+        self.before, self.after = rules.buffer_before, rules.duration + rules.buffer_after
+        self.duration, self.step = rules.duration, rules.step
+        self.limit = limit
+        self.found: list[Slot] = []
+
+    @property
+    def full(self) -> bool:
+        return self.limit is not None and len(self.found) >= self.limit
+
+    def _blocking(self, t: datetime) -> int:
+        """Index of the first busy span not ending before t's footprint starts."""
+        busy, footprint_start = self.busy, t - self.before
+        while self.next_busy < len(busy) and busy[self.next_busy][1] <= footprint_start:
+            self.next_busy += 1
+        return self.next_busy
+
+    def grid_run(self, base: datetime, lo: datetime, hi: datetime) -> None:
+        """Free grid instants base + k * step in [lo, hi] (a date with one offset), taking
+        whole free stretches between busy spans at once."""
+        busy, step, before, after = self.busy, self.step, self.before, self.after
+        k, last_k = -((base - lo) // step), (hi - base) // step
+        while k <= last_k and not self.full:
+            t = base + k * step
+            index = self._blocking(t)
+            if index < len(busy) and busy[index][0] < t + after:
+                k = -((base - busy[index][1] - before) // step)  # first k clear of it
+                continue
+            free_k = (
+                last_k
+                if index == len(busy)
+                else min(last_k, (busy[index][0] - after - base) // step)
+            )
+            self._take(t, free_k - k + 1)
+            k = free_k + 1
+
+    def exact_run(self, local_zone: ZoneInfo, lo: datetime, hi: datetime) -> None:
+        """Free grid instants in [lo, hi] on a transition date, reading each wall time."""
+        t, step = lo, self.step
+        while t <= hi and not self.full:
+            behind = _since_midnight(t.astimezone(local_zone).time()) % step
+            if behind:
+                t += step - behind
+                continue
+            index = self._blocking(t)
+            if index < len(self.busy) and self.busy[index][0] < t + self.after:
+                t = self.busy[index][1] + self.before
+                continue
+            self._take(t, 1)
+            t += step
+
+    def _take(self, first: datetime, count: int) -> None:
+        if self.limit is not None:
+            count = min(count, self.limit - len(self.found))
+        found, step, duration = self.found, self.step, self.duration
+        for _ in range(count):
+            found.append(Slot(first, first + duration))
+            first += step
+
+
 def _days_for(availability: Availability, start: datetime, end: datetime) -> _Days:
     local_zone = zone(availability.timezone)
     first = start.astimezone(local_zone).date() - _DAY
     return _Days(availability.timezone, first, end.astimezone(local_zone).date() + _DAY)
 
 
-def _weekly_by_day(availability: Availability) -> list[list[LocalWindow | WeeklyWindow]]:
-    by_day: list[list[LocalWindow | WeeklyWindow]] = [[] for _ in range(7)]
-    for window in availability.weekly:
-        by_day[window.weekday].append(window)
-    return by_day
+_Wall = tuple[time, time, timedelta, timedelta]  # start, end, each as time since midnight
+
+
+def _walls(windows: Sequence[LocalWindow | WeeklyWindow], group: bool | None) -> list[_Wall]:
+    """The windows open to the service kind (`group` None: all), ready for `_Days.instant`."""
+    return [
+        (w.start, w.end, _since_midnight(w.start), _since_midnight(w.end))
+        for w in windows
+        if group is None or (w.group if group else w.individual)
+    ]
 
 
 def _open_spans(availability: Availability, days: _Days, group: bool | None) -> list[_Span]:
     """Merged open windows over `days` (whole, not cut to any range), blocks removed."""
-    weekly = _weekly_by_day(availability)
+    weekly = [
+        _walls([w for w in availability.weekly if w.weekday == weekday], group)
+        for weekday in range(7)
+    ]
     overrides = {o.day: o.windows for o in availability.overrides}
     spans: list[_Span] = []
     for index, day in enumerate(days.dates[:-1]):
-        windows = overrides.get(day, weekly[day.weekday()])
-        for window in windows:
-            if group is None or (window.group if group else window.individual):
-                span = (days.instant(index, window.start), days.instant(index, window.end))
-                if span[1] > span[0]:
-                    spans.append(span)
+        override = overrides.get(day)
+        walls = weekly[day.weekday()] if override is None else _walls(override, group)
+        for start, end, start_delta, end_delta in walls:
+            span = (days.instant(index, start, start_delta), days.instant(index, end, end_delta))
+            if span[1] > span[0]:
+                spans.append(span)
     spans += [(a.start, a.end) for a in availability.additions if a.end > a.start]
     blocks = _merge([(b.start, b.end) for b in availability.blocks if b.end > b.start])
     return _subtract(_merge(spans), blocks)
@@ -292,22 +351,18 @@ class _Search:
             return []
         before, after = rules.buffer_before, rules.duration + rules.buffer_after
         days = _days_for(self.availability, earliest - before, latest + after)
-        busy, found = self.busy, []
-        busy_count = len(busy)
-        next_busy = bisect_right(busy, (earliest - before,)) - 1 if busy else 0
-        next_busy = max(next_busy, 0)
+        sweep = _Sweep(self.busy, rules, limit)
+        sweep.next_busy = max(bisect_right(self.busy, (earliest - before,)) - 1, 0)
         for open_from, open_until in _open_spans(self.availability, days, rules.group):
             lo, hi = max(open_from + before, earliest), min(open_until - after, latest)
-            for t in days.starts(lo, hi, rules.step) if lo <= hi else ():
-                footprint_start, footprint_end = t - before, t + after
-                while next_busy < busy_count and busy[next_busy][1] <= footprint_start:
-                    next_busy += 1
-                if next_busy < busy_count and busy[next_busy][0] < footprint_end:
-                    continue
-                found.append(Slot(t, t + rules.duration))
-                if limit is not None and len(found) >= limit:
-                    return found
-        return found
+            for index, run_lo, run_hi in days.runs(lo, hi):
+                if days.offsets[index] is None:
+                    sweep.exact_run(days.zone, run_lo, run_hi)
+                else:
+                    sweep.grid_run(days.midnights[index], run_lo, run_hi)
+            if sweep.full:
+                break
+        return sweep.found
 
 
 def _search(
