@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
@@ -160,4 +161,18 @@ async def set_preferred_channel(
         "UPDATE customers SET preferred_channel = :channel WHERE studio_id = :studio_id"
         " AND id = :id",
         {"channel": channel, "studio_id": studio_id, "id": customer_id},
+    )
+
+
+async def set_timezone(db: Database, studio_id: int, customer_id: int, zone: str | None) -> None:
+    """The customer's IANA zone for every time shown and every reminder (None: the
+    studio's). InvalidRequest for a name that is no zone."""
+    if zone is not None:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise errors.InvalidRequest(reason=f"Unknown time zone: {zone}") from error
+    await db.execute(
+        "UPDATE customers SET timezone = :zone WHERE studio_id = :studio_id AND id = :id",
+        {"zone": zone, "studio_id": studio_id, "id": customer_id},
     )

@@ -1,14 +1,16 @@
 """Assigning instructors and assistants to sessions.
 
 Only staff qualified for the class's teaching role, and never one person in two
-overlapping sessions (as instructor or assistant). On PostgreSQL the staff row is
-locked first, so two concurrent assignments of one person cannot both pass the
-overlap check.
+overlapping sessions (as instructor or assistant), nor in a session overlapping one of
+their live appointments (its footprint, buffers included). On PostgreSQL the staff row is
+locked first, as the appointment services lock it, so two concurrent assignments of one
+person, or an assignment and an appointment, cannot both pass the overlap check.
 """
 
 from __future__ import annotations
 
 from bookbot.engine import errors, staffing
+from bookbot.services.availability import longest_footprint
 from bookbot.services.common import studio_by_id
 from bookbot.store.db import Database, Row, Tx
 
@@ -64,6 +66,28 @@ async def _work(tx: Tx, studio_id: int, staff_id: int, session: Row) -> list[sta
     ]
 
 
+async def _appointment_clash(tx: Tx, studio_id: int, staff_id: int, session: Row) -> str | None:
+    """The service of an appointment of the staff member overlapping the session (read
+    through (staff_id, busy_from), bounded by the longest footprint), or None. An
+    assignment has no `now`, so every hold counts, as the exclusion constraint counts them:
+    a lapsed one blocks until the minute sweep expires it."""
+    starts_at, ends_at = session["starts_at"], session["ends_at"]
+    floor = starts_at - await longest_footprint(tx, studio_id)
+    name = await tx.scalar(
+        "SELECT sv.name FROM appointments a JOIN services sv ON sv.id = a.service_id"
+        " WHERE a.staff_id = :staff_id AND a.busy_from >= :floor AND a.busy_from < :ends_at"
+        " AND a.busy_until > :starts_at AND a.status IN ('held', 'confirmed')"
+        " ORDER BY a.busy_from LIMIT 1",
+        {
+            "staff_id": staff_id,
+            "floor": floor,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+        },
+    )
+    return None if name is None else str(name)
+
+
 async def assign_in(
     tx: Tx, studio_id: int, session_id: int, staff_id: int, as_instructor: bool
 ) -> None:
@@ -89,6 +113,9 @@ async def assign_in(
         raise errors.StaffAlreadyAssigned(staff=person["name"])
     work = await _work(tx, studio_id, staff_id, session)
     staffing.check_free(person["name"], session_id, session["starts_at"], session["ends_at"], work)
+    clash = await _appointment_clash(tx, studio_id, staff_id, session)
+    if clash is not None:
+        raise errors.StaffDoubleBooked(staff=person["name"], other=clash)
     if as_instructor:
         await tx.execute(
             "UPDATE sessions SET instructor_id = :staff_id WHERE studio_id = :studio_id AND id = :id",
