@@ -14,6 +14,10 @@ Stopping (SIGTERM, Ctrl-C) goes in the order that loses nothing:
 Payments (Stripe) are on when its key, its webhook secret and the public URL are all set:
 then the webhook /stripe/webhook and the return pages /pay/success and /pay/cancel are
 served, the inbox worker applies Stripe's events, and the sweeps get the gateway.
+
+Staff calendar feeds (GET /calendar/<token>.ics) are served when the public URL is set: it is
+the address their calendar apps subscribe to (`bookbot availability feed`), and without it a
+Telegram-polling bot opens no port at all.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from bookbot.config import Settings
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.states import PaymentSetup
 from bookbot.engine.clock import Clock, SystemClock
+from bookbot.handlers.calendar_feed import CalendarFeed
 from bookbot.handlers.notice_transport import NoticeTransport
 from bookbot.handlers.notices import NoticeRouter
 from bookbot.handlers.payment_pages import ChatLinks, PaymentPages
@@ -65,12 +70,14 @@ class Services:
     gateway: StripeGateway | None = None  # payments on
     stripe: StripeWebhook | None = None
     pages: PaymentPages | None = None
+    feed: CalendarFeed | None = None  # staff calendar feeds
 
     def routes(self) -> list[web.RouteDef]:
         """The webhook server's routes, bar Telegram's (its secret is chosen in `serve`)."""
         routes = list(self.twilio.routes()) if self.twilio else []
         routes += self.stripe.routes() if self.stripe else []
         routes += self.pages.routes() if self.pages else []
+        routes += self.feed.routes() if self.feed else []
         return routes
 
 
@@ -106,6 +113,8 @@ def build(settings: Settings, db: Database, clock: Clock | None = None) -> Servi
     delivery = delivery_worker(settings, db, clock, bot, channel)
     inbox.on_processed = delivery.wake
     services = Services(bot, twilio, sender, inbox, delivery, sweeps(settings, db, clock, gateway))
+    if settings.public_url:
+        services.feed = CalendarFeed(db, clock)
     if gateway is not None:
         services.gateway = gateway
         services.stripe = StripeWebhook(
