@@ -69,7 +69,84 @@ def render(template: str, params: dict[str, Any], t: Translator, zone: str) -> s
         return _session_cancelled(params, t, zone)
     if template in PAYMENT_TEMPLATES:
         return _payment(template, params, t, zone)
+    if template in APPOINTMENT_TEMPLATES:
+        return _appointment(template, params, t, zone)
     raise KeyError(template)
+
+
+APPOINTMENT_TEMPLATES = frozenset(
+    {
+        "appointment_reminder_24h",
+        "appointment_reminder_1h",
+        "appointment_cancelled_by_staff",
+        "staff_appointment_booked",
+        "staff_appointment_moved",
+        "staff_appointment_cancelled",
+    }
+)
+
+
+def _place(params: dict[str, Any], t: Translator) -> str:
+    """Where an appointment happens: the meeting link of an online one, else the place."""
+    _ = t._
+    if params.get("online"):
+        if params.get("meeting_url"):
+            return _("Join online: {url}").format(url=params["meeting_url"])
+        return _("Online: the studio sends the link.")
+    if params.get("location"):
+        return _("Where: {place}").format(place=params["location"])
+    return ""
+
+
+def _appointment(template: str, params: dict[str, Any], t: Translator, zone: str) -> str:
+    """Appointments (issue 14): the customer's reminders and staff's cancellation, in the
+    customer's zone; notices to the staff member, in the staff member's zone."""
+    _ = t._
+    service, staff = params.get("service_name", ""), params.get("staff_name", "")
+    if template == "appointment_reminder_24h":
+        lines = [
+            _("Reminder: your {service} with {staff} is tomorrow, {when}.").format(
+                service=service, staff=staff, when=_when(t, params, "starts_at", zone)
+            ),
+            _place(params, t),
+            _("Send MY to see, move or cancel it."),
+        ]
+    elif template == "appointment_reminder_1h":
+        lines = [
+            _("Your {service} with {staff} starts in an hour, {when}.").format(
+                service=service, staff=staff, when=_when(t, params, "starts_at", zone)
+            ),
+            _place(params, t),
+        ]
+    elif template == "appointment_cancelled_by_staff":
+        lines = [
+            _("{staff} has cancelled your {service} on {when}.").format(
+                service=service, staff=staff, when=_when(t, params, "starts_at", zone)
+            ),
+            _("Reason: {reason}").format(reason=params["reason"]) if params.get("reason") else "",
+            _("You owe nothing for it. Sorry for the trouble. Send MENU to book another time."),
+        ]
+    else:
+        lines = [_staff_appointment(template, params, t, params.get("staff_timezone") or zone)]
+    return " ".join(filter(None, lines))
+
+
+def _staff_appointment(template: str, params: dict[str, Any], t: Translator, zone: str) -> str:
+    _ = t._
+    guests = int(params.get("guests") or 1)
+    who = params.get("customer_name") or _("A customer")
+    if guests > 1:
+        who = _("{who} (party of {n})").format(who=who, n=guests)
+    service, when = params.get("service_name", ""), _when(t, params, "starts_at", zone)
+    if template == "staff_appointment_booked":
+        return _("New appointment: {who} booked {service} on {when}.").format(
+            who=who, service=service, when=when
+        )
+    if template == "staff_appointment_moved":
+        return _("{who} moved {service} from {was} to {when}.").format(
+            who=who, service=service, was=_when(t, params, "was", zone), when=when
+        )
+    return _("{who} cancelled {service} on {when}.").format(who=who, service=service, when=when)
 
 
 def _session_cancelled(params: dict[str, Any], t: Translator, zone: str) -> str:

@@ -1,5 +1,6 @@
 """The sweeps the scheduler ticks: close ended classes, act on no-shows at 01:00 studio
-time, expire waitlist offers and lapsed holds (passing the seats on), and keep open-ended patterns generated
+time, expire waitlist offers and lapsed holds (passing the seats on), complete ended
+appointments and expire lapsed appointment holds, and keep open-ended patterns generated
 ahead. Each is idempotent, so a late, repeated or concurrent tick changes each row once;
 their messages go through the outbox.
 """
@@ -12,7 +13,15 @@ from datetime import timedelta
 
 from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import is_finite
-from bookbot.services import attendance, balances, generation, holds, payments, waitlist
+from bookbot.services import (
+    appointments,
+    attendance,
+    balances,
+    generation,
+    holds,
+    payments,
+    waitlist,
+)
 from bookbot.services.payment_gateway import PaymentGateway
 from bookbot.services.payments import ReturnUrls
 from bookbot.store.db import Database
@@ -41,6 +50,8 @@ class Sweeps:
             await attendance.auto_cancel_absences(self.db, self.clock, studio_id)
         await waitlist.expire_offers(self.db, self.clock)
         await holds.expire_holds(self.db, self.clock)
+        await appointments.expire_holds(self.db, self.clock)
+        await appointments.complete_ended(self.db, self.clock)
         if self.gateway is not None:
             # One bounded page each per tick (their partial indexes hold only what is due).
             await payments.reconcile(self.db, self.clock, self.gateway)
