@@ -15,8 +15,10 @@ import pytest
 
 from bookbot.engine import errors
 from bookbot.engine.clock import FrozenClock
-from bookbot.services import waitlist
+from bookbot.engine.pricing import RegistrationKind
+from bookbot.services import holds, waitlist
 from bookbot.services.booking import book_drop_in, book_session
+from bookbot.services.cancellation import cancel_registration
 from bookbot.services.class_reschedule import (
     OPTIONS_LIMIT,
     Rescheduled,
@@ -123,7 +125,8 @@ async def test_a_booking_moves_whole_in_one_go_seat_wheels_reminders_and_sequenc
 
     moved = await move(db, clock, w, who="ana", reg=reg, to="wed")
 
-    assert (moved.id, moved.session_ids, moved.moved_from) == (reg, (w["wed"],), w["mon"])
+    assert (moved.id, moved.session_ids) == (reg, (w["wed"],))
+    assert (moved.old_session.starts_at, moved.new_session.starts_at) == (MON_18, WED_18)
     assert (moved.guest_count, moved.sequence, moved.class_name) == (2, 1, "Taster")
     after = await seen(db, reg)
     assert after.status == "confirmed"
@@ -152,6 +155,56 @@ async def test_moving_back_to_a_date_left_earlier_queues_its_reminders_again(
     assert set(after.reminders) == reminders_of(reg, w["mon"], "pending") | reminders_of(
         reg, w["wed"], "withdrawn"
     )
+
+
+async def _payment(
+    db: Database, w: builders.World, reg: int, *, purpose: str, status: str, due: datetime | None
+) -> int:
+    async with db.transaction() as tx:
+        return int(
+            await tx.scalar(
+                "INSERT INTO payments (studio_id, customer_id, registration_id, purpose,"
+                " amount_minor, currency, status, due_at, created_at, updated_at) VALUES (:s, :c,"
+                " :r, :purpose, 2250, 'GBP', :status, :due, :due, :due) RETURNING id",
+                {
+                    "s": w.studio_id,
+                    "c": w["ana"],
+                    "r": reg,
+                    "purpose": purpose,
+                    "status": status,
+                    "due": due or datetime(2026, 11, 1, tzinfo=UTC),
+                },
+            )
+        )
+
+
+async def _due(db: Database, payment_id: int) -> datetime:
+    async with db.transaction(write=False) as tx:
+        return instant(
+            await tx.scalar("SELECT due_at FROM payments WHERE id = :id", {"id": payment_id})
+        )
+
+
+async def test_payments_carry_over_and_a_scheduled_balance_falls_due_as_long_before_the_new_date(
+    db: Database, world: builders.World, clock: FrozenClock
+) -> None:
+    w = world
+    reg = (await book_session(db, clock, w.studio_id, w["ana"], w["wed"], guests=1)).id
+    deposit = await _payment(db, w, reg, purpose="deposit", status="paid", due=None)
+    before = timedelta(days=15)  # the class's balance_due_days
+    balance = await _payment(db, w, reg, purpose="balance", status="scheduled", due=WED_18 - before)
+
+    await move(db, clock, w, who="ana", reg=reg, to="fri")
+    assert await _due(db, balance) == FRI_18 - before
+    await move(db, clock, w, who="ana", reg=reg, to="mon")  # MON_18 - 15 days is past
+
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all("SELECT id, registration_id, status FROM payments ORDER BY id", {})
+    assert [(r["id"], r["registration_id"], r["status"]) for r in rows] == [
+        (deposit, reg, "paid"),
+        (balance, reg, "scheduled"),
+    ]
+    assert await _due(db, balance) == clock.now()  # due at once
 
 
 async def test_a_move_inside_the_cancellation_cutoff_is_refused_and_changes_nothing(
@@ -253,6 +306,21 @@ async def test_only_a_one_date_booking_of_the_same_class_moves(
     moved = await move(db, clock, w, who="ana", reg=one, to="drop2")
 
     assert moved.session_ids == (w["drop2"],)
+
+
+async def test_a_hold_or_a_cancelled_booking_does_not_move(
+    db: Database, world: builders.World, clock: FrozenClock
+) -> None:
+    w = world
+    held = await holds.hold(
+        db, clock, w.studio_id, w["ana"], RegistrationKind.SINGLE, guests=1, session_ids=[w["mon"]]
+    )
+    with pytest.raises(errors.InvalidRequest):
+        await move(db, clock, w, who="ana", reg=held.id, to="wed")
+    gone = (await book_session(db, clock, w.studio_id, w["ben"], w["mon"], guests=1)).id
+    await cancel_registration(db, clock, w.studio_id, gone, customer_id=w["ben"])
+    with pytest.raises(errors.AlreadyCancelled):
+        await move(db, clock, w, who="ben", reg=gone, to="wed")
 
 
 async def test_the_options_are_the_other_dates_with_room_for_the_party_soonest_first(

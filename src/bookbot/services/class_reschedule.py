@@ -66,13 +66,14 @@ class SessionChoice:
     teacher: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rescheduled(Registration):
     """The booking after the move (its `session_ids` hold the new date alone)."""
 
-    class_name: str = ""
-    moved_from: int = 0  # the session it left
-    sequence: int = 0  # how many times it has moved: the .ics SEQUENCE
+    class_name: str
+    old_session: facts.SessionRow  # the date it left
+    new_session: facts.SessionRow  # the date it holds now (for the confirmation and .ics)
+    sequence: int  # how many times it has moved: the .ics SEQUENCE of its event
     offers: tuple[WaitlistEntry, ...] = ()  # the freed seats offered to the old date's list
 
 
@@ -289,7 +290,8 @@ async def reschedule_in(
         currency=str(reg["currency"]),
         session_ids=(new.id,),
         class_name=class_name,
-        moved_from=old.id,
+        old_session=old,
+        new_session=new,
         sequence=sequence,
         offers=tuple(offers),
     )
