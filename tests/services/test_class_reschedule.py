@@ -11,17 +11,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import icalendar
 import pytest
 
 from bookbot.engine import errors
 from bookbot.engine.clock import FrozenClock
 from bookbot.engine.pricing import RegistrationKind
+from bookbot.presentation.calendar_ics import CalendarEvent, booking_calendar
 from bookbot.services import holds, waitlist
 from bookbot.services.booking import book_drop_in, book_session
 from bookbot.services.cancellation import cancel_registration
 from bookbot.services.class_reschedule import (
     OPTIONS_LIMIT,
     Rescheduled,
+    calendar_uid,
     can_reschedule,
     reschedule_booking,
     reschedule_options,
@@ -138,6 +141,42 @@ async def test_a_booking_moves_whole_in_one_go_seat_wheels_reminders_and_sequenc
         reg, w["wed"], "pending"
     )
     assert (await booked_on(db, w["mon"]), await booked_on(db, w["wed"])) == (0, 2)
+
+
+async def test_the_moved_event_keeps_its_uid_with_a_higher_sequence(
+    db: Database, world: builders.World, clock: FrozenClock
+) -> None:
+    w = world
+    booked = await book_session(db, clock, w.studio_id, w["ana"], w["mon"], guests=1)
+    first = calendar_uid("clay", booked.id, session_id=w["mon"], dates=1)
+
+    once = await move(db, clock, w, who="ana", reg=booked.id, to="wed")
+    twice = await move(db, clock, w, who="ana", reg=booked.id, to="fri")
+
+    events = [
+        _event(calendar_uid("clay", m.id, session_id=m.new_session.id, dates=1), m)
+        for m in (once, twice)
+    ]
+    assert [(e["UID"], e["SEQUENCE"]) for e in events] == [(first, 1), (first, 2)]
+    assert events[1].decoded("DTSTART") == FRI_18
+    several = {calendar_uid("clay", 7, session_id=s, dates=2) for s in (1, 2)}
+    assert len(several) == 2  # a booking of several dates: an event per date
+
+
+def _event(uid: str, moved: Rescheduled) -> Any:
+    new = moved.new_session
+    event = CalendarEvent(
+        uid=uid,
+        starts_at=new.starts_at,
+        ends_at=new.ends_at,
+        summary=moved.class_name,
+        location=new.location,
+        description="",
+        sequence=moved.sequence,
+    )
+    parsed = icalendar.Calendar.from_ical(booking_calendar([event], stamp=new.starts_at))
+    (vevent,) = parsed.walk("VEVENT")
+    return vevent
 
 
 async def test_moving_back_to_a_date_left_earlier_queues_its_reminders_again(

@@ -77,6 +77,16 @@ class Rescheduled(Registration):
     offers: tuple[WaitlistEntry, ...] = ()  # the freed seats offered to the old date's list
 
 
+def calendar_uid(studio_slug: str, registration_id: int, *, session_id: int, dates: int) -> str:
+    """The .ics UID of a booking's event for one of its `dates` sessions. A booking of one
+    date is one event wherever it moves (the UID names no session; each move sends it again
+    with SEQUENCE = `sequence`); a booking of several dates, which never moves, has an
+    event per date."""
+    if dates == 1:
+        return f"registration-{registration_id}@{studio_slug}.bookbot"
+    return f"registration-{registration_id}-session-{session_id}@{studio_slug}.bookbot"
+
+
 def reschedule_deadline(starts_at: datetime, cutoff_hours: int) -> datetime:
     """The last instant a booking of a session starting at `starts_at` may be moved."""
     return starts_at - timedelta(hours=cutoff_hours)
