@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
+from phonenumbers.timezone import time_zones_for_number
 
 _PREFIXES = ("whatsapp:", "tel:", "sms:")
 _FICTIONAL = ("+447700900",)  # Ofcom's drama range: 07700 900000–900999
 _EXAMPLE = "+44 20 7946 0101"
+_UNKNOWN_ZONE = "Etc/Unknown"  # libphonenumber's answer for a number it cannot place
 
 
 class InvalidPhone(ValueError):
@@ -104,3 +106,20 @@ def phone_key(raw: str) -> str:
         return _e164(_parsed(raw, None))
     except InvalidPhone:
         return raw.strip()
+
+
+def zone_for_phone(e164: str) -> str | None:
+    """The IANA zone of the number's area when libphonenumber knows exactly one, else None.
+
+    A guess to offer a customer for confirmation, never to apply silently: a mobile number
+    says where it was issued, not where its owner is. Countries spanning zones (most US
+    mobiles, Spain with the Canaries) give several, hence None.
+    """
+    try:
+        number = _parsed(e164, None)
+    except InvalidPhone:
+        return None
+    zones = time_zones_for_number(number)
+    if len(zones) != 1 or zones[0] == _UNKNOWN_ZONE:
+        return None
+    return str(zones[0])

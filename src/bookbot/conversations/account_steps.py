@@ -1,16 +1,20 @@
-"""The menu, the customer's bookings and cancelling them, language, help."""
+"""The menu, the customer's bookings (classes and appointments) and cancelling them,
+language and time zone, help."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from bookbot.conversations.booking_steps import back_and_cancel
 from bookbot.conversations.payment_status import status_label
+from bookbot.conversations.reschedule_steps import class_movable
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
+from bookbot.conversations.timezone_steps import city
 from bookbot.engine import errors
 from bookbot.engine import payments as rules
 from bookbot.presentation.i18n import SUPPORTED, render_error, translator
-from bookbot.services import browse, customers
+from bookbot.services import appointments, browse, customers
 from bookbot.services.cancellation import cancel_registration, quote_cancellation
 from bookbot.services.pages import Page, PageAsk
 
@@ -18,23 +22,45 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 
 def menu_choices(ctx: Context) -> list[Choice]:
+    """The menu; "Book an appointment" only once `load_menu` found services this update."""
     _ = ctx.t._
     link = []
     if ctx.sms is not None and not ctx.texting and not ctx.customer.phone:
         link = [Choice("link_phone", _("📱 Link your phone"), aliases=(_("link phone"),))]
+    appointment = []
+    if ctx.turn.get("has_services"):
+        appointment = [
+            Choice(
+                "book_appointment",
+                _("📅 Book an appointment"),
+                aliases=(_("appointment"), "appointment", "cita"),
+            )
+        ]
     return [
         Choice("browse", _("📅 Book a class"), aliases=(_("book"), "book", "reservar")),
+        *appointment,
         Choice("mine", _("🗓 My bookings"), aliases=(_("my bookings"), "my", "mis reservas")),
         Choice("passes", _("🎟 My passes"), aliases=(_("my passes"), "passes", "bonos")),
-        Choice("language", _("🌐 Language"), aliases=(_("language"), "lang", "idioma")),
+        Choice(
+            "language",
+            _("🌐 Language & time zone"),
+            aliases=(_("language"), "lang", "idioma", _("time zone"), "timezone"),
+        ),
         Choice("help", _("❓ Help"), aliases=(_("help"), "help", "ayuda")),
         *link,
     ]
 
 
+async def load_menu(ctx: Context) -> list[Choice]:
+    """The menu, after reading (once per update) whether the studio offers appointments."""
+    if "has_services" not in ctx.turn:
+        ctx.turn["has_services"] = bool(await appointments.list_services(ctx.db, ctx.studio.id))
+    return menu_choices(ctx)
+
+
 async def menu_screen(ctx: Context) -> Screen:
     _ = ctx.t._
-    return Screen(_("What would you like to do?"), menu_choices(ctx))
+    return Screen(_("What would you like to do?"), await load_menu(ctx))
 
 
 def welcome(ctx: Context) -> str:
@@ -55,22 +81,25 @@ async def notice_screen(ctx: Context) -> Screen:
             Choice("decline_offer", _("✖ Decline"), aliases=(_("decline"),)),
         ]
     elif template == "reminder_1h_reservation":
-        choices = [Choice("here", _("✅ Check in")), *menu_choices(ctx)[1:3]]
+        choices = [
+            Choice("here", _("✅ Check in")),
+            *(c for c in menu_choices(ctx) if c.action in ("mine", "passes")),
+        ]
     else:
-        choices = menu_choices(ctx)
+        choices = await load_menu(ctx)
     return Screen("", choices)
 
 
 async def help_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     if ctx.texting:
-        return Screen(_texting_help(ctx), menu_choices(ctx))
+        return Screen(_texting_help(ctx), await load_menu(ctx))
     text = _(
         "I can book classes at {studio}, show your bookings and cancel them.\n"
         "Choose an option by tapping it or by sending its number or its words. "
         "Send MENU at any time to start again, BACK to go one step back."
     ).format(studio=ctx.studio.name)
-    return Screen(text, menu_choices(ctx))
+    return Screen(text, await load_menu(ctx))
 
 
 def _texting_help(ctx: Context) -> str:
@@ -86,10 +115,11 @@ def _texting_help(ctx: Context) -> str:
 async def bookings_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     found = await browse.my_bookings_and_past(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
+    booked = await appointments.customer_upcoming(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
     past = [past_choice(ctx, "past_bookings", _("🕘 Past bookings"))] if found.has_past else []
-    if not found.upcoming:
-        return Screen(_("You have no upcoming bookings."), past + menu_choices(ctx))
-    choices = []
+    if not found.upcoming and not booked:
+        return Screen(_("You have no upcoming bookings."), past + await load_menu(ctx))
+    dated: list[tuple[datetime, Choice]] = []
     for b in found.upcoming:
         people = ctx.t.n_("{n} person", "{n} people", b.guests).format(n=b.guests)
         label = f"{b.class_name} · {ctx.when(b.first_start)} · {people}"
@@ -99,10 +129,16 @@ async def bookings_screen(ctx: Context) -> Screen:
             )
         if ctx.payments is not None:  # only a studio taking payments online has any to show
             label += " · " + await status_label(ctx, b.registration_id, ctx.customer.id)
-        choices.append(Choice("booking", label, b.registration_id))
+        dated.append((b.first_start, Choice("booking", label, b.registration_id)))
+    for a in booked:
+        label = _("{service} with {staff} · {when}").format(
+            service=a.service_name, staff=a.staff_name, when=ctx.when(a.starts_at)
+        )
+        dated.append((a.starts_at, Choice("appointment", label, a.id)))
+    dated.sort(key=lambda pair: pair[0])
     return Screen(
         _("Your upcoming bookings (choose one to see or cancel it):"),
-        choices + past + back_and_cancel(ctx),
+        [choice for _start, choice in dated] + past + back_and_cancel(ctx),
     )
 
 
@@ -154,7 +190,7 @@ async def booking_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     b = await _summary(ctx)
     if b is None:
-        return Screen(_("That booking is no longer upcoming."), menu_choices(ctx))
+        return Screen(_("That booking is no longer upcoming."), await load_menu(ctx))
     lines = [b.class_name, ctx.when(b.first_start, with_year=True)]
     if b.location:
         lines.append(b.location)
@@ -164,14 +200,23 @@ async def booking_screen(ctx: Context) -> Screen:
         total += " · " + await status_label(ctx, b.registration_id, ctx.customer.id)
     lines.append(total)
     cancel = Choice("cancel_booking", _("Cancel this booking"), aliases=(_("cancel booking"),))
-    return Screen("\n".join(lines), [cancel, *back_and_cancel(ctx)])
+    choices = [cancel]
+    if class_movable(ctx, b):
+        deadline = b.first_start - timedelta(hours=ctx.studio.cancellation_cutoff_hours)
+        lines.append(
+            _("You can move it to another date until {when}.").format(when=ctx.when(deadline))
+        )
+        choices.append(
+            Choice("class_reschedule", _("🔁 Move to another date"), aliases=(_("move"),))
+        )
+    return Screen("\n".join(lines), [*choices, *back_and_cancel(ctx)])
 
 
 async def cancel_confirm_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     b = await _summary(ctx)
     if b is None:
-        return Screen(_("That booking is no longer upcoming."), menu_choices(ctx))
+        return Screen(_("That booking is no longer upcoming."), await load_menu(ctx))
     text = _("Cancel {name} on {date}? This cannot be undone.").format(
         name=b.class_name, date=ctx.when(b.first_start)
     )
@@ -236,7 +281,11 @@ async def cancel_booking(ctx: Context) -> Transition:
 async def language_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     choices = [Choice("set_language", LANGUAGE_NAMES[code], code, (code,)) for code in SUPPORTED]
-    return Screen(_("Choose your language:"), choices + back_and_cancel(ctx))
+    zone_label = _("🕒 Time zone: {city}").format(city=city(ctx.zone))
+    choices.append(Choice("timezone", zone_label, aliases=(_("time zone"), "timezone", "zona")))
+    return Screen(
+        _("Choose your language, or change your time zone:"), choices + back_and_cancel(ctx)
+    )
 
 
 async def set_language(ctx: Context, code: str) -> Transition:

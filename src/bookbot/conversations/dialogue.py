@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bookbot.conversations import account_steps as account
+from bookbot.conversations import appointment_steps as appointment
 from bookbot.conversations import booking_steps as booking
 from bookbot.conversations import linking_steps as link
 from bookbot.conversations import pass_steps as passes
 from bookbot.conversations import payment_steps as paying
+from bookbot.conversations import reschedule_steps as moving
 from bookbot.conversations import staff_steps as staff
 from bookbot.conversations import store
+from bookbot.conversations import timezone_steps as zones
 from bookbot.conversations.keywords import command, keyword
 from bookbot.conversations.matching import clean_name, numbers, pick, whole_number
 from bookbot.conversations.model import TEXTING, Channel, Inbound, Option, Reply
@@ -36,15 +39,20 @@ from bookbot.conversations.states import (
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.presentation.i18n import negotiate, render_error, translator
-from bookbot.services import holds, inbox, staff_access
+from bookbot.services import appointments, holds, inbox, staff_access
 from bookbot.services.common import Studio, only_studio, studio_by_slug
 from bookbot.services.customers import customer_for, set_preferred_channel
 from bookbot.store.db import Database
 
 IDLE = timedelta(minutes=30)
 # Screens that keep the summary's seats held: leaving them for any other lets the seats go
-# (the payment screen lets them go only when its link is called off).
-HOLDING = frozenset({State.CONFIRM, State.COMPANY_NAME, State.COMPANY_EMAIL, State.COMPANY_PO})
+# (the payment screen lets them go only when its link is called off). The appointment
+# summary holds its slot the same way (`appointments.release_holds`).
+APPOINTMENT_HOLDING = frozenset({State.APPOINTMENT_CONFIRM})
+HOLDING = (
+    frozenset({State.CONFIRM, State.COMPANY_NAME, State.COMPANY_EMAIL, State.COMPANY_PO})
+    | APPOINTMENT_HOLDING
+)
 # What a person types where a screen asks for words rather than an option.
 TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
     State.LINK_PHONE: link.on_phone,
@@ -52,6 +60,10 @@ TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
     State.COMPANY_NAME: paying.on_company_name,
     State.COMPANY_EMAIL: paying.on_company_email,
     State.COMPANY_PO: paying.on_company_po,
+    **appointment.TYPED,
+    **moving.TYPED,
+    **zones.TYPED,
+    **staff.TYPED,
 }
 
 SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
@@ -80,6 +92,9 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.COMPANY_NAME: paying.company_name_screen,
     State.COMPANY_EMAIL: paying.company_email_screen,
     State.COMPANY_PO: paying.company_po_screen,
+    **appointment.SCREENS,
+    **moving.SCREENS,
+    **zones.SCREENS,
     **staff.SCREENS,
 }
 
@@ -102,6 +117,10 @@ SIMPLE: dict[str, tuple[State, str | None]] = {
     "ticket": (State.TICKET, "pass_id"),
     "reserve": (State.RESERVE, None),
     "offer": (State.OFFER, "offer"),
+    "appointment": (State.APPOINTMENT, "appointment_id"),
+    "appt_cancel": (State.APPOINTMENT_CANCEL, None),
+    "class_reschedule": (State.CLASS_RESCHEDULE, None),
+    "timezone": (State.TIMEZONE, None),
 }
 
 
@@ -404,7 +423,10 @@ class Dialogues:
         """Move to the transition's state and render it, with any notice before it."""
         conversation = ctx.conversation
         previous = conversation.state
-        if previous in HOLDING and transition.state not in HOLDING | {State.PAY}:
+        if previous in APPOINTMENT_HOLDING and transition.state not in APPOINTMENT_HOLDING:
+            # Left the appointment summary: let the held slot go (after Confirm: nothing).
+            await appointments.release_holds(ctx.db, ctx.studio.id, ctx.customer.id)
+        elif previous in HOLDING and transition.state not in HOLDING | {State.PAY}:
             # Left the summary (back, menu, another choice): let the held seats go now.
             # After a booking this finds nothing: the hold became the booking.
             await holds.release_customer_holds(ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id)
@@ -500,6 +522,9 @@ _ACTIONS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "set_language": _set_language,
     "pay": paying.pay,
     "company_po": _company_po,
+    **appointment.ACTIONS,
+    **moving.ACTIONS,
+    **zones.ACTIONS,
 }
 _PLAIN_ACTIONS: dict[str, Callable[[Context], Awaitable[Transition]]] = {
     "get_pass": passes.get_pass,
@@ -513,4 +538,7 @@ _PLAIN_ACTIONS: dict[str, Callable[[Context], Awaitable[Transition]]] = {
     "company": paying.company,
     "pay_back": paying.pay_back,
     "pay_pass": passes.pay_for_pass,
+    **appointment.PLAIN_ACTIONS,
+    **moving.PLAIN_ACTIONS,
+    **zones.PLAIN_ACTIONS,
 }

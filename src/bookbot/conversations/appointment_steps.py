@@ -1,0 +1,454 @@
+"""Booking an appointment in chat: service, staff member (or the first available), day,
+time, party size, a summary that holds the slot, and the confirmation with its .ics file.
+
+Rules:
+- Days and times are the customer's (`ctx.zone`). When the staff member keeps another
+  zone, a time says both: "10:00 your time (16:00 in Madrid)"; a time in a zone that is
+  not the studio's names it (as `Context.when` does for classes).
+- The summary holds the slot (`appointments.hold`): "taken" is said before Confirm, and
+  leaving the summary lets it go (`Dialogues._enter` calls `appointments.release_holds`).
+  Confirm re-checks; a slot taken meanwhile is refused politely, with the day's times again.
+- The summary states the cancellation and reschedule deadlines before the customer
+  commits; appointments are paid at the studio in this first round.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+from bookbot.conversations.booking_steps import back_and_cancel
+from bookbot.conversations.model import Attachment
+from bookbot.conversations.states import Choice, Context, Screen, State, Transition
+from bookbot.conversations.timezone_steps import city
+from bookbot.engine import errors
+from bookbot.engine.recurrence import zone
+from bookbot.presentation.calendar_ics import appointment_event, booking_calendar
+from bookbot.presentation.i18n import render_error
+from bookbot.services import appointments
+from bookbot.services.appointments import Appointment, Service
+
+DAYS_PAGE = 7
+TIMES_PAGE = 12
+# Keys of the booking in the dialogue's data: cleared when a new booking starts.
+_BOOKING_KEYS = ("service_id", "staff_id", "days_after", "day", "times_page", "starts_at")
+_MORE_KEYS = ("slot_staff", "capacity", "held", "held_until")
+
+
+# --- Times, in the customer's zone and the staff member's -------------------------------
+
+
+def _other_zone(ctx: Context, instant: datetime, staff_zone: str) -> str:
+    """'16:00 in Madrid', with the date when it is another day there."""
+    there = instant.astimezone(zone(staff_zone)).date()
+    here = instant.astimezone(zone(ctx.zone)).date()
+    clock = ctx.t.time(instant, staff_zone)
+    if there != here:
+        clock = f"{ctx.t.date(there)}, {clock}"
+    return ctx.t._("{time} in {city}").format(time=clock, city=city(staff_zone))
+
+
+def time_label(ctx: Context, instant: datetime, staff_zone: str) -> str:
+    """A time on the customer's clock, naming the zone where it is not the studio's."""
+    local = ctx.t.time(instant, ctx.zone)
+    if staff_zone != ctx.zone:
+        return ctx.t._("{time} your time ({other})").format(
+            time=local, other=_other_zone(ctx, instant, staff_zone)
+        )
+    if ctx.zone != ctx.studio.timezone:
+        return f"{local} {instant.astimezone(zone(ctx.zone)).tzname() or ''}".strip()
+    return local
+
+
+def when_label(ctx: Context, instant: datetime, staff_zone: str) -> str:
+    """A date and time as `Context.when` says it, and the staff member's time if elsewhere."""
+    text = ctx.when(instant, with_year=True)
+    if staff_zone == ctx.zone:
+        return text
+    return ctx.t._("{when} your time ({other})").format(
+        when=text, other=_other_zone(ctx, instant, staff_zone)
+    )
+
+
+def place_line(ctx: Context, a: Appointment) -> str:
+    _ = ctx.t._
+    if a.online:
+        if a.meeting_url:
+            return _("Online: {url}").format(url=a.meeting_url)
+        return _("Online (the link will follow)")
+    return _("Where: {place}").format(place=a.location) if a.location else ""
+
+
+def policy_lines(ctx: Context, a: Appointment, service: Service) -> list[str]:
+    """The cancellation and reschedule deadlines as they stand now, or that they passed.
+    A held slot (the summary) is judged as the booking it would become."""
+    _ = ctx.t._
+    a = replace(a, status="confirmed") if a.status == "held" else a
+    cancel_by = a.starts_at - timedelta(hours=service.cancellation_cutoff_hours)
+    move_by = a.starts_at - timedelta(hours=service.reschedule_cutoff_hours)
+    lines = []
+    if appointments.can_cancel(a, service, ctx.now):
+        lines.append(_("Free cancellation until {when}.").format(when=ctx.when(cancel_by)))
+    else:
+        lines.append(
+            ctx.t.n_(
+                "It can no longer be cancelled: cancelling closes {n} hour before the start.",
+                "It can no longer be cancelled: cancelling closes {n} hours before the start.",
+                service.cancellation_cutoff_hours,
+            ).format(n=service.cancellation_cutoff_hours)
+        )
+    if appointments.can_reschedule(a, service, ctx.now):
+        lines.append(
+            _("You can move it to another time until {when}.").format(when=ctx.when(move_by))
+        )
+    else:
+        lines.append(
+            ctx.t.n_(
+                "It can no longer be moved: moving closes {n} hour before the start.",
+                "It can no longer be moved: moving closes {n} hours before the start.",
+                service.reschedule_cutoff_hours,
+            ).format(n=service.reschedule_cutoff_hours)
+        )
+    return lines
+
+
+def calendar_attachment(ctx: Context, a: Appointment) -> Attachment:
+    """The appointment as a calendar event: the same UID when it moves, SEQUENCE raised."""
+    event = appointment_event(a, ctx.t, studio_name=ctx.studio.name)
+    content = booking_calendar([event], stamp=ctx.now)
+    return Attachment(f"appointment-{a.id}.ics", "text/calendar", content)
+
+
+# --- Service, staff member, day, time -----------------------------------------------------
+
+
+async def start(ctx: Context) -> Transition:
+    for key in (*_BOOKING_KEYS, *_MORE_KEYS):
+        ctx.data.pop(key, None)
+    return Transition(State.APPOINTMENT_SERVICES)
+
+
+async def services_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    services = await appointments.list_services(ctx.db, ctx.studio.id)
+    if not services:
+        return Screen(_("There are no appointments to book right now."), back_and_cancel(ctx))
+    lines, choices = [_("What would you like to book?")], []
+    for s in services:
+        minutes = int(s.duration.total_seconds() // 60)
+        label = _("{name} · {minutes} min · {price}").format(
+            name=s.name, minutes=minutes, price=ctx.money(s.price_minor)
+        )
+        if s.description:
+            lines.append(f"• {s.name}: {s.description}")
+        choices.append(Choice("appt_service", label, s.id, (s.name,)))
+    return Screen("\n".join(lines), choices + back_and_cancel(ctx))
+
+
+async def choose_service(ctx: Context, choice: Choice) -> Transition:
+    for key in (*_BOOKING_KEYS, *_MORE_KEYS):
+        ctx.data.pop(key, None)
+    ctx.data["service_id"] = int(choice.value)
+    return Transition(State.APPOINTMENT_STAFF)
+
+
+async def staff_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    service_id = int(ctx.data["service_id"])
+    providers = await appointments.providers(ctx.db, ctx.studio.id, service_id)
+    if not providers:
+        return Screen(_("Nobody offers this at the moment."), back_and_cancel(ctx))
+    first = Choice("appt_staff", _("⚡ First available"), 0, (_("first"), _("any"), "any"))
+    choices = [first] + [Choice("appt_staff", p.name, p.id) for p in providers]
+    return Screen(_("With whom?"), choices + back_and_cancel(ctx))
+
+
+async def choose_staff(ctx: Context, choice: Choice) -> Transition:
+    ctx.data["staff_id"] = int(choice.value) or None  # 0: whoever is free first
+    ctx.data.pop("days_after", None)
+    return Transition(State.APPOINTMENT_DAYS)
+
+
+def day_choices(ctx: Context, days: list[date], *, action: str, more: str) -> list[Choice]:
+    """One choice a day, then "Later dates" (a full page suggests more) and back to the
+    first page when this is a later one."""
+    _ = ctx.t._
+    choices = [Choice(action, ctx.t.date(d), d.isoformat()) for d in days]
+    if len(days) >= DAYS_PAGE:
+        later = Choice(more, _("➡ Later dates"), days[-1].isoformat(), (_("later"), "later"))
+        choices.append(later)
+    if ctx.data.get("days_after"):
+        choices.append(Choice(more, _("⬅ Earliest dates"), None, (_("earliest"),)))
+    return choices
+
+
+def zone_note(ctx: Context) -> str:
+    return ctx.t._("Times are in {city} time ({zone}).").format(city=city(ctx.zone), zone=ctx.zone)
+
+
+async def days_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    after = ctx.data.get("days_after")
+    days = await appointments.days_with_slots(
+        ctx.db,
+        ctx.studio.id,
+        service_id=int(ctx.data["service_id"]),
+        staff_id=ctx.data.get("staff_id"),
+        now=ctx.now,
+        zone=ctx.zone,
+        after=date.fromisoformat(after) if after else None,
+        limit=DAYS_PAGE,
+    )
+    if not days:
+        return Screen(_("There are no free times in the coming weeks."), back_and_cancel(ctx))
+    text = _("Choose a day:") + "\n" + zone_note(ctx)
+    return Screen(
+        text,
+        day_choices(ctx, days, action="appt_day", more="appt_days_page") + back_and_cancel(ctx),
+    )
+
+
+async def days_page(ctx: Context, choice: Choice) -> Transition:
+    ctx.data["days_after"] = choice.value
+    return Transition(State(ctx.conversation.state))
+
+
+async def choose_day(ctx: Context, choice: Choice) -> Transition:
+    ctx.data["day"] = str(choice.value)
+    ctx.data["times_page"] = 0
+    return Transition(State.APPOINTMENT_TIMES)
+
+
+def time_choices(
+    ctx: Context, slots: list[tuple[datetime, str, str, int]], *, action: str, more: str
+) -> list[Choice]:
+    """A page of (start, staff zone, staff name, staff id) as choices, then "Later times" /
+    "Earlier times"; the staff name only where it varies (the first available)."""
+    _ = ctx.t._
+    page = int(ctx.data.get("times_page", 0))
+    shown = slots[page * TIMES_PAGE : (page + 1) * TIMES_PAGE]
+    names = {name for _start, _zone, name, _id in slots}
+    choices = []
+    for start, staff_zone, name, staff_id in shown:
+        label = time_label(ctx, start, staff_zone)
+        if len(names) > 1:
+            label += f" · {name}"
+        choices.append(Choice(action, label, [start.isoformat(), staff_id]))
+    if (page + 1) * TIMES_PAGE < len(slots):
+        choices.append(Choice(more, _("➡ Later times"), page + 1, (_("later"), "later")))
+    if page:
+        choices.append(Choice(more, _("⬅ Earlier times"), page - 1, (_("earlier"),)))
+    return choices
+
+
+async def _slots(ctx: Context) -> list[tuple[datetime, str, str, int]]:
+    found = await appointments.slots_on(
+        ctx.db,
+        ctx.studio.id,
+        service_id=int(ctx.data["service_id"]),
+        staff_id=ctx.data.get("staff_id"),
+        now=ctx.now,
+        zone=ctx.zone,
+        day=date.fromisoformat(ctx.data["day"]),
+    )
+    seen: dict[datetime, tuple[datetime, str, str, int]] = {}
+    for slot, provider in found:  # the first available: the earliest staff member listed
+        seen.setdefault(slot.start, (slot.start, provider.timezone, provider.name, provider.id))
+    return sorted(seen.values())
+
+
+async def times_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    slots = await _slots(ctx)
+    day = ctx.t.date(date.fromisoformat(ctx.data["day"]))
+    if not slots:
+        return Screen(_("No free times are left on {day}.").format(day=day), back_and_cancel(ctx))
+    text = _("{day}: choose a time.").format(day=day) + "\n" + zone_note(ctx)
+    choices = time_choices(ctx, slots, action="appt_time", more="appt_times_page")
+    return Screen(text, choices + back_and_cancel(ctx))
+
+
+async def times_page(ctx: Context, choice: Choice) -> Transition:
+    ctx.data["times_page"] = int(choice.value)
+    return Transition(State(ctx.conversation.state))
+
+
+_TYPED_TIME = re.compile(r"^\s*(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?\s*$", re.I)
+
+
+def typed_time(text: str) -> str | None:
+    """'10am', '10:30', '3 pm', '15h30' as 'HH:MM', or None."""
+    found = _TYPED_TIME.match(text)
+    if found is None:
+        return None
+    hour, minute = int(found.group(1)), int(found.group(2) or 0)
+    suffix = (found.group(3) or "").lower().replace(".", "")
+    if suffix and not 1 <= hour <= 12:  # a 12-hour clock
+        return None
+    if suffix:
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    if not (found.group(2) or suffix) or hour > 23 or minute > 59:
+        return None  # a bare number is an option's number, not a time
+    return f"{hour:02d}:{minute:02d}"
+
+
+def offered_at(ctx: Context, text: str, action: str) -> Choice | None:
+    """The offered time choice whose start is the typed wall time, in the customer's zone."""
+    wanted = typed_time(text)
+    if wanted is None:
+        return None
+    for raw in ctx.conversation.options:
+        choice = Choice.from_stored(raw)
+        if choice.action == action:
+            start = datetime.fromisoformat(str(choice.value[0]))
+            if start.astimezone(zone(ctx.zone)).strftime("%H:%M") == wanted:
+                return choice
+    return None
+
+
+async def on_typed_time(ctx: Context, text: str) -> Transition:
+    choice = offered_at(ctx, text, "appt_time")
+    if choice is None:
+        return Transition(
+            State.APPOINTMENT_TIMES,
+            ctx.t._("That time is not free. Please choose one of these:"),
+        )
+    return await choose_time(ctx, choice)
+
+
+async def choose_time(ctx: Context, choice: Choice) -> Transition:
+    starts_at, staff_id = choice.value
+    ctx.data["starts_at"], ctx.data["slot_staff"] = starts_at, int(staff_id)
+    service = await appointments.service_by_id(ctx.db, ctx.studio.id, int(ctx.data["service_id"]))
+    if service.capacity > 1:
+        ctx.data["capacity"] = service.capacity
+        return Transition(State.APPOINTMENT_GUESTS)
+    return await _hold(ctx, 1)
+
+
+async def guests_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    most = int(ctx.data.get("capacity", 1))
+    choices = [Choice("appt_guests", str(n), n) for n in range(1, most + 1)]
+    return Screen(_("How many people are coming (you included)?"), choices + back_and_cancel(ctx))
+
+
+async def choose_guests(ctx: Context, choice: Choice) -> Transition:
+    return await _hold(ctx, int(choice.value))
+
+
+async def _hold(ctx: Context, guests: int) -> Transition:
+    try:
+        held = await appointments.hold(
+            ctx.db,
+            ctx.clock,
+            ctx.studio.id,
+            customer_id=ctx.customer.id,
+            service_id=int(ctx.data["service_id"]),
+            staff_id=int(ctx.data["slot_staff"]),
+            starts_at=datetime.fromisoformat(ctx.data["starts_at"]),
+            guests=guests,
+        )
+    except errors.BookingError as error:
+        return Transition(State.APPOINTMENT_TIMES, render_error(error, ctx.t, ctx.zone))
+    ctx.data["held"] = held.id
+    ctx.data["held_until"] = held.held_until.isoformat() if held.held_until else None
+    return Transition(State.APPOINTMENT_CONFIRM)
+
+
+# --- Summary and confirmation -------------------------------------------------------------
+
+
+async def confirm_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    try:
+        a = await appointments.appointment_for_customer(
+            ctx.db, ctx.studio.id, ctx.customer.id, int(ctx.data["held"])
+        )
+    except errors.NotFound:
+        return Screen(_("That time is no longer held for you."), back_and_cancel(ctx))
+    service = await appointments.service_by_id(ctx.db, ctx.studio.id, a.service_id)
+    lines = [
+        _("Please check your appointment:"),
+        _("{service} with {staff}").format(service=a.service_name, staff=a.staff_name),
+        when_label(ctx, a.starts_at, a.staff_timezone),
+        place_line(ctx, a),
+    ]
+    if a.guest_count > 1:
+        lines.append(ctx.t.n_("{n} person", "{n} people", a.guest_count).format(n=a.guest_count))
+    lines.append(_("Price: {price}, paid at the studio.").format(price=ctx.money(a.price_minor)))
+    lines += policy_lines(ctx, a, service)
+    if a.held_until is not None:
+        lines.append(
+            _("This time is held for you until {time}.").format(
+                time=ctx.t.time(a.held_until, ctx.zone)
+            )
+        )
+    confirm = Choice(
+        "appt_confirm", _("✅ Confirm appointment"), aliases=(_("confirm"), _("yes"), "yes", "si")
+    )
+    return Screen("\n".join(filter(None, lines)), [confirm, *back_and_cancel(ctx)])
+
+
+async def confirm(ctx: Context) -> Transition:
+    try:
+        a = await appointments.confirm(
+            ctx.db,
+            ctx.clock,
+            ctx.studio.id,
+            appointment_id=int(ctx.data["held"]),
+            customer_id=ctx.customer.id,
+        )
+    except errors.BookingError as error:
+        # Taken meanwhile (the hold lapsed and someone else booked): the day's times again.
+        ctx.data.pop("held", None)
+        return Transition(State.APPOINTMENT_TIMES, render_error(error, ctx.t, ctx.zone))
+    ctx.data.clear()
+    return booked(ctx, a, ctx.t._("✅ Booked!"))
+
+
+def booked(ctx: Context, a: Appointment, headline: str) -> Transition:
+    """The confirmation (booked or moved): reference, staff, time, place, and the .ics."""
+    _ = ctx.t._
+    lines = [
+        headline,
+        _("Appointment #{number}: {service} with {staff}").format(
+            number=a.id, service=a.service_name, staff=a.staff_name
+        ),
+        when_label(ctx, a.starts_at, a.staff_timezone),
+        place_line(ctx, a),
+        _("Pay {price} at the studio.").format(price=ctx.money(a.price_minor)),
+    ]
+    text = "\n".join(filter(None, lines))
+    if ctx.texting:  # no files over SMS (see booking_steps.booked_message)
+        return Transition(State.MENU, text)
+    text += "\n" + _("The calendar file below adds it to your calendar.")
+    return Transition(State.MENU, text, calendar_attachment(ctx, a))
+
+
+SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
+    State.APPOINTMENT_SERVICES: services_screen,
+    State.APPOINTMENT_STAFF: staff_screen,
+    State.APPOINTMENT_DAYS: days_screen,
+    State.APPOINTMENT_TIMES: times_screen,
+    State.APPOINTMENT_GUESTS: guests_screen,
+    State.APPOINTMENT_CONFIRM: confirm_screen,
+}
+ACTIONS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
+    "appt_service": choose_service,
+    "appt_staff": choose_staff,
+    "appt_days_page": days_page,
+    "appt_day": choose_day,
+    "appt_times_page": times_page,
+    "appt_time": choose_time,
+    "appt_guests": choose_guests,
+}
+PLAIN_ACTIONS: dict[str, Callable[[Context], Awaitable[Transition]]] = {
+    "book_appointment": start,
+    "appt_confirm": confirm,
+}
+TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
+    State.APPOINTMENT_TIMES: on_typed_time,
+}
