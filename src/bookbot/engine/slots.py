@@ -40,6 +40,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -174,6 +175,7 @@ def _midnight_offset(local_zone: ZoneInfo, day: date) -> timedelta:
     return offset
 
 
+@lru_cache(maxsize=4096)  # a schedule has few distinct wall times; building them is slow
 def _since_midnight(wall: time) -> timedelta:
     return timedelta(
         hours=wall.hour, minutes=wall.minute, seconds=wall.second, microseconds=wall.microsecond
@@ -244,12 +246,6 @@ class _Sweep:
             first += step
 
 
-def _days_for(availability: Availability, start: datetime, end: datetime) -> _Days:
-    local_zone = zone(availability.timezone)
-    first = start.astimezone(local_zone).date() - _DAY
-    return _Days(availability.timezone, first, end.astimezone(local_zone).date() + _DAY)
-
-
 _Wall = tuple[time, time, timedelta, timedelta]  # start, end, each as time since midnight
 
 
@@ -262,24 +258,40 @@ def _walls(windows: Sequence[LocalWindow | WeeklyWindow], group: bool | None) ->
     ]
 
 
-def _open_spans(availability: Availability, days: _Days, group: bool | None) -> list[_Span]:
-    """Merged open windows over `days` (whole, not cut to any range), blocks removed."""
-    weekly = [
-        _walls([w for w in availability.weekly if w.weekday == weekday], group)
-        for weekday in range(7)
-    ]
-    overrides = {o.day: o.windows for o in availability.overrides}
-    spans: list[_Span] = []
-    for index, day in enumerate(days.dates[:-1]):
-        override = overrides.get(day)
-        walls = weekly[day.weekday()] if override is None else _walls(override, group)
-        for start, end, start_delta, end_delta in walls:
-            span = (days.instant(index, start, start_delta), days.instant(index, end, end_delta))
-            if span[1] > span[0]:
-                spans.append(span)
-    spans += [(a.start, a.end) for a in availability.additions if a.end > a.start]
-    blocks = _merge([(b.start, b.end) for b in availability.blocks if b.end > b.start])
-    return _subtract(_merge(spans), blocks)
+class _Plan:
+    """A staff member's availability read once for one kind of service (`group` None: all)."""
+
+    def __init__(self, availability: Availability, group: bool | None) -> None:
+        self.zone_name = availability.timezone
+        self.weekly = [
+            _walls([w for w in availability.weekly if w.weekday == weekday], group)
+            for weekday in range(7)
+        ]
+        self.overrides = {o.day: _walls(o.windows, group) for o in availability.overrides}
+        self.additions = [(a.start, a.end) for a in availability.additions if a.end > a.start]
+        self.blocks = _merge([(b.start, b.end) for b in availability.blocks if b.end > b.start])
+
+    def days(self, start: datetime, end: datetime) -> _Days:
+        """The local dates around [start, end], a day more each side."""
+        local_zone = zone(self.zone_name)
+        first = start.astimezone(local_zone).date() - _DAY
+        return _Days(self.zone_name, first, end.astimezone(local_zone).date() + _DAY)
+
+    def open_spans(self, days: _Days) -> list[_Span]:
+        """Merged open windows over `days` (whole, not cut to any range), blocks removed."""
+        spans = list(self.additions)
+        for index, day in enumerate(days.dates[:-1]):
+            walls = self.overrides.get(day)
+            for start, end, start_delta, end_delta in (
+                self.weekly[day.weekday()] if walls is None else walls
+            ):
+                span = (
+                    days.instant(index, start, start_delta),
+                    days.instant(index, end, end_delta),
+                )
+                if span[1] > span[0]:
+                    spans.append(span)
+        return _subtract(_merge(spans), self.blocks)
 
 
 def _merge(spans: list[_Span]) -> list[_Span]:
@@ -323,25 +335,24 @@ def open_windows(
 
     Intervals are whole merged windows: one running past `start` or `end` is not cut.
     """
-    spans = _open_spans(availability, _days_for(availability, start, end), group)
+    plan = _Plan(availability, group)
+    spans = plan.open_spans(plan.days(start, end))
     return [Interval(s, e) for s, e in spans if e > start and s < end]
 
 
-def _busy_spans(busy: Sequence[Interval], lo: datetime, hi: datetime) -> list[_Span]:
-    """The busy intervals overlapping [lo, hi), merged."""
-    return _merge(
-        [(b.start, b.end) for b in busy if b.end > lo and b.start < hi and b.end > b.start]
-    )
-
-
-@dataclass(frozen=True)
 class _Search:
-    """One staff member's slot search: what is read once and swept for any range."""
+    """One staff member's slot search for one service: availability read once, busy
+    intervals taken for each asked range."""
 
-    availability: Availability
-    rules: ServiceRules
-    busy: list[_Span]
-    now: datetime
+    def __init__(
+        self,
+        availability: Availability,
+        rules: ServiceRules,
+        busy: Sequence[Interval],
+        now: datetime,
+    ) -> None:
+        self.plan = _Plan(availability, rules.group)
+        self.rules, self.busy, self.now = rules, busy, now
 
     def slots(self, start: datetime, end: datetime, *, limit: int | None = None) -> list[Slot]:
         rules = self.rules
@@ -350,10 +361,9 @@ class _Search:
         if earliest > latest:
             return []
         before, after = rules.buffer_before, rules.duration + rules.buffer_after
-        days = _days_for(self.availability, earliest - before, latest + after)
-        sweep = _Sweep(self.busy, rules, limit)
-        sweep.next_busy = max(bisect_right(self.busy, (earliest - before,)) - 1, 0)
-        for open_from, open_until in _open_spans(self.availability, days, rules.group):
+        days = self.plan.days(earliest - before, latest + after)
+        sweep = _Sweep(_busy_spans(self.busy, earliest - before, latest + after), rules, limit)
+        for open_from, open_until in self.plan.open_spans(days):
             lo, hi = max(open_from + before, earliest), min(open_until - after, latest)
             for index, run_lo, run_hi in days.runs(lo, hi):
                 if days.offsets[index] is None:
@@ -365,18 +375,11 @@ class _Search:
         return sweep.found
 
 
-def _search(
-    availability: Availability,
-    rules: ServiceRules,
-    busy: Sequence[Interval],
-    *,
-    now: datetime,
-    start: datetime,
-    end: datetime,
-) -> _Search:
-    lo = max(start, now + rules.min_notice) - rules.buffer_before
-    hi = min(end, now + rules.horizon + _TICK) + rules.duration + rules.buffer_after
-    return _Search(availability, rules, _busy_spans(busy, lo, hi), now)
+def _busy_spans(busy: Sequence[Interval], lo: datetime, hi: datetime) -> list[_Span]:
+    """The busy intervals overlapping [lo, hi], merged."""
+    return _merge(
+        [(b.start, b.end) for b in busy if b.end > lo and b.start <= hi and b.end > b.start]
+    )
 
 
 def free_slots(
@@ -396,7 +399,7 @@ def free_slots(
     now + horizon. DST follows `engine.recurrence.resolve_local` (gap: shifted forward by
     the gap; ambiguous: first instant).
     """
-    return _search(availability, rules, busy, now=now, start=start, end=end).slots(start, end)
+    return _Search(availability, rules, busy, now).slots(start, end)
 
 
 def first_available(
@@ -416,7 +419,7 @@ def first_available(
     """
     searches = sorted(
         (
-            (staff_id, _search(availability, rules, busy, now=now, start=start, end=end))
+            (staff_id, _Search(availability, rules, busy, now))
             for staff_id, availability, busy in candidates
         ),
         key=itemgetter(0),
