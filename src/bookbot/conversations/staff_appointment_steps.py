@@ -39,6 +39,7 @@ PAGE = 8
 MOST_PAGES = 25  # past the 200th appointment, use the CLI
 REASON_LIMIT = 300
 LIVE = ("held", "confirmed")
+ATTENDABLE = ("confirmed", "completed")  # may be marked a no-show once started
 VIEWS = {
     "staff_upcoming": "upcoming",
     "staff_pending": "pending",
@@ -197,9 +198,9 @@ async def appointment_screen(ctx: Context, staff_id: int) -> Screen:
     choices = []
     if appointment.status in LIVE and appointment.starts_at > ctx.now:
         choices.append(Choice("staff_appt_cancel", _("✖ Cancel with a reason")))
-    if appointment.status == "confirmed" and appointment.starts_at <= ctx.now:
+    if appointment.status in ATTENDABLE and appointment.starts_at <= ctx.now:
         choices.append(Choice("staff_appt_no_show", _("🚫 Mark no-show")))
-    elif appointment.status == "confirmed":
+    elif appointment.status in ATTENDABLE:
         lines.append(_("You can mark a no-show once it has started."))
     return Screen("\n".join(lines), [*choices, _toggle(ctx), *nav(ctx)])
 

@@ -47,10 +47,7 @@ Typed = Callable[[Context, str], Awaitable[Transition]]
 async def staff_zone(ctx: Context, staff_id: int) -> str:
     """The staff member's IANA zone (theirs, else the studio's), read once per update."""
     if "staff_zone" not in ctx.turn:
-        held = await availability.availability_of(
-            ctx.db, ctx.studio.id, staff_id, start=ctx.now, end=ctx.now
-        )
-        ctx.turn["staff_zone"] = held.timezone or ctx.studio.timezone
+        ctx.turn["staff_zone"] = await availability.staff_zone(ctx.db, ctx.studio.id, staff_id)
     return str(ctx.turn["staff_zone"])
 
 
@@ -86,17 +83,25 @@ def _span_on(ctx: Context, day: date, interval: Interval, zone_name: str) -> str
 
 
 def _day_lines(ctx: Context, view: availability.DayView, zone_name: str) -> list[str]:
-    _ = ctx.t._
+    """The date and its open hours, then its blocks (⛔), classes taught (🏺) and
+    appointments (•) in the order they happen."""
     hours = ", ".join(_span_on(ctx, view.day, w, zone_name) for w in view.windows)
-    lines = [f"{ctx.t.date(view.day)}: {hours or _('no open hours')}"]
-    for block in view.blocks:
-        text = _span_on(ctx, view.day, block, zone_name)
-        lines.append(f"   ⛔ {text} {block.reason}".rstrip())
-    lines += [f"   🏺 {_span_on(ctx, view.day, s, zone_name)} {s.reason}" for s in view.sessions]
-    for appointment in view.appointments:
-        at = ctx.t.time(appointment.starts_at, zone_name)
-        lines.append(f"   • {at} {appointment.service_name} · {appointment.customer_name}")
-    return lines
+    head = f"{ctx.t.date(view.day)}: {hours or ctx.t._('no open hours')}"
+    events = [
+        (b.start, f"⛔ {_span_on(ctx, view.day, b, zone_name)} {b.reason}") for b in view.blocks
+    ]
+    events += [
+        (s.start, f"🏺 {_span_on(ctx, view.day, s, zone_name)} {s.reason}") for s in view.sessions
+    ]
+    events += [
+        (
+            a.starts_at,
+            f"• {ctx.t.time(a.starts_at, zone_name)} {a.service_name} · {a.customer_name}",
+        )
+        for a in view.appointments
+    ]
+    events.sort(key=lambda event: event[0])
+    return [head, *(f"   {text}".rstrip() for _, text in events)]
 
 
 def _actions(ctx: Context) -> list[Choice]:
