@@ -11,7 +11,18 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bookbot.cli import admin, demo, doctor, passes, payments, run, shell
+from bookbot.cli import (
+    admin,
+    appointments,
+    availability,
+    demo,
+    doctor,
+    passes,
+    payments,
+    run,
+    shell,
+    slots,
+)
 from bookbot.cli.common import DATABASE_HELP, Parser, accept_database_anywhere
 from bookbot.cli.failures import failure_message
 from bookbot.config import Settings
@@ -32,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.register_jobs(commands)
     passes.register(commands)
     payments.register(commands)
+    slots.register(commands)
+    availability.register(commands)
+    appointments.register(commands)
     doctor.register(commands)
     accept_database_anywhere(parser)
     return parser
