@@ -41,7 +41,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from zoneinfo import ZoneInfo
 
 from bookbot.engine.recurrence import resolve_local, zone
@@ -340,16 +340,38 @@ def open_windows(
     return [Interval(s, e) for s, e in spans if e > start and s < end]
 
 
+class _BusyScan:
+    """Busy intervals for one question: a scan is cheaper than sorting them."""
+
+    def __init__(self, busy: Sequence[Interval]) -> None:
+        self.busy = busy
+
+    def spans(self, lo: datetime, hi: datetime) -> list[_Span]:
+        """The busy intervals overlapping [lo, hi], merged."""
+        return _merge(
+            [(b.start, b.end) for b in self.busy if b.end > max(lo, b.start) and b.start <= hi]
+        )
+
+
+class _BusyIndex(_BusyScan):
+    """Busy intervals for many questions: sorted by start, with the latest end so far at each
+    position (non-decreasing), so those touching a range are found by two bisections."""
+
+    def __init__(self, busy: Sequence[Interval]) -> None:
+        super().__init__(sorted(busy, key=attrgetter("start")))
+        self.starts = [b.start for b in self.busy]
+        self.reach = list(itertools.accumulate((b.end for b in self.busy), max))
+
+    def spans(self, lo: datetime, hi: datetime) -> list[_Span]:
+        first, last = bisect_right(self.reach, lo), bisect_right(self.starts, hi)
+        return _merge([(b.start, b.end) for b in self.busy[first:last] if b.end > max(lo, b.start)])
+
+
 class _Search:
-    """One staff member's slot search for one service: availability read once, busy
-    intervals taken for each asked range."""
+    """One staff member's slot search for one service: availability read once."""
 
     def __init__(
-        self,
-        availability: Availability,
-        rules: ServiceRules,
-        busy: Sequence[Interval],
-        now: datetime,
+        self, availability: Availability, rules: ServiceRules, busy: _BusyScan, now: datetime
     ) -> None:
         self.plan = _Plan(availability, rules.group)
         self.rules, self.busy, self.now = rules, busy, now
@@ -362,7 +384,7 @@ class _Search:
             return []
         before, after = rules.buffer_before, rules.duration + rules.buffer_after
         days = self.plan.days(earliest - before, latest + after)
-        sweep = _Sweep(_busy_spans(self.busy, earliest - before, latest + after), rules, limit)
+        sweep = _Sweep(self.busy.spans(earliest - before, latest + after), rules, limit)
         for open_from, open_until in self.plan.open_spans(days):
             lo, hi = max(open_from + before, earliest), min(open_until - after, latest)
             for index, run_lo, run_hi in days.runs(lo, hi):
@@ -373,13 +395,6 @@ class _Search:
             if sweep.full:
                 break
         return sweep.found
-
-
-def _busy_spans(busy: Sequence[Interval], lo: datetime, hi: datetime) -> list[_Span]:
-    """The busy intervals overlapping [lo, hi], merged."""
-    return _merge(
-        [(b.start, b.end) for b in busy if b.end > lo and b.start <= hi and b.end > b.start]
-    )
 
 
 def free_slots(
@@ -399,7 +414,7 @@ def free_slots(
     now + horizon. DST follows `engine.recurrence.resolve_local` (gap: shifted forward by
     the gap; ambiguous: first instant).
     """
-    return _Search(availability, rules, busy, now).slots(start, end)
+    return _Search(availability, rules, _BusyScan(busy), now).slots(start, end)
 
 
 def first_available(
@@ -419,7 +434,7 @@ def first_available(
     """
     searches = sorted(
         (
-            (staff_id, _Search(availability, rules, busy, now))
+            (staff_id, _Search(availability, rules, _BusyIndex(busy), now))
             for staff_id, availability, busy in candidates
         ),
         key=itemgetter(0),
