@@ -1,4 +1,10 @@
-"""`bookbot demo`: a ready database with the example pottery studio and its coming sessions."""
+"""`bookbot demo`: a ready database with the example pottery studio and its coming sessions.
+
+`--tutor` also loads the tutor studio (examples/tutor-studio.toml: one-to-one appointments
+with a Madrid tutor and a New York coach) into the same database. It is off by default:
+with two studios, commands and `bookbot shell` need `--studio SLUG` (or
+BOOKBOT_DEFAULT_STUDIO for the bot), and the demo's first commands must keep working bare.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,11 @@ from bookbot.cli.common import opened, positive_int, shown_url, upgraded
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.services import generation
+from bookbot.store.db import Database
 
 EXAMPLE = "clay-studio.toml"
+TUTOR_EXAMPLE = "tutor-studio.toml"
+TUTOR_SLUG = "tutor-studio"
 
 
 def example_path(name: str = EXAMPLE) -> Path:
@@ -27,41 +36,60 @@ def register(commands: Any) -> None:
     demo.add_argument(
         "--weeks", type=positive_int, default=8, help="weeks of sessions to generate (default 8)"
     )
+    demo.add_argument(
+        "--tutor",
+        action="store_true",
+        help=f"also load the tutor studio ({TUTOR_SLUG}: one-to-one appointments); with two "
+        f"studios, commands take --studio, e.g. bookbot shell --studio {TUTOR_SLUG}",
+    )
     demo.set_defaults(run=run_demo)
 
 
-async def prepare_demo(settings: Settings, weeks: int = 8) -> str:
-    """Migrate, load the example studio and generate its sessions; return a summary."""
+async def _load_example(db: Database, name: str, weeks: int) -> list[str]:
+    """Load one example file and generate its sessions; the summary lines."""
     from bookbot.studio.loader import load_studio
     from bookbot.studio.model import parse_studio_file
 
+    report = await load_studio(db, parse_studio_file(example_path(name)))
+    lines = [report.summary()]
+    for pattern_id in await generation.pattern_ids(db, report.studio_id):
+        result = await generation.generate_sessions(
+            db,
+            SystemClock(),
+            report.studio_id,
+            pattern_id,
+            preview=False,
+            horizon=timedelta(weeks=weeks),
+        )
+        lines.append(
+            f"  {result.pattern.key}: {len(result.plan.create)} new sessions, "
+            f"{len(result.plan.unchanged)} already there"
+        )
+    return lines
+
+
+async def prepare_demo(settings: Settings, weeks: int = 8, *, tutor: bool = False) -> str:
+    """Migrate, load the example studio (and the tutor studio with `tutor`) and generate
+    their sessions; return a summary."""
     await upgraded(settings.database_url)
-    spec = parse_studio_file(example_path())
-    clock = SystemClock()
     lines = []
     async with opened(settings) as db:
-        report = await load_studio(db, spec)
-        lines.append(report.summary())
-        for pattern_id in await generation.pattern_ids(db, report.studio_id):
-            result = await generation.generate_sessions(
-                db,
-                clock,
-                report.studio_id,
-                pattern_id,
-                preview=False,
-                horizon=timedelta(weeks=weeks),
-            )
-            lines.append(
-                f"  {result.pattern.key}: {len(result.plan.create)} new sessions, "
-                f"{len(result.plan.unchanged)} already there"
-            )
+        for name in (EXAMPLE, TUTOR_EXAMPLE) if tutor else (EXAMPLE,):
+            lines += await _load_example(db, name, weeks)
     return "\n".join(lines)
 
 
 async def run_demo(settings: Settings, args: argparse.Namespace) -> int:
-    print(await prepare_demo(settings, args.weeks))
-    print(
-        f"demo database ready: {shown_url(settings.database_url)}\n"
-        "try: bookbot sessions list   |   bookbot sessions generate --pattern monday-course --preview"
-    )
+    print(await prepare_demo(settings, args.weeks, tutor=args.tutor))
+    print(f"demo database ready: {shown_url(settings.database_url)}")
+    if args.tutor:
+        print(
+            "two studios: add --studio clay-studio or --studio tutor-studio to commands\n"
+            f"try: bookbot shell --studio {TUTOR_SLUG}   |   bookbot shell --studio clay-studio"
+        )
+    else:
+        print(
+            "try: bookbot sessions list   |   "
+            "bookbot sessions generate --pattern monday-course --preview"
+        )
     return 0

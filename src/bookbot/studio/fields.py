@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import get_currency_precision, list_currencies
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from bookbot.engine import recurrence
 from bookbot.phones import InvalidPhone, normalise_phone
@@ -207,3 +215,24 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
     if minor > _MAX_MINOR:
         raise ValueError(f'"{amount}" is too large a price')
     return int(minor)
+
+
+class FileModel(BaseModel):
+    """A section of the studio file: unknown fields refused, nothing changed after reading."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Every field, before its own checks: text with a NUL passes them but not PostgreSQL.
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        problem = nul_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
+def unknown(where: str, what: str, key: str, known: Iterable[str]) -> str:
+    """The problem of a key that names nothing the file defines."""
+    listed = ", ".join(sorted(set(known))) or "none defined"
+    return f'{where}: unknown {what} "{key}" (known: {listed})'

@@ -11,19 +11,45 @@ Rows in the database that are no longer in the file are left alone: removing a c
 from the file does not delete it (it may have bookings). Sessions are never touched:
 generating them from patterns is `bookbot.services.generation`'s job, so an edited
 pattern affects only sessions generated after the load.
+
+Services, who offers them and staff availability are `load_appointments`' part (services
+missing from the file are made inactive; only availability rows the file wrote are
+replaced).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from bookbot.store.db import Database, Row, Tx
+from bookbot.store.db import Database, Tx
 from bookbot.studio.fields import to_minor_units
+from bookbot.studio.load_appointments import (
+    issue_calendar_tokens,
+    load_availability,
+    load_services,
+)
 from bookbot.studio.model import StudioFile, StudioSettings
+from bookbot.studio.upserts import (
+    Children,
+    Outcome,
+    Table,
+    assignments,
+    differs,
+    placeholders,
+    sync_children,
+    upsert,
+)
 
-KINDS = ("studio", "roles", "staff", "resources", "classes", "patterns")
+KINDS = (
+    "studio",
+    "roles",
+    "staff",
+    "resources",
+    "classes",
+    "patterns",
+    "services",
+    "availability",
+)
 
 
 @dataclass(frozen=True)
@@ -55,30 +81,6 @@ class LoadReport:
         return f"{self.slug}: {'; '.join(parts)}"
 
 
-@dataclass(frozen=True)
-class _Table:
-    """A keyed table and the columns the file sets (besides id, studio_id and key)."""
-
-    name: str
-    columns: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Children:
-    """A table of rows owned by a parent row, replaced as a set."""
-
-    name: str
-    parent: str
-    columns: tuple[str, ...]
-
-
-@dataclass
-class _Outcome:
-    ids: dict[str, int] = field(default_factory=dict)
-    created: set[int] = field(default_factory=set)
-    updated: set[int] = field(default_factory=set)
-
-
 _STUDIO_COLUMNS = (
     "name",
     "timezone",
@@ -92,10 +94,10 @@ _STUDIO_COLUMNS = (
     "payment_hold_minutes",
     "staff_chat_id",
 )
-_ROLES = _Table("teaching_roles", ("name",))
-_STAFF = _Table("staff", ("name", "phone", "telegram_user_id"))
-_RESOURCES = _Table("resources", ("name", "total_quantity"))
-_CLASSES = _Table(
+_ROLES = Table("teaching_roles", ("name",))
+_STAFF = Table("staff", ("name", "phone", "telegram_user_id", "timezone"))
+_RESOURCES = Table("resources", ("name", "total_quantity"))
+_CLASSES = Table(
     "classes",
     (
         "name",
@@ -112,7 +114,7 @@ _CLASSES = _Table(
         "deposit_refundable",
     ),
 )
-_PATTERNS = _Table(
+_PATTERNS = Table(
     "schedule_patterns",
     (
         "class_id",
@@ -128,11 +130,11 @@ _PATTERNS = _Table(
         "makeup",
     ),
 )
-_STAFF_ROLES = _Children("staff_roles", "staff_id", ("role_id",))
-_REQUIREMENTS = _Children("class_requirements", "class_id", ("resource_id", "quantity_per_student"))
-_PARTS = _Children("class_parts", "class_id", ("position", "name", "description"))
-_ASSISTANTS = _Children("pattern_assistants", "pattern_id", ("staff_id",))
-_PASS_OFFERS = _Children(
+_STAFF_ROLES = Children("staff_roles", "staff_id", ("role_id",))
+_REQUIREMENTS = Children("class_requirements", "class_id", ("resource_id", "quantity_per_student"))
+_PARTS = Children("class_parts", "class_id", ("position", "name", "description"))
+_ASSISTANTS = Children("pattern_assistants", "pattern_id", ("staff_id",))
+_PASS_OFFERS = Children(
     "pass_offers",
     "class_id",
     (
@@ -157,9 +159,9 @@ async def load_studio(db: Database, spec: StudioFile) -> LoadReport:
 async def _load(tx: Tx, spec: StudioFile) -> LoadReport:
     studio = await _upsert_studio(tx, spec.studio)
     studio_id = studio.ids[spec.studio.slug]
-    roles = await _upsert(tx, _ROLES, studio_id, {r.key: {"name": r.name} for r in spec.roles})
+    roles = await upsert(tx, _ROLES, studio_id, {r.key: {"name": r.name} for r in spec.roles})
     staff = await _load_staff(tx, studio_id, spec, roles.ids)
-    resources = await _upsert(
+    resources = await upsert(
         tx,
         _RESOURCES,
         studio_id,
@@ -167,11 +169,15 @@ async def _load(tx: Tx, spec: StudioFile) -> LoadReport:
     )
     classes = await _load_classes(tx, studio_id, spec, roles.ids, resources.ids)
     patterns = await _load_patterns(tx, studio_id, spec, classes.ids, staff.ids)
-    outcomes = dict(zip(KINDS, (studio, roles, staff, resources, classes, patterns), strict=True))
+    services = await load_services(tx, studio_id, spec, staff.ids)
+    availability = await load_availability(tx, studio_id, spec, staff)
+    staff.updated |= await issue_calendar_tokens(tx, studio_id) & set(staff.ids.values())
+    loaded = (studio, roles, staff, resources, classes, patterns, services, availability)
+    outcomes = dict(zip(KINDS, loaded, strict=True))
     return _report(studio_id, spec.studio.slug, outcomes)
 
 
-def _report(studio_id: int, slug: str, outcomes: dict[str, _Outcome]) -> LoadReport:
+def _report(studio_id: int, slug: str, outcomes: dict[str, Outcome]) -> LoadReport:
     created = {kind: len(o.created) for kind, o in outcomes.items()}
     updated = {kind: len(o.updated - o.created) for kind, o in outcomes.items()}
     unchanged = {kind: len(o.ids) - created[kind] - updated[kind] for kind, o in outcomes.items()}
@@ -180,14 +186,19 @@ def _report(studio_id: int, slug: str, outcomes: dict[str, _Outcome]) -> LoadRep
 
 async def _load_staff(
     tx: Tx, studio_id: int, spec: StudioFile, role_ids: dict[str, int]
-) -> _Outcome:
+) -> Outcome:
     wanted = {
-        s.key: {"name": s.name, "phone": s.phone, "telegram_user_id": s.telegram_user_id}
+        s.key: {
+            "name": s.name,
+            "phone": s.phone,
+            "telegram_user_id": s.telegram_user_id,
+            "timezone": s.timezone,
+        }
         for s in spec.staff
     }
-    outcome = await _upsert(tx, _STAFF, studio_id, wanted)
+    outcome = await upsert(tx, _STAFF, studio_id, wanted)
     roles = {outcome.ids[s.key]: [(role_ids[r],) for r in s.roles] for s in spec.staff}
-    outcome.updated |= await _sync_children(tx, _STAFF_ROLES, studio_id, roles)
+    outcome.updated |= await sync_children(tx, _STAFF_ROLES, studio_id, roles)
     return outcome
 
 
@@ -197,7 +208,7 @@ async def _load_classes(
     spec: StudioFile,
     role_ids: dict[str, int],
     resource_ids: dict[str, int],
-) -> _Outcome:
+) -> Outcome:
     wanted = {
         c.key: {
             "name": c.name,
@@ -215,7 +226,7 @@ async def _load_classes(
         }
         for c in spec.classes
     }
-    outcome = await _upsert(tx, _CLASSES, studio_id, wanted)
+    outcome = await upsert(tx, _CLASSES, studio_id, wanted)
     ids = outcome.ids
     requirements = {
         ids[c.key]: [(resource_ids[r.resource], r.per_student) for r in c.requirements]
@@ -242,9 +253,9 @@ async def _load_classes(
         ]
         for c in spec.classes
     }
-    outcome.updated |= await _sync_children(tx, _REQUIREMENTS, studio_id, requirements)
-    outcome.updated |= await _sync_children(tx, _PARTS, studio_id, parts)
-    outcome.updated |= await _sync_children(tx, _PASS_OFFERS, studio_id, offers)
+    outcome.updated |= await sync_children(tx, _REQUIREMENTS, studio_id, requirements)
+    outcome.updated |= await sync_children(tx, _PARTS, studio_id, parts)
+    outcome.updated |= await sync_children(tx, _PASS_OFFERS, studio_id, offers)
     return outcome
 
 
@@ -254,7 +265,7 @@ async def _load_patterns(
     spec: StudioFile,
     class_ids: dict[str, int],
     staff_ids: dict[str, int],
-) -> _Outcome:
+) -> Outcome:
     wanted = {
         p.key: {
             "class_id": class_ids[p.class_key],
@@ -271,32 +282,15 @@ async def _load_patterns(
         }
         for p in spec.patterns
     }
-    outcome = await _upsert(tx, _PATTERNS, studio_id, wanted)
+    outcome = await upsert(tx, _PATTERNS, studio_id, wanted)
     assistants = {
         outcome.ids[p.key]: [(staff_ids[a],) for a in p.assistants] for p in spec.patterns
     }
-    outcome.updated |= await _sync_children(tx, _ASSISTANTS, studio_id, assistants)
+    outcome.updated |= await sync_children(tx, _ASSISTANTS, studio_id, assistants)
     return outcome
 
 
-# --- generic upserts --------------------------------------------------------------------
-# Table and column names below come from the constants above, never from the file, so
-# building SQL text from them is safe; every value travels as a parameter.
-
-
-def _differs(row: Row, values: dict[str, Any]) -> bool:
-    return any(row[column] != value for column, value in values.items())
-
-
-def _assignments(columns: tuple[str, ...]) -> str:
-    return ", ".join(f"{c} = :{c}" for c in columns)
-
-
-def _placeholders(columns: tuple[str, ...]) -> str:
-    return ", ".join(f":{c}" for c in columns)
-
-
-async def _upsert_studio(tx: Tx, studio: StudioSettings) -> _Outcome:
+async def _upsert_studio(tx: Tx, studio: StudioSettings) -> Outcome:
     values = {
         "name": studio.name,
         "timezone": studio.timezone,
@@ -313,79 +307,15 @@ async def _upsert_studio(tx: Tx, studio: StudioSettings) -> _Outcome:
     if row is None:
         studio_id = await tx.scalar(
             f"INSERT INTO studios (slug, {', '.join(cols)})"  # noqa: S608
-            f" VALUES (:slug, {_placeholders(cols)}) RETURNING id",
+            f" VALUES (:slug, {placeholders(cols)}) RETURNING id",
             {"slug": studio.slug, **values},
         )
-        return _Outcome({studio.slug: studio_id}, created={studio_id})
-    outcome = _Outcome({studio.slug: row["id"]})
-    if _differs(row, values):
+        return Outcome({studio.slug: studio_id}, created={studio_id})
+    outcome = Outcome({studio.slug: row["id"]})
+    if differs(row, values):
         await tx.execute(
-            f"UPDATE studios SET {_assignments(cols)} WHERE id = :id",  # noqa: S608
+            f"UPDATE studios SET {assignments(cols)} WHERE id = :id",  # noqa: S608
             {"id": row["id"], **values},
         )
         outcome.updated.add(row["id"])
     return outcome
-
-
-async def _upsert(
-    tx: Tx, table: _Table, studio_id: int, wanted: dict[str, dict[str, Any]]
-) -> _Outcome:
-    """Insert or update `wanted` (key -> column values); report ids by key and what changed."""
-    cols = table.columns
-    rows = await tx.all(
-        f"SELECT id, key, {', '.join(cols)} FROM {table.name}"  # noqa: S608
-        " WHERE studio_id = :studio_id",
-        {"studio_id": studio_id},
-    )
-    existing = {row["key"]: row for row in rows}
-    outcome = _Outcome()
-    for key, values in wanted.items():
-        params = {"studio_id": studio_id, "key": key, **values}
-        row = existing.get(key)
-        if row is None:
-            row_id = await tx.scalar(
-                f"INSERT INTO {table.name} (studio_id, key, {', '.join(cols)})"  # noqa: S608
-                f" VALUES (:studio_id, :key, {_placeholders(cols)}) RETURNING id",
-                params,
-            )
-            outcome.created.add(row_id)
-        else:
-            row_id = row["id"]
-            if _differs(row, values):
-                await tx.execute(
-                    f"UPDATE {table.name} SET {_assignments(cols)}"  # noqa: S608
-                    " WHERE studio_id = :studio_id AND key = :key",
-                    params,
-                )
-                outcome.updated.add(row_id)
-        outcome.ids[key] = row_id
-    return outcome
-
-
-async def _sync_children(
-    tx: Tx, children: _Children, studio_id: int, wanted: dict[int, list[tuple[Any, ...]]]
-) -> set[int]:
-    """Make each listed parent's child rows equal `wanted`; return the parents changed."""
-    cols = children.columns
-    rows = await tx.all(
-        f"SELECT {children.parent}, {', '.join(cols)} FROM {children.name}"  # noqa: S608
-        " WHERE studio_id = :studio_id",
-        {"studio_id": studio_id},
-    )
-    current: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in rows:
-        current[row[children.parent]].append(tuple(row[col] for col in cols))
-    changed = {pid for pid, want in wanted.items() if sorted(want) != sorted(current[pid])}
-    for parent_id in sorted(changed):
-        scope = {"studio_id": studio_id, "parent_id": parent_id}
-        await tx.execute(
-            f"DELETE FROM {children.name}"  # noqa: S608
-            f" WHERE studio_id = :studio_id AND {children.parent} = :parent_id",
-            scope,
-        )
-        await tx.execute_many(
-            f"INSERT INTO {children.name} (studio_id, {children.parent}, {', '.join(cols)})"  # noqa: S608
-            f" VALUES (:studio_id, :parent_id, {_placeholders(cols)})",
-            [{**scope, **dict(zip(cols, values, strict=True))} for values in wanted[parent_id]],
-        )
-    return changed

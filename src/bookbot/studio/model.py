@@ -11,28 +11,23 @@ own spelling (`patterns[0].class`, not pydantic's internals).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from bookbot.engine import recurrence
 from bookbot.engine.pricing import ClassKind
+from bookbot.studio.appointments import AvailabilitySpec, ServiceSpec, appointment_problems
 from bookbot.studio.fields import (
     Currency,
     Description,
     DurationMinutes,
+    FileModel,
     Headcount,
     Key,
     Language,
@@ -50,9 +45,9 @@ from bookbot.studio.fields import (
     TelegramId,
     TimeZone,
     WallTime,
-    nul_problem,
     shown,
     to_minor_units,
+    unknown,
 )
 from bookbot.studio.schedule import schedule_problems
 
@@ -75,17 +70,7 @@ class StudioFileError(Exception):
         super().__init__("\n".join(problems))
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    # Every field, before its own checks: text with a NUL passes them but not PostgreSQL.
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        problem = nul_problem(value)
-        if problem is not None:
-            raise ValueError(problem)
-        return value
+_Model = FileModel
 
 
 class Policies(_Model):
@@ -121,6 +106,8 @@ class Staff(_Model):
     roles: tuple[Key, ...] = ()
     phone: Phone | None = None
     telegram_user_id: TelegramId | None = None
+    timezone: TimeZone | None = None  # None: the studio's zone
+    availability: AvailabilitySpec = AvailabilitySpec()
 
 
 class Resource(_Model):
@@ -198,6 +185,7 @@ class StudioFile(_Model):
     resources: tuple[Resource, ...] = ()
     classes: tuple[ClassSpec, ...] = ()
     patterns: tuple[PatternSpec, ...] = ()
+    services: tuple[ServiceSpec, ...] = ()
 
     @model_validator(mode="after")
     def _cross_references(self) -> StudioFile:
@@ -210,20 +198,16 @@ class StudioFile(_Model):
     def price_minor(self, klass: ClassSpec) -> int:
         return to_minor_units(klass.price, self.studio.currency)
 
-    def timezone_of(self, pattern: PatternSpec) -> str:
-        return pattern.timezone or self.studio.timezone
+    def timezone_of(self, item: PatternSpec | Staff) -> str:
+        return item.timezone or self.studio.timezone
 
 
 # --- cross-reference checks -------------------------------------------------------------
 
 
-def _unknown(where: str, what: str, key: str, known: Iterable[str]) -> str:
-    listed = ", ".join(sorted(set(known))) or "none defined"
-    return f'{where}: unknown {what} "{key}" (known: {listed})'
-
-
 def _duplicate_keys(
-    section: str, items: Sequence[Role | Staff | Resource | ClassSpec | PatternSpec]
+    section: str,
+    items: Sequence[Role | Staff | Resource | ClassSpec | PatternSpec | ServiceSpec],
 ) -> Iterator[str]:
     first: dict[str, int] = {}
     for index, item in enumerate(items):
@@ -247,7 +231,7 @@ def _staff_problems(spec: StudioFile) -> Iterator[str]:
         yield from _repeats(f"staff[{i}].roles", person.roles)
         for j, role in enumerate(person.roles):
             if role not in roles:
-                yield _unknown(f"staff[{i}].roles[{j}]", "role", role, roles)
+                yield unknown(f"staff[{i}].roles[{j}]", "role", role, roles)
 
 
 def _class_problems(spec: StudioFile) -> Iterator[str]:
@@ -255,12 +239,12 @@ def _class_problems(spec: StudioFile) -> Iterator[str]:
     resources = [r.key for r in spec.resources]
     for i, klass in enumerate(spec.classes):
         if klass.role is not None and klass.role not in roles:
-            yield _unknown(f"classes[{i}].role", "role", klass.role, roles)
+            yield unknown(f"classes[{i}].role", "role", klass.role, roles)
         used = [r.resource for r in klass.requirements]
         yield from _repeats(f"classes[{i}].requirements", used, ".resource")
         for j, resource in enumerate(used):
             if resource not in resources:
-                yield _unknown(
+                yield unknown(
                     f"classes[{i}].requirements[{j}].resource", "resource", resource, resources
                 )
         yield from _price_problem(f"classes[{i}].price", klass.price, spec.studio.currency)
@@ -294,7 +278,7 @@ def _pattern_problems(spec: StudioFile) -> Iterator[str]:
     for i, pattern in enumerate(spec.patterns):
         klass = classes.get(pattern.class_key)
         if klass is None:
-            yield _unknown(f"patterns[{i}].class", "class", pattern.class_key, list(classes))
+            yield unknown(f"patterns[{i}].class", "class", pattern.class_key, list(classes))
         elif klass.kind is ClassKind.COURSE and not recurrence.is_finite(pattern.rrule):
             yield (
                 f'patterns[{i}].rrule: class "{klass.key}" is a course, so its pattern needs an'
@@ -314,7 +298,7 @@ def _pattern_staff_problems(
     for field, key in people:
         person = staff.get(key)
         if person is None:
-            yield _unknown(field, "staff", key, list(staff))
+            yield unknown(field, "staff", key, list(staff))
         elif key == pattern.instructor and field != f"{where}.instructor":
             yield f'{field}: "{key}" is already the instructor'
         elif klass is not None and klass.role is not None and klass.role not in person.roles:
@@ -327,12 +311,18 @@ def _pattern_staff_problems(
 def cross_reference_problems(spec: StudioFile) -> Iterator[str]:
     """Everything wrong between sections of an otherwise well-formed file, and in its
     schedule as a whole (patterns that make no session, people in two places at once)."""
-    for section in ("roles", "staff", "resources", "classes", "patterns"):
+    for section in ("roles", "staff", "resources", "classes", "patterns", "services"):
         yield from _duplicate_keys(section, getattr(spec, section))
     yield from _staff_problems(spec)
     yield from _class_problems(spec)
     yield from _pattern_problems(spec)
     yield from schedule_problems(spec)
+    yield from appointment_problems(
+        staff=[(s.key, s.timezone, s.availability) for s in spec.staff],
+        services=spec.services,
+        studio_zone=spec.studio.timezone,
+        currency=spec.studio.currency,
+    )
 
 
 # --- reading files ----------------------------------------------------------------------
