@@ -10,10 +10,13 @@ from typing import Any
 import icalendar
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web import RouteDef
 
+from bookbot.config import Settings
 from bookbot.engine.clock import FrozenClock
-from bookbot.handlers.calendar_feed import CalendarFeed
+from bookbot.handlers.calendar_feed import FEED_PATH, CalendarFeed
 from bookbot.handlers.web import make_app
+from bookbot.serve import build
 from bookbot.store.db import Database
 from tests import builders
 
@@ -200,3 +203,17 @@ async def test_an_unknown_token_is_a_bare_404(
     body = await response.text()
     assert "Maya" not in body
     assert "token" not in body.lower()
+
+
+@pytest.mark.parametrize("public_url", ["https://bot.example", None])
+async def test_bookbot_run_serves_feeds_when_the_public_url_is_set(
+    db: Database, public_url: str | None
+) -> None:
+    settings = Settings(
+        database_url="unused",
+        public_url=public_url,
+        telegram_token="123456:TEST-token",
+    )
+    services = build(settings, db, FrozenClock(NOW))
+    paths = [route.path for route in services.routes() if isinstance(route, RouteDef)]
+    assert (FEED_PATH in paths) == (public_url is not None)
