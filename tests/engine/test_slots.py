@@ -148,6 +148,15 @@ def mondays_in_utc(
             id="addition-touching-a-window-merges",
         ),
         pytest.param(
+            {
+                "weekly": (),
+                "rules": ServiceRules(duration=HOUR, group=True),
+                "additions": (Interval(on_monday("13:00"), on_monday("14:00")),),
+            },
+            ["13:00"],
+            id="addition-open-to-group-services",
+        ),
+        pytest.param(
             {"weekly": (monday(time(9), time(10, 30)), monday(time(10), time(11)))},
             ["09:00", "09:15", "09:30", "09:45", "10:00"],
             id="overlapping-windows-merge",
@@ -227,8 +236,16 @@ def test_open_windows_are_whole_and_lose_blocked_time() -> None:
     assert found == [Interval(on_monday("09:00"), on_monday("10:00"))]
 
 
-def zoned(zone: str, day: date, hhmm: str) -> datetime:
-    return datetime.combine(day, time.fromisoformat(hhmm), ZoneInfo(zone)).astimezone(UTC)
+def test_an_addition_joins_windows_across_midnight() -> None:
+    staff = Availability(
+        "UTC",
+        weekly=(WeeklyWindow(6, time(22), time(23, 59)), monday(time(0), time(1))),
+        additions=(Interval(utc("2026-12-06 23:59"), on_monday("00:00"), "late"),),
+    )
+    found = open_windows(staff, start=on_monday("00:00"), end=on_monday("00:30"))
+    assert found == [Interval(utc("2026-12-06 22:00"), on_monday("01:00"))]
+    # An hour from 23:30 Sunday only fits because the three windows became one.
+    assert fits(staff, LESSON, [], now=utc("2026-12-01 00:00"), slot_start=utc("2026-12-06 23:30"))
 
 
 def day_slots(
@@ -421,6 +438,12 @@ def test_first_available(
     found = first_available([(i, a, []) for i, a in candidates], LESSON, **WEEK)
     got = None if found is None else (found[0], f"{found[1].start:%H:%M}")
     assert got == expected
+
+
+def test_first_available_looks_no_further_than_the_horizon() -> None:
+    later = staff_at("09:00", day=MONDAY + timedelta(days=3))
+    rules = ServiceRules(duration=HOUR, horizon=timedelta(days=7))
+    assert first_available([(1, later, [])], rules, **WEEK) is None
 
 
 def test_first_available_skips_busy_staff_and_agrees_with_free_slots() -> None:

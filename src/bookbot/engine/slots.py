@@ -9,7 +9,8 @@ The rules:
   local across DST, so its UTC instants move with the offset. A `DateOverride` replaces
   that date's weekly windows (an empty one makes the date unavailable); `additions` add
   absolute intervals (open to every service); `blocks` remove absolute intervals from the
-  result. Overlapping or touching windows merge into one.
+  result. Overlapping or touching windows merge into one (rooms are not told apart: a
+  staff member is in one place at a time).
 * Window flags: a service of capacity 1 (`ServiceRules.group` False) only uses windows with
   `individual=True`, a small-group service only those with `group=True`.
 * DST: a window boundary that does not exist (the spring-forward gap) or happens twice
@@ -440,8 +441,9 @@ def first_available(
         key=itemgetter(0),
     )
     span_start, span = max(start, now + rules.min_notice), _DAY
-    while span_start < end:
-        span_end = min(span_start + span, end)
+    search_end = min(end, now + rules.horizon + _TICK)
+    while span_start < search_end:
+        span_end = min(span_start + span, search_end)
         best: tuple[int, Slot] | None = None
         for staff_id, search in searches:
             bound = span_end if best is None else best[1].start
