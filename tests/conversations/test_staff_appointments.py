@@ -173,13 +173,25 @@ async def test_blocking_a_day_removes_that_days_slots_only(
     ids = await lessons(db, clock, studio_id)
     maya = await staff_chat(dialogues, db, studio_id)
     assert await slots(db, studio_id, ids, MONDAY, clock.now()) > 0
+    await booked(
+        db,
+        clock,
+        studio_id,
+        customer_id=await ben(db, clock, studio_id),
+        staff_id=ids["maya"],
+        service_id=ids["service"],
+        at=MONDAY_10,
+    )
 
     await maya.say("/availability")
     await maya.press("⛔ Block a day")
     assert len([label for label in maya.labels if label[:3] in ("Mon", "Tue", "Fri")]) == 6
     await maya.press("Mon 23 Nov")
 
-    assert "Mon 23 Nov is blocked: nobody can book you that day." in maya.text
+    assert (
+        "Mon 23 Nov is blocked: nobody can book you that day. You still have 1 appointment"
+        " then: cancel it under /upcoming if it cannot go ahead." in maya.text
+    )
     assert "Your week (times in London):" in maya.text
     assert "Mon 23 Nov: no open hours\n   ⛔ all day" in maya.text
     assert await slots(db, studio_id, ids, MONDAY, clock.now()) == 0
@@ -212,7 +224,7 @@ async def test_a_bad_period_is_refused_politely_and_nothing_is_written(
 
     await maya.say("14 Dec - 18 Dec, holiday")
 
-    assert "Blocked from Mon 14 Dec 2026 to Fri 18 Dec 2026, both included." in maya.text
+    assert "Blocked from Mon 14 Dec 2026 to Fri 18 Dec 2026, both included.\n" in maya.text
     rows = await _all(
         db, "SELECT staff_id, starts_at, ends_at, reason, source FROM availability_blocks"
     )

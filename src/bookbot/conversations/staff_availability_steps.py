@@ -31,10 +31,11 @@ from bookbot.engine import errors
 from bookbot.engine.recurrence import resolve_local, zone
 from bookbot.engine.slots import Interval
 from bookbot.presentation.i18n import render_error
-from bookbot.services import availability
+from bookbot.services import appointments, availability
 
 SOURCE = "chat"
 BLOCK_DAYS = 14  # "block a day" offers today and the 13 days after it
+BOOKED_READ = 200  # appointments read to warn of those a new block leaves standing
 _MONDAY = date(2024, 1, 1)  # any Monday: weekday names come from it
 
 Step = Callable[[Context], Awaitable[Screen]]
@@ -151,7 +152,34 @@ async def block_day(ctx: Context, staff_id: int, value: object) -> Transition:
     except errors.BookingError as error:
         return Transition(State.STAFF_BLOCK_DAY, render_error(error, ctx.t, ctx.zone))
     notice = ctx.t._("{date} is blocked: nobody can book you that day.")
-    return Transition(State.STAFF_AVAILABILITY, notice.format(date=ctx.t.date(day)))
+    notice = notice.format(date=ctx.t.date(day))
+    start, end = _local_days(day, day, await staff_zone(ctx, staff_id))
+    return Transition(
+        State.STAFF_AVAILABILITY, notice + await _still_booked(ctx, staff_id, start, end)
+    )
+
+
+def _local_days(first: date, last: date, zone_name: str) -> tuple[datetime, datetime]:
+    """From the start of `first` to the end of `last` on the staff member's clock."""
+    start = resolve_local(datetime.combine(first, time()), zone_name)[0]
+    return start, resolve_local(datetime.combine(last + timedelta(days=1), time()), zone_name)[0]
+
+
+async def _still_booked(ctx: Context, staff_id: int, start: datetime, end: datetime) -> str:
+    """A block stops new bookings only: say so when booked appointments fall inside it."""
+    upcoming = await appointments.staff_list(
+        ctx.db, ctx.studio.id, staff_id, view="upcoming", now=ctx.now, limit=BOOKED_READ, before=end
+    )
+    count = sum(1 for a in upcoming if a.starts_at >= start)
+    if not count:
+        return ""
+    text = ctx.t.n_(
+        "You still have {n} appointment then: cancel it under /upcoming if it cannot go ahead.",
+        "You still have {n} appointments then: cancel them under /upcoming if they cannot go"
+        " ahead.",
+        count,
+    )
+    return " " + text.format(n=count)
 
 
 # --- typed changes ---------------------------------------------------------------------
@@ -180,8 +208,7 @@ async def on_period(ctx: Context, staff_id: int, typed: str) -> Transition:
         first, last, reason = parse_period(typed, today=today)
     except Unreadable:
         return Transition(State.STAFF_BLOCK_PERIOD, _period_help(ctx))
-    start = resolve_local(datetime.combine(first, time()), zone_name)[0]
-    end = resolve_local(datetime.combine(last + timedelta(days=1), time()), zone_name)[0]
+    start, end = _local_days(first, last, zone_name)
     try:
         await availability.block_period(
             ctx.db,
@@ -196,9 +223,9 @@ async def on_period(ctx: Context, staff_id: int, typed: str) -> Transition:
     except errors.BookingError as error:
         return Transition(State.STAFF_BLOCK_PERIOD, render_error(error, ctx.t, ctx.zone))
     notice = ctx.t._("Blocked from {first} to {last}, both included.")
+    notice = notice.format(first=_full_date(ctx, first), last=_full_date(ctx, last))
     return Transition(
-        State.STAFF_AVAILABILITY,
-        notice.format(first=_full_date(ctx, first), last=_full_date(ctx, last)),
+        State.STAFF_AVAILABILITY, notice + await _still_booked(ctx, staff_id, start, end)
     )
 
 
