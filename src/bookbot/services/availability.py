@@ -166,18 +166,18 @@ WHERE a.staff_id = :staff_id AND a.busy_from >= :floor AND a.busy_from < :end
   AND a.busy_until > :start AND a.id <> :except AND {live}
 ORDER BY a.busy_from"""
 
-# Open sessions taught or assisted, each through its own index (instructor_id; the
-# assistants' staff_id), rather than one OR that would read the studio's sessions.
+# Open sessions taught or assisted, read through (studio_id, starts_at) over the range only:
+# starts from LONGEST_SESSION before it (a class longer than that would be seen only from
+# its start). Neither the instructor's index nor the assistants' would stop at the range:
+# they hold a person's whole teaching history.
+LONGEST_SESSION = timedelta(days=1)
 _BUSY_SESSIONS = """SELECT s.starts_at, s.ends_at, c.name AS reason
 FROM sessions s JOIN classes c ON c.id = s.class_id
-WHERE s.studio_id = :studio_id AND s.instructor_id = :staff_id AND s.status = 'open'
-  AND s.starts_at < :end AND s.ends_at > :start
-UNION ALL
-SELECT s.starts_at, s.ends_at, c.name AS reason
-FROM session_assistants sa JOIN sessions s ON s.id = sa.session_id
-JOIN classes c ON c.id = s.class_id
-WHERE sa.staff_id = :staff_id AND s.studio_id = :studio_id AND s.status = 'open'
-  AND s.starts_at < :end AND s.ends_at > :start"""
+WHERE s.studio_id = :studio_id AND s.starts_at >= :session_floor AND s.starts_at < :end
+  AND s.ends_at > :start AND s.status = 'open'
+  AND (s.instructor_id = :staff_id OR EXISTS (SELECT 1 FROM session_assistants sa
+       WHERE sa.session_id = s.id AND sa.staff_id = :staff_id))
+ORDER BY s.starts_at"""
 
 
 async def busy_of(
@@ -199,6 +199,7 @@ async def busy_of(
         "start": start,
         "end": end,
         "floor": floor,
+        "session_floor": start - LONGEST_SESSION,
         "now": now,
         "except": except_appointment or 0,
     }
@@ -223,7 +224,13 @@ async def week_view(
         availability = await availability_of(tx, studio_id, staff_id, start=start, end=end)
         taught = await tx.all(
             _BUSY_SESSIONS,
-            {"studio_id": studio_id, "staff_id": staff_id, "start": start, "end": end},
+            {
+                "studio_id": studio_id,
+                "staff_id": staff_id,
+                "start": start,
+                "end": end,
+                "session_floor": start - LONGEST_SESSION,
+            },
         )
         booked = await tx.all(
             APPOINTMENT_SELECT + f" WHERE a.staff_id = :staff_id AND a.studio_id = :studio_id"
