@@ -235,6 +235,40 @@ async def test_a_bad_period_is_refused_politely_and_nothing_is_written(
     assert (rows[0]["reason"], rows[0]["source"]) == ("holiday", "chat")
 
 
+async def test_a_staff_member_in_another_zone_sees_and_types_their_own_local_times(
+    dialogues: Dialogues, db: Database, clock: FrozenClock, studio_id: int
+) -> None:
+    await availability.set_staff_timezone(
+        db, studio_id, await _staff_id(db, studio_id, "maya"), "America/New_York"
+    )
+    ids = await lessons(db, clock, studio_id)  # 09:00-17:00 on Maya's New York clock
+    maya = await staff_chat(dialogues, db, studio_id)
+
+    await maya.say("/availability")
+    assert "Your week (times in New York):" in maya.text
+    assert "Mon 23 Nov: 09:00–17:00" in maya.text
+    await maya.press("🏖 Block a period")
+    await maya.say("2026-12-14 to 2026-12-14")
+
+    rows = await _all(db, "SELECT starts_at, ends_at FROM availability_blocks")
+    assert tuple(rows[0]) == (
+        datetime(2026, 12, 14, 5, tzinfo=UTC),  # midnight in New York (EST)
+        datetime(2026, 12, 15, 5, tzinfo=UTC),
+    )
+    await booked(
+        db,
+        clock,
+        studio_id,
+        customer_id=await ben(db, clock, studio_id),
+        staff_id=ids["maya"],
+        service_id=ids["service"],
+        at=datetime(2026, 11, 23, 14, tzinfo=UTC),
+    )
+    await maya.say("/upcoming")
+    assert "Times in New York." in maya.text
+    assert maya.labels[0] == "Mon 23 Nov, 09:00 · Ben Baker · Lesson"
+
+
 async def test_a_one_off_window_is_added_on_the_date_typed(
     dialogues: Dialogues, db: Database, clock: FrozenClock, studio_id: int
 ) -> None:
