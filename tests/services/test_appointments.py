@@ -10,6 +10,8 @@ import pytest
 
 from bookbot.engine import errors
 from bookbot.engine.clock import FrozenClock
+from bookbot.handlers.templates import APPOINTMENT_TEMPLATES, render
+from bookbot.presentation.i18n import translator
 from bookbot.services import appointments, availability, customers, staffing
 from bookbot.services.appointments import Appointment
 from bookbot.store.db import Database
@@ -498,3 +500,40 @@ async def test_week_view_and_time_zones(
     found = await customers.customer_by_id(db, world.studio_id, world["ana"])
     assert found is not None
     assert found.timezone == "Europe/Madrid"
+
+
+async def test_every_appointment_notice_renders_what_it_is_about(
+    db: Database, world: builders.World, clock: FrozenClock
+) -> None:
+    booked = await _book(db, world, clock, at(THU, 10))
+    await appointments.reschedule(
+        db,
+        clock,
+        world.studio_id,
+        appointment_id=booked.id,
+        customer_id=world["ana"],
+        starts_at=at(THU, 11),
+    )
+    await appointments.cancel_by_customer(
+        db, clock, world.studio_id, appointment_id=booked.id, customer_id=world["ana"]
+    )
+    other = await _book(db, world, clock, at(THU, 14), who="ben")
+    await appointments.cancel_by_staff(
+        db, clock, world.studio_id, appointment_id=other.id, staff_id=world["maya"], reason="Ill"
+    )
+    texts = {
+        row["dedupe_key"]: render(row["template"], row["params"], translator("en"), "Europe/Madrid")
+        for row in await outbox_rows(db, world.studio_id)
+    }
+    assert {key.split(":")[0] for key in texts} == APPOINTMENT_TEMPLATES
+    for template in ("appointment_reminder_24h", "appointment_reminder_1h"):
+        text = texts[f"{template}:appointment-{booked.id}-1"]  # after the move to 11:00 UTC
+        assert "Wheel lesson" in text
+        assert "Maya" in text
+        assert "12:00" in text  # in the customer's Madrid
+        assert "Where: Studio B." in text
+    texts = {key.split(":")[0]: text for key, text in texts.items()}
+    assert "Ill" in texts["appointment_cancelled_by_staff"]
+    assert "11:00" in texts["staff_appointment_moved"]  # the staff member's London time
+    assert "10:00" in texts["staff_appointment_moved"]
+    assert all("{" not in text for text in texts.values())

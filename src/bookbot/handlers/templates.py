@@ -94,7 +94,7 @@ def _place(params: dict[str, Any], t: Translator) -> str:
             return _("Join online: {url}").format(url=params["meeting_url"])
         return _("Online: the studio sends the link.")
     if params.get("location"):
-        return _("Where: {place}").format(place=params["location"])
+        return _("Where: {place}.").format(place=params["location"])
     return ""
 
 
