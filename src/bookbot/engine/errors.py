@@ -271,4 +271,4 @@ class NotYourAppointment(BookingError):
 
 class AppointmentNotActive(BookingError):
     code = "appointment_not_active"
-    template = "That appointment is {status}: it cannot be changed any more."
+    template = "That appointment is no longer active, so it cannot be changed."
