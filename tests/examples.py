@@ -1,10 +1,11 @@
-"""The example pottery studio, loaded and generated, for tests that need a whole studio."""
+"""The example studios, loaded and generated, for tests that need a whole studio: the pottery
+studio (classes) and the tutor studio (one-to-one appointments, examples/tutor-studio.toml)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bookbot.cli.demo import example_path
+from bookbot.cli.demo import EXAMPLE, TUTOR_EXAMPLE, example_path
 from bookbot.engine.clock import Clock
 from bookbot.services import generation
 from bookbot.store.db import Database
@@ -15,11 +16,20 @@ from bookbot.studio.model import parse_studio_file
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
-async def load_example_studio(db: Database, clock: Clock, weeks: int = 4) -> int:
-    """Load examples/clay-studio.toml and generate `weeks` of sessions; return the studio id."""
-    report = await load_studio(db, parse_studio_file(example_path()))
+async def load_example_studio(
+    db: Database, clock: Clock, weeks: int = 4, *, name: str | None = None
+) -> int:
+    """Load examples/clay-studio.toml (or the example `name`) and generate `weeks` of
+    sessions; return the studio id."""
+    report = await load_studio(db, parse_studio_file(example_path(name or EXAMPLE)))
     for pattern_id in await generation.pattern_ids(db, report.studio_id):
         await generation.generate_sessions(
             db, clock, report.studio_id, pattern_id, preview=False, horizon=timedelta(weeks=weeks)
         )
     return report.studio_id
+
+
+async def load_tutor_studio(db: Database, clock: Clock, weeks: int = 4) -> int:
+    """Load examples/tutor-studio.toml (services, availability, the coach's weekly class) and
+    generate `weeks` of the class's sessions; return the studio id."""
+    return await load_example_studio(db, clock, weeks, name=TUTOR_EXAMPLE)

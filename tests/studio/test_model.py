@@ -21,6 +21,7 @@ from bookbot.studio.model import (
 )
 
 EXAMPLES = Path(__file__).parents[2] / "src" / "bookbot" / "examples"
+EVERY_EXAMPLE = sorted(path.name for path in EXAMPLES.glob("*.toml"))
 
 BASE: dict[str, Any] = {
     "studio": {
@@ -291,7 +292,7 @@ def test_toml_local_times_and_strings_both_work() -> None:
 # --- the shipped examples ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["clay-studio.toml", "harbour-fitness.toml"])
+@pytest.mark.parametrize("name", EVERY_EXAMPLE)
 def test_the_examples_parse(name: str) -> None:
     spec = parse_studio_file(EXAMPLES / name)
     assert spec.classes
@@ -336,7 +337,7 @@ def test_the_monday_course_keeps_18_00_across_the_uk_clock_change() -> None:
     assert utc_hours == [18, 18, 17, 17, 17, 17]  # GMT, then BST from 28 March
 
 
-@pytest.mark.parametrize("name", ["clay-studio.toml", "harbour-fitness.toml"])
+@pytest.mark.parametrize("name", EVERY_EXAMPLE)
 def test_no_one_in_an_example_works_two_overlapping_patterns(name: str) -> None:
     spec = parse_studio_file(EXAMPLES / name)
     start = datetime(2026, 11, 1, tzinfo=UTC)
