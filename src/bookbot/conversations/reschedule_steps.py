@@ -324,12 +324,11 @@ async def move_class_booking(ctx: Context) -> Transition:
 
 
 def _class_attachment(ctx: Context, moved: class_reschedule.Rescheduled) -> Attachment:
-    """The new date under the UID its booking confirmation gave the date it left, with a
-    higher SEQUENCE: the calendar moves that event. (After a second move the first date's
-    UID is not known any more; the event then comes in as a new one.)"""
-    old, new = moved.old_session, moved.new_session
+    """The booking's one event at its new date: the same UID wherever it moves
+    (`class_reschedule.calendar_uid`), SEQUENCE raised, so the calendar moves it."""
+    new = moved.new_session
     event = CalendarEvent(
-        uid=f"registration-{moved.id}-session-{old.id}@{ctx.studio.slug}.bookbot",
+        uid=class_reschedule.calendar_uid(ctx.studio.slug, moved.id, session_id=new.id, dates=1),
         starts_at=new.starts_at,
         ends_at=new.ends_at,
         summary=f"{moved.class_name} · {ctx.studio.name}",
