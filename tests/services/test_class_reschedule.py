@@ -398,10 +398,17 @@ async def test_the_seat_freed_by_a_move_is_offered_to_the_old_dates_waitlist(
 async def test_many_moving_at_once_into_the_last_seat_exactly_one_wins(
     db: Database, world: builders.World, clock: FrozenClock, database_url: str
 ) -> None:
+    """Half come from a date with a lower id than the target, half from one with a higher
+    id: both lock orders meet on the target, in id order, so none deadlocks."""
     w = world
-    await builders.set_wheels(db, w, RACERS + 1)  # seats, not wheels, run out
+    await builders.set_wheels(db, w, 2 * RACERS)  # seats, not wheels, run out
+    await builders.session(db, w, "sun", "taster", FRI_18 + timedelta(days=2), capacity=RACERS)
     racers = [await builders.customer(db, w, f"racer{i}") for i in range(RACERS)]
-    regs = [(await book_session(db, clock, w.studio_id, c, w["mon"], guests=1)).id for c in racers]
+    origins = [w["mon"] if i % 2 else w["sun"] for i in range(RACERS)]
+    regs = [
+        (await book_session(db, clock, w.studio_id, c, origin, guests=1)).id
+        for c, origin in zip(racers, origins, strict=True)
+    ]
     connections = [await connect(database_url, lock_timeout=30) for _ in range(CONNECTIONS)]
 
     async def one_moves(i: int) -> Any:
@@ -427,10 +434,10 @@ async def test_many_moving_at_once_into_the_last_seat_exactly_one_wins(
     assert len(won) == 1
     assert all(isinstance(o, errors.NotEnoughSeats) for o in outcomes if o not in won)
     assert await booked_on(db, w["fri"]) == 1
-    assert await booked_on(db, w["mon"]) == RACERS - 1
-    for reg in regs:
+    assert await booked_on(db, w["mon"]) + await booked_on(db, w["sun"]) == RACERS - 1
+    for reg, origin in zip(regs, origins, strict=True):
         after = await seen(db, reg)
-        expected = w["fri"] if reg == won[0].id else w["mon"]
+        expected = w["fri"] if reg == won[0].id else origin
         assert after.seats == ((expected, "booked"),)
         assert after.wheels == ((expected, 1),)
         assert after.sequence == (1 if reg == won[0].id else 0)
