@@ -19,6 +19,7 @@ from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import FrozenClock
 from bookbot.store.db import Database, instant
 from tests.conversations.chat import Chat
+from tests.examples import load_tutor_studio
 
 WEEKDAYS = range(5)
 
@@ -271,3 +272,43 @@ async def test_a_class_booking_moves_to_another_date(chat: Chat, db: Database) -
         )
     assert instant(starts).date() == datetime(2026, 12, 5, tzinfo=UTC).date()
     assert int(_event(chat)["SEQUENCE"]) == 1
+
+
+@pytest.fixture
+async def tutors(db: Database, clock: FrozenClock) -> Chat:
+    """A customer of examples/tutor-studio.toml (Europe/Madrid), at its menu."""
+    await load_tutor_studio(db, clock)
+    lola = Chat(Dialogues(db, clock), address="+447700900003", name="Lola")
+    await lola.say("/start")
+    return lola
+
+
+async def test_tutor_studio_trial_with_the_new_york_coach_online(
+    tutors: Chat, db: Database
+) -> None:
+    await tutors.press("📅 Book an appointment")
+    await tutors.press("Trial session")
+    await tutors.press("Jake Miller")
+    await tutors.press("Fri 20 Nov")
+    assert tutors.labels[0] == "15:00 your time (09:00 in New York)"
+    await tutors.press("15:00")
+    assert "Fri 20 Nov 2026, 15:00 your time (09:00 in New York)" in tutors.text
+    assert "Price: €10.00, paid at the studio." in tutors.text
+    await tutors.press("✅ Confirm")
+    [booked] = await _appointments(db)
+    assert f"Online: https://meet.example.com/trial-{booked['id']}" in tutors.text
+    assert str(_event(tutors)["URL"]) == f"https://meet.example.com/trial-{booked['id']}"
+
+
+async def test_tutor_studio_lesson_for_two_asks_the_party_size(tutors: Chat, db: Database) -> None:
+    await tutors.press("📅 Book an appointment")
+    await tutors.press("Spanish for two")
+    await tutors.press("Lucía Martín")
+    await tutors.press("Mon 23 Nov")  # 12 hours' notice: nothing left this Friday
+    await tutors.press("09:00")
+    assert tutors.labels[:2] == ["1", "2"]
+    await tutors.say("2")
+    assert "2 people" in tutors.text
+    await tutors.say("confirm")
+    async with db.transaction(write=False) as tx:
+        assert await tx.scalar("SELECT guest_count FROM appointments") == 2
