@@ -549,3 +549,33 @@ def test_windows_and_hours() -> None:
     for bad in ["09:00-12:00, 11:00-13:00", "9-12", "09:00-12:00,", "12:00-09:00", "09:60-10:00"]:
         with pytest.raises(Unreadable):
             parse_hours(bad)
+
+
+async def test_a_held_slot_is_listed_as_pending_and_cancelling_it_releases_it_quietly(
+    dialogues: Dialogues, db: Database, clock: FrozenClock, studio_id: int
+) -> None:
+    ids = await lessons(db, clock, studio_id)
+    cleo = await customer(db, clock, studio_id, "Cleo Cruz", "+447700900202")
+    await appointments.hold(
+        db,
+        clock,
+        studio_id,
+        customer_id=cleo,
+        service_id=ids["service"],
+        staff_id=ids["maya"],
+        starts_at=MONDAY_10,
+    )
+    maya = await staff_chat(dialogues, db, studio_id)
+    await maya.say("/upcoming")
+    assert "None." in maya.text
+
+    await maya.say("/pending")
+    await maya.press("Mon 23 Nov, 10:00 · Cleo Cruz")
+    assert "Status: held, not yet confirmed" in maya.text
+    await maya.press("✖ Cancel with a reason")
+    await maya.say("Room closed")
+
+    assert "Released: Lesson with Cleo Cruz, Mon 23 Nov, 10:00, was only held" in maya.text
+    rows = await _all(db, "SELECT status FROM appointments")
+    assert [r["status"] for r in rows] == ["cancelled_by_staff"]
+    assert await _all(db, "SELECT id FROM outbox WHERE template LIKE 'appointment%'") == []

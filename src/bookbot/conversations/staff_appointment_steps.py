@@ -279,10 +279,13 @@ async def on_reason(ctx: Context, staff_id: int, typed: str) -> Transition:
     ctx.data.pop("appt_id", None)
     _forget(ctx)
     when = _at(ctx, done.starts_at, await staff_zone(ctx, staff_id))
-    notice = _(
-        "Cancelled: {service} with {name}, {when}. {name} is told, with your reason. "
-        "It was to be paid at the studio, so there is nothing to refund."
-    )
+    if appointment.status == "held":  # never booked: nobody to tell, nothing paid
+        notice = _("Released: {service} with {name}, {when}, was only held; it is free again.")
+    else:
+        notice = _(
+            "Cancelled: {service} with {name}, {when}. {name} is told, with your reason. "
+            "It was to be paid at the studio, so there is nothing to refund."
+        )
     text = notice.format(service=done.service_name, name=done.customer_name, when=when)
     return Transition(State.STAFF_APPOINTMENTS, text)
 
