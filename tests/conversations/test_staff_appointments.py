@@ -28,6 +28,7 @@ from bookbot.services.appointment_rows import Appointment
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
 from tests.conversations.test_staff import NOT_STAFF, customer, staff_chat
+from tests.examples import load_tutor_studio
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 MONDAY = (datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 24, tzinfo=UTC))
@@ -579,3 +580,45 @@ async def test_a_held_slot_is_listed_as_pending_and_cancelling_it_releases_it_qu
     rows = await _all(db, "SELECT status FROM appointments")
     assert [r["status"] for r in rows] == ["cancelled_by_staff"]
     assert await _all(db, "SELECT id FROM outbox WHERE template LIKE 'appointment%'") == []
+
+
+async def test_tutor_studio_the_new_york_coach_blocks_a_day_on_his_own_clock(
+    db: Database, clock: FrozenClock
+) -> None:
+    """examples/tutor-studio.toml: Jake (New York) coaches online; Lucía is in Madrid."""
+    studio_id = await load_tutor_studio(db, clock)
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE staff SET telegram_user_id = 7001 WHERE key = 'jake'", {})
+    jake = Chat(Dialogues(db, clock), address="7001", name="Jake", channel=Channel.TELEGRAM)
+    await jake.say("/start")
+    coaching = await appointments.service_by_key(db, studio_id, "coaching-session")
+    jake_id = await _staff_id(db, studio_id, "jake")
+    wednesday = (datetime(2026, 12, 2, 5, tzinfo=UTC), datetime(2026, 12, 3, 5, tzinfo=UTC))
+
+    async def wednesday_slots() -> int:
+        found = await appointments.free_slots(
+            db,
+            studio_id,
+            service_id=coaching.id,
+            staff_id=jake_id,
+            now=clock.now(),
+            start=wednesday[0],
+            end=wednesday[1],
+        )
+        return len(found)
+
+    await jake.say("/availability")
+    assert "Your week (times in New York):" in jake.text
+    assert "Fri 20 Nov: 09:00–14:00" in jake.text
+    assert "Mon 23 Nov: 08:00–12:00, 13:00–17:00" in jake.text
+    assert await wednesday_slots() > 0
+
+    await jake.press("⛔ Block a day")
+    await jake.press("Wed 2 Dec")
+
+    assert "Wed 2 Dec is blocked" in jake.text
+    assert await wednesday_slots() == 0
+    rows = await _all(
+        db, "SELECT staff_id, starts_at, ends_at FROM availability_blocks WHERE source = 'chat'"
+    )
+    assert [tuple(r) for r in rows] == [(jake_id, *wednesday)]
