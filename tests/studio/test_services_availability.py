@@ -397,3 +397,23 @@ def test_a_period_a_clock_change_turns_around_is_refused() -> None:
         "staff[0].availability.additions[0]: in Europe/Madrid the end is not after the start"
         " (a clock change falls between them)"
     ]
+
+
+async def test_loading_one_studio_leaves_another_studios_rows_alone(db: Database) -> None:
+    madrid = await load_studio(db, parse_studio_data(tutor_data()))
+    twin = tutor_data()
+    twin["studio"]["slug"] = "tutor-twin"
+    other = await load_studio(db, parse_studio_data(twin))
+    before = await availability(db, madrid.studio_id)
+    services_sql = "SELECT key, active FROM services WHERE studio_id = :id ORDER BY key"
+    services_before = await fetch(db, services_sql, id=madrid.studio_id)
+
+    twin["services"] = []
+    person(twin, "lucia")["availability"] = {}
+    await load_studio(db, parse_studio_data(twin))
+
+    assert await availability(db, madrid.studio_id) == before
+    assert await fetch(db, services_sql, id=madrid.studio_id) == services_before
+    twin_lucia = (await staff_ids(db, other.studio_id))["lucia"]
+    twin_rows = await availability(db, other.studio_id)
+    assert all(row[0] != twin_lucia for rows in twin_rows.values() for row in rows)
