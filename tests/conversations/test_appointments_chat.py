@@ -16,6 +16,7 @@ import icalendar
 import pytest
 
 from bookbot.conversations.dialogue import Dialogues
+from bookbot.conversations.model import Channel
 from bookbot.engine.clock import FrozenClock
 from bookbot.store.db import Database, instant
 from tests.conversations.chat import Chat
@@ -312,3 +313,36 @@ async def test_tutor_studio_lesson_for_two_asks_the_party_size(tutors: Chat, db:
     await tutors.say("confirm")
     async with db.transaction(write=False) as tx:
         assert await tx.scalar("SELECT guest_count FROM appointments") == 2
+
+
+async def test_by_sms_with_numbers_and_a_typed_time(db: Database, clock: FrozenClock) -> None:
+    await load_tutor_studio(db, clock)
+    sms = Chat(Dialogues(db, clock), address="+34912345678", name="", channel=Channel.SMS)
+    await sms.say("hi")
+    assert sms.labels[1] == "📅 Book an appointment"
+    await sms.say("2")
+    assert sms.labels[3].startswith("Trial session (30 min) · 30 min · €10.00")
+    await sms.say("4")
+    assert sms.labels[:2] == ["⚡ First available", "Jake Miller"]
+    await sms.say("2")
+    await sms.say("1")  # Fri 20 Nov
+    await sms.say("3pm")  # 15:00 in Madrid, 09:00 in New York
+    assert "Fri 20 Nov 2026, 15:00 your time (09:00 in New York)" in sms.text
+    await sms.say("yes")
+    assert sms.last.attachment is None  # no files by SMS
+    assert "Appointment #" in sms.text
+    [booked] = await _appointments(db)
+    assert booked["starts_at"] == datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
+
+
+async def test_later_dates_page_on_and_back(tutors: Chat) -> None:
+    await tutors.press("📅 Book an appointment")
+    await tutors.press("Trial session")
+    await tutors.press("Jake Miller")
+    days = [label for label in tutors.labels if label[:3] in ("Mon", "Wed", "Fri")]
+    assert days[0] == "Fri 20 Nov"
+    assert len(days) == 7
+    await tutors.press("➡ Later dates")
+    assert tutors.labels[0] == "Mon 7 Dec"
+    await tutors.press("⬅ Earliest dates")
+    assert tutors.labels[0] == "Fri 20 Nov"

@@ -45,7 +45,7 @@ async def _zone_of(db: Database, address: str) -> str | None:
 
 
 async def test_time_zone_set_by_city_and_confirmed_by_the_clock(chat: Chat, db: Database) -> None:
-    await chat.press("🌐 Language & time zone")
+    await chat.press("🌐 Language")
     await chat.press("🕒 Time zone")
     assert "I show times in London time (Europe/London); it is 09:00 there now." in chat.text
 

@@ -27,8 +27,11 @@ def menu_choices(ctx: Context) -> list[Choice]:
     link = []
     if ctx.sms is not None and not ctx.texting and not ctx.customer.phone:
         link = [Choice("link_phone", _("📱 Link your phone"), aliases=(_("link phone"),))]
-    appointment = []
+    appointment, language = [], _("🌐 Language")
     if ctx.turn.get("has_services"):
+        # Appointments with staff in other zones are where the customer's zone matters most:
+        # say so there. (The language screen offers the time zone in every studio.)
+        language = _("🌐 Language & time zone")
         appointment = [
             Choice(
                 "book_appointment",
@@ -43,7 +46,7 @@ def menu_choices(ctx: Context) -> list[Choice]:
         Choice("passes", _("🎟 My passes"), aliases=(_("my passes"), "passes", "bonos")),
         Choice(
             "language",
-            _("🌐 Language & time zone"),
+            language,
             aliases=(_("language"), "lang", "idioma", _("time zone"), "timezone"),
         ),
         Choice("help", _("❓ Help"), aliases=(_("help"), "help", "ayuda")),
