@@ -189,7 +189,7 @@ async def test_rescheduling_moves_the_same_appointment_and_updates_the_calendar(
     assert "You can move it to another time until Mon 23 Nov, 09:00." in chat.text
     await chat.press("🔁 Reschedule")
     await chat.press("Tue 24 Nov")
-    await chat.press("15:00")
+    await chat.say("3 pm")  # typed, on the customer's clock
     assert "to Tue 24 Nov 2026, 15:00 your time (10:00 in New York)?" in chat.text
     await chat.press("✅ Move it")
 
@@ -323,7 +323,7 @@ async def test_by_sms_with_numbers_and_a_typed_time(db: Database, clock: FrozenC
     await sms.say("2")
     assert sms.labels[3].startswith("Trial session (30 min) · 30 min · €10.00")
     await sms.say("4")
-    assert sms.labels[:2] == ["⚡ First available", "Jake Miller"]
+    assert sms.labels[:2] == ["⚡ First available · Fri 20 Nov, 10:00", "Jake Miller"]
     await sms.say("2")
     await sms.say("1")  # Fri 20 Nov
     await sms.say("3pm")  # 15:00 in Madrid, 09:00 in New York

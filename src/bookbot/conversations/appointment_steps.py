@@ -160,7 +160,14 @@ async def staff_screen(ctx: Context) -> Screen:
     providers = await appointments.providers(ctx.db, ctx.studio.id, service_id)
     if not providers:
         return Screen(_("Nobody offers this at the moment."), back_and_cancel(ctx))
-    first = Choice("appt_staff", _("⚡ First available"), 0, (_("first"), _("any"), "any"))
+    label = _("⚡ First available")
+    if len(providers) > 1:  # with one, the choice below says the same
+        earliest = await appointments.first_available(
+            ctx.db, ctx.studio.id, service_id=service_id, now=ctx.now
+        )
+        if earliest is not None:
+            label = _("⚡ First available · {when}").format(when=ctx.when(earliest[1].start))
+    first = Choice("appt_staff", label, 0, (_("first available"), _("first"), _("any"), "any"))
     choices = [first] + [Choice("appt_staff", p.name, p.id) for p in providers]
     return Screen(_("With whom?"), choices + back_and_cancel(ctx))
 
