@@ -149,8 +149,9 @@ async def test_my_week_shows_open_windows_blocks_and_appointments(
         source="cli",
     )
     maya = await staff_chat(dialogues, db, studio_id)
+    await maya.say("/staff")
 
-    await maya.say("/availability")
+    await maya.press("🗓 My week")
 
     assert "Your week (times in London):" in maya.text
     assert (  # classes Maya teaches take her time too, in the order they happen
@@ -396,7 +397,8 @@ async def test_staff_cancel_with_a_reason_tells_the_customer(
         at=MONDAY_10,
     )
     maya = await staff_chat(dialogues, db, studio_id)
-    await maya.say("/upcoming")
+    await maya.say("/staff")
+    await maya.press("📆 My appointments")
     await maya.press("Mon 23 Nov, 10:00")
     assert "Customer: Ben Baker" in maya.text
     assert "When: Mon 23 Nov, 10:00–11:00 (London)" in maya.text
