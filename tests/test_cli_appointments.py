@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bookbot.cli import main
+from bookbot.engine.clock import SystemClock
 from bookbot.engine.recurrence import resolve_local
+from bookbot.services import appointments, customers
 from bookbot.store.db import connect
 from tests import builders
 
@@ -229,7 +231,9 @@ def test_weekday_hours_a_blocked_day_and_an_extra_window(
 
     assert run(studio, "availability", "add", "--staff", "maya", "--from", f"{day}T13:00",
                "--to", f"{day}T14:15", "--reason", "Extra") == 0  # fmt: skip
-    assert "Maya is open" in capsys.readouterr().out
+    assert capsys.readouterr().out.strip() == (
+        f"Maya is open {day:%a %d %b %Y} 13:00–14:15 (America/New_York): Extra"
+    )
     out = slots_out(studio, capsys, "--from", f"{day}", "--days", "1")
     assert day_line(out, day).split()[4:] == ["13:00", "15:00", "15:15"]
 
@@ -253,12 +257,17 @@ def test_show_the_week(studio: Studio, capsys: pytest.CaptureFixture[str]) -> No
     run(studio, "availability", "block", "--staff", "maya", "--from", f"{studio.day}T11:00",
         "--to", f"{studio.day}T12:00", "--reason", "Dentist")  # fmt: skip
     appointment(studio, studio.at("09:30"))
+    off = studio.day - timedelta(days=1)
+    run(studio, "availability", "block", "--staff", "maya", "--date", f"{off}", "--reason", "Kiln")
     capsys.readouterr()
     assert run(studio, "availability", "show", "--staff", "maya", "--days", "8") == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0] == "Maya: the next 8 day(s), times in America/New_York"
-    assert sum(line.startswith("  ") and "open 09:00–12:00" in line for line in lines) == 7
+    assert sum(line.startswith("  ") and "open 09:00–12:00" in line for line in lines) == 6
+    at = lines.index(day_line(out, off))
+    assert lines[at].endswith("  closed")
+    assert lines[at + 1].split() == ["blocked", "00:00–24:00", "Kiln"]
     at = lines.index(day_line(out, studio.day))
     assert lines[at].endswith("open 09:00–11:00")
     assert lines[at + 1].split() == ["blocked", "11:00–12:00", "Dentist"]
@@ -411,3 +420,84 @@ def test_bad_appointment_commands_are_one_line(
 ) -> None:
     assert run(studio, "appointments", *argv) == 1
     assert message in refusal(capsys)
+
+
+# --- the example tutor studio, end to end ------------------------------------------------
+
+
+async def _book(url: str, starts_at: datetime) -> int:
+    """A customer books Jake's coaching session through the services (hold, confirm)."""
+    db = await connect(url)
+    clock = SystemClock()
+    try:
+        studio_id = int(await db.scalar("SELECT id FROM studios WHERE slug = 'tutor-studio'"))
+        async with db.transaction(write=False) as tx:
+            service = await appointments.service_by_key(tx, studio_id, "coaching-session")
+            jake = await appointments.provider_by_key(tx, studio_id, "jake")
+        who = await customers.customer_for(
+            db, clock, studio_id, "sms", "+15555550123", name="Bea", phone="+15555550123"
+        )
+        held = await appointments.hold(
+            db,
+            clock,
+            studio_id,
+            customer_id=who.id,
+            service_id=service.id,
+            staff_id=jake.id,
+            starts_at=starts_at,
+        )
+        done = await appointments.confirm(
+            db, clock, studio_id, appointment_id=held.id, customer_id=who.id
+        )
+        return done.id
+    finally:
+        await db.close()
+
+
+def test_the_tutor_studio_from_slots_to_a_staff_cancellation(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """examples/tutor-studio.toml: Jake (New York) is open 08:00-12:00 and 13:00-17:00 on
+    Wednesdays and teaches his circle 10:00-11:00; a coaching session is 60 minutes plus 15."""
+    assert main(["--database", database_url, "demo", "--tutor"]) == 0
+    capsys.readouterr()
+    today = datetime.now(NY).date()
+    wednesday = today + timedelta(days=2 + (2 - (today + timedelta(days=2)).weekday()) % 7)
+    tutor = ["--database", database_url]
+    coaching = ["slots", "--studio", "tutor-studio", "--staff", "jake"]
+    coaching += ["--service", "coaching-session", "--from", f"{wednesday}", "--days", "1"]
+    morning = ["08:00", "08:15", "08:30", "08:45"]  # the class takes 10:00-11:00
+    afternoon = [f"{h}:{m}" for h in (13, 14, 15) for m in ("00", "15", "30", "45")]
+
+    assert main([*tutor, *coaching]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].endswith(f"{wednesday:%a %d %b %Y}, times in America/New_York")
+    assert day_line(out, wednesday).split()[4:] == morning + afternoon
+
+    booked = asyncio.run(_book(database_url, resolve_local(
+        datetime.combine(wednesday, time(13, 0)), NEW_YORK)[0]))  # fmt: skip
+    assert main([*tutor, *coaching]) == 0
+    assert day_line(capsys.readouterr().out, wednesday).split()[4:] == morning + afternoon[5:]
+
+    listing = ["appointments", "list", "--studio", "tutor-studio", "--staff", "jake"]
+    assert main([*tutor, *listing]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "upcoming appointments (jake): 1"
+    assert out[1].split()[0] == str(booked)
+    assert "13:00–14:00" in out[1]
+    assert "Career coaching (60 min) · Jake Miller → Bea" in out[1]
+    assert "€90.00" in out[1]
+
+    cancel = ["appointments", "cancel", str(booked), "--studio", "tutor-studio"]
+    assert main([*tutor, *cancel, "--reason", "Jake is ill", "--yes"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"appointment {booked} cancelled by staff; Bea told"
+    )
+    assert main([*tutor, *listing, "--view", "cancelled"]) == 0
+    assert "reason: Jake is ill" in capsys.readouterr().out
+    assert main([*tutor, *coaching]) == 0
+    assert day_line(capsys.readouterr().out, wednesday).split()[4:] == morning + afternoon
+    assert main([*tutor, *cancel, "--reason", "again", "--yes"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"appointment {booked} was cancelled by staff already: nothing changed"
+    )

@@ -118,6 +118,9 @@ async def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
             staff_id=seen.staff_id,
             reason=reason,
         )
+    if seen.status == done.status:
+        print(f"appointment {done.id} was {done.status.replace('_', ' ')} already: nothing changed")
+        return 0
     told = "told" if seen.status == "confirmed" else "not told (it was only held)"
     print(f"appointment {done.id} {done.status.replace('_', ' ')}; {done.customer_name} {told}")
     return 0

@@ -156,8 +156,8 @@ def _span(interval: Interval, day_start: datetime, day_end: datetime, zone_name:
 def _print_day(view: DayView, zone_name: str) -> None:
     lo = midnight(view.day, zone_name)
     hi = midnight(view.day + timedelta(days=1), zone_name)
-    opened = ", ".join(_span(w, lo, hi, zone_name) for w in view.windows) or "closed"
-    print(f"  {view.day:%a %d %b %Y}  open {opened}")
+    opened = ", ".join(_span(w, lo, hi, zone_name) for w in view.windows)
+    print(f"  {view.day:%a %d %b %Y}  {'open ' + opened if opened else 'closed'}")
     for block in view.blocks:
         print(f"      blocked  {_span(block, lo, hi, zone_name)}  {block.reason}".rstrip())
     for session in view.sessions:
@@ -180,6 +180,13 @@ async def run_show(settings: Settings, args: argparse.Namespace) -> int:
     for view in week:
         _print_day(view, person.timezone)
     return 0
+
+
+def _period(start: datetime, end: datetime) -> str:
+    """'Thu 10 Dec 2026 09:00–10:30', or with both dates when it spans several."""
+    if start.date() == end.date():
+        return f"{start:%a %d %b %Y %H:%M}–{end:%H:%M}"
+    return f"{start:%a %d %b %Y %H:%M} – {end:%a %d %b %Y %H:%M}"
 
 
 def _instant(local: datetime, zone_name: str) -> datetime:
@@ -208,7 +215,7 @@ async def run_block(settings: Settings, args: argparse.Namespace) -> int:
             await availability.block_period(
                 db, clock, studio.id, person.id, start=start, end=end, reason=reason, source=SOURCE
             )
-            what = f"{args.start:%a %d %b %Y %H:%M} – {args.end:%a %d %b %Y %H:%M}"
+            what = _period(args.start, args.end)
     print(f"{person.name} blocked {what} ({person.timezone}): {reason}")
     print("appointments already booked then stay booked: cancel any you cannot keep")
     return 0
@@ -230,7 +237,7 @@ async def run_add(settings: Settings, args: argparse.Namespace) -> int:
             source=SOURCE,
         )
     print(
-        f"{person.name} is open {args.start:%a %d %b %Y %H:%M} – {args.end:%a %d %b %Y %H:%M}"
+        f"{person.name} is open {_period(args.start, args.end)}"
         f" ({person.timezone}){': ' + reason if reason else ''}"
     )
     return 0

@@ -148,10 +148,9 @@ async def run_slots(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{"start": utc_z(s.start), "end": utc_z(s.end)} for s in found]))
         return 0
-    print(
-        f"{service.name} with {person.name}: free slots {days[0]:%a %d %b %Y} – "
-        f"{days[-1]:%a %d %b %Y}, times in {zone_name}"
-    )
+    span = f"{days[0]:%a %d %b %Y}"
+    span += f" – {days[-1]:%a %d %b %Y}" if len(days) > 1 else ""
+    print(f"{service.name} with {person.name}: free slots {span}, times in {zone_name}")
     for day, times in _by_day(found, days, zone_name):
         print(f"  {day:%a %d %b %Y}  {'  '.join(times) if times else '—'}")
     print(f"{len(found)} free slot(s)")
