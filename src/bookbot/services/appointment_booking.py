@@ -35,7 +35,7 @@ from bookbot.services.appointment_rows import (
 )
 from bookbot.services.availability import availability_of, busy_of
 from bookbot.services.common import studio_by_id
-from bookbot.store.db import Database, ExclusionViolation, Tx, retrying
+from bookbot.store.db import Busy, Database, ExclusionViolation, Tx, retrying
 
 MARGIN = timedelta(days=1)  # around a footprint: the windows and blocks it may touch
 
@@ -208,11 +208,16 @@ async def release_holds(db: Database, studio_id: int, customer_id: int) -> None:
     )
 
 
+class _StaffChanged(Busy):
+    """The appointment moved to another staff member between its read and the lock: the
+    whole transaction runs again (`retrying`), reading it afresh."""
+
+
 async def _locked(
     tx: Tx, studio_id: int, appointment_id: int, staff_ids: list[int]
 ) -> Appointment | None:
     """Lock the staff rows, then the appointment's; the appointment as it is now, or None
-    if its staff member changed before the lock (the caller tries again)."""
+    if its staff member changed before the lock (the caller runs again: `_StaffChanged`)."""
     await tx.lock("staff", staff_ids)
     await tx.lock("appointments", [appointment_id])
     found = await appointment_by_id(tx, studio_id, appointment_id)
@@ -232,7 +237,7 @@ async def confirm(
         async with db.transaction() as tx:
             found = await _locked(tx, studio_id, appointment_id, [seen.staff_id])
             if found is None:
-                raise errors.InvalidRequest(reason="The appointment changed; please try again.")
+                raise _StaffChanged(appointment_id)
             if found.status == "confirmed":
                 return found
             if found.status not in ("held", "expired"):
@@ -315,7 +320,7 @@ async def reschedule(
         async with db.transaction() as tx:
             found = await _locked(tx, studio_id, appointment_id, sorted({seen.staff_id, to_staff}))
             if found is None:
-                raise errors.InvalidRequest(reason="The appointment changed; please try again.")
+                raise _StaffChanged(appointment_id)
             service = await service_by_id_in(tx, studio_id, found.service_id)
             _check_reschedule_cutoff(found, service, now)
             if to_staff != found.staff_id:
