@@ -1,5 +1,5 @@
-"""Staff in chat: their own week (/availability) and appointments (/upcoming, /pending,
-/past, /cancelled).
+"""Staff in chat: their own appointments (/upcoming, /pending, /past, /cancelled), and the
+fixtures the staff availability tests share.
 
 The example studio at Fri 20 Nov 2026 09:00 (London, GMT = UTC). Maya (staff, on Telegram)
 and Tom offer a 60-minute lesson, Monday to Friday 09:00-17:00 (set through the service,
@@ -9,41 +9,31 @@ Wheel Throwing Taster (14:00-16:00). Ben books with Maya; his own zone is New Yo
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
-
-import pytest
 
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel
-from bookbot.conversations.staff_availability_input import (
-    Unreadable,
-    parse_hours,
-    parse_period,
-    parse_window,
-)
 from bookbot.engine.clock import FrozenClock
 from bookbot.services import appointments, availability
 from bookbot.services.appointment_rows import Appointment
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
 from tests.conversations.test_staff import NOT_STAFF, customer, staff_chat
-from tests.examples import load_tutor_studio
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 MONDAY = (datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 24, tzinfo=UTC))
 TUESDAY = (datetime(2026, 11, 24, tzinfo=UTC), datetime(2026, 11, 25, tzinfo=UTC))
-TODAY = date(2026, 11, 30)
 COMMANDS = ["/availability", "/upcoming", "/pending", "/past", "/cancelled"]
 
 
-async def _all(db: Database, sql: str, **params: Any) -> list[Any]:
+async def rows_of(db: Database, sql: str, **params: Any) -> list[Any]:
     async with db.transaction(write=False) as tx:
         return list(await tx.all(sql, params))
 
 
-async def _staff_id(db: Database, studio_id: int, key: str) -> int:
-    rows = await _all(
+async def staff_id_of(db: Database, studio_id: int, key: str) -> int:
+    rows = await rows_of(
         db, "SELECT id FROM staff WHERE studio_id = :s AND key = :k", s=studio_id, k=key
     )
     return int(rows[0]["id"])
@@ -51,7 +41,7 @@ async def _staff_id(db: Database, studio_id: int, key: str) -> int:
 
 async def lessons(db: Database, clock: FrozenClock, studio_id: int) -> dict[str, int]:
     """A 60-minute lesson offered by Maya and Tom, weekdays 09:00-17:00."""
-    ids = {key: await _staff_id(db, studio_id, key) for key in ("maya", "tom")}
+    ids = {key: await staff_id_of(db, studio_id, key) for key in ("maya", "tom")}
     async with db.transaction() as tx:
         service_id = await tx.scalar(
             "INSERT INTO services (studio_id, key, name, duration_minutes, price_minor)"
@@ -123,213 +113,6 @@ async def slots(
         end=day[1],
     )
     return len(found)
-
-
-async def test_my_week_shows_open_windows_blocks_and_appointments(
-    dialogues: Dialogues, db: Database, clock: FrozenClock, studio_id: int
-) -> None:
-    ids = await lessons(db, clock, studio_id)
-    await booked(
-        db,
-        clock,
-        studio_id,
-        customer_id=await ben(db, clock, studio_id),
-        staff_id=ids["maya"],
-        service_id=ids["service"],
-        at=MONDAY_10,
-    )
-    await availability.block_period(
-        db,
-        clock,
-        studio_id,
-        ids["maya"],
-        start=datetime(2026, 11, 24, 12, tzinfo=UTC),
-        end=datetime(2026, 11, 24, 14, tzinfo=UTC),
-        reason="Dentist",
-        source="cli",
-    )
-    maya = await staff_chat(dialogues, db, studio_id)
-    await maya.say("/staff")
-
-    await maya.press("🗓 My week")
-
-    assert "Your week (times in London):" in maya.text
-    assert (  # classes Maya teaches take her time too, in the order they happen
-        "Sat 21 Nov: no open hours\n   🏺 10:00–12:30 Saturday Glazing Workshop\n"
-        "   🏺 14:00–16:00 Wheel Throwing Taster" in maya.text
-    )
-    assert "Mon 23 Nov: 09:00–17:00\n   • 10:00 Lesson · Ben Baker" in maya.text
-    assert "Tue 24 Nov: 09:00–12:00, 14:00–17:00\n   ⛔ 12:00–14:00 Dentist" in maya.text
-    assert "Thu 26 Nov: 09:00–17:00" in maya.text
-    assert maya.labels[:4] == [
-        "⛔ Block a day",
-        "🏖 Block a period",
-        "➕ Add a one-off window",
-        "🕘 Change a weekday's hours",
-    ]
-
-
-async def test_blocking_a_day_removes_that_days_slots_only(
-    dialogues: Dialogues, db: Database, clock: FrozenClock, studio_id: int
-) -> None:
-    ids = await lessons(db, clock, studio_id)
-    maya = await staff_chat(dialogues, db, studio_id)
-    assert await slots(db, studio_id, ids, MONDAY, clock.now()) > 0
-    await booked(
-        db,
-        clock,
-        studio_id,
-        customer_id=await ben(db, clock, studio_id),
-        staff_id=ids["maya"],
-        service_id=ids["service"],
-        at=MONDAY_10,
-    )
-
-    await maya.say("/availability")
-    await maya.press("⛔ Block a day")
-    assert len([label for label in maya.labels if label[:3] in ("Mon", "Tue", "Fri")]) == 6
-    await maya.press("Mon 23 Nov")
-
-    assert (
-        "Mon 23 Nov is blocked: nobody can book you that day. You still have 1 appointment"
-        " then: cancel it under /upcoming if it cannot go ahead." in maya.text
-    )
-    assert "Your week (times in London):" in maya.text
-    assert "Mon 23 Nov: no open hours\n   ⛔ all day" in maya.text
-    assert await slots(db, studio_id, ids, MONDAY, clock.now()) == 0
-    assert await slots(db, studio_id, ids, TUESDAY, clock.now()) > 0
-    rows = await _all(db, "SELECT staff_id, source FROM availability_blocks")
-    assert [tuple(r) for r in rows] == [(ids["maya"], "chat")]
-
-
-async def test_a_bad_period_is_refused_politely_and_nothing_is_written(
-    dialogues: Dialogues, db: Database, clock: FrozenClock, studio_id: int
-) -> None:
-    ids = await lessons(db, clock, studio_id)
-    maya = await staff_chat(dialogues, db, studio_id)
-    await maya.say("/availability")
-    await maya.press("🏖 Block a period")
-    assert "“15 Dec - 20 Dec”" in maya.text
-
-    for bad in [
-        "sometime in December",
-        "20 Dec - 15 Dec",
-        "31 Feb - 3 Mar",
-        "Mon 15 Dec - 20 Dec",
-        "2026-11-01 to 2026-11-05",
-        "15 Dec - 20 Dec " + "x" * 400,
-    ]:
-        await maya.say(bad)
-        assert "Sorry, I could not read that as a period" in maya.text, bad
-        assert "Nothing was changed." in maya.text
-    assert await _all(db, "SELECT id FROM availability_blocks") == []
-
-    await maya.say("14 Dec - 18 Dec, holiday")
-
-    assert "Blocked from Mon 14 Dec 2026 to Fri 18 Dec 2026, both included.\n" in maya.text
-    rows = await _all(
-        db, "SELECT staff_id, starts_at, ends_at, reason, source FROM availability_blocks"
-    )
-    assert len(rows) == 1
-    assert rows[0]["staff_id"] == ids["maya"]
-    assert rows[0]["starts_at"] == datetime(2026, 12, 14, tzinfo=UTC)
-    assert rows[0]["ends_at"] == datetime(2026, 12, 19, tzinfo=UTC)
-    assert (rows[0]["reason"], rows[0]["source"]) == ("holiday", "chat")
-
-
-async def test_a_staff_member_in_another_zone_sees_and_types_their_own_local_times(
-    dialogues: Dialogues, db: Database, clock: FrozenClock, studio_id: int
-) -> None:
-    await availability.set_staff_timezone(
-        db, studio_id, await _staff_id(db, studio_id, "maya"), "America/New_York"
-    )
-    ids = await lessons(db, clock, studio_id)  # 09:00-17:00 on Maya's New York clock
-    maya = await staff_chat(dialogues, db, studio_id)
-
-    await maya.say("/availability")
-    assert "Your week (times in New York):" in maya.text
-    assert "Mon 23 Nov: 09:00–17:00" in maya.text
-    await maya.press("🏖 Block a period")
-    await maya.say("2026-12-14 to 2026-12-14")
-
-    rows = await _all(db, "SELECT starts_at, ends_at FROM availability_blocks")
-    assert tuple(rows[0]) == (
-        datetime(2026, 12, 14, 5, tzinfo=UTC),  # midnight in New York (EST)
-        datetime(2026, 12, 15, 5, tzinfo=UTC),
-    )
-    await booked(
-        db,
-        clock,
-        studio_id,
-        customer_id=await ben(db, clock, studio_id),
-        staff_id=ids["maya"],
-        service_id=ids["service"],
-        at=datetime(2026, 11, 23, 14, tzinfo=UTC),
-    )
-    await maya.say("/upcoming")
-    assert "Times in New York." in maya.text
-    assert maya.labels[0] == "Mon 23 Nov, 09:00 · Ben Baker · Lesson"
-
-
-async def test_a_one_off_window_is_added_on_the_date_typed(
-    dialogues: Dialogues, db: Database, clock: FrozenClock, studio_id: int
-) -> None:
-    ids = await lessons(db, clock, studio_id)
-    sunday = (datetime(2026, 11, 29, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC))
-    maya = await staff_chat(dialogues, db, studio_id)
-    await maya.say("/availability")
-    await maya.press("➕ Add a one-off window")
-
-    await maya.say("Sat 29 Nov 10:00-13:00")  # the 29th is a Sunday
-    assert "Sorry, I could not read that." in maya.text
-    await maya.say("Sun 29 Nov 13:00-10:00")
-    assert "Sorry, I could not read that." in maya.text
-    assert await _all(db, "SELECT id FROM availability_additions") == []
-
-    await maya.say("Sun 29 Nov 10:00-13:00")
-
-    assert "Added: Sun 29 Nov 2026, 10:00–13:00. Customers can book you then." in maya.text
-    assert await slots(db, studio_id, ids, sunday, clock.now()) == 9  # 10:00 .. 12:00
-
-
-async def test_changing_a_weekdays_hours(
-    dialogues: Dialogues, db: Database, clock: FrozenClock, studio_id: int
-) -> None:
-    ids = await lessons(db, clock, studio_id)
-    maya = await staff_chat(dialogues, db, studio_id)
-    await maya.say("/availability")
-    await maya.press("🕘 Change a weekday's hours")
-    assert maya.labels[:2] == ["Monday: 09:00–17:00", "Tuesday: 09:00–17:00"]
-    assert "Saturday: off" in maya.labels
-    await maya.press("Monday")
-    assert "Monday: 09:00–17:00 now. Type the new hours" in maya.text
-
-    await maya.say("15:00-12:00")
-    assert "Sorry, I could not read those hours." in maya.text
-    await maya.say("09:00-12:00, 11:00-13:00")  # overlapping
-    assert "Sorry, I could not read those hours." in maya.text
-
-    await maya.say("09:00-12:00, 15:00-18:00")
-
-    assert "Weekly hours on Monday from now on: 09:00–12:00, 15:00–18:00." in maya.text
-    assert "Mon 23 Nov: 09:00–12:00, 15:00–18:00" in maya.text
-    held = await availability.availability_of(
-        db, studio_id, ids["maya"], start=MONDAY[0], end=MONDAY[1]
-    )
-    assert sorted((w.start, w.end) for w in held.weekly if w.weekday == 0) == [
-        (time(9), time(12)),
-        (time(15), time(18)),
-    ]
-    tom = await availability.availability_of(
-        db, studio_id, ids["tom"], start=MONDAY[0], end=MONDAY[1]
-    )
-    assert [(w.start, w.end) for w in tom.weekly if w.weekday == 0] == [(time(9), time(17))]
-
-    await maya.press("🕘 Change a weekday's hours")
-    await maya.press("Tuesday")
-    await maya.say("off")
-    assert "Weekly hours on Tuesday from now on: off." in maya.text
-    assert await slots(db, studio_id, ids, TUESDAY, clock.now()) == 0
 
 
 async def test_upcoming_lists_own_appointments_a_page_at_a_time_with_the_time_toggle(
@@ -415,11 +198,11 @@ async def test_staff_cancel_with_a_reason_tells_the_customer(
         " reason." in maya.text
     )
     assert "nothing to refund" in maya.text
-    rows = await _all(
+    rows = await rows_of(
         db, "SELECT status, cancel_reason FROM appointments WHERE id = :id", id=appointment.id
     )
     assert tuple(rows[0]) == ("cancelled_by_staff", "I am ill, sorry")
-    notices = await _all(
+    notices = await rows_of(
         db,
         "SELECT customer_id, params FROM outbox WHERE template = 'appointment_cancelled_by_staff'",
     )
@@ -458,7 +241,7 @@ async def test_no_show_only_after_the_start(
     await maya.press("🚫 Mark no-show")
 
     assert "Ben Baker is marked as a no-show." in maya.text
-    rows = await _all(db, "SELECT status FROM appointments WHERE id = :id", id=appointment.id)
+    rows = await rows_of(db, "SELECT status FROM appointments WHERE id = :id", id=appointment.id)
     assert rows[0]["status"] == "no_show"
     await maya.say("/past")
     await maya.press("Mon 23 Nov, 10:00")
@@ -475,7 +258,7 @@ async def test_a_customer_is_refused_and_a_staff_member_taken_off_the_list_canno
     for command in COMMANDS:
         await eve.say(command)
         assert NOT_STAFF in eve.text, command
-    logged = await _all(db, "SELECT command, allowed FROM staff_audit WHERE address = '6002'")
+    logged = await rows_of(db, "SELECT command, allowed FROM staff_audit WHERE address = '6002'")
     assert [tuple(r) for r in logged] == [
         ("staff_availability", False),
         ("staff_upcoming", False),
@@ -492,66 +275,7 @@ async def test_a_customer_is_refused_and_a_staff_member_taken_off_the_list_canno
     await maya.say("14 Dec - 18 Dec")
 
     assert NOT_STAFF in maya.text
-    assert await _all(db, "SELECT id FROM availability_blocks") == []
-
-
-@pytest.mark.parametrize(
-    ("typed", "expected"),
-    [
-        ("15 Dec - 20 Dec", (date(2026, 12, 15), date(2026, 12, 20), "")),
-        ("2026-12-15 to 2026-12-20", (date(2026, 12, 15), date(2026, 12, 20), "")),
-        ("15 dic al 20 dic: vacaciones", (date(2026, 12, 15), date(2026, 12, 20), "vacaciones")),
-        ("Tue 15 Dec – Sun 20 Dec, away", (date(2026, 12, 15), date(2026, 12, 20), "away")),
-        ("28 Dec - 3 Jan", (date(2026, 12, 28), date(2027, 1, 3), "")),  # into next year
-        ("1 Nov - 2 Nov", (date(2027, 11, 1), date(2027, 11, 2), "")),  # the next 1 Nov
-        ("30 Nov - 30 Nov", (TODAY, TODAY, "")),
-    ],
-)
-def test_periods_that_read(typed: str, expected: tuple[date, date, str]) -> None:
-    assert parse_period(typed, today=TODAY) == expected
-
-
-@pytest.mark.parametrize(
-    "typed",
-    [
-        "",
-        "December",
-        "15 Dec",
-        "20 Dec - 15 Dec",  # a slip, not nearly a year
-        "2026-12-20 to 2026-12-15",
-        "2026-11-01 to 2026-12-01",  # began before today
-        "2026-12-01 to 2028-01-01",  # longer than a year
-        "31 Feb - 3 Mar",
-        "15 Foo - 20 Dec",
-        "Mon 15 Dec - 20 Dec",  # the 15th is a Tuesday
-        "15 Dec - 20 Dec " + "x" * 300,
-    ],
-)
-def test_periods_refused(typed: str) -> None:
-    with pytest.raises(Unreadable):
-        parse_period(typed, today=TODAY)
-
-
-def test_windows_and_hours() -> None:
-    assert parse_window("Sat 12 Dec 10:00-13:00", today=TODAY) == (
-        date(2026, 12, 12),
-        time(10),
-        time(13),
-        "",
-    )
-    assert parse_window("2026-12-12 9:30 to 12:00 extra", today=TODAY)[1:] == (
-        time(9, 30),
-        time(12),
-        "extra",
-    )
-    for bad in ["Fri 12 Dec 10:00-13:00", "12 Dec 13:00-10:00", "12 Dec 10:00-24:00", "12 Dec"]:
-        with pytest.raises(Unreadable):
-            parse_window(bad, today=TODAY)
-    assert parse_hours("15:00-18:00, 09:00-12:00") == [(time(9), time(12)), (time(15), time(18))]
-    assert parse_hours("Off") == []
-    for bad in ["09:00-12:00, 11:00-13:00", "9-12", "09:00-12:00,", "12:00-09:00", "09:60-10:00"]:
-        with pytest.raises(Unreadable):
-            parse_hours(bad)
+    assert await rows_of(db, "SELECT id FROM availability_blocks") == []
 
 
 async def test_a_held_slot_is_listed_as_pending_and_cancelling_it_releases_it_quietly(
@@ -579,48 +303,6 @@ async def test_a_held_slot_is_listed_as_pending_and_cancelling_it_releases_it_qu
     await maya.say("Room closed")
 
     assert "Released: Lesson with Cleo Cruz, Mon 23 Nov, 10:00, was only held" in maya.text
-    rows = await _all(db, "SELECT status FROM appointments")
+    rows = await rows_of(db, "SELECT status FROM appointments")
     assert [r["status"] for r in rows] == ["cancelled_by_staff"]
-    assert await _all(db, "SELECT id FROM outbox WHERE template LIKE 'appointment%'") == []
-
-
-async def test_tutor_studio_the_new_york_coach_blocks_a_day_on_his_own_clock(
-    db: Database, clock: FrozenClock
-) -> None:
-    """examples/tutor-studio.toml: Jake (New York) coaches online; Lucía is in Madrid."""
-    studio_id = await load_tutor_studio(db, clock)
-    async with db.transaction() as tx:
-        await tx.execute("UPDATE staff SET telegram_user_id = 7001 WHERE key = 'jake'", {})
-    jake = Chat(Dialogues(db, clock), address="7001", name="Jake", channel=Channel.TELEGRAM)
-    await jake.say("/start")
-    coaching = await appointments.service_by_key(db, studio_id, "coaching-session")
-    jake_id = await _staff_id(db, studio_id, "jake")
-    wednesday = (datetime(2026, 12, 2, 5, tzinfo=UTC), datetime(2026, 12, 3, 5, tzinfo=UTC))
-
-    async def wednesday_slots() -> int:
-        found = await appointments.free_slots(
-            db,
-            studio_id,
-            service_id=coaching.id,
-            staff_id=jake_id,
-            now=clock.now(),
-            start=wednesday[0],
-            end=wednesday[1],
-        )
-        return len(found)
-
-    await jake.say("/availability")
-    assert "Your week (times in New York):" in jake.text
-    assert "Fri 20 Nov: 09:00–14:00" in jake.text
-    assert "Mon 23 Nov: 08:00–12:00, 13:00–17:00" in jake.text
-    assert await wednesday_slots() > 0
-
-    await jake.press("⛔ Block a day")
-    await jake.press("Wed 2 Dec")
-
-    assert "Wed 2 Dec is blocked" in jake.text
-    assert await wednesday_slots() == 0
-    rows = await _all(
-        db, "SELECT staff_id, starts_at, ends_at FROM availability_blocks WHERE source = 'chat'"
-    )
-    assert [tuple(r) for r in rows] == [(jake_id, *wednesday)]
+    assert await rows_of(db, "SELECT id FROM outbox WHERE template LIKE 'appointment%'") == []
