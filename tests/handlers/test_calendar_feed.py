@@ -84,8 +84,8 @@ async def world(db: Database) -> builders.World:
         w.ids["lesson"] = int(
             await tx.scalar(
                 "INSERT INTO services (studio_id, key, name, duration_minutes, price_minor,"
-                " location, online) VALUES (:s, 'lesson', 'Wheel lesson', 60, 4000, 'Studio B',"
-                " :online) RETURNING id",
+                " location, online, buffer_before_minutes) VALUES (:s, 'lesson', 'Wheel lesson',"
+                " 60, 4000, 'Studio B', :online, 15) RETURNING id",
                 {"s": w.studio_id, "online": True},
             )
         )
@@ -98,6 +98,11 @@ async def world(db: Database) -> builders.World:
     await _appointment(
         db, w, "moved", staff="maya", starts_at=upcoming, status="confirmed", sequence=2,
         meeting_url=MEET.format(n=1),
+    )  # fmt: skip
+    edge = NOW - 30 * day + timedelta(minutes=5)  # in range; its buffer before is not
+    await _appointment(
+        db, w, "edge", staff="maya", starts_at=edge, status="completed",
+        busy_from=edge - timedelta(minutes=15),
     )  # fmt: skip
     await _appointment(db, w, "done", staff="maya", starts_at=NOW - 10 * day, status="completed")
     await _appointment(db, w, "absent", staff="maya", starts_at=NOW - 9 * day, status="no_show")
@@ -152,6 +157,7 @@ async def test_the_feed_holds_the_last_30_days_and_what_is_ahead(
     got = {str(e["UID"]): e for e in cal.walk("VEVENT")}
     w = world
     assert list(got) == [
+        f"appointment-{w['edge']}@bookbot",
         f"appointment-{w['done']}@bookbot",
         f"appointment-{w['absent']}@bookbot",
         f"session-{w['taught']}@bookbot",

@@ -28,7 +28,7 @@ from bookbot.presentation.calendar_ics import (
 )
 from bookbot.presentation.i18n import translator
 from bookbot.services.appointment_rows import APPOINTMENT_SELECT, appointment_from
-from bookbot.services.availability import staff_by_calendar_token
+from bookbot.services.availability import longest_footprint, staff_by_calendar_token
 from bookbot.store.db import Database, Reads, Row
 
 FEED_PATH = "/calendar/{token:[A-Za-z0-9_-]{1,64}}.ics"
@@ -41,8 +41,8 @@ HEADERS = {
 }
 SHOWN = "'confirmed', 'completed', 'no_show', 'cancelled_by_customer', 'cancelled_by_staff'"
 
-# busy_from <= starts_at, so the index range on busy_from holds every appointment starting
-# in the window (a buffer longer than a day does not exist).
+# starts_at - busy_from is a buffer, at most the studio's longest footprint: the index range
+# on busy_from from `floor` holds every appointment starting in the window.
 _APPOINTMENTS = (
     APPOINTMENT_SELECT + " WHERE a.staff_id = :staff_id AND a.studio_id = :studio_id"
     " AND a.busy_from >= :floor AND a.busy_from < :end"
@@ -98,7 +98,7 @@ async def feed_for(reads: Reads, token: str, *, now: datetime) -> bytes | None:
         "studio_id": studio_id,
         "staff_id": staff_id,
         "start": now - PAST,
-        "floor": now - PAST - timedelta(days=1),
+        "floor": now - PAST - await longest_footprint(reads, studio_id),
         "end": now + AHEAD,
     }
     t = translator(staff["default_language"])
