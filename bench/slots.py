@@ -15,7 +15,9 @@ CPU inflate the wall figure; the CPU figure is what the call itself costs):
   after on a 15-minute grid. Target: median < 2 ms.
 * first available: `first_available` across 100 staff members (four zones, 200
   appointments each over the 60 days), as a customer asks for "first available"; then the
-  same when everybody is fully booked for the next 14 days (the search must go far).
+  same when everybody is fully booked for the next 14 days, so the search, which looks a
+  day, then 2, 4, 8 ... days ahead for everybody and stops at the first span with a slot,
+  must go far.
   Target: median < 50 ms for the first; the second is shown for growth.
 * growth: `free_slots` over 60 days as the staff member's appointments go from 0 to 10,000,
   spread over a year before and a year after now (a busy tutor's history and bookings);
