@@ -338,6 +338,8 @@ registrations = sa.Table(
     sa.Column("held_until", UTC_INSTANT),
     # The start of its latest session, written by the booking: upcoming while after now.
     sa.Column("last_starts_at", UTC_INSTANT),
+    # How many times the booking was moved to another date: its .ics event's SEQUENCE.
+    sa.Column("sequence", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint("guest_count >= 1", name="guests_positive"),
     sa.CheckConstraint("kind IN ('single', 'full_schedule', 'drop_in')", name="kind_known"),
     sa.CheckConstraint(
