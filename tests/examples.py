@@ -3,12 +3,13 @@ studio (classes) and the tutor studio (one-to-one appointments, examples/tutor-s
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bookbot.cli.demo import EXAMPLE, TUTOR_EXAMPLE, example_path
 from bookbot.engine.clock import Clock
 from bookbot.services import generation
-from bookbot.store.db import Database
+from bookbot.store.db import Database, connect
 from bookbot.studio.loader import load_studio
 from bookbot.studio.model import parse_studio_file
 
@@ -33,3 +34,25 @@ async def load_tutor_studio(db: Database, clock: Clock, weeks: int = 4) -> int:
     """Load examples/tutor-studio.toml (services, availability, the coach's weekly class) and
     generate `weeks` of the class's sessions; return the studio id."""
     return await load_example_studio(db, clock, weeks, name=TUTOR_EXAMPLE)
+
+
+def first_bookable_drop_in(database_url: str) -> int:
+    """The demo's next Open Studio Drop-in that can still be booked by the real clock the
+    command line reads: the first in `bookbot sessions list` may be today's, already inside
+    its booking cutoff (an hour) when the tests run in the afternoon."""
+    return asyncio.run(_first_drop_in_after(database_url, datetime.now(UTC) + timedelta(hours=3)))
+
+
+async def _first_drop_in_after(database_url: str, after: datetime) -> int:
+    db = await connect(database_url)
+    try:
+        found = await db.scalar(
+            "SELECT s.id FROM sessions s JOIN classes c ON c.id = s.class_id"
+            " WHERE c.key = 'open-studio' AND s.starts_at > :after"
+            " ORDER BY s.starts_at, s.id LIMIT 1",
+            {"after": after},
+        )
+    finally:
+        await db.close()
+    assert found is not None, "the demo has no drop-in session to book"
+    return int(found)

@@ -22,6 +22,7 @@ from bookbot.cli.common import subparsers
 from bookbot.cli.failures import failure_message
 from bookbot.store.db import UniqueViolation
 from tests.conftest import POSTGRES_URL
+from tests.examples import first_bookable_drop_in
 
 
 def _command_paths(
@@ -117,8 +118,8 @@ def test_booking_and_refusal_from_the_command_line(
     url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     main(["--database", url, "demo"])
-    main(["--database", url, "sessions", "list", "--limit", "1"])
-    session_id = capsys.readouterr().out.strip().splitlines()[-1].split()[0]
+    capsys.readouterr()
+    session_id = str(first_bookable_drop_in(url))
 
     assert (
         main(
@@ -365,8 +366,8 @@ def test_phones_are_stored_in_e164_whatever_the_spelling(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     main(["--database", url, "demo"])
-    main(["--database", url, "sessions", "list", "--limit", "1"])
-    session_id = capsys.readouterr().out.strip().splitlines()[-1].split()[0]
+    capsys.readouterr()
+    session_id = str(first_bookable_drop_in(url))
     for spelling in ("+44 7700 900001", "0044 (0)7700-900001", "+447700900001"):
         book = ["book", "--dates", session_id, "--phone", spelling, "--name", "Ana"]
         assert main(["--database", url, *book]) in (0, 1), capsys.readouterr().err
@@ -482,8 +483,7 @@ async def _sql(database_url: str, statement: str) -> int:
 def _demo_with_due_sms_notices(database_url: str, capsys: pytest.CaptureFixture[str]) -> int:
     """The demo studio, three SMS customers booked, their reminders due now; how many."""
     assert main(["--database", database_url, "demo"]) == 0
-    assert main(["--database", database_url, "sessions", "list", "--limit", "1"]) == 0
-    session_id = capsys.readouterr().out.strip().splitlines()[-1].split()[0]
+    session_id = str(first_bookable_drop_in(database_url))
     for n in range(3):
         phone = f"+44770090010{n}"
         command = ["--database", database_url, "book", "--dates", session_id, "--phone", phone]

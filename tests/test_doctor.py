@@ -8,6 +8,7 @@ import pytest
 
 from bookbot.cli import main
 from bookbot.store.db import connect
+from tests.examples import first_bookable_drop_in
 
 
 async def _run(url: str, *statements: str, **params: object) -> None:
@@ -23,8 +24,8 @@ async def _run(url: str, *statements: str, **params: object) -> None:
 
 def _book_first_session(url: str, capsys: pytest.CaptureFixture[str]) -> int:
     """Book 2 people into the demo's first session (a drop-in on the wheels); its id."""
-    assert main(["--database", url, "sessions", "list", "--limit", "1"]) == 0
-    session_id = capsys.readouterr().out.strip().splitlines()[-1].split()[0]
+    capsys.readouterr()
+    session_id = str(first_bookable_drop_in(url))
     args = ["--dates", session_id, "--phone", "+447700900001", "--guests", "2"]
     assert main(["--database", url, "book", *args]) == 0
     return int(capsys.readouterr().out.split()[1])  # "booking 1 confirmed for ..."
