@@ -49,6 +49,7 @@ from bookbot.engine.recurrence import resolve_local, zone
 
 _DAY = timedelta(days=1)
 _TICK = timedelta(microseconds=1)  # datetime's resolution: t < end  <=>  t <= end - _TICK
+_UNLIMITED = 2**62
 
 
 @dataclass(frozen=True)
@@ -190,12 +191,8 @@ class _Sweep:
         self.busy, self.next_busy = busy, 0
         self.before, self.after = rules.buffer_before, rules.duration + rules.buffer_after
         self.duration, self.step = rules.duration, rules.step
-        self.limit = limit
+        self.room = _UNLIMITED if limit is None else limit  # slots still wanted
         self.found: list[Slot] = []
-
-    @property
-    def full(self) -> bool:
-        return self.limit is not None and len(self.found) >= self.limit
 
     def _blocking(self, t: datetime) -> int:
         """Index of the first busy span not ending before t's footprint starts."""
@@ -209,7 +206,7 @@ class _Sweep:
         whole free stretches between busy spans at once."""
         busy, step, before, after = self.busy, self.step, self.before, self.after
         k, last_k = -((base - lo) // step), (hi - base) // step
-        while k <= last_k and not self.full:
+        while k <= last_k and self.room > 0:
             t = base + k * step
             index = self._blocking(t)
             if index < len(busy) and busy[index][0] < t + after:
@@ -226,7 +223,7 @@ class _Sweep:
     def exact_run(self, local_zone: ZoneInfo, lo: datetime, hi: datetime) -> None:
         """Free grid instants in [lo, hi] on a transition date, reading each wall time."""
         t, step = lo, self.step
-        while t <= hi and not self.full:
+        while t <= hi and self.room > 0:
             behind = _since_midnight(t.astimezone(local_zone).time()) % step
             if behind:
                 t += step - behind
@@ -239,8 +236,8 @@ class _Sweep:
             t += step
 
     def _take(self, first: datetime, count: int) -> None:
-        if self.limit is not None:
-            count = min(count, self.limit - len(self.found))
+        count = min(count, self.room)
+        self.room -= count
         found, step, duration = self.found, self.step, self.duration
         for _ in range(count):
             found.append(Slot(first, first + duration))
@@ -393,7 +390,7 @@ class _Search:
                     sweep.exact_run(days.zone, run_lo, run_hi)
                 else:
                     sweep.grid_run(days.midnights[index], run_lo, run_hi)
-            if sweep.full:
+            if sweep.room <= 0:
                 break
         return sweep.found
 
