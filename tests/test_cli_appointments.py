@@ -459,7 +459,7 @@ def test_the_tutor_studio_from_slots_to_a_staff_cancellation(
 ) -> None:
     """examples/tutor-studio.toml: Jake (New York) is open 08:00-12:00 and 13:00-17:00 on
     Wednesdays and teaches his circle 10:00-11:00; a coaching session is 60 minutes plus 15."""
-    assert main(["--database", database_url, "demo", "--tutor"]) == 0
+    assert main(["--database", database_url, "demo"]) == 0
     capsys.readouterr()
     today = datetime.now(NY).date()
     wednesday = today + timedelta(days=2 + (2 - (today + timedelta(days=2)).weekday()) % 7)

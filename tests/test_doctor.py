@@ -40,7 +40,7 @@ def test_the_demo_database_has_nothing_wrong(
     assert main(["--database", database_url, "doctor"]) == 0
 
     [line] = capsys.readouterr().out.splitlines()
-    assert line.startswith("doctor: no violations (1 studio(s) in ")
+    assert line.startswith("doctor: no violations (2 studio(s) in ")
 
 
 def test_an_allocation_of_a_cancelled_registration_is_reported_with_exit_1(

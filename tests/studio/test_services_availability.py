@@ -419,16 +419,16 @@ async def test_loading_one_studio_leaves_another_studios_rows_alone(db: Database
     assert all(row[0] != twin_lucia for rows in twin_rows.values() for row in rows)
 
 
-def test_bookbot_demo_with_tutor_loads_both_studios_and_says_how_to_pick_one(
+def test_bookbot_demo_loads_both_studios_and_says_how_to_pick_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from bookbot.cli import main
 
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    assert main(["--database", url, "demo", "--weeks", "1", "--tutor"]) == 0
+    assert main(["--database", url, "demo", "--weeks", "1"]) == 0
     out = capsys.readouterr().out
     assert "clay-studio: created studio 1" in out
     assert "tutor-studio: created studio 1" in out
     assert "bookbot shell --studio tutor-studio" in out
-    assert main(["--database", url, "demo", "--weeks", "1", "--tutor"]) == 0
+    assert main(["--database", url, "demo", "--weeks", "1"]) == 0
     assert "tutor-studio: nothing changed" in capsys.readouterr().out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, closing
 from pathlib import Path
@@ -15,7 +16,7 @@ from bookbot.config import Settings
 from bookbot.engine.errors import BookingError
 from bookbot.phones import InvalidPhone, normalise_phone
 from bookbot.presentation.i18n import render_error, translator
-from bookbot.services.common import Studio, only_studio, studio_by_slug
+from bookbot.services.common import Studio, default_studio, studio_by_slug
 from bookbot.store.db import Database, DatabaseURL, connect
 from bookbot.store.migrate import check_schema, upgrade_async
 
@@ -94,7 +95,11 @@ def id_list(text: str) -> list[int]:
 
 
 def add_studio_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--studio", metavar="SLUG", help="studio slug (default: the only studio)")
+    parser.add_argument(
+        "--studio",
+        metavar="SLUG",
+        help="studio slug (default: $BOOKBOT_DEFAULT_STUDIO, else the only or first-loaded studio)",
+    )
 
 
 def subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
@@ -193,9 +198,20 @@ async def opened(settings: Settings) -> AsyncIterator[Database]:
         await db.close()
 
 
-async def _chosen_studio(db: Database, slug: str | None) -> Studio:
+async def chosen_studio(db: Database, slug: str | None, configured: str | None) -> Studio:
+    """The studio --studio names, else the default (`services.common.default_studio`); when
+    other studios share the database, a line on stderr says which was taken and how to pick."""
     async with db.transaction(write=False) as tx:
-        return await studio_by_slug(tx, slug) if slug else await only_studio(tx)
+        if slug:
+            return await studio_by_slug(tx, slug)
+        chosen = await default_studio(tx, configured)
+    if chosen.others:
+        print(
+            f"(studio {chosen.studio.slug}; this database also has {', '.join(chosen.others)}:"
+            " pick one with --studio SLUG)",
+            file=sys.stderr,
+        )
+    return chosen.studio
 
 
 @asynccontextmanager
@@ -207,7 +223,7 @@ async def studio_session(
     Refusals raised inside come out as CommandError, with times in the studio's zone.
     """
     async with opened(settings) as db:
-        studio = await _chosen_studio(db, slug)
+        studio = await chosen_studio(db, slug, settings.default_studio)
         try:
             yield db, studio
         except BookingError as error:

@@ -1,9 +1,10 @@
-"""`bookbot demo`: a ready database with the example pottery studio and its coming sessions.
+"""`bookbot demo`: a ready database with the two example studios and their coming sessions.
 
-`--tutor` also loads the tutor studio (examples/tutor-studio.toml: one-to-one appointments
-with a Madrid tutor and a New York coach) into the same database. It is off by default:
-with two studios, commands and `bookbot shell` need `--studio SLUG` (or
-BOOKBOT_DEFAULT_STUDIO for the bot), and the demo's first commands must keep working bare.
+The pottery studio (examples/clay-studio.toml: classes, courses, drop-ins, passes) is loaded
+first, so commands that name no studio act on it (`cli.common.chosen_studio`); the tutor
+studio (examples/tutor-studio.toml: one-to-one appointments with a Madrid tutor and a New
+York coach) sits beside it, reached with `--studio tutor-studio` or the bot's deep link
+`?start=tutor-studio`.
 """
 
 from __future__ import annotations
@@ -31,16 +32,12 @@ def example_path(name: str = EXAMPLE) -> Path:
 
 def register(commands: Any) -> None:
     demo = commands.add_parser(
-        "demo", help="create (or refresh) a demo database with the example studio; safe to re-run"
+        "demo",
+        help="create (or refresh) a demo database with the example pottery and tutor studios;"
+        " safe to re-run",
     )
     demo.add_argument(
         "--weeks", type=positive_int, default=8, help="weeks of sessions to generate (default 8)"
-    )
-    demo.add_argument(
-        "--tutor",
-        action="store_true",
-        help=f"also load the tutor studio ({TUTOR_SLUG}: one-to-one appointments); with two "
-        f"studios, commands take --studio, e.g. bookbot shell --studio {TUTOR_SLUG}",
     )
     demo.set_defaults(run=run_demo)
 
@@ -68,28 +65,21 @@ async def _load_example(db: Database, name: str, weeks: int) -> list[str]:
     return lines
 
 
-async def prepare_demo(settings: Settings, weeks: int = 8, *, tutor: bool = False) -> str:
-    """Migrate, load the example studio (and the tutor studio with `tutor`) and generate
-    their sessions; return a summary."""
+async def prepare_demo(settings: Settings, weeks: int = 8) -> str:
+    """Migrate, load the two example studios and generate their sessions; a summary."""
     await upgraded(settings.database_url)
     lines = []
     async with opened(settings) as db:
-        for name in (EXAMPLE, TUTOR_EXAMPLE) if tutor else (EXAMPLE,):
+        for name in (EXAMPLE, TUTOR_EXAMPLE):
             lines += await _load_example(db, name, weeks)
     return "\n".join(lines)
 
 
 async def run_demo(settings: Settings, args: argparse.Namespace) -> int:
-    print(await prepare_demo(settings, args.weeks, tutor=args.tutor))
+    print(await prepare_demo(settings, args.weeks))
     print(f"demo database ready: {shown_url(settings.database_url)}")
-    if args.tutor:
-        print(
-            "two studios: add --studio clay-studio or --studio tutor-studio to commands\n"
-            f"try: bookbot shell --studio {TUTOR_SLUG}   |   bookbot shell --studio clay-studio"
-        )
-    else:
-        print(
-            "try: bookbot sessions list   |   "
-            "bookbot sessions generate --pattern monday-course --preview"
-        )
+    print(
+        "try: bookbot shell   |   bookbot sessions list   |   "
+        f"bookbot shell --studio {TUTOR_SLUG} (one-to-one appointments)"
+    )
     return 0

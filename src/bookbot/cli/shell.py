@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bookbot.cli.common import is_blank_sqlite, opened, phone, sqlite_path
+from bookbot.cli.common import chosen_studio, is_blank_sqlite, opened, phone, sqlite_path
 from bookbot.cli.demo import prepare_demo
 from bookbot.config import Settings
 from bookbot.conversations.dialogue import Dialogues
@@ -31,7 +31,11 @@ def register(commands: Any) -> None:
     )
     shell.add_argument("--name", default="Sam", help="the customer's name")
     shell.add_argument("--lang", choices=["en", "es"], help="language (default: the studio's)")
-    shell.add_argument("--studio", metavar="SLUG", help="studio slug (default: the only studio)")
+    shell.add_argument(
+        "--studio",
+        metavar="SLUG",
+        help="studio slug (default: $BOOKBOT_DEFAULT_STUDIO, else the only or first-loaded studio)",
+    )
     shell.add_argument("--save-to", type=Path, metavar="DIR", help="save calendar files here")
     shell.set_defaults(run=run_shell)
 
@@ -47,7 +51,8 @@ async def run_shell(settings: Settings, args: argparse.Namespace) -> int:
         print("Creating the demo studio (first run)…", file=sys.stderr)
         await prepare_demo(settings)
     async with opened(settings) as db:
-        dialogues = Dialogues(db, SystemClock(), default_studio=args.studio)
+        studio = await chosen_studio(db, args.studio, settings.default_studio)
+        dialogues = Dialogues(db, SystemClock(), default_studio=studio.slug)
         shell = Shell(
             dialogues, ShellCustomer(args.phone, args.name, args.lang), sys.stdout, args.save_to
         )

@@ -94,6 +94,26 @@ async def only_studio(reads: Reads) -> Studio:
     return studio_from(rows[0])
 
 
+@dataclass(frozen=True)
+class DefaultStudio:
+    """The studio a command acts on when none is named, and the other studios' slugs."""
+
+    studio: Studio
+    others: tuple[str, ...] = ()
+
+
+async def default_studio(reads: Reads, configured: str | None = None) -> DefaultStudio:
+    """The configured studio (BOOKBOT_DEFAULT_STUDIO), else the only one, else the first
+    loaded (the demo's pottery studio beside its tutor studio), with the others named so the
+    caller can say how to pick one. One read: a deployment has a handful of studios."""
+    if configured:
+        return DefaultStudio(await studio_by_slug(reads, configured))
+    rows = await reads.all(f"SELECT {studio_columns()} FROM studios ORDER BY id")  # noqa: S608
+    if not rows:
+        raise errors.ChooseStudio(studios="none loaded yet")
+    return DefaultStudio(studio_from(rows[0]), tuple(r["slug"] for r in rows[1:]))
+
+
 def in_list(prefix: str, values: Iterable[T]) -> tuple[str, dict[str, T]]:
     """An `IN (...)` body with one named parameter per value, for either database."""
     params = {f"{prefix}{i}": v for i, v in enumerate(values)}
