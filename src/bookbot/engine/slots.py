@@ -132,6 +132,20 @@ class Slot:
 _Span = tuple[datetime, datetime]
 
 
+def _slot(start: datetime, end: datetime) -> Slot:
+    """Slot(start, end) without running the frozen dataclass's __init__, whose two
+    object.__setattr__ calls were a third of free_slots' time at hundreds of slots a call.
+    Writing the instance's __dict__ is how functools.cached_property sets attributes on
+    frozen dataclasses too; the result equals (and hashes like) Slot(start, end)."""
+    slot = _new(Slot)
+    fields = slot.__dict__
+    fields["start"], fields["end"] = start, end
+    return slot
+
+
+_new = object.__new__
+
+
 class _Days:
     """Local dates first..last (and the day after) in a zone: each date's midnight as a UTC
     instant, and its UTC offset when the whole date has one (None on a transition date)."""
@@ -160,9 +174,16 @@ class _Days:
             return resolve_local(local, self.zone_name)[0]
         return self.midnights[index] + since_midnight
 
-    def runs(self, lo: datetime, hi: datetime) -> Iterator[tuple[int, datetime, datetime]]:
+    def runs(self, lo: datetime, hi: datetime) -> list[tuple[int, datetime, datetime]]:
         """[lo, hi] cut at local midnights: (date index, first instant, last instant)."""
         index = max(bisect_right(self.midnights, lo) - 1, 0)
+        if index < len(self.dates) - 1 and lo <= hi < self.midnights[index + 1]:
+            return [(index, lo, hi)]  # the usual case: within one date
+        return list(self._cut(index, lo, hi))
+
+    def _cut(
+        self, index: int, lo: datetime, hi: datetime
+    ) -> Iterator[tuple[int, datetime, datetime]]:
         while lo <= hi and index < len(self.dates) - 1:
             next_midnight = self.midnights[index + 1]
             yield index, lo, min(hi, next_midnight - _TICK)
@@ -240,7 +261,7 @@ class _Sweep:
         self.room -= count
         found, step, duration = self.found, self.step, self.duration
         for _ in range(count):
-            found.append(Slot(first, first + duration))
+            found.append(_slot(first, first + duration))
             first += step
 
 
