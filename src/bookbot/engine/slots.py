@@ -368,7 +368,11 @@ class _BusyScan:
     def spans(self, lo: datetime, hi: datetime) -> list[_Span]:
         """The busy intervals overlapping [lo, hi], merged."""
         return _merge(
-            [(b.start, b.end) for b in self.busy if b.end > max(lo, b.start) and b.start <= hi]
+            [
+                (b.start, b.end)
+                for b in self.busy
+                if b.end > lo and b.start <= hi and b.end > b.start
+            ]
         )
 
 
@@ -383,7 +387,9 @@ class _BusyIndex(_BusyScan):
 
     def spans(self, lo: datetime, hi: datetime) -> list[_Span]:
         first, last = bisect_right(self.reach, lo), bisect_right(self.starts, hi)
-        return _merge([(b.start, b.end) for b in self.busy[first:last] if b.end > max(lo, b.start)])
+        return _merge(
+            [(b.start, b.end) for b in self.busy[first:last] if b.end > lo and b.end > b.start]
+        )
 
 
 class _Search:
