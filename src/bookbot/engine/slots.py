@@ -167,12 +167,9 @@ class _Days:
             for offset, following in itertools.pairwise(offsets)
         ]
 
-    def instant(self, index: int, wall: time, since_midnight: timedelta) -> datetime:
-        """The UTC instant of `wall` on date `index` (resolve_local's rule on DST dates)."""
-        if self.offsets[index] is None:
-            local = datetime.combine(self.dates[index], wall)
-            return resolve_local(local, self.zone_name)[0]
-        return self.midnights[index] + since_midnight
+    def instant(self, index: int, wall: time) -> datetime:
+        """The UTC instant of `wall` on transition date `index`, by resolve_local's rule."""
+        return resolve_local(datetime.combine(self.dates[index], wall), self.zone_name)[0]
 
     def runs(self, lo: datetime, hi: datetime) -> list[tuple[int, datetime, datetime]]:
         """[lo, hi] cut at local midnights: (date index, first instant, last instant)."""
@@ -301,13 +298,14 @@ class _Plan:
         spans = list(self.additions)
         for index, day in enumerate(days.dates[:-1]):
             walls = self.overrides.get(day)
-            for start, end, start_delta, end_delta in (
-                self.weekly[day.weekday()] if walls is None else walls
-            ):
-                span = (
-                    days.instant(index, start, start_delta),
-                    days.instant(index, end, end_delta),
-                )
+            if walls is None:
+                walls = self.weekly[day.weekday()]
+            if days.offsets[index] is not None:  # the usual date: midnight plus wall time
+                midnight = days.midnights[index]
+                spans += [(midnight + since, midnight + until) for _, _, since, until in walls]
+                continue
+            for start, end, _, _ in walls:
+                span = (days.instant(index, start), days.instant(index, end))
                 if span[1] > span[0]:
                     spans.append(span)
         return _subtract(_merge(spans), self.blocks)
