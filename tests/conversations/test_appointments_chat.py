@@ -88,7 +88,7 @@ async def _appointments(db: Database) -> list[dict[str, object]]:
 
 async def _to_times(chat: Chat, teacher: str, day: str = "Fri 20 Nov") -> None:
     await chat.say("menu")  # the menu the chat fixture opened with predates the services
-    await chat.press("📅 Book an appointment")
+    await chat.press("👤 Book an appointment")
     await chat.press("Trial lesson")
     await chat.press(teacher)
     await chat.press(day)
@@ -104,10 +104,10 @@ def _event(chat: Chat) -> icalendar.cal.Component:
 async def test_menu_offers_appointments_only_where_there_are_services(
     chat: Chat, trial: int
 ) -> None:
-    assert "📅 Book an appointment" not in chat.labels  # read before the services existed
+    assert "👤 Book an appointment" not in chat.labels  # read before the services existed
     assert trial
     await chat.say("/start")
-    assert chat.labels[:2] == ["📅 Book a class", "📅 Book an appointment"]
+    assert chat.labels[:2] == ["📅 Book a class", "👤 Book an appointment"]
     assert "🌐 Language & time zone" in chat.labels
 
 
@@ -287,7 +287,7 @@ async def tutors(db: Database, clock: FrozenClock) -> Chat:
 async def test_tutor_studio_trial_with_the_new_york_coach_online(
     tutors: Chat, db: Database
 ) -> None:
-    await tutors.press("📅 Book an appointment")
+    await tutors.press("👤 Book an appointment")
     await tutors.press("Trial session")
     await tutors.press("Jake Miller")
     await tutors.press("Fri 20 Nov")
@@ -302,7 +302,7 @@ async def test_tutor_studio_trial_with_the_new_york_coach_online(
 
 
 async def test_tutor_studio_lesson_for_two_asks_the_party_size(tutors: Chat, db: Database) -> None:
-    await tutors.press("📅 Book an appointment")
+    await tutors.press("👤 Book an appointment")
     await tutors.press("Spanish for two")
     await tutors.press("Lucía Martín")
     await tutors.press("Mon 23 Nov")  # 12 hours' notice: nothing left this Friday
@@ -319,7 +319,7 @@ async def test_by_sms_with_numbers_and_a_typed_time(db: Database, clock: FrozenC
     await load_tutor_studio(db, clock)
     sms = Chat(Dialogues(db, clock), address="+34912345678", name="", channel=Channel.SMS)
     await sms.say("hi")
-    assert sms.labels[1] == "📅 Book an appointment"
+    assert sms.labels[1] == "👤 Book an appointment"
     await sms.say("2")
     assert sms.labels[3].startswith("Trial session (30 min) · 30 min · €10.00")
     await sms.say("4")
@@ -336,7 +336,7 @@ async def test_by_sms_with_numbers_and_a_typed_time(db: Database, clock: FrozenC
 
 
 async def test_later_dates_page_on_and_back(tutors: Chat) -> None:
-    await tutors.press("📅 Book an appointment")
+    await tutors.press("👤 Book an appointment")
     await tutors.press("Trial session")
     await tutors.press("Jake Miller")
     days = [label for label in tutors.labels if label[:3] in ("Mon", "Wed", "Fri")]

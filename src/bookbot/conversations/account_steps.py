@@ -22,20 +22,20 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 
 def menu_choices(ctx: Context) -> list[Choice]:
-    """The menu; "Book an appointment" only once `load_menu` found services this update."""
+    """The menu; "Book an appointment" only where the studio offers services."""
     _ = ctx.t._
     link = []
     if ctx.sms is not None and not ctx.texting and not ctx.customer.phone:
         link = [Choice("link_phone", _("📱 Link your phone"), aliases=(_("link phone"),))]
     appointment, language = [], _("🌐 Language")
-    if ctx.turn.get("has_services"):
+    if ctx.studio.offers_appointments:
         # Appointments with staff in other zones are where the customer's zone matters most:
         # say so there. (The language screen offers the time zone in every studio.)
         language = _("🌐 Language & time zone")
         appointment = [
             Choice(
                 "book_appointment",
-                _("📅 Book an appointment"),
+                _("👤 Book an appointment"),
                 aliases=(_("appointment"), "appointment", "cita"),
             )
         ]
@@ -54,16 +54,9 @@ def menu_choices(ctx: Context) -> list[Choice]:
     ]
 
 
-async def load_menu(ctx: Context) -> list[Choice]:
-    """The menu, after reading (once per update) whether the studio offers appointments."""
-    if "has_services" not in ctx.turn:
-        ctx.turn["has_services"] = bool(await appointments.list_services(ctx.db, ctx.studio.id))
-    return menu_choices(ctx)
-
-
 async def menu_screen(ctx: Context) -> Screen:
     _ = ctx.t._
-    return Screen(_("What would you like to do?"), await load_menu(ctx))
+    return Screen(_("What would you like to do?"), menu_choices(ctx))
 
 
 def welcome(ctx: Context) -> str:
@@ -89,20 +82,20 @@ async def notice_screen(ctx: Context) -> Screen:
             *(c for c in menu_choices(ctx) if c.action in ("mine", "passes")),
         ]
     else:
-        choices = await load_menu(ctx)
+        choices = menu_choices(ctx)
     return Screen("", choices)
 
 
 async def help_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     if ctx.texting:
-        return Screen(_texting_help(ctx), await load_menu(ctx))
+        return Screen(_texting_help(ctx), menu_choices(ctx))
     text = _(
         "I can book classes at {studio}, show your bookings and cancel them.\n"
         "Choose an option by tapping it or by sending its number or its words. "
         "Send MENU at any time to start again, BACK to go one step back."
     ).format(studio=ctx.studio.name)
-    return Screen(text, await load_menu(ctx))
+    return Screen(text, menu_choices(ctx))
 
 
 def _texting_help(ctx: Context) -> str:
@@ -121,7 +114,7 @@ async def bookings_screen(ctx: Context) -> Screen:
     booked = await appointments.customer_upcoming(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
     past = [past_choice(ctx, "past_bookings", _("🕘 Past bookings"))] if found.has_past else []
     if not found.upcoming and not booked:
-        return Screen(_("You have no upcoming bookings."), past + await load_menu(ctx))
+        return Screen(_("You have no upcoming bookings."), past + menu_choices(ctx))
     dated: list[tuple[datetime, Choice]] = []
     for b in found.upcoming:
         people = ctx.t.n_("{n} person", "{n} people", b.guests).format(n=b.guests)
@@ -193,7 +186,7 @@ async def booking_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     b = await _summary(ctx)
     if b is None:
-        return Screen(_("That booking is no longer upcoming."), await load_menu(ctx))
+        return Screen(_("That booking is no longer upcoming."), menu_choices(ctx))
     lines = [b.class_name, ctx.when(b.first_start, with_year=True)]
     if b.location:
         lines.append(b.location)
@@ -219,7 +212,7 @@ async def cancel_confirm_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     b = await _summary(ctx)
     if b is None:
-        return Screen(_("That booking is no longer upcoming."), await load_menu(ctx))
+        return Screen(_("That booking is no longer upcoming."), menu_choices(ctx))
     text = _("Cancel {name} on {date}? This cannot be undone.").format(
         name=b.class_name, date=ctx.when(b.first_start)
     )

@@ -25,6 +25,9 @@ class Studio:
     cancellation_cutoff_hours: int
     waitlist_offer: timedelta
     hold: timedelta = timedelta(minutes=10)
+    # Whether it offers one-to-one services (the menu then offers appointments): read with
+    # the studio, so the menu costs no statement of its own.
+    offers_appointments: bool = False
 
 
 _STUDIO_COLUMNS = (
@@ -45,7 +48,13 @@ def studio_columns(table: str = "", prefix: str = "") -> str:
     """The select list `studio_from` reads: the columns of `table` (an alias, or none), each
     named `prefix` + its name, so a query that joins other tables names them apart."""
     source = f"{table}." if table else ""
-    return ", ".join(f"{source}{name} AS {prefix}{name}" for name in _STUDIO_COLUMNS)
+    columns = [f"{source}{name} AS {prefix}{name}" for name in _STUDIO_COLUMNS]
+    owner = f"{table or 'studios'}.id"
+    offers = (
+        "EXISTS (SELECT 1 FROM services offered WHERE offered.studio_id = {} AND offered.active)"
+    )
+    columns.append(f"{offers.format(owner)} AS {prefix}offers_appointments")
+    return ", ".join(columns)
 
 
 def studio_from(row: Row, prefix: str = "") -> Studio:
@@ -61,6 +70,7 @@ def studio_from(row: Row, prefix: str = "") -> Studio:
         cancellation_cutoff_hours=row[f"{prefix}cancellation_cutoff_hours"],
         waitlist_offer=timedelta(minutes=row[f"{prefix}waitlist_offer_minutes"]),
         hold=timedelta(minutes=row[f"{prefix}hold_minutes"]),
+        offers_appointments=bool(row[f"{prefix}offers_appointments"]),
     )
 
 
