@@ -1,19 +1,30 @@
-"""The `.ics` file sent with a booking confirmation."""
+"""The `.ics` file sent with a booking confirmation, and again when the booking moves.
+
+A booking of one date is one event wherever it moves (`class_reschedule.calendar_uid`): a
+move sends it again with a higher SEQUENCE, so the customer's calendar moves the event
+rather than adding a second one."""
 
 from __future__ import annotations
 
 from bookbot.conversations.model import Attachment
 from bookbot.conversations.states import Context
 from bookbot.presentation.calendar_ics import CalendarEvent, booking_calendar
+from bookbot.services.class_reschedule import calendar_uid
 from bookbot.services.facts import SessionRow
 
 
 def booking_attachment(
-    ctx: Context, registration_id: int, class_name: str, sessions: list[SessionRow]
+    ctx: Context,
+    registration_id: int,
+    class_name: str,
+    sessions: list[SessionRow],
+    *,
+    sequence: int | None = None,
 ) -> Attachment:
+    dates = len(sessions)
     events = [
         CalendarEvent(
-            uid=f"registration-{registration_id}-session-{s.id}@{ctx.studio.slug}.bookbot",
+            uid=calendar_uid(ctx.studio.slug, registration_id, session_id=s.id, dates=dates),
             starts_at=s.starts_at,
             ends_at=s.ends_at,
             summary=f"{class_name} · {ctx.studio.name}",
@@ -21,6 +32,7 @@ def booking_attachment(
             description=ctx.t._("Booking {number} at {studio}.").format(
                 number=registration_id, studio=ctx.studio.name
             ),
+            sequence=sequence,
         )
         for s in sessions
     ]

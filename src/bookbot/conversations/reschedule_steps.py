@@ -28,10 +28,9 @@ from bookbot.conversations.appointment_steps import (
     zone_note,
 )
 from bookbot.conversations.booking_steps import back_and_cancel
-from bookbot.conversations.model import Attachment
+from bookbot.conversations.calendar import booking_attachment
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
-from bookbot.presentation.calendar_ics import CalendarEvent, booking_calendar
 from bookbot.presentation.i18n import render_error
 from bookbot.services import appointments, browse, class_reschedule
 from bookbot.services.appointments import Appointment, Service
@@ -320,26 +319,9 @@ async def move_class_booking(ctx: Context) -> Transition:
     if ctx.texting:
         return Transition(State.MENU, text)
     text += " " + _("The calendar file below updates it in your calendar.")
-    return Transition(State.MENU, text, _class_attachment(ctx, moved))
-
-
-def _class_attachment(ctx: Context, moved: class_reschedule.Rescheduled) -> Attachment:
-    """The booking's one event at its new date: the same UID wherever it moves
-    (`class_reschedule.calendar_uid`), SEQUENCE raised, so the calendar moves it."""
     new = moved.new_session
-    event = CalendarEvent(
-        uid=class_reschedule.calendar_uid(ctx.studio.slug, moved.id, session_id=new.id, dates=1),
-        starts_at=new.starts_at,
-        ends_at=new.ends_at,
-        summary=f"{moved.class_name} · {ctx.studio.name}",
-        location=new.location,
-        description=ctx.t._("Booking {number} at {studio}.").format(
-            number=moved.id, studio=ctx.studio.name
-        ),
-        sequence=moved.sequence,
-    )
-    content = booking_calendar([event], stamp=ctx.now)
-    return Attachment(f"booking-{moved.id}.ics", "text/calendar", content)
+    attachment = booking_attachment(ctx, moved.id, moved.class_name, [new], sequence=moved.sequence)
+    return Transition(State.MENU, text, attachment)
 
 
 SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {

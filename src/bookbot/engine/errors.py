@@ -255,7 +255,7 @@ class SlotNotAvailable(BookingError):
 class RescheduleTooLate(BookingError):
     code = "reschedule_too_late"
     template = (
-        "Appointments can be moved up to {cutoff_hours} hours before the start (until {deadline})."
+        "Bookings can be moved up to {cutoff_hours} hours before the start (until {deadline})."
     )
 
 
