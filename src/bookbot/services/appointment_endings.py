@@ -167,32 +167,39 @@ LAPSED_SQL = """SELECT id FROM appointments WHERE status = 'held' AND held_until
 ORDER BY held_until, id LIMIT :limit"""
 
 
-async def complete_ended(db: Database, clock: Clock, *, batch: int = SWEEP_BATCH) -> int:
-    """The minute sweep: confirmed appointments that have ended become completed."""
-    now = clock.now()
+async def _settle_due(
+    db: Database, now: datetime, *, due_sql: str, settle_sql: str, batch: int
+) -> int:
+    """Settle each row `due_sql` finds by `settle_sql`, whose guard repeats the due test
+    (a row another sweep settled meanwhile is passed over)."""
 
-    async def complete(row: Row) -> tuple[int, bool]:
-        moved = await db.execute(
-            "UPDATE appointments SET status = 'completed', updated_at = :now"
-            " WHERE id = :id AND status = 'confirmed' AND ends_at <= :now",
-            {"id": row["id"], "now": now},
-        )
+    async def settle(row: Row) -> tuple[int, bool]:
+        moved = await db.execute(settle_sql, {"id": row["id"], "now": now})
         return moved, moved > 0
 
-    return await settle_pages(db, ENDED_SQL, {"now": now}, complete, batch=batch)
+    return await settle_pages(db, due_sql, {"now": now}, settle, batch=batch)
+
+
+async def complete_ended(db: Database, clock: Clock, *, batch: int = SWEEP_BATCH) -> int:
+    """The minute sweep: confirmed appointments that have ended become completed."""
+    return await _settle_due(
+        db,
+        clock.now(),
+        due_sql=ENDED_SQL,
+        settle_sql="UPDATE appointments SET status = 'completed', updated_at = :now"
+        " WHERE id = :id AND status = 'confirmed' AND ends_at <= :now",
+        batch=batch,
+    )
 
 
 async def expire_holds(db: Database, clock: Clock, *, batch: int = SWEEP_BATCH) -> int:
     """The minute sweep: lapsed appointment holds become expired (they already counted for
     nothing; this tidies them out of the constraint's way and the staff's pending list)."""
-    now = clock.now()
-
-    async def expire(row: Row) -> tuple[int, bool]:
-        moved = await db.execute(
-            "UPDATE appointments SET status = 'expired', updated_at = :now"
-            " WHERE id = :id AND status = 'held' AND held_until <= :now",
-            {"id": row["id"], "now": now},
-        )
-        return moved, moved > 0
-
-    return await settle_pages(db, LAPSED_SQL, {"now": now}, expire, batch=batch)
+    return await _settle_due(
+        db,
+        clock.now(),
+        due_sql=LAPSED_SQL,
+        settle_sql="UPDATE appointments SET status = 'expired', updated_at = :now"
+        " WHERE id = :id AND status = 'held' AND held_until <= :now",
+        batch=batch,
+    )

@@ -40,8 +40,31 @@ async def queue(
         "session_id": subject.session_id,
         subject.kind: subject.ref_id,
     }
-    dedupe_keys = keys(subject.kind, subject.ref_id, subject.session_id)
-    for (template, lead), key in zip(BEFORE, dedupe_keys, strict=True):
+    await _enqueue_ahead(
+        tx,
+        now,
+        BEFORE,
+        keys(subject.kind, subject.ref_id, subject.session_id),
+        starts_at=starts_at,
+        studio_id=studio_id,
+        customer_id=customer_id,
+        params=params,
+    )
+
+
+async def _enqueue_ahead(
+    tx: Tx,
+    now: datetime,
+    schedule: tuple[tuple[str, timedelta], ...],
+    dedupe_keys: list[str],
+    *,
+    starts_at: datetime,
+    studio_id: int,
+    customer_id: int,
+    params: dict[str, object],
+) -> None:
+    """Queue each (template, lead) of `schedule` whose time before `starts_at` is still ahead."""
+    for (template, lead), key in zip(schedule, dedupe_keys, strict=True):
         if starts_at - lead > now:
             await outbox.enqueue(
                 tx,
@@ -88,23 +111,16 @@ async def queue_appointment(
     params: dict[str, object],
 ) -> None:
     """Queue the appointment's reminders still ahead (`params`: what the text shows)."""
-    keyed = zip(APPOINTMENT_BEFORE, appointment_keys(appointment_id, sequence), strict=True)
-    for (template, lead), key in keyed:
-        if starts_at - lead > now:
-            await outbox.enqueue(
-                tx,
-                now=now,
-                studio_id=studio_id,
-                customer_id=customer_id,
-                template=template,
-                params={
-                    **params,
-                    "appointment": appointment_id,
-                    "starts_at": starts_at.isoformat(),
-                },
-                due_at=starts_at - lead,
-                dedupe_key=key,
-            )
+    await _enqueue_ahead(
+        tx,
+        now,
+        APPOINTMENT_BEFORE,
+        appointment_keys(appointment_id, sequence),
+        starts_at=starts_at,
+        studio_id=studio_id,
+        customer_id=customer_id,
+        params={**params, "appointment": appointment_id, "starts_at": starts_at.isoformat()},
+    )
 
 
 async def withdraw_appointment(tx: Tx, studio_id: int, appointment_id: int, sequence: int) -> None:
