@@ -8,10 +8,15 @@ without --yes a person at a terminal is asked first (a script must say --yes).
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from bookbot.cli.common import CommandError, add_studio_option, positive_int, studio_session
+from bookbot.cli.common import (
+    CommandError,
+    add_studio_option,
+    ask_at_terminal,
+    positive_int,
+    studio_session,
+)
 from bookbot.cli.slots import provider
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
@@ -92,13 +97,6 @@ async def run_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _ask(question: str) -> bool:
-    """Yes only when a person at a terminal says so; piped or scripted runs need --yes."""
-    if not sys.stdin.isatty():
-        return False
-    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-
-
 async def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
     reason = " ".join(args.reason.split())
     if not reason:
@@ -107,7 +105,7 @@ async def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
         async with db.transaction(write=False) as tx:
             seen = await appointment_by_id(tx, studio.id, args.appointment)
         print(describe(seen, studio.default_language))
-        if not args.yes and not _ask(f"Cancel it and tell {seen.customer_name}?"):
+        if not args.yes and not ask_at_terminal(f"Cancel it and tell {seen.customer_name}?"):
             print("nothing cancelled (add --yes to cancel without being asked)")
             return 1
         done = await appointments.cancel_by_staff(

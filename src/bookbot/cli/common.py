@@ -229,3 +229,10 @@ async def studio_session(
         except BookingError as error:
             shown = render_error(error, translator(studio.default_language), studio.timezone)
             raise CommandError(shown) from error
+
+
+def ask_at_terminal(question: str) -> bool:
+    """Yes only when a person at a terminal says so; piped or scripted runs need --yes."""
+    if not sys.stdin.isatty():
+        return False
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")

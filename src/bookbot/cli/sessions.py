@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import timedelta
 from typing import Any
 
-from bookbot.cli.common import CommandError, add_studio_option, positive_int, studio_session
+from bookbot.cli.common import (
+    CommandError,
+    add_studio_option,
+    ask_at_terminal,
+    positive_int,
+    studio_session,
+)
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.presentation.formatting import local_span
@@ -187,13 +192,6 @@ async def run_staff(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _ask(question: str) -> bool:
-    """Yes only when a person at a terminal says so; piped or scripted runs need --yes."""
-    if not sys.stdin.isatty():
-        return False
-    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-
-
 async def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
     reason = " ".join(args.reason.split())
     if not reason:
@@ -209,7 +207,7 @@ async def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
                     f" booking(s) ({seen.paid_online} paid online), {seen.reservations} pass"
                     f" reservation(s), {seen.waitlist} waiting"
                 )
-                if not args.yes and not _ask("Cancel it, refund and tell everyone?"):
+                if not args.yes and not ask_at_terminal("Cancel it, refund and tell everyone?"):
                     print("nothing cancelled (add --yes to cancel without being asked)")
                     return 1
             if seen.paid_online and gateway is None:
