@@ -114,6 +114,17 @@ def policy_lines(ctx: Context, a: Appointment, service: Service) -> list[str]:
     return lines
 
 
+def detail_lines(ctx: Context, a: Appointment, service: Service) -> list[str]:
+    """When, where, the party, the price and the deadlines: what the summary and the
+    appointment's own screen both say under their first line ('' where there is no place)."""
+    _ = ctx.t._
+    lines = [when_label(ctx, a.starts_at, a.staff_timezone), place_line(ctx, a)]
+    if a.guest_count > 1:
+        lines.append(ctx.t.n_("{n} person", "{n} people", a.guest_count).format(n=a.guest_count))
+    lines.append(_("Price: {price}, paid at the studio.").format(price=ctx.money(a.price_minor)))
+    return lines + policy_lines(ctx, a, service)
+
+
 def calendar_attachment(ctx: Context, a: Appointment) -> Attachment:
     """The appointment as a calendar event: the same UID when it moves, SEQUENCE raised."""
     event = appointment_event(a, ctx.t, studio_name=ctx.studio.name)
@@ -380,13 +391,8 @@ async def confirm_screen(ctx: Context) -> Screen:
     lines = [
         _("Please check your appointment:"),
         _("{service} with {staff}").format(service=a.service_name, staff=a.staff_name),
-        when_label(ctx, a.starts_at, a.staff_timezone),
-        place_line(ctx, a),
+        *detail_lines(ctx, a, service),
     ]
-    if a.guest_count > 1:
-        lines.append(ctx.t.n_("{n} person", "{n} people", a.guest_count).format(n=a.guest_count))
-    lines.append(_("Price: {price}, paid at the studio.").format(price=ctx.money(a.price_minor)))
-    lines += policy_lines(ctx, a, service)
     if a.held_until is not None:
         lines.append(
             _("This time is held for you until {time}.").format(

@@ -20,8 +20,8 @@ from datetime import date, datetime
 from bookbot.conversations.appointment_steps import (
     booked,
     day_choices,
+    detail_lines,
     offered_at,
-    place_line,
     policy_lines,
     time_choices,
     when_label,
@@ -63,13 +63,8 @@ async def appointment_screen(ctx: Context) -> Screen:
         _("Appointment #{number}: {service} with {staff}").format(
             number=a.id, service=a.service_name, staff=a.staff_name
         ),
-        when_label(ctx, a.starts_at, a.staff_timezone),
-        place_line(ctx, a),
+        *detail_lines(ctx, a, service),
     ]
-    if a.guest_count > 1:
-        lines.append(ctx.t.n_("{n} person", "{n} people", a.guest_count).format(n=a.guest_count))
-    lines.append(_("Price: {price}, paid at the studio.").format(price=ctx.money(a.price_minor)))
-    lines += policy_lines(ctx, a, service)
     choices = []
     if appointments.can_reschedule(a, service, ctx.now):
         choices.append(Choice("appt_reschedule", _("🔁 Reschedule"), aliases=(_("reschedule"),)))
