@@ -111,7 +111,11 @@ def _texting_help(ctx: Context) -> str:
 async def bookings_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     found = await browse.my_bookings_and_past(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
-    booked = await appointments.customer_upcoming(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
+    booked = []
+    if ctx.studio.has_services:  # a class-only studio has no appointments to look for
+        booked = await appointments.customer_upcoming(
+            ctx.db, ctx.studio.id, ctx.customer.id, ctx.now
+        )
     past = [past_choice(ctx, "past_bookings", _("🕘 Past bookings"))] if found.has_past else []
     if not found.upcoming and not booked:
         return Screen(_("You have no upcoming bookings."), past + menu_choices(ctx))

@@ -346,7 +346,7 @@ async def booked_message(ctx: Context, registration_id: int, how: str | None = N
     found = await browse.booked(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now, registration_id)
     summary, sessions = found.summary, found.sessions
     if summary is None:
-        return Transition(State.MENU, how)
+        return Transition(State.MENU, how, settled=True)
     people = ctx.t.n_("{n} person", "{n} people", summary.guests).format(n=summary.guests)
     date = ctx.when(summary.first_start, with_year=True)
     if how is None:
@@ -361,11 +361,10 @@ async def booked_message(ctx: Context, registration_id: int, how: str | None = N
         )
         text += " " + how
     if ctx.texting:  # no files over SMS; WhatsApp media would need a public file URL
-        return Transition(State.MENU, text)
+        return Transition(State.MENU, text, settled=True)
     text += " " + _("The calendar file below adds it to your calendar.")
-    return Transition(
-        State.MENU, text, booking_attachment(ctx, registration_id, summary.class_name, sessions)
-    )
+    attachment = booking_attachment(ctx, registration_id, summary.class_name, sessions)
+    return Transition(State.MENU, text, attachment, settled=True)
 
 
 async def waitlist_screen(ctx: Context) -> Screen:

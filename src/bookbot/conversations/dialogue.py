@@ -426,9 +426,12 @@ class Dialogues:
         if previous in APPOINTMENT_HOLDING and transition.state not in APPOINTMENT_HOLDING:
             # Left the appointment summary: let the held slot go (after Confirm: nothing).
             await appointments.release_holds(ctx.db, ctx.studio.id, ctx.customer.id)
-        elif previous in HOLDING and transition.state not in HOLDING | {State.PAY}:
+        elif (
+            previous in HOLDING
+            and transition.state not in HOLDING | {State.PAY}
+            and not transition.settled
+        ):
             # Left the summary (back, menu, another choice): let the held seats go now.
-            # After a booking this finds nothing: the hold became the booking.
             await holds.release_customer_holds(ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id)
         if previous == State.PAY.value and transition.state is not State.PAY:
             # Left the payment link: call it off, so nobody pays for seats let go.

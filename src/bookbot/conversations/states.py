@@ -140,6 +140,8 @@ class Transition:
     notice: str | None = None
     attachment: Attachment | None = None
     back: bool = False  # going back pops the history instead of pushing onto it
+    # The summary's hold became a booking: leaving the summary has nothing left to let go.
+    settled: bool = False
 
 
 class TextSender(Protocol):

@@ -25,9 +25,11 @@ class Studio:
     cancellation_cutoff_hours: int
     waitlist_offer: timedelta
     hold: timedelta = timedelta(minutes=10)
-    # Whether it offers one-to-one services (the menu then offers appointments): read with
-    # the studio, so the menu costs no statement of its own.
+    # Whether it offers one-to-one services now (the menu then offers appointments), and
+    # whether it ever had any (its customers may then have appointments to list): read with
+    # the studio, so neither costs a statement of its own.
     offers_appointments: bool = False
+    has_services: bool = False
 
 
 _STUDIO_COLUMNS = (
@@ -50,10 +52,10 @@ def studio_columns(table: str = "", prefix: str = "") -> str:
     source = f"{table}." if table else ""
     columns = [f"{source}{name} AS {prefix}{name}" for name in _STUDIO_COLUMNS]
     owner = f"{table or 'studios'}.id"
-    offers = (
-        "EXISTS (SELECT 1 FROM services offered WHERE offered.studio_id = {} AND offered.active)"
-    )
-    columns.append(f"{offers.format(owner)} AS {prefix}offers_appointments")
+    services = "EXISTS (SELECT 1 FROM services offered WHERE offered.studio_id = {}{})"
+    offered = services.format(owner, " AND offered.active")
+    columns.append(f"{offered} AS {prefix}offers_appointments")
+    columns.append(f"{services.format(owner, '')} AS {prefix}has_services")
     return ", ".join(columns)
 
 
@@ -71,6 +73,7 @@ def studio_from(row: Row, prefix: str = "") -> Studio:
         waitlist_offer=timedelta(minutes=row[f"{prefix}waitlist_offer_minutes"]),
         hold=timedelta(minutes=row[f"{prefix}hold_minutes"]),
         offers_appointments=bool(row[f"{prefix}offers_appointments"]),
+        has_services=bool(row[f"{prefix}has_services"]),
     )
 
 
