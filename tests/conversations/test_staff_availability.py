@@ -121,6 +121,7 @@ async def test_a_bad_period_is_refused_politely_and_nothing_is_written(
         "Mon 15 Dec - 20 Dec",
         "2026-11-01 to 2026-11-05",
         "15 Dec - 20 Dec " + "x" * 400,
+        "9999-12-30 to 9999-12-31",  # its end, midnight after the last day, is no date
     ]:
         await maya.say(bad)
         assert "Sorry, I could not read that as a period" in maya.text, bad
@@ -186,6 +187,8 @@ async def test_a_one_off_window_is_added_on_the_date_typed(
     await maya.say("Sat 29 Nov 10:00-13:00")  # the 29th is a Sunday
     assert "Sorry, I could not read that." in maya.text
     await maya.say("Sun 29 Nov 13:00-10:00")
+    assert "Sorry, I could not read that." in maya.text
+    await maya.say("9999-12-31 22:00-23:00")  # past the end of the calendar in UTC
     assert "Sorry, I could not read that." in maya.text
     assert await rows_of(db, "SELECT id FROM availability_additions") == []
 

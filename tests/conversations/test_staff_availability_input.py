@@ -46,6 +46,7 @@ def test_periods_that_read(typed: str, expected: tuple[date, date, str]) -> None
         "15 Foo - 20 Dec",
         "Mon 15 Dec - 20 Dec",  # the 15th is a Tuesday
         "15 Dec - 20 Dec " + "x" * 300,
+        "9999-12-30 to 9999-12-31",  # the day after the last is past the calendar's end
     ],
 )
 def test_periods_refused(typed: str) -> None:
@@ -65,7 +66,13 @@ def test_windows_and_hours() -> None:
         time(12),
         "extra",
     )
-    for bad in ["Fri 12 Dec 10:00-13:00", "12 Dec 13:00-10:00", "12 Dec 10:00-24:00", "12 Dec"]:
+    for bad in [
+        "Fri 12 Dec 10:00-13:00",
+        "12 Dec 13:00-10:00",
+        "12 Dec 10:00-24:00",
+        "12 Dec",
+        "9999-12-31 22:00-23:00",  # in UTC from America/Los_Angeles: past the calendar's end
+    ]:
         with pytest.raises(Unreadable):
             parse_window(bad, today=TODAY)
     assert parse_hours("15:00-18:00, 09:00-12:00") == [(time(9), time(12)), (time(15), time(18))]

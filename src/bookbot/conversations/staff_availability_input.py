@@ -3,7 +3,8 @@
 A date is ISO ("2026-12-15") or a day and a month ("15 Dec", "15 dic 2026"), optionally
 after a weekday that must agree with it ("Sat 12 Dec"). A date without a year is its next
 occurrence on or after `today` (the last day of a period: on or after its first day).
-Times are 24-hour "HH:MM". Anything else, or anything too long, raises `Unreadable`:
+Times are 24-hour "HH:MM". Anything else, anything too long, or a date in the calendar's
+last days (`LAST_DAY`, where the end of a period is no date) raises `Unreadable`:
 the caller writes nothing and says what works.
 """
 
@@ -20,6 +21,9 @@ TYPED_LIMIT = 300  # characters: more is not a date, a time or a reason
 REASON_LIMIT = 120
 # "28 Dec - 3 Jan" runs into next year; "20 Dec - 15 Dec" is refused, not read as a year.
 YEAR_END_WRAP = timedelta(days=62)
+# A period ends at midnight after its last day, and a local time may be a day later in UTC:
+# past this day either is beyond the calendar (Python's dates end at 9999-12-31).
+LAST_DAY = date.max - timedelta(days=2)
 
 _MONTHS = {
     name: number
@@ -99,6 +103,8 @@ def _date_at(text: str, pos: int, *, on_or_after: date) -> tuple[date, int, bool
     except ValueError as error:  # 31 Feb, month 13
         raise Unreadable from error
     if found["weekday"] and _WEEKDAYS.get(fold(found["weekday"])) != day.weekday():
+        raise Unreadable
+    if day > LAST_DAY:
         raise Unreadable
     return day, found.end(), bool(found["iso"] or found["year"])
 
