@@ -719,6 +719,12 @@ outbox = sa.Table(
     ),
 )
 
+PAYMENT_ONE_OWNER = (
+    "(CASE WHEN registration_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN pass_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN appointment_id IS NULL THEN 0 ELSE 1 END) <= 1"
+)
+
 payments = sa.Table(
     "payments",
     metadata,
@@ -733,6 +739,8 @@ payments = sa.Table(
         "registration_id", sa.Integer, sa.ForeignKey("registrations.id", ondelete="SET NULL")
     ),
     sa.Column("pass_id", sa.Integer, sa.ForeignKey("passes.id", ondelete="SET NULL")),
+    # An appointment paid online (migration 0019); its purpose is 'full', as for a class.
+    sa.Column("appointment_id", sa.Integer, sa.ForeignKey("appointments.id", ondelete="SET NULL")),
     sa.Column("purpose", sa.String(16), nullable=False),
     sa.Column("amount_minor", sa.Integer, nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
@@ -764,6 +772,9 @@ payments = sa.Table(
         name="status_known",
     ),
     sa.CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+    # A payment is for one thing: a registration, a pass or an appointment (none once that
+    # is deleted: the foreign keys set NULL).
+    sa.CheckConstraint(PAYMENT_ONE_OWNER, name="one_owner"),
     # Reconciliation reads the pending ones past their expiry; the balance job the due ones.
     sa.Index(
         "ix_payments_pending",
@@ -781,6 +792,7 @@ payments = sa.Table(
     ),
     sa.Index("ix_payments_registration", "registration_id"),
     sa.Index("ix_payments_pass", "pass_id"),
+    sa.Index("ix_payments_appointment", "appointment_id"),
     sa.Index("ix_payments_studio_created", "studio_id", "created_at"),
     sa.Index("ix_payments_customer", "studio_id", "customer_id", "created_at"),
 )
@@ -858,6 +870,10 @@ services = sa.Table(
     sa.Column("reschedule_cutoff_hours", sa.Integer, nullable=False, server_default="24"),
     sa.Column("cancellation_cutoff_hours", sa.Integer),  # NULL: the studio's policy
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Paid as a class is (migration 0019): online, at_studio or either; what a customer
+    # cancelling after the cutoff gets back.
+    sa.Column("payment", sa.String(16), nullable=False, server_default="at_studio"),
+    sa.Column("refund_after_cutoff_percent", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("studio_id", "key"),
     sa.CheckConstraint("duration_minutes > 0", name="duration_positive"),
     sa.CheckConstraint("price_minor >= 0", name="price_not_negative"),
@@ -866,6 +882,10 @@ services = sa.Table(
     ),
     sa.CheckConstraint("step_minutes > 0", name="step_positive"),
     sa.CheckConstraint("capacity >= 1", name="capacity_positive"),
+    sa.CheckConstraint("payment IN ('online', 'at_studio', 'either')", name="payment_known"),
+    sa.CheckConstraint(
+        "refund_after_cutoff_percent BETWEEN 0 AND 100", name="refund_percent_range"
+    ),
 )
 
 service_staff = sa.Table(

@@ -19,7 +19,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
 
@@ -45,6 +45,7 @@ from bookbot.studio.fields import (
     unknown,
 )
 
+RefundPercent = Annotated[int, Field(strict=True, ge=0, le=100)]
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
 _DAY_MINUTES = 24 * 60
 
@@ -175,6 +176,10 @@ class ServiceSpec(FileModel):
     reschedule_cutoff_hours: PolicyHours = 24
     cancellation_cutoff_hours: PolicyHours | None = None  # None: the studio's policy
     staff: tuple[Key, ...] = Field(min_length=1)
+    # Paid as classes are (README "Payments"): online through Stripe, at the studio, or the
+    # customer's choice; a customer cancelling after the cutoff gets this share back.
+    payment: Literal["online", "at_studio", "either"] = "at_studio"
+    refund_after_cutoff_percent: RefundPercent = 0
 
     @model_validator(mode="after")
     def _meeting_url_is_online(self) -> ServiceSpec:

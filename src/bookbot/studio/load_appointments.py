@@ -44,6 +44,8 @@ _SERVICES = Table(
         "meeting_url",
         "reschedule_cutoff_hours",
         "cancellation_cutoff_hours",
+        "payment",
+        "refund_after_cutoff_percent",
         "active",
     ),
 )
@@ -85,6 +87,8 @@ def _service_row(service: ServiceSpec, currency: str) -> dict[str, Any]:
         "meeting_url": service.meeting_url,
         "reschedule_cutoff_hours": service.reschedule_cutoff_hours,
         "cancellation_cutoff_hours": service.cancellation_cutoff_hours,
+        "payment": service.payment,
+        "refund_after_cutoff_percent": service.refund_after_cutoff_percent,
         "active": True,
     }
 
