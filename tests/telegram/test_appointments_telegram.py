@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -67,7 +67,7 @@ def times(message: dict[str, Any]) -> list[str]:
 
 async def appointments(db: Database) -> list[dict[str, Any]]:
     rows = await db.all("SELECT * FROM appointments ORDER BY id")
-    return [dict(row) for row in rows]
+    return [dict(cast(Any, row)) for row in rows]
 
 
 async def said(user: AsyncTgClient, text: str) -> dict[str, Any]:
@@ -171,9 +171,8 @@ async def test_book_a_trial_with_the_new_york_coach_in_madrid_time(
 
 def _utc(value: Any) -> datetime:
     """A timestamp as either backend returns it, as an aware UTC datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else cast(datetime, value)
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
 @pytest.mark.usefixtures("tutor")
