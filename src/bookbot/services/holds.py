@@ -35,7 +35,7 @@ from bookbot.services.registration_rows import (
     end_registration,
     expect_moved,
     lock_registration,
-    session_ids_of,
+    session_ids_in,
 )
 from bookbot.services.waitlist import offer_freed_seats
 from bookbot.store.db import (
@@ -143,7 +143,7 @@ async def _confirm_in(
         raise errors.NotFound(what="booking", ident=registration_id)
     if reg["status"] == "cancelled":
         raise errors.AlreadyCancelled()
-    ids = await session_ids_of(tx, studio_id, registration_id)
+    ids = session_ids_in(reg)
     found = _registration(reg, ids)
     if reg["status"] == "confirmed":
         return found  # confirmed already (a second tap)
@@ -152,9 +152,9 @@ async def _confirm_in(
         closed = [s for s in locked.sessions if s.status != "open"]
         if closed:  # staff cancelled the class while it was held: a payment is refunded
             raise errors.SessionNotOpen(when=closed[0].starts_at)
-        await _check_not_in_already(tx, now, locked, customer_id)
+        queued = await _check_not_in_already(tx, now, locked, customer_id)
         await _make_booking(tx, studio_id, registration_id, ids, locked.sessions[0].starts_at)
-        await booking.confirmed(tx, now, locked, customer_id, registration_id, queued=True)
+        await booking.confirmed(tx, now, locked, customer_id, registration_id, queued=queued)
         return found
     # Lapsed (swept or not): let it go and book the same choice afresh, checked like any
     # booking, so the customer is told the truth about the seats as they are now.
@@ -171,15 +171,17 @@ async def _confirm_in(
 
 async def _check_not_in_already(
     tx: Tx, now: datetime, locked: facts.Locked, customer_id: int
-) -> None:
+) -> bool:
     """AlreadyBooked if, since holding, the customer got into one of the sessions another
     way (a pass reservation: the partial unique index only sees bookings). The hold stays
-    as it was, to lapse."""
+    as it was, to lapse. Otherwise whether the customer is on one of their waitlists (the
+    booking then takes those places up)."""
     ids = [s.id for s in locked.sessions]
     found = await facts.session_facts(tx, locked.studio.id, ids, now, customer_id)
     for session in locked.sessions:
         if found[session.id].customer_booked:
             raise errors.AlreadyBooked(when=session.starts_at)
+    return any(found[session.id].customer_queued for session in locked.sessions)
 
 
 def _registration(reg: Row, ids: list[int]) -> Registration:
@@ -332,7 +334,7 @@ async def _free(
         return False
     if customer_id is not None and reg["customer_id"] != customer_id:
         return False
-    ids = await session_ids_of(tx, studio_id, registration_id)
+    ids = session_ids_in(reg)
     locked = await facts.lock_sessions(tx, studio_id, 0, ids=ids)
     await _end_hold(tx, now, studio_id, registration_id, ids=ids, locked=locked, status=status)
     return True

@@ -43,14 +43,31 @@ def expect_moved(changed: int, expected: int, what: str) -> None:
 
 
 _LOCK = """SELECT r.id, r.customer_id, r.status, r.held_until, r.kind, r.guest_count,
-    r.pattern_id, r.price_minor, r.currency
+    r.pattern_id, r.price_minor, r.currency,
+    (SELECT {ids} FROM registration_sessions rs
+      WHERE rs.studio_id = r.studio_id AND rs.registration_id = r.id) AS session_list
 FROM registrations r WHERE r.studio_id = :studio_id AND r.id = :id"""
+# Its sessions' ids as one text column ("3,7,12"), so locking the row reads them too: the
+# lock is the first statement of every status change, and a round trip is what it costs.
+_ID_LIST = {
+    "postgresql": "string_agg(rs.session_id::text, ',')",
+    "sqlite": "group_concat(rs.session_id)",
+}
 
 
 async def lock_registration(tx: Tx, studio_id: int, registration_id: int) -> Row | None:
-    """The registration, locked for the rest of the transaction; None if the studio has none
-    with that id. Read the status to change here, never before."""
-    return await tx.one(_LOCK + tx.for_update("r"), {"studio_id": studio_id, "id": registration_id})
+    """The registration, locked for the rest of the transaction, with the ids of all its
+    sessions (`session_ids_in`); None if the studio has none with that id. Read the status
+    to change here, never before."""
+    sql = _LOCK.format(ids=_ID_LIST[tx.dialect]) + tx.for_update("r")
+    return await tx.one(sql, {"studio_id": studio_id, "id": registration_id})
+
+
+def session_ids_in(reg: Row) -> list[int]:
+    """Every session of a registration read by `lock_registration`, whatever its seat's
+    status, ascending (as `session_ids_of`)."""
+    listed = reg["session_list"]
+    return sorted(int(i) for i in str(listed).split(",")) if listed else []
 
 
 async def session_ids_of(tx: Tx, studio_id: int, registration_id: int) -> list[int]:
