@@ -5,7 +5,7 @@ written. The studio, people and lessons are test_staff_appointments' (see there)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel
@@ -278,3 +278,47 @@ async def test_tutor_studio_the_new_york_coach_blocks_a_day_on_his_own_clock(
         db, "SELECT staff_id, starts_at, ends_at FROM availability_blocks WHERE source = 'chat'"
     )
     assert [tuple(r) for r in rows] == [(jake_id, *wednesday)]
+
+
+async def test_blocking_a_later_period_warns_of_its_appointments_whatever_comes_before(
+    dialogues: Dialogues, db: Database, clock: FrozenClock, studio_id: int
+) -> None:
+    ids = await lessons(db, clock, studio_id)
+    customer_id = await ben(db, clock, studio_id)
+    inside = await booked(
+        db,
+        clock,
+        studio_id,
+        customer_id=customer_id,
+        staff_id=ids["maya"],
+        service_id=ids["service"],
+        at=datetime(2026, 12, 14, 10, tzinfo=UTC),
+    )
+    async with db.transaction() as tx:  # a busy fortnight booked before the holiday
+        for hour in range(210):
+            starts_at = MONDAY_10 + timedelta(hours=hour)
+            await tx.execute(
+                "INSERT INTO appointments (studio_id, service_id, staff_id, customer_id,"
+                " starts_at, ends_at, busy_from, busy_until, guest_count, status,"
+                " price_minor, currency, origin, meeting_url, sequence, cancel_reason,"
+                " created_at, updated_at) VALUES (:studio_id, :service_id, :staff_id,"
+                " :customer_id, :starts_at, :ends_at, :starts_at, :ends_at, 1, 'confirmed',"
+                " 4000, 'GBP', 'one_time', '', 0, '', :now, :now)",
+                {
+                    "studio_id": studio_id,
+                    "service_id": ids["service"],
+                    "staff_id": ids["maya"],
+                    "customer_id": customer_id,
+                    "starts_at": starts_at,
+                    "ends_at": starts_at + timedelta(hours=1),
+                    "now": clock.now(),
+                },
+            )
+    maya = await staff_chat(dialogues, db, studio_id)
+    await maya.say("/availability")
+    await maya.press("🏖 Block a period")
+
+    await maya.say("14 Dec - 18 Dec, holiday")
+
+    assert "Blocked from Mon 14 Dec 2026 to Fri 18 Dec 2026, both included." in maya.text
+    assert "You still have 1 appointment then" in maya.text, inside.id

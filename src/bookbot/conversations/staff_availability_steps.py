@@ -35,7 +35,6 @@ from bookbot.services import appointments, availability
 
 SOURCE = "chat"
 BLOCK_DAYS = 14  # "block a day" offers today and the 13 days after it
-BOOKED_READ = 200  # appointments read to warn of those a new block leaves standing
 _MONDAY = date(2024, 1, 1)  # any Monday: weekday names come from it
 
 Step = Callable[[Context], Awaitable[Screen]]
@@ -167,10 +166,9 @@ def _local_days(first: date, last: date, zone_name: str) -> tuple[datetime, date
 
 async def _still_booked(ctx: Context, staff_id: int, start: datetime, end: datetime) -> str:
     """A block stops new bookings only: say so when booked appointments fall inside it."""
-    upcoming = await appointments.staff_list(
-        ctx.db, ctx.studio.id, staff_id, view="upcoming", now=ctx.now, limit=BOOKED_READ, before=end
+    count = await appointments.staff_booked_between(
+        ctx.db, ctx.studio.id, staff_id, start=start, end=end, now=ctx.now
     )
-    count = sum(1 for a in upcoming if a.starts_at >= start)
     if not count:
         return ""
     text = ctx.t.n_(

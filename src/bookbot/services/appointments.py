@@ -74,6 +74,7 @@ __all__ = [
     "service_by_id",
     "service_by_key",
     "slots_on",
+    "staff_booked_between",
     "staff_list",
 ]
 
@@ -335,6 +336,29 @@ async def staff_list(
         },
     )
     return [appointment_from(r) for r in rows]
+
+
+async def staff_booked_between(
+    reads: Reads, studio_id: int, staff_id: int, *, start: datetime, end: datetime, now: datetime
+) -> int:
+    """How many of the staff member's upcoming appointments (confirmed, not ended) start in
+    [start, end): what a new block leaves standing, however many come before it. Read
+    through (staff_id, busy_from) over the range."""
+    found = await reads.scalar(
+        "SELECT COUNT(*) FROM appointments a WHERE a.studio_id = :studio_id"
+        " AND a.staff_id = :staff_id AND a.busy_from >= :floor AND a.busy_from < :end"
+        " AND a.starts_at >= :start AND a.starts_at < :end"
+        " AND a.status = 'confirmed' AND a.ends_at > :now",
+        {
+            "studio_id": studio_id,
+            "staff_id": staff_id,
+            "floor": start - await longest_footprint(reads, studio_id),
+            "start": start,
+            "end": end,
+            "now": now,
+        },
+    )
+    return int(found or 0)
 
 
 def _cutoff(value: int | Service, *, cancelling: bool) -> int:
