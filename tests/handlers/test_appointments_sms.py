@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
@@ -376,3 +376,27 @@ async def test_the_coachs_class_blocks_the_overlapping_slots(
             "19:00", "19:15", "19:30", "19:45", "20:00", "20:15", "20:30", "20:45",
         ]  # fmt: skip
         assert times(class_day)[3] == "14:45 your time (08:45 in New York)"
+
+
+async def test_a_lapsed_hold_loses_the_race_of_the_two_confirms(
+    db: Database, clock: FrozenClock
+) -> None:
+    """Ana's summary held the slot ten minutes and she left it longer; Ben then took it to his
+    summary. Both text YES at once: Ben's live hold wins, Ana is shown other times."""
+    slot = "15:00 your time (09:00 in New York)"
+    async with running(db, clock) as bot:
+        ana, ben = Phone(bot, "+34600000108"), Phone(bot, "+34600000109")
+        ana_times, ben_times = await to_times(ana, "Mon 23 Nov"), await to_times(ben, "Mon 23 Nov")
+        await choose(ana, ana_times, slot, then="Please check your appointment:")
+        clock.advance(timedelta(minutes=11))
+        await choose(ben, ben_times, slot, then="Please check your appointment:")
+        seen = len(ana.received()), len(ben.received())
+        await asyncio.gather(ana.send("yes"), ben.send("yes"))
+        await ben.wait_for("Booked!", after=seen[1])
+        lost = await ana.wait_for("That time was just taken. Please pick another.", after=seen[0])
+        assert slot not in times(lost)
+        assert "15:30 your time (09:30 in New York)" in times(lost)
+        rows = await bot.appointments()
+    confirmed = [r for r in rows if r["status"] == "confirmed"]
+    assert [utc(r["starts_at"]) for r in confirmed] == [MONDAY_NINE_NY]
+    assert len(rows) == 2  # Ana's hold stays as it ended, not confirmed

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
@@ -349,3 +349,35 @@ async def test_the_class_and_the_buffer_after_block_an_hour_long_session(
             "19:00", "19:15", "19:30", "19:45", "20:00", "20:15", "20:30", "20:45",
         ]  # fmt: skip
         assert times(class_day)[3] == "14:45 your time (08:45 in New York)"
+
+
+@pytest.mark.usefixtures("tutor")
+async def test_a_lapsed_hold_loses_the_race_of_the_two_confirms(
+    db: Database, clock: FrozenClock, emulator: Emulator
+) -> None:
+    """Ana's summary held the slot ten minutes and she left it longer; Ben then took it to his
+    summary. Both press Confirm at once: Ben's live hold wins, Ana is shown other times."""
+    ana = aclient(emulator, TOKEN, chat_id=1409, first_name="Ana")
+    ben = aclient(emulator, TOKEN, chat_id=1410, first_name="Ben")
+    slot = "15:00 your time (09:00 in New York)"
+    async with running(db, clock, emulator):
+        ana_times, ben_times = await to_times(ana, "Mon 23 Nov"), await to_times(ben, "Mon 23 Nov")
+        ana_summary = await press(ana, slot, "Please check your appointment:", on=ana_times)
+        clock.advance(timedelta(minutes=11))
+        ben_summary = await press(ben, slot, "Please check your appointment:", on=ben_times)
+        await asyncio.gather(
+            ana.press_button(ana_summary, data_for(ana_summary, "✅ Confirm appointment")),
+            ben.press_button(ben_summary, data_for(ben_summary, "✅ Confirm appointment")),
+        )
+        await said(ben, "✅ Booked!")
+        lost = await latest(ana, "That time was just taken. Please pick another.")
+        assert slot not in times(lost)
+        assert "15:30 your time (09:30 in New York)" in times(lost)
+    rows = await appointments(db)
+    confirmed = [r for r in rows if r["status"] == "confirmed"]
+    assert [utc_start(r) for r in confirmed] == [MONDAY_NINE_NY]
+    assert len(rows) == 2  # Ana's hold stays as it ended, not confirmed
+
+
+def utc_start(row: dict[str, Any]) -> datetime:
+    return _utc(row["starts_at"])
