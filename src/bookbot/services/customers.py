@@ -65,7 +65,8 @@ async def customer_for(
     phone: str | None = None,
     language: str | None = None,
 ) -> Customer:
-    """The customer behind a channel identity, created on first contact.
+    """The customer behind a channel identity, created on first contact with that channel as
+    their preferred one (where notices go until they write from another).
 
     A phone number is an identity of its own: a new SMS identity whose phone matches an
     existing customer joins that customer instead of creating a second one. The phone is
@@ -80,7 +81,7 @@ async def customer_for(
         found = await _by_identity(tx, studio_id, channel, address)
         if found is not None:
             return found
-        new = _NewCustomer(studio_id, name, phone, language, clock.now())
+        new = _NewCustomer(studio_id, name, phone, language, clock.now(), channel)
         customer = await _customer(tx, new)
         added = await tx.execute(
             "INSERT INTO channel_identities (studio_id, customer_id, channel, address)"
@@ -106,6 +107,7 @@ class _NewCustomer:
     phone: str | None
     language: str | None
     created_at: datetime
+    preferred_channel: str
 
 
 async def _customer(tx: Tx, new: _NewCustomer) -> Customer:
@@ -122,6 +124,7 @@ async def _customer(tx: Tx, new: _NewCustomer) -> Customer:
         "phone": new.phone,
         "language": new.language,
         "now": new.created_at,
+        "channel": new.preferred_channel,
     }
     if new.phone is None:
         row = await tx.one(_INSERT_CUSTOMER + _RETURNING, params)
@@ -137,8 +140,9 @@ async def _customer(tx: Tx, new: _NewCustomer) -> Customer:
     return customer
 
 
-_INSERT_CUSTOMER = """INSERT INTO customers (studio_id, name, phone, language, created_at)
-    VALUES (:studio_id, :name, :phone, :language, :now)"""
+_INSERT_CUSTOMER = """INSERT INTO customers
+    (studio_id, name, phone, language, created_at, preferred_channel)
+    VALUES (:studio_id, :name, :phone, :language, :now, :channel)"""
 _RETURNING = f" RETURNING {customer_columns()}"
 _BY_PHONE = (
     f"SELECT {customer_columns()} FROM customers"  # noqa: S608 - fixed names
