@@ -537,3 +537,25 @@ async def test_every_appointment_notice_renders_what_it_is_about(
     assert "11:00" in texts["staff_appointment_moved"]  # the staff member's London time
     assert "10:00" in texts["staff_appointment_moved"]
     assert all("{" not in text for text in texts.values())
+
+
+async def test_a_retired_service_cannot_be_held_from_a_stale_choice(
+    db: Database, world: builders.World, clock: FrozenClock
+) -> None:
+    """The studio file dropped the service (active = false) while a customer still had its
+    times on screen: holding one is refused, as for a service the staff member never had."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE services SET active = :no WHERE id = :id",
+            {"no": False, "id": world["lesson_service"]},
+        )
+    with pytest.raises(errors.ServiceNotOffered):
+        await appointments.hold(
+            db,
+            clock,
+            world.studio_id,
+            customer_id=world["ana"],
+            service_id=world["lesson_service"],
+            staff_id=world["maya"],
+            starts_at=at(THU, 10),
+        )

@@ -182,9 +182,12 @@ async def provider_by_id(reads: Reads, studio_id: int, staff_id: int) -> Provide
 
 
 async def offers(reads: Reads, studio_id: int, service_id: int, staff_id: int) -> bool:
+    """Whether the staff member offers the service, while the studio still offers it (a
+    service the studio file dropped keeps its service_staff rows, but books no more)."""
     found = await reads.scalar(
-        "SELECT 1 FROM service_staff WHERE studio_id = :studio_id AND service_id = :service_id"
-        " AND staff_id = :staff_id",
+        "SELECT 1 FROM service_staff ss JOIN services sv ON sv.id = ss.service_id"
+        " WHERE ss.studio_id = :studio_id AND ss.service_id = :service_id"
+        " AND ss.staff_id = :staff_id AND sv.active",
         {"studio_id": studio_id, "service_id": service_id, "staff_id": staff_id},
     )
     return found is not None
