@@ -346,3 +346,38 @@ async def test_later_dates_page_on_and_back(tutors: Chat) -> None:
     assert tutors.labels[0] == "Mon 7 Dec"
     await tutors.press("⬅ Earliest dates")
     assert tutors.labels[0] == "Fri 20 Nov"
+
+
+async def _stops_offering(db: Database, trial: int, name: str) -> None:
+    """The studio file took the staff member off the service (its service_staff row goes)."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "DELETE FROM service_staff WHERE service_id = :service_id AND staff_id IN"
+            " (SELECT id FROM staff WHERE name = :name)",
+            {"service_id": trial, "name": name},
+        )
+
+
+async def test_a_teacher_taken_off_the_service_meanwhile_is_said_not_crashed_on(
+    chat: Chat, db: Database, trial: int
+) -> None:
+    await _to_times(chat, "Sam Whitfield", "Mon 23 Nov")
+    await chat.press("14:00")
+    await chat.press("✅ Confirm")
+    await chat.press("🗓 My bookings")
+    await chat.press("Trial lesson with Sam Whitfield")
+    await _stops_offering(db, trial, "Sam Whitfield")
+
+    await chat.press("🔁 Reschedule")  # his days are read for a service he no longer gives
+
+    assert "Sam Whitfield does not offer Trial lesson." in chat.text
+
+    await chat.say("menu")
+    await chat.press("👤 Book an appointment")
+    await chat.press("Trial lesson")
+    await chat.press("Tom Hargreaves")
+    await _stops_offering(db, trial, "Tom Hargreaves")
+
+    await chat.press("Mon 23 Nov")  # his times, likewise
+
+    assert "Tom Hargreaves does not offer Trial lesson." in chat.text

@@ -202,6 +202,11 @@ def day_choices(ctx: Context, days: list[date], *, action: str, more: str) -> li
     return choices
 
 
+def refused(ctx: Context, error: errors.BookingError) -> Screen:
+    """A screen that could not be drawn (what it reads changed meanwhile): why, and back."""
+    return Screen(render_error(error, ctx.t, ctx.zone), back_and_cancel(ctx))
+
+
 def zone_note(ctx: Context) -> str:
     return ctx.t._("Times are in {city} time ({zone}).").format(city=city(ctx.zone), zone=ctx.zone)
 
@@ -209,16 +214,19 @@ def zone_note(ctx: Context) -> str:
 async def days_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     after = ctx.data.get("days_after")
-    days = await appointments.days_with_slots(
-        ctx.db,
-        ctx.studio.id,
-        service_id=int(ctx.data["service_id"]),
-        staff_id=ctx.data.get("staff_id"),
-        now=ctx.now,
-        zone=ctx.zone,
-        after=date.fromisoformat(after) if after else None,
-        limit=DAYS_PAGE,
-    )
+    try:
+        days = await appointments.days_with_slots(
+            ctx.db,
+            ctx.studio.id,
+            service_id=int(ctx.data["service_id"]),
+            staff_id=ctx.data.get("staff_id"),
+            now=ctx.now,
+            zone=ctx.zone,
+            after=date.fromisoformat(after) if after else None,
+            limit=DAYS_PAGE,
+        )
+    except errors.BookingError as error:  # the staff member stopped offering it meanwhile
+        return refused(ctx, error)
     if not days:
         return Screen(_("There are no free times in the coming weeks."), back_and_cancel(ctx))
     text = _("Choose a day:") + "\n" + zone_note(ctx)
@@ -279,7 +287,10 @@ async def _slots(ctx: Context) -> list[tuple[datetime, str, str, int]]:
 
 async def times_screen(ctx: Context) -> Screen:
     _ = ctx.t._
-    slots = await _slots(ctx)
+    try:
+        slots = await _slots(ctx)
+    except errors.BookingError as error:  # the staff member stopped offering it meanwhile
+        return refused(ctx, error)
     day = ctx.t.date(date.fromisoformat(ctx.data["day"]))
     if not slots:
         return Screen(_("No free times are left on {day}.").format(day=day), back_and_cancel(ctx))

@@ -23,6 +23,7 @@ from bookbot.conversations.appointment_steps import (
     detail_lines,
     offered_at,
     policy_lines,
+    refused,
     time_choices,
     when_label,
     zone_note,
@@ -128,15 +129,18 @@ async def days_screen(ctx: Context) -> Screen:
     if not appointments.can_reschedule(a, service, ctx.now):
         return Screen(policy_lines(ctx, a, service)[1], back_and_cancel(ctx))
     after = ctx.data.get("days_after")
-    days = await appointments.days_with_slots(
-        ctx.db,
-        ctx.studio.id,
-        service_id=a.service_id,
-        staff_id=a.staff_id,
-        now=ctx.now,
-        zone=ctx.zone,
-        after=date.fromisoformat(after) if after else None,
-    )
+    try:
+        days = await appointments.days_with_slots(
+            ctx.db,
+            ctx.studio.id,
+            service_id=a.service_id,
+            staff_id=a.staff_id,
+            now=ctx.now,
+            zone=ctx.zone,
+            after=date.fromisoformat(after) if after else None,
+        )
+    except errors.BookingError as error:  # the staff member stopped offering it meanwhile
+        return refused(ctx, error)
     head = _("Move {service} ({when}) to another day:").format(
         service=a.service_name, when=ctx.when(a.starts_at)
     )
@@ -165,15 +169,18 @@ async def times_screen(ctx: Context) -> Screen:
         return _gone(ctx)
     a, _service = found
     day = date.fromisoformat(ctx.data["day"])
-    slots = await appointments.slots_on(
-        ctx.db,
-        ctx.studio.id,
-        service_id=a.service_id,
-        staff_id=a.staff_id,
-        now=ctx.now,
-        zone=ctx.zone,
-        day=day,
-    )
+    try:
+        slots = await appointments.slots_on(
+            ctx.db,
+            ctx.studio.id,
+            service_id=a.service_id,
+            staff_id=a.staff_id,
+            now=ctx.now,
+            zone=ctx.zone,
+            day=day,
+        )
+    except errors.BookingError as error:  # the staff member stopped offering it meanwhile
+        return refused(ctx, error)
     shown = [(s.start, p.timezone, p.name, p.id) for s, p in slots if s.start != a.starts_at]
     if not shown:
         return Screen(
