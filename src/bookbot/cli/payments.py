@@ -94,10 +94,11 @@ def _gateway(settings: Settings) -> StripeGateway:
 
 
 _LIST = """SELECT p.id, p.created_at, p.status, p.purpose, p.amount_minor, p.refunded_minor,
-    p.currency, COALESCE(k.name, pk.name) AS class_name, cu.name AS customer, cu.phone
+    p.currency, COALESCE(k.name, pk.name, sv.name) AS class_name, cu.name AS customer, cu.phone
 FROM payments p JOIN customers cu ON cu.id = p.customer_id
 LEFT JOIN registrations r ON r.id = p.registration_id LEFT JOIN classes k ON k.id = r.class_id
 LEFT JOIN passes ps ON ps.id = p.pass_id LEFT JOIN classes pk ON pk.id = ps.class_id
+LEFT JOIN appointments ap ON ap.id = p.appointment_id LEFT JOIN services sv ON sv.id = ap.service_id
 WHERE p.studio_id = :s AND p.created_at >= :since"""
 _NEWEST = " ORDER BY p.created_at DESC, p.id DESC LIMIT :limit"
 

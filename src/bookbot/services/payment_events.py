@@ -17,6 +17,7 @@ back, and a second one records the money as paid with a refund of all of it (rea
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -25,7 +26,7 @@ from typing import Any
 from bookbot.engine import errors
 from bookbot.engine import payments as rules
 from bookbot.engine.clock import Clock
-from bookbot.services import holds, refunds
+from bookbot.services import appointment_payments, holds, refunds
 from bookbot.services.payment_gateway import GatewayError, PaymentGateway
 from bookbot.services.payment_rows import (
     COLUMNS,
@@ -106,9 +107,15 @@ async def read_payment(db: Database, payment_id: int) -> Payment | None:
 
 
 async def _lock(tx: Tx, payment: Payment) -> Payment | None:
-    """Registration (if any) then payment, locked; the payment as it is now."""
+    """Registration (if any; for an appointment its staff row, then it) then payment,
+    locked; the payment as it is now."""
     if payment.registration_id is not None:
         await lock_registration(tx, payment.studio_id, payment.registration_id)
+    if payment.appointment_id is not None:
+        with suppress(errors.NotFound):  # deleted meanwhile: the payment alone
+            await appointment_payments.lock_for_payment(
+                tx, payment.studio_id, payment.appointment_id
+            )
     return await lock_payment(tx, payment.id)
 
 
@@ -200,6 +207,13 @@ async def _fulfil(tx: Tx, now: datetime, payment: Payment, *, receipt_url: str |
             await _schedule_balance(tx, now, payment, booked.id, booked.price_minor)
     elif payment.registration_id is not None:
         params |= await _booking_params(tx, payment.studio_id, payment.registration_id)
+    if payment.appointment_id is not None:
+        booked_appointment = await appointment_payments.confirm_in(
+            tx, now, payment.studio_id, payment.appointment_id
+        )
+        params |= await appointment_payments.receipt_params(
+            tx, payment.studio_id, booked_appointment.id
+        )
     if payment.purpose == rules.PASS and payment.pass_id is not None:
         await tx.execute(
             "UPDATE passes SET status = 'active' WHERE id = :p AND status = 'pending_payment'",
@@ -320,6 +334,10 @@ async def _refund_late(
             params = {"amount": payment.amount_minor, "currency": payment.currency}
             if payment.registration_id is not None:
                 params |= await _booking_params(tx, payment.studio_id, payment.registration_id)
+            if payment.appointment_id is not None:
+                params |= await appointment_payments.receipt_params(
+                    tx, payment.studio_id, payment.appointment_id
+                )
             params["why"] = refusal.code
             await notify_customer(
                 tx, now, payment, "payment_refunded_late", params, key=str(payment.id)
@@ -367,6 +385,8 @@ async def settle_unpaid(
                     payment.registration_id,
                     status="cancelled" if to == "cancelled" else "expired",
                 )
+            if payment.appointment_id is not None:
+                await appointment_payments.free_in(tx, now, payment.appointment_id)
             if payment.pass_id is not None:
                 await tx.execute(
                     "UPDATE passes SET status = 'cancelled'"

@@ -22,14 +22,17 @@ class PaymentLine:
     due_at: datetime | None
     paid_at: datetime | None
     created_at: datetime
-    class_name: str | None
+    class_name: str | None  # the class's, or for an appointment its service's
+    appointment_id: int | None = None
 
 
-_LINE = """SELECT p.id, p.registration_id, p.pass_id, p.purpose, p.amount_minor,
-    p.refunded_minor, p.currency, p.status, p.due_at, p.paid_at, p.created_at,
-    k.name AS class_name
+_LINE = """SELECT p.id, p.registration_id, p.pass_id, p.appointment_id, p.purpose,
+    p.amount_minor, p.refunded_minor, p.currency, p.status, p.due_at, p.paid_at, p.created_at,
+    COALESCE(k.name, sv.name) AS class_name
 FROM payments p LEFT JOIN registrations r ON r.id = p.registration_id
-LEFT JOIN classes k ON k.id = r.class_id"""
+LEFT JOIN classes k ON k.id = r.class_id
+LEFT JOIN appointments a ON a.id = p.appointment_id
+LEFT JOIN services sv ON sv.id = a.service_id"""
 
 
 async def registration_status(db: Reads, studio_id: int, registration_id: int) -> str | None:
@@ -100,6 +103,16 @@ def _early(start: datetime) -> datetime:
     return start - timedelta(days=400)
 
 
+# What a payment is for, by name: its class (a booking's or a pass's), or its appointment's
+# service (reports group an appointment's money under the service's name, as a class's).
+_CLASS_OF = """LEFT JOIN registrations g ON g.id = p.registration_id
+LEFT JOIN passes ps ON ps.id = p.pass_id
+LEFT JOIN classes k ON k.id = COALESCE(g.class_id, ps.class_id)
+LEFT JOIN appointments ap ON ap.id = p.appointment_id
+LEFT JOIN services sv ON sv.id = ap.service_id"""
+_NAME = "COALESCE(k.name, sv.name, '')"
+
+
 @dataclass(frozen=True)
 class Revenue:
     class_name: str
@@ -114,16 +127,13 @@ async def revenue_by_class(
 ) -> list[Revenue]:
     """Money in (paid, less refunds) per class, for payments made in [start, end)."""
     rows = await db.all(
-        "SELECT COALESCE(k.name, '') AS class_name, p.currency,"
+        f"SELECT {_NAME} AS class_name, p.currency,"  # noqa: S608 - constants
         " SUM(p.amount_minor) AS paid_minor, SUM(p.refunded_minor) AS refunded_minor,"
-        " COUNT(*) AS payments"
-        " FROM payments p LEFT JOIN registrations r ON r.id = p.registration_id"
-        " LEFT JOIN passes ps ON ps.id = p.pass_id"
-        " LEFT JOIN classes k ON k.id = COALESCE(r.class_id, ps.class_id)"
+        f" COUNT(*) AS payments FROM payments p {_CLASS_OF}"
         " WHERE p.studio_id = :s AND p.created_at >= :early AND p.created_at < :end"
         " AND p.paid_at >= :start AND p.paid_at < :end"
         " AND p.status IN ('paid', 'refunded', 'partially_refunded')"
-        " GROUP BY COALESCE(k.name, ''), p.currency ORDER BY COALESCE(k.name, ''), p.currency",
+        f" GROUP BY {_NAME}, p.currency ORDER BY {_NAME}, p.currency",
         {"s": studio_id, "start": start, "end": end, "early": _early(start)},
     )
     return [
@@ -185,24 +195,21 @@ class ClassMoney:
         return self.balances_minor + self.invoices_minor
 
 
-_CLASS_OF = """LEFT JOIN registrations g ON g.id = p.registration_id
-LEFT JOIN passes ps ON ps.id = p.pass_id
-LEFT JOIN classes k ON k.id = COALESCE(g.class_id, ps.class_id)"""
 # Refunds asked in the period, by their created_at (ix_refunds_studio_created's range).
-_REFUNDS_BY_CLASS = f"""SELECT COALESCE(k.name, '') AS class_name, r.currency,
+_REFUNDS_BY_CLASS = f"""SELECT {_NAME} AS class_name, r.currency,
     SUM(r.amount_minor) AS refunded_minor, COUNT(*) AS refunds
 FROM refunds r JOIN payments p ON p.id = r.payment_id {_CLASS_OF}
 WHERE r.studio_id = :s AND r.created_at >= :start AND r.created_at < :end
     AND r.status <> 'failed'
-GROUP BY COALESCE(k.name, ''), r.currency"""  # noqa: S608 - constants
+GROUP BY {_NAME}, r.currency"""  # noqa: S608 - constants
 # Owed now, whatever the period: scheduled balances are the only scheduled payments.
-_OWED_BY_CLASS = f"""SELECT COALESCE(k.name, '') AS class_name, p.currency,
+_OWED_BY_CLASS = f"""SELECT {_NAME} AS class_name, p.currency,
     SUM(CASE WHEN p.status = 'invoiced' THEN 0 ELSE p.amount_minor END) AS balances,
     SUM(CASE WHEN p.status = 'invoiced' THEN p.amount_minor ELSE 0 END) AS invoices
 FROM payments p {_CLASS_OF}
 WHERE p.studio_id = :s AND (p.status IN ('scheduled', 'invoiced')
     OR (p.purpose = 'balance' AND p.status IN ('pending', 'expired')))
-GROUP BY COALESCE(k.name, ''), p.currency"""  # noqa: S608 - constants
+GROUP BY {_NAME}, p.currency"""  # noqa: S608 - constants
 
 
 async def money_by_class(

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from bookbot.engine import errors
 from bookbot.engine import payments as rules
 from bookbot.engine.clock import Clock
-from bookbot.services import holds, passes, refunds
+from bookbot.services import appointment_payments, holds, passes, refunds
 from bookbot.services.payment_events import (
     Outcome,
     Paid,
@@ -57,6 +57,7 @@ __all__ = [
     "cancel_checkout",
     "reconcile",
     "staff_refund",
+    "start_appointment_checkout",
     "start_checkout",
     "start_invoice",
     "start_pass_checkout",
@@ -100,11 +101,11 @@ _HELD = f"""SELECT r.id, r.customer_id, r.status, r.price_minor, r.currency,
 FROM registrations r JOIN classes k ON k.id = r.class_id JOIN studios st ON st.id = r.studio_id
 WHERE r.studio_id = :s AND r.id = :r"""  # noqa: S608 - constants
 
-_INSERT = """INSERT INTO payments (studio_id, customer_id, registration_id, pass_id, purpose,
-    amount_minor, currency, status, expires_at, company_name, billing_email, po_number,
-    created_at, updated_at)
-VALUES (:s, :c, :r, :pass, :purpose, :amount, :currency, 'pending', :expires, :company, :email,
-    :po, :now, :now) RETURNING id"""
+_INSERT = """INSERT INTO payments (studio_id, customer_id, registration_id, pass_id,
+    appointment_id, purpose, amount_minor, currency, status, expires_at, company_name,
+    billing_email, po_number, created_at, updated_at)
+VALUES (:s, :c, :r, :pass, :appointment, :purpose, :amount, :currency, 'pending', :expires,
+    :company, :email, :po, :now, :now) RETURNING id"""
 
 
 async def _insert_payment(  # noqa: PLR0913 - one keyword per column
@@ -119,6 +120,7 @@ async def _insert_payment(  # noqa: PLR0913 - one keyword per column
     expires: datetime | None,
     registration_id: int | None = None,
     pass_id: int | None = None,
+    appointment_id: int | None = None,
     company: tuple[str, str, str | None] | None = None,
 ) -> int:
     """A new pending payment's id."""
@@ -128,6 +130,7 @@ async def _insert_payment(  # noqa: PLR0913 - one keyword per column
         "c": customer_id,
         "r": registration_id,
         "pass": pass_id,
+        "appointment": appointment_id,
         "purpose": purpose,
         "amount": amount,
         "currency": currency,
@@ -204,6 +207,58 @@ async def start_checkout(
     return Checkout(payment_id, session.url, due.now, payment.currency, expires)
 
 
+async def start_appointment_checkout(
+    db: Database,
+    clock: Clock,
+    gateway: PaymentGateway,
+    *,
+    studio_id: int,
+    customer_id: int,
+    appointment_id: int,
+    urls: ReturnUrls,
+) -> Checkout:
+    """A payment link for the customer's held appointment, in full (as `start_checkout`:
+    the row first, the hold kept until the link's expiry, then the Session).
+
+    NotFound if the hold is not theirs, AppointmentNotActive if it is no live hold,
+    PaymentNotOffered if its service is paid at the studio; GatewayError as for a class."""
+
+    async def write() -> tuple[int, datetime, str]:
+        now = clock.now()
+        async with db.transaction() as tx:
+            held = await appointment_payments.held_for_payment(
+                tx, now, studio_id, customer_id=customer_id, appointment_id=appointment_id
+            )
+            found = held.appointment
+            expires = link_expiry(now, held.hold_minutes)
+            # One open link per hold, as for a class.
+            await tx.execute(
+                "UPDATE payments SET status = 'cancelled', updated_at = :now"
+                " WHERE appointment_id = :a AND status = 'pending'",
+                {"a": appointment_id, "now": now},
+            )
+            payment_id = await _insert_payment(
+                tx,
+                studio_id=studio_id,
+                customer_id=customer_id,
+                appointment_id=appointment_id,
+                purpose=rules.FULL,
+                amount=found.price_minor,
+                currency=found.currency,
+                now=now,
+                expires=expires,
+            )
+            await appointment_payments.extend_hold_in(tx, appointment_id, expires, now)
+            return payment_id, expires, found.service_name
+
+    payment_id, expires, name = await retrying(write)
+    payment = await read_payment(db, payment_id)
+    if payment is None:
+        raise errors.NotFound(what="appointment", ident=appointment_id)
+    session = await open_session(db, clock, gateway, payment, description=name, urls=urls)
+    return Checkout(payment_id, session.url, payment.amount_minor, payment.currency, expires)
+
+
 async def open_session(
     db: Database,
     clock: Clock,
@@ -231,6 +286,7 @@ async def open_session(
             **(
                 {"registration_id": str(payment.registration_id)} if payment.registration_id else {}
             ),
+            **({"appointment_id": str(payment.appointment_id)} if payment.appointment_id else {}),
         },
     )
     try:
