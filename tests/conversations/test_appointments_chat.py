@@ -381,3 +381,26 @@ async def test_a_teacher_taken_off_the_service_meanwhile_is_said_not_crashed_on(
     await chat.press("Mon 23 Nov")  # his times, likewise
 
     assert "Tom Hargreaves does not offer Trial lesson." in chat.text
+
+
+async def test_rescheduling_offers_times_overlapping_the_appointment_itself(
+    chat: Chat, db: Database, trial: int
+) -> None:
+    """The time being left is not busy for its own move: a quarter of an hour later is
+    offered, and the service moves it there."""
+    assert trial
+    await _to_times(chat, "Sam Whitfield", "Mon 23 Nov")
+    await chat.press("14:00")
+    await chat.press("✅ Confirm")
+    await chat.press("🗓 My bookings")
+    await chat.press("Trial lesson with Sam Whitfield")
+    await chat.press("🔁 Reschedule")
+    await chat.press("Mon 23 Nov")
+
+    assert "14:15 your time (09:15 in New York)" in chat.labels
+    assert "14:00 your time (09:00 in New York)" not in chat.labels  # where it is now
+    await chat.press("14:15 your time (09:15 in New York)")
+    await chat.press("✅ Move it")
+
+    [moved] = await _appointments(db)
+    assert moved["starts_at"] == datetime(2026, 11, 23, 14, 15, tzinfo=UTC)

@@ -138,6 +138,7 @@ async def days_screen(ctx: Context) -> Screen:
             now=ctx.now,
             zone=ctx.zone,
             after=date.fromisoformat(after) if after else None,
+            moving=a.id,
         )
     except errors.BookingError as error:  # the staff member stopped offering it meanwhile
         return refused(ctx, error)
@@ -178,6 +179,7 @@ async def times_screen(ctx: Context) -> Screen:
             now=ctx.now,
             zone=ctx.zone,
             day=day,
+            moving=a.id,
         )
     except errors.BookingError as error:  # the staff member stopped offering it meanwhile
         return refused(ctx, error)

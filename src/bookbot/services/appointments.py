@@ -133,12 +133,16 @@ async def _inputs(
     end: datetime,
     now: datetime,
     reach: timedelta,
+    moving: int | None = None,
 ) -> tuple[Availability, list[Interval]]:
     """Availability and busy time for slots starting in [start, end) (`reach`: the
-    longest footprint, which a slot's buffers may take beyond the range)."""
+    longest footprint, which a slot's buffers may take beyond the range; `moving`: an
+    appointment being rescheduled, whose own time is not busy for its move)."""
     lo, hi = start - reach, end + reach
     availability = await availability_of(reads, studio_id, staff_id, start=lo, end=hi)
-    busy = await busy_of(reads, studio_id, staff_id, start=lo, end=hi, now=now)
+    busy = await busy_of(
+        reads, studio_id, staff_id, start=lo, end=hi, now=now, except_appointment=moving
+    )
     return availability, busy
 
 
@@ -170,7 +174,7 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
-async def days_with_slots(
+async def days_with_slots(  # noqa: PLR0913 - the search, its page, and the move it serves
     db: Database,
     studio_id: int,
     *,
@@ -180,10 +184,12 @@ async def days_with_slots(
     zone: str,
     after: date | None = None,
     limit: int = 7,
+    moving: int | None = None,
 ) -> list[date]:
     """Local dates in `zone` after `after` (None: from today) with at least one slot, at
     most `limit`; any provider when `staff_id` is None. Reads WINDOW days at a time and
-    stops at the service's horizon."""
+    stops at the service's horizon. `moving`: the appointment being rescheduled (its own
+    time is free for it)."""
     tz = ZoneInfo(zone)
     first = after + timedelta(days=1) if after is not None else now.astimezone(tz).date()
     found: set[date] = set()
@@ -197,7 +203,14 @@ async def days_with_slots(
             start, end = _midnight(day, tz), _midnight(day + WINDOW, tz)
             for person in people:
                 availability, busy = await _inputs(
-                    tx, studio_id, person.id, start=start, end=end, now=now, reach=reach
+                    tx,
+                    studio_id,
+                    person.id,
+                    start=start,
+                    end=end,
+                    now=now,
+                    reach=reach,
+                    moving=moving,
                 )
                 for slot in slots.free_slots(
                     availability, service.rules(), busy, now=now, start=start, end=end
@@ -216,9 +229,11 @@ async def slots_on(
     now: datetime,
     zone: str,
     day: date,
+    moving: int | None = None,
 ) -> list[tuple[Slot, Provider]]:
     """The slots starting on local date `day` in `zone`, earliest first; with any provider
-    (`staff_id` None) one entry per start time, the provider first by name."""
+    (`staff_id` None) one entry per start time, the provider first by name. `moving`: the
+    appointment being rescheduled (its own time is free for it)."""
     tz = ZoneInfo(zone)
     start, end = _midnight(day, tz), _midnight(day + timedelta(days=1), tz)
     found: dict[datetime, tuple[Slot, Provider]] = {}
@@ -226,7 +241,14 @@ async def slots_on(
         service = await service_by_id_in(tx, studio_id, service_id)
         for person in await _candidates(tx, studio_id, service_id, staff_id):
             availability, busy = await _inputs(
-                tx, studio_id, person.id, start=start, end=end, now=now, reach=_reach(service)
+                tx,
+                studio_id,
+                person.id,
+                start=start,
+                end=end,
+                now=now,
+                reach=_reach(service),
+                moving=moving,
             )
             for slot in slots.free_slots(
                 availability, service.rules(), busy, now=now, start=start, end=end
