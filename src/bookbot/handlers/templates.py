@@ -109,7 +109,8 @@ def _appointment(template: str, params: dict[str, Any], t: Translator, zone: str
                 service=service, staff=staff, when=_when(t, params, "starts_at", zone)
             ),
             _place(params, t),
-            _("Send MY to see, move or cancel it."),
+            # Sent a day ahead, when the usual 24-hour cutoffs have just closed: no promise here.
+            _("Send MY to see your bookings."),
         ]
     elif template == "appointment_reminder_1h":
         lines = [
