@@ -20,11 +20,19 @@ from bookbot.conversations import booking_steps as booking
 from bookbot.conversations.account_steps import menu_choices
 from bookbot.conversations.booking_steps import back_and_cancel
 from bookbot.conversations.model import TEXTING
+from bookbot.conversations.payment_status import status_text
 from bookbot.conversations.states import Choice, Context, Link, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.engine import payments as rules
 from bookbot.presentation.i18n import render_error
-from bookbot.services import passes, payment_reports, payments, refunds
+from bookbot.services import (
+    appointment_payments,
+    appointments,
+    passes,
+    payment_reports,
+    payments,
+    refunds,
+)
 from bookbot.services.payment_events import read_payment
 from bookbot.services.payment_gateway import GatewayError
 from bookbot.services.payment_urls import CANCEL_PATH, SESSION_PLACEHOLDER, SUCCESS_PATH
@@ -98,6 +106,124 @@ def offer_choices(ctx: Context, found: PayOffer) -> list[Choice]:
     return choices
 
 
+# --- appointments ----------------------------------------------------------------------------
+
+
+async def appointment_choices(
+    ctx: Context, a: appointments.Appointment, confirm: Choice
+) -> list[Choice]:
+    """The appointment summary's ways to book: `confirm` alone (paid at the studio, as
+    before payments) unless a provider is configured, the slot is held and its service is
+    paid online; then "💳 Pay now", and for "either" paying at the studio (`confirm`,
+    relabelled) too."""
+    if ctx.payments is None or a.status != "held" or a.price_minor <= 0:
+        return [confirm]
+    policy = await appointment_payments.service_policy(ctx.db, ctx.studio.id, a.service_id)
+    if not policy.online:
+        return [confirm]
+    _ = ctx.t._
+    choices = [Choice("pay", _("💳 Pay now"), rules.Choice.FULL.value, (_("pay"), "pay"))]
+    if policy.payment == "either":
+        choices.append(Choice(confirm.action, _("Pay at the studio"), aliases=confirm.aliases))
+    return choices
+
+
+def appointment_price_line(ctx: Context, a: appointments.Appointment, choices: list[Choice]) -> str:
+    """The summary's price: paid at the studio unless paying online is the only way."""
+    _ = ctx.t._
+    price = ctx.money(a.price_minor)
+    if any(c.action == "pay" for c in choices):
+        if len(choices) == 1:
+            return _("Price: {price}, paid online now.").format(price=price)
+        return _("Price: {price}: pay now online, or at the studio.").format(price=price)
+    return _("Price: {price}, paid at the studio.").format(price=price)
+
+
+async def appointment_paid_line(ctx: Context, a: appointments.Appointment) -> str | None:
+    """The price of an appointment paid online with its payment's status ('Price: £40.00 ·
+    paid'); None when nothing was paid online (the line says 'paid at the studio')."""
+    status = await appointment_payments.payment_status(ctx.db, ctx.studio.id, a.id)
+    if status is None:
+        return None
+    return ctx.t._("Price: {price} · {status}").format(
+        price=ctx.money(a.price_minor), status=status_text(ctx.t, status, None, ctx.zone)
+    )
+
+
+async def appointment_refund_line(ctx: Context, a: appointments.Appointment) -> str | None:
+    """What cancelling now gives back, said before the customer confirms (the amount the
+    cancellation then refunds); None when nothing was paid online."""
+    async with ctx.db.transaction(write=False) as tx:
+        terms = await appointment_payments.refund_terms(tx, a, before_cutoff=True, by_staff=False)
+    if not terms.lines:
+        return None
+    return ctx.t._("{amount} paid online comes back to your card.").format(
+        amount=ctx.money(terms.total)
+    )
+
+
+async def _pay_appointment(ctx: Context) -> Transition:
+    assert ctx.payments is not None  # noqa: S101 - offered only with payments on
+    held = int(ctx.data["held"])
+    try:
+        checkout = await payments.start_appointment_checkout(
+            ctx.db,
+            ctx.clock,
+            ctx.payments.gateway,
+            studio_id=ctx.studio.id,
+            customer_id=ctx.customer.id,
+            appointment_id=held,
+            urls=return_urls(ctx),
+        )
+    except GatewayError as error:
+        log.warning("checkout for appointment %s: %s", held, error)
+        sorry = ctx.t._(
+            "Sorry, the payment page could not be opened just now. Your time is still held: "
+            "please try again in a moment."
+        )
+        return Transition(State.APPOINTMENT_CONFIRM, sorry)
+    except errors.BookingError as error:
+        ctx.data.pop("held", None)
+        return Transition(State.APPOINTMENT_TIMES, render_error(error, ctx.t, ctx.zone))
+    return _link_out(ctx, checkout)
+
+
+async def _hold_appointment_again(ctx: Context, appointment_id: int, notice: str) -> Transition:
+    """Back from an appointment's link (called off, so its slot was let go): the same time
+    held again for the summary, or the day's times if someone took it meanwhile."""
+    try:
+        was = await appointments.appointment_for_customer(
+            ctx.db, ctx.studio.id, ctx.customer.id, appointment_id
+        )
+        again = await appointments.hold(
+            ctx.db,
+            ctx.clock,
+            ctx.studio.id,
+            customer_id=ctx.customer.id,
+            service_id=was.service_id,
+            staff_id=was.staff_id,
+            starts_at=was.starts_at,
+            guests=was.guest_count,
+        )
+    except errors.BookingError as error:
+        ctx.data.pop("held", None)
+        text = "\n".join([notice, render_error(error, ctx.t, ctx.zone)])
+        return Transition(State.APPOINTMENT_TIMES, text, back=True)
+    ctx.data["held"] = again.id
+    ctx.data["held_until"] = again.held_until.isoformat() if again.held_until else None
+    return Transition(State.APPOINTMENT_CONFIRM, notice, back=True)
+
+
+async def refund_after_cancel(ctx: Context, appointment_id: int) -> None:
+    """After an appointment paid online is cancelled: its refunds go to the provider now
+    (reconciliation sends them otherwise); the customer is told each when accepted."""
+    gateway = ctx.payments.gateway if ctx.payments is not None else None
+    try:
+        await appointment_payments.submit_refunds(ctx.db, ctx.clock, gateway, appointment_id)
+    except GatewayError as error:  # left pending: reconciliation asks again
+        log.warning("refunds of appointment %s: %s", appointment_id, error)
+
+
 def return_urls(ctx: Context) -> ReturnUrls:
     """Our return pages, in the customer's language, linking back to this chat."""
     assert ctx.payments is not None  # noqa: S101 - only called with payments on
@@ -124,7 +250,12 @@ def _link_out(ctx: Context, checkout: payments.Checkout) -> Transition:
 
 
 async def pay(ctx: Context, choice: Choice) -> Transition:
-    """Pay now (in full or the deposit): a Checkout link for the held seats."""
+    """Pay now (in full or the deposit): a Checkout link for the held seats (or, from the
+    appointment summary, for the held appointment)."""
+    if ctx.conversation.state == State.APPOINTMENT_CONFIRM.value and ctx.data.get("held"):
+        return (
+            await _pay_appointment(ctx) if ctx.payments else Transition(State.APPOINTMENT_CONFIRM)
+        )
     hold_id = ctx.data.get("hold_id")
     if ctx.payments is None or hold_id is None:
         return Transition(State.CONFIRM)
@@ -181,6 +312,10 @@ async def pay_screen(ctx: Context) -> Screen:
     if payment.status == "paid":
         if payment.purpose == rules.PASS:
             return Screen(_("✅ Payment received: your pass is active."), menu_choices(ctx))
+        if payment.appointment_id is not None:
+            return Screen(
+                _("✅ Payment received: your appointment is confirmed."), menu_choices(ctx)
+            )
         return Screen(_("✅ Payment received: your booking is confirmed."), menu_choices(ctx))
     if payment.status != "pending" or not payment.checkout_url or payment.expires_at is None:
         return Screen(
@@ -189,6 +324,8 @@ async def pay_screen(ctx: Context) -> Screen:
     until = ctx.t.time(payment.expires_at, ctx.zone)
     if payment.purpose == rules.PASS:
         held = _("I'll confirm here when the payment arrives; the link works until {time}.")
+    elif payment.appointment_id is not None:
+        held = _("I'll confirm here when the payment arrives; the time is held until {time}.")
     else:
         held = _("I'll confirm here when the payment arrives; the seats are held until {time}.")
     text = "\n".join(
@@ -255,6 +392,8 @@ async def pay_back(ctx: Context) -> Transition:
         return Transition(State.MENU, _("✅ Your payment had already gone through."))
     notice = _("Payment cancelled; nothing was charged.")
     data.pop("payment_id", None)
+    if before is State.APPOINTMENT_CONFIRM and data.get("held"):
+        return await _hold_appointment_again(ctx, int(data["held"]), notice)
     if before is not State.CONFIRM or "guests" not in data:
         return Transition(before, notice, back=True)
     data.pop("hold_id", None)
