@@ -162,10 +162,35 @@ async def appointment_refund_line(ctx: Context, a: appointments.Appointment) -> 
     )
 
 
+async def _held_again(ctx: Context, appointment_id: int) -> appointments.Appointment:
+    """The customer's held appointment, live: one whose hold lapsed (or was let go) is held
+    afresh for the same time, if still free (SlotTaken if not)."""
+    was = await appointments.appointment_for_customer(
+        ctx.db, ctx.studio.id, ctx.customer.id, appointment_id
+    )
+    if was.status == "held" and was.held_until is not None and was.held_until > ctx.now:
+        return was
+    again = await appointments.hold(
+        ctx.db,
+        ctx.clock,
+        ctx.studio.id,
+        customer_id=ctx.customer.id,
+        service_id=was.service_id,
+        staff_id=was.staff_id,
+        starts_at=was.starts_at,
+        guests=was.guest_count,
+    )
+    ctx.data["held"] = again.id
+    ctx.data["held_until"] = again.held_until.isoformat() if again.held_until else None
+    return again
+
+
 async def _pay_appointment(ctx: Context) -> Transition:
+    """Pay now from the appointment summary: a Checkout link for the held time (held
+    afresh first if the summary sat past its hold)."""
     assert ctx.payments is not None  # noqa: S101 - offered only with payments on
-    held = int(ctx.data["held"])
     try:
+        held = (await _held_again(ctx, int(ctx.data["held"]))).id
         checkout = await payments.start_appointment_checkout(
             ctx.db,
             ctx.clock,
@@ -176,7 +201,7 @@ async def _pay_appointment(ctx: Context) -> Transition:
             urls=return_urls(ctx),
         )
     except GatewayError as error:
-        log.warning("checkout for appointment %s: %s", held, error)
+        log.warning("checkout for appointment %s: %s", ctx.data.get("held"), error)
         sorry = ctx.t._(
             "Sorry, the payment page could not be opened just now. Your time is still held: "
             "please try again in a moment."
@@ -192,25 +217,11 @@ async def _hold_appointment_again(ctx: Context, appointment_id: int, notice: str
     """Back from an appointment's link (called off, so its slot was let go): the same time
     held again for the summary, or the day's times if someone took it meanwhile."""
     try:
-        was = await appointments.appointment_for_customer(
-            ctx.db, ctx.studio.id, ctx.customer.id, appointment_id
-        )
-        again = await appointments.hold(
-            ctx.db,
-            ctx.clock,
-            ctx.studio.id,
-            customer_id=ctx.customer.id,
-            service_id=was.service_id,
-            staff_id=was.staff_id,
-            starts_at=was.starts_at,
-            guests=was.guest_count,
-        )
+        await _held_again(ctx, appointment_id)
     except errors.BookingError as error:
         ctx.data.pop("held", None)
         text = "\n".join([notice, render_error(error, ctx.t, ctx.zone)])
         return Transition(State.APPOINTMENT_TIMES, text, back=True)
-    ctx.data["held"] = again.id
-    ctx.data["held_until"] = again.held_until.isoformat() if again.held_until else None
     return Transition(State.APPOINTMENT_CONFIRM, notice, back=True)
 
 
