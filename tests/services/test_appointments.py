@@ -559,3 +559,35 @@ async def test_a_retired_service_cannot_be_held_from_a_stale_choice(
             staff_id=world["maya"],
             starts_at=at(THU, 10),
         )
+
+
+async def test_an_appointment_booked_before_its_service_was_shortened_still_takes_its_time(
+    db: Database, world: builders.World, clock: FrozenClock
+) -> None:
+    """A reload may shorten a service after bookings: an appointment that began hours before
+    a slot must still be seen, whatever the services say today."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE services SET duration_minutes = 240 WHERE id = :id",
+            {"id": world["lesson_service"]},
+        )
+    await _book(db, world, clock, at(TUE, 9))  # busy 09:00-13:15
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE services SET duration_minutes = 30, buffer_after_minutes = 0 WHERE id = :id",
+            {"id": world["lesson_service"]},
+        )
+
+    free = await _starts(db, world, clock, TUE)
+
+    assert free[0] == at(TUE, 13, 15)
+    with pytest.raises(errors.SlotTaken):
+        await appointments.hold(
+            db,
+            clock,
+            world.studio_id,
+            customer_id=world["ben"],
+            service_id=world["lesson_service"],
+            staff_id=world["maya"],
+            starts_at=at(TUE, 12),
+        )

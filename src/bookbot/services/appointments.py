@@ -44,7 +44,7 @@ from bookbot.services.appointment_rows import (
     service_by_id_in,
     service_from,
 )
-from bookbot.services.availability import availability_of, busy_of, longest_footprint
+from bookbot.services.availability import LONGEST_FOOTPRINT, availability_of, busy_of
 from bookbot.store.db import Database, Reads
 
 __all__ = [
@@ -197,7 +197,7 @@ async def days_with_slots(  # noqa: PLR0913 - the search, its page, and the move
         service = await service_by_id_in(tx, studio_id, service_id)
         people = await _candidates(tx, studio_id, service_id, staff_id)
         last = now + service.horizon + timedelta(days=1)
-        reach = await longest_footprint(tx, studio_id)
+        reach = LONGEST_FOOTPRINT
         day = first
         while len(found) < limit and _midnight(day, tz) < last:
             start, end = _midnight(day, tz), _midnight(day + WINDOW, tz)
@@ -343,7 +343,7 @@ async def staff_list(
     if view not in _VIEWS:
         raise errors.InvalidRequest(reason=f"unknown view {view!r}")
     where, order = _VIEWS[view]
-    floor = now - await longest_footprint(reads, studio_id)
+    floor = now - LONGEST_FOOTPRINT
     bound = " AND a.starts_at < :before" if before is not None else ""
     rows = await reads.all(
         APPOINTMENT_SELECT + " WHERE a.studio_id = :studio_id AND a.staff_id = :staff_id"
@@ -374,7 +374,7 @@ async def staff_booked_between(
         {
             "studio_id": studio_id,
             "staff_id": staff_id,
-            "floor": start - await longest_footprint(reads, studio_id),
+            "floor": start - LONGEST_FOOTPRINT,
             "start": start,
             "end": end,
             "now": now,

@@ -149,15 +149,12 @@ def _interval(row: Row) -> Interval:
     return Interval(row["starts_at"], row["ends_at"], row["reason"] or "")
 
 
-async def longest_footprint(reads: Reads, studio_id: int) -> timedelta:
-    """The longest busy footprint an appointment of this studio can have: appointments
-    starting before `start` minus this cannot reach `start`, so busy reads stay in range."""
-    minutes = await reads.scalar(
-        "SELECT MAX(duration_minutes + buffer_before_minutes + buffer_after_minutes)"
-        " FROM services WHERE studio_id = :studio_id",
-        {"studio_id": studio_id},
-    )
-    return timedelta(minutes=int(minutes or 0))
+# The longest busy footprint any appointment can have: the studio file bounds a service's
+# duration plus its buffer before to 7 days (studio.fields.MAX_DURATION) and its buffer after
+# to a day. Busy reads start this far before their range, whatever the services say today: a
+# reload may have shortened a service since its appointments were booked, and an appointment
+# that began earlier must still be seen. It costs at most 8 more days of one person's rows.
+LONGEST_FOOTPRINT = timedelta(days=8)
 
 
 _BUSY_APPOINTMENTS = """SELECT a.busy_from, a.busy_until, sv.name AS reason
@@ -192,7 +189,7 @@ async def busy_of(
 ) -> list[Interval]:
     """Busy time overlapping [start, end): live appointments' footprints (an appointment
     being moved, `except_appointment`, left out) and open sessions taught or assisted."""
-    floor = start - await longest_footprint(reads, studio_id)
+    floor = start - LONGEST_FOOTPRINT
     params = {
         "studio_id": studio_id,
         "staff_id": staff_id,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bookbot.services.appointment_rows import APPOINTMENT_SELECT, Appointment, appointment_from
-from bookbot.services.availability import longest_footprint, staff_by_calendar_token
+from bookbot.services.availability import LONGEST_FOOTPRINT, staff_by_calendar_token
 from bookbot.store.db import Reads, record
 
 PAST = timedelta(days=30)
@@ -79,7 +79,7 @@ async def staff_calendar(reads: Reads, token: str, *, now: datetime) -> StaffCal
         "studio_id": studio_id,
         "staff_id": staff_id,
         "start": now - PAST,
-        "floor": now - PAST - await longest_footprint(reads, studio_id),
+        "floor": now - PAST - LONGEST_FOOTPRINT,
         "end": now + AHEAD,
     }
     appointments = [appointment_from(row) for row in await reads.all(_APPOINTMENTS, params)]

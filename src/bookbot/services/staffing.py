@@ -10,7 +10,7 @@ person, or an assignment and an appointment, cannot both pass the overlap check.
 from __future__ import annotations
 
 from bookbot.engine import errors, staffing
-from bookbot.services.availability import longest_footprint
+from bookbot.services.availability import LONGEST_FOOTPRINT
 from bookbot.services.common import studio_by_id
 from bookbot.store.db import Database, Row, Tx
 
@@ -72,13 +72,14 @@ async def _appointment_clash(tx: Tx, studio_id: int, staff_id: int, session: Row
     assignment has no `now`, so every hold counts, as the exclusion constraint counts them:
     a lapsed one blocks until the minute sweep expires it."""
     starts_at, ends_at = session["starts_at"], session["ends_at"]
-    floor = starts_at - await longest_footprint(tx, studio_id)
+    floor = starts_at - LONGEST_FOOTPRINT
     name = await tx.scalar(
         "SELECT sv.name FROM appointments a JOIN services sv ON sv.id = a.service_id"
         " WHERE a.staff_id = :staff_id AND a.busy_from >= :floor AND a.busy_from < :ends_at"
         " AND a.busy_until > :starts_at AND a.status IN ('held', 'confirmed')"
-        " ORDER BY a.busy_from LIMIT 1",
+        " AND a.studio_id = :studio_id ORDER BY a.busy_from LIMIT 1",
         {
+            "studio_id": studio_id,
             "staff_id": staff_id,
             "floor": floor,
             "starts_at": starts_at,
