@@ -235,6 +235,19 @@ async def refund_after_cancel(ctx: Context, appointment_id: int) -> None:
         log.warning("refunds of appointment %s: %s", appointment_id, error)
 
 
+async def refund_after_staff_cancel(ctx: Context, appointment_id: int) -> str | None:
+    """After a staff member cancels an appointment paid online: its refunds (all of it) go
+    to the provider now, and the line that tells the staff member so; None when nothing
+    was paid online."""
+    refunded = await appointment_payments.refunded_for(ctx.db, appointment_id, "staff_cancel")
+    if not refunded:
+        return None
+    await refund_after_cancel(ctx, appointment_id)
+    return ctx.t._("It was paid online: {amount} is refunded to the customer.").format(
+        amount=ctx.money(refunded)
+    )
+
+
 def return_urls(ctx: Context) -> ReturnUrls:
     """Our return pages, in the customer's language, linking back to this chat."""
     assert ctx.payments is not None  # noqa: S101 - only called with payments on

@@ -247,6 +247,18 @@ async def submit_refunds(
     return len(rows) if gateway is not None else 0
 
 
+async def refunded_for(reads: Reads, appointment_id: int, reason: str) -> int:
+    """What the appointment's cancellation (`reason`: customer_cancel, staff_cancel) gives
+    back, in minor units: its refunds written, sent or not, that did not fail."""
+    total = await reads.scalar(
+        "SELECT COALESCE(SUM(r.amount_minor), 0) FROM refunds r JOIN payments p"
+        " ON p.id = r.payment_id WHERE p.appointment_id = :a AND r.reason = :reason"
+        " AND r.status <> 'failed'",
+        {"a": appointment_id, "reason": reason},
+    )
+    return int(total or 0)
+
+
 async def payment_status(reads: Reads, studio_id: int, appointment_id: int) -> str | None:
     """One word for "My bookings" and the staff lists: paid, pending, refunded,
     partially_refunded, failed; None when nothing was paid online (paid at the studio)."""
