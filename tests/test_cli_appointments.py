@@ -501,3 +501,22 @@ def test_the_tutor_studio_from_slots_to_a_staff_cancellation(
     assert capsys.readouterr().out.splitlines()[-1] == (
         f"appointment {booked} was cancelled by staff already: nothing changed"
     )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["availability", "block", "--staff", "lucia", "--date", "9999-12-31", "--reason", "x"],
+        ["availability", "add", "--staff", "jake", "--from", "9999-12-31T20:00"],
+        ["slots", "--staff", "jake", "--service", "trial", "--from", "9999-12-30"],
+    ],
+    ids=lambda command: command[1],
+)
+def test_a_date_at_the_end_of_the_calendar_is_one_line_not_a_traceback(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*command, "--studio", "tutor-studio"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert "years 2000-2999" in err or "write YYYY-MM-DDTHH:MM" in err
+    assert "Traceback" not in err

@@ -34,15 +34,23 @@ _LOCAL_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})")
 # --- option types: each refuses a bad value with a message argparse shows as is -------
 
 
+# Years a staff member can mean: the date arithmetic around the calendar's last day (9999)
+# overflows, and nothing is booked centuries ahead.
+YEARS = range(2000, 3000)
+
+
 def calendar_date(text: str) -> date:
-    """A date written YYYY-MM-DD."""
+    """A date written YYYY-MM-DD, in YEARS."""
     try:
         if _DATE.fullmatch(text.strip()) is None:
             raise ValueError(text)
-        return date.fromisoformat(text.strip())
+        found = date.fromisoformat(text.strip())
+        if found.year not in YEARS:
+            raise ValueError(text)
+        return found
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date: write YYYY-MM-DD, e.g. 2026-12-14"
+            f"{text!r} is not a date: write YYYY-MM-DD (years 2000-2999), e.g. 2026-12-14"
         ) from None
 
 
@@ -62,7 +70,7 @@ def local_datetime(text: str) -> datetime:
     member's zone once we know who they are."""
     found = _LOCAL_DATETIME.fullmatch(text.strip())
     try:
-        if found is None:
+        if found is None or int(found[1][:4]) not in YEARS:
             raise ValueError(text)
         return datetime.combine(date.fromisoformat(found[1]), time.fromisoformat(found[2]))
     except ValueError:
