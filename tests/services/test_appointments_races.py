@@ -158,9 +158,8 @@ async def test_an_appointment_and_a_class_assignment_at_one_time(
         assert (taught == w["maya"]) != (booked == 1)
 
 
+@pytest.mark.backends("postgresql")  # SQLite has no exclusion constraints: its lock guards
 async def test_the_exclusion_constraint_backs_the_lock_on_postgresql(db: Database) -> None:
-    if db.dialect == "sqlite":
-        pytest.skip("SQLite has no exclusion constraints: its write lock is the only guard")
     w = await make_world(db)
     await _hold(db, w, w["ana"], "lesson", at(TUE, 10))
     with pytest.raises(ExclusionViolation):

@@ -316,3 +316,69 @@ async def test_only_the_chosen_studio_and_sessions_in_play_are_read(
     assert [v for v in await found(db, clock) if v.invariant is Invariant.SEATS] == []
     since = MON_18 - timedelta(hours=1)
     assert [v.invariant for v in await found(db, clock, since=since)] == [Invariant.SEATS]
+
+
+# --- 6. a staff member's time -------------------------------------------------------------
+
+
+async def _appointment(
+    db: Database, w: builders.World, customer: str, starts_at: datetime, status: str
+) -> int:
+    """An appointment written as it is (no checks): Maya's lesson, 60 minutes + 15 after."""
+    async with db.transaction() as tx:
+        return int(
+            await tx.scalar(
+                "INSERT INTO appointments (studio_id, service_id, staff_id, customer_id,"
+                " starts_at, ends_at, busy_from, busy_until, guest_count, status, held_until,"
+                " price_minor, currency, created_at, updated_at) VALUES (:s, :service, :staff,"
+                " :customer, :start, :end, :start, :busy_until, 1, :status, :held_until, 4000,"
+                " 'GBP', :start, :start) RETURNING id",
+                {
+                    "s": w.studio_id,
+                    "service": w["lesson_service"],
+                    "staff": w["maya"],
+                    "customer": w[customer],
+                    "start": starts_at,
+                    "end": starts_at + timedelta(minutes=60),
+                    "busy_until": starts_at + timedelta(minutes=75),
+                    "status": status,
+                    "held_until": starts_at if status == "held" else None,
+                },
+            )
+        )
+
+
+@pytest.fixture
+async def lessons(db: Database) -> builders.World:
+    from tests.services.test_appointments_world import world as appointments_world
+
+    return await appointments_world(db)
+
+
+async def test_an_appointment_during_a_class_its_teacher_teaches_is_reported(
+    db: Database, lessons: builders.World, clock: FrozenClock
+) -> None:
+    w = lessons
+    await builders.session(db, w, "class", "taster", MON_18, capacity=4)
+    await run(db, "UPDATE sessions SET instructor_id = :maya", maya=w["maya"])
+    clear = await _appointment(db, w, "ana", MON_18 - timedelta(minutes=75), "confirmed")
+    clash = await _appointment(db, w, "ben", MON_18 + timedelta(minutes=30), "confirmed")
+
+    assert kinds(await found(db, clock)) == [
+        (Invariant.STAFF_TIME, {"appointment": clash, "session": w["class"]})
+    ]
+    assert clear < clash
+
+
+@pytest.mark.backends("sqlite")  # PostgreSQL's exclusion constraint refuses to write it
+async def test_a_staff_member_booked_twice_at_once_is_reported(
+    db: Database, lessons: builders.World, clock: FrozenClock
+) -> None:
+    w = lessons
+    first = await _appointment(db, w, "ana", MON_18, "confirmed")
+    second = await _appointment(db, w, "ben", MON_18 + timedelta(minutes=70), "confirmed")
+    await _appointment(db, w, "ana", MON_18 + timedelta(minutes=75), "expired")  # not live
+
+    assert kinds(await found(db, clock)) == [
+        (Invariant.STAFF_TIME, {"appointment": first, "other_appointment": second})
+    ]

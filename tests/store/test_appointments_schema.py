@@ -122,11 +122,10 @@ async def test_availability_sources_are_known(db: Database) -> None:
             )
 
 
+@pytest.mark.backends("postgresql")  # the exclusion constraint; SQLite relies on the lock
 async def test_postgresql_refuses_overlapping_live_appointments_of_one_staff_member(
     db: Database,
 ) -> None:
-    if db.dialect != "postgresql":
-        pytest.skip("the exclusion constraint is PostgreSQL's; SQLite relies on the staff lock")
     world, service = await _world(db)
     await _appointment(db, world, service, NINE)
     # 10:00 starts inside 09:00's buffer (busy until 10:15): refused, held or confirmed.

@@ -18,6 +18,8 @@ The interleaving test calls it after every round, and `bookbot doctor` on a live
 4. One live booking per customer and session (bookings and pass reservations together).
 5. Passes: no balance below 0, and a punch pass's used sessions are exactly its
    reservations that used a punch (a punch taken twice, or never taken, shows here).
+6. A staff member's time is sold once: their live appointments, buffers included, overlap
+   neither each other nor an open class they teach or assist.
 
 "Live" is judged at `now`: a hold or offer past its time counts for nothing, swept or not.
 Each query starts from the studio's sessions that end after `since` (index on studio and
@@ -38,6 +40,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from bookbot.services.availability import LONGEST_FOOTPRINT
 from bookbot.services.common import in_list
 from bookbot.services.reminders import BEFORE
 from bookbot.store.db import Database, Row, Tx
@@ -57,6 +60,7 @@ class Invariant(StrEnum):
     ROWS = "rows"
     DOUBLE_BOOKING = "double-booking"
     PUNCHES = "punches"
+    STAFF_TIME = "staff-time"
 
 
 @dataclass(frozen=True)
@@ -482,6 +486,53 @@ async def pass_violations(tx: Tx, scope: Scope) -> list[Violation]:
     return found
 
 
+# --- 6. a staff member's time is sold once --------------------------------------------
+
+# Appointments reached through (staff_id, busy_from) from the studio's staff, over the
+# footprints that end after `since` (from the longest possible footprint before it).
+_LIVE = "({a}.status = 'confirmed' OR ({a}.status = 'held' AND {a}.held_until > :now))"
+_STAFF_TIME = f"""SELECT a.id, a.staff_id, b.id AS other, NULL AS session_id
+FROM staff f
+JOIN appointments a ON a.staff_id = f.id AND a.busy_from >= :footprint_floor
+  AND a.busy_until > :since AND {_LIVE.format(a="a")}
+JOIN appointments b ON b.staff_id = a.staff_id AND b.id > a.id
+  AND b.busy_from < a.busy_until AND b.busy_until > a.busy_from AND {_LIVE.format(a="b")}
+WHERE f.studio_id = :studio_id
+UNION ALL
+SELECT a.id, a.staff_id, NULL AS other, s.id AS session_id
+FROM staff f
+JOIN appointments a ON a.staff_id = f.id AND a.busy_from >= :footprint_floor
+  AND a.busy_until > :since AND {_LIVE.format(a="a")}
+JOIN sessions s ON s.studio_id = f.studio_id AND s.status = 'open'
+  AND s.starts_at >= :earliest AND s.starts_at < a.busy_until AND s.ends_at > a.busy_from
+  AND (s.instructor_id = a.staff_id OR EXISTS (SELECT 1 FROM session_assistants sa
+       WHERE sa.session_id = s.id AND sa.staff_id = a.staff_id))
+WHERE f.studio_id = :studio_id
+ORDER BY 1, 3, 4"""  # noqa: S608
+
+
+async def staff_time_violations(tx: Tx, scope: Scope) -> list[Violation]:
+    """Invariant 6: a staff member's live appointments (with their buffers) overlap neither
+    each other nor an open class they teach or assist."""
+    params = {**scope.params(), "footprint_floor": scope.since - LONGEST_FOOTPRINT}
+    found: list[Violation] = []
+    for r in await tx.all(_STAFF_TIME, params):
+        if r["other"] is not None:
+            message = (
+                f"staff member {r['staff_id']} has appointments {r['id']} and {r['other']}"
+                " at overlapping times"
+            )
+            ids = {"appointment": r["id"], "other_appointment": r["other"]}
+        else:
+            message = (
+                f"staff member {r['staff_id']} has appointment {r['id']} while teaching"
+                f" session {r['session_id']}"
+            )
+            ids = {"appointment": r["id"], "session": r["session_id"]}
+        found.append(scope.violation(Invariant.STAFF_TIME, message, **ids))
+    return found
+
+
 CHECKS = (
     capacity_violations,
     allocation_violations,
@@ -489,4 +540,5 @@ CHECKS = (
     registration_row_violations,
     double_booking_violations,
     pass_violations,
+    staff_time_violations,
 )
