@@ -40,7 +40,7 @@ from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.presentation.i18n import negotiate, render_error, translator
 from bookbot.services import appointments, holds, inbox, staff_access
-from bookbot.services.common import Studio, only_studio, studio_by_slug
+from bookbot.services.common import Studio, default_studio, studio_by_slug
 from bookbot.services.customers import customer_for, set_preferred_channel
 from bookbot.store.db import Database
 
@@ -213,12 +213,11 @@ class Dialogues:
         await store.note_message(self.db, inbound.channel.value, inbound.address, message_ref)
 
     async def _studio(self, slug: str | None) -> Studio:
-        """The studio a deep link names, else this deployment's default, else its only one."""
+        """The studio a deep link names, else this deployment's default (configured, else
+        its only studio, else the first loaded: `services.common.default_studio`)."""
         if slug:
             return await studio_by_slug(self.db, slug)
-        if self.default_studio:
-            return await studio_by_slug(self.db, self.default_studio)
-        return await only_studio(self.db)
+        return (await default_studio(self.db, self.default_studio)).studio
 
     async def _context(self, inbound: Inbound, slug: str | None, lease: store.Lease) -> Context:
         """The turn's context from what claiming the lease read; more reads only for a first

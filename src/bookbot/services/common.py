@@ -97,16 +97,6 @@ async def studio_by_slug(reads: Reads, slug: str) -> Studio:
     return studio_from(row)
 
 
-async def only_studio(reads: Reads) -> Studio:
-    """The single studio of a one-studio deployment; an error naming the choices otherwise.
-    One read: a deployment has a handful of studios at most."""
-    rows = await reads.all(f"SELECT {studio_columns()} FROM studios ORDER BY slug")  # noqa: S608
-    if len(rows) != 1:
-        slugs = ", ".join(r["slug"] for r in rows) or "none loaded yet"
-        raise errors.ChooseStudio(studios=slugs)
-    return studio_from(rows[0])
-
-
 @dataclass(frozen=True)
 class DefaultStudio:
     """The studio a command acts on when none is named, and the other studios' slugs."""
