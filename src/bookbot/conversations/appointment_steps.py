@@ -77,7 +77,7 @@ def place_line(ctx: Context, a: Appointment) -> str:
     if a.online:
         if a.meeting_url:
             return _("Online: {url}").format(url=a.meeting_url)
-        return _("Online (the link will follow)")
+        return _("Online: the studio sends the link.")
     return _("Where: {place}").format(place=a.location) if a.location else ""
 
 
@@ -447,9 +447,12 @@ def booked(ctx: Context, a: Appointment, headline: str) -> Transition:
     ]
     text = "\n".join(filter(None, lines))
     if ctx.texting:  # no files over SMS (see booking_steps.booked_message)
-        return Transition(State.MENU, text)
-    text += "\n" + _("The calendar file below adds it to your calendar.")
-    return Transition(State.MENU, text, calendar_attachment(ctx, a))
+        return Transition(State.MENU, text, settled=True)
+    if a.sequence:  # moved: the same event, a higher SEQUENCE
+        text += "\n" + _("The calendar file below updates it in your calendar.")
+    else:
+        text += "\n" + _("The calendar file below adds it to your calendar.")
+    return Transition(State.MENU, text, calendar_attachment(ctx, a), settled=True)
 
 
 SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {

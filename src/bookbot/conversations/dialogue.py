@@ -422,7 +422,11 @@ class Dialogues:
         """Move to the transition's state and render it, with any notice before it."""
         conversation = ctx.conversation
         previous = conversation.state
-        if previous in APPOINTMENT_HOLDING and transition.state not in APPOINTMENT_HOLDING:
+        if (
+            previous in APPOINTMENT_HOLDING
+            and transition.state not in APPOINTMENT_HOLDING
+            and not transition.settled
+        ):
             # Left the appointment summary: let the held slot go (after Confirm: nothing).
             await appointments.release_holds(ctx.db, ctx.studio.id, ctx.customer.id)
         elif (

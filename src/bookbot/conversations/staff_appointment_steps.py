@@ -207,7 +207,7 @@ async def appointment_screen(ctx: Context, staff_id: int) -> Screen:
 
 def cancel_screen(ctx: Context) -> Screen:
     text = ctx.t._(
-        "Why are you cancelling? Type the reason: the customer is told, with your words."
+        "Why are you cancelling? Type the reason: we pass it on to the customer in your words."
     )
     return Screen(text, nav(ctx))
 
@@ -283,7 +283,7 @@ async def on_reason(ctx: Context, staff_id: int, typed: str) -> Transition:
         notice = _("Released: {service} with {name}, {when}, was only held; it is free again.")
     else:
         notice = _(
-            "Cancelled: {service} with {name}, {when}. {name} is told, with your reason. "
+            "Cancelled: {service} with {name}, {when}. We have told {name}, with your reason. "
             "It was to be paid at the studio, so there is nothing to refund."
         )
     text = notice.format(service=done.service_name, name=done.customer_name, when=when)

@@ -86,7 +86,8 @@ def _day_lines(ctx: Context, view: availability.DayView, zone_name: str) -> list
     """The date and its open hours, then its blocks (⛔), classes taught (🏺) and
     appointments (•) in the order they happen."""
     hours = ", ".join(_span_on(ctx, view.day, w, zone_name) for w in view.windows)
-    head = f"{ctx.t.date(view.day)}: {hours or ctx.t._('no open hours')}"
+    closed = ctx.t._("no open hours")
+    head = f"{ctx.t.date(view.day)}: {hours or closed}"
     events = [
         (b.start, f"⛔ {_span_on(ctx, view.day, b, zone_name)} {b.reason}") for b in view.blocks
     ]
@@ -135,7 +136,7 @@ async def _next_days(ctx: Context, staff_id: int) -> list[date]:
 async def block_day_screen(ctx: Context, staff_id: int) -> Screen:
     days = await _next_days(ctx, staff_id)
     choices = [Choice("staff_block_day_pick", ctx.t.date(d), d.isoformat()) for d in days]
-    text = ctx.t._("Which day should nobody be able to book you?")
+    text = ctx.t._("Which day do you want to block?")
     return Screen(text, choices + nav(ctx))
 
 
