@@ -194,8 +194,8 @@ async def test_staff_cancel_with_a_reason_tells_the_customer(
     await maya.say("I am ill, sorry")
 
     assert (
-        "Cancelled: Lesson with Ben Baker, Mon 23 Nov, 10:00. Ben Baker is told, with your"
-        " reason." in maya.text
+        "Cancelled: Lesson with Ben Baker, Mon 23 Nov, 10:00. We have told Ben Baker, with"
+        " your reason." in maya.text
     )
     assert "nothing to refund" in maya.text
     rows = await rows_of(
