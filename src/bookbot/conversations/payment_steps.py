@@ -210,7 +210,7 @@ async def _pay_appointment(ctx: Context) -> Transition:
     except errors.BookingError as error:
         ctx.data.pop("held", None)
         return Transition(State.APPOINTMENT_TIMES, render_error(error, ctx.t, ctx.zone))
-    return _link_out(ctx, checkout)
+    return _link_out(ctx, checkout, kept=True)
 
 
 async def _hold_appointment_again(ctx: Context, appointment_id: int, notice: str) -> Transition:
@@ -268,9 +268,11 @@ def _sorry(ctx: Context) -> str:
     )
 
 
-def _link_out(ctx: Context, checkout: payments.Checkout) -> Transition:
+def _link_out(ctx: Context, checkout: payments.Checkout, *, kept: bool = False) -> Transition:
+    """To the link's screen. `kept`: leaving the appointment summary for it lets nothing
+    go (the link keeps the hold; calling the link off lets it go)."""
     ctx.data.update(payment_id=checkout.payment_id, held_until=checkout.expires_at.isoformat())
-    return Transition(State.PAY)
+    return Transition(State.PAY, settled=kept)
 
 
 async def pay(ctx: Context, choice: Choice) -> Transition:
