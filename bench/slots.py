@@ -24,9 +24,19 @@ CPU inflate the wall figure; the CPU figure is what the call itself costs):
   once with every row passed in (the engine filters them), once with only the rows
   overlapping the range (what the services layer passes).
 
+* through the database: `services.appointments.free_slots` (the read of availability and
+  busy time, then the engine) for Lucía of examples/tutor-studio.toml over 60 days, on
+  SQLite (a temporary file) and, with --postgres-url, PostgreSQL, with 200 appointments in
+  the range and 0 or 10,000 more in her past (two years of history): the read goes through
+  (staff_id, busy_from) over the range, so the history must cost nothing. The plan of the
+  busy read is printed.
+
 Run from the repository root:
 
-    PYTHONPATH=src python bench/slots.py [--runs N]
+    PYTHONPATH=src python bench/slots.py [--runs N] [--postgres-url URL]
+
+With --postgres-url the bench drops and recreates that database's `public` schema, so its
+name must contain "test" or "bench".
 
 It prints ok or FAIL against each target (ok when the wall median meets it; "ok on CPU time"
 when only the CPU median does) and exits 0 either way.
@@ -35,11 +45,13 @@ when only the CPU median does) and exits 0 either way.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import platform
 import random
 import statistics
 import sys
+import tempfile
 import time as clock
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -49,6 +61,7 @@ from pathlib import Path
 from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bookbot.engine.slots import (
     Availability,
@@ -60,6 +73,8 @@ from bookbot.engine.slots import (
     first_available,
     free_slots,
 )
+from bookbot.store.db import Database
+from disposable_postgres import refuse_unless_disposable, wipe
 
 NOW = datetime(2026, 12, 1, 7, 30, tzinfo=UTC)
 HORIZON = timedelta(days=60)
@@ -193,10 +208,157 @@ def bench_growth(runs: int) -> None:
         print(f"{count:>12,} {len(in_range):>9,}   {cells[0]:>32}   {cells[1]:>32}")
 
 
+# --- through the database ----------------------------------------------------------------
+
+DB_NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # a Monday, before Lucía's first hour
+TUTOR_FILE = Path(__file__).resolve().parents[1] / "examples" / "tutor-studio.toml"
+
+
+async def _tutor_database(url: str, history: int) -> tuple[Database, int, int, int]:
+    """The tutor studio migrated and loaded at `url`, Lucía with 200 appointments in the next
+    60 days and `history` more in the two years before; (db, studio, staff, service)."""
+    from bookbot.store import migrate
+    from bookbot.store.db import connect
+    from bookbot.studio.loader import load_studio
+    from bookbot.studio.model import parse_studio_file
+
+    await asyncio.to_thread(migrate.upgrade, url)
+    db = await connect(url)
+    report = await load_studio(db, parse_studio_file(TUTOR_FILE))
+    studio = report.studio_id
+    staff = int(await db.scalar("SELECT id FROM staff WHERE key = 'lucia'"))
+    service = int(await db.scalar("SELECT id FROM services WHERE key = 'spanish-lesson'"))
+    customer = int(
+        await db.scalar(
+            "INSERT INTO customers (studio_id, name, created_at) VALUES (:s, 'Bench', :now)"
+            " RETURNING id",
+            {"s": studio, "now": DB_NOW},
+        )
+    )
+    rng = random.Random(7)
+    ahead = appointments(rng, 200, DB_NOW, DB_NOW + HORIZON)
+    past = appointments(rng, history, DB_NOW - timedelta(days=730), DB_NOW - timedelta(days=1))
+    rows = [
+        {
+            "s": studio,
+            "sv": service,
+            "p": staff,
+            "c": customer,
+            "start": a.start,
+            "end": a.start + timedelta(minutes=60),
+            "until": a.end,
+            "status": "confirmed" if a.start > DB_NOW else "completed",
+        }
+        for a in past + ahead
+    ]
+    async with db.transaction() as tx:  # written as they are: overlaps do not matter here
+        await tx.execute_many(
+            "INSERT INTO appointments (studio_id, service_id, staff_id, customer_id, starts_at,"
+            " ends_at, busy_from, busy_until, status, price_minor, currency, created_at,"
+            " updated_at) VALUES (:s, :sv, :p, :c, :start, :end, :start, :until, :status,"
+            " 4000, 'EUR', :start, :start)",
+            [r for r in rows if r["status"] == "completed"],
+        )
+    if tx.dialect == "postgresql":  # the exclusion constraint: the live ones must not overlap
+        await db.execute("ALTER TABLE appointments DROP CONSTRAINT appointments_no_overlap")
+    async with db.transaction() as tx:
+        await tx.execute_many(
+            "INSERT INTO appointments (studio_id, service_id, staff_id, customer_id, starts_at,"
+            " ends_at, busy_from, busy_until, status, price_minor, currency, created_at,"
+            " updated_at) VALUES (:s, :sv, :p, :c, :start, :end, :start, :until, :status,"
+            " 4000, 'EUR', :start, :start)",
+            [r for r in rows if r["status"] == "confirmed"],
+        )
+    return db, studio, staff, service
+
+
+async def _busy_plan(db: Database, staff: int) -> str:
+    """How the database runs the busy read of the services layer (its appointments part),
+    with this bench's range written in."""
+    from bookbot.services.appointment_rows import LIVE
+    from bookbot.services.availability import _BUSY_APPOINTMENTS
+
+    values = {
+        ":staff_id": str(staff),
+        ":floor": "'2026-11-22 07:00:00+00:00'",
+        ":start": "'2026-11-30 07:00:00+00:00'",
+        ":end": "'2027-01-29 07:00:00+00:00'",
+        ":now": "'2026-11-30 07:00:00+00:00'",
+        ":except": "0",
+    }
+    sql = _BUSY_APPOINTMENTS.format(live=LIVE)
+    for name, value in values.items():
+        sql = sql.replace(name, value)
+    async with db.transaction(write=False) as tx:
+        if tx.dialect == "postgresql":
+            await tx.execute("ANALYZE appointments")
+            rows = await tx.all("EXPLAIN " + sql)
+            lines = [str(next(iter(dict(r).values()))).strip() for r in rows]
+            return " / ".join(line for line in lines if "Scan" in line or "Cond" in line)
+        rows = await tx.all("EXPLAIN QUERY PLAN " + sql)
+        return " / ".join(str(dict(r)["detail"]) for r in rows)
+
+
+async def _time_db_slots(url: str, history: int, runs: int) -> tuple[Timing, int, str]:
+    from bookbot.services import appointments as booking
+
+    db, studio, staff, service = await _tutor_database(url, history)
+    try:
+
+        async def call() -> int:
+            found = await booking.free_slots(
+                db,
+                studio,
+                service_id=service,
+                staff_id=staff,
+                now=DB_NOW,
+                start=DB_NOW,
+                end=DB_NOW + HORIZON,
+            )
+            return len(found)
+
+        for _ in range(5):  # warm: statement caches, the first connections
+            count = await call()
+        walls, cpus = [], []
+        for _ in range(runs):
+            wall, cpu = clock.perf_counter_ns(), clock.process_time_ns()
+            await call()
+            cpus.append((clock.process_time_ns() - cpu) / 1e6)
+            walls.append((clock.perf_counter_ns() - wall) / 1e6)
+        return Timing(*percentiles(walls), *percentiles(cpus)), count, await _busy_plan(db, staff)
+    finally:
+        await db.close()
+
+
+async def bench_database(runs: int, postgres_url: str | None) -> None:
+    print(
+        "\nthrough the database: services.appointments.free_slots, Lucía, 60 days,"
+        " 200 appointments ahead"
+    )
+    with tempfile.TemporaryDirectory(prefix="bookbot-slots-bench-") as tmp:
+        targets = [(f"sqlite:///{tmp}/{{history}}.db", "sqlite")]
+        if postgres_url:
+            targets.append((postgres_url, "postgresql"))
+        for url, name in targets:
+            for history in (0, 10_000):
+                if name == "postgresql":
+                    await wipe(url)
+                timing, count, plan = await _time_db_slots(
+                    url.format(history=history), history, runs
+                )
+                print(f"  {name:<10} {history:>6,} past: {count} slots  {timing}")
+            print(f"  {name:<10} plan of the busy read with 10,000 past: {plan}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200, help="timed calls per measurement")
+    parser.add_argument(
+        "--postgres-url", help="also time the database read on this disposable PostgreSQL"
+    )
     args = parser.parse_args()
+    if args.postgres_url:
+        refuse_unless_disposable(args.postgres_url)
     print(f"bench/slots.py  {datetime.now(UTC):%Y-%m-%d %H:%M}Z")
     print(
         f"machine: {os.cpu_count()} CPUs, {platform.machine()}, {platform.system()}"
@@ -207,6 +369,7 @@ def main() -> None:
     bench_slots(args.runs)
     bench_first_available(max(args.runs // 4, 10))
     bench_growth(args.runs)
+    asyncio.run(bench_database(max(args.runs // 4, 20), args.postgres_url))
 
 
 if __name__ == "__main__":
