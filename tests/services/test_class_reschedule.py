@@ -7,6 +7,7 @@ drop-in; each test reads what changed (or did not) from the rows themselves.
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +18,9 @@ import pytest
 from bookbot.engine import errors
 from bookbot.engine.clock import FrozenClock
 from bookbot.engine.pricing import RegistrationKind
+from bookbot.handlers.templates import render
 from bookbot.presentation.calendar_ics import CalendarEvent, booking_calendar
+from bookbot.presentation.i18n import translator
 from bookbot.services import holds, waitlist
 from bookbot.services.booking import book_drop_in, book_session
 from bookbot.services.cancellation import cancel_registration
@@ -441,3 +444,29 @@ async def test_many_moving_at_once_into_the_last_seat_exactly_one_wins(
         assert after.seats == ((expected, "booked"),)
         assert after.wheels == ((expected, 1),)
         assert after.sequence == (1 if reg == won[0].id else 0)
+
+
+async def test_the_new_dates_instructor_is_told_of_the_move(
+    db: Database, world: builders.World, clock: FrozenClock
+) -> None:
+    w = world
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE staff SET telegram_user_id = 4242 WHERE id = :p", {"p": w["maya"]})
+        await tx.execute(
+            "UPDATE sessions SET instructor_id = :p WHERE id = :s", {"p": w["maya"], "s": w["wed"]}
+        )
+    reg = (await book_session(db, clock, w.studio_id, w["ana"], w["mon"], guests=2)).id
+
+    await move(db, clock, w, who="ana", reg=reg, to="wed")
+
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(
+            "SELECT template, params, channel, address FROM outbox"
+            " WHERE template = 'staff_booking_moved'"
+        )
+    assert [(r["channel"], r["address"]) for r in rows] == [("telegram", "4242")]
+    text = render("staff_booking_moved", json.loads(rows[0]["params"]), translator("en"), "UTC")
+    assert (
+        text
+        == "ana (party of 2) moved Taster from Mon 16 Nov 2026 18:00 GMT to Wed 18 Nov 2026 18:00 GMT."
+    )

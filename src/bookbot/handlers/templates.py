@@ -71,6 +71,8 @@ def render(template: str, params: dict[str, Any], t: Translator, zone: str) -> s
         return _payment(template, params, t, zone)
     if template in APPOINTMENT_TEMPLATES:
         return _appointment(template, params, t, zone)
+    if template == "staff_booking_moved":  # a class booking moved: told as a move is
+        return _staff_appointment(template, params, t, params.get("staff_timezone") or zone)
     raise KeyError(template)
 
 
@@ -143,7 +145,7 @@ def _staff_appointment(template: str, params: dict[str, Any], t: Translator, zon
         return _("New appointment: {who} booked {service} on {when}.").format(
             who=who, service=service, when=when
         )
-    if template == "staff_appointment_moved":
+    if template in ("staff_appointment_moved", "staff_booking_moved"):
         return _("{who} moved {service} from {was} to {when}.").format(
             who=who, service=service, was=_when(t, params, "was", zone), when=when
         )

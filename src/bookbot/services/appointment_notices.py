@@ -5,8 +5,7 @@ made the change (sent after it commits, never lost, never twice):
   and queued afresh on a reschedule (keys carry the sequence), withdrawn on a cancel; and
   "appointment_cancelled_by_staff" with the reason when staff cancel.
 - the staff member: "staff_appointment_booked" / "_moved" / "_cancelled", on Telegram at
-  their own telegram_user_id, else in the studio's staff chat; with neither, nothing is
-  queued (they see it in /upcoming and their calendar feed).
+  their own telegram_user_id, else in the studio's staff chat (`staff_notices`).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bookbot.services import outbox, reminders
+from bookbot.services import outbox, reminders, staff_notices
 from bookbot.services.appointment_rows import Appointment
 from bookbot.store.db import Tx
 
@@ -64,30 +63,17 @@ async def tell_staff(
 ) -> bool:
     """Queue `template` to the appointment's staff member; False if they cannot be reached
     (no Telegram id and no staff chat). `was`: the old start of a moved appointment."""
-    row = await tx.one(
-        "SELECT sf.telegram_user_id, st.staff_chat_id FROM staff sf"
-        " JOIN studios st ON st.id = sf.studio_id WHERE sf.id = :staff_id",
-        {"staff_id": appointment.staff_id},
-    )
-    if row is None:
-        return False
-    chat = row["telegram_user_id"] or row["staff_chat_id"]
-    if chat is None:
-        return False
     params = _params(appointment)
     if was is not None:
         params["was"] = was.isoformat()
-    return await outbox.enqueue(
+    return await staff_notices.tell_staff(
         tx,
-        now=now,
+        now,
         studio_id=appointment.studio_id,
-        customer_id=None,
+        staff_id=appointment.staff_id,
         template=template,
         params=params,
-        due_at=now,
         dedupe_key=f"{template}:{appointment.id}-{appointment.sequence}",
-        channel="telegram",
-        address=str(chat),
     )
 
 

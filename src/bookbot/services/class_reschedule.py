@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
 from bookbot.engine.pricing import RegistrationKind
-from bookbot.services import facts, reminders
+from bookbot.services import facts, reminders, staff_notices
 from bookbot.services.booking import Registration
 from bookbot.services.common import Studio, in_list
 from bookbot.services.registration_rows import (
@@ -292,7 +292,7 @@ async def reschedule_in(
             {"studio_id": studio_id, "customer_id": customer_id, "session_id": new.id},
         )
     offers = await offer_freed_seats(tx, now, locked.studio, [old])
-    return Rescheduled(
+    moved = Rescheduled(
         id=registration_id,
         kind=RegistrationKind(reg["kind"]),
         guest_count=guests,
@@ -304,6 +304,37 @@ async def reschedule_in(
         new_session=new,
         sequence=sequence,
         offers=tuple(offers),
+    )
+    await _tell_staff(tx, now, locked.studio, customer_id, moved)
+    return moved
+
+
+async def _tell_staff(
+    tx: Tx, now: datetime, studio: Studio, customer_id: int, moved: Rescheduled
+) -> None:
+    """The new date's instructor (else the staff chat) is told who moved in, from when."""
+    row = await tx.one(
+        "SELECT c.name, s.instructor_id FROM customers c JOIN sessions s ON s.id = :session_id"
+        " WHERE c.studio_id = :studio_id AND c.id = :id",
+        {"studio_id": studio.id, "id": customer_id, "session_id": moved.new_session.id},
+    )
+    if row is None:
+        return
+    await staff_notices.tell_staff(
+        tx,
+        now,
+        studio_id=studio.id,
+        staff_id=row["instructor_id"],
+        template="staff_booking_moved",
+        params={
+            "service_name": moved.class_name,
+            "customer_name": row["name"],
+            "guests": moved.guest_count,
+            "starts_at": moved.new_session.starts_at.isoformat(),
+            "was": moved.old_session.starts_at.isoformat(),
+            "staff_timezone": studio.timezone,
+        },
+        dedupe_key=f"staff_booking_moved:{moved.id}-{moved.sequence}",
     )
 
 
