@@ -293,6 +293,43 @@ async def test_only_the_customers_own_live_hold_can_be_paid(desk: Desk) -> None:
         await desk.checkout(appointment_id)
 
 
+async def test_cancelled_before_the_cutoff_is_refunded_in_full(desk: Desk) -> None:
+    await desk.setup()
+    appointment_id, payment_id = await desk.paid()
+    await appointments.cancel_by_customer(
+        desk.db,
+        desk.clock,
+        desk.w.studio_id,
+        appointment_id=appointment_id,
+        customer_id=desk.w["ana"],
+    )
+    await appointment_payments.submit_refunds(desk.db, desk.clock, desk.gateway, appointment_id)
+    assert await desk.refunds() == [(4000, "customer_cancel", True)]
+    assert (await desk.payment(payment_id))["status"] == "refunded"
+    issued = await desk.outbox("refund_issued")
+    assert [(r["customer_id"], r["params"]["amount"]) for r in issued] == [(desk.w["ana"], 4000)]
+
+
+async def test_cancelled_by_staff_inside_the_cutoff_is_refunded_in_full(desk: Desk) -> None:
+    await desk.setup(refund_after_cutoff_percent=0)
+    appointment_id, payment_id = await desk.paid()
+    desk.clock.advance(timedelta(hours=20))  # inside the customer's 24-hour cutoff
+    await appointments.cancel_by_staff(
+        desk.db,
+        desk.clock,
+        desk.w.studio_id,
+        appointment_id=appointment_id,
+        staff_id=desk.w["maya"],
+        reason="Kiln broken",
+    )
+    await appointment_payments.submit_refunds(desk.db, desk.clock, desk.gateway, appointment_id)
+    assert await desk.refunds() == [(4000, "staff_cancel", True)]
+    assert await appointment_payments.refunded_for(desk.db, appointment_id, "staff_cancel") == 4000
+    assert (await desk.payment(payment_id))["status"] == "refunded"
+    assert len(await desk.outbox("refund_issued")) == 1
+    assert len(await desk.outbox("appointment_cancelled_by_staff")) == 1
+
+
 async def test_after_the_cutoff_the_services_percentage_comes_back(desk: Desk) -> None:
     """Customers cannot cancel inside the cutoff today; should a cancellation after it be
     written, it refunds the service's `refund_after_cutoff_percent` (the class rule)."""
@@ -310,6 +347,36 @@ async def test_after_the_cutoff_the_services_percentage_comes_back(desk: Desk) -
         )
     assert (late.total, late.late, late.percent) == (1000, True, 25)
     assert (in_time.total, in_time.late) == (4000, False)
+
+
+async def test_a_reschedule_carries_the_payment_over(desk: Desk) -> None:
+    await desk.setup()
+    appointment_id, payment_id = await desk.paid()
+    moved = await appointments.reschedule(
+        desk.db,
+        desk.clock,
+        desk.w.studio_id,
+        appointment_id=appointment_id,
+        customer_id=desk.w["ana"],
+        starts_at=at(TUE, 14),
+    )
+    assert (moved.id, moved.status, moved.starts_at) == (appointment_id, "confirmed", at(TUE, 14))
+    row = await desk.payment(payment_id)
+    assert (row["status"], row["appointment_id"]) == ("paid", appointment_id)
+    assert (
+        await appointment_payments.payment_status(desk.db, desk.w.studio_id, appointment_id)
+        == "paid"
+    )
+    assert await desk.db.scalar("SELECT COUNT(*) FROM payments") == 1  # nothing asked again
+    await appointments.cancel_by_customer(
+        desk.db,
+        desk.clock,
+        desk.w.studio_id,
+        appointment_id=appointment_id,
+        customer_id=desk.w["ana"],
+    )
+    await appointment_payments.submit_refunds(desk.db, desk.clock, desk.gateway, appointment_id)
+    assert await desk.refunds() == [(4000, "customer_cancel", True)]
 
 
 async def test_staff_views_name_the_service(desk: Desk) -> None:

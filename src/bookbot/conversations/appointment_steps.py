@@ -9,7 +9,9 @@ Rules:
   leaving the summary lets it go (`Dialogues._enter` calls `appointments.release_holds`).
   Confirm re-checks; a slot taken meanwhile is refused politely, with the day's times again.
 - The summary states the cancellation and reschedule deadlines before the customer
-  commits; appointments are paid at the studio in this first round.
+  commits. It is paid at the studio, or online where a payment provider is configured and
+  the service's policy allows (`payment_steps.appointment_choices`: Pay now, and for
+  "either" Pay at the studio); the link keeps the hold, the webhook confirms.
 """
 
 from __future__ import annotations
@@ -114,14 +116,18 @@ def policy_lines(ctx: Context, a: Appointment, service: Service) -> list[str]:
     return lines
 
 
-def detail_lines(ctx: Context, a: Appointment, service: Service) -> list[str]:
+def detail_lines(
+    ctx: Context, a: Appointment, service: Service, *, price: str | None = None
+) -> list[str]:
     """When, where, the party, the price and the deadlines: what the summary and the
-    appointment's own screen both say under their first line ('' where there is no place)."""
+    appointment's own screen both say under their first line ('' where there is no place).
+    `price`: the price line when it is paid online (`payment_steps`)."""
     _ = ctx.t._
     lines = [when_label(ctx, a.starts_at, a.staff_timezone), place_line(ctx, a)]
     if a.guest_count > 1:
         lines.append(ctx.t.n_("{n} person", "{n} people", a.guest_count).format(n=a.guest_count))
-    lines.append(_("Price: {price}, paid at the studio.").format(price=ctx.money(a.price_minor)))
+    at_studio = _("Price: {price}, paid at the studio.").format(price=ctx.money(a.price_minor))
+    lines.append(price or at_studio)
     return lines + policy_lines(ctx, a, service)
 
 
@@ -399,10 +405,16 @@ async def confirm_screen(ctx: Context) -> Screen:
     except errors.NotFound:
         return Screen(_("That time is no longer held for you."), back_and_cancel(ctx))
     service = await appointments.service_by_id(ctx.db, ctx.studio.id, a.service_id)
+    from bookbot.conversations import payment_steps as paying  # it imports this module
+
+    confirm = Choice(
+        "appt_confirm", _("✅ Confirm appointment"), aliases=(_("confirm"), _("yes"), "yes", "si")
+    )
+    ways = await paying.appointment_choices(ctx, a, confirm)  # + pay online, where offered
     lines = [
         _("Please check your appointment:"),
         _("{service} with {staff}").format(service=a.service_name, staff=a.staff_name),
-        *detail_lines(ctx, a, service),
+        *detail_lines(ctx, a, service, price=paying.appointment_price_line(ctx, a, ways)),
     ]
     if a.held_until is not None:
         lines.append(
@@ -410,10 +422,7 @@ async def confirm_screen(ctx: Context) -> Screen:
                 time=ctx.t.time(a.held_until, ctx.zone)
             )
         )
-    confirm = Choice(
-        "appt_confirm", _("✅ Confirm appointment"), aliases=(_("confirm"), _("yes"), "yes", "si")
-    )
-    return Screen("\n".join(filter(None, lines)), [confirm, *back_and_cancel(ctx)])
+    return Screen("\n".join(filter(None, lines)), [*ways, *back_and_cancel(ctx)])
 
 
 async def confirm(ctx: Context) -> Transition:

@@ -60,11 +60,14 @@ async def appointment_screen(ctx: Context) -> Screen:
     if found is None:
         return _gone(ctx)
     a, service = found
+    from bookbot.conversations import payment_steps as paying  # it imports this module
+
+    paid = await paying.appointment_paid_line(ctx, a)
     lines = [
         _("Appointment #{number}: {service} with {staff}").format(
             number=a.id, service=a.service_name, staff=a.staff_name
         ),
-        *detail_lines(ctx, a, service),
+        *detail_lines(ctx, a, service, price=paid),
     ]
     choices = []
     if appointments.can_reschedule(a, service, ctx.now):
@@ -88,6 +91,10 @@ async def cancel_screen(ctx: Context) -> Screen:
     if not appointments.can_cancel(a, service, ctx.now):
         return Screen("\n".join([text, *policy_lines(ctx, a, service)[:1]]), back_and_cancel(ctx))
     text += "\n" + policy_lines(ctx, a, service)[0]
+    from bookbot.conversations import payment_steps as paying  # it imports this module
+
+    refund = await paying.appointment_refund_line(ctx, a)
+    text += f"\n{refund}" if refund else ""
     return Screen(
         text,
         [
@@ -108,6 +115,9 @@ async def cancel(ctx: Context) -> Transition:
         )
     except errors.BookingError as error:
         return Transition(State.APPOINTMENT, render_error(error, ctx.t, ctx.zone))
+    from bookbot.conversations import payment_steps as paying  # it imports this module
+
+    await paying.refund_after_cancel(ctx, int(ctx.data["appointment_id"]))
     return Transition(State.BOOKINGS, ctx.t._("Your appointment is cancelled."))
 
 

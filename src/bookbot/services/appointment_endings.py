@@ -17,6 +17,7 @@ from datetime import datetime
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.services import appointment_notices as notices
+from bookbot.services import appointment_payments
 from bookbot.services.appointment_rows import (
     Appointment,
     appointment_by_id,
@@ -81,6 +82,9 @@ async def cancel_by_customer(
             if not within_cutoff(found, service.cancellation_cutoff_hours, now):
                 raise errors.CancellationTooLate(hours=service.cancellation_cutoff_hours)
             ended = await _end(tx, now, found, to="cancelled_by_customer", was=("confirmed",))
+            await appointment_payments.refund_cancelled_in(
+                tx, now, ended, before_cutoff=True, by_staff=False
+            )
             await notices.tell_staff(tx, now, ended, "staff_appointment_cancelled")
             return ended
 
@@ -128,6 +132,9 @@ async def cancel_by_staff(
                 to="cancelled_by_staff",
                 was=("confirmed", "held"),
                 reason=reason,
+            )
+            await appointment_payments.refund_cancelled_in(
+                tx, now, ended, before_cutoff=False, by_staff=True
             )
             if found.status == "confirmed":
                 await notices.tell_customer_cancelled(tx, now, ended)
