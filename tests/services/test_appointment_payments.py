@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from bookbot.cli import build_parser
+from bookbot.config import Settings
 from bookbot.engine import errors
 from bookbot.engine import payments as rules
 from bookbot.engine.clock import FrozenClock
@@ -434,3 +436,15 @@ async def test_the_tutor_example_pays_coaching_online_or_at_the_studio(db: Datab
     found = {r["key"]: (r["payment"], r["refund_after_cutoff_percent"]) for r in rows}
     assert found["coaching-session"] == ("either", 0)
     assert found["trial"] == ("at_studio", 0)
+
+
+async def test_bookbot_payments_list_names_the_service(
+    desk: Desk, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await desk.setup()
+    _appointment, payment_id = await desk.paid()
+    args = build_parser().parse_args(["--database", database_url, "payments", "list"])
+    assert int(await args.run(Settings(database_url=database_url), args)) == 0
+    listed = capsys.readouterr().out
+    assert f"#{payment_id} " in listed
+    assert "£40.00  Wheel lesson  ana" in listed  # the class column names the service
