@@ -137,15 +137,30 @@ async def test_my_bookings_and_cancel_with_a_confirm_step(chat: Chat, db: Databa
     assert await booked_seats(db) == 0
 
 
-async def test_cancelling_inside_the_studios_cutoff_is_refused_with_the_reason(
+async def test_inside_the_studios_cutoff_the_booking_says_so_and_offers_no_cancel(
     chat: Chat, db: Database
 ) -> None:
     for reply in ("1", "Wheel Throwing Taster", "1", "2", "confirm", "my bookings", "1"):
         await chat.say(reply)
+    assert (
+        "It can no longer be cancelled: cancelling closes 48 hours before the start." in chat.text
+    )
+    assert "Cancel this booking" not in chat.labels
+    await chat.say("cancel booking")
+    assert "Sorry, I did not understand that." in chat.text
+    assert await booked_seats(db) == 2
+
+
+async def test_before_the_cutoff_the_booking_states_until_when_it_cancels_free(
+    chat: Chat, db: Database
+) -> None:
+    for reply in ("1", "Wheel Throwing Taster", "4", "2", "confirm", "my bookings", "1"):
+        await chat.say(reply)
+    assert "Free cancellation until " in chat.text
     await chat.press("Cancel this booking")
     await chat.press("Yes, cancel it")
-    assert "Bookings can be cancelled up to 48 hours before the start." in chat.text
-    assert await booked_seats(db) == 2
+    assert "Your booking is cancelled." in chat.text
+    assert await booked_seats(db) == 0
 
 
 async def test_back_goes_one_step_and_cancel_goes_to_the_menu(chat: Chat, db: Database) -> None:

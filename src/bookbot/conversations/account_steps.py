@@ -200,7 +200,7 @@ async def booking_screen(ctx: Context) -> Screen:
         total += " · " + await status_label(ctx, b.registration_id, ctx.customer.id)
     lines.append(total)
     cancel = Choice("cancel_booking", _("Cancel this booking"), aliases=(_("cancel booking"),))
-    choices = [cancel]
+    choices = [cancel] if await _cancel_terms(ctx, b, lines) else []
     if class_movable(ctx, b):
         deadline = b.first_start - timedelta(hours=ctx.studio.cancellation_cutoff_hours)
         lines.append(
@@ -210,6 +210,34 @@ async def booking_screen(ctx: Context) -> Screen:
             Choice("class_reschedule", _("🔁 Move to another date"), aliases=(_("move"),))
         )
     return Screen("\n".join(lines), [*choices, *back_and_cancel(ctx)])
+
+
+async def _cancel_terms(ctx: Context, b: browse.BookingSummary, lines: list[str]) -> bool:
+    """Whether the customer may cancel now, with the policy added to `lines` before they
+    ask: free until the cutoff before the first date; after it only a booking paid online
+    (its cancel screen says what comes back). A course under way is judged by the service
+    at its next date, so nothing is promised here."""
+    _ = ctx.t._
+    hours = ctx.studio.cancellation_cutoff_hours
+    if b.first_start <= ctx.now:
+        return True
+    deadline = b.first_start - timedelta(hours=hours)
+    if hours == 0 or ctx.now < deadline:
+        if hours:
+            lines.append(_("Free cancellation until {when}.").format(when=ctx.when(deadline)))
+        return True
+    if ctx.payments is not None and await quote_cancellation(
+        ctx.db, ctx.clock, ctx.studio.id, b.registration_id, customer_id=ctx.customer.id
+    ):
+        return True  # paid online: cancellable late, for what the policy gives back
+    lines.append(
+        ctx.t.n_(
+            "It can no longer be cancelled: cancelling closes {n} hour before the start.",
+            "It can no longer be cancelled: cancelling closes {n} hours before the start.",
+            hours,
+        ).format(n=hours)
+    )
+    return False
 
 
 async def cancel_confirm_screen(ctx: Context) -> Screen:
