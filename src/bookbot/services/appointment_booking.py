@@ -40,7 +40,7 @@ from bookbot.store.db import Busy, Database, ExclusionViolation, Tx, retrying
 MARGIN = timedelta(days=1)  # around a footprint: the windows and blocks it may touch
 
 
-async def _check_free(
+async def check_free(
     tx: Tx,
     now: datetime,
     studio_id: int,
@@ -106,7 +106,7 @@ async def hold(
             await _customer_exists(tx, studio_id, customer_id)
             await expire_lapsed_of(tx, now, [staff_id])
             await _release_in(tx, studio_id, customer_id)
-            await _check_free(
+            await check_free(
                 tx, now, studio_id, staff_id=staff_id, service=service, starts_at=starts_at
             )
             new_id = await _insert_hold(
@@ -248,7 +248,7 @@ async def confirm(
             if not live:
                 service = await service_by_id_in(tx, studio_id, found.service_id)
                 await expire_lapsed_of(tx, now, [found.staff_id])
-                await _check_free(
+                await check_free(
                     tx,
                     now,
                     studio_id,
@@ -326,7 +326,7 @@ async def reschedule(
             if to_staff != found.staff_id:
                 await _offered(tx, studio_id, found.service_id, to_staff)
             await expire_lapsed_of(tx, now, [to_staff])
-            await _check_free(
+            await check_free(
                 tx,
                 now,
                 studio_id,

@@ -36,7 +36,7 @@ from bookbot.engine import payments as rules
 from bookbot.engine.clock import Clock
 from bookbot.services import appointment_notices as notices
 from bookbot.services import refunds
-from bookbot.services.appointment_booking import _check_free as check_free
+from bookbot.services.appointment_booking import check_free
 from bookbot.services.appointment_rows import (
     Appointment,
     appointment_by_id,
