@@ -17,7 +17,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bookbot.conversations.dialogue import Dialogues
-from bookbot.conversations.model import Option, Reply
+from bookbot.conversations.model import Channel, Option, Reply
 from bookbot.conversations.states import PaymentSetup
 from bookbot.engine.clock import FrozenClock
 from bookbot.engine.recurrence import zone
@@ -360,3 +360,23 @@ async def test_pay_now_after_the_summary_outlived_its_hold_holds_the_time_afresh
     assert (await online.payment())["appointment_id"] == int(
         await online.db.scalar("SELECT MAX(id) FROM appointments")
     )
+
+
+async def test_a_staff_cancel_of_a_paid_lesson_refunds_it_and_says_so(online: Desk) -> None:
+    ana = await online.chat()
+    await _to_summary(ana)
+    await ana.press("💳 Pay now")
+    await online.deliver(online.standin.pay((await online.payment())["stripe_session_id"]))
+    async with online.db.transaction() as tx:
+        await tx.execute("UPDATE staff SET telegram_user_id = 7007 WHERE key = 'tom'", {})
+    tom = Chat(online.dialogues, address="7007", name="Tom", channel=Channel.TELEGRAM)
+    await tom.say("/upcoming")
+    await tom.press("Mon 23 Nov, 10:00")
+    await tom.press("✖ Cancel with a reason")
+    await tom.say("The wheel is broken")
+
+    assert "It was paid online: £40.00 is refunded to the customer." in tom.text
+    assert "nothing to refund" not in tom.text
+    refunds = await online.db.all("SELECT amount_minor, reason, stripe_refund_id FROM refunds")
+    assert [(r["amount_minor"], r["reason"]) for r in refunds] == [(4000, "staff_cancel")]
+    assert refunds[0]["stripe_refund_id"]  # sent to Stripe at once

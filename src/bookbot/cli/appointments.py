@@ -21,8 +21,10 @@ from bookbot.cli.slots import provider
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.presentation.formatting import local_span, money
-from bookbot.services import appointments
+from bookbot.serve import stripe_gateway
+from bookbot.services import appointment_payments, appointments
 from bookbot.services.appointment_rows import Appointment, appointment_by_id
+from bookbot.store.db import Database
 
 VIEWS = ("upcoming", "pending", "past", "cancelled")
 _SOONEST_FIRST = ("upcoming", "pending")
@@ -97,6 +99,18 @@ async def run_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _send_refunds(settings: Settings, db: Database, appointment_id: int) -> int:
+    """A cancelled appointment paid online: its refunds (written by the cancellation) go to
+    Stripe now when it is configured; otherwise `bookbot run`'s reconciliation sends them."""
+    gateway = stripe_gateway(settings)
+    if gateway is None:
+        return 0
+    try:
+        return await appointment_payments.submit_refunds(db, SystemClock(), gateway, appointment_id)
+    finally:
+        await gateway.close()
+
+
 async def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
     reason = " ".join(args.reason.split())
     if not reason:
@@ -116,9 +130,13 @@ async def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
             staff_id=seen.staff_id,
             reason=reason,
         )
-    if seen.status == done.status:
-        print(f"appointment {done.id} was {done.status.replace('_', ' ')} already: nothing changed")
-        return 0
+        if seen.status == done.status:
+            status = done.status.replace("_", " ")
+            print(f"appointment {done.id} was {status} already: nothing changed")
+            return 0
+        refunds = await _send_refunds(settings, db, done.id)
     told = "told" if seen.status == "confirmed" else "not told (it was only held)"
     print(f"appointment {done.id} {done.status.replace('_', ' ')}; {done.customer_name} {told}")
+    if refunds:
+        print(f"{refunds} refund(s) of its online payment asked of Stripe")
     return 0

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 
+from bookbot.conversations import payment_steps
 from bookbot.conversations.staff_admin_steps import int_value, nav
 from bookbot.conversations.staff_availability_steps import (
     Handler,
@@ -281,13 +282,14 @@ async def on_reason(ctx: Context, staff_id: int, typed: str) -> Transition:
     when = _at(ctx, done.starts_at, await staff_zone(ctx, staff_id))
     if appointment.status == "held":  # never booked: nobody to tell, nothing paid
         notice = _("Released: {service} with {name}, {when}, was only held; it is free again.")
-    else:
-        notice = _(
-            "Cancelled: {service} with {name}, {when}. We have told {name}, with your reason. "
-            "It was to be paid at the studio, so there is nothing to refund."
-        )
+        text = notice.format(service=done.service_name, name=done.customer_name, when=when)
+        return Transition(State.STAFF_APPOINTMENTS, text)
+    notice = _("Cancelled: {service} with {name}, {when}. We have told {name}, with your reason.")
     text = notice.format(service=done.service_name, name=done.customer_name, when=when)
-    return Transition(State.STAFF_APPOINTMENTS, text)
+    # Paid online: the refund (all of it) goes to the provider now, and staff are told so.
+    refunded = await payment_steps.refund_after_staff_cancel(ctx, done.id)
+    money = refunded or _("It was to be paid at the studio, so there is nothing to refund.")
+    return Transition(State.STAFF_APPOINTMENTS, f"{text} {money}")
 
 
 async def no_show(ctx: Context, staff_id: int) -> Transition:
