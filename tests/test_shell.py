@@ -51,3 +51,16 @@ def test_calendar_files_can_be_kept(tmp_path: Path) -> None:
     shell(tmp_path, ["1", "Wheel Throwing Taster", "3", "1", "confirm"], "--save-to", str(keep))
     [ics] = keep.glob("*.ics")
     assert ics.read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
+
+
+def test_the_demo_holds_two_studios_and_studio_opens_the_one_named(tmp_path: Path) -> None:
+    """The same person (the default phone) switches between the demo's studios with
+    --studio, as a deep link would switch them in Telegram; bare, the shell takes the first."""
+    assert "Clay & Kiln" in shell(tmp_path, ["2"]).splitlines()[0]
+
+    tutor = shell(tmp_path, ["2"], "--studio", "tutor-studio")
+
+    assert tutor.startswith("Hi Sam! I'm the booking assistant of Lingua & Coach.")
+    assert "👤 Book an appointment" in tutor
+    assert "What would you like to book?" in tutor
+    assert "Clay & Kiln" in shell(tmp_path, []).splitlines()[0]

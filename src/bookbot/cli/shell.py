@@ -54,7 +54,11 @@ async def run_shell(settings: Settings, args: argparse.Namespace) -> int:
         studio = await chosen_studio(db, args.studio, settings.default_studio)
         dialogues = Dialogues(db, SystemClock(), default_studio=studio.slug)
         shell = Shell(
-            dialogues, ShellCustomer(args.phone, args.name, args.lang), sys.stdout, args.save_to
+            dialogues,
+            ShellCustomer(args.phone, args.name, args.lang),
+            sys.stdout,
+            args.save_to,
+            studio=studio.slug,
         )
         await shell.run(sys.stdin, echo=not interactive())
     return 0

@@ -25,12 +25,19 @@ class Shell:
     """Reads one line per message; prints replies with options numbered."""
 
     def __init__(
-        self, dialogues: Dialogues, who: ShellCustomer, out: TextIO, save_dir: Path | None = None
+        self,
+        dialogues: Dialogues,
+        who: ShellCustomer,
+        out: TextIO,
+        save_dir: Path | None = None,
+        *,
+        studio: str | None = None,
     ) -> None:
         self._dialogues = dialogues
         self._who = who
         self._out = out
         self._save_dir = save_dir
+        self._studio = studio  # opened at start, as a deep link would: --studio, or the default
 
     def _inbound(self, text: str) -> Inbound:
         return Inbound(
@@ -67,7 +74,8 @@ class Shell:
 
     async def run(self, lines: TextIO, *, echo: bool) -> None:
         """Start with the welcome, then one message per line until end of input."""
-        await self.say("/start")
+        start = self._inbound("/start")
+        self._show(await self._dialogues.handle(start, studio_slug=self._studio))
         while True:
             if not echo:
                 print("> ", end="", file=self._out, flush=True)
