@@ -238,36 +238,35 @@ async def confirm(
             found = await _locked(tx, studio_id, appointment_id, [seen.staff_id])
             if found is None:
                 raise _StaffChanged(appointment_id)
-            if found.status == "confirmed":
-                return found
-            if found.status not in ("held", "expired"):
-                raise errors.AppointmentNotActive(status=found.status)
-            live = (
-                found.status == "held" and found.held_until is not None and found.held_until > now
-            )
-            if not live:
-                service = await service_by_id_in(tx, studio_id, found.service_id)
-                await expire_lapsed_of(tx, now, [found.staff_id])
-                await check_free(
-                    tx,
-                    now,
-                    studio_id,
-                    staff_id=found.staff_id,
-                    service=service,
-                    starts_at=found.starts_at,
-                    moving=found.id,
-                )
-            await _book(tx, now, found)
-            booked = await appointment_by_id(tx, studio_id, appointment_id)
-            await notices.queue_reminders(tx, now, booked)
-            await notices.tell_staff(tx, now, booked, "staff_appointment_booked")
-            return booked
+            return await confirm_locked(tx, now, studio_id, found)
 
     result: Appointment = await retrying(attempt)
     return result
 
 
-async def _book(tx: Tx, now: datetime, found: Appointment) -> None:
+async def confirm_locked(tx: Tx, now: datetime, studio_id: int, found: Appointment) -> Appointment:
+    """Book `found`, whose staff row and own row the caller locked: a live hold is confirmed;
+    a lapsed or let-go one is re-checked and booked afresh if its time is still free
+    (SlotTaken if not); a confirmed one comes back as it is; a cancelled one is
+    AppointmentNotActive. Reminders queued, the staff member told. A customer's Confirm and
+    a payment's webhook both end here."""
+    if found.status == "confirmed":
+        return found
+    if found.status not in ("held", "expired"):
+        raise errors.AppointmentNotActive(status=found.status)
+    live = found.status == "held" and found.held_until is not None and found.held_until > now
+    if not live:
+        service = await service_by_id_in(tx, studio_id, found.service_id)
+        await expire_lapsed_of(tx, now, [found.staff_id])
+        await check_free(
+            tx,
+            now,
+            studio_id,
+            staff_id=found.staff_id,
+            service=service,
+            starts_at=found.starts_at,
+            moving=found.id,
+        )
     try:
         moved = await tx.execute(
             "UPDATE appointments SET status = 'confirmed', held_until = NULL, updated_at = :now"
@@ -277,6 +276,10 @@ async def _book(tx: Tx, now: datetime, found: Appointment) -> None:
     except ExclusionViolation as error:
         raise errors.SlotTaken() from error
     expect_moved(moved, f"confirming appointment {found.id}")
+    booked = await appointment_by_id(tx, studio_id, found.id)
+    await notices.queue_reminders(tx, now, booked)
+    await notices.tell_staff(tx, now, booked, "staff_appointment_booked")
+    return booked
 
 
 async def _customers(

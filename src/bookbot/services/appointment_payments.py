@@ -34,19 +34,16 @@ from typing import Any
 from bookbot.engine import errors
 from bookbot.engine import payments as rules
 from bookbot.engine.clock import Clock
-from bookbot.services import appointment_notices as notices
 from bookbot.services import refunds
-from bookbot.services.appointment_booking import check_free
+from bookbot.services.appointment_booking import confirm_locked
 from bookbot.services.appointment_rows import (
     Appointment,
     appointment_by_id,
     expect_moved,
-    expire_lapsed_of,
-    service_by_id_in,
 )
 from bookbot.services.payment_gateway import PaymentGateway
 from bookbot.services.payment_rows import COLUMNS, Payment, payment_of
-from bookbot.store.db import Database, ExclusionViolation, Reads, Tx
+from bookbot.store.db import Database, Reads, Tx
 
 POLICY_SQL = """SELECT sv.payment, sv.refund_after_cutoff_percent FROM services sv
 WHERE sv.studio_id = :s AND sv.id = :id"""
@@ -120,36 +117,7 @@ async def confirm_in(tx: Tx, now: datetime, studio_id: int, appointment_id: int)
     AppointmentNotActive. Reminders queued and the staff member told, as
     `appointments.confirm` does."""
     found = await appointment_by_id(tx, studio_id, appointment_id)
-    if found.status == "confirmed":
-        return found
-    if found.status not in ("held", "expired"):
-        raise errors.AppointmentNotActive(status=found.status)
-    live = found.status == "held" and found.held_until is not None and found.held_until > now
-    if not live:
-        service = await service_by_id_in(tx, studio_id, found.service_id)
-        await expire_lapsed_of(tx, now, [found.staff_id])
-        await check_free(
-            tx,
-            now,
-            studio_id,
-            staff_id=found.staff_id,
-            service=service,
-            starts_at=found.starts_at,
-            moving=found.id,
-        )
-    try:
-        moved = await tx.execute(
-            "UPDATE appointments SET status = 'confirmed', held_until = NULL, updated_at = :now"
-            " WHERE id = :id AND status IN ('held', 'expired')",
-            {"id": found.id, "now": now},
-        )
-    except ExclusionViolation as error:
-        raise errors.SlotTaken() from error
-    expect_moved(moved, f"confirming paid appointment {found.id}")
-    booked = await appointment_by_id(tx, studio_id, appointment_id)
-    await notices.queue_reminders(tx, now, booked)
-    await notices.tell_staff(tx, now, booked, "staff_appointment_booked")
-    return booked
+    return await confirm_locked(tx, now, studio_id, found)
 
 
 async def free_in(tx: Tx, now: datetime, appointment_id: int) -> None:
