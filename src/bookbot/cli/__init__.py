@@ -19,6 +19,7 @@ from bookbot.cli import (
     doctor,
     passes,
     payments,
+    report,
     run,
     shell,
     slots,
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     slots.register(commands)
     availability.register(commands)
     appointments.register(commands)
+    report.register(commands)
     doctor.register(commands)
     accept_database_anywhere(parser)
     return parser

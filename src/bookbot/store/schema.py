@@ -722,7 +722,8 @@ outbox = sa.Table(
 PAYMENT_ONE_OWNER = (
     "(CASE WHEN registration_id IS NULL THEN 0 ELSE 1 END)"
     " + (CASE WHEN pass_id IS NULL THEN 0 ELSE 1 END)"
-    " + (CASE WHEN appointment_id IS NULL THEN 0 ELSE 1 END) <= 1"
+    " + (CASE WHEN appointment_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN package_id IS NULL THEN 0 ELSE 1 END) <= 1"
 )
 
 payments = sa.Table(
@@ -741,6 +742,8 @@ payments = sa.Table(
     sa.Column("pass_id", sa.Integer, sa.ForeignKey("passes.id", ondelete="SET NULL")),
     # An appointment paid online (migration 0019); its purpose is 'full', as for a class.
     sa.Column("appointment_id", sa.Integer, sa.ForeignKey("appointments.id", ondelete="SET NULL")),
+    # A package bought online (migration 0020); its purpose is 'package'.
+    sa.Column("package_id", sa.Integer, sa.ForeignKey("packages.id", ondelete="SET NULL")),
     sa.Column("purpose", sa.String(16), nullable=False),
     sa.Column("amount_minor", sa.Integer, nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
@@ -764,7 +767,8 @@ payments = sa.Table(
     sa.Column("created_at", UTC_INSTANT, nullable=False),
     sa.Column("updated_at", UTC_INSTANT, nullable=False),
     sa.CheckConstraint(
-        "purpose IN ('full', 'deposit', 'balance', 'pass', 'invoice')", name="purpose_known"
+        "purpose IN ('full', 'deposit', 'balance', 'pass', 'invoice', 'package')",
+        name="purpose_known",
     ),
     sa.CheckConstraint(
         "status IN ('scheduled', 'pending', 'paid', 'failed', 'expired', 'cancelled', 'invoiced',"
@@ -793,6 +797,7 @@ payments = sa.Table(
     sa.Index("ix_payments_registration", "registration_id"),
     sa.Index("ix_payments_pass", "pass_id"),
     sa.Index("ix_payments_appointment", "appointment_id"),
+    sa.Index("ix_payments_package", "package_id"),
     sa.Index("ix_payments_studio_created", "studio_id", "created_at"),
     sa.Index("ix_payments_customer", "studio_id", "customer_id", "created_at"),
 )
@@ -996,6 +1001,14 @@ appointments = sa.Table(
     sa.Column("price_minor", sa.Integer, nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("origin", sa.String(16), nullable=False, server_default="one_time"),
+    # An occurrence of a member's series (migration 0020): the series and the series date it
+    # stands for (kept when the occurrence is moved); NULL for a one-time booking.
+    sa.Column(
+        "recurring_booking_id",
+        sa.Integer,
+        sa.ForeignKey("recurring_bookings.id", ondelete="SET NULL"),
+    ),
+    sa.Column("occurrence_date", sa.Date),
     sa.Column("meeting_url", sa.String(500), nullable=False, server_default=""),
     # +1 per reschedule: the .ics SEQUENCE, so calendars take the new time.
     sa.Column("sequence", sa.Integer, nullable=False, server_default="0"),
@@ -1010,7 +1023,21 @@ appointments = sa.Table(
         "busy_from <= starts_at AND busy_until >= ends_at", name="busy_covers_appointment"
     ),
     sa.CheckConstraint("status <> 'held' OR held_until IS NOT NULL", name="hold_has_expiry"),
+    sa.CheckConstraint("origin IN ('one_time', 'recurring')", name="origin_known"),
+    sa.CheckConstraint(
+        "(origin = 'recurring') = (occurrence_date IS NOT NULL)",
+        name="origin_matches_series",
+    ),
     sa.Index("ix_appointments_staff_busy", "staff_id", "busy_from"),
+    # A series date is placed once, however often the materialiser runs at once.
+    sa.Index(
+        "uq_appointments_occurrence",
+        "recurring_booking_id",
+        "occurrence_date",
+        unique=True,
+        sqlite_where=sa.text("recurring_booking_id IS NOT NULL"),
+        postgresql_where=sa.text("recurring_booking_id IS NOT NULL"),
+    ),
     sa.Index("ix_appointments_customer", "studio_id", "customer_id", "status", "starts_at"),
     # The expiry sweep reads the holds by held_until; the completion sweep confirmed ones by end.
     sa.Index(
@@ -1045,3 +1072,273 @@ def _postgresql_only(statement: str) -> sa.ExecutableDDLElement:
 
 sa.event.listen(appointments, "before_create", _postgresql_only(BTREE_GIST))
 sa.event.listen(appointments, "after_create", _postgresql_only(APPOINTMENTS_NO_OVERLAP))
+
+# --- recurring bookings, conflicts, packages, funnel (issue 15, migration 0020) ---------------
+# A member's series ("every other Tuesday 10:00 with Tom") is materialised as appointments
+# 6 weeks ahead; a daily job at 02:00 studio time extends it. Each occurrence stands for one
+# series date (`appointments.occurrence_date`, kept when the occurrence is moved), so the job
+# never places a date twice; a date it could not place (or the member paused) is a skip row.
+
+RECURRING_STATUSES = "status IN ('active', 'ended')"
+SKIP_REASONS = "reason IN ('paused', 'blocked', 'unavailable', 'clash')"
+
+recurring_bookings = sa.Table(
+    "recurring_bookings",
+    metadata,
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("service_id", sa.Integer, sa.ForeignKey("services.id"), nullable=False),
+    sa.Column("staff_id", sa.Integer, sa.ForeignKey("staff.id"), nullable=False),
+    # The wall time the series keeps across DST: weekday and 'HH:MM' in `timezone` (the staff
+    # member's zone when the series was made).
+    sa.Column("weekday", sa.Integer, nullable=False),  # 0 = Monday .. 6 = Sunday
+    sa.Column("start_time", sa.String(5), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("interval_weeks", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date),  # NULL: indefinitely
+    sa.Column("guest_count", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="active"),
+    sa.Column("source", sa.String(16), nullable=False, server_default="chat"),
+    # The last series date the materialiser has placed or skipped (NULL: none yet), and when
+    # the daily job should extend it next (the next 02:00 studio time).
+    sa.Column("materialized_until", sa.Date),
+    sa.Column("next_extension_at", UTC_INSTANT),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    sa.Column("ended_at", UTC_INSTANT),
+    sa.Column("end_reason", sa.String(500), nullable=False, server_default=""),
+    sa.CheckConstraint(RECURRING_STATUSES, name="status_known"),
+    sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+    sa.CheckConstraint("interval_weeks IN (1, 2)", name="interval_known"),
+    sa.CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
+    sa.CheckConstraint("guest_count >= 1", name="guest_count_positive"),
+    sa.CheckConstraint("source IN ('chat', 'cli')", name="source_known"),
+    sa.Index("ix_recurring_bookings_customer", "studio_id", "customer_id", "status"),
+    sa.Index("ix_recurring_bookings_staff", "staff_id", "status"),
+    # What the daily job reads: the active series due for extension, by when they are due.
+    sa.Index(
+        "ix_recurring_bookings_due",
+        "next_extension_at",
+        "id",
+        sqlite_where=sa.text("status = 'active'"),
+        postgresql_where=sa.text("status = 'active'"),
+    ),
+)
+
+recurring_skips = sa.Table(
+    "recurring_skips",
+    metadata,
+    # A series date with no appointment, and why: the member paused it, or the materialiser
+    # could not place it (blocked, outside the hours, clashing). Written once, with the
+    # notices; the job never looks at that date again.
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "recurring_booking_id",
+        sa.Integer,
+        sa.ForeignKey("recurring_bookings.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("on_date", sa.Date, nullable=False),
+    sa.Column("reason", sa.String(16), nullable=False),
+    sa.Column("detail", sa.String(500), nullable=False, server_default=""),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    sa.CheckConstraint(SKIP_REASONS, name="reason_known"),
+    sa.UniqueConstraint("recurring_booking_id", "on_date"),
+)
+
+appointment_conflicts = sa.Table(
+    "appointment_conflicts",
+    metadata,
+    # A future appointment a change of availability left outside the staff member's hours
+    # (and not covered by an addition), or inside a new block. Kept, not cancelled, until
+    # staff choose: cancelled (the member told, refund or credit per policy), kept (an
+    # addition for exactly that slot), or cleared (it fits again, or ended another way).
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "appointment_id",
+        sa.Integer,
+        sa.ForeignKey("appointments.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "staff_id", sa.Integer, sa.ForeignKey("staff.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("reason", sa.String(24), nullable=False),
+    sa.Column("detected_at", UTC_INSTANT, nullable=False),
+    sa.Column("notified_at", UTC_INSTANT),
+    sa.Column("resolved_at", UTC_INSTANT),
+    sa.Column("resolution", sa.String(16)),
+    sa.Column("resolved_by", sa.String(200), nullable=False, server_default=""),
+    sa.CheckConstraint("reason IN ('outside_hours', 'blocked')", name="reason_known"),
+    sa.CheckConstraint(
+        "resolution IS NULL OR resolution IN ('kept', 'cancelled', 'cleared')",
+        name="resolution_known",
+    ),
+    sa.CheckConstraint(
+        "(resolved_at IS NULL) = (resolution IS NULL)", name="resolved_has_resolution"
+    ),
+    # One open conflict per appointment; the staff member's open ones are read by this.
+    sa.Index(
+        "uq_appointment_conflicts_open",
+        "appointment_id",
+        unique=True,
+        sqlite_where=sa.text("resolved_at IS NULL"),
+        postgresql_where=sa.text("resolved_at IS NULL"),
+    ),
+    sa.Index(
+        "ix_appointment_conflicts_staff_open",
+        "studio_id",
+        "staff_id",
+        sqlite_where=sa.text("resolved_at IS NULL"),
+        postgresql_where=sa.text("resolved_at IS NULL"),
+    ),
+)
+
+package_offers = sa.Table(
+    "package_offers",
+    metadata,
+    # What the studio file sells: N sessions or M minutes of one service, usable for
+    # `valid_days` days from purchase.
+    _id(),
+    _studio_fk(),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column(
+        "service_id", sa.Integer, sa.ForeignKey("services.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("sessions", sa.Integer),
+    sa.Column("minutes", sa.Integer),
+    sa.Column("price_minor", sa.Integer, nullable=False),
+    sa.Column("valid_days", sa.Integer, nullable=False),
+    sa.Column("payment", sa.String(16), nullable=False, server_default="either"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.UniqueConstraint("studio_id", "key"),
+    sa.CheckConstraint(
+        "(sessions IS NULL) <> (minutes IS NULL) AND COALESCE(sessions, minutes) > 0",
+        name="sessions_or_minutes",
+    ),
+    sa.CheckConstraint("price_minor >= 0", name="price_not_negative"),
+    sa.CheckConstraint("valid_days > 0", name="valid_days_positive"),
+    sa.CheckConstraint("payment IN ('online', 'at_studio', 'either')", name="payment_known"),
+)
+
+packages = sa.Table(
+    "packages",
+    metadata,
+    # A customer's package: a balance of sessions or of minutes of one service, usable until
+    # `expires_on` (a studio-local date, inclusive). Bought online it is pending_payment,
+    # unusable, until paid.
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("offer_id", sa.Integer, sa.ForeignKey("package_offers.id", ondelete="SET NULL")),
+    sa.Column(
+        "service_id", sa.Integer, sa.ForeignKey("services.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("sessions_total", sa.Integer),
+    sa.Column("sessions_remaining", sa.Integer),
+    sa.Column("minutes_total", sa.Integer),
+    sa.Column("minutes_remaining", sa.Integer),
+    sa.Column("expires_on", sa.Date, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    # online (Stripe), at_studio, staff_issued
+    sa.Column("payment", sa.String(16), nullable=False),
+    sa.Column("price_minor", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    sa.Column("updated_at", UTC_INSTANT, nullable=False),
+    sa.CheckConstraint("status IN ('pending_payment', 'active', 'cancelled')", name="status_known"),
+    sa.CheckConstraint("payment IN ('online', 'at_studio', 'staff_issued')", name="payment_known"),
+    sa.CheckConstraint(
+        "(sessions_total IS NULL) <> (minutes_total IS NULL)", name="sessions_or_minutes"
+    ),
+    sa.CheckConstraint(
+        "(sessions_total IS NULL) = (sessions_remaining IS NULL)"
+        " AND (minutes_total IS NULL) = (minutes_remaining IS NULL)",
+        name="balance_of_its_kind",
+    ),
+    sa.CheckConstraint(
+        "COALESCE(sessions_remaining, 0) >= 0 AND COALESCE(minutes_remaining, 0) >= 0",
+        name="balance_not_negative",
+    ),
+    sa.Index("ix_packages_customer", "studio_id", "customer_id", "status", "expires_on"),
+)
+
+package_redemptions = sa.Table(
+    "package_redemptions",
+    metadata,
+    # What booking an appointment took from a package; restored when it is cancelled within
+    # the policy. A rescheduled appointment keeps its row (and so its redemption).
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "package_id", sa.Integer, sa.ForeignKey("packages.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "appointment_id",
+        sa.Integer,
+        sa.ForeignKey("appointments.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("sessions", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("minutes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="redeemed"),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    sa.Column("restored_at", UTC_INSTANT),
+    sa.CheckConstraint("status IN ('redeemed', 'restored')", name="status_known"),
+    sa.CheckConstraint("sessions >= 0 AND minutes >= 0", name="amounts_not_negative"),
+    sa.Index("ix_package_redemptions_package", "package_id"),
+    # An appointment redeems at most one package at a time.
+    sa.Index(
+        "uq_package_redemptions_live",
+        "appointment_id",
+        unique=True,
+        sqlite_where=sa.text("status = 'redeemed'"),
+        postgresql_where=sa.text("status = 'redeemed'"),
+    ),
+)
+
+package_adjustments = sa.Table(
+    "package_adjustments",
+    metadata,
+    # Every change staff made to a balance by hand: by how much, why and who.
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "package_id", sa.Integer, sa.ForeignKey("packages.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("sessions_delta", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("minutes_delta", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    sa.CheckConstraint("reason <> ''", name="reason_given"),
+    sa.Index("ix_package_adjustments_package", "package_id"),
+)
+
+funnel_events = sa.Table(
+    "funnel_events",
+    metadata,
+    # One step of a booking in chat: viewed an item, started (a hold or summary), completed
+    # (booked), or abandoned (a start that lapsed or was backed out of).
+    _id(),
+    _studio_fk(),
+    sa.Column("at", UTC_INSTANT, nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("step", sa.String(16), nullable=False),
+    sa.Column("item_kind", sa.String(16), nullable=False),
+    sa.Column("item_key", sa.String(64), nullable=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="SET NULL")),
+    sa.CheckConstraint("step IN ('view', 'started', 'completed', 'abandoned')", name="step_known"),
+    sa.CheckConstraint(
+        "item_kind IN ('class', 'service', 'pass', 'package')", name="item_kind_known"
+    ),
+    sa.Index("ix_funnel_events_studio_at", "studio_id", "at"),
+)

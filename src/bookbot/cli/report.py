@@ -1,0 +1,16 @@
+"""`bookbot report ...`: figures for staff, one subcommand per report.
+
+Each report lives in its own module and adds its subcommand here: `report_sessions`
+(sessions held per member, for invoicing) and `report_funnel` (booking conversion)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def register(commands: Any) -> None:
+    group = commands.add_parser("report", help="figures for staff: sessions held, booking funnel")
+    group.add_subparsers(
+        dest="report_command", required=True, metavar="REPORT", help="which report"
+    )
+    # Each report module registers itself on the subparsers above (issue 15).
