@@ -30,6 +30,8 @@ THINGS = (
     N_("waitlist offer"),
     N_("service"),
     N_("appointment"),
+    N_("package"),
+    N_("package offer"),
 )
 
 
@@ -272,3 +274,37 @@ class NotYourAppointment(BookingError):
 class AppointmentNotActive(BookingError):
     code = "appointment_not_active"
     template = "That appointment is no longer active, so it cannot be changed."
+
+
+class PackageExpired(BookingError):
+    code = "package_expired"
+    template = (
+        'Your package "{name}" is valid until {expires_on}, so it cannot pay for this appointment.'
+    )
+
+
+class PackageUsedUp(BookingError):
+    code = "package_used_up"
+    template = 'Your package "{name}" has no sessions left.'
+
+
+class PackageMinutesShort(BookingError):
+    code = "package_minutes_short"
+    template = (
+        'Your package "{name}" has {left} minutes left; this appointment takes {needed} minutes.'
+    )
+
+
+class PackageNotActive(BookingError):
+    code = "package_not_active"
+    template = 'Your package "{name}" cannot be used now: it is not paid yet, or was cancelled.'
+
+
+class PackageOtherService(BookingError):
+    code = "package_other_service"
+    template = 'Your package "{name}" is for another service.'
+
+
+class PackageBalanceNegative(BookingError):
+    code = "package_balance_negative"
+    template = "A balance cannot go below zero: the package has {left} left."

@@ -22,6 +22,7 @@ from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.engine.slots import fits
 from bookbot.services import appointment_notices as notices
+from bookbot.services import packages
 from bookbot.services.appointment_rows import (
     Appointment,
     Service,
@@ -225,11 +226,19 @@ async def _locked(
 
 
 async def confirm(
-    db: Database, clock: Clock, studio_id: int, *, appointment_id: int, customer_id: int
+    db: Database,
+    clock: Clock,
+    studio_id: int,
+    *,
+    appointment_id: int,
+    customer_id: int,
+    package_id: int | None = None,
 ) -> Appointment:
     """Book the customer's hold: reminders queued, staff told. A lapsed (or swept) hold is
     re-checked and booked afresh if the time is still free (SlotTaken if not); a second
-    confirm returns the booking; a cancelled one is AppointmentNotActive."""
+    confirm returns the booking; a cancelled one is AppointmentNotActive. With
+    `package_id`, the package pays for it in the same transaction (a Package* refusal
+    books nothing)."""
 
     async def attempt() -> Appointment:
         now = clock.now()
@@ -238,13 +247,15 @@ async def confirm(
             found = await _locked(tx, studio_id, appointment_id, [seen.staff_id])
             if found is None:
                 raise _StaffChanged(appointment_id)
-            return await confirm_locked(tx, now, studio_id, found)
+            return await confirm_locked(tx, now, studio_id, found, package_id=package_id)
 
     result: Appointment = await retrying(attempt)
     return result
 
 
-async def confirm_locked(tx: Tx, now: datetime, studio_id: int, found: Appointment) -> Appointment:
+async def confirm_locked(
+    tx: Tx, now: datetime, studio_id: int, found: Appointment, *, package_id: int | None = None
+) -> Appointment:
     """Book `found`, whose staff row and own row the caller locked: a live hold is confirmed;
     a lapsed or let-go one is re-checked and booked afresh if its time is still free
     (SlotTaken if not); a confirmed one comes back as it is; a cancelled one is
@@ -277,6 +288,8 @@ async def confirm_locked(tx: Tx, now: datetime, studio_id: int, found: Appointme
         raise errors.SlotTaken() from error
     expect_moved(moved, f"confirming appointment {found.id}")
     booked = await appointment_by_id(tx, studio_id, found.id)
+    if package_id is not None:  # only once the row moved: a repeat confirm redeems nothing
+        await packages.redeem_in(tx, now, studio_id, booked, package_id)
     await notices.queue_reminders(tx, now, booked)
     await notices.tell_staff(tx, now, booked, "staff_appointment_booked")
     return booked

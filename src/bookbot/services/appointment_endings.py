@@ -17,7 +17,7 @@ from datetime import datetime
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.services import appointment_notices as notices
-from bookbot.services import appointment_payments
+from bookbot.services import appointment_payments, packages
 from bookbot.services.appointment_rows import (
     Appointment,
     appointment_by_id,
@@ -85,6 +85,7 @@ async def cancel_by_customer(
             await appointment_payments.refund_cancelled_in(
                 tx, now, ended, before_cutoff=True, by_staff=False
             )
+            await packages.restore_in(tx, now, studio_id, ended.id)  # within the policy
             await notices.tell_staff(tx, now, ended, "staff_appointment_cancelled")
             return ended
 
@@ -136,6 +137,7 @@ async def cancel_by_staff(
             await appointment_payments.refund_cancelled_in(
                 tx, now, ended, before_cutoff=False, by_staff=True
             )
+            await packages.restore_in(tx, now, studio_id, ended.id)
             if found.status == "confirmed":
                 await notices.tell_customer_cancelled(tx, now, ended)
             return ended

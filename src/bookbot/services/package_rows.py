@@ -1,0 +1,122 @@
+"""Package rows as the services read them: a customer's `Package`, a studio's
+`PackageOffer`, and the SQL that maps rows to them by column name (issue 15)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bookbot.engine import errors
+from bookbot.engine.recurrence import zone
+from bookbot.store.db import Reads, Row, record
+
+
+@dataclass(frozen=True)
+class Package:
+    """A balance of sessions or of minutes (exactly one kind) of one service, usable
+    through `expires_on`, a studio-local date, inclusive."""
+
+    id: int
+    studio_id: int
+    customer_id: int
+    customer_name: str
+    customer_phone: str | None
+    offer_id: int | None
+    service_id: int
+    service_name: str
+    name: str
+    sessions_total: int | None
+    sessions_remaining: int | None
+    minutes_total: int | None
+    minutes_remaining: int | None
+    expires_on: date
+    status: str
+    payment: str
+    price_minor: int
+    created_at: datetime
+
+    @property
+    def in_minutes(self) -> bool:
+        return self.minutes_total is not None
+
+    @property
+    def remaining(self) -> int:
+        """What is left, in the package's own unit (sessions or minutes)."""
+        value = self.minutes_remaining if self.in_minutes else self.sessions_remaining
+        return value or 0
+
+    @property
+    def total(self) -> int:
+        value = self.minutes_total if self.in_minutes else self.sessions_total
+        return value or 0
+
+    def needs(self, duration_minutes: int) -> int:
+        """What one appointment of `duration_minutes` takes from it: one session (whatever
+        the party size), or its minutes."""
+        return duration_minutes if self.in_minutes else 1
+
+    def covers(self, duration_minutes: int, day: date) -> bool:
+        """Could it pay for an appointment of that length on `day` (studio-local)?"""
+        return (
+            self.status == "active"
+            and self.expires_on >= day
+            and self.remaining >= self.needs(duration_minutes)
+        )
+
+
+@dataclass(frozen=True)
+class PackageOffer:
+    id: int
+    key: str
+    name: str
+    service_id: int
+    service_name: str
+    sessions: int | None
+    minutes: int | None
+    price_minor: int
+    currency: str
+    valid_days: int
+    payment: str  # online, at_studio, either
+
+
+PACKAGE_SELECT = """SELECT p.id, p.studio_id, p.customer_id, c.name AS customer_name,
+    c.phone AS customer_phone, p.offer_id, p.service_id, sv.name AS service_name, p.name,
+    p.sessions_total, p.sessions_remaining, p.minutes_total, p.minutes_remaining,
+    p.expires_on, p.status, p.payment, p.price_minor, p.created_at
+FROM packages p JOIN customers c ON c.id = p.customer_id
+JOIN services sv ON sv.id = p.service_id"""
+
+OFFER_SELECT = """SELECT o.id, o.key, o.name, o.service_id, sv.name AS service_name, o.sessions,
+    o.minutes, o.price_minor, st.currency, o.valid_days, o.payment
+FROM package_offers o JOIN services sv ON sv.id = o.service_id
+JOIN studios st ON st.id = o.studio_id"""
+
+
+def package_from(row: Row) -> Package:
+    return record(Package, row)
+
+
+def offer_from(row: Row) -> PackageOffer:
+    return record(PackageOffer, row)
+
+
+async def package_by_id(reads: Reads, studio_id: int, package_id: int) -> Package:
+    row = await reads.one(
+        PACKAGE_SELECT + " WHERE p.studio_id = :s AND p.id = :id",
+        {"s": studio_id, "id": package_id},
+    )
+    if row is None:
+        raise errors.NotFound(what="package", ident=package_id)
+    return package_from(row)
+
+
+async def studio_today(reads: Reads, studio_id: int, now: datetime) -> date:
+    """Today on the studio's calendar: package expiry dates are studio-local."""
+    name = await reads.scalar("SELECT timezone FROM studios WHERE id = :s", {"s": studio_id})
+    if name is None:
+        raise errors.NotFound(what="studio", ident=studio_id)
+    return now.astimezone(zone(str(name))).date()
+
+
+def local_day(instant: datetime, zone_name: str) -> date:
+    return instant.astimezone(zone(zone_name)).date()
