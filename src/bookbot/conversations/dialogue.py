@@ -16,6 +16,7 @@ from datetime import timedelta
 from bookbot.conversations import account_steps as account
 from bookbot.conversations import appointment_steps as appointment
 from bookbot.conversations import booking_steps as booking
+from bookbot.conversations import funnel_tracking as funnel
 from bookbot.conversations import linking_steps as link
 from bookbot.conversations import pass_steps as passes
 from bookbot.conversations import payment_steps as paying
@@ -289,6 +290,7 @@ class Dialogues:
     ) -> tuple[Context, list[Reply], bool]:
         """The replies, and whether the dialogue changed (and must be saved)."""
         ctx = await self._context(inbound, slug, lease)
+        funnel.remember(ctx)  # what the dialogue is about, before the step may clear it
         conversation = ctx.conversation
         edit = _edits_pressed(inbound, conversation)  # before the step moves the state on
         if inbound.token is not None and _someone_elses(inbound, conversation):
@@ -445,6 +447,7 @@ class Dialogues:
             # Not from a notice either: it is no screen to go back to (shown again it would
             # be empty, and its state would mark the dialogue's own message as a notice).
             ctx.data.setdefault("history", []).append(previous)
+        funnel.observe(ctx, previous, transition)  # booking-funnel events, saved with the state
         conversation.state = transition.state.value
         screen = await SCREENS[transition.state](ctx)
         conversation.step += 1

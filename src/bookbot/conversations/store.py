@@ -24,6 +24,7 @@ from typing import Any
 from bookbot.engine.clock import Clock
 from bookbot.services.common import Studio, studio_columns, studio_from
 from bookbot.services.customers import Customer, customer_columns, customer_from
+from bookbot.services.funnel import Event, Who, statement
 from bookbot.services.staff_access import identity, staff_id_query
 from bookbot.store.db import Database, Row, Tx
 
@@ -57,6 +58,8 @@ class Conversation:
     message_ref: str | None
     updated_at: datetime
     created: bool = field(default=False, compare=False)
+    # This turn's booking-funnel events, written by the save (never stored with the state).
+    funnel: list[Event] = field(default_factory=list, compare=False)
 
 
 _FIELDS = (
@@ -257,17 +260,51 @@ def _saved(lease: Lease, conversation: Conversation, changed: int) -> None:
         raise LeaseLost(f"{conversation.channel}:{conversation.address}")
 
 
+def _with_funnel(conversation: Conversation, now: datetime, params: dict[str, Any]) -> str:
+    """PostgreSQL: the save and the turn's funnel events in one statement (the INSERT joins
+    the saved row, so a lost lease records nothing); it returns how many rows it saved."""
+    who = Who(conversation.studio_id, conversation.customer_id, conversation.channel, now)
+    insert, more = statement(conversation.funnel, who, "postgresql", source="saved")
+    params.update(more)
+    return f"WITH saved AS ({_SAVE} RETURNING id), events AS ({insert})\nSELECT COUNT(*) FROM saved"
+
+
+async def _save_funnel_in(tx: Tx, conversation: Conversation, now: datetime) -> None:
+    """SQLite: the turn's funnel events, after the save, in its transaction."""
+    who = Who(conversation.studio_id, conversation.customer_id, conversation.channel, now)
+    sql, params = statement(conversation.funnel, who, tx.dialect)
+    await tx.execute(sql, params)
+
+
 async def save(db: Database, lease: Lease, conversation: Conversation, now: datetime) -> None:
     """Write the dialogue back and release its lease, in one statement. Raises `LeaseLost`,
-    writing nothing, if the lease is no longer ours."""
-    _saved(lease, conversation, await db.execute(_SAVE, _save_params(lease, conversation, now)))
+    writing nothing, if the lease is no longer ours. With funnel events to record: one
+    statement on PostgreSQL, one transaction of two on SQLite."""
+    params = _save_params(lease, conversation, now)
+    if not conversation.funnel:
+        _saved(lease, conversation, await db.execute(_SAVE, params))
+    elif db.dialect == "postgresql":
+        sql = _with_funnel(conversation, now, params)
+        _saved(lease, conversation, int(await db.scalar(sql, params)))
+    else:
+        async with db.transaction() as tx:
+            _saved(lease, conversation, await tx.execute(_SAVE, params))
+            await _save_funnel_in(tx, conversation, now)
     lease.held = False
 
 
 async def save_in(tx: Tx, lease: Lease, conversation: Conversation, now: datetime) -> None:
     """`save` inside the caller's transaction (with the replies it queues); the caller marks
     the lease let go (`held = False`) once that transaction has committed."""
-    _saved(lease, conversation, await tx.execute(_SAVE, _save_params(lease, conversation, now)))
+    params = _save_params(lease, conversation, now)
+    if not conversation.funnel:
+        _saved(lease, conversation, await tx.execute(_SAVE, params))
+    elif tx.dialect == "postgresql":
+        sql = _with_funnel(conversation, now, params)
+        _saved(lease, conversation, int(await tx.scalar(sql, params)))
+    else:
+        _saved(lease, conversation, await tx.execute(_SAVE, params))
+        await _save_funnel_in(tx, conversation, now)
 
 
 _RELEASE = """UPDATE conversations SET lease_until = NULL, lease_token = NULL

@@ -26,7 +26,7 @@ from typing import Any
 from bookbot.engine import errors
 from bookbot.engine import payments as rules
 from bookbot.engine.clock import Clock
-from bookbot.services import appointment_payments, holds, refunds
+from bookbot.services import appointment_payments, funnel, holds, refunds
 from bookbot.services.payment_gateway import GatewayError, PaymentGateway
 from bookbot.services.payment_rows import (
     COLUMNS,
@@ -220,6 +220,7 @@ async def _fulfil(tx: Tx, now: datetime, payment: Payment, *, receipt_url: str |
             {"p": payment.pass_id},
         )
         params["pass"] = payment.pass_id
+    await funnel.record_paid(tx, now, payment.studio_id, payment.id)  # a purchase completed
     params["purpose"] = payment.purpose
     params["receipt_url"] = receipt_url
     await notify_customer(tx, now, payment, "payment_receipt", params, key=str(payment.id))

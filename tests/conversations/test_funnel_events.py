@@ -1,0 +1,134 @@
+"""Booking-funnel events recorded by real conversations, on the console and on Telegram
+(through the inbox, as the worker runs it: the events ride on the save with the replies)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bookbot.conversations.dialogue import Dialogues
+from bookbot.conversations.model import Channel, Inbound, Reply
+from bookbot.conversations.outbound import ReplyTo
+from bookbot.engine.clock import FrozenClock
+from bookbot.services import funnel, inbox
+from bookbot.store.db import Database
+from tests.conversations.chat import Chat
+
+
+@dataclass
+class InboxChat(Chat):
+    """A person whose every message goes through the inbox, as the worker runs it."""
+
+    clock: FrozenClock | None = None
+    update: int = 0
+
+    async def _send(self, inbound: Inbound) -> list[Reply]:
+        assert self.clock is not None
+        self.update += 1
+        now = self.clock.now()
+        await inbox.accept(
+            db_of(self), self.channel.value, str(self.update), self.address, {}, now=now
+        )
+        [item] = await inbox.claim(db_of(self), now, 1, timedelta(minutes=5))
+        reply_to = ReplyTo(item, self.channel, self.address)
+        self.replies = await self.dialogues.handle(inbound, reply_to=reply_to)
+        return self.replies
+
+
+def db_of(chat: Chat) -> Database:
+    return chat.dialogues.db
+
+
+async def events(db: Database) -> list[tuple[str, str, str, str]]:
+    rows = await db.all("SELECT channel, step, item_kind, item_key FROM funnel_events ORDER BY id")
+    return [(r["channel"], r["step"], r["item_kind"], r["item_key"]) for r in rows]
+
+
+async def book_wheel_class(chat: Chat) -> None:
+    """Menu → classes → the Wheel Throwing Taster's page → its first date → 2 people."""
+    await chat.say("/start")
+    for reply in ("1", "Wheel Throwing Taster", "1", "2"):
+        await chat.say(reply)
+    assert "Total:" in chat.text
+
+
+@pytest.fixture
+def telegram(dialogues: Dialogues, clock: FrozenClock) -> InboxChat:
+    return InboxChat(dialogues, address="4242", name="Ben", channel=Channel.TELEGRAM, clock=clock)
+
+
+async def test_a_booking_on_the_console_records_view_started_completed(
+    dialogues: Dialogues, db: Database
+) -> None:
+    ana = Chat(dialogues)
+    await book_wheel_class(ana)
+    await ana.say("confirm")
+
+    wheel = "wheel-taster"
+    assert await events(db) == [
+        ("console", "view", "class", wheel),
+        ("console", "started", "class", wheel),
+        ("console", "completed", "class", wheel),
+    ]
+
+
+async def test_backing_out_of_the_summary_on_telegram_records_it_abandoned(
+    telegram: InboxChat, db: Database
+) -> None:
+    await book_wheel_class(telegram)
+    await telegram.press("⬅ Back")  # the held seats go
+
+    steps = [(c, s) for c, s, _, _ in await events(db)]
+    assert steps == [("telegram", "view"), ("telegram", "started"), ("telegram", "abandoned")]
+    assert await db.scalar("SELECT COUNT(*) FROM outbox") > 0  # the worker's path: replies queued
+
+
+async def test_a_re_rendered_page_or_a_step_back_to_it_is_no_new_view(
+    dialogues: Dialogues, db: Database
+) -> None:
+    ana = Chat(dialogues)
+    await ana.say("/start")
+    await ana.say("1")
+    await ana.say("Wheel Throwing Taster")
+    await ana.say("1")  # a date: the guests question
+    await ana.press("⬅ Back")  # back to the class page
+    await ana.say("nonsense")  # not understood: the page again
+
+    assert [s for _, s, _, _ in await events(db)] == ["view"]
+
+
+async def test_the_report_counts_both_channels_with_conversions(
+    dialogues: Dialogues, telegram: InboxChat, db: Database, clock: FrozenClock, studio_id: int
+) -> None:
+    ana = Chat(dialogues)
+    await book_wheel_class(ana)
+    await ana.say("confirm")
+    await book_wheel_class(telegram)
+    await telegram.press("✖ Cancel")  # back to the menu: abandoned
+    await telegram.say("1")
+    await telegram.say("Wheel Throwing Taster")  # a second look, no booking
+
+    found = await funnel.report(
+        db, studio_id, since=clock.now() - timedelta(days=1), until=clock.now() + timedelta(days=1)
+    )
+
+    by_channel = {line.channel: line for line in found.channels}
+    console, tg = by_channel["console"], by_channel["telegram"]
+    assert (console.viewed, console.started, console.completed, console.abandoned) == (1, 1, 1, 0)
+    assert (tg.viewed, tg.started, tg.completed, tg.abandoned, tg.backed_out) == (2, 1, 0, 1, 1)
+    total = found.total
+    assert (total.viewed, total.started, total.completed, total.abandoned) == (3, 2, 1, 1)
+    assert funnel.percent(total.started, total.viewed) == 66.7
+    assert funnel.percent(total.completed, total.started) == 50.0
+    only: dict[str, Any] = {"channel": "telegram"}
+    alone = await funnel.report(
+        db,
+        studio_id,
+        since=clock.now() - timedelta(days=1),
+        until=clock.now() + timedelta(days=1),
+        **only,
+    )
+    assert [line.channel for line in alone.channels] == ["telegram"]
