@@ -409,6 +409,7 @@ async def test_loading_one_studio_leaves_another_studios_rows_alone(db: Database
     services_before = await fetch(db, services_sql, id=madrid.studio_id)
 
     twin["services"] = []
+    twin["packages"] = []  # they name the services
     person(twin, "lucia")["availability"] = {}
     await load_studio(db, parse_studio_data(twin))
 

@@ -11,6 +11,9 @@ A `[[services]]` entry is something booked with one staff member at a time the c
 picks; `staff` lists who offers it. Each field is checked here; what refers to other
 sections (staff keys) and what needs the staff member's zone is checked by
 `appointment_problems`, called from `StudioFile`'s validator.
+
+A `[[packages]]` entry (issue 15) sells N sessions or M minutes of one service, valid for
+some days; its service key is checked against `[[services]]` there too.
 """
 
 from __future__ import annotations
@@ -190,6 +193,45 @@ class ServiceSpec(FileModel):
         return self
 
 
+PackageCount = Annotated[int, Field(strict=True, gt=0, le=100_000)]
+ValidDays = Annotated[int, Field(strict=True, gt=0, le=3 * YEAR_DAYS)]
+
+
+class PackageSpec(FileModel):
+    """A `[[packages]]` offer: `sessions` or `minutes` (one of them) of one service, usable
+    for `valid_days` days from the day it is bought or issued (issue 15)."""
+
+    key: Key
+    name: Name
+    service: Key
+    sessions: PackageCount | None = None
+    minutes: PackageCount | None = None
+    price: Price
+    valid_days: ValidDays
+    payment: Literal["online", "at_studio", "either"] = "either"
+
+    @model_validator(mode="after")
+    def _sessions_or_minutes(self) -> PackageSpec:
+        if (self.sessions is None) == (self.minutes is None):
+            raise ValueError("give either sessions or minutes (not both)")
+        return self
+
+
+def _package_problems(
+    packages: Sequence[PackageSpec], services: Sequence[ServiceSpec], currency: str
+) -> Iterator[str]:
+    keys = [s.key for s in services]
+    seen: dict[str, int] = {}
+    for index, package in enumerate(packages):
+        where = f"packages[{index}]"
+        if package.key in seen:
+            yield f'{where}.key: duplicate key "{package.key}" (also packages[{seen[package.key]}])'
+        seen.setdefault(package.key, index)
+        if package.service not in keys:
+            yield unknown(f"{where}.service", "service", package.service, keys)
+        yield from _price_problem(f"{where}.price", package.price, currency)
+
+
 def utc_period(period: PeriodSpec, zone: str) -> tuple[datetime, datetime]:
     """The period's start and end as UTC instants, reading its wall times in `zone`."""
     start, _ = recurrence.resolve_local(period.start, zone)
@@ -241,6 +283,7 @@ def appointment_problems(
     services: Sequence[ServiceSpec],
     studio_zone: str,
     currency: str,
+    packages: Sequence[PackageSpec] = (),
 ) -> Iterator[str]:
     """What is wrong across sections: services naming unknown staff, prices finer than the
     currency, override dates given twice, periods a clock change turns around.
@@ -253,3 +296,4 @@ def appointment_problems(
     for index, service in enumerate(services):
         yield from _service_problems(index, service, keys)
         yield from _price_problem(f"services[{index}].price", service.price, currency)
+    yield from _package_problems(packages, services, currency)

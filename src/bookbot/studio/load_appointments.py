@@ -113,7 +113,52 @@ async def load_services(
             )
             outcome.ids[row["key"]] = row["id"]
             outcome.updated.add(row["id"])
+    # Offers name services, so they follow them; counted with them in the load report.
+    outcome.updated |= await load_package_offers(tx, studio_id, spec, outcome.ids)
     return outcome
+
+
+_PACKAGE_OFFERS = Table(
+    "package_offers",
+    ("name", "service_id", "sessions", "minutes", "price_minor", "valid_days", "payment", "active"),
+)
+
+
+async def load_package_offers(
+    tx: Tx, studio_id: int, spec: StudioFile, service_ids: dict[str, int]
+) -> set[int]:
+    """Upsert the file's `[[packages]]` offers; an offer no longer in the file stops being
+    sold (inactive: packages bought from it keep their balance). The services whose offers
+    changed."""
+    wanted: dict[str, dict[str, object]] = {
+        p.key: {
+            "name": p.name,
+            "service_id": service_ids[p.service],
+            "sessions": p.sessions,
+            "minutes": p.minutes,
+            "price_minor": to_minor_units(p.price, spec.studio.currency),
+            "valid_days": p.valid_days,
+            "payment": p.payment,
+            "active": True,
+        }
+        for p in spec.packages
+    }
+    outcome = await upsert(tx, _PACKAGE_OFFERS, studio_id, wanted)
+    rows = await tx.all(
+        "SELECT id, key, service_id FROM package_offers WHERE studio_id = :studio_id AND active",
+        {"studio_id": studio_id},
+    )
+    for row in rows:
+        if row["key"] not in wanted:
+            await tx.execute(
+                "UPDATE package_offers SET active = :active WHERE studio_id = :studio_id"
+                " AND id = :id",
+                {"studio_id": studio_id, "id": row["id"], "active": False},
+            )
+            outcome.updated.add(row["id"])
+    changed = outcome.created | outcome.updated
+    services = {service_ids[p.service] for p in spec.packages if outcome.ids[p.key] in changed}
+    return services | {int(r["service_id"]) for r in rows if r["id"] in changed}
 
 
 def _hhmm(value: Any) -> str:

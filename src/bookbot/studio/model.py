@@ -22,7 +22,12 @@ from pydantic_core import ErrorDetails
 
 from bookbot.engine import recurrence
 from bookbot.engine.pricing import ClassKind
-from bookbot.studio.appointments import AvailabilitySpec, ServiceSpec, appointment_problems
+from bookbot.studio.appointments import (
+    AvailabilitySpec,
+    PackageSpec,
+    ServiceSpec,
+    appointment_problems,
+)
 from bookbot.studio.fields import (
     Currency,
     Description,
@@ -186,6 +191,7 @@ class StudioFile(_Model):
     classes: tuple[ClassSpec, ...] = ()
     patterns: tuple[PatternSpec, ...] = ()
     services: tuple[ServiceSpec, ...] = ()
+    packages: tuple[PackageSpec, ...] = ()
 
     @model_validator(mode="after")
     def _cross_references(self) -> StudioFile:
@@ -322,6 +328,7 @@ def cross_reference_problems(spec: StudioFile) -> Iterator[str]:
         services=spec.services,
         studio_zone=spec.studio.timezone,
         currency=spec.studio.currency,
+        packages=spec.packages,
     )
 
 
