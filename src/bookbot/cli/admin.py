@@ -9,6 +9,8 @@ from typing import Any
 from bookbot.cli import bookings, sessions
 from bookbot.cli.common import opened, require_database, shown_url, upgraded
 from bookbot.config import Settings
+from bookbot.engine.clock import SystemClock
+from bookbot.services import conflicts
 from bookbot.store import migrate
 
 
@@ -108,6 +110,8 @@ async def run_load(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     await upgraded(settings.database_url)
     async with opened(settings) as db:
-        report = await load_studio(db, spec)
+        report = await load_studio(
+            db, spec, availability_changed=conflicts.after_reload(SystemClock())
+        )
     print(report.summary())
     return 0

@@ -18,7 +18,7 @@ from typing import Any
 from bookbot.cli.common import opened, positive_int, shown_url, upgraded
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
-from bookbot.services import generation
+from bookbot.services import conflicts, generation
 from bookbot.store.db import Database
 
 EXAMPLE = "clay-studio.toml"
@@ -47,7 +47,11 @@ async def _load_example(db: Database, name: str, weeks: int) -> list[str]:
     from bookbot.studio.loader import load_studio
     from bookbot.studio.model import parse_studio_file
 
-    report = await load_studio(db, parse_studio_file(example_path(name)))
+    report = await load_studio(
+        db,
+        parse_studio_file(example_path(name)),
+        availability_changed=conflicts.after_reload(SystemClock()),
+    )
     lines = [report.summary()]
     for pattern_id in await generation.pattern_ids(db, report.studio_id):
         result = await generation.generate_sessions(

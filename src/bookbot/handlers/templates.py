@@ -3,6 +3,7 @@ and zone as they are then, not as they were when it was queued."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -71,9 +72,32 @@ def render(template: str, params: dict[str, Any], t: Translator, zone: str) -> s
         return _payment(template, params, t, zone)
     if template in APPOINTMENT_TEMPLATES:
         return _appointment(template, params, t, zone)
-    if template == "staff_booking_moved":  # a class booking moved: told as a move is
-        return _staff_appointment(template, params, t, params.get("staff_timezone") or zone)
+    if template in STAFF_TEMPLATES:  # on the staff member's clock
+        return STAFF_TEMPLATES[template](template, params, t, params.get("staff_timezone") or zone)
     raise KeyError(template)
+
+
+def _conflicts_found(_template: str, params: dict[str, Any], t: Translator, zone: str) -> str:
+    """A change of availability left booked appointments outside it (services.conflicts):
+    the first few, on the staff member's clock, and how to settle them."""
+    _ = t._
+    count = int(params["count"])
+    reasons = {"outside_hours": _("outside your hours"), "blocked": _("in a blocked period")}
+    lines = [
+        t.n_(
+            "Your availability changed: {n} booked appointment no longer fits it.",
+            "Your availability changed: {n} booked appointments no longer fit it.",
+            count,
+        ).format(n=count)
+    ]
+    for c in params["conflicts"]:
+        when = t.when(datetime.fromisoformat(c["starts_at"]), zone)
+        reason = reasons.get(c["reason"], "")
+        lines.append(f"• {when} {c['service_name']} · {c['customer_name']}: {reason}")
+    if count > len(params["conflicts"]):
+        lines.append(_("… and {n} more").format(n=count - len(params["conflicts"])))
+    lines.append(_("Nothing was cancelled. Send /conflicts to cancel or keep each one."))
+    return "\n".join(lines)
 
 
 APPOINTMENT_TEMPLATES = frozenset(
@@ -150,6 +174,14 @@ def _staff_appointment(template: str, params: dict[str, Any], t: Translator, zon
             who=who, service=service, was=_when(t, params, "was", zone), when=when
         )
     return _("{who} cancelled {service} on {when}.").format(who=who, service=service, when=when)
+
+
+# Notices to a staff member outside the appointment set: a class booking moved (told as an
+# appointment's move is) and appointments a change of availability left outside it.
+STAFF_TEMPLATES: dict[str, Callable[[str, dict[str, Any], Translator, str], str]] = {
+    "staff_booking_moved": _staff_appointment,
+    "staff_conflicts_found": _conflicts_found,
+}
 
 
 def _session_cancelled(params: dict[str, Any], t: Translator, zone: str) -> str:

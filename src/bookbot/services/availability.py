@@ -9,7 +9,9 @@ have (so the index range is tight), sessions through the instructor and assistan
 
 Wall times ('HH:MM', local dates) are in the staff member's zone (theirs, else the
 studio's). The writers record who changed what by `source` ('chat', 'cli'; the studio file
-writes 'file' rows through the loader); a weekday's new hours replace all its rows.
+writes 'file' rows through the loader); a weekday's new hours replace all its rows. Each
+writer re-checks the staff member's booked appointments in its own transaction
+(`conflicts.detect_in`): a change never cancels one, it records a conflict for staff.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from bookbot.services.appointment_rows import (
     Appointment,
     appointment_from,
 )
-from bookbot.store.db import Database, Reads, Row
+from bookbot.store.db import Database, Reads, Row, Tx
 
 SOURCES = ("file", "chat", "cli")
 
@@ -270,7 +272,13 @@ def _ahead(start: datetime, end: datetime, now: datetime) -> None:
 
 
 async def _insert_period(
-    db: Database, table: str, values: dict[str, object], *, studio_id: int, staff_id: int
+    db: Database,
+    now: datetime,
+    table: str,
+    values: dict[str, object],
+    *,
+    studio_id: int,
+    staff_id: int,
 ) -> None:
     async with db.transaction() as tx:
         await staff_zone(tx, studio_id, staff_id)  # NotFound for another studio's staff
@@ -281,6 +289,7 @@ async def _insert_period(
             f" VALUES (:studio_id, :staff_id, {marks})",
             {"studio_id": studio_id, "staff_id": staff_id, **values},
         )
+        await _recheck(tx, now, studio_id, staff_id)
 
 
 async def block_day(
@@ -312,11 +321,14 @@ async def block_period(
     reason: str,
     source: str,
 ) -> None:
-    """Block [start, end) (vacation...). Appointments already booked inside stay booked:
-    staff cancel those they cannot keep, with a reason the customer is told."""
-    _ahead(start, end, clock.now())
+    """Block [start, end) (vacation...). Appointments already booked inside stay booked,
+    as conflicts (`services.conflicts`) staff cancel or keep."""
+    now = clock.now()
+    _ahead(start, end, now)
     values = {"starts_at": start, "ends_at": end, "reason": reason, "source": _source(source)}
-    await _insert_period(db, "availability_blocks", values, studio_id=studio_id, staff_id=staff_id)
+    await _insert_period(
+        db, now, "availability_blocks", values, studio_id=studio_id, staff_id=staff_id
+    )
 
 
 async def add_window(
@@ -331,10 +343,11 @@ async def add_window(
     source: str,
 ) -> None:
     """A one-off extra window [start, end) on top of the weekly hours."""
-    _ahead(start, end, clock.now())
+    now = clock.now()
+    _ahead(start, end, now)
     values = {"starts_at": start, "ends_at": end, "reason": reason, "source": _source(source)}
     await _insert_period(
-        db, "availability_additions", values, studio_id=studio_id, staff_id=staff_id
+        db, now, "availability_additions", values, studio_id=studio_id, staff_id=staff_id
     )
 
 
@@ -349,9 +362,8 @@ async def set_weekday_hours(
     source: str,
 ) -> None:
     """Replace a weekday's hours (all its rows, whatever their source) by `windows` (local
-    wall times); [] is a day off. Booked appointments stay. `clock` is unused but kept for
-    a uniform writer signature."""
-    del clock
+    wall times); [] is a day off. Booked appointments stay; those left outside the hours
+    become conflicts (`services.conflicts`)."""
     if not 0 <= weekday <= 6:
         raise errors.InvalidRequest(reason=f"weekday {weekday} is not 0 (Monday) to 6 (Sunday)")
     for start, end in windows:
@@ -381,6 +393,15 @@ async def set_weekday_hours(
             " :end_time, :source)",
             rows,
         )
+        await _recheck(tx, clock.now(), studio_id, staff_id)
+
+
+async def _recheck(tx: Tx, now: datetime, studio_id: int, staff_id: int) -> None:
+    """Booked appointments against the availability just written (same transaction)."""
+    # Imported here: conflicts reads availability through this module, which loads first.
+    from bookbot.services import conflicts
+
+    await conflicts.detect_in(tx, now, studio_id, staff_id)
 
 
 def check_zone(zone: str) -> str:
@@ -392,13 +413,20 @@ def check_zone(zone: str) -> str:
     return zone
 
 
-async def set_staff_timezone(db: Database, studio_id: int, staff_id: int, zone: str) -> None:
-    changed = await db.execute(
-        "UPDATE staff SET timezone = :zone WHERE studio_id = :studio_id AND id = :id",
-        {"zone": check_zone(zone), "studio_id": studio_id, "id": staff_id},
-    )
-    if not changed:
-        raise errors.NotFound(what="staff member", ident=staff_id)
+async def set_staff_timezone(
+    db: Database, studio_id: int, staff_id: int, zone: str, *, clock: Clock | None = None
+) -> None:
+    """Weekly hours keep their wall times in the new zone, so they move in UTC: with
+    `clock`, appointments left outside them become conflicts."""
+    async with db.transaction() as tx:
+        changed = await tx.execute(
+            "UPDATE staff SET timezone = :zone WHERE studio_id = :studio_id AND id = :id",
+            {"zone": check_zone(zone), "studio_id": studio_id, "id": staff_id},
+        )
+        if not changed:
+            raise errors.NotFound(what="staff member", ident=staff_id)
+        if clock is not None:
+            await _recheck(tx, clock.now(), studio_id, staff_id)
 
 
 async def staff_by_calendar_token(reads: Reads, token: str) -> tuple[int, int] | None:

@@ -17,6 +17,7 @@ one; a token once set is kept, so a subscribed calendar keeps working across rel
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bookbot.store.db import Tx
@@ -68,6 +69,13 @@ _BLOCKS = Children(
 _ADDITIONS = Children(
     "availability_additions", "staff_id", ("starts_at", "ends_at", "room", "reason"), source=FILE
 )
+
+
+# Called in the load's transaction for each staff member whose availability the file changed
+# (or whose own row changed: a new zone moves their hours), after their rows are written:
+# the services' conflict check (`services.conflicts.after_reload`), handed in by the caller
+# because the studio layer does not import services.
+AvailabilityChanged = Callable[[Tx, int, int], Awaitable[object]]
 
 
 def _service_row(service: ServiceSpec, currency: str) -> dict[str, Any]:
@@ -185,13 +193,24 @@ def _availability_rows(person: Staff, zone: str) -> dict[Children, list[tuple[An
     }
 
 
-async def load_availability(tx: Tx, studio_id: int, spec: StudioFile, staff: Outcome) -> Outcome:
-    """Replace each file staff member's file-sourced availability rows where they differ."""
+async def load_availability(
+    tx: Tx,
+    studio_id: int,
+    spec: StudioFile,
+    staff: Outcome,
+    *,
+    changed_hook: AvailabilityChanged | None = None,
+) -> Outcome:
+    """Replace each file staff member's file-sourced availability rows where they differ;
+    then `changed_hook` for each staff member whose availability may have changed."""
     rows = {staff.ids[p.key]: _availability_rows(p, spec.timezone_of(p)) for p in spec.staff}
     changed: set[int] = set()
     for table in (_WINDOWS, _OVERRIDES, _BLOCKS, _ADDITIONS):
         wanted = {staff_id: tables[table] for staff_id, tables in rows.items()}
         changed |= await sync_children(tx, table, studio_id, wanted)
+    if changed_hook is not None:
+        for staff_id in sorted((changed | staff.updated) & rows.keys()):
+            await changed_hook(tx, studio_id, staff_id)
     keys = {staff_id: key for key, staff_id in staff.ids.items()}
     having = {sid for sid, tables in rows.items() if any(tables.values())} | changed
     return Outcome(

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from bookbot.store.db import Database, Tx
 from bookbot.studio.fields import to_minor_units
 from bookbot.studio.load_appointments import (
+    AvailabilityChanged,
     issue_calendar_tokens,
     load_availability,
     load_services,
@@ -150,13 +151,19 @@ _PASS_OFFERS = Children(
 )
 
 
-async def load_studio(db: Database, spec: StudioFile) -> LoadReport:
-    """Bring the database in line with `spec` in one transaction; see the module docstring."""
+async def load_studio(
+    db: Database, spec: StudioFile, *, availability_changed: AvailabilityChanged | None = None
+) -> LoadReport:
+    """Bring the database in line with `spec` in one transaction; see the module docstring.
+    `availability_changed` (the conflict check) runs in it for each staff member whose
+    availability the file changed."""
     async with db.transaction() as tx:
-        return await _load(tx, spec)
+        return await _load(tx, spec, availability_changed)
 
 
-async def _load(tx: Tx, spec: StudioFile) -> LoadReport:
+async def _load(
+    tx: Tx, spec: StudioFile, availability_changed: AvailabilityChanged | None = None
+) -> LoadReport:
     studio = await _upsert_studio(tx, spec.studio)
     studio_id = studio.ids[spec.studio.slug]
     roles = await upsert(tx, _ROLES, studio_id, {r.key: {"name": r.name} for r in spec.roles})
@@ -170,7 +177,9 @@ async def _load(tx: Tx, spec: StudioFile) -> LoadReport:
     classes = await _load_classes(tx, studio_id, spec, roles.ids, resources.ids)
     patterns = await _load_patterns(tx, studio_id, spec, classes.ids, staff.ids)
     services = await load_services(tx, studio_id, spec, staff.ids)
-    availability = await load_availability(tx, studio_id, spec, staff)
+    availability = await load_availability(
+        tx, studio_id, spec, staff, changed_hook=availability_changed
+    )
     staff.updated |= await issue_calendar_tokens(tx, studio_id) & set(staff.ids.values())
     loaded = (studio, roles, staff, resources, classes, patterns, services, availability)
     outcomes = dict(zip(KINDS, loaded, strict=True))
