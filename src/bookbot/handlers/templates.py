@@ -70,7 +70,7 @@ def render(template: str, params: dict[str, Any], t: Translator, zone: str) -> s
         return _session_cancelled(params, t, zone)
     if template in PAYMENT_TEMPLATES:
         return _payment(template, params, t, zone)
-    if template in APPOINTMENT_TEMPLATES:
+    if template in APPOINTMENT_TEMPLATES or template in RECURRING_TEMPLATES:
         return _appointment(template, params, t, zone)
     if template in STAFF_TEMPLATES:  # on the staff member's clock
         return STAFF_TEMPLATES[template](template, params, t, params.get("staff_timezone") or zone)
@@ -127,6 +127,8 @@ def _place(params: dict[str, Any], t: Translator) -> str:
 def _appointment(template: str, params: dict[str, Any], t: Translator, zone: str) -> str:
     """Appointments (issue 14): the customer's reminders and staff's cancellation, in the
     customer's zone; notices to the staff member, in the staff member's zone."""
+    if template in RECURRING_TEMPLATES:
+        return _recurring(template, params, t, zone)
     _ = t._
     service, staff = params.get("service_name", ""), params.get("staff_name", "")
     if template == "appointment_reminder_24h":
@@ -324,3 +326,60 @@ def _staff_payment(template: str, params: dict[str, Any], t: Translator) -> str:
     return _("The balance of {amount} for booking #{ref} was not paid by its deadline.").format(
         amount=amount, ref=params.get("booking")
     )
+
+
+RECURRING_TEMPLATES = frozenset(
+    {
+        "recurring_created",
+        "recurring_skipped",
+        "recurring_ended",
+        "staff_recurring_created",
+        "staff_recurring_skipped",
+        "staff_recurring_ended",
+    }
+)
+
+
+def _recurring(template: str, params: dict[str, Any], t: Translator, zone: str) -> str:
+    """Recurring bookings (issue 15): to the member in their zone; to the staff member (the
+    staff_ ones) in the series' zone."""
+    _ = t._
+    if template.startswith("staff_"):
+        zone = params.get("staff_timezone") or zone
+    service, staff = params.get("service_name", ""), params.get("staff_name", "")
+    who = params.get("customer_name") or _("A customer")
+    every = _("every week") if int(params.get("interval_weeks", 1)) == 1 else _("every 2 weeks")
+    reason = params.get("reason") or ""
+    if template in ("recurring_skipped", "staff_recurring_skipped"):
+        why = {
+            "blocked": _("{staff} is away then").format(staff=staff),
+            "unavailable": _("{staff} does not work then").format(staff=staff),
+        }.get(reason, _("that time is already taken"))
+        if params.get("detail"):
+            why = f"{why} ({params['detail']})"
+        when = _when(t, params, "starts_at", zone)
+        if template == "recurring_skipped":
+            return _(
+                "Your {service} with {staff} on {when} could not be booked: {why}. The other "
+                "dates of your recurring booking stand. Send MY to see your bookings."
+            ).format(service=service, staff=staff, when=when, why=why)
+        return _("{who}'s recurring {service} on {when} was not booked: {why}.").format(
+            who=who, service=service, when=when, why=why
+        )
+    if template in ("recurring_created", "staff_recurring_created"):
+        when = _when(t, params, "starts_at", zone)
+        if template == "recurring_created":
+            return _(
+                "{staff} booked your {service} {every}, from {when}. Send MY to see, pause or "
+                "end it."
+            ).format(staff=staff, service=service, every=every, when=when)
+        return _("New recurring booking: {who}, {service} {every}, from {when}.").format(
+            who=who, service=service, every=every, when=when
+        )
+    lines = [
+        _("Your recurring {service} with {staff} has ended.").format(service=service, staff=staff)
+        if template == "recurring_ended"
+        else _("{who}'s recurring {service} has ended.").format(who=who, service=service),
+        _("Reason: {reason}").format(reason=reason) if reason else "",
+    ]
+    return " ".join(filter(None, lines))

@@ -1,8 +1,8 @@
 """The sweeps the scheduler ticks: close ended classes, act on no-shows at 01:00 studio
 time, expire waitlist offers and lapsed holds (passing the seats on), complete ended
-appointments and expire lapsed appointment holds, and keep open-ended patterns generated
-ahead. Each is idempotent, so a late, repeated or concurrent tick changes each row once;
-their messages go through the outbox.
+appointments and expire lapsed appointment holds, extend recurring bookings at 02:00 studio
+time, and keep open-ended patterns generated ahead. Each is idempotent, so a late,
+repeated or concurrent tick changes each row once; their messages go through the outbox.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bookbot.services import (
     generation,
     holds,
     payments,
+    recurring,
     waitlist,
 )
 from bookbot.services.payment_gateway import PaymentGateway
@@ -52,11 +53,17 @@ class Sweeps:
         await holds.expire_holds(self.db, self.clock)
         await appointments.expire_holds(self.db, self.clock)
         await appointments.complete_ended(self.db, self.clock)
+        await self.extend_series()
         if self.gateway is not None:
             # One bounded page each per tick (their partial indexes hold only what is due).
             await payments.reconcile(self.db, self.clock, self.gateway)
             if self.urls is not None:
                 await balances.send_due_balances(self.db, self.clock, self.gateway, self.urls)
+
+    async def extend_series(self) -> int:
+        """Recurring bookings due for their daily extension (02:00 studio time) placed to
+        today + 6 weeks; the dates placed. Reads only the due series (partial index)."""
+        return await recurring.extend_due(self.db, self.clock)
 
     async def generate_ahead(self) -> int:
         """Rolling generation: open-ended patterns get sessions up to the horizon."""

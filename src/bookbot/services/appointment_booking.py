@@ -16,7 +16,7 @@ is still free. A customer has one appointment hold at a time: a new one lets the
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
@@ -110,7 +110,7 @@ async def hold(
             await check_free(
                 tx, now, studio_id, staff_id=staff_id, service=service, starts_at=starts_at
             )
-            new_id = await _insert_hold(
+            new_id = await insert_appointment(
                 tx,
                 now,
                 studio_id,
@@ -119,8 +119,9 @@ async def hold(
                 staff_id=staff_id,
                 starts_at=starts_at,
                 guests=guests,
-                held_until=now + studio.hold,
                 currency=studio.currency,
+                status="held",
+                held_until=now + studio.hold,
             )
             return await appointment_by_id(tx, studio_id, new_id)
 
@@ -144,7 +145,7 @@ async def _customer_exists(tx: Tx, studio_id: int, customer_id: int) -> None:
         raise errors.NotFound(what="customer", ident=customer_id)
 
 
-async def _insert_hold(  # noqa: PLR0913 - one keyword per column written
+async def insert_appointment(  # noqa: PLR0913 - one keyword per column written
     tx: Tx,
     now: datetime,
     studio_id: int,
@@ -154,19 +155,30 @@ async def _insert_hold(  # noqa: PLR0913 - one keyword per column written
     staff_id: int,
     starts_at: datetime,
     guests: int,
-    held_until: datetime,
     currency: str,
+    status: str,
+    held_until: datetime | None = None,
+    recurring_booking_id: int | None = None,
+    occurrence_date: date | None = None,
 ) -> int:
+    """Write an appointment row (a hold, or a series occurrence booked 'confirmed'); the
+    caller holds the staff row lock and has run `check_free`. An occurrence of a series
+    (`recurring_booking_id` and its `occurrence_date`) has origin 'recurring'."""
     ends_at = starts_at + service.duration
     try:
         new_id = await tx.scalar(
             "INSERT INTO appointments (studio_id, service_id, staff_id, customer_id, starts_at,"
             " ends_at, busy_from, busy_until, guest_count, status, held_until, price_minor,"
-            " currency, origin, meeting_url, sequence, cancel_reason, created_at, updated_at)"
+            " currency, origin, recurring_booking_id, occurrence_date, meeting_url, sequence,"
+            " cancel_reason, created_at, updated_at)"
             " VALUES (:studio_id, :service_id, :staff_id, :customer_id, :starts_at, :ends_at,"
-            " :busy_from, :busy_until, :guests, 'held', :held_until, :price, :currency,"
-            " 'one_time', '', 0, '', :now, :now) RETURNING id",
+            " :busy_from, :busy_until, :guests, :status, :held_until, :price, :currency,"
+            " :origin, :series, :occurrence, '', 0, '', :now, :now) RETURNING id",
             {
+                "status": status,
+                "origin": "one_time" if recurring_booking_id is None else "recurring",
+                "series": recurring_booking_id,
+                "occurrence": occurrence_date,
                 "studio_id": studio_id,
                 "service_id": service.id,
                 "staff_id": staff_id,

@@ -4,7 +4,7 @@ value objects and the SQL that maps rows to them by column name."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bookbot.engine import errors
 from bookbot.engine.slots import ServiceRules
@@ -80,6 +80,9 @@ class Appointment:
     meeting_url: str
     sequence: int
     cancel_reason: str
+    # The series it is an occurrence of, and which of its dates (None: a one-time booking).
+    recurring_booking_id: int | None = None
+    occurrence_date: date | None = None
 
 
 # Live = takes the staff member's time: a hold not yet lapsed, or a confirmed appointment.
@@ -145,7 +148,7 @@ APPOINTMENT_SELECT = """SELECT a.id, a.studio_id, a.service_id, sv.name AS servi
     a.customer_id, COALESCE(c.name, '') AS customer_name, a.starts_at, a.ends_at,
     a.guest_count, a.status, a.held_until, a.price_minor, a.currency,
     COALESCE(sv.location, '') AS location, sv.online, a.meeting_url, a.sequence,
-    a.cancel_reason
+    a.cancel_reason, a.recurring_booking_id, a.occurrence_date
 FROM appointments a
 JOIN services sv ON sv.id = a.service_id
 JOIN staff sf ON sf.id = a.staff_id

@@ -1,0 +1,241 @@
+"""Placing a series' dates as appointments: at creation (6 weeks ahead) and by the daily
+job at 02:00 studio time (to today + 6 weeks).
+
+Each series is placed in one transaction that holds its staff member's row lock (taken
+first, as every writer of appointments does) and then the series' row: two runs of the job
+at once place each date once, and the second finds nothing to do. A date is looked at when
+it is past `materialized_until`, not in the past, and has neither an appointment of the
+series (whatever its status: a cancelled occurrence stays cancelled) nor a skip row (a
+pause). It is then booked 'confirmed' after `appointment_booking.check_free` (the same
+re-check as a customer's booking; PostgreSQL's exclusion constraint is the backstop), with
+the customer's reminders queued; or, when it cannot be placed, skipped with a reason
+('blocked' by a block, 'unavailable' outside the hours or by a date override, 'clash' with
+other busy time) and the member and the staff member are told, once.
+
+The service's booking horizon does not apply to a series (the member agreed the dates when
+they made it); its minimum notice does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bookbot.engine import errors, series
+from bookbot.services import appointment_notices, outbox, staff_notices
+from bookbot.services.appointment_booking import check_free, insert_appointment
+from bookbot.services.appointment_rows import (
+    Service,
+    appointment_by_id,
+    expire_lapsed_of,
+    service_by_id_in,
+)
+from bookbot.services.availability import availability_of
+from bookbot.services.recurring_rows import RecurringBooking, series_by_id
+from bookbot.store.db import Tx
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What one run placed (the dates booked) and skipped (date, reason)."""
+
+    placed: tuple[date, ...] = ()
+    skipped: tuple[tuple[date, str], ...] = ()
+
+
+async def studio_zone(tx: Tx, studio_id: int) -> str:
+    return str(await tx.scalar("SELECT timezone FROM studios WHERE id = :id", {"id": studio_id}))
+
+
+async def lock_series(tx: Tx, studio_id: int, found: RecurringBooking) -> RecurringBooking:
+    """Lock the series' staff row, then its own; the series as it is now."""
+    await tx.lock("staff", [found.staff_id])
+    await tx.lock("recurring_bookings", [found.id])
+    return await series_by_id(tx, studio_id, found.id)
+
+
+async def extend_in(tx: Tx, now: datetime, found: RecurringBooking, *, zone: str) -> Placement:
+    """Place the series' dates up to today + 6 weeks (its own zone's today), under the
+    locks of `lock_series`; `zone` is the studio's, for the next 02:00 run."""
+    if found.status != "active":
+        return Placement()
+    rule = found.rule()
+    today = series.local_today(now, found.timezone)
+    end = series.window_end(today)
+    start = max(found.starts_on, today)
+    if found.materialized_until is not None:
+        start = max(start, found.materialized_until + timedelta(days=1))
+    todo = series.dates(rule, start=start, end=end)
+    taken = await _taken(tx, found, start)
+    service = await service_by_id_in(tx, found.studio_id, found.service_id)
+    # No booking horizon for a series: its dates were agreed when it was made.
+    service = dataclasses.replace(service, horizon=max(service.horizon, end - today + _SLACK))
+    currency = str(
+        await tx.scalar("SELECT currency FROM studios WHERE id = :id", {"id": found.studio_id})
+    )
+    await expire_lapsed_of(tx, now, [found.staff_id])
+    placed: list[date] = []
+    skipped: list[tuple[date, str]] = []
+    for day in todo:
+        if day in taken:
+            continue
+        starts_at, _ = series.starts_at(rule, day)
+        if starts_at <= now:
+            continue  # today's time has gone: history, not a skip
+        reason = await _place(
+            tx, now, found, service, day=day, starts_at=starts_at, currency=currency
+        )
+        if reason is None:
+            placed.append(day)
+        else:
+            skipped.append((day, reason))
+    await tx.execute(
+        "UPDATE recurring_bookings SET materialized_until = :until, next_extension_at = :next"
+        " WHERE studio_id = :studio_id AND id = :id",
+        {
+            "until": max(end - timedelta(days=1), found.materialized_until or today),
+            "next": series.next_run_at(now, zone),
+            "studio_id": found.studio_id,
+            "id": found.id,
+        },
+    )
+    return Placement(tuple(placed), tuple(skipped))
+
+
+_SLACK = timedelta(days=2)
+
+
+async def _taken(tx: Tx, found: RecurringBooking, start: date) -> set[date]:
+    """The series' dates from `start` that already have an occurrence or a skip row."""
+    params = {"studio_id": found.studio_id, "id": found.id, "start": start}
+    booked = await tx.all(
+        "SELECT occurrence_date FROM appointments WHERE studio_id = :studio_id"
+        " AND recurring_booking_id = :id AND occurrence_date >= :start",
+        params,
+    )
+    skipped = await tx.all(
+        "SELECT on_date FROM recurring_skips WHERE studio_id = :studio_id"
+        " AND recurring_booking_id = :id AND on_date >= :start",
+        params,
+    )
+    return {r["occurrence_date"] for r in booked} | {r["on_date"] for r in skipped}
+
+
+async def _place(
+    tx: Tx,
+    now: datetime,
+    found: RecurringBooking,
+    service: Service,
+    *,
+    day: date,
+    starts_at: datetime,
+    currency: str,
+) -> str | None:
+    """Book one date; None when booked, else the reason it was skipped (skip row and
+    notices written)."""
+    try:
+        await check_free(
+            tx, now, found.studio_id, staff_id=found.staff_id, service=service, starts_at=starts_at
+        )
+    except errors.SlotTaken:
+        await skip(tx, now, found, day=day, starts_at=starts_at, reason="clash")
+        return "clash"
+    except errors.SlotNotAvailable:
+        reason, detail = await _why_not(tx, found, service, starts_at)
+        await skip(tx, now, found, day=day, starts_at=starts_at, reason=reason, detail=detail)
+        return reason
+    new_id = await insert_appointment(
+        tx,
+        now,
+        found.studio_id,
+        customer_id=found.customer_id,
+        service=service,
+        staff_id=found.staff_id,
+        starts_at=starts_at,
+        guests=found.guest_count,
+        currency=currency,
+        status="confirmed",
+        recurring_booking_id=found.id,
+        occurrence_date=day,
+    )
+    booked = await appointment_by_id(tx, found.studio_id, new_id)
+    await appointment_notices.queue_reminders(tx, now, booked)
+    return None
+
+
+async def _why_not(
+    tx: Tx, found: RecurringBooking, service: Service, starts_at: datetime
+) -> tuple[str, str]:
+    start = starts_at - service.buffer_before
+    end = starts_at + service.duration + service.buffer_after
+    availability = await availability_of(tx, found.studio_id, found.staff_id, start=start, end=end)
+    if series.blocked(availability, start, end):
+        reasons = [b.reason for b in availability.blocks if b.start < end and b.end > start]
+        return "blocked", ", ".join(r for r in reasons if r)
+    return "unavailable", ""
+
+
+def notice_params(found: RecurringBooking, **extra: Any) -> dict[str, Any]:
+    return {
+        "series": found.id,
+        "service_name": found.service_name,
+        "staff_name": found.staff_name,
+        "staff_timezone": found.timezone,
+        "customer_name": found.customer_name,
+        "interval_weeks": found.interval_weeks,
+        "guests": found.guest_count,
+        **extra,
+    }
+
+
+async def skip(
+    tx: Tx,
+    now: datetime,
+    found: RecurringBooking,
+    *,
+    day: date,
+    starts_at: datetime,
+    reason: str,
+    detail: str = "",
+) -> bool:
+    """Write the skip row for `day`; the first time only, tell the member and (unless the
+    member paused it themselves) the staff member. False if the date was skipped before."""
+    added = await tx.execute(
+        "INSERT INTO recurring_skips (studio_id, recurring_booking_id, on_date, reason, detail,"
+        " created_at) VALUES (:studio_id, :id, :day, :reason, :detail, :now)"
+        " ON CONFLICT (recurring_booking_id, on_date) DO NOTHING",
+        {
+            "studio_id": found.studio_id,
+            "id": found.id,
+            "day": day,
+            "reason": reason,
+            "detail": detail[:500],
+            "now": now,
+        },
+    )
+    if not added or reason == "paused":
+        return bool(added)
+    params = notice_params(found, starts_at=starts_at.isoformat(), reason=reason, detail=detail)
+    key = f"{found.id}:{day.isoformat()}"
+    await outbox.enqueue(
+        tx,
+        now=now,
+        studio_id=found.studio_id,
+        customer_id=found.customer_id,
+        template="recurring_skipped",
+        params=params,
+        due_at=now,
+        dedupe_key=f"recurring_skipped:{key}",
+    )
+    await staff_notices.tell_staff(
+        tx,
+        now,
+        studio_id=found.studio_id,
+        staff_id=found.staff_id,
+        template="staff_recurring_skipped",
+        params=params,
+        dedupe_key=f"staff_recurring_skipped:{key}",
+    )
+    return True
