@@ -144,10 +144,11 @@ async def issue(
 
 
 async def activate_in(tx: Tx, now: datetime, package_id: int) -> bool:
-    """Its payment arrived: a pending package becomes usable (once)."""
+    """Its payment arrived: a pending package becomes usable (once). One cancelled because
+    its link lapsed is activated too: money that arrives late is still money received."""
     moved = await tx.execute(
         "UPDATE packages SET status = 'active', updated_at = :now"
-        " WHERE id = :id AND status = 'pending_payment'",
+        " WHERE id = :id AND payment = 'online' AND status IN ('pending_payment', 'cancelled')",
         {"id": package_id, "now": now},
     )
     return moved == 1

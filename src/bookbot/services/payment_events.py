@@ -26,7 +26,7 @@ from typing import Any
 from bookbot.engine import errors
 from bookbot.engine import payments as rules
 from bookbot.engine.clock import Clock
-from bookbot.services import appointment_payments, funnel, holds, refunds
+from bookbot.services import appointment_payments, funnel, holds, packages, refunds
 from bookbot.services.payment_gateway import GatewayError, PaymentGateway
 from bookbot.services.payment_rows import (
     COLUMNS,
@@ -220,6 +220,9 @@ async def _fulfil(tx: Tx, now: datetime, payment: Payment, *, receipt_url: str |
             {"p": payment.pass_id},
         )
         params["pass"] = payment.pass_id
+    if payment.package_id is not None:
+        await packages.activate_in(tx, now, payment.package_id)
+        params["package"] = payment.package_id
     await funnel.record_paid(tx, now, payment.studio_id, payment.id)  # a purchase completed
     params["purpose"] = payment.purpose
     params["receipt_url"] = receipt_url
@@ -394,6 +397,8 @@ async def settle_unpaid(
                     " WHERE id = :p AND status = 'pending_payment'",
                     {"p": payment.pass_id},
                 )
+            if payment.package_id is not None:
+                await packages.cancel_pending_in(tx, now, payment.package_id)
             if to == "failed":
                 await notify_customer(
                     tx,

@@ -10,7 +10,7 @@ from bookbot.services import outbox
 from bookbot.store.db import Row, Tx, record
 
 COLUMNS = """p.id, p.studio_id, p.customer_id, p.registration_id, p.pass_id, p.appointment_id,
-    p.purpose,
+    p.package_id, p.purpose,
     p.amount_minor, p.currency, p.status, p.refunded_minor, p.attempt, p.due_at, p.expires_at,
     p.stripe_session_id, p.stripe_payment_intent, p.stripe_invoice_id, p.checkout_url,
     p.receipt_url, p.paid_at"""
@@ -30,6 +30,7 @@ class Payment:
     registration_id: int | None
     pass_id: int | None
     appointment_id: int | None
+    package_id: int | None  # a lesson package bought online (purpose 'package')
     purpose: str
     amount_minor: int
     currency: str
