@@ -17,6 +17,7 @@ from bookbot.cli import (
     availability,
     demo,
     doctor,
+    packages,
     passes,
     payments,
     report,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.register_jobs(commands)
     passes.register(commands)
     payments.register(commands)
+    packages.register(commands)
     slots.register(commands)
     availability.register(commands)
     appointments.register(commands)
