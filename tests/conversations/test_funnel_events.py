@@ -132,3 +132,32 @@ async def test_the_report_counts_both_channels_with_conversions(
         **only,
     )
     assert [line.channel for line in alone.channels] == ["telegram"]
+
+
+async def test_staff_report_in_chat_shows_the_funnel_table_and_chart(
+    dialogues: Dialogues, db: Database, studio_id: int
+) -> None:
+    ana = Chat(dialogues)
+    await book_wheel_class(ana)
+    await ana.say("confirm")
+    sms = Chat(dialogues, address="+447700900002", name="Cleo", channel=Channel.SMS)
+    await book_wheel_class(sms)  # started, then left to lapse
+    await db.execute(
+        "UPDATE staff SET telegram_user_id = 5001 WHERE studio_id = :s AND key = 'maya'",
+        {"s": studio_id},
+    )
+    maya = Chat(dialogues, address="5001", name="Maya", channel=Channel.TELEGRAM)
+    await maya.say("/report")
+
+    replies = await maya.press("Booking funnel, last 7 days")
+
+    table = replies[0].text
+    assert table.startswith("Booking funnel, Fri 13 Nov – Fri 20 Nov")
+    cells = {line.split()[0]: line.split()[1:] for line in table.splitlines() if line.strip()}
+    assert cells["console"] == ["1", "1", "1", "0", "100.0%", "100.0%"]
+    assert cells["sms"] == ["1", "1", "0", "1", "100.0%", "0.0%"]
+    assert cells["Total"] == ["2", "2", "1", "1", "100.0%", "50.0%"]
+    chart = replies[0].attachment
+    assert chart is not None
+    assert (chart.filename, chart.mime_type) == ("funnel.png", "image/png")
+    assert chart.content.startswith(b"\x89PNG\r\n\x1a\n")

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from bookbot.cli import report_funnel, report_sessions
+
 
 def register(commands: Any) -> None:
     group = commands.add_parser("report", help="figures for staff: sessions held, booking funnel")
-    group.add_subparsers(
+    reports = group.add_subparsers(
         dest="report_command", required=True, metavar="REPORT", help="which report"
     )
-    # Each report module registers itself on the subparsers above (issue 15).
+    # Each report module adds itself here: `report_sessions.register(reports)`, ...
+    report_sessions.register(reports)
+    report_funnel.register(reports)

@@ -17,12 +17,14 @@ from functools import partial
 
 from babel.dates import format_datetime
 
+from bookbot.conversations import conflict_steps as clash
 from bookbot.conversations import staff_admin_steps as admin
 from bookbot.conversations import staff_appointment_steps as appts
 from bookbot.conversations import staff_availability_steps as avail
 from bookbot.conversations.model import Attachment
 from bookbot.conversations.payment_status import status_text
 from bookbot.conversations.staff_admin_steps import nav
+from bookbot.conversations.staff_funnel import funnel_report
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.engine.recurrence import zone
@@ -50,6 +52,7 @@ MAX_NO_SHOWS = 20
 REPORTS = {"class:7": ("class", 7), "class:30": ("class", 30)}
 REPORTS |= {"session:7": ("session", 7), "session:30": ("session", 30)}
 REPORTS |= {"revenue:7": ("revenue", 7), "revenue:30": ("revenue", 30)}
+REPORTS |= {"funnel:7": ("funnel", 7), "funnel:30": ("funnel", 30)}
 
 Step = Callable[[Context], Awaitable[Screen]]
 
@@ -72,6 +75,7 @@ async def menu_screen(ctx: Context) -> Screen:
         Choice("staff_noshows", _("🚫 No-shows"), aliases=(_("no-shows"), "noshows")),
         Choice("staff_availability", _("🗓 My week"), aliases=(_("availability"), "availability")),
         Choice("staff_upcoming", _("📆 My appointments"), aliases=(_("appointments"), "upcoming")),
+        Choice("staff_conflicts", _("⚠ Conflicts"), aliases=(_("conflicts"), "conflicts")),
         Choice("staff_report", _("📊 Utilization report"), aliases=(_("report"), "report")),
         Choice("staff_assign", _("👥 Assign staff"), aliases=(_("assign"), "assign")),
         Choice("staff_generate", _("🗓 Generate sessions"), aliases=(_("generate"), "generate")),
@@ -227,6 +231,8 @@ async def report_screen(ctx: Context) -> Screen:
         Choice("staff_report_run", _("By class, last 30 days"), "class:30"),
         Choice("staff_report_run", _("By session, last 7 days"), "session:7"),
         Choice("staff_report_run", _("By session, last 30 days"), "session:30"),
+        Choice("staff_report_run", _("Booking funnel, last 7 days"), "funnel:7"),
+        Choice("staff_report_run", _("Booking funnel, last 30 days"), "funnel:30"),
     ]
     text = _("Utilization: booked, attended and no-show rates. Which report?")
     if await _money_reports(ctx):
@@ -274,6 +280,8 @@ async def _report(ctx: Context, choice: Choice) -> Transition:
     since = ctx.now - timedelta(days=days)
     if by == "revenue":
         return await _revenue(ctx, since)
+    if by == "funnel":
+        return await funnel_report(ctx, since)
     rows = await staff_views.utilization(
         ctx.db,
         ctx.studio.id,
@@ -372,6 +380,7 @@ _HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "staff_override_customer": admin.choose_override,
     **avail.HANDLERS,
     **appts.HANDLERS,
+    **clash.HANDLERS,
 }
 
 
@@ -409,7 +418,8 @@ def _typed_by_staff(
 # What a staff member types where a screen asks for words; the dispatcher's own TYPED
 # takes these in (`**staff.TYPED`).
 TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
-    state: _typed_by_staff(handler) for state, handler in (avail.TYPED | appts.TYPED).items()
+    state: _typed_by_staff(handler)
+    for state, handler in (avail.TYPED | appts.TYPED | clash.TYPED).items()
 }
 
 SCREENS: dict[State, Step] = {
@@ -426,5 +436,6 @@ SCREENS: dict[State, Step] = {
         State.STAFF_PAYMENTS: payments_screen,
         **avail.SCREENS,
         **appts.SCREENS,
+        **clash.SCREENS,
     }.items()
 }

@@ -197,8 +197,8 @@ def percent(part: int, whole: int) -> float | None:
 
 @dataclass
 class Report:
-    """The funnel of one studio over [since, until): per channel, the total, and (asked
-    for) per item within each channel."""
+    """The funnel of one studio over [since, until): per channel, the total, and per item
+    (class, service, pass or package, over the channels the report covers)."""
 
     since: datetime
     until: datetime
@@ -229,12 +229,12 @@ async def report(
     rows = await db.all(sql, params)
     found = Report(since, until)
     per_channel: dict[str, Line] = {}
-    per_item: dict[tuple[str, str, str], Line] = {}
+    per_item: dict[tuple[str, str], Line] = {}
     for row in rows:
         step, n = row["step"], int(row["n"])
         name, kind, key = row["channel"], row["item_kind"], row["item_key"]
         per_channel.setdefault(name, Line(name)).add(step, n)
-        per_item.setdefault((name, kind, key), Line(name, kind, key)).add(step, n)
+        per_item.setdefault((kind, key), Line(channel or "all", kind, key)).add(step, n)
         found.total.add(step, n)
     found.channels = [per_channel[c] for c in sorted(per_channel)]
     found.items = [per_item[k] for k in sorted(per_item)]
