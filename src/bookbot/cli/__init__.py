@@ -20,6 +20,7 @@ from bookbot.cli import (
     packages,
     passes,
     payments,
+    recurring,
     report,
     run,
     shell,
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     slots.register(commands)
     availability.register(commands)
     appointments.register(commands)
+    recurring.register(commands)
     report.register(commands)
     doctor.register(commands)
     accept_database_anywhere(parser)
