@@ -103,13 +103,15 @@ async def test_new_hours_make_conflicts_and_cancel_and_keep_each_settle_one(
     )
     kept = await conflicts.keep(db, clock, world.studio_id, listed[1].id, source="cli", actor="cli")
 
-    assert cancelled.done and cancelled.conflict.resolution == "cancelled"
+    assert cancelled.done
+    assert cancelled.conflict.resolution == "cancelled"
     assert cancelled.appointment is not None
     assert cancelled.appointment.status == "cancelled_by_staff"
     (told,) = await outbox_rows(db, world.studio_id, "appointment_cancelled_by_staff")
     assert told["customer_id"] == world["ana"]
     assert told["params"]["reason"] == "My mornings changed"
-    assert kept.done and kept.conflict.resolution == "kept"
+    assert kept.done
+    assert kept.conflict.resolution == "kept"
     additions = await _rows(db, "SELECT starts_at, ends_at, source FROM availability_additions")
     assert [tuple(r) for r in additions] == [(at(TUE, 11, 30), at(TUE, 12), "cli")]
     assert (
@@ -123,10 +125,12 @@ async def test_new_hours_make_conflicts_and_cancel_and_keep_each_settle_one(
     again = await conflicts.cancel(
         db, clock, world.studio_id, listed[1].id, reason="changed my mind", actor="cli"
     )
-    assert not again.done and again.conflict.resolution == "kept"
+    assert not again.done
+    assert again.conflict.resolution == "kept"
     assert again.conflict.appointment_status == "confirmed"
     again = await conflicts.keep(db, clock, world.studio_id, listed[0].id, source="cli", actor="x")
-    assert not again.done and again.conflict.resolution == "cancelled"
+    assert not again.done
+    assert again.conflict.resolution == "cancelled"
     assert len(await _rows(db, "SELECT id FROM availability_additions")) == 1
 
     # The next change finds the kept one fitting (its addition) and nothing new to tell.
@@ -214,7 +218,8 @@ async def test_an_appointment_cancelled_or_moved_meanwhile_is_cleared_on_read(
     ]
     # Pressing Cancel on a stale list cancels nothing.
     late = await conflicts.cancel(db, clock, world.studio_id, second.id, reason="x", actor="cli")
-    assert not late.done and late.conflict.appointment_status == "confirmed"
+    assert not late.done
+    assert late.conflict.appointment_status == "confirmed"
     assert first.id != second.id
 
 

@@ -58,6 +58,7 @@ STAFF_COMMANDS = {
     "/pending": "staff_pending",
     "/past": "staff_past",
     "/cancelled": "staff_cancelled",
+    "/conflicts": "staff_conflicts",
 }
 
 COMMANDS = {

@@ -17,6 +17,7 @@ from functools import partial
 
 from babel.dates import format_datetime
 
+from bookbot.conversations import conflict_steps as clash
 from bookbot.conversations import staff_admin_steps as admin
 from bookbot.conversations import staff_appointment_steps as appts
 from bookbot.conversations import staff_availability_steps as avail
@@ -74,6 +75,7 @@ async def menu_screen(ctx: Context) -> Screen:
         Choice("staff_noshows", _("🚫 No-shows"), aliases=(_("no-shows"), "noshows")),
         Choice("staff_availability", _("🗓 My week"), aliases=(_("availability"), "availability")),
         Choice("staff_upcoming", _("📆 My appointments"), aliases=(_("appointments"), "upcoming")),
+        Choice("staff_conflicts", _("⚠ Conflicts"), aliases=(_("conflicts"), "conflicts")),
         Choice("staff_report", _("📊 Utilization report"), aliases=(_("report"), "report")),
         Choice("staff_assign", _("👥 Assign staff"), aliases=(_("assign"), "assign")),
         Choice("staff_generate", _("🗓 Generate sessions"), aliases=(_("generate"), "generate")),
@@ -378,6 +380,7 @@ _HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "staff_override_customer": admin.choose_override,
     **avail.HANDLERS,
     **appts.HANDLERS,
+    **clash.HANDLERS,
 }
 
 
@@ -415,7 +418,8 @@ def _typed_by_staff(
 # What a staff member types where a screen asks for words; the dispatcher's own TYPED
 # takes these in (`**staff.TYPED`).
 TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
-    state: _typed_by_staff(handler) for state, handler in (avail.TYPED | appts.TYPED).items()
+    state: _typed_by_staff(handler)
+    for state, handler in (avail.TYPED | appts.TYPED | clash.TYPED).items()
 }
 
 SCREENS: dict[State, Step] = {
@@ -432,5 +436,6 @@ SCREENS: dict[State, Step] = {
         State.STAFF_PAYMENTS: payments_screen,
         **avail.SCREENS,
         **appts.SCREENS,
+        **clash.SCREENS,
     }.items()
 }

@@ -84,6 +84,9 @@ class State(StrEnum):
     STAFF_APPOINTMENTS = "staff_appointments"  # upcoming / pending / past / cancelled
     STAFF_APPOINTMENT = "staff_appointment"  # one appointment: cancel, no-show
     STAFF_APPOINTMENT_CANCEL = "staff_appointment_cancel"  # the reason, typed
+    # Staff: appointments a change of availability left outside it (see conflict_steps)
+    STAFF_CONFLICTS = "staff_conflicts"  # each with Cancel and Keep
+    STAFF_CONFLICT_CANCEL = "staff_conflict_cancel"  # the reason, typed
 
 
 @dataclass(frozen=True)
