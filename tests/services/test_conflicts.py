@@ -9,19 +9,24 @@ The appointment tests' studio (Maya and Tom, Monday to Friday 09:00-17:00 London
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bookbot.cli.demo import TUTOR_EXAMPLE, example_path
 from bookbot.engine import errors
 from bookbot.engine.clock import FrozenClock
 from bookbot.handlers.templates import render
 from bookbot.presentation.i18n import translator
-from bookbot.services import appointments, availability, conflicts
+from bookbot.services import appointments, availability, conflicts, customers
 from bookbot.services.appointments import Appointment
 from bookbot.store.db import Database
+from bookbot.studio.loader import load_studio
+from bookbot.studio.model import parse_studio_file
 from tests import builders
+from tests.examples import NOW, load_tutor_studio
 from tests.services.test_appointments_world import THU, TUE, at, outbox_rows
 from tests.services.test_appointments_world import world as make_world
 
@@ -270,3 +275,47 @@ async def test_cancel_and_keep_at_once_settle_it_one_way_only(
         assert (status["status"], len(additions)) == ("confirmed", 1)
     else:
         assert (status["status"], len(additions)) == ("cancelled_by_staff", 0)
+
+
+async def test_reloading_the_studio_file_with_new_hours_flags_and_then_clears(
+    db: Database, tmp_path: Path
+) -> None:
+    clock = FrozenClock(NOW)  # Fri 20 Nov 2026; Lucía works Monday 09:00-13:00 Madrid
+    studio_id = await load_tutor_studio(db, clock)
+    lucia = await appointments.provider_by_key(db, studio_id, "lucia")
+    lesson = await appointments.service_by_key(db, studio_id, "spanish-lesson")
+    ana = await customers.customer_for(db, clock, studio_id, "sms", "+34600000001", name="Ana")
+    monday_9 = datetime(2026, 11, 23, 8, tzinfo=UTC)  # 09:00 in Madrid
+    held = await appointments.hold(
+        db,
+        clock,
+        studio_id,
+        customer_id=ana.id,
+        service_id=lesson.id,
+        staff_id=lucia.id,
+        starts_at=monday_9,
+    )
+    booked = await appointments.confirm(
+        db, clock, studio_id, appointment_id=held.id, customer_id=ana.id
+    )
+    original = example_path(TUTOR_EXAMPLE).read_text()
+    edited = tmp_path / "tutor.toml"
+    edited.write_text(
+        original.replace(
+            '{ day = "mon", start = "09:00", end = "13:00" }',
+            '{ day = "mon", start = "11:00", end = "13:00" }',
+        )
+    )
+    check = conflicts.after_reload(clock)
+
+    await load_studio(db, parse_studio_file(edited), availability_changed=check)
+
+    assert await _all_conflicts(db) == [(booked.id, "outside_hours", None)]
+    await load_studio(db, parse_studio_file(edited), availability_changed=check)  # unchanged
+    assert await _all_conflicts(db) == [(booked.id, "outside_hours", None)]
+
+    await load_studio(
+        db, parse_studio_file(example_path(TUTOR_EXAMPLE)), availability_changed=check
+    )
+
+    assert await _all_conflicts(db) == [(booked.id, "outside_hours", "cleared")]

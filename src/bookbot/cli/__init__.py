@@ -15,6 +15,7 @@ from bookbot.cli import (
     admin,
     appointments,
     availability,
+    conflicts,
     demo,
     doctor,
     packages,
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     slots.register(commands)
     availability.register(commands)
     appointments.register(commands)
+    conflicts.register(commands)
     recurring.register(commands)
     report.register(commands)
     doctor.register(commands)

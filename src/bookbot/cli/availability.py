@@ -264,7 +264,9 @@ async def run_hours(settings: Settings, args: argparse.Namespace) -> int:
 async def run_timezone(settings: Settings, args: argparse.Namespace) -> int:
     async with studio_session(settings, args.studio) as (db, studio):
         person = await provider(db, studio, args.staff)
-        await availability.set_staff_timezone(db, studio.id, person.id, args.zone.strip())
+        await availability.set_staff_timezone(
+            db, studio.id, person.id, args.zone.strip(), clock=SystemClock()
+        )
     print(
         f"{person.name}'s time zone is now {args.zone.strip()} (was {person.timezone}); "
         "weekly hours keep their wall times"
