@@ -16,6 +16,14 @@ from bookbot.engine.clock import FrozenClock
 from bookbot.services import funnel, inbox
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
+from tests.conversations.test_appointments_chat import trial  # noqa: F401 - the fixture
+from tests.conversations.test_payments_chat import (  # noqa: F401 - fixtures
+    Shop,
+    gateway,
+    shop,
+    standin,
+)
+from tests.conversations.test_payments_chat import _to_summary as to_summary
 
 
 @dataclass
@@ -161,3 +169,64 @@ async def test_staff_report_in_chat_shows_the_funnel_table_and_chart(
     assert chart is not None
     assert (chart.filename, chart.mime_type) == ("funnel.png", "image/png")
     assert chart.content.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.usefixtures("trial")
+async def test_an_appointment_records_its_service_and_a_second_hold_backed_out_of(
+    dialogues: Dialogues, db: Database
+) -> None:
+    ana = Chat(dialogues)
+    await ana.say("/start")
+    await ana.press("👤 Book an appointment")
+    await ana.press("Trial lesson")  # the service's first screen: with whom
+    await ana.press("Tom Hargreaves")
+    await ana.press("Fri 20 Nov")
+    await ana.press("10:00")  # the summary, the time held
+    await ana.press("✅ Confirm")
+    await ana.press("👤 Book an appointment")
+    await ana.press("Trial lesson")
+    await ana.press("Tom Hargreaves")
+    await ana.press("Fri 20 Nov")
+    await ana.press("11:00")
+    await ana.press("✖ Cancel")  # the held time goes
+
+    assert [(s, k, key) for _, s, k, key in await events(db)] == [
+        ("view", "service", "trial"),
+        ("started", "service", "trial"),
+        ("completed", "service", "trial"),
+        ("view", "service", "trial"),
+        ("started", "service", "trial"),
+        ("abandoned", "service", "trial"),
+    ]
+
+
+async def test_a_pass_got_at_the_studio_is_viewed_started_and_completed(
+    dialogues: Dialogues, db: Database
+) -> None:
+    ana = Chat(dialogues, address="4242", name="Ana", channel=Channel.TELEGRAM)
+    await ana.say("/start")
+    await ana.say("book")
+    await ana.say("Open Studio Drop-in")
+    await ana.press("🎟 Get an unlimited pass for 28 days")
+    await ana.press("✅ Get this pass")
+
+    assert [(s, k, key) for _, s, k, key in await events(db)] == [
+        ("view", "class", "open-studio"),
+        ("view", "pass", "open-studio"),
+        ("started", "pass", "open-studio"),
+        ("completed", "pass", "open-studio"),
+    ]
+
+
+async def test_a_booking_paid_online_completes_when_the_money_arrives(
+    shop: Shop,  # noqa: F811 - the fixture imported above
+) -> None:
+    chat = shop.chat()  # Telegram
+    await to_summary(chat)
+    await chat.press("💳 Pay now")  # on to the link: neither completed nor abandoned yet
+
+    assert [s for _, s, _, _ in await events(shop.db)] == ["view", "started"]
+
+    await shop.deliver(shop.standin.pay((await shop.payment())["stripe_session_id"]))
+
+    assert (await events(shop.db))[-1] == ("telegram", "completed", "class", "wheel-taster")
