@@ -9,17 +9,18 @@ What counts (the item is the one the dialogue is about, read before and after th
 since a booking clears the dialogue's data):
 
 * view: a class's page (CLASS), a service's first booking screen (APPOINTMENT_STAFF), a
-  pass offer (OFFER), each when it is newly shown (not re-rendered, not gone back to);
+  pass or package offer, each when it is newly shown (not re-rendered, not gone back to);
 * started: a summary reached, seats or time held (CONFIRM, APPOINTMENT_CONFIRM), from
-  outside the summary; a pass offer answered with "get" or "pay";
+  outside the summary; a pass or package offer answered with "get" or "pay";
 * completed: the summary left with the booking made (`Transition.settled`, other than
-  towards a payment link: a payment completes when the money arrives), a pass got at
-  the studio;
+  towards a payment link: a payment completes when the money arrives), a pass or package
+  got at the studio;
 * abandoned: the summary left otherwise, which lets its hold go.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bookbot.conversations.states import Context, State, Transition
@@ -37,14 +38,35 @@ _SUMMARY = frozenset(
     }
 )
 _PAYING = State.PAY.value
-_VIEWS = {State.CLASS: Kind.CLASS, State.APPOINTMENT_STAFF: Kind.SERVICE, State.OFFER: Kind.PASS}
+
+
+@dataclass(frozen=True)
+class _Offer:
+    """A screen selling something outright (no hold, no summary): the item it shows, and
+    the screens its "get it at the studio" leads to (anything else but paying: backed out)."""
+
+    kind: Kind
+    key: str  # where the dialogue's data holds the item's id
+    got: frozenset[str]
+
+
+# By state name: the package offer's state belongs to the packages' steps.
+_OFFERS = {
+    State.OFFER.value: _Offer(Kind.PASS, "class_id", frozenset({State.TICKET.value})),
+    "package_offer": _Offer(
+        Kind.PACKAGE, "package_offer", frozenset({State.APPOINTMENT_STAFF.value})
+    ),
+}
+_VIEWS = {State.CLASS.value, State.APPOINTMENT_STAFF.value, *_OFFERS}
 _BEFORE = "funnel_item"
 
 
 def _item(data: dict[str, Any], state: str) -> tuple[Kind, int] | None:
     """The item a dialogue in `state` with `data` is about, if any."""
-    if state == State.OFFER.value and data.get("class_id") is not None:
-        return Kind.PASS, int(data["class_id"])
+    offer = _OFFERS.get(state)
+    if offer is not None:
+        found = data.get(offer.key)
+        return None if found is None else (offer.kind, int(found))
     if data.get("service_id") is not None and state.startswith("appointment"):
         return Kind.SERVICE, int(data["service_id"])
     if data.get("class_id") is not None:
@@ -75,11 +97,11 @@ def observe(ctx: Context, previous: str, transition: Transition) -> None:
     around = _summary(previous, transition)
     if around is not None:
         steps.append((around[0], before if around[1] else after))
-    elif previous == State.OFFER.value and new in (_PAYING, State.TICKET.value):
+    elif previous in _OFFERS and (new == _PAYING or new in _OFFERS[previous].got):
         steps.append((Step.STARTED, before))
-        if new == State.TICKET.value:  # got at the studio: it is theirs now
+        if new != _PAYING:  # got at the studio: it is theirs now
             steps.append((Step.COMPLETED, before))
     fresh = previous != new or before != after
-    if transition.state in _VIEWS and not transition.back and fresh:
+    if new in _VIEWS and not transition.back and fresh:
         steps.append((Step.VIEW, after))
     ctx.conversation.funnel.extend(Event(step, *item) for step, item in steps if item is not None)
