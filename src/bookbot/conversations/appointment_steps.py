@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+from bookbot.conversations import package_steps
 from bookbot.conversations.booking_steps import back_and_cancel
 from bookbot.conversations.model import Attachment
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
@@ -186,6 +187,7 @@ async def staff_screen(ctx: Context) -> Screen:
             label = _("⚡ First available · {when}").format(when=ctx.when(earliest[1].start))
     first = Choice("appt_staff", label, 0, (_("first available"), _("first"), _("any"), "any"))
     choices = [first] + [Choice("appt_staff", p.name, p.id) for p in providers]
+    choices += await package_steps.offer_choices(ctx, service_id)  # packages it is sold in
     return Screen(_("With whom?"), choices + back_and_cancel(ctx))
 
 
@@ -411,10 +413,12 @@ async def confirm_screen(ctx: Context) -> Screen:
         "appt_confirm", _("✅ Confirm appointment"), aliases=(_("confirm"), _("yes"), "yes", "si")
     )
     ways = await paying.appointment_choices(ctx, a, confirm)  # + pay online, where offered
+    use, why_not = await package_steps.summary_offer(ctx, a)  # + its package, or why not
     lines = [
         _("Please check your appointment:"),
         _("{service} with {staff}").format(service=a.service_name, staff=a.staff_name),
         *detail_lines(ctx, a, service, price=paying.appointment_price_line(ctx, a, ways)),
+        *why_not,
     ]
     if a.held_until is not None:
         lines.append(
@@ -422,7 +426,7 @@ async def confirm_screen(ctx: Context) -> Screen:
                 time=ctx.t.time(a.held_until, ctx.zone)
             )
         )
-    return Screen("\n".join(filter(None, lines)), [*ways, *back_and_cancel(ctx)])
+    return Screen("\n".join(filter(None, lines)), [*use, *ways, *back_and_cancel(ctx)])
 
 
 async def confirm(ctx: Context) -> Transition:
@@ -442,8 +446,11 @@ async def confirm(ctx: Context) -> Transition:
     return booked(ctx, a, ctx.t._("✅ Booked!"))
 
 
-def booked(ctx: Context, a: Appointment, headline: str) -> Transition:
-    """The confirmation (booked or moved): reference, staff, time, place, and the .ics."""
+def booked(
+    ctx: Context, a: Appointment, headline: str, *, paid_line: str | None = None
+) -> Transition:
+    """The confirmation (booked or moved): reference, staff, time, place, and the .ics.
+    `paid_line` replaces "Pay … at the studio" (a package paid for it)."""
     _ = ctx.t._
     lines = [
         headline,
@@ -452,7 +459,7 @@ def booked(ctx: Context, a: Appointment, headline: str) -> Transition:
         ),
         when_label(ctx, a.starts_at, a.staff_timezone),
         place_line(ctx, a),
-        _("Pay {price} at the studio.").format(price=ctx.money(a.price_minor)),
+        paid_line or _("Pay {price} at the studio.").format(price=ctx.money(a.price_minor)),
     ]
     text = "\n".join(filter(None, lines))
     if ctx.texting:  # no files over SMS (see booking_steps.booked_message)

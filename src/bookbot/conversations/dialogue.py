@@ -18,6 +18,7 @@ from bookbot.conversations import appointment_steps as appointment
 from bookbot.conversations import booking_steps as booking
 from bookbot.conversations import funnel_tracking as funnel
 from bookbot.conversations import linking_steps as link
+from bookbot.conversations import package_steps as package
 from bookbot.conversations import pass_steps as passes
 from bookbot.conversations import payment_steps as paying
 from bookbot.conversations import reschedule_steps as moving
@@ -88,6 +89,7 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.RESERVE: passes.reserve_screen,
     State.RESERVE_PART: passes.part_screen,
     State.OFFER: passes.offer_screen,
+    **package.SCREENS,
     State.NOTICE: account.notice_screen,
     State.PAY: paying.pay_screen,
     State.COMPANY_NAME: paying.company_name_screen,
@@ -532,6 +534,7 @@ _ACTIONS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "pay": paying.pay,
     "company_po": _company_po,
     **appointment.ACTIONS,
+    **package.ACTIONS,
     **moving.ACTIONS,
     **zones.ACTIONS,
 }
@@ -548,6 +551,7 @@ _PLAIN_ACTIONS: dict[str, Callable[[Context], Awaitable[Transition]]] = {
     "pay_back": paying.pay_back,
     "pay_pass": passes.pay_for_pass,
     **appointment.PLAIN_ACTIONS,
+    **package.PLAIN_ACTIONS,
     **moving.PLAIN_ACTIONS,
     **zones.PLAIN_ACTIONS,
 }

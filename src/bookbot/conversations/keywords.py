@@ -59,6 +59,7 @@ STAFF_COMMANDS = {
     "/past": "staff_past",
     "/cancelled": "staff_cancelled",
     "/conflicts": "staff_conflicts",
+    "/packages": "staff_packages",
 }
 
 COMMANDS = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from babel.dates import format_date
 
+from bookbot.conversations import package_steps
 from bookbot.conversations import payment_steps as paying
 from bookbot.conversations.account_steps import page_choices, past_choice
 from bookbot.conversations.booking_steps import back_and_cancel, offer_label
@@ -33,15 +34,18 @@ async def passes_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     found = await passes.passes_and_past(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now.date())
     past = [past_choice(ctx, "past_passes", _("🕘 Past passes"))] if found.has_past else []
-    if not found.usable and not past:
+    held = await package_steps.my_packages_text(ctx)  # lesson packages: balance and expiry
+    if not found.usable and not past and not held:
         return Screen(
             _("You have no passes yet. A class that offers passes shows them on its page."),
             back_and_cancel(ctx),
         )
     if not found.usable:
-        return Screen(_("You have no passes you can use now."), past + back_and_cancel(ctx))
+        text = held or _("You have no passes you can use now.")
+        return Screen(text, past + back_and_cancel(ctx))
     choices = [Choice("ticket", pass_label(ctx, p), p.id) for p in found.usable]
-    return Screen(_("Your passes:"), choices + past + back_and_cancel(ctx))
+    text = "\n\n".join(filter(None, [held, _("Your passes:")]))
+    return Screen(text, choices + past + back_and_cancel(ctx))
 
 
 def _why_past(ctx: Context, p: passes.PassStatus) -> str:

@@ -17,6 +17,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from bookbot.conversations import booking_steps as booking
+from bookbot.conversations import package_steps
 from bookbot.conversations.account_steps import menu_choices
 from bookbot.conversations.booking_steps import back_and_cancel
 from bookbot.conversations.model import TEXTING
@@ -33,6 +34,7 @@ from bookbot.services import (
     payments,
     refunds,
 )
+from bookbot.services.package_checkout import PACKAGE
 from bookbot.services.payment_events import read_payment
 from bookbot.services.payment_gateway import GatewayError
 from bookbot.services.payment_urls import CANCEL_PATH, SESSION_PLACEHOLDER, SUCCESS_PATH
@@ -49,7 +51,7 @@ _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`
 _LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 _TLD = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}")
 # The payments a chat's link can be for (a balance's link comes from the job, not the chat).
-CHAT_PURPOSES = (rules.FULL, rules.DEPOSIT, rules.PASS)
+CHAT_PURPOSES = (rules.FULL, rules.DEPOSIT, rules.PASS, PACKAGE)
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ async def appointment_paid_line(ctx: Context, a: appointments.Appointment) -> st
     paid'); None when nothing was paid online (the line says 'paid at the studio')."""
     status = await appointment_payments.payment_status(ctx.db, ctx.studio.id, a.id)
     if status is None:
-        return None
+        return await package_steps.paid_line(ctx, a)  # or paid with a package
     return ctx.t._("Price: {price} · {status}").format(
         price=ctx.money(a.price_minor), status=status_text(ctx.t, status, None, ctx.zone)
     )
@@ -156,7 +158,7 @@ async def appointment_refund_line(ctx: Context, a: appointments.Appointment) -> 
     async with ctx.db.transaction(write=False) as tx:
         terms = await appointment_payments.refund_terms(tx, a, before_cutoff=True, by_staff=False)
     if not terms.lines:
-        return None
+        return await package_steps.cancel_line(ctx, a)  # or its package's credit
     return ctx.t._("{amount} paid online comes back to your card.").format(
         amount=ctx.money(terms.total)
     )
@@ -338,6 +340,8 @@ async def pay_screen(ctx: Context) -> Screen:
     if payment.status == "paid":
         if payment.purpose == rules.PASS:
             return Screen(_("✅ Payment received: your pass is active."), menu_choices(ctx))
+        if payment.purpose == PACKAGE:
+            return Screen(_("✅ Payment received: your package is active."), menu_choices(ctx))
         if payment.appointment_id is not None:
             return Screen(
                 _("✅ Payment received: your appointment is confirmed."), menu_choices(ctx)
@@ -348,7 +352,7 @@ async def pay_screen(ctx: Context) -> Screen:
             _("This payment link is no longer valid, and nothing was charged."), menu_choices(ctx)
         )
     until = ctx.t.time(payment.expires_at, ctx.zone)
-    if payment.purpose == rules.PASS:
+    if payment.purpose in (rules.PASS, PACKAGE):
         held = _("I'll confirm here when the payment arrives; the link works until {time}.")
     elif payment.appointment_id is not None:
         held = _("I'll confirm here when the payment arrives; the time is held until {time}.")

@@ -18,6 +18,7 @@ from functools import partial
 from babel.dates import format_datetime
 
 from bookbot.conversations import conflict_steps as clash
+from bookbot.conversations import package_staff_steps as pkg
 from bookbot.conversations import staff_admin_steps as admin
 from bookbot.conversations import staff_appointment_steps as appts
 from bookbot.conversations import staff_availability_steps as avail
@@ -76,6 +77,7 @@ async def menu_screen(ctx: Context) -> Screen:
         Choice("staff_availability", _("🗓 My week"), aliases=(_("availability"), "availability")),
         Choice("staff_upcoming", _("📆 My appointments"), aliases=(_("appointments"), "upcoming")),
         Choice("staff_conflicts", _("⚠ Conflicts"), aliases=(_("conflicts"), "conflicts")),
+        Choice("staff_packages", _("🎟 Packages"), aliases=(_("packages"), "packages")),
         Choice("staff_report", _("📊 Utilization report"), aliases=(_("report"), "report")),
         Choice("staff_assign", _("👥 Assign staff"), aliases=(_("assign"), "assign")),
         Choice("staff_generate", _("🗓 Generate sessions"), aliases=(_("generate"), "generate")),
@@ -381,6 +383,7 @@ _HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     **avail.HANDLERS,
     **appts.HANDLERS,
     **clash.HANDLERS,
+    **pkg.HANDLERS,
 }
 
 
@@ -419,7 +422,7 @@ def _typed_by_staff(
 # takes these in (`**staff.TYPED`).
 TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
     state: _typed_by_staff(handler)
-    for state, handler in (avail.TYPED | appts.TYPED | clash.TYPED).items()
+    for state, handler in (avail.TYPED | appts.TYPED | clash.TYPED | pkg.TYPED).items()
 }
 
 SCREENS: dict[State, Step] = {
@@ -437,5 +440,6 @@ SCREENS: dict[State, Step] = {
         **avail.SCREENS,
         **appts.SCREENS,
         **clash.SCREENS,
+        **pkg.SCREENS,
     }.items()
 }

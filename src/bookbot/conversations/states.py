@@ -41,6 +41,7 @@ class State(StrEnum):
     PAST_PASSES = "past_passes"  # expired or used up, newest first, a page at a time
     TICKET = "ticket"  # one pass: status, reservations, check-in
     OFFER = "offer"  # getting a pass the class offers
+    PACKAGE_OFFER = "package_offer"  # buying a lesson package a service is sold in
     RESERVE = "reserve"
     RESERVE_PART = "reserve_part"
     NOTICE = "notice"  # a message the bot sent first, with its one-tap actions
@@ -59,6 +60,10 @@ class State(StrEnum):
     STAFF_GENERATE = "staff_generate"
     STAFF_OVERRIDE = "staff_override"
     STAFF_PAYMENTS = "staff_payments"  # today's payments and what is still owed
+    # Staff: customers' lesson packages, adjusted by hand (see package_staff_steps)
+    STAFF_PACKAGES = "staff_packages"  # the packages (a typed phone narrows them)
+    STAFF_PACKAGE = "staff_package"  # one package: + / - its balance
+    STAFF_PACKAGE_REASON = "staff_package_reason"  # the adjustment's reason, typed
     # Appointments, booked by customers (see appointment_steps)
     APPOINTMENT_SERVICES = "appointment_services"  # which service
     APPOINTMENT_STAFF = "appointment_staff"  # with whom, or the first available

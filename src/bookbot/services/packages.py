@@ -48,6 +48,7 @@ __all__ = [
     "issue",
     "offer_by_key",
     "offers_for_service",
+    "package_by_id",
 ]
 
 
