@@ -5,9 +5,10 @@ Steps, as the chat records them (`conversations.funnel_tracking` maps the dialog
 changes to them; the events ride on the dialogue's save, so a message that records one
 costs no transaction of its own):
 
-* `view`: a class's page, a service's first booking screen, or a pass offer was shown;
-* `started`: the summary was reached with the places or the time held (for a pass: the
-  customer chose to get it, at the studio or by paying);
+* `view`: a class's page, a service's first booking screen, or a pass or package offer
+  was shown;
+* `started`: the summary was reached with the places or the time held (for a pass or a
+  package: the customer chose to get it, at the studio or by paying);
 * `completed`: booked, or bought. Paid online, it completes when the money arrives
   (`record_paid`, in the payment's transaction), on the channel the customer last used;
 * `abandoned`: the customer backed out of a summary (Back, Menu, anything else), which
@@ -16,7 +17,9 @@ costs no transaction of its own):
   back-outs beside that as `backed_out`.
 
 The item is the class's, service's or package offer's key, resolved in the INSERT from the
-id the dialogue holds (no read of its own). A pass is filed under its class's key.
+id the dialogue holds (no read of its own). A pass is filed under its class's key; a
+package paid online under its offer's key (a package staff issued by service has none:
+the service's key). An id that is not the studio's records nothing.
 """
 
 from __future__ import annotations
