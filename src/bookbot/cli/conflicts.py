@@ -21,7 +21,7 @@ from bookbot.engine.clock import SystemClock
 from bookbot.presentation.formatting import local_span
 from bookbot.serve import stripe_gateway
 from bookbot.services import appointment_payments, conflicts
-from bookbot.services.conflicts import Conflict, Resolved
+from bookbot.services.conflict_rows import Conflict, Resolved
 from bookbot.store.db import Database
 
 ACTOR = "cli"

@@ -31,7 +31,7 @@ from bookbot.engine import errors
 from bookbot.engine.recurrence import zone
 from bookbot.presentation.i18n import N_, render_error
 from bookbot.services import conflicts
-from bookbot.services.conflicts import Conflict
+from bookbot.services.conflict_rows import Conflict
 
 SOURCE = "chat"
 SHOWN = 8  # conflicts on one screen, two buttons each; the next ones once these are settled

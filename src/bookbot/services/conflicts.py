@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,25 +34,13 @@ from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.engine.slots import Availability, Interval, open_windows
 from bookbot.services import appointment_endings, availability, staff_notices
-from bookbot.services.appointment_rows import Appointment
-from bookbot.store.db import Database, Reads, Tx, record, retrying
+from bookbot.services.conflict_rows import CONFLICT_SELECT, Conflict, Resolved, by_id
+from bookbot.store.db import Database, Tx, record, retrying
 
 REASONS = ("outside_hours", "blocked")
 RESOLUTIONS = ("kept", "cancelled", "cleared")
 NOTICE = "staff_conflicts_found"
 NOTICE_LINES = 5  # the first few conflicts are named in the notice; /conflicts has them all
-
-_SELECT = """SELECT c.id, c.studio_id, c.appointment_id, c.staff_id, c.reason,
-    c.detected_at, c.notified_at, c.resolved_at, c.resolution, c.resolved_by,
-    a.starts_at, a.ends_at, a.busy_from, a.busy_until, a.status AS appointment_status,
-    a.customer_id, sv.name AS service_name, COALESCE(cu.name, '') AS customer_name,
-    sf.name AS staff_name, COALESCE(sf.timezone, st.timezone) AS staff_timezone
-FROM appointment_conflicts c
-JOIN appointments a ON a.id = c.appointment_id
-JOIN services sv ON sv.id = a.service_id
-JOIN customers cu ON cu.id = a.customer_id
-JOIN staff sf ON sf.id = c.staff_id
-JOIN studios st ON st.id = c.studio_id"""
 
 # The staff member's future confirmed appointments, through ix_appointments_staff_busy:
 # from the longest footprint before now, so the range stays tight whatever the history.
@@ -65,46 +52,6 @@ ORDER BY a.busy_from, a.id"""
 
 _OPEN = """SELECT id, appointment_id, reason FROM appointment_conflicts
 WHERE studio_id = :studio_id AND staff_id = :staff_id AND resolved_at IS NULL"""
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """A conflict with what staff need to decide on it (its appointment's times, who)."""
-
-    id: int
-    studio_id: int
-    appointment_id: int
-    staff_id: int
-    reason: str
-    detected_at: datetime
-    notified_at: datetime | None
-    resolved_at: datetime | None
-    resolution: str | None
-    resolved_by: str
-    starts_at: datetime
-    ends_at: datetime
-    busy_from: datetime
-    busy_until: datetime
-    appointment_status: str
-    customer_id: int
-    service_name: str
-    customer_name: str
-    staff_name: str
-    staff_timezone: str
-
-    @property
-    def open(self) -> bool:
-        return self.resolved_at is None
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """What a Cancel or Keep did: `done` False when the conflict had already been handled
-    (its `resolution` says how); `appointment` as it is after a cancel."""
-
-    conflict: Conflict
-    done: bool
-    appointment: Appointment | None = None
 
 
 # --- detection -------------------------------------------------------------------------
@@ -205,7 +152,7 @@ def after_reload(clock: Clock) -> Callable[[Tx, int, int], Awaitable[list[int]]]
 
 async def _tell(tx: Tx, now: datetime, studio_id: int, staff_id: int, new: list[int]) -> None:
     """One notice for the conflicts one detection found, naming the first few."""
-    found = [await _by_id(tx, studio_id, conflict_id) for conflict_id in new]
+    found = [await by_id(tx, studio_id, conflict_id) for conflict_id in new]
     found.sort(key=lambda c: c.starts_at)
     params: dict[str, Any] = {
         "count": len(found),
@@ -240,24 +187,11 @@ async def _tell(tx: Tx, now: datetime, studio_id: int, staff_id: int, new: list[
 # --- reading ---------------------------------------------------------------------------
 
 
-async def _by_id(
-    reads: Reads, studio_id: int, conflict_id: int, staff_id: int | None = None
-) -> Conflict:
-    """NotFound for an unknown id, another studio's, or (with `staff_id`) another staff
-    member's conflict."""
-    row = await reads.one(
-        _SELECT + " WHERE c.studio_id = :studio_id AND c.id = :id",
-        {"studio_id": studio_id, "id": conflict_id},
-    )
-    if row is None or (staff_id is not None and row["staff_id"] != staff_id):
-        raise errors.NotFound(what="conflict", ident=conflict_id)
-    return record(Conflict, row)
-
-
 async def get(
     db: Database, studio_id: int, conflict_id: int, *, staff_id: int | None = None
 ) -> Conflict:
-    return await _by_id(db, studio_id, conflict_id, staff_id)
+    """One conflict (NotFound for another studio's, or another staff member's)."""
+    return await by_id(db, studio_id, conflict_id, staff_id)
 
 
 async def open_conflicts(
@@ -285,7 +219,7 @@ async def open_conflicts(
             found = []
             for person in people:
                 rows = await tx.all(
-                    _SELECT + " WHERE c.studio_id = :studio_id AND c.staff_id = :staff_id"
+                    CONFLICT_SELECT + " WHERE c.studio_id = :studio_id AND c.staff_id = :staff_id"
                     " AND c.resolved_at IS NULL",
                     {"studio_id": studio_id, "staff_id": person},
                 )
@@ -309,11 +243,11 @@ async def _resolve(tx: Tx, now: datetime, conflict_id: int, resolution: str, by:
 
 async def _locked(tx: Tx, studio_id: int, conflict_id: int, staff_id: int | None) -> Conflict:
     """The conflict read again under the staff row, appointment and conflict locks."""
-    seen = await _by_id(tx, studio_id, conflict_id, staff_id)
+    seen = await by_id(tx, studio_id, conflict_id, staff_id)
     await tx.lock("staff", [seen.staff_id])
     await tx.lock("appointments", [seen.appointment_id])
     await tx.lock("appointment_conflicts", [seen.id])
-    return await _by_id(tx, studio_id, conflict_id, staff_id)
+    return await by_id(tx, studio_id, conflict_id, staff_id)
 
 
 def _undecidable(found: Conflict, now: datetime) -> bool:
@@ -344,7 +278,7 @@ async def keep(
                 return Resolved(found, done=False)
             if _undecidable(found, now):
                 await _resolve(tx, now, found.id, "cleared", actor)
-                return Resolved(await _by_id(tx, studio_id, found.id), done=False)
+                return Resolved(await by_id(tx, studio_id, found.id), done=False)
             slot = {
                 "studio_id": studio_id,
                 "staff_id": found.staff_id,
@@ -364,7 +298,7 @@ async def keep(
                     {**slot, "reason": f"kept: conflict {found.id}", "source": source},
                 )
             await _resolve(tx, now, found.id, "kept", actor)
-            return Resolved(await _by_id(tx, studio_id, found.id), done=True)
+            return Resolved(await by_id(tx, studio_id, found.id), done=True)
 
     result: Resolved = await retrying(attempt)
     return result
@@ -396,9 +330,9 @@ async def cancel(
                 return found, unfinished
             if _undecidable(found, now):
                 await _resolve(tx, now, found.id, "cleared", actor)
-                return await _by_id(tx, studio_id, found.id), False
+                return await by_id(tx, studio_id, found.id), False
             await _resolve(tx, now, found.id, "cancelled", actor)
-            return await _by_id(tx, studio_id, found.id), True
+            return await by_id(tx, studio_id, found.id), True
 
     found, proceed = await retrying(claim)
     if not proceed:
