@@ -41,9 +41,10 @@ from bookbot.services.recurring_placing import (
     Placement,
     extend_in,
     lock_series,
+    moved_on,
     notice_params,
     skip,
-    studio_zone,
+    window,
 )
 from bookbot.services.recurring_rows import (
     RecurringBooking,
@@ -243,7 +244,7 @@ async def _place_new(
     tx: Tx, now: datetime, studio_id: int, series_id: int, *, source: str
 ) -> Created:
     found = await series_by_id(tx, studio_id, series_id)
-    placement = await extend_in(tx, now, found, zone=await studio_zone(tx, studio_id))
+    placement = await extend_in(tx, now, found)
     found = await series_by_id(tx, studio_id, series_id)
     params = notice_params(found, weekday=found.weekday, start_time=found.start_time)
     params["starts_at"] = series.starts_at(found.rule(), found.starts_on)[0].isoformat()
@@ -282,11 +283,18 @@ async def extend(db: Database, clock: Clock, studio_id: int, series_id: int) -> 
     async def attempt() -> Placement:
         now = clock.now()
         seen = await series_by_id(db, studio_id, series_id)
+        if seen.status != "active":
+            return Placement()
+        _start, end, todo = window(seen, now)
+        if not todo:
+            # Most nights most series gain no date: no locks, one guarded write.
+            await moved_on(db, now, seen, end)
+            return Placement()
         async with db.transaction() as tx:
             found = await lock_series(tx, studio_id, seen)
             if found.staff_id != seen.staff_id:
                 return Placement()  # cannot happen today: a series keeps its staff member
-            return await extend_in(tx, now, found, zone=await studio_zone(tx, studio_id))
+            return await extend_in(tx, now, found)
 
     result: Placement = await retrying(attempt)
     return result

@@ -34,7 +34,7 @@ from bookbot.services.appointment_rows import (
 )
 from bookbot.services.availability import availability_of
 from bookbot.services.recurring_rows import RecurringBooking, series_by_id
-from bookbot.store.db import Tx
+from bookbot.store.db import Database, Tx
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,6 @@ class Placement:
     skipped: tuple[tuple[date, str], ...] = ()
 
 
-async def studio_zone(tx: Tx, studio_id: int) -> str:
-    return str(await tx.scalar("SELECT timezone FROM studios WHERE id = :id", {"id": studio_id}))
-
-
 async def lock_series(tx: Tx, studio_id: int, found: RecurringBooking) -> RecurringBooking:
     """Lock the series' staff row, then its own; the series as it is now."""
     await tx.lock("staff", [found.staff_id])
@@ -56,18 +52,25 @@ async def lock_series(tx: Tx, studio_id: int, found: RecurringBooking) -> Recurr
     return await series_by_id(tx, studio_id, found.id)
 
 
-async def extend_in(tx: Tx, now: datetime, found: RecurringBooking, *, zone: str) -> Placement:
-    """Place the series' dates up to today + 6 weeks (its own zone's today), under the
-    locks of `lock_series`; `zone` is the studio's, for the next 02:00 run."""
-    if found.status != "active":
-        return Placement()
-    rule = found.rule()
+def window(found: RecurringBooking, now: datetime) -> tuple[date, date, list[date]]:
+    """The dates to look at now: from the first not yet looked at (never before today, in
+    the series' zone) to today + 6 weeks (exclusive); (start, end, the series' dates)."""
     today = series.local_today(now, found.timezone)
     end = series.window_end(today)
     start = max(found.starts_on, today)
     if found.materialized_until is not None:
         start = max(start, found.materialized_until + timedelta(days=1))
-    todo = series.dates(rule, start=start, end=end)
+    return start, end, series.dates(found.rule(), start=start, end=end)
+
+
+async def extend_in(tx: Tx, now: datetime, found: RecurringBooking) -> Placement:
+    """Place the series' dates up to today + 6 weeks (its own zone's today), under the
+    locks of `lock_series`; the next run is set to the next 02:00 studio time."""
+    if found.status != "active":
+        return Placement()
+    rule = found.rule()
+    today = series.local_today(now, found.timezone)
+    start, end, todo = window(found, now)
     taken = await _taken(tx, found, start)
     service = await service_by_id_in(tx, found.studio_id, found.service_id)
     # No booking horizon for a series: its dates were agreed when it was made.
@@ -91,17 +94,26 @@ async def extend_in(tx: Tx, now: datetime, found: RecurringBooking, *, zone: str
             placed.append(day)
         else:
             skipped.append((day, reason))
-    await tx.execute(
+    await moved_on(tx, now, found, end)
+    return Placement(tuple(placed), tuple(skipped))
+
+
+async def moved_on(
+    writer: Tx | Database, now: datetime, found: RecurringBooking, end: date
+) -> None:
+    """Record that the series' dates before `end` have been looked at, and when the job
+    should look again (the next 02:00 studio time)."""
+    await writer.execute(
         "UPDATE recurring_bookings SET materialized_until = :until, next_extension_at = :next"
-        " WHERE studio_id = :studio_id AND id = :id",
+        " WHERE studio_id = :studio_id AND id = :id AND status = 'active'"
+        " AND (materialized_until IS NULL OR materialized_until <= :until)",
         {
-            "until": max(end - timedelta(days=1), found.materialized_until or today),
-            "next": series.next_run_at(now, zone),
+            "until": end - timedelta(days=1),
+            "next": series.next_run_at(now, found.studio_timezone),
             "studio_id": found.studio_id,
             "id": found.id,
         },
     )
-    return Placement(tuple(placed), tuple(skipped))
 
 
 _SLACK = timedelta(days=2)

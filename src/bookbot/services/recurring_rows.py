@@ -36,6 +36,7 @@ class RecurringBooking:
     created_at: datetime
     ended_at: datetime | None
     end_reason: str
+    studio_timezone: str  # the daily job runs at 02:00 in it
 
     def rule(self) -> SeriesRule:
         return SeriesRule(
@@ -59,8 +60,9 @@ SERIES_SELECT = """SELECT r.id, r.studio_id, r.customer_id, COALESCE(c.name, '')
     r.service_id, sv.name AS service_name, r.staff_id, sf.name AS staff_name, r.weekday,
     r.start_time, r.timezone, r.interval_weeks, r.starts_on, r.ends_on, r.guest_count,
     r.status, r.source, r.materialized_until, r.next_extension_at, r.created_at, r.ended_at,
-    r.end_reason
+    r.end_reason, st.timezone AS studio_timezone
 FROM recurring_bookings r
+JOIN studios st ON st.id = r.studio_id
 JOIN services sv ON sv.id = r.service_id
 JOIN staff sf ON sf.id = r.staff_id
 JOIN customers c ON c.id = r.customer_id"""
