@@ -87,7 +87,7 @@ async def menu_screen(ctx: Context) -> Screen:
         _close(ctx),
     ]
     if ctx.payments is not None:
-        choices.insert(6, Choice("staff_payments", _("💳 Payments"), aliases=(_("payments"),)))
+        choices.insert(8, Choice("staff_payments", _("💳 Payments"), aliases=(_("payments"),)))
     return Screen(_("Staff tools for {studio}:").format(studio=ctx.studio.name), choices)
 
 
