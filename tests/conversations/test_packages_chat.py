@@ -2,7 +2,8 @@
 offers "Use my package" and booking with it redeems it; an expired package is not offered,
 the summary says why and the ways to pay stay (the fallback); a package used up meanwhile is
 refused with the reason and the summary again; "My passes" lists packages with balance and
-expiry; a package is bought from the service's page; staff adjust a balance with /packages
+expiry; a package is bought from the service's page, at the studio or online (the Stripe
+stand-in; active once paid); staff adjust a balance with /packages
 and a typed reason (audited).
 
 The pottery studio gets Tom's 60-minute wheel lesson by SQL (weekdays 10:00-16:00 London,
@@ -17,24 +18,36 @@ import pytest
 
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import FrozenClock
+from bookbot.handlers.templates import render
+from bookbot.presentation.i18n import translator
 from bookbot.services import packages
 from bookbot.services.packages import Adjustment
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
-from tests.conversations.test_appointment_payments_chat import _lesson
+from tests.conversations.test_appointment_payments_chat import (  # noqa: F401 - fixtures
+    Desk,
+    _lesson,
+    either,
+    gateway,
+    standin,
+)
 from tests.conversations.test_staff import NOT_STAFF, staff_chat
 from tests.examples import NOW
 
 
-@pytest.fixture
-async def lesson(db: Database, studio_id: int) -> int:
-    service_id = await _lesson(db, studio_id, "at_studio")
+async def offer_five(db: Database, studio_id: int, service_id: int) -> None:
     await db.execute(
         "INSERT INTO package_offers (studio_id, key, name, service_id, sessions, price_minor,"
         " valid_days, payment, active) VALUES (:s, 'five', '5 wheel lessons', :sv, 5, 18000, 90,"
         " 'either', :on)",
         {"s": studio_id, "sv": service_id, "on": True},
     )
+
+
+@pytest.fixture
+async def lesson(db: Database, studio_id: int) -> int:
+    service_id = await _lesson(db, studio_id, "at_studio")
+    await offer_five(db, studio_id, service_id)
     return service_id
 
 
@@ -200,3 +213,39 @@ async def test_staff_adjust_a_balance_with_a_reason_and_it_is_audited(
     await maya.press("⬅ Back")
     await maya.say("+44 7700 900001")
     assert "Packages of +447700900001:" in maya.text
+
+
+async def test_a_package_bought_online_in_chat_is_active_once_paid(
+    either: Desk,  # noqa: F811 - the fixture imported above
+    db: Database,
+    studio_id: int,
+) -> None:
+    await offer_five(db, studio_id, await db.scalar("SELECT id FROM services WHERE key = 'lesson'"))
+    ana = await either.chat()
+    await ana.press("👤 Book an appointment")
+    await ana.press("Wheel lesson")
+    await ana.press("🎟 5 wheel lessons · £180.00")
+    assert [o.label for o in ana.last.options][:2] == ["💳 Pay now", "Pay at the studio"]
+
+    await ana.press("💳 Pay now")
+
+    payment = await either.payment()
+    assert (payment["purpose"], payment["amount_minor"], payment["status"]) == (
+        "package",
+        18000,
+        "pending",
+    )
+    assert [o.label for o in ana.last.options if o.url] == ["💳 Pay £180.00"]
+    assert "the link works until" in ana.text
+    package = await packages.package_by_id(db, studio_id, int(payment["package_id"]))
+    assert package.status == "pending_payment"
+
+    await either.deliver(either.standin.pay(payment["stripe_session_id"]))
+
+    package = await packages.package_by_id(db, studio_id, package.id)
+    assert (package.status, package.payment, package.remaining) == ("active", "online", 5)
+    await ana.press("🔄 I have paid")
+    assert "✅ Payment received: your package is active." in ana.text
+    [receipt] = await either.outbox("payment_receipt")
+    text = render("payment_receipt", receipt["params"], translator("en"), "Europe/London")
+    assert "Your package is active" in text

@@ -251,6 +251,10 @@ async def test_a_staff_cancel_restores_the_session(db: Database) -> None:
 
     assert await balance(db, w, package.id) == 5
     assert await redemptions(db, package.id) == [(booked.id, "restored")]
+    credited = await packages.credited_package(db, w.studio_id, booked.id)
+    assert credited is not None
+    assert credited.id == package.id
+    assert await packages.redemption_of(db, w.studio_id, booked.id) is None
 
 
 async def test_a_reschedule_keeps_the_redemption_with_the_appointment(db: Database) -> None:

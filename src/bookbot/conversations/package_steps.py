@@ -162,6 +162,16 @@ async def cancel_line(ctx: Context, a: appointments.Appointment) -> str | None:
     return ctx.t._('It goes back to your package "{name}".').format(name=used.name)
 
 
+async def credited_line(ctx: Context, appointment_id: int) -> str | None:
+    """Told to staff who cancelled an appointment a package paid for: it got it back."""
+    credited = await packages.credited_package(ctx.db, ctx.studio.id, appointment_id)
+    if credited is None:
+        return None
+    return ctx.t._('It was paid with the package "{name}": it is back on it.').format(
+        name=credited.name
+    )
+
+
 # --- buying one from a service's page ---------------------------------------------------------
 
 

@@ -243,7 +243,7 @@ async def refund_after_staff_cancel(ctx: Context, appointment_id: int) -> str | 
     was paid online."""
     refunded = await appointment_payments.refunded_for(ctx.db, appointment_id, "staff_cancel")
     if not refunded:
-        return None
+        return await package_steps.credited_line(ctx, appointment_id)  # or its package's
     await refund_after_cancel(ctx, appointment_id)
     return ctx.t._("It was paid online: {amount} is refunded to the customer.").format(
         amount=ctx.money(refunded)

@@ -257,6 +257,8 @@ def _payment(template: str, params: dict[str, Any], t: Translator, zone: str) ->
             lines.append(
                 _("Booking reference: #{ref}, {name}.").format(ref=params["booking"], name=name)
             )
+        if params.get("package"):
+            lines.append(_("Your package is active: book with it from the appointment summary."))
         if params.get("receipt_url"):
             lines.append(_("Receipt: {url}").format(url=params["receipt_url"]))
         return " ".join(lines)

@@ -1,5 +1,6 @@
 """Package rows as the services read them: a customer's `Package`, a studio's
-`PackageOffer`, and the SQL that maps rows to them by column name (issue 15)."""
+`PackageOffer`, the SQL that maps rows to them by column name, and the reads of them
+(issue 15). `services.packages` re-exports the reads; the writes live there."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date, datetime
 
 from bookbot.engine import errors
 from bookbot.engine.recurrence import zone
-from bookbot.store.db import Reads, Row, record
+from bookbot.store.db import Database, Reads, Row, record
 
 
 @dataclass(frozen=True)
@@ -120,3 +121,96 @@ async def studio_today(reads: Reads, studio_id: int, now: datetime) -> date:
 
 def local_day(instant: datetime, zone_name: str) -> date:
     return instant.astimezone(zone(zone_name)).date()
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+async def redemption_of(reads: Reads, studio_id: int, appointment_id: int) -> Package | None:
+    """The package paying for the appointment (a live redemption), if any."""
+    row = await reads.one(
+        PACKAGE_SELECT + " JOIN package_redemptions r ON r.package_id = p.id"
+        " WHERE r.studio_id = :s AND r.appointment_id = :a AND r.status = 'redeemed'",
+        {"s": studio_id, "a": appointment_id},
+    )
+    return None if row is None else package_from(row)
+
+
+async def credited_package(reads: Reads, studio_id: int, appointment_id: int) -> Package | None:
+    """The package a cancelled appointment's credit went back to, if any."""
+    row = await reads.one(
+        PACKAGE_SELECT + " JOIN package_redemptions r ON r.package_id = p.id"
+        " WHERE r.studio_id = :s AND r.appointment_id = :a AND r.status = 'restored'"
+        " ORDER BY r.id DESC LIMIT 1",
+        {"s": studio_id, "a": appointment_id},
+    )
+    return None if row is None else package_from(row)
+
+
+async def customer_packages(
+    db: Database, studio_id: int, customer_id: int, now: datetime
+) -> list[Package]:
+    """What "My passes" shows: the customer's packages not yet expired, active or waiting
+    for their payment, soonest expiry first (through ix_packages_customer)."""
+    today = await studio_today(db, studio_id, now)
+    rows = await db.all(
+        PACKAGE_SELECT + " WHERE p.studio_id = :s AND p.customer_id = :c"
+        " AND p.status IN ('active', 'pending_payment') AND p.expires_on >= :today"
+        " ORDER BY p.expires_on, p.id",
+        {"s": studio_id, "c": customer_id, "today": today},
+    )
+    return [package_from(r) for r in rows]
+
+
+async def packages_for_service(
+    db: Database, studio_id: int, customer_id: int, service_id: int, *, limit: int = 3
+) -> list[Package]:
+    """The customer's active packages of a service, the latest expiry first, expired ones
+    included (the summary says why one of those cannot pay)."""
+    rows = await db.all(
+        PACKAGE_SELECT + " WHERE p.studio_id = :s AND p.customer_id = :c AND p.status = 'active'"
+        " AND p.service_id = :sv ORDER BY p.expires_on DESC, p.id LIMIT :limit",
+        {"s": studio_id, "c": customer_id, "sv": service_id, "limit": limit},
+    )
+    return [package_from(r) for r in rows]
+
+
+async def list_packages(
+    db: Database, studio_id: int, *, customer_id: int | None = None, limit: int = 200
+) -> list[Package]:
+    """Staff's list: every package of the studio (or of one customer), newest first."""
+    where = " AND p.customer_id = :c" if customer_id is not None else ""
+    rows = await db.all(
+        PACKAGE_SELECT + " WHERE p.studio_id = :s" + where + " ORDER BY p.id DESC LIMIT :limit",
+        {"s": studio_id, "c": customer_id, "limit": limit},
+    )
+    return [package_from(r) for r in rows]
+
+
+async def offers_for_service(db: Reads, studio_id: int, service_id: int) -> list[PackageOffer]:
+    rows = await db.all(
+        OFFER_SELECT + " WHERE o.studio_id = :s AND o.service_id = :sv AND o.active"
+        " ORDER BY o.price_minor, o.id",
+        {"s": studio_id, "sv": service_id},
+    )
+    return [offer_from(r) for r in rows]
+
+
+async def offer_by_id(db: Reads, studio_id: int, offer_id: int) -> PackageOffer:
+    row = await db.one(
+        OFFER_SELECT + " WHERE o.studio_id = :s AND o.id = :id AND o.active",
+        {"s": studio_id, "id": offer_id},
+    )
+    if row is None:
+        raise errors.NotFound(what="package offer", ident=offer_id)
+    return offer_from(row)
+
+
+async def offer_by_key(db: Reads, studio_id: int, key: str) -> PackageOffer:
+    row = await db.one(
+        OFFER_SELECT + " WHERE o.studio_id = :s AND o.key = :key AND o.active",
+        {"s": studio_id, "key": key},
+    )
+    if row is None:
+        raise errors.NotFound(what="package offer", ident=key)
+    return offer_from(row)

@@ -27,14 +27,18 @@ from datetime import date, datetime, timedelta
 from bookbot.engine import errors
 from bookbot.services.appointment_rows import Appointment
 from bookbot.services.package_rows import (
-    OFFER_SELECT,
-    PACKAGE_SELECT,
     Package,
     PackageOffer,
+    credited_package,
+    customer_packages,
+    list_packages,
     local_day,
-    offer_from,
+    offer_by_id,
+    offer_by_key,
+    offers_for_service,
     package_by_id,
-    package_from,
+    packages_for_service,
+    redemption_of,
     studio_today,
 )
 from bookbot.store.db import Database, Reads, Tx, retrying
@@ -44,11 +48,16 @@ __all__ = [
     "PackageOffer",
     "PackageTerms",
     "adjust",
+    "credited_package",
     "customer_packages",
     "issue",
+    "list_packages",
+    "offer_by_id",
     "offer_by_key",
     "offers_for_service",
     "package_by_id",
+    "packages_for_service",
+    "redemption_of",
 ]
 
 
@@ -255,16 +264,6 @@ async def restore_in(tx: Tx, now: datetime, studio_id: int, appointment_id: int)
     return True
 
 
-async def redemption_of(reads: Reads, studio_id: int, appointment_id: int) -> Package | None:
-    """The package paying for the appointment (a live redemption), if any."""
-    row = await reads.one(
-        PACKAGE_SELECT + " JOIN package_redemptions r ON r.package_id = p.id"
-        " WHERE r.studio_id = :s AND r.appointment_id = :a AND r.status = 'redeemed'",
-        {"s": studio_id, "a": appointment_id},
-    )
-    return None if row is None else package_from(row)
-
-
 # --- hand adjustments ---------------------------------------------------------------------
 
 
@@ -323,49 +322,6 @@ async def adjust(
     return result
 
 
-# --- reading ------------------------------------------------------------------------------
-
-
-async def customer_packages(
-    db: Database, studio_id: int, customer_id: int, now: datetime
-) -> list[Package]:
-    """What "My passes" shows: the customer's packages not yet expired, active or waiting
-    for their payment, soonest expiry first (through ix_packages_customer)."""
-    today = await studio_today(db, studio_id, now)
-    rows = await db.all(
-        PACKAGE_SELECT + " WHERE p.studio_id = :s AND p.customer_id = :c"
-        " AND p.status IN ('active', 'pending_payment') AND p.expires_on >= :today"
-        " ORDER BY p.expires_on, p.id",
-        {"s": studio_id, "c": customer_id, "today": today},
-    )
-    return [package_from(r) for r in rows]
-
-
-async def packages_for_service(
-    db: Database, studio_id: int, customer_id: int, service_id: int, *, limit: int = 3
-) -> list[Package]:
-    """The customer's active packages of a service, the latest expiry first, expired ones
-    included (the summary says why one of those cannot pay)."""
-    rows = await db.all(
-        PACKAGE_SELECT + " WHERE p.studio_id = :s AND p.customer_id = :c AND p.status = 'active'"
-        " AND p.service_id = :sv ORDER BY p.expires_on DESC, p.id LIMIT :limit",
-        {"s": studio_id, "c": customer_id, "sv": service_id, "limit": limit},
-    )
-    return [package_from(r) for r in rows]
-
-
-async def list_packages(
-    db: Database, studio_id: int, *, customer_id: int | None = None, limit: int = 200
-) -> list[Package]:
-    """Staff's list: every package of the studio (or of one customer), newest first."""
-    where = " AND p.customer_id = :c" if customer_id is not None else ""
-    rows = await db.all(
-        PACKAGE_SELECT + " WHERE p.studio_id = :s" + where + " ORDER BY p.id DESC LIMIT :limit",
-        {"s": studio_id, "c": customer_id, "limit": limit},
-    )
-    return [package_from(r) for r in rows]
-
-
 async def adjustments_of(db: Database, studio_id: int, package_id: int) -> list[Adjustment]:
     rows = await db.all(
         "SELECT sessions_delta, minutes_delta, reason, actor FROM package_adjustments"
@@ -376,32 +332,3 @@ async def adjustments_of(db: Database, studio_id: int, package_id: int) -> list[
         Adjustment(int(r["sessions_delta"]), int(r["minutes_delta"]), r["reason"], r["actor"])
         for r in rows
     ]
-
-
-async def offers_for_service(db: Reads, studio_id: int, service_id: int) -> list[PackageOffer]:
-    rows = await db.all(
-        OFFER_SELECT + " WHERE o.studio_id = :s AND o.service_id = :sv AND o.active"
-        " ORDER BY o.price_minor, o.id",
-        {"s": studio_id, "sv": service_id},
-    )
-    return [offer_from(r) for r in rows]
-
-
-async def offer_by_id(db: Reads, studio_id: int, offer_id: int) -> PackageOffer:
-    row = await db.one(
-        OFFER_SELECT + " WHERE o.studio_id = :s AND o.id = :id AND o.active",
-        {"s": studio_id, "id": offer_id},
-    )
-    if row is None:
-        raise errors.NotFound(what="package offer", ident=offer_id)
-    return offer_from(row)
-
-
-async def offer_by_key(db: Reads, studio_id: int, key: str) -> PackageOffer:
-    row = await db.one(
-        OFFER_SELECT + " WHERE o.studio_id = :s AND o.key = :key AND o.active",
-        {"s": studio_id, "key": key},
-    )
-    if row is None:
-        raise errors.NotFound(what="package offer", ident=key)
-    return offer_from(row)
