@@ -319,3 +319,25 @@ async def test_reloading_the_studio_file_with_new_hours_flags_and_then_clears(
     )
 
     assert await _all_conflicts(db) == [(booked.id, "outside_hours", "cleared")]
+
+
+async def test_a_cancel_cut_short_after_its_claim_is_finished_by_pressing_again(
+    db: Database, world: builders.World, clock: FrozenClock
+) -> None:
+    lesson = await _book(db, world, clock, at(TUE, 10))
+    await _tuesday(db, world, clock, 13, 17)
+    (found,) = await conflicts.open_conflicts(db, clock, world.studio_id)
+    async with db.transaction() as tx:  # what a crash between the two steps leaves
+        await tx.execute(
+            "UPDATE appointment_conflicts SET resolved_at = :now, resolution = 'cancelled'"
+            " WHERE id = :id",
+            {"id": found.id, "now": clock.now()},
+        )
+
+    again = await conflicts.cancel(db, clock, world.studio_id, found.id, reason="Sorry", actor="x")
+
+    assert again.done
+    assert again.appointment is not None
+    assert again.appointment.id == lesson.id
+    assert again.appointment.status == "cancelled_by_staff"
+    assert len(await outbox_rows(db, world.studio_id, "appointment_cancelled_by_staff")) == 1
