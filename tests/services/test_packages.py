@@ -280,6 +280,23 @@ async def test_a_reschedule_keeps_the_redemption_with_the_appointment(db: Databa
     assert await balance(db, w, package.id) == 5
 
 
+async def test_a_reschedule_past_the_packages_expiry_is_refused(db: Database) -> None:
+    w = await world(db)
+    package = await give(db, w, lessons(w, days=3))  # until Thursday 5 Nov
+    booked = await book(db, w, at(TUE, 10), package.id)
+
+    async def move(to: datetime) -> appointments.Appointment:
+        return await appointments.reschedule(
+            db, FrozenClock(NOW), w.studio_id, appointment_id=booked.id, customer_id=w["ana"],
+            starts_at=to,
+        )  # fmt: skip
+
+    with pytest.raises(errors.PackageExpired):
+        await move(at(TUE + timedelta(days=7), 10))
+    assert (await move(at(THU, 10))).starts_at == at(THU, 10)
+    assert await redemptions(db, package.id) == [(booked.id, "redeemed")]
+
+
 async def test_a_hand_adjustment_is_audited_and_never_below_zero(db: Database) -> None:
     w = await world(db)
     package = await give(db, w, lessons(w, sessions=2))

@@ -351,6 +351,7 @@ async def reschedule(
                 raise _StaffChanged(appointment_id)
             service = await service_by_id_in(tx, studio_id, found.service_id)
             _check_reschedule_cutoff(found, service, now)
+            await packages.check_move_in(tx, studio_id, found.id, starts_at)  # its expiry
             if to_staff != found.staff_id:
                 await _offered(tx, studio_id, found.service_id, to_staff)
             await expire_lapsed_of(tx, now, [to_staff])

@@ -137,10 +137,13 @@ async def redemption_of(reads: Reads, studio_id: int, appointment_id: int) -> Pa
 
 
 async def credited_package(reads: Reads, studio_id: int, appointment_id: int) -> Package | None:
-    """The package a cancelled appointment's credit went back to, if any."""
+    """The package a cancelled appointment's credit went back to, if any. Read through the
+    customer's packages (ix_packages_customer, then each one's redemptions): the live-only
+    unique index on appointment_id does not hold restored rows."""
     row = await reads.one(
-        PACKAGE_SELECT + " JOIN package_redemptions r ON r.package_id = p.id"
-        " WHERE r.studio_id = :s AND r.appointment_id = :a AND r.status = 'restored'"
+        PACKAGE_SELECT + " JOIN package_redemptions r ON r.package_id = p.id"  # noqa: S608
+        " WHERE p.studio_id = :s AND p.customer_id = (SELECT customer_id FROM appointments"
+        " WHERE id = :a AND studio_id = :s) AND r.appointment_id = :a AND r.status = 'restored'"
         " ORDER BY r.id DESC LIMIT 1",
         {"s": studio_id, "a": appointment_id},
     )

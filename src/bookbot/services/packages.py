@@ -264,6 +264,17 @@ async def restore_in(tx: Tx, now: datetime, studio_id: int, appointment_id: int)
     return True
 
 
+async def check_move_in(tx: Tx, studio_id: int, appointment_id: int, starts_at: datetime) -> None:
+    """A reschedule keeps the appointment's redemption, so the package must still be valid
+    on the new day: PackageExpired if not (the move is refused; cancelling gives the
+    session back)."""
+    used = await redemption_of(tx, studio_id, appointment_id)
+    if used is None:
+        return
+    if local_day(starts_at, await _studio_zone(tx, studio_id)) > used.expires_on:
+        raise errors.PackageExpired(name=used.name, expires_on=used.expires_on.isoformat())
+
+
 # --- hand adjustments ---------------------------------------------------------------------
 
 
