@@ -117,8 +117,11 @@ async def bookings_screen(ctx: Context) -> Screen:
             ctx.db, ctx.studio.id, ctx.customer.id, ctx.now
         )
     past = [past_choice(ctx, "past_bookings", _("🕘 Past bookings"))] if found.has_past else []
+    from bookbot.conversations import recurring_steps  # it imports this module
+
+    series = await recurring_steps.series_choices(ctx)  # each series: see, skip, end
     if not found.upcoming and not booked:
-        return Screen(_("You have no upcoming bookings."), past + menu_choices(ctx))
+        return Screen(_("You have no upcoming bookings."), series + past + menu_choices(ctx))
     dated: list[tuple[datetime, Choice]] = []
     for b in found.upcoming:
         people = ctx.t.n_("{n} person", "{n} people", b.guests).format(n=b.guests)
@@ -138,7 +141,7 @@ async def bookings_screen(ctx: Context) -> Screen:
     dated.sort(key=lambda pair: pair[0])
     return Screen(
         _("Your upcoming bookings (choose one to see or cancel it):"),
-        [choice for _start, choice in dated] + past + back_and_cancel(ctx),
+        [choice for _start, choice in dated] + series + past + back_and_cancel(ctx),
     )
 
 

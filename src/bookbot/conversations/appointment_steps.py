@@ -462,13 +462,16 @@ def booked(
         paid_line or _("Pay {price} at the studio.").format(price=ctx.money(a.price_minor)),
     ]
     text = "\n".join(filter(None, lines))
+    from bookbot.conversations import recurring_steps  # it imports this module, indirectly
+
+    after = recurring_steps.offer_state(ctx, a)  # a new booking: "make this weekly"
     if ctx.texting:  # no files over SMS (see booking_steps.booked_message)
-        return Transition(State.MENU, text, settled=True)
+        return Transition(after, text, settled=True)
     if a.sequence:  # moved: the same event, a higher SEQUENCE
         text += "\n" + _("The calendar file below updates it in your calendar.")
     else:
         text += "\n" + _("The calendar file below adds it to your calendar.")
-    return Transition(State.MENU, text, calendar_attachment(ctx, a), settled=True)
+    return Transition(after, text, calendar_attachment(ctx, a), settled=True)
 
 
 SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {

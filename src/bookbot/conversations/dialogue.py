@@ -21,6 +21,7 @@ from bookbot.conversations import linking_steps as link
 from bookbot.conversations import package_steps as package
 from bookbot.conversations import pass_steps as passes
 from bookbot.conversations import payment_steps as paying
+from bookbot.conversations import recurring_steps as series
 from bookbot.conversations import reschedule_steps as moving
 from bookbot.conversations import staff_steps as staff
 from bookbot.conversations import store
@@ -96,6 +97,7 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.COMPANY_EMAIL: paying.company_email_screen,
     State.COMPANY_PO: paying.company_po_screen,
     **appointment.SCREENS,
+    **series.SCREENS,
     **moving.SCREENS,
     **zones.SCREENS,
     **staff.SCREENS,
@@ -105,6 +107,9 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
 SIMPLE: dict[str, tuple[State, str | None]] = {
     "browse": (State.CLASSES, None),
     "mine": (State.BOOKINGS, None),
+    "series": (State.SERIES, "series_id"),
+    "series_pause_dates": (State.SERIES_PAUSE, None),
+    "series_end_terms": (State.SERIES_END, None),
     # A page of a past list: the choice's value says which (pages.PageAsk.stored()).
     "past_bookings": (State.PAST_BOOKINGS, "page"),
     "past_passes": (State.PAST_PASSES, "page"),
@@ -534,6 +539,7 @@ _ACTIONS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "pay": paying.pay,
     "company_po": _company_po,
     **appointment.ACTIONS,
+    **series.ACTIONS,
     **package.ACTIONS,
     **moving.ACTIONS,
     **zones.ACTIONS,
@@ -551,6 +557,7 @@ _PLAIN_ACTIONS: dict[str, Callable[[Context], Awaitable[Transition]]] = {
     "pay_back": paying.pay_back,
     "pay_pass": passes.pay_for_pass,
     **appointment.PLAIN_ACTIONS,
+    **series.PLAIN_ACTIONS,
     **package.PLAIN_ACTIONS,
     **moving.PLAIN_ACTIONS,
     **zones.PLAIN_ACTIONS,

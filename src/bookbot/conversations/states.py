@@ -80,6 +80,11 @@ class State(StrEnum):
     CLASS_RESCHEDULE_CONFIRM = "class_reschedule_confirm"
     TIMEZONE = "timezone"  # the customer's time zone: a city or a zone name
     TIMEZONE_CONFIRM = "timezone_confirm"  # "is it 10:42 where you are?"
+    # Recurring bookings (see recurring_steps)
+    RECURRING_OFFER = "recurring_offer"  # after a booking: the menu, and "make this weekly"
+    SERIES = "series"  # one of the member's series: its next dates, skip one, end it
+    SERIES_PAUSE = "series_pause"  # which date to skip
+    SERIES_END = "series_end"  # what ending cancels and what stays, before ending
     # Staff: their availability and their appointments (see staff_appointment_steps)
     STAFF_AVAILABILITY = "staff_availability"  # my week
     STAFF_BLOCK_DAY = "staff_block_day"
