@@ -6,11 +6,17 @@ second go at either changes nothing."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from bookbot.cli import main
+from bookbot.cli.demo import TUTOR_EXAMPLE, example_path
 from tests.test_cli_appointments import NY, Studio, _build, _sql, appointment, run
+
+MADRID = ZoneInfo("Europe/Madrid")
 
 
 @pytest.fixture
@@ -77,3 +83,62 @@ def test_hours_changed_then_keep_one_and_cancel_the_other(
 def test_an_unknown_conflict_is_refused(studio: Studio, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(studio, "conflicts", "keep", "99") == 1
     assert "No conflict with id 99." in capsys.readouterr().err
+
+
+def test_reloading_the_studio_file_flags_what_its_new_hours_leave_out(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    original = example_path(TUTOR_EXAMPLE)
+    assert main(["--database", database_url, "studio", "load", str(original)]) == 0
+    monday = datetime.now(MADRID).date() + timedelta(days=3)
+    monday += timedelta(days=-monday.weekday() % 7)
+    if date(monday.year, 12, 20) < monday < date(monday.year, 12, 29):
+        monday += timedelta(days=14)  # clear of the example's Christmas block
+    starts = datetime.combine(monday, time(9), MADRID)  # Lucía's Monday opens at 09:00
+    rows = asyncio.run(_sql(database_url, "SELECT id, studio_id FROM staff WHERE key = 'lucia'"))
+    lucia, studio_id = rows[0]["id"], rows[0]["studio_id"]
+    service = asyncio.run(
+        _sql(database_url, "SELECT id FROM services WHERE key = 'spanish-lesson'")
+    )[0]["id"]
+    asyncio.run(
+        _sql(
+            database_url,
+            "INSERT INTO customers (studio_id, name, created_at) VALUES (:s, 'Ann', :now)",
+            s=studio_id,
+            now=datetime.now(UTC),
+        )
+    )
+    customer_id = asyncio.run(_sql(database_url, "SELECT id FROM customers"))[0]["id"]
+    asyncio.run(
+        _sql(
+            database_url,
+            "INSERT INTO appointments (studio_id, service_id, staff_id, customer_id, starts_at,"
+            " ends_at, busy_from, busy_until, status, price_minor, currency, created_at,"
+            " updated_at) VALUES (:s, :sv, :p, :c, :start, :end, :start, :busy, 'confirmed',"
+            " 4000, 'EUR', :now, :now)",
+            s=studio_id,
+            sv=service,
+            p=lucia,
+            c=customer_id,
+            start=starts,
+            end=starts + timedelta(hours=1),
+            busy=starts + timedelta(minutes=75),
+            now=datetime.now(UTC),
+        )
+    )
+    edited = tmp_path / "tutor.toml"
+    edited.write_text(
+        original.read_text().replace(
+            '{ day = "mon", start = "09:00", end = "13:00" }',
+            '{ day = "mon", start = "11:00", end = "13:00" }',
+        )
+    )
+
+    assert main(["--database", database_url, "studio", "load", str(edited)]) == 0
+    capsys.readouterr()
+    listing = ["conflicts", "list", "--studio", "tutor-studio", "--staff", "lucia"]
+    assert main(["--database", database_url, *listing]) == 0
+
+    out = capsys.readouterr().out
+    assert "open conflicts (lucia): 1" in out
+    assert "Spanish lesson (60 min) · Lucía Martín → Ann  outside hours" in out
