@@ -290,7 +290,7 @@ async def test_pause_skips_one_date_and_end_cancels_what_the_policy_allows(
         )
         is None
     )
-    with pytest.raises(errors.InvalidRequest):  # a Wednesday is not a date of the series
+    with pytest.raises(errors.NotASeriesDate):  # a Wednesday is not a date of the series
         await recurring.pause(
             db,
             clock,
@@ -338,3 +338,22 @@ async def test_pause_skips_one_date_and_end_cancels_what_the_policy_allows(
     assert await Sweeps(db, clock).extend_series() == 0
     assert await recurring.series_of_customer(db, world.studio_id, ana) == []
     assert len(await outbox_rows(db, world.studio_id, "staff_recurring_ended")) == 1
+    with pytest.raises(errors.SeriesEnded):
+        await recurring.pause(
+            db, clock, world.studio_id, series_id=series_id, on_date=date(2026, 12, 29)
+        )
+
+
+async def test_a_series_with_an_end_date_stops_at_it(
+    db: Database, world: builders.World, clock: FrozenClock
+) -> None:
+    made = await recurring.create(
+        db,
+        clock,
+        world.studio_id,
+        spec(world, who="ben", staff="tom", interval_weeks=2, ends_on=date(2026, 11, 30)),
+    )
+    assert made.placement.placed == (date(2026, 11, 3), date(2026, 11, 17))
+    assert made.series.next_extension_at is None  # its last date is placed: no more runs
+    clock.set(datetime(2026, 11, 10, 2, 0, 1, tzinfo=UTC))
+    assert await Sweeps(db, clock).extend_series() == 0

@@ -32,6 +32,7 @@ THINGS = (
     N_("appointment"),
     N_("package"),
     N_("package offer"),
+    N_("recurring booking"),
 )
 
 
@@ -308,3 +309,13 @@ class PackageOtherService(BookingError):
 class PackageBalanceNegative(BookingError):
     code = "package_balance_negative"
     template = "A balance cannot go below zero: the package has {left} left."
+
+
+class SeriesEnded(BookingError):
+    code = "series_ended"
+    template = "That recurring booking has ended."
+
+
+class NotASeriesDate(BookingError):
+    code = "not_a_series_date"
+    template = "{when} is not an upcoming date of that recurring booking."

@@ -341,13 +341,15 @@ async def pause(
 ) -> Appointment | None:
     """Skip the series' date `on_date`: its occurrence, if placed, is cancelled as the
     member would cancel it (CancellationTooLate inside the cutoff) and returned; a 'paused'
-    skip row keeps the job from placing it. InvalidRequest for a date not in the series,
-    past, or of an ended series."""
+    skip row keeps the job from placing it. NotASeriesDate for a date not in the series or
+    past; SeriesEnded."""
     found = await _mine(db, studio_id, series_id, customer_id)
     rule = found.rule()
     today = series.local_today(clock.now(), found.timezone)
-    if found.status != "active" or on_date < today or not series.is_series_date(rule, on_date):
-        raise errors.InvalidRequest(reason=_not_pausable(found, on_date))
+    if found.status != "active":
+        raise errors.SeriesEnded()
+    if on_date < today or not series.is_series_date(rule, on_date):
+        raise errors.NotASeriesDate(when=series.starts_at(rule, on_date)[0])
     placed = await db.one(
         "SELECT id, status FROM appointments WHERE studio_id = :studio_id"
         " AND recurring_booking_id = :id AND occurrence_date = :day",
@@ -368,12 +370,6 @@ async def pause(
 
     await retrying(attempt)
     return cancelled
-
-
-def _not_pausable(found: RecurringBooking, on_date: date) -> str:
-    if found.status != "active":
-        return "That recurring booking has ended."
-    return f"{on_date.isoformat()} is not one of the dates of that recurring booking."
 
 
 async def end(

@@ -102,14 +102,15 @@ async def moved_on(
     writer: Tx | Database, now: datetime, found: RecurringBooking, end: date
 ) -> None:
     """Record that the series' dates before `end` have been looked at, and when the job
-    should look again (the next 02:00 studio time)."""
+    should look again (the next 02:00 studio time; never, once its last date is behind)."""
+    done = found.ends_on is not None and end > found.ends_on
     await writer.execute(
         "UPDATE recurring_bookings SET materialized_until = :until, next_extension_at = :next"
         " WHERE studio_id = :studio_id AND id = :id AND status = 'active'"
         " AND (materialized_until IS NULL OR materialized_until <= :until)",
         {
             "until": end - timedelta(days=1),
-            "next": series.next_run_at(now, found.studio_timezone),
+            "next": None if done else series.next_run_at(now, found.studio_timezone),
             "studio_id": found.studio_id,
             "id": found.id,
         },
