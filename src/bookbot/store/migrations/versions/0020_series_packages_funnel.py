@@ -73,14 +73,16 @@ def _base(table: str) -> list[sa.schema.SchemaItem]:
     ]
 
 
-def _partial_index(name: str, table: str, columns: list[str], where: str, **kw: bool) -> None:
+def _partial_index(
+    name: str, table: str, columns: list[str], where: str, *, unique: bool = False
+) -> None:
     op.create_index(
         name,
         table,
         columns,
         sqlite_where=sa.text(where),
         postgresql_where=sa.text(where),
-        **kw,
+        unique=unique,
     )
 
 
