@@ -95,7 +95,7 @@ async def test_blocking_a_day_removes_that_days_slots_only(
 
     assert (
         "Mon 23 Nov is blocked: nobody can book you that day. You still have 1 appointment"
-        " then: cancel it under /upcoming if it cannot go ahead." in maya.text
+        " then: keep or cancel it under /conflicts." in maya.text
     )
     assert "Your week (times in London):" in maya.text
     assert "Mon 23 Nov: no open hours\n   ⛔ all day" in maya.text

@@ -173,9 +173,8 @@ async def _still_booked(ctx: Context, staff_id: int, start: datetime, end: datet
     if not count:
         return ""
     text = ctx.t.n_(
-        "You still have {n} appointment then: cancel it under /upcoming if it cannot go ahead.",
-        "You still have {n} appointments then: cancel them under /upcoming if they cannot go"
-        " ahead.",
+        "You still have {n} appointment then: keep or cancel it under /conflicts.",
+        "You still have {n} appointments then: keep or cancel them under /conflicts.",
         count,
     )
     return " " + text.format(n=count)
