@@ -48,7 +48,12 @@ def register(commands: Any) -> None:
     add.add_argument("--time", required=True, metavar="HH:MM", help="their local start time")
     add.add_argument("--every", type=int, choices=(1, 2), default=1, help="weeks (1 or 2)")
     add.add_argument(
-        "--from", dest="start", type=date.fromisoformat, required=True, metavar="YYYY-MM-DD"
+        "--from",
+        dest="start",
+        type=date.fromisoformat,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="the first date (the first such weekday on or after it)",
     )
     add.add_argument(
         "--until", type=date.fromisoformat, metavar="YYYY-MM-DD", help="last date (default: none)"

@@ -29,7 +29,13 @@ def register(reports: Any) -> None:
         "sessions", help="sessions held per member in a month, for invoicing"
     )
     parser.add_argument("--staff", required=True, metavar="KEY", help="the staff member's key")
-    parser.add_argument("--month", type=month, required=True, metavar="YYYY-MM")
+    parser.add_argument(
+        "--month",
+        type=month,
+        required=True,
+        metavar="YYYY-MM",
+        help="the month, in the staff member's zone",
+    )
     parser.add_argument("--csv", action="store_true", help="CSV on stdout instead of a table")
     add_studio_option(parser)
     parser.set_defaults(run=run_sessions)
