@@ -8,11 +8,12 @@ and hour, so nothing clashes), on a fresh database each time:
 * materialise: the series written as due, then one run of the job (`recurring.extend_due`)
   places each one's next 6 weeks: 6 x N confirmed appointments, with their reminders;
 * next night: the run at 02:00 the following night: every series is due (the job extends
-  each daily), about N/7 of them gain a date (the window moved by one day);
+  each daily), about N/7 of them gain a date (the window moved by one day), each in its own
+  transaction; the others are moved on together;
 * again: the same run repeated at once: nothing is due any more (the due read through the
   partial index ix_recurring_bookings_due only);
-* forced re-run: every series made due again with nothing new to place (what a second,
-  concurrent run costs): each is locked, read and left as it is.
+* forced re-run: every series made due again with nothing new to place: read a page at a
+  time and moved on to the next night together (one UPDATE per page and studio).
 
 It also times `recurring.create` (the chat's and the CLI's path: the series and its 6 weeks
 in one transaction) over 50 series, and prints the plan of the due read.

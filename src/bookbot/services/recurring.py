@@ -20,7 +20,6 @@ from `bookbot report sessions` (no online checkout for series).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -38,13 +37,14 @@ from bookbot.services.appointment_rows import (
 )
 from bookbot.services.availability import staff_zone
 from bookbot.services.recurring_placing import (
+    DUE_SQL,
     Placement,
+    extend,
+    extend_due,
     extend_in,
     lock_series,
-    moved_on,
     notice_params,
     skip,
-    window,
 )
 from bookbot.services.recurring_rows import (
     RecurringBooking,
@@ -54,9 +54,10 @@ from bookbot.services.recurring_rows import (
     series_of_customer,
     skips,
 )
-from bookbot.store.db import Database, Row, Tx, retrying, settle_pages
+from bookbot.store.db import Database, Tx, retrying
 
 __all__ = [
+    "DUE_SQL",
     "Created",
     "Ended",
     "Placement",
@@ -73,9 +74,6 @@ __all__ = [
     "series_of_customer",
     "skips",
 ]
-
-log = logging.getLogger(__name__)
-EXTEND_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -275,50 +273,6 @@ async def _tell_member(
         due_at=now,
         dedupe_key=f"{template}:{found.id}",
     )
-
-
-async def extend(db: Database, clock: Clock, studio_id: int, series_id: int) -> Placement:
-    """Extend one series to today + 6 weeks now (the job's step; also after a creation)."""
-
-    async def attempt() -> Placement:
-        now = clock.now()
-        seen = await series_by_id(db, studio_id, series_id)
-        if seen.status != "active":
-            return Placement()
-        _start, end, todo = window(seen, now)
-        if not todo:
-            # Most nights most series gain no date: no locks, one guarded write.
-            await moved_on(db, now, seen, end)
-            return Placement()
-        async with db.transaction() as tx:
-            found = await lock_series(tx, studio_id, seen)
-            if found.staff_id != seen.staff_id:
-                return Placement()  # cannot happen today: a series keeps its staff member
-            return await extend_in(tx, now, found)
-
-    result: Placement = await retrying(attempt)
-    return result
-
-
-# Through the partial index ix_recurring_bookings_due: only the active series now due.
-DUE_SQL = """SELECT id, studio_id FROM recurring_bookings
-WHERE status = 'active' AND next_extension_at <= :now
-ORDER BY next_extension_at, id LIMIT :limit"""
-
-
-async def extend_due(db: Database, clock: Clock, *, batch: int = EXTEND_BATCH) -> int:
-    """The daily job: extend every due series (each in its own short transaction); the
-    number of dates placed. Run twice, or twice at once, the second run places nothing."""
-
-    async def settle(row: Row) -> tuple[int, bool]:
-        try:
-            placement = await extend(db, clock, int(row["studio_id"]), int(row["id"]))
-        except errors.BookingError as error:  # the backstop refused: next run tries again
-            log.warning("recurring booking %s not extended: %s", row["id"], error)
-            return 0, False
-        return len(placement.placed), True
-
-    return await settle_pages(db, DUE_SQL, {"now": clock.now()}, settle, batch=batch)
 
 
 async def _mine(

@@ -18,12 +18,15 @@ they made it); its minimum notice does.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from bookbot.engine import errors, series
+from bookbot.engine.clock import Clock
 from bookbot.services import appointment_notices, outbox, staff_notices
 from bookbot.services.appointment_booking import check_free, insert_appointment
 from bookbot.services.appointment_rows import (
@@ -33,8 +36,9 @@ from bookbot.services.appointment_rows import (
     service_by_id_in,
 )
 from bookbot.services.availability import availability_of
-from bookbot.services.recurring_rows import RecurringBooking, series_by_id
-from bookbot.store.db import Database, Tx
+from bookbot.services.common import in_list
+from bookbot.services.recurring_rows import SERIES_SELECT, RecurringBooking, series_by_id
+from bookbot.store.db import Database, Tx, record, retrying
 
 
 @dataclass(frozen=True)
@@ -98,23 +102,40 @@ async def extend_in(tx: Tx, now: datetime, found: RecurringBooking) -> Placement
     return Placement(tuple(placed), tuple(skipped))
 
 
-async def moved_on(
-    writer: Tx | Database, now: datetime, found: RecurringBooking, end: date
-) -> None:
-    """Record that the series' dates before `end` have been looked at, and when the job
-    should look again (the next 02:00 studio time; never, once its last date is behind)."""
+def _after(found: RecurringBooking, now: datetime, end: date) -> tuple[date, datetime | None]:
+    """The series' new `materialized_until` (the window's last date) and when the job should
+    look again: the next 02:00 studio time, or never once its last date is behind."""
     done = found.ends_on is not None and end > found.ends_on
-    await writer.execute(
-        "UPDATE recurring_bookings SET materialized_until = :until, next_extension_at = :next"
-        " WHERE studio_id = :studio_id AND id = :id AND status = 'active'"
-        " AND (materialized_until IS NULL OR materialized_until <= :until)",
-        {
-            "until": end - timedelta(days=1),
-            "next": None if done else series.next_run_at(now, found.studio_timezone),
-            "studio_id": found.studio_id,
-            "id": found.id,
-        },
-    )
+    return end - timedelta(days=1), None if done else series.next_run_at(now, found.studio_timezone)
+
+
+_MOVED_ON = """UPDATE recurring_bookings SET materialized_until = :until,
+    next_extension_at = :next
+WHERE studio_id = :studio_id AND id IN ({ids}) AND status = 'active'
+  AND (materialized_until IS NULL OR materialized_until <= :until)"""
+
+
+async def moved_on(writer: Tx | Database, now: datetime, found: RecurringBooking, end: date) -> int:
+    """Record that the series' dates before `end` have been looked at (see `_after`)."""
+    return await moved_on_all(writer, now, [(found, end)])
+
+
+async def moved_on_all(
+    writer: Tx | Database, now: datetime, done: list[tuple[RecurringBooking, date]]
+) -> int:
+    """`moved_on` for many series at once: one UPDATE per studio and new state (most nights,
+    one for all the series of a studio that gain no date); the rows changed."""
+    groups: dict[tuple[int, date, datetime | None], list[int]] = {}
+    for found, end in done:
+        groups.setdefault((found.studio_id, *_after(found, now, end)), []).append(found.id)
+    moved = 0
+    for (studio_id, until, next_at), ids in groups.items():
+        body, params = in_list("r", ids)
+        moved += await writer.execute(
+            _MOVED_ON.format(ids=body),
+            {"studio_id": studio_id, "until": until, "next": next_at, **params},
+        )
+    return moved
 
 
 _SLACK = timedelta(days=2)
@@ -252,3 +273,68 @@ async def skip(
         dedupe_key=f"staff_recurring_skipped:{key}",
     )
     return True
+
+
+async def extend(db: Database, clock: Clock, studio_id: int, series_id: int) -> Placement:
+    """Extend one series to today + 6 weeks now (the job's step for a series with dates to
+    place)."""
+
+    async def attempt() -> Placement:
+        now = clock.now()
+        seen = await series_by_id(db, studio_id, series_id)
+        if seen.status != "active":
+            return Placement()
+        _start, end, todo = window(seen, now)
+        if not todo:
+            await moved_on(db, now, seen, end)
+            return Placement()
+        async with db.transaction() as tx:
+            found = await lock_series(tx, studio_id, seen)
+            if found.staff_id != seen.staff_id:
+                return Placement()  # cannot happen today: a series keeps its staff member
+            return await extend_in(tx, now, found)
+
+    result: Placement = await retrying(attempt)
+    return result
+
+
+log = logging.getLogger(__name__)
+EXTEND_BATCH = 200
+# Through the partial index ix_recurring_bookings_due: only the active series now due.
+DUE_SQL = (
+    SERIES_SELECT + " WHERE r.status = 'active' AND r.next_extension_at <= :now"
+    " ORDER BY r.next_extension_at, r.id LIMIT :limit"
+)
+
+
+async def extend_due(db: Database, clock: Clock, *, batch: int = EXTEND_BATCH) -> int:
+    """The daily job: every due series extended to today + 6 weeks; the dates placed. A
+    page of due series is read at once; those that gain no date tonight (most: a weekly
+    series gains one a week) are moved on together, one write per studio; each of the others
+    is placed in its own short transaction. Run twice, or twice at once, the second run
+    places nothing."""
+    placed = 0
+    while True:
+        now = clock.now()
+        async with db.transaction(write=False) as tx:
+            due = [
+                record(RecurringBooking, r)
+                for r in await tx.all(DUE_SQL, {"now": now, "limit": batch})
+            ]
+        idle: list[tuple[RecurringBooking, date]] = []
+        busy: list[tuple[RecurringBooking, date]] = []
+        for found in due:
+            _start, end, todo = window(found, now)
+            (busy if todo else idle).append((found, end))
+        progressed = await moved_on_all(db, now, idle) > 0
+        for found, _end in busy:
+            try:
+                placement = await extend(db, clock, found.studio_id, found.id)
+            except errors.BookingError as error:  # the backstop refused: the next run retries
+                log.warning("recurring booking %s not extended: %s", found.id, error)
+                continue
+            placed += len(placement.placed)
+            progressed = True
+            await asyncio.sleep(0)  # the event loop's other work gets a turn
+        if len(due) < batch or not progressed:
+            return placed
