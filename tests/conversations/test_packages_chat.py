@@ -249,3 +249,25 @@ async def test_a_package_bought_online_in_chat_is_active_once_paid(
     [receipt] = await either.outbox("payment_receipt")
     text = render("payment_receipt", receipt["params"], translator("en"), "Europe/London")
     assert "Your package is active" in text
+
+
+async def test_backing_out_of_a_packages_link_cancels_the_unpaid_package(
+    either: Desk,  # noqa: F811 - the fixture imported above
+    db: Database,
+    studio_id: int,
+) -> None:
+    await offer_five(db, studio_id, await db.scalar("SELECT id FROM services WHERE key = 'lesson'"))
+    ana = await either.chat()
+    await ana.press("👤 Book an appointment")
+    await ana.press("Wheel lesson")
+    await ana.press("🎟 5 wheel lessons")
+    await ana.press("💳 Pay now")
+    payment = await either.payment()
+
+    await ana.press("⬅ Back")
+
+    assert "Payment cancelled; nothing was charged." in ana.text
+    assert "5 wheel lessons: 5 sessions of Wheel lesson" in ana.text  # the offer again
+    assert (await either.payment())["status"] == "cancelled"
+    package = await packages.package_by_id(db, studio_id, int(payment["package_id"]))
+    assert package.status == "cancelled"
