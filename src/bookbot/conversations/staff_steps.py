@@ -45,6 +45,7 @@ PURPOSES = {
     "balance": N_("balance"),
     "pass": N_("pass"),
     "invoice": N_("invoice"),
+    "package": N_("lesson package"),
 }
 ROSTER_DAYS = 7  # /roster offers the sessions of the coming week
 ROSTER_SESSIONS = 10
