@@ -87,3 +87,19 @@ async def test_a_moved_appointment_gets_no_offer(chat: Chat, trial: int) -> None
     await chat.press("✅ Move it")
     assert chat.replies[0].text.startswith("✅ Moved!")
     assert "🔁 Make this weekly" not in chat.labels
+
+
+async def test_a_date_cancelled_on_its_own_is_not_offered_to_skip(chat: Chat, trial: int) -> None:
+    assert trial
+    await _to_times(chat, "Tom Hargreaves", "Mon 23 Nov")
+    await chat.press("10:00")
+    await chat.press("✅ Confirm")
+    await chat.press("🔁 Make this weekly")
+    assert "Booked: Mon 30 Nov, 10:00, Mon 7 Dec, 10:00, Mon 14 Dec, 10:00" in chat.text
+    await chat.press("🗓 My bookings")
+    await chat.press("Trial lesson with Tom Hargreaves · Mon 30 Nov")
+    await chat.press("✖ Cancel appointment")
+    await chat.press("Yes, cancel it")  # back to My bookings
+    await chat.press("🔁 Trial lesson with Tom Hargreaves every week")
+    await chat.press("⏸ Skip one date")
+    assert chat.labels[:3] == ["Mon 23 Nov, 10:00", "Mon 7 Dec, 10:00", "Mon 14 Dec, 10:00"]

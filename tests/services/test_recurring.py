@@ -203,13 +203,30 @@ async def test_dates_that_cannot_be_placed_are_skipped_with_notices_once(
     )
     assert [r["customer_id"] for r in busy] == [world["ben"]]
 
-    # The next nights' runs tell nobody again; the window moves on by a week.
-    clock.set(datetime(2026, 11, 3, 2, 0, 5, tzinfo=UTC))
-    await Sweeps(db, clock).extend_series()
-    clock.set(datetime(2026, 11, 10, 2, 0, 5, tzinfo=UTC))
-    assert await Sweeps(db, clock).extend_series() == 1  # 15 December
-    assert len(await outbox_rows(db, world.studio_id, "recurring_skipped")) == 3
-    assert len(await outbox_rows(db, world.studio_id, "staff_recurring_skipped")) == 3
+    # The nightly job skips a date blocked later the same way, and tells nobody twice.
+    await availability.block_period(
+        db,
+        clock,
+        world.studio_id,
+        world["maya"],
+        start=datetime(2026, 12, 22, 9, tzinfo=UTC),
+        end=datetime(2026, 12, 22, 13, tzinfo=UTC),
+        reason="Dentist",
+        source="chat",
+    )
+    for day in range(3, 18):  # every night at 02:00 London, to 17 November
+        clock.set(datetime(2026, 11, day, 2, 0, 5, tzinfo=UTC))
+        await Sweeps(db, clock).extend_series()
+    placed = await starts(db, made.series.id)
+    assert date(2026, 12, 15) in placed
+    assert date(2026, 12, 22) not in placed
+    skips = await recurring.skips(db, world.studio_id, made.series.id, since=date(2026, 12, 1))
+    assert [(s.on_date, s.reason, s.detail) for s in skips] == [
+        (date(2026, 12, 22), "blocked", "Dentist")
+    ]
+    told = await outbox_rows(db, world.studio_id, "recurring_skipped")
+    assert [m["params"]["reason"] for m in told] == ["clash", "blocked", "unavailable", "blocked"]
+    assert len(await outbox_rows(db, world.studio_id, "staff_recurring_skipped")) == 4
 
 
 async def test_a_booked_appointment_becomes_a_fortnightly_series(

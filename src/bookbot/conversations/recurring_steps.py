@@ -156,6 +156,10 @@ async def _upcoming_dates(
         for a in await recurring.occurrences(ctx.db, ctx.studio.id, s.id, after=ctx.now)
     }
     skipped = {k.on_date for k in await recurring.skips(ctx.db, ctx.studio.id, s.id, since=today)}
+    # A date cancelled on its own (from its appointment screen) stays cancelled: not offered.
+    skipped |= await recurring.occurrence_dates(ctx.db, ctx.studio.id, s.id, since=today) - set(
+        placed
+    )
     days = series.dates(s.rule(), start=today, end=series.window_end(today))
     return [(d, placed.get(d)) for d in days if d not in skipped and _start(s, d) > ctx.now]
 

@@ -48,6 +48,7 @@ from bookbot.services.recurring_placing import (
 )
 from bookbot.services.recurring_rows import (
     RecurringBooking,
+    occurrence_dates,
     occurrences,
     series_by_id,
     series_list,
@@ -67,6 +68,7 @@ __all__ = [
     "end",
     "extend",
     "extend_due",
+    "occurrence_dates",
     "occurrences",
     "pause",
     "series_by_id",

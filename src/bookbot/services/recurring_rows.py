@@ -122,3 +122,16 @@ async def skips(reads: Reads, studio_id: int, series_id: int, *, since: date) ->
         {"studio_id": studio_id, "id": series_id, "since": since},
     )
     return [record(Skip, r) for r in rows]
+
+
+async def occurrence_dates(
+    reads: Reads, studio_id: int, series_id: int, *, since: date
+) -> set[date]:
+    """The series' dates from `since` that have an appointment, whatever its status (a date
+    cancelled one by one is not booked again)."""
+    rows = await reads.all(
+        "SELECT occurrence_date FROM appointments WHERE studio_id = :studio_id"
+        " AND recurring_booking_id = :id AND occurrence_date >= :since",
+        {"studio_id": studio_id, "id": series_id, "since": since},
+    )
+    return {r["occurrence_date"] for r in rows}
