@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from bookbot.conversations.dialogue import Dialogues
+from bookbot.conversations.model import Channel
 from bookbot.engine.clock import FrozenClock
 from bookbot.services import availability
 from bookbot.store.db import Database
@@ -103,3 +105,15 @@ async def test_a_date_cancelled_on_its_own_is_not_offered_to_skip(chat: Chat, tr
     await chat.press("🔁 Trial lesson with Tom Hargreaves every week")
     await chat.press("⏸ Skip one date")
     assert chat.labels[:3] == ["Mon 23 Nov, 10:00", "Mon 7 Dec, 10:00", "Mon 14 Dec, 10:00"]
+
+
+async def test_by_sms_the_offer_is_answered_by_typing_it(dialogues: Dialogues, trial: int) -> None:
+    assert trial
+    sms = Chat(dialogues, address="+447700900777", name="Ben", channel=Channel.SMS)
+    await sms.say("MENU")
+    await _to_times(sms, "Tom Hargreaves", "Mon 23 Nov")
+    await sms.press("10:00")
+    await sms.press("✅ Confirm")
+    assert "🔁 Every 2 weeks" in sms.labels
+    await sms.say("weekly")
+    assert "🔁 Done: Trial lesson with Tom Hargreaves every week, Monday 10:00." in sms.text
