@@ -4,9 +4,9 @@ other week, from a date, until a date or indefinitely".
 - `create` (staff: `bookbot recurring add`) and `create_from_appointment` (the member, in
   chat, right after booking one: that appointment becomes the series' first occurrence)
   write the series and place its next 6 weeks at once (`recurring_placing`).
-- `extend_due` is the daily job (the sweeps run it): each active series whose
-  `next_extension_at` (the next 02:00 studio time) has come is extended to today + 6 weeks.
-  It reads only the due series, through the partial index ix_recurring_bookings_due.
+- `extend_due` (in `recurring_placing`) is the daily job the sweeps run: each active series
+  whose `next_extension_at` (the next 02:00 studio time) has come is extended to today + 6
+  weeks. It reads only the due series, through the partial index ix_recurring_bookings_due.
 - `pause` skips one date: its occurrence, if placed, is cancelled under the cancellation
   policy (refused inside the cutoff), and a 'paused' skip row keeps the job off the date.
 - `end` stops the series: no more dates are placed; each future occurrence the member could
