@@ -174,6 +174,19 @@ async def cancel_pending_in(tx: Tx, now: datetime, package_id: int) -> bool:
     return moved == 1
 
 
+async def cancel_refunded_in(tx: Tx, now: datetime, studio_id: int, package_id: int) -> bool:
+    """Staff refunded all of its payment: the package is cancelled, whatever it has left
+    (the money for that credit went back). Appointments it already paid for keep their
+    redemptions; a booking racing the refund either redeemed first or is refused as
+    PackageNotActive by redeem_in's guarded UPDATE."""
+    moved = await tx.execute(
+        "UPDATE packages SET status = 'cancelled', updated_at = :now WHERE id = :id"
+        " AND studio_id = :s AND status IN ('active', 'pending_payment')",
+        {"id": package_id, "s": studio_id, "now": now},
+    )
+    return moved == 1
+
+
 # --- redemption ---------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from bookbot.engine import payments as rules
 from bookbot.engine.clock import Clock
+from bookbot.services import packages
 from bookbot.services.payment_gateway import GatewayError, PaymentGateway
 from bookbot.services.payment_rows import (
     COLUMNS,
@@ -336,6 +337,7 @@ class StaffRefund:
     currency: str
     status: str  # the refund's status after asking the provider (or as found)
     repeated: bool = False  # the same request was made before: nothing new was asked
+    package_cancelled: bool = False  # it refunded all of a lesson package's payment
 
 
 class RefundRefused(Exception):
@@ -409,6 +411,13 @@ async def staff_refund(
             amount = left if amount_minor is None else amount_minor
             if amount <= 0 or amount > left:
                 raise RefundRefused(payment.id, payment.status, max(left, 0), payment.currency)
+            # All of a package's money back: its credit goes with it (a partial refund leaves
+            # it usable; staff adjust its balance if they mean to).
+            void = payment.package_id is not None and amount == left
+            if void and payment.package_id is not None:
+                void = await packages.cancel_refunded_in(
+                    tx, now, payment.studio_id, payment.package_id
+                )
             refund_id = await tx.scalar(
                 "INSERT INTO refunds (studio_id, payment_id, amount_minor, currency, reason,"
                 " status, idempotency_key, note, created_at, updated_at) VALUES (:s, :p, :amount,"
@@ -423,7 +432,9 @@ async def staff_refund(
                     "now": now,
                 },
             )
-            return StaffRefund(int(refund_id), amount, payment.currency, "pending", repeated=False)
+            return StaffRefund(
+                int(refund_id), amount, payment.currency, "pending", package_cancelled=void
+            )
 
     made = await retrying(attempt)
     if made is None or made.status != "pending" or gateway is None:
