@@ -199,7 +199,9 @@ async def test_staff_adjust_a_balance_with_a_reason_and_it_is_audited(
     await maya.press("Ana · 5 wheel lessons · 5 of 5 sessions left")
     await maya.press("➖ 1 session")
     assert "Type the reason" in maya.text
-    await maya.say("used at the desk on Friday")
+    await maya.say("x" * 301)  # too long for the audit: asked again, not cut short
+    assert "Please type a short reason (at most 300 characters)" in maya.text
+    await maya.say("used   at the desk\ton Friday")
 
     assert "Done: 4 of 5 sessions left." in maya.text
     assert await remaining(db, studio_id, package.id) == 4

@@ -14,7 +14,7 @@ from __future__ import annotations
 from babel.dates import format_datetime
 
 from bookbot.conversations import payment_steps
-from bookbot.conversations.staff_admin_steps import int_value, nav
+from bookbot.conversations.staff_admin_steps import int_value, nav, reason_refusal, typed_reason
 from bookbot.conversations.staff_availability_steps import (
     Handler,
     Step,
@@ -35,7 +35,6 @@ from bookbot.services.conflict_rows import Conflict
 
 SOURCE = "chat"
 SHOWN = 8  # conflicts on one screen, two buttons each; the next ones once these are settled
-REASON_LIMIT = 300
 REASONS = {
     "outside_hours": N_("outside your hours"),
     "blocked": N_("in a blocked period"),
@@ -165,17 +164,11 @@ async def ask_reason(ctx: Context, staff_id: int, value: object) -> Transition:
     return Transition(State.STAFF_CONFLICT_CANCEL)
 
 
-def _reason(typed: str) -> str:
-    kept = "".join(ch for ch in typed if ch.isprintable() or ch.isspace())
-    return " ".join(kept.split())
-
-
 async def on_reason(ctx: Context, staff_id: int, typed: str) -> Transition:
     _ = ctx.t._
-    reason = _reason(typed)
-    if not reason or len(reason) > REASON_LIMIT:
-        refusal = _("Please type a short reason (at most {n} characters). Nothing was changed.")
-        return Transition(State.STAFF_CONFLICT_CANCEL, refusal.format(n=REASON_LIMIT))
+    reason = typed_reason(typed)
+    if reason is None:
+        return Transition(State.STAFF_CONFLICT_CANCEL, reason_refusal(ctx))
     conflict_id = int_value(ctx.data.pop("conflict_id", None))
     refused = await _settled_elsewhere(ctx, staff_id, conflict_id)
     if refused is not None or conflict_id is None:

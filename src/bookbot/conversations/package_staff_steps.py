@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bookbot.conversations.package_steps import balance_text
-from bookbot.conversations.staff_admin_steps import int_value, nav
+from bookbot.conversations.staff_admin_steps import int_value, nav, reason_refusal, typed_reason
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.phones import InvalidPhone, normalise_phone
@@ -23,7 +23,6 @@ from bookbot.services import packages
 from bookbot.services.package_rows import Package
 
 LISTED = 10
-REASON_LIMIT = 300
 MINUTES_STEP = 30
 
 
@@ -112,6 +111,9 @@ async def on_reason(ctx: Context, text: str) -> Transition:
     delta = int_value(ctx.data.get("package_delta"))
     if p is None or delta is None:
         return Transition(State.STAFF_PACKAGES, _("That package is no longer there."))
+    reason = typed_reason(text)
+    if reason is None:
+        return Transition(State.STAFF_PACKAGE_REASON, reason_refusal(ctx))
     actor = await ctx.db.scalar(
         "SELECT name FROM staff WHERE studio_id = :s AND id = :id",
         {"s": ctx.studio.id, "id": ctx.staff_id},
@@ -119,7 +121,7 @@ async def on_reason(ctx: Context, text: str) -> Transition:
     change = packages.Adjustment(
         0 if p.in_minutes else delta,
         delta if p.in_minutes else 0,
-        text.strip()[:REASON_LIMIT],
+        reason,
         f"staff:{actor or ctx.staff_id}",
     )
     try:

@@ -32,6 +32,22 @@ def int_value(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+REASON_LIMIT = 300  # characters of a reason staff type (told to the member, or audited)
+
+
+def typed_reason(typed: str) -> str | None:
+    """A reason staff typed: printable characters, spaces collapsed; None when nothing is
+    left or it is longer than REASON_LIMIT (`reason_refusal` says so)."""
+    kept = "".join(ch for ch in typed if ch.isprintable() or ch.isspace())
+    reason = " ".join(kept.split())
+    return reason if reason and len(reason) <= REASON_LIMIT else None
+
+
+def reason_refusal(ctx: Context) -> str:
+    refusal = ctx.t._("Please type a short reason (at most {n} characters). Nothing was changed.")
+    return refusal.format(n=REASON_LIMIT)
+
+
 # --- assigning staff -------------------------------------------------------------------
 
 

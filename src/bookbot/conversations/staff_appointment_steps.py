@@ -16,7 +16,7 @@ from datetime import datetime
 from babel.dates import format_datetime
 
 from bookbot.conversations import payment_steps
-from bookbot.conversations.staff_admin_steps import int_value, nav
+from bookbot.conversations.staff_admin_steps import int_value, nav, reason_refusal, typed_reason
 from bookbot.conversations.staff_availability_steps import (
     Handler,
     Step,
@@ -38,7 +38,6 @@ from bookbot.services.customers import customer_by_id
 
 PAGE = 8
 MOST_PAGES = 25  # past the 200th appointment, use the CLI
-REASON_LIMIT = 300
 LIVE = ("held", "confirmed")
 ATTENDABLE = ("confirmed", "completed")  # may be marked a no-show once started
 VIEWS = {
@@ -251,17 +250,11 @@ async def ask_reason(ctx: Context, staff_id: int) -> Transition:
     return Transition(State.STAFF_APPOINTMENT_CANCEL)
 
 
-def _reason(typed: str) -> str:
-    kept = "".join(ch for ch in typed if ch.isprintable() or ch.isspace())
-    return " ".join(kept.split())
-
-
 async def on_reason(ctx: Context, staff_id: int, typed: str) -> Transition:
     _ = ctx.t._
-    reason = _reason(typed)
-    if not reason or len(reason) > REASON_LIMIT:
-        refusal = _("Please type a short reason (at most {n} characters). Nothing was changed.")
-        return Transition(State.STAFF_APPOINTMENT_CANCEL, refusal.format(n=REASON_LIMIT))
+    reason = typed_reason(typed)
+    if reason is None:
+        return Transition(State.STAFF_APPOINTMENT_CANCEL, reason_refusal(ctx))
     appointment = await _shown(ctx, staff_id, ctx.data.get("appt_id"))
     if appointment is None:
         notice = _("That appointment is no longer in this list.")
