@@ -330,6 +330,7 @@ def _funnel() -> None:
         _ck(f, "item_kind_known", "item_kind IN ('class', 'service', 'pass', 'package')"),
     )
     op.create_index("ix_funnel_events_studio_at", f, ["studio_id", "at"])
+    op.create_index("ix_funnel_events_customer", f, ["customer_id"])
 
 
 def downgrade() -> None:
