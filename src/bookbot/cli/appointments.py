@@ -99,7 +99,7 @@ async def run_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _send_refunds(settings: Settings, db: Database, appointment_id: int) -> int:
+async def send_refunds(settings: Settings, db: Database, appointment_id: int) -> int:
     """A cancelled appointment paid online: its refunds (written by the cancellation) go to
     Stripe now when it is configured; otherwise `bookbot run`'s reconciliation sends them."""
     gateway = stripe_gateway(settings)
@@ -134,7 +134,7 @@ async def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
             status = done.status.replace("_", " ")
             print(f"appointment {done.id} was {status} already: nothing changed")
             return 0
-        refunds = await _send_refunds(settings, db, done.id)
+        refunds = await send_refunds(settings, db, done.id)
     told = "told" if seen.status == "confirmed" else "not told (it was only held)"
     print(f"appointment {done.id} {done.status.replace('_', ' ')}; {done.customer_name} {told}")
     if refunds:

@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bookbot.cli.appointments import send_refunds
 from bookbot.cli.common import CommandError, add_studio_option, positive_int, studio_session
 from bookbot.cli.slots import provider
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.presentation.formatting import local_span
-from bookbot.serve import stripe_gateway
-from bookbot.services import appointment_payments, conflicts
+from bookbot.services import conflicts
 from bookbot.services.conflict_rows import Conflict, Resolved
-from bookbot.store.db import Database
 
 ACTOR = "cli"
 REASONS = {"outside_hours": "outside hours", "blocked": "blocked"}
@@ -89,17 +88,6 @@ def _handled(result: Resolved) -> int:
     return 0
 
 
-async def _send_refunds(settings: Settings, db: Database, appointment_id: int) -> int:
-    """Refunds the cancellation wrote go to Stripe now when it is configured."""
-    gateway = stripe_gateway(settings)
-    if gateway is None:
-        return 0
-    try:
-        return await appointment_payments.submit_refunds(db, SystemClock(), gateway, appointment_id)
-    finally:
-        await gateway.close()
-
-
 async def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
     reason = " ".join(args.reason.split())
     if not reason:
@@ -110,7 +98,7 @@ async def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
         )
         if not result.done:
             return _handled(result)
-        refunds = await _send_refunds(settings, db, result.conflict.appointment_id)
+        refunds = await send_refunds(settings, db, result.conflict.appointment_id)
     print(describe(result.conflict, studio.default_language))
     print(
         f"appointment {result.conflict.appointment_id} cancelled;"
