@@ -15,16 +15,15 @@ buying one from a service's page, and the packages "🎟 My passes" lists.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date
 
 from bookbot.conversations.booking_steps import back_and_cancel
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
-from bookbot.engine.recurrence import zone
 from bookbot.presentation.i18n import render_error
 from bookbot.services import appointments, packages
 from bookbot.services.package_checkout import start_package_checkout
-from bookbot.services.package_rows import Package, PackageOffer
+from bookbot.services.package_rows import Package, PackageOffer, local_day
 from bookbot.services.payment_gateway import GatewayError
 
 log = logging.getLogger(__name__)
@@ -104,15 +103,11 @@ async def summary_offer(
     found = await packages.packages_for_service(
         ctx.db, ctx.studio.id, ctx.customer.id, a.service_id
     )
-    day = max(_local_day(ctx, ctx.now), _local_day(ctx, a.starts_at))
+    day = max(local_day(ctx.now, ctx.studio.timezone), local_day(a.starts_at, ctx.studio.timezone))
     usable = [p for p in found if p.covers(_minutes(a), day)]
     if usable:
         return [_use_choice(ctx, p) for p in usable], []
     return [], [_why_not(ctx, p, a, day) for p in found[:1]]
-
-
-def _local_day(ctx: Context, instant: datetime) -> date:
-    return instant.astimezone(zone(ctx.studio.timezone)).date()
 
 
 async def use_package(ctx: Context, choice: Choice) -> Transition:

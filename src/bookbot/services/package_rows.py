@@ -111,12 +111,17 @@ async def package_by_id(reads: Reads, studio_id: int, package_id: int) -> Packag
     return package_from(row)
 
 
-async def studio_today(reads: Reads, studio_id: int, now: datetime) -> date:
-    """Today on the studio's calendar: package expiry dates are studio-local."""
+async def studio_zone(reads: Reads, studio_id: int) -> str:
+    """The studio's IANA zone: package expiry dates are studio-local."""
     name = await reads.scalar("SELECT timezone FROM studios WHERE id = :s", {"s": studio_id})
     if name is None:
         raise errors.NotFound(what="studio", ident=studio_id)
-    return now.astimezone(zone(str(name))).date()
+    return str(name)
+
+
+async def studio_today(reads: Reads, studio_id: int, now: datetime) -> date:
+    """Today on the studio's calendar."""
+    return local_day(now, await studio_zone(reads, studio_id))
 
 
 def local_day(instant: datetime, zone_name: str) -> date:

@@ -40,8 +40,9 @@ from bookbot.services.package_rows import (
     packages_for_service,
     redemption_of,
     studio_today,
+    studio_zone,
 )
-from bookbot.store.db import Database, Reads, Tx, retrying
+from bookbot.store.db import Database, Tx, retrying
 
 __all__ = [
     "Package",
@@ -215,7 +216,7 @@ async def redeem_in(
         raise errors.NotFound(what="package", ident=package_id)
     if package.service_id != appointment.service_id:
         raise errors.PackageOtherService(name=package.name)
-    zone_name = await _studio_zone(tx, studio_id)
+    zone_name = await studio_zone(tx, studio_id)
     day = max(local_day(now, zone_name), local_day(appointment.starts_at, zone_name))
     minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
     needed = package.needs(minutes)
@@ -239,10 +240,6 @@ async def redeem_in(
             "now": now,
         },
     )
-
-
-async def _studio_zone(reads: Reads, studio_id: int) -> str:
-    return str(await reads.scalar("SELECT timezone FROM studios WHERE id = :s", {"s": studio_id}))
 
 
 async def restore_in(tx: Tx, now: datetime, studio_id: int, appointment_id: int) -> bool:
@@ -284,7 +281,7 @@ async def check_move_in(tx: Tx, studio_id: int, appointment_id: int, starts_at: 
     used = await redemption_of(tx, studio_id, appointment_id)
     if used is None:
         return
-    if local_day(starts_at, await _studio_zone(tx, studio_id)) > used.expires_on:
+    if local_day(starts_at, await studio_zone(tx, studio_id)) > used.expires_on:
         raise errors.PackageExpired(name=used.name, expires_on=used.expires_on.isoformat())
 
 
