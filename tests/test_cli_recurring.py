@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from bookbot.cli.report_sessions import major
 from tests.test_cli_appointments import NY, Studio, _build, _sql, appointment, run
 
 PHONE = "+447700900123"
@@ -161,3 +162,8 @@ def test_a_bad_month_or_weekday_is_refused(
         == 1
     )
     assert "a start time is HH:MM" in capsys.readouterr().err
+
+
+def test_the_sessions_csv_writes_amounts_in_the_currencys_own_major_unit() -> None:
+    # Yen have no minor unit: 4000 is ¥4000, not 40.00.
+    assert [major(4000, "GBP"), major(4000, "JPY"), major(5, "EUR")] == ["40.00", "4000", "0.05"]

@@ -8,7 +8,10 @@ import argparse
 import csv
 import sys
 from datetime import date
+from decimal import Decimal
 from typing import Any
+
+from babel.numbers import get_currency_precision
 
 from bookbot.cli.common import add_studio_option, studio_session
 from bookbot.cli.slots import provider
@@ -53,8 +56,10 @@ async def run_sessions(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _major(minor: int) -> str:
-    return f"{minor / 100:.2f}"
+def major(minor: int, currency: str) -> str:
+    """Minor units in the currency's major unit for CSV: 4000 GBP '40.00', 4000 JPY '4000'
+    (its own minor unit; no float touches the amount)."""
+    return str(Decimal(minor).scaleb(-get_currency_precision(currency)))
 
 
 def _write_csv(report: SessionsReport) -> None:
@@ -80,9 +85,9 @@ def _write_csv(report: SessionsReport) -> None:
                 m.held,
                 m.no_shows,
                 m.from_series,
-                _major(m.amount_minor),
-                _major(m.paid_minor),
-                _major(m.to_invoice_minor),
+                major(m.amount_minor, m.currency),
+                major(m.paid_minor, m.currency),
+                major(m.to_invoice_minor, m.currency),
                 m.currency,
             ]
         )
