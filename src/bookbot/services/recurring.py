@@ -306,26 +306,33 @@ async def pause(
         raise errors.SeriesEnded()
     if on_date < today or not series.is_series_date(rule, on_date):
         raise errors.NotASeriesDate(when=series.starts_at(rule, on_date)[0])
-    placed = await db.one(
-        "SELECT id, status FROM appointments WHERE studio_id = :studio_id"
-        " AND recurring_booking_id = :id AND occurrence_date = :day",
-        {"studio_id": studio_id, "id": series_id, "day": on_date},
+    booked = (
+        "SELECT id FROM appointments WHERE studio_id = :studio_id"
+        " AND recurring_booking_id = :id AND occurrence_date = :day AND status = 'confirmed'"
     )
-    cancelled = None
-    if placed is not None and placed["status"] == "confirmed":
-        cancelled = await cancel_by_customer(
-            db, clock, studio_id, appointment_id=int(placed["id"]), customer_id=found.customer_id
-        )
+    params = {"studio_id": studio_id, "id": series_id, "day": on_date}
 
-    async def attempt() -> None:
+    async def attempt() -> bool:
         now = clock.now()
         async with db.transaction() as tx:
             locked = await lock_series(tx, studio_id, found)
+            # The job may have placed the date since it was looked at (it holds these locks
+            # to place one): then it is cancelled first, or it would stay booked and paused.
+            if await tx.scalar(booked, params) is not None:
+                return False
             starts_at, _ = series.starts_at(rule, on_date)
             await skip(tx, now, locked, day=on_date, starts_at=starts_at, reason="paused")
+            return True
 
-    await retrying(attempt)
-    return cancelled
+    cancelled = None
+    while True:
+        placed = await db.scalar(booked, params)
+        if placed is not None:
+            cancelled = await cancel_by_customer(
+                db, clock, studio_id, appointment_id=int(placed), customer_id=found.customer_id
+            )
+        if await retrying(attempt):
+            return cancelled
 
 
 async def end(
