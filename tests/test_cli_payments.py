@@ -270,3 +270,50 @@ async def test_a_repeat_sends_a_refund_stripe_never_took_once(
     assert [row["idempotency_key"] for row in await _refund_rows(url, payment_id)] == [
         f"refund:{payment_id}:staff:1"
     ]
+
+
+async def test_refunding_all_of_a_package_payment_says_the_package_is_cancelled(
+    url: str, standin: StripeStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await asyncio.to_thread(main, ["--database", url, "demo"]) == 0
+    settings = settings_for(url, standin)
+    payment_id = await paid_payment(url, standin)
+    db = await connect(url)
+    try:
+        async with db.transaction() as tx:
+            row = await tx.one(
+                "SELECT studio_id, customer_id FROM payments WHERE id = :id", {"id": payment_id}
+            )
+            assert row is not None
+            service = await tx.scalar(
+                "INSERT INTO services (studio_id, key, name, duration_minutes, price_minor)"
+                " VALUES (:s, 'lesson', 'Lesson', 60, 1800) RETURNING id",
+                {"s": row["studio_id"]},
+            )
+            package_id = await tx.scalar(
+                "INSERT INTO packages (studio_id, customer_id, service_id, name, sessions_total,"
+                " sessions_remaining, expires_on, status, payment, price_minor, created_at,"
+                " updated_at) VALUES (:s, :c, :sv, '5 lessons', 5, 5, :until, 'active',"
+                " 'online', 9000, :now, :now) RETURNING id",
+                {
+                    "s": row["studio_id"],
+                    "c": row["customer_id"],
+                    "sv": service,
+                    "until": datetime(2099, 1, 1, tzinfo=UTC).date(),
+                    "now": datetime.now(UTC),
+                },
+            )
+            await tx.execute(
+                "UPDATE payments SET purpose = 'package', package_id = :p WHERE id = :id",
+                {"p": package_id, "id": payment_id},
+            )
+    finally:
+        await db.close()
+    capsys.readouterr()
+
+    argv = ["payments", "refund", str(payment_id), "--reason", "moving away"]
+    assert await command(settings, *argv) == 0
+
+    out = capsys.readouterr().out
+    assert f"of £90.00 for payment #{payment_id}" in out
+    assert f"lesson package {package_id} cancelled: its money was refunded" in out

@@ -183,6 +183,8 @@ async def _refund(db: Database, studio: Studio, gateway: PaymentGateway, args: A
     print(
         f"refund {made.refund_id} of {shown} for payment #{payment.id}: {made.status} (reason: {note})"
     )
+    if made.package_cancelled:
+        print(f"lesson package {payment.package_id} cancelled: its money was refunded")
     return 0
 
 
