@@ -10,7 +10,6 @@ PostgreSQL the exclusion constraint stands behind the staff row lock.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,13 +21,13 @@ from bookbot.engine.clock import FrozenClock
 from bookbot.services import appointments, staffing
 from bookbot.store.db import Database, ExclusionViolation, connect
 from tests import builders
+from tests.processes import START_TIMEOUT, run_workers
 from tests.services.test_appointments_world import NOW, TUE, at
 from tests.services.test_appointments_world import world as make_world
 
 CONNECTIONS = 4
 PER_CONNECTION = 10
 WORKERS = 4
-START_TIMEOUT = 60
 STORM_TIMEOUT = 120
 
 
@@ -216,30 +215,14 @@ async def _race_in_process(target: _Target, barrier: Any, customers: list[int]) 
     return [_outcome(r) for r in results]
 
 
-def _worker(barrier: Any, results: Any, target: _Target, customers: list[int]) -> None:
-    try:
-        results.put(asyncio.run(_race_in_process(target, barrier, customers)))
-    except Exception as error:  # reported to the parent as an outcome
-        results.put([repr(error)])
-
-
 async def test_processes_racing_for_one_slot_one_wins(db: Database, database_url: str) -> None:
     w = await make_world(db)
     racers = await _customers(db, w, WORKERS * PER_CONNECTION)
     target = _Target(database_url, w.studio_id, w["lesson_service"], w["maya"], at(TUE, 10))
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(WORKERS), context.Queue()
     shares = [racers[i::WORKERS] for i in range(WORKERS)]
-    workers = [
-        context.Process(target=_worker, args=(barrier, results, target, share)) for share in shares
-    ]
-    for worker in workers:
-        worker.start()
-    try:
-        outcomes = [o for _ in workers for o in results.get(timeout=STORM_TIMEOUT)]
-    finally:
-        for worker in workers:
-            worker.join(STORM_TIMEOUT)
+    outcomes = await asyncio.to_thread(
+        run_workers, _race_in_process, target, shares, timeout=STORM_TIMEOUT
+    )
     assert outcomes.count("ok") == 1, outcomes
     assert set(outcomes) == {"ok", "SlotTaken"}
     assert await _live(db, w["maya"]) == [(w["lesson_service"], at(TUE, 10))]

@@ -8,7 +8,6 @@ database, and checks the totals exactly.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,10 +17,10 @@ from bookbot.engine.clock import FrozenClock
 from bookbot.services.booking import book_session
 from bookbot.store.db import Database, connect
 from tests import builders
+from tests.processes import START_TIMEOUT, run_workers
 
 ATTEMPTS = 120
 WORKERS = 4
-START_TIMEOUT = 60  # seconds for every worker to spawn, import and reach the barrier
 STORM_TIMEOUT = 120
 
 
@@ -59,33 +58,6 @@ async def _book_all(target: _Target, barrier: Any, customers: list[int]) -> list
     return [_outcome(r) for r in results]
 
 
-def _worker(barrier: Any, results: Any, target: _Target, customers: list[int]) -> None:
-    """One OS process booking its share concurrently; sends back an outcome per attempt."""
-    try:
-        results.put(asyncio.run(_book_all(target, barrier, customers)))
-    except Exception as error:  # reported to the parent as an outcome
-        results.put([repr(error)])
-
-
-def _run_workers(target: _Target, shares: list[list[int]]) -> list[str]:
-    """Start one process per share; a `multiprocessing.Barrier` releases them together once
-    all have started (however long spawning takes), not at a guessed wall-clock time."""
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(len(shares)), context.Queue()
-    workers = [
-        context.Process(target=_worker, args=(barrier, results, target, share)) for share in shares
-    ]
-    for worker in workers:
-        worker.start()
-    try:
-        return [o for _ in workers for o in results.get(timeout=STORM_TIMEOUT)]
-    finally:
-        for worker in workers:
-            worker.join(timeout=10)
-            if worker.is_alive():
-                worker.kill()
-
-
 async def _storm(
     url: str, clock: FrozenClock, w: builders.World, session_id: int, customers: list[int]
 ) -> tuple[int, list[str]]:
@@ -96,7 +68,9 @@ async def _storm(
     """
     shares = [customers[i::WORKERS] for i in range(WORKERS)]
     target = _Target(url, clock.now(), w.studio_id, session_id)
-    outcomes = await asyncio.to_thread(_run_workers, target, shares)
+    outcomes = await asyncio.to_thread(
+        run_workers, _book_all, target, shares, timeout=STORM_TIMEOUT
+    )
     return outcomes.count("ok"), [o for o in outcomes if o not in ("ok", "refused")]
 
 

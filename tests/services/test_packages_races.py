@@ -7,7 +7,6 @@ transactions never interleave, so only other processes prove that BEGIN IMMEDIAT
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,13 +15,13 @@ from bookbot.engine import errors
 from bookbot.engine.clock import FrozenClock
 from bookbot.services import appointments, packages
 from bookbot.store.db import Database, connect
+from tests.processes import START_TIMEOUT, run_workers
 from tests.services.test_appointments_world import NOW, TUE, at, world
 from tests.services.test_packages import lessons
 
 BOOKINGS = 20
 SESSIONS = 7
 WORKERS = 4
-START_TIMEOUT = 60
 STORM_TIMEOUT = 180
 
 
@@ -75,30 +74,6 @@ async def _book_in_process(target: _Target, barrier: Any, starts: list[datetime]
     return [_outcome(r) for r in results]
 
 
-def _worker(barrier: Any, results: Any, target: _Target, starts: list[datetime]) -> None:
-    try:
-        results.put(asyncio.run(_book_in_process(target, barrier, starts)))
-    except Exception as error:  # reported to the parent as an outcome
-        results.put([repr(error)])
-
-
-def _run(target: _Target, shares: list[list[datetime]]) -> list[str]:
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(len(shares)), context.Queue()
-    workers = [
-        context.Process(target=_worker, args=(barrier, results, target, share)) for share in shares
-    ]
-    for worker in workers:
-        worker.start()
-    try:
-        return [o for _ in workers for o in results.get(timeout=STORM_TIMEOUT)]
-    finally:
-        for worker in workers:
-            worker.join(timeout=10)
-            if worker.is_alive():
-                worker.kill()
-
-
 def _twenty_slots() -> list[datetime]:
     """Five lesson starts a day (60 minutes and 15 of buffer fit between them), Tuesday to
     Friday: 20 different free times."""
@@ -127,7 +102,10 @@ async def test_twenty_processes_booking_with_one_package_stop_at_its_balance(
         database_url, w.studio_id, w["lesson_service"], w["maya"], w["ana"], package.id
     )
 
-    outcomes = await asyncio.to_thread(_run, target, [starts[i::WORKERS] for i in range(WORKERS)])
+    shares = [starts[i::WORKERS] for i in range(WORKERS)]
+    outcomes = await asyncio.to_thread(
+        run_workers, _book_in_process, target, shares, timeout=STORM_TIMEOUT
+    )
 
     assert outcomes.count("ok") == SESSIONS, outcomes
     assert set(outcomes) == {"ok", "PackageUsedUp"}
