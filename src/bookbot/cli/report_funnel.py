@@ -26,8 +26,20 @@ def register(reports: Any) -> None:
     parser = reports.add_parser(
         "funnel", help="booking conversion: views, starts, bookings, per channel"
     )
-    parser.add_argument("--from", dest="start", type=date.fromisoformat, metavar="YYYY-MM-DD")
-    parser.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the first day of the period, in the studio's zone (with --to)",
+    )
+    parser.add_argument(
+        "--to",
+        dest="end",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the last day of the period, included (with --from)",
+    )
     parser.add_argument(
         "--days",
         type=positive_int,
