@@ -192,3 +192,12 @@ def test_the_check_counts_plural_forms_by_the_header() -> None:
     assert problems(catalog) == [
         "es: '{n} row' () has 2 plural forms, the language has 3",
     ]
+
+
+def test_a_refusal_shows_a_calendar_date_in_the_customers_language() -> None:
+    expired = errors.PackageExpired(name="5 lessons", expires_on=date(2027, 2, 18))
+    english = render_error(expired, translator("en"), "Europe/London")
+    assert english == (
+        'Your package "5 lessons" is valid until Thu 18 Feb, so it cannot pay for this appointment.'
+    )
+    assert "2027-02-18" not in render_error(expired, translator("es"), "Europe/Madrid")

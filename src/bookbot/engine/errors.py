@@ -7,7 +7,7 @@ raise transport or database errors at a caller.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 
@@ -55,14 +55,20 @@ class BookingError(Exception):
         show_instant: Callable[[datetime], str],
         template: str | None = None,
         translate: Callable[[str], str] = str,
+        show_day: Callable[[date], str] = date.isoformat,
     ) -> str:
-        """The message with every instant passed through `show_instant` and the `what` of a
-        NotFound through `translate`."""
-        shown = {
-            k: show_instant(v) if isinstance(v, datetime) else translate(v) if k == "what" else v
-            for k, v in self.params.items()
-        }
-        return (template or self.template).format(**shown)
+        """The message with every instant passed through `show_instant`, every calendar date
+        through `show_day` and the `what` of a NotFound through `translate`."""
+
+        def shown(key: str, value: Any) -> Any:
+            if isinstance(value, datetime):
+                return show_instant(value)
+            if isinstance(value, date):
+                return show_day(value)
+            return translate(value) if key == "what" else value
+
+        params = {k: shown(k, v) for k, v in self.params.items()}
+        return (template or self.template).format(**params)
 
 
 class NotFound(BookingError):

@@ -104,5 +104,8 @@ def render_error(error: BookingError, t: Translator, zone_name: str) -> str:
     """A refusal in `t`'s language, its instants shown on `zone_name`'s clock."""
     translated = t.gettext(type(error).template)
     return error.render(
-        lambda instant: t.when(instant, zone_name), template=translated, translate=t.gettext
+        lambda instant: t.when(instant, zone_name),
+        template=translated,
+        translate=t.gettext,
+        show_day=t.date,
     )

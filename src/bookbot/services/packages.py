@@ -197,7 +197,7 @@ def _refusal(package: Package, appointment: Appointment, day: date) -> errors.Bo
     if package.status != "active":
         return errors.PackageNotActive(name=package.name)
     if package.expires_on < day:
-        return errors.PackageExpired(name=package.name, expires_on=package.expires_on.isoformat())
+        return errors.PackageExpired(name=package.name, expires_on=package.expires_on)
     if package.in_minutes:
         return errors.PackageMinutesShort(name=package.name, left=package.remaining, needed=minutes)
     return errors.PackageUsedUp(name=package.name)
