@@ -117,12 +117,12 @@ async def detect_in(
     for appointment_id, row in still_open.items():
         reason = verdicts.get(appointment_id)
         if reason is None:
-            await _resolve(tx, now, int(row["id"]), "cleared", "detection")
+            await _resolve(tx, now, (studio_id, int(row["id"])), "cleared", "detection")
         elif reason != row["reason"]:
             await tx.execute(
                 "UPDATE appointment_conflicts SET reason = :reason"
-                " WHERE id = :id AND resolved_at IS NULL",
-                {"id": row["id"], "reason": reason},
+                " WHERE studio_id = :studio_id AND id = :id AND resolved_at IS NULL",
+                {"studio_id": studio_id, "id": row["id"], "reason": reason},
             )
     new = []
     for appointment_id, reason in verdicts.items():
@@ -179,8 +179,9 @@ async def _tell(tx: Tx, now: datetime, studio_id: int, staff_id: int, new: list[
     if queued:
         for conflict_id in new:
             await tx.execute(
-                "UPDATE appointment_conflicts SET notified_at = :now WHERE id = :id",
-                {"id": conflict_id, "now": now},
+                "UPDATE appointment_conflicts SET notified_at = :now"
+                " WHERE studio_id = :studio_id AND id = :id",
+                {"studio_id": studio_id, "id": conflict_id, "now": now},
             )
 
 
@@ -233,11 +234,19 @@ async def open_conflicts(
 # --- resolving -------------------------------------------------------------------------
 
 
-async def _resolve(tx: Tx, now: datetime, conflict_id: int, resolution: str, by: str) -> int:
+async def _resolve(tx: Tx, now: datetime, found: tuple[int, int], resolution: str, by: str) -> int:
+    """Resolve the open conflict `found` = (studio_id, conflict_id)."""
+    studio_id, conflict_id = found
     return await tx.execute(
         "UPDATE appointment_conflicts SET resolved_at = :now, resolution = :resolution,"
-        " resolved_by = :by WHERE id = :id AND resolved_at IS NULL",
-        {"id": conflict_id, "now": now, "resolution": resolution, "by": by[:200]},
+        " resolved_by = :by WHERE studio_id = :studio_id AND id = :id AND resolved_at IS NULL",
+        {
+            "studio_id": studio_id,
+            "id": conflict_id,
+            "now": now,
+            "resolution": resolution,
+            "by": by[:200],
+        },
     )
 
 
@@ -277,7 +286,7 @@ async def keep(
             if not found.open:
                 return Resolved(found, done=False)
             if _undecidable(found, now):
-                await _resolve(tx, now, found.id, "cleared", actor)
+                await _resolve(tx, now, (studio_id, found.id), "cleared", actor)
                 return Resolved(await by_id(tx, studio_id, found.id), done=False)
             slot = {
                 "studio_id": studio_id,
@@ -297,7 +306,7 @@ async def keep(
                     " :reason, :source)",
                     {**slot, "reason": f"kept: conflict {found.id}", "source": source},
                 )
-            await _resolve(tx, now, found.id, "kept", actor)
+            await _resolve(tx, now, (studio_id, found.id), "kept", actor)
             return Resolved(await by_id(tx, studio_id, found.id), done=True)
 
     result: Resolved = await retrying(attempt)
@@ -329,9 +338,9 @@ async def cancel(
                 unfinished = found.resolution == "cancelled" and not _undecidable(found, now)
                 return found, unfinished
             if _undecidable(found, now):
-                await _resolve(tx, now, found.id, "cleared", actor)
+                await _resolve(tx, now, (studio_id, found.id), "cleared", actor)
                 return await by_id(tx, studio_id, found.id), False
-            await _resolve(tx, now, found.id, "cancelled", actor)
+            await _resolve(tx, now, (studio_id, found.id), "cancelled", actor)
             return await by_id(tx, studio_id, found.id), True
 
     found, proceed = await retrying(claim)
@@ -349,8 +358,8 @@ async def cancel(
     except errors.AppointmentNotActive:  # ended another way since: nothing was cancelled
         await db.execute(
             "UPDATE appointment_conflicts SET resolution = 'cleared'"
-            " WHERE id = :id AND resolution = 'cancelled'",
-            {"id": found.id},
+            " WHERE studio_id = :studio_id AND id = :id AND resolution = 'cancelled'",
+            {"studio_id": studio_id, "id": found.id},
         )
         return Resolved(await get(db, studio_id, found.id), done=False)
     return Resolved(await get(db, studio_id, found.id), done=True, appointment=ended)
