@@ -49,7 +49,7 @@ async def test_every_two_weeks_after_booking_then_skip_a_date_and_end_it(
     assert "🔁 Done: Trial lesson with Tom Hargreaves every 2 weeks, Monday 10:00." in chat.text
     assert "Booked: Mon 21 Dec, 10:00." in chat.text
     assert "Not possible on Mon 7 Dec, 10:00: Tom Hargreaves is away." in chat.text
-    assert "Each lesson is paid at the studio." in chat.text
+    assert "The new dates are paid at the studio." in chat.text
     assert "🔁 Make this weekly" not in chat.labels
     assert await _occurrences(db) == [
         (date(2026, 11, 23), "confirmed", "recurring"),

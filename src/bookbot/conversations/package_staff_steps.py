@@ -83,7 +83,11 @@ async def package_screen(ctx: Context) -> Screen:
     if p is None:
         return Screen(_("That package is no longer there."), nav(ctx))
     step = MINUTES_STEP if p.in_minutes else 1
-    unit = _("{n} minutes").format(n=step) if p.in_minutes else _("{n} session").format(n=step)
+    unit = (
+        ctx.t.n_("{n} minute", "{n} minutes", step)
+        if p.in_minutes
+        else ctx.t.n_("{n} session", "{n} sessions", step)
+    ).format(n=step)
     choices = [
         Choice("staff_package_delta", f"➕ {unit}", step, ("+", "plus")),
         Choice("staff_package_delta", f"➖ {unit}", -step, ("-", "minus")),

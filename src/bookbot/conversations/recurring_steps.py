@@ -76,7 +76,7 @@ async def make_series(ctx: Context, choice: Choice) -> Transition:
     lines = [
         _("🔁 Done: {what}.").format(what=series_line(ctx, made.series)),
         *placement_lines(ctx, made.series, made.placement),
-        _("Each lesson is paid at the studio. See, skip a date or end it in My bookings."),
+        _("The new dates are paid at the studio. See, skip a date or end it in My bookings."),
     ]
     return Transition(State.MENU, "\n".join(filter(None, lines)))
 
