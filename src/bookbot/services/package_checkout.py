@@ -17,11 +17,6 @@ from bookbot.store.db import Database, retrying
 
 PACKAGE = "package"  # payments.purpose
 
-_INSERT = """INSERT INTO payments (studio_id, customer_id, package_id, purpose, amount_minor,
-    currency, status, expires_at, created_at, updated_at)
-VALUES (:s, :c, :package, 'package', :amount, :currency, 'pending', :expires, :now, :now)
-RETURNING id"""
-
 
 async def start_package_checkout(
     db: Database,
@@ -56,19 +51,18 @@ async def start_package_checkout(
                 "SELECT payment_hold_minutes FROM studios WHERE id = :s", {"s": studio_id}
             )
             expires = payments.link_expiry(now, int(minutes))
-            payment_id = await tx.scalar(
-                _INSERT,
-                {
-                    "s": studio_id,
-                    "c": customer_id,
-                    "package": package_id,
-                    "amount": offer.price_minor,
-                    "currency": offer.currency,
-                    "expires": expires,
-                    "now": now,
-                },
+            payment_id = await payments.insert_payment(
+                tx,
+                studio_id=studio_id,
+                customer_id=customer_id,
+                package_id=package_id,
+                purpose=PACKAGE,
+                amount=offer.price_minor,
+                currency=offer.currency,
+                now=now,
+                expires=expires,
             )
-            return int(payment_id), package_id, expires, offer.name
+            return payment_id, package_id, expires, offer.name
 
     payment_id, package_id, expires, name = await retrying(write)
     payment = await read_payment(db, payment_id)

@@ -102,13 +102,13 @@ FROM registrations r JOIN classes k ON k.id = r.class_id JOIN studios st ON st.i
 WHERE r.studio_id = :s AND r.id = :r"""  # noqa: S608 - constants
 
 _INSERT = """INSERT INTO payments (studio_id, customer_id, registration_id, pass_id,
-    appointment_id, purpose, amount_minor, currency, status, expires_at, company_name,
-    billing_email, po_number, created_at, updated_at)
-VALUES (:s, :c, :r, :pass, :appointment, :purpose, :amount, :currency, 'pending', :expires,
-    :company, :email, :po, :now, :now) RETURNING id"""
+    appointment_id, package_id, purpose, amount_minor, currency, status, expires_at,
+    company_name, billing_email, po_number, created_at, updated_at)
+VALUES (:s, :c, :r, :pass, :appointment, :package, :purpose, :amount, :currency, 'pending',
+    :expires, :company, :email, :po, :now, :now) RETURNING id"""
 
 
-async def _insert_payment(  # noqa: PLR0913 - one keyword per column
+async def insert_payment(  # noqa: PLR0913 - one keyword per column
     tx: Tx,
     *,
     studio_id: int,
@@ -121,9 +121,11 @@ async def _insert_payment(  # noqa: PLR0913 - one keyword per column
     registration_id: int | None = None,
     pass_id: int | None = None,
     appointment_id: int | None = None,
+    package_id: int | None = None,
     company: tuple[str, str, str | None] | None = None,
 ) -> int:
-    """A new pending payment's id."""
+    """A new pending payment's id (for one owner: a registration, pass, appointment or
+    package)."""
     name, email, po = company or (None, None, None)
     params = {
         "s": studio_id,
@@ -131,6 +133,7 @@ async def _insert_payment(  # noqa: PLR0913 - one keyword per column
         "r": registration_id,
         "pass": pass_id,
         "appointment": appointment_id,
+        "package": package_id,
         "purpose": purpose,
         "amount": amount,
         "currency": currency,
@@ -185,7 +188,7 @@ async def start_checkout(
                 " WHERE registration_id = :r AND status = 'pending'",
                 {"r": registration_id, "now": now},
             )
-            payment_id = await _insert_payment(
+            payment_id = await insert_payment(
                 tx,
                 studio_id=studio_id,
                 customer_id=customer_id,
@@ -237,7 +240,7 @@ async def start_appointment_checkout(
                 " WHERE appointment_id = :a AND status = 'pending'",
                 {"a": appointment_id, "now": now},
             )
-            payment_id = await _insert_payment(
+            payment_id = await insert_payment(
                 tx,
                 studio_id=studio_id,
                 customer_id=customer_id,
@@ -450,7 +453,7 @@ async def start_invoice(
             if not row["company_billing"]:
                 raise rules.PaymentNotOffered()
             booked = await holds.confirm_in(tx, now, studio_id, customer_id, registration_id)
-            return await _insert_payment(
+            return await insert_payment(
                 tx,
                 studio_id=studio_id,
                 customer_id=customer_id,
@@ -627,7 +630,7 @@ async def start_pass_checkout(
             if row is None:
                 raise errors.NotFound(what="class", ident=class_id)
             expires = link_expiry(now, int(row["payment_hold_minutes"]))
-            payment_id = await _insert_payment(
+            payment_id = await insert_payment(
                 tx,
                 studio_id=studio_id,
                 customer_id=customer_id,
