@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from bookbot.engine import errors
+from bookbot.engine import errors, series
 from bookbot.engine.clock import Clock
 from bookbot.engine.slots import Availability, Interval, open_windows
 from bookbot.services import appointment_endings, availability, staff_notices
@@ -61,7 +61,7 @@ class _Fit:
     """The availability of one staff member over one range, ready for many footprints."""
 
     def __init__(self, held: Availability, start: datetime, end: datetime) -> None:
-        self.blocks = held.blocks
+        self.held = held
         self.kept = {(a.start, a.end) for a in held.additions}
         self.windows = {
             group: open_windows(held, start=start, end=end, group=group) for group in (False, True)
@@ -72,7 +72,7 @@ class _Fit:
         """'blocked', 'outside_hours', or None when the footprint fits (or was kept)."""
         if (footprint.start, footprint.end) in self.kept:
             return None
-        if any(b.start < footprint.end and footprint.start < b.end for b in self.blocks):
+        if series.blocked(self.held, footprint.start, footprint.end):
             return "blocked"
         spans = self.windows[group]
         index = bisect_right(self.starts[group], footprint.start) - 1
