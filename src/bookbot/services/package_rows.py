@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from bookbot.engine import errors
 from bookbot.engine.recurrence import zone
+from bookbot.services.common import studio_by_id
 from bookbot.store.db import Database, Reads, Row, record
 
 
@@ -113,10 +114,7 @@ async def package_by_id(reads: Reads, studio_id: int, package_id: int) -> Packag
 
 async def studio_zone(reads: Reads, studio_id: int) -> str:
     """The studio's IANA zone: package expiry dates are studio-local."""
-    name = await reads.scalar("SELECT timezone FROM studios WHERE id = :s", {"s": studio_id})
-    if name is None:
-        raise errors.NotFound(what="studio", ident=studio_id)
-    return str(name)
+    return (await studio_by_id(reads, studio_id)).timezone
 
 
 async def studio_today(reads: Reads, studio_id: int, now: datetime) -> date:
