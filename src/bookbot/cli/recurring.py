@@ -95,8 +95,7 @@ async def run_add(settings: Settings, args: argparse.Namespace) -> int:
             db, clock, studio.id, "sms", args.phone, name=args.name, phone=args.phone
         )
         staff = await provider(db, studio, args.staff)
-        async with db.transaction(write=False) as tx:
-            service = await appointments.service_by_key(tx, studio.id, args.service)
+        service = await appointments.service_by_key(db, studio.id, args.service)
         spec = NewSeries(
             customer_id=member.id,
             service_id=service.id,
