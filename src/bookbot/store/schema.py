@@ -60,6 +60,13 @@ studios = sa.Table(
     sa.Column("payment_hold_minutes", sa.Integer, nullable=False, server_default="30"),
     # The Telegram chat told of new paid bookings and of payments needing a person.
     sa.Column("staff_chat_id", sa.BigInteger),
+    # Quiet hours, local minutes after midnight (default 21:00-08:00): non-urgent notices
+    # wait until the end. Equal start and end: no quiet hours.
+    sa.Column("quiet_start_minute", sa.Integer, nullable=False, server_default="1260"),
+    sa.Column("quiet_end_minute", sa.Integer, nullable=False, server_default="480"),
+    # SMS replies fold characters outside GSM-7 (a -> a for 'á', '...' for '…') to stay in
+    # cheap 160-character segments; a studio may turn it off.
+    sa.Column("sms_fold_gsm", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 teaching_roles = sa.Table(
@@ -300,6 +307,9 @@ customers = sa.Table(
     sa.Column("created_at", UTC_INSTANT, nullable=False),
     # Where notices go: the channel the customer last wrote from (telegram, sms, whatsapp).
     sa.Column("preferred_channel", sa.String(16)),
+    # Set by /forget: the name, phone and channel identities are gone; what bookings and
+    # payments must keep stays, attached to this anonymous row (it still counts for seats).
+    sa.Column("forgotten_at", UTC_INSTANT),
     sa.UniqueConstraint("studio_id", "phone"),
 )
 
@@ -1343,4 +1353,105 @@ funnel_events = sa.Table(
     sa.Index("ix_funnel_events_studio_at", "studio_id", "at"),
     # Deleting a customer sets their events' customer_id to NULL: found by this, not a scan.
     sa.Index("ix_funnel_events_customer", "customer_id"),
+)
+
+handoffs = sa.Table(
+    "handoffs",
+    metadata,
+    # A customer talking to a person (/human) instead of the bot, until /bot, staff end it,
+    # or it goes quiet. At most one open per customer.
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("started_at", UTC_INSTANT, nullable=False),
+    sa.Column("last_activity_at", UTC_INSTANT, nullable=False),
+    sa.Column("ended_at", UTC_INSTANT),
+    sa.Column("ended_by", sa.String(16)),
+    sa.CheckConstraint(
+        "ended_by IS NULL OR ended_by IN ('customer', 'staff', 'timeout')", name="ended_by_known"
+    ),
+    sa.Index(
+        "uq_handoffs_open",
+        "studio_id",
+        "customer_id",
+        unique=True,
+        sqlite_where=sa.text("ended_at IS NULL"),
+        postgresql_where=sa.text("ended_at IS NULL"),
+    ),
+    # The timeout sweep walks open handoffs by their last message.
+    sa.Index(
+        "ix_handoffs_open_activity",
+        "last_activity_at",
+        sqlite_where=sa.text("ended_at IS NULL"),
+        postgresql_where=sa.text("ended_at IS NULL"),
+    ),
+)
+
+handoff_messages = sa.Table(
+    "handoff_messages",
+    metadata,
+    # A customer's message forwarded to the staff chat: a staff reply to that chat message
+    # is routed back to the handoff's customer. The message id is known once it was sent.
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "handoff_id", sa.Integer, sa.ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("outbox_id", sa.Integer, sa.ForeignKey("outbox.id", ondelete="SET NULL")),
+    sa.Column("staff_chat_id", sa.BigInteger, nullable=False),
+    sa.Column("staff_message_id", sa.BigInteger),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    sa.UniqueConstraint("staff_chat_id", "staff_message_id"),
+    sa.Index("ix_handoff_messages_handoff", "handoff_id"),
+    sa.Index("ix_handoff_messages_outbox", "outbox_id"),
+)
+
+privacy_audit = sa.Table(
+    "privacy_audit",
+    metadata,
+    # Every /mydata export and /forget, kept after the customer is forgotten (no foreign key
+    # to the customer: the row must outlive what it records).
+    _id(),
+    _studio_fk(),
+    sa.Column("customer_id", sa.Integer, nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("at", UTC_INSTANT, nullable=False),
+    sa.CheckConstraint("action IN ('export', 'forget')", name="action_known"),
+    sa.Index("ix_privacy_audit_studio_at", "studio_id", "at"),
+)
+
+staff_notice_subscriptions = sa.Table(
+    "staff_notice_subscriptions",
+    metadata,
+    # A staff chat or staff member who asked to be told of customer activity, at once or in
+    # a daily digest. `events` is a comma-separated subset of the kinds below.
+    _id(),
+    _studio_fk(),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("events", sa.String(200), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    sa.CheckConstraint("mode IN ('instant', 'digest')", name="mode_known"),
+    sa.UniqueConstraint("studio_id", "channel", "address"),
+)
+
+staff_notice_events = sa.Table(
+    "staff_notice_events",
+    metadata,
+    # Customer activity waiting for a digest: booking, cancellation, waitlist, handoff.
+    _id(),
+    _studio_fk(),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("params", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("at", UTC_INSTANT, nullable=False),
+    sa.CheckConstraint(
+        "kind IN ('booking', 'cancellation', 'waitlist', 'handoff')", name="kind_known"
+    ),
+    sa.Index("ix_staff_notice_events_studio_at", "studio_id", "at"),
 )
