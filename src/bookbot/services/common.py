@@ -30,6 +30,11 @@ class Studio:
     # the studio, so neither costs a statement of its own.
     offers_appointments: bool = False
     has_services: bool = False
+    address: str | None = None
+    # Quiet hours in local minutes after midnight; equal: none.
+    quiet_start_minute: int = 21 * 60
+    quiet_end_minute: int = 8 * 60
+    sms_fold_gsm: bool = True
 
 
 _STUDIO_COLUMNS = (
@@ -43,6 +48,10 @@ _STUDIO_COLUMNS = (
     "cancellation_cutoff_hours",
     "waitlist_offer_minutes",
     "hold_minutes",
+    "address",
+    "quiet_start_minute",
+    "quiet_end_minute",
+    "sms_fold_gsm",
 )
 
 
@@ -74,6 +83,10 @@ def studio_from(row: Row, prefix: str = "") -> Studio:
         hold=timedelta(minutes=row[f"{prefix}hold_minutes"]),
         offers_appointments=bool(row[f"{prefix}offers_appointments"]),
         has_services=bool(row[f"{prefix}has_services"]),
+        address=row[f"{prefix}address"],
+        quiet_start_minute=row[f"{prefix}quiet_start_minute"],
+        quiet_end_minute=row[f"{prefix}quiet_end_minute"],
+        sms_fold_gsm=bool(row[f"{prefix}sms_fold_gsm"]),
     )
 
 

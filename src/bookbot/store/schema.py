@@ -67,6 +67,8 @@ studios = sa.Table(
     # SMS replies fold characters outside GSM-7 (a -> a for 'á', '...' for '…') to stay in
     # cheap 160-character segments; a studio may turn it off.
     sa.Column("sms_fold_gsm", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Where classes take place, as customers should read it in a confirmation.
+    sa.Column("address", sa.String(300)),
 )
 
 teaching_roles = sa.Table(

@@ -20,6 +20,7 @@ replaced).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 
 from bookbot.store.db import Database, Tx
 from bookbot.studio.fields import to_minor_units
@@ -94,6 +95,10 @@ _STUDIO_COLUMNS = (
     "no_show_uses_punch",
     "payment_hold_minutes",
     "staff_chat_id",
+    "address",
+    "quiet_start_minute",
+    "quiet_end_minute",
+    "sms_fold_gsm",
 )
 _ROLES = Table("teaching_roles", ("name",))
 _STAFF = Table("staff", ("name", "phone", "telegram_user_id", "timezone"))
@@ -307,6 +312,10 @@ async def _upsert_studio(tx: Tx, studio: StudioSettings) -> Outcome:
         "default_language": studio.language,
         **studio.policies.model_dump(),
         "staff_chat_id": studio.staff_chat,
+        "address": studio.address,
+        "quiet_start_minute": _minute_of_day(studio.quiet_hours.start),
+        "quiet_end_minute": _minute_of_day(studio.quiet_hours.end),
+        "sms_fold_gsm": studio.sms_fold_gsm,
     }
     cols = _STUDIO_COLUMNS
     row = await tx.one(
@@ -328,3 +337,7 @@ async def _upsert_studio(tx: Tx, studio: StudioSettings) -> Outcome:
         )
         outcome.updated.add(row["id"])
     return outcome
+
+
+def _minute_of_day(moment: time) -> int:
+    return moment.hour * 60 + moment.minute

@@ -89,6 +89,14 @@ class Policies(_Model):
     payment_hold_minutes: PaymentHoldMinutes = 30
 
 
+class QuietHours(_Model):
+    """Local hours when non-urgent notices wait (a reminder for a class sooner than the end
+    still goes). The same start and end: no quiet hours."""
+
+    start: WallTime = time(21, 0)
+    end: WallTime = time(8, 0)
+
+
 class StudioSettings(_Model):
     slug: Key
     name: Name
@@ -96,8 +104,14 @@ class StudioSettings(_Model):
     currency: Currency
     language: Language = "en"
     policies: Policies = Policies()
-    # The Telegram chat (a group's id is negative) told of paid bookings and payment trouble.
+    # The Telegram chat (a group's id is negative) told of paid bookings and payment trouble,
+    # and where /human conversations are forwarded.
     staff_chat: StaffChatId | None = None
+    # Where classes take place, as a confirmation names it.
+    address: Location | None = None
+    quiet_hours: QuietHours = QuietHours()
+    # SMS replies fold á -> a, … -> ... so they stay in 160-character GSM-7 segments.
+    sms_fold_gsm: bool = True
 
 
 class Role(_Model):

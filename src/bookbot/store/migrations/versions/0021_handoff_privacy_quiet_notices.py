@@ -5,7 +5,8 @@ Revises: 0020
 Create Date: 2026-11-30 21:30:00
 
 * `studios.quiet_start_minute` / `quiet_end_minute`: local quiet hours (default 21:00-08:00)
-  during which non-urgent notices wait; `studios.sms_fold_gsm`: SMS replies folded to GSM-7.
+  during which non-urgent notices wait; `studios.sms_fold_gsm`: SMS replies folded to GSM-7; `studios.address`: the
+  venue a confirmation names.
 * `customers.forgotten_at`: set by /forget, which anonymises the row instead of deleting
   what bookings and payments must keep.
 * `handoffs` (one open per customer) and `handoff_messages` (a forwarded message in the
@@ -64,6 +65,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("sms_fold_gsm", sa.Boolean, nullable=False, server_default=sa.true())
         )
+        batch_op.add_column(sa.Column("address", sa.String(300), nullable=True))
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("forgotten_at", UTC_INSTANT, nullable=True))
 
@@ -171,6 +173,7 @@ def downgrade() -> None:
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_column("forgotten_at")
     with op.batch_alter_table("studios", schema=None) as batch_op:
+        batch_op.drop_column("address")
         batch_op.drop_column("sms_fold_gsm")
         batch_op.drop_column("quiet_end_minute")
         batch_op.drop_column("quiet_start_minute")
