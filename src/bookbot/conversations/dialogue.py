@@ -467,7 +467,14 @@ class Dialogues:
         if transition.attachment is not None:
             replies.append(Reply(transition.notice or "", attachment=transition.attachment))
             text = screen.text
-        replies.append(Reply(text, options, edit=edit and transition.attachment is None))
+        replies.append(
+            Reply(
+                text,
+                options,
+                edit=edit and transition.attachment is None,
+                preformatted=screen.preformatted,
+            )
+        )
         return replies
 
 

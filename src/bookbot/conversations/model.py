@@ -64,7 +64,8 @@ class Reply:
     `edit` asks channels that can (Telegram) to replace the message the person pressed a
     button on instead of sending a new one. `notice` is a short acknowledgement a channel
     may show on its own (Telegram's callback answer); a `toast` is only that, never a
-    message in the chat.
+    message in the chat. `preformatted` text is a table aligned with spaces: Telegram
+    shows it in `<pre>` (HTML, escaped), other channels as it is.
     """
 
     text: str
@@ -73,3 +74,4 @@ class Reply:
     edit: bool = False
     notice: str | None = field(default=None, compare=False)
     toast: bool = False
+    preformatted: bool = False

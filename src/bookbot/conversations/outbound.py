@@ -44,6 +44,7 @@ def reply_params(reply: Reply, *, edit_ref: str | None, dialogue: str) -> dict[s
         ],
         "edit": edit_ref if reply.edit else None,
         "dialogue": dialogue,
+        "preformatted": reply.preformatted,
         "attachment": None
         if attachment is None
         else {
@@ -67,6 +68,7 @@ def reply_from_params(params: dict[str, Any]) -> Reply:
         attachment=attachment,
         edit=params.get("edit") is not None,
         notice=params.get("notice"),
+        preformatted=bool(params.get("preformatted")),
     )
 
 

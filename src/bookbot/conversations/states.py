@@ -134,6 +134,7 @@ class Screen:
     text: str
     choices: list[Choice] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    preformatted: bool = False  # a table aligned with spaces (Reply.preformatted)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,6 +65,14 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
         else:
             rows.append([button])
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def formatted(reply: Reply, text: str) -> tuple[str, str | None]:
+    """The text to send and its parse mode: a table (`preformatted`) goes in `<pre>`, escaped,
+    so clients show it in a fixed-width font; anything else as plain text."""
+    if reply.preformatted and text:
+        return f"<pre>{html.escape(text, quote=False)}</pre>", "HTML"
+    return text, None
 
 
 def message_ref(chat_id: int, message_id: int) -> str:
@@ -217,12 +226,13 @@ class TelegramBot:
                 chat_id, a.content, filename=a.filename, caption=reply.text or None
             )
             return sent.message_id
-        text = reply.text or reply.notice or ""
+        text, mode = formatted(reply, reply.text or reply.notice or "")
         if edit is not None:
             edited = await self._edit(chat_id, edit, text, reply)
             if edited is not None:
                 return edited
-        return (await bot.send_message(chat_id, text, reply_markup=keyboard(reply))).message_id
+        sent = await bot.send_message(chat_id, text, reply_markup=keyboard(reply), parse_mode=mode)
+        return sent.message_id
 
     async def _edit(self, chat_id: int, ref: str, text: str, reply: Reply) -> int | None:
         """Edit the pressed message in place (its id); None if it cannot be (then a new one
@@ -232,7 +242,11 @@ class TelegramBot:
             return None
         try:
             await self.bot.edit_message_text(
-                text, chat_id=chat_id, message_id=int(message_id), reply_markup=keyboard(reply)
+                text,
+                chat_id=chat_id,
+                message_id=int(message_id),
+                reply_markup=keyboard(reply),
+                parse_mode=formatted(reply, text)[1],
             )
         except BadRequest as error:
             if "not modified" not in str(error).lower():  # not just the same screen again
