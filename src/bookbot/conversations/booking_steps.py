@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bookbot.conversations import policy_text
 from bookbot.conversations.calendar import booking_attachment
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
@@ -81,6 +82,7 @@ async def class_screen(ctx: Context) -> Screen:
                 need.per_student,
             ).format(n=need.per_student, resource=need.resource_name)
         )
+    text.append(await policy_text.class_line(ctx, card.id))
     if course:
         return await _runs(ctx, card, text)
     if dates and dates[0].teacher:

@@ -1,0 +1,132 @@
+"""The cancellation policy in one line, said before the customer books (the class page, the
+summary) and wherever a Cancel would be refused.
+
+The rules are the ones cancelling applies (`services.cancellation`): free until the studio's
+cutoff before the start; after it, a booking paid at the studio can no longer be cancelled,
+and one paid online can, for what the class's policy gives back
+(`engine.payments.cancellation_refunds`: `refund_after_cutoff_percent`, a deposit only if
+the class says deposits are refundable).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bookbot.conversations.states import Context
+from bookbot.engine import payments as rules
+from bookbot.services import refunds
+
+
+def _after(ctx: Context, policy: rules.PaymentPolicy | None) -> str:
+    """What happens after the cutoff, by how the class is paid."""
+    _ = ctx.t._
+    if policy is None or not policy.online:
+        return _("after that, it can no longer be cancelled")
+    percent = policy.refund_after_cutoff_percent
+    if policy.payment == "either":
+        if percent:
+            return _(
+                "after that, {percent}% back if paid online; if paid at the studio, "
+                "it can no longer be cancelled"
+            ).format(percent=percent)
+        return _(
+            "after that, no refund if paid online; if paid at the studio, "
+            "it can no longer be cancelled"
+        )
+    if percent:
+        return _("after that, {percent}% back").format(percent=percent)
+    return _("after that, no refund")
+
+
+def cancellation_line(
+    ctx: Context, starts_at: datetime | None, *, policy: rules.PaymentPolicy | None = None
+) -> str:
+    """E.g. "Free cancellation until Thu 4 Dec, 18:00 (48 h before); after that, no refund."
+
+    `starts_at`: the first date booked (None: the class in general, "up to 48 h before the
+    start"). `policy`: the class's payment terms when the studio takes payments online
+    (None: everything is paid at the studio)."""
+    _ = ctx.t._
+    hours = ctx.studio.cancellation_cutoff_hours
+    if hours == 0:
+        return _("Free cancellation up to the start.")
+    after = _after(ctx, policy)
+    if starts_at is None:
+        head = ctx.t.n_(
+            "Free cancellation up to {n} h before the start",
+            "Free cancellation up to {n} h before the start",
+            hours,
+        ).format(n=hours)
+    else:
+        deadline = starts_at - timedelta(hours=hours)
+        if deadline <= ctx.now:
+            return _late(ctx, hours, policy)
+        head = ctx.t.n_(
+            "Free cancellation until {when} ({n} h before)",
+            "Free cancellation until {when} ({n} h before)",
+            hours,
+        ).format(when=ctx.when(deadline), n=hours)
+    text = _("{rule}; {after}.").format(rule=head, after=after)
+    if policy is not None and policy.online and _deposit_kept(policy):
+        text += " " + _("A deposit is not refunded after the cutoff.")
+    return text
+
+
+def _deposit_kept(policy: rules.PaymentPolicy) -> bool:
+    return (
+        policy.deposit_percent is not None
+        and not policy.deposit_refundable
+        and policy.refund_after_cutoff_percent > 0
+    )
+
+
+def _late(ctx: Context, hours: int, policy: rules.PaymentPolicy | None) -> str:
+    """The first date is inside the cutoff already: what booking it now means."""
+    _ = ctx.t._
+    if policy is None or not policy.online:
+        return ctx.t.n_(
+            "Cancellations close {n} h before the start, so once booked this cannot be cancelled.",
+            "Cancellations close {n} h before the start, so once booked this cannot be cancelled.",
+            hours,
+        ).format(n=hours)
+    percent = policy.refund_after_cutoff_percent
+    if percent and policy.payment == "online":
+        return ctx.t.n_(
+            "Free cancellation closed {n} h before the start: cancelling now gives {percent}% "
+            "back.",
+            "Free cancellation closed {n} h before the start: cancelling now gives {percent}% "
+            "back.",
+            hours,
+        ).format(n=hours, percent=percent)
+    return ctx.t.n_(
+        "Free cancellation closed {n} h before the start: no refund if cancelled.",
+        "Free cancellation closed {n} h before the start: no refund if cancelled.",
+        hours,
+    ).format(n=hours)
+
+
+def closed_line(ctx: Context) -> str:
+    """Said instead of a Cancel or Move button that would be refused."""
+    hours = ctx.studio.cancellation_cutoff_hours
+    return ctx.t.n_(
+        "Cancellations close {n} h before the start; contact the studio.",
+        "Cancellations close {n} h before the start; contact the studio.",
+        hours,
+    ).format(n=hours)
+
+
+async def class_policy(ctx: Context, class_id: int) -> rules.PaymentPolicy | None:
+    """The class's payment terms where they matter (the studio takes payments online)."""
+    if ctx.payments is None:
+        return None
+    row = await ctx.db.one(
+        f"SELECT {refunds.POLICY_COLUMNS} FROM classes k"  # noqa: S608 - constants
+        " WHERE k.studio_id = :s AND k.id = :k",
+        {"s": ctx.studio.id, "k": class_id},
+    )
+    return None if row is None else refunds.policy_of(row)
+
+
+async def class_line(ctx: Context, class_id: int, starts_at: datetime | None = None) -> str:
+    """`cancellation_line` for a class, its payment terms read when they matter."""
+    return cancellation_line(ctx, starts_at, policy=await class_policy(ctx, class_id))
