@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bookbot.services import outbox, reminders, staff_notices
+from bookbot.services import outbox, quiet_hours, reminders, staff_notices
 from bookbot.services.appointment_rows import Appointment
 from bookbot.store.db import Tx
 
@@ -86,6 +86,11 @@ async def tell_customer_cancelled(tx: Tx, now: datetime, appointment: Appointmen
         customer_id=appointment.customer_id,
         template="appointment_cancelled_by_staff",
         params={**_params(appointment), "reason": appointment.cancel_reason},
-        due_at=now,
+        due_at=await quiet_hours.release(
+            tx,
+            appointment.studio_id,
+            now,
+            latest=appointment.starts_at - quiet_hours.PLAN_AHEAD,
+        ),
         dedupe_key=f"appointment_cancelled_by_staff:{appointment.id}",
     )

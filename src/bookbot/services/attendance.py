@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from bookbot.engine import reservations as rules
 from bookbot.engine.clock import Clock
-from bookbot.services import facts, outbox, reminders
+from bookbot.services import facts, outbox, quiet_hours, reminders
 from bookbot.services.passes import use_punch
 from bookbot.store.db import Database, Row, Tx, instant, retrying, settle_pages
 
@@ -224,7 +224,7 @@ async def _queue_notice(tx: Tx, now: datetime, no_show_id: int, notice: AbsenceN
             "missed": notice.missed_start.isoformat(),
             "cancelled": [d.isoformat() for d in notice.cancelled],
         },
-        due_at=now,
+        due_at=await quiet_hours.release(tx, notice.studio_id, now),
         dedupe_key=f"auto-cancelled:reservation-{no_show_id}",
     )
 

@@ -18,7 +18,7 @@ from typing import Any
 from bookbot.engine import capacity, errors
 from bookbot.engine import payments as rules
 from bookbot.engine.clock import Clock
-from bookbot.services import facts, outbox, refunds, reminders
+from bookbot.services import facts, outbox, quiet_hours, refunds, reminders
 from bookbot.services.payment_gateway import GatewayError, PaymentGateway
 from bookbot.services.registration_rows import (
     LIVE,
@@ -366,7 +366,12 @@ async def _tell(
         customer_id=customer_id,
         template="session_cancelled",
         params={**params, "kind": kind},
-        due_at=now,
+        due_at=await quiet_hours.release(
+            tx,
+            studio_id,
+            now,
+            latest=datetime.fromisoformat(params["starts_at"]) - quiet_hours.PLAN_AHEAD,
+        ),
         dedupe_key=f"session_cancelled:{kind}:{ref}",
     )
 

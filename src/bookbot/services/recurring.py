@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from bookbot.engine import errors, series
 from bookbot.engine.clock import Clock
-from bookbot.services import outbox, staff_notices
+from bookbot.services import outbox, quiet_hours, staff_notices
 from bookbot.services.appointment_endings import cancel_by_customer, within_cutoff
 from bookbot.services.appointment_rows import (
     Appointment,
@@ -272,7 +272,7 @@ async def _tell_member(
         customer_id=found.customer_id,
         template=template,
         params=params,
-        due_at=now,
+        due_at=await quiet_hours.release(tx, found.studio_id, now),
         dedupe_key=f"{template}:{found.id}",
     )
 

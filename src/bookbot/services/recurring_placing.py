@@ -27,7 +27,7 @@ from typing import Any
 
 from bookbot.engine import errors, series
 from bookbot.engine.clock import Clock
-from bookbot.services import appointment_notices, outbox, staff_notices
+from bookbot.services import appointment_notices, outbox, quiet_hours, staff_notices
 from bookbot.services.appointment_booking import check_free, insert_appointment
 from bookbot.services.appointment_rows import (
     Service,
@@ -260,7 +260,9 @@ async def skip(
         customer_id=found.customer_id,
         template="recurring_skipped",
         params=params,
-        due_at=now,
+        due_at=await quiet_hours.release(
+            tx, found.studio_id, now, latest=starts_at - quiet_hours.PLAN_AHEAD
+        ),
         dedupe_key=f"recurring_skipped:{key}",
     )
     await staff_notices.tell_staff(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bookbot.services import outbox
+from bookbot.services import outbox, quiet_hours
 from bookbot.store.db import Tx
 
 BEFORE = (("reminder_24h", timedelta(hours=24)), ("reminder_1h", timedelta(hours=1)))
@@ -63,19 +63,27 @@ async def _enqueue_ahead(
     customer_id: int,
     params: dict[str, object],
 ) -> None:
-    """Queue each (template, lead) of `schedule` whose time before `starts_at` is still ahead."""
-    for (template, lead), key in zip(schedule, dedupe_keys, strict=True):
-        if starts_at - lead > now:
-            await outbox.enqueue(
-                tx,
-                now=now,
-                studio_id=studio_id,
-                customer_id=customer_id,
-                template=template,
-                params=params,
-                due_at=starts_at - lead,
-                dedupe_key=key,
-            )
+    """Queue each (template, lead) of `schedule` whose time before `starts_at` is still ahead,
+    held past the studio's quiet hours but never past the start."""
+    ahead = [
+        (template, lead, key)
+        for (template, lead), key in zip(schedule, dedupe_keys, strict=True)
+        if starts_at - lead > now
+    ]
+    if not ahead:
+        return
+    quiet = await quiet_hours.of_studio(tx, studio_id)
+    for template, lead, key in ahead:
+        await outbox.enqueue(
+            tx,
+            now=now,
+            studio_id=studio_id,
+            customer_id=customer_id,
+            template=template,
+            params=params,
+            due_at=quiet.release(starts_at - lead, latest=starts_at),
+            dedupe_key=key,
+        )
 
 
 async def withdraw(tx: Tx, studio_id: int, kind: str, ref_id: int, session_ids: list[int]) -> None:

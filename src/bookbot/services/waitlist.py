@@ -22,7 +22,7 @@ from datetime import datetime
 from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
 from bookbot.engine.pricing import ClassKind, RegistrationKind
-from bookbot.services import booking, facts, outbox
+from bookbot.services import booking, facts, outbox, quiet_hours
 from bookbot.services.common import Studio
 from bookbot.store.db import (
     Database,
@@ -137,8 +137,12 @@ async def offer_freed_seats(
 async def _offer_session(
     tx: Tx, now: datetime, studio: Studio, session: facts.SessionRow
 ) -> list[WaitlistEntry]:
-    # Never held past the booking cutoff: a live offer must still be bookable.
-    expires = min(now + studio.waitlist_offer, session.starts_at - studio.booking_cutoff)
+    # Never held past the booking cutoff: a live offer must still be bookable. Made in quiet
+    # hours, it waits for the morning and its time to answer starts then, if a whole time to
+    # answer still fits before the cutoff; if not, it goes at once (the seat would be lost).
+    cutoff = session.starts_at - studio.booking_cutoff
+    sent = quiet_hours.of(studio).release(now, latest=cutoff - studio.waitlist_offer)
+    expires = min(sent + studio.waitlist_offer, cutoff)
     waiting = await tx.all(  # with the class's name for the offers' messages, read once here
         "SELECT w.id, w.customer_id, w.guest_count, c.name FROM waitlist_entries w"
         " JOIN classes c ON c.id = :class_id WHERE w.studio_id = :studio_id"
@@ -161,23 +165,26 @@ async def _offer_session(
             continue
         offer = WaitlistEntry(entry_id, session.id, customer_id, guests, "offered", expires)
         offers.append(offer)
-        await _queue_offer(tx, now, studio, session, offer=offer, class_name=row["name"])
+        await _queue_offer(
+            tx, now, studio.id, session, sent=sent, offer=offer, class_name=row["name"]
+        )
     return offers
 
 
 async def _queue_offer(
     tx: Tx,
     now: datetime,
-    studio: Studio,
+    studio_id: int,
     session: facts.SessionRow,
     *,
+    sent: datetime,
     offer: WaitlistEntry,
     class_name: str,
 ) -> None:
     await outbox.enqueue(
         tx,
         now=now,
-        studio_id=studio.id,
+        studio_id=studio_id,
         customer_id=offer.customer_id,
         template="waitlist_offer",
         params={
@@ -186,7 +193,7 @@ async def _queue_offer(
             "guests": offer.guest_count,
             "expires_at": (offer.offer_expires_at or now).isoformat(),
         },
-        due_at=now,
+        due_at=sent,
         dedupe_key=f"waitlist-offer:{offer.id}",
     )
 
