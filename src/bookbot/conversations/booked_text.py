@@ -1,0 +1,55 @@
+"""What a confirmation says besides "Booked!": every date booked (with its instructor where
+known), the venue and the booking's reference, which finds it again ("MY B-7F3Q")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bookbot.conversations.states import Context
+from bookbot.services.references import booking_reference
+
+MAX_DATES = 8  # a longer list ends "… and N more"
+
+
+def date_lines(ctx: Context, dates: Sequence[tuple[datetime, str | None]]) -> list[str]:
+    """One line per date, "• Thu 4 Dec 2026, 18:00 · with Maya", at most MAX_DATES."""
+    _ = ctx.t._
+    lines = []
+    for starts_at, instructor in dates[:MAX_DATES]:
+        line = "• " + ctx.when(starts_at, with_year=True)
+        if instructor:
+            line += " · " + _("with {name}").format(name=instructor)
+        lines.append(line)
+    if len(dates) > MAX_DATES:
+        lines.append(_("… and {n} more").format(n=len(dates) - MAX_DATES))
+    return lines
+
+
+def venue_line(ctx: Context) -> str:
+    """Where: the studio's address, or its name when the studio file gives none."""
+    return ctx.t._("Where: {venue}").format(venue=ctx.studio.address or ctx.studio.name)
+
+
+def reference_line(ctx: Context, kind: str, ident: int) -> str:
+    return ctx.t._("Reference: {ref}").format(ref=booking_reference(kind, ident))
+
+
+def details(
+    ctx: Context,
+    *,
+    kind: str,
+    ident: int,
+    dates: Sequence[tuple[datetime, str | None]],
+) -> str:
+    """The lines under "Booked!": the dates (all of them when there are several; the one
+    date's instructor otherwise), the venue, the reference."""
+    _ = ctx.t._
+    lines = []
+    if len(dates) > 1:
+        lines += date_lines(ctx, dates)
+    elif dates and dates[0][1]:
+        lines.append(_("With {name}.").format(name=dates[0][1]))
+    lines.append(venue_line(ctx))
+    lines.append(reference_line(ctx, kind, ident))
+    return "\n".join(lines)
