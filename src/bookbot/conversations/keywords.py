@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from bookbot.conversations.matching import fold
 from bookbot.conversations.model import Inbound
 from bookbot.conversations.states import Choice
 from bookbot.presentation.i18n import SUPPORTED
+
+_REFERENCE = re.compile(r"^[a-z]{1,2} ?[0-9a-z]{4,8}$")
 
 # Words that work from any step, on any channel, in English and Spanish (matched folded:
 # case and accents ignored). A lone CANCEL is deliberately not one: on SMS it is Twilio's
@@ -43,6 +47,28 @@ KEYWORDS = {
     "aceptar": "accept_offer",
     "decline": "decline_offer",
     "rechazar": "decline_offer",
+    # Leaving whatever is under way (parser): the menu.
+    "quit": "menu",
+    "exit": "menu",
+    "salir": "menu",
+    # Privacy (privacy_steps): what we hold, and forgetting it (after a confirmation).
+    "mydata": "mydata",
+    "my data": "mydata",
+    "misdatos": "mydata",
+    "mis datos": "mydata",
+    "forget": "forget",
+    "forget me": "forget",
+    "olvidame": "forget",
+    # Talking to a person (handoff_steps); during the handoff BOT ends it, otherwise it is
+    # the menu.
+    "human": "human",
+    "humano": "human",
+    "agent": "human",
+    "agente": "human",
+    "talk to a person": "human",
+    "hablar con una persona": "human",
+    "bot": "menu",
+    "volver al bot": "menu",
 }
 
 # Staff commands: they lead to staff_* actions, which only staff of the studio may use.
@@ -75,6 +101,12 @@ COMMANDS = {
     "/bookings": "mine",
     "/lang": "language",
     "/language": "language",
+    "/passes": "passes",
+    "/cancel": "stop",  # stop what I am doing (back to the menu); never cancels a booking
+    "/mydata": "mydata",
+    "/forget": "forget",
+    "/human": "human",
+    "/bot": "menu",
 }
 
 
@@ -85,7 +117,20 @@ def keyword(typed: str) -> Choice | None:
         if words.startswith(prefix) and words[len(prefix) :] in SUPPORTED:
             return Choice("set_language", "", words[len(prefix) :])
     action = KEYWORDS.get(words)
+    if action is None and (ref := _reference(words)) is not None:
+        return Choice("by_reference", "", ref)  # MY B-7F3Q: that booking, if theirs
     return None if action is None else Choice(action, "")
+
+
+def _reference(words: str) -> str | None:
+    """The reference typed after MY / MIS ("my b 7f3q", "mis b7f3q"): one with a digit or
+    a gap after its letter, so "my booking" and "mis bonos" stay what they were."""
+    head, _, ref = words.partition(" ")
+    if head not in ("my", "mis") or not _REFERENCE.match(ref):
+        return None
+    if any(c.isdigit() for c in ref) or " " in ref:
+        return ref  # one that names no booking of theirs is told so (account_steps)
+    return None
 
 
 def command(inbound: Inbound) -> str | None:

@@ -97,6 +97,16 @@ class State(StrEnum):
     # Staff: appointments a change of availability left outside it (see conflict_steps)
     STAFF_CONFLICTS = "staff_conflicts"  # each with Cancel and Keep
     STAFF_CONFLICT_CANCEL = "staff_conflict_cancel"  # the reason, typed
+    # Privacy (see privacy_steps)
+    FORGET_CONFIRM = "forget_confirm"  # what forgetting removes and keeps, before doing it
+    # Staff lists' second steps (issue 16, staff): a state of their own, so ⬅ Back returns
+    # to the list (see staff_roster_steps and staff_admin_steps)
+    STAFF_ROSTER_SESSION = "staff_roster_session"  # one session's roster, from a list
+    STAFF_ASSIGN_SESSION = "staff_assign_session"  # who may work the session picked
+    STAFF_ASSIGN_ROLE = "staff_assign_role"  # as instructor or as assistant
+    STAFF_GENERATE_PREVIEW = "staff_generate_preview"  # one pattern's preview, then confirm
+    # Talking to a person (see handoff_steps): messages go to the staff chat, not the bot
+    HANDOFF = "handoff"
 
 
 @dataclass(frozen=True)
