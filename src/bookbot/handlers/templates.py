@@ -9,6 +9,7 @@ from typing import Any
 
 from babel.numbers import is_currency
 
+from bookbot.presentation import staff_activity_text
 from bookbot.presentation.i18n import Translator
 
 
@@ -183,6 +184,9 @@ def _staff_appointment(template: str, params: dict[str, Any], t: Translator, zon
 STAFF_TEMPLATES: dict[str, Callable[[str, dict[str, Any], Translator, str], str]] = {
     "staff_booking_moved": _staff_appointment,
     "staff_conflicts_found": _conflicts_found,
+    # Staff notices of customer activity (issue 16, services.staff_activity).
+    "staff_activity": staff_activity_text.render,
+    "staff_digest": staff_activity_text.render,
 }
 
 

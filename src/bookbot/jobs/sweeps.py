@@ -21,6 +21,7 @@ from bookbot.services import (
     holds,
     payments,
     recurring,
+    staff_activity,
     waitlist,
 )
 from bookbot.services.payment_gateway import PaymentGateway
@@ -49,6 +50,8 @@ class Sweeps:
         await attendance.close_ended(self.db, self.clock)
         for studio_id in await self._studios():
             await attendance.auto_cancel_absences(self.db, self.clock, studio_id)
+            # Staff digests of yesterday's activity, once quiet hours end (issue 16).
+            await staff_activity.send_digest(self.db, self.clock, studio_id)
         await waitlist.expire_offers(self.db, self.clock)
         await holds.expire_holds(self.db, self.clock)
         await appointments.expire_holds(self.db, self.clock)

@@ -22,7 +22,7 @@ from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.engine.slots import fits
 from bookbot.services import appointment_notices as notices
-from bookbot.services import packages
+from bookbot.services import packages, staff_activity
 from bookbot.services.appointment_rows import (
     Appointment,
     Service,
@@ -304,6 +304,18 @@ async def confirm_locked(
         await packages.redeem_in(tx, now, studio_id, booked, package_id)
     await notices.queue_reminders(tx, now, booked)
     await notices.tell_staff(tx, now, booked, "staff_appointment_booked")
+    await staff_activity.record(
+        tx,
+        now,
+        studio_id=studio_id,
+        kind="booking",
+        params={
+            "customer_name": booked.customer_name,
+            "service_name": booked.service_name,
+            "starts_at": booked.starts_at.isoformat(),
+            "guests": booked.guest_count,
+        },
+    )
     return booked
 
 

@@ -17,7 +17,7 @@ from bookbot.engine.pricing import (
     check_registration_shape,
     registration_price,
 )
-from bookbot.services import facts, reminders
+from bookbot.services import facts, reminders, staff_activity
 from bookbot.services.common import in_list
 from bookbot.services.registration_rows import NewRegistration, insert_registration
 from bookbot.store.db import Database, Tx, UniqueViolation, retrying
@@ -132,6 +132,19 @@ async def confirmed(
             studio_id=studio.id,
             customer_id=customer_id,
         )
+    await staff_activity.record(
+        tx,
+        now,
+        studio_id=studio.id,
+        kind="booking",
+        params={
+            "customer_id": customer_id,
+            "registration_id": reg_id,
+            "class_name": klass.name,
+            "starts_at": sessions[0].starts_at.isoformat(),
+            "sessions": len(sessions),
+        },
+    )
     if queued:
         body, params = in_list("s", session_ids)
         await tx.execute(

@@ -18,7 +18,7 @@ from typing import Any
 from bookbot.engine import capacity, errors
 from bookbot.engine import payments as rules
 from bookbot.engine.clock import Clock
-from bookbot.services import facts, outbox, quiet_hours, refunds, reminders
+from bookbot.services import facts, outbox, quiet_hours, refunds, reminders, staff_activity
 from bookbot.services.payment_gateway import GatewayError, PaymentGateway
 from bookbot.services.registration_rows import (
     LIVE,
@@ -154,6 +154,20 @@ async def _cancel_in(
         tx, now, studio_id, registration_id, ids, was=reg["status"], to="cancelled"
     )
     await reminders.withdraw(tx, studio_id, "booking", registration_id, ids)
+    if not by_staff and reg["status"] == "confirmed" and locked is not None:
+        await staff_activity.record(
+            tx,
+            now,
+            studio_id=studio_id,
+            kind="cancellation",
+            params={
+                "customer_id": reg["customer_id"],
+                "registration_id": registration_id,
+                "class_name": locked.classes[locked.sessions[0].class_id].name,
+                "starts_at": locked.sessions[0].starts_at.isoformat(),
+                "sessions": len(locked.sessions),
+            },
+        )
     offers = []
     if locked is not None:
         offers = await offer_freed_seats(tx, now, locked.studio, locked.sessions)

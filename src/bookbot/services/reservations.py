@@ -14,7 +14,7 @@ from bookbot.engine import capacity, errors
 from bookbot.engine import reservations as rules
 from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import zone
-from bookbot.services import facts, reminders
+from bookbot.services import facts, reminders, staff_activity
 from bookbot.services.passes import locked_state, use_punch
 from bookbot.services.registration_rows import expect_moved
 from bookbot.services.waitlist import offer_freed_seats
@@ -94,6 +94,18 @@ async def reserve(
                 studio_id=studio_id,
                 customer_id=customer_id,
             )
+            await staff_activity.record(
+                tx,
+                now,
+                studio_id=studio_id,
+                kind="booking",
+                params={
+                    "customer_id": customer_id,
+                    "class_name": locked.classes[session.class_id].name,
+                    "starts_at": session.starts_at.isoformat(),
+                    "guests": 1,
+                },
+            )
             return held
 
     result: Reservation = await retrying(attempt)
@@ -168,6 +180,19 @@ async def cancel(
                 tx, studio_id, "reservation", reservation_id, [row["session_id"]]
             )
             if locked is not None:
+                if customer_id is not None:  # the customer's own cancellation
+                    await staff_activity.record(
+                        tx,
+                        now,
+                        studio_id=studio_id,
+                        kind="cancellation",
+                        params={
+                            "customer_id": customer_id,
+                            "class_name": locked.classes[locked.sessions[0].class_id].name,
+                            "starts_at": locked.sessions[0].starts_at.isoformat(),
+                            "guests": 1,
+                        },
+                    )
                 await offer_freed_seats(tx, now, locked.studio, locked.sessions)
 
     await retrying(attempt)

@@ -22,7 +22,7 @@ from datetime import datetime
 from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
 from bookbot.engine.pricing import ClassKind, RegistrationKind
-from bookbot.services import booking, facts, outbox, quiet_hours
+from bookbot.services import booking, facts, outbox, quiet_hours, staff_activity
 from bookbot.services.common import Studio
 from bookbot.store.db import (
     Database,
@@ -64,9 +64,22 @@ async def join_waitlist(
                     tx, now, locked.studio, session, customer_id=customer_id, guests=guests
                 )
             except (errors.NotEnoughSeats, errors.NotEnoughResource):
-                return await _insert(
+                entry = await _insert(
                     tx, now, locked.studio, session, customer_id=customer_id, guests=guests
                 )
+                await staff_activity.record(
+                    tx,
+                    now,
+                    studio_id=studio_id,
+                    kind="waitlist",
+                    params={
+                        "customer_id": customer_id,
+                        "class_name": locked.classes[session.class_id].name,
+                        "starts_at": session.starts_at.isoformat(),
+                        "guests": guests,
+                    },
+                )
+                return entry
             raise errors.SeatsAvailable(when=session.starts_at)
 
     entry: WaitlistEntry = await retrying(attempt)
