@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from bookbot.conversations import booked_text, policy_text
 from bookbot.conversations.booking_steps import back_and_cancel
+from bookbot.conversations.model import Channel
 from bookbot.conversations.payment_status import status_label
 from bookbot.conversations.reschedule_steps import class_movable
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
@@ -14,9 +16,10 @@ from bookbot.conversations.timezone_steps import city
 from bookbot.engine import errors
 from bookbot.engine import payments as rules
 from bookbot.presentation.i18n import SUPPORTED, render_error, translator
-from bookbot.services import appointments, browse, customers
+from bookbot.services import appointments, browse, customers, references, self_check_in
 from bookbot.services.cancellation import cancel_registration, quote_cancellation
 from bookbot.services.pages import Page, PageAsk
+from bookbot.services.references import parse_reference
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
@@ -56,7 +59,9 @@ def menu_choices(ctx: Context) -> list[Choice]:
 
 async def menu_screen(ctx: Context) -> Screen:
     _ = ctx.t._
-    return Screen(_("What would you like to do?"), menu_choices(ctx))
+    # Talking to a person (handoff_steps): on the menu itself, not under every notice.
+    human = Choice("human", _("💬 Talk to a person"), aliases=(_("person"), "person", "persona"))
+    return Screen(_("What would you like to do?"), [*menu_choices(ctx), human])
 
 
 def welcome(ctx: Context) -> str:
@@ -76,7 +81,8 @@ async def notice_screen(ctx: Context) -> Screen:
             Choice("accept_offer", _("✅ Accept"), aliases=(_("accept"),)),
             Choice("decline_offer", _("✖ Decline"), aliases=(_("decline"),)),
         ]
-    elif template == "reminder_1h_reservation":
+    elif template in ("reminder_1h_reservation", "reminder_1h"):
+        # HERE checks in to a booking and a pass reservation alike (check_in_steps).
         choices = [
             Choice("here", _("✅ Check in")),
             *(c for c in menu_choices(ctx) if c.action in ("mine", "passes")),
@@ -90,11 +96,19 @@ async def help_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     if ctx.texting:
         return Screen(_texting_help(ctx), menu_choices(ctx))
-    text = _(
-        "I can book classes at {studio}, show your bookings and cancel them.\n"
-        "Choose an option by tapping it or by sending its number or its words. "
-        "Send MENU at any time to start again, BACK to go one step back."
-    ).format(studio=ctx.studio.name)
+    if ctx.conversation.channel == Channel.CONSOLE.value:  # nothing to tap in a terminal
+        text = _(
+            "I can book classes at {studio}, show your bookings and cancel them.\n"
+            "Choose an option by typing its number or its words. "
+            "Type MENU at any time to start again, BACK to go one step back."
+        )
+    else:
+        text = _(
+            "I can book classes at {studio}, show your bookings and cancel them.\n"
+            "Choose an option by tapping it or by sending its number or its words. "
+            "Send MENU at any time to start again, BACK to go one step back."
+        )
+    text = text.format(studio=ctx.studio.name)
     return Screen(text, menu_choices(ctx))
 
 
@@ -202,8 +216,12 @@ async def booking_screen(ctx: Context) -> Screen:
     if ctx.payments is not None:
         total += " · " + await status_label(ctx, b.registration_id, ctx.customer.id)
     lines.append(total)
-    cancel = Choice("cancel_booking", _("Cancel this booking"), aliases=(_("cancel booking"),))
-    choices = [cancel] if await _cancel_terms(ctx, b, lines) else []
+    lines.append(booked_text.reference_line(ctx, "class", b.registration_id))
+    choices = await _check_in_choices(ctx, b)
+    if await _cancel_terms(ctx, b, lines):
+        choices.append(
+            Choice("cancel_booking", _("Cancel this booking"), aliases=(_("cancel booking"),))
+        )
     if class_movable(ctx, b):
         deadline = b.first_start - timedelta(hours=ctx.studio.cancellation_cutoff_hours)
         lines.append(
@@ -233,14 +251,24 @@ async def _cancel_terms(ctx: Context, b: browse.BookingSummary, lines: list[str]
         ctx.db, ctx.clock, ctx.studio.id, b.registration_id, customer_id=ctx.customer.id
     ):
         return True  # paid online: cancellable late, for what the policy gives back
-    lines.append(
-        ctx.t.n_(
-            "It can no longer be cancelled: cancelling closes {n} hour before the start.",
-            "It can no longer be cancelled: cancelling closes {n} hours before the start.",
-            hours,
-        ).format(n=hours)
-    )
+    lines.append(policy_text.closed_line(ctx))
     return False
+
+
+async def _check_in_choices(ctx: Context, b: browse.BookingSummary) -> list[Choice]:
+    """✅ Check in, while this booking's check-in window is open and it is not done yet."""
+    _ = ctx.t._
+    found = await self_check_in.bookings_open(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
+    return [
+        Choice(
+            "check_in_booking",
+            _("✅ Check in: {date}").format(date=ctx.when(a.starts_at)),
+            a.id,
+            aliases=(_("here"), "here", "aqui"),
+        )
+        for a in found
+        if a.registration_id == b.registration_id and not a.checked_in
+    ]
 
 
 async def cancel_confirm_screen(ctx: Context) -> Screen:
@@ -326,3 +354,25 @@ async def set_language(ctx: Context, code: str) -> Transition:
     ctx.conversation.language = code
     ctx.t = translator(code)
     return Transition(State.MENU, ctx.t._("Done: I will write in English from now on."))
+
+
+async def open_reference(ctx: Context, choice: Choice) -> Transition:
+    """MY B-7F3Q: the screen of the booking that reference names, if it is this customer's.
+    Any other (someone else's, none at all) gets the same polite answer and their own list:
+    a reference never tells a stranger that a booking exists."""
+    _ = ctx.t._
+    typed = str(choice.value)
+    found = parse_reference(typed)
+    if found is not None and await references.owned(ctx.db, ctx.studio.id, ctx.customer.id, *found):
+        kind, ident = found
+        if kind == "class":
+            ctx.data["registration_id"] = ident
+            return Transition(State.BOOKING)
+        ctx.data["appointment_id"] = ident
+        return Transition(State.APPOINTMENT)
+    return Transition(
+        State.BOOKINGS,
+        _("None of your bookings has the reference {ref}.").format(
+            ref=typed.upper().replace(" ", "-")
+        ),
+    )

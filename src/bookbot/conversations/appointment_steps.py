@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from bookbot.conversations import package_steps
+from bookbot.conversations import booked_text, package_steps
 from bookbot.conversations.booking_steps import back_and_cancel
 from bookbot.conversations.model import Attachment
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
@@ -460,6 +460,7 @@ def booked(
         when_label(ctx, a.starts_at, a.staff_timezone),
         place_line(ctx, a),
         paid_line or _("Pay {price} at the studio.").format(price=ctx.money(a.price_minor)),
+        booked_text.reference_line(ctx, "appointment", a.id),
     ]
     text = "\n".join(filter(None, lines))
     from bookbot.conversations import recurring_steps  # it imports this module, indirectly
