@@ -95,7 +95,8 @@ async def test_drop_in_dates_multi_select_with_a_running_total(chat: Chat, db: D
 async def test_not_enough_wheels_says_why_and_offers_alternatives(chat: Chat, db: Database) -> None:
     async with db.transaction() as tx:
         await tx.execute("UPDATE resources SET total_quantity = 1 WHERE key = 'potters-wheel'")
-    for reply in ("1", "Wheel Throwing Taster", "1", "2"):
+    # "2" is the option numbered 2 here ("Other dates"): a party is typed with its unit
+    for reply in ("1", "Wheel Throwing Taster", "1", "2 people"):
         await chat.say(reply)
     assert "Only 1 × Potter's wheel free on Sat 21 Nov, 14:00, 2 needed for 2." in chat.text
     assert "Other dates" in chat.labels

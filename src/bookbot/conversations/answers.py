@@ -75,6 +75,23 @@ def _number(word: str, lang: str) -> int | None:
     return None
 
 
+def calendar_word(word: str, lang: str) -> bool:
+    """Whether a folded word names a month or a weekday ('sat', 'enero') or a day near
+    ('today', 'mañana'): words of a date, not of a class's name."""
+    return (
+        word in _TODAY
+        or word in _TOMORROW
+        or word in _NEXT
+        or _lookup("month", word, lang) is not None
+        or _lookup("day", word, lang) is not None
+    )
+
+
+def number_word(word: str, lang: str) -> bool:
+    """Whether a folded word is a small number in words ('two', 'dos')."""
+    return not word.isdigit() and _number(word, lang) is not None
+
+
 # --- party size --------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bookbot.conversations import account_steps as account
+from bookbot.conversations import answers, store
 from bookbot.conversations import appointment_steps as appointment
 from bookbot.conversations import booking_steps as booking
 from bookbot.conversations import funnel_tracking as funnel
@@ -22,12 +23,20 @@ from bookbot.conversations import package_steps as package
 from bookbot.conversations import pass_steps as passes
 from bookbot.conversations import payment_steps as paying
 from bookbot.conversations import recurring_steps as series
+from bookbot.conversations import request_steps as requests
 from bookbot.conversations import reschedule_steps as moving
 from bookbot.conversations import staff_steps as staff
-from bookbot.conversations import store
 from bookbot.conversations import timezone_steps as zones
 from bookbot.conversations.keywords import command, keyword
-from bookbot.conversations.matching import clean_name, numbers, pick, whole_number
+from bookbot.conversations.matching import (
+    Ambiguous,
+    clean_name,
+    fold,
+    numbers,
+    option_number,
+    pick,
+    whole_number,
+)
 from bookbot.conversations.model import TEXTING, Channel, Inbound, Option, Reply
 from bookbot.conversations.outbound import ReplyTo, queue_replies
 from bookbot.conversations.states import (
@@ -41,6 +50,7 @@ from bookbot.conversations.states import (
 )
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
+from bookbot.engine.recurrence import zone
 from bookbot.presentation.i18n import negotiate, render_error, translator
 from bookbot.services import appointments, holds, inbox, staff_access
 from bookbot.services.common import Studio, default_studio, studio_by_slug
@@ -349,25 +359,27 @@ class Dialogues:
         if asked:
             return await self._choose(ctx, Choice(asked, ""))
         typed = (inbound.text or "").strip()
-        guests = whole_number(typed, booking.MAX_GUESTS) if state is State.GUESTS else None
-        if guests is not None:  # a party size, not an option number
-            return await booking.choose_guests(ctx, guests)
         said = keyword(typed) if inbound.token is None else None
         if said is not None:
             return await self._choose(ctx, said)
+        if state is State.GUESTS and inbound.token is None:
+            party = _party(ctx, typed)  # a bare option number is that option (same value)
+            if party is not None:
+                return await booking.choose_guests(ctx, party)
         choice = self._resolve(ctx, inbound)
+        if isinstance(choice, Ambiguous):
+            return Transition(state, _did_you_mean(ctx, choice))
         if choice is not None:
-            return await self._choose(ctx, choice)
+            return await requests.go_on(ctx, await self._choose(ctx, choice))
         if state in TYPED and typed:
             return await TYPED[state](ctx, typed)
         if state is State.CLASS and (picked := numbers(typed, len(ctx.conversation.options))):
             return await self._toggle_many(ctx, picked)
-        return Transition(
-            state, ctx.t._("Sorry, I did not understand that. Please choose one of these:")
-        )
+        return await _understood_otherwise(ctx, state, typed)
 
-    def _resolve(self, ctx: Context, inbound: Inbound) -> Choice | None:
-        """The stored option a token or typed text points at, or None."""
+    def _resolve(self, ctx: Context, inbound: Inbound) -> Choice | Ambiguous | None:
+        """The stored option a token or typed text points at (a yes or no at a screen whose
+        options say which is which), an `Ambiguous` for words naming several, or None."""
         stored = [Choice.from_stored(raw) for raw in ctx.conversation.options]
         if inbound.token is not None:
             step, _, index = inbound.token.partition(":")
@@ -380,8 +392,13 @@ class Dialogues:
             if fresh and on_current and position is not None and position < len(stored):
                 return stored[position]
             return None
-        picked = pick(inbound.text or "", [c.label for c in stored], [c.aliases for c in stored])
-        return None if picked is None else stored[picked]
+        text = inbound.text or ""
+        picked = pick(text, [c.label for c in stored], [c.aliases for c in stored])
+        if isinstance(picked, Ambiguous):
+            return picked
+        if picked is not None:
+            return stored[picked]
+        return _yes_or_no(stored, answers.yes_no(text, ctx.t.language))
 
     async def _toggle_many(self, ctx: Context, picked: list[int]) -> Transition:
         stored = [Choice.from_stored(raw) for raw in ctx.conversation.options]
@@ -493,6 +510,54 @@ def _someone_elses(inbound: Inbound, conversation: store.Conversation) -> bool:
     """A button on a message in a shared chat (a group) that is not the one carrying this
     person's options: it belongs to someone else's dialogue (or to nobody's now)."""
     return inbound.shared_chat and inbound.message_ref != conversation.message_ref
+
+
+async def _understood_otherwise(ctx: Context, state: State, typed: str) -> Transition:
+    """Text that names no option: a date at a class's dates (jump to it), a one-line
+    request ("book wheel taster for 2 on saturday"), else "did not understand"."""
+    today = ctx.now.astimezone(zone(ctx.zone)).date()
+    day = answers.day(typed, ctx.t.language, today) if typed else None
+    if state is State.CLASS and day is not None and hasattr(booking, "show_from"):
+        return await booking.show_from(ctx, day)  # type: ignore[no-any-return,unused-ignore]
+    asked_for = await requests.start(ctx, typed) if typed else None
+    if asked_for is not None:
+        return await requests.go_on(ctx, asked_for)
+    return Transition(
+        state, ctx.t._("Sorry, I did not understand that. Please choose one of these:")
+    )
+
+
+def _party(ctx: Context, typed: str) -> int | None:
+    """A party size typed at the party-size step: a bare number that is no option's number
+    ("51": too many, said so), or a number with a unit or in words ("8 people", "ocho")."""
+    if option_number(typed, len(ctx.conversation.options)) is not None:
+        return None  # an option's number: the option (the first ones are the sizes)
+    bare = whole_number(typed, booking.MAX_GUESTS)
+    return bare if bare is not None else answers.party_size(typed, ctx.t.language)
+
+
+def _yes_or_no(stored: list[Choice], answer: bool | None) -> Choice | None:
+    """A yes or no where one option answers yes (its aliases include "yes": Confirm, "Yes,
+    cancel it", Join the waitlist…): yes is that option; no is the one with alias "no",
+    else Back."""
+    if answer is None:
+        return None
+    yes = [c for c in stored if "yes" in (fold(a) for a in c.aliases)]
+    if len(yes) != 1:
+        return None
+    if answer:
+        return yes[0]
+    no = [c for c in stored if "no" in (fold(a) for a in c.aliases)]
+    no = no or [c for c in stored if c.action == "back"]
+    return no[0] if len(no) == 1 else None
+
+
+def _did_you_mean(ctx: Context, ambiguous: Ambiguous) -> str:
+    """ "Did you mean 1. … or 2. …?", numbered as the options are (they stay the same)."""
+    stored = [Choice.from_stored(raw) for raw in ctx.conversation.options]
+    named = [f"{i + 1}. {stored[i].label}" for i in ambiguous.indexes]
+    listed = ctx.t._("{some} or {last}").format(some=", ".join(named[:-1]), last=named[-1])
+    return ctx.t._("Did you mean {options}?").format(options=listed)
 
 
 async def _set_language(ctx: Context, choice: Choice) -> Transition:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 _NUMBER = re.compile(r"^\s*#?\s*(\d{1,3})\s*[.)]?\s*$")
 # More digits than any party size, option or id a person could mean. Checked before int():
@@ -19,25 +20,89 @@ def fold(text: str) -> str:
     return " ".join(kept.split())
 
 
-def pick(text: str, labels: Sequence[str], aliases: Sequence[Sequence[str]] = ()) -> int | None:
-    """The index of the option `text` names, or None.
+@dataclass(frozen=True)
+class Ambiguous:
+    """Typed words that name more than one option (their indexes, in list order): ask which."""
 
-    Accepted: its number as listed (1-based), its label, or one of its aliases, ignoring
-    case and accents; or a unique option whose label starts with the words typed.
+    indexes: tuple[int, ...]
+
+
+# Words a person adds around an option's name ("the wheel one please"): not part of a name.
+_SPARE = frozenset(
+    {"the", "a", "an", "one", "please", "el", "la", "los", "las", "un", "una", "por", "favor"}
+)
+TYPO_LENGTH = 5  # a word this long may have one letter wrong, missing, extra or swapped
+
+
+def pick(
+    text: str, labels: Sequence[str], aliases: Sequence[Sequence[str]] = ()
+) -> int | Ambiguous | None:
+    """The index of the option `text` names, an `Ambiguous` when it names several, or None.
+
+    Accepted, ignoring case and accents: the option's number as listed (1-based; a number
+    always means that option, or nothing), its label or one of its aliases, or words that
+    are each a whole word of the label or of one alias ("wheel" names "Wheel Throwing
+    Taster"; "m" or "whe" names nothing). A word of five letters or more may have one typo.
     """
-    number = _NUMBER.match(text)
-    if number:
-        index = int(number.group(1)) - 1
-        return index if 0 <= index < len(labels) else None
-    typed = fold(text)
+    if _NUMBER.match(text):
+        return option_number(text, len(labels))
+    typed = fold(text[:LIMIT])
     if not typed:
         return None
-    for index, label in enumerate(labels):
-        names = [label, *(aliases[index] if index < len(aliases) else ())]
-        if any(fold(name) == typed for name in names):
+    names = [[label, *(aliases[i] if i < len(aliases) else ())] for i, label in enumerate(labels)]
+    for index, options in enumerate(names):
+        if any(fold(name) == typed for name in options):
             return index
-    starts = [i for i, label in enumerate(labels) if fold(label).startswith(typed)]
-    return starts[0] if len(starts) == 1 else None
+    wanted = [word for word in typed.split() if word not in _SPARE] or typed.split()
+    if not any(word.isalpha() for word in wanted):
+        return None  # numbers and dates alone are the caller's to read
+    found = tuple(
+        i for i, options in enumerate(names) if any(_has_words(wanted, n) for n in options)
+    )
+    if len(found) > 1:
+        return Ambiguous(found)
+    return found[0] if found else None
+
+
+LIMIT = 200  # the most of a typed answer that is compared with names
+
+
+def _has_words(wanted: Sequence[str], name: str) -> bool:
+    own = fold(name).split()
+    return all(any(close(word, their) for their in own) for word in wanted)
+
+
+def close(typed: str, word: str) -> bool:
+    """The same word, or (both TYPO_LENGTH letters or more) one edit apart: a letter wrong,
+    missing, extra, or two neighbours swapped."""
+    if typed == word:
+        return True
+    if min(len(typed), len(word)) < TYPO_LENGTH or abs(len(typed) - len(word)) > 1:
+        return False
+    if len(typed) == len(word):
+        diffs = [i for i, (a, b) in enumerate(zip(typed, word, strict=True)) if a != b]
+        if len(diffs) == 1:
+            return True
+        first = diffs[0]
+        return (
+            diffs == [first, first + 1]
+            and typed[first] == word[first + 1]
+            and (typed[first + 1] == word[first])
+        )
+    shorter, longer = sorted((typed, word), key=len)
+    skip = next(
+        (i for i, (a, b) in enumerate(zip(shorter, longer, strict=False)) if a != b), len(shorter)
+    )
+    return shorter[skip:] == longer[skip + 1 :]
+
+
+def option_number(text: str, count: int) -> int | None:
+    """The index of the option a typed number ('3', '#3', '3.') names among `count`, or None."""
+    number = _NUMBER.match(text)
+    if number is None:
+        return None
+    index = int(number.group(1)) - 1
+    return index if 0 <= index < count else None
 
 
 def whole_number(text: str, most: int) -> int | None:

@@ -1,0 +1,252 @@
+"""One-line requests: "book wheel taster for 2 on saturday", "reservar taster para dos el
+sábado", "2 people wheel taster tomorrow" start a booking with what they say, on every
+channel.
+
+The class is the one whose name has the most of the words typed (whole words, a typo
+allowed in long ones; weekday and month names and the small words of a request do not
+count); the date is the class's first bookable session on the day named (for a course, the
+run starting that day); the party is the size typed. The booking then goes to the nearest
+step with what is still missing: the summary (seats held), else the party size, else the
+class's dates. What the request said and a later step still needs (the day when the class
+is asked for, the party when the date is) waits in ctx.data["request"] until used.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from babel.dates import format_date
+
+from bookbot.conversations import answer_words, answers
+from bookbot.conversations import booking_steps as booking
+from bookbot.conversations.matching import close, fold
+from bookbot.conversations.states import Context, State, Transition
+from bookbot.engine.pricing import ClassKind, RegistrationKind
+from bookbot.engine.recurrence import zone
+from bookbot.services import browse
+
+REQUEST = "request"  # ctx.data: {"day": ISO date or None, "guests": int or None}
+# Sessions read to find the one on the day asked for (a drop-in runs most days).
+LOOK_AHEAD = 60
+# Words of a request that name no class.
+_REQUEST_WORDS = frozenset(
+    {
+        "book",
+        "booking",
+        "reserve",
+        "reservar",
+        "reserva",
+        "reservame",
+        "quiero",
+        "quisiera",
+        "want",
+        "would",
+        "like",
+        "need",
+        "i",
+        "id",
+        "to",
+        "an",
+        "for",
+        "para",
+        "on",
+        "at",
+        "los",
+        "las",
+        "de",
+        "del",
+        "con",
+        "y",
+        "and",
+        "in",
+        "en",
+        "me",
+        "my",
+        "mi",
+        "of",
+        "this",
+        "este",
+        "esta",
+        "next",
+        "proximo",
+        "proxima",
+        "class",
+        "clase",
+        "session",
+        "sesion",
+        "people",
+        "personas",
+        "persona",
+        "person",
+        "can",
+        "could",
+        "puedo",
+        "am",
+        "pm",
+        "place",
+        "places",
+        "plazas",
+        "spot",
+        "spots",
+        "una",
+        "un",
+        "uno",
+    }
+)
+_BOOK_VERBS = frozenset(
+    {"book", "reserve", "reservar", "reserva", "reservame", "quiero", "quisiera", "want"}
+)
+
+
+def _today(ctx: Context) -> date:
+    return ctx.now.astimezone(zone(ctx.zone)).date()
+
+
+def _class_words(text: str, lang: str) -> list[str]:
+    """The typed words that may name a class."""
+    kept = []
+    for word in fold(text[: answer_words.LIMIT]).split():
+        if word in _REQUEST_WORDS or word in answer_words.FILLER or word.isdigit():
+            continue
+        if answers.calendar_word(word, lang) or answers.number_word(word, lang):
+            continue
+        kept.append(word)
+    return kept
+
+
+def named_classes(text: str, cards: list[browse.ClassCard], lang: str) -> list[browse.ClassCard]:
+    """The classes whose names have the most of the words typed (none: no word names one)."""
+    typed = _class_words(text, lang)
+    scores = []
+    for card in cards:
+        own = fold(card.name).split()
+        scores.append(sum(1 for word in set(typed) if any(close(word, o) for o in own)))
+    best = max(scores, default=0)
+    return [c for c, s in zip(cards, scores, strict=True) if best and s == best]
+
+
+async def start(ctx: Context, text: str) -> Transition | None:
+    """A booking from a one-line request, or None when the text asks for none."""
+    state = State(ctx.conversation.state)
+    if state.value.startswith("staff_"):
+        return None
+    lang = ctx.t.language
+    guests = answers.party_size(text, lang)
+    day = answers.day(text, lang, _today(ctx))
+    cards = await browse.class_cards(ctx.db, ctx.studio.id, ctx.now)
+    named = named_classes(text, cards, lang)
+    wants = bool(_BOOK_VERBS & set(fold(text[: answer_words.LIMIT]).split()))
+    if not named:
+        current = ctx.data.get("class_id") if state in (State.CLASS, State.GUESTS) else None
+        card = next((c for c in cards if c.id == current), None)
+        if card is not None and day is None and guests and state is State.CLASS:
+            # The party for the dates still to choose here ("for 2"): kept for the next step.
+            ctx.data[REQUEST] = {"day": None, "guests": guests}
+            people = ctx.t.n_("{n} person", "{n} people", guests).format(n=guests)
+            return Transition(state, ctx.t._("Noted: {people}.").format(people=people))
+        if card is not None and (guests or day):
+            return await book(ctx, card, day, guests)
+        if (guests or day) and wants:
+            _remember(ctx, day, guests)
+            return Transition(State.CLASSES, ctx.t._("Which class would you like to book?"))
+        return None
+    if len(named) > 1:
+        _remember(ctx, day, guests)
+        names = [c.name for c in named]
+        listed = ctx.t._("{some} or {last}").format(some=", ".join(names[:-1]), last=names[-1])
+        return Transition(
+            State.CLASSES, ctx.t._("Which class did you mean: {options}?").format(options=listed)
+        )
+    return await book(ctx, named[0], day, guests)
+
+
+def _remember(ctx: Context, day: date | None, guests: int | None) -> None:
+    ctx.data.clear()
+    ctx.data[REQUEST] = {"day": day.isoformat() if day else None, "guests": guests}
+
+
+async def book(
+    ctx: Context, card: browse.ClassCard, day: date | None, guests: int | None
+) -> Transition:
+    """The nearest step of booking `card` with what is known: the summary, the party size,
+    or the class's dates (the party, if known, waits for the date)."""
+    ctx.data.clear()
+    ctx.data["class_id"] = card.id
+    chosen = Transition(State.CLASS) if day is None else await _choose_day(ctx, card, day)
+    if chosen is not None:
+        if guests is not None:
+            ctx.data[REQUEST] = {"day": None, "guests": guests}
+        return chosen
+    if guests is None:
+        return Transition(State.GUESTS)
+    return await booking.choose_guests(ctx, guests)
+
+
+async def _choose_day(ctx: Context, card: browse.ClassCard, day: date) -> Transition | None:
+    """Put the class's session (or run) on `day` in ctx.data; else where to go instead."""
+    here = zone(ctx.zone)
+    data = ctx.data
+    if card.kind is ClassKind.COURSE:
+        runs = await browse.course_runs(ctx.db, ctx.studio.id, card.id, ctx.now)
+        run = next((r for r in runs if r.first.starts_at.astimezone(here).date() == day), None)
+        if run is None:
+            return Transition(State.CLASS, _none_on(ctx, card, day))
+        sessions = await browse.run_sessions(ctx.db, ctx.studio.id, run.pattern_id)
+        data.update(
+            pattern_id=run.pattern_id,
+            kind=RegistrationKind.FULL_SCHEDULE.value,
+            session_ids=[s.id for s in sessions],
+        )
+        return None
+    floor = ctx.now + ctx.studio.booking_cutoff
+    dates = await browse.upcoming_dates(ctx.db, ctx.studio.id, card.id, ctx.now, limit=LOOK_AHEAD)
+    found = next(
+        (
+            d
+            for d in dates
+            if d.session.starts_at > floor and d.session.starts_at.astimezone(here).date() == day
+        ),
+        None,
+    )
+    if found is None:
+        return await _elsewhere(ctx, card, day)
+    drop_in = card.kind is ClassKind.DROP_IN
+    kind = RegistrationKind.DROP_IN if drop_in else RegistrationKind.SINGLE
+    data.update(session_ids=[found.session.id], kind=kind.value, pattern_id=None)
+    if drop_in:
+        data["selected"] = [found.session.id]
+    return None
+
+
+async def _elsewhere(ctx: Context, card: browse.ClassCard, day: date) -> Transition:
+    """No session of the class that day: say so, with its dates from then on."""
+    notice = _none_on(ctx, card, day)
+    show_from: Any = getattr(booking, "show_from", None)
+    if show_from is None:
+        return Transition(State.CLASS, notice)
+    shown: Transition = await show_from(ctx, day)
+    return Transition(shown.state, "\n".join(filter(None, [notice, shown.notice])))
+
+
+def _none_on(ctx: Context, card: browse.ClassCard, day: date) -> str:
+    when = format_date(day, "EEE d MMM", locale=ctx.t.language)
+    return ctx.t._("{name} has nothing to book on {date}. Here are its dates:").format(
+        name=card.name, date=when
+    )
+
+
+async def go_on(ctx: Context, transition: Transition) -> Transition:
+    """After a choice, use what a request said and this step needs: the day once its class
+    is chosen, the party once its date is."""
+    request = ctx.data.get(REQUEST)
+    if not isinstance(request, dict) or transition.notice is not None:
+        return transition
+    if transition.state is State.CLASS and request.get("day") and ctx.data.get("class_id"):
+        card = await browse.class_card(ctx.db, ctx.studio.id, int(ctx.data["class_id"]), ctx.now)
+        if card is not None:
+            return await book(ctx, card, date.fromisoformat(request["day"]), request["guests"])
+    if transition.state is State.GUESTS and request.get("guests") and ctx.data.get("session_ids"):
+        ctx.data.pop(REQUEST)
+        return await booking.choose_guests(ctx, int(request["guests"]))
+    return transition
