@@ -30,6 +30,7 @@ from bookbot.studio.load_appointments import (
     load_availability,
     load_services,
 )
+from bookbot.studio.load_notices import load_staff_notices
 from bookbot.studio.model import StudioFile, StudioSettings
 from bookbot.studio.upserts import (
     Children,
@@ -51,6 +52,7 @@ KINDS = (
     "patterns",
     "services",
     "availability",
+    "staff_notices",
 )
 
 
@@ -186,7 +188,8 @@ async def _load(
         tx, studio_id, spec, staff, changed_hook=availability_changed
     )
     staff.updated |= await issue_calendar_tokens(tx, studio_id) & set(staff.ids.values())
-    loaded = (studio, roles, staff, resources, classes, patterns, services, availability)
+    notices = await load_staff_notices(tx, studio_id, spec)
+    loaded = (studio, roles, staff, resources, classes, patterns, services, availability, notices)
     outcomes = dict(zip(KINDS, loaded, strict=True))
     return _report(studio_id, spec.studio.slug, outcomes)
 

@@ -54,6 +54,7 @@ from bookbot.studio.fields import (
     to_minor_units,
     unknown,
 )
+from bookbot.studio.notices import StaffNoticeSpec, staff_notice_problems
 from bookbot.studio.schedule import schedule_problems
 
 # Payments (issue 13): a deposit is 1..99 % of the total; a refund 0..100 % of what was paid;
@@ -206,6 +207,7 @@ class StudioFile(_Model):
     patterns: tuple[PatternSpec, ...] = ()
     services: tuple[ServiceSpec, ...] = ()
     packages: tuple[PackageSpec, ...] = ()
+    staff_notices: tuple[StaffNoticeSpec, ...] = ()  # issue 16: bookbot.studio.notices
 
     @model_validator(mode="after")
     def _cross_references(self) -> StudioFile:
@@ -337,6 +339,9 @@ def cross_reference_problems(spec: StudioFile) -> Iterator[str]:
     yield from _class_problems(spec)
     yield from _pattern_problems(spec)
     yield from schedule_problems(spec)
+    yield from staff_notice_problems(
+        spec.staff_notices, {s.key: s.telegram_user_id for s in spec.staff}
+    )
     yield from appointment_problems(
         staff=[(s.key, s.timezone, s.availability) for s in spec.staff],
         services=spec.services,
