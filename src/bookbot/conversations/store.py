@@ -379,8 +379,16 @@ class Serializer:
             log.exception("could not release the lease on a dialogue; it will run out")
 
 
-async def note_message(db: Database, channel: str, address: str, message_ref: str) -> None:
-    await db.execute(
-        f"UPDATE conversations SET message_ref = :ref WHERE {_THIS}",  # noqa: S608 - fixed names
-        {"ref": message_ref, "channel": channel, "address": address},
-    )
+async def note_message(db: Database, channel: str, address: str, message_ref: str) -> str | None:
+    """Store the message now carrying the dialogue's options; the one noted before it."""
+    params = {"ref": message_ref, "channel": channel, "address": address}
+    async with db.transaction() as tx:
+        previous = await tx.scalar(
+            f"SELECT message_ref FROM conversations WHERE {_THIS}",  # noqa: S608 - fixed names
+            params,
+        )
+        await tx.execute(
+            f"UPDATE conversations SET message_ref = :ref WHERE {_THIS}",  # noqa: S608
+            params,
+        )
+    return None if previous is None else str(previous)

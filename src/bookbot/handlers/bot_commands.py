@@ -1,0 +1,53 @@
+"""The "/" menu Telegram shows (setMyCommands): the customers' commands for everyone, in
+English (the default) and Spanish; in staff chats (a staff member's own chat with the bot,
+a studio's staff group) the staff commands too, scoped with BotCommandScopeChat."""
+
+from __future__ import annotations
+
+from bookbot.conversations.keywords import COMMANDS, STAFF_COMMANDS
+from bookbot.presentation.i18n import Translator
+
+# Language codes the menu is published in; None is Telegram's default (English here).
+LANGUAGES: tuple[str | None, ...] = (None, "es")
+
+
+def customer_commands(t: Translator) -> list[tuple[str, str]]:
+    """(command without the slash, description), in the order the menu lists them."""
+    _ = t._
+    described = [
+        ("start", _("Start over: the menu")),
+        ("book", _("Book a class")),
+        ("my", _("My bookings")),
+        ("passes", _("My passes")),
+        ("help", _("Help")),
+        ("cancel", _("Stop what I am doing")),
+        ("human", _("Talk to a person")),
+        ("mydata", _("What you hold about me")),
+        ("forget", _("Forget me")),
+    ]
+    return [(name, text) for name, text in described if f"/{name}" in COMMANDS]
+
+
+def staff_commands(t: Translator) -> list[tuple[str, str]]:
+    """The staff commands the dialogue knows, described where we have words for them."""
+    _ = t._
+    words = {
+        "staff": _("Staff menu"),
+        "today": _("Today's sessions"),
+        "roster": _("Who is booked on a session"),
+        "noshows": _("Mark no-shows"),
+        "report": _("Reports"),
+        "assign": _("Assign an instructor"),
+        "generate": _("Generate sessions"),
+        "override": _("Change a session's capacity"),
+        "payments": _("Payments and what is owed"),
+        "availability": _("My availability"),
+        "upcoming": _("Upcoming appointments"),
+        "pending": _("Appointments to confirm"),
+        "past": _("Past appointments"),
+        "cancelled": _("Cancelled appointments"),
+        "conflicts": _("Appointments outside my hours"),
+        "packages": _("Customers' lesson packages"),
+    }
+    names = [command.removeprefix("/") for command in STAFF_COMMANDS]
+    return [(name, words.get(name, name)) for name in names]
