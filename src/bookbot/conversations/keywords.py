@@ -89,6 +89,7 @@ STAFF_COMMANDS = {
     "/cancelled": "staff_cancelled",
     "/conflicts": "staff_conflicts",
     "/packages": "staff_packages",
+    "/notices": "staff_notices",
 }
 
 COMMANDS = {

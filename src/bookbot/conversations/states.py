@@ -107,6 +107,8 @@ class State(StrEnum):
     STAFF_GENERATE_PREVIEW = "staff_generate_preview"  # one pattern's preview, then confirm
     # Talking to a person (see handoff_steps): messages go to the staff chat, not the bot
     HANDOFF = "handoff"
+    # Staff notices of customer activity (issue 16, see staff_notice_steps)
+    STAFF_NOTICES = "staff_notices"  # at once / daily summary / off, and which events
 
 
 @dataclass(frozen=True)

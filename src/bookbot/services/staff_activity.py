@@ -230,3 +230,60 @@ async def _queued(reads: Reads, studio_id: int, key: str) -> bool:
         {"studio_id": studio_id, "key": key},
     )
     return found is not None
+
+
+# --- subscribing from chat (/notices) ---------------------------------------------------
+
+
+async def subscription_of(
+    reads: Reads, studio_id: int, channel: str, address: str
+) -> Subscription | None:
+    """This chat's subscription, if it has one."""
+    row = await reads.one(
+        "SELECT id, channel, address, events, mode FROM staff_notice_subscriptions"
+        " WHERE studio_id = :studio_id AND channel = :channel AND address = :address",
+        {"studio_id": studio_id, "channel": channel, "address": address},
+    )
+    if row is None:
+        return None
+    return Subscription(
+        int(row["id"]), channel, address, parse_events(row["events"]), str(row["mode"])
+    )
+
+
+async def subscribe(
+    db: Database,
+    now: datetime,
+    *,
+    studio_id: int,
+    channel: str,
+    address: str,
+    events: tuple[str, ...],
+    mode: str,
+) -> None:
+    """Set this chat's subscription ('off', or no events: none)."""
+    if mode not in (*MODES, "off"):
+        raise ValueError(f"unknown staff notice mode {mode!r}")
+    csv = ",".join(k for k in KINDS if k in events)
+    key = {"studio_id": studio_id, "channel": channel, "address": address}
+    async with db.transaction() as tx:
+        if mode == "off" or not csv:
+            await tx.execute(
+                "DELETE FROM staff_notice_subscriptions WHERE studio_id = :studio_id"
+                " AND channel = :channel AND address = :address",
+                key,
+            )
+            return
+        changed = await tx.execute(
+            "UPDATE staff_notice_subscriptions SET events = :events, mode = :mode"
+            " WHERE studio_id = :studio_id AND channel = :channel AND address = :address",
+            {**key, "events": csv, "mode": mode},
+        )
+        if not changed:
+            await tx.execute(
+                "INSERT INTO staff_notice_subscriptions (studio_id, channel, address, events,"
+                " mode, created_at) VALUES (:studio_id, :channel, :address, :events, :mode,"
+                " :now) ON CONFLICT (studio_id, channel, address) DO UPDATE"
+                " SET events = :events, mode = :mode",
+                {**key, "events": csv, "mode": mode, "now": now},
+            )
