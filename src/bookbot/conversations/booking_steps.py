@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from bookbot.conversations import policy_text
+from babel.dates import format_date
+
+from bookbot.conversations import booked_text, paging, policy_text
 from bookbot.conversations.calendar import booking_attachment
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.engine.pricing import ClassKind, RegistrationKind, registration_price
 from bookbot.engine.reservations import PassKind
 from bookbot.presentation.i18n import render_error
-from bookbot.services import booking, browse, holds, passes, waitlist
+from bookbot.services import booking, booking_lookup, browse, holds, passes, waitlist
 from bookbot.services.waitlist import join_waitlist
 
 MAX_GUEST_BUTTONS = 6
@@ -26,19 +28,24 @@ def back_and_cancel(ctx: Context) -> list[Choice]:
     return [back, Choice("menu", _("✖ Cancel"), aliases=(_("cancel"), _("menu"), "menu"))]
 
 
-def offer_label(ctx: Context, offer: passes.Offer) -> str:
-    _ = ctx.t._
+def offer_label(ctx: Context, offer: passes.Offer, *, capital: bool = False) -> str:
+    """'a pass for 8 sessions to use within 60 days', 'an unlimited pass for 28 days': the
+    article belongs to the noun ("a pass", "an unlimited pass"), never to a number, whose
+    sound ("an 8", "a 9") it would have to guess. `capital`: to start a sentence."""
     if offer.kind is PassKind.PUNCH:
-        what = ctx.t.n_("a {n}-session pass", "a {n}-session pass", offer.sessions or 0).format(
-            n=offer.sessions
-        )
+        n = offer.sessions or 0
+        what = ctx.t.n_("a pass for {n} session", "a pass for {n} sessions", n).format(n=n)
+        if offer.valid_days:
+            what += " " + ctx.t.n_(
+                "to use within {n} day", "to use within {n} days", offer.valid_days
+            ).format(n=offer.valid_days)
+    elif offer.valid_days:
+        what = ctx.t.n_(
+            "an unlimited pass for {n} day", "an unlimited pass for {n} days", offer.valid_days
+        ).format(n=offer.valid_days)
     else:
-        what = _("an unlimited pass")
-    if offer.valid_days:
-        what += " " + ctx.t.n_("for {n} day", "for {n} days", offer.valid_days).format(
-            n=offer.valid_days
-        )
-    return what
+        what = ctx.t._("an unlimited pass")
+    return what[:1].upper() + what[1:] if capital else what
 
 
 async def classes_screen(ctx: Context) -> Screen:
@@ -65,9 +72,10 @@ async def classes_screen(ctx: Context) -> Screen:
 async def class_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     class_id = ctx.data["class_id"]
-    # The class's next open dates, read with their class: the card (None exactly when there
-    # is no open date ahead) and what the class needs per person come with them.
-    dates = await browse.upcoming_dates(ctx.db, ctx.studio.id, class_id, ctx.now)
+    # A page of the class's bookable dates, read with their class: the card (None exactly
+    # when no date can still be booked) and what the class needs per person come with them.
+    page = await _date_page(ctx, class_id)
+    dates = page.dates
     card = browse.card_of(dates, class_id, ctx.now)
     if card is None:
         return Screen(_("That class has no dates left to book."), back_and_cancel(ctx))
@@ -97,15 +105,53 @@ async def class_screen(ctx: Context) -> Screen:
         )
         for o in await passes.offers(ctx.db, ctx.studio.id, card.id)
     ]
+    pages = paging.choices(
+        ctx, "dates_page", _list_of(class_id), earlier=page.earlier, later=page.later
+    )
+    hint = paging.jump_hint(ctx, page.later)
     if card.kind is ClassKind.DROP_IN:
         screen = _dropin(ctx, card, text, dates)
-        screen.choices[-2:-2] = offers
+        screen.choices[-2:-2] = pages + offers
+        screen.text = "\n".join(filter(None, [screen.text, hint]))
         return screen
     text.append(
         _("Price: {price} per person. Choose a date:").format(price=ctx.money(card.price_minor))
     )
     choices = [Choice("session", _date_label(ctx, d), d.session.id) for d in dates]
-    return Screen("\n".join(text), choices + back_and_cancel(ctx))
+    text += [hint] if hint else []
+    return Screen("\n".join(text), choices + pages + back_and_cancel(ctx))
+
+
+def _list_of(class_id: int) -> str:
+    return f"class:{class_id}"
+
+
+async def _date_page(ctx: Context, class_id: int) -> browse.DatePage:
+    """The page of the class's dates the customer is at: only dates a tap can still book
+    (open, after the booking cutoff); full ones are shown as full, with the waitlist."""
+    at = paging.position(ctx, _list_of(class_id))
+    ask = browse.DateAsk(ctx.now + ctx.studio.booking_cutoff, at.start, at.before)
+    return await browse.date_page(ctx.db, ctx.studio.id, class_id, ctx.now, ask)
+
+
+async def show_from(ctx: Context, day: date) -> Transition:
+    """The class's dates from `day` on (a typed date at the class's page): the page
+    starting that day, or, when nothing can be booked from then, say so and show the
+    first page."""
+    _ = ctx.t._
+    class_id = ctx.data.get("class_id")
+    if class_id is None:
+        return Transition(State.CLASSES)
+    paging.jump(ctx, _list_of(int(class_id)), day)
+    page = await _date_page(ctx, int(class_id))
+    start = paging.day_start(ctx, day)
+    if page.dates and page.dates[0].session.starts_at < start:
+        ctx.data.pop("page", None)
+        day_text = format_date(day, "EEE d MMM", locale=ctx.t.language)
+        return Transition(
+            State.CLASS, _("There are no dates to book from {date} on.").format(date=day_text)
+        )
+    return Transition(State.CLASS)
 
 
 def _date_label(ctx: Context, d: browse.DateChoice) -> str:
@@ -150,6 +196,10 @@ def _dropin(
     )
     choices = []
     for d in dates:
+        if _most_that_fit(d) == 0 and d.session.id not in selected:
+            # Full: a tap offers its waitlist (a drop-in waits for one date), never a ✅.
+            choices.append(Choice("waitlist_date", _date_label(ctx, d), d.session.id))
+            continue
         mark = "✅ " if d.session.id in selected else ""
         choices.append(Choice("toggle", mark + _date_label(ctx, d), d.session.id))
     if selected:
@@ -181,36 +231,98 @@ async def choose_on_class(ctx: Context, choice: Choice) -> Transition:
             kind=RegistrationKind.DROP_IN.value,
             pattern_id=None,
         )
+    elif choice.action == "waitlist_date":  # a full drop-in date: its waitlist, one date
+        data.update(
+            session_ids=[choice.value], kind=RegistrationKind.DROP_IN.value, pattern_id=None
+        )
+    data.pop("guests", None)  # asked again for these dates
     return Transition(State.GUESTS)
 
 
 async def guests_screen(ctx: Context) -> Screen:
+    """The party size: its values are the first options (1, 2, …), so a typed "3" means 3
+    people either way; a party above the buttons is typed with a word ("8 people").
+    A full date says so once and asks instead how many would join its waitlist."""
     _ = ctx.t._
     dates = await browse.dates_by_id(ctx.db, ctx.studio.id, ctx.data["session_ids"], ctx.now, 1)
     most = min((_most_that_fit(d) for d in dates), default=0)
-    text = _("How many people are coming (you included)?")
     if most == 0:
-        text = _("This date is full.")
-    choices = [Choice("guests", str(n), n) for n in range(1, min(most, MAX_GUEST_BUTTONS) + 1)]
-    return Screen(text, choices + _full_alternatives(ctx, most) + back_and_cancel(ctx))
+        return _full_screen(ctx, dates)
+    text = _("How many people are coming (you included)?")
+    if most > MAX_GUEST_BUTTONS:
+        text += " " + _more_people(ctx, most)
+    return Screen(
+        text, _party_choices(ctx, most) + _full_alternatives(ctx, most) + back_and_cancel(ctx)
+    )
+
+
+def _party_choices(ctx: Context, most: int) -> list[Choice]:
+    return [
+        Choice("guests", str(n), n, aliases=(ctx.t.n_("{n} person", "{n} people", n).format(n=n),))
+        for n in range(1, min(most, MAX_GUEST_BUTTONS) + 1)
+    ]
+
+
+def _more_people(ctx: Context, most: int) -> str:
+    example = min(most, MAX_GUEST_BUTTONS + 2)
+    return ctx.t._("For more people, send e.g. “{n} people”.").format(n=example)
+
+
+def _waitlisted(ctx: Context) -> bool:
+    """Whether these dates have a waitlist: one date (a single class, or one drop-in
+    date); a course run and several drop-in dates have none."""
+    kind = ctx.data.get("kind")
+    single = kind in (RegistrationKind.SINGLE.value, RegistrationKind.DROP_IN.value)
+    return single and len(ctx.data.get("session_ids", [])) == 1
+
+
+def _full_screen(ctx: Context, dates: list[browse.DateChoice]) -> Screen:
+    _ = ctx.t._
+    other = Choice("other_dates", _("Other dates"), aliases=(_("other dates"),))
+    full = [d for d in dates if _most_that_fit(d) == 0]
+    if not full:  # gone since they were chosen
+        return Screen(_("Those dates are no longer available."), [other, *back_and_cancel(ctx)])
+    day = ctx.when(full[0].session.starts_at)
+    if not _waitlisted(ctx):
+        if ctx.data.get("kind") == RegistrationKind.FULL_SCHEDULE.value:
+            text = _("This course is full. Please choose another start date.")
+        else:
+            text = _("{date} is full now. Please choose other dates.").format(date=day)
+        return Screen(text, [other, *back_and_cancel(ctx)])
+    text = _(
+        "{date} is full. Join the waitlist? If a place frees up, we offer it to the first "
+        "in line. How many people (you included)?"
+    ).format(date=day)
+    text += " " + _more_people(ctx, MAX_GUESTS)
+    return Screen(text, _party_choices(ctx, MAX_GUESTS) + [other, *back_and_cancel(ctx)])
 
 
 def _most_that_fit(d: browse.DateChoice) -> int:
-    """The largest party the date takes: seats, and each resource's free units per person."""
-    per_resource = [r.available // r.needed for r in d.availability.resources if r.needed]
-    return min([d.seats_left, *per_resource])
+    """The largest party the date takes: seats, and each resource's free units per person
+    (whatever party size the date was read for)."""
+    per = {q.resource_id: q.quantity_per_student for q in d.requirements}
+    per_resource = [
+        r.available // per[r.resource_id]
+        for r in d.availability.resources
+        if per.get(r.resource_id)
+    ]
+    return max(0, min([d.seats_left, *per_resource]))
 
 
 def _full_alternatives(ctx: Context, most: int) -> list[Choice]:
+    """For a party bigger than the date takes: other dates, and its waitlist."""
     _ = ctx.t._
-    extra = [Choice("other_dates", _("Other dates"))]
-    if ctx.data.get("kind") == RegistrationKind.SINGLE.value:
+    if most >= MAX_GUEST_BUTTONS:
+        return []
+    extra = [Choice("other_dates", _("Other dates"), aliases=(_("other dates"),))]
+    if _waitlisted(ctx):
         extra.append(Choice("waitlist", _("Join the waitlist"), aliases=(_("waitlist"),)))
-    return extra if most < MAX_GUEST_BUTTONS else []
+    return extra
 
 
 async def choose_guests(ctx: Context, guests: int) -> Transition:
-    """Check the party against seats and every resource now; say why not, and what instead."""
+    """Check the party against seats and every resource now; say why not, and what instead.
+    A date already full: the party is what its waitlist place is for."""
     _ = ctx.t._
     if not 1 <= guests <= MAX_GUESTS:
         return Transition(
@@ -220,7 +332,11 @@ async def choose_guests(ctx: Context, guests: int) -> Transition:
     dates = await browse.dates_by_id(
         ctx.db, ctx.studio.id, ctx.data["session_ids"], ctx.now, guests
     )
+    if _waitlisted(ctx) and dates and _most_that_fit(dates[0]) == 0:
+        return Transition(State.WAITLIST)
     for d in dates:
+        if _most_that_fit(d) == 0:  # the screen says it is full, once
+            return Transition(State.GUESTS)
         if d.availability.seats_left < guests:
             reason = ctx.t.n_(
                 "Only {n} seat left on {date}.",
@@ -297,6 +413,7 @@ async def confirm_screen(ctx: Context) -> Screen:
     if len(dates) > 8:
         lines.append(_("… and {n} more").format(n=len(dates) - 8))
     lines.append(ctx.t.n_("{n} person", "{n} people", data["guests"]).format(n=data["guests"]))
+    lines.append(await policy_text.class_line(ctx, card.id, dates[0].session.starts_at))
     # Imported here: the payment steps build on this module (holding seats, the booked text).
     from bookbot.conversations import payment_steps
 
@@ -362,28 +479,38 @@ async def booked_message(ctx: Context, registration_id: int, how: str | None = N
             name=summary.class_name, date=date, people=people
         )
         text += " " + how
+    names = await booking_lookup.instructors(ctx.db, ctx.studio.id, registration_id)
+    dates = [(s.starts_at, names.get(s.id)) for s in sessions]
+    text += "\n" + booked_text.details(ctx, kind="class", ident=registration_id, dates=dates)
     if ctx.texting:  # no files over SMS; WhatsApp media would need a public file URL
         return Transition(State.MENU, text, settled=True)
-    text += " " + _("The calendar file below adds it to your calendar.")
+    text += "\n" + _("The calendar file below adds it to your calendar.")
     attachment = booking_attachment(ctx, registration_id, summary.class_name, sessions)
     return Transition(State.MENU, text, attachment, settled=True)
 
 
 async def waitlist_screen(ctx: Context) -> Screen:
+    """Joining one date's waitlist (a single class's date, one drop-in date, or a session
+    to reserve with a pass), for the party asked for before."""
     _ = ctx.t._
+    guests = int(ctx.data.get("guests", 1))
+    dates = await browse.dates_by_id(ctx.db, ctx.studio.id, ctx.data["session_ids"][:1], ctx.now, 1)
+    if not dates:
+        return Screen(_("Those dates are no longer available."), back_and_cancel(ctx))
     text = _(
-        "Join the waitlist for {people}? If a place frees up, we will offer it to you first "
-        "in line."
+        "Join the waitlist for {date}, for {people}? If a place frees up, we will offer it to "
+        "you first in line."
     ).format(
-        people=ctx.t.n_("{n} person", "{n} people", ctx.data.get("guests", 1)).format(
-            n=ctx.data.get("guests", 1)
-        )
+        date=ctx.when(dates[0].session.starts_at),
+        people=ctx.t.n_("{n} person", "{n} people", guests).format(n=guests),
     )
     join = Choice("join", _("Join the waitlist"), aliases=(_("yes"), "yes", "si"))
     return Screen(text, [join, *back_and_cancel(ctx)])
 
 
 async def join(ctx: Context) -> Transition:
+    """Queue for the date. A drop-in goes back to its dates (others may still be picked);
+    a pass back to the pass; a single class to the menu."""
     _ = ctx.t._
     guests = ctx.data.get("guests", 1)
     try:
@@ -396,11 +523,27 @@ async def join(ctx: Context) -> Transition:
             guests=guests,
         )
     except errors.BookingError as error:
-        return Transition(State.GUESTS, render_error(error, ctx.t, ctx.zone))
+        refused = render_error(error, ctx.t, ctx.zone)
+        if ctx.data.get("waitlist_for") == "pass":
+            return _return_to(ctx, State.RESERVE, refused)
+        return Transition(State.GUESTS, refused)
+    done = _("You are on the waitlist. We will message you if a place frees up.")
+    if ctx.data.pop("waitlist_for", None) == "pass":
+        return _return_to(ctx, State.TICKET, done)
+    if ctx.data.get("kind") == RegistrationKind.DROP_IN.value:
+        for key in ("session_ids", "guests", "kind"):
+            ctx.data.pop(key, None)
+        return _return_to(ctx, State.CLASS, done)
     ctx.data.clear()
-    return Transition(
-        State.MENU, _("You are on the waitlist. We will message you if a place frees up.")
-    )
+    return Transition(State.MENU, done)
+
+
+def _return_to(ctx: Context, state: State, notice: str) -> Transition:
+    """Back to an earlier screen of this dialogue, as if Back had been pressed to it."""
+    history = ctx.data.get("history", [])
+    while history and history.pop() != state.value:
+        pass
+    return Transition(state, notice, back=True)
 
 
 async def accept_offer(ctx: Context) -> Transition:

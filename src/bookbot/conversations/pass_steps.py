@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
 from babel.dates import format_date
 
-from bookbot.conversations import package_steps
+from bookbot.conversations import package_steps, paging
 from bookbot.conversations import payment_steps as paying
 from bookbot.conversations.account_steps import page_choices, past_choice
 from bookbot.conversations.booking_steps import back_and_cancel, offer_label
@@ -13,6 +15,7 @@ from bookbot.engine import errors
 from bookbot.engine.reservations import PassKind, Status
 from bookbot.presentation.i18n import render_error
 from bookbot.services import passes, reservations
+from bookbot.services.browse import DateAsk
 from bookbot.services.pages import PageAsk
 
 
@@ -107,28 +110,63 @@ async def ticket_screen(ctx: Context) -> Screen:
     return Screen("\n".join(lines), choices + back_and_cancel(ctx))
 
 
+RESERVE_PAGE = 6  # sessions a page of the reservation list shows
+RESERVE_READ = 40  # sessions read for a page of a class in parts (a few of each part)
+
+
 async def reserve_screen(ctx: Context) -> Screen:
+    """The sessions a tap can reserve, a page at a time: open, after the booking cutoff,
+    within the pass's dates; a full one offers its waitlist, one already held says so."""
     _ = ctx.t._
     current = await _current(ctx)
     if current is None:
         return Screen(_("That pass is no longer valid."), back_and_cancel(ctx))
-    found = _few_per_part(
-        await passes.reservable_sessions(ctx.db, ctx.studio.id, current.class_id, ctx.now, limit=40)
+    of = f"pass:{current.id}"
+    at = paging.position(ctx, of)
+    ask = DateAsk(ctx.now + ctx.studio.booking_cutoff, at.start, at.before)
+    read, more = await passes.reservable_sessions(
+        ctx.db,
+        ctx.studio.id,
+        current.class_id,
+        ctx.now,
+        ask,
+        customer_id=ctx.customer.id,
+        limit=RESERVE_PAGE if ask.going_back() else RESERVE_READ,
     )
-    choices = []
-    for s in found:
-        label = ctx.when(s.starts_at)
-        if s.makeup:
-            label = _("Makeup · {date}").format(date=label)
-        elif s.part:
-            label = _("Part {part} · {date}").format(part=s.part, date=label)
-        full = (
-            _("full")
-            if s.seats_left < 1
-            else ctx.t.n_("{n} seat left", "{n} seats left", s.seats_left).format(n=s.seats_left)
-        )
-        choices.append(Choice("reserve_session", f"{label} · {full}", [s.session_id, s.makeup]))
-    return Screen(_("Choose a session to reserve:"), choices + back_and_cancel(ctx))
+    later: datetime | None
+    if ask.going_back():  # the page just before: the sessions right before it
+        found, later = read, at.before
+        earlier = found[0].starts_at if found and more else None
+    else:
+        found = _few_per_part(read, most=RESERVE_PAGE)
+        unshown = [s.starts_at for s in read if s not in found]
+        later = min(unshown) if unshown else None
+        earlier = found[0].starts_at if found and more else None
+    if current.valid_until is not None:  # the pass cannot be used after its last day
+        last = paging.day_start(ctx, current.valid_until + timedelta(days=1))
+        found = [s for s in found if s.starts_at < last]
+        later = later if later is not None and later < last else None
+    if not found:
+        return Screen(_("There are no sessions you can reserve now."), back_and_cancel(ctx))
+    choices = [_reservable_choice(ctx, s) for s in found]
+    pages = paging.choices(ctx, "reserve_page", of, earlier=earlier, later=later)
+    return Screen(_("Choose a session to reserve:"), choices + pages + back_and_cancel(ctx))
+
+
+def _reservable_choice(ctx: Context, s: passes.Reservable) -> Choice:
+    _ = ctx.t._
+    label = ctx.when(s.starts_at)
+    if s.makeup:
+        label = _("Makeup · {date}").format(date=label)
+    elif s.part:
+        label = _("Part {part} · {date}").format(part=s.part, date=label)
+    if s.mine:
+        return Choice("noop", _("{date} · reserved").format(date=label), s.session_id)
+    if s.seats_left < 1:
+        full = _("{date} · full (waitlist)").format(date=label)
+        return Choice("reserve_waitlist", full, s.session_id)
+    left = ctx.t.n_("{n} seat left", "{n} seats left", s.seats_left).format(n=s.seats_left)
+    return Choice("reserve_session", f"{label} · {left}", [s.session_id, s.makeup])
 
 
 def _few_per_part(
@@ -144,6 +182,21 @@ def _few_per_part(
         if len(group) < each:
             group.append(s)
     return sorted((s for group in kept.values() for s in group), key=lambda s: s.starts_at)
+
+
+async def reserve_from(ctx: Context, day: date) -> Transition:
+    """The sessions to reserve from `day` on (a date typed at the reservation list)."""
+    pass_id = ctx.data.get("pass_id")
+    if pass_id is None:
+        return Transition(State.PASSES)
+    paging.jump(ctx, f"pass:{pass_id}", day)
+    return Transition(State.RESERVE)
+
+
+async def reserve_waitlist(ctx: Context, choice: Choice) -> Transition:
+    """A full session: its waitlist, for the pass holder alone (a pass seats one)."""
+    ctx.data.update(session_ids=[int(choice.value)], guests=1, waitlist_for="pass")
+    return Transition(State.WAITLIST)
 
 
 async def part_screen(ctx: Context) -> Screen:
@@ -162,9 +215,22 @@ async def offer_screen(ctx: Context) -> Screen:
     offer = await _offer(ctx)
     if offer is None:
         return Screen(_("That pass is no longer offered."), back_and_cancel(ctx))
-    what, price = offer_label(ctx, offer), ctx.money(offer.price_minor)
+    what, price = offer_label(ctx, offer, capital=True), ctx.money(offer.price_minor)
     policy = await paying.class_policy(ctx, int(ctx.data.get("class_id", 0)))
-    if ctx.payments is not None and policy.online and offer.price_minor > 0:
+    online = ctx.payments is not None and policy.online and offer.price_minor > 0
+    held = await _held(ctx, offer)
+    if held is not None:  # one pass per offer, unless another is asked for in so many words
+        text = _("You already have this pass ({left}). Get another one?").format(
+            left=_what_is_left(ctx, held)
+        )
+        another = (
+            Choice("pay_pass", _("💳 Pay for another one"))
+            if online
+            else Choice("get_another_pass", _("Get another one"), aliases=(_("another"),))
+        )
+        mine = Choice("ticket", _("🎟 Show my pass"), held.id, aliases=(_("my pass"),))
+        return Screen(text, [mine, another, *back_and_cancel(ctx)])
+    if online:
         choices = [Choice("pay_pass", _("💳 Pay now"), aliases=(_("pay"), "pay"))]
         if policy.payment == "either":
             choices.append(Choice("get_pass", _("Pay at the studio"), aliases=(_("yes"), "yes")))
@@ -173,6 +239,31 @@ async def offer_screen(ctx: Context) -> Screen:
     text = _("{what} for {price}, to pay at the studio. Get it?").format(what=what, price=price)
     get = Choice("get_pass", _("✅ Get this pass"), aliases=(_("yes"), "yes", "si"))
     return Screen(text, [get, *back_and_cancel(ctx)])
+
+
+def _what_is_left(ctx: Context, held: passes.PassStatus) -> str:
+    if held.kind is PassKind.PUNCH and held.remaining is not None:
+        return ctx.t.n_("{n} session left", "{n} sessions left", held.remaining).format(
+            n=held.remaining
+        )
+    if held.valid_until is not None:
+        return ctx.t._("valid until {date}").format(date=ctx.t.date(held.valid_until))
+    return ctx.t._("unlimited")
+
+
+def _issue_of(ctx: Context, offer: passes.Offer) -> passes.Issue:
+    return passes.Issue(
+        ctx.studio.id,
+        ctx.customer.id,
+        int(ctx.data.get("class_id", 0)),
+        offer.terms(),
+        "pay_at_studio",
+        ctx.now.date(),
+    )
+
+
+async def _held(ctx: Context, offer: passes.Offer) -> passes.PassStatus | None:
+    return await passes.held_like(ctx.db, _issue_of(ctx, offer), ctx.now.date())
 
 
 async def pay_for_pass(ctx: Context) -> Transition:
@@ -188,21 +279,41 @@ async def _offer(ctx: Context) -> passes.Offer | None:
 
 
 async def get_pass(ctx: Context) -> Transition:
+    """The offer's pass, to pay at the studio; one the customer holds already is not
+    issued again (Back and Get again, a repeated answer): they are shown theirs."""
+    return await _issue(ctx, another=False)
+
+
+async def get_another_pass(ctx: Context) -> Transition:
+    """A second pass of an offer already held: asked for in so many words."""
+    return await _issue(ctx, another=True)
+
+
+async def _issue(ctx: Context, *, another: bool) -> Transition:
     _ = ctx.t._
     offer = await _offer(ctx)
     if offer is None:
         return Transition(State.MENU, _("That pass is no longer offered."))
-    pass_id = await passes.issue_pass(
-        ctx.db,
-        ctx.now,
-        ctx.studio.id,
-        ctx.customer.id,
-        ctx.data["class_id"],
-        terms=offer.terms(),
-        payment="pay_at_studio",
-        valid_from=ctx.now.date(),
-    )
+    issue = _issue_of(ctx, offer)
+    if another:
+        pass_id, issued = (
+            await passes.issue_pass(
+                ctx.db,
+                ctx.now,
+                issue.studio_id,
+                issue.customer_id,
+                issue.class_id,
+                terms=issue.terms,
+                payment=issue.payment,
+                valid_from=issue.valid_from,
+            ),
+            True,
+        )
+    else:
+        pass_id, issued = await passes.issue_once(ctx.db, ctx.now, issue)
     ctx.data["pass_id"] = pass_id
+    if not issued:
+        return Transition(State.TICKET, _("You already have this pass: here it is."))
     return Transition(
         State.TICKET, _("Your pass is ready; pay for it at the studio. Reserve your sessions here.")
     )

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from bookbot.engine import errors
 from bookbot.engine.reservations import PassKind, PassState
 from bookbot.services import facts
+from bookbot.services.browse import DateAsk
 from bookbot.services.pages import Keyset, Page, PageAsk, read_page
 from bookbot.store.db import Database, Row, Tx
 
@@ -39,6 +40,19 @@ class PassStatus:
     payment: str
 
 
+@dataclass(frozen=True)
+class Issue:
+    """A pass to issue: to whom, of which class, on what terms, paid how (`payment`:
+    "staff_issued", "pay_at_studio" or "online"), valid from when."""
+
+    studio_id: int
+    customer_id: int
+    class_id: int
+    terms: PassTerms
+    payment: str
+    valid_from: date
+
+
 async def issue_pass(
     db: Database,
     now: datetime,
@@ -50,20 +64,40 @@ async def issue_pass(
     payment: str,
     valid_from: date,
 ) -> int:
-    """Create a pass; `payment` is "staff_issued", "pay_at_studio" or "online". One bought
-    online is issued "pending_payment" and becomes "active" when paid: only
-    active passes can be used (the usable index and the reservation rules both say so)."""
+    """Create a pass. One bought online is issued "pending_payment" and becomes "active"
+    when paid: only active passes can be used (the usable index and the reservation rules
+    both say so)."""
+    issue = Issue(studio_id, customer_id, class_id, terms, payment, valid_from)
+    return (await _issue(db, now, issue, once=False))[0]
+
+
+async def issue_once(db: Database, now: datetime, issue: Issue) -> tuple[int, bool]:
+    """The pass, unless the customer already holds a usable one of the class on these
+    terms: then that one. Its id, and whether it was issued now. The check and the insert
+    are one transaction, under the customer's row lock on PostgreSQL (SQLite holds the
+    write lock), so a repeated or racing request issues one pass; a second one is had only
+    by asking for it (`issue_pass`)."""
+    return await _issue(db, now, issue, once=True)
+
+
+async def _issue(db: Database, now: datetime, issue: Issue, *, once: bool) -> tuple[int, bool]:
+    studio_id, customer_id, class_id = issue.studio_id, issue.customer_id, issue.class_id
+    terms, payment, valid_from = issue.terms, issue.payment, issue.valid_from
     if terms.kind is PassKind.PUNCH and not terms.sessions:
         raise errors.PunchPassNeedsSessions()
     until = valid_from + timedelta(days=terms.valid_days) if terms.valid_days else None
     async with db.transaction() as tx:
         found = await tx.scalar(
-            "SELECT COUNT(*) FROM customers c JOIN classes k ON k.studio_id = c.studio_id"
-            " WHERE c.studio_id = :s AND c.id = :customer AND k.id = :class",
+            "SELECT COUNT(*) FROM customers c JOIN classes k ON k.studio_id = c.studio_id"  # noqa: S608 - a lock clause
+            " WHERE c.studio_id = :s AND c.id = :customer AND k.id = :class" + tx.for_update("c"),
             {"s": studio_id, "customer": customer_id, "class": class_id},
         )
         if not found:
             raise errors.NotFound(what="class", ident=class_id)
+        if once:
+            held = await _held_like(tx, issue, valid_from)
+            if held is not None:
+                return held.id, False
         pass_id = await tx.scalar(
             "INSERT INTO passes (studio_id, customer_id, class_id, kind, pattern_id,"
             " sessions_included, sessions_remaining, max_advance, sequential, absence_grace_hours,"
@@ -89,7 +123,7 @@ async def issue_pass(
                 "now": now,
             },
         )
-    return int(pass_id)
+    return int(pass_id), True
 
 
 _STATE = """SELECT p.kind, p.class_id, p.status, p.valid_from, p.valid_until, p.sessions_remaining,
@@ -172,6 +206,45 @@ _USABLE_BOTH = (
     + " UNION ALL "
     + _USABLE.format(until="p.valid_until IS NULL")
 )
+
+
+# A usable pass of the same class and terms as an offer: what "you already have this pass"
+# means. Read through ix_passes_customer_usable (the customer's usable passes are few).
+_LIKE = " AND p.class_id = :class AND p.kind = :kind AND p.price_minor = :price AND {sessions}"
+
+
+async def _held_like(tx: Tx, issue: Issue, today: date) -> PassStatus | None:
+    terms = issue.terms
+    params: dict[str, object] = {
+        "s": issue.studio_id,
+        "customer": issue.customer_id,
+        "today": today,
+        "class": issue.class_id,
+        "kind": terms.kind.value,
+        "price": terms.price_minor,
+    }
+    if terms.sessions is None:
+        like = _LIKE.format(sessions="p.sessions_included IS NULL")
+    else:
+        like = _LIKE.format(sessions="p.sessions_included = :sessions")
+        params["sessions"] = terms.sessions
+    sql = (
+        _USABLE.format(until="p.valid_until >= :today")
+        + like
+        + " UNION ALL "
+        + _USABLE.format(until="p.valid_until IS NULL")
+        + like
+    )
+    rows = await tx.all(sql, params)
+    found = sorted((_status(r) for r in rows), key=lambda p: p.id)
+    return found[-1] if found else None
+
+
+async def held_like(db: Database, issue: Issue, today: date) -> PassStatus | None:
+    """The customer's newest usable pass of the class on the issue's terms (an offer's),
+    if any: asking for the offer again means this one, unless they ask for another."""
+    async with db.transaction(write=False) as tx:
+        return await _held_like(tx, issue, today)
 
 
 async def customer_passes(
@@ -278,22 +351,66 @@ class Reservable:
     seats_left: int
     part: int | None
     makeup: bool
+    mine: bool = False  # the customer holds a place there already
+
+
+# The class's open sessions after `floor` (now + the booking cutoff), by start on
+# ix_sessions_studio_starts: from a start on (one lower bound, the later of the two), or
+# going back from one (the page before it).
+_RESERVABLE = f"""SELECT {facts.SESSION_COLUMNS}, part_position, makeup FROM sessions
+WHERE studio_id = :s AND class_id = :c AND status = 'open' AND {{bound}}
+ORDER BY starts_at {{way}}, id {{way}} LIMIT :limit"""  # noqa: S608 - constants
 
 
 async def reservable_sessions(
-    db: Database, studio_id: int, class_id: int, now: datetime, limit: int = 8
-) -> list[Reservable]:
-    """The next open sessions of the class, with seats left and which part they teach."""
+    db: Database,
+    studio_id: int,
+    class_id: int,
+    now: datetime,
+    ask: DateAsk,
+    *,
+    customer_id: int = 0,
+    limit: int = 8,
+) -> tuple[list[Reservable], bool]:
+    """Up to `limit` open sessions of the class that may still be reserved (after
+    `floor`), soonest first: from the first, from `start` on, or the ones just before
+    `before`; with seats left, which part they teach and whether `customer_id` holds a
+    place. And whether there are more the other way (before the first, going forward;
+    before the page, going back)."""
+    params: dict[str, object] = {"s": studio_id, "c": class_id, "floor": ask.floor}
+    start, before = ask.start, ask.before
     async with db.transaction(write=False) as tx:
-        rows = await tx.all(
-            f"SELECT {facts.SESSION_COLUMNS}, part_position, makeup FROM sessions"  # noqa: S608
-            " WHERE studio_id = :s AND class_id = :c AND status = 'open' AND starts_at > :now"
-            " ORDER BY starts_at, id LIMIT :limit",
-            {"s": studio_id, "c": class_id, "now": now, "limit": limit},
-        )
+        if ask.going_back():
+            bound = "starts_at < :start AND starts_at > :floor"
+            rows = await tx.all(
+                _RESERVABLE.format(bound=bound, way="DESC"),
+                {**params, "start": before, "limit": limit + 1},
+            )
+            more = len(rows) > limit
+            rows = list(reversed(rows[:limit]))
+        else:
+            going = ask.from_start()
+            bound = "starts_at >= :start" if going else "starts_at > :floor"
+            rows = await tx.all(
+                _RESERVABLE.format(bound=bound, way="ASC"),
+                {**params, "start": start, "limit": limit} if going else {**params, "limit": limit},
+            )
         sessions = [facts.session_row(r) for r in rows]
+        if not ask.going_back():
+            more = (
+                going
+                and bool(sessions)
+                and bool(
+                    await tx.all(
+                        _RESERVABLE.format(
+                            bound="starts_at < :start AND starts_at > :floor", way="DESC"
+                        ),
+                        {**params, "start": sessions[0].starts_at, "limit": 1},
+                    )
+                )
+            )
         found = (
-            await facts.session_facts(tx, studio_id, [s.id for s in sessions], now, None)
+            await facts.session_facts(tx, studio_id, [s.id for s in sessions], now, customer_id)
             if sessions
             else {}
         )
@@ -304,6 +421,7 @@ async def reservable_sessions(
             seats_left=found[s.id].state(s).seats_left,
             part=r["part_position"],
             makeup=bool(r["makeup"]),
+            mine=found[s.id].customer_booked,
         )
         for s, r in zip(sessions, rows, strict=True)
-    ]
+    ], more

@@ -1,0 +1,114 @@
+"""A class's dates are read a page at a time through the studio's start index: never the
+class's history (3,000 past sessions here), never all its future (200 ahead).
+
+The page queries are EXPLAINed as `test_query_plans` does (SQLite's EXPLAIN QUERY PLAN
+unanalysed, PostgreSQL's EXPLAIN after ANALYZE), and run: each page holds what it should.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bookbot.services import browse, facts, passes
+from bookbot.store.db import Database
+from tests import builders
+from tests.store import test_query_plans
+from tests.store.test_query_plans import NOW, _plan
+
+history_world = test_query_plans.history  # the fixture: 3,000 sessions past, 200 ahead
+
+# The sessions table under every alias the page queries give it.
+SESSION_ALIASES = ("s", "u", "v", "sessions")
+
+
+def _reads_sessions_whole(plan: list[str]) -> list[str]:
+    found = []
+    for step in plan:
+        words = step.lstrip(" ->").split()
+        sqlite_scan = words[:1] == ["SCAN"] and len(words) > 1 and words[1] in SESSION_ALIASES
+        pg_scan = words[:3] == ["Seq", "Scan", "on"] and words[3] == "sessions"
+        if sqlite_scan or pg_scan:
+            found.append(step)
+    return found
+
+
+def _where_sql(where: str) -> str:
+    return facts._BROWSE_SQL + where + "\nORDER BY s.id, q.resource_id"
+
+
+async def test_each_page_query_enters_the_start_index(
+    db: Database, history_world: builders.World
+) -> None:
+    base = {"studio_id": history_world.studio_id, "now": NOW, "customer_id": 0}
+    page = {"class_id": history_world["taster"], "floor": NOW, "limit": browse.DATE_PAGE + 1}
+    start = {**page, "start": NOW + timedelta(days=20)}
+    for where, params in (
+        (browse._FIRST_PAGE, page),
+        (browse._PAGE_FROM, start),
+        (browse._PAGE_BEFORE, start),
+    ):
+        plan = await _plan(db, _where_sql(where), {**base, **params})
+        shown = "\n".join(plan)
+        assert any("ix_sessions_studio_starts" in step for step in plan), shown
+        assert not _reads_sessions_whole(plan), shown
+
+
+async def test_the_reservation_list_enters_the_start_index(
+    db: Database, history_world: builders.World
+) -> None:
+    params = {"s": history_world.studio_id, "c": history_world["taster"], "floor": NOW, "limit": 7}
+    for bound, way, extra in (
+        ("starts_at > :floor", "ASC", {}),
+        ("starts_at >= :start", "ASC", {"start": NOW + timedelta(days=20)}),
+        ("starts_at < :start AND starts_at > :floor", "DESC", {"start": NOW + timedelta(days=20)}),
+    ):
+        sql = passes._RESERVABLE.format(bound=bound, way=way)
+        plan = await _plan(db, sql, {**params, **extra})
+        shown = "\n".join(plan)
+        assert any("ix_sessions_studio_starts" in step for step in plan), shown
+        assert not _reads_sessions_whole(plan), shown
+
+
+async def test_pages_go_forward_and_back_without_gaps(
+    db: Database, history_world: builders.World
+) -> None:
+    """Sessions every 6 hours ahead: page after page forward, then back, the same dates."""
+    ask = browse.DateAsk(NOW)
+    forward = []
+    for _ in range(4):
+        page = await browse.date_page(
+            db, history_world.studio_id, history_world["taster"], NOW, ask
+        )
+        assert len(page.dates) == browse.DATE_PAGE
+        forward.append([d.session.id for d in page.dates])
+        assert page.later is not None
+        ask = browse.DateAsk(NOW, start=page.later)
+    flat = [i for ids in forward for i in ids]
+    assert len(set(flat)) == len(flat)  # nothing twice (no two share a start here)
+    starts = sorted(flat)
+    assert flat == starts  # soonest first, and consecutive: no gap
+    # Back from the fourth page: the third, the second, then the first, which has no earlier.
+    ask = browse.DateAsk(NOW, start=page.later)
+    page = await browse.date_page(db, history_world.studio_id, history_world["taster"], NOW, ask)
+    for ids in reversed(forward):
+        assert page.earlier is not None
+        back = browse.DateAsk(NOW, before=page.earlier)
+        page = await browse.date_page(
+            db, history_world.studio_id, history_world["taster"], NOW, back
+        )
+        assert [d.session.id for d in page.dates] == ids
+    assert page.earlier is None
+
+
+async def test_the_floor_hides_what_can_no_longer_be_booked(
+    db: Database, history_world: builders.World
+) -> None:
+    first = await browse.date_page(
+        db, history_world.studio_id, history_world["taster"], NOW, browse.DateAsk(NOW)
+    )
+    cutoff = first.dates[0].session.starts_at  # as if the booking cutoff reached it
+    later = await browse.date_page(
+        db, history_world.studio_id, history_world["taster"], NOW, browse.DateAsk(cutoff)
+    )
+    assert later.dates[0].session.id == first.dates[1].session.id
+    assert all(d.session.starts_at > cutoff for d in later.dates)
