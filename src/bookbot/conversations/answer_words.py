@@ -314,4 +314,5 @@ def words(text: str) -> list[str]:
     decomposed = unicodedata.normalize("NFKD", text[:LIMIT].casefold())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     plain = "".join(c if c.isascii() else " " for c in plain)
+    plain = plain.replace("+", " plus ").replace("&", " and ")
     return re.findall(r"\d+|[a-z]+|[/:.\-]", _KEEP.sub(" ", plain))

@@ -297,7 +297,14 @@ def time_of_day(text: str, lang: str) -> time | None:  # noqa: ARG001 - both lan
     """'6pm', '6:30 pm', '18:00', '18h', 'a las 6 de la tarde', 'at 6' (an hour from 1 to 7
     without am/pm is read as the afternoon: classes run then, not at 3 in the night),
     'noon', 'mediodía'. None without a mark of time ('6' alone is not a time)."""
-    toks = [t for t in w.words(text) if t != "."]
+    read = w.words(text)
+    toks = [
+        ":"
+        if t == "." and read[i - 1 : i] != [] and read[i - 1].isdigit() and _minutes(read, i)
+        else t
+        for i, t in enumerate(read)
+    ]
+    toks = [t for t in toks if t != "."]
     if {"noon", "midday", "mediodia"} & set(toks):
         return time(12)
     if {"midnight", "medianoche"} & set(toks):
@@ -308,6 +315,12 @@ def time_of_day(text: str, lang: str) -> time | None:  # noqa: ARG001 - both lan
             if found is not None:
                 return found
     return None
+
+
+def _minutes(toks: list[str], i: int) -> bool:
+    """Whether the mark at `i` is followed by two digits of minutes ('6.30')."""
+    after = toks[i + 1] if i + 1 < len(toks) else ""
+    return after.isdigit() and len(after) == 2
 
 
 def _time_at(toks: list[str], i: int) -> time | None:
