@@ -16,8 +16,10 @@ from bookbot.handlers.sms_text import (
     TWILIO_MAX_BODY_CHARS,
     WHATSAPP_MAX_CHARS,
     encoding,
+    fold_gsm,
     for_sms,
     segments,
+    sms_body,
     sms_parts,
     split_message,
     whatsapp_parts,
@@ -173,6 +175,12 @@ def test_spanish_catalogue_for_sms_has_only_gsm7_and_spanish_letters() -> None:
     assert {c for s in strings for c in for_sms(s)} - allowed == set()
 
 
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_catalogue_message_goes_as_gsm7_by_sms(language: str) -> None:
+    strings = catalog_strings(language)
+    assert [s for s in strings if encoding(sms_body(s)) != "GSM-7"] == []
+
+
 def assert_valid_split(text: str, parts: list[str], max_segments: int, max_chars: int) -> None:
     """Every part within the limits, and the parts are `text` less only whitespace at cuts."""
     position = 0
@@ -270,12 +278,70 @@ def test_emoji_count_two_characters_against_max_chars() -> None:
     assert "".join(parts) == text
 
 
-def test_sms_parts_of_spanish_text_use_ucs2_segments() -> None:
+def test_sms_parts_of_unfolded_spanish_text_use_ucs2_segments() -> None:
     text = " ".join(["Sesión"] * 100)  # 699 characters, UCS-2 because of ó
-    parts = sms_parts(text)
+    parts = sms_parts(text, fold=False)
     assert_valid_split(text, parts, SMS_MAX_SEGMENTS, TWILIO_MAX_BODY_CHARS)
     assert all(len(part) <= SMS_MAX_SEGMENTS * 67 for part in parts)
     assert len(parts) == 3
+
+
+def test_sms_parts_of_spanish_text_are_folded_to_gsm7() -> None:
+    text = " ".join(["Sesión"] * 100)
+    parts = sms_parts(text)
+    folded = text.replace("ó", "o")
+    assert_valid_split(folded, parts, SMS_MAX_SEGMENTS, TWILIO_MAX_BODY_CHARS)
+    # 699 septets: 612 fit the 4-segment cap, so two messages (three as UCS-2, above).
+    assert [encoding(part) for part in parts] == ["GSM-7", "GSM-7"]
+    assert [segments(part) for part in parts] == [4, 1]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Sesión de yoga", "Sesion de yoga", id="o-acute"),
+        pytest.param("¿Mañana? ¡Sí!", "¿Mañana? ¡Si!", id="spanish-keeps-n-tilde-and-marks"),
+        pytest.param("ÁÉÍÓÚ áéíóú", "AÉIOU aéiou", id="acutes-but-gsm-e-acute"),
+        pytest.param("àèìòù ÀÈÌÒÙ", "àèìòù AEIOU", id="graves-lower-kept-upper-folded"),
+        pytest.param("äöüÄÖÜ ñÑ", "äöüÄÖÜ ñÑ", id="gsm-umlauts-kept"),
+        pytest.param("façade Ça", "facade Ça", id="c-cedilla-lower-folded"),
+        pytest.param("1º 2ª", "1o 2a", id="ordinals"),
+        pytest.param("Łódź Œuvre", "Lodz OEuvre", id="undecomposable-latin"),
+        pytest.param("Zoë", "Zoe", id="e-diaeresis"),
+        pytest.param("e\u0301", "é", id="combining-accent-composed-first"),
+        pytest.param("Ana 北京 sí", "Ana 北京 sí", id="no-gsm-form-keeps-everything"),
+        pytest.param("Ελλάδα", "Ελλάδα", id="greek-lowercase-is-not-gsm"),
+        pytest.param("ΔΦΓ", "ΔΦΓ", id="gsm-greek-capitals"),
+        pytest.param("€ [x] {y}", "€ [x] {y}", id="extension-table"),
+        pytest.param("", "", id="empty"),
+    ],
+)
+def test_fold_gsm(text: str, expected: str) -> None:
+    assert fold_gsm(text) == expected
+
+
+def test_sms_body_folds_unless_told_not_to() -> None:
+    text = "✅ Sesión · 45,00\xa0€ …"
+    assert sms_body(text) == "Sesion - 45,00 € ..."
+    assert sms_body(text, fold=False) == "Sesión - 45,00 € ..."
+    assert encoding(sms_body(text)) == "GSM-7"
+    assert encoding(sms_body(text, fold=False)) == "UCS-2"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ana ✅", "Ana OK"),
+        ("1. ✖", "1. X"),
+        ("Later ➡", "Later >"),
+        ("Older ⬇️", "Older v"),
+        ("✅ Confirm booking", "Confirm booking"),
+        ("Booked! 🎉", "Booked!"),
+        ("✅", ""),
+    ],
+)
+def test_a_mark_ending_a_line_after_words_becomes_text(text: str, expected: str) -> None:
+    assert for_sms(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", " ", "\n\n", " \n\t\n "])

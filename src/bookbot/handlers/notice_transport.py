@@ -7,6 +7,7 @@ they answer, as they were decided: buttons on Telegram, numbered lines by text.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -20,9 +21,12 @@ from bookbot.handlers.templates import render
 from bookbot.handlers.twilio_api import SendFailed
 from bookbot.handlers.twilio_webhook import reply_text
 from bookbot.presentation.i18n import translator
+from bookbot.services import handoff
 from bookbot.services.outbox import OutboundMessage
 from bookbot.services.reachability import voice
 from bookbot.services.transport import DeliveryError, Route
+
+log = logging.getLogger(__name__)
 
 
 class Pusher(Protocol):
@@ -30,7 +34,7 @@ class Pusher(Protocol):
 
     async def send_reply(
         self, chat_id: int, reply: Reply, edit: str | None, dialogue: str | None
-    ) -> None: ...
+    ) -> int: ...
 
 
 @dataclass
@@ -60,13 +64,13 @@ class NoticeTransport:
             return
         text = await self._text(message)
         if message.customer_id is None:
-            await self._to_chat(route, text)
+            await self._to_chat(route, text, message.studio_id)
             return
         try:
             if route.channel == "telegram" and self.telegram is not None:
                 await self.telegram.push(route.address, _screen(message), text)
                 return
-            notice = Notice(text, {"1": text})
+            notice = Notice(text, {"1": text}, studio_id=message.studio_id)
             # The route was chosen as reachable a moment ago: send there, and only if it
             # turned the notice down meanwhile (opted out) go through the other channels.
             sent = await self.router.deliver_on(Channel(route.channel), route.address, notice)
@@ -81,11 +85,13 @@ class NoticeTransport:
         if sent.channel is None:
             raise DeliveryError(sent.how, permanent=True)
 
-    async def _to_chat(self, route: Route, text: str) -> None:
+    async def _to_chat(self, route: Route, text: str, studio_id: int) -> None:
         """A plain message to a chat that is nobody's dialogue (a staff group): no buttons."""
         try:
             sent = await self.router.deliver_on(
-                Channel(route.channel), route.address, Notice(text, {"1": text})
+                Channel(route.channel),
+                route.address,
+                Notice(text, {"1": text}, studio_id=studio_id),
             )
         except tg.TelegramError as error:
             raise _telegram_error(error) from error
@@ -99,16 +105,23 @@ class NoticeTransport:
         twilio = self.router.twilio
         try:
             if route.channel == Channel.TELEGRAM.value and self.telegram is not None:
-                await self.telegram.send_reply(
+                sent = await self.telegram.send_reply(
                     int(route.address),
                     reply,
                     message.params.get("edit"),
                     message.params.get("dialogue"),
                 )
+                if message.params.get("handoff") is not None:
+                    await self._note_forward(message, int(route.address), sent)
                 return
             if route.channel in TEXTING and twilio is not None:
                 text = reply_text(reply)
-                if text and not await twilio.send_text(Channel(route.channel), route.address, text):
+                if not text:
+                    return
+                sids = await twilio.send_text(
+                    Channel(route.channel), route.address, text, studio_id=message.studio_id
+                )
+                if not sids:
                     raise DeliveryError("opted out of this channel", permanent=True)
                 return
         except tg.TelegramError as error:
@@ -116,6 +129,23 @@ class NoticeTransport:
         except SendFailed as error:
             raise _twilio_error(error) from error
         raise DeliveryError(f"{route.channel} is not configured in this process")
+
+    async def _note_forward(self, message: OutboundMessage, chat: int, message_id: int) -> None:
+        """A customer's message forwarded to the staff chat (human handoff): remember its id
+        there, so that a staff reply to it finds the customer. It was sent: a failure here
+        must not send it again, so it is logged (that one message cannot be replied to)."""
+        try:
+            await handoff.note_sent(
+                self.router.db,
+                studio_id=message.studio_id,
+                outbox_id=message.outbox_id,
+                chat_id=chat,
+                message_id=message_id,
+            )
+        except Exception:
+            log.exception(
+                "outbox %s: forwarded, but its message id was not kept", message.outbox_id
+            )
 
     async def already_sent(
         self, message: OutboundMessage, route: Route, since: datetime
@@ -128,7 +158,9 @@ class NoticeTransport:
         else:
             text = await self._text(message)
         try:
-            return await twilio.already_sent(Channel(route.channel), route.address, text, since)
+            return await twilio.already_sent(
+                Channel(route.channel), route.address, text, since, studio_id=message.studio_id
+            )
         except SendFailed as error:
             raise _twilio_error(error) from error
 

@@ -33,6 +33,8 @@ class Notice:
     text: str
     # For the WhatsApp template: {"1": "Wheel Throwing Taster", "2": "Sat 28 Nov, 14:00"}
     template_variables: dict[str, str] = field(default_factory=dict)
+    # Whose notice it is: by SMS, whether that studio folds texts to GSM-7.
+    studio_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,9 @@ class NoticeRouter:
                 address, self.whatsapp_template_sid, notice.template_variables
             )
             return Sent(channel, "template")
-        sids = await self.twilio.send_text(channel, address, notice.text)
+        sids = await self.twilio.send_text(
+            channel, address, notice.text, studio_id=notice.studio_id
+        )
         return Sent(channel, "text") if sids else None
 
     async def _in_window(self, address: str) -> bool:

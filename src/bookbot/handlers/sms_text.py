@@ -2,10 +2,17 @@
 
 An SMS is billed per *segment*, and how many characters fit in a segment depends on the
 encoding the whole message needs: 160 GSM-7 septets, or only 70 UCS-2 code units as soon as
-one character is outside the GSM 03.38 alphabet. A single emoji therefore more than doubles
-the cost of a reply, so `for_sms` drops pictographs and swaps typographic punctuation for GSM
-equivalents before a reply goes out by SMS. Accented Spanish letters such as á, í, ó and ú are
-not in GSM-7 either, but they carry meaning, so they stay and the message goes as UCS-2.
+one character is outside the GSM 03.38 alphabet. A single emoji or a single "á" therefore more
+than doubles the cost of a reply, so before a reply goes out by SMS `for_sms` drops pictographs
+and swaps typographic punctuation for GSM equivalents, and `fold_gsm` writes the letters GSM-7
+lacks in their nearest GSM-7 form (á -> a, ó -> o, ç -> c, ł -> l), keeping those it has (é, ñ,
+ü, ¿, ¡). A studio can turn the folding off (`studios.sms_fold_gsm`); a reply with a character
+that has no GSM-7 form at all (a name in Greek lowercase or Chinese) is sent unfolded, since it
+goes as UCS-2 anyway.
+
+The GSM 03.38 tables here are checked against the `gsm0338` codec (1.1.0, PyPI) in the tests'
+history, not imported: neither it nor the PDU libraries count segments or fold letters, and
+the two tables are twenty lines.
 
 Long replies are split into several messages (`split_message`) rather than left to carrier
 concatenation, cutting between lines where possible so that numbered options stay whole.
@@ -161,16 +168,91 @@ _KEYCAP = re.compile(r"([0-9#*])\ufe0f?\u20e3")
 _EMOJI_GLUE = re.compile("[\ufe0e\ufe0f\u200d\u20e3\U000e0020-\U000e007f]")
 
 
-def _drop_emoji_run(match: re.Match[str]) -> str:
-    """Nothing at the start or end of a line; between words, one space if there was one.
+# Marks that say something when they end a line after words ("Ana ✅", "1. ✖", "Later ➡"):
+# there they become a short text instead of vanishing. At the start of a label they only
+# decorate what the words say ("✅ Confirm booking") and go like any emoji.
+_MARK_TEXT = {
+    "\u2705": "OK",  # ✅
+    "\u2714": "OK",  # ✔
+    "\u2611": "OK",  # ☑
+    "\u274c": "X",  # ❌
+    "\u2716": "X",  # ✖
+    "\u274e": "X",  # ❎
+    "\u2b05": "<",  # ⬅
+    "\u27a1": ">",  # ➡
+    "\u2b06": "^",  # ⬆
+    "\u2b07": "v",  # ⬇
+}
 
-    "📅 Book" -> "Book", "Booked! 🎉" -> "Booked!", "Hi 🎉 there" -> "Hi there".
+
+def _mark_text(run: str) -> str | None:
+    """The text for a run that is exactly one meaningful mark, else None."""
+    bare = _EMOJI_GLUE.sub("", run).strip(" \t")
+    return _MARK_TEXT.get(bare)
+
+
+def _drop_emoji_run(match: re.Match[str]) -> str:
+    """Nothing at the start or end of a line; between words, one space if there was one;
+    a meaningful mark ending a line after words becomes its text.
+
+    "📅 Book" -> "Book", "Booked! 🎉" -> "Booked!", "Hi 🎉 there" -> "Hi there",
+    "Ana ✅" -> "Ana OK".
     """
     line = match.string
+    if match.end() == len(line) and line[: match.start()].strip():
+        mark = _mark_text(match.group(0))
+        if mark is not None:
+            return " " + mark
     if match.start() == 0 or match.end() == len(line):
         return ""
     had_blank = bool(match.group(1)) or match.group(0)[-1] in " \t"
     return " " if had_blank else ""
+
+
+# Letters outside GSM-7 that Unicode does not decompose into a GSM-7 letter and an accent.
+_FOLD_EXTRA = {
+    "ł": "l",
+    "Ł": "L",
+    "đ": "d",
+    "Đ": "D",
+    "ð": "d",
+    "Ð": "D",
+    "þ": "th",
+    "Þ": "Th",
+    "œ": "oe",
+    "Œ": "OE",
+    "ı": "i",
+    "ª": "a",  # Spanish ordinals: 1ª, 2º
+    "º": "o",
+    "°": "o",
+    "ç": "c",  # GSM-7 has only the capital Ç
+}
+
+
+def _fold_char(char: str) -> str:
+    """`char` in its nearest GSM-7 form: itself if GSM-7 has it, else without its accents,
+    else a plain Latin spelling; unchanged when there is none."""
+    if char in GSM7_BASIC or char in GSM7_EXTENSION:
+        return char
+    if char in _FOLD_EXTRA:
+        return _FOLD_EXTRA[char]
+    bare = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+    return bare if bare and encoding(bare) == "GSM-7" else char
+
+
+def fold_gsm(text: str) -> str:
+    """`text` with every letter GSM-7 lacks written in its nearest GSM-7 form, so that the
+    message goes as GSM-7: "Sesión" -> "Sesion", "Çà" -> "Ça", while é, ñ, ü, ¿ and ¡ stay.
+
+    Run after `for_sms` (emoji and typography). If a character is left that has no GSM-7
+    form, the message needs UCS-2 whatever is folded, so `text` comes back unchanged: dropping
+    accents would then lose information and save nothing.
+    """
+    if encoding(text) == "GSM-7":
+        return text
+    text = unicodedata.normalize("NFC", text)
+    folded = "".join(_fold_char(c) for c in text)
+    return folded if encoding(folded) == "GSM-7" else text
 
 
 def for_sms(text: str) -> str:
@@ -180,8 +262,7 @@ def for_sms(text: str) -> str:
     ("✅ Confirm booking" -> "Confirm booking"); a line that held nothing but emoji goes
     entirely, while blank lines that were already there stay. Typographic punctuation becomes
     its GSM-7 equivalent ("·" and "•" -> "-", "…" -> "...", "×" -> "x", dashes -> "-", curly
-    quotes -> straight, no-break spaces -> " "). Everything else, accented letters included,
-    is kept: a reply in Spanish may still need UCS-2, and that is the price of being correct.
+    quotes -> straight, no-break spaces -> " "). Letters are left to `fold_gsm`.
     """
     text = _KEYCAP.sub(r"\1", text.translate(_GSM_FRIENDLY))
     lines = []
@@ -298,10 +379,18 @@ def split_message(text: str, *, max_segments: int, max_chars: int) -> list[str]:
     return parts
 
 
-def sms_parts(text: str) -> list[str]:
-    """`text` as the SMS messages to send: made SMS-friendly, then split to the cost cap."""
+def sms_body(text: str, *, fold: bool = True) -> str:
+    """`text` as it goes out by SMS, before splitting: `for_sms`, then `fold_gsm` unless the
+    studio turned folding off. The one place SMS text is made GSM-friendly."""
+    friendly = for_sms(text)
+    return fold_gsm(friendly) if fold else friendly
+
+
+def sms_parts(text: str, *, fold: bool = True) -> list[str]:
+    """`text` as the SMS messages to send: made SMS-friendly (and folded to GSM-7 unless
+    `fold` is False), then split to the cost cap."""
     return split_message(
-        for_sms(text), max_segments=SMS_MAX_SEGMENTS, max_chars=TWILIO_MAX_BODY_CHARS
+        sms_body(text, fold=fold), max_segments=SMS_MAX_SEGMENTS, max_chars=TWILIO_MAX_BODY_CHARS
     )
 
 

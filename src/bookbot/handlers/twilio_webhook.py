@@ -32,6 +32,7 @@ from bookbot.handlers.text import numbered
 from bookbot.handlers.twilio_api import SendFailed, TwilioSender, whatsapp_address
 from bookbot.phones import InvalidPhone, normalise_phone
 from bookbot.services import inbox, optouts
+from bookbot.services.common import studio_by_id
 from bookbot.services.deliveries import record_status
 from bookbot.services.inbox import InboxItem
 from bookbot.store.db import Database
@@ -68,12 +69,17 @@ class TwilioChannel:
         self.clock = clock
         self.sender = sender
 
-    async def send_text(self, channel: Channel, address: str, text: str) -> list[str]:
-        """Send `text` (split as the channel needs); the SIDs sent, [] if opted out."""
+    async def send_text(
+        self, channel: Channel, address: str, text: str, *, studio_id: int | None = None
+    ) -> list[str]:
+        """Send `text` (split as the channel needs); the SIDs sent, [] if opted out.
+
+        By SMS the text is folded to GSM-7 unless the studio `studio_id` turned that off
+        (`sms_fold_gsm`); without a studio it is folded."""
         if await optouts.is_opted_out(self.db, channel.value, address):
             log.info("not sending to %s %s: opted out", channel.value, address)
             return []
-        parts = _parts(channel, text)
+        parts = _parts(channel, text, fold=await self._folds(channel, studio_id))
         send = self.sender.send_sms if channel is Channel.SMS else self.sender.send_whatsapp
         sids = []
         for part in parts:
@@ -87,13 +93,25 @@ class TwilioChannel:
         return sids
 
     async def already_sent(
-        self, channel: Channel, address: str, text: str, since: datetime
+        self,
+        channel: Channel,
+        address: str,
+        text: str,
+        since: datetime,
+        *,
+        studio_id: int | None = None,
     ) -> bool:
         """Did every part of `text` reach Twilio for `address` since `since`?"""
-        parts = _parts(channel, text)
+        parts = _parts(channel, text, fold=await self._folds(channel, studio_id))
         to = address if channel is Channel.SMS else whatsapp_address(address)
         bodies = await self.sender.bodies_sent_since(to, since)
         return all(part in bodies for part in parts)
+
+    async def _folds(self, channel: Channel, studio_id: int | None) -> bool:
+        """Whether an SMS to this studio's customers is folded to GSM-7 (the default)."""
+        if channel is not Channel.SMS or studio_id is None:
+            return True
+        return (await studio_by_id(self.db, studio_id)).sms_fold_gsm
 
 
 def reply_text(reply: Reply) -> str:
@@ -101,9 +119,9 @@ def reply_text(reply: Reply) -> str:
     return numbered(reply) or reply.notice or ""
 
 
-def _parts(channel: Channel, text: str) -> list[str]:
+def _parts(channel: Channel, text: str, *, fold: bool = True) -> list[str]:
     """The messages `text` goes out as on that channel."""
-    return sms_parts(text) if channel is Channel.SMS else whatsapp_parts(text)
+    return sms_parts(text, fold=fold) if channel is Channel.SMS else whatsapp_parts(text)
 
 
 def _sender(raw: str) -> str | None:
