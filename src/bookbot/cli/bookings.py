@@ -1,16 +1,25 @@
-"""`bookbot book` and `bookbot cancel`: bookings made by staff on a customer's behalf."""
+"""`bookbot book` and `bookbot cancel`: bookings made by staff on a customer's behalf;
+`bookbot bookings show REF`: a booking found by the reference its confirmation gave."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from bookbot.cli.common import add_studio_option, id_list, phone, positive_int, studio_session
+from bookbot.cli.common import (
+    CommandError,
+    add_studio_option,
+    id_list,
+    phone,
+    positive_int,
+    studio_session,
+)
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
-from bookbot.presentation.formatting import money
-from bookbot.services import booking, customers
+from bookbot.presentation.formatting import local_when, money
+from bookbot.services import booking, booking_lookup, customers
 from bookbot.services.cancellation import cancel_registration
+from bookbot.services.references import booking_reference, parse_reference
 
 
 def register(commands: Any) -> None:
@@ -45,6 +54,17 @@ def register(commands: Any) -> None:
     add_studio_option(cancel)
     cancel.set_defaults(run=run_cancel)
 
+    group = commands.add_parser("bookings", help="find a booking by its reference")
+    actions = group.add_subparsers(
+        dest="bookings_command", required=True, metavar="ACTION", help="what to do"
+    )
+    show = actions.add_parser(
+        "show", help="a booking by the reference its confirmation gave (e.g. B-7F3Q)"
+    )
+    show.add_argument("reference", metavar="REF", help="the booking's reference, e.g. B-7F3Q")
+    add_studio_option(show)
+    show.set_defaults(run=run_show)
+
 
 async def run_book(settings: Settings, args: argparse.Namespace) -> int:
     clock = SystemClock()
@@ -67,7 +87,7 @@ async def run_book(settings: Settings, args: argparse.Namespace) -> int:
     price = money(reg.price_minor, reg.currency, studio.default_language)
     print(
         f"booking {reg.id} confirmed for {who.name}: {reg.guest_count} guest(s), "
-        f"{len(reg.session_ids)} session(s), {price}"
+        f"{len(reg.session_ids)} session(s), {price}; reference {booking_reference('class', reg.id)}"
     )
     return 0
 
@@ -80,4 +100,32 @@ async def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"booking {result.registration_id} cancelled; {len(result.offers)} waitlist offer(s) made"
     )
+    return 0
+
+
+async def run_show(settings: Settings, args: argparse.Namespace) -> int:
+    parsed = parse_reference(args.reference)
+    if parsed is None:
+        raise CommandError(f"{args.reference!r} is not a booking reference (e.g. B-7F3Q)")
+    kind, ident = parsed
+    async with studio_session(settings, args.studio) as (db, studio):
+        if kind == "class":
+            found = await booking_lookup.class_booking(db, studio.id, ident)
+        else:
+            found = await booking_lookup.appointment(db, studio.id, ident)
+    ref = booking_reference(kind, ident)
+    if found is None:
+        raise CommandError(f"no booking {ref} in {studio.slug}")
+    label = "booking" if kind == "class" else "appointment"
+    price = money(found.price_minor, found.currency, studio.default_language)
+    who = found.customer + (f" ({found.phone})" if found.phone else "")
+    print(f"{ref}: {label} {found.ident}, {found.status}")
+    print(f"  {found.what} for {who}: {found.guests} guest(s), {price}")
+    for d in found.dates:
+        line = f"  - {local_when(d.starts_at, studio.timezone)}"
+        if d.instructor:
+            line += f" with {d.instructor}"
+        if d.status not in ("booked", found.status):
+            line += f" ({d.status})"
+        print(line)
     return 0
