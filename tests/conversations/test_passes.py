@@ -123,7 +123,7 @@ async def test_mug_course_parts_in_order_with_a_makeup_week(
 async def test_an_8_punch_pass_uses_punches_at_check_in_and_for_no_shows(
     ana: Chat, db: Database, clock: FrozenClock
 ) -> None:
-    await get_pass(ana, "Open Studio Drop-in", "a 8-session pass")
+    await get_pass(ana, "Open Studio Drop-in", "a pass for 8 sessions")
     for day in ("Mon 23 Nov", "Tue 24 Nov"):
         await reserve(ana, day)
     assert "8 of 8 left · 2 reserved" in ana.text
@@ -141,7 +141,7 @@ async def test_an_8_punch_pass_uses_punches_at_check_in_and_for_no_shows(
 
 
 async def test_cancelling_a_reservation_before_class_uses_no_punch(ana: Chat) -> None:
-    await get_pass(ana, "Open Studio Drop-in", "a 8-session pass")
+    await get_pass(ana, "Open Studio Drop-in", "a pass for 8 sessions")
     await reserve(ana, "Mon 23 Nov")
     await ana.press("Cancel Mon 23 Nov")
     assert ana.text.startswith("Reservation cancelled; no session used.")
