@@ -18,6 +18,7 @@ from bookbot.conversations import answers, store
 from bookbot.conversations import appointment_steps as appointment
 from bookbot.conversations import booking_steps as booking
 from bookbot.conversations import funnel_tracking as funnel
+from bookbot.conversations import handoff_steps as talk
 from bookbot.conversations import linking_steps as link
 from bookbot.conversations import package_steps as package
 from bookbot.conversations import pass_steps as passes
@@ -111,6 +112,7 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     **moving.SCREENS,
     **zones.SCREENS,
     **staff.SCREENS,
+    **talk.SCREENS,
 }
 
 # Choices that lead straight to a state, remembering a value on the way.
@@ -317,6 +319,12 @@ class Dialogues:
                 [Reply("", notice=ctx.t._("That button is not for you."), toast=True)],
                 False,
             )
+        if (handoff := await talk.open_for_dialogue(ctx)) is not None:
+            # Talking to a person (/human): what they write goes to the staff chat, not here.
+            relayed = await talk.relay(ctx, handoff, inbound)
+            if relayed.transition is not None:
+                return ctx, await self._enter(ctx, relayed.transition, edit=edit), True
+            return ctx, relayed.replies, relayed.changed
         # A notice's one-tap actions (check in, accept an offer held for hours) stay good
         # however long it waited: they expire by their own rules, not by the chat's silence.
         idle = ctx.now - conversation.updated_at > IDLE and conversation.state not in (
@@ -633,4 +641,5 @@ _PLAIN_ACTIONS: dict[str, Callable[[Context], Awaitable[Transition]]] = {
     **package.PLAIN_ACTIONS,
     **moving.PLAIN_ACTIONS,
     **zones.PLAIN_ACTIONS,
+    **talk.PLAIN_ACTIONS,
 }

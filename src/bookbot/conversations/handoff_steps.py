@@ -19,7 +19,7 @@ from bookbot.conversations.matching import fold
 from bookbot.conversations.model import Channel, Inbound, Reply
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.presentation.i18n import Translator, translator
-from bookbot.services import handoff
+from bookbot.services import handoff, staff_activity
 from bookbot.services.handoff import Handoff
 
 RECENT = 5  # the customer's last messages shown to staff when the handoff opens
@@ -136,6 +136,13 @@ async def start(ctx: Context) -> Transition:
             text = _intro(ctx, was, recent)
             key = f"handoff:{opened.id}:open"
             await handoff.forward(tx, ctx.now, opened, staff_chat=chat, text=text, key=key)
+            await staff_activity.record(
+                tx,
+                ctx.now,
+                studio_id=ctx.studio.id,
+                kind="handoff",
+                params={"customer_id": ctx.customer.id, "channel": ctx.conversation.channel},
+            )
     ctx.data.clear()
     return Transition(State.HANDOFF)
 

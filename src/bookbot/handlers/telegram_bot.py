@@ -27,6 +27,7 @@ from telegram.request import HTTPXRequest
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel, Inbound, Reply
 from bookbot.conversations.outbound import ReplyTo
+from bookbot.handlers import telegram_staff
 from bookbot.services import inbox
 from bookbot.services.inbox import InboxItem
 
@@ -174,6 +175,8 @@ class TelegramBot:
     async def process(self, item: InboxItem) -> None:
         """One stored update through the dialogue; replies queued, row done, one commit."""
         update = Update.de_json(item.payload, self.bot)
+        if await telegram_staff.handled(self.dialogues, item, update):
+            return  # a staff answer to a customer talking to a person (human handoff)
         chat = update.effective_chat
         assert chat is not None  # noqa: S101 - only chat updates are stored
         reply_to = ReplyTo(item, Channel.TELEGRAM, str(chat.id))
@@ -197,12 +200,14 @@ class TelegramBot:
 
     async def send_reply(
         self, chat_id: int, reply: Reply, edit: str | None, dialogue: str | None
-    ) -> None:
-        """Send (or edit into place) one reply; note the message now carrying the options."""
+    ) -> int:
+        """Send (or edit into place) one reply, and return its message id; note the message
+        now carrying the options."""
         message_id = await self._deliver(chat_id, reply, edit)
         if reply.options and dialogue is not None:
             ref = message_ref(chat_id, message_id)
             await self.dialogues.note_message(Inbound(Channel.TELEGRAM, dialogue), ref)
+        return message_id
 
     async def push(self, user_id: str, template: str, text: str) -> None:
         """Send a message first (a reminder, an offer) with its one-tap buttons."""

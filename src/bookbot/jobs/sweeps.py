@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bookbot.conversations import handoff_staff
 from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import is_finite
 from bookbot.services import (
@@ -56,6 +57,8 @@ class Sweeps:
         await holds.expire_holds(self.db, self.clock)
         await appointments.expire_holds(self.db, self.clock)
         await appointments.complete_ended(self.db, self.clock)
+        # Talking to a person: a chat quiet for 30 minutes returns the customer to the bot.
+        await handoff_staff.end_quiet(self.db, self.clock)
         await self.extend_series()
         if self.gateway is not None:
             # One bounded page each per tick (their partial indexes hold only what is due).
