@@ -17,12 +17,14 @@ from bookbot.conversations import account_steps as account
 from bookbot.conversations import answers, store
 from bookbot.conversations import appointment_steps as appointment
 from bookbot.conversations import booking_steps as booking
+from bookbot.conversations import check_in_steps as check_in
 from bookbot.conversations import funnel_tracking as funnel
 from bookbot.conversations import handoff_steps as talk
 from bookbot.conversations import linking_steps as link
 from bookbot.conversations import package_steps as package
 from bookbot.conversations import pass_steps as passes
 from bookbot.conversations import payment_steps as paying
+from bookbot.conversations import privacy_steps as privacy
 from bookbot.conversations import recurring_steps as series
 from bookbot.conversations import request_steps as requests
 from bookbot.conversations import reschedule_steps as moving
@@ -112,6 +114,7 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     **moving.SCREENS,
     **zones.SCREENS,
     **staff.SCREENS,
+    **privacy.SCREENS,
     **talk.SCREENS,
 }
 
@@ -125,6 +128,9 @@ SIMPLE: dict[str, tuple[State, str | None]] = {
     # A page of a past list: the choice's value says which (pages.PageAsk.stored()).
     "past_bookings": (State.PAST_BOOKINGS, "page"),
     "past_passes": (State.PAST_PASSES, "page"),
+    # A page of a list of dates: "Later dates ▸", "◂ Earlier" (conversations.paging).
+    "dates_page": (State.CLASS, "page"),
+    "reserve_page": (State.RESERVE, "page"),
     "language": (State.LANGUAGE, None),
     "help": (State.HELP, None),
     "class": (State.CLASS, "class_id"),
@@ -332,6 +338,11 @@ class Dialogues:
             State.NOTICE,
         )
         first_ask = command(inbound) or keyword(inbound.text or "")
+        if first_ask is None and (conversation.created or idle) and inbound.token is None:
+            # A first message, or one after a pause, that asks to book ("book wheel taster
+            # for 2 on saturday"): greet or reset, then do it (request_steps).
+            asked = await requests.asks_to_book(ctx, inbound.text or "")
+            first_ask = "request" if asked else None
         if conversation.created and first_ask not in (None, "menu") and inbound.token is None:
             # A first message that asks for something (/today, HELP…): greet, then do it.
             done = await self._step(ctx, inbound)
@@ -340,8 +351,9 @@ class Dialogues:
         elif conversation.created or slug is not None or command(inbound) == "menu":
             transition = Transition(State.MENU, account.welcome(ctx))
             conversation.data = {}
-        elif idle and keyword(inbound.text or "") is not None and inbound.token is None:
-            # A keyword (HERE, MY, HELP…) means the same after a pause: reset, then do it.
+        elif idle and first_ask is not None and inbound.token is None:
+            # A keyword (HERE, MY, HELP…) or a command (/my, /book…) means the same after a
+            # pause: reset, then do it.
             conversation.data, conversation.state = {}, State.MENU.value
             transition = await self._step(ctx, inbound)
         elif idle:
@@ -354,8 +366,9 @@ class Dialogues:
                 ),
             )
         elif inbound.token is not None and self._resolve(ctx, inbound) is None:
-            # A stale, replayed or forged button: say so, and change nothing at all.
-            return ctx, [Reply("", notice=ctx.t._("That option has expired."))], False
+            # A stale, replayed or forged button: a toast (no new message), nothing changed.
+            expired = ctx.t._("That option has expired. Please use the latest message.")
+            return ctx, [Reply("", notice=expired, toast=True)], False
         else:
             transition = await self._step(ctx, inbound)
         replies = await self._enter(ctx, transition, edit=edit)
@@ -604,16 +617,26 @@ async def _stay(ctx: Context) -> Transition:
     return Transition(State(ctx.conversation.state))
 
 
+async def _stop(ctx: Context) -> Transition:
+    """/cancel: stop what I am doing and go to the menu (it never cancels a booking)."""
+    ctx.data.clear()
+    return Transition(State.MENU, ctx.t._("Stopped. Here is the menu."))
+
+
 # Actions that act on the chosen option's value, and actions that need only the context.
 _ACTIONS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "reserve_session": _reserve_session,
     "reserve_part": _reserve_part,
     "check_in": _check_in,
+    "check_in_booking": check_in.on_booking_check_in,
+    "by_reference": account.open_reference,
     "cancel_reservation": _cancel_reservation,
     "session": booking.choose_on_class,
     "run": booking.choose_on_class,
     "toggle": booking.choose_on_class,
     "continue": booking.choose_on_class,
+    "waitlist_date": booking.choose_on_class,  # a full drop-in date: its waitlist
+    "reserve_waitlist": passes.reserve_waitlist,  # a full session to reserve: its waitlist
     "guests": _guests,
     "set_language": _set_language,
     "pay": paying.pay,
@@ -626,8 +649,11 @@ _ACTIONS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
 }
 _PLAIN_ACTIONS: dict[str, Callable[[Context], Awaitable[Transition]]] = {
     "get_pass": passes.get_pass,
-    "here": passes.check_in_now,
+    "get_another_pass": passes.get_another_pass,
+    "here": check_in.check_in_now,  # a booking or a pass reservation, whichever is open
     "noop": _stay,
+    "stop": _stop,
+    **privacy.PLAIN_ACTIONS,
     "accept_offer": booking.accept_offer,
     "decline_offer": booking.decline_offer,
     "confirm": booking.confirm,
