@@ -89,20 +89,28 @@ def _late(ctx: Context, hours: int, policy: rules.PaymentPolicy | None) -> str:
             "Cancellations close {n} h before the start, so once booked this cannot be cancelled.",
             hours,
         ).format(n=hours)
-    percent = policy.refund_after_cutoff_percent
-    if percent and policy.payment == "online":
-        return ctx.t.n_(
-            "Free cancellation closed {n} h before the start: cancelling now gives {percent}% "
-            "back.",
-            "Free cancellation closed {n} h before the start: cancelling now gives {percent}% "
-            "back.",
-            hours,
-        ).format(n=hours, percent=percent)
-    return ctx.t.n_(
-        "Free cancellation closed {n} h before the start: no refund if cancelled.",
-        "Free cancellation closed {n} h before the start: no refund if cancelled.",
+    closed = ctx.t.n_(
+        "Free cancellation closed {n} h before the start",
+        "Free cancellation closed {n} h before the start",
         hours,
     ).format(n=hours)
+    percent = policy.refund_after_cutoff_percent
+    if policy.payment == "either":
+        if percent:
+            tail = _(
+                "{percent}% back if paid online and cancelled; if paid at the studio, "
+                "it cannot be cancelled"
+            ).format(percent=percent)
+        else:
+            tail = _(
+                "no refund if paid online and cancelled; if paid at the studio, "
+                "it cannot be cancelled"
+            )
+    elif percent:
+        tail = _("cancelling gives {percent}% back").format(percent=percent)
+    else:
+        tail = _("no refund if cancelled")
+    return _("{rule}: {after}.").format(rule=closed, after=tail)
 
 
 def closed_line(ctx: Context) -> str:
