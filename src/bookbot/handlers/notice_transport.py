@@ -64,13 +64,13 @@ class NoticeTransport:
             return
         text = await self._text(message)
         if message.customer_id is None:
-            await self._to_chat(route, text)
+            await self._to_chat(route, text, message.studio_id)
             return
         try:
             if route.channel == "telegram" and self.telegram is not None:
                 await self.telegram.push(route.address, _screen(message), text)
                 return
-            notice = Notice(text, {"1": text})
+            notice = Notice(text, {"1": text}, studio_id=message.studio_id)
             # The route was chosen as reachable a moment ago: send there, and only if it
             # turned the notice down meanwhile (opted out) go through the other channels.
             sent = await self.router.deliver_on(Channel(route.channel), route.address, notice)
@@ -85,11 +85,13 @@ class NoticeTransport:
         if sent.channel is None:
             raise DeliveryError(sent.how, permanent=True)
 
-    async def _to_chat(self, route: Route, text: str) -> None:
+    async def _to_chat(self, route: Route, text: str, studio_id: int) -> None:
         """A plain message to a chat that is nobody's dialogue (a staff group): no buttons."""
         try:
             sent = await self.router.deliver_on(
-                Channel(route.channel), route.address, Notice(text, {"1": text})
+                Channel(route.channel),
+                route.address,
+                Notice(text, {"1": text}, studio_id=studio_id),
             )
         except tg.TelegramError as error:
             raise _telegram_error(error) from error
@@ -114,7 +116,12 @@ class NoticeTransport:
                 return
             if route.channel in TEXTING and twilio is not None:
                 text = reply_text(reply)
-                if text and not await twilio.send_text(Channel(route.channel), route.address, text):
+                if not text:
+                    return
+                sids = await twilio.send_text(
+                    Channel(route.channel), route.address, text, studio_id=message.studio_id
+                )
+                if not sids:
                     raise DeliveryError("opted out of this channel", permanent=True)
                 return
         except tg.TelegramError as error:
@@ -151,7 +158,9 @@ class NoticeTransport:
         else:
             text = await self._text(message)
         try:
-            return await twilio.already_sent(Channel(route.channel), route.address, text, since)
+            return await twilio.already_sent(
+                Channel(route.channel), route.address, text, since, studio_id=message.studio_id
+            )
         except SendFailed as error:
             raise _twilio_error(error) from error
 
