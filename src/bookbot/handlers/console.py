@@ -12,6 +12,7 @@ from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel, Inbound, Reply
 from bookbot.handlers.text import numbered
 from bookbot.presentation.i18n import translator
+from bookbot.services import handoff
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,32 @@ class Shell:
         return "📎 " + _("{file} saved to {path}").format(file=attachment.filename, path=path)
 
     async def say(self, text: str) -> None:
+        await self.show_waiting()
         self._show(await self._dialogues.handle(self._inbound(text)))
 
+    async def show_waiting(self) -> None:
+        """Print what staff answered while the customer talks to a person (human handoff):
+        nothing can push into a terminal, so it waits until the next line (Enter will do)."""
+        dialogues = self._dialogues
+        for text in await handoff.take_waiting(
+            dialogues.db,
+            dialogues.clock.now(),
+            channel=Channel.CONSOLE.value,
+            address=self._who.phone,
+        ):
+            print(text, file=self._out)
+            print(file=self._out)
+
     async def run(self, lines: TextIO, *, echo: bool) -> None:
-        """Start with the welcome, then one message per line until end of input."""
+        """Start with the welcome, then one message per line until end of input.
+
+        An explicit language (--lang) wins over the one saved for this customer, and is saved,
+        as sending LANG would: it is set first, quietly (the studio opened, then LANG), so the
+        welcome is already in it."""
         start = self._inbound("/start")
+        if self._who.language:
+            await self._dialogues.handle(start, studio_slug=self._studio)
+            await self._dialogues.handle(self._inbound(f"LANG {self._who.language}"))
         self._show(await self._dialogues.handle(start, studio_slug=self._studio))
         while True:
             if not echo:
@@ -89,6 +111,8 @@ class Shell:
                 break
             if text.strip():
                 await self.say(text)
+            else:
+                await self.show_waiting()
 
 
 def interactive(stream: TextIO = sys.stdin) -> bool:
