@@ -194,3 +194,31 @@ async def test_the_last_reminder_of_a_booking_has_a_check_in_button(
     await chat.press("✅ Check in")
     assert "You are checked in. Enjoy the class!" in chat.text
     assert await db.scalar("SELECT attendance FROM registration_sessions") == "checked_in"
+
+
+async def test_a_started_reservation_offers_no_cancel(
+    dialogues: Dialogues, db: Database, clock: FrozenClock
+) -> None:
+    """A pass reservation can be cancelled until its class starts: a long class past its
+    check-in window (2 h after the start) shows it as started, not a refused Cancel."""
+    ana = Chat(dialogues, address="4242", name="Ana", channel=Channel.TELEGRAM)
+    await ana.say("/start")
+    await ana.say("book")
+    await ana.say("Open Studio Drop-in")
+    await ana.press("🎟 Get an unlimited pass")
+    await ana.press("✅ Get this pass")
+    await ana.press("📅 Reserve a session")
+    await ana.press("Mon 23 Nov")
+    assert ana.text.startswith("Reserved.")
+    await db.execute(
+        "UPDATE sessions SET ends_at = :ends WHERE starts_at = :starts",
+        {
+            "ends": datetime(2026, 11, 23, 21, 0, tzinfo=UTC),
+            "starts": datetime(2026, 11, 23, 16, 0, tzinfo=UTC),
+        },
+    )
+    clock.set(datetime(2026, 11, 23, 18, 30, tzinfo=UTC))  # started 2.5 h ago, ends at 21:00
+    await ana.say("passes")
+    await ana.press("Open Studio Drop-in ·")
+    assert "Mon 23 Nov, 16:00 · started" in ana.labels
+    assert not [label for label in ana.labels if label.startswith("Cancel")]

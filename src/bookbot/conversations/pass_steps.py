@@ -92,6 +92,8 @@ def _held_label(ctx: Context, held: reservations.Held) -> Choice:
         )
     if held.status is Status.CHECKED_IN:
         return Choice("noop", _("{date} · checked in").format(date=when), held.id)
+    if held.starts_at <= ctx.now:  # started: cancelling would be refused (NotCancellable)
+        return Choice("noop", _("{date} · started").format(date=when), held.id)
     return Choice("cancel_reservation", _("Cancel {date}").format(date=when), held.id)
 
 
