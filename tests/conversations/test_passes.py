@@ -78,8 +78,12 @@ async def test_series_pass_holds_three_ahead_and_a_no_show_cancels_the_rest_at_0
     await jobs.tick()  # run twice, one message
     await delivery.run_until_idle()
     await delivery.run_until_idle()
-
     assert await statuses(db) == ["no_show", "auto_cancelled", "auto_cancelled"]
+    # Told when the studio's quiet hours end (08:00), not at 01:00.
+    assert not [t for _, t in telegram.sent if t.startswith("You missed")]
+    clock.set(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
+    await delivery.run_until_idle()
+
     [(chat_id, text)] = [(c, t) for c, t in telegram.sent if t.startswith("You missed")]
     assert chat_id == 4242
     assert text.startswith(
