@@ -3,6 +3,7 @@ replies go back to the customer, /bot, /done or silence return the customer to t
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.handoff_staff import StaffMessage, end_quiet, staff_message
 from bookbot.conversations.model import Channel
 from bookbot.engine.clock import FrozenClock
+from bookbot.handlers.console import Shell, ShellCustomer
 from bookbot.services import handoff, inbox
 from bookbot.services.inbox import InboxItem
 from bookbot.store.db import Database
@@ -246,3 +248,20 @@ async def test_staff_who_asked_for_handoff_notices_are_told(
     await chat.say("/human")  # a second handoff is a second notice
     rows = await db.all("SELECT params FROM outbox WHERE template = 'staff_activity' ORDER BY id")
     assert [json.loads(r["params"])["customer_name"] for r in rows] == ["Ana", "Ana"]
+
+
+@pytest.mark.usefixtures("staffed")
+async def test_the_terminal_shows_staff_answers_at_the_next_line(
+    dialogues: Dialogues, db: Database, clock: FrozenClock
+) -> None:
+    out = io.StringIO()
+    shell = Shell(dialogues, ShellCustomer("+447700900321", "Ana", "en"), out)
+    await shell.say("/start")
+    await shell.say("HUMAN")
+    assert "send BOT" in out.getvalue()
+    await sent(db, 300)
+    assert await staff_says(db, clock, "Hello Ana!", replying_to=300, update=1)
+    await shell.show_waiting()  # what an empty line (Enter) does
+    assert out.getvalue().endswith("💬 Mia (Clay & Kiln): Hello Ana!\n\n")
+    await shell.show_waiting()  # shown once
+    assert out.getvalue().count("Hello Ana!") == 1

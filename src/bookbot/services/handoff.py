@@ -283,3 +283,16 @@ def _text_of(payload: dict[str, Any]) -> str | None:
         body = form.get("Body")
         return body if isinstance(body, str) else None
     return None
+
+
+async def take_waiting(db: Database, now: datetime, *, channel: str, address: str) -> list[str]:
+    """Texts queued for a chat no delivery worker can reach (the terminal shell, which shows
+    them itself): taken, marked sent, oldest first. Only staff answers go there."""
+    rows = await db.all(
+        "UPDATE outbox SET status = 'sent', sent_at = :now, lease_until = NULL"
+        " WHERE status = 'pending' AND template = :template AND channel = :channel"
+        " AND address = :address RETURNING id, params",
+        {"now": now, "template": FORWARD, "channel": channel, "address": address},
+    )
+    ordered = sorted(rows, key=lambda r: int(r["id"]))
+    return [str(json.loads(r["params"]).get("text") or "") for r in ordered]
