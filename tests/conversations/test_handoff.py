@@ -206,11 +206,15 @@ async def test_a_studio_without_a_staff_chat_says_so(chat: Chat, db: Database) -
 
 
 @pytest.mark.usefixtures("staffed")
-async def test_one_open_handoff_per_customer(chat: Chat, db: Database) -> None:
+async def test_one_open_handoff_and_commands_are_for_the_bot(chat: Chat, db: Database) -> None:
     await chat.say("/human")
-    await chat.say("/human")  # forwarded like anything else said meanwhile
+    await chat.say("/human")  # a command is for the bot: not forwarded, and said so
+    assert chat.text == "You are talking to a person now. Send /bot to go back to the bot first."
     assert await open_handoffs(db) == [{"ended": False, "by": None}]
-    assert (await to_staff(db))[-1] == "💬 Ana: /human"
+    assert len(await to_staff(db)) == 1  # the intro only
+    await chat.say("/start")  # as /bot: back to the bot
+    assert "You are back with the bot." in chat.text
+    assert await open_handoffs(db) == [{"ended": True, "by": "customer"}]
 
 
 @pytest.mark.usefixtures("staffed")

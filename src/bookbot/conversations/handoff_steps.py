@@ -25,6 +25,8 @@ from bookbot.services.handoff import Handoff
 RECENT = 5  # the customer's last messages shown to staff when the handoff opens
 # What asks for the bot back while a person is on the line ("/bot" is the command).
 BOT_WORDS = frozenset({"bot", "volver al bot", "back to bot", "back to the bot", "el bot"})
+# Commands that end it too: any other command is answered with how to get back to the bot.
+ENDING_COMMANDS = frozenset({"/bot", "/start", "/menu"})
 CHANNEL_NAMES = {"telegram": "Telegram", "sms": "SMS", "whatsapp": "WhatsApp"}
 
 
@@ -52,11 +54,16 @@ async def open_for_dialogue(ctx: Context) -> Handoff | None:
     return found
 
 
+def _command(text: str) -> str | None:
+    """ "/bot" for "/bot", "/bot@our_bot" or "/BOT now"; None: not a command."""
+    return text.split()[0].split("@")[0].lower() if text.startswith("/") else None
+
+
 def wants_bot(inbound: Inbound) -> bool:
-    """/bot, BOT, "volver al bot"…"""
+    """/bot (or /start, /menu: commands are for the bot), BOT, "volver al bot"…"""
     text = (inbound.text or "").strip()
-    if text.startswith("/"):
-        return text.split()[0].split("@")[0].lower() == "/bot"
+    if (asked := _command(text)) is not None:
+        return asked in ENDING_COMMANDS
     return fold(text) in BOT_WORDS
 
 
@@ -73,6 +80,9 @@ async def relay(ctx: Context, open_handoff: Handoff, inbound: Inbound) -> Relaye
     text = (inbound.text or "").strip()
     if not text:
         return Relayed(changed=False)
+    if _command(text) is not None:  # /book, /human…: for the bot, not for staff
+        hint = _("You are talking to a person now. Send /bot to go back to the bot first.")
+        return Relayed(replies=[Reply(hint)], changed=False)
     # A count kept with the dialogue keys each forward: a turn run again (after a crash, a
     # lost lease) forwards its message once.
     said = int(ctx.data.get("handoff_said", 0)) + 1
