@@ -9,7 +9,9 @@ from datetime import date, time
 import pytest
 
 from bookbot.conversations import answers
+from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.matching import Ambiguous, pick
+from bookbot.conversations.model import Channel
 from bookbot.engine.clock import FrozenClock
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
@@ -185,6 +187,8 @@ DAYS = [
     ("hello", "en", None),
     ("2 people", "en", None),
     ("we sat down", "en", None),
+    ("in the sun", "en", None),
+    ("BOOK WHEEL TASTER SAT FOR 2", "en", date(2026, 11, 21)),
     ("", "en", None),
     ("99/99", "en", None),
     # Spanish
@@ -530,6 +534,22 @@ async def test_a_one_line_request_opens_the_summary(
     assert chat.labels[0].startswith("✅")
     await chat.say("sí" if language == "es" else "yes")
     assert "🎉" in chat.text
+
+
+async def test_a_party_typed_at_the_summary_changes_it(chat: Chat) -> None:
+    await chat.say("book the saturday glazing workshop")
+    await chat.say("1")
+    assert "1 person" in chat.text
+    await chat.say("for 2")
+    assert "2 people" in chat.text
+    assert "Please check your booking" in chat.text
+
+
+async def test_a_first_message_that_asks_to_book_is_answered(dialogues: Dialogues) -> None:
+    sms = Chat(dialogues, address="+447700900555", name="", language=None, channel=Channel.SMS)
+    await sms.say("book wheel taster for 2 on saturday")
+    assert sms.text.startswith("Hi! I'm the booking assistant of Clay & Kiln.")
+    assert "Sat 21 Nov 2026, 14:00" in sms.text
 
 
 async def test_a_request_without_a_party_asks_for_it(chat: Chat) -> None:

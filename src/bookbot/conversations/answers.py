@@ -256,14 +256,17 @@ def _weekday(toks: list[str], lang: str, today: date) -> date | None:
     return None
 
 
+_PRONOUNS = frozenset({"we", "i", "you", "they", "he", "she", "it", "the", "just", "had", "was"})
+
+
 def _is_word_use(toks: list[str], i: int) -> bool:
-    """'mar' (martes) next to a number is March ('5 mar'); 'sat'/'sun' in a longer
-    English sentence ('we sat') is not a day unless it stands alone or after on/this."""
+    """'mar' (martes) next to a number is March ('5 mar'); 'sat' and 'sun' after a pronoun
+    or an article ('we sat down', 'in the sun') are English words, not days."""
     before = toks[i - 1] if i else ""
     after = toks[i + 1] if i + 1 < len(toks) else ""
     if toks[i] == "mar":
         return before.isdigit() or after.isdigit()
-    return len(toks) > 1 and before not in ("on", "this", "next", "el", "", "for")
+    return before in _PRONOUNS
 
 
 def _day_of_month(toks: list[str], today: date) -> date | None:

@@ -99,6 +99,9 @@ _BOOK_VERBS = frozenset(
 )
 
 
+_ON_A_CLASS = (State.CLASS, State.GUESTS, State.CONFIRM)
+
+
 def _today(ctx: Context) -> date:
     return ctx.now.astimezone(zone(ctx.zone)).date()
 
@@ -126,6 +129,17 @@ def named_classes(text: str, cards: list[browse.ClassCard], lang: str) -> list[b
     return [c for c, s in zip(cards, scores, strict=True) if best and s == best]
 
 
+async def asks_to_book(ctx: Context, text: str) -> bool:
+    """Whether a first message (or one after a long pause) is a booking request: it names a
+    class, or asks to book for a day or a party ("book for 2 on saturday")."""
+    lang = ctx.t.language
+    cards = await browse.class_cards(ctx.db, ctx.studio.id, ctx.now)
+    if named_classes(text, cards, lang):
+        return True
+    said = answers.party_size(text, lang) or answers.day(text, lang, _today(ctx))
+    return bool(said) and bool(_BOOK_VERBS & set(fold(text[: answer_words.LIMIT]).split()))
+
+
 async def start(ctx: Context, text: str) -> Transition | None:
     """A booking from a one-line request, or None when the text asks for none."""
     state = State(ctx.conversation.state)
@@ -138,13 +152,15 @@ async def start(ctx: Context, text: str) -> Transition | None:
     named = named_classes(text, cards, lang)
     wants = bool(_BOOK_VERBS & set(fold(text[: answer_words.LIMIT]).split()))
     if not named:
-        current = ctx.data.get("class_id") if state in (State.CLASS, State.GUESTS) else None
+        current = ctx.data.get("class_id") if state in _ON_A_CLASS else None
         card = next((c for c in cards if c.id == current), None)
         if card is not None and day is None and guests and state is State.CLASS:
             # The party for the dates still to choose here ("for 2"): kept for the next step.
             ctx.data[REQUEST] = {"day": None, "guests": guests}
             people = ctx.t.n_("{n} person", "{n} people", guests).format(n=guests)
             return Transition(state, ctx.t._("Noted: {people}.").format(people=people))
+        if guests and day is None and state is State.CONFIRM and ctx.data.get("session_ids"):
+            return await booking.choose_guests(ctx, guests)  # "for 2" at the summary
         if card is not None and (guests or day):
             return await book(ctx, card, day, guests)
         if (guests or day) and wants:
