@@ -12,7 +12,9 @@ from bookbot.store.db import Database
 
 # Twilio's default opt-out and opt-in keywords; a message that is exactly one of them
 # (any case, surrounding spaces ignored) is handled by Twilio before it reaches us.
-OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
+OPT_OUT_WORDS = frozenset(
+    {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+)
 OPT_IN_WORDS = frozenset({"start", "unstop"})
 
 
