@@ -538,8 +538,8 @@ async def _understood_otherwise(ctx: Context, state: State, typed: str) -> Trans
     request ("book wheel taster for 2 on saturday"), else "did not understand"."""
     today = ctx.now.astimezone(zone(ctx.zone)).date()
     day = answers.day(typed, ctx.t.language, today) if typed else None
-    if state is State.CLASS and day is not None and hasattr(booking, "show_from"):
-        return await booking.show_from(ctx, day)  # type: ignore[no-any-return,unused-ignore]
+    if state is State.CLASS and day is not None:
+        return await booking.show_from(ctx, day)
     asked_for = await requests.start(ctx, typed) if typed else None
     if asked_for is not None:
         return await requests.go_on(ctx, asked_for)

@@ -14,7 +14,6 @@ is asked for, the party when the date is) waits in ctx.data["request"] until use
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from babel.dates import format_date
 
@@ -237,12 +236,9 @@ async def _choose_day(ctx: Context, card: browse.ClassCard, day: date) -> Transi
 
 async def _elsewhere(ctx: Context, card: browse.ClassCard, day: date) -> Transition:
     """No session of the class that day: say so, with its dates from then on."""
-    notice = _none_on(ctx, card, day)
-    show_from: Any = getattr(booking, "show_from", None)
-    if show_from is None:
-        return Transition(State.CLASS, notice)
-    shown: Transition = await show_from(ctx, day)
-    return Transition(shown.state, "\n".join(filter(None, [notice, shown.notice])))
+    shown = await booking.show_from(ctx, day)
+    notice = shown.notice or _none_on(ctx, card, day)
+    return Transition(shown.state, notice)
 
 
 def _none_on(ctx: Context, card: browse.ClassCard, day: date) -> str:
