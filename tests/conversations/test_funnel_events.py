@@ -159,7 +159,8 @@ async def test_staff_report_in_chat_shows_the_funnel_table_and_chart(
 
     replies = await maya.press("Booking funnel, last 7 days")
 
-    table = replies[0].text
+    table = replies[-1].text  # after the chart, preformatted, with the report menu
+    assert replies[-1].preformatted
     assert table.startswith("Booking funnel, Fri 13 Nov – Fri 20 Nov")
     cells = {line.split()[0]: line.split()[1:] for line in table.splitlines() if line.strip()}
     assert cells["console"] == ["1", "1", "1", "0", "100.0%", "100.0%"]

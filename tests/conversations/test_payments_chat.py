@@ -199,6 +199,10 @@ async def test_the_staff_roster_shows_who_paid(shop: Shop, studio_id: int) -> No
     await maya.say("/roster")
     await maya.press("Sat 21 Nov, 14:00 · Wheel Throwing Taster")
     assert maya.labels[0] == "Ana · 2 people · paid"
+    # The roster's table: name, party size, payment (sent preformatted)
+    row = next(line for line in maya.last.text.splitlines() if line.startswith("Ana "))
+    assert row.split() == ["Ana", "2", "paid"]
+    assert maya.last.preformatted
 
 
 async def test_staff_payments_lists_today_and_what_is_owed(shop: Shop, studio_id: int) -> None:

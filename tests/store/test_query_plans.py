@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bookbot.engine.clock import FrozenClock
-from bookbot.services import attendance, balances, holds, outbox, payments, waitlist
+from bookbot.services import attendance, balances, holds, outbox, payments, staff_lists, waitlist
 from bookbot.store import migrate
 from bookbot.store.db import Database, Tx, connect
 from tests import builders
@@ -430,3 +430,26 @@ async def _sweep(url: str) -> None:
         assert await attendance.close_ended(db, FrozenClock(NOW)) == 1  # the pending one
     finally:
         await db.close()
+
+
+async def test_a_staff_list_reads_one_page_of_sessions_through_the_index(
+    db: Database, history: builders.World
+) -> None:
+    """/roster and /assign: a page (and one row more) from a day on, or back from it."""
+    params = {
+        "studio_id": history.studio_id,
+        "anchor": NOW + timedelta(days=10),
+        "floor": NOW,
+        "limit": 11,
+        "offset": 10,
+    }
+    for sql in (staff_lists.FORWARD_SQL, staff_lists.BACKWARD_SQL):
+        await _assert_uses(db, sql, params, "ix_sessions_studio_starts")
+        plan = await _plan(db, sql, params)
+        # Only ties of one start are put in order by id (PostgreSQL: an incremental sort).
+        whole_sorts = [
+            step
+            for step in plan
+            if "TEMP B-TREE FOR ORDER BY" in step or step.lstrip(" ->").startswith("Sort  (")
+        ]
+        assert not whole_sorts, "\n".join(plan)

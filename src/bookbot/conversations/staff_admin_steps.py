@@ -7,14 +7,15 @@ an id from a forged or stale option finds nothing.
 
 from __future__ import annotations
 
+from bookbot.conversations import staff_lists
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.engine.generation import Plan
 from bookbot.presentation.i18n import render_error
 from bookbot.services import attendance, generation, staff_views, staffing
+from bookbot.services import staff_lists as staff_lists_service
 
-ASSIGN_DAYS = 14
-ASSIGN_SESSIONS = 12
+ASSIGN_SESSIONS = 12  # sessions a page of /assign lists
 PREVIEW_DATES = 8
 
 
@@ -51,19 +52,61 @@ def reason_refusal(ctx: Context) -> str:
 # --- assigning staff -------------------------------------------------------------------
 
 
+def back_to(ctx: Context, state: State, notice: str | None = None) -> Transition:
+    """Return to `state`, an earlier screen (a list), as ⬅ Back would: the history is cut
+    back to where it was then, so Back from there goes where it went before."""
+    history = ctx.data.get("history", [])
+    if state.value in history:
+        del history[len(history) - 1 - history[::-1].index(state.value) :]
+    return Transition(state, notice, back=True)
+
+
+async def _assigned_line(ctx: Context) -> staff_views.SessionLine | None:
+    session_id = int_value(ctx.data.get("assign_session"))
+    return await staff_views.session_line(ctx.db, ctx.studio.id, session_id) if session_id else None
+
+
 async def assign_screen(ctx: Context) -> Screen:
-    session_id = ctx.data.get("assign_session")
-    line = await staff_views.session_line(ctx.db, ctx.studio.id, session_id) if session_id else None
+    """The sessions to assign staff to, a page at a time (a typed date jumps)."""
+    _ = ctx.t._
+    page = await staff_lists.sessions(ctx, ASSIGN_SESSIONS)
+    paging = staff_lists.page_choices(ctx, page)
+    if not page.lines:
+        day = ctx.t.date(staff_lists.start_day(ctx))
+        text = _("There are no sessions from {date} on.").format(date=day)
+        return Screen(f"{text}\n{staff_lists.hint(ctx)}", paging + nav(ctx))
+    choices = [
+        Choice("staff_assign_session", f"{ctx.when(s.starts_at)} · {s.class_name}", s.id)
+        for s in page.lines
+    ]
+    text = f"{_('Choose a session to assign staff to:')}\n{staff_lists.hint(ctx)}"
+    return Screen(text, choices + paging + nav(ctx))
+
+
+async def assign_session_screen(ctx: Context) -> Screen:
+    """Who works the session now, and who may be added: qualified and free then."""
+    line = await _assigned_line(ctx)
     if line is None:
-        return await _assign_sessions(ctx)
+        return await assign_screen(ctx)
     head = [f"{line.class_name} · {ctx.when(line.starts_at)}"]
     head += _staffing_lines(ctx, await staff_views.session_staffing(ctx.db, ctx.studio.id, line.id))
+    people = await staff_lists_service.free_qualified(
+        ctx.db, ctx.studio.id, line.id, line.starts_at
+    )
+    if not people:
+        head.append(ctx.t._("Nobody else is qualified and free at that time."))
+        return Screen("\n".join(head), nav(ctx))
+    head.append(ctx.t._("Who should work this session? (Qualified and free then.)"))
+    choices = [Choice("staff_assign_person", p.name, p.id) for p in people]
+    return Screen("\n".join(head), choices + nav(ctx))
+
+
+async def assign_role_screen(ctx: Context) -> Screen:
+    line = await _assigned_line(ctx)
     person = await _staff_member(ctx, ctx.data.get("assign_staff"))
-    if person is None:
-        head.append(ctx.t._("Who should work this session?"))
-        people = await staff_views.staff_members(ctx.db, ctx.studio.id)
-        choices = [Choice("staff_assign_person", p.name, p.id) for p in people]
-        return Screen("\n".join(head), choices + nav(ctx))
+    if line is None or person is None:
+        return await assign_session_screen(ctx)
+    head = [f"{line.class_name} · {ctx.when(line.starts_at)}"]
     head.append(
         ctx.t._("Add {name} as the instructor or as an assistant?").format(name=person.name)
     )
@@ -90,20 +133,6 @@ def _staffing_lines(ctx: Context, now: staff_views.Staffing) -> list[str]:
     return lines
 
 
-async def _assign_sessions(ctx: Context) -> Screen:
-    since, until = staff_views.local_day(ctx.now, ctx.studio.timezone, ASSIGN_DAYS)
-    lines = await staff_views.sessions_between(
-        ctx.db, ctx.studio.id, since, until, limit=ASSIGN_SESSIONS
-    )
-    if not lines:
-        return Screen(ctx.t._("There are no sessions in the next two weeks."), nav(ctx))
-    choices = [
-        Choice("staff_assign_session", f"{ctx.when(s.starts_at)} · {s.class_name}", s.id)
-        for s in lines
-    ]
-    return Screen(ctx.t._("Choose a session to assign staff to:"), choices + nav(ctx))
-
-
 async def _staff_member(ctx: Context, value: object) -> staff_views.StaffMember | None:
     wanted = int_value(value)
     people = await staff_views.staff_members(ctx.db, ctx.studio.id) if wanted else []
@@ -120,39 +149,43 @@ async def choose_assign(ctx: Context, choice: Choice) -> Transition:
             data.pop("assign_session", None)
             return Transition(State.STAFF_ASSIGN, ctx.t._("That session was not found."))
         data["assign_session"] = line.id
-    elif choice.action == "staff_assign_person":
+        return Transition(State.STAFF_ASSIGN_SESSION)
+    if choice.action == "staff_assign_person":
         person = await _staff_member(ctx, choice.value)
-        if person is not None and "assign_session" in data:
-            data["assign_staff"] = person.id
-    elif choice.action == "staff_assign_as" and choice.value in ("instructor", "assistant"):
+        if person is None or "assign_session" not in data:
+            return Transition(State.STAFF_ASSIGN_SESSION)
+        data["assign_staff"] = person.id
+        return Transition(State.STAFF_ASSIGN_ROLE)
+    if choice.action == "staff_assign_as" and choice.value in ("instructor", "assistant"):
         return await _assign(ctx, as_instructor=choice.value == "instructor")
-    else:  # a fresh start: /assign or the staff menu
-        data.pop("assign_session", None)
-        data.pop("assign_staff", None)
+    # A fresh start: /assign or the staff menu
+    data.pop("assign_session", None)
+    data.pop("assign_staff", None)
+    staff_lists.reset(ctx)
     return Transition(State.STAFF_ASSIGN)
 
 
 async def _assign(ctx: Context, *, as_instructor: bool) -> Transition:
+    """Assign, then back to the session's screen (its staff as they are now)."""
     _ = ctx.t._
-    session_id, person = ctx.data.get("assign_session"), ctx.data.pop("assign_staff", None)
-    member = await _staff_member(ctx, person)
-    line = await staff_views.session_line(ctx.db, ctx.studio.id, session_id) if session_id else None
+    member = await _staff_member(ctx, ctx.data.pop("assign_staff", None))
+    line = await _assigned_line(ctx)
     if member is None or line is None:
-        return Transition(State.STAFF_ASSIGN)
+        return back_to(ctx, State.STAFF_ASSIGN_SESSION)
     try:
         await staffing.assign(
             ctx.db, ctx.studio.id, line.id, member.id, as_instructor=as_instructor
         )
     except errors.BookingError as error:
-        return Transition(State.STAFF_ASSIGN, render_error(error, ctx.t, ctx.zone))
-    ctx.data.pop("assign_session", None)
+        return back_to(ctx, State.STAFF_ASSIGN_SESSION, render_error(error, ctx.t, ctx.zone))
     done = (
         _("{name} now teaches {class_name} on {date}.")
         if as_instructor
         else _("{name} now assists at {class_name} on {date}.")
     )
-    return Transition(
-        State.STAFF_ASSIGN,
+    return back_to(
+        ctx,
+        State.STAFF_ASSIGN_SESSION,
         done.format(name=member.name, class_name=line.class_name, date=ctx.when(line.starts_at)),
     )
 
@@ -161,14 +194,19 @@ async def _assign(ctx: Context, *, as_instructor: bool) -> Transition:
 
 
 async def generate_screen(ctx: Context) -> Screen:
+    """The patterns to generate sessions from."""
+    found = await staff_views.patterns(ctx.db, ctx.studio.id)
+    choices = [
+        Choice("staff_generate_pattern", f"{p.class_name} · {p.key}", p.id, (p.key,)) for p in found
+    ]
+    return Screen(ctx.t._("Generate sessions from which pattern?"), choices + nav(ctx))
+
+
+async def preview_screen(ctx: Context) -> Screen:
+    """What generating from the pattern picked would do, and ✅ Confirm."""
     pattern = await _pattern(ctx, ctx.data.get("generate_pattern"))
     if pattern is None:
-        found = await staff_views.patterns(ctx.db, ctx.studio.id)
-        choices = [
-            Choice("staff_generate_pattern", f"{p.class_name} · {p.key}", p.id, (p.key,))
-            for p in found
-        ]
-        return Screen(ctx.t._("Generate sessions from which pattern?"), choices + nav(ctx))
+        return await generate_screen(ctx)
     report = await generation.generate_sessions(
         ctx.db, ctx.clock, ctx.studio.id, pattern.id, preview=True
     )
@@ -235,23 +273,24 @@ async def choose_generate(ctx: Context, choice: Choice) -> Transition:
         if pattern is None:
             return Transition(State.STAFF_GENERATE)
         ctx.data["generate_pattern"] = pattern.id
-    elif choice.action == "staff_generate_confirm":
+        return Transition(State.STAFF_GENERATE_PREVIEW)
+    if choice.action == "staff_generate_confirm":
         return await _generate(ctx)
-    else:
-        ctx.data.pop("generate_pattern", None)
+    ctx.data.pop("generate_pattern", None)
     return Transition(State.STAFF_GENERATE)
 
 
 async def _generate(ctx: Context) -> Transition:
+    """Generate, then back to the patterns with what was done."""
     pattern = await _pattern(ctx, ctx.data.pop("generate_pattern", None))
     if pattern is None:
-        return Transition(State.STAFF_GENERATE)
+        return back_to(ctx, State.STAFF_GENERATE)
     try:
         report = await generation.generate_sessions(
             ctx.db, ctx.clock, ctx.studio.id, pattern.id, preview=False
         )
     except errors.BookingError as error:
-        return Transition(State.STAFF_GENERATE, render_error(error, ctx.t, ctx.zone))
+        return back_to(ctx, State.STAFF_GENERATE, render_error(error, ctx.t, ctx.zone))
     plan = report.plan
     lines = [
         ctx.t._("Done for {key}: {created} created, {updated} changed, {deleted} removed.").format(
@@ -265,7 +304,7 @@ async def _generate(ctx: Context) -> Transition:
     if report.staffing_problems:
         lines.append(ctx.t._("Default staff could not be assigned:"))
         lines += [f"• {problem}" for problem in report.staffing_problems]
-    return Transition(State.STAFF_GENERATE, "\n".join(lines))
+    return back_to(ctx, State.STAFF_GENERATE, "\n".join(lines))
 
 
 # --- restoring auto-cancelled reservations -------------------------------------------------

@@ -26,8 +26,8 @@ async def funnel_report(ctx: Context, since: datetime) -> Transition:
     title = ctx.t._("Booking funnel, {start} – {end}").format(
         start=ctx.t.date(first), end=ctx.t.date(last)
     )
-    table = funnel_table(found, ctx.t, title=title)
+    ctx.turn["report_table"] = funnel_table(found, ctx.t, title=title)  # report_screen shows it
     if ctx.texting:  # no images by SMS
-        return Transition(State.STAFF_REPORT, table)
+        return Transition(State.STAFF_REPORT)
     chart = Attachment("funnel.png", "image/png", funnel_chart(found, ctx.t, title=title))
-    return Transition(State.STAFF_REPORT, table, chart)
+    return Transition(State.STAFF_REPORT, None, chart)

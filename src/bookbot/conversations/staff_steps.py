@@ -1,4 +1,8 @@
-"""Staff tools in chat: today's sessions, rosters with tap-to-check-in, no-shows, reports.
+"""Staff tools in chat: the staff menu, no-shows, reports, payments, and the dispatch.
+
+Today's sessions and rosters with tap-to-check-in are in `staff_roster_steps`; paged
+session lists that take a typed date in `staff_lists`. A report's table is shown (after
+its chart) as the report menu's text, preformatted: Telegram sends it in `<pre>`.
 
 The dispatcher lets only staff of the studio reach `choose` (and records every attempt);
 the screens check again, so a person taken off the staff list mid-chat sees nothing more.
@@ -22,8 +26,10 @@ from bookbot.conversations import package_staff_steps as pkg
 from bookbot.conversations import staff_admin_steps as admin
 from bookbot.conversations import staff_appointment_steps as appts
 from bookbot.conversations import staff_availability_steps as avail
+from bookbot.conversations import staff_lists
+from bookbot.conversations import staff_notice_steps as notices
+from bookbot.conversations import staff_roster_steps as roster
 from bookbot.conversations.model import Attachment
-from bookbot.conversations.payment_status import status_text
 from bookbot.conversations.staff_admin_steps import nav
 from bookbot.conversations.staff_funnel import funnel_report
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
@@ -47,8 +53,6 @@ PURPOSES = {
     "invoice": N_("invoice"),
     "package": N_("lesson package"),
 }
-ROSTER_DAYS = 7  # /roster offers the sessions of the coming week
-ROSTER_SESSIONS = 10
 NO_SHOW_DAYS = 7
 MAX_NO_SHOWS = 20
 REPORTS = {"class:7": ("class", 7), "class:30": ("class", 30)}
@@ -57,12 +61,6 @@ REPORTS |= {"revenue:7": ("revenue", 7), "revenue:30": ("revenue", 30)}
 REPORTS |= {"funnel:7": ("funnel", 7), "funnel:30": ("funnel", 30)}
 
 Step = Callable[[Context], Awaitable[Screen]]
-
-
-def _staff_id(ctx: Context) -> int:
-    if ctx.staff_id is None:
-        raise errors.NotAllowed()
-    return ctx.staff_id
 
 
 def _close(ctx: Context) -> Choice:
@@ -92,127 +90,6 @@ async def menu_screen(ctx: Context) -> Screen:
     return Screen(_("Staff tools for {studio}:").format(studio=ctx.studio.name), choices)
 
 
-def _counts(ctx: Context, line: staff_views.SessionLine) -> str:
-    return ctx.t._("{booked}/{capacity} booked · {checked_in} checked in").format(
-        booked=line.booked, capacity=line.capacity, checked_in=line.checked_in
-    )
-
-
-async def today_screen(ctx: Context) -> Screen:
-    _ = ctx.t._
-    lines = await staff_views.today(ctx.db, ctx.studio.id, ctx.now, ctx.zone)
-    day = ctx.t.date(ctx.now.astimezone(zone(ctx.zone)).date())
-    if not lines:
-        return Screen(_("No sessions today ({date}).").format(date=day), nav(ctx))
-    text = [_("Today, {date}:").format(date=day)]
-    choices = []
-    for s in lines:
-        at = ctx.t.time(s.starts_at, ctx.zone)
-        text.append(f"• {at} {s.class_name} · {_counts(ctx, s)}")
-        choices.append(Choice("staff_roster", f"{at} {s.class_name}", s.id))
-    text.append(_("Choose a session to see who is booked and check people in."))
-    return Screen("\n".join(text), choices + nav(ctx))
-
-
-def _entry_label(ctx: Context, entry: staff_views.RosterEntry) -> str:
-    _ = ctx.t._
-    people = ctx.t.n_("{n} person", "{n} people", entry.guests).format(n=entry.guests)
-    marks = {
-        "checked_in": _("✅ {name} · checked in"),
-        "attended": _("✅ {name} · attended"),
-        "no_show": _("✖ {name} · no-show"),
-    }
-    label = marks.get(entry.status, "{name}").format(name=entry.name)
-    label = f"{label} · {people}" if entry.guests > 1 else label
-    if entry.payment is not None or (ctx.payments is not None and entry.kind == "booking"):
-        label += " · " + status_text(ctx.t, entry.payment, None, ctx.zone)
-    return label
-
-
-async def roster_screen(ctx: Context) -> Screen:
-    _ = ctx.t._
-    session_id = ctx.data.get("staff_session")
-    line = await staff_views.session_line(ctx.db, ctx.studio.id, session_id) if session_id else None
-    if line is None:
-        return await _roster_picker(ctx)
-    entries = await staff_views.roster(ctx.db, ctx.studio.id, line.id)
-    text = [f"{line.class_name} · {ctx.when(line.starts_at)}", _counts(ctx, line)]
-    if entries:
-        text.append(_("Tap a name to check them in."))
-    else:
-        text.append(_("Nobody is booked yet."))
-    choices = [Choice("staff_check_in", _entry_label(ctx, e), e.pointer) for e in entries]
-    if any(e.expected for e in entries):
-        choices.append(
-            Choice("staff_all_present", _("✅ All present"), aliases=(_("all present"),))
-        )
-    return Screen("\n".join(text), choices + nav(ctx))
-
-
-async def _roster_picker(ctx: Context) -> Screen:
-    since, until = staff_views.local_day(ctx.now, ctx.studio.timezone, ROSTER_DAYS)
-    lines = await staff_views.sessions_between(
-        ctx.db, ctx.studio.id, since, until, limit=ROSTER_SESSIONS
-    )
-    if not lines:
-        return Screen(ctx.t._("There are no sessions this week."), nav(ctx))
-    choices = [
-        Choice("staff_roster", f"{ctx.when(s.starts_at)} · {s.class_name}", s.id) for s in lines
-    ]
-    return Screen(ctx.t._("Choose a session to see its roster:"), choices + nav(ctx))
-
-
-async def _open_roster(ctx: Context, choice: Choice) -> Transition:
-    wanted = admin.int_value(choice.value)
-    line = await staff_views.session_line(ctx.db, ctx.studio.id, wanted) if wanted else None
-    if line is None:
-        ctx.data.pop("staff_session", None)
-        notice = ctx.t._("That session was not found.") if wanted else None
-        return Transition(State.STAFF_ROSTER, notice)
-    ctx.data["staff_session"] = line.id
-    return Transition(State.STAFF_ROSTER)
-
-
-async def _shown_entry(ctx: Context, value: object) -> staff_views.RosterEntry | None:
-    """The roster entry an option points at, if it is on the roster being shown."""
-    session_id = ctx.data.get("staff_session")
-    entries = await staff_views.roster(ctx.db, ctx.studio.id, session_id) if session_id else []
-    return next((e for e in entries if e.pointer == value), None)
-
-
-async def _check_in(ctx: Context, choice: Choice) -> Transition:
-    _ = ctx.t._
-    entry = await _shown_entry(ctx, choice.value)
-    if entry is None:
-        return Transition(State.STAFF_ROSTER, _("That person is not on this roster."))
-    try:
-        await staff_views.check_in_entry(
-            ctx.db,
-            ctx.clock,
-            ctx.studio.id,
-            staff_id=_staff_id(ctx),
-            kind=entry.kind,
-            entry_id=entry.id,
-        )
-    except errors.BookingError as error:
-        return Transition(State.STAFF_ROSTER, render_error(error, ctx.t, ctx.zone))
-    return Transition(State.STAFF_ROSTER, _("{name} is checked in.").format(name=entry.name))
-
-
-async def _all_present(ctx: Context, _choice: Choice) -> Transition:
-    session_id = ctx.data.get("staff_session")
-    if not session_id:
-        return Transition(State.STAFF_ROSTER)
-    try:
-        count = await staff_views.all_present(
-            ctx.db, ctx.clock, ctx.studio.id, _staff_id(ctx), session_id
-        )
-    except errors.BookingError as error:
-        return Transition(State.STAFF_ROSTER, render_error(error, ctx.t, ctx.zone))
-    text = ctx.t.n_("All present: {n} more checked in.", "All present: {n} more checked in.", count)
-    return Transition(State.STAFF_ROSTER, text.format(n=count))
-
-
 async def noshows_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     since = ctx.now - timedelta(days=NO_SHOW_DAYS)
@@ -229,6 +106,7 @@ async def noshows_screen(ctx: Context) -> Screen:
 
 async def report_screen(ctx: Context) -> Screen:
     _ = ctx.t._
+    table = ctx.turn.get("report_table")
     choices = [
         Choice("staff_report_run", _("By class, last 7 days"), "class:7"),
         Choice("staff_report_run", _("By class, last 30 days"), "class:30"),
@@ -247,6 +125,8 @@ async def report_screen(ctx: Context) -> Screen:
             "Utilization (booked, attended and no-show rates) or revenue (paid, refunded"
             " and owed, by class). Which report?"
         )
+    if isinstance(table, str):  # the report just run, then the menu for another
+        return Screen(table, choices + nav(ctx), preformatted=True)
     return Screen(text, choices + nav(ctx))
 
 
@@ -294,11 +174,11 @@ async def _report(ctx: Context, choice: Choice) -> Transition:
         label=lambda name, at: _short_when(ctx, name, at),
     )
     title = _report_title(ctx, by, since)
-    table = utilization_table(rows, ctx.t, title=title)
+    ctx.turn["report_table"] = utilization_table(rows, ctx.t, title=title)
     if ctx.texting:  # no images by SMS
-        return Transition(State.STAFF_REPORT, table)
+        return Transition(State.STAFF_REPORT)
     chart = Attachment("utilization.png", "image/png", utilization_chart(rows, ctx.t, title=title))
-    return Transition(State.STAFF_REPORT, table, chart)
+    return Transition(State.STAFF_REPORT, None, chart)
 
 
 async def _revenue(ctx: Context, since: datetime) -> Transition:
@@ -306,11 +186,11 @@ async def _revenue(ctx: Context, since: datetime) -> Transition:
         return Transition(State.STAFF_REPORT)
     rows = await payment_reports.money_by_class(ctx.db, ctx.studio.id, start=since, end=ctx.now)
     title = _report_title(ctx, "revenue", since)
-    table = revenue_table(rows, ctx.t, title=title)
+    ctx.turn["report_table"] = revenue_table(rows, ctx.t, title=title)
     if ctx.texting:  # no images by SMS
-        return Transition(State.STAFF_REPORT, table)
+        return Transition(State.STAFF_REPORT)
     chart = Attachment("revenue.png", "image/png", revenue_chart(rows, ctx.t, title=title))
-    return Transition(State.STAFF_REPORT, table, chart)
+    return Transition(State.STAFF_REPORT, None, chart)
 
 
 def _payment_line(ctx: Context, p: payment_reports.PaymentLine, *, at: datetime | None) -> str:
@@ -365,9 +245,10 @@ async def _to(state: State, _ctx: Context, _choice: Choice) -> Transition:
 _HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "staff_menu": partial(_to, State.STAFF_MENU),
     "staff_today": partial(_to, State.STAFF_TODAY),
-    "staff_roster": _open_roster,
-    "staff_check_in": _check_in,
-    "staff_all_present": _all_present,
+    "staff_roster": roster.open_roster,
+    "staff_check_in": roster.check_in,
+    "staff_all_present": roster.all_present,
+    "staff_page": staff_lists.choose_page,
     "staff_noshows": partial(_to, State.STAFF_NOSHOWS),
     "staff_report": partial(_to, State.STAFF_REPORT),
     "staff_report_run": _report,
@@ -385,6 +266,7 @@ _HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     **appts.HANDLERS,
     **clash.HANDLERS,
     **pkg.HANDLERS,
+    **notices.HANDLERS,
 }
 
 
@@ -419,28 +301,36 @@ def _typed_by_staff(
     return typed
 
 
+# A date typed on a list of sessions starts the list at that day.
+_DATES = {State.STAFF_ROSTER: staff_lists.on_date, State.STAFF_ASSIGN: staff_lists.on_date}
+
 # What a staff member types where a screen asks for words; the dispatcher's own TYPED
 # takes these in (`**staff.TYPED`).
 TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
     state: _typed_by_staff(handler)
-    for state, handler in (avail.TYPED | appts.TYPED | clash.TYPED | pkg.TYPED).items()
+    for state, handler in (avail.TYPED | appts.TYPED | clash.TYPED | pkg.TYPED | _DATES).items()
 }
 
 SCREENS: dict[State, Step] = {
     state: _staff_only(step)
     for state, step in {
         State.STAFF_MENU: menu_screen,
-        State.STAFF_TODAY: today_screen,
-        State.STAFF_ROSTER: roster_screen,
+        State.STAFF_TODAY: roster.today_screen,
+        State.STAFF_ROSTER: roster.roster_screen,
+        State.STAFF_ROSTER_SESSION: roster.session_screen,
         State.STAFF_NOSHOWS: noshows_screen,
         State.STAFF_REPORT: report_screen,
         State.STAFF_ASSIGN: admin.assign_screen,
+        State.STAFF_ASSIGN_SESSION: admin.assign_session_screen,
+        State.STAFF_ASSIGN_ROLE: admin.assign_role_screen,
         State.STAFF_GENERATE: admin.generate_screen,
+        State.STAFF_GENERATE_PREVIEW: admin.preview_screen,
         State.STAFF_OVERRIDE: admin.override_screen,
         State.STAFF_PAYMENTS: payments_screen,
         **avail.SCREENS,
         **appts.SCREENS,
         **clash.SCREENS,
         **pkg.SCREENS,
+        **notices.SCREENS,
     }.items()
 }

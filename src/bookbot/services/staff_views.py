@@ -31,7 +31,7 @@ EXPECTED = ("pending", "booked")  # roster statuses of people not checked in yet
 
 # People in session `s`: booked guests plus one per reservation; those checked in (or
 # attended); those marked no-show.
-_SESSIONS = """SELECT s.id, c.id AS class_id, c.name, s.starts_at, s.capacity,
+SESSION_LINES = """SELECT s.id, c.id AS class_id, c.name, s.starts_at, s.capacity,
     COALESCE((SELECT SUM(rs.guest_count) FROM registration_sessions rs
         WHERE rs.session_id = s.id AND rs.status = 'booked'), 0)
     + (SELECT COUNT(*) FROM reservations r WHERE r.session_id = s.id
@@ -130,7 +130,7 @@ def _name(name: str | None, phone: str | None, customer_id: int) -> str:
     return name or phone or f"#{customer_id}"
 
 
-def _line(row: Row) -> SessionLine:
+def line_of(row: Row) -> SessionLine:
     return SessionLine(
         id=row["id"],
         class_name=row["name"],
@@ -157,11 +157,11 @@ async def sessions_between(
     """Open sessions starting in [since, until), earliest first, with their counts."""
     async with db.transaction(write=False) as tx:
         rows = await tx.all(
-            _SESSIONS + " AND s.starts_at >= :since AND s.starts_at < :until"
+            SESSION_LINES + " AND s.starts_at >= :since AND s.starts_at < :until"
             " ORDER BY s.starts_at, s.id LIMIT :limit",
             {"studio_id": studio_id, "since": since, "until": until, "limit": limit},
         )
-    return [_line(r) for r in rows]
+    return [line_of(r) for r in rows]
 
 
 async def today(db: Database, studio_id: int, now: datetime, zone_name: str) -> list[SessionLine]:
@@ -173,9 +173,9 @@ async def today(db: Database, studio_id: int, now: datetime, zone_name: str) -> 
 async def session_line(db: Database, studio_id: int, session_id: int) -> SessionLine | None:
     async with db.transaction(write=False) as tx:
         row = await tx.one(
-            _SESSIONS + " AND s.id = :id", {"studio_id": studio_id, "id": session_id}
+            SESSION_LINES + " AND s.id = :id", {"studio_id": studio_id, "id": session_id}
         )
-    return None if row is None else _line(row)
+    return None if row is None else line_of(row)
 
 
 _ROSTER = """SELECT 'reservation' AS kind, r.id AS id, cu.id AS customer_id, cu.name AS name,

@@ -1,0 +1,197 @@
+"""Staff: today's sessions, the roster list (paged, from a typed day) and one session's
+roster, with tap-to-check-in and "all present".
+
+The list (STAFF_ROSTER) and a session's roster (STAFF_ROSTER_SESSION) are two states, so
+⬅ Back from a roster returns to the list it was opened from (or to /today), at the page it
+was on. A roster shows each party's full name, size and payment as a table (Telegram sends
+it in `<pre>`); by SMS and WhatsApp the numbered options say the same, once.
+"""
+
+from __future__ import annotations
+
+from bookbot.conversations import staff_lists
+from bookbot.conversations.payment_status import status_text
+from bookbot.conversations.staff_admin_steps import int_value, nav
+from bookbot.conversations.states import Choice, Context, Screen, State, Transition
+from bookbot.engine import errors
+from bookbot.engine.recurrence import zone
+from bookbot.presentation.i18n import render_error
+from bookbot.services import staff_views
+
+ROSTER_SESSIONS = 10  # sessions a page of /roster lists
+
+
+def staff_id(ctx: Context) -> int:
+    if ctx.staff_id is None:
+        raise errors.NotAllowed()
+    return ctx.staff_id
+
+
+def _counts(ctx: Context, line: staff_views.SessionLine) -> str:
+    return ctx.t._("{booked}/{capacity} booked · {checked_in} checked in").format(
+        booked=line.booked, capacity=line.capacity, checked_in=line.checked_in
+    )
+
+
+async def today_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    lines = await staff_views.today(ctx.db, ctx.studio.id, ctx.now, ctx.zone)
+    day = ctx.t.date(ctx.now.astimezone(zone(ctx.zone)).date())
+    if not lines:
+        return Screen(_("No sessions today ({date}).").format(date=day), nav(ctx))
+    text = [_("Today, {date}:").format(date=day)]
+    choices = []
+    for s in lines:
+        at = ctx.t.time(s.starts_at, ctx.zone)
+        text.append(f"• {at} {s.class_name} · {_counts(ctx, s)}")
+        choices.append(Choice("staff_roster", f"{at} {s.class_name}", s.id))
+    text.append(_("Choose a session to see who is booked and check people in."))
+    return Screen("\n".join(text), choices + nav(ctx))
+
+
+def _payment(ctx: Context, entry: staff_views.RosterEntry) -> str | None:
+    """The entry's payment in words, where there is one to tell."""
+    if entry.kind == staff_views.RESERVATION:
+        return None
+    if entry.payment is None and ctx.payments is None:
+        return None
+    return status_text(ctx.t, entry.payment, None, ctx.zone)
+
+
+def _entry_label(ctx: Context, entry: staff_views.RosterEntry) -> str:
+    _ = ctx.t._
+    people = ctx.t.n_("{n} person", "{n} people", entry.guests).format(n=entry.guests)
+    marks = {
+        "checked_in": _("✅ {name} · checked in"),
+        "attended": _("✅ {name} · attended"),
+        "no_show": _("✖ {name} · no-show"),
+    }
+    label = marks.get(entry.status, "{name}").format(name=entry.name)
+    label = f"{label} · {people}" if entry.guests > 1 else label
+    paid = _payment(ctx, entry)
+    return f"{label} · {paid}" if paid else label
+
+
+def _status(ctx: Context, entry: staff_views.RosterEntry) -> str:
+    _ = ctx.t._
+    words = {"checked_in": _("checked in"), "attended": _("attended"), "no_show": _("no-show")}
+    return words.get(entry.status, "")
+
+
+def roster_table(ctx: Context, entries: list[staff_views.RosterEntry]) -> str:
+    """Name, party size, payment (a pass for reservations) and attendance, aligned."""
+    _ = ctx.t._
+    rows = [
+        [
+            e.name,
+            str(e.guests),
+            _payment(ctx, e) or (_("pass") if e.kind == staff_views.RESERVATION else ""),
+            _status(ctx, e),
+        ]
+        for e in entries
+    ]
+    head = [_("Name"), _("People"), _("Payment"), _("Status")]
+    keep = [i for i in range(4) if i < 2 or any(r[i] for r in rows)]  # no empty columns
+    table = [[row[i] for i in keep] for row in [head, *rows]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(keep))]
+    lines = []
+    for row in table:
+        cells = [
+            cell.rjust(width) if keep[i] == 1 else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+async def roster_screen(ctx: Context) -> Screen:
+    """The roster list: a page of sessions from the day asked for."""
+    _ = ctx.t._
+    page = await staff_lists.sessions(ctx, ROSTER_SESSIONS)
+    paging = staff_lists.page_choices(ctx, page)
+    if not page.lines:
+        day = ctx.t.date(staff_lists.start_day(ctx))
+        text = _("There are no sessions from {date} on.").format(date=day)
+        return Screen(f"{text}\n{staff_lists.hint(ctx)}", paging + nav(ctx))
+    choices = [
+        Choice("staff_roster", f"{ctx.when(s.starts_at)} · {s.class_name}", s.id)
+        for s in page.lines
+    ]
+    text = f"{_('Choose a session to see its roster:')}\n{staff_lists.hint(ctx)}"
+    return Screen(text, choices + paging + nav(ctx))
+
+
+async def session_screen(ctx: Context) -> Screen:
+    """One session's roster: tap a name to check them in."""
+    _ = ctx.t._
+    session_id = int_value(ctx.data.get("staff_session"))
+    line = await staff_views.session_line(ctx.db, ctx.studio.id, session_id) if session_id else None
+    if line is None:
+        return await roster_screen(ctx)
+    entries = await staff_views.roster(ctx.db, ctx.studio.id, line.id)
+    text = [f"{line.class_name} · {ctx.when(line.starts_at)}", _counts(ctx, line)]
+    if entries and not ctx.texting:
+        text += ["", roster_table(ctx, entries), ""]
+    text.append(_("Tap a name to check them in.") if entries else _("Nobody is booked yet."))
+    choices = [Choice("staff_check_in", _entry_label(ctx, e), e.pointer) for e in entries]
+    if any(e.expected for e in entries):
+        choices.append(
+            Choice("staff_all_present", _("✅ All present"), aliases=(_("all present"),))
+        )
+    return Screen("\n".join(text), choices + nav(ctx), preformatted=not ctx.texting)
+
+
+async def open_roster(ctx: Context, choice: Choice) -> Transition:
+    """/roster (the list, from today) or a session picked from a list (its roster)."""
+    wanted = int_value(choice.value)
+    if wanted is None:
+        staff_lists.reset(ctx)
+        ctx.data.pop("staff_session", None)
+        return Transition(State.STAFF_ROSTER)
+    line = await staff_views.session_line(ctx.db, ctx.studio.id, wanted)
+    if line is None:
+        ctx.data.pop("staff_session", None)
+        return Transition(State.STAFF_ROSTER, ctx.t._("That session was not found."))
+    ctx.data["staff_session"] = line.id
+    return Transition(State.STAFF_ROSTER_SESSION)
+
+
+async def _shown_entry(ctx: Context, value: object) -> staff_views.RosterEntry | None:
+    """The roster entry an option points at, if it is on the roster being shown."""
+    session_id = int_value(ctx.data.get("staff_session"))
+    entries = await staff_views.roster(ctx.db, ctx.studio.id, session_id) if session_id else []
+    return next((e for e in entries if e.pointer == value), None)
+
+
+async def check_in(ctx: Context, choice: Choice) -> Transition:
+    _ = ctx.t._
+    entry = await _shown_entry(ctx, choice.value)
+    if entry is None:
+        return Transition(State.STAFF_ROSTER_SESSION, _("That person is not on this roster."))
+    try:
+        await staff_views.check_in_entry(
+            ctx.db,
+            ctx.clock,
+            ctx.studio.id,
+            staff_id=staff_id(ctx),
+            kind=entry.kind,
+            entry_id=entry.id,
+        )
+    except errors.BookingError as error:
+        return Transition(State.STAFF_ROSTER_SESSION, render_error(error, ctx.t, ctx.zone))
+    done = _("{name} is checked in.").format(name=entry.name)
+    return Transition(State.STAFF_ROSTER_SESSION, done)
+
+
+async def all_present(ctx: Context, _choice: Choice) -> Transition:
+    session_id = int_value(ctx.data.get("staff_session"))
+    if not session_id:
+        return Transition(State.STAFF_ROSTER)
+    try:
+        count = await staff_views.all_present(
+            ctx.db, ctx.clock, ctx.studio.id, staff_id(ctx), session_id
+        )
+    except errors.BookingError as error:
+        return Transition(State.STAFF_ROSTER_SESSION, render_error(error, ctx.t, ctx.zone))
+    text = ctx.t.n_("All present: {n} more checked in.", "All present: {n} more checked in.", count)
+    return Transition(State.STAFF_ROSTER_SESSION, text.format(n=count))
