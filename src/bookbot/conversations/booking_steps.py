@@ -13,7 +13,15 @@ from bookbot.engine import errors
 from bookbot.engine.pricing import ClassKind, RegistrationKind, registration_price
 from bookbot.engine.reservations import PassKind
 from bookbot.presentation.i18n import render_error
-from bookbot.services import booking, booking_lookup, browse, holds, passes, waitlist
+from bookbot.services import (
+    booking,
+    booking_lookup,
+    browse,
+    holds,
+    passes,
+    waitlist,
+    waitlist_pass,
+)
 from bookbot.services.waitlist import join_waitlist
 
 MAX_GUEST_BUTTONS = 6
@@ -556,9 +564,17 @@ async def accept_offer(ctx: Context) -> Transition:
     if offer is None:
         return Transition(State.MENU, _("There is no waitlist offer waiting for you right now."))
     try:
-        reg = await waitlist.accept_offer(
-            ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id, offer.id
-        )
+        # A pass holder's place is reserved on their pass (services.waitlist_pass).
+        args = (ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id, offer.id)
+        reserved = await waitlist_pass.accept_with_pass(*args)
+        if reserved is not None:
+            ctx.data.clear()
+            ctx.data["pass_id"] = reserved.pass_id
+            text = _("🎉 Reserved with your pass: {name}, {date}.").format(
+                name=reserved.class_name, date=ctx.when(reserved.starts_at)
+            )
+            return Transition(State.TICKET, text)
+        reg = await waitlist.accept_offer(*args)
     except errors.BookingError as error:
         return Transition(State.MENU, render_error(error, ctx.t, ctx.zone))
     return await _booked(ctx, reg)

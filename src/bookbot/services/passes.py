@@ -88,13 +88,18 @@ async def _issue(db: Database, now: datetime, issue: Issue, *, once: bool) -> tu
     until = valid_from + timedelta(days=terms.valid_days) if terms.valid_days else None
     async with db.transaction() as tx:
         found = await tx.scalar(
-            "SELECT COUNT(*) FROM customers c JOIN classes k ON k.studio_id = c.studio_id"  # noqa: S608 - a lock clause
-            " WHERE c.studio_id = :s AND c.id = :customer AND k.id = :class" + tx.for_update("c"),
+            "SELECT COUNT(*) FROM customers c JOIN classes k ON k.studio_id = c.studio_id"
+            " WHERE c.studio_id = :s AND c.id = :customer AND k.id = :class",
             {"s": studio_id, "customer": customer_id, "class": class_id},
         )
         if not found:
             raise errors.NotFound(what="class", ident=class_id)
-        if once:
+        if once:  # one request at a time per customer: the check below, then the insert
+            await tx.one(
+                "SELECT c.id FROM customers c WHERE c.studio_id = :s AND c.id = :customer"  # noqa: S608 - a lock clause
+                + tx.for_update("c"),
+                {"s": studio_id, "customer": customer_id},
+            )
             held = await _held_like(tx, issue, valid_from)
             if held is not None:
                 return held.id, False

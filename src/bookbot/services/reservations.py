@@ -29,7 +29,8 @@ class Reservation:
     part: int | None
 
 
-async def _slot(tx: Tx, locked: facts.Locked) -> rules.Slot:
+async def slot_of(tx: Tx, locked: facts.Locked) -> rules.Slot:
+    """The locked session as the pass rules see it: its class, start, local day and part."""
     session = locked.sessions[0]
     row = await tx.one(
         "SELECT part_position, makeup FROM sessions WHERE id = :id", {"id": session.id}
@@ -59,57 +60,72 @@ async def reserve(
     async def attempt() -> Reservation:
         now = clock.now()
         async with db.transaction() as tx:
-            locked = await facts.lock_sessions(tx, studio_id, customer_id, ids=[session_id])
-            if locked is None or not locked.customer_found:
-                raise errors.NotFound(what="session", ident=session_id)
-            state, _ = await locked_state(tx, studio_id, customer_id, pass_id)
-            slot = await _slot(tx, locked)
-            counted_part = rules.reservation_part(slot, part)
-            rules.check_reserve(state, slot, counted_part)
-            f = (await facts.session_facts(tx, studio_id, [session_id], now, customer_id))[
-                session_id
-            ]
-            session = locked.sessions[0]
-            capacity.admit(
-                now,
-                f.state(session),
-                f.requirements,
-                f.uses,
-                1,
-                booking_cutoff=locked.studio.booking_cutoff,
+            return await reserve_in(
+                tx, now, studio_id, customer_id, pass_id, session_id=session_id, part=part
             )
-            held = await _insert(
-                tx, now, studio_id, customer_id, session, pass_id=pass_id, part=counted_part
-            )
-            await reminders.queue(
-                tx,
-                now,
-                reminders.Subject(
-                    kind="reservation",
-                    ref_id=held.id,
-                    session_id=session.id,
-                    starts_at=session.starts_at,
-                    class_name=locked.classes[session.class_id].name,
-                ),
-                studio_id=studio_id,
-                customer_id=customer_id,
-            )
-            await staff_activity.record(
-                tx,
-                now,
-                studio_id=studio_id,
-                kind="booking",
-                params={
-                    "customer_id": customer_id,
-                    "class_name": locked.classes[session.class_id].name,
-                    "starts_at": session.starts_at.isoformat(),
-                    "guests": 1,
-                },
-            )
-            return held
 
     result: Reservation = await retrying(attempt)
     return result
+
+
+async def reserve_in(
+    tx: Tx,
+    now: datetime,
+    studio_id: int,
+    customer_id: int,
+    pass_id: int,
+    *,
+    session_id: int,
+    part: int | None = None,
+) -> Reservation:
+    """`reserve` inside the caller's transaction (which it may lock sessions and the pass
+    in): refused as `reserve` is."""
+    locked = await facts.lock_sessions(tx, studio_id, customer_id, ids=[session_id])
+    if locked is None or not locked.customer_found:
+        raise errors.NotFound(what="session", ident=session_id)
+    state, _ = await locked_state(tx, studio_id, customer_id, pass_id)
+    slot = await slot_of(tx, locked)
+    counted_part = rules.reservation_part(slot, part)
+    rules.check_reserve(state, slot, counted_part)
+    f = (await facts.session_facts(tx, studio_id, [session_id], now, customer_id))[session_id]
+    session = locked.sessions[0]
+    capacity.admit(
+        now,
+        f.state(session),
+        f.requirements,
+        f.uses,
+        1,
+        booking_cutoff=locked.studio.booking_cutoff,
+    )
+    held = await _insert(
+        tx, now, studio_id, customer_id, session, pass_id=pass_id, part=counted_part
+    )
+    await reminders.queue(
+        tx,
+        now,
+        reminders.Subject(
+            kind="reservation",
+            ref_id=held.id,
+            session_id=session.id,
+            starts_at=session.starts_at,
+            class_name=locked.classes[session.class_id].name,
+        ),
+        studio_id=studio_id,
+        customer_id=customer_id,
+    )
+    await staff_activity.record(
+        tx,
+        now,
+        studio_id=studio_id,
+        kind="booking",
+        params={
+            "customer_id": customer_id,
+            "class_name": locked.classes[session.class_id].name,
+            "starts_at": session.starts_at.isoformat(),
+            "guests": 1,
+        },
+    )
+    return held
 
 
 async def _insert(
