@@ -178,3 +178,15 @@ async def test_a_pass_reservation_list_pages_too(dialogues: Dialogues) -> None:
         "Mon 14 Dec",
         "Tue 15 Dec",
     ]
+
+
+async def test_a_typed_date_at_the_reservation_list_jumps_there(dialogues: Dialogues) -> None:
+    chat = Chat(dialogues, address="+447700900078")
+    await chat.say("/start")
+    await open_class(chat)
+    await chat.press("🎟 Get an unlimited pass")
+    await chat.press("✅ Get this pass")
+    await chat.press("📅 Reserve a session")
+    await chat.say("10 dec")
+    assert dates(chat)[0] == "Thu 10 Dec"
+    assert "◂ Earlier" in chat.labels

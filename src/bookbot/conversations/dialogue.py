@@ -77,6 +77,7 @@ TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
     State.COMPANY_EMAIL: paying.on_company_email,
     State.COMPANY_PO: paying.on_company_po,
     **appointment.TYPED,
+    **passes.TYPED,  # a date typed at the reservation list
     **moving.TYPED,
     **zones.TYPED,
     **staff.TYPED,

@@ -6,12 +6,14 @@ from datetime import date, datetime, timedelta
 
 from babel.dates import format_date
 
-from bookbot.conversations import package_steps, paging
+from bookbot.conversations import answers, package_steps, paging
 from bookbot.conversations import payment_steps as paying
+from bookbot.conversations import request_steps as requests
 from bookbot.conversations.account_steps import page_choices, past_choice
 from bookbot.conversations.booking_steps import back_and_cancel, offer_label
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
+from bookbot.engine.recurrence import zone
 from bookbot.engine.reservations import PassKind, Status
 from bookbot.presentation.i18n import render_error
 from bookbot.services import passes, reservations
@@ -193,6 +195,24 @@ async def reserve_from(ctx: Context, day: date) -> Transition:
         return Transition(State.PASSES)
     paging.jump(ctx, f"pass:{pass_id}", day)
     return Transition(State.RESERVE)
+
+
+async def on_typed(ctx: Context, text: str) -> Transition:
+    """Words typed at the reservation list that name no option: a date jumps there; a
+    one-line request ("book wheel taster for 2") starts that booking."""
+    today = ctx.now.astimezone(zone(ctx.zone)).date()
+    day = answers.day(text, ctx.t.language, today)
+    if day is not None:
+        return await reserve_from(ctx, day)
+    asked = await requests.start(ctx, text)
+    if asked is not None:
+        return await requests.go_on(ctx, asked)
+    return Transition(
+        State.RESERVE, ctx.t._("Sorry, I did not understand that. Please choose one of these:")
+    )
+
+
+TYPED = {State.RESERVE: on_typed}
 
 
 async def reserve_waitlist(ctx: Context, choice: Choice) -> Transition:
