@@ -33,6 +33,7 @@ async def test_welcome_names_the_person_and_the_studio(chat: Chat) -> None:
         "🎟 My passes",
         "🌐 Language",
         "❓ Help",
+        "💬 Talk to a person",
     ]
 
 
