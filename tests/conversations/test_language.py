@@ -49,7 +49,8 @@ async def test_refusals_are_translated(dialogues: Dialogues, db: Database) -> No
         await tx.execute("UPDATE resources SET total_quantity = 1 WHERE key = 'potters-wheel'")
     lucia = Chat(dialogues, address="+34600000002", name="Lucía", language="es")
     await lucia.say("/start")
-    for reply in ("1", "Wheel Throwing Taster", "1", "2"):
+    # "2" is the option numbered 2 here ("Otras fechas"): a party is typed with its unit
+    for reply in ("1", "Wheel Throwing Taster", "1", "2 personas"):
         await lucia.say(reply)
     assert "Potter's wheel" in lucia.text
     assert "sáb 21 nov, 14:00" in lucia.text
