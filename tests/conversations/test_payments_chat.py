@@ -148,7 +148,7 @@ async def test_book_for_two_pay_now_link_confirmed_with_a_receipt(shop: Shop) ->
     chat = shop.chat()
     await _to_summary(chat)
     assert "Total: £90.00." in chat.text
-    assert "paid at the studio" not in chat.text
+    assert "Total: £90.00, paid at the studio." not in chat.text
     # The taster is 'either': pay now or at the studio; no deposit, no company invoice.
     assert chat.labels == ["💳 Pay now", "Pay at the studio", "⬅ Back", "✖ Cancel"]
 
