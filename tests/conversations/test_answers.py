@@ -75,6 +75,7 @@ PARTY = [
     ("ok 3", "en", 3),
     ("book wheel taster for 2 on saturday", "en", 2),
     ("2 people wheel taster tomorrow", "en", 2),
+    ("just me, at the glazing workshop on saturday", "en", 1),
     # Spanish
     ("dos personas", "es", 2),
     ("Dos", "es", 2),
@@ -106,6 +107,7 @@ PARTY = [
     ("un grupo de 6", "es", 6),
     ("hola, somos cuatro", "es", 4),
     ("reservar torno para dos el sábado", "es", 2),
+    ("solo yo, el sábado", "es", 1),
     ("two", "es", 2),  # English words in a Spanish chat
     ("dos", "en", 2),  # and Spanish in an English one
     # not a party size

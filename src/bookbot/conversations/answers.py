@@ -107,7 +107,21 @@ def party_size(text: str, lang: str) -> int | None:
     found = _with_units(toks, lang) or _company(toks, lang) or _led(toks, lang)
     if found is None and len(kept) == 1:
         found = _number(kept[0], lang)
+    if found is None and _alone_inside(toks):
+        found = 1  # "just me on saturday", "solo yo el sábado"
     return found if found is not None and found >= 1 else None
+
+
+_ALONE_PHRASES = tuple(p.split() for p in sorted(w.ALONE) if " " in p)
+
+
+def _alone_inside(toks: list[str]) -> bool:
+    """A phrase of two words or more meaning one person, inside a longer message."""
+    for phrase in _ALONE_PHRASES:
+        size = len(phrase)
+        if any(toks[i : i + size] == phrase for i in range(len(toks) - size + 1)):
+            return True
+    return False
 
 
 def _not_a_party(toks: list[str], at: int, lang: str) -> bool:
