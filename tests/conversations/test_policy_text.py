@@ -52,8 +52,7 @@ def ctx(**kwargs: Any) -> Context:
 def test_paid_at_the_studio() -> None:
     line = policy_text.cancellation_line(ctx(), STARTS)
     assert line == (
-        "Free cancellation until Wed 2 Dec, 18:00 (48 h before); "
-        "after that, it can no longer be cancelled."
+        "Free cancellation until Wed 2 Dec, 18:00 (48 h before); after that, no cancellations."
     )
 
 
@@ -85,7 +84,7 @@ def test_no_cutoff_and_in_general() -> None:
         policy_text.cancellation_line(ctx(hours=0), STARTS) == "Free cancellation up to the start."
     )
     assert policy_text.cancellation_line(ctx(hours=1), None) == (
-        "Free cancellation up to 1 h before the start; after that, it can no longer be cancelled."
+        "Free cancellation up to 1 h before the start; after that, no cancellations."
     )
 
 

@@ -21,18 +21,15 @@ def _after(ctx: Context, policy: rules.PaymentPolicy | None) -> str:
     """What happens after the cutoff, by how the class is paid."""
     _ = ctx.t._
     if policy is None or not policy.online:
-        return _("after that, it can no longer be cancelled")
+        return _("after that, no cancellations")
     percent = policy.refund_after_cutoff_percent
     if policy.payment == "either":
         if percent:
             return _(
-                "after that, {percent}% back if paid online; if paid at the studio, "
-                "it can no longer be cancelled"
+                "after that, {percent}% back if paid online; "
+                "if paid at the studio, no cancellations"
             ).format(percent=percent)
-        return _(
-            "after that, no refund if paid online; if paid at the studio, "
-            "it can no longer be cancelled"
-        )
+        return _("after that, no refund if paid online; if paid at the studio, no cancellations")
     if percent:
         return _("after that, {percent}% back").format(percent=percent)
     return _("after that, no refund")
@@ -98,13 +95,12 @@ def _late(ctx: Context, hours: int, policy: rules.PaymentPolicy | None) -> str:
     if policy.payment == "either":
         if percent:
             tail = _(
-                "{percent}% back if paid online and cancelled; if paid at the studio, "
-                "it cannot be cancelled"
+                "{percent}% back if paid online and cancelled; "
+                "if paid at the studio, no cancellations"
             ).format(percent=percent)
         else:
             tail = _(
-                "no refund if paid online and cancelled; if paid at the studio, "
-                "it cannot be cancelled"
+                "no refund if paid online and cancelled; if paid at the studio, no cancellations"
             )
     elif percent:
         tail = _("cancelling gives {percent}% back").format(percent=percent)
