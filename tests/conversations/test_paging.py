@@ -190,3 +190,15 @@ async def test_a_typed_date_at_the_reservation_list_jumps_there(dialogues: Dialo
     await chat.say("10 dec")
     assert dates(chat)[0] == "Thu 10 Dec"
     assert "◂ Earlier" in chat.labels
+
+
+async def test_a_course_lists_its_runs_still_to_start(chat: Chat, clock: FrozenClock) -> None:
+    await open_class(chat, "Six-Week Wheel Course")
+    runs = [label for label in chat.labels if label.startswith("starts")]
+    assert runs[0].startswith("starts Mon 15 Mar, 18:00 · 6 sessions")
+    clock.set(datetime(2027, 3, 15, 17, 30, tzinfo=UTC))  # its first evening, inside the hour
+    await chat.say("menu")
+    await open_class(chat, "Six-Week Wheel Course")
+    runs = [label for label in chat.labels if label.startswith("starts")]
+    assert runs
+    assert not runs[0].startswith("starts Mon 15 Mar")

@@ -112,3 +112,20 @@ async def test_the_floor_hides_what_can_no_longer_be_booked(
     )
     assert later.dates[0].session.id == first.dates[1].session.id
     assert all(d.session.starts_at > cutoff for d in later.dates)
+
+
+async def test_a_courses_runs_are_read_from_the_floor_on(
+    db: Database, history_world: builders.World
+) -> None:
+    """From the start index on; PostgreSQL, whose statistics here say no session belongs to
+    a run, may enter by run instead: either way, an index and never the whole table."""
+    params = {
+        "studio_id": history_world.studio_id,
+        "class_id": history_world["taster"],
+        "floor": NOW,
+    }
+    plan = await _plan(db, browse._RUNS, params)
+    shown = "\n".join(plan)
+    indexes = ("ix_sessions_studio_starts", "uq_sessions_pattern_id_occurrence_date")
+    assert any(index in step for step in plan for index in indexes), shown
+    assert not _reads_sessions_whole(plan), shown

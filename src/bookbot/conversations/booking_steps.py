@@ -58,7 +58,8 @@ def offer_label(ctx: Context, offer: passes.Offer, *, capital: bool = False) -> 
 
 async def classes_screen(ctx: Context) -> Screen:
     _ = ctx.t._
-    cards = await browse.class_cards(ctx.db, ctx.studio.id, ctx.now)
+    # What can still be booked: a class whose every date is inside the cutoff is not shown.
+    cards = await browse.class_cards(ctx.db, ctx.studio.id, ctx.now + ctx.studio.booking_cutoff)
     if not cards:
         return Screen(_("There are no classes to book right now."), back_and_cancel(ctx))
     lines, choices = [_("Our classes:")], []
@@ -169,16 +170,32 @@ def _date_label(ctx: Context, d: browse.DateChoice) -> str:
     return f"{ctx.when(d.session.starts_at)} · {left}"
 
 
+RUN_PAGE = 6  # course runs a page shows
+
+
 async def _runs(ctx: Context, card: browse.ClassCard, text: list[str]) -> Screen:
+    """The course's runs that can still be booked (their first session after the booking
+    cutoff), a page at a time; a full run says so."""
     _ = ctx.t._
-    runs = await browse.course_runs(ctx.db, ctx.studio.id, card.id, ctx.now)
+    floor = ctx.now + ctx.studio.booking_cutoff
+    runs = await browse.course_runs(ctx.db, ctx.studio.id, card.id, ctx.now, floor=floor)
+    at = paging.position(ctx, _list_of(card.id))
+    starts = [run.first.starts_at for run in runs]
+    if at.before is not None:
+        end = sum(1 for s in starts if s < at.before)
+        begin = max(0, end - RUN_PAGE)
+    else:
+        begin = sum(1 for s in starts if at.start is not None and s < at.start)
+        begin = begin if begin < len(runs) else 0
+        end = begin + RUN_PAGE
+    shown = runs[begin:end]
     text.append(
         _("Price: {price} per person for the whole course. Choose a start date:").format(
             price=ctx.money(card.price_minor)
         )
     )
     choices = []
-    for run in runs:
+    for run in shown:
         weeks = ctx.t.n_("{n} session", "{n} sessions", run.session_count).format(
             n=run.session_count
         )
@@ -188,8 +205,17 @@ async def _runs(ctx: Context, card: browse.ClassCard, text: list[str]) -> Screen
             enrolled=run.enrolled,
             capacity=run.capacity,
         )
+        if run.enrolled >= run.capacity:
+            label = _("starts {date} · full").format(date=ctx.when(run.first.starts_at))
         choices.append(Choice("run", label, run.pattern_id))
-    return Screen("\n".join(text), choices + back_and_cancel(ctx))
+    pages = paging.choices(
+        ctx,
+        "dates_page",
+        _list_of(card.id),
+        earlier=starts[begin] if begin > 0 else None,
+        later=starts[end] if end < len(runs) else None,
+    )
+    return Screen("\n".join(text), choices + pages + back_and_cancel(ctx))
 
 
 def _dropin(

@@ -300,19 +300,27 @@ async def dates_by_id(
     return _browsed(found, guests)
 
 
+# A course's runs that can still be booked: grouped from the class's sessions after the
+# floor (now + the booking cutoff; read from ix_sessions_studio_starts, so only what lies
+# ahead), less any run with a session at or before it (already started, or closing):
+# that probe goes by pattern on the (pattern_id, occurrence_date) unique index.
+_RUNS = """SELECT s.pattern_id, COUNT(*) AS session_count, MIN(s.id) AS first_id
+FROM sessions s
+WHERE s.studio_id = :studio_id AND s.class_id = :class_id AND s.status = 'open'
+  AND s.pattern_id IS NOT NULL AND s.starts_at > :floor
+  AND NOT EXISTS (SELECT 1 FROM sessions b WHERE b.pattern_id = s.pattern_id
+    AND b.status = 'open' AND b.starts_at <= :floor)
+GROUP BY s.pattern_id"""
+
+
 async def course_runs(
-    db: Database, studio_id: int, class_id: int, now: datetime
+    db: Database, studio_id: int, class_id: int, now: datetime, *, floor: datetime | None = None
 ) -> list[CourseRun]:
-    """Runs (patterns) of a course that have not started yet, with enrolment so far."""
+    """Runs (patterns) of a course whose first session is after `floor` (default: now),
+    with enrolment so far, soonest first."""
+    params = {"studio_id": studio_id, "class_id": class_id, "floor": floor or now}
     async with db.transaction(write=False) as tx:
-        rows = await tx.all(
-            "SELECT s.pattern_id, COUNT(*) AS session_count, MIN(s.id) AS first_id"
-            " FROM sessions s"
-            " WHERE s.studio_id = :studio_id AND s.class_id = :class_id AND s.status = 'open'"
-            " AND s.pattern_id IS NOT NULL GROUP BY s.pattern_id"
-            " HAVING MIN(s.starts_at) > :now",
-            {"studio_id": studio_id, "class_id": class_id, "now": now},
-        )
+        rows = await tx.all(_RUNS, params)
         first_ids = [int(r["first_id"]) for r in rows]
         firsts = {s.id: s for s in await facts.sessions_by_id(tx, studio_id, first_ids)}
         choices = {
