@@ -87,10 +87,7 @@ def build(settings: Settings, db: Database, clock: Clock | None = None) -> Servi
     gateway = stripe_gateway(settings)  # first: a half-set Stripe fails before anything opens
     sender = twilio_sender(settings)
     channel = TwilioChannel(db, clock, sender) if sender is not None else None
-    paying = PaymentSetup(gateway, settings.public_url or "") if gateway is not None else None
-    dialogues = Dialogues(
-        db, clock, default_studio=settings.default_studio, sms=channel, payments=paying
-    )
+    dialogues = dialogues_for(settings, db, clock, sms=channel, gateway=gateway)
     inbox = InboxWorker(db, clock, {})
     bot = telegram_bot(settings, dialogues, inbox.wake)
     twilio = None
@@ -125,6 +122,21 @@ def build(settings: Settings, db: Database, clock: Clock | None = None) -> Servi
             db, chat_links(settings, bot), default_studio=settings.default_studio
         )
     return services
+
+
+def dialogues_for(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    *,
+    sms: TwilioChannel | None,
+    gateway: StripeGateway | None,
+) -> Dialogues:
+    """The dialogues as `bookbot run` and `bookbot jobs` both build them: a notice becomes a
+    screen whose buttons (linking a phone needs SMS, paying needs Stripe) do not depend on
+    which process sends it."""
+    paying = PaymentSetup(gateway, settings.public_url or "") if gateway is not None else None
+    return Dialogues(db, clock, default_studio=settings.default_studio, sms=sms, payments=paying)
 
 
 def stripe_gateway(settings: Settings) -> StripeGateway | None:
@@ -213,6 +225,7 @@ async def serve(settings: Settings, services: Services, stop: asyncio.Event) -> 
     async with AsyncExitStack() as clients:  # closed last, after everything has stopped
         if bot is not None:
             await clients.enter_async_context(bot.bot)
+            await bot.publish_commands()  # the "/" menu; a failure is logged, not fatal
         if services.sender is not None:
             clients.push_async_callback(services.sender.close)
         if services.gateway is not None:

@@ -15,6 +15,7 @@ from tests.conversations.test_waitlist_chain import full_taster_with_a_queue, of
 
 ANA = "701"
 REMINDER = "Reminder: Wheel Throwing Taster is tomorrow, Sat 28 Nov, 14:00."
+EXPIRED = "That option has expired. Please use the latest message."
 
 
 def token(replies: list[Reply], label_start: str) -> str:
@@ -74,9 +75,7 @@ async def test_the_notice_and_the_screen_before_it_are_stale_after_the_press(
     # changes nothing, and the answer replaces neither message.
     for old, on in ((notice, f"{ANA}:2"), (menu, f"{ANA}:1")):
         replies = await press(dialogues, ANA, token(old, "🗓 My bookings"), on=on)
-        assert [(r.text, r.notice, r.edit) for r in replies] == [
-            ("", "That option has expired.", False)
-        ]
+        assert [(r.text, r.notice, r.toast) for r in replies] == [("", EXPIRED, True)]
         assert await state(db, ANA) == "classes"
 
 
@@ -109,7 +108,7 @@ async def test_an_offer_accepted_on_the_notice_books_once_in_a_new_message(
     await shown(dialogues, "9090", "9090:6")
 
     again = await press(dialogues, "9090", accept, on="9090:5")  # a second tap on the offer
-    assert [(r.notice, r.edit) for r in again] == [("That option has expired.", False)]
+    assert [(r.notice, r.toast) for r in again] == [(EXPIRED, True)]
     assert await offers(db) == [("Ben", "accepted"), ("Cy", "waiting")]
     booked = await db.scalar(
         "SELECT COUNT(*) FROM registrations g JOIN customers c ON c.id = g.customer_id"

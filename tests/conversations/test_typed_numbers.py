@@ -85,4 +85,5 @@ async def test_a_huge_option_number_is_not_understood(chat: Chat, typed: str) ->
 async def test_a_forged_button_index_has_expired(chat: Chat, index: str) -> None:
     step = chat.token("📅").partition(":")[0]
     await chat.press_token(f"{step}:{index}")
-    assert chat.last.notice == "That option has expired."
+    assert chat.last.notice == "That option has expired. Please use the latest message."
+    assert chat.last.toast

@@ -11,7 +11,6 @@ from typing import Any
 
 from bookbot.cli.common import opened
 from bookbot.config import Settings
-from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import SystemClock
 from bookbot.handlers.twilio_webhook import TwilioChannel
 from bookbot.jobs.delivery import DeliveryWorker
@@ -20,6 +19,7 @@ from bookbot.jobs.sweeps import Sweeps
 from bookbot.serve import (
     build,
     delivery_worker,
+    dialogues_for,
     serve,
     stripe_gateway,
     sweeps,
@@ -49,16 +49,19 @@ async def run_jobs(settings: Settings, args: argparse.Namespace) -> int:
     stop = _stop_signal()  # first: a stop at any moment from here on is a clean one
     async with opened(settings) as db, AsyncExitStack() as stack:
         clock = SystemClock()
+        gateway = stripe_gateway(settings)  # first, as in `run`: a half-set Stripe fails early
+        if gateway is not None:
+            stack.push_async_callback(gateway.close)  # after the sweeps and the sends stop
         sender = twilio_sender(settings)
         if sender is not None:
             stack.push_async_callback(sender.close)
         channel = TwilioChannel(db, clock, sender) if sender is not None else None
-        bot = telegram_bot(settings, Dialogues(db, clock, default_studio=settings.default_studio))
+        # The same dialogues as `run`: a notice sent from here has the same buttons.
+        bot = telegram_bot(
+            settings, dialogues_for(settings, db, clock, sms=channel, gateway=gateway)
+        )
         if bot is not None:
             await stack.enter_async_context(bot.bot)
-        gateway = stripe_gateway(settings)
-        if gateway is not None:
-            stack.push_async_callback(gateway.close)  # after the sweeps and the sends stop
         jobs = sweeps(settings, db, clock, gateway)
         delivery = delivery_worker(settings, db, clock, bot, channel)
         if args.once:

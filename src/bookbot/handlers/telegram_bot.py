@@ -15,21 +15,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
 from telegram.error import BadRequest, TelegramError
 from telegram.request import HTTPXRequest
 
+from bookbot.conversations import store
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel, Inbound, Reply
 from bookbot.conversations.outbound import ReplyTo
-from bookbot.handlers import telegram_staff
+from bookbot.handlers import bot_commands, telegram_staff
+from bookbot.presentation.i18n import translator
 from bookbot.services import inbox
 from bookbot.services.inbox import InboxItem
+from bookbot.services.staff_chats import telegram_staff_chats
 
 log = logging.getLogger(__name__)
 SHORT_LABEL = 4  # labels this short ("1", "2") share a keyboard row
@@ -37,6 +50,9 @@ CAPTION_LIMIT = 1024  # Telegram's limit for a photo's caption
 SOURCE = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query")
 POLL_TIMEOUT = 10  # seconds a getUpdates call waits for news
+# An empty inline keyboard, spelled out: PTB would drop an empty InlineKeyboardMarkup's list
+# and send "{}", which is no keyboard object at all.
+NO_KEYBOARD = {"reply_markup": json.dumps({"inline_keyboard": []})}
 SEND_POOL = 32  # connections for sending: bounded, so a burst queues instead of piling up
 
 
@@ -202,12 +218,58 @@ class TelegramBot:
         self, chat_id: int, reply: Reply, edit: str | None, dialogue: str | None
     ) -> int:
         """Send (or edit into place) one reply, and return its message id; note the message
-        now carrying the options."""
+        now carrying the options, and take the keyboard off the one that carried them before
+        (a screen left behind: its buttons are stale, an old ✅ Confirm must not look live)."""
         message_id = await self._deliver(chat_id, reply, edit)
         if reply.options and dialogue is not None:
             ref = message_ref(chat_id, message_id)
-            await self.dialogues.note_message(Inbound(Channel.TELEGRAM, dialogue), ref)
+            db, channel = self.dialogues.db, Channel.TELEGRAM.value
+            before = await store.note_message(db, channel, dialogue, ref)
+            if before is not None and before != ref:
+                await self._clear_keyboard(before)
         return message_id
+
+    async def _clear_keyboard(self, ref: str) -> None:
+        """Remove a message's inline keyboard (an empty markup); its words stay. Best effort:
+        a message too old or already bare is left as it is."""
+        chat, _, message_id = ref.partition(":")
+        if not message_id.isdigit():
+            return
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=int(chat), message_id=int(message_id), api_kwargs=NO_KEYBOARD
+            )
+        except TelegramError as error:
+            log.info("telegram: keyboard of %s not removed: %s", ref, error)
+
+    async def publish_commands(self) -> None:
+        """The "/" menu (setMyCommands) in English and Spanish, with the staff commands in
+        staff chats. Setting the same menu again changes nothing; a failure is logged and
+        the bot goes on without it."""
+        try:
+            staff_chats = await telegram_staff_chats(self.dialogues.db)
+        except Exception:  # the menu is a convenience: never a reason not to start
+            log.exception("telegram: could not read the staff chats; customer menu only")
+            staff_chats = []
+        for language in bot_commands.LANGUAGES:
+            t = translator(language or "en")
+            customer = bot_commands.customer_commands(t)
+            await self._set_commands(customer, BotCommandScopeDefault(), language)
+            staff = customer + bot_commands.staff_commands(t)
+            for chat in staff_chats:
+                await self._set_commands(staff, BotCommandScopeChat(chat), language)
+
+    async def _set_commands(
+        self, commands: list[tuple[str, str]], scope: BotCommandScope, language: str | None
+    ) -> None:
+        try:
+            await self.bot.set_my_commands(
+                [BotCommand(name, text) for name, text in commands],
+                scope=scope,
+                language_code=language,
+            )
+        except TelegramError as error:
+            log.warning("telegram: setMyCommands (%s, %s) failed: %s", scope.type, language, error)
 
     async def push(self, user_id: str, template: str, text: str) -> None:
         """Send a message first (a reminder, an offer) with its one-tap buttons."""
