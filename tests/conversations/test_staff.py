@@ -155,7 +155,13 @@ async def test_today_lists_todays_sessions_with_booked_and_checked_in_counts(
 
     assert "Today, Fri 20 Nov:" in maya.text
     assert "• 16:00 Open Studio Drop-in · 3/8 booked · 0 checked in" in maya.text
-    assert maya.labels == ["16:00 Open Studio Drop-in", "⬅ Back", "🧰 Staff menu"]
+    assert maya.labels == [
+        "16:00 Open Studio Drop-in",
+        "◂ Earlier",
+        "Later ▸",
+        "⬅ Back",
+        "🧰 Staff menu",
+    ]
 
 
 async def test_staff_by_sms_from_the_phone_on_the_staff_list(

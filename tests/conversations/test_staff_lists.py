@@ -14,7 +14,7 @@ from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel
 from bookbot.conversations.staff_lists import typed_day
 from bookbot.engine.clock import FrozenClock
-from bookbot.services import booking
+from bookbot.services import attendance, booking
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
 from tests.conversations.test_staff import (
@@ -274,3 +274,50 @@ async def test_by_sms_the_roster_is_its_numbered_options_only(
     assert not replies[-1].preformatted
     assert "People" not in tom.text
     assert tom.labels[0] == "Ben Baker · 2 people"
+
+
+async def test_today_steps_a_day_either_way_and_takes_a_typed_date(
+    dialogues: Dialogues, db: Database, studio_id: int
+) -> None:
+    maya = await staff_chat(dialogues, db, studio_id)
+    await maya.say("/today")
+    assert "Today, Fri 20 Nov:" in maya.text
+
+    await maya.press("Later ▸")
+    assert "Sessions on Sat 21 Nov:" in maya.text
+    assert "• 10:00 Saturday Glazing Workshop" in maya.text
+    assert "• 14:00 Wheel Throwing Taster" in maya.text
+    await maya.press("◂ Earlier")
+    assert "Today, Fri 20 Nov:" in maya.text
+
+    await maya.say("mon 23 nov")
+    assert "Sessions on Mon 23 Nov:" in maya.text
+    await maya.press("16:00 Open Studio Drop-in")
+    await maya.press("⬅ Back")
+    assert "Sessions on Mon 23 Nov:" in maya.text  # back to the day it was opened from
+
+    await maya.say("/today")  # afresh: today again
+    assert "Today, Fri 20 Nov:" in maya.text
+
+
+async def test_noshows_go_back_a_week_at_a_time_and_take_a_typed_date(
+    dialogues: Dialogues, db: Database, clock: FrozenClock, studio_id: int
+) -> None:
+    await ben_and_cleo_today(db, clock, studio_id)
+    clock.set(datetime(2026, 11, 20, 18, 0, tzinfo=UTC))
+    await attendance.close_ended(db, clock)  # Ben did not come
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    maya = await staff_chat(dialogues, db, studio_id)
+
+    await maya.say("/noshows")
+    assert "No no-shows in the last 7 days." in maya.text
+    assert "Later ▸" not in maya.labels
+    await maya.press("◂ Earlier")
+    assert "No-shows in the 7 days to Mon 23 Nov:" in maya.text
+    assert "Ben Baker" in maya.text
+    await maya.press("Later ▸")
+    assert "No no-shows in the last 7 days." in maya.text
+
+    await maya.say("21 nov")  # this year's, gone by
+    assert "No-shows in the 7 days to Sat 21 Nov:" in maya.text
+    assert "Ben Baker" in maya.text

@@ -10,7 +10,7 @@ or the staff menu) starts today again.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from bookbot.conversations import answers
 from bookbot.conversations.matching import fold
@@ -96,6 +96,69 @@ async def on_date(ctx: Context, text: str) -> Transition:
     ctx.data[FROM] = max(day, today(ctx)).isoformat()
     ctx.data[PAGE] = 0
     return Transition(state)
+
+
+def chosen_day(ctx: Context) -> date:
+    """The day a day's list (/today, /noshows) shows: the one typed or stepped to, else
+    today. Days gone by are allowed here."""
+    raw = ctx.data.get(FROM)
+    try:
+        return date.fromisoformat(raw) if isinstance(raw, str) else today(ctx)
+    except ValueError:
+        return today(ctx)
+
+
+def day_bounds(ctx: Context, last: date, days: int = 1) -> tuple[datetime, datetime]:
+    """The UTC bounds of the `days` studio-local days ending with `last`."""
+    return _midnight(ctx, last - timedelta(days=days - 1)), _midnight(ctx, last + timedelta(1))
+
+
+def day_choices(ctx: Context, step: int, *, later: bool) -> list[Choice]:
+    """'◂ Earlier' and (when `later`) 'Later ▸': `step` days either way."""
+    _ = ctx.t._
+    choices = [Choice("staff_day", _("◂ Earlier"), -step, (_("earlier"), "earlier"))]
+    if later:
+        choices.append(Choice("staff_day", _("Later ▸"), step, (_("later"), "later")))
+    return choices
+
+
+async def choose_day(ctx: Context, choice: Choice) -> Transition:
+    """Days earlier or later, on the day's list being shown."""
+    step = (
+        choice.value if choice.value in (-7, -1, 1, 7) and not isinstance(choice.value, bool) else 0
+    )
+    ctx.data[FROM] = (chosen_day(ctx) + timedelta(days=step)).isoformat()
+    return Transition(State(ctx.conversation.state))
+
+
+async def on_any_date(ctx: Context, text: str) -> Transition:
+    """A typed date on a day's list (/today): that day, gone by or not."""
+    return await _on_day(ctx, text, past=False)
+
+
+async def on_past_date(ctx: Context, text: str) -> Transition:
+    """A typed date on a list of what happened (/noshows): '15 Nov' is the last one."""
+    return await _on_day(ctx, text, past=True)
+
+
+async def _on_day(ctx: Context, text: str, *, past: bool) -> Transition:
+    state = State(ctx.conversation.state)
+    now = today(ctx)
+    day = typed_day(text, ctx.t.language, now)
+    if day is None:
+        notice = ctx.t._("Sorry, I did not understand that. Type a date such as 12 Jan.")
+        return Transition(state, notice)
+    if past and day > now and not re.search(r"\d{4}", text):  # no year: the one gone by
+        day = _day(day.year - 1, day.month, day.day) or now
+    ctx.data[FROM] = min(day, now).isoformat() if past else day.isoformat()
+    return Transition(state)
+
+
+def _day(year: int, month: int, number: int) -> date | None:
+    try:
+        return date(year, month, number)
+    except ValueError:
+        return None
 
 
 def typed_day(text: str, language: str, now: date) -> date | None:

@@ -14,7 +14,6 @@ from bookbot.conversations.payment_status import status_text
 from bookbot.conversations.staff_admin_steps import int_value, nav
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
-from bookbot.engine.recurrence import zone
 from bookbot.presentation.i18n import render_error
 from bookbot.services import staff_views
 
@@ -34,19 +33,33 @@ def _counts(ctx: Context, line: staff_views.SessionLine) -> str:
 
 
 async def today_screen(ctx: Context) -> Screen:
+    """The sessions of a day (today, unless another was typed or stepped to)."""
     _ = ctx.t._
-    lines = await staff_views.today(ctx.db, ctx.studio.id, ctx.now, ctx.zone)
-    day = ctx.t.date(ctx.now.astimezone(zone(ctx.zone)).date())
+    day = staff_lists.chosen_day(ctx)
+    since, until = staff_lists.day_bounds(ctx, day)
+    lines = await staff_views.sessions_between(ctx.db, ctx.studio.id, since, until)
+    shown = ctx.t.date(day)
+    days = staff_lists.day_choices(ctx, 1, later=True) + nav(ctx)
+    is_today = day == staff_lists.today(ctx)
     if not lines:
-        return Screen(_("No sessions today ({date}).").format(date=day), nav(ctx))
-    text = [_("Today, {date}:").format(date=day)]
+        empty = _("No sessions today ({date}).") if is_today else _("No sessions on {date}.")
+        return Screen(f"{empty.format(date=shown)}\n{staff_lists.hint(ctx)}", days)
+    title = _("Today, {date}:") if is_today else _("Sessions on {date}:")
+    text = [title.format(date=shown)]
     choices = []
     for s in lines:
         at = ctx.t.time(s.starts_at, ctx.zone)
         text.append(f"• {at} {s.class_name} · {_counts(ctx, s)}")
         choices.append(Choice("staff_roster", f"{at} {s.class_name}", s.id))
     text.append(_("Choose a session to see who is booked and check people in."))
-    return Screen("\n".join(text), choices + nav(ctx))
+    text.append(staff_lists.hint(ctx))
+    return Screen("\n".join(text), choices + days)
+
+
+async def open_today(ctx: Context, _choice: Choice) -> Transition:
+    """/today afresh: today's sessions."""
+    staff_lists.reset(ctx)
+    return Transition(State.STAFF_TODAY)
 
 
 def _payment(ctx: Context, entry: staff_views.RosterEntry) -> str | None:

@@ -91,17 +91,39 @@ async def menu_screen(ctx: Context) -> Screen:
 
 
 async def noshows_screen(ctx: Context) -> Screen:
+    """No-shows of the 7 days to a day (today, unless another was typed or stepped to)."""
     _ = ctx.t._
-    since = ctx.now - timedelta(days=NO_SHOW_DAYS)
-    found = await staff_views.no_shows(ctx.db, ctx.studio.id, since, ctx.now)
+    last = staff_lists.chosen_day(ctx)
+    since, until = staff_lists.day_bounds(ctx, last, NO_SHOW_DAYS)
+    found = await staff_views.no_shows(ctx.db, ctx.studio.id, since, min(until, ctx.now))
     restore = Choice("staff_override", _("🔄 Restore auto-cancelled"), aliases=(_("restore"),))
+    weeks = staff_lists.day_choices(ctx, NO_SHOW_DAYS, later=until < ctx.now)
+    choices = [restore, *weeks, *nav(ctx)]
+    recent = until >= ctx.now
     if not found:
-        return Screen(_("No no-shows in the last 7 days."), [restore, *nav(ctx)])
-    text = [_("No-shows in the last 7 days:")]
+        empty = (
+            _("No no-shows in the last 7 days.")
+            if recent
+            else _("No no-shows in the 7 days to {date}.").format(date=ctx.t.date(last))
+        )
+        return Screen(f"{empty}\n{staff_lists.hint(ctx)}", choices)
+    title = (
+        _("No-shows in the last 7 days:")
+        if recent
+        else _("No-shows in the 7 days to {date}:").format(date=ctx.t.date(last))
+    )
+    text = [title]
     text += [f"• {ctx.when(n.starts_at)} · {n.class_name} · {n.name}" for n in found[:MAX_NO_SHOWS]]
     if len(found) > MAX_NO_SHOWS:
         text.append(_("… and {n} more").format(n=len(found) - MAX_NO_SHOWS))
-    return Screen("\n".join(text), [restore, *nav(ctx)])
+    text.append(staff_lists.hint(ctx))
+    return Screen("\n".join(text), choices)
+
+
+async def _open_noshows(ctx: Context, _choice: Choice) -> Transition:
+    """/noshows afresh: the last 7 days."""
+    staff_lists.reset(ctx)
+    return Transition(State.STAFF_NOSHOWS)
 
 
 async def report_screen(ctx: Context) -> Screen:
@@ -244,12 +266,13 @@ async def _to(state: State, _ctx: Context, _choice: Choice) -> Transition:
 
 _HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "staff_menu": partial(_to, State.STAFF_MENU),
-    "staff_today": partial(_to, State.STAFF_TODAY),
+    "staff_today": roster.open_today,
     "staff_roster": roster.open_roster,
     "staff_check_in": roster.check_in,
     "staff_all_present": roster.all_present,
     "staff_page": staff_lists.choose_page,
-    "staff_noshows": partial(_to, State.STAFF_NOSHOWS),
+    "staff_day": staff_lists.choose_day,
+    "staff_noshows": _open_noshows,
     "staff_report": partial(_to, State.STAFF_REPORT),
     "staff_report_run": _report,
     "staff_payments": partial(_to, State.STAFF_PAYMENTS),
@@ -302,7 +325,12 @@ def _typed_by_staff(
 
 
 # A date typed on a list of sessions starts the list at that day.
-_DATES = {State.STAFF_ROSTER: staff_lists.on_date, State.STAFF_ASSIGN: staff_lists.on_date}
+_DATES = {
+    State.STAFF_ROSTER: staff_lists.on_date,
+    State.STAFF_ASSIGN: staff_lists.on_date,
+    State.STAFF_TODAY: staff_lists.on_any_date,
+    State.STAFF_NOSHOWS: staff_lists.on_past_date,
+}
 
 # What a staff member types where a screen asks for words; the dispatcher's own TYPED
 # takes these in (`**staff.TYPED`).
