@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bookbot.services import browse, facts, passes
+from bookbot.services import browse, date_pages, facts, reservable
 from bookbot.store.db import Database
 from tests import builders
 from tests.store import test_query_plans
@@ -40,12 +40,12 @@ async def test_each_page_query_enters_the_start_index(
     db: Database, history_world: builders.World
 ) -> None:
     base = {"studio_id": history_world.studio_id, "now": NOW, "customer_id": 0}
-    page = {"class_id": history_world["taster"], "floor": NOW, "limit": browse.DATE_PAGE + 1}
+    page = {"class_id": history_world["taster"], "floor": NOW, "limit": date_pages.DATE_PAGE + 1}
     start = {**page, "start": NOW + timedelta(days=20)}
     for where, params in (
-        (browse._FIRST_PAGE, page),
-        (browse._PAGE_FROM, start),
-        (browse._PAGE_BEFORE, start),
+        (date_pages._FIRST_PAGE, page),
+        (date_pages._PAGE_FROM, start),
+        (date_pages._PAGE_BEFORE, start),
     ):
         plan = await _plan(db, _where_sql(where), {**base, **params})
         shown = "\n".join(plan)
@@ -62,7 +62,7 @@ async def test_the_reservation_list_enters_the_start_index(
         ("starts_at >= :start", "ASC", {"start": NOW + timedelta(days=20)}),
         ("starts_at < :start AND starts_at > :floor", "DESC", {"start": NOW + timedelta(days=20)}),
     ):
-        sql = passes._RESERVABLE.format(bound=bound, way=way)
+        sql = reservable._RESERVABLE.format(bound=bound, way=way)
         plan = await _plan(db, sql, {**params, **extra})
         shown = "\n".join(plan)
         assert any("ix_sessions_studio_starts" in step for step in plan), shown
@@ -73,27 +73,29 @@ async def test_pages_go_forward_and_back_without_gaps(
     db: Database, history_world: builders.World
 ) -> None:
     """Sessions every 6 hours ahead: page after page forward, then back, the same dates."""
-    ask = browse.DateAsk(NOW)
+    ask = date_pages.DateAsk(NOW)
     forward = []
     for _ in range(4):
-        page = await browse.date_page(
+        page = await date_pages.date_page(
             db, history_world.studio_id, history_world["taster"], NOW, ask
         )
-        assert len(page.dates) == browse.DATE_PAGE
+        assert len(page.dates) == date_pages.DATE_PAGE
         forward.append([d.session.id for d in page.dates])
         assert page.later is not None
-        ask = browse.DateAsk(NOW, start=page.later)
+        ask = date_pages.DateAsk(NOW, start=page.later)
     flat = [i for ids in forward for i in ids]
     assert len(set(flat)) == len(flat)  # nothing twice (no two share a start here)
     starts = sorted(flat)
     assert flat == starts  # soonest first, and consecutive: no gap
     # Back from the fourth page: the third, the second, then the first, which has no earlier.
-    ask = browse.DateAsk(NOW, start=page.later)
-    page = await browse.date_page(db, history_world.studio_id, history_world["taster"], NOW, ask)
+    ask = date_pages.DateAsk(NOW, start=page.later)
+    page = await date_pages.date_page(
+        db, history_world.studio_id, history_world["taster"], NOW, ask
+    )
     for ids in reversed(forward):
         assert page.earlier is not None
-        back = browse.DateAsk(NOW, before=page.earlier)
-        page = await browse.date_page(
+        back = date_pages.DateAsk(NOW, before=page.earlier)
+        page = await date_pages.date_page(
             db, history_world.studio_id, history_world["taster"], NOW, back
         )
         assert [d.session.id for d in page.dates] == ids
@@ -103,12 +105,12 @@ async def test_pages_go_forward_and_back_without_gaps(
 async def test_the_floor_hides_what_can_no_longer_be_booked(
     db: Database, history_world: builders.World
 ) -> None:
-    first = await browse.date_page(
-        db, history_world.studio_id, history_world["taster"], NOW, browse.DateAsk(NOW)
+    first = await date_pages.date_page(
+        db, history_world.studio_id, history_world["taster"], NOW, date_pages.DateAsk(NOW)
     )
     cutoff = first.dates[0].session.starts_at  # as if the booking cutoff reached it
-    later = await browse.date_page(
-        db, history_world.studio_id, history_world["taster"], NOW, browse.DateAsk(cutoff)
+    later = await date_pages.date_page(
+        db, history_world.studio_id, history_world["taster"], NOW, date_pages.DateAsk(cutoff)
     )
     assert later.dates[0].session.id == first.dates[1].session.id
     assert all(d.session.starts_at > cutoff for d in later.dates)

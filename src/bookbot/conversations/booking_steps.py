@@ -17,6 +17,7 @@ from bookbot.services import (
     booking,
     booking_lookup,
     browse,
+    date_pages,
     holds,
     passes,
     waitlist,
@@ -135,12 +136,12 @@ def _list_of(class_id: int) -> str:
     return f"class:{class_id}"
 
 
-async def _date_page(ctx: Context, class_id: int) -> browse.DatePage:
+async def _date_page(ctx: Context, class_id: int) -> date_pages.DatePage:
     """The page of the class's dates the customer is at: only dates a tap can still book
     (open, after the booking cutoff); full ones are shown as full, with the waitlist."""
     at = paging.position(ctx, _list_of(class_id))
-    ask = browse.DateAsk(ctx.now + ctx.studio.booking_cutoff, at.start, at.before)
-    return await browse.date_page(ctx.db, ctx.studio.id, class_id, ctx.now, ask)
+    ask = date_pages.DateAsk(ctx.now + ctx.studio.booking_cutoff, at.start, at.before)
+    return await date_pages.date_page(ctx.db, ctx.studio.id, class_id, ctx.now, ask)
 
 
 async def show_from(ctx: Context, day: date) -> Transition:

@@ -16,8 +16,8 @@ from bookbot.engine import errors
 from bookbot.engine.recurrence import zone
 from bookbot.engine.reservations import PassKind, Status
 from bookbot.presentation.i18n import render_error
-from bookbot.services import passes, reservations
-from bookbot.services.browse import DateAsk
+from bookbot.services import passes, reservable, reservations
+from bookbot.services.date_pages import DateAsk
 from bookbot.services.pages import PageAsk
 
 
@@ -128,7 +128,7 @@ async def reserve_screen(ctx: Context) -> Screen:
     of = f"pass:{current.id}"
     at = paging.position(ctx, of)
     ask = DateAsk(ctx.now + ctx.studio.booking_cutoff, at.start, at.before)
-    read, more = await passes.reservable_sessions(
+    read, more = await reservable.reservable_sessions(
         ctx.db,
         ctx.studio.id,
         current.class_id,
@@ -157,7 +157,7 @@ async def reserve_screen(ctx: Context) -> Screen:
     return Screen(_("Choose a session to reserve:"), choices + pages + back_and_cancel(ctx))
 
 
-def _reservable_choice(ctx: Context, s: passes.Reservable) -> Choice:
+def _reservable_choice(ctx: Context, s: reservable.Reservable) -> Choice:
     _ = ctx.t._
     label = ctx.when(s.starts_at)
     if s.makeup:
@@ -174,13 +174,13 @@ def _reservable_choice(ctx: Context, s: passes.Reservable) -> Choice:
 
 
 def _few_per_part(
-    found: list[passes.Reservable], each: int = 3, most: int = 8
-) -> list[passes.Reservable]:
+    found: list[reservable.Reservable], each: int = 3, most: int = 8
+) -> list[reservable.Reservable]:
     """A plain series: the next `most` sessions. A class in parts: the next `each` of every
     part and of the makeup sessions, so later parts are reachable too."""
     if not any(s.part or s.makeup for s in found):
         return found[:most]
-    kept: dict[tuple[int | None, bool], list[passes.Reservable]] = {}
+    kept: dict[tuple[int | None, bool], list[reservable.Reservable]] = {}
     for s in found:
         group = kept.setdefault((s.part, s.makeup), [])
         if len(group) < each:
