@@ -36,7 +36,7 @@ class Arrival:
 
 # The customer's booked sessions starting within the window: `ix_sessions_studio_starts`
 # finds the few sessions in it, `uq_registration_sessions_live` the customer's seat in each.
-_BOOKED_NEAR = """SELECT rs.id, rs.registration_id, rs.attendance, s.starts_at,
+BOOKED_NEAR_SQL = """SELECT rs.id, rs.registration_id, rs.attendance, s.starts_at,
     c.name AS class_name
 FROM sessions s JOIN registration_sessions rs ON rs.session_id = s.id
     AND rs.customer_id = :c AND rs.status = 'booked'
@@ -51,7 +51,7 @@ async def bookings_open(
     """The customer's booked sessions whose check-in is open now (checked in or not),
     soonest first. One the sweep closed (attended, no-show) is not open."""
     rows = await reads.all(
-        _BOOKED_NEAR,
+        BOOKED_NEAR_SQL,
         {
             "s": studio_id,
             "c": customer_id,
@@ -133,17 +133,21 @@ async def check_in_booking(
     return result
 
 
+# The customer's confirmed registrations with a session still ahead
+# (`ix_registrations_customer_status_start`, by last start), then each one's booked sessions.
+NEXT_BOOKED_SQL = """SELECT MIN(s.starts_at) FROM registrations g
+JOIN registration_sessions rs ON rs.registration_id = g.id AND rs.status = 'booked'
+JOIN sessions s ON s.id = rs.session_id
+WHERE g.studio_id = :s AND g.customer_id = :c AND g.status = 'confirmed'
+    AND g.last_starts_at > :after AND s.starts_at > :after"""
+
+
 async def next_booked_start(
     reads: Reads, studio_id: int, customer_id: int, now: datetime
 ) -> datetime | None:
     """The start of the customer's next booked session not yet in its check-in window
     (for "check-in opens at …"), or None."""
     value = await reads.scalar(
-        "SELECT MIN(s.starts_at) FROM registrations g"
-        " JOIN registration_sessions rs ON rs.registration_id = g.id AND rs.status = 'booked'"
-        " JOIN sessions s ON s.id = rs.session_id"
-        " WHERE g.studio_id = :s AND g.customer_id = :c AND g.status = 'confirmed'"
-        " AND s.starts_at > :after",
-        {"s": studio_id, "c": customer_id, "after": now + rules.SELF_CHECK_IN},
+        NEXT_BOOKED_SQL, {"s": studio_id, "c": customer_id, "after": now + rules.SELF_CHECK_IN}
     )
     return None if value is None else instant(value)
