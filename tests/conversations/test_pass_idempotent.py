@@ -122,3 +122,19 @@ async def test_no_article_is_glued_to_a_number(chat: Chat, db: Database, session
     await chat.say("book")
     await chat.say("Open Studio Drop-in")
     assert any(label.startswith(f"🎟 Get a pass for {sessions} sessions") for label in chat.labels)
+
+
+async def test_my_passes_pages_through_many(chat: Chat) -> None:
+    await to_offer(chat)
+    await chat.press("✅ Get this pass")
+    for _ in range(7):
+        await chat.press("⬅ Back")
+        await chat.press("Get another one")
+    await chat.say("menu")
+    await chat.press("🎟 My passes")
+    tickets = [label for label in chat.labels if label.startswith("Open Studio Drop-in")]
+    assert len(tickets) == 6
+    await chat.press("More passes ▸")
+    assert len([label for label in chat.labels if label.startswith("Open Studio")]) == 2
+    await chat.press("◂ Previous passes")
+    assert len([label for label in chat.labels if label.startswith("Open Studio")]) == 6

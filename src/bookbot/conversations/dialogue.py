@@ -132,6 +132,7 @@ SIMPLE: dict[str, tuple[State, str | None]] = {
     # A page of a list of dates: "Later dates ▸", "◂ Earlier" (conversations.paging).
     "dates_page": (State.CLASS, "page"),
     "reserve_page": (State.RESERVE, "page"),
+    "passes_page": (State.PASSES, "page"),  # "My passes", PASS_PAGE at a time
     "language": (State.LANGUAGE, None),
     "help": (State.HELP, None),
     "class": (State.CLASS, "class_id"),

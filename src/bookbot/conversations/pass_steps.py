@@ -48,9 +48,37 @@ async def passes_screen(ctx: Context) -> Screen:
     if not found.usable:
         text = held or _("You have no passes you can use now.")
         return Screen(text, past + back_and_cancel(ctx))
-    choices = [Choice("ticket", pass_label(ctx, p), p.id) for p in found.usable]
+    offset = _passes_offset(ctx, len(found.usable))
+    shown = found.usable[offset : offset + PASS_PAGE]
+    choices = [Choice("ticket", pass_label(ctx, p), p.id) for p in shown]
+    if offset > 0:
+        choices.append(
+            Choice(
+                "passes_page",
+                _("◂ Previous passes"),
+                {"of": "passes", "offset": offset - PASS_PAGE},
+            )
+        )
+    if offset + PASS_PAGE < len(found.usable):
+        choices.append(
+            Choice(
+                "passes_page", _("More passes ▸"), {"of": "passes", "offset": offset + PASS_PAGE}
+            )
+        )
     text = "\n\n".join(filter(None, [held, _("Your passes:")]))
     return Screen(text, choices + past + back_and_cancel(ctx))
+
+
+PASS_PAGE = 6  # usable passes a page of "My passes" shows
+
+
+def _passes_offset(ctx: Context, count: int) -> int:
+    """Where the page of "My passes" starts (a multiple of PASS_PAGE below `count`)."""
+    raw = ctx.data.get("page")
+    offset = raw.get("offset") if isinstance(raw, dict) and raw.get("of") == "passes" else 0
+    if not isinstance(offset, int) or not 0 <= offset < count:
+        return 0
+    return offset - offset % PASS_PAGE
 
 
 def _why_past(ctx: Context, p: passes.PassStatus) -> str:
