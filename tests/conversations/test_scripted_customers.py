@@ -1,5 +1,6 @@
 """Thirty scripted customers per language, replayed over the shell and over SMS (through the
-Dialogues, as the Twilio webhook calls them): natural phrasing, typos, digits and words.
+Dialogues, and through the signed Twilio webhook, the inbox, the outbox and the Twilio
+stand-in): natural phrasing, typos, digits and words.
 Every one completes its booking, cancellation or check-in; the test counts the messages
 each one sent for it, and prints the median for booking a class for 2 (the target is 5 or
 fewer).
@@ -13,17 +14,27 @@ whose phone does not say their language) is not counted.
 from __future__ import annotations
 
 import statistics
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel
 from bookbot.engine.clock import FrozenClock
+from bookbot.handlers.sms_text import SMS_MAX_SEGMENTS, segments
+from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
+from bookbot.handlers.twilio_webhook import TwilioChannel, TwilioWebhooks
+from bookbot.handlers.web import make_app
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
-from tests.examples import NOW
+from tests.examples import NOW, load_example_studio
+from tests.handlers.test_twilio_webhook import ACCOUNT, OUR_NUMBER, PUBLIC, TOKEN, Phone
+from tests.pipeline import Pipeline, pipeline
+from tests.twilio_standin import TwilioStandIn
 
 # Friday 20 Nov 2026 15:00 London: today's 16:00 Open Studio is open for check-in.
 CHECK_IN_TIME = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -162,37 +173,42 @@ async def _done(db: Database, address: str, channel: Channel, script: Script) ->
     )
 
 
+Say = Callable[[str], Awaitable[object]]
+
+
 async def _replay(
-    dialogues: Dialogues,
-    db: Database,
+    say: Say,
     clock: FrozenClock,
-    *,
-    channel: Channel,
-    language: str,
-    number: int,
     script: Script,
-) -> tuple[int, bool, str]:
-    address = f"+4477009{10 if language == 'en' else 20}{number:03d}"
-    texting = channel is Channel.SMS
-    chat = Chat(
-        dialogues,
-        address=address,
-        name="" if texting else f"Customer {number}",
-        language=None if texting else language,
-        channel=channel,
-    )
+    *,
+    spanish_phone: bool,
+) -> tuple[int, str]:
+    """The customer's setup, then their counted lines; what they typed, for a failure."""
     clock.set(NOW)
-    setup = (("LANG es",) if texting and language == "es" else ()) + script.setup
-    for line in setup:
-        await chat.say(line)
+    for line in (("LANG es",) if spanish_phone else ()) + script.setup:
+        await say(line)
     if script.goal == "check_in":
         clock.set(CHECK_IN_TIME)
-    transcript = []
     for line in script.lines:
-        await chat.say(line)
-        transcript.append(f"> {line}\n{chat.text}")
-    done = await _done(db, address, channel, script)
-    return len(script.lines), done, "\n".join(transcript)
+        await say(line)
+    return len(script.lines), " / ".join(script.lines)
+
+
+def _address(language: str, number: int) -> str:
+    return f"+4477009{10 if language == 'en' else 20}{number:03d}"
+
+
+def _check(label: str, results: list[tuple[Script, int, str, bool]]) -> None:
+    failed = [f"{script.goal}: {typed}" for script, _, typed, done in results if not done]
+    assert len(results) == 30
+    assert not failed, "\n".join(failed)
+    for_two = [n for script, n, _, _ in results if script.goal == "book" and script.guests == 2]
+    median = statistics.median(for_two)
+    print(
+        f"\n{label}: {len(results)} customers completed; a class for 2 took"
+        f" a median of {median} replies (from {min(for_two)} to {max(for_two)})"
+    )
+    assert median <= 5
 
 
 @pytest.mark.parametrize("channel", CHANNELS, ids=lambda c: c.value)
@@ -206,22 +222,61 @@ async def test_scripted_customers_complete_in_few_replies(
     language: str,
     scripts: list[Script],
 ) -> None:
+    """Through the Dialogues, as the shell and the Twilio webhook call them."""
     db = dialogues.db
     await _roomy(db)
-    failed, for_two = [], []
+    texting = channel is Channel.SMS
+    results = []
     for number, script in enumerate(scripts):
-        replies, done, transcript = await _replay(
-            dialogues, db, clock, channel=channel, language=language, number=number, script=script
+        address = _address(language, number)
+        chat = Chat(
+            dialogues,
+            address=address,
+            name="" if texting else f"Customer {number}",
+            language=None if texting else language,
+            channel=channel,
         )
-        if not done:
-            failed.append(f"customer {number} ({script.goal}):\n{transcript}")
-        if script.goal == "book" and script.guests == 2:
-            for_two.append(replies)
-    assert len(scripts) == 30
-    assert not failed, "\n\n".join(failed)
-    median = statistics.median(for_two)
-    print(
-        f"\n{language}/{channel.value}: {len(scripts)} customers completed; a class for 2 took"
-        f" a median of {median} replies (from {min(for_two)} to {max(for_two)})"
-    )
-    assert median <= 5
+        spanish_phone = texting and language == "es"
+        replies, typed = await _replay(chat.say, clock, script, spanish_phone=spanish_phone)
+        results.append((script, replies, typed, await _done(db, address, channel, script)))
+    _check(f"{language}/{channel.value}", results)
+
+
+@pytest.fixture
+async def texting(
+    db: Database, clock: FrozenClock
+) -> AsyncIterator[tuple[TestClient[Any, Any], TwilioWebhooks, TwilioStandIn, Pipeline]]:
+    """The whole SMS path: signed webhooks, the inbox, the outbox, the Twilio stand-in."""
+    await load_example_studio(db, clock)
+    async with TwilioStandIn(ACCOUNT, TOKEN) as twilio:
+        settings = TwilioSettings(ACCOUNT, TOKEN, sms_from=OUR_NUMBER, api_base=twilio.base_url)
+        sender = TwilioSender(settings)
+        channel = TwilioChannel(db, clock, sender)
+        webhooks = TwilioWebhooks(Dialogues(db, clock), channel, TOKEN, PUBLIC, account_sid=ACCOUNT)
+        flow = pipeline(db, clock, {"twilio": webhooks}, twilio=channel)
+        async with TestClient(TestServer(make_app(*webhooks.routes()))) as http:
+            yield http, webhooks, twilio, flow
+        await sender.close()
+
+
+@pytest.mark.parametrize(
+    ("language", "scripts"), [("en", ENGLISH), ("es", SPANISH)], ids=["en", "es"]
+)
+async def test_scripted_customers_by_sms_through_the_twilio_webhook(
+    texting: tuple[TestClient[Any, Any], TwilioWebhooks, TwilioStandIn, Pipeline],
+    db: Database,
+    clock: FrozenClock,
+    language: str,
+    scripts: list[Script],
+) -> None:
+    """The same customers texting the SMS webhook; every reply is sent through the
+    stand-in, and every one they received fits the SMS segment limit."""
+    await _roomy(db)
+    results = []
+    for number, script in enumerate(scripts):
+        phone = Phone(*texting, number=_address(language, number))
+        replies, typed = await _replay(phone.text, clock, script, spanish_phone=language == "es")
+        done = await _done(db, phone.address, Channel.SMS, script)
+        results.append((script, replies, typed, done))
+        assert all(segments(body) <= SMS_MAX_SEGMENTS for body in phone.received())
+    _check(f"{language}/sms through the Twilio webhook", results)
