@@ -576,11 +576,19 @@ async def test_a_request_for_a_day_without_the_class_shows_its_dates(chat: Chat)
 
 
 async def test_a_request_naming_two_classes_asks_which_and_keeps_the_rest(chat: Chat) -> None:
-    await chat.say("book mug for 2 on 6 dec")
+    await chat.say("book mug for 2")
     assert "Which class did you mean: Handbuilt Mug Course or Mug Making?" in chat.text
     await chat.say("mug making")
+    assert "Choose a date" in chat.text
+    await chat.say("1")
     assert "Sun 6 Dec 2026, 13:00" in chat.text
     assert "2 people" in chat.text
+
+
+async def test_a_request_naming_two_classes_takes_the_one_on_that_day(chat: Chat) -> None:
+    await chat.say("book the wheel class for 2 on saturday")  # the course runs on Mondays
+    assert "Wheel Throwing Taster" in chat.text
+    assert "Sat 21 Nov 2026, 14:00" in chat.text
 
 
 async def test_a_request_with_no_class_it_knows_asks_which_and_keeps_the_rest(

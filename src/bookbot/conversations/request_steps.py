@@ -13,6 +13,7 @@ is asked for, the party when the date is) waits in ctx.data["request"] until use
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from babel.dates import format_date
@@ -166,6 +167,7 @@ async def start(ctx: Context, text: str) -> Transition | None:
             _remember(ctx, day, guests)
             return Transition(State.CLASSES, ctx.t._("Which class would you like to book?"))
         return None
+    named = await _narrow(ctx, named, day) if len(named) > 1 else named
     if len(named) > 1:
         _remember(ctx, day, guests)
         names = [c.name for c in named]
@@ -198,39 +200,58 @@ async def book(
     return await booking.choose_guests(ctx, guests)
 
 
-async def _choose_day(ctx: Context, card: browse.ClassCard, day: date) -> Transition | None:
-    """Put the class's session (or run) on `day` in ctx.data; else where to go instead."""
+@dataclass(frozen=True)
+class _Found:
+    """What booking a class on a day takes: its sessions, the kind, a course's run."""
+
+    session_ids: list[int]
+    kind: RegistrationKind
+    pattern_id: int | None = None
+
+
+async def _find(ctx: Context, card: browse.ClassCard, day: date) -> _Found | None:
+    """The class's first bookable session on `day` (a course: the run starting that day)."""
     here = zone(ctx.zone)
-    data = ctx.data
     if card.kind is ClassKind.COURSE:
         runs = await browse.course_runs(ctx.db, ctx.studio.id, card.id, ctx.now)
         run = next((r for r in runs if r.first.starts_at.astimezone(here).date() == day), None)
         if run is None:
-            return Transition(State.CLASS, _none_on(ctx, card, day))
+            return None
         sessions = await browse.run_sessions(ctx.db, ctx.studio.id, run.pattern_id)
-        data.update(
-            pattern_id=run.pattern_id,
-            kind=RegistrationKind.FULL_SCHEDULE.value,
-            session_ids=[s.id for s in sessions],
-        )
-        return None
+        return _Found([s.id for s in sessions], RegistrationKind.FULL_SCHEDULE, run.pattern_id)
     floor = ctx.now + ctx.studio.booking_cutoff
     dates = await browse.upcoming_dates(ctx.db, ctx.studio.id, card.id, ctx.now, limit=LOOK_AHEAD)
-    found = next(
-        (
-            d
-            for d in dates
-            if d.session.starts_at > floor and d.session.starts_at.astimezone(here).date() == day
-        ),
-        None,
-    )
+    for d in dates:
+        if d.session.starts_at > floor and d.session.starts_at.astimezone(here).date() == day:
+            drop_in = card.kind is ClassKind.DROP_IN
+            kind = RegistrationKind.DROP_IN if drop_in else RegistrationKind.SINGLE
+            return _Found([d.session.id], kind)
+    return None
+
+
+async def _narrow(
+    ctx: Context, named: list[browse.ClassCard], day: date | None
+) -> list[browse.ClassCard]:
+    """Of several classes a request names, the one that has the day asked for, if only one
+    does ("wheel class on saturday": the taster runs then, the course does not)."""
+    if day is None:
+        return named
+    having = [card for card in named if await _find(ctx, card, day) is not None]
+    return having if len(having) == 1 else named
+
+
+async def _choose_day(ctx: Context, card: browse.ClassCard, day: date) -> Transition | None:
+    """Put the class's session (or run) on `day` in ctx.data; else where to go instead."""
+    found = await _find(ctx, card, day)
     if found is None:
+        if card.kind is ClassKind.COURSE:
+            return Transition(State.CLASS, _none_on(ctx, card, day))
         return await _elsewhere(ctx, card, day)
-    drop_in = card.kind is ClassKind.DROP_IN
-    kind = RegistrationKind.DROP_IN if drop_in else RegistrationKind.SINGLE
-    data.update(session_ids=[found.session.id], kind=kind.value, pattern_id=None)
-    if drop_in:
-        data["selected"] = [found.session.id]
+    ctx.data.update(
+        session_ids=found.session_ids, kind=found.kind.value, pattern_id=found.pattern_id
+    )
+    if found.kind is RegistrationKind.DROP_IN:
+        ctx.data["selected"] = list(found.session_ids)
     return None
 
 
