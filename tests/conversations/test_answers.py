@@ -4,7 +4,7 @@ at the party-size step, QUIT/EXIT and one-line requests, in whole conversations.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 import pytest
 
@@ -617,6 +617,37 @@ async def test_a_drop_in_request_books_that_day(chat: Chat) -> None:
     assert "Mon 23 Nov 2026, 16:00" in chat.text
     await chat.say("yes")
     assert "🎉 Booked! Open Studio Drop-in" in chat.text
+
+
+async def test_a_request_with_a_time_takes_that_session_of_the_day(
+    chat: Chat, db: Database
+) -> None:
+    async with db.transaction() as tx:  # a morning Open Studio too, on Monday 23 Nov
+        row = await tx.one(
+            "SELECT s.studio_id, s.class_id, s.starts_at, s.ends_at, s.capacity, s.location"
+            " FROM sessions s JOIN classes c ON c.id = s.class_id"
+            " WHERE c.key = 'open-studio' AND s.starts_at = :at",
+            {"at": datetime(2026, 11, 23, 16, 0, tzinfo=UTC)},
+        )
+        await tx.execute(
+            "INSERT INTO sessions (studio_id, class_id, occurrence_date, starts_at, ends_at,"
+            " capacity, location, status) VALUES (:studio_id, :class_id, :day, :starts_at,"
+            " :ends_at, :capacity, :location, 'open')",
+            {
+                "studio_id": row["studio_id"],
+                "class_id": row["class_id"],
+                "day": date(2026, 11, 23),
+                "starts_at": datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+                "ends_at": datetime(2026, 11, 23, 11, 30, tzinfo=UTC),
+                "capacity": row["capacity"],
+                "location": row["location"],
+            },
+        )
+    await chat.say("open studio on monday at 4pm for 2")
+    assert "Mon 23 Nov 2026, 16:00" in chat.text
+    await chat.say("menu")
+    await chat.say("open studio on monday for 2")  # no time: the first of the day
+    assert "Mon 23 Nov 2026, 10:00" in chat.text
 
 
 async def test_a_typed_date_at_the_class_dates_jumps_to_it(chat: Chat) -> None:

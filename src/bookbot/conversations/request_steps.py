@@ -26,6 +26,7 @@ from bookbot.engine.pricing import ClassKind, RegistrationKind
 from bookbot.engine.recurrence import zone
 from bookbot.services import browse
 
+_AT = "request_at"  # ctx.turn: the time of day a request named, if any
 REQUEST = "request"  # ctx.data: {"day": ISO date or None, "guests": int or None}
 # Sessions read to find the one on the day asked for (a drop-in runs most days).
 LOOK_AHEAD = 60
@@ -148,6 +149,7 @@ async def start(ctx: Context, text: str) -> Transition | None:
     lang = ctx.t.language
     guests = answers.party_size(text, lang)
     day = answers.day(text, lang, _today(ctx))
+    ctx.turn[_AT] = answers.time_of_day(text, lang)
     cards = await browse.class_cards(ctx.db, ctx.studio.id, ctx.now)
     named = named_classes(text, cards, lang)
     wants = bool(_BOOK_VERBS & set(fold(text[: answer_words.LIMIT]).split()))
@@ -221,12 +223,18 @@ async def _find(ctx: Context, card: browse.ClassCard, day: date) -> _Found | Non
         return _Found([s.id for s in sessions], RegistrationKind.FULL_SCHEDULE, run.pattern_id)
     floor = ctx.now + ctx.studio.booking_cutoff
     dates = await browse.upcoming_dates(ctx.db, ctx.studio.id, card.id, ctx.now, limit=LOOK_AHEAD)
-    for d in dates:
-        if d.session.starts_at > floor and d.session.starts_at.astimezone(here).date() == day:
-            drop_in = card.kind is ClassKind.DROP_IN
-            kind = RegistrationKind.DROP_IN if drop_in else RegistrationKind.SINGLE
-            return _Found([d.session.id], kind)
-    return None
+    that_day = [
+        d.session
+        for d in dates
+        if d.session.starts_at > floor and d.session.starts_at.astimezone(here).date() == day
+    ]
+    at = ctx.turn.get(_AT)  # a time the request named ("at 2pm"): that session, if one is
+    timed = [s for s in that_day if s.starts_at.astimezone(here).time() == at]
+    if not that_day:
+        return None
+    drop_in = card.kind is ClassKind.DROP_IN
+    kind = RegistrationKind.DROP_IN if drop_in else RegistrationKind.SINGLE
+    return _Found([(timed or that_day)[0].id], kind)
 
 
 async def _narrow(
