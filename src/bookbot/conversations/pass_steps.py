@@ -138,7 +138,11 @@ async def ticket_screen(ctx: Context) -> Screen:
     lines = [pass_label(ctx, current)]
     lines.append(_("Your reservations:") if held else _("No sessions reserved yet."))
     choices = [_held_label(ctx, h) for h in held]
-    choices.append(Choice("reserve", _("📅 Reserve a session"), aliases=(_("reserve"),)))
+    full_up = current.full_up()
+    if full_up is None:
+        choices.append(Choice("reserve", _("📅 Reserve a session"), aliases=(_("reserve"),)))
+    else:  # not offered when reserving would be refused: say why instead
+        lines.append(render_error(full_up, ctx.t, ctx.zone))
     return Screen("\n".join(lines), choices + back_and_cancel(ctx))
 
 
@@ -153,6 +157,9 @@ async def reserve_screen(ctx: Context) -> Screen:
     current = await _current(ctx)
     if current is None:
         return Screen(_("That pass is no longer valid."), back_and_cancel(ctx))
+    full_up = current.full_up()
+    if full_up is not None:
+        return Screen(render_error(full_up, ctx.t, ctx.zone), back_and_cancel(ctx))
     of = f"pass:{current.id}"
     at = paging.position(ctx, of)
     ask = DateAsk(ctx.now + ctx.studio.booking_cutoff, at.start, at.before)

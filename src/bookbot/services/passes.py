@@ -36,6 +36,17 @@ class PassStatus:
     reserved: int
     valid_until: date | None
     payment: str
+    max_advance: int | None = None  # reservations ahead it may hold at once
+    pending: int = 0  # of `reserved`, those not checked in yet (each still owes a punch)
+
+    def full_up(self) -> errors.BookingError | None:
+        """Why no more sessions can be reserved on it now (its reservations ahead, its
+        punches all promised), as reserving would be refused; None: it can reserve."""
+        if self.max_advance is not None and self.reserved >= self.max_advance:
+            return errors.AdvanceLimitReached(limit=self.max_advance)
+        if self.kind is PassKind.PUNCH and (self.remaining or 0) <= self.pending:
+            return errors.NoPunchesLeft(remaining=self.remaining or 0, reserved=self.pending)
+        return None
 
 
 @dataclass(frozen=True)
@@ -189,13 +200,17 @@ def _status(row: Row) -> PassStatus:
         reserved=int(row["reserved"]),
         valid_until=row["valid_until"],
         payment=row["payment"],
+        max_advance=row["max_advance"],
+        pending=int(row["pending"]),
     )
 
 
 _COLUMNS = """p.id, p.class_id, c.name AS class_name, p.kind, p.sessions_included,
-    p.sessions_remaining, p.valid_until, p.payment,
+    p.sessions_remaining, p.valid_until, p.payment, p.max_advance,
     (SELECT COUNT(*) FROM reservations r WHERE r.pass_id = p.id
-     AND r.status IN ('pending', 'checked_in')) AS reserved"""
+     AND r.status IN ('pending', 'checked_in')) AS reserved,
+    (SELECT COUNT(*) FROM reservations r WHERE r.pass_id = p.id
+     AND r.status = 'pending') AS pending"""
 
 # Usable: active, punches left (or none to count), not expired. `ix_passes_customer_usable`
 # holds the first two (partial), ordered by valid_until; the two branches are its two
