@@ -30,6 +30,7 @@ _TODAY = frozenset({"today", "tonight", "tonite", "hoy", "tdy"})
 _TOMORROW = frozenset(
     {"tomorrow", "tmrw", "tmr", "tmw", "tomorow", "tommorow", "tommorrow", "tomoz", "manana"}
 )
+_MARKS = frozenset({"/", ":", ".", "-"})
 _TIME_MARKS = frozenset({"am", "pm", "h", "hs", "hrs", "hr", "o", "oclock"})
 
 
@@ -98,7 +99,7 @@ def number_word(word: str, lang: str) -> bool:
 def party_size(text: str, lang: str) -> int | None:
     """How many people: '2', 'two', '2 people', 'for 2', 'dos personas', 'just me' (1),
     'me and my friend' (2), '2 adults and 1 child' (3). None if it does not say."""
-    toks = [t for t in w.words(text) if t not in "/:.-"]
+    toks = [t for t in w.words(text) if t not in _MARKS]
     if not toks:
         return None
     kept = [t for t in toks if t not in w.FILLER]
@@ -232,7 +233,7 @@ def _numeric(toks: list[str], today: date) -> date | None:
         if len(first) > 2 or len(second) > 2:
             continue
         year = None
-        if i + 4 < len(toks) + 0 and toks[i + 3] == mark:
+        if i + 4 < len(toks) and toks[i + 3] == mark:
             year = _year(toks[i + 4])
             if year is None:
                 continue
