@@ -130,6 +130,16 @@ _GSM_FRIENDLY = str.maketrans(
         "\u201f": '"',  # ‟
         "\u00ab": '"',  # « Spanish quotes
         "\u00bb": '"',  # »
+        "\u25b8": ">",  # ▸ small triangles, our paging arrows ("Later dates ▸", "◂ Earlier")
+        "\u25b9": ">",  # ▹
+        "\u25ba": ">",  # ►
+        "\u25c2": "<",  # ◂
+        "\u25c3": "<",  # ◃
+        "\u25c4": "<",  # ◄
+        "\u2192": "->",  # →
+        "\u2190": "<-",  # ←
+        "\u2264": "<=",  # ≤
+        "\u2265": ">=",  # ≥
         "\u00a0": " ",  # no-break space, in Babel's "45,00 €"
         "\u2007": " ",  # figure space
         "\u2009": " ",  # thin space
@@ -175,6 +185,8 @@ _MARK_TEXT = {
     "\u2705": "OK",  # ✅
     "\u2714": "OK",  # ✔
     "\u2611": "OK",  # ☑
+    "\u2713": "OK",  # ✓
+    "\u2717": "X",  # ✗
     "\u274c": "X",  # ❌
     "\u2716": "X",  # ✖
     "\u274e": "X",  # ❎
