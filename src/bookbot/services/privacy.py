@@ -6,14 +6,15 @@ appointments and payments stay attached to it, because they still hold seats (ca
 are the studio's accounts. What identifies the person goes: the name (replaced), phone,
 language, time zone, channel identities, the conversations on other channels, phone
 verifications, messages not yet sent to them (withdrawn) and the words and address of those
-sent, waiting-list places, handoff records and a company invoice's billing email. Their
-upcoming bookings are kept as the committed seats they are.
+sent, waiting-list places, handoff records and a company invoice's billing email; a weekly
+series ends (the dates it placed stay). Their upcoming bookings are kept as the committed
+seats they are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from bookbot.store.db import Reads, Row, Tx, instant
@@ -35,8 +36,8 @@ class Upcoming:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-ready: instants and dates as ISO 8601 (instants in UTC)."""
-    if isinstance(value, datetime | date):
+    """JSON-ready: instants, dates and times of day as ISO 8601 (instants in UTC)."""
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     return value
 
@@ -105,6 +106,15 @@ _PAYMENTS = (
     "paid_at",
 )
 _WAITLIST = ("class_name", "starts_at", "guest_count", "status", "created_at")
+_SERIES = (
+    "weekday",
+    "start_time",
+    "interval_weeks",
+    "starts_on",
+    "ends_on",
+    "guest_count",
+    "status",
+)
 _CONVERSATIONS = ("channel", "language", "state", "updated_at")
 
 
@@ -203,6 +213,12 @@ _SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         _WAITLIST,
     ),
     (
+        "recurring_bookings",
+        "SELECT weekday, start_time, interval_weeks, starts_on, ends_on, guest_count, status"
+        " FROM recurring_bookings WHERE studio_id = :s AND customer_id = :c ORDER BY id",
+        _SERIES,
+    ),
+    (
         "conversations",
         "SELECT channel, language, state, updated_at FROM conversations"
         " WHERE studio_id = :s AND customer_id = :c ORDER BY channel",
@@ -257,6 +273,13 @@ async def forget(
         raise AlreadyForgotten(customer_id)
     for sql in _FORGET:
         await tx.execute(sql, ids)
+    # A weekly series places no more dates for nobody; the dates already placed are kept.
+    await tx.execute(
+        "UPDATE recurring_bookings SET status = 'ended', ended_at = :now,"
+        " end_reason = :reason, next_extension_at = NULL"
+        " WHERE studio_id = :s AND customer_id = :c AND status = 'active'",
+        {**ids, "now": now, "reason": "customer forgotten"},
+    )
     await tx.execute(
         "DELETE FROM conversations WHERE studio_id = :s AND customer_id = :c AND id <> :keep",
         {**ids, "keep": -1 if keep is None else keep},
