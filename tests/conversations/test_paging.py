@@ -202,3 +202,15 @@ async def test_a_course_lists_its_runs_still_to_start(chat: Chat, clock: FrozenC
     runs = [label for label in chat.labels if label.startswith("starts")]
     assert runs
     assert not runs[0].startswith("starts Mon 15 Mar")
+
+
+async def test_a_date_already_booked_says_so_and_cannot_be_picked(chat: Chat) -> None:
+    await open_class(chat)
+    await chat.press("Mon 23 Nov")
+    await chat.press("Continue")
+    await chat.say("1")
+    await chat.say("yes")
+    await open_class(chat)
+    assert "Mon 23 Nov, 16:00 · booked" in chat.labels
+    await chat.press("Mon 23 Nov")
+    assert not any(label.startswith("Continue") for label in chat.labels)

@@ -127,7 +127,7 @@ async def class_screen(ctx: Context) -> Screen:
     text.append(
         _("Price: {price} per person. Choose a date:").format(price=ctx.money(card.price_minor))
     )
-    choices = [Choice("session", _date_label(ctx, d), d.session.id) for d in dates]
+    choices = [_date_choice(ctx, d, "session") for d in dates]
     text += [hint] if hint else []
     return Screen("\n".join(text), choices + pages + back_and_cancel(ctx))
 
@@ -141,7 +141,9 @@ async def _date_page(ctx: Context, class_id: int) -> date_pages.DatePage:
     (open, after the booking cutoff); full ones are shown as full, with the waitlist."""
     at = paging.position(ctx, _list_of(class_id))
     ask = date_pages.DateAsk(ctx.now + ctx.studio.booking_cutoff, at.start, at.before)
-    return await date_pages.date_page(ctx.db, ctx.studio.id, class_id, ctx.now, ask)
+    return await date_pages.date_page(
+        ctx.db, ctx.studio.id, class_id, ctx.now, ask, customer_id=ctx.customer.id
+    )
 
 
 async def show_from(ctx: Context, day: date) -> Transition:
@@ -162,6 +164,15 @@ async def show_from(ctx: Context, day: date) -> Transition:
             State.CLASS, _("There are no dates to book from {date} on.").format(date=day_text)
         )
     return Transition(State.CLASS)
+
+
+def _date_choice(ctx: Context, d: browse.DateChoice, action: str) -> Choice:
+    """A date to choose; one the customer is booked on already is shown as such, and a
+    tap on it does nothing (booking it again would be refused)."""
+    if d.mine:
+        label = ctx.t._("{date} · booked").format(date=ctx.when(d.session.starts_at))
+        return Choice("noop", label, d.session.id)
+    return Choice(action, _date_label(ctx, d), d.session.id)
 
 
 def _date_label(ctx: Context, d: browse.DateChoice) -> str:
@@ -231,6 +242,9 @@ def _dropin(
     )
     choices = []
     for d in dates:
+        if d.mine:
+            choices.append(_date_choice(ctx, d, "toggle"))
+            continue
         if _most_that_fit(d) == 0 and d.session.id not in selected:
             # Full: a tap offers its waitlist (a drop-in waits for one date), never a ✅.
             choices.append(Choice("waitlist_date", _date_label(ctx, d), d.session.id))

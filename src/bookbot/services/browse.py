@@ -41,6 +41,7 @@ class DateChoice:
     requirements: tuple[capacity.Requirement, ...] = ()
     klass: facts.ClassRow | None = None
     class_description: str = ""
+    mine: bool = False  # the customer it was read for has a place there already
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def browsed(found: list[facts.Browsed], guests: int) -> list[DateChoice]:
                 tuple(b.facts.requirements),
                 b.klass,
                 b.class_description,
+                b.facts.customer_booked,
             )
         )
     return choices

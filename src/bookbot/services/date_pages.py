@@ -75,6 +75,7 @@ async def date_page(
     ask: DateAsk,
     *,
     size: int = DATE_PAGE,
+    customer_id: int = 0,
 ) -> DatePage:
     """The class's open dates a page at a time (see `DateAsk`), each with its seats left:
     one statement (see `_PAGE_FROM`). A page with nothing on it from a position (all gone
@@ -85,14 +86,19 @@ async def date_page(
     if edge is not None:
         params["start"] = edge
     found = browse.browsed(
-        await facts.browse_facts(db, studio_id, now, where=where, params=params), guests=1
+        await facts.browse_facts(
+            db, studio_id, now, where=where, params=params, customer_id=customer_id
+        ),
+        guests=1,
     )
     if edge is None:
         return DatePage(found[:size], _start(found, size), None)
     shown = [d for d in found if (d.session.starts_at < edge) == ask.going_back()]
     first = DateAsk(ask.floor)
     if not shown:
-        return await date_page(db, studio_id, class_id, now, first, size=size)
+        return await date_page(
+            db, studio_id, class_id, now, first, size=size, customer_id=customer_id
+        )
     if ask.going_back():
         page = shown[-size:]
         after = [d for d in found if d.session.starts_at >= edge]

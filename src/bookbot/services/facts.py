@@ -235,13 +235,14 @@ async def browse_facts(
     *,
     where: str,
     params: Mapping[str, object],
+    customer_id: int = 0,
 ) -> list[Browsed]:
     """Sessions matching `where` (SQL on alias `s`, with `params`) and their counts, read
     in one statement without locking (for display: a booking recounts under lock), ordered
-    by start. Counts as `session_facts` with no customer."""
+    by start. Counts as `session_facts` for `customer_id` (0: no customer)."""
     rows = await reads.all(
         _BROWSE_SQL + where + "\nORDER BY s.id, q.resource_id",
-        {"studio_id": studio_id, "now": now, "customer_id": 0, **params},
+        {"studio_id": studio_id, "now": now, "customer_id": customer_id, **params},
     )
     found = _facts(rows)
     firsts = {r["session_id"]: r for r in reversed(rows)}
