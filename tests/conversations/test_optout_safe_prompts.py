@@ -175,7 +175,7 @@ async def test_no_sms_prompt_invites_an_opt_out_word(
 ) -> None:
     await roomy(db)
     # A first contact; and a customer with a booking that can still be cancelled (the third
-    # Saturday's taster is past the 48-hour cutoff), for My bookings and the cancel prompt.
+    # Saturday's taster is more than 48 hours ahead), for My bookings and the cancel prompt.
     book, confirm = ("Book a class", "Confirm") if language == "en" else ("Reservar", "Confirmar")
     starts = [[], [book, "Wheel Throwing Taster", "3", "1", confirm, "menu"]]
     screens = 0
@@ -188,3 +188,40 @@ async def test_no_sms_prompt_invites_an_opt_out_word(
     assert screens > 30, screens  # the walk did get around
     report = [f"{problem}\n  e.g. after {where[0]}" for problem, where in problems.items()]
     assert not report, "\n\n".join(report)
+
+
+def number_of(chat: Chat, label_start: str) -> str:
+    """The number an SMS customer types for the option whose label starts with `label_start`."""
+    labels = [fold(o.label) for o in chat.last.options if not o.url]
+    found = [i for i, label in enumerate(labels, start=1) if label.startswith(fold(label_start))]
+    assert len(found) == 1, (label_start, labels)
+    return str(found[0])
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "yes"),
+    [
+        ("en", ("Book a class", "Confirm", "My bookings", "Cancel this booking"), "YES"),
+        ("es", ("Reservar", "Confirmar", "Mis reservas", "Cancelar esta reserva"), "SI"),
+        ("es", ("Reservar", "Confirmar", "Mis reservas", "Cancelar esta reserva"), "sí"),
+    ],
+)
+async def test_the_cancel_question_is_answered_yes_by_sms(
+    dialogues: Dialogues, language: str, words: tuple[str, str, str, str], yes: str
+) -> None:
+    book, confirm, mine, cancel = words
+    chat = Chat(dialogues, address="+447911000777", language=language, channel=Channel.SMS)
+    await chat.say("hi")
+    await chat.say(number_of(chat, book))
+    await chat.say("Wheel Throwing Taster")
+    await chat.say("3")  # the third Saturday: more than 48 hours ahead, so it can be cancelled
+    await chat.say("1")  # one person
+    await chat.say(number_of(chat, confirm))
+    await chat.say(number_of(chat, mine))
+    await chat.say("1")
+    await chat.say(number_of(chat, cancel))
+    assert not prompt_problems(sms_body(reply_text(chat.last)))
+
+    await chat.say(yes)
+
+    assert "cancelled" in chat.text or "cancelada" in chat.text, chat.text
