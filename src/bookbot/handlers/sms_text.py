@@ -10,9 +10,9 @@ lacks in their nearest GSM-7 form (á -> a, ó -> o, ç -> c, ł -> l), keeping 
 that has no GSM-7 form at all (a name in Greek lowercase or Chinese) is sent unfolded, since it
 goes as UCS-2 anyway.
 
-The GSM 03.38 tables here are checked against the `gsm0338` codec (1.1.0, PyPI) in the tests'
-history, not imported: neither it nor the PDU libraries count segments or fold letters, and
-the two tables are twenty lines.
+The GSM 03.38 tables below were compared (issue 16) with the `gsm0338` codec 1.1.0 from PyPI
+and match it exactly. It is not a dependency: neither it nor the PDU libraries (smspdudecoder)
+count segments or fold letters, and the tables are twenty lines.
 
 Long replies are split into several messages (`split_message`) rather than left to carrier
 concatenation, cutting between lines where possible so that numbered options stay whole.
