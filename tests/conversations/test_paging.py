@@ -214,3 +214,13 @@ async def test_a_date_already_booked_says_so_and_cannot_be_picked(chat: Chat) ->
     assert "Mon 23 Nov, 16:00 · booked" in chat.labels
     await chat.press("Mon 23 Nov")
     assert not any(label.startswith("Continue") for label in chat.labels)
+
+
+async def test_a_course_under_way_has_no_start_date_to_offer(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    clock.set(datetime(2027, 6, 8, 9, 0, tzinfo=UTC))  # both runs have started
+    await chat.say("menu")
+    await open_class(chat, "Six-Week Wheel Course")
+    assert "This course has no start dates left to book." in chat.text
+    assert not [label for label in chat.labels if label.startswith("starts")]

@@ -201,6 +201,9 @@ async def _runs(ctx: Context, card: browse.ClassCard, text: list[str]) -> Screen
         begin = begin if begin < len(runs) else 0
         end = begin + RUN_PAGE
     shown = runs[begin:end]
+    if not shown:  # its sessions ahead all belong to runs already under way
+        text.append(_("This course has no start dates left to book."))
+        return Screen("\n".join(text), back_and_cancel(ctx))
     text.append(
         _("Price: {price} per person for the whole course. Choose a start date:").format(
             price=ctx.money(card.price_minor)
