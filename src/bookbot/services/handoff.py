@@ -25,6 +25,26 @@ FORWARD = "reply"  # forwards and staff answers are decided texts: sent as dialo
 CONTEXT_WINDOW = 2000  # how many of the latest inbox rows are searched for recent messages
 
 _COLUMNS = "id, studio_id, customer_id, channel, address, started_at, last_activity_at"
+_H_COLUMNS = ", ".join(f"h.{name.strip()}" for name in _COLUMNS.split(","))
+
+# Each read here runs per message or per tick, through its index (tests/store): the
+# customer's open handoff (uq_handoffs_open), the forward a staff reply answers (the unique
+# (staff_chat_id, staff_message_id)), the forward just sent (ix_handoff_messages_outbox),
+# the quiet ones (ix_handoffs_open_activity, in its order).
+OPEN_SQL = f"""SELECT {_COLUMNS}, ended_at FROM handoffs
+WHERE studio_id = :studio_id AND customer_id = :customer_id AND ended_at IS NULL"""  # noqa: S608
+BY_MESSAGE_SQL = f"""SELECT {_H_COLUMNS}, h.ended_at FROM handoff_messages m
+JOIN handoffs h ON h.studio_id = m.studio_id AND h.id = m.handoff_id
+WHERE m.staff_chat_id = :chat AND m.staff_message_id = :message_id"""  # noqa: S608
+NOTE_SENT_SQL = """UPDATE handoff_messages SET staff_message_id = :message_id
+WHERE studio_id = :studio_id AND outbox_id = :outbox_id AND staff_chat_id = :chat"""
+QUIET_SQL = f"""SELECT {_COLUMNS}, ended_at FROM handoffs
+WHERE ended_at IS NULL AND last_activity_at < :cutoff
+ORDER BY last_activity_at LIMIT :limit"""  # noqa: S608
+# Only the inbox's open rows are indexed by chat: the latest rows are walked by id instead.
+RECENT_SQL = """SELECT payload FROM inbox
+WHERE id > (SELECT COALESCE(MAX(id), 0) FROM inbox) - :window AND chat = :chat
+ORDER BY id DESC LIMIT :limit"""
 
 
 @dataclass(frozen=True)
@@ -56,11 +76,7 @@ def _handoff(row: Row) -> Handoff:
 
 async def open_for(reads: Reads, studio_id: int, customer_id: int) -> Handoff | None:
     """The customer's open handoff, if any (the unique partial index finds it)."""
-    row = await reads.one(
-        f"SELECT {_COLUMNS}, ended_at FROM handoffs WHERE studio_id = :studio_id"  # noqa: S608
-        " AND customer_id = :customer_id AND ended_at IS NULL",
-        {"studio_id": studio_id, "customer_id": customer_id},
-    )
+    row = await reads.one(OPEN_SQL, {"studio_id": studio_id, "customer_id": customer_id})
     return None if row is None else _handoff(row)
 
 
@@ -222,8 +238,7 @@ async def note_sent(
     """The delivery sent a forwarded message: remember its id in the staff chat, so a reply
     to it can be routed (read through `ix_handoff_messages_outbox`)."""
     await db.execute(
-        "UPDATE handoff_messages SET staff_message_id = :message_id WHERE studio_id ="
-        " :studio_id AND outbox_id = :outbox_id AND staff_chat_id = :chat",
+        NOTE_SENT_SQL,
         {
             "message_id": message_id,
             "studio_id": studio_id,
@@ -236,24 +251,14 @@ async def note_sent(
 async def by_staff_message(reads: Reads, chat_id: int, message_id: int) -> Handoff | None:
     """The handoff a staff chat message was forwarded for (open or ended), if any; through
     the unique (staff_chat_id, staff_message_id)."""
-    row = await reads.one(
-        f"SELECT {', '.join('h.' + c.strip() for c in _COLUMNS.split(','))}, h.ended_at"  # noqa: S608
-        " FROM handoff_messages m JOIN handoffs h ON h.studio_id = m.studio_id"
-        " AND h.id = m.handoff_id"
-        " WHERE m.staff_chat_id = :chat AND m.staff_message_id = :message_id",
-        {"chat": chat_id, "message_id": message_id},
-    )
+    row = await reads.one(BY_MESSAGE_SQL, {"chat": chat_id, "message_id": message_id})
     return None if row is None else _handoff(row)
 
 
 async def quiet_since(reads: Reads, cutoff: datetime, limit: int) -> list[Handoff]:
     """Open handoffs with no message since `cutoff`, quietest first, at most `limit`
     (`ix_handoffs_open_activity` holds only open ones, in that order)."""
-    rows = await reads.all(
-        f"SELECT {_COLUMNS}, ended_at FROM handoffs WHERE ended_at IS NULL"  # noqa: S608
-        " AND last_activity_at < :cutoff ORDER BY last_activity_at LIMIT :limit",
-        {"cutoff": cutoff, "limit": limit},
-    )
+    rows = await reads.all(QUIET_SQL, {"cutoff": cutoff, "limit": limit})
     return [_handoff(r) for r in rows]
 
 
@@ -263,11 +268,7 @@ async def recent_texts(reads: Reads, chat: str, limit: int) -> list[str]:
     The inbox keeps payloads as they came; only its open rows are indexed by chat, so the
     search is bounded to the latest `CONTEXT_WINDOW` rows (walked by primary key): what
     someone asking for a person just wrote is among them."""
-    rows = await reads.all(
-        "SELECT payload FROM inbox WHERE id > (SELECT COALESCE(MAX(id), 0) FROM inbox)"
-        " - :window AND chat = :chat ORDER BY id DESC LIMIT :limit",
-        {"window": CONTEXT_WINDOW, "chat": chat, "limit": limit},
-    )
+    rows = await reads.all(RECENT_SQL, {"window": CONTEXT_WINDOW, "chat": chat, "limit": limit})
     texts = [t for t in (_text_of(json.loads(r["payload"])) for r in rows) if t]
     return list(reversed(texts))
 
