@@ -269,3 +269,26 @@ async def test_the_terminal_shows_staff_answers_at_the_next_line(
     assert out.getvalue().endswith("💬 Mia (Clay & Kiln): Hello Ana!\n\n")
     await shell.show_waiting()  # shown once
     assert out.getvalue().count("Hello Ana!") == 1
+
+
+@pytest.mark.usefixtures("staffed")
+async def test_on_telegram_a_button_returns_to_the_bot(dialogues: Dialogues, db: Database) -> None:
+    ana = Chat(dialogues, address="931", channel=Channel.TELEGRAM)
+    await ana.say("/start")
+    await ana.say("book")
+    await ana.press("Wheel Throwing Taster")
+    menu_token = ana.token("⬅")  # a button of a screen left behind
+    await ana.say("/human")
+    assert "send /bot" in ana.text
+    [intro] = await to_staff(db)
+    assert "They were at: class (Wheel Throwing Taster)" in intro
+    back = ana.token("🤖 Back to the bot")
+
+    [toast] = await ana.press_token(menu_token)  # an old button: a toast, nothing forwarded
+    assert toast.toast
+    assert toast.notice == "You are talking to a person. Send /bot to go back to the bot."
+    assert len(await to_staff(db)) == 1
+
+    await ana.press_token(back)
+    assert "You are back with the bot." in ana.text
+    assert await open_handoffs(db) == [{"ended": True, "by": "customer"}]

@@ -133,7 +133,7 @@ async def start(ctx: Context) -> Transition:
         if ctx.studio.address:
             text += "\n" + _("You can find them at {address}.").format(address=ctx.studio.address)
         return Transition(State.MENU, text.format(studio=ctx.studio.name))
-    was = ctx.conversation.state
+    was = await _doing(ctx)
     recent = await handoff.recent_texts(
         ctx.db, f"{ctx.conversation.channel}:{ctx.conversation.address}", RECENT
     )
@@ -161,6 +161,19 @@ def _name(ctx: Context, staff: Translator) -> str:
     return ctx.customer.name or ctx.customer.phone or staff._("A customer")
 
 
+async def _doing(ctx: Context) -> str:
+    """What the customer was doing: the step ("guests"), and the class it was about."""
+    step = ctx.conversation.state.replace("_", " ")
+    class_id = ctx.data.get("class_id")
+    if not isinstance(class_id, int):
+        return step
+    name = await ctx.db.scalar(
+        "SELECT name FROM classes WHERE studio_id = :studio_id AND id = :id",
+        {"studio_id": ctx.studio.id, "id": class_id},
+    )
+    return step if name is None else f"{step} ({name})"
+
+
 def _intro(ctx: Context, was: str, recent: list[str]) -> str:
     """What staff are told when the handoff opens, in the studio's language."""
     staff = translator(ctx.studio.default_language)
@@ -173,7 +186,7 @@ def _intro(ctx: Context, was: str, recent: list[str]) -> str:
         _("🙋 {name} asks to talk to a person ({channel}).").format(
             name=_name(ctx, staff), channel=channel
         ),
-        _("They were at: {step}").format(step=was.replace("_", " ")),
+        _("They were at: {step}").format(step=was),
     ]
     earlier = [t for t in recent if not wants_human(t)]
     if earlier:
