@@ -20,6 +20,9 @@ from bookbot.services.inbox import InboxItem
 from bookbot.store.db import Database, Reads, Tx
 
 SWEEP_BATCH = 100
+# Characters of a staff answer passed on: with our prefix it stays within Telegram's 4096
+# (SMS and WhatsApp split a long text themselves).
+LONGEST = 3800
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ async def _answer(
     """A staff answer, to the customer, in their language."""
     _ = translator(who.customer_language)._
     text = _("💬 {name} ({studio}): {text}").format(
-        name=message.sender, studio=who.studio_name, text=message.text.strip()
+        name=message.sender, studio=who.studio_name, text=message.text.strip()[:LONGEST]
     )
     await handoff.tell_customer(tx, now, found, text=text, key=key)
     await handoff.touch(tx, now, found)

@@ -23,6 +23,7 @@ from bookbot.services import handoff, staff_activity
 from bookbot.services.handoff import Handoff
 
 RECENT = 5  # the customer's last messages shown to staff when the handoff opens
+LONGEST = 3500  # characters of a message forwarded (Telegram takes 4096 with our prefix)
 # What asks for the bot back while a person is on the line ("/bot" is the command).
 BOT_WORDS = frozenset({"bot", "volver al bot", "back to bot", "back to the bot", "el bot"})
 # Commands that end it too: any other command is answered with how to get back to the bot.
@@ -89,7 +90,7 @@ async def relay(ctx: Context, open_handoff: Handoff, inbound: Inbound) -> Relaye
     ctx.data["handoff_said"] = said
     chat = await handoff.staff_chat_of(ctx.db, ctx.studio.id)
     staff = translator(ctx.studio.default_language)
-    line = staff._("💬 {name}: {text}").format(name=_name(ctx, staff), text=text)
+    line = staff._("💬 {name}: {text}").format(name=_name(ctx, staff), text=text[:LONGEST])
     async with ctx.db.transaction() as tx:
         if chat is not None:
             key = f"handoff:{open_handoff.id}:in:{said}"
@@ -191,7 +192,7 @@ def _intro(ctx: Context, was: str, recent: list[str]) -> str:
     earlier = [t for t in recent if not wants_human(t)]
     if earlier:
         lines.append(_("Their last messages:"))
-        lines.extend(f"› {text}" for text in earlier)
+        lines.extend(f"› {text[:300]}" for text in earlier)
     lines.append(_("Reply to their messages here to answer them; reply /done to end the chat."))
     return "\n".join(lines)
 
