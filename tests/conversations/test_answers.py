@@ -4,7 +4,7 @@ at the party-size step, QUIT/EXIT and one-line requests, in whole conversations.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -552,6 +552,14 @@ async def test_a_first_message_that_asks_to_book_is_answered(dialogues: Dialogue
     await sms.say("book wheel taster for 2 on saturday")
     assert sms.text.startswith("Hi! I'm the booking assistant of Clay & Kiln.")
     assert "Sat 21 Nov 2026, 14:00" in sms.text
+
+
+async def test_a_request_after_a_long_pause_is_answered(chat: Chat, clock: FrozenClock) -> None:
+    await chat.say("book")
+    clock.set(clock.now() + timedelta(minutes=45))
+    await chat.say("book wheel taster for 2 on saturday")
+    assert "Please check your booking" in chat.text
+    assert "Sat 21 Nov 2026, 14:00" in chat.text
 
 
 async def test_a_request_without_a_party_asks_for_it(chat: Chat) -> None:
