@@ -154,7 +154,12 @@ async def test_today_lists_todays_sessions_with_booked_and_checked_in_counts(
     await maya.say("/today")
 
     assert "Today, Fri 20 Nov:" in maya.text
-    assert "• 16:00 Open Studio Drop-in · 3/8 booked · 0 checked in" in maya.text
+    assert maya.last.preformatted  # a table (Telegram: <pre>)
+    rows = [line.split("  ") for line in maya.text.splitlines() if "  " in line]
+    assert [[cell.strip() for cell in row if cell] for row in rows] == [
+        ["Time", "Class", "Booked", "Checked in"],
+        ["16:00", "Open Studio Drop-in", "3/8", "0"],
+    ]
     assert maya.labels == [
         "16:00 Open Studio Drop-in",
         "◂ Earlier",
@@ -219,7 +224,8 @@ async def test_roster_tap_a_name_to_check_in_then_all_present(
     assert attendance_now == "checked_in"
 
     await maya.say("/today")
-    assert "3/8 booked · 3 checked in" in maya.text
+    row = next(line for line in maya.text.splitlines() if line.startswith("16:00"))
+    assert row.split()[-2:] == ["3/8", "3"]
 
 
 async def test_a_name_no_longer_on_the_roster_is_not_checked_in(

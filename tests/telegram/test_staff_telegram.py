@@ -1,5 +1,5 @@
-"""Staff tables over Telegram: a roster and a report table arrive in <pre> with parse_mode
-HTML, names escaped; other screens stay plain text."""
+"""Staff tables over Telegram: /today, a roster and a report table arrive in <pre> with
+parse_mode HTML, names escaped; other screens stay plain text."""
 
 from __future__ import annotations
 
@@ -50,9 +50,14 @@ async def test_a_roster_is_a_pre_table_with_html_escaped_names(
         await tx.execute("UPDATE staff SET telegram_user_id = 777 WHERE key = 'tom'")
     tom = aclient(emulator, TOKEN, chat_id=777, first_name="Tom")
     async with running(db, clock, emulator):
-        await tom.send_text("/today")
-        plain = await _sent(tom, "Today, ")
+        await tom.send_text("/staff")
+        plain = await _sent(tom, "Staff tools for")
         assert plain.get("parse_mode") is None  # not a table: plain text
+        await tom.send_text("/today")
+        day = await _sent(tom, "Today, ")
+        assert day["parse_mode"] == "HTML"
+        row = next(line for line in day["text"].splitlines() if line.startswith("16:00"))
+        assert row.split()[-2:] == ["2/8", "0"]  # Ben's party of 2, none checked in yet
         await _press(tom, "16:00 Open Studio Drop-in")
         roster = await _sent(tom, "Tap a name")
 

@@ -46,14 +46,45 @@ async def today_screen(ctx: Context) -> Screen:
         return Screen(f"{empty.format(date=shown)}\n{staff_lists.hint(ctx)}", days)
     title = _("Today, {date}:") if is_today else _("Sessions on {date}:")
     text = [title.format(date=shown)]
-    choices = []
-    for s in lines:
-        at = ctx.t.time(s.starts_at, ctx.zone)
-        text.append(f"• {at} {s.class_name} · {_counts(ctx, s)}")
-        choices.append(Choice("staff_roster", f"{at} {s.class_name}", s.id))
+    choices = [
+        Choice("staff_roster", f"{ctx.t.time(s.starts_at, ctx.zone)} {s.class_name}", s.id)
+        for s in lines
+    ]
+    if ctx.texting:  # a line each, as short as it goes
+        text += [f"• {c.label} · {_counts(ctx, s)}" for c, s in zip(choices, lines, strict=True)]
+    else:  # a table (Telegram: <pre>)
+        text += ["", _day_table(ctx, lines), ""]
     text.append(_("Choose a session to see who is booked and check people in."))
     text.append(staff_lists.hint(ctx))
-    return Screen("\n".join(text), choices + days)
+    return Screen("\n".join(text), choices + days, preformatted=not ctx.texting)
+
+
+def _day_table(ctx: Context, lines: list[staff_views.SessionLine]) -> str:
+    """Time, class, booked of capacity, and checked in, aligned."""
+    _ = ctx.t._
+    rows = [
+        [
+            ctx.t.time(s.starts_at, ctx.zone),
+            s.class_name,
+            f"{s.booked}/{s.capacity}",
+            str(s.checked_in),
+        ]
+        for s in lines
+    ]
+    return aligned([[_("Time"), _("Class"), _("Booked"), _("Checked in")], *rows], right={2, 3})
+
+
+def aligned(table: list[list[str]], right: set[int]) -> str:
+    """Rows of cells as text columns two spaces apart; columns in `right` to the right."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = []
+    for row in table:
+        cells = [
+            cell.rjust(width) if i in right else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
 
 
 async def open_today(ctx: Context, _choice: Choice) -> Transition:
@@ -106,15 +137,7 @@ def roster_table(ctx: Context, entries: list[staff_views.RosterEntry]) -> str:
     head = [_("Name"), _("People"), _("Payment"), _("Status")]
     keep = [i for i in range(4) if i < 2 or any(r[i] for r in rows)]  # no empty columns
     table = [[row[i] for i in keep] for row in [head, *rows]]
-    widths = [max(len(row[i]) for row in table) for i in range(len(keep))]
-    lines = []
-    for row in table:
-        cells = [
-            cell.rjust(width) if keep[i] == 1 else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+    return aligned(table, right={1})  # the party size; "People" is always kept
 
 
 async def roster_screen(ctx: Context) -> Screen:
