@@ -90,6 +90,10 @@ async def test_a_booked_summary_loses_its_confirm_button_and_a_replay_is_a_toast
         await user.press_button(summary, confirm)
         await latest(user, "What would you like to do?")  # the menu, in a new message
         assert await booked_seats(db) == 2
+        # The press was answered at once with the outcome's first line, as a toast.
+        said = [a.get("text") for a in emulator.callback_answers(TOKEN) if a.get("text")]
+        assert len(said) == 1
+        assert said[0].startswith("🎉 Booked! Wheel Throwing Taster")
 
         await eventually(partial(bare, user, summary))  # no live ✅ Confirm left behind
         [shown] = [m for m in await user.history() if m["message_id"] == summary["message_id"]]

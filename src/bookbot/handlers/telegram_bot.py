@@ -47,6 +47,7 @@ from bookbot.services.staff_chats import telegram_staff_chats
 log = logging.getLogger(__name__)
 SHORT_LABEL = 4  # labels this short ("1", "2") share a keyboard row
 CAPTION_LIMIT = 1024  # Telegram's limit for a photo's caption
+TOAST_LIMIT = 200  # Telegram's limit for a callback answer's text
 SOURCE = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query")
 POLL_TIMEOUT = 10  # seconds a getUpdates call waits for news
@@ -200,9 +201,8 @@ class TelegramBot:
             _inbound(update), studio_slug=_slug(update), reply_to=reply_to
         )
         if update.callback_query is not None:  # after the commit: no network inside it
-            toast = next((r.notice for r in replies if r.toast), None)
             try:
-                await update.callback_query.answer(toast)
+                await update.callback_query.answer(_toast(replies))
             except TelegramError as error:  # too old to answer: the spinner stops itself
                 log.info("telegram: callback not answered: %s", error)
 
@@ -320,6 +320,18 @@ class TelegramBot:
                 log.info("telegram: cannot edit %s (%s); sending a new message", ref, error)
                 return None
         return int(message_id)
+
+
+def _toast(replies: list[Reply]) -> str | None:
+    """What a press's answer shows at once: the toast the dialogue asked for (a stale press),
+    else the first line of an outcome that comes with a file (a booking confirmed, the data
+    export), which the person sees before the messages arrive; else nothing (a screen that
+    changes shows itself)."""
+    toast = next((r.notice for r in replies if r.toast), None)
+    if toast:
+        return toast[:TOAST_LIMIT]
+    outcome = next((r.text for r in replies if r.attachment is not None and r.text), None)
+    return outcome.splitlines()[0][:TOAST_LIMIT] if outcome else None
 
 
 def _parsed(payload: object, bot: Bot) -> Update:
