@@ -8,7 +8,7 @@ weekday drop-in at 16:00 (Tom), Saturday glazing at 10:00 and the taster at 14:0
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel
@@ -320,3 +320,37 @@ async def test_noshows_go_back_a_week_at_a_time_and_take_a_typed_date(
     await maya.say("21 nov")  # this year's, gone by
     assert "No-shows in the 7 days to Sat 21 Nov:" in maya.text
     assert "Ben Baker" in maya.text
+
+
+async def test_a_long_report_table_is_cut_to_one_message(
+    dialogues: Dialogues, db: Database, studio_id: int
+) -> None:
+    async with db.transaction() as tx:
+        dropin = await tx.scalar(
+            "SELECT id FROM classes WHERE studio_id = :s AND key = 'open-studio'", {"s": studio_id}
+        )
+        await tx.execute_many(
+            "INSERT INTO sessions (studio_id, class_id, occurrence_date, starts_at, ends_at,"
+            " capacity) VALUES (:s, :c, :day, :start, :end, 8)",
+            [
+                {
+                    "s": studio_id,
+                    "c": dropin,
+                    "day": start.date(),
+                    "start": start,
+                    "end": start + timedelta(hours=1),
+                }
+                for hour in range(150)
+                for start in [datetime(2026, 11, 19, 8, tzinfo=UTC) - timedelta(hours=4 * hour)]
+            ],
+        )
+    maya = await staff_chat(dialogues, db, studio_id)
+    await maya.say("/report")
+
+    replies = await maya.press("By session, last 30 days")
+
+    table = replies[-1].text
+    assert len(table) <= 3500
+    assert table.startswith("Utilization by session")
+    assert "lines: bookbot report on the command line has them all." in table
+    assert replies[0].attachment is not None  # the chart first, as ever

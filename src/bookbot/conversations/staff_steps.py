@@ -53,6 +53,8 @@ PURPOSES = {
     "invoice": N_("invoice"),
     "package": N_("lesson package"),
 }
+TABLE_CHAT = 3500  # characters of a report table in one message (Telegram, the shell)
+TABLE_TEXTING = 1400  # and by SMS or WhatsApp
 NO_SHOW_DAYS = 7
 MAX_NO_SHOWS = 20
 REPORTS = {"class:7": ("class", 7), "class:30": ("class", 30)}
@@ -148,8 +150,31 @@ async def report_screen(ctx: Context) -> Screen:
             " and owed, by class). Which report?"
         )
     if isinstance(table, str):  # the report just run, then the menu for another
-        return Screen(table, choices + nav(ctx), preformatted=True)
+        return Screen(_fit_table(ctx, table), choices + nav(ctx), preformatted=True)
     return Screen(text, choices + nav(ctx))
+
+
+def _fit_table(ctx: Context, table: str) -> str:
+    """The table, its last lines cut to fit one message (a 30-day report by session of a
+    busy studio does not): Telegram takes 4096 characters with <pre> and escapes, Twilio
+    1600. `bookbot report` on the command line shows everything."""
+    limit = TABLE_TEXTING if ctx.texting else TABLE_CHAT
+    if len(table) <= limit:
+        return table
+    lines, size = table.splitlines(), 0
+    kept = []
+    for line in lines:
+        size += len(line) + 1
+        if size > limit - 120:  # room for the note
+            break
+        kept.append(line)
+    more = len(lines) - len(kept)
+    note = ctx.t.n_(
+        "… and {n} more line: bookbot report on the command line has them all.",
+        "… and {n} more lines: bookbot report on the command line has them all.",
+        more,
+    )
+    return "\n".join([*kept, note.format(n=more)])
 
 
 async def _money_reports(ctx: Context) -> bool:
