@@ -227,6 +227,13 @@ async def test_staff_payments_lists_today_and_what_is_owed(shop: Shop, studio_id
     assert "Total: £234.00" in maya.text
     owed = f"• #{balance['id']} · £336.00 · Six-Week Wheel Course · balance · due Mon 8 Mar"
     assert owed in maya.text
+    assert "Later ▸" not in maya.labels  # nothing is paid tomorrow yet
+
+    await maya.press("◂ Earlier")  # the day before: nothing paid; the same still owed
+    assert "Paid on Thu 19 Nov:\nnothing\n" in maya.text
+    assert owed in maya.text
+    await maya.say("today")
+    assert "Total: £234.00" in maya.text
 
 
 async def test_backing_out_expires_the_session_and_holds_the_seats_again(shop: Shop) -> None:

@@ -268,12 +268,16 @@ def _owed(ctx: Context, p: payment_reports.PaymentLine) -> str:
 
 
 async def payments_screen(ctx: Context) -> Screen:
+    """What was paid on a day (today, or one typed or stepped to), and what is owed."""
     _ = ctx.t._
-    since, until = staff_views.local_day(ctx.now, ctx.zone)
+    day = staff_lists.chosen_day(ctx)
+    since, until = staff_lists.day_bounds(ctx, day)
     paid = await payment_reports.staff_today(ctx.db, ctx.studio.id, start=since, end=until)
     owed = await payment_reports.outstanding(ctx.db, ctx.studio.id, ctx.now)
-    lines = [_("Paid today:")]
-    lines += [f"• {_payment_line(ctx, p, at=p.paid_at)}" for p in paid] or [_("nothing yet")]
+    today = day >= staff_lists.today(ctx)
+    lines = [_("Paid today:") if today else _("Paid on {date}:").format(date=ctx.t.date(day))]
+    none = _("nothing yet") if today else _("nothing")
+    lines += [f"• {_payment_line(ctx, p, at=p.paid_at)}" for p in paid] or [none]
     if paid:
         total = sum(p.amount_minor - p.refunded_minor for p in paid)
         lines.append(_("Total: {price}").format(price=ctx.money(total)))
@@ -281,7 +285,15 @@ async def payments_screen(ctx: Context) -> Screen:
     lines += [f"• {_owed(ctx, p)}" for p in owed[:MAX_OWED]] or [_("nothing outstanding")]
     if len(owed) > MAX_OWED:
         lines.append(_("… and {n} more").format(n=len(owed) - MAX_OWED))
-    return Screen("\n".join(lines), nav(ctx))
+    lines.append(staff_lists.hint(ctx))
+    days = staff_lists.day_choices(ctx, 1, later=not today)
+    return Screen("\n".join(lines), days + nav(ctx))
+
+
+async def _open_payments(ctx: Context, _choice: Choice) -> Transition:
+    """/payments afresh: today's."""
+    staff_lists.reset(ctx)
+    return Transition(State.STAFF_PAYMENTS)
 
 
 async def _to(state: State, _ctx: Context, _choice: Choice) -> Transition:
@@ -300,7 +312,7 @@ _HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "staff_noshows": _open_noshows,
     "staff_report": partial(_to, State.STAFF_REPORT),
     "staff_report_run": _report,
-    "staff_payments": partial(_to, State.STAFF_PAYMENTS),
+    "staff_payments": _open_payments,
     "staff_assign": admin.choose_assign,
     "staff_assign_session": admin.choose_assign,
     "staff_assign_person": admin.choose_assign,
@@ -355,6 +367,7 @@ _DATES = {
     State.STAFF_ASSIGN: staff_lists.on_date,
     State.STAFF_TODAY: staff_lists.on_any_date,
     State.STAFF_NOSHOWS: staff_lists.on_past_date,
+    State.STAFF_PAYMENTS: staff_lists.on_past_date,
 }
 
 # What a staff member types where a screen asks for words; the dispatcher's own TYPED
