@@ -26,7 +26,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bookbot.cli import main
-from bookbot.services import reminders
+from bookbot.services import quiet_hours, reminders
 from bookbot.store import migrate
 from bookbot.store.db import Database, DatabaseURL, Tx, connect, record
 from bookbot.store.schema import metadata
@@ -361,7 +361,8 @@ async def _seed_0007(tx: Tx, ids: dict[str, int]) -> None:
 
 
 async def _queue_reminders(tx: Tx, _ids: dict[str, int]) -> None:
-    """Since 0010 every booking queues its reminders itself (the service's own code)."""
+    """Since 0010 every booking queues its reminders itself (the service's own code), with
+    no quiet hours before 0021 (whose columns the service would otherwise read)."""
     for row in await tx.all(LIVE_BOOKINGS_AND_RESERVATIONS):
         await reminders.queue(
             tx,
@@ -369,6 +370,7 @@ async def _queue_reminders(tx: Tx, _ids: dict[str, int]) -> None:
             record(reminders.Subject, row),
             studio_id=row["studio_id"],
             customer_id=row["customer_id"],
+            quiet=quiet_hours.Quiet("UTC", 0, 0),
         )
 
 

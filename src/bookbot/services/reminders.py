@@ -30,9 +30,17 @@ class Subject:
 
 
 async def queue(
-    tx: Tx, now: datetime, subject: Subject, *, studio_id: int, customer_id: int
+    tx: Tx,
+    now: datetime,
+    subject: Subject,
+    *,
+    studio_id: int,
+    customer_id: int,
+    quiet: quiet_hours.Quiet | None = None,
 ) -> None:
-    """Queue the reminders still ahead (a booking made 3 h before gets only the 1 h one)."""
+    """Queue the reminders still ahead (a booking made 3 h before gets only the 1 h one).
+
+    `quiet`: the studio's quiet hours when the caller has them (else they are read)."""
     starts_at = subject.starts_at
     params = {
         "class_name": subject.class_name,
@@ -43,36 +51,33 @@ async def queue(
     await _enqueue_ahead(
         tx,
         now,
-        BEFORE,
-        keys(subject.kind, subject.ref_id, subject.session_id),
+        list(zip(BEFORE, keys(subject.kind, subject.ref_id, subject.session_id), strict=True)),
         starts_at=starts_at,
         studio_id=studio_id,
         customer_id=customer_id,
         params=params,
+        quiet=quiet,
     )
 
 
 async def _enqueue_ahead(
     tx: Tx,
     now: datetime,
-    schedule: tuple[tuple[str, timedelta], ...],
-    dedupe_keys: list[str],
+    schedule: list[tuple[tuple[str, timedelta], str]],
     *,
     starts_at: datetime,
     studio_id: int,
     customer_id: int,
     params: dict[str, object],
+    quiet: quiet_hours.Quiet | None = None,
 ) -> None:
-    """Queue each (template, lead) of `schedule` whose time before `starts_at` is still ahead,
+    """Queue each ((template, lead), dedupe key) of `schedule` whose time before `starts_at` is still ahead,
     held past the studio's quiet hours but never past the start."""
-    ahead = [
-        (template, lead, key)
-        for (template, lead), key in zip(schedule, dedupe_keys, strict=True)
-        if starts_at - lead > now
-    ]
+    ahead = [(template, lead, key) for (template, lead), key in schedule if starts_at - lead > now]
     if not ahead:
         return
-    quiet = await quiet_hours.of_studio(tx, studio_id)
+    if quiet is None:
+        quiet = await quiet_hours.of_studio(tx, studio_id)
     for template, lead, key in ahead:
         await outbox.enqueue(
             tx,
@@ -122,8 +127,7 @@ async def queue_appointment(
     await _enqueue_ahead(
         tx,
         now,
-        APPOINTMENT_BEFORE,
-        appointment_keys(appointment_id, sequence),
+        list(zip(APPOINTMENT_BEFORE, appointment_keys(appointment_id, sequence), strict=True)),
         starts_at=starts_at,
         studio_id=studio_id,
         customer_id=customer_id,
