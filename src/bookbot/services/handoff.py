@@ -22,7 +22,6 @@ from bookbot.store.db import Database, Reads, Row, Tx, instant
 
 QUIET = timedelta(minutes=30)
 FORWARD = "reply"  # forwards and staff answers are decided texts: sent as dialogue replies
-CONTEXT_WINDOW = 2000  # how many of the latest inbox rows are searched for recent messages
 
 _COLUMNS = "id, studio_id, customer_id, channel, address, started_at, last_activity_at"
 _H_COLUMNS = ", ".join(f"h.{name.strip()}" for name in _COLUMNS.split(","))
@@ -42,9 +41,7 @@ QUIET_SQL = f"""SELECT {_COLUMNS}, ended_at FROM handoffs
 WHERE ended_at IS NULL AND last_activity_at < :cutoff
 ORDER BY last_activity_at LIMIT :limit"""  # noqa: S608
 # Only the inbox's open rows are indexed by chat: the latest rows are walked by id instead.
-RECENT_SQL = """SELECT payload FROM inbox
-WHERE id > (SELECT COALESCE(MAX(id), 0) FROM inbox) - :window AND chat = :chat
-ORDER BY id DESC LIMIT :limit"""
+RECENT_SQL = "SELECT payload FROM inbox WHERE chat = :chat ORDER BY id DESC LIMIT :limit"
 
 
 @dataclass(frozen=True)
@@ -263,12 +260,9 @@ async def quiet_since(reads: Reads, cutoff: datetime, limit: int) -> list[Handof
 
 
 async def recent_texts(reads: Reads, chat: str, limit: int) -> list[str]:
-    """The last `limit` texts the person sent on `chat` (e.g. "sms:+44…"), oldest first.
-
-    The inbox keeps payloads as they came; only its open rows are indexed by chat, so the
-    search is bounded to the latest `CONTEXT_WINDOW` rows (walked by primary key): what
-    someone asking for a person just wrote is among them."""
-    rows = await reads.all(RECENT_SQL, {"window": CONTEXT_WINDOW, "chat": chat, "limit": limit})
+    """The last `limit` texts the person sent on `chat` (e.g. "sms:+44…"), oldest first,
+    read newest first through `ix_inbox_chat`."""
+    rows = await reads.all(RECENT_SQL, {"chat": chat, "limit": limit})
     texts = [t for t in (_text_of(json.loads(r["payload"])) for r in rows) if t]
     return list(reversed(texts))
 

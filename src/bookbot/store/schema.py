@@ -542,6 +542,9 @@ inbox = sa.Table(
         sqlite_where=sa.text("status = 'pending'"),
         postgresql_where=sa.text("status = 'pending'"),
     ),
+    # A person's latest messages, newest first (the context a /human handoff forwards, and
+    # what /forget erases).
+    sa.Index("ix_inbox_chat", "chat", "id"),
 )
 
 channel_opt_outs = sa.Table(

@@ -11,7 +11,8 @@ Create Date: 2026-11-30 21:30:00
   what bookings and payments must keep.
 * `handoffs` (one open per customer) and `handoff_messages` (a forwarded message in the
   staff chat, so a staff reply to it finds its customer).
-* `privacy_audit`: every export and forget, outliving the customer it names.
+* `privacy_audit`: every export and forget, outliving the customer it names;
+  `ix_inbox_chat`: a person's latest messages by chat (a handoff's context, /forget).
 * `staff_notice_subscriptions` and `staff_notice_events`: who wants to hear of bookings,
   cancellations, waitlist joins and handoffs, at once or in a daily digest.
 
@@ -130,6 +131,7 @@ def upgrade() -> None:
         _ck(p, "action_known", "action IN ('export', 'forget')"),
     )
     op.create_index("ix_privacy_audit_studio_at", p, ["studio_id", "at"])
+    op.create_index("ix_inbox_chat", "inbox", ["chat", "id"])
 
     s = "staff_notice_subscriptions"
     op.create_table(
@@ -162,6 +164,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_inbox_chat", table_name="inbox")
     for table in (
         "staff_notice_events",
         "staff_notice_subscriptions",
