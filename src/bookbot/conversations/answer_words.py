@@ -45,6 +45,8 @@ NUMBER_WORDS = {
     },
 }
 
+# Words after a number that make it a time ("6pm", "18h", "6 o'clock").
+TIME_MARKS = frozenset({"am", "pm", "h", "hs", "hrs", "hr", "o", "oclock"})
 # Words after a number that make it a party size ("2 people", "3 personas").
 PARTY_UNITS = frozenset(
     {

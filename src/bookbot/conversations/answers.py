@@ -15,14 +15,17 @@ month first. A date without a year that has passed this year means next year's.
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from functools import cache
 
 from babel.dates import get_day_names, get_month_names
 
 from bookbot.conversations import answer_words as w
 from bookbot.conversations.matching import fold
+from bookbot.conversations.time_answers import time_of_day
 from bookbot.presentation.i18n import SUPPORTED
+
+__all__ = ["calendar_word", "day", "number_word", "party_size", "time_of_day", "yes_no"]
 
 _ORDINAL = frozenset({"st", "nd", "rd", "th", "o", "a", "er"})  # 5th, 1º (folded "1o"), 1er
 _NEXT = frozenset({"next", "proximo", "proxima", "siguiente"})
@@ -31,7 +34,6 @@ _TOMORROW = frozenset(
     {"tomorrow", "tmrw", "tmr", "tmw", "tomorow", "tommorow", "tommorrow", "tomoz", "manana"}
 )
 _MARKS = frozenset({"/", ":", ".", "-"})
-_TIME_MARKS = frozenset({"am", "pm", "h", "hs", "hrs", "hr", "o", "oclock"})
 
 
 @cache
@@ -128,7 +130,7 @@ def _alone_inside(toks: list[str]) -> bool:
 def _not_a_party(toks: list[str], at: int, lang: str) -> bool:
     """The number at `at` is a time ('for 6pm', 'for 6:30') or a date ('for 5 dec')."""
     after = toks[at + 1] if at + 1 < len(toks) else ""
-    return after in _TIME_MARKS or _lookup("month", after, lang) is not None
+    return after in w.TIME_MARKS or _lookup("month", after, lang) is not None
 
 
 def _with_units(toks: list[str], lang: str) -> int | None:
@@ -303,85 +305,6 @@ def _day_of_month(toks: list[str], today: date) -> date | None:
                     return found
                 month, year = (1, year + 1) if month == 12 else (month + 1, year)
     return None
-
-
-# --- time --------------------------------------------------------------------------------
-
-_PM_WORDS = frozenset({"pm", "tarde", "noche", "evening", "afternoon", "night", "tonight"})
-_AM_WORDS = frozenset({"am", "morning", "madrugada"})
-
-
-def time_of_day(text: str, lang: str) -> time | None:  # noqa: ARG001 - both languages are read
-    """'6pm', '6:30 pm', '18:00', '18h', 'a las 6 de la tarde', 'at 6' (an hour from 1 to 7
-    without am/pm is read as the afternoon: classes run then, not at 3 in the night),
-    'noon', 'mediodía'. None without a mark of time ('6' alone is not a time)."""
-    read = w.words(text)
-    toks = [
-        ":"
-        if t == "." and read[i - 1 : i] != [] and read[i - 1].isdigit() and _minutes(read, i)
-        else t
-        for i, t in enumerate(read)
-    ]
-    toks = [t for t in toks if t != "."]
-    if {"noon", "midday", "mediodia"} & set(toks):
-        return time(12)
-    if {"midnight", "medianoche"} & set(toks):
-        return time(0)
-    for i, tok in enumerate(toks):
-        if tok.isdigit() and len(tok) <= 2:
-            found = _time_at(toks, i)
-            if found is not None:
-                return found
-    return None
-
-
-def _minutes(toks: list[str], i: int) -> bool:
-    """Whether the mark at `i` is followed by two digits of minutes ('6.30')."""
-    after = toks[i + 1] if i + 1 < len(toks) else ""
-    return after.isdigit() and len(after) == 2
-
-
-def _time_at(toks: list[str], i: int) -> time | None:
-    """The time the hour at `i` starts, if something marks it as one."""
-    hour, minute, marked = int(toks[i]), 0, False
-    rest = toks[i + 1 :]
-    if rest[:1] == [":"] and len(rest) > 1 and rest[1].isdigit() and len(rest[1]) == 2:
-        minute, marked, rest = int(rest[1]), True, rest[2:]
-    meridiem = _meridiem(rest[:2], toks)
-    marked = marked or (bool(rest[:1]) and rest[0] in _TIME_MARKS)
-    before = toks[max(0, i - 2) : i]
-    led = before[-1:] in (["at"], ["@"], ["past"]) or before in (["a", "las"], ["a", "la"])
-    if not (marked or led or meridiem is not None):
-        return None
-    minute = _quarter(rest, minute, " ".join(toks))
-    if meridiem == "pm":
-        hour = hour + 12 if hour < 12 else hour
-    elif meridiem == "am":
-        hour = 0 if hour == 12 else hour
-    elif 1 <= hour <= 7 and not marked:
-        hour += 12
-    return time(hour, minute) if 0 <= hour <= 23 and 0 <= minute <= 59 else None
-
-
-def _meridiem(near: list[str], toks: list[str]) -> str | None:
-    if near[:1] == ["pm"] or near[:2] == ["p", "m"]:
-        return "pm"
-    if near[:1] == ["am"] or near[:2] == ["a", "m"]:
-        return "am"
-    words = set(toks)
-    if words & _PM_WORDS:
-        return "pm"
-    if words & _AM_WORDS or "manana" in words and ("la" in words or "in" in words):
-        return "am"
-    return None
-
-
-def _quarter(rest: list[str], minute: int, joined: str) -> int:
-    if rest[:2] == ["y", "media"] or " half past " in f" {joined} ":
-        return 30
-    if rest[:2] == ["y", "cuarto"] or " quarter past " in f" {joined} ":
-        return 15
-    return minute
 
 
 # --- yes or no ---------------------------------------------------------------------------
