@@ -146,6 +146,11 @@ classes = sa.Table(
     # What a customer cancelling after the cutoff gets back, and whether a deposit is.
     sa.Column("refund_after_cutoff_percent", sa.Integer, nullable=False, server_default="0"),
     sa.Column("deposit_refundable", sa.Boolean, nullable=False, server_default=sa.true()),
+    # What a booking must tell us, asked in chat before the summary: a comma-separated
+    # subset of email, company, job_title, requests, names ('' for nothing).
+    sa.Column("attendee_fields", sa.String(200), nullable=False, server_default=""),
+    # Whether completing a session of it issues certificates to those who passed.
+    sa.Column("issues_certificates", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("studio_id", "key"),
     sa.CheckConstraint("price_minor >= 0", name="price_not_negative"),
     sa.CheckConstraint("kind IN ('single', 'course', 'drop_in')", name="kind_known"),
@@ -269,6 +274,9 @@ sessions = sa.Table(
     # When the attendance sweep closed it (no-shows marked, bookings' attendance settled):
     # a session is closed once, after its end, so NULL marks the ones the sweep may owe.
     sa.Column("closed_at", UTC_INSTANT),
+    # Why staff cancelled it (told to attendees), and notes for staff only.
+    sa.Column("cancel_reason", sa.String(500)),
+    sa.Column("instructor_notes", sa.Text, nullable=False, server_default=""),
     sa.UniqueConstraint("pattern_id", "occurrence_date"),
     sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
     sa.CheckConstraint("status IN ('open', 'cancelled')", name="status_known"),
@@ -1459,4 +1467,81 @@ staff_notice_events = sa.Table(
         "kind IN ('booking', 'cancellation', 'waitlist', 'handoff')", name="kind_known"
     ),
     sa.Index("ix_staff_notice_events_studio_at", "studio_id", "at"),
+)
+
+registration_attendees = sa.Table(
+    "registration_attendees",
+    metadata,
+    # The details a class asks for (attendee_fields), per person of a booking: position 1 is
+    # the person who booked; names of the others when the class asks for names.
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "registration_id",
+        sa.Integer,
+        sa.ForeignKey("registrations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("email", sa.String(254)),
+    sa.Column("company", sa.String(200)),
+    sa.Column("job_title", sa.String(200)),
+    sa.Column("requests", sa.String(1000)),
+    sa.CheckConstraint("position >= 1", name="position_positive"),
+    sa.UniqueConstraint("registration_id", "position"),
+)
+
+certificates = sa.Table(
+    "certificates",
+    metadata,
+    # Issued when staff complete a session and mark who passed; checked by its code at
+    # /verify/<code>. What it certifies is copied in: it must read the same if the class or
+    # the customer later changes (or the customer is forgotten).
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "registration_id", sa.Integer, sa.ForeignKey("registrations.id", ondelete="SET NULL")
+    ),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="SET NULL")),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="SET NULL")),
+    sa.Column("attendee_position", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("holder_name", sa.String(200), nullable=False),
+    sa.Column("course_name", sa.String(200), nullable=False),
+    sa.Column("first_day", sa.Date, nullable=False),
+    sa.Column("last_day", sa.Date, nullable=False),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("issued_at", UTC_INSTANT, nullable=False),
+    sa.Column("revoked_at", UTC_INSTANT),
+    sa.Column("revoked_reason", sa.String(500)),
+    sa.UniqueConstraint("code"),
+    # One certificate per person of a booking for a session (issuing twice is harmless).
+    sa.UniqueConstraint("session_id", "registration_id", "attendee_position"),
+    sa.Index("ix_certificates_customer", "customer_id"),
+)
+
+course_feedback = sa.Table(
+    "course_feedback",
+    metadata,
+    # A 1-5 rating and an optional comment, asked a day after the course; one per booking.
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "registration_id",
+        sa.Integer,
+        sa.ForeignKey("registrations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("instructor_id", sa.Integer, sa.ForeignKey("staff.id", ondelete="SET NULL")),
+    sa.Column("rating", sa.Integer, nullable=False),
+    sa.Column("comment", sa.String(2000), nullable=False, server_default=""),
+    sa.Column("created_at", UTC_INSTANT, nullable=False),
+    sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+    sa.UniqueConstraint("registration_id"),
+    sa.Index("ix_course_feedback_studio_created", "studio_id", "created_at"),
+    sa.Index("ix_course_feedback_class", "class_id"),
+    sa.Index("ix_course_feedback_instructor", "instructor_id"),
 )
