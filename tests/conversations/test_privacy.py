@@ -146,10 +146,13 @@ async def test_forget_by_sms_asks_without_an_opt_out_word_then_anonymises(
 async def test_a_forgotten_customers_seats_still_count(
     dialogues: Dialogues, db: Database, world: builders.World
 ) -> None:
-    chat, _ana = await ana_booked(dialogues, world, Channel.TELEGRAM, "5102")
+    chat, ana = await ana_booked(dialogues, world, Channel.TELEGRAM, "5102")
     await chat.say("/forget")
     await chat.press("🗑 Yes, forget me")
     assert "we have forgotten you" in chat.text
+    await chat.press("📅 Book a class")  # the menu under it works, for a new customer
+    assert "Our classes:" in chat.text
+    assert await customer_of(db, Channel.TELEGRAM, "5102") != ana
 
     # Two of the three seats are still hers: one is left, not three.
     with pytest.raises(errors.NotEnoughSeats):
