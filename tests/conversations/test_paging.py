@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bookbot.conversations.dialogue import Dialogues
+from bookbot.conversations.model import Channel
 from bookbot.engine.clock import FrozenClock
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
@@ -224,3 +225,16 @@ async def test_a_course_under_way_has_no_start_date_to_offer(
     await open_class(chat, "Six-Week Wheel Course")
     assert "This course has no start dates left to book." in chat.text
     assert not [label for label in chat.labels if label.startswith("starts")]
+
+
+async def test_by_sms_chosen_drop_in_dates_are_marked_in_words(dialogues: Dialogues) -> None:
+    """SMS folding drops emoji, so a chosen date says so in words, and the prompt asks for
+    numbers rather than taps."""
+    texter = Chat(dialogues, address="+447700900777", channel=Channel.SMS)
+    await texter.say("hello")
+    await open_class(texter)
+    assert "Send the number of each date you want (again to remove it)" in texter.text
+    assert "tap" not in texter.text
+    await texter.say(str(texter.labels.index("Mon 23 Nov, 16:00 · 8 seats left") + 1))
+    assert "Mon 23 Nov, 16:00 · 8 seats left · chosen" in texter.labels
+    assert not any(label.startswith("✅") for label in texter.labels)

@@ -143,3 +143,13 @@ async def test_accepting_an_offer_for_a_wheel_class_books_it(
     await cy.say("ACCEPT")
     assert cy.text.startswith("There is no waitlist offer waiting for you right now.")
     assert await offers(db) == [("Ben", "accepted"), ("Cy", "waiting")]
+
+
+async def test_yes_answers_a_waitlist_offer(dialogues: Dialogues, db: Database) -> None:
+    _, ben, _ = await full_taster_with_a_queue(dialogues, db)
+    ben.replies = await dialogues.push(
+        ben.channel, ben.address, "waitlist_offer", "A place freed up."
+    )
+    await ben.say("yes")
+    assert ben.replies[0].text.startswith("🎉 Booked! Wheel Throwing Taster, Sat 28 Nov 2026")
+    assert await offers(db) == [("Ben", "accepted"), ("Cy", "waiting")]

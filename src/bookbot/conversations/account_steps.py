@@ -78,8 +78,8 @@ async def notice_screen(ctx: Context) -> Screen:
     template = ctx.data.get("notice", "")
     if template == "waitlist_offer":
         choices = [
-            Choice("accept_offer", _("✅ Accept"), aliases=(_("accept"),)),
-            Choice("decline_offer", _("✖ Decline"), aliases=(_("decline"),)),
+            Choice("accept_offer", _("✅ Accept"), aliases=(_("accept"), _("yes"), "yes")),
+            Choice("decline_offer", _("✖ Decline"), aliases=(_("decline"), _("no"), "no")),
         ]
     elif template in ("reminder_1h_reservation", "reminder_1h"):
         # HERE checks in to a booking and a pass reservation alike (check_in_steps).

@@ -238,11 +238,16 @@ def _dropin(
 ) -> Screen:
     _ = ctx.t._
     selected = set(ctx.data.get("selected", []))
-    text.append(
-        _(
+    if ctx.conversation.channel == "telegram":
+        how = _(
             "{price} per session. Pick the dates you want (tap again to remove), then continue."
-        ).format(price=ctx.money(card.price_minor))
-    )
+        )
+    else:  # typed: a number picks a date, the same number again removes it
+        how = _(
+            "{price} per session. Send the number of each date you want (again to remove it), "
+            "then continue."
+        )
+    text.append(how.format(price=ctx.money(card.price_minor)))
     choices = []
     for d in dates:
         if d.mine:
@@ -252,8 +257,7 @@ def _dropin(
             # Full: a tap offers its waitlist (a drop-in waits for one date), never a ✅.
             choices.append(Choice("waitlist_date", _date_label(ctx, d), d.session.id))
             continue
-        mark = "✅ " if d.session.id in selected else ""
-        choices.append(Choice("toggle", mark + _date_label(ctx, d), d.session.id))
+        choices.append(Choice("toggle", _picked(ctx, d, d.session.id in selected), d.session.id))
     if selected:
         total = ctx.money(card.price_minor * len(selected))
         label = ctx.t.n_(
@@ -261,6 +265,17 @@ def _dropin(
         ).format(n=len(selected), total=total)
         choices.append(Choice("continue", label, aliases=(_("continue"), "continue", "ok")))
     return Screen("\n".join(text), choices + back_and_cancel(ctx))
+
+
+def _picked(ctx: Context, d: browse.DateChoice, selected: bool) -> str:
+    """A drop-in date's label, marked when chosen: a ✅ on screens, words by SMS and WhatsApp
+    (whose GSM-7 folding drops the emoji)."""
+    label = _date_label(ctx, d)
+    if not selected:
+        return label
+    if ctx.texting:
+        return ctx.t._("{date} · chosen").format(date=label)
+    return "✅ " + label
 
 
 async def choose_on_class(ctx: Context, choice: Choice) -> Transition:
