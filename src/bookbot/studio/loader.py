@@ -120,6 +120,8 @@ _CLASSES = Table(
         "invoice_days_until_due",
         "refund_after_cutoff_percent",
         "deposit_refundable",
+        "attendee_fields",
+        "issues_certificates",
     ),
 )
 _PATTERNS = Table(
@@ -240,6 +242,8 @@ async def _load_classes(
             "invoice_days_until_due": c.invoice_days_until_due,
             "refund_after_cutoff_percent": c.refund_after_cutoff_percent,
             "deposit_refundable": c.deposit_refundable,
+            "attendee_fields": ",".join(c.attendee_fields),
+            "issues_certificates": c.certificates,
         }
         for c in spec.classes
     }

@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, StrictBool, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from bookbot.engine import recurrence
@@ -29,6 +29,7 @@ from bookbot.studio.appointments import (
     appointment_problems,
 )
 from bookbot.studio.fields import (
+    ATTENDEE_FIELDS,
     Currency,
     Description,
     DurationMinutes,
@@ -180,6 +181,9 @@ class ClassSpec(_Model):
     # (before it, everything); a deposit only if it is refundable.
     refund_after_cutoff_percent: RefundPercent = 0
     deposit_refundable: bool = True
+    # Issue 17: details asked before the summary (fields.ATTENDEE_FIELDS), and certificates.
+    attendee_fields: tuple[str, ...] = ()
+    certificates: StrictBool = False
 
 
 class PatternSpec(_Model):
@@ -276,6 +280,11 @@ def _class_problems(spec: StudioFile) -> Iterator[str]:
             if offer.kind == "punch" and not offer.sessions:
                 yield f"{where}.sessions: a punch pass needs a number of sessions"
         yield from _payment_problems(f"classes[{i}]", klass)
+        yield from _repeats(f"classes[{i}].attendee_fields", klass.attendee_fields)
+        for j, name in enumerate(klass.attendee_fields):
+            if name not in ATTENDEE_FIELDS:
+                where = f"classes[{i}].attendee_fields[{j}]"
+                yield unknown(where, "attendee field", name, ATTENDEE_FIELDS)
 
 
 def _payment_problems(where: str, klass: ClassSpec) -> Iterator[str]:
