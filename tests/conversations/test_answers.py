@@ -128,6 +128,10 @@ PARTY = [
 ]
 
 DAYS = [
+    # ISO dates keep their year (staff type them at the date lists)
+    ("2028-01-01", "en", date(2028, 1, 1)),
+    ("2027/3/5", "es", date(2027, 3, 5)),
+    ("2027-02-30", "en", None),
     # the phrases
     ("5 dec", "en", date(2026, 12, 5)),
     ("tomorrow", "en", date(2026, 11, 21)),

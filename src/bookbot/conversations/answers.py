@@ -227,7 +227,11 @@ def _day_month(toks: list[str], lang: str, today: date) -> date | None:
 
 
 def _numeric(toks: list[str], today: date) -> date | None:
-    """'5/12', '05-12-2026', '5.12.26': day first unless only month first is a date."""
+    """'5/12', '05-12-2026', '5.12.26': day first unless only month first is a date;
+    '2027-01-12' (ISO, year first) as written."""
+    iso = _iso(toks)
+    if iso is not None:
+        return iso
     for i in range(len(toks) - 2):
         first, mark, second = toks[i : i + 3]
         if mark not in ("/", "-", ".") or not (first.isdigit() and second.isdigit()):
@@ -244,6 +248,19 @@ def _numeric(toks: list[str], today: date) -> date | None:
         found = _dated(year, b, a, today) if day_first else _dated(year, a, b, today)
         if found is not None:
             return found
+    return None
+
+
+def _iso(toks: list[str]) -> date | None:
+    for i in range(len(toks) - 4):
+        year, mark, month, again, number = toks[i : i + 5]
+        dated = len(year) == 4 and mark in ("-", "/") and again == mark
+        parts = (year, month, number)
+        if dated and all(p.isdigit() for p in parts) and max(len(month), len(number)) <= 2:
+            try:
+                return date(int(year), int(month), int(number))
+            except ValueError:
+                return None
     return None
 
 
