@@ -127,6 +127,21 @@ async def test_book_for_two_see_it_and_cancel_it(
     assert await booked_seats(db) == 0
 
 
+@pytest.mark.usefixtures("studio")
+async def test_a_customer_is_greeted_by_first_name_and_known_by_full_name(
+    db: Database, clock: FrozenClock, emulator: Emulator
+) -> None:
+    """Rosters and receipts need the full name Telegram gives (first and last)."""
+    user = aclient(emulator, TOKEN, chat_id=109, first_name="Ana", last_name="Souza Lima")
+    async with running(db, clock, emulator):
+        await user.send_text("/start")
+        menu = await latest(user, "What would you like to do?")
+    assert menu["text"].startswith("Hi Ana! I'm the booking assistant of Clay & Kiln.")
+    async with db.transaction(write=False) as tx:
+        names = [r["name"] for r in await tx.all("SELECT name FROM customers")]
+    assert names == ["Ana Souza Lima"]
+
+
 async def _document(user: AsyncTgClient) -> dict[str, Any] | None:
     import base64
 

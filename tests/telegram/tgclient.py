@@ -32,6 +32,7 @@ class TgClient:
         user_id: int | None = None,
         first_name: str = "Alice",
         username: str = "alice",
+        last_name: str | None = None,
     ):
         self.base = base.rstrip("/")
         self.token = token
@@ -41,6 +42,7 @@ class TgClient:
             "is_bot": False,
             "first_name": first_name,
             "username": username,
+            **({"last_name": last_name} if last_name else {}),
         }
         self.chat = {
             "id": chat_id,

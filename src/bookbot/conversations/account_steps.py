@@ -67,8 +67,9 @@ async def menu_screen(ctx: Context) -> Screen:
 def welcome(ctx: Context) -> str:
     if not ctx.customer.name:  # an SMS number tells us no name
         return ctx.t._("Hi! I'm the booking assistant of {studio}.").format(studio=ctx.studio.name)
+    # Greeted by first name; rosters and receipts use the full name the channel gave.
     return ctx.t._("Hi {name}! I'm the booking assistant of {studio}.").format(
-        name=ctx.customer.name, studio=ctx.studio.name
+        name=ctx.customer.name.split()[0], studio=ctx.studio.name
     )
 
 

@@ -108,7 +108,7 @@ def _inbound(update: Update) -> Inbound:
         str(user.id),
         text=update.message.text if update.message is not None else None,
         token=query.data or "" if query is not None else None,
-        display_name=user.first_name,
+        display_name=user.full_name,
         language_hint=user.language_code,
         message_ref=message_ref(pressed.chat.id, pressed.message_id) if pressed else None,
         shared_chat=pressed is not None and pressed.chat.id != user.id,
