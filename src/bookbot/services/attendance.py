@@ -85,6 +85,12 @@ async def close_ended(db: Database, clock: Clock, *, batch: int = BATCH) -> int:
     return await settle_pages(db, UNCLOSED_SQL, {"now": now}, close_one, batch=batch)
 
 
+async def close_session(db: Database, clock: Clock, session_id: int) -> bool:
+    """Close one session now, as the sweep does at its end (staff completing it early, e.g.
+    to issue certificates); whether it is closed after the call."""
+    return (await _close_session(db, clock.now(), session_id))[1]
+
+
 async def _close_session(db: Database, now: datetime, session_id: int) -> tuple[int, bool]:
     """Close one ended session's reservations and bookings: how many reservations this call
     closed, and whether the session is now closed."""
