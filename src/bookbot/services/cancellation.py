@@ -283,7 +283,7 @@ async def cancel_session(
     NotFound if there is no such session; SessionInPast if it has ended (open or not).
     """
     note = " ".join(reason.split())
-    marked = await retrying(lambda: _mark_cancelled(db, clock, studio_id, session_id))
+    marked = await retrying(lambda: _mark_cancelled(db, clock, studio_id, session_id, note))
     regs = await db.all(
         "SELECT DISTINCT registration_id FROM registration_sessions WHERE studio_id = :s"
         " AND session_id = :session AND status IN ('booked', 'held') ORDER BY registration_id",
@@ -334,7 +334,10 @@ _SESSION = """SELECT s.id, s.status, s.starts_at, s.ends_at, k.name AS class_nam
 FROM sessions s JOIN classes k ON k.id = s.class_id WHERE s.studio_id = :s AND s.id = :id"""
 
 
-async def _mark_cancelled(db: Database, clock: Clock, studio_id: int, session_id: int) -> bool:
+async def _mark_cancelled(
+    db: Database, clock: Clock, studio_id: int, session_id: int, reason: str = ""
+) -> bool:
+    """Mark it cancelled, keeping the reason staff gave (sessions.cancel_reason)."""
     now = clock.now()
     async with db.transaction() as tx:
         row = await tx.one(_SESSION + tx.for_update("s"), {"s": studio_id, "id": session_id})
@@ -345,9 +348,9 @@ async def _mark_cancelled(db: Database, clock: Clock, studio_id: int, session_id
         if instant(row["ends_at"]) <= now:
             raise errors.SessionInPast(when=instant(row["starts_at"]))
         moved = await tx.execute(
-            "UPDATE sessions SET status = 'cancelled' WHERE studio_id = :s AND id = :id"
-            " AND status = 'open'",
-            {"s": studio_id, "id": session_id},
+            "UPDATE sessions SET status = 'cancelled', cancel_reason = :reason"
+            " WHERE studio_id = :s AND id = :id AND status = 'open'",
+            {"s": studio_id, "id": session_id, "reason": reason[:500] or None},
         )
         return moved == 1
 

@@ -1,0 +1,63 @@
+"""Studio-local wall times of a one-off or edited session, and the refusals staff see.
+
+A session's day and times are typed as the studio's wall clock (`2027-01-15 09:00`) and
+stored as UTC instants, through `engine.recurrence.resolve_local` (the rules generation
+uses): a time that does not exist (the clocks go forward) is refused rather than shifted,
+since staff typed that very time; an ambiguous one (the clocks go back) is the first.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+from bookbot.engine import recurrence
+from bookbot.engine.errors import BookingError
+
+
+class TimeNotOnClock(BookingError):
+    code = "time_not_on_clock"
+    template: ClassVar[str] = (
+        "{time} does not exist on {day}: the clocks go forward then. Choose another time."
+    )
+
+
+class EndsBeforeStart(BookingError):
+    code = "ends_before_start"
+    template: ClassVar[str] = "The end ({end}) must be after the start ({start})."
+
+
+class CapacityBelowTaken(BookingError):
+    code = "capacity_below_taken"
+    template: ClassVar[str] = "{taken} seats are taken: the capacity cannot be less than that."
+
+
+class StartsInPast(BookingError):
+    code = "starts_in_past"
+    template: ClassVar[str] = "A session must start in the future."
+
+
+def wall_instant(day: date, at: time, zone_name: str) -> datetime:
+    """The UTC instant of `at` on `day` in the studio's zone; TimeNotOnClock in a DST gap."""
+    instant, adjustment = recurrence.resolve_local(datetime.combine(day, at), zone_name)
+    if adjustment is recurrence.Adjustment.GAP_SHIFTED:
+        raise TimeNotOnClock(time=at.strftime("%H:%M"), day=day)
+    return instant
+
+
+def span(day: date, start: time, end: time, zone_name: str) -> tuple[datetime, datetime]:
+    """The UTC start and end of a one-day session from its wall times.
+
+    (A session spanning days will take a first and last day; its daily times stay these.)
+    """
+    if end <= start:
+        raise EndsBeforeStart(start=start.strftime("%H:%M"), end=end.strftime("%H:%M"))
+    return wall_instant(day, start, zone_name), wall_instant(day, end, zone_name)
+
+
+def local_parts(starts_at: datetime, ends_at: datetime, zone_name: str) -> tuple[date, time, time]:
+    """A stored session's local day, start and end (for an edit that changes only one)."""
+    tz = ZoneInfo(zone_name)
+    start = starts_at.astimezone(tz)
+    return start.date(), start.time(), ends_at.astimezone(tz).time()
