@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bookbot.conversations import handoff_staff
 from bookbot.engine.clock import Clock
@@ -18,6 +18,7 @@ from bookbot.services import (
     appointments,
     attendance,
     balances,
+    feedback,
     generation,
     holds,
     payments,
@@ -41,6 +42,8 @@ class Sweeps:
     # With a payment provider configured: reconcile lapsed payment links, send due balances.
     gateway: PaymentGateway | None = None
     urls: ReturnUrls | None = None
+    # Feedback requests (issue 17): the sessions closed since this instant are read next.
+    feedback_since: datetime | None = None
 
     async def tick(self) -> None:
         """One pass of the attendance, waitlist and hold sweeps for every studio.
@@ -49,6 +52,10 @@ class Sweeps:
         bounded, short write transactions, yielding to the event loop between them: on
         SQLite the conversations in this process wait for a few milliseconds at most."""
         await attendance.close_ended(self.db, self.clock)
+        # A day after a course or class: a rating asked of those who attended (issue 17).
+        _, self.feedback_since = await feedback.queue_requests(
+            self.db, self.clock, since=self.feedback_since
+        )
         for studio_id in await self._studios():
             await attendance.auto_cancel_absences(self.db, self.clock, studio_id)
             # Staff digests of yesterday's activity, once quiet hours end (issue 16).
