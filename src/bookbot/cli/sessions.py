@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from bookbot.cli.common import (
@@ -19,6 +19,7 @@ from bookbot.presentation.formatting import local_span
 from bookbot.serve import stripe_gateway
 from bookbot.services import cancellation, catalog, generation, staffing
 from bookbot.services.common import Studio
+from bookbot.services.session_changes import Change, NewSession, add_session, edit_session
 
 
 def register(commands: Any) -> None:
@@ -57,6 +58,8 @@ def register(commands: Any) -> None:
     )
     add_studio_option(show)
     show.set_defaults(run=run_show)
+
+    _register_changes(actions)
 
     cancel = actions.add_parser(
         "cancel",
@@ -224,4 +227,103 @@ async def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
         f" {done.reservations} reservation(s), {done.waitlist} waiting-list place(s) cancelled;"
         f" {done.refunds} refund(s) requested"
     )
+    return 0
+
+
+# --- one-off sessions and edits (issue 17: services.session_changes) --------------------
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _time(text: str) -> time:
+    try:
+        hours, minutes = text.split(":")
+        if len(minutes) != 2:
+            raise ValueError(text)
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time (HH:MM, 24-hour): {text!r}") from None
+
+
+def _register_changes(actions: Any) -> None:
+    add = actions.add_parser(
+        "add",
+        help="create a one-off session (no schedule pattern); times are the studio's clock",
+    )
+    add.add_argument("--class", dest="class_key", required=True, metavar="KEY", help="class key")
+    add.add_argument("--date", type=_day, required=True, help="local date, YYYY-MM-DD")
+    add.add_argument("--start", type=_time, required=True, help="local start, HH:MM")
+    add.add_argument("--end", type=_time, required=True, help="local end, HH:MM")
+    add.add_argument(
+        "--capacity", type=positive_int, help="seats (default: the class's schedule's)"
+    )
+    add.add_argument("--instructor", metavar="STAFFKEY", help="a qualified, free staff member")
+    add.add_argument("--location", help="where (default: the class's schedule's place)")
+    add_studio_option(add)
+    add.set_defaults(run=run_add)
+
+    edit = actions.add_parser(
+        "edit",
+        help="change a session's time, place, capacity or notes; attendees are told of a"
+        " new time or place",
+    )
+    edit.add_argument(
+        "session", type=positive_int, metavar="SESSION_ID", help="the session's number"
+    )
+    edit.add_argument("--date", type=_day, help="new local date, YYYY-MM-DD")
+    edit.add_argument("--start", type=_time, help="new local start, HH:MM")
+    edit.add_argument("--end", type=_time, help="new local end, HH:MM")
+    edit.add_argument("--capacity", type=positive_int, help="seats (not below those taken)")
+    edit.add_argument("--location", help="new place")
+    edit.add_argument("--notes", help="instructor notes (staff only; tells nobody)")
+    add_studio_option(edit)
+    edit.set_defaults(run=run_edit)
+
+
+async def run_add(settings: Settings, args: argparse.Namespace) -> int:
+    new = NewSession(
+        args.class_key,
+        args.date,
+        args.start,
+        args.end,
+        capacity=args.capacity,
+        instructor_key=args.instructor,
+        location=args.location,
+    )
+    async with studio_session(settings, args.studio) as (db, studio):
+        made = await add_session(db, SystemClock(), studio.id, new)
+    span = local_span(made.starts_at, made.ends_at, studio.timezone, studio.default_language)
+    where = f" at {made.location}" if made.location else ""
+    print(f"session {made.id} added: {args.class_key}, {span}{where}, {made.capacity} seats")
+    return 0
+
+
+async def run_edit(settings: Settings, args: argparse.Namespace) -> int:
+    change = Change(
+        day=args.date,
+        start=args.start,
+        end=args.end,
+        capacity=args.capacity,
+        location=args.location,
+        notes=args.notes,
+    )
+    if change == Change():
+        raise CommandError(
+            "nothing to change: give --date, --start, --end, --capacity, --location or --notes"
+        )
+    async with studio_session(settings, args.studio) as (db, studio):
+        done = await edit_session(db, SystemClock(), studio.id, args.session, change)
+    after = done.after
+    span = local_span(after.starts_at, after.ends_at, studio.timezone, studio.default_language)
+    where = f" at {after.location}" if after.location else ""
+    print(f"session {after.id}: {span}{where}, {after.capacity} seats")
+    if done.told:
+        print(f"  {done.told} attendee(s) told of the change")
+    if done.offers:
+        print(f"  {done.offers} waiting-list offer(s) made")
     return 0
