@@ -1,9 +1,15 @@
 """`bookbot book` and `bookbot cancel`: bookings made by staff on a customer's behalf;
-`bookbot bookings show REF`: a booking found by the reference its confirmation gave."""
+`bookbot bookings show REF`: a booking found by the reference its confirmation gave;
+`bookbot bookings export --session N`: a session's attendees as CSV."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import csv
+import io
+import sys
+from pathlib import Path
 from typing import Any
 
 from bookbot.cli.common import (
@@ -17,7 +23,7 @@ from bookbot.cli.common import (
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.presentation.formatting import local_when, money
-from bookbot.services import booking, booking_lookup, customers
+from bookbot.services import attendees, booking, booking_lookup, customers
 from bookbot.services.cancellation import cancel_registration
 from bookbot.services.references import booking_reference, parse_reference
 
@@ -64,6 +70,16 @@ def register(commands: Any) -> None:
     show.add_argument("reference", metavar="REF", help="the booking's reference, e.g. B-7F3Q")
     add_studio_option(show)
     show.set_defaults(run=run_show)
+
+    export = actions.add_parser(
+        "export", help="a session's attendees as CSV, a row per person (details included)"
+    )
+    export.add_argument(
+        "--session", type=positive_int, required=True, metavar="ID", help="the session's id"
+    )
+    export.add_argument("--out", metavar="FILE", help="write the CSV to FILE (default: stdout)")
+    add_studio_option(export)
+    export.set_defaults(run=run_export)
 
 
 async def run_book(settings: Settings, args: argparse.Namespace) -> int:
@@ -128,4 +144,62 @@ async def run_show(settings: Settings, args: argparse.Namespace) -> int:
         if d.status not in ("booked", found.status):
             line += f" ({d.status})"
         print(line)
+    return 0
+
+
+EXPORT_HEADER = (
+    "reference",
+    "customer",
+    "phone",
+    "attendee name",
+    "email",
+    "company",
+    "job title",
+    "requests",
+    "party size",
+    "booking status",
+)
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """A cell a spreadsheet will not run: text starting like a formula gets a quote first
+    (a typed company "=HYPERLINK(...)" stays text)."""
+    return "'" + value if value.startswith(_FORMULA) else value
+
+
+def export_csv(lines: list[attendees.ExportRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_HEADER)
+    for line in lines:
+        person = line.attendee
+        cells = (
+            booking_reference("class", line.registration_id),
+            line.customer,
+            line.phone,
+            person.name,
+            person.email or "",
+            person.company or "",
+            person.job_title or "",
+            person.requests or "",
+            str(line.guests),
+            line.status,
+        )
+        writer.writerow([safe_cell(c) for c in cells])
+    return out.getvalue()
+
+
+async def run_export(settings: Settings, args: argparse.Namespace) -> int:
+    async with studio_session(settings, args.studio) as (db, studio):
+        lines = await attendees.export_rows(db, studio.id, args.session)
+    text = export_csv(lines)
+    if args.out:
+        try:
+            await asyncio.to_thread(Path(args.out).write_text, text, "utf-8", None, "")
+        except OSError as error:
+            raise CommandError(f"cannot write {args.out}: {error.strerror}") from None
+        print(f"{len(lines)} attendee row(s) written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return 0
