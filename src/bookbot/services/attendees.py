@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bookbot.engine import errors
+from bookbot.engine.attendees import ATTENDEE_FIELDS
 from bookbot.store.db import Database, Row, Tx
-from bookbot.studio.fields import ATTENDEE_FIELDS
 
 __all__ = ["ATTENDEE_FIELDS", "Attendee", "ExportRow"]
 

@@ -232,10 +232,6 @@ class FileModel(BaseModel):
         return value
 
 
-# The details a class may ask of whoever books it (issue 17), in the order they are asked.
-ATTENDEE_FIELDS = ("names", "email", "company", "job_title", "requests")
-
-
 def unknown(where: str, what: str, key: str, known: Iterable[str]) -> str:
     """The problem of a key that names nothing the file defines."""
     listed = ", ".join(sorted(set(known))) or "none defined"

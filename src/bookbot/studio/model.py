@@ -21,6 +21,7 @@ from pydantic import Field, StrictBool, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from bookbot.engine import recurrence
+from bookbot.engine.attendees import ATTENDEE_FIELDS
 from bookbot.engine.pricing import ClassKind
 from bookbot.studio.appointments import (
     AvailabilitySpec,
@@ -29,7 +30,6 @@ from bookbot.studio.appointments import (
     appointment_problems,
 )
 from bookbot.studio.fields import (
-    ATTENDEE_FIELDS,
     Currency,
     Description,
     DurationMinutes,
