@@ -11,7 +11,9 @@ from bookbot.cli import report_dashboard, report_funnel, report_sessions
 
 
 def register(commands: Any) -> None:
-    group = commands.add_parser("report", help="figures for staff: sessions held, booking funnel, dashboard, feedback")
+    group = commands.add_parser(
+        "report", help="figures for staff: sessions held, booking funnel, dashboard, feedback"
+    )
     reports = group.add_subparsers(
         dest="report_command", required=True, metavar="REPORT", help="which report"
     )
