@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bookbot.conversations import booked_text, policy_text
+from bookbot.conversations import booked_text, feedback_steps, policy_text
 from bookbot.conversations.booking_steps import back_and_cancel
 from bookbot.conversations.model import Channel
 from bookbot.conversations.payment_status import status_label
@@ -88,6 +88,8 @@ async def notice_screen(ctx: Context) -> Screen:
             Choice("here", _("✅ Check in")),
             *(c for c in menu_choices(ctx) if c.action in ("mine", "passes")),
         ]
+    elif template.startswith("feedback_request"):  # issue 17: ⭐1…⭐5 for the booking
+        choices = await feedback_steps.notice_choices(ctx, template) or menu_choices(ctx)
     else:
         choices = menu_choices(ctx)
     return Screen("", choices)

@@ -109,6 +109,24 @@ class State(StrEnum):
     HANDOFF = "handoff"
     # Staff notices of customer activity (issue 16, see staff_notice_steps)
     STAFF_NOTICES = "staff_notices"  # at once / daily summary / off, and which events
+    # Issue 17, attendees: a class's details, asked one at a time before the summary while
+    # the seats are held (see attendee_steps)
+    ATTENDEE_DETAILS = "attendee_details"
+    STAFF_SESSION_NOTES = "staff_session_notes"  # a session's instructor notes, typed
+
+    # Feedback after a course (issue 17, feedback: see feedback_steps)
+    FEEDBACK_RATING = "feedback_rating"  # ⭐1…⭐5 for the booking asked about
+    FEEDBACK_COMMENT = "feedback_comment"  # an optional comment, typed (SKIP for none)
+    # Issue 17, sessions: /session adds a one-off session or changes one (session_admin_steps)
+    STAFF_SESSION = "staff_session"  # add one, or change one
+    STAFF_SESSION_CLASS = "staff_session_class"  # the new session's class
+    STAFF_SESSION_DATE = "staff_session_date"  # its date, typed
+    STAFF_SESSION_START = "staff_session_start"  # its start, typed
+    STAFF_SESSION_END = "staff_session_end"  # its end, typed, or a length tapped
+    STAFF_SESSION_CAPACITY = "staff_session_capacity"  # seats, typed or the usual tapped
+    STAFF_SESSION_CONFIRM = "staff_session_confirm"  # what will be done, then ✅
+    STAFF_SESSION_PICK = "staff_session_pick"  # upcoming sessions to change, paged
+    STAFF_SESSION_EDIT = "staff_session_edit"  # one session: change its time or capacity
 
 
 @dataclass(frozen=True)
