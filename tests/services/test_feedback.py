@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bookbot.engine.clock import FrozenClock
+from bookbot.jobs.sweeps import Sweeps
 from bookbot.services import attendance, feedback
 from bookbot.store.db import Database, instant
 from tests import builders
@@ -136,3 +137,19 @@ async def test_pending_is_the_latest_asked_booking_not_rated(
         rating=5,
     )  # fmt: skip
     assert await feedback.pending(db, w.studio_id, w["ana"], at(4, 12)) is None
+
+
+async def test_the_scheduler_tick_queues_once_and_moves_its_mark(
+    db: Database, w: builders.World
+) -> None:
+    await booking(db, w, "a", customer="ana", class_key="taster", sessions=["noon"],
+                  attendance=["checked_in"])  # fmt: skip
+    clock = FrozenClock(at(3, 12, 1))
+    sweeps = Sweeps(db, clock)
+    await sweeps.tick()  # closes the class, then asks
+    assert sweeps.feedback_since == at(3, 12, 1)
+    clock.advance(timedelta(minutes=1))
+    await sweeps.tick()
+    assert sweeps.feedback_since == at(3, 12, 2)
+    rows = await outbox_rows(db, "feedback_request")
+    assert [(r["customer_id"], instant(r["due_at"])) for r in rows] == [(w["ana"], at(4, 12))]
