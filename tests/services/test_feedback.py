@@ -139,7 +139,7 @@ async def test_pending_is_the_latest_asked_booking_not_rated(
     assert await feedback.pending(db, w.studio_id, w["ana"], at(4, 12)) is None
 
 
-async def test_the_scheduler_tick_queues_once_and_moves_its_mark(
+async def test_the_scheduler_asks_every_quarter_hour_once_and_moves_its_mark(
     db: Database, w: builders.World
 ) -> None:
     await booking(db, w, "a", customer="ana", class_key="taster", sessions=["noon"],
@@ -149,7 +149,10 @@ async def test_the_scheduler_tick_queues_once_and_moves_its_mark(
     await sweeps.tick()  # closes the class, then asks
     assert sweeps.feedback_since == at(3, 12, 1)
     clock.advance(timedelta(minutes=1))
+    await sweeps.tick()  # asks every 15 minutes
+    assert sweeps.feedback_since == at(3, 12, 1)
+    clock.advance(timedelta(minutes=14))
     await sweeps.tick()
-    assert sweeps.feedback_since == at(3, 12, 2)
+    assert sweeps.feedback_since == at(3, 12, 16)
     rows = await outbox_rows(db, "feedback_request")
     assert [(r["customer_id"], instant(r["due_at"])) for r in rows] == [(w["ana"], at(4, 12))]

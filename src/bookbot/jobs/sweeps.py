@@ -32,6 +32,7 @@ from bookbot.store.db import Database
 
 log = logging.getLogger(__name__)
 HORIZON = timedelta(weeks=8)
+FEEDBACK_EVERY = timedelta(minutes=15)
 
 
 @dataclass
@@ -53,9 +54,11 @@ class Sweeps:
         SQLite the conversations in this process wait for a few milliseconds at most."""
         await attendance.close_ended(self.db, self.clock)
         # A day after a course or class: a rating asked of those who attended (issue 17).
-        _, self.feedback_since = await feedback.queue_requests(
-            self.db, self.clock, since=self.feedback_since
-        )
+        # Every FEEDBACK_EVERY: a request is due a day later, and its read by closed_at has
+        # no index yet (a scan of sessions).
+        last = self.feedback_since
+        if last is None or self.clock.now() - last >= FEEDBACK_EVERY:
+            _, self.feedback_since = await feedback.queue_requests(self.db, self.clock, since=last)
         for studio_id in await self._studios():
             await attendance.auto_cancel_absences(self.db, self.clock, studio_id)
             # Staff digests of yesterday's activity, once quiet hours end (issue 16).
