@@ -45,7 +45,13 @@ from bookbot.handlers.stripe_webhook import StripeWebhook
 from bookbot.handlers.telegram_bot import TelegramBot, TelegramSettings
 from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
 from bookbot.handlers.twilio_webhook import STATUS_PATH, TwilioChannel, TwilioWebhooks
-from bookbot.handlers.web import TELEGRAM_PATH, Gate, make_app, telegram_route
+from bookbot.handlers.web import (
+    TELEGRAM_PATH,
+    Gate,
+    certificate_routes,
+    make_app,
+    telegram_route,
+)
 from bookbot.jobs.delivery import DeliveryWorker, RateLimits
 from bookbot.jobs.inbox_worker import InboxWorker
 from bookbot.jobs.scheduler import standard_sweeps, ticking
@@ -71,6 +77,7 @@ class Services:
     stripe: StripeWebhook | None = None
     pages: PaymentPages | None = None
     feed: CalendarFeed | None = None  # staff calendar feeds
+    certificates: list[web.RouteDef] | None = None  # /verify/<code>, a certificate's PDF
 
     def routes(self) -> list[web.RouteDef]:
         """The webhook server's routes, bar Telegram's (its secret is chosen in `serve`)."""
@@ -78,6 +85,7 @@ class Services:
         routes += self.stripe.routes() if self.stripe else []
         routes += self.pages.routes() if self.pages else []
         routes += self.feed.routes() if self.feed else []
+        routes += self.certificates or []
         return routes
 
 
@@ -112,6 +120,7 @@ def build(settings: Settings, db: Database, clock: Clock | None = None) -> Servi
     services = Services(bot, twilio, sender, inbox, delivery, sweeps(settings, db, clock, gateway))
     if settings.public_url:
         services.feed = CalendarFeed(db, clock)
+        services.certificates = certificate_routes(db, settings.public_url)
     if gateway is not None:
         services.gateway = gateway
         services.stripe = StripeWebhook(
@@ -212,7 +221,9 @@ def delivery_worker(
     )
     limits = RateLimits()
     limits.per_channel["sms"] = settings.sms_rate
-    return DeliveryWorker(db, clock, NoticeTransport(notices, bot), limits=limits)
+    return DeliveryWorker(
+        db, clock, NoticeTransport(notices, bot, settings.public_url), limits=limits
+    )
 
 
 async def serve(settings: Settings, services: Services, stop: asyncio.Event) -> None:

@@ -14,14 +14,15 @@ from typing import Protocol
 
 from telegram import error as tg
 
-from bookbot.conversations.model import TEXTING, Channel, Reply
+from bookbot.conversations.model import TEXTING, Attachment, Channel, Reply
 from bookbot.conversations.outbound import REPLY, reply_from_params
 from bookbot.handlers.notices import Notice, NoticeRouter
 from bookbot.handlers.templates import render
 from bookbot.handlers.twilio_api import SendFailed
 from bookbot.handlers.twilio_webhook import reply_text
+from bookbot.presentation import certificate_pdf
 from bookbot.presentation.i18n import translator
-from bookbot.services import handoff
+from bookbot.services import certificates, handoff
 from bookbot.services.outbox import OutboundMessage
 from bookbot.services.reachability import voice
 from bookbot.services.transport import DeliveryError, Route
@@ -42,6 +43,8 @@ class NoticeTransport:
     router: NoticeRouter
     # Telegram with buttons: the notice becomes a dialogue screen with one-tap actions.
     telegram: Pusher | None = None
+    # Where our web pages are (BOOKBOT_PUBLIC_URL): links to a certificate's PDF by text.
+    public_url: str | None = None
 
     async def route(self, message: OutboundMessage) -> Route | None:
         if message.template == REPLY:
@@ -68,6 +71,9 @@ class NoticeTransport:
             return
         try:
             if route.channel == "telegram" and self.telegram is not None:
+                if message.template == certificates.TEMPLATE:
+                    await self._certificate(message, int(route.address))
+                    return
                 await self.telegram.push(route.address, _screen(message), text)
                 return
             notice = Notice(text, {"1": text}, studio_id=message.studio_id)
@@ -164,9 +170,31 @@ class NoticeTransport:
         except SendFailed as error:
             raise _twilio_error(error) from error
 
-    async def _text(self, message: OutboundMessage) -> str:
+    async def _text(self, message: OutboundMessage, *, attached: bool = False) -> str:
         to = await voice(self.router.db, message.studio_id, message.customer_id)
-        return render(message.template, message.params, translator(to.language), to.timezone)
+        params = message.params
+        if message.template == certificates.TEMPLATE:  # by text: a link to the PDF
+            url = (
+                None
+                if attached
+                else certificate_pdf.download_url(
+                    self.public_url, certificates.grouped(params["code"])
+                )
+            )
+            params = {**params, "url": url, "attached": attached}
+        return render(message.template, params, translator(to.language), to.timezone)
+
+    async def _certificate(self, message: OutboundMessage, chat_id: int) -> None:
+        """On Telegram a certificate arrives as its PDF, the notice as the caption."""
+        assert self.telegram is not None  # noqa: S101 - checked by the caller
+        async with self.router.db.transaction(write=False) as tx:
+            found = await certificates.by_code(tx, message.params["code"])
+        if found is None or found.studio_id != message.studio_id:
+            raise DeliveryError("certificate gone", permanent=True)
+        pdf = certificate_pdf.pdf_for(found, self.public_url)
+        text = await self._text(message, attached=True)
+        file = Attachment(certificate_pdf.filename(found.shown_code), certificate_pdf.MIME, pdf)
+        await self.telegram.send_reply(chat_id, Reply(text, attachment=file), None, None)
 
 
 def _screen(message: OutboundMessage) -> str:

@@ -75,7 +75,7 @@ def render(template: str, params: dict[str, Any], t: Translator, zone: str) -> s
         return _appointment(template, params, t, zone)
     if template in STAFF_TEMPLATES:  # on the staff member's clock
         return STAFF_TEMPLATES[template](template, params, t, params.get("staff_timezone") or zone)
-    raise KeyError(template)
+    return NOTICE_TEMPLATES[template](params, t, zone)  # unknown: KeyError
 
 
 def _conflicts_found(_template: str, params: dict[str, Any], t: Translator, zone: str) -> str:
@@ -389,3 +389,30 @@ def _recurring(template: str, params: dict[str, Any], t: Translator, zone: str) 
         _("Reason: {reason}").format(reason=reason) if reason else "",
     ]
     return " ".join(filter(None, lines))
+
+
+# --- certificates (issue 17: services.certificates) ---------------------------------------
+
+
+def _certificate_issued(params: dict[str, Any], t: Translator, _zone: str) -> str:
+    """A certificate issued: attached on Telegram, a link to its PDF by text."""
+    _ = t._
+    code = params["code"]
+    shown = "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+    words = {"holder": params.get("holder_name", ""), "course": params["class_name"], "code": shown}
+    if params.get("attached"):
+        return _(
+            "Congratulations! {holder} passed {course}. The certificate is attached (code {code})."
+        ).format(**words)
+    if params.get("url"):
+        return _(
+            "Congratulations! {holder} passed {course}. Download the certificate: {url} "
+            "(code {code})."
+        ).format(url=params["url"], **words)
+    return _("Congratulations! {holder} passed {course}. Certificate code: {code}.").format(**words)
+
+
+# More notices by template, each rendered as (params, translator, customer's zone).
+NOTICE_TEMPLATES: dict[str, Callable[[dict[str, Any], Translator, str], str]] = {
+    "certificate_issued": _certificate_issued,
+}

@@ -12,13 +12,19 @@ update and delivers it again later instead of handing it to a process that is go
 from __future__ import annotations
 
 import hmac
+import html
 import json
 import logging
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from babel.dates import format_date
 
 from bookbot.handlers.telegram_bot import NotAnUpdate, TelegramBot
+from bookbot.presentation import certificate_pdf
+from bookbot.presentation.i18n import Translator, translator
+from bookbot.services import certificates
+from bookbot.store.db import Database
 
 log = logging.getLogger(__name__)
 TELEGRAM_PATH = "/telegram/webhook"
@@ -65,3 +71,85 @@ def make_app(*routes: web.RouteDef, gate: Gate | None = None) -> web.Application
 
 async def _health(_request: web.Request) -> web.Response:
     return web.Response(text="ok")
+
+
+CERT_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+}
+CODE_PATTERN = "{code:[0-9A-Za-z-]{1,40}}"
+
+
+def certificate_routes(db: Database, public_url: str | None) -> list[web.RouteDef]:
+    """GET /verify/<code>: a small page saying whether a certificate is valid (holder,
+    course, dates, studio), revoked (when, why) or unknown (404); GET /certificates/<code>.pdf:
+    its PDF. The code alone decides (it is global and unguessable); nothing else is shown."""
+
+    async def page(request: web.Request) -> web.Response:
+        t = translator(_language(request))
+        async with db.transaction(write=False) as tx:
+            found = await certificates.verify(tx, request.match_info["code"])
+        status, body = verification_page(found, t)
+        return web.Response(
+            status=status, text=body, content_type="text/html", headers=CERT_HEADERS
+        )
+
+    async def download(request: web.Request) -> web.Response:
+        async with db.transaction(write=False) as tx:
+            found = await certificates.by_code(tx, request.match_info["code"])
+        if found is None:
+            raise web.HTTPNotFound(text="not found", headers=CERT_HEADERS)
+        body = certificate_pdf.pdf_for(found, public_url)
+        headers = {
+            **CERT_HEADERS,
+            "Content-Disposition": f'attachment; filename="{certificate_pdf.filename(found.shown_code)}"',
+        }
+        return web.Response(body=body, content_type=certificate_pdf.MIME, headers=headers)
+
+    return [
+        web.get(certificate_pdf.VERIFY_PATH.format(code=CODE_PATTERN), page),
+        web.get(certificate_pdf.DOWNLOAD_PATH.format(code=CODE_PATTERN), download),
+    ]
+
+
+def _language(request: web.Request) -> str:
+    first = request.headers.get("Accept-Language", "").split(",")[0]
+    return first.split(";")[0].strip()
+
+
+def verification_page(found: certificates.Verification, t: Translator) -> tuple[int, str]:
+    """The status and the escaped HTML of the /verify page."""
+    _ = t._
+    c = found.certificate
+    if found.status == "unknown" or c is None:
+        title, lines, status = _("Certificate not found"), [_("No certificate has this code.")], 404
+    else:
+        dates = certificate_pdf.dates_text(c.first_day, c.last_day, t.language)
+        facts = [
+            _("Holder: {name}").format(name=c.holder_name),
+            _("Course: {course}").format(course=c.course_name),
+            _("Dates: {dates}").format(dates=dates),
+            _("Issued by: {studio}").format(studio=c.studio_name),
+            _("Code: {code}").format(code=c.shown_code),
+        ]
+        status = 200
+        if found.status == "revoked" and c.revoked_at is not None:
+            title = _("Certificate revoked")
+            when = format_date(c.revoked_at.date(), "long", locale=t.language)
+            lines = [
+                _("Revoked on {date}: {reason}").format(date=when, reason=c.revoked_reason or ""),
+                *facts,
+            ]
+        else:
+            title, lines = _("Valid certificate"), facts
+    items = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    body = (
+        f'<!doctype html><html lang="{html.escape(t.language)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;"
+        "max-width:36em;margin:2em auto;padding:0 1em}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1>{items}</body></html>"
+    )
+    return status, body
