@@ -90,6 +90,8 @@ def rating_of(text: str, language: str) -> int | None:
         number = int(word) if word.isdigit() else next((t[word] for t in tables if word in t), None)
         if number is not None:
             found.append(number)
+    if len(found) == 2 and found[1] == 5:  # "4/5", "4 of 5", "4 de 5"
+        found = found[:1]
     return found[0] if len(found) == 1 and 1 <= found[0] <= 5 else None
 
 
