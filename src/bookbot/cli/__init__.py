@@ -15,6 +15,7 @@ from bookbot.cli import (
     admin,
     appointments,
     availability,
+    certificates,
     conflicts,
     demo,
     doctor,
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     conflicts.register(commands)
     recurring.register(commands)
     report.register(commands)
+    certificates.register(commands)
     doctor.register(commands)
     accept_database_anywhere(parser)
     return parser
