@@ -30,7 +30,9 @@ def register(commands: Any) -> None:
     revoke.set_defaults(run=run_revoke)
 
     listing = actions.add_parser("list", help="the certificates issued for a session")
-    listing.add_argument("--session", type=positive_int, required=True, metavar="N")
+    listing.add_argument(
+        "--session", type=positive_int, required=True, metavar="N", help="the session's id"
+    )
     add_studio_option(listing)
     listing.set_defaults(run=run_list)
 
