@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from babel.dates import format_date
 
-from bookbot.conversations import booked_text, paging, policy_text
+from bookbot.conversations import attendee_steps, booked_text, paging, policy_text
 from bookbot.conversations.calendar import booking_attachment
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
@@ -430,6 +430,7 @@ async def choose_guests(ctx: Context, guests: int) -> Transition:
                 )
     # The summary shown next in this update needs these dates: it need not read them again.
     ctx.turn["dates"] = (tuple(ctx.data["session_ids"]), guests, dates)
+    attendee_steps.ask_again(ctx)  # a class's attendee details: asked (again) after the hold
     return await hold_seats(ctx, guests)
 
 
@@ -455,7 +456,7 @@ async def hold_seats(ctx: Context, guests: int) -> Transition:
     assert placed.held_until is not None  # noqa: S101 - a hold has an end
     data["hold_id"] = placed.id
     data["held_until"] = placed.held_until.isoformat()
-    return Transition(State.CONFIRM)
+    return await attendee_steps.after_hold(ctx)  # the summary, or the class's details first
 
 
 async def confirm_screen(ctx: Context) -> Screen:
@@ -480,6 +481,7 @@ async def confirm_screen(ctx: Context) -> Screen:
     if len(dates) > 8:
         lines.append(_("… and {n} more").format(n=len(dates) - 8))
     lines.append(ctx.t.n_("{n} person", "{n} people", data["guests"]).format(n=data["guests"]))
+    lines += attendee_steps.summary_lines(ctx)
     lines.append(await policy_text.class_line(ctx, card.id, dates[0].session.starts_at))
     # Imported here: the payment steps build on this module (holding seats, the booked text).
     from bookbot.conversations import payment_steps
@@ -518,6 +520,7 @@ async def confirm(ctx: Context) -> Transition:
             reg = await booking.book_session(*args, data["session_ids"][0], guests=data["guests"])
     except errors.BookingError as error:
         return Transition(State.GUESTS, render_error(error, ctx.t, ctx.zone))
+    await attendee_steps.keep_for(ctx, reg.id)  # a lapsed hold booked afresh: its details
     return await _booked(ctx, reg)
 
 

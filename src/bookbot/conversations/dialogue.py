@@ -16,8 +16,10 @@ from datetime import timedelta
 from bookbot.conversations import account_steps as account
 from bookbot.conversations import answers, store
 from bookbot.conversations import appointment_steps as appointment
+from bookbot.conversations import attendee_steps as attendee
 from bookbot.conversations import booking_steps as booking
 from bookbot.conversations import check_in_steps as check_in
+from bookbot.conversations import feedback_steps as rating
 from bookbot.conversations import funnel_tracking as funnel
 from bookbot.conversations import handoff_steps as talk
 from bookbot.conversations import linking_steps as link
@@ -67,6 +69,7 @@ IDLE = timedelta(minutes=30)
 APPOINTMENT_HOLDING = frozenset({State.APPOINTMENT_CONFIRM})
 HOLDING = (
     frozenset({State.CONFIRM, State.COMPANY_NAME, State.COMPANY_EMAIL, State.COMPANY_PO})
+    | {State.ATTENDEE_DETAILS}  # issue 17: the details asked before the summary
     | APPOINTMENT_HOLDING
 )
 # What a person types where a screen asks for words rather than an option.
@@ -81,6 +84,8 @@ TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
     **moving.TYPED,
     **zones.TYPED,
     **staff.TYPED,
+    **rating.TYPED,  # issue 17, feedback
+    **attendee.TYPED,
 }
 
 SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
@@ -117,6 +122,8 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     **staff.SCREENS,
     **privacy.SCREENS,
     **talk.SCREENS,
+    **rating.SCREENS,  # issue 17, feedback
+    **attendee.SCREENS,
 }
 
 # Choices that lead straight to a state, remembering a value on the way.
@@ -648,6 +655,7 @@ _ACTIONS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     **package.ACTIONS,
     **moving.ACTIONS,
     **zones.ACTIONS,
+    **rating.ACTIONS,  # issue 17, feedback
 }
 _PLAIN_ACTIONS: dict[str, Callable[[Context], Awaitable[Transition]]] = {
     "get_pass": passes.get_pass,
@@ -670,4 +678,6 @@ _PLAIN_ACTIONS: dict[str, Callable[[Context], Awaitable[Transition]]] = {
     **moving.PLAIN_ACTIONS,
     **zones.PLAIN_ACTIONS,
     **talk.PLAIN_ACTIONS,
+    **rating.PLAIN_ACTIONS,  # issue 17, feedback
+    **attendee.PLAIN_ACTIONS,
 }
