@@ -58,7 +58,12 @@ def ask_again(ctx: Context) -> None:
 async def after_hold(ctx: Context) -> Transition:
     """The seats are held: the first question, or the summary when the class asks nothing
     (or every answer was given for this party and only the hold is new)."""
-    fields = await attendees.class_fields(ctx.db, ctx.studio.id, int(ctx.data["class_id"]))
+    class_id = ctx.data.get("class_id")
+    fields = (
+        await attendees.class_fields(ctx.db, ctx.studio.id, int(class_id))
+        if class_id is not None
+        else ()
+    )
     if not fields:
         ctx.data.pop(KEY, None)
         return Transition(State.CONFIRM)
