@@ -17,6 +17,7 @@ from telegram import error as tg
 from bookbot.conversations.model import TEXTING, Attachment, Channel, Reply
 from bookbot.conversations.outbound import REPLY, reply_from_params
 from bookbot.handlers.notices import Notice, NoticeRouter
+from bookbot.handlers.session_change_ics import calendar_attachment, wants_calendar
 from bookbot.handlers.templates import render
 from bookbot.handlers.twilio_api import SendFailed
 from bookbot.handlers.twilio_webhook import reply_text
@@ -73,6 +74,9 @@ class NoticeTransport:
             if route.channel == "telegram" and self.telegram is not None:
                 if message.template == certificates.TEMPLATE:
                     await self._certificate(message, int(route.address))
+                    return
+                if wants_calendar(message.template, message.params):
+                    await self._with_calendar(message, int(route.address))
                     return
                 await self.telegram.push(route.address, _screen(message), text)
                 return
@@ -196,11 +200,23 @@ class NoticeTransport:
         file = Attachment(certificate_pdf.filename(found.shown_code), certificate_pdf.MIME, pdf)
         await self.telegram.send_reply(chat_id, Reply(text, attachment=file), None, None)
 
+    async def _with_calendar(self, message: OutboundMessage, chat_id: int) -> None:
+        """On Telegram a session change comes with the booking's updated .ics (the notice
+        as its caption); by text it is the notice alone."""
+        assert self.telegram is not None  # noqa: S101 - checked by the caller
+        to = await voice(self.router.db, message.studio_id, message.customer_id)
+        t = translator(to.language)
+        text = render(message.template, {**message.params, "attached": True}, t, to.timezone)
+        ics = calendar_attachment(message.params, t, stamp=message.due_at)
+        await self.telegram.send_reply(chat_id, Reply(text, attachment=ics), None, None)
+
 
 def _screen(message: OutboundMessage) -> str:
     """Which actions go under it: check-in only under a reservation's last reminder."""
     if message.template == "reminder_1h" and message.params.get("reservation"):
         return "reminder_1h_reservation"
+    if message.template == "feedback_request":  # the stars rate this booking
+        return f"feedback_request:{message.params.get('registration_id', '')}"
     return message.template
 
 

@@ -416,3 +416,49 @@ def _certificate_issued(params: dict[str, Any], t: Translator, _zone: str) -> st
 NOTICE_TEMPLATES: dict[str, Callable[[dict[str, Any], Translator, str], str]] = {
     "certificate_issued": _certificate_issued,
 }
+
+
+# --- session changes (issue 17: services.session_changes) ---------------------------------
+
+
+def _session_changed(params: dict[str, Any], t: Translator, zone: str) -> str:
+    """Staff moved a class or changed its place: the new time and place, what it was."""
+    _ = t._
+    words = {
+        "name": params.get("class_name", ""),
+        "when": _when(t, params, "starts_at", zone),
+        "was": _when(t, params, "was", zone),
+        "place": params.get("location", ""),
+    }
+    if params.get("moved") and words["place"] != params.get("was_location", ""):
+        first = _("{name} on {was} has moved to {when}, at {place}.")
+    elif params.get("moved"):
+        first = _("{name} on {was} has moved to {when}.")
+    else:
+        first = _("{name} on {when} is now at {place}.")
+    lines = [first.format(**words)]
+    if params.get("kind") == "reservation":
+        lines.append(_("Your reservation moves with it."))
+    else:
+        lines.append(_("Your booking moves with it."))
+    if params.get("attached"):
+        lines.append(_("The updated calendar entry is attached."))
+    lines.append(_("Send MY to see or cancel your bookings."))
+    return " ".join(lines)
+
+
+NOTICE_TEMPLATES["session_changed"] = _session_changed
+
+
+# --- feedback (issue 17: services.feedback) ----------------------------------------------
+
+
+def _feedback_request(params: dict[str, Any], t: Translator, _zone: str) -> str:
+    """A day after a course or class: a 1-5 rating (stars under it on Telegram)."""
+    return t._(
+        "How was {name}? Please rate it from 1 (poor) to 5 (excellent): "
+        "send RATE and a number, e.g. RATE 5."
+    ).format(name=params.get("class_name", ""))
+
+
+NOTICE_TEMPLATES["feedback_request"] = _feedback_request
