@@ -21,6 +21,7 @@ from functools import partial
 
 from babel.dates import format_datetime
 
+from bookbot.conversations import complete_steps as complete
 from bookbot.conversations import conflict_steps as clash
 from bookbot.conversations import package_staff_steps as pkg
 from bookbot.conversations import staff_admin_steps as admin
@@ -327,6 +328,7 @@ _HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     **clash.HANDLERS,
     **pkg.HANDLERS,
     **notices.HANDLERS,
+    **complete.HANDLERS,
 }
 
 
@@ -398,5 +400,6 @@ SCREENS: dict[State, Step] = {
         **clash.SCREENS,
         **pkg.SCREENS,
         **notices.SCREENS,
+        **complete.SCREENS,
     }.items()
 }

@@ -279,3 +279,84 @@ async def _issue_one(
         dedupe_key=f"certificate:{certificate_id}",
     )
     return 1
+
+
+# --- what staff pick from when completing a session (/complete) ----------------------------
+
+
+@dataclass(frozen=True)
+class Completable:
+    session_id: int
+    class_name: str
+    starts_at: datetime
+    closed: bool
+
+
+@dataclass(frozen=True)
+class Person:
+    registration_id: int
+    position: int
+    name: str  # the attendee's name, else the customer's ('' for a forgotten customer)
+    named: bool  # whether the name is the attendee's own (False: the customer's)
+    issued: bool
+
+
+# Open sessions of classes that issue certificates, started in [since, until): by
+# ix_sessions_studio_starts, newest first.
+COMPLETABLE_SQL = """SELECT s.id, s.starts_at, s.closed_at, c.name AS class_name
+FROM sessions s JOIN classes c ON c.id = s.class_id
+WHERE s.studio_id = :studio_id AND s.starts_at >= :since AND s.starts_at < :until
+  AND s.status = 'open' AND c.issues_certificates = :yes
+ORDER BY s.starts_at DESC, s.id DESC LIMIT :limit"""
+
+PEOPLE_SQL = """SELECT rs.registration_id, r.guest_count, cu.name AS customer_name,
+    ra.position, ra.name AS attendee_name
+FROM registration_sessions rs
+JOIN registrations r ON r.id = rs.registration_id
+JOIN customers cu ON cu.id = r.customer_id
+LEFT JOIN registration_attendees ra ON ra.registration_id = r.id
+WHERE rs.studio_id = :studio_id AND rs.session_id = :session_id AND rs.status = 'booked'
+ORDER BY rs.id, ra.position"""
+
+
+async def completable(
+    reads: Reads, studio_id: int, *, since: datetime, until: datetime, limit: int = 10
+) -> list[Completable]:
+    rows = await reads.all(
+        COMPLETABLE_SQL,
+        {"studio_id": studio_id, "since": since, "until": until, "yes": True, "limit": limit},
+    )
+    return [
+        Completable(
+            int(r["id"]), r["class_name"], instant(r["starts_at"]), r["closed_at"] is not None
+        )
+        for r in rows
+    ]
+
+
+async def people(reads: Reads, studio_id: int, session_id: int) -> list[Person]:
+    """Everyone booked on a session, a line per seat of each booking, in booking order."""
+    named: dict[tuple[int, int], str] = {}
+    bookings: dict[int, tuple[int, str]] = {}
+    for r in await reads.all(PEOPLE_SQL, {"studio_id": studio_id, "session_id": session_id}):
+        bookings[int(r["registration_id"])] = (int(r["guest_count"]), r["customer_name"] or "")
+        if r["position"] is not None and (r["attendee_name"] or "").strip():
+            named[(int(r["registration_id"]), int(r["position"]))] = r["attendee_name"].strip()
+    issued = {
+        (c.registration_id, c.attendee_position)
+        for c in await for_session(reads, studio_id, session_id)
+    }
+    found = []
+    for registration_id, (guests, customer_name) in bookings.items():
+        for position in range(1, guests + 1):
+            key = (registration_id, position)
+            found.append(
+                Person(
+                    registration_id,
+                    position,
+                    named.get(key, customer_name),
+                    key in named,
+                    key in issued,
+                )
+            )
+    return found
