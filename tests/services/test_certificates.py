@@ -198,3 +198,19 @@ def test_pdf_without_unicode_fonts_folds_to_latin1() -> None:
     got = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert "Zoë ?ukasiewicz" in got
     assert "15-17 ene 2027" in got
+
+
+def test_a_long_name_is_set_smaller_on_one_line_and_the_page_stays_one() -> None:
+    name = "Maximiliana Bartholomew-Featherstonehaugh"
+    text = certificate_pdf.CertificateText(
+        "Bristol Gas Training Centre Ltd",
+        "Gas Safe ACS Domestic Core Gas Safety Initial Assessment with Cooker and Water Heater",
+        name,
+        date(2027, 1, 15),
+        date(2027, 1, 17),
+        "7F3Q-K2M9-XA7B",
+        "https://book.example.com/verify/7F3Q-K2M9-XA7B",
+    )
+    reader = pypdf.PdfReader(io.BytesIO(certificate_pdf.certificate_pdf(text, translator("en"))))
+    assert len(reader.pages) == 1
+    assert name in reader.pages[0].extract_text().splitlines()

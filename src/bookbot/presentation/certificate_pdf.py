@@ -88,10 +88,15 @@ def certificate_pdf(c: CertificateText, t: Translator, *, unicode_fonts: bool = 
     width = pdf.w - 40
 
     def line(text: str, size: float, *, bold: bool = False, gap: float = 4, grey: int = 0) -> None:
+        text = fold(text)
         pdf.set_font(family, "B" if bold else "", size)
+        wide = pdf.get_string_width(text)
+        if wide > width:  # a long name or course: smaller, down to 60%, before it wraps
+            size = max(size * 0.6, size * width / wide * 0.98)
+            pdf.set_font(family, "B" if bold else "", size)
         pdf.set_text_color(grey, grey, grey)
         pdf.set_x(20)
-        pdf.multi_cell(width, size * 0.5, fold(text), align="C")
+        pdf.multi_cell(width, size * 0.5, text, align="C")
         pdf.ln(gap)
 
     pdf.set_draw_color(40, 70, 120)
@@ -99,7 +104,7 @@ def certificate_pdf(c: CertificateText, t: Translator, *, unicode_fonts: bool = 
     pdf.rect(10, 10, pdf.w - 20, pdf.h - 20)
     pdf.set_line_width(0.3)
     pdf.rect(14, 14, pdf.w - 28, pdf.h - 28)
-    pdf.set_y(32)
+    pdf.set_y(28)
     line(c.studio_name, 18, bold=True, gap=10, grey=60)
     line(_("Certificate of completion"), 30, bold=True, gap=12)
     line(_("This certifies that"), 14, gap=6, grey=80)
@@ -107,7 +112,7 @@ def certificate_pdf(c: CertificateText, t: Translator, *, unicode_fonts: bool = 
     line(_("has completed"), 14, gap=6, grey=80)
     line(c.course_name, 22, bold=True, gap=6)
     line(dates_text(c.first_day, c.last_day, t.language), 14, gap=14, grey=60)
-    pdf.set_y(pdf.h - 48)
+    pdf.set_y(pdf.h - 40)
     line(_("Verification code: {code}").format(code=c.code), 12, bold=True, gap=2)
     if c.verify_url:
         line(_("Check it at {url}").format(url=c.verify_url), 10, gap=0, grey=90)
