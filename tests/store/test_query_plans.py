@@ -17,7 +17,16 @@ from typing import Any
 import pytest
 
 from bookbot.engine.clock import FrozenClock
-from bookbot.services import attendance, balances, holds, outbox, payments, staff_lists, waitlist
+from bookbot.services import (
+    attendance,
+    balances,
+    feedback,
+    holds,
+    outbox,
+    payments,
+    staff_lists,
+    waitlist,
+)
 from bookbot.store import migrate
 from bookbot.store.db import Database, Tx, connect
 from tests import builders
@@ -282,6 +291,15 @@ async def test_close_ended_reads_only_unclosed_sessions(db: Database) -> None:
         "ix_sessions_unclosed",
         ordered=True,
     )
+
+
+@pytest.mark.usefixtures("history")
+async def test_the_feedback_sweep_reads_only_sessions_closed_since_its_last_run(
+    db: Database,
+) -> None:
+    since = NOW - timedelta(hours=1)
+    params = {"since": since, "now": NOW, "after_at": since, "after_id": 0, "limit": 100}
+    await _assert_uses(db, feedback.CLOSED_SQL, params, "ix_sessions_closed", ordered=True)
 
 
 async def test_closing_a_session_reads_only_its_rows(db: Database, history: builders.World) -> None:

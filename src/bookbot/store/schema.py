@@ -290,6 +290,8 @@ sessions = sa.Table(
         sqlite_where=sa.text("closed_at IS NULL"),
         postgresql_where=sa.text("closed_at IS NULL"),
     ),
+    # Sessions by when they closed: the feedback sweep reads those closed since its last run.
+    sa.Index("ix_sessions_closed", "closed_at", "id"),
 )
 
 session_assistants = sa.Table(
