@@ -54,8 +54,8 @@ class Sweeps:
         SQLite the conversations in this process wait for a few milliseconds at most."""
         await attendance.close_ended(self.db, self.clock)
         # A day after a course or class: a rating asked of those who attended (issue 17).
-        # Every FEEDBACK_EVERY: a request is due a day later, and its read by closed_at has
-        # no index yet (a scan of sessions).
+        # Every FEEDBACK_EVERY is often enough for a request due a day later (its read goes
+        # through ix_sessions_closed).
         last = self.feedback_since
         if last is None or self.clock.now() - last >= FEEDBACK_EVERY:
             _, self.feedback_since = await feedback.queue_requests(self.db, self.clock, since=last)
