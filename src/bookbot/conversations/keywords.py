@@ -90,6 +90,7 @@ STAFF_COMMANDS = {
     "/conflicts": "staff_conflicts",
     "/packages": "staff_packages",
     "/notices": "staff_notices",
+    "/session": "staff_session",  # issue 17: add or change a session
     "/complete": "staff_complete",  # issue 17: mark who passed, issue certificates
 }
 

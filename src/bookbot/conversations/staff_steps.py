@@ -24,6 +24,7 @@ from babel.dates import format_datetime
 from bookbot.conversations import complete_steps as complete
 from bookbot.conversations import conflict_steps as clash
 from bookbot.conversations import package_staff_steps as pkg
+from bookbot.conversations import session_admin_steps as session_admin
 from bookbot.conversations import staff_admin_steps as admin
 from bookbot.conversations import staff_appointment_steps as appts
 from bookbot.conversations import staff_availability_steps as avail
@@ -329,6 +330,7 @@ _HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     **pkg.HANDLERS,
     **notices.HANDLERS,
     **complete.HANDLERS,
+    **session_admin.HANDLERS,
 }
 
 
@@ -376,7 +378,9 @@ _DATES = {
 # takes these in (`**staff.TYPED`).
 TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
     state: _typed_by_staff(handler)
-    for state, handler in (avail.TYPED | appts.TYPED | clash.TYPED | pkg.TYPED | _DATES).items()
+    for state, handler in (
+        avail.TYPED | appts.TYPED | clash.TYPED | pkg.TYPED | _DATES | session_admin.TYPED
+    ).items()
 }
 
 SCREENS: dict[State, Step] = {
@@ -401,5 +405,6 @@ SCREENS: dict[State, Step] = {
         **pkg.SCREENS,
         **notices.SCREENS,
         **complete.SCREENS,
+        **session_admin.SCREENS,
     }.items()
 }

@@ -33,7 +33,7 @@ from bookbot.services.session_times import (
     span,
 )
 from bookbot.services.waitlist import offer_freed_seats
-from bookbot.store.db import Database, Tx, retrying
+from bookbot.store.db import Database, Reads, Tx, retrying
 
 
 @dataclass(frozen=True)
@@ -260,3 +260,32 @@ async def _recheck_staff(tx: Tx, studio_id: int, session_id: int, instructor: An
         await staffing.assign_in(tx, studio_id, session_id, int(instructor), True)
     for a in assistants:
         await staffing.assign_in(tx, studio_id, session_id, int(a["staff_id"]), False)
+
+
+@dataclass(frozen=True)
+class ClassChoice:
+    """A class a one-off session may be added to, with its schedule's usual capacity."""
+
+    id: int
+    key: str
+    name: str
+    usual_capacity: int | None
+
+
+async def addable_classes(reads: Reads, studio_id: int) -> list[ClassChoice]:
+    """The studio's classes other than courses, by name (for `/session add`)."""
+    rows = await reads.all(
+        "SELECT c.id, c.key, c.name, (SELECT MAX(p.capacity) FROM schedule_patterns p"
+        " WHERE p.studio_id = c.studio_id AND p.class_id = c.id) AS usual FROM classes c"
+        " WHERE c.studio_id = :s AND c.kind <> 'course' ORDER BY c.name, c.id",
+        {"s": studio_id},
+    )
+    return [
+        ClassChoice(
+            int(r["id"]),
+            str(r["key"]),
+            str(r["name"]),
+            None if r["usual"] is None else int(r["usual"]),
+        )
+        for r in rows
+    ]

@@ -1,0 +1,345 @@
+"""/session: staff add a one-off session, or change a session's time or capacity (issue 17).
+
+Add: the class (courses excepted) → the date, typed ("15 Jan", "friday") → the start, typed
+("9am", "09:00") → the end, typed, or a length tapped → the capacity (the class's usual one
+tapped, or a number typed) → confirm. Change: an upcoming session from a paged list (a
+typed date jumps) → "Change the time" (the date, "Same day" tapped, the start, the end) or
+"Change the capacity" → confirm. Both go through `services.session_changes`, so the chat
+refuses what the CLI refuses (a time the clocks skip, an end before the start, fewer seats
+than are taken) and a new time tells every attendee, as `bookbot sessions edit` does.
+
+What is being built is kept in the dialogue's data under "ss_*"; every id an option carries
+is read again for this studio before it is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, time, timedelta
+
+from bookbot.conversations import answers, staff_lists
+from bookbot.conversations.staff_admin_steps import back_to, int_value, nav
+from bookbot.conversations.states import Choice, Context, Screen, State, Transition
+from bookbot.engine.errors import BookingError
+from bookbot.presentation.i18n import render_error
+from bookbot.services import catalog
+from bookbot.services import session_changes as changes
+
+PICK_SESSIONS = 10
+LENGTHS = (60, 90, 120, 180)  # minutes offered as the end of a new session
+_KEYS = ("ss_mode", "ss_class", "ss_session", "ss_day", "ss_start", "ss_end", "ss_capacity")
+
+
+def _clear(ctx: Context) -> None:
+    for key in _KEYS:
+        ctx.data.pop(key, None)
+
+
+def _day(ctx: Context) -> date | None:
+    raw = ctx.data.get("ss_day")
+    return date.fromisoformat(raw) if isinstance(raw, str) else None
+
+
+def _time(ctx: Context, key: str) -> time | None:
+    raw = ctx.data.get(key)
+    return time.fromisoformat(raw) if isinstance(raw, str) else None
+
+
+async def _class(ctx: Context) -> changes.ClassChoice | None:
+    wanted = int_value(ctx.data.get("ss_class"))
+    found = await changes.addable_classes(ctx.db, ctx.studio.id)
+    return next((c for c in found if c.id == wanted), None)
+
+
+# --- screens ------------------------------------------------------------------------------
+
+
+async def menu_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    choices = [
+        Choice("staff_session_add", _("➕ Add a one-off session")),
+        Choice("staff_session_pick", _("✏️ Change a session")),
+    ]
+    return Screen(_("Sessions: add one, or change one's time or capacity."), choices + nav(ctx))
+
+
+async def class_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    found = await changes.addable_classes(ctx.db, ctx.studio.id)
+    choices = [Choice("staff_session_class", c.name, c.id) for c in found]
+    return Screen(_("Which class is the new session of?"), choices + nav(ctx))
+
+
+async def date_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    if ctx.data.get("ss_mode") == "time":
+        text = _("Type the new date, such as 15 Jan or friday, or tap Same day.")
+        return Screen(text, [Choice("staff_session_same_day", _("Same day")), *nav(ctx)])
+    return Screen(_("Type the date, such as 15 Jan or friday."), nav(ctx))
+
+
+async def start_screen(ctx: Context) -> Screen:
+    return Screen(ctx.t._("Type the start time, such as 9am or 14:30."), nav(ctx))
+
+
+async def end_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    lengths = [Choice("staff_session_length", _("{n} min").format(n=m), m) for m in LENGTHS]
+    return Screen(_("Type the end time, or tap how long it lasts."), lengths + nav(ctx))
+
+
+async def capacity_screen(ctx: Context) -> Screen:
+    """A number typed, with no options on screen: a bare number would pick an option."""
+    _ = ctx.t._
+    found = (await _class(ctx)) if ctx.data.get("ss_mode") == "add" else None
+    if found is not None and found.usual_capacity:
+        text = _("How many seats? Type a number (usually {n}).").format(n=found.usual_capacity)
+    else:
+        text = _("How many seats? Type a number.")
+    return Screen(f"{text}\n{_('Send MENU to stop.')}", [])
+
+
+async def confirm_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    lines = []
+    mode = ctx.data.get("ss_mode")
+    if mode == "add":
+        found = await _class(ctx)
+        lines.append(_("New session of {name}:").format(name=found.name if found else "?"))
+    else:
+        lines.append(await _session_title(ctx))
+        if mode == "time":
+            lines.append(_("Everyone booked is told of the new time, with a new calendar entry."))
+    day, start, end = _day(ctx), _time(ctx, "ss_start"), _time(ctx, "ss_end")
+    if start and end:
+        on = f"{ctx.t.date(day)}, " if day else ""
+        lines.append(f"{on}{start:%H:%M}–{end:%H:%M}")
+    if ctx.data.get("ss_capacity"):
+        lines.append(_("{n} seats").format(n=ctx.data["ss_capacity"]))
+    choices = [Choice("staff_session_confirm", _("✅ Confirm"), aliases=(_("yes"), "yes"))]
+    return Screen("\n".join(lines), choices + nav(ctx))
+
+
+async def pick_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    page = await staff_lists.sessions(ctx, PICK_SESSIONS)
+    paging = staff_lists.page_choices(ctx, page)
+    choices = [
+        Choice("staff_session_open", f"{ctx.when(s.starts_at)} · {s.class_name}", s.id)
+        for s in page.lines
+    ]
+    if not choices:
+        text = _("There are no sessions from {date} on.").format(
+            date=ctx.t.date(staff_lists.start_day(ctx))
+        )
+    else:
+        text = _("Choose a session to change:")
+    return Screen(f"{text}\n{staff_lists.hint(ctx)}", choices + paging + nav(ctx))
+
+
+async def _session_title(ctx: Context) -> str:
+    session_id = int_value(ctx.data.get("ss_session")) or 0
+    try:
+        view = await catalog.session_availability(ctx.db, ctx.studio.id, session_id, ctx.now)
+    except BookingError:
+        return ""
+    s = view.session
+    seats = ctx.t._("{left} of {capacity} seats left").format(
+        left=view.availability.seats_left, capacity=s.capacity
+    )
+    return f"{view.class_name} · {ctx.when(s.starts_at)} · {seats}"
+
+
+async def session_screen(ctx: Context) -> Screen:
+    _ = ctx.t._
+    choices = [
+        Choice("staff_session_change", _("🕒 Change the time"), "time"),
+        Choice("staff_session_change", _("👥 Change the capacity"), "capacity"),
+    ]
+    return Screen(await _session_title(ctx), choices + nav(ctx))
+
+
+# --- choices ------------------------------------------------------------------------------
+
+
+async def _open(ctx: Context, _choice: Choice) -> Transition:
+    _clear(ctx)
+    return Transition(State.STAFF_SESSION)
+
+
+async def _add(ctx: Context, _choice: Choice) -> Transition:
+    _clear(ctx)
+    ctx.data["ss_mode"] = "add"
+    return Transition(State.STAFF_SESSION_CLASS)
+
+
+async def _pick(ctx: Context, _choice: Choice) -> Transition:
+    _clear(ctx)
+    staff_lists.reset(ctx)
+    return Transition(State.STAFF_SESSION_PICK)
+
+
+async def _choose_class(ctx: Context, choice: Choice) -> Transition:
+    ctx.data["ss_class"] = int_value(choice.value)
+    if await _class(ctx) is None:
+        return Transition(State.STAFF_SESSION_CLASS)
+    return Transition(State.STAFF_SESSION_DATE)
+
+
+async def _open_session(ctx: Context, choice: Choice) -> Transition:
+    ctx.data["ss_session"] = int_value(choice.value)
+    return Transition(State.STAFF_SESSION_EDIT)
+
+
+async def _change(ctx: Context, choice: Choice) -> Transition:
+    if choice.value == "capacity":
+        ctx.data["ss_mode"] = "capacity"
+        return Transition(State.STAFF_SESSION_CAPACITY)
+    ctx.data["ss_mode"] = "time"
+    return Transition(State.STAFF_SESSION_DATE)
+
+
+async def _same_day(ctx: Context, _choice: Choice) -> Transition:
+    ctx.data.pop("ss_day", None)
+    return Transition(State.STAFF_SESSION_START)
+
+
+async def _length(ctx: Context, choice: Choice) -> Transition:
+    start = _time(ctx, "ss_start")
+    minutes = int_value(choice.value)
+    if start is None or minutes not in LENGTHS:
+        return Transition(State.STAFF_SESSION_END)
+    end = (timedelta(hours=start.hour, minutes=start.minute + minutes)).seconds // 60
+    if end < start.hour * 60 + start.minute:  # past midnight: one day only, for now
+        return Transition(State.STAFF_SESSION_END, ctx.t._("A session must end the same day."))
+    ctx.data["ss_end"] = time(end // 60, end % 60).isoformat()
+    return _after_end(ctx)
+
+
+def _after_end(ctx: Context) -> Transition:
+    if ctx.data.get("ss_mode") == "add":
+        return Transition(State.STAFF_SESSION_CAPACITY)
+    return Transition(State.STAFF_SESSION_CONFIRM)
+
+
+async def _confirm(ctx: Context, _choice: Choice) -> Transition:
+    _ = ctx.t._
+    mode = ctx.data.get("ss_mode")
+    try:
+        if mode == "add":
+            notice = await _do_add(ctx)
+        else:
+            notice = await _do_edit(ctx)
+    except BookingError as error:
+        return Transition(State.STAFF_SESSION_CONFIRM, render_error(error, ctx.t, ctx.zone))
+    _clear(ctx)
+    return back_to(ctx, State.STAFF_SESSION, notice)
+
+
+async def _do_add(ctx: Context) -> str:
+    found, day = await _class(ctx), _day(ctx)
+    start, end = _time(ctx, "ss_start"), _time(ctx, "ss_end")
+    if found is None or day is None or start is None or end is None:
+        return ctx.t._("Nothing was changed.")
+    made = await changes.add_session(
+        ctx.db,
+        ctx.clock,
+        ctx.studio.id,
+        changes.NewSession(
+            found.key, day, start, end, capacity=int_value(ctx.data.get("ss_capacity"))
+        ),
+    )
+    return ctx.t._("Session {number} added: {name}, {when}.").format(
+        number=made.id, name=found.name, when=ctx.when(made.starts_at)
+    )
+
+
+async def _do_edit(ctx: Context) -> str:
+    session_id = int_value(ctx.data.get("ss_session"))
+    if session_id is None:
+        return ctx.t._("Nothing was changed.")
+    if ctx.data.get("ss_mode") == "capacity":
+        change = changes.Change(capacity=int_value(ctx.data.get("ss_capacity")))
+    else:
+        change = changes.Change(
+            day=_day(ctx), start=_time(ctx, "ss_start"), end=_time(ctx, "ss_end")
+        )
+    done = await changes.edit_session(ctx.db, ctx.clock, ctx.studio.id, session_id, change)
+    text = ctx.t._("Session {number} changed: {when}, {n} seats.").format(
+        number=session_id, when=ctx.when(done.after.starts_at), n=done.after.capacity
+    )
+    if done.told:
+        told = ctx.t.n_("{n} person was told.", "{n} people were told.", done.told)
+        text = f"{text} {told.format(n=done.told)}"
+    return text
+
+
+# --- what staff type ----------------------------------------------------------------------
+
+
+def _not_understood(ctx: Context, state: State, example: str) -> Transition:
+    text = ctx.t._("Sorry, I did not understand that. Type something like {example}.")
+    return Transition(state, text.format(example=example))
+
+
+async def _typed_date(ctx: Context, text: str) -> Transition:
+    day = answers.day(text, ctx.t.language, staff_lists.today(ctx))
+    if day is None:
+        return _not_understood(ctx, State.STAFF_SESSION_DATE, "15 Jan")
+    ctx.data["ss_day"] = day.isoformat()
+    return Transition(State.STAFF_SESSION_START)
+
+
+async def _typed_start(ctx: Context, text: str) -> Transition:
+    at = answers.time_of_day(text, ctx.t.language)
+    if at is None:
+        return _not_understood(ctx, State.STAFF_SESSION_START, "9am")
+    ctx.data["ss_start"] = at.isoformat()
+    return Transition(State.STAFF_SESSION_END)
+
+
+async def _typed_end(ctx: Context, text: str) -> Transition:
+    at = answers.time_of_day(text, ctx.t.language)
+    if at is None:
+        return _not_understood(ctx, State.STAFF_SESSION_END, "5pm")
+    ctx.data["ss_end"] = at.isoformat()
+    return _after_end(ctx)
+
+
+async def _typed_capacity(ctx: Context, text: str) -> Transition:
+    words = text.strip()
+    if not words.isdigit() or not 1 <= int(words) <= 10_000:
+        return _not_understood(ctx, State.STAFF_SESSION_CAPACITY, "12")
+    ctx.data["ss_capacity"] = int(words)
+    return Transition(State.STAFF_SESSION_CONFIRM)
+
+
+HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
+    "staff_session": _open,
+    "staff_session_add": _add,
+    "staff_session_pick": _pick,
+    "staff_session_class": _choose_class,
+    "staff_session_open": _open_session,
+    "staff_session_change": _change,
+    "staff_session_same_day": _same_day,
+    "staff_session_length": _length,
+    "staff_session_confirm": _confirm,
+}
+SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
+    State.STAFF_SESSION: menu_screen,
+    State.STAFF_SESSION_CLASS: class_screen,
+    State.STAFF_SESSION_DATE: date_screen,
+    State.STAFF_SESSION_START: start_screen,
+    State.STAFF_SESSION_END: end_screen,
+    State.STAFF_SESSION_CAPACITY: capacity_screen,
+    State.STAFF_SESSION_CONFIRM: confirm_screen,
+    State.STAFF_SESSION_PICK: pick_screen,
+    State.STAFF_SESSION_EDIT: session_screen,
+}
+TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
+    State.STAFF_SESSION_DATE: _typed_date,
+    State.STAFF_SESSION_START: _typed_start,
+    State.STAFF_SESSION_END: _typed_end,
+    State.STAFF_SESSION_CAPACITY: _typed_capacity,
+    State.STAFF_SESSION_PICK: staff_lists.on_date,
+}
