@@ -48,6 +48,7 @@ def staff_commands(t: Translator) -> list[tuple[str, str]]:
         "cancelled": _("Cancelled appointments"),
         "conflicts": _("Appointments outside my hours"),
         "packages": _("Customers' lesson packages"),
+        "session": _("Add or change a session"),
     }
     names = [command.removeprefix("/") for command in STAFF_COMMANDS]
     return [(name, words.get(name, name)) for name in names]
