@@ -94,3 +94,10 @@ async def test_customers_cannot_complete(db: Database, clock: FrozenClock) -> No
     await ana.say("/start")
     await ana.say("/complete")
     assert "Sorry, that is for studio staff only." in ana.text
+
+
+async def test_a_session_not_started_is_not_listed(db: Database, clock: FrozenClock) -> None:
+    _c, maya = await _maya(db, clock)
+    clock.set(START - timedelta(minutes=1))
+    await maya.say("/complete")
+    assert maya.last.text == "No recent sessions of a course with certificates."

@@ -131,6 +131,10 @@ async def test_refusals(db: Database, clock: FrozenClock) -> None:
         await certificates.issue(
             db, clock, studio_id=c.w.studio_id, session_id=c.w["t1"], passed=[(c.ann_reg, 1)]
         )
+    with pytest.raises(errors.InvalidRequest):  # not started: nothing to complete yet
+        await certificates.issue(
+            db, clock, studio_id=c.w.studio_id, session_id=c.w["c1"], passed=[(c.ann_reg, 1)]
+        )
     with pytest.raises(errors.NotFound):  # bob booked for one person
         await certificates.issue(
             db, clock, studio_id=c.w.studio_id, session_id=c.w["t1"], passed=[(c.bob_reg, 2)]

@@ -1,23 +1,22 @@
 """/complete: staff complete a session and issue certificates to those who passed (issue 17).
 
-First the sessions of classes that issue certificates, started in the last two weeks or
-today, newest first; then that session's people, a line per seat of each booking (the
-attendee's name when the booking gave one, else the customer's): a tap marks one as passed
-(✅) or not. "Issue certificates" completes the session (services.certificates.issue closes
-it first, as the attendance sweep would at its end) and issues one certificate per person
-marked; each goes to its customer as a notice. Those already holding one show 🎓 and are not
-issued twice. A session or person an option points at is looked up again in this studio.
-"""
+First the sessions of classes that issue certificates started in the last two weeks (ended,
+or under way today), newest first; then that session's people, a line per seat of each
+booking (the attendee's name when the booking gave one, else the customer's): a tap marks
+one as passed (✅) or not. "Issue certificates" completes the session
+(services.certificates.issue closes it first, as the attendance sweep would at its end) and
+issues one certificate per person marked; each goes to its customer as a notice. Those
+already holding one show 🎓 and are not issued twice. A session or person an option points
+at is looked up again in this studio."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from bookbot.conversations.staff_admin_steps import int_value, nav
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
-from bookbot.engine.recurrence import zone
 from bookbot.presentation.i18n import render_error
 from bookbot.services import certificates
 from bookbot.services.certificates import Person
@@ -32,11 +31,9 @@ def _key(p: Person) -> str:
 
 
 def _window(ctx: Context) -> tuple[datetime, datetime]:
-    """From two weeks ago to the end of today, on the studio's clock."""
-    tz = zone(ctx.studio.timezone)
-    today = ctx.now.astimezone(tz).date()
-    until = datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz)
-    return ctx.now - RECENT, until
+    """Sessions started in the last two weeks, up to now: ended ones and today's under way
+    (one not started yet has nothing to complete)."""
+    return ctx.now - RECENT, ctx.now + timedelta(seconds=1)
 
 
 async def sessions_screen(ctx: Context) -> Screen:

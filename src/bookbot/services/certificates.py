@@ -30,7 +30,7 @@ GROUP = 4
 TEMPLATE = "certificate_issued"
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
-SESSION_SQL = """SELECT s.id, s.closed_at, s.ends_at, s.status, c.name AS class_name,
+SESSION_SQL = """SELECT s.id, s.closed_at, s.starts_at, s.ends_at, s.status, c.name AS class_name,
     c.issues_certificates, st.timezone
 FROM sessions s JOIN classes c ON c.id = s.class_id JOIN studios st ON st.id = s.studio_id
 WHERE s.id = :session_id AND s.studio_id = :studio_id"""
@@ -209,6 +209,8 @@ async def issue(
     if session["status"] == "cancelled":
         raise InvalidRequest(reason="that session was cancelled")
     if session["closed_at"] is None:
+        if instant(session["starts_at"]) > clock.now():
+            raise InvalidRequest(reason="that session has not started yet")
         await attendance.close_session(db, clock, session_id)
     now = clock.now()
     async with db.transaction() as tx:
