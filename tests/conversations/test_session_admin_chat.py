@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel
+from bookbot.engine.clock import FrozenClock
+from bookbot.services import cancellation
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
-from tests.conversations.test_staff import staff_chat
+from tests.conversations.test_staff import SATURDAY_TASTER, session_at, staff_chat
 
 NEW_LABEL = "Sat 21 Nov, 10:30 · Wheel Throwing Taster"
 
@@ -98,3 +100,21 @@ async def test_session_is_for_staff_only(dialogues: Dialogues, db: Database) -> 
     await eve.say("/session")
     assert "➕ Add a one-off session" not in eve.labels
     assert await db.scalar("SELECT COUNT(*) FROM sessions WHERE pattern_id IS NULL") == 0
+
+
+async def test_a_cancelled_session_is_not_offered(
+    dialogues: Dialogues, db: Database, clock: FrozenClock, studio_id: int
+) -> None:
+    ana = Chat(dialogues)
+    await ana.say("/start")
+    await ana.say("1")
+    await ana.say("Wheel Throwing Taster")
+    assert any(label.startswith("Sat 21 Nov, 14:00") for label in ana.labels)
+    await cancellation.cancel_session(
+        db, clock, studio_id, await session_at(db, studio_id, "wheel-taster", SATURDAY_TASTER),
+        reason="Instructor ill",
+    )  # fmt: skip
+    await ana.say("menu")
+    await ana.say("1")
+    await ana.say("Wheel Throwing Taster")
+    assert not any(label.startswith("Sat 21 Nov, 14:00") for label in ana.labels)

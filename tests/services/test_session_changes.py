@@ -20,7 +20,7 @@ from bookbot.services import cancellation, passes, reservations
 from bookbot.services.booking import book_session
 from bookbot.services.session_changes import Change, NewSession, add_session, edit_session
 from bookbot.services.session_times import CapacityBelowTaken, EndsBeforeStart, TimeNotOnClock
-from bookbot.store.db import Database
+from bookbot.store.db import Database, instant
 from tests import builders
 
 LATER = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # Fri 20 Nov, 10:00 London (GMT)
@@ -258,3 +258,19 @@ async def test_a_cancelled_session_keeps_its_reason_and_cannot_be_booked_or_edit
         await book_session(db, clock, world.studio_id, world["bob"], world["s1"], guests=1)
     with pytest.raises(errors.SessionNotOpen):
         await edit_session(db, clock, world.studio_id, world["s1"], Change(capacity=9))
+
+
+async def test_a_scheduled_balance_moves_with_the_date(
+    db: Database, clock: FrozenClock, world: builders.World
+) -> None:
+    reg = await book_session(db, clock, world.studio_id, world["ann"], world["s1"], guests=1)
+    due = datetime(2026, 11, 13, 10, 0, tzinfo=UTC)  # a week before
+    payment_id = await db.scalar(
+        "INSERT INTO payments (studio_id, customer_id, registration_id, purpose, amount_minor,"
+        " currency, status, due_at, created_at, updated_at) VALUES (:s, :c, :r, 'balance', 2250,"
+        " 'GBP', 'scheduled', :due, :due, :due) RETURNING id",
+        {"s": world.studio_id, "c": world["ann"], "r": reg.id, "due": due},
+    )
+    await edit_session(db, clock, world.studio_id, world["s1"], Change(day=date(2026, 11, 27)))
+    moved = await db.scalar("SELECT due_at FROM payments WHERE id = :id", {"id": payment_id})
+    assert instant(moved) == datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # still a week before
