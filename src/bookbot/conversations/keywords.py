@@ -69,6 +69,11 @@ KEYWORDS = {
     "hablar con una persona": "human",
     "bot": "menu",
     "volver al bot": "menu",
+    # Feedback after a course (issue 17, feedback_steps): RATE alone shows the stars.
+    "rate": "feedback",
+    "valorar": "feedback",
+    "feedback": "feedback",
+    "opinion": "feedback",
 }
 
 # Staff commands: they lead to staff_* actions, which only staff of the studio may use.
@@ -119,6 +124,9 @@ def keyword(typed: str) -> Choice | None:
     for prefix in ("lang ", "language ", "idioma "):
         if words.startswith(prefix) and words[len(prefix) :] in SUPPORTED:
             return Choice("set_language", "", words[len(prefix) :])
+    for prefix in ("rate ", "valorar ", "feedback "):  # RATE 4: that rating at once
+        if words.startswith(prefix) and words[len(prefix) :] in ("1", "2", "3", "4", "5"):
+            return Choice("feedback", "", int(words[len(prefix) :]))
     action = KEYWORDS.get(words)
     if action is None and (ref := _reference(words)) is not None:
         return Choice("by_reference", "", ref)  # MY B-7F3Q: that booking, if theirs
