@@ -68,7 +68,7 @@ async def test_staff_add_a_session_that_customers_book_then_move_it(
     await maya.say("/session")
     await maya.press("✏️ Change a session")
     await maya.press(NEW_LABEL)
-    assert "4 of 6 seats left" in maya.text
+    assert "4 seats left (6)" in maya.text
     await maya.press("👥 Change the capacity")
     await maya.say("1")
     await maya.press("✅ Confirm")

@@ -84,7 +84,10 @@ async def start_screen(ctx: Context) -> Screen:
 
 async def end_screen(ctx: Context) -> Screen:
     _ = ctx.t._
-    lengths = [Choice("staff_session_length", _("{n} min").format(n=m), m) for m in LENGTHS]
+    lengths = [
+        Choice("staff_session_length", ctx.t.n_("{n} min", "{n} min", m).format(n=m), m)
+        for m in LENGTHS
+    ]
     return Screen(_("Type the end time, or tap how long it lasts."), lengths + nav(ctx))
 
 
@@ -93,7 +96,9 @@ async def capacity_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     found = (await _class(ctx)) if ctx.data.get("ss_mode") == "add" else None
     if found is not None and found.usual_capacity:
-        text = _("How many seats? Type a number (usually {n}).").format(n=found.usual_capacity)
+        text = _("How many seats? Type a number (usually {usual}).").format(
+            usual=found.usual_capacity
+        )
     else:
         text = _("How many seats? Type a number.")
     return Screen(f"{text}\n{_('Send MENU to stop.')}", [])
@@ -114,8 +119,9 @@ async def confirm_screen(ctx: Context) -> Screen:
     if start and end:
         on = f"{ctx.t.date(day)}, " if day else ""
         lines.append(f"{on}{start:%H:%M}–{end:%H:%M}")
-    if ctx.data.get("ss_capacity"):
-        lines.append(_("{n} seats").format(n=ctx.data["ss_capacity"]))
+    seats = int_value(ctx.data.get("ss_capacity"))
+    if seats:
+        lines.append(ctx.t.n_("{n} seat", "{n} seats", seats).format(n=seats))
     choices = [Choice("staff_session_confirm", _("✅ Confirm"), aliases=(_("yes"), "yes"))]
     return Screen("\n".join(lines), choices + nav(ctx))
 
@@ -144,9 +150,9 @@ async def _session_title(ctx: Context) -> str:
     except BookingError:
         return ""
     s = view.session
-    seats = ctx.t._("{left} of {capacity} seats left").format(
-        left=view.availability.seats_left, capacity=s.capacity
-    )
+    left = view.availability.seats_left
+    seats = ctx.t.n_("{n} seat left", "{n} seats left", left).format(n=left)
+    seats = f"{seats} ({s.capacity})"
     return f"{view.class_name} · {ctx.when(s.starts_at)} · {seats}"
 
 
@@ -265,8 +271,11 @@ async def _do_edit(ctx: Context) -> str:
             day=_day(ctx), start=_time(ctx, "ss_start"), end=_time(ctx, "ss_end")
         )
     done = await changes.edit_session(ctx.db, ctx.clock, ctx.studio.id, session_id, change)
-    text = ctx.t._("Session {number} changed: {when}, {n} seats.").format(
-        number=session_id, when=ctx.when(done.after.starts_at), n=done.after.capacity
+    seats = ctx.t.n_("{n} seat", "{n} seats", done.after.capacity)
+    text = ctx.t._("Session {number} changed: {when}, {seats}.").format(
+        number=session_id,
+        when=ctx.when(done.after.starts_at),
+        seats=seats.format(n=done.after.capacity),
     )
     if done.told:
         told = ctx.t.n_("{n} person was told.", "{n} people were told.", done.told)
