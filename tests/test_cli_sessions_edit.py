@@ -47,7 +47,7 @@ async def test_add_then_edit_then_cancel(
     session_id = int(row["id"])
     await book_session(db, SystemClock(), w.studio_id, w["ann"], session_id, guests=3)
 
-    with pytest.raises(CommandError, match="3 seats are taken"):
+    with pytest.raises(CommandError, match="Seats taken: 3"):
         await command(settings, "sessions", "edit", str(session_id), "--capacity", "2")
     assert (
         await command(

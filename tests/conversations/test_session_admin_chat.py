@@ -72,7 +72,7 @@ async def test_staff_add_a_session_that_customers_book_then_move_it(
     await maya.press("👥 Change the capacity")
     await maya.say("1")
     await maya.press("✅ Confirm")
-    assert "2 seats are taken: the capacity cannot be less than that." in maya.text
+    assert "Seats taken: 2. The capacity cannot be less than that." in maya.text
     assert await db.scalar("SELECT capacity FROM sessions WHERE id = :id", {"id": session_id}) == 6
 
     await maya.say("/session")

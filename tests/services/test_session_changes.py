@@ -190,7 +190,7 @@ async def test_capacity_never_below_the_seats_taken(
     await _booked_and_reserved(db, clock, world)  # 2 booked + 1 reserved
     with pytest.raises(CapacityBelowTaken) as refused:
         await edit_session(db, clock, world.studio_id, world["s1"], Change(capacity=2))
-    assert str(refused.value) == "3 seats are taken: the capacity cannot be less than that."
+    assert str(refused.value) == "Seats taken: 3. The capacity cannot be less than that."
     done = await edit_session(db, clock, world.studio_id, world["s1"], Change(capacity=3))
     assert done.after.capacity == 3
     assert done.told == 0  # capacity alone tells nobody

@@ -13,29 +13,33 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from bookbot.engine import recurrence
-from bookbot.engine.errors import BookingError
+from bookbot.engine.errors import N_, BookingError
+
+
+# Refusals of these modules (not in engine.errors): marked with N_ so that the catalogue
+# script, which collects engine.errors' templates by class, finds them as messages.
 
 
 class TimeNotOnClock(BookingError):
     code = "time_not_on_clock"
-    template: ClassVar[str] = (
+    template: ClassVar[str] = N_(
         "{time} does not exist on {day}: the clocks go forward then. Choose another time."
     )
 
 
 class EndsBeforeStart(BookingError):
     code = "ends_before_start"
-    template: ClassVar[str] = "The end ({end}) must be after the start ({start})."
+    template: ClassVar[str] = N_("The end ({end}) must be after the start ({start}).")
 
 
 class CapacityBelowTaken(BookingError):
     code = "capacity_below_taken"
-    template: ClassVar[str] = "{taken} seats are taken: the capacity cannot be less than that."
+    template: ClassVar[str] = N_("Seats taken: {taken}. The capacity cannot be less than that.")
 
 
 class StartsInPast(BookingError):
     code = "starts_in_past"
-    template: ClassVar[str] = "A session must start in the future."
+    template: ClassVar[str] = N_("A session must start in the future.")
 
 
 def wall_instant(day: date, at: time, zone_name: str) -> datetime:
