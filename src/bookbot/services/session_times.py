@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from bookbot.engine import recurrence
 from bookbot.engine.errors import N_, BookingError
 
-
 # Refusals of these modules (not in engine.errors): marked with N_ so that the catalogue
 # script, which collects engine.errors' templates by class, finds them as messages.
 
