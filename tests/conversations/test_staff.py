@@ -196,6 +196,7 @@ async def test_roster_tap_a_name_to_check_in_then_all_present(
         "Ben Baker · 2 people",
         "Cleo Cruz",
         "✅ All present",
+        "📝 Notes",  # the session's instructor notes (issue 17)
         "⬅ Back",
         "🧰 Staff menu",
     ]

@@ -9,7 +9,7 @@ it in `<pre>`); by SMS and WhatsApp the numbered options say the same, once.
 
 from __future__ import annotations
 
-from bookbot.conversations import staff_lists
+from bookbot.conversations import session_notes_steps, staff_lists
 from bookbot.conversations.payment_status import status_text
 from bookbot.conversations.staff_admin_steps import int_value, nav
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
@@ -168,12 +168,14 @@ async def session_screen(ctx: Context) -> Screen:
     text = [f"{line.class_name} · {ctx.when(line.starts_at)}", _counts(ctx, line)]
     if entries and not ctx.texting:
         text += ["", roster_table(ctx, entries), ""]
+    text += await session_notes_steps.roster_lines(ctx, line.id)  # issue 17: staff only
     text.append(_("Tap a name to check them in.") if entries else _("Nobody is booked yet."))
     choices = [Choice("staff_check_in", _entry_label(ctx, e), e.pointer) for e in entries]
     if any(e.expected for e in entries):
         choices.append(
             Choice("staff_all_present", _("✅ All present"), aliases=(_("all present"),))
         )
+    choices.append(session_notes_steps.notes_choice(ctx))
     return Screen("\n".join(text), choices + nav(ctx), preformatted=not ctx.texting)
 
 

@@ -25,10 +25,11 @@ from bookbot.conversations import complete_steps as complete
 from bookbot.conversations import conflict_steps as clash
 from bookbot.conversations import package_staff_steps as pkg
 from bookbot.conversations import session_admin_steps as session_admin
+from bookbot.conversations import session_notes_steps as session_notes
 from bookbot.conversations import staff_admin_steps as admin
 from bookbot.conversations import staff_appointment_steps as appts
 from bookbot.conversations import staff_availability_steps as avail
-from bookbot.conversations import staff_lists
+from bookbot.conversations import staff_dashboard, staff_lists
 from bookbot.conversations import staff_notice_steps as notices
 from bookbot.conversations import staff_roster_steps as roster
 from bookbot.conversations.model import Attachment
@@ -151,6 +152,7 @@ async def report_screen(ctx: Context) -> Screen:
             "Utilization (booked, attended and no-show rates) or revenue (paid, refunded"
             " and owed, by class). Which report?"
         )
+    choices += staff_dashboard.choices(ctx)  # issue 17: dashboard and feedback
     if isinstance(table, str):  # the report just run, then the menu for another
         return Screen(_fit_table(ctx, table), choices + nav(ctx), preformatted=True)
     return Screen(text, choices + nav(ctx))
@@ -206,6 +208,8 @@ def _report_title(ctx: Context, by: str, since: datetime) -> str:
 
 
 async def _report(ctx: Context, choice: Choice) -> Transition:
+    if choice.value in staff_dashboard.REPORTS:
+        return await staff_dashboard.run(ctx, str(choice.value))
     if choice.value not in REPORTS:
         return Transition(State.STAFF_REPORT)
     by, days = REPORTS[choice.value]
@@ -331,6 +335,7 @@ _HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     **notices.HANDLERS,
     **complete.HANDLERS,
     **session_admin.HANDLERS,
+    **session_notes.HANDLERS,
 }
 
 
@@ -379,7 +384,13 @@ _DATES = {
 TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
     state: _typed_by_staff(handler)
     for state, handler in (
-        avail.TYPED | appts.TYPED | clash.TYPED | pkg.TYPED | _DATES | session_admin.TYPED
+        avail.TYPED
+        | appts.TYPED
+        | clash.TYPED
+        | pkg.TYPED
+        | _DATES
+        | session_admin.TYPED
+        | session_notes.TYPED
     ).items()
 }
 
@@ -406,5 +417,6 @@ SCREENS: dict[State, Step] = {
         **notices.SCREENS,
         **complete.SCREENS,
         **session_admin.SCREENS,
+        **session_notes.SCREENS,
     }.items()
 }

@@ -178,3 +178,31 @@ async def export_rows(db: Database, studio_id: int, session_id: int) -> list[Exp
             for person in found
         ]
     return lines
+
+
+@dataclass(frozen=True)
+class Party:
+    """A live booking of a session with its attendees, for the roster."""
+
+    customer: str
+    people: list[Attendee]
+
+
+async def roster_parties(db: Database, studio_id: int, session_id: int) -> list[Party]:
+    """The session's live bookings that have details, by customer name."""
+    found = await of_session(db, studio_id, session_id)
+    if not found:
+        return []
+    async with db.transaction(write=False) as tx:
+        rows = await tx.all(
+            "SELECT rs.registration_id, cu.name FROM registration_sessions rs"
+            " JOIN customers cu ON cu.id = rs.customer_id"
+            " WHERE rs.studio_id = :s AND rs.session_id = :id AND rs.status = 'booked'"
+            " ORDER BY cu.name, rs.registration_id",
+            {"s": studio_id, "id": session_id},
+        )
+    return [
+        Party(str(r["name"] or ""), found[int(r["registration_id"])])
+        for r in rows
+        if int(r["registration_id"]) in found
+    ]
