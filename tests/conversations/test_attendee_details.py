@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bookbot.conversations.dialogue import Dialogues
+from bookbot.conversations.model import Channel
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
 
@@ -145,3 +147,25 @@ async def test_a_class_without_details_goes_straight_to_the_summary(chat: Chat) 
     await to_details(chat, "2")
     assert "Please check your booking:" in chat.text
     assert "Details for your booking" not in chat.text
+
+
+async def test_by_sms_the_options_are_numbered_and_a_new_party_asks_names_again(
+    dialogues: Dialogues, db: Database, studio_id: int
+) -> None:
+    await ask_for(db, studio_id, "names")
+    sms = Chat(dialogues, address="+447700900123", channel=Channel.SMS)
+    await sms.say("/start")
+    await to_details(sms, "1")
+    assert sms.labels == ["✓ Use this name", "⬅ Back", "✖ Menu"]
+    await sms.say("1")  # Use this name
+    assert "Names: Ana" in sms.text
+    await sms.say("for 2")  # a bigger party at the summary: held again, names asked again
+    assert "Details for your booking (1 of 2):" in sms.text
+    await sms.say("1")
+    await sms.say("Bo")
+    assert "Names: Ana, Bo" in sms.text
+    held = [r for r in await rows(db) if r["status"] == "held"]  # the first hold was let go
+    assert [(r["position"], r["name"], r["status"]) for r in held] == [
+        (1, "Ana", "held"),
+        (2, "Bo", "held"),
+    ]
