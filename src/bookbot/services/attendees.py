@@ -136,9 +136,13 @@ class ExportRow:
     status: str
 
 
+# Booked, or cancelled after being booked: a hold let go or lapsed (its rows 'cancelled' too)
+# never became a booking, and keeps its held_until (confirming clears it).
 _EXPORT = """SELECT rs.registration_id, rs.guest_count, rs.status, cu.name AS customer, cu.phone
 FROM registration_sessions rs JOIN customers cu ON cu.id = rs.customer_id
-WHERE rs.studio_id = :s AND rs.session_id = :id AND rs.status IN ('booked', 'cancelled')
+JOIN registrations r ON r.id = rs.registration_id AND r.studio_id = rs.studio_id
+WHERE rs.studio_id = :s AND rs.session_id = :id
+  AND (rs.status = 'booked' OR (rs.status = 'cancelled' AND r.held_until IS NULL))
 ORDER BY rs.status, cu.name, rs.registration_id"""
 
 
