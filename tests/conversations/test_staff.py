@@ -145,6 +145,23 @@ async def test_staff_menu_and_every_attempt_of_staff_is_logged_as_allowed(
     assert [tuple(row) for row in logged] == [("staff_menu", True), ("staff_today", True)]
 
 
+async def test_the_staff_menu_reaches_sessions_certificates_and_notices(
+    dialogues: Dialogues, db: Database, studio_id: int
+) -> None:
+    maya = await staff_chat(dialogues, db, studio_id)
+    for label, screen in (
+        ("🛠 Add or change a session", "staff_session"),
+        ("🎓 Complete a course", "staff_complete"),
+        ("🔔 Notices", "staff_notices"),
+    ):
+        await maya.say("/staff")
+        await maya.press(label)
+        state = await _scalar(
+            db, "SELECT state FROM conversations WHERE address = :a", a=maya.address
+        )
+        assert state.startswith(screen), (label, state)
+
+
 async def test_today_lists_todays_sessions_with_booked_and_checked_in_counts(
     dialogues: Dialogues, db: Database, clock: FrozenClock, studio_id: int
 ) -> None:

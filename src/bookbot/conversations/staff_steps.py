@@ -82,9 +82,12 @@ async def menu_screen(ctx: Context) -> Screen:
         Choice("staff_upcoming", _("📆 My appointments"), aliases=(_("appointments"), "upcoming")),
         Choice("staff_conflicts", _("⚠ Conflicts"), aliases=(_("conflicts"), "conflicts")),
         Choice("staff_packages", _("🎟 Packages"), aliases=(_("packages"), "packages")),
-        Choice("staff_report", _("📊 Utilization report"), aliases=(_("report"), "report")),
+        Choice("staff_report", _("📊 Reports"), aliases=(_("report"), "report")),
         Choice("staff_assign", _("👥 Assign staff"), aliases=(_("assign"), "assign")),
+        Choice("staff_session", _("🛠 Add or change a session"), aliases=(_("session"), "session")),
+        Choice("staff_complete", _("🎓 Complete a course"), aliases=(_("complete"), "complete")),
         Choice("staff_generate", _("🗓 Generate sessions"), aliases=(_("generate"), "generate")),
+        Choice("staff_notices", _("🔔 Notices"), aliases=(_("notices"), "notices")),
         Choice(
             "staff_override", _("🔄 Restore auto-cancelled"), aliases=(_("restore"), "override")
         ),

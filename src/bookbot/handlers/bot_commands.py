@@ -39,7 +39,7 @@ def staff_commands(t: Translator) -> list[tuple[str, str]]:
         "report": _("Reports"),
         "assign": _("Assign an instructor"),
         "generate": _("Generate sessions"),
-        "override": _("Change a session's capacity"),
+        "override": _("Restore auto-cancelled reservations"),
         "payments": _("Payments and what is owed"),
         "availability": _("My availability"),
         "upcoming": _("Upcoming appointments"),
@@ -49,6 +49,8 @@ def staff_commands(t: Translator) -> list[tuple[str, str]]:
         "conflicts": _("Appointments outside my hours"),
         "packages": _("Customers' lesson packages"),
         "session": _("Add or change a session"),
+        "notices": _("Customer activity this chat hears of"),
+        "complete": _("Complete a course, issue certificates"),
     }
     names = [command.removeprefix("/") for command in STAFF_COMMANDS]
     return [(name, words.get(name, name)) for name in names]
