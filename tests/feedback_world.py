@@ -20,6 +20,7 @@ async def booking(  # noqa: PLR0913 - every column a test varies, by name
     attendance: list[str | None],
     guests: int = 1,
     status: str = "confirmed",
+    kind: str | None = None,
 ) -> int:
     """A booking of `customer` on `sessions`, with each session's attendance."""
     async with db.transaction() as tx:
@@ -28,7 +29,7 @@ async def booking(  # noqa: PLR0913 - every column a test varies, by name
             + ", ".join(str(w[s]) for s in sessions)
             + ")"
         )
-        kind = "full_schedule" if len(sessions) > 1 else "single"
+        kind = kind or ("full_schedule" if len(sessions) > 1 else "single")
         w.ids[name] = await builders._insert(
             tx,
             "registrations",

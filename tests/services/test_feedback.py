@@ -82,6 +82,18 @@ async def test_a_course_is_asked_about_after_its_last_session_once(
     assert [(r["customer_id"], instant(r["due_at"])) for r in rows] == [(w["ana"], at(5, 11))]
 
 
+async def test_drop_ins_are_not_asked(db: Database, w: builders.World) -> None:
+    await builders.session(db, w, "open", "dropin", at(3, 10))
+    await booking(db, w, "a", customer="ana", class_key="dropin", sessions=["open"],
+                  attendance=["attended"], kind="drop_in")  # fmt: skip
+    await booking(db, w, "b", customer="ben", class_key="taster", sessions=["noon"],
+                  attendance=["attended"])  # fmt: skip
+    await close(db, w, "open", at(3, 12, 1))
+    await close(db, w, "noon", at(3, 12, 1))
+    assert (await feedback.queue_requests(db, FrozenClock(at(3, 12, 2))))[0] == 1
+    assert [r["customer_id"] for r in await outbox_rows(db, "feedback_request")] == [w["ben"]]
+
+
 async def test_a_session_closed_before_since_is_not_read_again(
     db: Database, w: builders.World
 ) -> None:

@@ -39,6 +39,9 @@ WHERE s.closed_at > :since AND s.closed_at <= :now AND s.status = 'open'
   AND (s.closed_at > :after_at OR (s.closed_at = :after_at AND s.id > :after_id))
 ORDER BY s.closed_at, s.id LIMIT :limit"""
 
+# Drop-ins are not asked: they are the everyday classes a member comes back to (a gym's
+# spin class), where a request after each visit would be noise; courses, workshops and
+# single classes are.
 # The bookings on one session for which it was the last open session, that attended at
 # least one of their sessions and have no feedback yet (the session's live bookings through
 # uq_registration_sessions_live, each booking's sessions through its registration index).
@@ -48,7 +51,7 @@ JOIN registrations r ON r.id = rs.registration_id
 JOIN classes c ON c.id = r.class_id
 JOIN sessions s ON s.id = rs.session_id
 WHERE rs.session_id = :session_id AND rs.studio_id = :studio_id AND rs.status = 'booked'
-  AND r.status = 'confirmed'
+  AND r.status = 'confirmed' AND r.kind <> 'drop_in'
   AND NOT EXISTS (SELECT 1 FROM registration_sessions o JOIN sessions os ON os.id = o.session_id
       WHERE o.registration_id = r.id AND o.status = 'booked' AND os.status = 'open'
         AND (os.ends_at > s.ends_at OR (os.ends_at = s.ends_at AND os.id > s.id)))
