@@ -3,7 +3,7 @@ bookings and cancelled bookings, never a hold let go."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -64,3 +64,21 @@ async def test_another_studios_booking_is_refused(db: Database, world: builders.
         await attendees.save(db, other.studio_id, ana.id, [Attendee(1, "Eve")])
     with pytest.raises(errors.NotFound):
         await attendees.export_rows(db, other.studio_id, world["s1"])
+
+
+async def test_a_lapsed_hold_booked_afresh_keeps_its_details(
+    db: Database, world: builders.World
+) -> None:
+    clock = FrozenClock(NOW)
+    w = world
+    held = await holds.hold(
+        db, clock, w.studio_id, w["ana"], RegistrationKind.SINGLE, guests=2, session_ids=[w["s1"]]
+    )
+    people = [Attendee(1, "Ana", "ana@x.example", "Acme"), Attendee(2, "Bo")]
+    await attendees.save(db, w.studio_id, held.id, people)
+    clock.advance(timedelta(hours=1))  # past the hold
+
+    booked = await holds.confirm_hold(db, clock, w.studio_id, w["ana"], held.id)
+
+    assert booked.id != held.id
+    assert await attendees.of_registration(db, w.studio_id, booked.id) == people

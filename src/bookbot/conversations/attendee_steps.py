@@ -9,7 +9,8 @@ before (the customer went back) are offered to keep. The last answer writes them
 the held registration in one transaction, and the summary lists them.
 
 A hold made again with the answers already complete (back from a payment link) is given
-the same details at once; choosing the party size again asks them again.
+the same details at once; choosing the party size again asks them again. A lapsed hold
+booked afresh takes its details with it (`holds.confirm_hold`).
 """
 
 from __future__ import annotations
@@ -116,13 +117,6 @@ async def _save(ctx: Context, registration_id: int) -> None:
     await attendees.save(ctx.db, ctx.studio.id, registration_id, _people(ctx))
 
 
-async def keep_for(ctx: Context, registration_id: int) -> None:
-    """A lapsed hold was booked afresh as `registration_id`: it gets the same details."""
-    state = ctx.data.get(KEY)
-    if isinstance(state, dict) and state.get("done") and registration_id != ctx.data.get("hold_id"):
-        await _save(ctx, registration_id)
-
-
 # --- the questions ---------------------------------------------------------------------------
 
 
@@ -146,7 +140,9 @@ def _question(ctx: Context, field: str, person: int) -> str:
         "email": _("What is your email address?"),
         "company": _("What is the name of your company?"),
         "job_title": _("What is your job title?"),
-        "requests": _("Any special requests (dietary needs, access)? Send them, or choose No."),
+        "requests": _(
+            "Any special requests (dietary needs, access)? Send them, or choose No requests."
+        ),
     }[field]
 
 

@@ -520,7 +520,6 @@ async def confirm(ctx: Context) -> Transition:
             reg = await booking.book_session(*args, data["session_ids"][0], guests=data["guests"])
     except errors.BookingError as error:
         return Transition(State.GUESTS, render_error(error, ctx.t, ctx.zone))
-    await attendee_steps.keep_for(ctx, reg.id)  # a lapsed hold booked afresh: its details
     return await _booked(ctx, reg)
 
 

@@ -86,6 +86,17 @@ async def save_in(tx: Tx, studio_id: int, registration_id: int, people: list[Att
         )
 
 
+async def copy_in(tx: Tx, studio_id: int, source_id: int, target_id: int) -> None:
+    """A lapsed hold booked afresh (`holds.confirm_hold`): the new booking gets the hold's
+    attendees."""
+    await tx.execute(
+        f"INSERT INTO registration_attendees (studio_id, registration_id, {_COLUMNS})"  # noqa: S608 - constants
+        f" SELECT studio_id, :t, {_COLUMNS} FROM registration_attendees"
+        " WHERE studio_id = :s AND registration_id = :r",
+        {"s": studio_id, "r": source_id, "t": target_id},
+    )
+
+
 async def of_registration(db: Database, studio_id: int, registration_id: int) -> list[Attendee]:
     async with db.transaction(write=False) as tx:
         rows = await tx.all(

@@ -29,7 +29,7 @@ from datetime import datetime
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.engine.pricing import RegistrationKind
-from bookbot.services import booking, facts
+from bookbot.services import attendees, booking, facts
 from bookbot.services.booking import Registration
 from bookbot.services.registration_rows import (
     end_registration,
@@ -166,7 +166,9 @@ async def _confirm_in(
     again = booking.Request(
         found.kind, found.guest_count, session_ids=None if pattern else ids, pattern_id=pattern
     )
-    return await booking.book_in(tx, now, studio_id, customer_id, again)
+    fresh = await booking.book_in(tx, now, studio_id, customer_id, again)
+    await attendees.copy_in(tx, studio_id, registration_id, fresh.id)  # the details given
+    return fresh
 
 
 async def _check_not_in_already(
