@@ -36,6 +36,11 @@ N_NOT_A_COUNT = {
     "Please type a short reason (at most {n} characters). Nothing was changed.": (
         "n is the reason limit, a constant far above 1"
     ),
+    "Details for your booking ({n} of {total}):": "a position in a sequence, not a count",
+    "Name of person {n} of {total}?": "a position in a sequence, not a count",
+    "{name}, guest {n}": "a guest's position in the party, a label",
+    "Please keep it under {n} characters.": "n is a field's length limit, a constant above 1",
+    "Please keep requests under {n} characters.": "n is the requests limit, a constant above 1",
     "Start% = starts of views; Book% = booked of starts. Aband. = starts not booked, "
     "{n} of them backed out in the chat, the rest left to lapse.": "'{n} of them' reads for any n",
 }
