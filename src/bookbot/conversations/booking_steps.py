@@ -1,29 +1,18 @@
-"""Booking in chat: classes, dates (single, course run, drop-in), party size, confirmation."""
+"""Booking a class in chat, after its dates are chosen (`class_dates`): the party size,
+holding the seats, the summary, confirming and the "Booked!" message."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
-from babel.dates import format_date
-
-from bookbot.conversations import attendee_steps, booked_text, paging, policy_text
+from bookbot.conversations import attendee_steps, booked_text, policy_text
 from bookbot.conversations.calendar import booking_attachment
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
-from bookbot.engine.pricing import ClassKind, RegistrationKind, registration_price
+from bookbot.engine.pricing import RegistrationKind, registration_price
 from bookbot.engine.reservations import PassKind
 from bookbot.presentation.i18n import render_error
-from bookbot.services import (
-    booking,
-    booking_lookup,
-    browse,
-    date_pages,
-    holds,
-    passes,
-    waitlist,
-    waitlist_pass,
-)
-from bookbot.services.waitlist import join_waitlist
+from bookbot.services import booking, booking_lookup, browse, holds, passes
 
 MAX_GUEST_BUTTONS = 6
 MAX_GUESTS = 50
@@ -57,262 +46,13 @@ def offer_label(ctx: Context, offer: passes.Offer, *, capital: bool = False) -> 
     return what[:1].upper() + what[1:] if capital else what
 
 
-async def classes_screen(ctx: Context) -> Screen:
-    _ = ctx.t._
-    # What can still be booked: a class whose every date is inside the cutoff is not shown.
-    cards = await browse.class_cards(ctx.db, ctx.studio.id, ctx.now + ctx.studio.booking_cutoff)
-    if not cards:
-        return Screen(_("There are no classes to book right now."), back_and_cancel(ctx))
-    lines, choices = [_("Our classes:")], []
-    for card in cards:
-        price = ctx.money(card.price_minor)
-        each = (
-            _("{price} per session").format(price=price)
-            if card.kind is ClassKind.DROP_IN
-            else price
-        )
-        next_date = ctx.when(card.next_start) if card.next_start else ""
-        lines.append(
-            _("• {name} · {price} · next {date}").format(name=card.name, price=each, date=next_date)
-        )
-        choices.append(Choice("class", card.name, card.id))
-    return Screen("\n".join(lines), choices + back_and_cancel(ctx))
-
-
-async def class_screen(ctx: Context) -> Screen:
-    _ = ctx.t._
-    class_id = ctx.data["class_id"]
-    # A page of the class's bookable dates, read with their class: the card (None exactly
-    # when no date can still be booked) and what the class needs per person come with them.
-    page = await _date_page(ctx, class_id)
-    dates = page.dates
-    card = browse.card_of(dates, class_id, ctx.now)
-    if card is None:
-        return Screen(_("That class has no dates left to book."), back_and_cancel(ctx))
-    text = [card.name, card.description] if card.description else [card.name]
-    course = card.kind is ClassKind.COURSE
-    needs = browse.needs_of(dates[0])
-    for need in needs:
-        text.append(
-            ctx.t.n_(
-                "Needs {n} {resource} per person.",
-                "Needs {n} × {resource} per person.",
-                need.per_student,
-            ).format(n=need.per_student, resource=need.resource_name)
-        )
-    text.append(await policy_text.class_line(ctx, card.id))
-    if course:
-        return await _runs(ctx, card, text)
-    if dates and dates[0].teacher:
-        text.append(_("Teacher: {name}").format(name=dates[0].teacher))
-    offers = [
-        Choice(
-            "offer",
-            _("🎟 Get {what} · {price}").format(
-                what=offer_label(ctx, o), price=ctx.money(o.price_minor)
-            ),
-            o.position,
-        )
-        for o in await passes.offers(ctx.db, ctx.studio.id, card.id)
-    ]
-    pages = paging.choices(
-        ctx, "dates_page", _list_of(class_id), earlier=page.earlier, later=page.later
-    )
-    hint = paging.jump_hint(ctx, page.later)
-    if card.kind is ClassKind.DROP_IN:
-        screen = _dropin(ctx, card, text, dates)
-        screen.choices[-2:-2] = pages + offers
-        screen.text = "\n".join(filter(None, [screen.text, hint]))
-        return screen
-    text.append(
-        _("Price: {price} per person. Choose a date:").format(price=ctx.money(card.price_minor))
-    )
-    choices = [_date_choice(ctx, d, "session") for d in dates]
-    text += [hint] if hint else []
-    return Screen("\n".join(text), choices + pages + back_and_cancel(ctx))
-
-
-def _list_of(class_id: int) -> str:
-    return f"class:{class_id}"
-
-
-async def _date_page(ctx: Context, class_id: int) -> date_pages.DatePage:
-    """The page of the class's dates the customer is at: only dates a tap can still book
-    (open, after the booking cutoff); full ones are shown as full, with the waitlist."""
-    at = paging.position(ctx, _list_of(class_id))
-    ask = date_pages.DateAsk(ctx.now + ctx.studio.booking_cutoff, at.start, at.before)
-    return await date_pages.date_page(
-        ctx.db, ctx.studio.id, class_id, ctx.now, ask, customer_id=ctx.customer.id
-    )
-
-
-async def show_from(ctx: Context, day: date) -> Transition:
-    """The class's dates from `day` on (a typed date at the class's page): the page
-    starting that day, or, when nothing can be booked from then, say so and show the
-    first page."""
-    _ = ctx.t._
-    class_id = ctx.data.get("class_id")
-    if class_id is None:
-        return Transition(State.CLASSES)
-    paging.jump(ctx, _list_of(int(class_id)), day)
-    page = await _date_page(ctx, int(class_id))
-    start = paging.day_start(ctx, day)
-    if page.dates and page.dates[0].session.starts_at < start:
-        ctx.data.pop("page", None)
-        day_text = format_date(day, "EEE d MMM", locale=ctx.t.language)
-        return Transition(
-            State.CLASS, _("There are no dates to book from {date} on.").format(date=day_text)
-        )
-    return Transition(State.CLASS)
-
-
-def _date_choice(ctx: Context, d: browse.DateChoice, action: str) -> Choice:
-    """A date to choose; one the customer is booked on already is shown as such, and a
-    tap on it does nothing (booking it again would be refused)."""
-    if d.mine:
-        label = ctx.t._("{date} · booked").format(date=ctx.when(d.session.starts_at))
-        return Choice("noop", label, d.session.id)
-    return Choice(action, _date_label(ctx, d), d.session.id)
-
-
-def _date_label(ctx: Context, d: browse.DateChoice) -> str:
-    if d.seats_left == 0:
-        return ctx.t._("{date} · full (waitlist)").format(date=ctx.when(d.session.starts_at))
-    left = ctx.t.n_("{n} seat left", "{n} seats left", d.seats_left).format(n=d.seats_left)
-    return f"{ctx.when(d.session.starts_at)} · {left}"
-
-
-RUN_PAGE = 6  # course runs a page shows
-
-
-async def _runs(ctx: Context, card: browse.ClassCard, text: list[str]) -> Screen:
-    """The course's runs that can still be booked (their first session after the booking
-    cutoff), a page at a time; a full run says so."""
-    _ = ctx.t._
-    floor = ctx.now + ctx.studio.booking_cutoff
-    runs = await browse.course_runs(ctx.db, ctx.studio.id, card.id, ctx.now, floor=floor)
-    at = paging.position(ctx, _list_of(card.id))
-    starts = [run.first.starts_at for run in runs]
-    if at.before is not None:
-        end = sum(1 for s in starts if s < at.before)
-        begin = max(0, end - RUN_PAGE)
-    else:
-        begin = sum(1 for s in starts if at.start is not None and s < at.start)
-        begin = begin if begin < len(runs) else 0
-        end = begin + RUN_PAGE
-    shown = runs[begin:end]
-    if not shown:  # its sessions ahead all belong to runs already under way
-        text.append(_("This course has no start dates left to book."))
-        return Screen("\n".join(text), back_and_cancel(ctx))
-    text.append(
-        _("Price: {price} per person for the whole course. Choose a start date:").format(
-            price=ctx.money(card.price_minor)
-        )
-    )
-    choices = []
-    for run in shown:
-        weeks = ctx.t.n_("{n} session", "{n} sessions", run.session_count).format(
-            n=run.session_count
-        )
-        label = _("starts {date} · {sessions} · {enrolled}/{capacity} enrolled").format(
-            date=ctx.when(run.first.starts_at),
-            sessions=weeks,
-            enrolled=run.enrolled,
-            capacity=run.capacity,
-        )
-        if run.enrolled >= run.capacity:
-            label = _("starts {date} · full").format(date=ctx.when(run.first.starts_at))
-        choices.append(Choice("run", label, run.pattern_id))
-    pages = paging.choices(
-        ctx,
-        "dates_page",
-        _list_of(card.id),
-        earlier=starts[begin] if begin > 0 else None,
-        later=starts[end] if end < len(runs) else None,
-    )
-    return Screen("\n".join(text), choices + pages + back_and_cancel(ctx))
-
-
-def _dropin(
-    ctx: Context, card: browse.ClassCard, text: list[str], dates: list[browse.DateChoice]
-) -> Screen:
-    _ = ctx.t._
-    selected = set(ctx.data.get("selected", []))
-    if ctx.conversation.channel == "telegram":
-        how = _(
-            "{price} per session. Pick the dates you want (tap again to remove), then continue."
-        )
-    else:  # typed: a number picks a date, the same number again removes it
-        how = _(
-            "{price} per session. Send the number of each date you want (again to remove it), "
-            "then continue."
-        )
-    text.append(how.format(price=ctx.money(card.price_minor)))
-    choices = []
-    for d in dates:
-        if d.mine:
-            choices.append(_date_choice(ctx, d, "toggle"))
-            continue
-        if _most_that_fit(d) == 0 and d.session.id not in selected:
-            # Full: a tap offers its waitlist (a drop-in waits for one date), never a ✅.
-            choices.append(Choice("waitlist_date", _date_label(ctx, d), d.session.id))
-            continue
-        choices.append(Choice("toggle", _picked(ctx, d, d.session.id in selected), d.session.id))
-    if selected:
-        total = ctx.money(card.price_minor * len(selected))
-        label = ctx.t.n_(
-            "Continue with {n} date · {total}", "Continue with {n} dates · {total}", len(selected)
-        ).format(n=len(selected), total=total)
-        choices.append(Choice("continue", label, aliases=(_("continue"), "continue", "ok")))
-    return Screen("\n".join(text), choices + back_and_cancel(ctx))
-
-
-def _picked(ctx: Context, d: browse.DateChoice, selected: bool) -> str:
-    """A drop-in date's label, marked when chosen: a ✅ on screens, words by SMS and WhatsApp
-    (whose GSM-7 folding drops the emoji)."""
-    label = _date_label(ctx, d)
-    if not selected:
-        return label
-    if ctx.texting:
-        return ctx.t._("{date} · chosen").format(date=label)
-    return "✅ " + label
-
-
-async def choose_on_class(ctx: Context, choice: Choice) -> Transition:
-    data = ctx.data
-    if choice.action == "session":
-        data.update(session_ids=[choice.value], kind=RegistrationKind.SINGLE.value, pattern_id=None)
-    elif choice.action == "run":
-        data.update(pattern_id=choice.value, kind=RegistrationKind.FULL_SCHEDULE.value)
-        data["session_ids"] = [
-            s.id for s in await browse.run_sessions(ctx.db, ctx.studio.id, choice.value)
-        ]
-    elif choice.action == "toggle":
-        selected = set(data.get("selected", []))
-        selected ^= {choice.value}
-        data["selected"] = sorted(selected)
-        return Transition(State.CLASS)
-    elif choice.action == "continue":
-        data.update(
-            session_ids=list(data.get("selected", [])),
-            kind=RegistrationKind.DROP_IN.value,
-            pattern_id=None,
-        )
-    elif choice.action == "waitlist_date":  # a full drop-in date: its waitlist, one date
-        data.update(
-            session_ids=[choice.value], kind=RegistrationKind.DROP_IN.value, pattern_id=None
-        )
-    data.pop("guests", None)  # asked again for these dates
-    return Transition(State.GUESTS)
-
-
 async def guests_screen(ctx: Context) -> Screen:
     """The party size: its values are the first options (1, 2, …), so a typed "3" means 3
     people either way; a party above the buttons is typed with a word ("8 people").
     A full date says so once and asks instead how many would join its waitlist."""
     _ = ctx.t._
     dates = await browse.dates_by_id(ctx.db, ctx.studio.id, ctx.data["session_ids"], ctx.now, 1)
-    most = min((_most_that_fit(d) for d in dates), default=0)
+    most = min((most_that_fit(d) for d in dates), default=0)
     if most == 0:
         return _full_screen(ctx, dates)
     text = _("How many people are coming (you included)?")
@@ -346,7 +86,7 @@ def _waitlisted(ctx: Context) -> bool:
 def _full_screen(ctx: Context, dates: list[browse.DateChoice]) -> Screen:
     _ = ctx.t._
     other = Choice("other_dates", _("Other dates"), aliases=(_("other dates"),))
-    full = [d for d in dates if _most_that_fit(d) == 0]
+    full = [d for d in dates if most_that_fit(d) == 0]
     if not full:  # gone since they were chosen
         return Screen(_("Those dates are no longer available."), [other, *back_and_cancel(ctx)])
     day = ctx.when(full[0].session.starts_at)
@@ -362,18 +102,6 @@ def _full_screen(ctx: Context, dates: list[browse.DateChoice]) -> Screen:
     ).format(date=day)
     text += " " + _more_people(ctx, MAX_GUESTS)
     return Screen(text, _party_choices(ctx, MAX_GUESTS) + [other, *back_and_cancel(ctx)])
-
-
-def _most_that_fit(d: browse.DateChoice) -> int:
-    """The largest party the date takes: seats, and each resource's free units per person
-    (whatever party size the date was read for)."""
-    per = {q.resource_id: q.quantity_per_student for q in d.requirements}
-    per_resource = [
-        r.available // per[r.resource_id]
-        for r in d.availability.resources
-        if per.get(r.resource_id)
-    ]
-    return max(0, min([d.seats_left, *per_resource]))
 
 
 def _full_alternatives(ctx: Context, most: int) -> list[Choice]:
@@ -399,10 +127,10 @@ async def choose_guests(ctx: Context, guests: int) -> Transition:
     dates = await browse.dates_by_id(
         ctx.db, ctx.studio.id, ctx.data["session_ids"], ctx.now, guests
     )
-    if _waitlisted(ctx) and dates and _most_that_fit(dates[0]) == 0:
+    if _waitlisted(ctx) and dates and most_that_fit(dates[0]) == 0:
         return Transition(State.WAITLIST)
     for d in dates:
-        if _most_that_fit(d) == 0:  # the screen says it is full, once
+        if most_that_fit(d) == 0:  # the screen says it is full, once
             return Transition(State.GUESTS)
         if d.availability.seats_left < guests:
             reason = ctx.t.n_(
@@ -520,10 +248,6 @@ async def confirm(ctx: Context) -> Transition:
             reg = await booking.book_session(*args, data["session_ids"][0], guests=data["guests"])
     except errors.BookingError as error:
         return Transition(State.GUESTS, render_error(error, ctx.t, ctx.zone))
-    return await _booked(ctx, reg)
-
-
-async def _booked(ctx: Context, reg: booking.Registration) -> Transition:
     return await booked_message(ctx, reg.id)
 
 
@@ -558,92 +282,13 @@ async def booked_message(ctx: Context, registration_id: int, how: str | None = N
     return Transition(State.MENU, text, attachment, settled=True)
 
 
-async def waitlist_screen(ctx: Context) -> Screen:
-    """Joining one date's waitlist (a single class's date, one drop-in date, or a session
-    to reserve with a pass), for the party asked for before."""
-    _ = ctx.t._
-    guests = int(ctx.data.get("guests", 1))
-    dates = await browse.dates_by_id(ctx.db, ctx.studio.id, ctx.data["session_ids"][:1], ctx.now, 1)
-    if not dates:
-        return Screen(_("Those dates are no longer available."), back_and_cancel(ctx))
-    text = _(
-        "Join the waitlist for {date}, for {people}? If a place frees up, we will offer it to "
-        "you first in line."
-    ).format(
-        date=ctx.when(dates[0].session.starts_at),
-        people=ctx.t.n_("{n} person", "{n} people", guests).format(n=guests),
-    )
-    join = Choice("join", _("Join the waitlist"), aliases=(_("yes"), "yes", "si"))
-    return Screen(text, [join, *back_and_cancel(ctx)])
-
-
-async def join(ctx: Context) -> Transition:
-    """Queue for the date. A drop-in goes back to its dates (others may still be picked);
-    a pass back to the pass; a single class to the menu."""
-    _ = ctx.t._
-    guests = ctx.data.get("guests", 1)
-    try:
-        await join_waitlist(
-            ctx.db,
-            ctx.clock,
-            ctx.studio.id,
-            ctx.customer.id,
-            ctx.data["session_ids"][0],
-            guests=guests,
-        )
-    except errors.BookingError as error:
-        refused = render_error(error, ctx.t, ctx.zone)
-        if ctx.data.get("waitlist_for") == "pass":
-            return _return_to(ctx, State.RESERVE, refused)
-        return Transition(State.GUESTS, refused)
-    done = _("You are on the waitlist. We will message you if a place frees up.")
-    if ctx.data.pop("waitlist_for", None) == "pass":
-        return _return_to(ctx, State.TICKET, done)
-    if ctx.data.get("kind") == RegistrationKind.DROP_IN.value:
-        for key in ("session_ids", "guests", "kind"):
-            ctx.data.pop(key, None)
-        return _return_to(ctx, State.CLASS, done)
-    ctx.data.clear()
-    return Transition(State.MENU, done)
-
-
-def _return_to(ctx: Context, state: State, notice: str) -> Transition:
-    """Back to an earlier screen of this dialogue, as if Back had been pressed to it."""
-    history = ctx.data.get("history", [])
-    while history and history.pop() != state.value:
-        pass
-    return Transition(state, notice, back=True)
-
-
-async def accept_offer(ctx: Context) -> Transition:
-    """ACCEPT: book the seats and equipment a waitlist offer holds for this customer.
-
-    The offer is checked again as it is taken (`waitlist.accept_offer`): if it lapsed or
-    was declined since it was read here, the customer is told so, never "booked"."""
-    _ = ctx.t._
-    offer = await waitlist.live_offer(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
-    if offer is None:
-        return Transition(State.MENU, _("There is no waitlist offer waiting for you right now."))
-    try:
-        # A pass holder's place is reserved on their pass (services.waitlist_pass).
-        args = (ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id, offer.id)
-        reserved = await waitlist_pass.accept_with_pass(*args)
-        if reserved is not None:
-            ctx.data.clear()
-            ctx.data["pass_id"] = reserved.pass_id
-            text = _("🎉 Reserved with your pass: {name}, {date}.").format(
-                name=reserved.class_name, date=ctx.when(reserved.starts_at)
-            )
-            return Transition(State.TICKET, text)
-        reg = await waitlist.accept_offer(*args)
-    except errors.BookingError as error:
-        return Transition(State.MENU, render_error(error, ctx.t, ctx.zone))
-    return await _booked(ctx, reg)
-
-
-async def decline_offer(ctx: Context) -> Transition:
-    _ = ctx.t._
-    offer = await waitlist.live_offer(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
-    if offer is not None:
-        await waitlist.decline(ctx.db, ctx.clock, ctx.studio.id, ctx.customer.id, offer.id)
-    return Transition(State.MENU, _("Understood: the place goes to the next person waiting."))
+def most_that_fit(d: browse.DateChoice) -> int:
+    """The largest party the date takes: seats, and each resource's free units per person
+    (whatever party size the date was read for)."""
+    per = {q.resource_id: q.quantity_per_student for q in d.requirements}
+    per_resource = [
+        r.available // per[r.resource_id]
+        for r in d.availability.resources
+        if per.get(r.resource_id)
+    ]
+    return max(0, min([d.seats_left, *per_resource]))

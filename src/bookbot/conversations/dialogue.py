@@ -19,6 +19,7 @@ from bookbot.conversations import appointment_steps as appointment
 from bookbot.conversations import attendee_steps as attendee
 from bookbot.conversations import booking_steps as booking
 from bookbot.conversations import check_in_steps as check_in
+from bookbot.conversations import class_dates as dates
 from bookbot.conversations import feedback_steps as rating
 from bookbot.conversations import funnel_tracking as funnel
 from bookbot.conversations import handoff_steps as talk
@@ -32,6 +33,7 @@ from bookbot.conversations import request_steps as requests
 from bookbot.conversations import reschedule_steps as moving
 from bookbot.conversations import staff_steps as staff
 from bookbot.conversations import timezone_steps as zones
+from bookbot.conversations import waitlist_steps as waiting
 from bookbot.conversations.keywords import command, keyword
 from bookbot.conversations.matching import (
     Ambiguous,
@@ -90,11 +92,11 @@ TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
 
 SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.MENU: account.menu_screen,
-    State.CLASSES: booking.classes_screen,
-    State.CLASS: booking.class_screen,
+    State.CLASSES: dates.classes_screen,
+    State.CLASS: dates.class_screen,
     State.GUESTS: booking.guests_screen,
     State.CONFIRM: booking.confirm_screen,
-    State.WAITLIST: booking.waitlist_screen,
+    State.WAITLIST: waiting.waitlist_screen,
     State.BOOKINGS: account.bookings_screen,
     State.PAST_BOOKINGS: account.past_bookings_screen,
     State.BOOKING: account.booking_screen,
@@ -434,7 +436,7 @@ class Dialogues:
         stored = [Choice.from_stored(raw) for raw in ctx.conversation.options]
         for index in picked:
             if stored[index].action == "toggle":
-                await booking.choose_on_class(ctx, stored[index])
+                await dates.choose_on_class(ctx, stored[index])
         return Transition(State.CLASS)
 
     async def _choose(self, ctx: Context, choice: Choice) -> Transition:
@@ -548,7 +550,7 @@ async def _understood_otherwise(ctx: Context, state: State, typed: str) -> Trans
     today = ctx.now.astimezone(zone(ctx.zone)).date()
     day = answers.day(typed, ctx.t.language, today) if typed else None
     if state is State.CLASS and day is not None:
-        return await booking.show_from(ctx, day)
+        return await dates.show_from(ctx, day)
     asked_for = await requests.start(ctx, typed) if typed else None
     if asked_for is not None:
         return await requests.go_on(ctx, asked_for)
@@ -640,11 +642,11 @@ _ACTIONS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "check_in_booking": check_in.on_booking_check_in,
     "by_reference": account.open_reference,
     "cancel_reservation": _cancel_reservation,
-    "session": booking.choose_on_class,
-    "run": booking.choose_on_class,
-    "toggle": booking.choose_on_class,
-    "continue": booking.choose_on_class,
-    "waitlist_date": booking.choose_on_class,  # a full drop-in date: its waitlist
+    "session": dates.choose_on_class,
+    "run": dates.choose_on_class,
+    "toggle": dates.choose_on_class,
+    "continue": dates.choose_on_class,
+    "waitlist_date": dates.choose_on_class,  # a full drop-in date: its waitlist
     "reserve_waitlist": passes.reserve_waitlist,  # a full session to reserve: its waitlist
     "guests": _guests,
     "set_language": _set_language,
@@ -664,10 +666,10 @@ _PLAIN_ACTIONS: dict[str, Callable[[Context], Awaitable[Transition]]] = {
     "noop": _stay,
     "stop": _stop,
     **privacy.PLAIN_ACTIONS,
-    "accept_offer": booking.accept_offer,
-    "decline_offer": booking.decline_offer,
+    "accept_offer": waiting.accept_offer,
+    "decline_offer": waiting.decline_offer,
     "confirm": booking.confirm,
-    "join": booking.join,
+    "join": waiting.join,
     "cancel_yes": account.cancel_booking,
     "company": paying.company,
     "pay_back": paying.pay_back,

@@ -18,7 +18,7 @@ from datetime import date
 
 from babel.dates import format_date
 
-from bookbot.conversations import answer_words, answers
+from bookbot.conversations import answer_words, answers, class_dates
 from bookbot.conversations import booking_steps as booking
 from bookbot.conversations.matching import close, fold
 from bookbot.conversations.states import Context, State, Transition
@@ -265,7 +265,7 @@ async def _choose_day(ctx: Context, card: browse.ClassCard, day: date) -> Transi
 
 async def _elsewhere(ctx: Context, card: browse.ClassCard, day: date) -> Transition:
     """No session of the class that day: say so, with its dates from then on."""
-    shown = await booking.show_from(ctx, day)
+    shown = await class_dates.show_from(ctx, day)
     notice = shown.notice or _none_on(ctx, card, day)
     return Transition(shown.state, notice)
 
