@@ -22,7 +22,7 @@ from typing import Any
 
 from bookbot.engine import recurrence
 from bookbot.engine.clock import Clock
-from bookbot.services import outbox
+from bookbot.services import outbox, quiet_hours
 from bookbot.store.db import Database, Reads, Tx, instant
 
 KINDS = ("booking", "cancellation", "waitlist", "handoff")
@@ -183,22 +183,17 @@ async def send_digest(db: Database, clock: Clock, studio_id: int) -> int:
 
 
 async def _digests(reads: Reads, now: datetime, studio_id: int) -> list[_Digest]:
-    studio = await reads.one(
-        "SELECT timezone, quiet_start_minute, quiet_end_minute FROM studios WHERE id = :id",
-        {"id": studio_id},
-    )
-    if studio is None:
-        return []
-    quiet = studio["quiet_start_minute"] != studio["quiet_end_minute"]
-    send_minute = int(studio["quiet_end_minute"]) if quiet else 8 * 60
-    day = digest_day(now, studio["timezone"], send_minute)
+    quiet = await quiet_hours.of_studio(reads, studio_id)
+    held = quiet.start_minute != quiet.end_minute
+    send_minute = quiet.end_minute if held else 8 * 60
+    day = digest_day(now, quiet.timezone, send_minute)
     if day is None:
         return []
     subs = [s for s in await subscriptions(reads, studio_id) if s.mode == "digest" and s.events]
     due = [s for s in subs if not await _queued(reads, studio_id, _digest_key(s.id, day))]
     if not due:
         return []
-    start, end = _day_bounds(day, studio["timezone"])
+    start, end = _day_bounds(day, quiet.timezone)
     rows = await reads.all(
         "SELECT kind, params, at FROM staff_notice_events WHERE studio_id = :studio_id"
         " AND at >= :start AND at < :end ORDER BY at, id",
