@@ -222,9 +222,9 @@ async def booking_screen(ctx: Context) -> Screen:
     lines.append(booked_text.reference_line(ctx, "class", b.registration_id))
     choices = await _check_in_choices(ctx, b)
     if await _cancel_terms(ctx, b, lines):
-        choices.append(
-            Choice("cancel_booking", _("Cancel this booking"), aliases=(_("cancel booking"),))
-        )
+        # "cancel" typed here means this booking (the way out is called Menu on this page).
+        said = (_("cancel booking"), _("cancel"), "cancel")
+        choices.append(Choice("cancel_booking", _("Cancel this booking"), aliases=said))
     if class_movable(ctx, b):
         deadline = b.first_start - timedelta(hours=ctx.studio.cancellation_cutoff_hours)
         lines.append(
@@ -233,7 +233,9 @@ async def booking_screen(ctx: Context) -> Screen:
         choices.append(
             Choice("class_reschedule", _("🔁 Move to another date"), aliases=(_("move"),))
         )
-    return Screen("\n".join(lines), [*choices, *back_and_cancel(ctx)])
+    back, _way_out = back_and_cancel(ctx)
+    menu = Choice("menu", _("✖ Menu"), aliases=(_("menu"), "menu"))
+    return Screen("\n".join(lines), [*choices, back, menu])
 
 
 async def _cancel_terms(ctx: Context, b: browse.BookingSummary, lines: list[str]) -> bool:
