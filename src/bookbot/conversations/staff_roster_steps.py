@@ -169,7 +169,12 @@ async def session_screen(ctx: Context) -> Screen:
     if entries and not ctx.texting:
         text += ["", roster_table(ctx, entries), ""]
     text += await session_notes_steps.roster_lines(ctx, line.id)  # issue 17: staff only
-    text.append(_("Tap a name to check them in.") if entries else _("Nobody is booked yet."))
+    if not entries:
+        text.append(_("Nobody is booked yet."))
+    elif ctx.conversation.channel == "telegram":  # buttons; elsewhere numbered lines
+        text.append(_("Tap a name to check them in."))
+    else:
+        text.append(_("Choose a name to check them in."))
     choices = [Choice("staff_check_in", _entry_label(ctx, e), e.pointer) for e in entries]
     if any(e.expected for e in entries):
         choices.append(

@@ -1,0 +1,51 @@
+"""Found by using bookbot as a customer would (the example studio; now is Fri 20 Nov 2026
+09:00, free cancellation up to 48 h before)."""
+
+from __future__ import annotations
+
+from bookbot.conversations.dialogue import Dialogues
+from tests.conversations.chat import Chat
+
+
+async def _booked_taster(chat: Chat, date: str) -> None:
+    await chat.say("book")
+    await chat.say("Wheel Throwing Taster")
+    await chat.press(date)
+    await chat.say("2")
+    await chat.say("confirm")
+    await chat.say("my")
+    await chat.press("Wheel Throwing Taster")
+
+
+async def test_cancel_typed_at_a_booking_asks_to_cancel_that_booking(chat: Chat) -> None:
+    # "cancel" at a booking's page is about the booking, not a silent way back to the menu.
+    await _booked_taster(chat, "Sat 28 Nov")
+    assert not [label for label in chat.labels if label.startswith("✖ Cancel")]
+    await chat.say("cancel")
+    assert "Cancel Wheel Throwing Taster on Sat 28 Nov, 14:00? This cannot be undone." in (
+        chat.text
+    )
+
+
+async def test_cancel_typed_at_a_booking_past_its_cutoff_says_why_not(chat: Chat) -> None:
+    await _booked_taster(chat, "Sat 21 Nov")
+    await chat.say("cancel")
+    assert "What would you like to do?" not in chat.text  # not dropped at the menu
+    assert "Cancellations close 48 h before the start; contact the studio." in chat.text
+
+
+async def test_a_roster_in_the_terminal_says_choose_not_tap(
+    chat: Chat, dialogues: Dialogues
+) -> None:
+    # Maya's phone is on the staff list: the shell (console) is her staff chat too.
+    await chat.say("book")
+    await chat.say("Open Studio Drop-in")
+    await chat.press("Fri 20 Nov")
+    await chat.press("Continue")
+    await chat.say("1")
+    await chat.say("confirm")
+    maya = Chat(dialogues, address="+442079460101", name="Maya")
+    await maya.say("/roster")
+    await maya.press("Fri 20 Nov, 16:00")
+    assert "Choose a name to check them in." in maya.text
+    assert "Tap" not in maya.text
