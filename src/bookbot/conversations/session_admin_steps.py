@@ -127,20 +127,13 @@ async def confirm_screen(ctx: Context) -> Screen:
 
 
 async def pick_screen(ctx: Context) -> Screen:
-    _ = ctx.t._
-    page = await staff_lists.sessions(ctx, PICK_SESSIONS)
-    paging = staff_lists.page_choices(ctx, page)
-    choices = [
-        Choice("staff_session_open", f"{ctx.when(s.starts_at)} · {s.class_name}", s.id)
-        for s in page.lines
-    ]
-    if not choices:
-        text = _("There are no sessions from {date} on.").format(
-            date=ctx.t.date(staff_lists.start_day(ctx))
-        )
-    else:
-        text = _("Choose a session to change:")
-    return Screen(f"{text}\n{staff_lists.hint(ctx)}", choices + paging + nav(ctx))
+    return await staff_lists.sessions_screen(
+        ctx,
+        size=PICK_SESSIONS,
+        action="staff_session_open",
+        prompt=ctx.t._("Choose a session to change:"),
+        extra=nav(ctx),
+    )
 
 
 async def _session_title(ctx: Context) -> str:

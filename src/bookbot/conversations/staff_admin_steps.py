@@ -68,19 +68,13 @@ async def _assigned_line(ctx: Context) -> staff_views.SessionLine | None:
 
 async def assign_screen(ctx: Context) -> Screen:
     """The sessions to assign staff to, a page at a time (a typed date jumps)."""
-    _ = ctx.t._
-    page = await staff_lists.sessions(ctx, ASSIGN_SESSIONS)
-    paging = staff_lists.page_choices(ctx, page)
-    if not page.lines:
-        day = ctx.t.date(staff_lists.start_day(ctx))
-        text = _("There are no sessions from {date} on.").format(date=day)
-        return Screen(f"{text}\n{staff_lists.hint(ctx)}", paging + nav(ctx))
-    choices = [
-        Choice("staff_assign_session", f"{ctx.when(s.starts_at)} · {s.class_name}", s.id)
-        for s in page.lines
-    ]
-    text = f"{_('Choose a session to assign staff to:')}\n{staff_lists.hint(ctx)}"
-    return Screen(text, choices + paging + nav(ctx))
+    return await staff_lists.sessions_screen(
+        ctx,
+        size=ASSIGN_SESSIONS,
+        action="staff_assign_session",
+        prompt=ctx.t._("Choose a session to assign staff to:"),
+        extra=nav(ctx),
+    )
 
 
 async def assign_session_screen(ctx: Context) -> Screen:

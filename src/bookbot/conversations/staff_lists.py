@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from bookbot.conversations import answers
 from bookbot.conversations.matching import fold
-from bookbot.conversations.states import Choice, Context, State, Transition
+from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine.recurrence import resolve_local, zone
 from bookbot.services import staff_lists
 from bookbot.services.staff_lists import SessionPage
@@ -73,6 +73,22 @@ def page_choices(ctx: Context, page: SessionPage) -> list[Choice]:
     if page.later:
         choices.append(Choice("staff_page", _("Later ▸"), 1, (_("later"), "later")))
     return choices
+
+
+async def sessions_screen(
+    ctx: Context, *, size: int, action: str, prompt: str, extra: list[Choice]
+) -> Screen:
+    """A page of sessions to choose from, each an `action` button, under `prompt` (or "no
+    sessions from that day on"), with the paging buttons and then `extra`."""
+    page = await sessions(ctx, size)
+    choices = [
+        Choice(action, f"{ctx.when(s.starts_at)} · {s.class_name}", s.id) for s in page.lines
+    ]
+    text = prompt
+    if not choices:
+        day = ctx.t.date(start_day(ctx))
+        text = ctx.t._("There are no sessions from {date} on.").format(date=day)
+    return Screen(f"{text}\n{hint(ctx)}", choices + page_choices(ctx, page) + extra)
 
 
 def hint(ctx: Context) -> str:

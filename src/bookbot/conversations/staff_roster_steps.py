@@ -142,19 +142,13 @@ def roster_table(ctx: Context, entries: list[staff_views.RosterEntry]) -> str:
 
 async def roster_screen(ctx: Context) -> Screen:
     """The roster list: a page of sessions from the day asked for."""
-    _ = ctx.t._
-    page = await staff_lists.sessions(ctx, ROSTER_SESSIONS)
-    paging = staff_lists.page_choices(ctx, page)
-    if not page.lines:
-        day = ctx.t.date(staff_lists.start_day(ctx))
-        text = _("There are no sessions from {date} on.").format(date=day)
-        return Screen(f"{text}\n{staff_lists.hint(ctx)}", paging + nav(ctx))
-    choices = [
-        Choice("staff_roster", f"{ctx.when(s.starts_at)} · {s.class_name}", s.id)
-        for s in page.lines
-    ]
-    text = f"{_('Choose a session to see its roster:')}\n{staff_lists.hint(ctx)}"
-    return Screen(text, choices + paging + nav(ctx))
+    return await staff_lists.sessions_screen(
+        ctx,
+        size=ROSTER_SESSIONS,
+        action="staff_roster",
+        prompt=ctx.t._("Choose a session to see its roster:"),
+        extra=nav(ctx),
+    )
 
 
 async def session_screen(ctx: Context) -> Screen:
