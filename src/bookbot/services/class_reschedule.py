@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
 from bookbot.engine.pricing import RegistrationKind
-from bookbot.services import facts, reminders, staff_notices
+from bookbot.services import facts, payment_rows, reminders, staff_notices
 from bookbot.services.booking import Registration
 from bookbot.services.common import Studio, in_list
 from bookbot.services.registration_rows import (
@@ -279,7 +279,9 @@ async def reschedule_in(
         raise errors.AlreadyBooked(when=new.starts_at) from error
     await _move_allocations(tx, studio_id, registration_id, old.id, plan)
     sequence = await _mark_moved(tx, studio_id, registration_id, new.starts_at)
-    await _move_scheduled_balance(tx, now, registration_id, new.starts_at - old.starts_at)
+    await payment_rows.move_scheduled_balance(
+        tx, now, registration_id, new.starts_at - old.starts_at
+    )
     class_name = locked.classes[new.class_id].name
     await _move_reminders(
         tx, now, locked.studio, customer_id, registration_id, old=old, new=new, name=class_name
@@ -402,24 +404,6 @@ async def _mark_moved(tx: Tx, studio_id: int, registration_id: int, starts_at: d
     )
     expect_moved(0 if sequence is None else 1, 1, f"moving registration {registration_id}")
     return int(sequence)
-
-
-async def _move_scheduled_balance(
-    tx: Tx, now: datetime, registration_id: int, shift: timedelta
-) -> None:
-    """A balance not asked for yet is due a fixed time before the start: it moves with it.
-    Computed here, not in SQL: interval arithmetic differs between the two databases."""
-    rows = await tx.all(
-        "SELECT id, due_at FROM payments WHERE registration_id = :r AND purpose = 'balance'"
-        " AND status = 'scheduled' AND due_at IS NOT NULL",
-        {"r": registration_id},
-    )
-    for r in rows:
-        await tx.execute(
-            "UPDATE payments SET due_at = :due, updated_at = :now"
-            " WHERE id = :id AND status = 'scheduled'",
-            {"id": r["id"], "due": max(instant(r["due_at"]) + shift, now), "now": now},
-        )
 
 
 async def _move_reminders(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bookbot.services import outbox
-from bookbot.store.db import Row, Tx, record
+from bookbot.store.db import Row, Tx, instant, record
 
 COLUMNS = """p.id, p.studio_id, p.customer_id, p.registration_id, p.pass_id, p.appointment_id,
     p.package_id, p.purpose,
@@ -108,3 +108,25 @@ async def notify_staff(
         channel="telegram",
         address=str(chat),
     )
+
+
+async def move_scheduled_balance(
+    tx: Tx, now: datetime, registration_id: int, shift: timedelta
+) -> None:
+    """A balance not asked for yet is due a fixed time before the start: when the booking's
+    date moves (the booking rescheduled, or its session moved by staff), it moves with it,
+    never before now. Computed here, not in SQL: interval arithmetic differs between the
+    two databases."""
+    if not shift:
+        return
+    rows = await tx.all(
+        "SELECT id, due_at FROM payments WHERE registration_id = :r AND purpose = 'balance'"
+        " AND status = 'scheduled' AND due_at IS NOT NULL",
+        {"r": registration_id},
+    )
+    for r in rows:
+        await tx.execute(
+            "UPDATE payments SET due_at = :due, updated_at = :now"
+            " WHERE id = :id AND status = 'scheduled'",
+            {"id": r["id"], "due": max(instant(r["due_at"]) + shift, now), "now": now},
+        )

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from bookbot.services import facts, outbox, quiet_hours, reminders
+from bookbot.services import facts, outbox, payment_rows, quiet_hours, reminders
 from bookbot.services.common import Studio, in_list
-from bookbot.store.db import Tx, instant
+from bookbot.store.db import Tx
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,9 @@ async def tell_attendees(
         who = Attendee("booking", reg, int(row["customer_id"]))
         await _remind_again(tx, now, studio, who, session=after, name=class_name)
         if int(row["dates"]) == 1:  # its balance is due a fixed time before its one date
-            await _move_scheduled_balance(tx, now, reg, after.starts_at - before.starts_at)
+            await payment_rows.move_scheduled_balance(
+                tx, now, reg, after.starts_at - before.starts_at
+            )
         told += await _queue(
             tx, now, studio.id, who, params=params, due=due, key=f"{reg}-{sequence}"
         )
@@ -98,26 +100,6 @@ async def tell_attendees(
             tx, now, studio.id, who, params=params, due=due, key=f"{who.ref_id}-{change}"
         )
     return told
-
-
-async def _move_scheduled_balance(
-    tx: Tx, now: datetime, registration_id: int, shift: timedelta
-) -> None:
-    """A balance not asked for yet moves with the date (never before now), as a moved
-    booking's does (`class_reschedule`); computed here, not in SQL (intervals differ)."""
-    if not shift:
-        return
-    rows = await tx.all(
-        "SELECT id, due_at FROM payments WHERE registration_id = :r AND purpose = 'balance'"
-        " AND status = 'scheduled' AND due_at IS NOT NULL",
-        {"r": registration_id},
-    )
-    for r in rows:
-        await tx.execute(
-            "UPDATE payments SET due_at = :due, updated_at = :now"
-            " WHERE id = :id AND status = 'scheduled'",
-            {"id": r["id"], "due": max(instant(r["due_at"]) + shift, now), "now": now},
-        )
 
 
 async def _queue(
