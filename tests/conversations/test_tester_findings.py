@@ -49,3 +49,18 @@ async def test_a_roster_in_the_terminal_says_choose_not_tap(
     await maya.press("Fri 20 Nov, 16:00")
     assert "Choose a name to check them in." in maya.text
     assert "Tap" not in maya.text
+
+
+async def test_my_bookings_points_to_sessions_reserved_with_a_pass(chat: Chat) -> None:
+    # A session reserved with a pass is no "booking": My bookings says where it is.
+    await chat.say("book")
+    await chat.say("Open Studio Drop-in")
+    await chat.press("🎟 Get an unlimited pass for 28 days")
+    await chat.press("✅ Get this pass")
+    await chat.press("📅 Reserve a session")
+    await chat.press("Mon 23 Nov")
+    await chat.say("my bookings")
+    assert "You have no upcoming bookings." not in chat.text
+    assert "You have 1 session reserved with a pass: see My passes." in chat.text
+    await chat.press("🎟 My passes")
+    assert chat.labels[0].startswith("Open Studio Drop-in · 1 reserved")

@@ -20,6 +20,7 @@ from bookbot.services import appointments, browse, customers, references, self_c
 from bookbot.services.cancellation import cancel_registration, quote_cancellation
 from bookbot.services.pages import Page, PageAsk
 from bookbot.services.references import parse_reference
+from bookbot.services.reservations import live_reservations
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
@@ -137,8 +138,10 @@ async def bookings_screen(ctx: Context) -> Screen:
     from bookbot.conversations import recurring_steps  # it imports this module
 
     series = await recurring_steps.series_choices(ctx)  # each series: see, skip, end
+    reserved = await _reserved_with_a_pass(ctx)
     if not found.upcoming and not booked:
-        return Screen(_("You have no upcoming bookings."), series + past + menu_choices(ctx))
+        text = reserved or _("You have no upcoming bookings.")
+        return Screen(text, series + past + menu_choices(ctx))
     dated: list[tuple[datetime, Choice]] = []
     for b in found.upcoming:
         people = ctx.t.n_("{n} person", "{n} people", b.guests).format(n=b.guests)
@@ -156,10 +159,22 @@ async def bookings_screen(ctx: Context) -> Screen:
         )
         dated.append((a.starts_at, Choice("appointment", label, a.id)))
     dated.sort(key=lambda pair: pair[0])
-    return Screen(
-        _("Your upcoming bookings (choose one to see or cancel it):"),
-        [choice for _start, choice in dated] + series + past + back_and_cancel(ctx),
-    )
+    text = _("Your upcoming bookings (choose one to see or cancel it):")
+    mine = Choice("passes", _("🎟 My passes"), aliases=(_("my passes"), "passes", "bonos"))
+    choices = [choice for _start, choice in dated] + series + past + ([mine] if reserved else [])
+    return Screen("\n".join(filter(None, [reserved, text])), choices + back_and_cancel(ctx))
+
+
+async def _reserved_with_a_pass(ctx: Context) -> str:
+    """Sessions reserved with a pass are listed under My passes, not here: say so."""
+    held = await live_reservations(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
+    if not held:
+        return ""
+    return ctx.t.n_(
+        "You have {n} session reserved with a pass: see My passes.",
+        "You have {n} sessions reserved with a pass: see My passes.",
+        len(held),
+    ).format(n=len(held))
 
 
 def past_choice(ctx: Context, action: str, label: str) -> Choice:
