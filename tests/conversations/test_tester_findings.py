@@ -64,3 +64,23 @@ async def test_my_bookings_points_to_sessions_reserved_with_a_pass(chat: Chat) -
     assert "You have 1 session reserved with a pass: see My passes." in chat.text
     await chat.press("🎟 My passes")
     assert chat.labels[0].startswith("Open Studio Drop-in · 1 reserved")
+
+
+async def test_cancel_typed_at_a_pass_cancels_its_reservation(chat: Chat) -> None:
+    # "cancel" at a pass with a reservation is about the reservation, not the menu.
+    await chat.say("book")
+    await chat.say("Open Studio Drop-in")
+    await chat.press("🎟 Get an unlimited pass for 28 days")
+    await chat.press("✅ Get this pass")
+    await chat.press("📅 Reserve a session")
+    await chat.press("Mon 23 Nov")
+    assert not [label for label in chat.labels if label.startswith("✖ Cancel")]
+    await chat.press("📅 Reserve a session")
+    await chat.press("Tue 24 Nov")
+    await chat.say("cancel")
+    assert "Did you mean" in chat.text
+    await chat.say("cancel tue 24 nov")
+    assert "What would you like to do?" not in chat.text
+    assert [label for label in chat.labels if label.startswith("Cancel ")] == [
+        "Cancel Mon 23 Nov, 16:00"
+    ]

@@ -248,9 +248,7 @@ async def booking_screen(ctx: Context) -> Screen:
         choices.append(
             Choice("class_reschedule", _("🔁 Move to another date"), aliases=(_("move"),))
         )
-    back, _way_out = back_and_cancel(ctx)
-    menu = Choice("menu", _("✖ Menu"), aliases=(_("menu"), "menu"))
-    return Screen("\n".join(lines), [*choices, back, menu])
+    return Screen("\n".join(lines), [*choices, *back_and_cancel(ctx, menu=True)])
 
 
 async def _cancel_terms(ctx: Context, b: browse.BookingSummary, lines: list[str]) -> bool:

@@ -18,10 +18,12 @@ MAX_GUEST_BUTTONS = 6
 MAX_GUESTS = 50
 
 
-def back_and_cancel(ctx: Context) -> list[Choice]:
+def back_and_cancel(ctx: Context, *, menu: bool = False) -> list[Choice]:
+    """Back, and the way out: ✖ Cancel, or ✖ Menu where "cancel" must mean the page's own
+    option (`menu`: a booking or reservation to cancel)."""
     _ = ctx.t._
     back = Choice("back", _("⬅ Back"), aliases=(_("back"), "back", "atras"))
-    if ctx.texting:  # a lone CANCEL texted to Twilio unsubscribes: call it Menu there
+    if ctx.texting or menu:  # a lone CANCEL texted to Twilio unsubscribes: call it Menu there
         return [back, Choice("menu", _("✖ Menu"), aliases=(_("menu"), "menu"))]
     return [back, Choice("menu", _("✖ Cancel"), aliases=(_("cancel"), _("menu"), "menu"))]
 

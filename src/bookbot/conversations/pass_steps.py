@@ -143,7 +143,8 @@ async def ticket_screen(ctx: Context) -> Screen:
         choices.append(Choice("reserve", _("📅 Reserve a session"), aliases=(_("reserve"),)))
     else:  # not offered when reserving would be refused: say why instead
         lines.append(render_error(full_up, ctx.t, ctx.zone))
-    return Screen("\n".join(lines), choices + back_and_cancel(ctx))
+    cancels = any(c.action == "cancel_reservation" for c in choices)  # "cancel" means those
+    return Screen("\n".join(lines), choices + back_and_cancel(ctx, menu=cancels))
 
 
 RESERVE_PAGE = 6  # sessions a page of the reservation list shows
