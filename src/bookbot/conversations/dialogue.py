@@ -210,6 +210,8 @@ class Dialogues:
                     dialogue=inbound.address,
                 )
                 await inbox.finish(tx, reply_to.item, ctx.now)
+                if ctx.turn.get(privacy.FORGOTTEN):  # nothing kept of their messages
+                    await inbox.erase(tx, reply_to.item)
             lease.held = False  # the commit saved the dialogue and let the lease go
             return replies
 

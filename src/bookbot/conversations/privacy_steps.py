@@ -119,6 +119,7 @@ async def forget_yes(ctx: Context) -> Transition:
             )
     except privacy.AlreadyForgotten:
         pass  # forgotten from another channel a moment ago: the same outcome
+    ctx.turn[FORGOTTEN] = True  # this message's inbox row too is blanked as it is finished
     ctx.conversation.customer_id = None  # saved with the turn: no link to the old row
     ctx.data.clear()
     return Transition(
@@ -127,5 +128,6 @@ async def forget_yes(ctx: Context) -> Transition:
     )
 
 
+FORGOTTEN = "forgotten"  # ctx.turn: the customer was forgotten in this turn
 SCREENS = {State.FORGET_CONFIRM: forget_screen}
 PLAIN_ACTIONS = {"mydata": my_data, "forget": forget, "forget_yes": forget_yes}

@@ -135,6 +135,11 @@ async def finish(tx: Tx, item: InboxItem, now: datetime, status: str = "done") -
         raise LostClaim(f"inbox {item.id}")
 
 
+async def erase(tx: Tx, item: InboxItem) -> None:
+    """Blank the row's payload (the person who sent it asked to be forgotten)."""
+    await tx.execute("UPDATE inbox SET payload = '{}' WHERE id = :id", {"id": item.id})
+
+
 async def finish_alone(db: Database, item: InboxItem, now: datetime, status: str = "done") -> None:
     """`finish` in a transaction of its own (work with no other effects to commit)."""
     async with db.transaction() as tx:

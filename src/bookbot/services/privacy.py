@@ -5,8 +5,9 @@ Forgetting anonymises the customer's row rather than deleting it: bookings, rese
 appointments and payments stay attached to it, because they still hold seats (capacity) and
 are the studio's accounts. What identifies the person goes: the name (replaced), phone,
 language, time zone, channel identities, the conversations on other channels, phone
-verifications, messages not yet sent to them (withdrawn) and the words and address of those
-sent, waiting-list places, handoff records and a company invoice's billing email; a weekly
+verifications, what the inbox keeps of the messages they wrote (payloads blanked),
+messages not yet sent to them (withdrawn) and the words and address of those sent,
+waiting-list places, handoff records and a company invoice's billing email; a weekly
 series ends (the dates it placed stay). Their upcoming bookings are kept as the committed
 seats they are.
 """
@@ -271,6 +272,7 @@ async def forget(
     )
     if changed != 1:
         raise AlreadyForgotten(customer_id)
+    await _erase_inbox(tx, studio_id=studio_id, customer_id=customer_id)
     for sql in _FORGET:
         await tx.execute(sql, ids)
     # A weekly series places no more dates for nobody; the dates already placed are kept.
@@ -304,6 +306,24 @@ _FORGET = (
     "DELETE FROM handoffs WHERE studio_id = :s AND customer_id = :c",
     "UPDATE payments SET billing_email = NULL WHERE studio_id = :s AND customer_id = :c",
 )
+
+
+async def _erase_inbox(tx: Tx, *, studio_id: int, customer_id: int) -> None:
+    """Blank what the inbox keeps of the messages from the customer's chats (their words,
+    phone number, Telegram name), through `ix_inbox_chat`. Rows still to be processed keep
+    theirs (the one asking this is blanked as it is finished: `inbox.erase`). A chat is the
+    person's, whichever studio they wrote to."""
+    rows = await tx.all(
+        "SELECT channel, address FROM channel_identities WHERE studio_id = :s AND customer_id = :c"
+        " UNION SELECT channel, address FROM conversations"
+        " WHERE studio_id = :s AND customer_id = :c",
+        {"s": studio_id, "c": customer_id},
+    )
+    for chat in sorted({f"{r['channel']}:{r['address']}" for r in rows}):
+        await tx.execute(
+            "UPDATE inbox SET payload = '{}' WHERE chat = :chat AND status <> 'pending'",
+            {"chat": chat},
+        )
 
 
 async def _audit(
