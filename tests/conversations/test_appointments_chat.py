@@ -404,3 +404,16 @@ async def test_rescheduling_offers_times_overlapping_the_appointment_itself(
 
     [moved] = await _appointments(db)
     assert moved["starts_at"] == datetime(2026, 11, 23, 14, 15, tzinfo=UTC)
+
+
+async def test_cancel_typed_at_an_appointment_asks_to_cancel_it(chat: Chat, trial: int) -> None:
+    # "cancel" at an appointment's page is about the appointment, not the way to the menu.
+    assert trial
+    await _to_times(chat, "Sam Whitfield", "Mon 23 Nov")
+    await chat.press("14:00")
+    await chat.press("✅ Confirm")
+    await chat.press("🗓 My bookings")
+    await chat.press("Trial lesson with Sam Whitfield")
+    assert "✖ Cancel" not in chat.labels
+    await chat.say("cancel")
+    assert chat.text.startswith("Cancel Trial lesson with Sam Whitfield on Mon 23 Nov")

@@ -76,7 +76,8 @@ async def appointment_screen(ctx: Context) -> Screen:
         choices.append(
             Choice("appt_cancel", _("✖ Cancel appointment"), aliases=(_("cancel appointment"),))
         )
-    return Screen("\n".join(filter(None, lines)), choices + back_and_cancel(ctx))
+    cancels = any(c.action == "appt_cancel" for c in choices)  # "cancel" means that one
+    return Screen("\n".join(filter(None, lines)), choices + back_and_cancel(ctx, menu=cancels))
 
 
 async def cancel_screen(ctx: Context) -> Screen:
