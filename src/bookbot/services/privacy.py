@@ -7,7 +7,8 @@ are the studio's accounts. What identifies the person goes: the name (replaced),
 language, time zone, channel identities, the conversations on other channels, phone
 verifications, what the inbox keeps of the messages they wrote (payloads blanked),
 messages not yet sent to them (withdrawn) and the words and address of those sent,
-waiting-list places, handoff records and a company invoice's billing email; a weekly
+waiting-list places, handoff records, a company invoice's billing email, the attendee
+details typed for their bookings and the words of their feedback comments; a weekly
 series ends (the dates it placed stay). Their upcoming bookings are kept as the committed
 seats they are.
 """
@@ -117,6 +118,8 @@ _SERIES = (
     "status",
 )
 _CONVERSATIONS = ("channel", "language", "state", "updated_at")
+_ATTENDEES = ("registration_id", "position", "name", "email", "company", "job_title", "requests")
+_FEEDBACK = ("registration_id", "class_name", "rating", "comment", "created_at")
 
 
 async def export(
@@ -225,6 +228,23 @@ _SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         " WHERE studio_id = :s AND customer_id = :c ORDER BY channel",
         _CONVERSATIONS,
     ),
+    (
+        "attendees",
+        "SELECT a.registration_id, a.position, a.name, a.email, a.company, a.job_title,"
+        " a.requests FROM registration_attendees a"
+        " JOIN registrations r ON r.id = a.registration_id AND r.studio_id = a.studio_id"
+        " WHERE r.studio_id = :s AND r.customer_id = :c ORDER BY a.registration_id, a.position",
+        _ATTENDEES,
+    ),
+    (
+        "feedback",
+        "SELECT f.registration_id, k.name AS class_name, f.rating, f.comment, f.created_at"
+        " FROM course_feedback f"
+        " JOIN registrations r ON r.id = f.registration_id AND r.studio_id = f.studio_id"
+        " JOIN classes k ON k.id = f.class_id AND k.studio_id = f.studio_id"
+        " WHERE r.studio_id = :s AND r.customer_id = :c ORDER BY f.created_at, f.id",
+        _FEEDBACK,
+    ),
 )
 
 
@@ -305,6 +325,12 @@ _FORGET = (
     " WHERE studio_id = :s AND customer_id = :c AND status = 'waiting'",
     "DELETE FROM handoffs WHERE studio_id = :s AND customer_id = :c",
     "UPDATE payments SET billing_email = NULL WHERE studio_id = :s AND customer_id = :c",
+    # What was typed for their bookings: the people's details, and a feedback comment's
+    # words (its rating stays, a number in the studio's figures).
+    "DELETE FROM registration_attendees WHERE studio_id = :s AND registration_id IN"
+    " (SELECT id FROM registrations WHERE studio_id = :s AND customer_id = :c)",
+    "UPDATE course_feedback SET comment = '' WHERE studio_id = :s AND registration_id IN"
+    " (SELECT id FROM registrations WHERE studio_id = :s AND customer_id = :c)",
 )
 
 
