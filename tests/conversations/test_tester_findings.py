@@ -84,3 +84,25 @@ async def test_cancel_typed_at_a_pass_cancels_its_reservation(chat: Chat) -> Non
     assert [label for label in chat.labels if label.startswith("Cancel ")] == [
         "Cancel Mon 23 Nov, 16:00"
     ]
+
+
+async def test_a_greeting_is_greeted_not_misunderstood(chat: Chat) -> None:
+    for hello in ("hello", "Hi there!", "good morning"):
+        await chat.say(hello)
+        assert chat.text.startswith("Hi Ana! I'm the booking assistant of Clay & Kiln.")
+        assert "did not understand" not in chat.text
+        assert "📅 Book a class" in chat.labels
+    await chat.say("book")
+    await chat.say("Wheel Throwing Taster")
+    await chat.say("hi")  # mid-booking: greeted, and still at the class's dates
+    assert "did not understand" not in chat.text
+    assert "Wheel Throwing Taster" in chat.text
+
+
+async def test_hola_is_greeted_in_spanish(dialogues: Dialogues) -> None:
+    lucia = Chat(dialogues, address="+34600000001", name="Lucía", language="es")
+    await lucia.say("hola")
+    for hello in ("hola", "buenos días", "Buenas tardes"):
+        await lucia.say(hello)
+        assert lucia.text.startswith("¡Hola, Lucía!")
+        assert "no te he entendido" not in lucia.text

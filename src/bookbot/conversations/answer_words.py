@@ -304,6 +304,14 @@ NO_PHRASES = frozenset(
         "don t",
     }
 )
+# A greeting alone ("hi there", "buenos días") is greeted back, never "not understood".
+GREETINGS = frozenset(
+    {"hi", "hello", "hey", "hiya", "howdy", "hola", "ola", "buenas", "buenos", "saludos"}
+    | {"morning", "afternoon", "evening"}
+)
+GREETING_WORDS = frozenset(
+    {"good", "there", "all", "dia", "dias", "tardes", "noches", "que", "tal"}
+)
 YES_SIGNS = frozenset({"👍", "✅", "👌", "✔", "🙌", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿"})
 NO_SIGNS = frozenset({"👎", "❌", "✖", "🚫"})
 

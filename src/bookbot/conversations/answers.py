@@ -329,6 +329,13 @@ def _day_of_month(toks: list[str], today: date) -> date | None:
 _THANKS = frozenset({"please", "pls", "plz", "thanks", "thank", "you", "thx", "gracias", "porfa"})
 
 
+def greeting(text: str) -> bool:
+    """Whether the text only greets ("hello", "Hi there!", "buenos días")."""
+    said = [t for t in w.words(text) if t.isalpha()]
+    others = w.GREETINGS | w.GREETING_WORDS | w.FILLER
+    return bool(w.GREETINGS & set(said)) and all(t in others for t in said)
+
+
 def yes_no(text: str, lang: str) -> bool | None:  # noqa: ARG001 - both languages are read
     """True for yes ('yes', 'yep', 'sure', 'ok', 'confirm', '👍', 'sí', 'vale', 'claro',
     'de acuerdo'), False for no ('no', 'nope', 'nah', 'no gracias'), else None."""

@@ -556,6 +556,8 @@ async def _understood_otherwise(ctx: Context, state: State, typed: str) -> Trans
     asked_for = await requests.start(ctx, typed) if typed else None
     if asked_for is not None:
         return await requests.go_on(ctx, asked_for)
+    if answers.greeting(typed):  # "hello", "buenos días": greeted, on the same screen
+        return Transition(state, account.welcome(ctx))
     return Transition(
         state, ctx.t._("Sorry, I did not understand that. Please choose one of these:")
     )
