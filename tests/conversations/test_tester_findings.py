@@ -106,3 +106,17 @@ async def test_hola_is_greeted_in_spanish(dialogues: Dialogues) -> None:
         await lucia.say(hello)
         assert lucia.text.startswith("¡Hola, Lucía!")
         assert "no te he entendido" not in lucia.text
+
+
+async def test_a_booking_for_two_dates_shows_both_on_its_page(chat: Chat) -> None:
+    await chat.say("book")
+    await chat.say("Open Studio Drop-in")
+    await chat.press("Mon 23 Nov")
+    await chat.press("Tue 24 Nov")
+    await chat.press("Continue")
+    await chat.say("1")
+    await chat.say("confirm")
+    await chat.say("my")
+    await chat.press("Open Studio Drop-in")
+    assert "• Mon 23 Nov 2026, 16:00" in chat.text
+    assert "• Tue 24 Nov 2026, 16:00" in chat.text

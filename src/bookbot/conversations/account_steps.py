@@ -226,7 +226,8 @@ async def booking_screen(ctx: Context) -> Screen:
     b = await _summary(ctx)
     if b is None:
         return Screen(_("That booking is no longer upcoming."), menu_choices(ctx))
-    lines = [b.class_name, ctx.when(b.first_start, with_year=True)]
+    dates = await booked_text.dates_ahead(ctx, b.registration_id, b.first_start, b.session_count)
+    lines = [b.class_name, *dates]
     if b.location:
         lines.append(b.location)
     lines.append(ctx.t.n_("{n} person", "{n} people", b.guests).format(n=b.guests))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bookbot.conversations.states import Context
+from bookbot.services import booking_lookup
 from bookbot.services.references import booking_reference
 
 MAX_DATES = 8  # a longer list ends "… and N more"
@@ -24,6 +25,18 @@ def date_lines(ctx: Context, dates: Sequence[tuple[datetime, str | None]]) -> li
     if len(dates) > MAX_DATES:
         lines.append(_("… and {n} more").format(n=len(dates) - MAX_DATES))
     return lines
+
+
+async def dates_ahead(ctx: Context, registration_id: int, first: datetime, count: int) -> list[str]:
+    """A booking's page: its date, or (of `count` dates) a line for each booked date from
+    `first` on, as the confirmation lists them."""
+    if count < 2:
+        return [ctx.when(first, with_year=True)]
+    async with ctx.db.transaction(write=False) as tx:
+        found = await booking_lookup.class_booking(tx, ctx.studio.id, registration_id)
+    booked = found.dates if found is not None else ()
+    dates = [(d.starts_at, d.instructor) for d in booked if d.status == "booked"]
+    return date_lines(ctx, [d for d in dates if d[0] >= first]) or [ctx.when(first, with_year=True)]
 
 
 def venue_line(ctx: Context) -> str:
