@@ -179,6 +179,12 @@ async def send_digest(db: Database, clock: Clock, studio_id: int) -> int:
                 channel=digest.sub.channel,
                 address=digest.sub.address,
             )
+        # Kept only for digests (names in them): what is two days old is before the day
+        # just summed up, and goes (that day's stay, for a subscriber joining today).
+        await tx.execute(
+            "DELETE FROM staff_notice_events WHERE studio_id = :studio_id AND at < :before",
+            {"studio_id": studio_id, "before": now - timedelta(days=2)},
+        )
     return queued
 
 
