@@ -120,3 +120,17 @@ async def test_a_booking_for_two_dates_shows_both_on_its_page(chat: Chat) -> Non
     await chat.press("Open Studio Drop-in")
     assert "• Mon 23 Nov 2026, 16:00" in chat.text
     assert "• Tue 24 Nov 2026, 16:00" in chat.text
+
+
+async def test_later_and_earlier_typed_in_spanish_page_the_dates(dialogues: Dialogues) -> None:
+    lucia = Chat(dialogues, address="+34600000001", name="Lucía", language="es")
+    await lucia.say("hola")
+    await lucia.say("reservar")
+    await lucia.say("Open Studio Drop-in")
+    first = lucia.labels[0]
+    for later in ("más tarde", "mas fechas", "siguientes"):
+        await lucia.say(later)
+        assert "no te he entendido" not in lucia.text
+        assert lucia.labels[0] != first
+        await lucia.say("antes")
+        assert lucia.labels[0] == first

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from bookbot.conversations import booked_text, package_steps
+from bookbot.conversations import booked_text, package_steps, paging
 from bookbot.conversations.booking_steps import back_and_cancel
 from bookbot.conversations.model import Attachment
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
@@ -203,7 +203,9 @@ def day_choices(ctx: Context, days: list[date], *, action: str, more: str) -> li
     _ = ctx.t._
     choices = [Choice(action, ctx.t.date(d), d.isoformat()) for d in days]
     if len(days) >= DAYS_PAGE:
-        later = Choice(more, _("➡ Later dates"), days[-1].isoformat(), (_("later"), "later"))
+        later = Choice(
+            more, _("➡ Later dates"), days[-1].isoformat(), (_("later"), *paging.LATER_WORDS)
+        )
         choices.append(later)
     if ctx.data.get("days_after"):
         choices.append(Choice(more, _("⬅ Earliest dates"), None, (_("earliest"),)))
@@ -271,9 +273,13 @@ def time_choices(
             label += f" · {name}"
         choices.append(Choice(action, label, [start.isoformat(), staff_id]))
     if (page + 1) * TIMES_PAGE < len(slots):
-        choices.append(Choice(more, _("➡ Later times"), page + 1, (_("later"), "later")))
+        choices.append(
+            Choice(more, _("➡ Later times"), page + 1, (_("later"), *paging.LATER_WORDS))
+        )
     if page:
-        choices.append(Choice(more, _("⬅ Earlier times"), page - 1, (_("earlier"),)))
+        choices.append(
+            Choice(more, _("⬅ Earlier times"), page - 1, (_("earlier"), *paging.EARLIER_WORDS))
+        )
     return choices
 
 

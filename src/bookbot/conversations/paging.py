@@ -74,7 +74,7 @@ def choices(
                 action,
                 _("◂ Earlier"),
                 {"of": of, "before": earlier.isoformat()},
-                aliases=(_("earlier"), "earlier"),
+                aliases=(_("earlier"), *EARLIER_WORDS),
             )
         )
     if later is not None:
@@ -83,10 +83,15 @@ def choices(
                 action,
                 _("Later dates ▸"),
                 {"of": of, "start": later.isoformat()},
-                aliases=(_("later"), "later", "more"),
+                aliases=(_("later"), *LATER_WORDS),
             )
         )
     return found
+
+
+# What people type for the next or the previous page, in English and Spanish (folded).
+LATER_WORDS = ("later", "more", "more dates", "mas", "mas tarde", "mas fechas", "siguientes")
+EARLIER_WORDS = ("earlier", "before", "previous", "antes", "anteriores")
 
 
 def jump_hint(ctx: Context, later: datetime | None) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
-from bookbot.conversations import answers
+from bookbot.conversations import answers, paging
 from bookbot.conversations.matching import fold
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine.recurrence import resolve_local, zone
@@ -69,9 +69,11 @@ def page_choices(ctx: Context, page: SessionPage) -> list[Choice]:
     _ = ctx.t._
     choices = []
     if page.earlier:
-        choices.append(Choice("staff_page", _("◂ Earlier"), -1, (_("earlier"), "earlier")))
+        choices.append(
+            Choice("staff_page", _("◂ Earlier"), -1, (_("earlier"), *paging.EARLIER_WORDS))
+        )
     if page.later:
-        choices.append(Choice("staff_page", _("Later ▸"), 1, (_("later"), "later")))
+        choices.append(Choice("staff_page", _("Later ▸"), 1, (_("later"), *paging.LATER_WORDS)))
     return choices
 
 
@@ -132,9 +134,9 @@ def day_bounds(ctx: Context, last: date, days: int = 1) -> tuple[datetime, datet
 def day_choices(ctx: Context, step: int, *, later: bool) -> list[Choice]:
     """'◂ Earlier' and (when `later`) 'Later ▸': `step` days either way."""
     _ = ctx.t._
-    choices = [Choice("staff_day", _("◂ Earlier"), -step, (_("earlier"), "earlier"))]
+    choices = [Choice("staff_day", _("◂ Earlier"), -step, (_("earlier"), *paging.EARLIER_WORDS))]
     if later:
-        choices.append(Choice("staff_day", _("Later ▸"), step, (_("later"), "later")))
+        choices.append(Choice("staff_day", _("Later ▸"), step, (_("later"), *paging.LATER_WORDS)))
     return choices
 
 
