@@ -134,3 +134,17 @@ async def test_later_and_earlier_typed_in_spanish_page_the_dates(dialogues: Dial
         assert lucia.labels[0] != first
         await lucia.say("antes")
         assert lucia.labels[0] == first
+
+
+async def test_no_at_the_forget_question_keeps_the_data(chat: Chat, dialogues: Dialogues) -> None:
+    await chat.say("/forget")
+    await chat.say("no")
+    assert "did not understand" not in chat.text
+    assert chat.text.startswith("What would you like to do?")
+    await chat.say("hello")
+    assert chat.text.startswith("Hi Ana!")  # still known by name: nothing was forgotten
+    lucia = Chat(dialogues, address="+34600000001", name="Lucía", language="es")
+    await lucia.say("hola")
+    await lucia.say("olvídame")
+    await lucia.say("No")
+    assert "no te he entendido" not in lucia.text

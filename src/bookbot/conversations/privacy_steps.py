@@ -98,7 +98,7 @@ async def forget_screen(ctx: Context) -> Screen:
         lines.append(_("Reply FORGET to confirm, or MENU to keep your data."))
     choices = [
         Choice("forget_yes", _("🗑 Yes, forget me"), aliases=(_("forget"), "forget", "borrar")),
-        Choice("menu", _("Keep my data"), aliases=(_("keep"),)),
+        Choice("menu", _("Keep my data"), aliases=(_("keep"), _("no"), "no")),
     ]
     return Screen("\n\n".join(lines), choices)
 
