@@ -148,3 +148,19 @@ async def test_no_at_the_forget_question_keeps_the_data(chat: Chat, dialogues: D
     await lucia.say("olvídame")
     await lucia.say("No")
     assert "no te he entendido" not in lucia.text
+
+
+async def test_done_or_seguir_after_picking_dates_continues(dialogues: Dialogues) -> None:
+    lucia = Chat(dialogues, address="+34600000001", name="Lucía", language="es")
+    await lucia.say("hola")
+    await lucia.say("reservar")
+    await lucia.say("Open Studio Drop-in")
+    await lucia.say("2 4")
+    await lucia.say("seguir")
+    assert lucia.text.startswith("¿Cuántas personas vienen")
+    await lucia.say("menu")
+    await lucia.say("reservar")
+    await lucia.say("Open Studio Drop-in")
+    await lucia.say("2")
+    await lucia.say("listo")
+    assert lucia.text.startswith("¿Cuántas personas vienen")

@@ -221,7 +221,8 @@ def _dropin(
         label = ctx.t.n_(
             "Continue with {n} date · {total}", "Continue with {n} dates · {total}", len(selected)
         ).format(n=len(selected), total=total)
-        choices.append(Choice("continue", label, aliases=(_("continue"), "continue", "ok")))
+        said = (_("continue"), "continue", "ok", "done", "seguir", "listo", "hecho")
+        choices.append(Choice("continue", label, aliases=said))
     return Screen("\n".join(text), choices + back_and_cancel(ctx))
 
 
