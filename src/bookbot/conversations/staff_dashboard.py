@@ -50,5 +50,5 @@ async def run(ctx: Context, value: str) -> Transition:
         )
         title = ctx.t._("Dashboard by course, {start} – {end}").format(**words)
         table = dashboard_table(rows, ctx.t, title=title, currency=ctx.studio.currency)
-    ctx.turn["report_table"] = table  # staff_steps.report_screen shows it
+    ctx.turn["report_table"] = table  # staff_reports.report_screen shows it
     return Transition(State.STAFF_REPORT)

@@ -1,8 +1,8 @@
-"""Staff tools in chat: the staff menu, no-shows, reports, payments, and the dispatch.
+"""Staff tools in chat: the staff menu, no-shows, payments, and the dispatch (the reports
+are in `staff_reports`).
 
 Today's sessions and rosters with tap-to-check-in are in `staff_roster_steps`; paged
-session lists that take a typed date in `staff_lists`. A report's table is shown (after
-its chart) as the report menu's text, preformatted: Telegram sends it in `<pre>`.
+session lists that take a typed date in `staff_lists`.
 
 The dispatcher lets only staff of the studio reach `choose` (and records every attempt);
 the screens check again, so a person taken off the staff list mid-chat sees nothing more.
@@ -16,10 +16,8 @@ take them through `TYPED`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
-
-from babel.dates import format_datetime
 
 from bookbot.conversations import complete_steps as complete
 from bookbot.conversations import conflict_steps as clash
@@ -29,22 +27,15 @@ from bookbot.conversations import session_notes_steps as session_notes
 from bookbot.conversations import staff_admin_steps as admin
 from bookbot.conversations import staff_appointment_steps as appts
 from bookbot.conversations import staff_availability_steps as avail
-from bookbot.conversations import staff_dashboard, staff_lists
+from bookbot.conversations import staff_lists
 from bookbot.conversations import staff_notice_steps as notices
+from bookbot.conversations import staff_reports as reports
 from bookbot.conversations import staff_roster_steps as roster
-from bookbot.conversations.model import Attachment
 from bookbot.conversations.staff_admin_steps import nav
-from bookbot.conversations.staff_funnel import funnel_report
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.engine.recurrence import zone
 from bookbot.presentation.i18n import N_, render_error
-from bookbot.presentation.reports import (
-    revenue_chart,
-    revenue_table,
-    utilization_chart,
-    utilization_table,
-)
 from bookbot.services import payment_reports, staff_views
 
 MAX_OWED = 15  # outstanding items listed in chat (the CLI lists them all)
@@ -56,14 +47,8 @@ PURPOSES = {
     "invoice": N_("invoice"),
     "package": N_("lesson package"),
 }
-TABLE_CHAT = 3500  # characters of a report table in one message (Telegram, the shell)
-TABLE_TEXTING = 1400  # and by SMS or WhatsApp
 NO_SHOW_DAYS = 7
 MAX_NO_SHOWS = 20
-REPORTS = {"class:7": ("class", 7), "class:30": ("class", 30)}
-REPORTS |= {"session:7": ("session", 7), "session:30": ("session", 30)}
-REPORTS |= {"revenue:7": ("revenue", 7), "revenue:30": ("revenue", 30)}
-REPORTS |= {"funnel:7": ("funnel", 7), "funnel:30": ("funnel", 30)}
 
 Step = Callable[[Context], Awaitable[Screen]]
 
@@ -132,121 +117,6 @@ async def _open_noshows(ctx: Context, _choice: Choice) -> Transition:
     """/noshows afresh: the last 7 days."""
     staff_lists.reset(ctx)
     return Transition(State.STAFF_NOSHOWS)
-
-
-async def report_screen(ctx: Context) -> Screen:
-    _ = ctx.t._
-    table = ctx.turn.get("report_table")
-    choices = [
-        Choice("staff_report_run", _("By class, last 7 days"), "class:7"),
-        Choice("staff_report_run", _("By class, last 30 days"), "class:30"),
-        Choice("staff_report_run", _("By session, last 7 days"), "session:7"),
-        Choice("staff_report_run", _("By session, last 30 days"), "session:30"),
-        Choice("staff_report_run", _("Booking funnel, last 7 days"), "funnel:7"),
-        Choice("staff_report_run", _("Booking funnel, last 30 days"), "funnel:30"),
-    ]
-    text = _("Utilization: booked, attended and no-show rates. Which report?")
-    if await _money_reports(ctx):
-        choices += [
-            Choice("staff_report_run", _("Revenue, last 7 days"), "revenue:7"),
-            Choice("staff_report_run", _("Revenue, last 30 days"), "revenue:30"),
-        ]
-        text = _(
-            "Utilization (booked, attended and no-show rates) or revenue (paid, refunded"
-            " and owed, by class). Which report?"
-        )
-    choices += staff_dashboard.choices(ctx)  # issue 17: dashboard and feedback
-    if isinstance(table, str):  # the report just run, then the menu for another
-        return Screen(_fit_table(ctx, table), choices + nav(ctx), preformatted=True)
-    return Screen(text, choices + nav(ctx))
-
-
-def _fit_table(ctx: Context, table: str) -> str:
-    """The table, its last lines cut to fit one message (a 30-day report by session of a
-    busy studio does not): Telegram takes 4096 characters with <pre> and escapes, Twilio
-    1600. `bookbot report` on the command line shows everything."""
-    limit = TABLE_TEXTING if ctx.texting else TABLE_CHAT
-    if len(table) <= limit:
-        return table
-    lines, size = table.splitlines(), 0
-    kept = []
-    for line in lines:
-        size += len(line) + 1
-        if size > limit - 120:  # room for the note
-            break
-        kept.append(line)
-    more = len(lines) - len(kept)
-    note = ctx.t.n_(
-        "… and {n} more line: bookbot report on the command line has them all.",
-        "… and {n} more lines: bookbot report on the command line has them all.",
-        more,
-    )
-    return "\n".join([*kept, note.format(n=more)])
-
-
-async def _money_reports(ctx: Context) -> bool:
-    """Revenue is reported where payments are on, or were (their rows outlive the setting)."""
-    return ctx.payments is not None or await payment_reports.has_payments(ctx.db, ctx.studio.id)
-
-
-def _short_when(ctx: Context, name: str, starts_at: datetime) -> str:
-    """'13 Nov 16:00 Open Studio': the date first, so a cut label keeps it."""
-    local = starts_at.astimezone(zone(ctx.zone))
-    return f"{format_datetime(local, 'd MMM HH:mm', locale=ctx.t.language)} {name}"
-
-
-def _report_title(ctx: Context, by: str, since: datetime) -> str:
-    _ = ctx.t._
-    titles = {
-        "class": _("Utilization by class, {start} – {end}"),
-        "session": _("Utilization by session, {start} – {end}"),
-        "revenue": _("Revenue by class, {start} – {end}"),
-    }
-    title = titles[by]
-    local = zone(ctx.zone)
-    return title.format(
-        start=ctx.t.date(since.astimezone(local).date()),
-        end=ctx.t.date(ctx.now.astimezone(local).date()),
-    )
-
-
-async def _report(ctx: Context, choice: Choice) -> Transition:
-    if choice.value in staff_dashboard.REPORTS:
-        return await staff_dashboard.run(ctx, str(choice.value))
-    if choice.value not in REPORTS:
-        return Transition(State.STAFF_REPORT)
-    by, days = REPORTS[choice.value]
-    since = ctx.now - timedelta(days=days)
-    if by == "revenue":
-        return await _revenue(ctx, since)
-    if by == "funnel":
-        return await funnel_report(ctx, since)
-    rows = await staff_views.utilization(
-        ctx.db,
-        ctx.studio.id,
-        since,
-        ctx.now,
-        "class" if by == "class" else "session",
-        label=lambda name, at: _short_when(ctx, name, at),
-    )
-    title = _report_title(ctx, by, since)
-    ctx.turn["report_table"] = utilization_table(rows, ctx.t, title=title)
-    if ctx.texting:  # no images by SMS
-        return Transition(State.STAFF_REPORT)
-    chart = Attachment("utilization.png", "image/png", utilization_chart(rows, ctx.t, title=title))
-    return Transition(State.STAFF_REPORT, None, chart)
-
-
-async def _revenue(ctx: Context, since: datetime) -> Transition:
-    if not await _money_reports(ctx):
-        return Transition(State.STAFF_REPORT)
-    rows = await payment_reports.money_by_class(ctx.db, ctx.studio.id, start=since, end=ctx.now)
-    title = _report_title(ctx, "revenue", since)
-    ctx.turn["report_table"] = revenue_table(rows, ctx.t, title=title)
-    if ctx.texting:  # no images by SMS
-        return Transition(State.STAFF_REPORT)
-    chart = Attachment("revenue.png", "image/png", revenue_chart(rows, ctx.t, title=title))
-    return Transition(State.STAFF_REPORT, None, chart)
 
 
 def _payment_line(ctx: Context, p: payment_reports.PaymentLine, *, at: datetime | None) -> str:
@@ -320,7 +190,7 @@ _HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "staff_day": staff_lists.choose_day,
     "staff_noshows": _open_noshows,
     "staff_report": partial(_to, State.STAFF_REPORT),
-    "staff_report_run": _report,
+    "staff_report_run": reports.run,
     "staff_payments": _open_payments,
     "staff_assign": admin.choose_assign,
     "staff_assign_session": admin.choose_assign,
@@ -405,7 +275,7 @@ SCREENS: dict[State, Step] = {
         State.STAFF_ROSTER: roster.roster_screen,
         State.STAFF_ROSTER_SESSION: roster.session_screen,
         State.STAFF_NOSHOWS: noshows_screen,
-        State.STAFF_REPORT: report_screen,
+        State.STAFF_REPORT: reports.report_screen,
         State.STAFF_ASSIGN: admin.assign_screen,
         State.STAFF_ASSIGN_SESSION: admin.assign_session_screen,
         State.STAFF_ASSIGN_ROLE: admin.assign_role_screen,
