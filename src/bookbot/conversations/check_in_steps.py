@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bookbot.conversations import pass_steps
+from bookbot.conversations import reserve_steps
 from bookbot.conversations.states import Choice, Context, State, Transition
 from bookbot.engine import errors
 from bookbot.engine import reservations as rules
@@ -26,7 +26,7 @@ async def check_in_now(ctx: Context) -> Transition:
         return Transition(State.MENU, await _not_open(ctx))
     first = waiting[0]
     if first.kind == RESERVATION:
-        return await pass_steps.check_in(ctx, first.id, State.MENU)
+        return await reserve_steps.check_in(ctx, first.id, State.MENU)
     return await check_in_booking(ctx, first.id, State.MENU)
 
 

@@ -31,6 +31,7 @@ from bookbot.conversations import privacy_steps as privacy
 from bookbot.conversations import recurring_steps as series
 from bookbot.conversations import request_steps as requests
 from bookbot.conversations import reschedule_steps as moving
+from bookbot.conversations import reserve_steps as reserving
 from bookbot.conversations import staff_steps as staff
 from bookbot.conversations import timezone_steps as zones
 from bookbot.conversations import waitlist_steps as waiting
@@ -82,7 +83,7 @@ TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
     State.COMPANY_EMAIL: paying.on_company_email,
     State.COMPANY_PO: paying.on_company_po,
     **appointment.TYPED,
-    **passes.TYPED,  # a date typed at the reservation list
+    **reserving.TYPED,  # a date typed at the reservation list
     **moving.TYPED,
     **zones.TYPED,
     **staff.TYPED,
@@ -108,8 +109,8 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.PASSES: passes.passes_screen,
     State.PAST_PASSES: passes.past_passes_screen,
     State.TICKET: passes.ticket_screen,
-    State.RESERVE: passes.reserve_screen,
-    State.RESERVE_PART: passes.part_screen,
+    State.RESERVE: reserving.reserve_screen,
+    State.RESERVE_PART: reserving.part_screen,
     State.OFFER: passes.offer_screen,
     **package.SCREENS,
     State.NOTICE: account.notice_screen,
@@ -609,19 +610,19 @@ async def _reserve_session(ctx: Context, choice: Choice) -> Transition:
     if makeup:  # a makeup session stands for any part: ask which
         ctx.data["reserve_session"] = session_id
         return Transition(State.RESERVE_PART)
-    return await passes.reserve_session(ctx, int(session_id), None)
+    return await reserving.reserve_session(ctx, int(session_id), None)
 
 
 async def _reserve_part(ctx: Context, choice: Choice) -> Transition:
-    return await passes.reserve_session(ctx, int(ctx.data["reserve_session"]), int(choice.value))
+    return await reserving.reserve_session(ctx, int(ctx.data["reserve_session"]), int(choice.value))
 
 
 async def _check_in(ctx: Context, choice: Choice) -> Transition:
-    return await passes.check_in(ctx, int(choice.value))
+    return await reserving.check_in(ctx, int(choice.value))
 
 
 async def _cancel_reservation(ctx: Context, choice: Choice) -> Transition:
-    return await passes.cancel_reservation(ctx, int(choice.value))
+    return await reserving.cancel_reservation(ctx, int(choice.value))
 
 
 async def _company_po(ctx: Context, _choice: Choice) -> Transition:
@@ -651,7 +652,7 @@ _ACTIONS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "toggle": dates.choose_on_class,
     "continue": dates.choose_on_class,
     "waitlist_date": dates.choose_on_class,  # a full drop-in date: its waitlist
-    "reserve_waitlist": passes.reserve_waitlist,  # a full session to reserve: its waitlist
+    "reserve_waitlist": reserving.reserve_waitlist,  # a full session to reserve: its waitlist
     "guests": _guests,
     "set_language": _set_language,
     "pay": paying.pay,
