@@ -22,13 +22,13 @@ from bookbot.engine.clock import Clock
 from bookbot.engine.errors import InvalidRequest, NotFound
 from bookbot.engine.recurrence import zone
 from bookbot.services import attendance, outbox
+from bookbot.services.references import ALPHABET, MISREAD
 from bookbot.store.db import Database, Reads, Row, Tx, instant
 
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 CODE_LENGTH = 12  # 12 x 5 bits = 60 bits of randomness
 GROUP = 4
 TEMPLATE = "certificate_issued"
-_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_READ_AS = str.maketrans(MISREAD)
 
 SESSION_SQL = """SELECT s.id, s.closed_at, s.starts_at, s.ends_at, s.status, c.name AS class_name,
     c.issues_certificates, st.timezone

@@ -20,8 +20,9 @@ import re
 from bookbot.store.db import Reads
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+MISREAD = {"O": "0", "I": "1", "L": "1"}  # typed for the digit they look like
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
-_VALUE.update({"O": 0, "I": 1, "L": 1})
+_VALUE.update({c: _VALUE[digit] for c, digit in MISREAD.items()})
 PREFIXES = {"class": "B", "appointment": "A"}
 KINDS = {prefix: kind for kind, prefix in PREFIXES.items()}
 WIDTHS = (4, 6, 8)  # characters; 5 bits each
