@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bookbot.conversations import account_steps as account
-from bookbot.conversations import answers, store
+from bookbot.conversations import answers, policy_text, store
 from bookbot.conversations import appointment_steps as appointment
 from bookbot.conversations import attendee_steps as attendee
 from bookbot.conversations import booking_steps as booking
@@ -559,6 +559,8 @@ async def _understood_otherwise(ctx: Context, state: State, typed: str) -> Trans
         return await requests.go_on(ctx, asked_for)
     if answers.greeting(typed):  # "hello", "buenos días": greeted, on the same screen
         return Transition(state, account.welcome(ctx))
+    if state is State.BOOKING and (why := policy_text.cancel_refused(ctx, typed)):
+        return Transition(state, why)  # "cancel" where no Cancel is offered: say why not
     return Transition(
         state, ctx.t._("Sorry, I did not understand that. Please choose one of these:")
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bookbot.conversations.matching import fold
 from bookbot.conversations.states import Context
 from bookbot.engine import payments as rules
 from bookbot.services import refunds
@@ -117,6 +118,18 @@ def closed_line(ctx: Context) -> str:
         "Cancellations close {n} h before the start; contact the studio.",
         hours,
     ).format(n=hours)
+
+
+# Words asking to cancel, at a booking's page that offers no Cancel (its cutoff passed).
+_CANCEL_WORDS = frozenset({"cancel", "cancelar", "cancela", "cancelo", "anular", "anula"})
+
+
+def cancel_refused(ctx: Context, typed: str) -> str | None:
+    """Why not, for "cancel…" typed at a booking whose page offers no Cancel; else None."""
+    offered = {o.get("action") for o in ctx.conversation.options}
+    if "cancel_booking" in offered or not _CANCEL_WORDS & set(fold(typed).split()):
+        return None
+    return closed_line(ctx)
 
 
 async def class_policy(ctx: Context, class_id: int) -> rules.PaymentPolicy | None:
