@@ -75,8 +75,10 @@ async def test_run_publishes_the_menu_in_both_languages_with_staff_commands_for_
     ]
     for menu in staff:
         assert list(menu["commands"])[: len(CUSTOMER_MENU)] == CUSTOMER_MENU
-        assert menu["commands"]["today"] == "Today's sessions"
         assert "roster" in menu["commands"]
+    today = {m["language"]: m["commands"]["today"] for m in staff}
+    assert today[None] == "Today's sessions"
+    assert today["es"] != today[None]  # the Spanish menu is in Spanish
 
 
 @pytest.mark.usefixtures("studio")

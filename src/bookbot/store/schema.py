@@ -291,7 +291,14 @@ sessions = sa.Table(
         postgresql_where=sa.text("closed_at IS NULL"),
     ),
     # Sessions by when they closed: the feedback sweep reads those closed since its last run.
-    sa.Index("ix_sessions_closed", "closed_at", "id"),
+    # Partial, so the closing sweep's "closed_at IS NULL" keeps to ix_sessions_unclosed.
+    sa.Index(
+        "ix_sessions_closed",
+        "closed_at",
+        "id",
+        sqlite_where=sa.text("closed_at IS NOT NULL"),
+        postgresql_where=sa.text("closed_at IS NOT NULL"),
+    ),
 )
 
 session_assistants = sa.Table(

@@ -64,7 +64,13 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("instructor_notes", sa.Text, nullable=False, server_default="")
         )
-    op.create_index("ix_sessions_closed", "sessions", ["closed_at", "id"])
+    op.create_index(
+        "ix_sessions_closed",
+        "sessions",
+        ["closed_at", "id"],
+        sqlite_where=sa.text("closed_at IS NOT NULL"),
+        postgresql_where=sa.text("closed_at IS NOT NULL"),
+    )
 
     a = "registration_attendees"
     op.create_table(
