@@ -166,3 +166,10 @@ async def test_done_or_seguir_after_picking_dates_continues(dialogues: Dialogues
     await lucia.say("2")
     await lucia.say("listo")
     assert lucia.text.startswith("¿Cuántas personas vienen")
+
+
+async def test_back_at_the_menu_shows_the_menu_without_an_apology(chat: Chat) -> None:
+    await chat.say("back")
+    assert chat.text == "What would you like to do?"
+    await chat.say("atrás")
+    assert chat.text == "What would you like to do?"

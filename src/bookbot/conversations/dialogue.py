@@ -559,6 +559,8 @@ async def _understood_otherwise(ctx: Context, state: State, typed: str) -> Trans
         return await requests.go_on(ctx, asked_for)
     if answers.greeting(typed):  # "hello", "buenos días": greeted, on the same screen
         return Transition(state, account.welcome(ctx))
+    if state is State.MENU and fold(typed) in ("back", "atras", "volver"):
+        return Transition(State.MENU)  # nothing before the menu: the menu, no apology
     if state is State.BOOKING and (why := policy_text.cancel_refused(ctx, typed)):
         return Transition(state, why)  # "cancel" where no Cancel is offered: say why not
     return Transition(
