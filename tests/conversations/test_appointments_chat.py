@@ -417,3 +417,14 @@ async def test_cancel_typed_at_an_appointment_asks_to_cancel_it(chat: Chat, tria
     assert "✖ Cancel" not in chat.labels
     await chat.say("cancel")
     assert chat.text.startswith("Cancel Trial lesson with Sam Whitfield on Mon 23 Nov")
+
+
+async def test_book_an_appointment_typed_anywhere_starts_one(chat: Chat, trial: int) -> None:
+    assert trial
+    await chat.say("my passes")
+    await chat.say("book an appointment")
+    assert chat.text.startswith("What would you like to book?")
+    await chat.say("menu")
+    await chat.say("book")
+    await chat.say("cita")
+    assert chat.text.startswith("What would you like to book?")
