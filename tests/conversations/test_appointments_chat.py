@@ -428,3 +428,12 @@ async def test_book_an_appointment_typed_anywhere_starts_one(chat: Chat, trial: 
     await chat.say("book")
     await chat.say("cita")
     assert chat.text.startswith("What would you like to book?")
+
+
+async def test_no_passes_in_a_studio_with_services_names_packages_too(
+    chat: Chat, trial: int
+) -> None:
+    assert trial
+    await chat.say("my passes")
+    assert chat.text.startswith("You have no passes or packages yet.")
+    assert "A service offers its packages when you choose it." in chat.text

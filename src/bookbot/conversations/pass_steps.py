@@ -36,10 +36,13 @@ async def passes_screen(ctx: Context) -> Screen:
     past = [past_choice(ctx, "past_passes", _("🕘 Past passes"))] if found.has_past else []
     held = await package_steps.my_packages_text(ctx)  # lesson packages: balance and expiry
     if not found.usable and not past and not held:
-        return Screen(
-            _("You have no passes yet. A class that offers passes shows them on its page."),
-            back_and_cancel(ctx),
-        )
+        none = _("You have no passes yet. A class that offers passes shows them on its page.")
+        if ctx.studio.has_services:  # lesson packages are sold with the services
+            none = _(
+                "You have no passes or packages yet. A class that offers passes shows them "
+                "on its page. A service offers its packages when you choose it."
+            )
+        return Screen(none, back_and_cancel(ctx))
     if not found.usable:
         text = held or _("You have no passes you can use now.")
         return Screen(text, past + back_and_cancel(ctx))
