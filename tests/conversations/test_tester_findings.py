@@ -173,3 +173,15 @@ async def test_back_at_the_menu_shows_the_menu_without_an_apology(chat: Chat) ->
     assert chat.text == "What would you like to do?"
     await chat.say("atrás")
     assert chat.text == "What would you like to do?"
+
+
+async def test_session_changes_in_the_terminal_say_choose_not_tap(dialogues: Dialogues) -> None:
+    maya = Chat(dialogues, address="+442079460101", name="Maya")
+    await maya.say("/session")
+    await maya.press("✏️ Change a session")
+    await maya.press("Fri 20 Nov, 16:00")
+    await maya.press("🕒 Change the time")
+    assert maya.text == "Type the new date, such as 15 Jan or friday, or choose Same day."
+    await maya.press("Same day")
+    await maya.say("17:00")
+    assert maya.text == "Type the end time, or choose how long it lasts."

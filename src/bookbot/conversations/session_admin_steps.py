@@ -73,7 +73,7 @@ async def class_screen(ctx: Context) -> Screen:
 async def date_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     if ctx.data.get("ss_mode") == "time":
-        text = _("Type the new date, such as 15 Jan or friday, or tap Same day.")
+        text = _("Type the new date, such as 15 Jan or friday, or choose Same day.")
         return Screen(text, [Choice("staff_session_same_day", _("Same day")), *nav(ctx)])
     return Screen(_("Type the date, such as 15 Jan or friday."), nav(ctx))
 
@@ -88,7 +88,7 @@ async def end_screen(ctx: Context) -> Screen:
         Choice("staff_session_length", ctx.t.n_("{n} min", "{n} min", m).format(n=m), m)
         for m in LENGTHS
     ]
-    return Screen(_("Type the end time, or tap how long it lasts."), lengths + nav(ctx))
+    return Screen(_("Type the end time, or choose how long it lasts."), lengths + nav(ctx))
 
 
 async def capacity_screen(ctx: Context) -> Screen:
