@@ -185,3 +185,12 @@ async def test_session_changes_in_the_terminal_say_choose_not_tap(dialogues: Dia
     await maya.press("Same day")
     await maya.say("17:00")
     assert maya.text == "Type the end time, or choose how long it lasts."
+
+
+async def test_party_and_day_typed_at_the_class_list_are_kept(chat: Chat) -> None:
+    await chat.say("book")
+    await chat.say("2 people tomorrow")  # no class named yet: kept for the class chosen next
+    assert "did not understand" not in chat.text
+    await chat.say("Wheel Throwing Taster")
+    assert chat.text.startswith("Please check your booking:")
+    assert "• Sat 21 Nov 2026, 14:00\n2 people" in chat.text

@@ -153,6 +153,7 @@ async def start(ctx: Context, text: str) -> Transition | None:
     cards = await browse.class_cards(ctx.db, ctx.studio.id, ctx.now)
     named = named_classes(text, cards, lang)
     wants = bool(_BOOK_VERBS & set(fold(text[: answer_words.LIMIT]).split()))
+    wants = wants or state is State.CLASSES  # at the class list: booking already
     if not named:
         current = ctx.data.get("class_id") if state in _ON_A_CLASS else None
         card = next((c for c in cards if c.id == current), None)
