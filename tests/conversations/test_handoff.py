@@ -202,6 +202,7 @@ async def test_a_studio_without_a_staff_chat_says_so(chat: Chat, db: Database) -
     await chat.say("/human")
     assert "cannot chat with you here" in chat.text
     assert "What would you like to do?" in chat.text
+    assert "💬 Talk to a person" not in chat.labels  # not offered where nobody can answer
     assert await open_handoffs(db) == []
 
 

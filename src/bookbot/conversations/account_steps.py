@@ -60,9 +60,13 @@ def menu_choices(ctx: Context) -> list[Choice]:
 
 async def menu_screen(ctx: Context) -> Screen:
     _ = ctx.t._
-    # Talking to a person (handoff_steps): on the menu itself, not under every notice.
-    human = Choice("human", _("💬 Talk to a person"), aliases=(_("person"), "person", "persona"))
-    return Screen(_("What would you like to do?"), [*menu_choices(ctx), human])
+    # Talking to a person (handoff_steps): on the menu itself, not under every notice, and
+    # only where someone can answer (a staff chat); typed, HUMAN still says why not.
+    choices = menu_choices(ctx)
+    if ctx.studio.staff_chat_id is not None:
+        person = (_("person"), "person", "persona")
+        choices.append(Choice("human", _("💬 Talk to a person"), aliases=person))
+    return Screen(_("What would you like to do?"), choices)
 
 
 def welcome(ctx: Context) -> str:

@@ -31,6 +31,8 @@ class Studio:
     offers_appointments: bool = False
     has_services: bool = False
     address: str | None = None
+    # The staff's Telegram group: where /human conversations go (none: no handoff).
+    staff_chat_id: int | None = None
     # Quiet hours in local minutes after midnight; equal: none.
     quiet_start_minute: int = 21 * 60
     quiet_end_minute: int = 8 * 60
@@ -49,6 +51,7 @@ _STUDIO_COLUMNS = (
     "waitlist_offer_minutes",
     "hold_minutes",
     "address",
+    "staff_chat_id",
     "quiet_start_minute",
     "quiet_end_minute",
     "sms_fold_gsm",
@@ -84,6 +87,7 @@ def studio_from(row: Row, prefix: str = "") -> Studio:
         offers_appointments=bool(row[f"{prefix}offers_appointments"]),
         has_services=bool(row[f"{prefix}has_services"]),
         address=row[f"{prefix}address"],
+        staff_chat_id=row[f"{prefix}staff_chat_id"],
         quiet_start_minute=row[f"{prefix}quiet_start_minute"],
         quiet_end_minute=row[f"{prefix}quiet_end_minute"],
         sms_fold_gsm=bool(row[f"{prefix}sms_fold_gsm"]),
