@@ -153,3 +153,24 @@ async def test_yes_answers_a_waitlist_offer(dialogues: Dialogues, db: Database) 
     await ben.say("yes")
     assert ben.replies[0].text.startswith("🎉 Booked! Wheel Throwing Taster, Sat 28 Nov 2026")
     assert await offers(db) == [("Ben", "accepted"), ("Cy", "waiting")]
+
+
+async def test_my_bookings_lists_waitlist_places_and_one_can_leave(
+    dialogues: Dialogues, db: Database
+) -> None:
+    _, ben, cy = await full_taster_with_a_queue(dialogues, db)
+    assert await offers(db) == [("Ben", "offered"), ("Cy", "waiting")]
+    await cy.say("my bookings")
+    assert "⏳ Wheel Throwing Taster · Sat 28 Nov, 14:00 · waitlist" in cy.labels
+    await cy.press("⏳ Wheel Throwing Taster")
+    assert "You are on the waitlist for Wheel Throwing Taster, Sat 28 Nov, 14:00" in cy.text
+    await cy.press("Leave the waitlist")
+    assert "You have left the waitlist." in cy.text
+    assert not any(label.startswith("⏳") for label in cy.labels)
+    assert await offers(db) == [("Ben", "offered"), ("Cy", "cancelled")]
+    # Ben's place is an offer: leaving it passes it on (nobody is left to take it).
+    await ben.say("my bookings")
+    await ben.press("⏳ Wheel Throwing Taster")
+    assert "A place is held for you" in ben.text
+    await ben.press("Leave the waitlist")
+    assert await offers(db) == [("Ben", "declined"), ("Cy", "cancelled")]

@@ -26,6 +26,7 @@ from bookbot.services import (
     payments,
     staff_lists,
     waitlist,
+    waitlist_places,
 )
 from bookbot.store import migrate
 from bookbot.store.db import Database, Tx, connect
@@ -300,6 +301,19 @@ async def test_the_feedback_sweep_reads_only_sessions_closed_since_its_last_run(
     since = NOW - timedelta(hours=1)
     params = {"since": since, "now": NOW, "after_at": since, "after_id": 0, "limit": 100}
     await _assert_uses(db, feedback.CLOSED_SQL, params, "ix_sessions_closed", ordered=True)
+
+
+async def test_my_waitlist_places_are_read_through_a_live_index(
+    db: Database, history: builders.World
+) -> None:
+    """Either partial index of live places will do (both hold only waiting and offered
+    entries); the years of expired, accepted and declined ones are never read."""
+    params = {"studio_id": history.studio_id, "customer_id": history["ana"], "now": NOW}
+    plan = await _plan(db, waitlist_places.PLACES_SQL, params)
+    shown = "\n".join(plan)
+    live = ("ix_waitlist_entries_customer_live", "uq_waitlist_entries_live")
+    assert any(name in step for step in plan for name in live), shown
+    assert not _whole_reads(plan, ordered=False), shown
 
 
 async def test_closing_a_session_reads_only_its_rows(db: Database, history: builders.World) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bookbot.conversations import booked_text, feedback_steps, policy_text
+from bookbot.conversations import booked_text, feedback_steps, policy_text, waitlist_places_steps
 from bookbot.conversations.booking_steps import back_and_cancel
 from bookbot.conversations.model import Channel
 from bookbot.conversations.payment_status import status_label
@@ -142,6 +142,7 @@ async def bookings_screen(ctx: Context) -> Screen:
     from bookbot.conversations import recurring_steps  # it imports this module
 
     series = await recurring_steps.series_choices(ctx)  # each series: see, skip, end
+    series = await waitlist_places_steps.place_choices(ctx) + series  # places waited for
     reserved = await _reserved_with_a_pass(ctx)
     if not found.upcoming and not booked:
         text = reserved or _("You have no upcoming bookings.")

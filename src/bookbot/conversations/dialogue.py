@@ -34,6 +34,7 @@ from bookbot.conversations import reschedule_steps as moving
 from bookbot.conversations import reserve_steps as reserving
 from bookbot.conversations import staff_steps as staff
 from bookbot.conversations import timezone_steps as zones
+from bookbot.conversations import waitlist_places_steps as places
 from bookbot.conversations import waitlist_steps as waiting
 from bookbot.conversations.keywords import command, keyword
 from bookbot.conversations.matching import (
@@ -98,6 +99,7 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.GUESTS: booking.guests_screen,
     State.CONFIRM: booking.confirm_screen,
     State.WAITLIST: waiting.waitlist_screen,
+    State.WAITLIST_PLACE: places.place_screen,
     State.BOOKINGS: account.bookings_screen,
     State.PAST_BOOKINGS: account.past_bookings_screen,
     State.BOOKING: account.booking_screen,
@@ -150,6 +152,7 @@ SIMPLE: dict[str, tuple[State, str | None]] = {
     "cancel_booking": (State.CANCEL_CONFIRM, None),
     "other_dates": (State.CLASS, None),
     "waitlist": (State.WAITLIST, None),
+    "waitlist_place": (State.WAITLIST_PLACE, "waitlist_entry"),
     "link_phone": (State.LINK_PHONE, None),
     "passes": (State.PASSES, None),
     "ticket": (State.TICKET, "pass_id"),
@@ -677,6 +680,7 @@ _PLAIN_ACTIONS: dict[str, Callable[[Context], Awaitable[Transition]]] = {
     **privacy.PLAIN_ACTIONS,
     "accept_offer": waiting.accept_offer,
     "decline_offer": waiting.decline_offer,
+    "leave_waitlist": places.leave,
     "confirm": booking.confirm,
     "join": waiting.join,
     "cancel_yes": account.cancel_booking,

@@ -97,6 +97,7 @@ class State(StrEnum):
     # Staff: appointments a change of availability left outside it (see conflict_steps)
     STAFF_CONFLICTS = "staff_conflicts"  # each with Cancel and Keep
     STAFF_CONFLICT_CANCEL = "staff_conflict_cancel"  # the reason, typed
+    WAITLIST_PLACE = "waitlist_place"  # one of the customer's waitlist places: leave it
     # Privacy (see privacy_steps)
     FORGET_CONFIRM = "forget_confirm"  # what forgetting removes and keeps, before doing it
     # Staff lists' second steps (issue 16, staff): a state of their own, so ⬅ Back returns

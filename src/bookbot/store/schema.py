@@ -487,6 +487,14 @@ waitlist = sa.Table(
         sqlite_where=sa.text("status IN ('waiting', 'offered')"),
         postgresql_where=sa.text("status IN ('waiting', 'offered')"),
     ),
+    # A customer's live places, for My bookings (read per visit, so by index).
+    sa.Index(
+        "ix_waitlist_entries_customer_live",
+        "studio_id",
+        "customer_id",
+        sqlite_where=sa.text("status IN ('waiting', 'offered')"),
+        postgresql_where=sa.text("status IN ('waiting', 'offered')"),
+    ),
     # Live offers by when they lapse, for the expiry sweep.
     sa.Index(
         "ix_waitlist_entries_offered",
