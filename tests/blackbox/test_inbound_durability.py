@@ -30,10 +30,13 @@ STOP_AFTER = 30
 OUTAGE_SECONDS = 4.0
 TIMINGS = Timings(
     quiet=1.5,
-    # Rows a killed process had claimed wait out its inbox lease (10 s) after the restart;
-    # waiting longer costs nothing when every message is answered (that ends the wait).
-    idle=25.0,
-    settle_within=45.0,
+    # Rows a killed process had claimed wait out its inbox lease (10 s) after the restart,
+    # and a dialogue it was in the middle of waits out the dialogue's lease (30 s,
+    # conversations.store.LEASE): idle must be longer than both, or a message still owed
+    # looks lost. Waiting longer costs nothing when every message is answered (that ends
+    # the wait).
+    idle=40.0,
+    settle_within=60.0,
     stop_within=15.0,
     redeliver_within=15.0,
     calibration_quiet=0.5,
