@@ -9,11 +9,11 @@ last --days N days up to today (default 30)."""
 from __future__ import annotations
 
 import argparse
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
-from bookbot.cli.common import add_studio_option, positive_int, studio_session
-from bookbot.cli.report_funnel import DEFAULT_DAYS, _midnight, period
+from bookbot.cli.common import add_studio_option, studio_session
+from bookbot.cli.report_funnel import _midnight, add_period_options, period
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.engine.recurrence import zone
@@ -32,25 +32,7 @@ def register(reports: Any) -> None:
         ("feedback", "ratings per course and per instructor: count and average", run_feedback),
     ):
         parser = reports.add_parser(name, help=help_text)
-        parser.add_argument(
-            "--from",
-            dest="start",
-            type=date.fromisoformat,
-            metavar="YYYY-MM-DD",
-            help="the first day of the period, in the studio's zone",
-        )
-        parser.add_argument(
-            "--to",
-            dest="end",
-            type=date.fromisoformat,
-            metavar="YYYY-MM-DD",
-            help="the last day of the period, included",
-        )
-        parser.add_argument(
-            "--days",
-            type=positive_int,
-            help=f"the last N days up to today (default {DEFAULT_DAYS}; not with --from/--to)",
-        )
+        add_period_options(parser)
         add_studio_option(parser)
         parser.set_defaults(run=run)
 

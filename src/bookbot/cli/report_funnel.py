@@ -26,6 +26,16 @@ def register(reports: Any) -> None:
     parser = reports.add_parser(
         "funnel", help="booking conversion: views, starts, bookings, per channel"
     )
+    add_period_options(parser)
+    parser.add_argument("--channel", help="one channel only: telegram, sms, whatsapp, console")
+    parser.add_argument("--by-item", action="store_true", help="a row per class and service")
+    parser.add_argument("--chart", type=Path, metavar="FILE.png", help="also write a PNG chart")
+    add_studio_option(parser)
+    parser.set_defaults(run=run_funnel)
+
+
+def add_period_options(parser: argparse.ArgumentParser) -> None:
+    """--from/--to or --days: the period a report covers (read back with `period`)."""
     parser.add_argument(
         "--from",
         dest="start",
@@ -45,11 +55,6 @@ def register(reports: Any) -> None:
         type=positive_int,
         help=f"the last N days up to today (default {DEFAULT_DAYS}; not with --from/--to)",
     )
-    parser.add_argument("--channel", help="one channel only: telegram, sms, whatsapp, console")
-    parser.add_argument("--by-item", action="store_true", help="a row per class and service")
-    parser.add_argument("--chart", type=Path, metavar="FILE.png", help="also write a PNG chart")
-    add_studio_option(parser)
-    parser.set_defaults(run=run_funnel)
 
 
 def period(args: argparse.Namespace, today: date) -> tuple[date, date]:
