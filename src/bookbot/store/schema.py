@@ -215,8 +215,11 @@ patterns = sa.Table(
     # Multi-part series: which part these sessions teach, or a makeup week for any part.
     sa.Column("part_position", sa.Integer),
     sa.Column("makeup", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Each occurrence runs this many consecutive days, duration_minutes a day.
+    sa.Column("days", sa.Integer, nullable=False, server_default="1"),
     sa.UniqueConstraint("studio_id", "key"),
     sa.CheckConstraint("duration_minutes > 0", name="duration_positive"),
+    sa.CheckConstraint("days BETWEEN 1 AND 31", name="days_range"),
     sa.CheckConstraint("capacity > 0", name="capacity_positive"),
 )
 
@@ -277,7 +280,11 @@ sessions = sa.Table(
     # Why staff cancelled it (told to attendees), and notes for staff only.
     sa.Column("cancel_reason", sa.String(500)),
     sa.Column("instructor_notes", sa.Text, nullable=False, server_default=""),
+    # A course over several consecutive days (one capacity, one booking): starts_at is the
+    # first day's start, ends_at the last day's end, and session_days holds each day.
+    sa.Column("days", sa.Integer, nullable=False, server_default="1"),
     sa.UniqueConstraint("pattern_id", "occurrence_date"),
+    sa.CheckConstraint("days BETWEEN 1 AND 31", name="days_range"),
     sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
     sa.CheckConstraint("status IN ('open', 'cancelled')", name="status_known"),
     sa.Index("ix_sessions_studio_starts", "studio_id", "starts_at"),
@@ -526,7 +533,10 @@ conversations = sa.Table(
     sa.Column("lease_until", UTC_INSTANT),
     # Which hold the lease is: only its holder's save or release changes the row.
     sa.Column("lease_token", sa.String(32)),
-    sa.UniqueConstraint("channel", "address"),
+    # Which of our bots or numbers the person writes to ('' = the deployment's default one):
+    # one person talking to two studios' bots has two dialogues.
+    sa.Column("endpoint", sa.String(64), nullable=False, server_default=""),
+    sa.UniqueConstraint("channel", "endpoint", "address"),
 )
 
 inbox = sa.Table(
@@ -575,8 +585,10 @@ inbox = sa.Table(
 channel_opt_outs = sa.Table(
     "channel_opt_outs",
     metadata,
-    # A number that texted STOP (or CANCEL, QUIT…) gets nothing on that channel until START.
+    # A number that texted STOP (or CANCEL, QUIT…) gets nothing on that channel from that
+    # number of ours ('' = the default one) until START, as Twilio itself does.
     sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("endpoint", sa.String(64), primary_key=True, server_default=""),
     sa.Column("address", sa.String(64), primary_key=True),
     sa.Column("opted_out_at", UTC_INSTANT, nullable=False),
 )
@@ -1561,4 +1573,66 @@ course_feedback = sa.Table(
     sa.Index("ix_course_feedback_studio_created", "studio_id", "created_at"),
     sa.Index("ix_course_feedback_class", "class_id"),
     sa.Index("ix_course_feedback_instructor", "instructor_id"),
+)
+
+session_days = sa.Table(
+    "session_days",
+    metadata,
+    # The days of a multi-day session (sessions.days > 1), each with its own wall-clock
+    # start and end resolved in the studio's zone (a DST change between days moves neither).
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("day_number", sa.Integer, nullable=False),
+    sa.Column("local_date", sa.Date, nullable=False),
+    sa.Column("starts_at", UTC_INSTANT, nullable=False),
+    sa.Column("ends_at", UTC_INSTANT, nullable=False),
+    sa.UniqueConstraint("session_id", "day_number"),
+    sa.CheckConstraint("day_number >= 1", name="day_positive"),
+    sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    sa.Index("ix_session_days_studio_starts", "studio_id", "starts_at"),
+)
+
+day_attendance = sa.Table(
+    "day_attendance",
+    metadata,
+    # Attendance of one booked session's day: a multi-day course is attended day by day.
+    _id(),
+    _studio_fk(),
+    sa.Column(
+        "registration_session_id",
+        sa.Integer,
+        sa.ForeignKey("registration_sessions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("day_number", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("marked_at", UTC_INSTANT, nullable=False),
+    sa.Column("marked_by", sa.Integer, sa.ForeignKey("staff.id", ondelete="SET NULL")),
+    sa.UniqueConstraint("registration_session_id", "day_number"),
+    sa.CheckConstraint("status IN ('attended', 'absent')", name="status_known"),
+    sa.Index("ix_day_attendance_session_day", "session_id", "day_number"),
+)
+
+studio_channels = sa.Table(
+    "studio_channels",
+    metadata,
+    # A studio's own bot or number: messages to it belong to that studio alone. address is
+    # the bot's id (the digits before ':' in its token) or our E.164 number. The token is
+    # read from the environment variable token_env when set, else kept here (demo files).
+    _id(),
+    _studio_fk(),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("token_env", sa.String(100)),
+    sa.Column("token", sa.String(200)),
+    sa.UniqueConstraint("channel", "address"),
+    sa.CheckConstraint("channel IN ('telegram', 'sms', 'whatsapp')", name="channel_known"),
+    sa.CheckConstraint("token_env IS NULL OR token IS NULL", name="one_token_source"),
+    sa.Index("ix_studio_channels_studio", "studio_id"),
 )
