@@ -9,7 +9,9 @@ before the summary, never after pressing Confirm.
 
 `confirm_hold` turns a live hold into a booking (reminders, waitlist places taken up). A
 hold that has lapsed is booked afresh instead, re-checked like any booking, so a lapse
-costs the customer nothing unless the seats went meanwhile. `expire_holds` is the sweep:
+costs the customer nothing unless the seats went meanwhile. So is a hold live by the
+confirm's clock whose room is no longer there: an operation on a later clock (processes'
+clocks differ) judged it lapsed and gave the room away. `expire_holds` is the sweep:
 it marks lapsed holds `expired`, frees their rows and offers the seats to the waitlist;
 run twice, it does the work once. A customer has one hold at a time: a new one lets go of
 the old (`release_customer_holds`), as does backing out of the summary.
@@ -152,12 +154,15 @@ async def _confirm_in(
         closed = [s for s in locked.sessions if s.status != "open"]
         if closed:  # staff cancelled the class while it was held: a payment is refunded
             raise errors.SessionNotOpen(when=closed[0].starts_at)
-        queued = await _check_not_in_already(tx, now, locked, customer_id)
-        await _make_booking(tx, studio_id, registration_id, ids, locked.sessions[0].starts_at)
-        await booking.confirmed(tx, now, locked, customer_id, registration_id, queued=queued)
-        return found
-    # Lapsed (swept or not): let it go and book the same choice afresh, checked like any
-    # booking, so the customer is told the truth about the seats as they are now.
+        counts = await facts.session_facts(tx, studio_id, ids, now, customer_id)
+        queued = _check_not_in_already(locked, counts)
+        if _room_kept(locked, counts):
+            await _make_booking(tx, studio_id, registration_id, ids, locked.sessions[0].starts_at)
+            await booking.confirmed(tx, now, locked, customer_id, registration_id, queued=queued)
+            return found
+    # Lapsed (swept or not), or live by this clock but its room given away meanwhile: let
+    # it go and book the same choice afresh, checked like any booking, so the customer is
+    # told the truth about the seats as they are now.
     if reg["status"] == "held":  # not swept yet: expire it here, under the locks held
         await _end_hold(
             tx, now, studio_id, registration_id, ids=ids, locked=locked, status="expired"
@@ -171,19 +176,29 @@ async def _confirm_in(
     return fresh
 
 
-async def _check_not_in_already(
-    tx: Tx, now: datetime, locked: facts.Locked, customer_id: int
-) -> bool:
+def _check_not_in_already(locked: facts.Locked, found: dict[int, facts.Facts]) -> bool:
     """AlreadyBooked if, since holding, the customer got into one of the sessions another
     way (a pass reservation: the partial unique index only sees bookings). The hold stays
     as it was, to lapse. Otherwise whether the customer is on one of their waitlists (the
     booking then takes those places up)."""
-    ids = [s.id for s in locked.sessions]
-    found = await facts.session_facts(tx, locked.studio.id, ids, now, customer_id)
     for session in locked.sessions:
         if found[session.id].customer_booked:
             raise errors.AlreadyBooked(when=session.starts_at)
     return any(found[session.id].customer_queued for session in locked.sessions)
+
+
+def _room_kept(locked: facts.Locked, found: dict[int, facts.Facts]) -> bool:
+    """Whether every seat and resource counted at this confirm's `now`, the hold's own
+    among them, still fits. Not so when an operation on a later clock (processes' clocks
+    differ, and this one was read before waiting for the lock) judged the hold lapsed and
+    gave its room away: confirming it as it stands would then sell that room twice."""
+    for session in locked.sessions:
+        f = found[session.id]
+        if f.booked + f.held_by_offers > session.capacity:
+            return False
+        if any(use.allocated + use.offered > use.total for use in f.uses):
+            return False
+    return True
 
 
 def _registration(reg: Row, ids: list[int]) -> Registration:
