@@ -8,13 +8,13 @@ session is created unstaffed and the report says why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bookbot.engine import errors, generation, recurrence
+from bookbot.engine import errors, generation, multi_day, recurrence
 from bookbot.engine.clock import Clock
-from bookbot.services import staffing
+from bookbot.services import multi_day_rows, staffing
 from bookbot.services.common import in_list
 from bookbot.store.db import Database, Tx, record
 
@@ -34,6 +34,7 @@ class Pattern:
     assistant_ids: tuple[int, ...]
     part: int | None = None
     makeup: bool = False
+    days: int = 1  # each session runs this many consecutive days (engine.multi_day)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ async def pattern_by_ref(tx: Tx, studio_id: int, ref: str | int) -> Pattern:
     value: Any = int(ref) if where.startswith("id") else ref
     row = await tx.one(
         "SELECT id, studio_id, key, class_id, rrule, start_date, start_time, timezone,"  # noqa: S608
-        " duration_minutes, capacity, location, instructor_id, part_position, makeup"
+        " duration_minutes, capacity, location, instructor_id, part_position, makeup, days"
         " FROM schedule_patterns"
         f" WHERE studio_id = :studio_id AND {where}",
         {"studio_id": studio_id, "ref": value},
@@ -82,6 +83,7 @@ async def pattern_by_ref(tx: Tx, studio_id: int, ref: str | int) -> Pattern:
         assistant_ids=tuple(a["staff_id"] for a in assistants),
         part=row["part_position"],
         makeup=bool(row["makeup"]),
+        days=row["days"],
     )
 
 
@@ -110,18 +112,42 @@ async def _plan(
 ) -> tuple[generation.Plan, list[generation.Target]]:
     end = _window_end(pattern, now, horizon)
     occurrences = recurrence.expand(pattern.rule, window_start=now, window_end=end)
-    targets = [generation.Target(o, pattern.capacity, pattern.location) for o in occurrences]
+    targets = [
+        generation.Target(_whole_span(pattern, o), pattern.capacity, pattern.location)
+        for o in occurrences
+    ]
     return generation.plan(targets, await _existing(tx, pattern, now, end)), targets
+
+
+def _whole_span(pattern: Pattern, o: recurrence.Occurrence) -> recurrence.Occurrence:
+    """A multi-day occurrence from its first day's start to its last day's end."""
+    if pattern.days == 1:
+        return o
+    last = _days(pattern, o)[-1]
+    return replace(o, ends_at=last.ends_at)
+
+
+def _days(pattern: Pattern, o: recurrence.Occurrence) -> tuple[multi_day.Day, ...]:
+    rule = pattern.rule
+    return multi_day.course_days(
+        o.local_date, rule.start_time, rule.duration, pattern.days, rule.timezone
+    )
+
+
+async def _write_days(tx: Tx, pattern: Pattern, session_id: int, o: recurrence.Occurrence) -> None:
+    if pattern.days > 1:
+        await multi_day_rows.write_days(tx, pattern.studio_id, session_id, _days(pattern, o))
 
 
 async def _create(tx: Tx, pattern: Pattern, target: generation.Target) -> list[str]:
     o = target.occurrence
     session_id = await tx.scalar(
         "INSERT INTO sessions (studio_id, class_id, pattern_id, occurrence_date, starts_at,"
-        " ends_at, capacity, location, status, part_position, makeup) VALUES (:studio_id,"
+        " ends_at, capacity, location, status, part_position, makeup, days) VALUES (:studio_id,"
         " :class_id, :pattern_id, :occurrence_date, :starts_at, :ends_at, :capacity, :location,"
-        " 'open', :part, :makeup) RETURNING id",
+        " 'open', :part, :makeup, :days) RETURNING id",
         {
+            "days": pattern.days,
             "part": pattern.part,
             "makeup": pattern.makeup,
             "studio_id": pattern.studio_id,
@@ -134,6 +160,7 @@ async def _create(tx: Tx, pattern: Pattern, target: generation.Target) -> list[s
             "location": target.location,
         },
     )
+    await _write_days(tx, pattern, session_id, o)
     problems = []
     defaults = [(pattern.instructor_id, True)] if pattern.instructor_id else []
     for staff_id, as_instructor in defaults + [(a, False) for a in pattern.assistant_ids]:
@@ -152,8 +179,9 @@ async def _apply(tx: Tx, pattern: Pattern, plan: generation.Plan) -> list[str]:
         o = target.occurrence
         await tx.execute(
             "UPDATE sessions SET starts_at = :starts_at, ends_at = :ends_at, capacity = :capacity,"
-            " location = :location WHERE studio_id = :studio_id AND id = :id",
+            " location = :location, days = :days WHERE studio_id = :studio_id AND id = :id",
             {
+                "days": pattern.days,
                 "starts_at": o.starts_at,
                 "ends_at": o.ends_at,
                 "capacity": target.capacity,
@@ -162,6 +190,8 @@ async def _apply(tx: Tx, pattern: Pattern, plan: generation.Plan) -> list[str]:
                 "id": session.session_id,
             },
         )
+        await multi_day_rows.clear_days(tx, pattern.studio_id, session.session_id)
+        await _write_days(tx, pattern, session.session_id, o)
     body, params = in_list("d", [s.session_id for s in plan.delete])
     if params:
         await tx.execute(

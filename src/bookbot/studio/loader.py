@@ -138,6 +138,7 @@ _PATTERNS = Table(
         "instructor_id",
         "part_position",
         "makeup",
+        "days",
     ),
 )
 _STAFF_ROLES = Children("staff_roles", "staff_id", ("role_id",))
@@ -300,6 +301,7 @@ async def _load_patterns(
             "instructor_id": staff_ids[p.instructor] if p.instructor else None,
             "part_position": p.part,
             "makeup": p.makeup,
+            "days": p.days,
         }
         for p in spec.patterns
     }

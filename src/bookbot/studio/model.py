@@ -66,6 +66,8 @@ PaymentHoldMinutes = Annotated[int, Field(strict=True, ge=30, le=1440)]
 PolicyDays = Annotated[int, Field(strict=True, ge=0, le=365)]
 InvoiceDays = Annotated[int, Field(strict=True, ge=1, le=365)]
 # A Telegram chat: a person's id (positive) or a group's (negative), 64-bit.
+# A multi-day session's length in consecutive days (schema: sessions.days BETWEEN 1 AND 31).
+CourseDays = Annotated[int, Field(strict=True, ge=1, le=31)]
 StaffChatId = Annotated[int, Field(strict=True, ge=-(2**63) + 1, le=2**63 - 1)]
 
 
@@ -200,6 +202,8 @@ class PatternSpec(_Model):
     timezone: TimeZone | None = None
     part: Headcount | None = None  # the part of a multi-part class these sessions teach
     makeup: bool = False  # makeup sessions: any part
+    # Each session runs this many consecutive days (a course 15-17 Jan), its hours each day.
+    days: CourseDays = 1
 
 
 class StudioFile(_Model):

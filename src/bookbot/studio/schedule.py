@@ -14,6 +14,7 @@ clash check.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from itertools import combinations
 from typing import TYPE_CHECKING
@@ -73,7 +74,12 @@ class _Expansions:
             timedelta(minutes=pattern.duration_minutes),
             self.spec.timezone_of(pattern),
         )
-        return recurrence.expand(rule, window_start=start, window_end=end)
+        found = recurrence.expand(rule, window_start=start, window_end=end)
+        if pattern.days == 1:
+            return found
+        # A multi-day session holds its people from the first day's start to the last's end.
+        span = timedelta(days=pattern.days - 1)
+        return [replace(o, ends_at=o.ends_at + span) for o in found]
 
 
 def _latest_partner_start(
