@@ -149,12 +149,21 @@ _STATE = """SELECT p.kind, p.class_id, p.status, p.valid_from, p.valid_until, p.
 FROM passes p WHERE p.studio_id = :s AND p.id = :id AND p.customer_id = :customer"""
 
 
+_LOCK_ROW = """SELECT p.id FROM passes p
+WHERE p.studio_id = :s AND p.id = :id AND p.customer_id = :customer"""
+
+
 async def locked_state(
     tx: Tx, studio_id: int, customer_id: int, pass_id: int
 ) -> tuple[PassState, int]:
-    """The pass (locked on PostgreSQL) as the rules see it, and its grace hours."""
+    """The pass (locked on PostgreSQL) as the rules see it, and its grace hours.
+
+    The lock and the counts are two statements: on PostgreSQL a statement that waited for
+    the lock still reads the snapshot taken before the wait, so a reservation on the pass
+    committed meanwhile would go uncounted, and two at once would both pass its limits."""
     params = {"s": studio_id, "id": pass_id, "customer": customer_id}
-    row = await tx.one(_STATE + tx.for_update("p"), params)
+    await tx.one(_LOCK_ROW + tx.for_update("p"), params)
+    row = await tx.one(_STATE, params)
     if row is None:
         raise errors.NotFound(what="pass", ident=pass_id)
     parts = await tx.all(
