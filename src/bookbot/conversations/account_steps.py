@@ -150,7 +150,7 @@ async def bookings_screen(ctx: Context) -> Screen:
     dated: list[tuple[datetime, Choice]] = []
     for b in found.upcoming:
         people = ctx.t.n_("{n} person", "{n} people", b.guests).format(n=b.guests)
-        label = f"{b.class_name} · {ctx.when(b.first_start)} · {people}"
+        label = f"{b.class_name} · {_when(ctx, b)} · {people}"
         if b.session_count > 1:
             label += " · " + ctx.t.n_("{n} date", "{n} dates", b.session_count).format(
                 n=b.session_count
@@ -226,12 +226,21 @@ async def _summary(ctx: Context) -> browse.BookingSummary | None:
     return found[0] if found else None
 
 
+def _when(ctx: Context, b: browse.BookingSummary) -> str:
+    return ctx.session_when(b.first_start, b.first_end, b.days)
+
+
 async def booking_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     b = await _summary(ctx)
     if b is None:
         return Screen(_("That booking is no longer upcoming."), menu_choices(ctx))
-    dates = await booked_text.dates_ahead(ctx, b.registration_id, b.first_start, b.session_count)
+    if b.session_count == 1 and b.days > 1:
+        dates = [ctx.session_when(b.first_start, b.first_end, b.days, with_year=True)]
+    else:
+        dates = await booked_text.dates_ahead(
+            ctx, b.registration_id, b.first_start, b.session_count
+        )
     lines = [b.class_name, *dates]
     if b.location:
         lines.append(b.location)
@@ -301,7 +310,7 @@ async def cancel_confirm_screen(ctx: Context) -> Screen:
     if b is None:
         return Screen(_("That booking is no longer upcoming."), menu_choices(ctx))
     text = _("Cancel {name} on {date}? This cannot be undone.").format(
-        name=b.class_name, date=ctx.when(b.first_start)
+        name=b.class_name, date=_when(ctx, b)
     )
     terms = await quote_cancellation(
         ctx.db, ctx.clock, ctx.studio.id, b.registration_id, customer_id=ctx.customer.id

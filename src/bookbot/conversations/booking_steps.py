@@ -207,7 +207,9 @@ async def confirm_screen(ctx: Context) -> Screen:
     kind = RegistrationKind(data["kind"])
     price = registration_price(kind, card.price_minor, data["guests"], len(dates))
     lines = [_("Please check your booking:"), card.name]
-    lines += [f"• {ctx.when(d.session.starts_at, with_year=True)}" for d in dates[:8]]
+    for d in dates[:8]:
+        s = d.session
+        lines.append(f"• {ctx.session_when(s.starts_at, s.ends_at, s.days, with_year=True)}")
     if len(dates) > 8:
         lines.append(_("… and {n} more").format(n=len(dates) - 8))
     lines.append(ctx.t.n_("{n} person", "{n} people", data["guests"]).format(n=data["guests"]))
@@ -262,7 +264,7 @@ async def booked_message(ctx: Context, registration_id: int, how: str | None = N
     if summary is None:
         return Transition(State.MENU, how, settled=True)
     people = ctx.t.n_("{n} person", "{n} people", summary.guests).format(n=summary.guests)
-    date = ctx.when(summary.first_start, with_year=True)
+    date = ctx.session_when(summary.first_start, summary.first_end, summary.days, with_year=True)
     if how is None:
         text = _(
             "🎉 Booked! {name}, {date}, for {people}. Total {price}, to pay at the studio."

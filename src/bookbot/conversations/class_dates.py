@@ -128,16 +128,20 @@ def _date_choice(ctx: Context, d: browse.DateChoice, action: str) -> Choice:
     """A date to choose; one the customer is booked on already is shown as such, and a
     tap on it does nothing (booking it again would be refused)."""
     if d.mine:
-        label = ctx.t._("{date} · booked").format(date=ctx.when(d.session.starts_at))
+        label = ctx.t._("{date} · booked").format(date=_when(ctx, d))
         return Choice("noop", label, d.session.id)
     return Choice(action, _date_label(ctx, d), d.session.id)
 
 
 def _date_label(ctx: Context, d: browse.DateChoice) -> str:
     if d.seats_left == 0:
-        return ctx.t._("{date} · full (waitlist)").format(date=ctx.when(d.session.starts_at))
+        return ctx.t._("{date} · full (waitlist)").format(date=_when(ctx, d))
     left = ctx.t.n_("{n} seat left", "{n} seats left", d.seats_left).format(n=d.seats_left)
-    return f"{ctx.when(d.session.starts_at)} · {left}"
+    return f"{_when(ctx, d)} · {left}"
+
+
+def _when(ctx: Context, d: browse.DateChoice) -> str:
+    return ctx.session_when(d.session.starts_at, d.session.ends_at, d.session.days)
 
 
 RUN_PAGE = 6  # course runs a page shows

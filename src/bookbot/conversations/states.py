@@ -244,5 +244,17 @@ class Context:
         text, zone_name = _wall_clock(instant, self.zone, pattern, self.t.language)
         return text if self.zone == self.studio.timezone else f"{text} {zone_name}"
 
+    def session_when(
+        self, starts_at: datetime, ends_at: datetime, days: int = 1, *, with_year: bool = False
+    ) -> str:
+        """`when` of a session's start; a multi-day one as 'Wed 13 – Fri 15 Jan, 09:00–17:00
+        daily' (its wall-clock hours are the same each day)."""
+        if days <= 1:
+            return self.when(starts_at, with_year=with_year)
+        text = self.t.days(starts_at, ends_at, days, self.zone, with_year=with_year)
+        if self.zone == self.studio.timezone:
+            return text
+        return f"{text} {starts_at.astimezone(zone(self.zone)).tzname()}"
+
     def money(self, minor: int) -> str:
         return self.t.money(minor, self.studio.currency)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from babel.dates import format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_currency, get_currency_precision
 
 from bookbot.engine.recurrence import zone
@@ -40,6 +40,46 @@ def local_span(starts: datetime, ends: datetime, zone_name: str, locale: str = "
     if (end_name, local_end.utcoffset()) == (start_name, local_start.utcoffset()):
         return f"{head}–{end} {start_name}"
     return f"{head} {start_name} – {end} {end_name}"
+
+
+def date_range(first: date, last: date, locale: str = "en", *, with_year: bool = False) -> str:
+    """'Wed 15 – Fri 17 Jan' (same month), 'Fri 29 Jan – Tue 2 Feb', in the weekday-day-month
+    order our other dates use. (Babel's format_interval follows each locale's own interval
+    skeletons instead: 'Fri, Jan 15 – Sun, Jan 17' in en, which our dates never say.)"""
+    last_pattern = "EEE d MMM y" if with_year else "EEE d MMM"
+    first_pattern = "EEE d" if (first.year, first.month) == (last.year, last.month) else "EEE d MMM"
+    if with_year and first.year != last.year:
+        first_pattern = "EEE d MMM y"
+    head = format_date(first, first_pattern, locale=locale)
+    return f"{head} – {format_date(last, last_pattern, locale=locale)}"
+
+
+def daily_parts(
+    starts: datetime, ends: datetime, days: int, zone_name: str, locale: str = "en"
+) -> tuple[date, date, str, str]:
+    """A multi-day session's first and last local dates and its daily start and end."""
+    local_start = starts.astimezone(zone(zone_name))
+    local_end = ends.astimezone(zone(zone_name))
+    last = local_start.date() + timedelta(days=days - 1)
+    start = format_time(local_start, "HH:mm", locale=locale)
+    return local_start.date(), last, start, format_time(local_end, "HH:mm", locale=locale)
+
+
+@lru_cache(maxsize=1024)
+def local_days(
+    starts: datetime,
+    ends: datetime,
+    days: int,
+    zone_name: str,
+    locale: str = "en",
+    *,
+    template: str = "{dates}, {start}–{end} daily",
+    with_year: bool = False,
+) -> str:
+    """'Wed 15 – Fri 17 Jan, 09:00–17:00 daily': `template` is i18n.DAILY translated."""
+    first, last, start, end = daily_parts(starts, ends, days, zone_name, locale)
+    dates = date_range(first, last, locale, with_year=with_year)
+    return template.format(dates=dates, start=start, end=end)
 
 
 @lru_cache(maxsize=1024)

@@ -37,6 +37,10 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+# A multi-day session: its dates (formatting.date_range) and the hours it runs each day.
+DAILY = N_("{dates}, {start}–{end} daily")
+
+
 def negotiate(code: str | None) -> str:
     """A supported language for a client's code ('es-MX', 'EN', 'pt_BR', None), else DEFAULT."""
     primary = (code or "").strip().replace("_", "-").partition("-")[0].lower()
@@ -63,9 +67,22 @@ class Translator:
         """'lun 4 ene 2027 18:00 CET'."""
         return formatting.local_when(instant, zone_name, locale=self.language)
 
-    def span(self, start: datetime, end: datetime, zone_name: str) -> str:
-        """'lun 4 ene 2027 18:00–20:00 CET'."""
+    def span(self, start: datetime, end: datetime, zone_name: str, days: int = 1) -> str:
+        """'lun 4 ene 2027 18:00–20:00 CET'; a multi-day session (`days` > 1):
+        'mié 13 – vie 15 ene 2027, 09:00–17:00 daily GMT'."""
+        if days > 1:
+            text = self.days(start, end, days, zone_name, with_year=True)
+            return f"{text} {start.astimezone(zone(zone_name)).tzname()}"
         return formatting.local_span(start, end, zone_name, locale=self.language)
+
+    def days(
+        self, start: datetime, end: datetime, days: int, zone_name: str, *, with_year: bool = False
+    ) -> str:
+        """'Wed 13 – Fri 15 Jan, 09:00–17:00 daily' on `zone_name`'s clock."""
+        template = self.gettext(DAILY)
+        return formatting.local_days(
+            start, end, days, zone_name, self.language, template=template, with_year=with_year
+        )
 
     def date(self, day: date) -> str:
         """'lun 4 ene'."""

@@ -65,6 +65,7 @@ class BookingSummary:
     first_end: datetime
     location: str
     session_count: int
+    days: int = 1  # the first session ahead runs this many days (a multi-day course)
 
 
 async def class_cards(db: Database, studio_id: int, now: datetime) -> list[ClassCard]:
@@ -260,7 +261,8 @@ _UPCOMING = f"""SELECT g.id AS registration_id, c.name AS class_name, g.kind,
     (SELECT MIN(s.starts_at) {_AHEAD}) AS first_start,
     (SELECT MIN(s.ends_at) {_AHEAD}) AS first_end,
     (SELECT MIN(s.location) {_AHEAD}) AS location,
-    (SELECT COUNT(*) {_AHEAD}) AS session_count
+    (SELECT COUNT(*) {_AHEAD}) AS session_count,
+    (SELECT MAX(s.days) {_AHEAD}) AS days
 FROM registrations g JOIN classes c ON c.id = g.class_id
 WHERE g.studio_id = :studio_id AND g.customer_id = :customer_id AND g.status = 'confirmed'
   AND {{which}}
@@ -306,6 +308,7 @@ def _summary(row: Row) -> BookingSummary:
         first_end=instant(row["first_end"]),
         location=row["location"],
         session_count=int(row["session_count"]),
+        days=int(row["days"] or 1),
     )
 
 
@@ -387,7 +390,7 @@ async def booked_sessions(
 ) -> list[facts.SessionRow]:
     rows = await db.all(
         "SELECT s.id, s.class_id, s.pattern_id, s.starts_at, s.ends_at, s.capacity, s.status,"
-        " s.location FROM registration_sessions rs"
+        " s.location, s.days FROM registration_sessions rs"
         " JOIN sessions s ON s.id = rs.session_id AND s.studio_id = rs.studio_id"
         " WHERE rs.studio_id = :studio_id AND rs.registration_id = :id AND rs.status = 'booked'"
         " ORDER BY s.starts_at, s.id",
@@ -413,7 +416,7 @@ async def booked(
     which the message does not show, is the least by Python's order, not the collation's)."""
     rows = await db.all(
         "SELECT s.id, s.class_id, s.pattern_id, s.starts_at, s.ends_at, s.capacity, s.status,"
-        " s.location, c.name AS class_name, g.kind, g.guest_count AS guests, g.price_minor,"
+        " s.location, s.days, c.name AS class_name, g.kind, g.guest_count AS guests, g.price_minor,"
         " g.currency FROM registrations g JOIN classes c ON c.id = g.class_id"
         " JOIN registration_sessions rs ON rs.registration_id = g.id AND rs.status = 'booked'"
         " JOIN sessions s ON s.id = rs.session_id AND s.studio_id = rs.studio_id"
@@ -437,6 +440,7 @@ async def booked(
         first_end=min(s.ends_at for s in ahead),
         location=min(s.location for s in ahead),
         session_count=len(ahead),
+        days=max(s.days for s in ahead),
     )
     return Booked(summary, sessions)
 

@@ -38,6 +38,7 @@ class SessionRow:
     capacity: int
     status: str
     location: str
+    days: int = 1  # a multi-day course: consecutive days, one booking (services.multi_day_rows)
 
 
 @dataclass(frozen=True)
@@ -86,10 +87,12 @@ def session_row(row: Row) -> SessionRow:
     return record(SessionRow, row)
 
 
-SESSION_COLUMNS = "id, class_id, pattern_id, starts_at, ends_at, capacity, status, location"
+SESSION_COLUMNS = (
+    "id, class_id, pattern_id, starts_at, ends_at, capacity, status, location, days"
+)
 
 LOCK_SQL = """SELECT s.id, s.class_id, s.pattern_id, s.starts_at, s.ends_at, s.capacity, s.status,
-    s.location, c.name AS class_name, c.kind AS class_kind, c.price_minor, st.slug,
+    s.location, s.days, c.name AS class_name, c.kind AS class_kind, c.price_minor, st.slug,
     st.name AS studio_name, st.timezone, st.currency, st.default_language,
     st.booking_cutoff_minutes, st.cancellation_cutoff_hours, st.waitlist_offer_minutes,
     (SELECT COUNT(*) FROM customers cu
@@ -193,7 +196,7 @@ FACTS_SQL = _FACTS_SELECT + "s.id IN ({body})\nORDER BY s.id, q.resource_id"
 _BROWSE_SQL = _FACTS_SELECT.replace(
     "SELECT s.id AS session_id,",
     "SELECT s.id AS session_id, s.class_id, s.pattern_id, s.starts_at, s.ends_at,"
-    " s.capacity, s.status, s.location, c.name AS class_name,"
+    " s.capacity, s.status, s.location, s.days, c.name AS class_name,"
     " c.description AS class_description, c.kind AS class_kind, c.price_minor,"
     " (SELECT st.name FROM staff st WHERE st.id = s.instructor_id) AS teacher,",
     1,
@@ -257,6 +260,7 @@ async def browse_facts(
                 capacity=r["capacity"],
                 status=r["status"],
                 location=r["location"],
+                days=r["days"],
             ),
             found[session_id],
             r["teacher"],

@@ -154,7 +154,7 @@ class Edited:
 
 
 _LOCK = """SELECT s.id, s.class_id, s.pattern_id, s.starts_at, s.ends_at, s.capacity, s.status,
-    s.location, s.instructor_id FROM sessions s WHERE s.studio_id = :s AND s.id = :id"""
+    s.location, s.days, s.instructor_id FROM sessions s WHERE s.studio_id = :s AND s.id = :id"""
 
 
 async def edit_session(
