@@ -15,9 +15,11 @@ from bookbot.cli.common import (
 )
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
+from bookbot.engine.multi_day import days_problem
 from bookbot.presentation.formatting import local_span
+from bookbot.presentation.i18n import translator
 from bookbot.serve import stripe_gateway
-from bookbot.services import cancellation, catalog, generation, staffing
+from bookbot.services import cancellation, catalog, facts, generation, staffing
 from bookbot.services.common import Studio
 from bookbot.services.session_changes import Change, NewSession, add_session, edit_session
 
@@ -96,6 +98,12 @@ def register(commands: Any) -> None:
         action.set_defaults(run=run_staff)
 
 
+def _when(studio: Studio, s: facts.SessionRow, days: int | None = None) -> str:
+    """A session's span; a multi-day one as 'Wed 13 – Fri 15 Jan 2027, 09:00–17:00 daily GMT'."""
+    t = translator(studio.default_language)
+    return t.span(s.starts_at, s.ends_at, studio.timezone, s.days if days is None else days)
+
+
 _MARKS = {"create": "new", "update": "changed", "unchanged": "exists", "delete": "removed"}
 
 
@@ -108,7 +116,8 @@ def _print_plan(studio: Studio, report: generation.GenerationReport) -> None:
     for target in report.targets:
         o = target.occurrence
         note = "" if o.adjustment == "none" else f"  [{o.adjustment.value}]"
-        span = local_span(o.starts_at, o.ends_at, studio.timezone, studio.default_language)
+        t = translator(studio.default_language)
+        span = t.span(o.starts_at, o.ends_at, studio.timezone, report.pattern.days)
         print(f"  {span}  {status.get(o.local_date, '')}{note}")
     for session in plan.delete:
         print(f"  {session.occurrence_date}  removed (no bookings)")
@@ -154,9 +163,7 @@ async def run_list(settings: Settings, args: argparse.Namespace) -> int:
             db, studio.id, clock.now(), limit=args.limit
         ):
             view = await catalog.session_availability(db, studio.id, session.id, clock.now())
-            span = local_span(
-                session.starts_at, session.ends_at, studio.timezone, studio.default_language
-            )
+            span = _when(studio, session)
             print(
                 f"{session.id:>5}  {span}  {view.class_name}  "
                 f"{view.availability.seats_left}/{session.capacity} seats left"
@@ -170,7 +177,7 @@ async def run_show(settings: Settings, args: argparse.Namespace) -> int:
             db, studio.id, args.session, SystemClock().now(), args.guests
         )
     s = view.session
-    print(f"{view.class_name}: {local_span(s.starts_at, s.ends_at, studio.timezone)} ({s.status})")
+    print(f"{view.class_name}: {_when(studio, s)} ({s.status})")
     print(f"  seats left: {view.availability.seats_left} of {s.capacity}")
     for r in view.availability.resources:
         mark = "ok" if r.ok else "NOT ENOUGH"
@@ -250,6 +257,12 @@ def _time(text: str) -> time:
         raise argparse.ArgumentTypeError(f"not a time (HH:MM, 24-hour): {text!r}") from None
 
 
+def _days(text: str) -> int:
+    if not text.isdigit() or days_problem(int(text)) is not None:
+        raise argparse.ArgumentTypeError(f"days must be a whole number from 1 to 31: {text!r}")
+    return int(text)
+
+
 def _register_changes(actions: Any) -> None:
     add = actions.add_parser(
         "add",
@@ -259,6 +272,12 @@ def _register_changes(actions: Any) -> None:
     add.add_argument("--date", type=_day, required=True, help="local date, YYYY-MM-DD")
     add.add_argument("--start", type=_time, required=True, help="local start, HH:MM")
     add.add_argument("--end", type=_time, required=True, help="local end, HH:MM")
+    add.add_argument(
+        "--days",
+        type=_days,
+        default=1,
+        help="a course over N consecutive days from --date, --start to --end each day (1-31)",
+    )
     add.add_argument(
         "--capacity", type=positive_int, help="seats (default: the class's schedule's)"
     )
@@ -294,10 +313,11 @@ async def run_add(settings: Settings, args: argparse.Namespace) -> int:
         capacity=args.capacity,
         instructor_key=args.instructor,
         location=args.location,
+        days=args.days,
     )
     async with studio_session(settings, args.studio) as (db, studio):
         made = await add_session(db, SystemClock(), studio.id, new)
-    span = local_span(made.starts_at, made.ends_at, studio.timezone, studio.default_language)
+    span = _when(studio, made)
     where = f" at {made.location}" if made.location else ""
     print(f"session {made.id} added: {args.class_key}, {span}{where}, {made.capacity} seats")
     return 0
@@ -319,7 +339,7 @@ async def run_edit(settings: Settings, args: argparse.Namespace) -> int:
     async with studio_session(settings, args.studio) as (db, studio):
         done = await edit_session(db, SystemClock(), studio.id, args.session, change)
     after = done.after
-    span = local_span(after.starts_at, after.ends_at, studio.timezone, studio.default_language)
+    span = _when(studio, after)
     where = f" at {after.location}" if after.location else ""
     print(f"session {after.id}: {span}{where}, {after.capacity} seats")
     if done.told:

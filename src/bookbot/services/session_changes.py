@@ -23,14 +23,14 @@ from typing import Any
 
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
-from bookbot.services import facts, staffing
+from bookbot.services import facts, multi_day_rows, staffing
 from bookbot.services.common import Studio, studio_by_id
 from bookbot.services.session_notices import tell_attendees
 from bookbot.services.session_times import (
     CapacityBelowTaken,
     StartsInPast,
+    course_days,
     local_parts,
-    span,
 )
 from bookbot.services.waitlist import offer_freed_seats
 from bookbot.store.db import Database, Reads, Tx, retrying
@@ -47,6 +47,7 @@ class NewSession:
     capacity: int | None = None  # None: the class's schedule's capacity
     instructor_key: str | None = None
     location: str | None = None  # None: the class's schedule's place
+    days: int = 1  # a course over this many consecutive days, start to end each day
 
 
 async def add_session(
@@ -79,7 +80,8 @@ async def _add_in(tx: Tx, now: datetime, studio_id: int, new: NewSession) -> fac
         raise errors.InvalidRequest(
             reason="A course is booked as a whole run: add its dates to a schedule pattern."
         )
-    starts_at, ends_at = span(new.day, new.start, new.end, studio.timezone)
+    day_list = course_days(new.day, new.start, new.end, new.days, studio.timezone)
+    starts_at, ends_at = day_list[0].starts_at, day_list[-1].ends_at
     if starts_at <= now:
         raise StartsInPast()
     usual = await tx.one(
@@ -97,9 +99,10 @@ async def _add_in(tx: Tx, now: datetime, studio_id: int, new: NewSession) -> fac
         location = str(usual["location"]) if usual and usual["location"] is not None else ""
     session_id = await tx.scalar(
         "INSERT INTO sessions (studio_id, class_id, pattern_id, occurrence_date, starts_at,"
-        " ends_at, capacity, location, status) VALUES (:s, :c, NULL, :day, :starts, :ends,"
-        " :capacity, :location, 'open') RETURNING id",
+        " ends_at, capacity, location, status, days) VALUES (:s, :c, NULL, :day, :starts,"
+        " :ends, :capacity, :location, 'open', :days) RETURNING id",
         {
+            "days": new.days,
             "s": studio_id,
             "c": klass["id"],
             "day": new.day,
@@ -109,11 +112,20 @@ async def _add_in(tx: Tx, now: datetime, studio_id: int, new: NewSession) -> fac
             "location": location.strip(),
         },
     )
+    await multi_day_rows.replace_days(tx, studio_id, int(session_id), day_list)
     if new.instructor_key:
         staff_id = await _staff_id(tx, studio_id, new.instructor_key)
         await staffing.assign_in(tx, studio_id, int(session_id), staff_id, True)
     return facts.SessionRow(
-        int(session_id), int(klass["id"]), None, starts_at, ends_at, capacity, "open", location
+        int(session_id),
+        int(klass["id"]),
+        None,
+        starts_at,
+        ends_at,
+        capacity,
+        "open",
+        location,
+        new.days,
     )
 
 
@@ -203,6 +215,10 @@ async def edit_in(tx: Tx, now: datetime, studio_id: int, session_id: int, change
         },
     )
     moved = (after.starts_at, after.ends_at) != (before.starts_at, before.ends_at)
+    if moved and after.days > 1:  # every day moves with the first
+        day, start, end = local_parts(after.starts_at, after.ends_at, studio.timezone)
+        days = course_days(day, start, end, after.days, studio.timezone)
+        await multi_day_rows.replace_days(tx, studio_id, session_id, days)
     if moved:
         await _recheck_staff(tx, studio_id, session_id, row["instructor_id"])
     told = 0
@@ -222,7 +238,10 @@ async def _target(
     if change.moves:
         zone = studio.timezone
         day, start, end = local_parts(before.starts_at, before.ends_at, zone)
-        starts_at, ends_at = span(change.day or day, change.start or start, change.end or end, zone)
+        days = course_days(
+            change.day or day, change.start or start, change.end or end, before.days, zone
+        )
+        starts_at, ends_at = days[0].starts_at, days[-1].ends_at
         if starts_at <= now:
             raise StartsInPast()
         after = replace(after, starts_at=starts_at, ends_at=ends_at)

@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from bookbot.engine import recurrence
+from bookbot.engine import multi_day, recurrence
 from bookbot.engine.errors import N_, BookingError
 
 # Refusals of these modules (not in engine.errors): marked with N_ so that the catalogue
@@ -52,11 +52,31 @@ def wall_instant(day: date, at: time, zone_name: str) -> datetime:
 def span(day: date, start: time, end: time, zone_name: str) -> tuple[datetime, datetime]:
     """The UTC start and end of a one-day session from its wall times.
 
-    (A session spanning days will take a first and last day; its daily times stay these.)
+    (A multi-day session's days: `course_days`.)
     """
     if end <= start:
         raise EndsBeforeStart(start=start.strftime("%H:%M"), end=end.strftime("%H:%M"))
     return wall_instant(day, start, zone_name), wall_instant(day, end, zone_name)
+
+
+def course_days(
+    day: date, start: time, end: time, days: int, zone_name: str
+) -> tuple[multi_day.Day, ...]:
+    """Each day of a `days`-day session from `day`, `start` to `end` on the wall clock each
+    day; TimeNotOnClock when a day's start falls in a DST gap (staff typed that time)."""
+    first_start, first_end = span(day, start, end, zone_name)
+    found = multi_day.course_days(day, start, first_end - first_start, days, zone_name)
+    for d in found:
+        if d.adjustment is recurrence.Adjustment.GAP_SHIFTED:
+            raise TimeNotOnClock(time=start.strftime("%H:%M"), day=d.local_date)
+        wall_instant(d.local_date, end, zone_name)  # the end must be on the clock too
+    # Each day ends at `end` on its own date (a DST change that day changes its length).
+    return tuple(
+        multi_day.Day(
+            d.number, d.local_date, d.starts_at, wall_instant(d.local_date, end, zone_name)
+        )
+        for d in found
+    )
 
 
 def local_parts(starts_at: datetime, ends_at: datetime, zone_name: str) -> tuple[date, time, time]:
