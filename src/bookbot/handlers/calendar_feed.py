@@ -15,6 +15,7 @@ from bookbot.engine.clock import Clock
 from bookbot.presentation.calendar_ics import (
     CalendarEvent,
     appointment_event,
+    day_events,
     staff_feed_calendar,
     taught_session_event,
 )
@@ -62,15 +63,20 @@ async def feed_for(reads: Reads, token: str, *, now: datetime) -> bytes | None:
         for appointment in calendar.appointments
     ]
     events += [
-        taught_session_event(
-            session_id=s.id,
-            class_name=s.class_name,
-            starts_at=s.starts_at,
-            ends_at=s.ends_at,
-            location=s.location,
-            cancelled=s.status == "cancelled",
-        )
+        day
         for s in calendar.sessions
+        for day in day_events(
+            taught_session_event(
+                session_id=s.id,
+                class_name=s.class_name,
+                starts_at=s.starts_at,
+                ends_at=s.ends_at,
+                location=s.location,
+                cancelled=s.status == "cancelled",
+            ),
+            s.days,
+            s.studio_timezone,
+        )
     ]
     events.sort(key=lambda e: (e.starts_at, e.uid))
     return staff_feed_calendar(

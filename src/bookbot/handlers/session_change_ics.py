@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bookbot.conversations.model import Attachment
-from bookbot.presentation.calendar_ics import CalendarEvent, booking_calendar
+from bookbot.presentation.calendar_ics import CalendarEvent, booking_calendar, day_events
 from bookbot.presentation.i18n import Translator
 from bookbot.services.class_reschedule import calendar_uid
 
@@ -40,5 +40,7 @@ def calendar_attachment(params: dict[str, Any], t: Translator, *, stamp: datetim
         ),
         sequence=int(params["sequence"]),
     )
-    content = booking_calendar([event], stamp=stamp)
+    days = int(params.get("days", 1))
+    events = day_events(event, days, str(params.get("timezone", "UTC")))
+    content = booking_calendar(events, stamp=stamp)
     return Attachment(f"booking-{registration}.ics", "text/calendar", content)

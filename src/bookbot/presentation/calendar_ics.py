@@ -23,6 +23,11 @@ already holds the event takes the moved one as the newer version. UIDs of appoin
 `appointment-{id}@bookbot`: ids are unique across studios, and the same UID in the chat's
 attachment and in the staff feed lets a calendar app match the two.
 
+A multi-day session (a course 15-17 Jan, 09:00-17:00 each day) is one booking but an event
+per day (`day_events`): a calendar shows the hours the person is there, not three days
+blocked through the nights. Each day's UID is the session's with `-day-N` before the `@`,
+and every day carries the booking's SEQUENCE, so a move updates each day's event.
+
 The feed is a PUBLISH calendar that may be empty (a staff member with nothing booked still
 subscribes to a valid calendar); it names itself with X-WR-CALNAME, typed VALUE=TEXT because
 parsers (icalendar, ical.js) otherwise keep an X- property's escapes, and asks to be refreshed
@@ -34,9 +39,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from bookbot.engine.multi_day import days_of
 from bookbot.presentation.i18n import Translator
 from bookbot.services.appointment_rows import Appointment
 
@@ -46,6 +52,7 @@ __all__ = [
     "appointment_event",
     "appointment_uid",
     "booking_calendar",
+    "day_events",
     "staff_feed_calendar",
     "taught_session_event",
 ]
@@ -73,6 +80,20 @@ class CalendarEvent:
     sequence: int | None = None  # None: not written (RFC 5545 reads it as 0)
     url: str = ""  # e.g. an online appointment's meeting link
     cancelled: bool = False  # STATUS:CANCELLED rather than CONFIRMED
+
+
+def day_events(event: CalendarEvent, days: int, zone_name: str) -> list[CalendarEvent]:
+    """`event` of a session over `days` consecutive days as one event per day (the same
+    wall-clock hours each day in `zone_name`); a one-day session's event as it is."""
+    if days <= 1:
+        return [event]
+    local, _, domain = event.uid.partition("@")
+    return [
+        replace(
+            event, uid=f"{local}-day-{d.number}@{domain}", starts_at=d.starts_at, ends_at=d.ends_at
+        )
+        for d in days_of(event.starts_at, event.ends_at, days, zone_name)
+    ]
 
 
 def booking_calendar(

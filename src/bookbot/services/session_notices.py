@@ -61,6 +61,8 @@ async def tell_attendees(
         "session_id": after.id,
         "starts_at": after.starts_at.isoformat(),
         "ends_at": after.ends_at.isoformat(),
+        "days": after.days,  # a multi-day course: its .ics has an event per day
+        "timezone": studio.timezone,
         "was": before.starts_at.isoformat(),
         "location": after.location,
         "was_location": before.location,

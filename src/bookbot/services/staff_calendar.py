@@ -33,8 +33,9 @@ _APPOINTMENTS = (
 
 # Driven by the studio's sessions in the range (index studio_id, starts_at): the instructor
 # and assistant indexes alone would read everything the staff member ever taught.
-_SESSIONS = """SELECT s.id, c.name AS class_name, s.starts_at, s.ends_at, s.location, s.status
-FROM sessions s JOIN classes c ON c.id = s.class_id
+_SESSIONS = """SELECT s.id, c.name AS class_name, s.starts_at, s.ends_at, s.location, s.status,
+    s.days, st.timezone AS studio_timezone
+FROM sessions s JOIN classes c ON c.id = s.class_id JOIN studios st ON st.id = s.studio_id
 WHERE s.studio_id = :studio_id AND s.starts_at >= :start AND s.starts_at < :end
   AND (s.instructor_id = :staff_id OR EXISTS (SELECT 1 FROM session_assistants sa
        WHERE sa.session_id = s.id AND sa.staff_id = :staff_id))"""
@@ -53,6 +54,8 @@ class TaughtSession:
     ends_at: datetime
     location: str
     status: str
+    days: int  # a multi-day course: an event per day, on the studio's clock
+    studio_timezone: str
 
 
 @dataclass(frozen=True)
