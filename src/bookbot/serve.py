@@ -15,6 +15,12 @@ Payments (Stripe) are on when its key, its webhook secret and the public URL are
 then the webhook /stripe/webhook and the return pages /pay/success and /pay/cancel are
 served, the inbox worker applies Stripe's events, and the sweeps get the gateway.
 
+Several studios, one process: besides the default bot (BOOKBOT_TELEGRAM_TOKEN) every studio
+with its own bot (`[channels]` in its file) gets a bot of its own here, read from the
+database when serving starts (a changed [channels] section needs a restart): polled each,
+or each on its own webhook, /telegram/<bot id>. The studios' own Twilio numbers share the
+account and the webhooks; the `To` of a message says whose it is.
+
 Staff calendar feeds (GET /calendar/<token>.ics) are served when the public URL is set: it is
 the address their calendar apps subscribe to (`bookbot availability feed`), and without it a
 Telegram-polling bot opens no port at all.
@@ -27,7 +33,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from contextlib import AsyncExitStack, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -37,20 +43,21 @@ from bookbot.conversations.states import PaymentSetup
 from bookbot.engine.clock import Clock, SystemClock
 from bookbot.handlers.calendar_feed import CalendarFeed
 from bookbot.handlers.notice_transport import NoticeTransport
-from bookbot.handlers.notices import NoticeRouter
+from bookbot.handlers.notices import NoticeRouter, TelegramText
 from bookbot.handlers.payment_pages import ChatLinks, PaymentPages
 from bookbot.handlers.stripe_gateway import StripeGateway
 from bookbot.handlers.stripe_webhook import SOURCE as STRIPE_SOURCE
 from bookbot.handlers.stripe_webhook import StripeWebhook
 from bookbot.handlers.telegram_bot import TelegramBot, TelegramSettings
+from bookbot.handlers.telegram_bots import TelegramBots
 from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
 from bookbot.handlers.twilio_webhook import STATUS_PATH, TwilioChannel, TwilioWebhooks
 from bookbot.handlers.web import (
-    TELEGRAM_PATH,
     Gate,
     certificate_routes,
     make_app,
     telegram_route,
+    webhook_path,
 )
 from bookbot.jobs.delivery import DeliveryWorker, RateLimits
 from bookbot.jobs.inbox_worker import InboxWorker
@@ -58,6 +65,7 @@ from bookbot.jobs.scheduler import standard_sweeps, ticking
 from bookbot.jobs.sweeps import Sweeps
 from bookbot.services.payment_urls import generic_urls
 from bookbot.services.payments import ReturnUrls
+from bookbot.services.studio_channels import Endpoints, StudioChannel, bot_id
 from bookbot.store.db import Database
 
 log = logging.getLogger("bookbot")
@@ -78,6 +86,11 @@ class Services:
     pages: PaymentPages | None = None
     feed: CalendarFeed | None = None  # staff calendar feeds
     certificates: list[web.RouteDef] | None = None  # /verify/<code>, a certificate's PDF
+    # The default bot and the studios' own (added when serving starts), and which studio
+    # owns which bot or number.
+    bots: TelegramBots = field(default_factory=TelegramBots)
+    endpoints: Endpoints = field(default_factory=Endpoints)
+    dialogues: Dialogues | None = None
 
     def routes(self) -> list[web.RouteDef]:
         """The webhook server's routes, bar Telegram's (its secret is chosen in `serve`)."""
@@ -94,10 +107,12 @@ def build(settings: Settings, db: Database, clock: Clock | None = None) -> Servi
     clock = clock or SystemClock()
     gateway = stripe_gateway(settings)  # first: a half-set Stripe fails before anything opens
     sender = twilio_sender(settings)
-    channel = TwilioChannel(db, clock, sender) if sender is not None else None
+    endpoints = Endpoints()
+    channel = TwilioChannel(db, clock, sender, endpoints) if sender is not None else None
     dialogues = dialogues_for(settings, db, clock, sms=channel, gateway=gateway)
     inbox = InboxWorker(db, clock, {})
     bot = telegram_bot(settings, dialogues, inbox.wake)
+    bots = TelegramBots(bot)
     twilio = None
     if channel is not None:
         twilio = TwilioWebhooks(
@@ -108,16 +123,12 @@ def build(settings: Settings, db: Database, clock: Clock | None = None) -> Servi
             account_sid=settings.twilio_account_sid,
             wake=inbox.wake,
         )
-    if bot is None and twilio is None:
-        raise ValueError(
-            "nothing to run: set BOOKBOT_TELEGRAM_TOKEN (the token @BotFather gave you) and/or "
-            "BOOKBOT_TWILIO_ACCOUNT_SID + BOOKBOT_TWILIO_AUTH_TOKEN"
-        )
-    inbox.processors.update({"telegram": bot} if bot else {})
+    inbox.processors.update({"telegram": bots} if bot else {})
     inbox.processors.update({"twilio": twilio} if twilio else {})
-    delivery = delivery_worker(settings, db, clock, bot, channel)
+    delivery = delivery_worker(settings, db, clock, bots, channel)
     inbox.on_processed = delivery.wake
     services = Services(bot, twilio, sender, inbox, delivery, sweeps(settings, db, clock, gateway))
+    services.bots, services.endpoints, services.dialogues = bots, endpoints, dialogues
     if settings.public_url:
         services.feed = CalendarFeed(db, clock)
         services.certificates = certificate_routes(db, settings.public_url)
@@ -213,28 +224,102 @@ def delivery_worker(
     settings: Settings,
     db: Database,
     clock: Clock,
-    bot: TelegramBot | None,
+    bots: TelegramBots,
     channel: TwilioChannel | None,
 ) -> DeliveryWorker:
+    """Sends the outbox: each studio's messages through its own bot or number, if any."""
+
+    def telegram_for(studio_id: int | None) -> TelegramText | None:
+        chosen = bots.for_studio(studio_id)
+        return chosen.bot if chosen is not None else None
+
+    default = bots.default
     notices = NoticeRouter(
-        db, clock, bot.bot if bot else None, channel, settings.whatsapp_template_sid
+        db,
+        clock,
+        default.bot if default else None,
+        channel,
+        settings.whatsapp_template_sid,
+        telegram_for=telegram_for,
     )
     limits = RateLimits()
     limits.per_channel["sms"] = settings.sms_rate
-    return DeliveryWorker(
-        db, clock, NoticeTransport(notices, bot, settings.public_url), limits=limits
-    )
+    transport = NoticeTransport(notices, default, settings.public_url, bots=bots)
+    return DeliveryWorker(db, clock, transport, limits=limits)
+
+
+async def studio_channels(
+    settings: Settings,
+    db: Database,
+    services: Services | None = None,
+    *,
+    bots: TelegramBots,
+    endpoints: Endpoints,
+    dialogues: Dialogues,
+) -> list[StudioChannel]:
+    """Read the studios' own bots and numbers into `endpoints`, and add a bot to `bots` for
+    each own Telegram token that is set (an unset one is logged: that studio's Telegram is
+    down until it is set, and its messages wait rather than go out through the default bot,
+    which its customers never started)."""
+    channels = await endpoints.load(db)
+    default_id = bot_id(settings.telegram_token or "")
+    wake = services.inbox.wake if services is not None else (lambda: None)
+    for c in channels:
+        if c.channel != "telegram":
+            continue
+        if c.address == default_id:
+            raise ValueError(
+                f"studio {c.slug}'s own bot is the default bot (BOOKBOT_TELEGRAM_TOKEN):"
+                " give it another bot, or remove its [channels] token"
+            )
+        bots.owns(c.studio_id, c.address)
+        token = c.resolved_token()
+        if token is None or bot_id(token) != c.address:
+            log.warning(
+                "telegram: studio %s's bot %s not served: %s",
+                c.slug,
+                c.address,
+                f"{c.token_env} is unset" if token is None else "the token is another bot's",
+            )
+            continue
+        bot = TelegramBot(
+            dialogues,
+            TelegramSettings(token, settings.telegram_api_base),
+            wake=wake,
+            endpoint=c.address,
+            studio_id=c.studio_id,
+        )
+        bots.add(bot)
+        log.info("telegram: studio %s's own bot %s", c.slug, c.address)
+    return channels
 
 
 async def serve(settings: Settings, services: Services, stop: asyncio.Event) -> None:
     """Start every configured channel and the workers; run until `stop` is set."""
-    bot, gate = services.bot, Gate()
+    gate, bots = Gate(), services.bots
+    if services.dialogues is not None:
+        await studio_channels(
+            settings,
+            services.inbox.db,
+            services,
+            bots=bots,
+            endpoints=services.endpoints,
+            dialogues=services.dialogues,
+        )
+    if bots:
+        services.inbox.processors["telegram"] = bots
+    if not bots and services.twilio is None:
+        raise ValueError(
+            "nothing to run: set BOOKBOT_TELEGRAM_TOKEN (the token @BotFather gave you) and/or "
+            "BOOKBOT_TWILIO_ACCOUNT_SID + BOOKBOT_TWILIO_AUTH_TOKEN, or give a studio its own "
+            "bot ([channels] in its file)"
+        )
     secret = settings.webhook_secret or secrets.token_urlsafe(32)
     routes = services.routes()
-    if bot is not None and settings.public_url:
-        routes.append(telegram_route(bot, secret))
+    if settings.public_url:
+        routes += [telegram_route(bot, secret, webhook_path(bot.endpoint)) for bot in bots.all()]
     async with AsyncExitStack() as clients:  # closed last, after everything has stopped
-        if bot is not None:
+        for bot in bots.all():
             await clients.enter_async_context(bot.bot)
             await bot.publish_commands()  # the "/" menu; a failure is logged, not fatal
         if services.sender is not None:
@@ -252,17 +337,17 @@ async def serve(settings: Settings, services: Services, stop: asyncio.Event) -> 
             asyncio.create_task(services.inbox.run()),
             asyncio.create_task(services.delivery.run()),
         ]
-        poller = await _start_telegram(settings, bot, secret, stop) if bot else None
+        pollers = [await _start_telegram(settings, bot, secret, stop) for bot in bots.all()]
         async with ticking(*standard_sweeps(services.jobs)):
             await stop.wait()
-        await _stop(gate, poller, services)
+        await _stop(gate, [p for p in pollers if p is not None], services)
         await asyncio.gather(*workers, return_exceptions=True)
 
 
-async def _stop(gate: Gate, poller: asyncio.Task[None] | None, services: Services) -> None:
+async def _stop(gate: Gate, pollers: list[asyncio.Task[None]], services: Services) -> None:
     log.info("stopping: no new updates, finishing the ones under way")
     gate.open = False
-    if poller is not None:
+    for poller in pollers:
         poller.cancel()  # an unconfirmed batch is delivered again on the next start
         with suppress(asyncio.CancelledError):
             await poller
@@ -288,12 +373,12 @@ async def _start_telegram(
 ) -> asyncio.Task[None] | None:
     """Webhook mode (registered with our secret), or a poller task."""
     if settings.public_url:
-        url = settings.public_url + TELEGRAM_PATH
+        url = settings.public_url + webhook_path(bot.endpoint)
         await bot.bot.set_webhook(
             url, secret_token=secret, allowed_updates=["message", "callback_query"]
         )
         log.info("telegram: webhook mode, %s", url)
         return None
     await bot.bot.delete_webhook()
-    log.info("telegram: polling mode")
+    log.info("telegram: polling mode (bot %s)", bot.endpoint or "default")
     return asyncio.create_task(bot.poll(stop))

@@ -12,6 +12,7 @@ from typing import Any
 from bookbot.cli.common import opened
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
+from bookbot.handlers.telegram_bots import TelegramBots
 from bookbot.handlers.twilio_webhook import TwilioChannel
 from bookbot.jobs.delivery import DeliveryWorker
 from bookbot.jobs.scheduler import standard_sweeps, ticking
@@ -22,10 +23,12 @@ from bookbot.serve import (
     dialogues_for,
     serve,
     stripe_gateway,
+    studio_channels,
     sweeps,
     telegram_bot,
     twilio_sender,
 )
+from bookbot.services.studio_channels import Endpoints
 
 log = logging.getLogger("bookbot")
 
@@ -55,15 +58,17 @@ async def run_jobs(settings: Settings, args: argparse.Namespace) -> int:
         sender = twilio_sender(settings)
         if sender is not None:
             stack.push_async_callback(sender.close)
-        channel = TwilioChannel(db, clock, sender) if sender is not None else None
+        endpoints = Endpoints()
+        channel = TwilioChannel(db, clock, sender, endpoints) if sender is not None else None
         # The same dialogues as `run`: a notice sent from here has the same buttons.
-        bot = telegram_bot(
-            settings, dialogues_for(settings, db, clock, sms=channel, gateway=gateway)
-        )
-        if bot is not None:
+        dialogues = dialogues_for(settings, db, clock, sms=channel, gateway=gateway)
+        bots = TelegramBots(telegram_bot(settings, dialogues))
+        # The studios' own bots and numbers: their notices go out through them.
+        await studio_channels(settings, db, bots=bots, endpoints=endpoints, dialogues=dialogues)
+        for bot in bots.all():
             await stack.enter_async_context(bot.bot)
         jobs = sweeps(settings, db, clock, gateway)
-        delivery = delivery_worker(settings, db, clock, bot, channel)
+        delivery = delivery_worker(settings, db, clock, bots, channel)
         if args.once:
             await _once(jobs, delivery, stop)
             return 0

@@ -62,6 +62,7 @@ from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import zone
 from bookbot.presentation.i18n import negotiate, render_error, translator
 from bookbot.services import appointments, holds, inbox, staff_access
+from bookbot.services import studio_channels as endpoints
 from bookbot.services.common import Studio, default_studio, studio_by_slug
 from bookbot.services.customers import customer_for, set_preferred_channel
 from bookbot.store.db import Database
@@ -192,7 +193,8 @@ class Dialogues:
         Raises `store.LeaseLost`, having saved nothing, if this turn outlived its lease and
         another worker took the dialogue over.
         """
-        async with self._serializer.hold(inbound.channel.value, inbound.address) as lease:
+        held = self._serializer.hold(inbound.channel.value, inbound.address, inbound.endpoint)
+        async with held as lease:
             ctx, replies, changed = await self._handle(inbound, studio_slug, lease)
             if reply_to is None:
                 if changed:
@@ -219,11 +221,14 @@ class Dialogues:
             lease.held = False  # the commit saved the dialogue and let the lease go
             return replies
 
-    async def push(self, channel: Channel, address: str, template: str, notice: str) -> list[Reply]:
+    async def push(
+        self, channel: Channel, address: str, template: str, notice: str, *, endpoint: str = ""
+    ) -> list[Reply]:
         """The bot speaks first (a reminder, an offer): the notice, with one-tap actions
-        stored as the person's current options, so the buttons work like any others."""
-        inbound = Inbound(channel, address)
-        async with self._serializer.hold(channel.value, address) as lease:
+        stored as the person's current options, so the buttons work like any others.
+        `endpoint`: which of our bots speaks (the studio's own, else the default)."""
+        inbound = Inbound(channel, address, endpoint=endpoint)
+        async with self._serializer.hold(channel.value, address, endpoint) as lease:
             ctx = await self._context(inbound, None, lease)
             ctx.data.clear()
             ctx.data["notice"] = template
@@ -234,7 +239,9 @@ class Dialogues:
     async def apologise(self, reply_to: ReplyTo, dialogue_address: str) -> None:
         """A message we gave up on (it kept failing): say so, in the person's language,
         rather than stay silent. Nothing is said to someone we never talked to."""
-        conversation = await store.find(self.db, reply_to.channel.value, dialogue_address)
+        conversation = await store.find(
+            self.db, reply_to.channel.value, dialogue_address, reply_to.endpoint
+        )
         if conversation is None or conversation.customer_id is None:
             return
         text = translator(conversation.language)._("Sorry, something went wrong. Please try again.")
@@ -253,14 +260,31 @@ class Dialogues:
 
     async def note_message(self, inbound: Inbound, message_ref: str) -> None:
         """Remember the message now carrying the person's options (Telegram edits it)."""
-        await store.note_message(self.db, inbound.channel.value, inbound.address, message_ref)
+        await store.note_message(
+            self.db, inbound.channel.value, inbound.address, message_ref, inbound.endpoint
+        )
 
-    async def _studio(self, slug: str | None) -> Studio:
+    async def _studio(self, inbound: Inbound, slug: str | None, current: Studio | None) -> Studio:
         """The studio a deep link names, else this deployment's default (configured, else
-        its only studio, else the first loaded: `services.common.default_studio`)."""
+        its only studio, else the first loaded: `services.common.default_studio`). On a
+        studio's own bot or number it is always that studio (a link elsewhere is ignored);
+        the default one reaches only studios without their own (`services.studio_channels`)."""
+        channel = inbound.channel.value
+        if inbound.endpoint:
+            if current is not None:
+                return current
+            return await endpoints.studio_of(self.db, channel, inbound.endpoint)
+        own = await endpoints.studios_with_own(self.db, channel)
         if slug:
-            return await studio_by_slug(self.db, slug)
-        return (await default_studio(self.db, self.default_studio)).studio
+            linked = await studio_by_slug(self.db, slug)
+            if linked.id not in own:
+                return linked
+            if current is not None:  # that studio answers on its own bot: stay here
+                return current
+        chosen = (await default_studio(self.db, self.default_studio)).studio
+        if chosen.id in own:
+            return await endpoints.first_without_own(self.db, channel) or chosen
+        return chosen
 
     async def _context(self, inbound: Inbound, slug: str | None, lease: store.Lease) -> Context:
         """The turn's context from what claiming the lease read; more reads only for a first
@@ -269,7 +293,7 @@ class Dialogues:
         channel = inbound.channel.value
         conversation, studio = lease.conversation, lease.studio
         if conversation is None or studio is None or slug:
-            studio = await self._studio(slug)
+            studio = await self._studio(inbound, slug, studio)
         if conversation is None:
             hint = inbound.language_hint
             conversation = await store.create(
@@ -282,6 +306,7 @@ class Dialogues:
                     studio=studio,
                     language=negotiate(hint) if hint else studio.default_language,
                     state=State.MENU.value,
+                    endpoint=inbound.endpoint,
                 ),
             )
             if not conversation.created and not slug and lease.studio is not None:

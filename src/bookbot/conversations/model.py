@@ -37,6 +37,9 @@ class Inbound:
     # and whether it was in a chat shared with others (a group), not the person's own.
     message_ref: str | None = None
     shared_chat: bool = False
+    # Which of our bots or numbers it came to ('' the default one): a studio's own one
+    # fixes the studio (`services.studio_channels`).
+    endpoint: str = ""
 
 
 @dataclass(frozen=True)

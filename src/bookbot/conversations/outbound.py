@@ -29,6 +29,7 @@ class ReplyTo:
     item: InboxItem
     channel: Channel
     address: str  # Telegram: the chat id (in a group it is not the person's own id)
+    endpoint: str = ""  # the bot or number it came to: the replies go back through it
 
 
 def reply_params(reply: Reply, *, edit_ref: str | None, dialogue: str) -> dict[str, Any]:
@@ -91,7 +92,10 @@ async def queue_replies(
             studio_id=studio_id,
             customer_id=customer_id,
             template=REPLY,
-            params=reply_params(reply, edit_ref=edit_ref, dialogue=dialogue),
+            params={
+                **reply_params(reply, edit_ref=edit_ref, dialogue=dialogue),
+                "endpoint": reply_to.endpoint,
+            },
             due_at=now,
             dedupe_key=f"reply:inbox-{reply_to.item.id}:{index}",
             channel=reply_to.channel.value,

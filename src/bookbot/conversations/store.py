@@ -57,6 +57,9 @@ class Conversation:
     step: int
     message_ref: str | None
     updated_at: datetime
+    # Which of our bots or numbers the person writes to ('' the default one): an own one
+    # fixes the dialogue's studio (`services.studio_channels`).
+    endpoint: str = ""
     created: bool = field(default=False, compare=False)
     # This turn's booking-funnel events, written by the save (never stored with the state).
     funnel: list[Event] = field(default_factory=list, compare=False)
@@ -75,6 +78,7 @@ _FIELDS = (
     "step",
     "message_ref",
     "updated_at",
+    "endpoint",
 )
 _COLUMNS = ", ".join(_FIELDS)
 
@@ -93,6 +97,7 @@ def _conversation(row: Row, *, created: bool = False) -> Conversation:
         step=row["step"],
         message_ref=row["message_ref"],
         updated_at=row["updated_at"],
+        endpoint=row["endpoint"],
         created=created,
     )
 
@@ -115,7 +120,7 @@ class Lease:
 
 _FREE = "(lease_until IS NULL OR lease_until < :now)"
 _TAKE = "UPDATE conversations SET lease_until = :until, lease_token = :token"
-_THIS = "channel = :channel AND address = :address"
+_THIS = "channel = :channel AND endpoint = :endpoint AND address = :address"
 
 
 def _loaded(claimed: str) -> str:
@@ -143,16 +148,19 @@ _CLAIM_POSTGRES = (
 # one write transaction (no round trips to save there).
 _CLAIM_SQLITE_TAKE = f"{_TAKE} WHERE {_THIS} AND {_FREE}"
 _CLAIM_SQLITE_READ = _loaded(
-    "LEFT JOIN conversations c ON c.channel = :channel AND c.address = :address"
-    " AND c.lease_token = :token"
+    "LEFT JOIN conversations c ON c.channel = :channel AND c.endpoint = :endpoint"
+    " AND c.address = :address AND c.lease_token = :token"
 )
 
 
-async def _claim(db: Database, lease: Lease, now: datetime, channel: str, address: str) -> bool:
+async def _claim(
+    db: Database, lease: Lease, now: datetime, channel: str, address: str, *, endpoint: str = ""
+) -> bool:
     """Try to take the lease, reading the turn's start into `lease`. False: another worker
     holds it. True with no `lease.conversation`: there is no dialogue to hold yet."""
     params = {
         "channel": channel,
+        "endpoint": endpoint,
         "address": address,
         "token": lease.token,
         "now": now,
@@ -176,11 +184,11 @@ async def _claim(db: Database, lease: Lease, now: datetime, channel: str, addres
     return True
 
 
-async def find(db: Database, channel: str, address: str) -> Conversation | None:
+async def find(db: Database, channel: str, address: str, endpoint: str = "") -> Conversation | None:
     """The dialogue as stored, without holding it (to read, not to change)."""
     row = await db.one(
         f"SELECT {_COLUMNS} FROM conversations WHERE {_THIS}",  # noqa: S608 - fixed names
-        {"channel": channel, "address": address},
+        {"channel": channel, "endpoint": endpoint, "address": address},
     )
     return None if row is None else _conversation(row)
 
@@ -194,12 +202,13 @@ class NewDialogue:
     studio: Studio
     language: str
     state: str
+    endpoint: str = ""
 
 
-_CREATE = f"""INSERT INTO conversations (channel, address, studio_id, language, state,
-    updated_at, lease_until, lease_token)
-    VALUES (:channel, :address, :studio_id, :language, :state, :now, :until, :token)
-    ON CONFLICT (channel, address) DO NOTHING
+_CREATE = f"""INSERT INTO conversations (channel, endpoint, address, studio_id, language,
+    state, updated_at, lease_until, lease_token)
+    VALUES (:channel, :endpoint, :address, :studio_id, :language, :state, :now, :until, :token)
+    ON CONFLICT (channel, endpoint, address) DO NOTHING
     RETURNING {_COLUMNS}, ({staff_id_query("conversations.studio_id")}) AS staff_id"""  # noqa: S608
 
 
@@ -207,9 +216,10 @@ async def create(db: Database, lease: Lease, now: datetime, new: NewDialogue) ->
     """A new dialogue, held by `lease` (which then reads as claiming it would: no customer
     yet, the person's staff id); or, if another worker created it a moment ago, theirs
     (`created` False), claimed once they let it go."""
-    channel, address = new.channel, new.address
+    channel, address, endpoint = new.channel, new.address, new.endpoint
     params = {
         "channel": channel,
+        "endpoint": endpoint,
         "address": address,
         "studio_id": new.studio.id,
         "language": new.language,
@@ -226,7 +236,8 @@ async def create(db: Database, lease: Lease, now: datetime, new: NewDialogue) ->
             lease.conversation = _conversation(row, created=True)
             lease.studio, lease.customer, lease.staff_id = new.studio, None, row["staff_id"]
             return lease.conversation
-        if await _claim(db, lease, now, channel, address) and lease.conversation is not None:
+        claimed = await _claim(db, lease, now, channel, address, endpoint=endpoint)
+        if claimed and lease.conversation is not None:
             return lease.conversation
         await waiting.wait()
 
@@ -347,21 +358,22 @@ class Serializer:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._users: dict[tuple[str, str], int] = {}
+        self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        self._users: dict[tuple[str, str, str], int] = {}
 
     @asynccontextmanager
-    async def hold(self, channel: str, address: str) -> AsyncIterator[Lease]:
+    async def hold(self, channel: str, address: str, endpoint: str = "") -> AsyncIterator[Lease]:
         """Hold the person's dialogue, loaded; `save` releases the lease with the new state,
         and anything left held (an early return, an error) is released on the way out."""
-        key = (channel, address)
+        key = (channel, endpoint, address)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
             async with lock:
                 lease = Lease(secrets.token_hex(8))
                 waiting = _Waiting(f"{channel}:{address}")
-                while not await _claim(self._db, lease, self._clock.now(), channel, address):
+                now = self._clock.now
+                while not await _claim(self._db, lease, now(), channel, address, endpoint=endpoint):
                     await waiting.wait()
                 try:
                     yield lease
@@ -379,9 +391,11 @@ class Serializer:
             log.exception("could not release the lease on a dialogue; it will run out")
 
 
-async def note_message(db: Database, channel: str, address: str, message_ref: str) -> str | None:
+async def note_message(
+    db: Database, channel: str, address: str, message_ref: str, endpoint: str = ""
+) -> str | None:
     """Store the message now carrying the dialogue's options; the one noted before it."""
-    params = {"ref": message_ref, "channel": channel, "address": address}
+    params = {"ref": message_ref, "channel": channel, "endpoint": endpoint, "address": address}
     async with db.transaction() as tx:
         previous = await tx.scalar(
             f"SELECT message_ref FROM conversations WHERE {_THIS}",  # noqa: S608 - fixed names

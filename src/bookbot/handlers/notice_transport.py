@@ -3,6 +3,10 @@
 Notices (reminders, offers…) are rendered when sent and go through `NoticeRouter` to the
 customer's preferred channel. A dialogue's replies (template `reply`) go back to the chat
 they answer, as they were decided: buttons on Telegram, numbered lines by text.
+
+Which of our bots or numbers sends: a reply goes back through the one its message came to
+(its `endpoint` param); anything else for a studio through the studio's own bot or number
+on that channel, else the deployment's default (`services.studio_channels`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,14 @@ class Pusher(Protocol):
     ) -> int: ...
 
 
+class BotChoice(Protocol):
+    """Which bot sends (`handlers.telegram_bots.TelegramBots`)."""
+
+    def for_endpoint(self, endpoint: str) -> Pusher | None: ...
+
+    def for_studio(self, studio_id: int | None) -> Pusher | None: ...
+
+
 @dataclass
 class NoticeTransport:
     router: NoticeRouter
@@ -46,6 +58,19 @@ class NoticeTransport:
     telegram: Pusher | None = None
     # Where our web pages are (BOOKBOT_PUBLIC_URL): links to a certificate's PDF by text.
     public_url: str | None = None
+    # Several bots (the studios' own beside the default): chosen per message; without it,
+    # `telegram` sends everything.
+    bots: BotChoice | None = None
+
+    def _bot(self, message: OutboundMessage) -> Pusher | None:
+        """The bot that sends `message`: the one a reply's message came to, else the
+        studio's own, else the default."""
+        if self.bots is None:
+            return self.telegram
+        endpoint = message.params.get("endpoint") if message.template == REPLY else None
+        if isinstance(endpoint, str):
+            return self.bots.for_endpoint(endpoint)
+        return self.bots.for_studio(message.studio_id)
 
     async def route(self, message: OutboundMessage) -> Route | None:
         if message.template == REPLY:
@@ -71,14 +96,15 @@ class NoticeTransport:
             await self._to_chat(route, text, message.studio_id)
             return
         try:
-            if route.channel == "telegram" and self.telegram is not None:
+            bot = self._bot(message)
+            if route.channel == "telegram" and bot is not None:
                 if message.template == certificates.TEMPLATE:
-                    await self._certificate(message, int(route.address))
+                    await self._certificate(bot, message, int(route.address))
                     return
                 if wants_calendar(message.template, message.params):
-                    await self._with_calendar(message, int(route.address))
+                    await self._with_calendar(bot, message, int(route.address))
                     return
-                await self.telegram.push(route.address, _screen(message), text)
+                await bot.push(route.address, _screen(message), text)
                 return
             notice = Notice(text, {"1": text}, studio_id=message.studio_id)
             # The route was chosen as reachable a moment ago: send there, and only if it
@@ -113,9 +139,11 @@ class NoticeTransport:
     async def _reply(self, message: OutboundMessage, route: Route) -> None:
         reply = reply_from_params(message.params)
         twilio = self.router.twilio
+        bot = self._bot(message)
+        endpoint = message.params.get("endpoint")
         try:
-            if route.channel == Channel.TELEGRAM.value and self.telegram is not None:
-                sent = await self.telegram.send_reply(
+            if route.channel == Channel.TELEGRAM.value and bot is not None:
+                sent = await bot.send_reply(
                     int(route.address),
                     reply,
                     message.params.get("edit"),
@@ -129,7 +157,11 @@ class NoticeTransport:
                 if not text:
                     return
                 sids = await twilio.send_text(
-                    Channel(route.channel), route.address, text, studio_id=message.studio_id
+                    Channel(route.channel),
+                    route.address,
+                    text,
+                    studio_id=message.studio_id,
+                    endpoint=endpoint if isinstance(endpoint, str) else None,
                 )
                 if not sids:
                     raise DeliveryError("opted out of this channel", permanent=True)
@@ -188,9 +220,8 @@ class NoticeTransport:
             params = {**params, "url": url, "attached": attached}
         return render(message.template, params, translator(to.language), to.timezone)
 
-    async def _certificate(self, message: OutboundMessage, chat_id: int) -> None:
+    async def _certificate(self, bot: Pusher, message: OutboundMessage, chat_id: int) -> None:
         """On Telegram a certificate arrives as its PDF, the notice as the caption."""
-        assert self.telegram is not None  # noqa: S101 - checked by the caller
         async with self.router.db.transaction(write=False) as tx:
             found = await certificates.by_code(tx, message.params["code"])
         if found is None or found.studio_id != message.studio_id:
@@ -198,17 +229,16 @@ class NoticeTransport:
         pdf = certificate_pdf.pdf_for(found, self.public_url)
         text = await self._text(message, attached=True)
         file = Attachment(certificate_pdf.filename(found.shown_code), certificate_pdf.MIME, pdf)
-        await self.telegram.send_reply(chat_id, Reply(text, attachment=file), None, None)
+        await bot.send_reply(chat_id, Reply(text, attachment=file), None, None)
 
-    async def _with_calendar(self, message: OutboundMessage, chat_id: int) -> None:
+    async def _with_calendar(self, bot: Pusher, message: OutboundMessage, chat_id: int) -> None:
         """On Telegram a session change comes with the booking's updated .ics (the notice
         as its caption); by text it is the notice alone."""
-        assert self.telegram is not None  # noqa: S101 - checked by the caller
         to = await voice(self.router.db, message.studio_id, message.customer_id)
         t = translator(to.language)
         text = render(message.template, {**message.params, "attached": True}, t, to.timezone)
         ics = calendar_attachment(message.params, t, stamp=message.due_at)
-        await self.telegram.send_reply(chat_id, Reply(text, attachment=ics), None, None)
+        await bot.send_reply(chat_id, Reply(text, attachment=ics), None, None)
 
 
 def _screen(message: OutboundMessage) -> str:

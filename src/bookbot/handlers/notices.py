@@ -9,6 +9,7 @@ the next channel is tried.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -50,6 +51,11 @@ class NoticeRouter:
     telegram: TelegramText | None = None
     twilio: TwilioChannel | None = None
     whatsapp_template_sid: str | None = None
+    # Several bots: the one that speaks for a studio (its own, else the default).
+    telegram_for: Callable[[int | None], TelegramText | None] | None = None
+
+    def _telegram(self, studio_id: int | None) -> TelegramText | None:
+        return self.telegram if self.telegram_for is None else self.telegram_for(studio_id)
 
     async def deliver(self, studio_id: int, customer_id: int, notice: Notice) -> Sent:
         """Send `notice` on the first channel that can take it."""
@@ -61,7 +67,7 @@ class NoticeRouter:
 
     async def deliver_on(self, channel: Channel, address: str, notice: Notice) -> Sent | None:
         """Send `notice` on this one channel; None when it cannot take it now."""
-        how = await self._how(channel, address)
+        how = await self._how(channel, address, notice.studio_id)
         return await self._try(channel, address, notice, how) if how else None
 
     async def first_reachable(self, studio_id: int, customer_id: int) -> tuple[Channel, str] | None:
@@ -70,7 +76,7 @@ class NoticeRouter:
         to go, known before any wait for a rate token (an SMS customer while Twilio is not
         configured here)."""
         for channel, address in await self.routes(studio_id, customer_id):
-            if await self._how(channel, address) is not None:
+            if await self._how(channel, address, studio_id) is not None:
                 return channel, address
         return None
 
@@ -92,27 +98,36 @@ class NoticeRouter:
         )
         return [(c, known[c]) for c in order if c is not Channel.CONSOLE]
 
-    async def _how(self, channel: Channel, address: str) -> str | None:
+    async def _how(self, channel: Channel, address: str, studio_id: int | None) -> str | None:
         """How this process can send to `address` on `channel` now: "text", "template", or
-        None when it cannot (not configured here, opted out, WhatsApp window closed)."""
+        None when it cannot (not configured here, opted out of the studio's number,
+        WhatsApp window closed)."""
         if channel is Channel.TELEGRAM:
-            return "text" if self.telegram is not None else None
-        if self.twilio is None or await optouts.is_opted_out(self.db, channel.value, address):
+            return "text" if self._telegram(studio_id) is not None else None
+        if self.twilio is None:
             return None
-        if channel is Channel.WHATSAPP and not await self._in_window(address):
+        ours = self.twilio.endpoint(channel, studio_id, None)
+        if await optouts.is_opted_out(self.db, channel.value, address, endpoint=ours):
+            return None
+        if channel is Channel.WHATSAPP and not await self._in_window(address, ours):
             return "template" if self.whatsapp_template_sid else None
         return "text"
 
     async def _try(self, channel: Channel, address: str, notice: Notice, how: str) -> Sent | None:
         """Send as `_how` decided; None when the channel turned it down (opted out meanwhile)."""
-        if channel is Channel.TELEGRAM and self.telegram is not None:
-            await self.telegram.send_message(int(address), notice.text)
+        telegram = self._telegram(notice.studio_id)
+        if channel is Channel.TELEGRAM and telegram is not None:
+            await telegram.send_message(int(address), notice.text)
             return Sent(channel, "text")
         if self.twilio is None:
             return None
         if how == "template" and self.whatsapp_template_sid:
+            ours = self.twilio.endpoint(channel, notice.studio_id, None)
             await self.twilio.sender.send_whatsapp_template(
-                address, self.whatsapp_template_sid, notice.template_variables
+                address,
+                self.whatsapp_template_sid,
+                notice.template_variables,
+                from_number=ours or None,
             )
             return Sent(channel, "template")
         sids = await self.twilio.send_text(
@@ -120,7 +135,9 @@ class NoticeRouter:
         )
         return Sent(channel, "text") if sids else None
 
-    async def _in_window(self, address: str) -> bool:
-        """Did the customer write to us on WhatsApp within the last 24 hours?"""
-        last = await reachability.last_written(self.db, Channel.WHATSAPP.value, address)
+    async def _in_window(self, address: str, endpoint: str) -> bool:
+        """Did the customer write to that number of ours on WhatsApp within 24 hours?"""
+        last = await reachability.last_written(
+            self.db, Channel.WHATSAPP.value, address, endpoint=endpoint
+        )
         return last is not None and self.clock.now() - last < WHATSAPP_WINDOW

@@ -1,7 +1,11 @@
 """The Telegram adapter (python-telegram-bot 22): updates in, replies out, nothing decided here.
 
+A process serves the deployment's default bot and each studio's own bot (`telegram_bots`):
+one `TelegramBot` per token, whose `endpoint` is its bot id ('' for the default bot).
+
 In: every update (long polling or the webhook) is stored in the inbox under its update_id
-before it is acknowledged: the poller asks for the next offset, which confirms the batch to
+(an own bot's prefixed with its id: update ids are only unique per bot) before it is
+acknowledged: the poller asks for the next offset, which confirms the batch to
 Telegram, only once the batch is stored. The inbox worker then runs each one through the
 dialogue (`process`), whose replies are queued in the outbox in the same transaction.
 
@@ -43,6 +47,7 @@ from bookbot.presentation.i18n import translator
 from bookbot.services import inbox
 from bookbot.services.inbox import InboxItem
 from bookbot.services.staff_chats import telegram_staff_chats
+from bookbot.services.studio_channels import DEFAULT, inbox_chat
 
 log = logging.getLogger(__name__)
 SHORT_LABEL = 4  # labels this short ("1", "2") share a keyboard row
@@ -98,7 +103,7 @@ def message_ref(chat_id: int, message_id: int) -> str:
     return f"{chat_id}:{message_id}"
 
 
-def _inbound(update: Update) -> Inbound:
+def _inbound(update: Update, endpoint: str) -> Inbound:
     user = update.effective_user
     assert user is not None  # noqa: S101 - only user updates are stored
     query = update.callback_query
@@ -112,6 +117,7 @@ def _inbound(update: Update) -> Inbound:
         language_hint=user.language_code,
         message_ref=message_ref(pressed.chat.id, pressed.message_id) if pressed else None,
         shared_chat=pressed is not None and pressed.chat.id != user.id,
+        endpoint=endpoint,
     )
 
 
@@ -133,9 +139,15 @@ class TelegramBot:
         settings: TelegramSettings,
         *,
         wake: Callable[[], None] = lambda: None,
+        endpoint: str = DEFAULT,
+        studio_id: int | None = None,
     ) -> None:
         self.dialogues = dialogues
         self.wake = wake  # the inbox worker: something new is stored
+        # Which bot this is: '' the deployment's default one, else a studio's own (its id),
+        # whose every dialogue belongs to that studio (`studio_id`).
+        self.endpoint = endpoint
+        self.studio_id = studio_id
         base: dict[str, Any] = {}
         if settings.api_base:
             base["base_url"] = settings.api_base
@@ -167,11 +179,17 @@ class TelegramBot:
         if user is None or not wanted:
             return False
         db, now = self.dialogues.db, self.dialogues.clock.now()
-        chat = f"{SOURCE}:{user.id}"
-        stored = await inbox.accept(db, SOURCE, str(update.update_id), chat, payload, now=now)
+        chat = inbox_chat(SOURCE, self.endpoint, str(user.id))
+        stored = await inbox.accept(
+            db, SOURCE, self.external_id(update.update_id), chat, payload, now=now
+        )
         if stored:
             self.wake()
         return stored
+
+    def external_id(self, update_id: int) -> str:
+        """The inbox key of one of this bot's updates."""
+        return f"{self.endpoint}:{update_id}" if self.endpoint else str(update_id)
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Long-poll until `stop`. The offset moves past an update only once it is stored,
@@ -196,9 +214,9 @@ class TelegramBot:
             return  # a staff answer to a customer talking to a person (human handoff)
         chat = update.effective_chat
         assert chat is not None  # noqa: S101 - only chat updates are stored
-        reply_to = ReplyTo(item, Channel.TELEGRAM, str(chat.id))
+        reply_to = ReplyTo(item, Channel.TELEGRAM, str(chat.id), self.endpoint)
         replies = await self.dialogues.handle(
-            _inbound(update), studio_slug=_slug(update), reply_to=reply_to
+            _inbound(update, self.endpoint), studio_slug=_slug(update), reply_to=reply_to
         )
         if update.callback_query is not None:  # after the commit: no network inside it
             try:
@@ -211,7 +229,7 @@ class TelegramBot:
         update = Update.de_json(item.payload, self.bot)
         chat, user = update.effective_chat, update.effective_user
         if chat is not None and user is not None:
-            reply_to = ReplyTo(item, Channel.TELEGRAM, str(chat.id))
+            reply_to = ReplyTo(item, Channel.TELEGRAM, str(chat.id), self.endpoint)
             await self.dialogues.apologise(reply_to, str(user.id))
 
     async def send_reply(
@@ -224,7 +242,7 @@ class TelegramBot:
         if reply.options and dialogue is not None:
             ref = message_ref(chat_id, message_id)
             db, channel = self.dialogues.db, Channel.TELEGRAM.value
-            before = await store.note_message(db, channel, dialogue, ref)
+            before = await store.note_message(db, channel, dialogue, ref, self.endpoint)
             if before is not None and before != ref:
                 await self._clear_keyboard(before)
         return message_id
@@ -247,7 +265,7 @@ class TelegramBot:
         staff chats. Setting the same menu again changes nothing; a failure is logged and
         the bot goes on without it."""
         try:
-            staff_chats = await telegram_staff_chats(self.dialogues.db)
+            staff_chats = await telegram_staff_chats(self.dialogues.db, self.studio_id)
         except Exception:  # the menu is a convenience: never a reason not to start
             log.exception("telegram: could not read the staff chats; customer menu only")
             staff_chats = []
@@ -273,7 +291,9 @@ class TelegramBot:
 
     async def push(self, user_id: str, template: str, text: str) -> None:
         """Send a message first (a reminder, an offer) with its one-tap buttons."""
-        replies = await self.dialogues.push(Channel.TELEGRAM, user_id, template, text)
+        replies = await self.dialogues.push(
+            Channel.TELEGRAM, user_id, template, text, endpoint=self.endpoint
+        )
         for reply in replies:
             await self.send_reply(int(user_id), reply, None, user_id)
 

@@ -176,27 +176,38 @@ class TwilioSender:
             environment={"TWILIO_EDGE": "", "TWILIO_REGION": ""},
         )
 
-    async def send_sms(self, to: str, body: str) -> str:
-        """Send a text message; return its SID (SM...). The Messaging Service wins over a number."""
-        if self.settings.messaging_service_sid:
-            sender: dict[str, Any] = {"messaging_service_sid": self.settings.messaging_service_sid}
+    async def send_sms(self, to: str, body: str, *, from_number: str | None = None) -> str:
+        """Send a text message; return its SID (SM...). `from_number` (a studio's own number)
+        wins; then the Messaging Service, then the default number."""
+        if from_number:
+            sender: dict[str, Any] = {"from_": from_number}
+        elif self.settings.messaging_service_sid:
+            sender = {"messaging_service_sid": self.settings.messaging_service_sid}
         elif self.settings.sms_from:
             sender = {"from_": self.settings.sms_from}
         else:
             raise ValueError("no SMS sender: set sms_from or messaging_service_sid")
         return await self._create(to=to, body=body, **sender)
 
-    async def send_whatsapp(self, to: str, body: str) -> str:
-        """Send a free-form WhatsApp message (only allowed within 24 h of the customer's last one)."""
-        return await self._create(to=whatsapp_address(to), from_=self._whatsapp_from(), body=body)
+    async def send_whatsapp(self, to: str, body: str, *, from_number: str | None = None) -> str:
+        """Send a free-form WhatsApp message (only allowed within 24 h of the customer's last one),
+        from `from_number` (a studio's own) or the default sender."""
+        return await self._create(
+            to=whatsapp_address(to), from_=self._whatsapp_from(from_number), body=body
+        )
 
     async def send_whatsapp_template(
-        self, to: str, content_sid: str, variables: dict[str, str]
+        self,
+        to: str,
+        content_sid: str,
+        variables: dict[str, str],
+        *,
+        from_number: str | None = None,
     ) -> str:
         """Send an approved Content API template (HX...), the only way to open a conversation."""
         return await self._create(
             to=whatsapp_address(to),
-            from_=self._whatsapp_from(),
+            from_=self._whatsapp_from(from_number),
             content_sid=content_sid,
             content_variables=json.dumps(variables),
         )
@@ -237,7 +248,9 @@ class TwilioSender:
     ) -> None:
         await self.close()
 
-    def _whatsapp_from(self) -> str:
+    def _whatsapp_from(self, from_number: str | None = None) -> str:
+        if from_number:
+            return whatsapp_address(from_number)
         if not self.settings.whatsapp_from:
             raise ValueError("no WhatsApp sender: set whatsapp_from")
         return whatsapp_address(self.settings.whatsapp_from)

@@ -10,6 +10,14 @@ MessageSid and only then acknowledged with empty TwiML; the inbox worker process
 
 Outbound: replies and notices go through `TwilioChannel`, which never writes to an
 opted-out number, renders options as numbered lines and splits long texts.
+
+Several studios, several numbers: the `To` of an inbound message says which number of ours
+it came to. A studio's own number (`[channels]` in its file) belongs to that studio alone;
+any other (the default number, a Messaging Service's pool, whose numbers we are not told)
+is the default endpoint, routed as before. Twilio only calls us, signed, for numbers of our
+own account, so no message is dropped for coming to a number we do not know: that is logged.
+Replies go out from the number the person wrote to, notices from the studio's own number,
+and a STOP opts out of that one number only, as Twilio does.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from bookbot.services import inbox, optouts
 from bookbot.services.common import studio_by_id
 from bookbot.services.deliveries import record_status
 from bookbot.services.inbox import InboxItem
+from bookbot.services.studio_channels import DEFAULT, Endpoints, inbox_chat
 from bookbot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -64,19 +73,35 @@ E164 = re.compile(r"\+[1-9]\d{6,14}")
 class TwilioChannel:
     """Sends texts over SMS or WhatsApp, honouring opt-outs on every path."""
 
-    def __init__(self, db: Database, clock: Clock, sender: TwilioSender) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, sender: TwilioSender, endpoints: Endpoints | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
         self.sender = sender
+        # The studios' own numbers (filled when the process starts).
+        self.endpoints = endpoints if endpoints is not None else Endpoints()
+
+    def endpoint(self, channel: Channel, studio_id: int | None, endpoint: str | None) -> str:
+        """Which number of ours sends: the one given (a reply), else the studio's own."""
+        return endpoint if endpoint is not None else self.endpoints.endpoint(studio_id, channel)
 
     async def send_text(
-        self, channel: Channel, address: str, text: str, *, studio_id: int | None = None
+        self,
+        channel: Channel,
+        address: str,
+        text: str,
+        *,
+        studio_id: int | None = None,
+        endpoint: str | None = None,
     ) -> list[str]:
         """Send `text` (split as the channel needs); the SIDs sent, [] if opted out.
 
-        By SMS the text is folded to GSM-7 unless the studio `studio_id` turned that off
-        (`sms_fold_gsm`); without a studio it is folded."""
-        if await optouts.is_opted_out(self.db, channel.value, address):
+        From `endpoint` (a number of ours, '' the default sender), else the studio's own
+        number on that channel. By SMS the text is folded to GSM-7 unless the studio
+        `studio_id` turned that off (`sms_fold_gsm`); without a studio it is folded."""
+        ours = self.endpoint(channel, studio_id, endpoint)
+        if await optouts.is_opted_out(self.db, channel.value, address, endpoint=ours):
             log.info("not sending to %s %s: opted out", channel.value, address)
             return []
         parts = _parts(channel, text, fold=await self._folds(channel, studio_id))
@@ -84,10 +109,11 @@ class TwilioChannel:
         sids = []
         for part in parts:
             try:
-                sids.append(await send(address, part))
+                sids.append(await send(address, part, from_number=ours or None))
             except SendFailed as error:
                 if error.code == UNSUBSCRIBED:  # opted out at Twilio's end: remember it
-                    await optouts.opt_out(self.db, channel.value, address, self.clock.now())
+                    now = self.clock.now()
+                    await optouts.opt_out(self.db, channel.value, address, now, endpoint=ours)
                     return sids
                 raise
         return sids
@@ -199,27 +225,43 @@ class TwilioWebhooks:
         address = _sender(form["From"])
         if address is None:
             return web.Response(status=400, text="From is not a phone number")
+        endpoint = self._endpoint(channel, form.get("To", ""))
         payload = {"channel": channel.value, "address": address, "form": form}
+        if endpoint:
+            payload["endpoint"] = endpoint
         now = self.dialogues.clock.now()
-        if await inbox.accept(
-            self.dialogues.db, SOURCE, sid, f"{channel}:{address}", payload, now=now
-        ):
+        chat = inbox_chat(channel.value, endpoint, address)
+        if await inbox.accept(self.dialogues.db, SOURCE, sid, chat, payload, now=now):
             self.wake()
         return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+    def _endpoint(self, channel: Channel, to: str) -> str:
+        """The number of ours a message came to, if it is a studio's own; else the default
+        ('': our configured sender, a Messaging Service's pool, or one we were not told of)."""
+        number = to.removeprefix("whatsapp:")
+        if self.channel.endpoints.owner(channel.value, number) is not None:
+            return number
+        settings = self.channel.sender.settings
+        default = settings.sms_from if channel is Channel.SMS else settings.whatsapp_from
+        if number and number != (default or "").removeprefix("whatsapp:"):
+            log.info("twilio: %s to %s, not a studio's own number: the default", channel, number)
+        return DEFAULT
 
     async def process(self, item: InboxItem) -> None:
         """One stored message: opt-out words, or a dialogue turn whose replies are queued."""
         channel, address = Channel(item.payload["channel"]), item.payload["address"]
+        endpoint = str(item.payload.get("endpoint", DEFAULT))
         form: dict[str, str] = item.payload["form"]
         db, now = self.dialogues.db, self.dialogues.clock.now()
         body = form.get("Body", "")[:MAX_INBOUND_TEXT]
         words, opt = fold(body), form.get("OptOutType", "").upper()
         if words in optouts.OPT_OUT_WORDS or opt == "STOP":
-            await optouts.opt_out(db, channel.value, address, now)  # Twilio confirms it itself
+            # That number of ours only; Twilio confirms it itself.
+            await optouts.opt_out(db, channel.value, address, now, endpoint=endpoint)
             await inbox.finish_alone(db, item, now)
             return
         if words in optouts.OPT_IN_WORDS or opt == "START":
-            await optouts.opt_in(db, channel.value, address)
+            await optouts.opt_in(db, channel.value, address, endpoint=endpoint)
             body = "/start"
         inbound = Inbound(
             channel,
@@ -228,13 +270,16 @@ class TwilioWebhooks:
             display_name=form.get("ProfileName", ""),
             phone=address,
             language_hint="es" if words in SPANISH_OPENERS and words != "menu" else None,
+            endpoint=endpoint,
         )
-        await self.dialogues.handle(inbound, reply_to=ReplyTo(item, channel, address))
+        reply_to = ReplyTo(item, channel, address, endpoint)
+        await self.dialogues.handle(inbound, reply_to=reply_to)
 
     async def gave_up(self, item: InboxItem) -> None:
         """A message that kept failing: tell the person, rather than stay silent."""
         channel, address = Channel(item.payload["channel"]), item.payload["address"]
-        await self.dialogues.apologise(ReplyTo(item, channel, address), address)
+        endpoint = str(item.payload.get("endpoint", DEFAULT))
+        await self.dialogues.apologise(ReplyTo(item, channel, address, endpoint), address)
 
     async def _status(self, request: web.Request) -> web.Response:
         form = await self._form(request)

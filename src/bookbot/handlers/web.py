@@ -27,13 +27,18 @@ from bookbot.services import certificates
 from bookbot.store.db import Database
 
 log = logging.getLogger(__name__)
-TELEGRAM_PATH = "/telegram/webhook"
+TELEGRAM_PATH = "/telegram/webhook"  # the default bot's; a studio's own: /telegram/<bot id>
 MAX_BODY = 1024 * 1024
 HEALTH_PATH = "/healthz"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 
 
-def telegram_route(bot: TelegramBot, secret: str) -> web.RouteDef:
+def webhook_path(endpoint: str) -> str:
+    """Where Telegram posts a bot's updates: one path per bot, so each is stored as its own."""
+    return f"/telegram/{endpoint}" if endpoint else TELEGRAM_PATH
+
+
+def telegram_route(bot: TelegramBot, secret: str, path: str = TELEGRAM_PATH) -> web.RouteDef:
     async def receive(request: web.Request) -> web.Response:
         offered = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(offered.encode(), secret.encode()):
@@ -45,7 +50,7 @@ def telegram_route(bot: TelegramBot, secret: str) -> web.RouteDef:
             return web.Response(status=400, text="not a Telegram update")
         return web.Response(text="ok")
 
-    return web.post(TELEGRAM_PATH, receive)
+    return web.post(path, receive)
 
 
 class Gate:

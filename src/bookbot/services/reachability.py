@@ -30,11 +30,15 @@ async def contacts(db: Database, studio_id: int, customer_id: int) -> Contacts:
     return Contacts(preferred, {row["channel"]: row["address"] for row in rows})
 
 
-async def last_written(db: Database, channel: str, address: str) -> datetime | None:
-    """When this address last wrote to us on `channel` (its conversation's last update)."""
+async def last_written(
+    db: Database, channel: str, address: str, *, endpoint: str = ""
+) -> datetime | None:
+    """When this address last wrote to our `endpoint` (a number of ours, '' the default) on
+    `channel` (its conversation's last update)."""
     last = await db.scalar(
-        "SELECT updated_at FROM conversations WHERE channel = :ch AND address = :a",
-        {"ch": channel, "a": address},
+        "SELECT updated_at FROM conversations WHERE channel = :ch AND endpoint = :e"
+        " AND address = :a",
+        {"ch": channel, "e": endpoint, "a": address},
     )
     return last if isinstance(last, datetime) else None
 

@@ -1,0 +1,77 @@
+"""Every Telegram bot one process serves: the deployment's default bot (BOOKBOT_TELEGRAM_TOKEN)
+and each studio's own bot (a `[channels]` token in its file), one `TelegramBot` per token.
+
+In: the inbox worker hands every stored Telegram update here; its inbox key says which bot
+it came to ("<bot id>:<update id>" for an own bot, the bare update id for the default one),
+and that bot processes it, so the dialogue knows its endpoint and hence its studio.
+
+Out: a message for a studio goes through that studio's own bot when it has one, else the
+default bot; a reply goes back through the bot its message came to.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bookbot.handlers.telegram_bot import TelegramBot
+from bookbot.services.inbox import InboxItem
+from bookbot.services.studio_channels import DEFAULT
+
+log = logging.getLogger(__name__)
+
+
+class BotNotServed(LookupError):
+    """An update or a message for a bot this process does not run (its token is unset)."""
+
+
+class TelegramBots:
+    def __init__(self, default: TelegramBot | None = None) -> None:
+        self.default = default
+        self.own: dict[str, TelegramBot] = {}  # bot id -> the studio's bot
+        self._studios: dict[int, str] = {}  # studio id -> its own bot's id, served or not
+
+    def add(self, bot: TelegramBot) -> None:
+        """A studio's own bot (its `endpoint` and `studio_id` set)."""
+        if bot.studio_id is None or not bot.endpoint:
+            raise ValueError("a studio's own bot needs its bot id and its studio")
+        self.own[bot.endpoint] = bot
+        self._studios[bot.studio_id] = bot.endpoint
+
+    def owns(self, studio_id: int, endpoint: str) -> None:
+        """A studio has its own bot even if this process cannot run it (token unset): its
+        messages must not go out through the default bot, which its customers never use."""
+        self._studios.setdefault(studio_id, endpoint)
+
+    def all(self) -> list[TelegramBot]:
+        return ([self.default] if self.default is not None else []) + list(self.own.values())
+
+    def __bool__(self) -> bool:
+        return bool(self.all())
+
+    def for_endpoint(self, endpoint: str) -> TelegramBot | None:
+        return self.default if endpoint == DEFAULT else self.own.get(endpoint)
+
+    def endpoint_for(self, studio_id: int | None) -> str:
+        """The bot a studio's messages go out through: its own, else the default ('')."""
+        return DEFAULT if studio_id is None else self._studios.get(studio_id, DEFAULT)
+
+    def for_studio(self, studio_id: int | None) -> TelegramBot | None:
+        return self.for_endpoint(self.endpoint_for(studio_id))
+
+    def _bot_of(self, item: InboxItem) -> TelegramBot:
+        endpoint, sep, _ = item.external_id.partition(":")
+        bot = self.for_endpoint(endpoint if sep else DEFAULT)
+        if bot is None:
+            raise BotNotServed(f"telegram bot {endpoint or 'default'} is not served here")
+        return bot
+
+    async def process(self, item: InboxItem) -> None:
+        await self._bot_of(item).process(item)
+
+    async def gave_up(self, item: InboxItem) -> None:
+        try:
+            bot = self._bot_of(item)
+        except BotNotServed as error:
+            log.warning("inbox %s: %s; nobody told", item.id, error)
+            return
+        await bot.gave_up(item)
