@@ -10,8 +10,7 @@ before the summary, never after pressing Confirm.
 `confirm_hold` turns a live hold into a booking (reminders, waitlist places taken up). A
 hold that has lapsed is booked afresh instead, re-checked like any booking, so a lapse
 costs the customer nothing unless the seats went meanwhile. So is a hold live by the
-confirm's clock whose room is no longer there: an operation on a later clock (processes'
-clocks differ) judged it lapsed and gave the room away. `expire_holds` is the sweep:
+confirm's clock whose room is no longer there (`hold_room`). `expire_holds` is the sweep:
 it marks lapsed holds `expired`, frees their rows and offers the seats to the waitlist;
 run twice, it does the work once. A customer has one hold at a time: a new one lets go of
 the old (`release_customer_holds`), as does backing out of the summary.
@@ -31,7 +30,7 @@ from datetime import datetime
 from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.engine.pricing import RegistrationKind
-from bookbot.services import attendees, booking, facts
+from bookbot.services import attendees, booking, facts, hold_room
 from bookbot.services.booking import Registration
 from bookbot.services.registration_rows import (
     end_registration,
@@ -113,17 +112,26 @@ async def free_in(
     return await _free(tx, now, studio_id, registration_id, status=status)
 
 
-async def extend_in(tx: Tx, studio_id: int, registration_id: int, until: datetime) -> bool:
-    """Keep a live hold until `until` (the Checkout Session's expiry): the registration, its
-    seats and its resources alike, since capacity counts each by its own `held_until`."""
+async def extend_in(
+    tx: Tx, now: datetime, studio_id: int, registration_id: int, until: datetime
+) -> bool:
+    """Keep a hold until `until` (the Checkout Session's expiry): the registration, its
+    seats and its resources alike, since capacity counts each by its own `held_until`.
+    False if it was no hold. Refused as a booking would be (`hold_room`) if, kept, it does
+    not fit at `now`: it lapsed (swept or not, by this clock or a later one) and its room
+    went to others; the caller's transaction then rolls back and the hold is left to lapse."""
+    reg = await lock_registration(tx, studio_id, registration_id)
+    if reg is None or reg["status"] != "held":
+        return False
+    ids = session_ids_in(reg)
+    locked = await facts.lock_sessions(tx, studio_id, 0, ids=ids)
     params = {"studio_id": studio_id, "id": registration_id, "until": until}
     moved = await tx.execute(
         "UPDATE registrations SET held_until = :until"
         " WHERE studio_id = :studio_id AND id = :id AND status = 'held'",
         params,
     )
-    if not moved:
-        return False
+    expect_moved(moved, 1, f"keeping hold {registration_id}")
     await tx.execute(
         "UPDATE registration_sessions SET held_until = :until"
         " WHERE studio_id = :studio_id AND registration_id = :id AND status = 'held'",
@@ -134,6 +142,11 @@ async def extend_in(tx: Tx, studio_id: int, registration_id: int, until: datetim
         " WHERE studio_id = :studio_id AND registration_id = :id AND held_until IS NOT NULL",
         params,
     )
+    if locked is not None:
+        counts = await facts.session_facts(tx, studio_id, ids, now, reg["customer_id"])
+        refusal = hold_room.overfull(locked, counts, reg["guest_count"])
+        if refusal is not None:
+            raise refusal
     return True
 
 
@@ -156,7 +169,7 @@ async def _confirm_in(
             raise errors.SessionNotOpen(when=closed[0].starts_at)
         counts = await facts.session_facts(tx, studio_id, ids, now, customer_id)
         queued = _check_not_in_already(locked, counts)
-        if _room_kept(locked, counts):
+        if hold_room.overfull(locked, counts, found.guest_count) is None:
             await _make_booking(tx, studio_id, registration_id, ids, locked.sessions[0].starts_at)
             await booking.confirmed(tx, now, locked, customer_id, registration_id, queued=queued)
             return found
@@ -185,20 +198,6 @@ def _check_not_in_already(locked: facts.Locked, found: dict[int, facts.Facts]) -
         if found[session.id].customer_booked:
             raise errors.AlreadyBooked(when=session.starts_at)
     return any(found[session.id].customer_queued for session in locked.sessions)
-
-
-def _room_kept(locked: facts.Locked, found: dict[int, facts.Facts]) -> bool:
-    """Whether every seat and resource counted at this confirm's `now`, the hold's own
-    among them, still fits. Not so when an operation on a later clock (processes' clocks
-    differ, and this one was read before waiting for the lock) judged the hold lapsed and
-    gave its room away: confirming it as it stands would then sell that room twice."""
-    for session in locked.sessions:
-        f = found[session.id]
-        if f.booked + f.held_by_offers > session.capacity:
-            return False
-        if any(use.allocated + use.offered > use.total for use in f.uses):
-            return False
-    return True
 
 
 def _registration(reg: Row, ids: list[int]) -> Registration:

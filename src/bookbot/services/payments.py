@@ -199,7 +199,7 @@ async def start_checkout(
                 now=now,
                 expires=expires,
             )
-            await holds.extend_in(tx, studio_id, registration_id, expires)
+            await holds.extend_in(tx, now, studio_id, registration_id, expires)
             return payment_id, due, expires, str(row["class_name"])
 
     payment_id, due, expires, name = await retrying(write)
