@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from bookbot.engine import reservations as rules
 from bookbot.engine.clock import Clock
-from bookbot.services import facts, outbox, quiet_hours, reminders
+from bookbot.services import day_attendance, facts, outbox, quiet_hours, reminders
 from bookbot.services.passes import use_punch
 from bookbot.store.db import Database, Row, Tx, instant, retrying, settle_pages
 
@@ -101,6 +101,8 @@ async def _close_session(db: Database, now: datetime, session_id: int) -> tuple[
             moved = 0
             for row in await tx.all(OPEN_RESERVATIONS_SQL, params):
                 moved += await _close(tx, now, row)
+            # A multi-day session's days nobody checked a booking in on: absent.
+            await tx.execute(day_attendance.MARK_ABSENT_DAYS_SQL, params)
             await tx.execute(SETTLE_BOOKINGS_SQL, params)
             done = await tx.execute(MARK_CLOSED_SQL, params)
         return moved, bool(done)
