@@ -14,6 +14,7 @@ from bookbot.conversations.payment_status import status_text
 from bookbot.conversations.staff_admin_steps import int_value, nav
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
+from bookbot.engine.recurrence import zone
 from bookbot.presentation.i18n import render_error
 from bookbot.services import staff_views
 
@@ -112,6 +113,8 @@ def _entry_label(ctx: Context, entry: staff_views.RosterEntry) -> str:
     }
     label = marks.get(entry.status, "{name}").format(name=entry.name)
     label = f"{label} · {people}" if entry.guests > 1 else label
+    if entry.day_marks:
+        label = f"{label} · {_days(entry)}"
     paid = _payment(ctx, entry)
     return f"{label} · {paid}" if paid else label
 
@@ -120,6 +123,29 @@ def _status(ctx: Context, entry: staff_views.RosterEntry) -> str:
     _ = ctx.t._
     words = {"checked_in": _("checked in"), "attended": _("attended"), "no_show": _("no-show")}
     return words.get(entry.status, "")
+
+
+_DAY_MARKS = {"attended": "✓", "absent": "✗"}  # a day not marked (yet): "·"
+
+
+def _days(entry: staff_views.RosterEntry) -> str:
+    """A multi-day booking's marks, day 1 first: '✓ ✗ ·'."""
+    return " ".join(_DAY_MARKS.get(m, "·") for m in entry.day_marks)
+
+
+def _line_when(ctx: Context, line: staff_views.SessionLine) -> str:
+    return ctx.session_when(line.starts_at, line.ends_at or line.starts_at, line.days)
+
+
+def _day_heading(ctx: Context, line: staff_views.SessionLine) -> list[str]:
+    """'Day 2 of 3' on a day of a multi-day session (check-in marks that day)."""
+    if line.days <= 1 or line.ends_at is None:
+        return []
+    first = line.starts_at.astimezone(zone(ctx.studio.timezone)).date()
+    number = (ctx.now.astimezone(zone(ctx.studio.timezone)).date() - first).days + 1
+    if not 1 <= number <= line.days:
+        return []
+    return [ctx.t._("Day {day} of {days}").format(day=number, days=line.days)]
 
 
 def roster_table(ctx: Context, entries: list[staff_views.RosterEntry]) -> str:
@@ -131,11 +157,12 @@ def roster_table(ctx: Context, entries: list[staff_views.RosterEntry]) -> str:
             str(e.guests),
             _payment(ctx, e) or (_("pass") if e.kind == staff_views.RESERVATION else ""),
             _status(ctx, e),
+            _days(e),
         ]
         for e in entries
     ]
-    head = [_("Name"), _("People"), _("Payment"), _("Status")]
-    keep = [i for i in range(4) if i < 2 or any(r[i] for r in rows)]  # no empty columns
+    head = [_("Name"), _("People"), _("Payment"), _("Status"), _("Days")]
+    keep = [i for i in range(5) if i < 2 or any(r[i] for r in rows)]  # no empty columns
     table = [[row[i] for i in keep] for row in [head, *rows]]
     return aligned(table, right={1})  # the party size; "People" is always kept
 
@@ -158,8 +185,9 @@ async def session_screen(ctx: Context) -> Screen:
     line = await staff_views.session_line(ctx.db, ctx.studio.id, session_id) if session_id else None
     if line is None:
         return await roster_screen(ctx)
-    entries = await staff_views.roster(ctx.db, ctx.studio.id, line.id)
-    text = [f"{line.class_name} · {ctx.when(line.starts_at)}", _counts(ctx, line)]
+    entries = await staff_views.roster(ctx.db, ctx.studio.id, line.id, ctx.now)
+    text = [f"{line.class_name} · {_line_when(ctx, line)}", _counts(ctx, line)]
+    text += _day_heading(ctx, line)
     if entries and not ctx.texting:
         text += ["", roster_table(ctx, entries), ""]
     text += await session_notes_steps.roster_lines(ctx, line.id)  # issue 17: staff only

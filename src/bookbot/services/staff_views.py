@@ -12,7 +12,7 @@ query is scoped by `studio_id`, so a foreign id finds nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Literal
 
@@ -21,7 +21,7 @@ from bookbot.engine import reservations as rules
 from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import resolve_local, zone
 from bookbot.engine.utilization import UtilizationRow
-from bookbot.services import payment_reports, reservations
+from bookbot.services import day_attendance, payment_reports, reservations
 from bookbot.store.db import Database, Row, Tx, record
 
 RESERVATION = "reservation"
@@ -32,6 +32,7 @@ EXPECTED = ("pending", "booked")  # roster statuses of people not checked in yet
 # People in session `s`: booked guests plus one per reservation; those checked in (or
 # attended); those marked no-show.
 SESSION_LINES = """SELECT s.id, c.id AS class_id, c.name, s.starts_at, s.capacity,
+    s.ends_at, s.days,
     COALESCE((SELECT SUM(rs.guest_count) FROM registration_sessions rs
         WHERE rs.session_id = s.id AND rs.status = 'booked'), 0)
     + (SELECT COUNT(*) FROM reservations r WHERE r.session_id = s.id
@@ -61,6 +62,8 @@ class SessionLine:
     checked_in: int
     class_id: int = 0
     no_shows: int = 0
+    ends_at: datetime | None = None  # None: not read (only its start is shown)
+    days: int = 1  # a multi-day course (services.day_attendance)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ class RosterEntry:
     # A booking's payment (payment_reports.registration_status): None when nothing was paid
     # or asked for online (paid at the studio), and for reservations (their pass is paid).
     payment: str | None = None
+    # A multi-day session's booking: its mark for each day ('attended', 'absent', '' none).
+    day_marks: tuple[str, ...] = ()
 
     @property
     def pointer(self) -> str:
@@ -140,6 +145,8 @@ def line_of(row: Row) -> SessionLine:
         checked_in=int(row["present"]),
         class_id=row["class_id"],
         no_shows=int(row["absent"]),
+        ends_at=row["ends_at"],
+        days=int(row["days"]),
     )
 
 
@@ -190,10 +197,19 @@ WHERE rs.studio_id = :studio_id AND rs.session_id = :id AND rs.status = 'booked'
 ORDER BY name, kind, id"""
 
 
-async def roster(db: Database, studio_id: int, session_id: int) -> list[RosterEntry]:
-    """Who is on the session (cancelled ones left out), by name."""
+async def roster(
+    db: Database, studio_id: int, session_id: int, now: datetime | None = None
+) -> list[RosterEntry]:
+    """Who is on the session (cancelled ones left out), by name. On a day of a multi-day
+    session (`now`), a booking's status is today's: checked in today, or expected."""
     async with db.transaction(write=False) as tx:
         rows = await tx.all(_ROSTER, {"studio_id": studio_id, "id": session_id})
+        span = await _session_day(tx, studio_id, session_id)
+        days = None
+        if span["days"] > 1:
+            days = await day_attendance.days_view(
+                tx, studio_id, session_id, now, zone_name=str(span["timezone"])
+            )
         # One read per booking: a roster is a class's worth of parties.
         paid = {
             r["registration_id"]: await payment_reports.registration_status(
@@ -202,7 +218,7 @@ async def roster(db: Database, studio_id: int, session_id: int) -> list[RosterEn
             for r in rows
             if r["registration_id"] is not None
         }
-    return [
+    entries = [
         RosterEntry(
             kind=r["kind"],
             id=r["id"],
@@ -213,6 +229,14 @@ async def roster(db: Database, studio_id: int, session_id: int) -> list[RosterEn
         )
         for r in rows
     ]
+    return entries if days is None else [_with_days(e, days) for e in entries]
+
+
+def _with_days(e: RosterEntry, days: day_attendance.DaysView) -> RosterEntry:
+    if e.kind != BOOKING:
+        return e
+    status, marks = days.of_entry(e.id, e.status)
+    return replace(e, status=status, day_marks=marks)
 
 
 async def check_in_entry(
@@ -222,22 +246,28 @@ async def check_in_entry(
     if kind == RESERVATION:
         await reservations.check_in(db, clock, studio_id, entry_id, staff_id=staff_id)
     elif kind == BOOKING:
-        await _check_in_booking(db, clock.now(), studio_id, entry_id)
+        await _check_in_booking(db, clock.now(), studio_id, entry_id, staff_id)
     else:
         raise errors.NotFound(what="booking", ident=entry_id)
 
 
-_BOOKING = """SELECT rs.id, rs.attendance, s.starts_at, st.timezone
+_BOOKING = """SELECT rs.id, rs.studio_id, rs.attendance, s.starts_at, st.timezone, s.days,
+    rs.session_id
 FROM registration_sessions rs JOIN sessions s ON s.id = rs.session_id
 JOIN studios st ON st.id = rs.studio_id
 WHERE rs.studio_id = :studio_id AND rs.id = :id AND rs.status = 'booked'"""
 
 
-async def _check_in_booking(db: Database, now: datetime, studio_id: int, entry_id: int) -> None:
+async def _check_in_booking(
+    db: Database, now: datetime, studio_id: int, entry_id: int, staff_id: int | None
+) -> None:
     async with db.transaction() as tx:
         row = await tx.one(_BOOKING + tx.for_update("rs"), {"studio_id": studio_id, "id": entry_id})
         if row is None:
             raise errors.NotFound(what="booking", ident=entry_id)
+        if row["days"] > 1:  # a course over several days: today's day (services.day_attendance)
+            await day_attendance.check_in_today(tx, now, row, staff_id)
+            return
         if row["attendance"] == "checked_in":
             return
         if row["attendance"] is not None:  # attended or no-show: the class is over
@@ -252,7 +282,8 @@ async def _check_in_booking(db: Database, now: datetime, studio_id: int, entry_i
 
 async def _session_day(tx: Tx, studio_id: int, session_id: int) -> Row:
     row = await tx.one(
-        "SELECT s.starts_at, st.timezone FROM sessions s JOIN studios st ON st.id = s.studio_id"
+        "SELECT s.starts_at, s.days, st.timezone FROM sessions s"
+        " JOIN studios st ON st.id = s.studio_id"
         " WHERE s.studio_id = :studio_id AND s.id = :id",
         {"studio_id": studio_id, "id": session_id},
     )
@@ -271,6 +302,11 @@ async def all_present(
     now = clock.now()
     async with db.transaction() as tx:
         row = await _session_day(tx, studio_id, session_id)
+        if row["days"] > 1:
+            zone_name = str(row["timezone"])
+            return await day_attendance.all_present_today(
+                tx, now, studio_id, session_id, zone_name=zone_name, staff_id=staff_id
+            )
         rules.check_staff_check_in(now, row["starts_at"], row["timezone"])
         pending = await tx.all(
             "SELECT id FROM reservations WHERE studio_id = :studio_id AND session_id = :id"
