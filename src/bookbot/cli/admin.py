@@ -95,6 +95,7 @@ def _revision_state(current: str | None) -> str:
 
 
 async def run_load(settings: Settings, args: argparse.Namespace) -> int:
+    from bookbot.studio.channels import ChannelConflict
     from bookbot.studio.loader import load_studio
     from bookbot.studio.model import StudioFileError, parse_studio_file
 
@@ -110,8 +111,12 @@ async def run_load(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     await upgraded(settings.database_url)
     async with opened(settings) as db:
-        report = await load_studio(
-            db, spec, availability_changed=conflicts.after_reload(SystemClock())
-        )
+        try:
+            report = await load_studio(
+                db, spec, availability_changed=conflicts.after_reload(SystemClock())
+            )
+        except ChannelConflict as error:  # another studio's bot or number: nothing loaded
+            print(f"{args.file}: 1 problem(s):\n  - {error}")
+            return 2
     print(report.summary())
     return 0

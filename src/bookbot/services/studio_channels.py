@@ -17,18 +17,10 @@ from dataclasses import dataclass, field
 
 from bookbot.engine import errors
 from bookbot.services.common import Studio, studio_by_id, studio_columns, studio_from
-from bookbot.store.db import Reads, Row, Tx
+from bookbot.store.db import Reads, Row
 
 DEFAULT = ""  # the deployment's default bot or number
 CHANNELS = ("telegram", "sms", "whatsapp")
-
-
-class ChannelTaken(Exception):
-    """A bot or number in a studio file that another studio already owns."""
-
-    def __init__(self, channel: str, address: str, owner: str) -> None:
-        super().__init__(f"channels: the {channel} {address} already belongs to studio {owner!r}")
-        self.channel, self.address, self.owner = channel, address, owner
 
 
 def bot_id(token: str) -> str:
@@ -131,61 +123,6 @@ async def first_without_own(reads: Reads, channel: str) -> Studio | None:
         {"channel": channel},
     )
     return None if row is None else studio_from(row)
-
-
-@dataclass(frozen=True)
-class WantedChannel:
-    channel: str
-    address: str
-    token_env: str | None = None
-    token: str | None = None
-
-
-async def sync(tx: Tx, studio_id: int, wanted: list[WantedChannel]) -> tuple[int, int]:
-    """Make the studio's own endpoints exactly `wanted` (inserted, updated, removed); one
-    owned by another studio is `ChannelTaken`. Returns (added or changed, removed)."""
-    for w in wanted:
-        taken = await tx.one(
-            "SELECT s.slug FROM studio_channels c JOIN studios s ON s.id = c.studio_id"
-            " WHERE c.channel = :channel AND c.address = :address AND c.studio_id <> :studio_id",
-            {"channel": w.channel, "address": w.address, "studio_id": studio_id},
-        )
-        if taken is not None:
-            raise ChannelTaken(w.channel, w.address, str(taken["slug"]))
-    current = {(c.channel, c.address): c for c in await studio_channels(tx, studio_id)}
-    keep = {(w.channel, w.address) for w in wanted}
-    removed = 0
-    for channel, address in sorted(set(current) - keep):
-        removed += await tx.execute(
-            "DELETE FROM studio_channels WHERE studio_id = :studio_id AND channel = :channel"
-            " AND address = :address",
-            {"studio_id": studio_id, "channel": channel, "address": address},
-        )
-    changed = 0
-    for w in wanted:
-        params = {
-            "studio_id": studio_id,
-            "channel": w.channel,
-            "address": w.address,
-            "token_env": w.token_env,
-            "token": w.token,
-        }
-        had = current.get((w.channel, w.address))
-        if had is None:
-            await tx.execute(
-                "INSERT INTO studio_channels (studio_id, channel, address, token_env, token)"
-                " VALUES (:studio_id, :channel, :address, :token_env, :token)",
-                params,
-            )
-            changed += 1
-        elif (had.token_env, had.token) != (w.token_env, w.token):
-            await tx.execute(
-                "UPDATE studio_channels SET token_env = :token_env, token = :token"
-                " WHERE studio_id = :studio_id AND channel = :channel AND address = :address",
-                params,
-            )
-            changed += 1
-    return changed, removed
 
 
 @dataclass

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import time
 
 from bookbot.store.db import Database, Tx
+from bookbot.studio.channels import load_channels
 from bookbot.studio.fields import to_minor_units
 from bookbot.studio.load_appointments import (
     AvailabilityChanged,
@@ -192,6 +193,7 @@ async def _load(
     )
     staff.updated |= await issue_calendar_tokens(tx, studio_id) & set(staff.ids.values())
     notices = await load_staff_notices(tx, studio_id, spec)
+    await load_channels(tx, studio_id, spec.channels)
     loaded = (studio, roles, staff, resources, classes, patterns, services, availability, notices)
     outcomes = dict(zip(KINDS, loaded, strict=True))
     return _report(studio_id, spec.studio.slug, outcomes)

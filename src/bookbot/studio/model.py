@@ -29,6 +29,7 @@ from bookbot.studio.appointments import (
     ServiceSpec,
     appointment_problems,
 )
+from bookbot.studio.channels import ChannelsSpec
 from bookbot.studio.fields import (
     Currency,
     Description,
@@ -216,6 +217,7 @@ class StudioFile(_Model):
     services: tuple[ServiceSpec, ...] = ()
     packages: tuple[PackageSpec, ...] = ()
     staff_notices: tuple[StaffNoticeSpec, ...] = ()  # issue 16: bookbot.studio.notices
+    channels: ChannelsSpec = ChannelsSpec()  # its own bot and numbers: bookbot.studio.channels
 
     @model_validator(mode="after")
     def _cross_references(self) -> StudioFile:
