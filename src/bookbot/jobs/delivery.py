@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -108,7 +108,9 @@ class DeliveryWorker:
     limits: RateLimits = field(default_factory=RateLimits)
     batch: int = 100
     in_flight: int = 20
-    lease: timedelta = timedelta(seconds=60)
+    # Short and renewed while the rows are held (waiting their turn, being sent): after a
+    # crash, the restart (or another process) takes a dead worker's rows over within seconds.
+    lease: timedelta = timedelta(seconds=10)
     max_attempts: int = 8
     backoff: timedelta = timedelta(seconds=5)
     _waker: Waker = field(default_factory=Waker, repr=False)
@@ -116,6 +118,8 @@ class DeliveryWorker:
     _chats: _ChatLocks = field(default_factory=lambda: _ChatLocks(), repr=False)
     # (channel, address) -> when a 429's retry_after for that chat runs out
     _chat_waits: dict[tuple[str, str], datetime] = field(default_factory=dict, repr=False)
+    # (outbox id, claim token) -> the claimed rows whose delivery has not finished
+    _held: dict[tuple[int, str], OutboundMessage] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         # The two writes around every send, grouped across the sends under way.
@@ -156,29 +160,52 @@ class DeliveryWorker:
         more as soon as half the claimed rows are done, not when the slowest is."""
         stats = DeliveryStats()
         async with self._running:
-            window = _Window(self.batch // 2)
-            gate = asyncio.Semaphore(self.in_flight)
-            while not self._waker.stopping and not window.errors:
-                want = self.batch - len(window.tasks)
-                claimed = await self._claim(due_by, want)
-                window.start(self._gated(gate, m, stats) for m in claimed)
-                if len(claimed) == want:
-                    await window.room()
-                elif not window.tasks:
-                    break  # nothing due and nothing under way
-                else:
-                    await window.drained()  # then look once more for newly due rows
-            await window.drained()
-            if window.errors:
-                raise window.errors[0]
+            beating = asyncio.Event()
+            heartbeat = asyncio.create_task(self._renew(beating))
+            try:
+                await self._deliver_due(due_by, stats)
+            finally:
+                beating.set()
+                await heartbeat
         return stats
+
+    async def _deliver_due(self, due_by: datetime | None, stats: DeliveryStats) -> None:
+        window = _Window(self.batch // 2)
+        gate = asyncio.Semaphore(self.in_flight)
+        while not self._waker.stopping and not window.errors:
+            want = self.batch - len(window.tasks)
+            claimed = await self._claim(due_by, want)
+            window.start(self._gated(gate, m, stats) for m in claimed)
+            if len(claimed) == want:
+                await window.room()
+            elif not window.tasks:
+                break  # nothing due and nothing under way
+            else:
+                await window.drained()  # then look once more for newly due rows
+        await window.drained()
+        if window.errors:
+            raise window.errors[0]
+
+    async def _renew(self, done: asyncio.Event) -> None:
+        """Until `done`: every third of a lease, hold the rows still ours for another."""
+        while not done.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), self.lease.total_seconds() / 3)
+            if self._held and not done.is_set():
+                try:
+                    until = self.clock.now() + self.lease
+                    await outbox.renew(self.db, list(self._held.values()), until)
+                except Exception:  # the next beat tries again
+                    log.exception("delivery: lease renewal failed")
 
     async def _claim(self, due_by: datetime | None, want: int) -> list[OutboundMessage]:
         now = self.clock.now()
         cutoff = now if due_by is None else min(due_by, now)
         # `claim` counts the lease from the instant it is given: add the time since the
         # cutoff, so the lease still runs `self.lease` from now.
-        return await outbox.claim(self.db, cutoff, want, self.lease + (now - cutoff))
+        claimed = await outbox.claim(self.db, cutoff, want, self.lease + (now - cutoff))
+        self._held.update(((m.outbox_id, m.claim_token), m) for m in claimed)
+        return claimed
 
     @property
     def stopping(self) -> bool:
@@ -194,13 +221,16 @@ class DeliveryWorker:
         self, gate: asyncio.Semaphore, message: OutboundMessage, stats: DeliveryStats
     ) -> None:
         """One message, after the earlier ones to the same chat (taken in claim order)."""
-        async with self._chats.turn(_chat_of(message)), gate:
-            try:
-                await self._deliver(message, stats)
-            except Exception as error:  # any failure counts as an attempt
-                log.exception("outbox %s: delivery failed", message.outbox_id)
-                failure = DeliveryError(f"{type(error).__name__}: {error}")
-                await self._failed(message, failure, stats, None)
+        try:
+            async with self._chats.turn(_chat_of(message)), gate:
+                try:
+                    await self._deliver(message, stats)
+                except Exception as error:  # any failure counts as an attempt
+                    log.exception("outbox %s: delivery failed", message.outbox_id)
+                    failure = DeliveryError(f"{type(error).__name__}: {error}")
+                    await self._failed(message, failure, stats, None)
+        finally:
+            self._held.pop((message.outbox_id, message.claim_token), None)
 
     async def _deliver(self, message: OutboundMessage, stats: DeliveryStats) -> None:
         if self._waker.stopping:

@@ -1,15 +1,16 @@
 """The outbox: every message the bot sends first is a row, queued inside the transaction
 that decided it (a booking queues its reminders), delivered later by the delivery job.
 
-Rows are claimed before sending: a claim sets `status = 'sending'` and a lease, on
+Rows are claimed before sending: a claim sets `status = 'sending'` and a short lease, on
 PostgreSQL with `FOR UPDATE SKIP LOCKED` so two workers never take the same row, on
-SQLite inside the one write lock. Just before each send the worker notes the send's start
-(`send_started_at`) and renews its lease; the outcome clears the note. A worker that dies
-mid-send leaves a row whose lease expires and whose note says "in doubt": the next claim
-takes it again, and the delivery job first asks the channel whether that send arrived
-(Twilio can tell; Telegram cannot, so there it is sent again: at least once, never lost).
-A row claimed but not yet begun is simply sent. A dedupe key makes queueing idempotent:
-asking twice queues once.
+SQLite inside the one write lock. The worker renews the lease while it holds the rows
+(`renew`), so a dead worker's rows are free again seconds after it died. Just before each
+send the worker notes the send's start (`send_started_at`); the outcome clears the note.
+A worker that dies mid-send leaves a row whose lease expires and whose note says "in
+doubt": the next claim takes it again, and the delivery job first asks the channel whether
+that send arrived (Twilio can tell; Telegram cannot, so there it is sent again: at least
+once, never lost). A row claimed but not yet begun is simply sent. A dedupe key makes
+queueing idempotent: asking twice queues once.
 """
 
 from __future__ import annotations
@@ -177,6 +178,19 @@ async def begin_sends(
         )
         held.update(int(r["id"]) for r in rows)
     return held
+
+
+async def renew(db: Database, messages: Sequence[OutboundMessage], until: datetime) -> None:
+    """Keep the rows still being delivered ours until `until` (a heartbeat): a short lease,
+    renewed, lets a restart take over a dead process's rows within seconds, while a live
+    worker keeps rows that wait their turn (a rate limit) or a slow send as long as needed."""
+    for token, ids in _by_claim(messages).items():
+        body, params = in_list("o", ids)
+        await db.execute(
+            "UPDATE outbox SET lease_until = :until WHERE id IN ("  # noqa: S608
+            f"{body}) AND status = 'sending' AND claim_token = :token",
+            {"until": until, "token": token, **params},
+        )
 
 
 async def mark_sent(db: Database, message: OutboundMessage, now: datetime, channel: str) -> None:
