@@ -114,6 +114,24 @@ def test_demo_twice_then_preview_shows_18_00_across_dst(
     assert {line.rsplit("  ", 1)[0].split()[-1] for line in dates} == {"GMT", "BST"}
 
 
+def test_demo_loads_the_training_centre_with_its_three_day_course(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--database", url, "demo"]) == 0
+    loaded = capsys.readouterr().out
+    assert main(["--database", url, "sessions", "list", "--studio", "bristol-gas-training"]) == 0
+    listed = capsys.readouterr().out
+
+    assert "acs-core-fortnightly:" in loaded
+    assert "heat-pump-monthly:" in loaded
+    courses = [line for line in listed.splitlines() if "Gas Safe ACS Core" in line]
+    assert courses
+    # One item per course: Wednesday to Friday, the same hours each day.
+    assert all("Wed " in line and " – Fri " in line for line in courses)
+    assert all("09:00–17:00 daily" in line for line in courses)
+    assert all("12/12 seats left" in line for line in courses)
+
+
 def test_booking_and_refusal_from_the_command_line(
     url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
