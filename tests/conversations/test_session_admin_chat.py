@@ -118,3 +118,32 @@ async def test_a_cancelled_session_is_not_offered(
     await ana.say("1")
     await ana.say("Wheel Throwing Taster")
     assert not any(label.startswith("Sat 21 Nov, 14:00") for label in ana.labels)
+
+
+async def test_staff_add_a_three_day_course_in_chat_that_customers_see_as_one_item(
+    dialogues: Dialogues, db: Database, studio_id: int
+) -> None:
+    maya = await staff_chat(dialogues, db, studio_id)
+    await maya.say("/session")
+    await maya.press("➕ Add a one-off session")
+    await maya.press("Wheel Throwing Taster")
+    await maya.press("3 days")
+    assert "A course over 3 days: type its first date" in maya.text
+    await maya.say("tomorrow")
+    await maya.say("9am")
+    await maya.say("5pm")
+    await maya.say("12")
+    assert "Sat 21 Nov, 09:00–17:00" in maya.text
+    assert "3 days, the same hours each day" in maya.text
+    await maya.press("✅ Confirm")
+    assert "Wheel Throwing Taster, Sat 21 – Mon 23 Nov, 09:00–17:00 daily." in maya.text
+    days = await db.scalar(
+        "SELECT COUNT(*) FROM session_days WHERE studio_id = :s", {"s": studio_id}
+    )
+    assert days == 3
+
+    ana = Chat(dialogues)
+    await ana.say("/start")
+    await ana.say("1")
+    await ana.press("Wheel Throwing Taster")
+    assert any("Sat 21 – Mon 23 Nov, 09:00–17:00 daily" in label for label in ana.labels)

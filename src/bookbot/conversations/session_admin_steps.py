@@ -1,6 +1,7 @@
 """/session: staff add a one-off session, or change a session's time or capacity (issue 17).
 
-Add: the class (courses excepted) → the date, typed ("15 Jan", "friday") → the start, typed
+Add: the class (courses excepted) → the date, typed ("15 Jan", "friday"; "3 days" tapped
+first for a course over consecutive days, the same hours each day) → the start, typed
 ("9am", "09:00") → the end, typed, or a length tapped → the capacity (the class's usual one
 tapped, or a number typed) → confirm. Change: an upcoming session from a paged list (a
 typed date jumps) → "Change the time" (the date, "Same day" tapped, the start, the end) or
@@ -27,7 +28,17 @@ from bookbot.services import session_changes as changes
 
 PICK_SESSIONS = 10
 LENGTHS = (60, 90, 120, 180)  # minutes offered as the end of a new session
-_KEYS = ("ss_mode", "ss_class", "ss_session", "ss_day", "ss_start", "ss_end", "ss_capacity")
+_KEYS = (
+    "ss_mode",
+    "ss_class",
+    "ss_session",
+    "ss_day",
+    "ss_start",
+    "ss_end",
+    "ss_capacity",
+    "ss_days",
+)
+DAYS = (1, 2, 3, 5)  # lengths in days offered for a new session
 
 
 def _clear(ctx: Context) -> None:
@@ -75,7 +86,24 @@ async def date_screen(ctx: Context) -> Screen:
     if ctx.data.get("ss_mode") == "time":
         text = _("Type the new date, such as 15 Jan or friday, or choose Same day.")
         return Screen(text, [Choice("staff_session_same_day", _("Same day")), *nav(ctx)])
-    return Screen(_("Type the date, such as 15 Jan or friday."), nav(ctx))
+    days = _days(ctx)
+    lengths = [
+        Choice("staff_session_days", ctx.t.n_("{n} day", "{n} days", n).format(n=n), n)
+        for n in DAYS
+        if n != days
+    ]
+    if days > 1:
+        text = ctx.t.n_(
+            "A course over {n} day: type its first date, such as 15 Jan or friday.",
+            "A course over {n} days: type its first date, such as 15 Jan or friday.",
+            days,
+        ).format(n=days)
+        return Screen(text, lengths + nav(ctx))
+    return Screen(_("Type the date, such as 15 Jan or friday."), lengths + nav(ctx))
+
+
+def _days(ctx: Context) -> int:
+    return int_value(ctx.data.get("ss_days")) or 1
 
 
 async def start_screen(ctx: Context) -> Screen:
@@ -119,6 +147,14 @@ async def confirm_screen(ctx: Context) -> Screen:
     if start and end:
         on = f"{ctx.t.date(day)}, " if day else ""
         lines.append(f"{on}{start:%H:%M}–{end:%H:%M}")
+        if mode == "add" and _days(ctx) > 1:
+            lines.append(
+                ctx.t.n_(
+                    "{n} day, the same hours each day",
+                    "{n} days, the same hours each day",
+                    _days(ctx),
+                ).format(n=_days(ctx))
+            )
     seats = int_value(ctx.data.get("ss_capacity"))
     if seats:
         lines.append(ctx.t.n_("{n} seat", "{n} seats", seats).format(n=seats))
@@ -146,7 +182,7 @@ async def _session_title(ctx: Context) -> str:
     left = view.availability.seats_left
     seats = ctx.t.n_("{n} seat left", "{n} seats left", left).format(n=left)
     seats = f"{seats} ({s.capacity})"
-    return f"{view.class_name} · {ctx.when(s.starts_at)} · {seats}"
+    return f"{view.class_name} · {ctx.session_when(s.starts_at, s.ends_at, s.days)} · {seats}"
 
 
 async def session_screen(ctx: Context) -> Screen:
@@ -198,6 +234,12 @@ async def _change(ctx: Context, choice: Choice) -> Transition:
     return Transition(State.STAFF_SESSION_DATE)
 
 
+async def _set_days(ctx: Context, choice: Choice) -> Transition:
+    days = int_value(choice.value)
+    ctx.data["ss_days"] = days if days in DAYS else 1
+    return Transition(State.STAFF_SESSION_DATE)
+
+
 async def _same_day(ctx: Context, _choice: Choice) -> Transition:
     ctx.data.pop("ss_day", None)
     return Transition(State.STAFF_SESSION_START)
@@ -245,11 +287,18 @@ async def _do_add(ctx: Context) -> str:
         ctx.clock,
         ctx.studio.id,
         changes.NewSession(
-            found.key, day, start, end, capacity=int_value(ctx.data.get("ss_capacity"))
+            found.key,
+            day,
+            start,
+            end,
+            capacity=int_value(ctx.data.get("ss_capacity")),
+            days=_days(ctx),
         ),
     )
     return ctx.t._("Session {number} added: {name}, {when}.").format(
-        number=made.id, name=found.name, when=ctx.when(made.starts_at)
+        number=made.id,
+        name=found.name,
+        when=ctx.session_when(made.starts_at, made.ends_at, made.days),
     )
 
 
@@ -267,7 +316,7 @@ async def _do_edit(ctx: Context) -> str:
     seats = ctx.t.n_("{n} seat", "{n} seats", done.after.capacity)
     text = ctx.t._("Session {number} changed: {when}, {seats}.").format(
         number=session_id,
-        when=ctx.when(done.after.starts_at),
+        when=ctx.session_when(done.after.starts_at, done.after.ends_at, done.after.days),
         seats=seats.format(n=done.after.capacity),
     )
     if done.told:
@@ -324,6 +373,7 @@ HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "staff_session_open": _open_session,
     "staff_session_change": _change,
     "staff_session_same_day": _same_day,
+    "staff_session_days": _set_days,
     "staff_session_length": _length,
     "staff_session_confirm": _confirm,
 }
