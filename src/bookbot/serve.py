@@ -36,6 +36,7 @@ from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from telegram.error import TelegramError
 
 from bookbot.config import Settings
 from bookbot.conversations.dialogue import Dialogues
@@ -49,7 +50,7 @@ from bookbot.handlers.stripe_gateway import StripeGateway
 from bookbot.handlers.stripe_webhook import SOURCE as STRIPE_SOURCE
 from bookbot.handlers.stripe_webhook import StripeWebhook
 from bookbot.handlers.telegram_bot import TelegramBot, TelegramSettings
-from bookbot.handlers.telegram_bots import TelegramBots
+from bookbot.handlers.telegram_bots import TelegramBots, load_studio_bots
 from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
 from bookbot.handlers.twilio_webhook import STATUS_PATH, TwilioChannel, TwilioWebhooks
 from bookbot.handlers.web import (
@@ -65,7 +66,7 @@ from bookbot.jobs.scheduler import standard_sweeps, ticking
 from bookbot.jobs.sweeps import Sweeps
 from bookbot.services.payment_urls import generic_urls
 from bookbot.services.payments import ReturnUrls
-from bookbot.services.studio_channels import Endpoints, StudioChannel, bot_id
+from bookbot.services.studio_channels import Endpoints, StudioChannel
 from bookbot.store.db import Database
 
 log = logging.getLogger("bookbot")
@@ -257,71 +258,28 @@ async def studio_channels(
     endpoints: Endpoints,
     dialogues: Dialogues,
 ) -> list[StudioChannel]:
-    """Read the studios' own bots and numbers into `endpoints`, and add a bot to `bots` for
-    each own Telegram token that is set (an unset one is logged: that studio's Telegram is
-    down until it is set, and its messages wait rather than go out through the default bot,
-    which its customers never started)."""
-    channels = await endpoints.load(db)
-    default_id = bot_id(settings.telegram_token or "")
-    wake = services.inbox.wake if services is not None else (lambda: None)
-    for c in channels:
-        if c.channel != "telegram":
-            continue
-        if c.address == default_id:
-            raise ValueError(
-                f"studio {c.slug}'s own bot is the default bot (BOOKBOT_TELEGRAM_TOKEN):"
-                " give it another bot, or remove its [channels] token"
-            )
-        bots.owns(c.studio_id, c.address)
-        token = c.resolved_token()
-        if token is None or bot_id(token) != c.address:
-            log.warning(
-                "telegram: studio %s's bot %s not served: %s",
-                c.slug,
-                c.address,
-                f"{c.token_env} is unset" if token is None else "the token is another bot's",
-            )
-            continue
-        bot = TelegramBot(
-            dialogues,
-            TelegramSettings(token, settings.telegram_api_base),
-            wake=wake,
-            endpoint=c.address,
-            studio_id=c.studio_id,
-        )
-        bots.add(bot)
-        log.info("telegram: studio %s's own bot %s", c.slug, c.address)
-    return channels
+    """The studios' own bots and numbers, read into `bots` and `endpoints`."""
+    return await load_studio_bots(
+        db,
+        bots,
+        endpoints,
+        dialogues,
+        default_token=settings.telegram_token,
+        api_base=settings.telegram_api_base,
+        wake=services.inbox.wake if services is not None else (lambda: None),
+    )
 
 
 async def serve(settings: Settings, services: Services, stop: asyncio.Event) -> None:
     """Start every configured channel and the workers; run until `stop` is set."""
     gate, bots = Gate(), services.bots
-    if services.dialogues is not None:
-        await studio_channels(
-            settings,
-            services.inbox.db,
-            services,
-            bots=bots,
-            endpoints=services.endpoints,
-            dialogues=services.dialogues,
-        )
-    if bots:
-        services.inbox.processors["telegram"] = bots
-    if not bots and services.twilio is None:
-        raise ValueError(
-            "nothing to run: set BOOKBOT_TELEGRAM_TOKEN (the token @BotFather gave you) and/or "
-            "BOOKBOT_TWILIO_ACCOUNT_SID + BOOKBOT_TWILIO_AUTH_TOKEN, or give a studio its own "
-            "bot ([channels] in its file)"
-        )
+    await _add_studio_channels(settings, services)
     secret = settings.webhook_secret or secrets.token_urlsafe(32)
     routes = services.routes()
     if settings.public_url:
         routes += [telegram_route(bot, secret, webhook_path(bot.endpoint)) for bot in bots.all()]
     async with AsyncExitStack() as clients:  # closed last, after everything has stopped
-        for bot in bots.all():
-            await clients.enter_async_context(bot.bot)
-            await bot.publish_commands()  # the "/" menu; a failure is logged, not fatal
+        await _start_bots(bots, clients)
         if services.sender is not None:
             clients.push_async_callback(services.sender.close)
         if services.gateway is not None:
@@ -342,6 +300,44 @@ async def serve(settings: Settings, services: Services, stop: asyncio.Event) -> 
             await stop.wait()
         await _stop(gate, [p for p in pollers if p is not None], services)
         await asyncio.gather(*workers, return_exceptions=True)
+
+
+async def _add_studio_channels(settings: Settings, services: Services) -> None:
+    """The studios' own bots and numbers beside the default ones; ValueError if there is
+    nothing at all to serve."""
+    bots = services.bots
+    if services.dialogues is not None:
+        await studio_channels(
+            settings,
+            services.inbox.db,
+            services,
+            bots=bots,
+            endpoints=services.endpoints,
+            dialogues=services.dialogues,
+        )
+    if bots:
+        services.inbox.processors["telegram"] = bots
+    if not bots and services.twilio is None:
+        raise ValueError(
+            "nothing to run: set BOOKBOT_TELEGRAM_TOKEN (the token @BotFather gave you) and/or "
+            "BOOKBOT_TWILIO_ACCOUNT_SID + BOOKBOT_TWILIO_AUTH_TOKEN, or give a studio its own "
+            "bot ([channels] in its file)"
+        )
+
+
+async def _start_bots(bots: TelegramBots, clients: AsyncExitStack) -> None:
+    """Open each bot's HTTP client (getMe) and publish its "/" menu."""
+    for bot in bots.all():
+        try:
+            await clients.enter_async_context(bot.bot)
+        except TelegramError as error:
+            if bot is bots.default:
+                raise
+            # One studio's bad token (revoked, a demo's fake one) stops only its bot.
+            log.error("telegram: studio bot %s not served: %s", bot.endpoint, error)
+            bots.drop(bot)
+            continue
+        await bot.publish_commands()  # the "/" menu; a failure is logged, not fatal
 
 
 async def _stop(gate: Gate, pollers: list[asyncio.Task[None]], services: Services) -> None:

@@ -12,10 +12,13 @@ default bot; a reply goes back through the bot its message came to.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from bookbot.handlers.telegram_bot import TelegramBot
+from bookbot.conversations.dialogue import Dialogues
+from bookbot.handlers.telegram_bot import TelegramBot, TelegramSettings
 from bookbot.services.inbox import InboxItem
-from bookbot.services.studio_channels import DEFAULT
+from bookbot.services.studio_channels import DEFAULT, Endpoints, StudioChannel, bot_id
+from bookbot.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,11 @@ class TelegramBots:
         """A studio has its own bot even if this process cannot run it (token unset): its
         messages must not go out through the default bot, which its customers never use."""
         self._studios.setdefault(studio_id, endpoint)
+
+    def drop(self, bot: TelegramBot) -> None:
+        """A studio's bot that could not start (a revoked or a demo's fake token): not
+        served, its studio still owns it (its messages wait rather than go astray)."""
+        self.own.pop(bot.endpoint, None)
 
     def all(self) -> list[TelegramBot]:
         return ([self.default] if self.default is not None else []) + list(self.own.values())
@@ -75,3 +83,45 @@ class TelegramBots:
             log.warning("inbox %s: %s; nobody told", item.id, error)
             return
         await bot.gave_up(item)
+
+
+async def load_studio_bots(
+    db: Database,
+    bots: TelegramBots,
+    endpoints: Endpoints,
+    dialogues: Dialogues,
+    *,
+    default_token: str | None,
+    api_base: str | None,
+    wake: Callable[[], None],
+) -> list[StudioChannel]:
+    """Read the studios' own bots and numbers into `endpoints`, and add a bot to `bots` for
+    each own Telegram token that is set. An unset one is logged: that studio's Telegram is
+    down until it is set, and its messages wait rather than go out through the default bot,
+    which its customers never started."""
+    channels = await endpoints.load(db)
+    default_id = bot_id(default_token or "")
+    for c in channels:
+        if c.channel != "telegram":
+            continue
+        if c.address == default_id:
+            raise ValueError(
+                f"studio {c.slug}'s own bot is the default bot (BOOKBOT_TELEGRAM_TOKEN):"
+                " give it another bot, or remove its [channels] token"
+            )
+        bots.owns(c.studio_id, c.address)
+        token = c.resolved_token()
+        if token is None or bot_id(token) != c.address:
+            why = f"{c.token_env} is unset" if token is None else "the token is another bot's"
+            log.warning("telegram: studio %s's bot %s not served: %s", c.slug, c.address, why)
+            continue
+        bot = TelegramBot(
+            dialogues,
+            TelegramSettings(token, api_base),
+            wake=wake,
+            endpoint=c.address,
+            studio_id=c.studio_id,
+        )
+        bots.add(bot)
+        log.info("telegram: studio %s's own bot %s", c.slug, c.address)
+    return channels
