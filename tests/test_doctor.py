@@ -39,8 +39,37 @@ def test_the_demo_database_has_nothing_wrong(
 
     assert main(["--database", database_url, "doctor"]) == 0
 
-    [line] = capsys.readouterr().out.splitlines()
-    assert line.startswith("doctor: no violations (2 studio(s) in ")
+    bot, line = capsys.readouterr().out.splitlines()
+    # The training centre's own bot, whose fake token is written in its file (a demo).
+    assert bot == (
+        "bristol-gas-training: own telegram bot 700000001"
+        " (token written in the studio file: for demos only)"
+    )
+    assert line.startswith("doctor: no violations (3 studio(s) in ")
+
+
+def test_a_studios_bot_whose_token_variable_is_unset_is_flagged(
+    database_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["--database", database_url, "demo", "--weeks", "1"]) == 0
+    monkeypatch.delenv("BRISTOL_BOT_TOKEN", raising=False)
+    asyncio.run(
+        _run(
+            database_url,
+            "UPDATE studio_channels SET token = NULL, token_env = 'BRISTOL_BOT_TOKEN'",
+        )
+    )
+    capsys.readouterr()
+    assert main(["--database", database_url, "doctor", "--studio", "bristol-gas-training"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "bristol-gas-training: own telegram bot 700000001:"
+        " BRISTOL_BOT_TOKEN is unset here (the bot is not served without it)"
+    )
+    monkeypatch.setenv("BRISTOL_BOT_TOKEN", "700000001:real")
+    assert main(["--database", database_url, "doctor", "--studio", "clay-studio"]) == 0
+    [line] = capsys.readouterr().out.splitlines()  # another studio's bot is not listed
+    assert line.startswith("doctor: no violations (1 studio(s) in ")
 
 
 def test_an_allocation_of_a_cancelled_registration_is_reported_with_exit_1(

@@ -2,6 +2,10 @@
 
 Read only, on one snapshot: safe beside a running bot. Each violation is one line; the
 last line sums up; the exit status is 1 if anything was found (for scripts and cron).
+
+Before them, one line per studio's own bot or number (`[channels]`), flagging a token
+variable that is unset here and a token written into the studio file (demos only). Those
+do not change the exit status: doctor may run where the bot's secrets are not.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from bookbot.engine import errors
 from bookbot.engine.clock import SystemClock
 from bookbot.services.common import studio_by_slug
 from bookbot.services.invariants import find_violations
+from bookbot.services.studio_channels import StudioChannel, deployment_channels
 from bookbot.store.db import Database
 
 
@@ -53,11 +58,31 @@ async def _studios(db: Database, slug: str | None) -> dict[int, str]:
         return {studio.id: studio.slug}
 
 
+def channel_lines(channels: list[StudioChannel]) -> list[str]:
+    """What each studio's own bots and numbers are, and what is wrong with them here."""
+    lines = []
+    for c in channels:
+        what = f"{c.slug}: own {c.channel} {'bot' if c.channel == 'telegram' else 'number'}"
+        line = f"{what} {c.address}"
+        if c.token_env and c.resolved_token() is None:
+            line += f": {c.token_env} is unset here (the bot is not served without it)"
+        elif c.token_env:
+            line += f" (token from {c.token_env})"
+        elif c.token:
+            line += " (token written in the studio file: for demos only)"
+        lines.append(line)
+    return lines
+
+
 async def run_doctor(settings: Settings, args: argparse.Namespace) -> int:
     now = SystemClock().now()
     since = now - timedelta(days=args.days)
     async with opened(settings) as db:
         studios = await _studios(db, args.studio)
+        async with db.transaction(write=False) as tx:
+            channels = [c for c in await deployment_channels(tx) if c.studio_id in studios]
+        for line in channel_lines(channels):
+            print(line)
         found = []
         for studio_id in studios:
             found += await find_violations(db, now, studio_id=studio_id, since=since)
