@@ -11,11 +11,20 @@ import pytest
 from bookbot.cli.demo import TUTOR_EXAMPLE, example_path
 from bookbot.engine import errors
 from bookbot.engine.clock import FrozenClock
-from bookbot.services import appointments, catalog, staffing
+from bookbot.services import (
+    appointments,
+    attendees,
+    catalog,
+    certificates,
+    day_attendance,
+    staffing,
+    studio_channels,
+)
 from bookbot.services.booking import book_session
 from bookbot.services.cancellation import cancel_registration
 from bookbot.services.generation import generate_sessions
 from bookbot.store.db import Database
+from bookbot.store.schema import metadata
 from bookbot.studio.loader import load_studio
 from bookbot.studio.model import parse_studio_data
 from tests import builders
@@ -158,3 +167,108 @@ async def test_holding_and_reading_appointments_across_studios_find_nothing(
         starts_at=MONDAY_10_MADRID,
     )
     assert mine.studio_id == a["studio"]
+
+
+# --- every table is one studio's, and the tables of issue 17 keep to it ------------------
+
+# Deployment-wide by design: the studios themselves, what channels send us before we know
+# whose it is (inbox), and what Twilio keeps per phone number (opt-outs, delivery states).
+DEPLOYMENT_WIDE = {"studios", "inbox", "channel_opt_outs", "delivery_statuses"}
+ISSUE_17 = (
+    "session_days",
+    "day_attendance",
+    "studio_channels",
+    "registration_attendees",
+    "certificates",
+    "course_feedback",
+)
+
+
+def test_every_other_table_carries_its_studio() -> None:
+    """A row without its studio could be read from any studio: every table but the
+    deployment-wide ones has studio_id, a foreign key to studios (NOT NULL but for the
+    staff audit, which keeps deployment-level entries too)."""
+    missing = []
+    for table in metadata.sorted_tables:
+        if table.name in DEPLOYMENT_WIDE:
+            continue
+        column = table.c.get("studio_id")
+        if column is None or {fk.column.table.name for fk in column.foreign_keys} != {"studios"}:
+            missing.append(table.name)
+        elif column.nullable and table.name != "staff_audit":
+            missing.append(f"{table.name} (nullable)")
+    assert missing == []
+    assert set(ISSUE_17) <= {t.name for t in metadata.sorted_tables} - DEPLOYMENT_WIDE
+
+
+async def test_session_days_and_day_attendance_across_studios_find_nothing(
+    db: Database, clock: FrozenClock, two: tuple[builders.World, builders.World]
+) -> None:
+    a, b = two
+    reg = await book_session(db, clock, b.studio_id, b["ana"], b["s"], guests=1)
+    async with db.transaction() as tx:
+        entry = await tx.scalar(
+            "SELECT id FROM registration_sessions WHERE studio_id = :s AND registration_id = :r",
+            {"s": b.studio_id, "r": reg.id},
+        )
+        await tx.execute(
+            "INSERT INTO session_days (studio_id, session_id, day_number, local_date, starts_at,"
+            " ends_at) VALUES (:s, :session, 1, :day, :start, :end)",
+            {
+                "s": b.studio_id,
+                "session": b["s"],
+                "day": WHEN.date(),
+                "start": WHEN,
+                "end": WHEN.replace(hour=20),
+            },
+        )
+        await tx.execute(
+            "INSERT INTO day_attendance (studio_id, registration_session_id, session_id,"
+            " day_number, status, marked_at) VALUES (:s, :entry, :session, 1, 'attended', :now)",
+            {"s": b.studio_id, "entry": entry, "session": b["s"], "now": clock.now()},
+        )
+        zone_name = "Europe/London"
+        assert await day_attendance.day_on(tx, a.studio_id, b["s"], WHEN, zone_name) is None
+        assert await day_attendance.marks(tx, a.studio_id, b["s"]) == {}
+        assert await day_attendance.day_on(tx, b.studio_id, b["s"], WHEN, zone_name) is not None
+        assert await day_attendance.marks(tx, b.studio_id, b["s"]) == {entry: {1: "attended"}}
+
+
+async def test_attendee_details_and_certificates_across_studios_find_nothing(
+    db: Database, clock: FrozenClock, two: tuple[builders.World, builders.World]
+) -> None:
+    a, b = two
+    reg = await book_session(db, clock, b.studio_id, b["ana"], b["s"], guests=1)
+    await attendees.save(db, b.studio_id, reg.id, [attendees.Attendee(1, "Ana", company="Co")])
+    assert await attendees.of_registration(db, a.studio_id, reg.id) == []
+    assert await attendees.of_session(db, a.studio_id, b["s"]) == {}
+    assert [p.name for p in await attendees.of_registration(db, b.studio_id, reg.id)] == ["Ana"]
+    assert await certificates.for_session(db, a.studio_id, b["s"]) == []
+    assert await certificates.people(db, a.studio_id, b["s"]) == []
+
+
+async def test_a_studios_own_bots_and_numbers_are_its_alone(
+    db: Database, two: tuple[builders.World, builders.World]
+) -> None:
+    """studio_channels: one studio's endpoints are not another's, and an endpoint routes to
+    its owner only; the default endpoint ('') routes to nobody in particular."""
+    a, b = two
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO studio_channels (studio_id, channel, address, token)"
+            " VALUES (:s, 'telegram', '5002', '5002:x'), (:s, 'sms', '+441174960002', NULL)",
+            {"s": b.studio_id},
+        )
+    assert await studio_channels.studio_channels(db, a.studio_id) == []
+    assert {c.address for c in await studio_channels.studio_channels(db, b.studio_id)} == {
+        "5002",
+        "+441174960002",
+    }
+    assert await studio_channels.owner(db, "telegram", "5002") == b.studio_id
+    assert await studio_channels.owner(db, "sms", "+441174960002") == b.studio_id
+    assert await studio_channels.owner(db, "whatsapp", "+441174960002") is None  # another channel
+    assert await studio_channels.owner(db, "telegram", "") is None
+    assert await studio_channels.studios_with_own(db, "telegram") == {b.studio_id}
+    without = await studio_channels.first_without_own(db, "telegram")
+    assert without is not None
+    assert without.id == a.studio_id
