@@ -21,6 +21,7 @@ from bookbot.conversations.states import Choice, Context, Screen, State, Transit
 from bookbot.presentation.i18n import Translator, translator
 from bookbot.services import handoff, staff_activity
 from bookbot.services.handoff import Handoff
+from bookbot.services.studio_channels import inbox_chat
 
 RECENT = 5  # the customer's last messages shown to staff when the handoff opens
 LONGEST = 3500  # characters of a message forwarded (Telegram takes 4096 with our prefix)
@@ -135,8 +136,9 @@ async def start(ctx: Context) -> Transition:
             text += "\n" + _("You can find them at {address}.").format(address=ctx.studio.address)
         return Transition(State.MENU, text.format(studio=ctx.studio.name))
     was = await _doing(ctx)
+    c = ctx.conversation
     recent = await handoff.recent_texts(
-        ctx.db, f"{ctx.conversation.channel}:{ctx.conversation.address}", RECENT
+        ctx.db, inbox_chat(c.channel, c.endpoint, c.address), RECENT
     )
     who = handoff.Who(
         ctx.studio.id, ctx.customer.id, ctx.conversation.channel, ctx.conversation.address

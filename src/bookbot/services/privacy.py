@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from bookbot.services.studio_channels import inbox_chat
 from bookbot.store.db import Reads, Row, Tx, instant
 
 FORGOTTEN_NAME = "Forgotten customer"
@@ -340,12 +341,14 @@ async def _erase_inbox(tx: Tx, *, studio_id: int, customer_id: int) -> None:
     theirs (the one asking this is blanked as it is finished: `inbox.erase`). A chat is the
     person's, whichever studio they wrote to."""
     rows = await tx.all(
-        "SELECT channel, address FROM channel_identities WHERE studio_id = :s AND customer_id = :c"
-        " UNION SELECT channel, address FROM conversations"
+        "SELECT channel, '' AS endpoint, address FROM channel_identities"
+        " WHERE studio_id = :s AND customer_id = :c"
+        " UNION SELECT channel, endpoint, address FROM conversations"
         " WHERE studio_id = :s AND customer_id = :c",
         {"s": studio_id, "c": customer_id},
     )
-    for chat in sorted({f"{r['channel']}:{r['address']}" for r in rows}):
+    # A studio's own bot or number keys its chats apart (studio_channels.inbox_chat).
+    for chat in sorted({inbox_chat(r["channel"], r["endpoint"], r["address"]) for r in rows}):
         await tx.execute(
             "UPDATE inbox SET payload = '{}' WHERE chat = :chat AND status <> 'pending'",
             {"chat": chat},
