@@ -140,7 +140,7 @@ def build(settings: Settings, db: Database, clock: Clock | None = None) -> Servi
         )
         inbox.processors[STRIPE_SOURCE] = services.stripe
         services.pages = PaymentPages(
-            db, chat_links(settings, bot), default_studio=settings.default_studio
+            db, chat_links(settings, bots, endpoints), default_studio=settings.default_studio
         )
     return services
 
@@ -177,16 +177,29 @@ def sweeps(settings: Settings, db: Database, clock: Clock, gateway: StripeGatewa
     return Sweeps(db, clock, gateway=gateway, urls=ReturnUrls(urls.success_url, urls.cancel_url))
 
 
-def chat_links(settings: Settings, bot: TelegramBot | None) -> ChatLinks:
-    """Where the return pages send the customer back to."""
+def chat_links(settings: Settings, bots: TelegramBots, endpoints: Endpoints) -> ChatLinks:
+    """Where the return pages send the customer back to: the paying studio's own bot and
+    numbers where it has them, else the deployment's."""
+    whatsapp = settings.twilio_whatsapp_from if settings.twilio_configured else None
+    sms = settings.twilio_sms_from if settings.twilio_configured else None
 
-    def username() -> str | None:
-        return bot.bot.username if bot is not None else None
+    def username(bot: TelegramBot | None) -> Callable[[], str | None]:
+        return lambda: bot.bot.username if bot is not None else None
+
+    def studio(studio_id: int) -> ChatLinks:
+        own_sms = endpoints.endpoint(studio_id, "sms")
+        own_whatsapp = endpoints.endpoint(studio_id, "whatsapp")
+        return ChatLinks(
+            telegram_username=username(bots.for_studio(studio_id)),
+            whatsapp_number=own_whatsapp or whatsapp,
+            sms_number=own_sms or sms,
+        )
 
     return ChatLinks(
-        telegram_username=username,
-        whatsapp_number=settings.twilio_whatsapp_from if settings.twilio_configured else None,
-        sms_number=settings.twilio_sms_from if settings.twilio_configured else None,
+        telegram_username=username(bots.default),
+        whatsapp_number=whatsapp,
+        sms_number=sms,
+        studio=studio,
     )
 
 

@@ -14,13 +14,17 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bookbot.cli.demo import EXAMPLE, example_path
+from bookbot.config import Settings
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel
 from bookbot.engine.clock import FrozenClock
+from bookbot.handlers.telegram_bots import TelegramBots
 from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
 from bookbot.handlers.twilio_webhook import PATHS, TwilioChannel, TwilioWebhooks
 from bookbot.handlers.web import make_app
+from bookbot.serve import chat_links
 from bookbot.services import generation, optouts
+from bookbot.services.studio_channels import Endpoints, StudioChannel
 from bookbot.store.db import Database
 from bookbot.studio.loader import load_studio
 from bookbot.studio.model import parse_studio_file
@@ -161,3 +165,23 @@ async def test_a_number_that_is_no_studios_own_is_the_default(
             "SELECT endpoint FROM conversations WHERE address = '+447700900456'"
         )
     assert endpoint == ""
+
+
+def test_the_payment_pages_link_back_to_the_paying_studios_own_number() -> None:
+    endpoints = Endpoints()
+    endpoints.fill([StudioChannel(7, "gym", "sms", GYM_NUMBER)])
+    settings = Settings(
+        database_url="unused",
+        twilio_account_sid=ACCOUNT,
+        twilio_auth_token=TOKEN,
+        twilio_sms_from=OUR_NUMBER,
+    )
+    links = chat_links(settings, TelegramBots(), endpoints)
+    own, other = links.studio(7), links.studio(8)
+    assert own is not None
+    assert other is not None
+    assert (own.sms_number, other.sms_number, links.sms_number) == (
+        GYM_NUMBER,
+        OUR_NUMBER,
+        OUR_NUMBER,
+    )

@@ -51,6 +51,8 @@ class ChatLinks:
     telegram_username: Callable[[], str | None] = lambda: None  # known once the bot started
     whatsapp_number: str | None = None  # E.164, with or without "whatsapp:"
     sms_number: str | None = None  # E.164
+    # A studio's own bot and numbers, where it has them (None: these, the default ones).
+    studio: Callable[[int], ChatLinks | None] = lambda _studio_id: None
 
     def links(self, t: Translator, via: str | None) -> list[tuple[str, str]]:
         """(label, href) of the chats to go back to: the one the customer came from when it
@@ -101,6 +103,7 @@ class PaymentPages:
         return self._page(
             request,
             t,
+            await self._chats(request),
             heading=t.gettext("Payment received — back to the chat"),
             text=t.gettext(
                 "Thank you. Your confirmation arrives in the chat as soon as the payment is "
@@ -113,19 +116,35 @@ class PaymentPages:
         return self._page(
             request,
             t,
+            await self._chats(request),
             heading=t.gettext("Payment not completed — back to the chat"),
             text=t.gettext(
                 "Nothing was charged. You can pay from the chat while your places are held."
             ),
         )
 
+    async def _chats(self, request: web.Request) -> ChatLinks:
+        """Back to the paying studio's own bot or number where it has one."""
+        payment = request.query.get("p", "")
+        if not (payment.isdigit() and 0 < int(payment) <= MAX_ID):
+            return self.chats
+        try:
+            studio_id = await self.db.scalar(
+                "SELECT studio_id FROM payments WHERE id = :id", {"id": int(payment)}
+            )
+        except Exception:  # the default links beat no page
+            log.exception("payment page: could not read the payment's studio")
+            return self.chats
+        own = self.chats.studio(int(studio_id)) if studio_id is not None else None
+        return own or self.chats
+
     def _page(
-        self, request: web.Request, t: Translator, *, heading: str, text: str
+        self, request: web.Request, t: Translator, chats: ChatLinks, *, heading: str, text: str
     ) -> web.Response:
         via = request.query.get("via")
         buttons = "".join(
             f'<a class="button" href="{html.escape(href)}">{html.escape(label)}</a>'
-            for label, href in self.chats.links(t, via)
+            for label, href in chats.links(t, via)
         )
         body = (
             f'<!DOCTYPE html><html lang="{html.escape(t.language)}"><head><meta charset="utf-8">'
