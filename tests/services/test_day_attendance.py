@@ -103,3 +103,19 @@ async def test_all_present_marks_today_for_everyone(db: Database, clock: FrozenC
     assert await _marks(db, entry["bob"]) == [(2, "attended")]
     again = await staff_views.all_present(db, clock, w.studio_id, w["maya"], session_id)
     assert again == 0
+
+
+async def test_a_course_is_on_the_list_of_each_of_its_days(
+    db: Database, clock: FrozenClock
+) -> None:
+    w, session_id, _ = await _course(db, clock)
+
+    async def listed(day: int, *, running: bool = True) -> list[tuple[int, int]]:
+        since, until = _at(day, 0), _at(day + 1, 0)
+        found = await staff_views.sessions_between(db, w.studio_id, since, until, running=running)
+        return [(s.id, s.days) for s in found]
+
+    for day in (13, 14, 15):
+        assert await listed(day) == [(session_id, 3)]
+    assert await listed(16) == []
+    assert await listed(14, running=False) == []  # only what starts that day

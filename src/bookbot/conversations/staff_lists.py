@@ -18,6 +18,7 @@ from bookbot.conversations.states import Choice, Context, Screen, State, Transit
 from bookbot.engine.recurrence import resolve_local, zone
 from bookbot.services import staff_lists
 from bookbot.services.staff_lists import SessionPage
+from bookbot.services.staff_views import SessionLine
 
 FROM, PAGE = "staff_from", "staff_page"
 _ISO = re.compile(r"^(\d{4}) (\d{1,2}) (\d{1,2})$")  # folded: 2026-12-14 is "2026 12 14"
@@ -77,15 +78,17 @@ def page_choices(ctx: Context, page: SessionPage) -> list[Choice]:
     return choices
 
 
+def _when(ctx: Context, s: SessionLine) -> str:
+    return ctx.session_when(s.starts_at, s.ends_at or s.starts_at, s.days)
+
+
 async def sessions_screen(
     ctx: Context, *, size: int, action: str, prompt: str, extra: list[Choice]
 ) -> Screen:
     """A page of sessions to choose from, each an `action` button, under `prompt` (or "no
     sessions from that day on"), with the paging buttons and then `extra`."""
     page = await sessions(ctx, size)
-    choices = [
-        Choice(action, f"{ctx.when(s.starts_at)} · {s.class_name}", s.id) for s in page.lines
-    ]
+    choices = [Choice(action, f"{_when(ctx, s)} · {s.class_name}", s.id) for s in page.lines]
     text = prompt
     if not choices:
         day = ctx.t.date(start_day(ctx))

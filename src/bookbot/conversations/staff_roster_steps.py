@@ -38,7 +38,7 @@ async def today_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     day = staff_lists.chosen_day(ctx)
     since, until = staff_lists.day_bounds(ctx, day)
-    lines = await staff_views.sessions_between(ctx.db, ctx.studio.id, since, until)
+    lines = await staff_views.sessions_between(ctx.db, ctx.studio.id, since, until, running=True)
     shown = ctx.t.date(day)
     days = staff_lists.day_choices(ctx, 1, later=True) + nav(ctx)
     is_today = day == staff_lists.today(ctx)

@@ -158,16 +158,33 @@ def local_day(now: datetime, zone_name: str, days: int = 1) -> tuple[datetime, d
     return start, end
 
 
+# Multi-day sessions that began before the window and have a day in it (a course on its
+# second day is on that day's list): through ix_session_days_studio_starts.
+_RUNNING = """ AND s.days > 1 AND s.starts_at < :since AND s.id IN (SELECT d.session_id
+    FROM session_days d WHERE d.studio_id = :studio_id AND d.starts_at >= :since
+    AND d.starts_at < :until) ORDER BY s.starts_at, s.id LIMIT :limit"""
+
+
 async def sessions_between(
-    db: Database, studio_id: int, since: datetime, until: datetime, limit: int = 200
+    db: Database,
+    studio_id: int,
+    since: datetime,
+    until: datetime,
+    limit: int = 200,
+    *,
+    running: bool = False,
 ) -> list[SessionLine]:
-    """Open sessions starting in [since, until), earliest first, with their counts."""
+    """Open sessions starting in [since, until), earliest first, with their counts; with
+    `running`, first the multi-day sessions begun before that have a day in it."""
+    params = {"studio_id": studio_id, "since": since, "until": until, "limit": limit}
     async with db.transaction(write=False) as tx:
         rows = await tx.all(
             SESSION_LINES + " AND s.starts_at >= :since AND s.starts_at < :until"
             " ORDER BY s.starts_at, s.id LIMIT :limit",
-            {"studio_id": studio_id, "since": since, "until": until, "limit": limit},
+            params,
         )
+        if running:
+            rows = [*await tx.all(SESSION_LINES + _RUNNING, params), *rows]
     return [line_of(r) for r in rows]
 
 
