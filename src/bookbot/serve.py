@@ -36,7 +36,6 @@ from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from telegram.error import TelegramError
 
 from bookbot.config import Settings
 from bookbot.conversations.dialogue import Dialogues
@@ -292,7 +291,8 @@ async def serve(settings: Settings, services: Services, stop: asyncio.Event) -> 
     if settings.public_url:
         routes += [telegram_route(bot, secret, webhook_path(bot.endpoint)) for bot in bots.all()]
     async with AsyncExitStack() as clients:  # closed last, after everything has stopped
-        await _start_bots(bots, clients)
+        for bot in await bots.open(clients):
+            await bot.publish_commands()  # the "/" menu; a failure is logged, not fatal
         if services.sender is not None:
             clients.push_async_callback(services.sender.close)
         if services.gateway is not None:
@@ -336,21 +336,6 @@ async def _add_studio_channels(settings: Settings, services: Services) -> None:
             "BOOKBOT_TWILIO_ACCOUNT_SID + BOOKBOT_TWILIO_AUTH_TOKEN, or give a studio its own "
             "bot ([channels] in its file)"
         )
-
-
-async def _start_bots(bots: TelegramBots, clients: AsyncExitStack) -> None:
-    """Open each bot's HTTP client (getMe) and publish its "/" menu."""
-    for bot in bots.all():
-        try:
-            await clients.enter_async_context(bot.bot)
-        except TelegramError as error:
-            if bot is bots.default:
-                raise
-            # One studio's bad token (revoked, a demo's fake one) stops only its bot.
-            log.error("telegram: studio bot %s not served: %s", bot.endpoint, error)
-            bots.drop(bot)
-            continue
-        await bot.publish_commands()  # the "/" menu; a failure is logged, not fatal
 
 
 async def _stop(gate: Gate, pollers: list[asyncio.Task[None]], services: Services) -> None:

@@ -65,8 +65,7 @@ async def run_jobs(settings: Settings, args: argparse.Namespace) -> int:
         bots = TelegramBots(telegram_bot(settings, dialogues))
         # The studios' own bots and numbers: their notices go out through them.
         await studio_channels(settings, db, bots=bots, endpoints=endpoints, dialogues=dialogues)
-        for bot in bots.all():
-            await stack.enter_async_context(bot.bot)
+        await bots.open(stack)
         jobs = sweeps(settings, db, clock, gateway)
         delivery = delivery_worker(settings, db, clock, bots, channel)
         if args.once:

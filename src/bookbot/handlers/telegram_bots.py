@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AsyncExitStack
+
+from telegram.error import TelegramError
 
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.handlers.telegram_bot import TelegramBot, TelegramSettings
@@ -50,6 +53,20 @@ class TelegramBots:
         served, its studio still owns it (its messages wait rather than go astray)."""
         self.own.pop(bot.endpoint, None)
 
+    async def open(self, stack: AsyncExitStack) -> list[TelegramBot]:
+        """Open each bot's HTTP client (getMe), closed with `stack`; the bots now open. A
+        studio's bot that cannot open (a revoked token, a demo's fake one) is logged and
+        dropped: one studio's bad token stops only its own bot."""
+        for bot in self.all():
+            try:
+                await stack.enter_async_context(bot.bot)
+            except TelegramError as error:
+                if bot is self.default:
+                    raise
+                log.error("telegram: studio bot %s not served: %s", bot.endpoint, error)
+                self.drop(bot)
+        return self.all()
+
     def all(self) -> list[TelegramBot]:
         return ([self.default] if self.default is not None else []) + list(self.own.values())
 
@@ -66,7 +83,7 @@ class TelegramBots:
     def for_studio(self, studio_id: int | None) -> TelegramBot | None:
         return self.for_endpoint(self.endpoint_for(studio_id))
 
-    def _bot_of(self, item: InboxItem) -> TelegramBot:
+    def bot_of(self, item: InboxItem) -> TelegramBot:
         endpoint, sep, _ = item.external_id.partition(":")
         bot = self.for_endpoint(endpoint if sep else DEFAULT)
         if bot is None:
@@ -74,11 +91,11 @@ class TelegramBots:
         return bot
 
     async def process(self, item: InboxItem) -> None:
-        await self._bot_of(item).process(item)
+        await self.bot_of(item).process(item)
 
     async def gave_up(self, item: InboxItem) -> None:
         try:
-            bot = self._bot_of(item)
+            bot = self.bot_of(item)
         except BotNotServed as error:
             log.warning("inbox %s: %s; nobody told", item.id, error)
             return
