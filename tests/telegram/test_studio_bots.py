@@ -4,24 +4,36 @@ same person writing to both is two customers, and neither bot shows the other's 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from bookbot.cli.demo import EXAMPLE, example_path
 from bookbot.config import Settings
+from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import FrozenClock
+from bookbot.handlers.notice_transport import NoticeTransport
+from bookbot.handlers.notices import NoticeRouter
+from bookbot.handlers.telegram_bots import TelegramBots, load_studio_bots
+from bookbot.handlers.web import SECRET_HEADER, make_app, telegram_route, webhook_path
+from bookbot.jobs.delivery import DeliveryWorker
+from bookbot.jobs.inbox_worker import InboxWorker
 from bookbot.serve import build, serve
 from bookbot.services import generation
+from bookbot.services.studio_channels import Endpoints
 from bookbot.store.db import Database
 from bookbot.studio.loader import load_studio
 from bookbot.studio.model import parse_studio_file
-from tests.pipeline import UNLIMITED
+from tests.pipeline import UNLIMITED, Pipeline
 
-from .emulator import Emulator, aclient
+from .emulator import Emulator, aclient, eventually
 from .test_bot import latest, press
+from .test_webhook import SECRET, text_update
 
 CLAY_TOKEN = "5001:CLAY-OWN-BOT"
 GYM_TOKEN = "5002:GYM-OWN-BOT"
@@ -128,3 +140,45 @@ async def test_the_default_bot_reaches_only_studios_without_their_own(
             "SELECT DISTINCT studio_id FROM customers WHERE studio_id = :c", {"c": clay}
         )
     assert studios == []
+
+
+@pytest.mark.usefixtures("two_studios")
+async def test_each_bot_has_its_own_webhook_and_keeps_its_own_update_ids(
+    db: Database, clock: FrozenClock, emulator: Emulator
+) -> None:
+    """Update ids are counted per bot: the same id at both webhooks is two updates, each
+    stored under its bot and answered by it."""
+    bots = TelegramBots()
+    dialogues = Dialogues(db, clock)
+    await load_studio_bots(
+        db,
+        bots,
+        Endpoints(),
+        dialogues,
+        default_token=None,
+        api_base=emulator.bot_api_base,
+        wake=lambda: None,
+    )
+    transport = NoticeTransport(NoticeRouter(db, clock), None, bots=bots)
+    delivery = DeliveryWorker(db, clock, transport, limits=UNLIMITED)
+    flow = Pipeline(InboxWorker(db, clock, {"telegram": bots}), delivery)
+    routes = [telegram_route(bot, SECRET, webhook_path(bot.endpoint)) for bot in bots.all()]
+    assert sorted(r.path for r in routes) == ["/telegram/5001", "/telegram/5002"]
+    async with TestClient(TestServer(make_app(*routes))) as http, AsyncExitStack() as stack:
+        await bots.open(stack)
+        for path in ("/telegram/5001", "/telegram/5002"):
+            response = await http.post(
+                path, data=json.dumps(text_update(77)).encode(), headers={SECRET_HEADER: SECRET}
+            )
+            assert response.status == 200
+        await flow.drain()
+        for token, studio in ((CLAY_TOKEN, "Clay & Kiln"), (GYM_TOKEN, "Harbour Fitness")):
+            user = aclient(emulator, token, chat_id=107)
+
+            async def greeted(user: Any = user, studio: str = studio) -> bool:
+                return any(studio in m.get("text", "") for m in await user.history())
+
+            assert await eventually(greeted)
+    async with db.transaction(write=False) as tx:
+        stored = await tx.all("SELECT external_id FROM inbox ORDER BY external_id")
+    assert [r["external_id"] for r in stored] == ["5001:77", "5002:77"]
