@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.studio.test_loader import example_data
+from tests.studio.test_loader import EXAMPLES, example_data
 
+from bookbot.cli import main
 from bookbot.services import studio_channels
 from bookbot.store.db import Database
 from bookbot.studio.channels import ChannelConflict
@@ -107,3 +109,23 @@ def test_a_bad_channels_section_is_refused(channels: dict[str, Any], problem: st
     with pytest.raises(StudioFileError) as error:
         parse_studio_data(with_channels("alpha", **channels))
     assert any(problem in p for p in error.value.problems), error.value.problems
+
+
+def test_the_load_command_names_the_studio_that_has_the_number(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (EXAMPLES / "clay-studio.toml").read_text(encoding="utf-8")
+    first, second = tmp_path / "a.toml", tmp_path / "b.toml"
+    first.write_text(text + '\n[channels]\nsms_numbers = ["+441174960001"]\n', encoding="utf-8")
+    second.write_text(
+        text.replace('slug = "clay-studio"', 'slug = "clay-two"')
+        + '\n[channels]\nsms_numbers = ["+441174960001"]\n',
+        encoding="utf-8",
+    )
+    assert main(["--database", database_url, "studio", "load", str(first)]) == 0
+    capsys.readouterr()
+    assert main(["--database", database_url, "studio", "load", str(second)]) == 2
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "  - channels: sms +441174960001 already belongs to studio 'clay-studio';"
+        " a bot or number serves one studio"
+    )
