@@ -10,7 +10,7 @@ import pytest
 
 from bookbot.engine import errors
 from bookbot.engine.clock import FrozenClock
-from bookbot.services import attendance, staff_views
+from bookbot.services import attendance, self_check_in, staff_views
 from bookbot.services.booking import book_session
 from bookbot.services.session_changes import NewSession, add_session
 from bookbot.store.db import Database
@@ -119,3 +119,30 @@ async def test_a_course_is_on_the_list_of_each_of_its_days(
         assert await listed(day) == [(session_id, 3)]
     assert await listed(16) == []
     assert await listed(14, running=False) == []  # only what starts that day
+
+
+async def test_customers_check_themselves_in_day_by_day(db: Database, clock: FrozenClock) -> None:
+    w, _, entry = await _course(db, clock)
+    ann = w["ann"]
+
+    clock.set(_at(13, 8))
+    assert await self_check_in.check_in_booking(
+        db, clock, w.studio_id, entry["ann"], customer_id=ann
+    )
+    assert not await self_check_in.check_in_booking(
+        db, clock, w.studio_id, entry["ann"], customer_id=ann
+    )
+    clock.set(_at(14, 8))
+    [open_today] = await self_check_in.bookings_open(db, w.studio_id, ann, clock.now())
+    assert (open_today.id, open_today.starts_at, open_today.checked_in) == (
+        entry["ann"],
+        _at(14, 9),
+        False,
+    )
+    assert await self_check_in.check_in_booking(
+        db, clock, w.studio_id, entry["ann"], customer_id=ann
+    )
+    clock.set(_at(14, 12))  # day 2's window has closed; day 3's opens at 07:00 tomorrow
+    with pytest.raises(errors.CheckInNotOpen):
+        await self_check_in.check_in_booking(db, clock, w.studio_id, entry["ann"], customer_id=ann)
+    assert await _marks(db, entry["ann"]) == [(1, "attended"), (2, "attended")]

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bookbot.engine import errors
+from bookbot.engine import reservations as rules
 from bookbot.engine.recurrence import zone
-from bookbot.store.db import Row, Tx
+from bookbot.store.db import Row, Tx, instant
 
 ATTENDED = "attended"
 ABSENT = "absent"
@@ -176,3 +177,30 @@ async def days_view(
     )
     days = 1 if row is None else int(row["days"])
     return DaysView(days, day.number if day else None, await marks(tx, studio_id, session_id))
+
+
+async def self_check_in(tx: Tx, studio_id: int, row: Row, now: datetime) -> bool:
+    """The customer checks booking entry `row` (self_check_in._ENTRY) in to the day whose
+    self check-in window is open (the first day not over yet; CheckInNotOpen before its
+    window, CheckInClosed after the last); whether that day was not marked yet."""
+    if row["attendance"] not in {None, "checked_in"}:  # settled: the course is over
+        raise errors.CheckInClosed()
+    days = await tx.all(
+        "SELECT day_number, starts_at FROM session_days WHERE studio_id = :studio_id"
+        " AND session_id = :session_id ORDER BY day_number",
+        {"studio_id": studio_id, "session_id": row["session_id"]},
+    )
+    ahead = [d for d in days if now <= instant(d["starts_at"]) + rules.SELF_CHECK_IN]
+    if not ahead:
+        raise errors.CheckInClosed()
+    day = ahead[0]
+    rules.check_self_check_in(now, instant(day["starts_at"]))
+    return await mark_attended(
+        tx,
+        studio_id,
+        entry_id=row["id"],
+        session_id=row["session_id"],
+        day=int(day["day_number"]),
+        now=now,
+        staff_id=None,
+    )

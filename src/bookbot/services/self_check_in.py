@@ -6,6 +6,9 @@ reservations alike.
 A booked session's attendance is NULL until check-in, `checked_in` after it, and
 `attended` / `no_show` once the attendance sweep closes the class (`attendance`): so a
 check-in after the close is CheckInClosed, and checking in twice changes nothing.
+
+A multi-day course is checked in to day by day: each day's window is around that day's
+start, and a check-in marks that day (`services.day_attendance`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import datetime
 from bookbot.engine import errors
 from bookbot.engine import reservations as rules
 from bookbot.engine.clock import Clock
-from bookbot.services import reservations
+from bookbot.services import day_attendance, reservations
 from bookbot.store.db import Database, Reads, instant, retrying
 
 BOOKING, RESERVATION = "booking", "reservation"
@@ -42,7 +45,20 @@ FROM sessions s JOIN registration_sessions rs ON rs.session_id = s.id
     AND rs.customer_id = :c AND rs.status = 'booked'
 JOIN classes c ON c.id = s.class_id
 WHERE s.studio_id = :s AND s.starts_at >= :since AND s.starts_at <= :until
-    AND s.status = 'open' ORDER BY s.starts_at, rs.id"""
+    AND s.status = 'open' AND s.days = 1 ORDER BY s.starts_at, rs.id"""
+
+# The days of the customer's booked multi-day sessions starting within the window
+# (`ix_session_days_studio_starts`), each with the mark it has, if any.
+BOOKED_DAYS_NEAR_SQL = """SELECT rs.id, rs.registration_id, rs.attendance, d.starts_at,
+    c.name AS class_name, a.status AS day_mark
+FROM session_days d JOIN sessions s ON s.id = d.session_id
+JOIN registration_sessions rs ON rs.session_id = s.id
+    AND rs.customer_id = :c AND rs.status = 'booked'
+JOIN classes c ON c.id = s.class_id
+LEFT JOIN day_attendance a ON a.registration_session_id = rs.id
+    AND a.day_number = d.day_number
+WHERE d.studio_id = :s AND d.starts_at >= :since AND d.starts_at <= :until
+    AND s.status = 'open' ORDER BY d.starts_at, rs.id"""
 
 
 async def bookings_open(
@@ -50,16 +66,26 @@ async def bookings_open(
 ) -> list[Arrival]:
     """The customer's booked sessions whose check-in is open now (checked in or not),
     soonest first. One the sweep closed (attended, no-show) is not open."""
-    rows = await reads.all(
-        BOOKED_NEAR_SQL,
-        {
-            "s": studio_id,
-            "c": customer_id,
-            "since": now - rules.SELF_CHECK_IN,
-            "until": now + rules.SELF_CHECK_IN,
-        },
-    )
-    return [
+    params = {
+        "s": studio_id,
+        "c": customer_id,
+        "since": now - rules.SELF_CHECK_IN,
+        "until": now + rules.SELF_CHECK_IN,
+    }
+    rows = await reads.all(BOOKED_NEAR_SQL, params)
+    days = [
+        Arrival(
+            BOOKING,
+            int(r["id"]),
+            int(r["registration_id"]),
+            instant(r["starts_at"]),
+            str(r["class_name"]),
+            r["day_mark"] == "attended",
+        )
+        for r in await reads.all(BOOKED_DAYS_NEAR_SQL, params)
+        if r["attendance"] in (None, "checked_in") and r["day_mark"] in (None, "attended")
+    ]
+    return sorted(days, key=lambda a: (a.starts_at, a.id)) + [
         Arrival(
             BOOKING,
             int(r["id"]),
@@ -96,7 +122,7 @@ async def open_now(db: Database, studio_id: int, customer_id: int, now: datetime
     return sorted(found, key=lambda a: (a.starts_at, a.kind, a.id))
 
 
-_ENTRY = """SELECT rs.id, rs.customer_id, rs.attendance, s.starts_at
+_ENTRY = """SELECT rs.id, rs.customer_id, rs.attendance, s.starts_at, s.days, rs.session_id
 FROM registration_sessions rs JOIN sessions s ON s.id = rs.session_id
 WHERE rs.studio_id = :s AND rs.id = :id AND rs.status = 'booked'"""
 
@@ -117,6 +143,8 @@ async def check_in_booking(
             row = await tx.one(_ENTRY + tx.for_update("rs"), {"s": studio_id, "id": entry_id})
             if row is None or row["customer_id"] != customer_id:
                 raise errors.NotFound(what="booking", ident=entry_id)
+            if row["days"] > 1:
+                return await day_attendance.self_check_in(tx, studio_id, row, now)
             if row["attendance"] == "checked_in":
                 return False
             if row["attendance"] is not None:  # attended or no-show: the class is closed
