@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import icalendar
 
 from bookbot.handlers.session_change_ics import calendar_attachment
+from bookbot.handlers.templates import render
 from bookbot.presentation.calendar_ics import CalendarEvent, booking_calendar, day_events
 from bookbot.presentation.formatting import date_range, local_days
 from bookbot.presentation.i18n import translator
@@ -89,3 +90,19 @@ def test_the_change_notice_sends_every_day_again_with_the_new_sequence() -> None
     assert len(found) == 3
     assert {int(e["SEQUENCE"]) for e in found} == {1}
     assert found[2].decoded("DTSTART") == datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
+
+
+def test_the_change_notice_names_the_new_dates_and_daily_hours() -> None:
+    params = {
+        "class_name": "Gas Safe ACS Core",
+        "starts_at": STARTS.isoformat(),
+        "ends_at": ENDS.isoformat(),
+        "days": 3,
+        "was": datetime(2027, 1, 6, 9, 0, tzinfo=UTC).isoformat(),
+        "moved": True,
+        "location": "",
+        "was_location": "",
+        "kind": "booking",
+    }
+    text = render("session_changed", params, translator("en"), "Europe/London")
+    assert "has moved to Wed 13 – Fri 15 Jan 2027, 09:00–17:00 daily." in text

@@ -421,12 +421,21 @@ NOTICE_TEMPLATES: dict[str, Callable[[dict[str, Any], Translator, str], str]] = 
 # --- session changes (issue 17: services.session_changes) ---------------------------------
 
 
+def _session_when(t: Translator, params: dict[str, Any], zone: str) -> str:
+    """The session's new time; a multi-day course's dates and daily hours."""
+    days = int(params.get("days", 1))
+    if days <= 1:
+        return _when(t, params, "starts_at", zone)
+    starts, ends = (datetime.fromisoformat(params[k]) for k in ("starts_at", "ends_at"))
+    return t.days(starts, ends, days, zone, with_year=True)
+
+
 def _session_changed(params: dict[str, Any], t: Translator, zone: str) -> str:
     """Staff moved a class or changed its place: the new time and place, what it was."""
     _ = t._
     words = {
         "name": params.get("class_name", ""),
-        "when": _when(t, params, "starts_at", zone),
+        "when": _session_when(t, params, zone),
         "was": _when(t, params, "was", zone),
         "place": params.get("location", ""),
     }
