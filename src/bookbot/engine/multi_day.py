@@ -62,11 +62,3 @@ def days_of(starts_at: datetime, ends_at: datetime, days: int, zone_name: str) -
     if duration <= timedelta(0):
         duration += timedelta(days=1)
     return course_days(start_local.date(), start_local.time(), duration, days, zone_name)
-
-
-def current_day(day_list: tuple[Day, ...], now: datetime, before: timedelta) -> Day | None:
-    """The day whose window, from `before` its start to its end, contains `now`."""
-    for day in day_list:
-        if day.starts_at - before <= now < day.ends_at:
-            return day
-    return None

@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from bookbot.studio.model import StudioFile
 
 WINDOW = timedelta(days=366)
-# Looking back this far from a window's start finds an occurrence still running then.
-LONGEST_SESSION = timedelta(days=7)
+# Looking back this far from a window's start finds an occurrence still running then (a
+# multi-day session runs up to 31 days).
+LONGEST_SESSION = timedelta(days=32)
 
 
 class _Expansions:
