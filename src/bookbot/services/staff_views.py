@@ -221,9 +221,13 @@ async def roster(
     session (`now`), a booking's status is today's: checked in today, or expected."""
     async with db.transaction(write=False) as tx:
         rows = await tx.all(_ROSTER, {"studio_id": studio_id, "id": session_id})
-        span = await _session_day(tx, studio_id, session_id)
+        span = await tx.one(
+            "SELECT s.days, st.timezone FROM sessions s JOIN studios st ON st.id = s.studio_id"
+            " WHERE s.studio_id = :studio_id AND s.id = :id",
+            {"studio_id": studio_id, "id": session_id},
+        )
         days = None
-        if span["days"] > 1:
+        if span is not None and span["days"] > 1:
             days = await day_attendance.days_view(
                 tx, studio_id, session_id, now, zone_name=str(span["timezone"])
             )
