@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import icalendar
+
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel
 from bookbot.engine.clock import FrozenClock
@@ -146,4 +148,23 @@ async def test_staff_add_a_three_day_course_in_chat_that_customers_see_as_one_it
     await ana.say("/start")
     await ana.say("1")
     await ana.press("Wheel Throwing Taster")
+    [label] = [label for label in ana.labels if "Sat 21 – Mon 23 Nov, 09:00–17:00 daily" in label]
+    assert label.endswith("12 seats left")
+    await ana.press(label)
+    await ana.say("1")
+    assert "• Sat 21 – Mon 23 Nov 2026, 09:00–17:00 daily" in ana.text  # the summary
+    replies = await ana.say("confirm")
+    assert replies[0].text.startswith(
+        "🎉 Booked! Wheel Throwing Taster, Sat 21 – Mon 23 Nov 2026, 09:00–17:00 daily"
+    )
+    attached = replies[0].attachment
+    assert attached is not None
+    events = icalendar.Calendar.from_ical(attached.content).walk("VEVENT")
+    assert [str(e["UID"]).split("@")[0][-6:] for e in events] == ["-day-1", "-day-2", "-day-3"]
+    booked = await db.all(
+        "SELECT guest_count FROM registration_sessions WHERE studio_id = :s AND status = 'booked'",
+        {"s": studio_id},
+    )
+    assert [r["guest_count"] for r in booked] == [1]
+    await ana.say("MY")
     assert any("Sat 21 – Mon 23 Nov, 09:00–17:00 daily" in label for label in ana.labels)
