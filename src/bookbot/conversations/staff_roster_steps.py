@@ -125,12 +125,12 @@ def _status(ctx: Context, entry: staff_views.RosterEntry) -> str:
     return words.get(entry.status, "")
 
 
-_DAY_MARKS = {"attended": "✓", "absent": "✗"}  # a day not marked (yet): "·"
+_DAY_MARKS = {"attended": "✓", "absent": "✗"}  # a day not marked (yet): "○"
 
 
 def _days(entry: staff_views.RosterEntry) -> str:
-    """A multi-day booking's marks, day 1 first: '✓ ✗ ·'."""
-    return " ".join(_DAY_MARKS.get(m, "·") for m in entry.day_marks)
+    """A multi-day booking's marks, day 1 first: '✓ ✗ ○'."""
+    return " ".join(_DAY_MARKS.get(m, "○") for m in entry.day_marks)
 
 
 def _line_when(ctx: Context, line: staff_views.SessionLine) -> str:
