@@ -20,6 +20,7 @@ from bookbot.config import Settings
 from bookbot.engine.clock import FrozenClock
 from bookbot.handlers.stripe_webhook import WEBHOOK_PATH
 from bookbot.serve import build, serve
+from bookbot.services.references import booking_reference
 from bookbot.store.db import Database
 from tests.handlers.test_stripe_webhook import free_port, listening
 from tests.pipeline import UNLIMITED
@@ -146,7 +147,11 @@ async def test_book_for_two_pay_by_link_and_get_the_receipt(
         [receipt] = await eventually(lambda: messages_with(user, "Payment received: £90.00."))
         await bot.deliver(event)  # Stripe delivers it again: harmless
 
-        assert f"Booking reference: #{payment['registration_id']}" in receipt["text"]
+        reference = booking_reference("class", int(payment["registration_id"]))
+        assert (
+            f"Booking reference: {reference}, Wheel Throwing Taster, Sat 28 Nov 2026 14:00 GMT."
+            in receipt["text"]
+        )
         charge = next(o for o in bot.stripe.objects.values() if o["object"] == "charge")
         assert charge["receipt_url"] in receipt["text"]
         # The receipt is the confirmation; it comes with the menu, and the booking is paid.

@@ -254,7 +254,14 @@ async def book_the_course(user: AsyncTgClient, deployment: Deployment) -> dict[s
     await tap(user, "💳 Pay £255.00 deposit now", "I'll confirm here when the payment arrives")
     payment = await deployment.pay_latest_link()
     assert payment["amount_minor"] == 25500
-    await said(user, "Payment received: £255.00")
+    receipt = await said(user, "Payment received: £255.00")
+    # The receipt is the confirmation: the booking's reference, its dates and daily hours.
+    reference = booking_reference("class", int(payment["registration_id"]))
+    assert re.fullmatch(r"B-[0-9A-Z]{4}", reference)
+    assert (
+        f"Booking reference: {reference}, Gas Safe ACS Core,"
+        " Wed 2 – Fri 4 Dec 2026, 09:00–17:00 daily."
+    ) in receipt["text"]
     mine = await tap(user, "🗓 My bookings", "Your upcoming bookings")
     assert (
         "Gas Safe ACS Core · Wed 2 – Fri 4 Dec, 09:00–17:00 daily · 1 person"

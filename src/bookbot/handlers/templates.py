@@ -11,6 +11,7 @@ from babel.numbers import is_currency
 
 from bookbot.presentation import staff_activity_text
 from bookbot.presentation.i18n import Translator
+from bookbot.services.references import booking_reference
 
 
 def _when(t: Translator, params: dict[str, Any], key: str, zone: str) -> str:
@@ -250,6 +251,15 @@ def _paid(t: Translator, params: dict[str, Any]) -> str:
     return t.money(int(paid), currency)
 
 
+def _reference(params: dict[str, Any]) -> str:
+    """The booking's reference as customers and staff see it everywhere else (B-7F3Q,
+    A-K2WD for an appointment), not its row id."""
+    booking = params.get("booking")
+    if booking is None:
+        return "?"
+    return booking_reference("appointment" if params.get("appointment") else "class", int(booking))
+
+
 def _payment(template: str, params: dict[str, Any], t: Translator, zone: str) -> str:
     """Payments (issue 13): receipts, refunds, balance links, and staff notices."""
     _ = t._
@@ -257,10 +267,13 @@ def _payment(template: str, params: dict[str, Any], t: Translator, zone: str) ->
     name = params.get("class_name") or ""
     if template == "payment_receipt":
         lines = [_("Payment received: {amount}. Thank you!").format(amount=amount)]
-        if params.get("booking"):
-            lines.append(
-                _("Booking reference: #{ref}, {name}.").format(ref=params["booking"], name=name)
-            )
+        if params.get("booking") and params.get("ends_at"):
+            when = _session_when(t, params, zone)
+            line = _("Booking reference: {ref}, {name}, {when}.")
+            lines.append(line.format(ref=_reference(params), name=name, when=when))
+        elif params.get("booking"):
+            line = _("Booking reference: {ref}, {name}.")
+            lines.append(line.format(ref=_reference(params), name=name))
         if params.get("package"):
             lines.append(_("Your package is active: book with it from the appointment summary."))
         if params.get("receipt_url"):
@@ -279,13 +292,13 @@ def _payment(template: str, params: dict[str, Any], t: Translator, zone: str) ->
         return _("We have refunded {amount} to your card.").format(amount=amount)
     if template == "balance_link":
         intro = (
-            _("Reminder: the balance of {amount} for booking #{ref} is still due.")
+            _("Reminder: the balance of {amount} for booking {ref} is still due.")
             if params.get("reminder")
-            else _("The balance of {amount} for booking #{ref} is now due.")
+            else _("The balance of {amount} for booking {ref} is now due.")
         )
         return " ".join(
             [
-                intro.format(amount=amount, ref=params.get("booking")),
+                intro.format(amount=amount, ref=_reference(params)),
                 _("Pay here by {until}: {url}").format(
                     until=_when(t, params, "expires_at", zone), url=params.get("url")
                 ),
@@ -329,8 +342,8 @@ def _staff_payment(template: str, params: dict[str, Any], t: Translator) -> str:
         return _("A payment attempt on the invoice for payment #{payment} failed.").format(
             payment=params["payment"]
         )
-    return _("The balance of {amount} for booking #{ref} was not paid by its deadline.").format(
-        amount=amount, ref=params.get("booking")
+    return _("The balance of {amount} for booking {ref} was not paid by its deadline.").format(
+        amount=amount, ref=_reference(params)
     )
 
 

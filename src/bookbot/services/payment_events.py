@@ -248,11 +248,21 @@ async def _booking_params(tx: Tx, studio_id: int, registration_id: int) -> dict[
     if row is None:
         return {"booking": registration_id}
     starts = row["starts_at"]
-    return {
+    params: dict[str, Any] = {
         "booking": registration_id,
         "class_name": row["class_name"],
         "starts_at": None if starts is None else instant(starts).isoformat(),
     }
+    # A booking of one session (a multi-day course is one): the receipt names its dates.
+    sessions = await tx.all(
+        "SELECT s.ends_at, s.days FROM registration_sessions rs JOIN sessions s"
+        " ON s.id = rs.session_id WHERE rs.studio_id = :s AND rs.registration_id = :r",
+        {"s": studio_id, "r": registration_id},
+    )
+    if len(sessions) == 1 and starts is not None:
+        params["ends_at"] = instant(sessions[0]["ends_at"]).isoformat()
+        params["days"] = int(sessions[0]["days"] or 1)
+    return params
 
 
 async def _schedule_balance(
