@@ -10,7 +10,7 @@ import pytest
 
 from bookbot.engine import errors
 from bookbot.engine.clock import FrozenClock
-from bookbot.services import attendance, self_check_in, staff_views
+from bookbot.services import attendance, browse, self_check_in, staff_views
 from bookbot.services.booking import book_session
 from bookbot.services.session_changes import NewSession, add_session
 from bookbot.store.db import Database
@@ -146,3 +146,17 @@ async def test_customers_check_themselves_in_day_by_day(db: Database, clock: Fro
     with pytest.raises(errors.CheckInNotOpen):
         await self_check_in.check_in_booking(db, clock, w.studio_id, entry["ann"], customer_id=ann)
     assert await _marks(db, entry["ann"]) == [(1, "attended"), (2, "attended")]
+
+
+async def test_my_bookings_keeps_a_course_until_its_last_day_starts(
+    db: Database, clock: FrozenClock
+) -> None:
+    w, _, _ = await _course(db, clock)
+
+    async def upcoming(day: int, hour: int) -> list[tuple[datetime, int]]:
+        found = await browse.my_bookings(db, w.studio_id, w["ann"], _at(day, hour))
+        return [(b.first_start, b.days) for b in found]
+
+    assert await upcoming(14, 12) == [(_at(13, 9), 3)]  # day 2: still on the list
+    assert await upcoming(15, 8) == [(_at(13, 9), 3)]
+    assert await upcoming(15, 10) == []  # the last day has begun: a past booking

@@ -10,7 +10,7 @@ from bookbot.services import catalog
 from bookbot.services.booking import book_session
 from bookbot.services.generation import generate_sessions
 from bookbot.services.session_changes import Change, NewSession, add_session, edit_session
-from bookbot.store.db import Database
+from bookbot.store.db import Database, instant
 from tests import builders
 
 LONDON = ZoneInfo("Europe/London")
@@ -116,6 +116,9 @@ async def test_a_three_day_one_off_session_and_moving_it_moves_every_day(
         ("Sun 28 Mar 09:00 BST", "Sun 28 Mar 17:00 BST"),
     ]
 
+    ann = await builders.customer(db, w, "ann")
+    booked = await book_session(db, clock, w.studio_id, ann, made.id, guests=1)
+
     done = await edit_session(
         db, clock, w.studio_id, made.id, Change(day=date(2027, 3, 19), start=time(10, 0))
     )
@@ -129,6 +132,11 @@ async def test_a_three_day_one_off_session_and_moving_it_moves_every_day(
         ("Sat 20 Mar 10:00 GMT", "Sat 20 Mar 17:00 GMT"),
         ("Sun 21 Mar 10:00 GMT", "Sun 21 Mar 17:00 GMT"),
     ]
+    last = await db.scalar(
+        "SELECT last_starts_at FROM registrations WHERE studio_id = :s AND id = :id",
+        {"s": w.studio_id, "id": booked.id},
+    )
+    assert _local(instant(last)) == "Sun 21 Mar 10:00 GMT"  # upcoming until the last day
 
 
 async def test_a_multi_day_session_takes_one_seat_for_the_whole_span(

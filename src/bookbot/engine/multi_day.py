@@ -48,6 +48,14 @@ def course_days(
     return tuple(found)
 
 
+def last_start(starts_at: datetime, ends_at: datetime, days: int, zone_name: str) -> datetime:
+    """When a session's last day starts (its start, for a one-day session): a booking of a
+    course in progress is still upcoming until then."""
+    if days <= 1:
+        return starts_at
+    return days_of(starts_at, ends_at, days, zone_name)[-1].starts_at
+
+
 def days_of(starts_at: datetime, ends_at: datetime, days: int, zone_name: str) -> tuple[Day, ...]:
     """The days of a stored session from its first start and last end, for sessions whose
     day rows are not at hand: the daily end is the last day's end time on the wall clock."""

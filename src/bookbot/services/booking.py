@@ -12,6 +12,7 @@ from datetime import datetime
 
 from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
+from bookbot.engine.multi_day import last_start
 from bookbot.engine.pricing import (
     RegistrationKind,
     check_registration_shape,
@@ -99,7 +100,9 @@ async def _write(
         created_at=now,
         session_ids=session_ids,
         allocations=tuple(admitted.plan),
-        last_starts_at=max(s.starts_at for s in sessions),
+        last_starts_at=max(
+            last_start(s.starts_at, s.ends_at, s.days, studio.timezone) for s in sessions
+        ),
         held_until=held_until,
     )
     reg_id = await insert_registration(tx, new)

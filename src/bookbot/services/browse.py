@@ -247,15 +247,16 @@ async def course_runs(
     return sorted(runs, key=lambda run: run.first.starts_at)
 
 
-# A registration is upcoming while one of its booked sessions starts after now: its
-# `last_starts_at` (the start of its latest session, kept by `registration_rows`) is after
-# now. The range on `ix_registrations_customer_status_start` reads only those, so the cost
+# A registration is upcoming while one of its booked sessions starts after now (or, for a
+# multi-day course, has a day still to start): its `last_starts_at` (the start of its
+# latest session or its last day, kept by `registration_rows`) is after now. The range on `ix_registrations_customer_status_start` reads only those, so the cost
 # follows what is ahead, not the customer's history. Their sessions are read per
 # registration by correlated subqueries, not joined: a join lets PostgreSQL's generic plan
 # (prepared statements, after five runs) guess a third of the customer's bookings are ahead
 # and hash-join whole tables.
 _AHEAD = """FROM registration_sessions rs JOIN sessions s ON s.id = rs.session_id
-    WHERE rs.registration_id = g.id AND rs.status = 'booked' AND s.starts_at > :now"""
+    WHERE rs.registration_id = g.id AND rs.status = 'booked'
+    AND (s.starts_at > :now OR (s.days > 1 AND s.ends_at > :now))"""
 _UPCOMING = f"""SELECT g.id AS registration_id, c.name AS class_name, g.kind,
     g.guest_count AS guests, g.price_minor, g.currency,
     (SELECT MIN(s.starts_at) {_AHEAD}) AS first_start,

@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 
 from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
+from bookbot.engine.multi_day import last_start
 from bookbot.engine.pricing import RegistrationKind
 from bookbot.services import facts, payment_rows, reminders, staff_notices
 from bookbot.services.booking import Registration
@@ -278,7 +279,8 @@ async def reschedule_in(
     except UniqueViolation as error:  # the backstop under admit's own check
         raise errors.AlreadyBooked(when=new.starts_at) from error
     await _move_allocations(tx, studio_id, registration_id, old.id, plan)
-    sequence = await _mark_moved(tx, studio_id, registration_id, new.starts_at)
+    latest = last_start(new.starts_at, new.ends_at, new.days, locked.studio.timezone)
+    sequence = await _mark_moved(tx, studio_id, registration_id, latest)
     await payment_rows.move_scheduled_balance(
         tx, now, registration_id, new.starts_at - old.starts_at
     )

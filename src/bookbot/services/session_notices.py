@@ -40,8 +40,9 @@ _RESERVATIONS = """SELECT id, customer_id FROM reservations WHERE studio_id = :s
   AND session_id = :id AND status = 'pending' ORDER BY id"""
 
 _MOVED = """UPDATE registrations SET sequence = sequence + 1,
-    last_starts_at = (SELECT MAX(s.starts_at) FROM registration_sessions x
-        JOIN sessions s ON s.id = x.session_id
+    last_starts_at = (SELECT MAX(COALESCE((SELECT MAX(d.starts_at) FROM session_days d
+            WHERE d.studio_id = s.studio_id AND d.session_id = s.id), s.starts_at))
+        FROM registration_sessions x JOIN sessions s ON s.id = x.session_id
         WHERE x.registration_id = registrations.id AND x.status = 'booked')
 WHERE studio_id = :s AND id = :id RETURNING sequence"""
 
