@@ -101,7 +101,9 @@ async def test_one_person_two_studio_bots_two_customers_and_nothing_crosses(
         assert "Wheel Throwing" not in str(gym_classes)
         assert "Yoga" in str(gym_classes) or "Spin" in str(gym_classes)
 
-    # Each bot said only its own studio's things.
+    # Each bot has its "/" menu, and said only its own studio's things.
+    assert emulator.calls(CLAY_TOKEN, "setMyCommands")
+    assert emulator.calls(GYM_TOKEN, "setMyCommands")
     for token, others in ((CLAY_TOKEN, ("Harbour",)), (GYM_TOKEN, ("Clay", "Wheel"))):
         said = [str(c["params"]) for c in emulator.calls(token) if "text" in c["params"]]
         assert said
