@@ -385,6 +385,6 @@ async def test_a_course_cancelled_by_staff_tells_everyone_on_the_centres_bot(
             assert told["text"].startswith(
                 "The studio has cancelled Heat Pump Installation Awareness on Tue 1 Dec 2026"
             )
-            assert "Reason: The assessor is ill" in told["text"]
+            assert "Reason: The assessor is ill. Your booking" in told["text"]
             assert "Your booking is cancelled; you owe nothing for it." in told["text"]
     await never_said(emulator, BRISTOL_TOKEN, ("Clay & Kiln", "Wheel Throwing", "Open Studio"))

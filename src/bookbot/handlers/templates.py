@@ -197,11 +197,14 @@ def _session_cancelled(params: dict[str, Any], t: Translator, zone: str) -> str:
     _ = t._
     lines = [
         _("The studio has cancelled {name} on {when}.").format(
-            name=params.get("class_name", ""), when=_when(t, params, "starts_at", zone)
+            name=params.get("class_name", ""), when=_session_when(t, params, zone)
         )
     ]
     if params.get("reason"):
-        lines.append(_("Reason: {reason}").format(reason=params["reason"]))
+        reason = str(params["reason"])
+        # Its own sentence: the next one starts right after it.
+        reason += "" if reason.endswith((".", "!", "?")) else "."
+        lines.append(_("Reason: {reason}").format(reason=reason))
     kind = params.get("kind")
     if kind == "booking" and params.get("refund"):
         lines.append(

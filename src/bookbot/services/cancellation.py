@@ -330,7 +330,7 @@ async def cancel_session(
     )
 
 
-_SESSION = """SELECT s.id, s.status, s.starts_at, s.ends_at, k.name AS class_name
+_SESSION = """SELECT s.id, s.status, s.starts_at, s.ends_at, s.days, k.name AS class_name
 FROM sessions s JOIN classes k ON k.id = s.class_id WHERE s.studio_id = :s AND s.id = :id"""
 
 
@@ -362,6 +362,8 @@ async def _notice_params(tx: Tx, studio_id: int, session_id: int, reason: str) -
     return {
         "class_name": str(row["class_name"]),
         "starts_at": instant(row["starts_at"]).isoformat(),
+        "ends_at": instant(row["ends_at"]).isoformat(),
+        "days": int(row["days"] or 1),  # a multi-day course is told by its dates
         "reason": reason,
     }
 
