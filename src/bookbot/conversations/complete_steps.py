@@ -45,12 +45,18 @@ async def sessions_screen(ctx: Context) -> Screen:
     choices = [
         Choice(
             "staff_complete_session",
-            f"{ctx.when(s.starts_at)} · {s.class_name}{' ✔' if s.closed else ''}",
+            f"{_when(ctx, s)} · {s.class_name}{' ✔' if s.closed else ''}",
             s.session_id,
         )
         for s in found
     ]
     return Screen(_("Which session is complete?"), choices + nav(ctx))
+
+
+def _when(ctx: Context, s: certificates.Completable) -> str:
+    if s.ends_at is None:
+        return ctx.when(s.starts_at)
+    return ctx.session_when(s.starts_at, s.ends_at, s.days)
 
 
 def _name(ctx: Context, p: Person) -> str:

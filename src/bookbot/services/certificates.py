@@ -292,6 +292,8 @@ class Completable:
     class_name: str
     starts_at: datetime
     closed: bool
+    ends_at: datetime | None = None
+    days: int = 1  # a multi-day course is shown by its dates
 
 
 @dataclass(frozen=True)
@@ -305,7 +307,7 @@ class Person:
 
 # Open sessions of classes that issue certificates, started in [since, until): by
 # ix_sessions_studio_starts, newest first.
-COMPLETABLE_SQL = """SELECT s.id, s.starts_at, s.closed_at, c.name AS class_name
+COMPLETABLE_SQL = """SELECT s.id, s.starts_at, s.ends_at, s.days, s.closed_at, c.name AS class_name
 FROM sessions s JOIN classes c ON c.id = s.class_id
 WHERE s.studio_id = :studio_id AND s.starts_at >= :since AND s.starts_at < :until
   AND s.status = 'open' AND c.issues_certificates = :yes
@@ -330,7 +332,12 @@ async def completable(
     )
     return [
         Completable(
-            int(r["id"]), r["class_name"], instant(r["starts_at"]), r["closed_at"] is not None
+            int(r["id"]),
+            r["class_name"],
+            instant(r["starts_at"]),
+            r["closed_at"] is not None,
+            instant(r["ends_at"]),
+            int(r["days"] or 1),
         )
         for r in rows
     ]
