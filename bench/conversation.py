@@ -14,7 +14,7 @@ customers type everything, as over SMS (the class by name, the date by its numbe
 odd customers press the buttons of the previous reply, as on Telegram (the `Inbound`
 carries the option's token; no Telegram library is involved). Customers are spread
 round-robin over three single-session classes of the example studio (Wheel Throwing
-Taster, Saturday Glazing Workshop, Mug Making) and over the 8 dates each class offers.
+Taster, Saturday Glazing Workshop, Mug Making) and over the 6 dates its first page offers (`DATE_PAGE`).
 Each reply is checked for what that step should show; a customer whose conversation
 goes astray fails the run.
 
@@ -37,7 +37,7 @@ The data: examples/clay-studio.toml loaded, sessions generated for HORIZON ahead
 FrozenClock fixed at Friday 20 Nov 2026 09:00 UTC (before the first bookable session),
 then, so that every customer finds 2 seats and 2 units of every equipment, the bench
 raises (SQL, setup only) every session's capacity and every resource's quantity to
-2 x ceil(customers / 24) (24 = 3 classes x 8 dates) where they are lower. The example's
+2 x ceil(customers / 18) (18 = 3 classes x 6 dates) where they are lower. The example's
 own 6 seats and 8 wheels per session would take only 3-4 parties per date.
 
 Database work: during the warm-up (not timed), every statement the driver sends is counted
@@ -94,6 +94,7 @@ from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel, Inbound, Reply
 from bookbot.engine.clock import FrozenClock
 from bookbot.services import generation
+from bookbot.services.date_pages import DATE_PAGE
 from bookbot.store import migrate
 from bookbot.store.db import Database, SQLiteDatabase, connect
 from bookbot.studio.loader import load_studio
@@ -111,7 +112,7 @@ GUESTS = 2
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 HORIZON = timedelta(weeks=36)  # long enough for 8 monthly Mug Making dates
 CLASSES = ("Wheel Throwing Taster", "Saturday Glazing Workshop", "Mug Making")
-DATES_SHOWN = 8  # the class screen offers the next 8 dates
+DATES_SHOWN = DATE_PAGE  # the class screen offers a page of the next dates
 LOCK_TIMEOUT = 5.0
 
 
@@ -154,7 +155,7 @@ def script(class_name: str, date_index: int) -> tuple[Step, ...]:
 
 
 def customer(number: int) -> Customer:
-    """Customer `number`: class number % 3, date (number // 3) % 8; even ones type (SMS),
+    """Customer `number`: class number % 3, date (number // 3) % DATES_SHOWN; even ones type (SMS),
     odd ones press buttons (Telegram)."""
     steps = script(CLASSES[number % len(CLASSES)], (number // len(CLASSES)) % DATES_SHOWN)
     if number % 2:
