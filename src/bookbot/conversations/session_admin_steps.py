@@ -190,6 +190,7 @@ async def session_screen(ctx: Context) -> Screen:
     choices = [
         Choice("staff_session_change", _("🕒 Change the time"), "time"),
         Choice("staff_session_change", _("👥 Change the capacity"), "capacity"),
+        Choice("staff_session_cancel", _("✖ Cancel this session")),  # session_cancel_steps
     ]
     return Screen(await _session_title(ctx), choices + nav(ctx))
 

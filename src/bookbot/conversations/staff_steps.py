@@ -23,6 +23,7 @@ from bookbot.conversations import complete_steps as complete
 from bookbot.conversations import conflict_steps as clash
 from bookbot.conversations import package_staff_steps as pkg
 from bookbot.conversations import session_admin_steps as session_admin
+from bookbot.conversations import session_cancel_steps as session_cancel
 from bookbot.conversations import session_notes_steps as session_notes
 from bookbot.conversations import staff_admin_steps as admin
 from bookbot.conversations import staff_appointment_steps as appts
@@ -208,6 +209,7 @@ _HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     **notices.HANDLERS,
     **complete.HANDLERS,
     **session_admin.HANDLERS,
+    **session_cancel.HANDLERS,
     **session_notes.HANDLERS,
 }
 
@@ -263,6 +265,7 @@ TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
         | pkg.TYPED
         | _DATES
         | session_admin.TYPED
+        | session_cancel.TYPED
         | session_notes.TYPED
     ).items()
 }
@@ -290,6 +293,7 @@ SCREENS: dict[State, Step] = {
         **notices.SCREENS,
         **complete.SCREENS,
         **session_admin.SCREENS,
+        **session_cancel.SCREENS,
         **session_notes.SCREENS,
     }.items()
 }

@@ -128,6 +128,8 @@ class State(StrEnum):
     STAFF_SESSION_CONFIRM = "staff_session_confirm"  # what will be done, then ✅
     STAFF_SESSION_PICK = "staff_session_pick"  # upcoming sessions to change, paged
     STAFF_SESSION_EDIT = "staff_session_edit"  # one session: change its time or capacity
+    STAFF_SESSION_CANCEL_REASON = "staff_session_cancel_reason"  # why, typed (session_cancel_steps)
+    STAFF_SESSION_CANCEL_CONFIRM = "staff_session_cancel_confirm"  # who is told, then ✖ Yes
     # Issue 17, certificates: /complete (see complete_steps)
     STAFF_COMPLETE = "staff_complete"  # recent sessions of courses with certificates
     STAFF_COMPLETE_MARK = "staff_complete_mark"  # its people: tap who passed, then issue
