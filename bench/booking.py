@@ -323,6 +323,7 @@ class SameSQLSQLite:
 
     def __init__(self, path: Path, plan: Plan, studio_id: int) -> None:
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0)
+        self._conn.row_factory = sqlite3.Row  # rows by name: the engine's columns move
         self._lock = asyncio.Lock()
         self._plan = plan
         self._studio_id = studio_id
@@ -344,26 +345,27 @@ class SameSQLSQLite:
             conn.execute("COMMIT")
 
     def _transaction(self, conn: sqlite3.Connection, ids: dict[str, int]) -> None:
-        locked = conn.execute(self._lock_sql, ids).fetchall()
-        facts = conn.execute(self._facts_sql, {**ids, "now": self._now}).fetchall()
-        if int(facts[0][1]) >= locked[0][5]:
+        locked = conn.execute(self._lock_sql, ids).fetchone()
+        facts = conn.execute(self._facts_sql, {**ids, "now": self._now}).fetchone()
+        if int(facts["booked"]) >= locked["capacity"]:
             raise SessionFull(ids["s0"])
         reg = {"studio_id": ids["studio_id"], "customer_id": ids["customer_id"]}
         reg_id = conn.execute(
             REGISTRATION_SQL,
             {
                 **reg,
-                "class_id": locked[0][1],
+                "class_id": locked["class_id"],
                 "pattern_id": None,
                 "kind": "single",
                 "guests": 1,
-                "price": locked[0][10],
-                "currency": locked[0][14],
+                "price": locked["price_minor"],
+                "currency": locked["currency"],
                 "now": self._now,
                 "status": "confirmed",
                 "held_until": None,
+                "last_starts_at": locked["starts_at"],  # one-day sessions: the start
             },
-        ).fetchone()[0]
+        ).fetchone()["id"]
         row = {
             **reg,
             "registration_id": reg_id,
@@ -372,7 +374,7 @@ class SameSQLSQLite:
             "held_until": None,
         }
         conn.execute(SESSION_SQL, {**row, "guests": 1})
-        conn.execute(ALLOCATION_SQL, {**row, "resource_id": facts[0][5], "quantity": 1})
+        conn.execute(ALLOCATION_SQL, {**row, "resource_id": facts["resource_id"], "quantity": 1})
 
     async def close(self) -> None:
         self._conn.close()
