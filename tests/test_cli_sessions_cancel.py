@@ -4,7 +4,7 @@ stand-in (real HTTP, the real `stripe` library), on both databases."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -14,8 +14,10 @@ from bookbot.engine.clock import SystemClock
 from bookbot.engine.payments import Choice
 from bookbot.engine.pricing import RegistrationKind
 from bookbot.handlers.stripe_gateway import StripeGateway
+from bookbot.presentation.formatting import date_range
 from bookbot.services import holds, payments
 from bookbot.services.payments import ReturnUrls, StripeEvent
+from bookbot.services.session_changes import NewSession, add_session
 from bookbot.store.db import Database
 from tests import builders
 from tests.stripe_standin import StripeStandIn
@@ -119,3 +121,23 @@ async def test_cancel_asks_first_then_refunds_and_tells_everyone_once(
             guests=1,
             session_ids=[w["s1"]],
         )
+
+
+async def test_the_preview_of_a_course_names_its_dates_and_daily_hours(
+    db: Database, database_url: str, standin: StripeStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    w = await builders.studio(db)
+    first = datetime.now(UTC).date() + timedelta(days=30)
+    course = await add_session(
+        db,
+        SystemClock(),
+        w.studio_id,
+        NewSession("taster", first, time(9, 0), time(17, 0), capacity=12, days=3),
+    )
+    argv = ("sessions", "cancel", str(course.id), "--reason", "Snow", "--studio", "clay")
+
+    assert await command(database_url, standin, *argv) == 1
+
+    dates = date_range(first, first + timedelta(days=2), with_year=True)
+    out = capsys.readouterr().out
+    assert f"session {course.id}: Taster, {dates}, 09:00–17:00 daily " in out, out

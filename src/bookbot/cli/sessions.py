@@ -16,7 +16,6 @@ from bookbot.cli.common import (
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.engine.multi_day import days_problem
-from bookbot.presentation.formatting import local_span
 from bookbot.presentation.i18n import translator
 from bookbot.serve import stripe_gateway
 from bookbot.services import cancellation, catalog, facts, generation, staffing
@@ -210,7 +209,9 @@ async def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
     try:
         async with studio_session(settings, args.studio) as (db, studio):
             seen = await cancellation.preview_session(db, studio.id, args.session)
-            span = local_span(seen.starts_at, seen.ends_at, studio.timezone)
+            span = translator(studio.default_language).span(
+                seen.starts_at, seen.ends_at, studio.timezone, seen.days
+            )
             if seen.status == "open":
                 print(
                     f"session {seen.session_id}: {seen.class_name}, {span}: {seen.bookings}"

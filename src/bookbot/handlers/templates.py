@@ -25,7 +25,7 @@ def render(template: str, params: dict[str, Any], t: Translator, zone: str) -> s
     if template == "reminder_24h":
         return _(
             "Reminder: {name} is tomorrow, {when}. Send MY to see or cancel your bookings."
-        ).format(name=name, when=_when(t, params, "starts_at", zone))
+        ).format(name=name, when=_session_when(t, params, zone))
     if template == "reminder_1h":
         extra = _("Send HERE when you arrive to check in.") if params.get("reservation") else ""
         return " ".join(
@@ -33,7 +33,7 @@ def render(template: str, params: dict[str, Any], t: Translator, zone: str) -> s
                 None,
                 [
                     _("{name} starts in an hour, {when}.").format(
-                        name=name, when=_when(t, params, "starts_at", zone)
+                        name=name, when=_session_when(t, params, zone)
                     ),
                     extra,
                 ],
@@ -46,7 +46,7 @@ def render(template: str, params: dict[str, Any], t: Translator, zone: str) -> s
             "{until}: send ACCEPT to book it, or DECLINE to pass it on."
         ).format(
             name=name,
-            when=_when(t, params, "starts_at", zone),
+            when=_session_when(t, params, zone),
             people=people,
             until=_when(t, params, "expires_at", zone),
         )
@@ -438,7 +438,8 @@ NOTICE_TEMPLATES: dict[str, Callable[[dict[str, Any], Translator, str], str]] = 
 
 
 def _session_when(t: Translator, params: dict[str, Any], zone: str) -> str:
-    """The session's new time; a multi-day course's dates and daily hours."""
+    """The session's (new) start; a multi-day course's dates and daily hours (params with
+    `days` > 1 carry `ends_at`)."""
     days = int(params.get("days", 1))
     if days <= 1:
         return _when(t, params, "starts_at", zone)

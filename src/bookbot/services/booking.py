@@ -130,6 +130,8 @@ async def confirmed(
                 ref_id=reg_id,
                 session_id=session.id,
                 starts_at=session.starts_at,
+                ends_at=session.ends_at,
+                days=session.days,
                 class_name=klass.name,
             ),
             studio_id=studio.id,

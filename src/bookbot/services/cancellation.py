@@ -528,6 +528,7 @@ class SessionPreview:
     paid_online: int  # of them, with money to give back
     reservations: int
     waitlist: int
+    days: int = 1  # a multi-day course's number of days (its span is one item)
 
 
 async def preview_session(db: Database, studio_id: int, session_id: int) -> SessionPreview:
@@ -562,4 +563,5 @@ async def preview_session(db: Database, studio_id: int, session_id: int) -> Sess
         int(counts["paid_online"]),
         int(counts["reservations"]),
         int(counts["waitlist"]),
+        int(row["days"]),
     )

@@ -436,6 +436,8 @@ async def _move_reminders(
             ref_id=registration_id,
             session_id=new.id,
             starts_at=new.starts_at,
+            ends_at=new.ends_at,
+            days=new.days,
             class_name=name,
         ),
         studio_id=studio.id,

@@ -27,6 +27,8 @@ class Subject:
     session_id: int
     starts_at: datetime
     class_name: str
+    ends_at: datetime | None = None
+    days: int = 1  # a multi-day course: reminded of as its dates and daily hours
 
 
 async def queue(
@@ -48,6 +50,8 @@ async def queue(
         "session_id": subject.session_id,
         subject.kind: subject.ref_id,
     }
+    if subject.days > 1 and subject.ends_at is not None:
+        params |= {"ends_at": subject.ends_at.isoformat(), "days": subject.days}
     await _enqueue_ahead(
         tx,
         now,

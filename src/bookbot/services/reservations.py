@@ -108,6 +108,8 @@ async def reserve_in(
             ref_id=held.id,
             session_id=session.id,
             starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            days=session.days,
             class_name=locked.classes[session.class_id].name,
         ),
         studio_id=studio_id,

@@ -150,6 +150,8 @@ async def _remind_again(
             ref_id=who.ref_id,
             session_id=session.id,
             starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            days=session.days,
             class_name=name,
         ),
         studio_id=studio.id,

@@ -203,6 +203,9 @@ async def _queue_offer(
         params={
             "class_name": class_name,
             "starts_at": session.starts_at.isoformat(),
+            # A multi-day course is offered as its dates and daily hours.
+            "ends_at": session.ends_at.isoformat(),
+            "days": session.days,
             "guests": offer.guest_count,
             "expires_at": (offer.offer_expires_at or now).isoformat(),
         },
