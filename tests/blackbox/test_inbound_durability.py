@@ -34,8 +34,8 @@ STOP_AFTER = 30
 OUTAGE_SECONDS = 4.0
 # What a killed process leaves held, each until its lease runs out: the inbox rows it had
 # claimed, the outbox rows (replies) it had claimed, the dialogue it was in the middle of.
-# The first two are short leases renewed while a live process works, so a restart takes
-# them over within seconds; a dialogue's is not renewed. A reply held longer than `idle` is
+# All three are short leases renewed while a live process works, so a restart takes them
+# over within seconds. A reply held longer than `idle` is
 # reported lost: a minute-long hold is a bug for the customer waiting, not for the test to
 # wait out (`test_the_wait_outlasts_what_a_killed_process_holds`).
 LEASES = {

@@ -6,7 +6,8 @@ that also reads what a turn starts from: the dialogue, its studio, its customer,
 whether the person is staff there. Each hold writes a random token with the lease; the save
 writes the new state and lets the lease go in one UPDATE that matches only while that token
 is on the row, so a worker whose lease ran out and was taken over changes nothing: it gets
-`LeaseLost`. A lease that outlives a crashed worker simply expires.
+`LeaseLost`. The lease is short and renewed while the turn runs (`heartbeat`): a killed
+worker's dialogue is free again within LEASE, a live slow turn keeps its own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bookbot.conversations.heartbeat import Heartbeat
 from bookbot.engine.clock import Clock
 from bookbot.services.common import Studio, studio_columns, studio_from
 from bookbot.services.customers import Customer, customer_columns, customer_from
@@ -30,7 +32,9 @@ from bookbot.store.db import Database, Row, Tx
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=30)
+# As short as the inbox claim's (jobs.inbox_worker): a restart answers what a killed
+# process was in the middle of within seconds. Renewed every third of it while held.
+LEASE = timedelta(seconds=10)
 CLAIM_WAIT = 10.0
 
 
@@ -322,6 +326,18 @@ _RELEASE = """UPDATE conversations SET lease_until = NULL, lease_token = NULL
     WHERE id = :id AND lease_token = :token"""
 
 
+_RENEW = "UPDATE conversations SET lease_until = :until WHERE id = :id AND lease_token = :token"
+
+
+async def renew(db: Database, lease: Lease, now: datetime) -> bool:
+    """Extend a held lease to `now` + LEASE; False if the row no longer carries our token
+    (taken over: the turn's save will raise `LeaseLost`)."""
+    if not lease.held or lease.conversation is None:  # nothing (yet) on a row to extend
+        return lease.held
+    params = {"id": lease.conversation.id, "token": lease.token, "until": now + LEASE}
+    return bool(await db.execute(_RENEW, params))
+
+
 async def release(db: Database, lease: Lease) -> None:
     """Let the lease go without saving (nothing changed, or the turn failed)."""
     if lease.held and lease.conversation is not None:
@@ -375,9 +391,14 @@ class Serializer:
                 now = self._clock.now
                 while not await _claim(self._db, lease, now(), channel, address, endpoint=endpoint):
                     await waiting.wait()
+                beating = Heartbeat(
+                    LEASE.total_seconds() / 3, lambda: renew(self._db, lease, now())
+                )
+                beating.start()
                 try:
                     yield lease
                 finally:
+                    await beating.stop()
                     await self._let_go(lease)
         finally:
             self._users[key] -= 1
