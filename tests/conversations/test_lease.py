@@ -119,7 +119,10 @@ class TakenOverWhileTexting:
     clock: FrozenClock
     sent: list[tuple[Any, str, str]] = field(default_factory=list)
 
-    async def send_text(self, channel: Any, address: str, text: str) -> list[str]:
+    async def send_text(
+        self, channel: Any, address: str, text: str, *, studio_id: int | None = None
+    ) -> list[str]:
+        assert studio_id is not None
         self.sent.append((channel, address, text))
         self.clock.advance(PAST_THE_LEASE)
         await self.rival.handle(Inbound(Channel.TELEGRAM, ADDRESS, text="/help"))

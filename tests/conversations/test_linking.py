@@ -13,12 +13,14 @@ from bookbot.conversations.model import Channel
 from bookbot.engine.clock import FrozenClock
 from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
 from bookbot.handlers.twilio_webhook import TwilioChannel
+from bookbot.services.studio_channels import StudioChannel
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
 from tests.twilio_standin import TwilioStandIn
 
 ACCOUNT, TOKEN = "AC" + "3" * 32, "token"
 PHONE = "+447700900300"
+STUDIO_NUMBER = "+441174960001"
 
 
 @pytest.fixture
@@ -130,3 +132,29 @@ async def test_five_wrong_codes_use_up_the_code(texting: Dialogues, twilio: Twil
         await telegram.say(wrong)
     await telegram.say(code)  # right, but too late
     assert "That code has expired." in telegram.text
+
+
+async def test_the_code_comes_from_the_studios_own_number_when_it_has_one(
+    db: Database, clock: FrozenClock, studio_id: int, twilio: TwilioStandIn
+) -> None:
+    """The person recognises the studio's number, and a reply to it reaches that studio
+    (issue 17); a studio without one sends from the deployment's sender."""
+    sender = TwilioSender(
+        TwilioSettings(ACCOUNT, TOKEN, sms_from="+15005550006", api_base=twilio.base_url)
+    )
+    channel = TwilioChannel(db, clock, sender)
+    texting = Dialogues(db, clock, sms=channel)
+    telegram = await at_the_phone_prompt(texting, "9006", "Fay")
+    await telegram.say("+447700900306")
+    assert twilio.messages[-1]["From"] == "+15005550006"  # no number of its own yet
+
+    channel.endpoints.fill([StudioChannel(studio_id, "clay-studio", "sms", STUDIO_NUMBER)])
+    await telegram.press("Send a new code")
+    await telegram.say("+447700900306")
+    assert (twilio.messages[-1]["From"], twilio.messages[-1]["To"]) == (
+        STUDIO_NUMBER,
+        "+447700900306",
+    )
+    await telegram.say(code_sent(twilio))
+    assert "Your phone +447700900306 is linked" in telegram.text
+    await sender.close()

@@ -46,7 +46,9 @@ async def on_phone(ctx: Context, typed: str) -> Transition:
     message = _("Your {studio} code is {code}. It expires in 10 minutes.").format(
         studio=ctx.studio.name, code=code
     )
-    if not await ctx.sms.send_text(Channel.SMS, phone, message):
+    # From the studio's own number when it has one: the number its customers know, and
+    # the one their texts reach the same studio through.
+    if not await ctx.sms.send_text(Channel.SMS, phone, message, studio_id=ctx.studio.id):
         return Transition(
             State.LINK_PHONE, _("I could not text that number. Check it and try again.")
         )

@@ -195,9 +195,12 @@ class Transition:
 
 
 class TextSender(Protocol):
-    """Sends a text message by SMS (Twilio); used to deliver one-time codes."""
+    """Sends a text message by SMS (Twilio); used to deliver one-time codes, from the
+    studio's own number when it has one (`studio_id`), else the deployment's sender."""
 
-    async def send_text(self, channel: Any, address: str, text: str) -> list[str]: ...
+    async def send_text(
+        self, channel: Any, address: str, text: str, *, studio_id: int | None = None
+    ) -> list[str]: ...
 
 
 @lru_cache(maxsize=4096)
