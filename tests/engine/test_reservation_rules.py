@@ -71,6 +71,14 @@ def test_reserving_with_a_pass(changes: dict[str, object], refusal: type[Excepti
             check_reserve(state(**changes), SLOT, None)
 
 
+def test_a_course_over_several_days_is_not_reserved_with_a_pass() -> None:
+    course = replace(SLOT, days=3)
+    with pytest.raises(errors.CourseNotForPasses):
+        check_reserve(state(), course, None)
+    with pytest.raises(errors.WrongClassForPass):  # another class's pass: that is said first
+        check_reserve(state(class_id=2), course, None)
+
+
 def test_parts_in_order_and_makeup_for_any_part() -> None:
     part2 = Slot(1, START, START.date(), part=2, makeup=False)
     makeup = Slot(1, START, START.date(), part=None, makeup=True)

@@ -30,3 +30,15 @@ def test_a_three_day_pattern_whose_last_day_overlaps_is_refused() -> None:
         'patterns[1].instructor: "maya" would work two patterns at once: "weekend"'
         ' overlaps "monday" (patterns[0]), first on 2027-03-13'
     ]
+
+
+def test_a_three_day_pattern_of_a_class_that_sells_passes_is_refused() -> None:
+    data = _weekend(start_time="10:00", duration_minutes=120)
+    index = next(i for i, c in enumerate(data["classes"]) if c["key"] == "taster")
+    data["classes"][index]["passes"] = [{"kind": "punch", "sessions": 5, "price": "40.00"}]
+    with pytest.raises(StudioFileError) as caught:
+        parse_studio_data(data)
+    assert caught.value.problems == [
+        'patterns[1].days: class "taster" sells passes, and a pass reserves one-day sessions'
+        " only: give a course over several days a class of its own"
+    ]

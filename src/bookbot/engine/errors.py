@@ -176,6 +176,13 @@ class WrongClassForPass(BookingError):
     template = "Your pass is for another class."
 
 
+class CourseNotForPasses(BookingError):
+    """A pass reserves one-day sessions: a course over several days is booked."""
+
+    code = "course_not_for_passes"
+    template = "That course runs over several days: book it; a pass is for one-day sessions."
+
+
 class AdvanceLimitReached(BookingError):
     code = "advance_limit_reached"
     template = "You already hold {limit} reservations ahead; cancel one or attend one first."

@@ -59,6 +59,7 @@ class Slot:
     local_date: date
     part: int | None  # the part it teaches; None for a makeup or a plain series
     makeup: bool
+    days: int = 1  # a multi-day course: booked (one seat, every day), never reserved
 
 
 def reservation_part(slot: Slot, wanted: int | None) -> int | None:
@@ -76,6 +77,8 @@ def check_reserve(state: PassState, slot: Slot, part: int | None) -> None:
         raise errors.PassNotUsable()
     if state.class_id != slot.class_id:
         raise errors.WrongClassForPass()
+    if slot.days > 1:
+        raise errors.CourseNotForPasses()
     if slot.local_date < state.valid_from or (
         state.valid_until and slot.local_date > state.valid_until
     ):

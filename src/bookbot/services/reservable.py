@@ -24,7 +24,7 @@ class Reservable:
 # ix_sessions_studio_starts: from a start on (one lower bound, the later of the two), or
 # going back from one (the page before it).
 _RESERVABLE = f"""SELECT {facts.SESSION_COLUMNS}, part_position, makeup FROM sessions
-WHERE studio_id = :s AND class_id = :c AND status = 'open' AND {{bound}}
+WHERE studio_id = :s AND class_id = :c AND status = 'open' AND days = 1 AND {{bound}}
 ORDER BY starts_at {{way}}, id {{way}} LIMIT :limit"""  # noqa: S608 - constants
 
 

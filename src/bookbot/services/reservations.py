@@ -42,6 +42,7 @@ async def slot_of(tx: Tx, locked: facts.Locked) -> rules.Slot:
         local_date=local,
         part=None if row is None else row["part_position"],
         makeup=row is not None and bool(row["makeup"]),
+        days=session.days,
     )
 
 

@@ -321,6 +321,11 @@ def _pattern_problems(spec: StudioFile) -> Iterator[str]:
                 f'patterns[{i}].rrule: class "{klass.key}" is a course, so its pattern needs an'
                 " end: add COUNT=n or UNTIL=date"
             )
+        if klass is not None and klass.passes and pattern.days > 1:
+            yield (
+                f'patterns[{i}].days: class "{klass.key}" sells passes, and a pass reserves'
+                " one-day sessions only: give a course over several days a class of its own"
+            )
         yield from _pattern_staff_problems(spec, i, pattern, klass)
 
 
