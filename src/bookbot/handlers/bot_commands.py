@@ -1,11 +1,17 @@
 """The "/" menu Telegram shows (setMyCommands): the customers' commands for everyone, in
 English (the default) and Spanish; in staff chats (a staff member's own chat with the bot,
-a studio's staff group) the staff commands too, scoped with BotCommandScopeChat."""
+a studio's staff group) the staff commands too, scoped with BotCommandScopeChat, from the
+one bot each studio speaks through: its own bot, else the deployment's default bot."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bookbot.conversations.keywords import COMMANDS, STAFF_COMMANDS
 from bookbot.presentation.i18n import Translator
+from bookbot.services.staff_chats import telegram_staff_chats_by_studio
+from bookbot.services.studio_channels import studios_with_own
+from bookbot.store.db import Reads
 
 # Language codes the menu is published in; None is Telegram's default (English here).
 LANGUAGES: tuple[str | None, ...] = (None, "es")
@@ -54,3 +60,28 @@ def staff_commands(t: Translator) -> list[tuple[str, str]]:
     }
     names = [command.removeprefix("/") for command in STAFF_COMMANDS]
     return [(name, words.get(name, name)) for name in names]
+
+
+@dataclass(frozen=True)
+class MenuChats:
+    """Where one bot shows the staff commands, and where it takes them back."""
+
+    staff: list[int]
+    # Staff chats of studios on their own bot only: the default bot's staff menu there (set
+    # before the studio got its bot, and Telegram keeps it) is deleted.
+    withdrawn: list[int]
+
+
+async def menu_chats(reads: Reads, studio_id: int | None) -> MenuChats:
+    """A studio's own bot (`studio_id`): that studio's staff chats alone. The default bot
+    (None): those of the studios it reaches, the ones without a bot of their own; a chat
+    that is staff of one of those too keeps the menu."""
+    by_studio = await telegram_staff_chats_by_studio(reads)
+    if studio_id is not None:
+        return MenuChats(sorted(by_studio.get(studio_id, set())), [])
+    own = await studios_with_own(reads, "telegram")
+    reached: set[int] = set()
+    elsewhere: set[int] = set()
+    for studio, chats in by_studio.items():
+        (elsewhere if studio in own else reached).update(chats)
+    return MenuChats(sorted(reached), sorted(elsewhere - reached))

@@ -46,7 +46,6 @@ from bookbot.handlers import bot_commands, telegram_staff
 from bookbot.presentation.i18n import translator
 from bookbot.services import inbox
 from bookbot.services.inbox import InboxItem
-from bookbot.services.staff_chats import telegram_staff_chats
 from bookbot.services.studio_channels import DEFAULT, inbox_chat
 
 log = logging.getLogger(__name__)
@@ -265,17 +264,19 @@ class TelegramBot:
         staff chats. Setting the same menu again changes nothing; a failure is logged and
         the bot goes on without it."""
         try:
-            staff_chats = await telegram_staff_chats(self.dialogues.db, self.studio_id)
+            chats = await bot_commands.menu_chats(self.dialogues.db, self.studio_id)
         except Exception:  # the menu is a convenience: never a reason not to start
             log.exception("telegram: could not read the staff chats; customer menu only")
-            staff_chats = []
+            chats = bot_commands.MenuChats([], [])
         for language in bot_commands.LANGUAGES:
             t = translator(language or "en")
             customer = bot_commands.customer_commands(t)
             await self._set_commands(customer, BotCommandScopeDefault(), language)
             staff = customer + bot_commands.staff_commands(t)
-            for chat in staff_chats:
+            for chat in chats.staff:
                 await self._set_commands(staff, BotCommandScopeChat(chat), language)
+            for chat in chats.withdrawn:
+                await self._delete_commands(BotCommandScopeChat(chat), language)
 
     async def _set_commands(
         self, commands: list[tuple[str, str]], scope: BotCommandScope, language: str | None
@@ -288,6 +289,12 @@ class TelegramBot:
             )
         except TelegramError as error:
             log.warning("telegram: setMyCommands (%s, %s) failed: %s", scope.type, language, error)
+
+    async def _delete_commands(self, scope: BotCommandScope, language: str | None) -> None:
+        try:
+            await self.bot.delete_my_commands(scope=scope, language_code=language)
+        except TelegramError as error:  # never set there, or the bot left the chat
+            log.info("telegram: deleteMyCommands (%s, %s): %s", scope.type, language, error)
 
     async def push(self, user_id: str, template: str, text: str) -> None:
         """Send a message first (a reminder, an offer) with its one-tap buttons."""

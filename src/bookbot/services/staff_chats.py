@@ -6,12 +6,12 @@ from __future__ import annotations
 from bookbot.store.db import Reads
 
 
-async def telegram_staff_chats(reads: Reads, studio_id: int | None = None) -> list[int]:
-    """Every studio's staff members' Telegram ids and its staff chat, each once; with
-    `studio_id` (a studio's own bot), that studio's alone."""
-    chats: set[int] = set()
+async def telegram_staff_chats_by_studio(reads: Reads) -> dict[int, set[int]]:
+    """Each studio's staff members' Telegram ids and its staff chat (a chat may be
+    several studios' staff chat: one person on two studios' staff)."""
+    chats: dict[int, set[int]] = {}
     studios = await reads.all("SELECT id FROM studios ORDER BY id")
-    for studio in [s for s in studios if studio_id is None or s["id"] == studio_id]:
+    for studio in studios:
         rows = await reads.all(
             "SELECT telegram_user_id AS chat FROM staff"
             " WHERE studio_id = :s AND telegram_user_id IS NOT NULL"
@@ -19,5 +19,5 @@ async def telegram_staff_chats(reads: Reads, studio_id: int | None = None) -> li
             " WHERE id = :s AND staff_chat_id IS NOT NULL",
             {"s": studio["id"]},
         )
-        chats.update(int(row["chat"]) for row in rows)
-    return sorted(chats)
+        chats[int(studio["id"])] = {int(row["chat"]) for row in rows}
+    return chats
