@@ -105,7 +105,7 @@ async def marks(tx: Tx, studio_id: int, session_id: int) -> dict[int, dict[int, 
 
 
 async def check_in_today(tx: Tx, now: datetime, row: Row, staff_id: int | None) -> None:
-    """Check booking entry `row` (staff_views._BOOKING) in on today's day of its session."""
+    """Check booking entry `row` (staff_check_in._BOOKING) in on today's day of its session."""
     if row["attendance"] not in {None, "checked_in"}:  # settled: the course is over
         raise errors.CheckInClosed()
     day = await day_on(tx, row["studio_id"], row["session_id"], now, row["timezone"])

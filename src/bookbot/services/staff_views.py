@@ -1,8 +1,7 @@
-"""What staff see in chat, and checking people in.
-
-Read-only views (today's sessions with counts, a session's roster, no-shows, customers
-with auto-cancelled reservations, utilization, staff and patterns to choose from) plus two
-writes: checking one roster entry in, and checking in everyone still expected.
+"""What staff see in chat: today's sessions with counts, a session's roster, no-shows,
+customers with auto-cancelled reservations, utilization. Checking people in
+(`staff_check_in`) and the staff and patterns to choose from (`staff_choices`) are their
+own modules, their names re-exported here.
 
 A roster holds two kinds of entry: reservations made with a pass (one person each) and
 bookings (`registration_sessions`, a party of `guest_count`). Counts are of people. Every
@@ -16,16 +15,21 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Literal
 
-from bookbot.engine import errors
-from bookbot.engine import reservations as rules
-from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import resolve_local, zone
 from bookbot.engine.utilization import UtilizationRow
-from bookbot.services import day_attendance, payment_reports, reservations
-from bookbot.store.db import Database, Row, Tx, record
+from bookbot.services import day_attendance, payment_reports
+from bookbot.services.staff_check_in import BOOKING as BOOKING
+from bookbot.services.staff_check_in import RESERVATION as RESERVATION
+from bookbot.services.staff_check_in import all_present as all_present
+from bookbot.services.staff_check_in import check_in_entry as check_in_entry
+from bookbot.services.staff_choices import PatternLine as PatternLine
+from bookbot.services.staff_choices import Staffing as Staffing
+from bookbot.services.staff_choices import StaffMember as StaffMember
+from bookbot.services.staff_choices import patterns as patterns
+from bookbot.services.staff_choices import session_staffing as session_staffing
+from bookbot.services.staff_choices import staff_members as staff_members
+from bookbot.store.db import Database, Row
 
-RESERVATION = "reservation"
-BOOKING = "booking"
 EXPECTED = ("pending", "booked")  # roster statuses of people not checked in yet
 
 
@@ -109,25 +113,6 @@ class AutoCancelled:
     customer_id: int
     name: str
     reservations: int
-
-
-@dataclass(frozen=True)
-class StaffMember:
-    id: int
-    name: str
-
-
-@dataclass(frozen=True)
-class Staffing:
-    instructor: str | None
-    assistants: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class PatternLine:
-    id: int
-    key: str
-    class_name: str
 
 
 def _name(name: str | None, phone: str | None, customer_id: int) -> str:
@@ -260,91 +245,6 @@ def _with_days(e: RosterEntry, days: day_attendance.DaysView) -> RosterEntry:
     return replace(e, status=status, day_marks=marks)
 
 
-async def check_in_entry(
-    db: Database, clock: Clock, studio_id: int, *, staff_id: int, kind: str, entry_id: int
-) -> None:
-    """Check one roster entry in, on the class day only; checking in twice changes nothing."""
-    if kind == RESERVATION:
-        await reservations.check_in(db, clock, studio_id, entry_id, staff_id=staff_id)
-    elif kind == BOOKING:
-        await _check_in_booking(db, clock.now(), studio_id, entry_id, staff_id)
-    else:
-        raise errors.NotFound(what="booking", ident=entry_id)
-
-
-_BOOKING = """SELECT rs.id, rs.studio_id, rs.attendance, s.starts_at, st.timezone, s.days,
-    rs.session_id
-FROM registration_sessions rs JOIN sessions s ON s.id = rs.session_id
-JOIN studios st ON st.id = rs.studio_id
-WHERE rs.studio_id = :studio_id AND rs.id = :id AND rs.status = 'booked'"""
-
-
-async def _check_in_booking(
-    db: Database, now: datetime, studio_id: int, entry_id: int, staff_id: int | None
-) -> None:
-    async with db.transaction() as tx:
-        row = await tx.one(_BOOKING + tx.for_update("rs"), {"studio_id": studio_id, "id": entry_id})
-        if row is None:
-            raise errors.NotFound(what="booking", ident=entry_id)
-        if row["days"] > 1:  # a course over several days: today's day (services.day_attendance)
-            await day_attendance.check_in_today(tx, now, row, staff_id)
-            return
-        if row["attendance"] == "checked_in":
-            return
-        if row["attendance"] is not None:  # attended or no-show: the class is over
-            raise errors.CheckInClosed()
-        rules.check_staff_check_in(now, row["starts_at"], row["timezone"])
-        await tx.execute(
-            "UPDATE registration_sessions SET attendance = 'checked_in', checked_in_at = :now"
-            " WHERE id = :id AND attendance IS NULL",
-            {"now": now, "id": entry_id},
-        )
-
-
-async def _session_day(tx: Tx, studio_id: int, session_id: int) -> Row:
-    row = await tx.one(
-        "SELECT s.starts_at, s.days, st.timezone FROM sessions s"
-        " JOIN studios st ON st.id = s.studio_id"
-        " WHERE s.studio_id = :studio_id AND s.id = :id",
-        {"studio_id": studio_id, "id": session_id},
-    )
-    if row is None:
-        raise errors.NotFound(what="session", ident=session_id)
-    return row
-
-
-async def all_present(
-    db: Database, clock: Clock, studio_id: int, staff_id: int, session_id: int
-) -> int:
-    """Check in every booking and reservation of the session not checked in yet.
-
-    Refused as a whole (NotClassDay) off the class day; returns how many entries it checked in.
-    """
-    now = clock.now()
-    async with db.transaction() as tx:
-        row = await _session_day(tx, studio_id, session_id)
-        if row["days"] > 1:
-            zone_name = str(row["timezone"])
-            return await day_attendance.all_present_today(
-                tx, now, studio_id, session_id, zone_name=zone_name, staff_id=staff_id
-            )
-        rules.check_staff_check_in(now, row["starts_at"], row["timezone"])
-        pending = await tx.all(
-            "SELECT id FROM reservations WHERE studio_id = :studio_id AND session_id = :id"
-            " AND status = 'pending' ORDER BY id",
-            {"studio_id": studio_id, "id": session_id},
-        )
-        booked = await tx.execute(
-            "UPDATE registration_sessions SET attendance = 'checked_in', checked_in_at = :now"
-            " WHERE studio_id = :studio_id AND session_id = :id AND status = 'booked'"
-            " AND attendance IS NULL",
-            {"now": now, "studio_id": studio_id, "id": session_id},
-        )
-    for r in pending:  # each uses a punch of its pass: the service's work
-        await reservations.check_in(db, clock, studio_id, r["id"], staff_id=staff_id)
-    return booked + len(pending)
-
-
 _NO_SHOWS = """SELECT 'reservation' AS kind, r.id AS id, cu.id AS customer_id, cu.name AS name,
     cu.phone, c.name AS class_name, s.starts_at AS starts_at
 FROM reservations r JOIN customers cu ON cu.id = r.customer_id
@@ -442,40 +342,3 @@ def _class_row(lines: list[SessionLine]) -> UtilizationRow:
         sum(s.checked_in for s in lines),
         sum(s.no_shows for s in lines),
     )
-
-
-async def staff_members(db: Database, studio_id: int) -> list[StaffMember]:
-    async with db.transaction(write=False) as tx:
-        rows = await tx.all(
-            "SELECT id, name FROM staff WHERE studio_id = :studio_id ORDER BY name, id",
-            {"studio_id": studio_id},
-        )
-    return [record(StaffMember, r) for r in rows]
-
-
-async def session_staffing(db: Database, studio_id: int, session_id: int) -> Staffing:
-    """Who teaches the session and who assists."""
-    params = {"studio_id": studio_id, "id": session_id}
-    async with db.transaction(write=False) as tx:
-        instructor = await tx.scalar(
-            "SELECT st.name FROM sessions s JOIN staff st ON st.id = s.instructor_id"
-            " WHERE s.studio_id = :studio_id AND s.id = :id",
-            params,
-        )
-        assistants = await tx.all(
-            "SELECT st.name FROM session_assistants a JOIN staff st ON st.id = a.staff_id"
-            " WHERE a.studio_id = :studio_id AND a.session_id = :id ORDER BY st.name",
-            params,
-        )
-    return Staffing(instructor, tuple(r["name"] for r in assistants))
-
-
-async def patterns(db: Database, studio_id: int) -> list[PatternLine]:
-    async with db.transaction(write=False) as tx:
-        rows = await tx.all(
-            "SELECT p.id, p.key, c.name AS class_name FROM schedule_patterns p"
-            " JOIN classes c ON c.id = p.class_id AND c.studio_id = p.studio_id"
-            " WHERE p.studio_id = :studio_id ORDER BY c.name, p.key",
-            {"studio_id": studio_id},
-        )
-    return [record(PatternLine, r) for r in rows]
