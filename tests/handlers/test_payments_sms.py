@@ -25,6 +25,7 @@ from bookbot.engine.clock import FrozenClock
 from bookbot.handlers.stripe_webhook import WEBHOOK_PATH
 from bookbot.handlers.twilio_webhook import PATHS
 from bookbot.serve import build, serve
+from bookbot.services.references import booking_reference
 from bookbot.store.db import Database
 from tests.examples import NOW, load_example_studio
 from tests.handlers.test_stripe_webhook import free_port, listening
@@ -195,7 +196,7 @@ async def test_book_for_two_pay_by_the_link_and_get_the_receipt(
 
         charge = next(o for o in bot.stripe.objects.values() if o["object"] == "charge")
         assert charge["receipt_url"] in receipt
-        assert f"#{payment['registration_id']}" in receipt
+        assert booking_reference("class", int(payment["registration_id"])) in receipt
         mine = await phone.text("my", then="Your upcoming bookings")
         assert "1. Wheel Throwing Taster - Sat 21 Nov, 14:00 - 2 people - paid" in mine
         assert sum("Payment received" in body for body in phone.received()) == 1
