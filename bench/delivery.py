@@ -26,8 +26,9 @@ Runs, per backend:
     sends in-doubt rows again;
   - "stop, can't ask": SIGTERM, which the worker handles as `bookbot run` does (finish
     the sends under way, give back the rest).
-  These runs use a short lease, `--lease` 2 s (the default is 60 s), so the rows the dead
-  worker left 'sending' are reclaimed quickly. `--crash-runs` repeats the three.
+  These runs use a short lease, `--lease` 2 s (the worker's default, which the limit runs
+  use, is 10 s, renewed while held), so the rows the dead worker left 'sending' are
+  reclaimed quickly. `--crash-runs` repeats the three.
 
 What is measured: sends/s is the stand-in's count of POSTs (429s included: the limit caps
 requests, not successes) over the span from a run's first POST to its last first-attempt
@@ -44,11 +45,14 @@ Run from the repository root:
 
     PYTHONPATH=src python bench/delivery.py [--postgres-url URL] [--only sqlite|postgresql]
                                             [--messages N] [--slow-limit R] [--fast-limit R]
-                                            [--crash-runs K] [--lease S] [--reject F]
+                                            [--crash-runs K] [--lease S] [--reject F] [--smoke]
 
 It takes about 1.5-2 minutes with both backends. `--fast-limit 0` removes the channel
 limit, which shows the loop's ceiling without the rate limiter. It exits 1 when any row
-misses its verdict or a run errs.
+misses its verdict or a run errs. The last line, "check: ok" or "check: FAILED", judges
+correctness alone (nothing lost, no duplicate where one is judged). `--smoke` is a quick
+correctness run (200 reminders, 30 of them slow, 200 per stop run; rates not judged), which
+tests/test_benches.py runs.
 
 SQLite uses a fresh temporary file. PostgreSQL comes from --postgres-url, else
 BOOKBOT_BENCH_POSTGRES_URL, else BOOKBOT_TEST_POSTGRES_URL, and is skipped with a note when
@@ -93,6 +97,8 @@ CHANNEL = "telegram"
 HOST = "127.0.0.1"
 ENQUEUE_CHUNK = 1000  # reminders per enqueue transaction
 DRAIN_TIMEOUT = 120.0  # seconds a run may take before the bench gives up on it
+SMOKE_SIZES = (200, 30, 200)  # --smoke: --messages, --slow-messages, --crash-messages
+DEFAULT_LEASE = DeliveryWorker.lease.total_seconds()  # the limit runs' lease, as deployed
 SCRIPT = str(Path(__file__).resolve())  # the bench starts itself as stand-in and worker
 
 Event = tuple[float, int, bool]  # (stand-in monotonic time, HTTP status, first POST of the key)
@@ -409,7 +415,7 @@ class Bench:
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def settings(self, limit: float, lease: float = 60.0) -> WorkerSettings:
+    def settings(self, limit: float, lease: float = DEFAULT_LEASE) -> WorkerSettings:
         return WorkerSettings(limit, lease, self.args.batch, self.args.in_flight)
 
     async def measured(self, run: str, limit: float, began: float, mark: int) -> Row:
@@ -688,6 +694,11 @@ def print_report(report: Report) -> None:
         print(note)
     for failure in report.failures:
         print(f"FAILURE: {failure}")
+    wrong = [row for row in report.rows if row.lost or (row.duplicates and row.judge_duplicates)]
+    if report.failures or wrong or not report.rows:
+        print(f"check: FAILED ({len(wrong)} run(s) lost or repeated reminders)")
+    else:
+        print(f"check: ok ({len(report.rows)} runs, 0 lost, 0 duplicates where judged)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -705,6 +716,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--reject", type=float, default=0.02, help="429 share of first sends")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one backend")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a quick correctness run: few reminders, rates shown but not judged",
+    )
     # internal: the processes the bench starts
     parser.add_argument("--serve-standin", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--standin", help=argparse.SUPPRESS)
@@ -724,8 +740,13 @@ def main(argv: list[str] | None = None) -> int:
     pg_url = postgres_url(args.postgres_url)
     if pg_url is not None:
         refuse_unless_disposable(pg_url)
+    if args.smoke:
+        args.messages, args.slow_messages, args.crash_messages = SMOKE_SIZES
     print(header(args), flush=True)
     report = asyncio.run(run(args, pg_url))
+    if args.smoke:
+        for row in report.rows:
+            row.judge_rate = False
     print_report(report)
     failed = report.failures or any(row.problems() for row in report.rows)
     return 1 if failed else 0
