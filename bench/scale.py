@@ -19,7 +19,8 @@ The check (issue 12): every operation grows less than x3 from demo to large (per
 where large lists more, as /today does: that is more work, not more history), and the tick
 with nothing due (the steady state) stays under 5 ms on large; the tick with a minute's work
 due is held to the growth check only, since its cost is that work's. It prints FAIL or ok
-per line and exits 0 either way. The "items" column is what each call listed or did
+per line and exits 0 either way, unless an operation raised: then "check <backend>: FAILED"
+and exit 1 (else "check <backend>: ok"). The "items" column is what each call listed or did
 (demo/large). --explain then prints the query plan of every statement the idle tick, the
 claim, "my bookings", /today and a booking run on large, recorded as they run.
 
@@ -27,6 +28,7 @@ claim, "my bookings", /today and a booking run on large, recorded as they run.
     python bench/scale.py --sqlite-only --runs 30
     python bench/scale.py --postgres postgresql://postgres@127.0.0.1:5432/bookbot_bench
     python bench/scale.py --explain             # also the query plans on the large databases
+    python bench/scale.py --smoke               # does everything run? (SQLite, 4 weeks, 1 run)
 
 PostgreSQL comes from --postgres, else BOOKBOT_BENCH_POSTGRES_URL, else
 BOOKBOT_TEST_POSTGRES_URL; the bench wipes its `public` schema twice (demo, then large), so
@@ -58,7 +60,17 @@ from bookbot.services import attendance, browse, holds, outbox, staff_views, wai
 from bookbot.store.db import Database, Tx, connect
 from disposable_postgres import postgres_url, refuse_unless_disposable, wipe
 from machine_line import machine_line
-from scale_data import NOW, Built, Fixture, build_demo, build_large, large_sqlite, prepare
+from scale_data import (
+    DAYS_BEFORE,
+    NOW,
+    SMOKE_DAYS_BEFORE,
+    Built,
+    Fixture,
+    build_demo,
+    build_large,
+    large_sqlite,
+    prepare,
+)
 
 GROWTH = 3.0  # large / demo, at most
 TICK_MS = 5.0  # the tick with nothing due, on large, at most
@@ -168,7 +180,8 @@ async def measure(
         await db.close()
 
 
-def report(backend: str, demo: list[Timing], large: list[Timing]) -> None:
+def report(backend: str, demo: list[Timing], large: list[Timing]) -> bool:
+    """Print the table and the verdicts; True if every operation ran (none raised)."""
     print(f"\n{backend:<34} {'demo ms':>9} {'large ms':>9} {'ratio':>8}        {'items':>9}")
     grew, slow = [], []
     for small, big in zip(demo, large, strict=True):
@@ -201,6 +214,12 @@ def report(backend: str, demo: list[Timing], large: list[Timing]) -> None:
         f"verdict {backend}: the tick (nothing due) under {TICK_MS:g} ms on large: "
         + (f"FAIL ({'; '.join(slow)})" if slow else "ok")
     )
+    raised = [t.name.strip() for t in (*demo, *large) if isinstance(t.ms, str)]
+    if raised:
+        print(f"check {backend}: FAILED ({len(raised)} runs raised: {'; '.join(raised)})")
+    else:
+        print(f"check {backend}: ok (all {len(demo)} operations ran on demo and large)")
+    return not raised
 
 
 def described(built: Built) -> str:
@@ -309,7 +328,7 @@ async def run_backend(
     demo: Callable[[], Awaitable[Built]],
     large: Callable[[], Awaitable[Built]],
     args: argparse.Namespace,
-) -> None:
+) -> bool:
     print(f"\n== {backend}")
     small = await demo()
     print(described(small))
@@ -317,40 +336,53 @@ async def run_backend(
     big = await large()
     print(described(big))
     large_ms, plans = await measure(big, args.runs, plans=args.explain)
-    report(backend, demo_ms, large_ms)
+    ran = report(backend, demo_ms, large_ms)
     if plans:
         print("\n".join(plans))
+    return ran
 
 
-async def main() -> None:
+async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", metavar="URL", help="a disposable PostgreSQL database")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
     parser.add_argument("--runs", type=int, default=15, help="timed runs per operation")
     parser.add_argument("--explain", action="store_true", help="query plans on large")
     parser.add_argument("--no-cache", action="store_true", help="rebuild the large SQLite file")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help=f"quick check that every operation runs: SQLite, {SMOKE_DAYS_BEFORE} days of"
+        " history on large, 1 run (the figures mean nothing)",
+    )
     args = parser.parse_args()
+    days_before = DAYS_BEFORE
+    if args.smoke:
+        days_before, args.sqlite_only, args.runs = SMOKE_DAYS_BEFORE, True, 1
     print(machine_line())
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        await run_backend(
+        ran = await run_backend(
             "sqlite",
             lambda: build_demo(f"sqlite:///{folder}/demo.db"),
-            lambda: large_sqlite(folder, cache=not args.no_cache),
+            lambda: large_sqlite(folder, cache=not args.no_cache, days_before=days_before),
             args,
         )
     url = None if args.sqlite_only else postgres_url(args.postgres)
     if url is None:
         print("\npostgresql: skipped (no --postgres, BOOKBOT_BENCH_POSTGRES_URL or _TEST_ URL)")
-        return
+        return 0 if ran else 1
     refuse_unless_disposable(url)
 
     async def fresh(build: Callable[[str], Awaitable[Built]]) -> Built:
         await wipe(url)
         return await build(url)
 
-    await run_backend("postgresql", lambda: fresh(build_demo), lambda: fresh(build_large), args)
+    ran &= await run_backend(
+        "postgresql", lambda: fresh(build_demo), lambda: fresh(build_large), args
+    )
+    return 0 if ran else 1
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))

@@ -54,6 +54,7 @@ DEMO_FILE = Path(bookbot.store.__file__).parents[1] / "examples" / "clay-studio.
 DEMO_WEEKS = 8  # as `bookbot demo`
 
 DAYS_BEFORE = 672  # 96 weeks of history...
+SMOKE_DAYS_BEFORE = 28  # bench/scale.py --smoke: 4 weeks, enough for REGULAR_PAST
 DAYS_AFTER = 58  # ...and some weeks ahead: 730 days, 50 classes 4 days a week = 20,857 sessions
 CLASSES = 50
 CAPACITY = 12
@@ -408,11 +409,12 @@ class History:
 
     rows: Rows
     studio_id: int
+    days_before: int = DAYS_BEFORE
     customers: list[int] = field(default_factory=list)  # ids by customer index
     passes: dict[tuple[int, int], int] = field(default_factory=dict)  # (class, holder) -> id
 
     def people(self) -> None:
-        created = NOW - timedelta(days=DAYS_BEFORE + 30)
+        created = NOW - timedelta(days=self.days_before + 30)
         for n in range(CUSTOMERS):
             name = "Regular" if n == 0 else f"Customer {n}"
             phone = f"+4477{n:08d}"
@@ -428,15 +430,15 @@ class History:
             self.passes[key] = self.rows.add(
                 "passes",
                 *(self.studio_id, customer, klass.id, "unlimited", 3, False, 0),
-                *(NOW.date() - timedelta(days=DAYS_BEFORE), "staff_issued", 12000, "active"),
-                NOW - timedelta(days=DAYS_BEFORE),
+                *(NOW.date() - timedelta(days=self.days_before), "staff_issued", 12000),
+                *("active", NOW - timedelta(days=self.days_before)),
             )
         return self.passes[key], customer
 
     def sessions(self, classes: list[ClassInfo]) -> Iterator[Session]:
         zone = ZoneInfo(ZONE)
         ordinals = dict.fromkeys((c.index for c in classes), 0)
-        for offset in range(-DAYS_BEFORE, DAYS_AFTER):
+        for offset in range(-self.days_before, DAYS_AFTER):
             day = NOW.date() + timedelta(days=offset)
             for klass in classes:
                 if day.weekday() not in klass.weekdays:
@@ -552,8 +554,8 @@ class History:
             self.book(s, self.customers[0], "confirmed")
 
 
-def large_rows(studio_id: int, classes: list[ClassInfo], rows: Rows) -> Rows:
-    history = History(rows, studio_id)
+def large_rows(studio_id: int, classes: list[ClassInfo], rows: Rows, days_before: int) -> Rows:
+    history = History(rows, studio_id, days_before)
     history.people()
     sessions = list(history.sessions(classes))
     past = sum(1 for s in sessions if s.ends_at <= NOW)
@@ -565,7 +567,7 @@ def large_rows(studio_id: int, classes: list[ClassInfo], rows: Rows) -> Rows:
     return history.rows
 
 
-async def build_large(url: str) -> Built:
+async def build_large(url: str, days_before: int = DAYS_BEFORE) -> Built:
     started = _time.perf_counter()
     await migrate.upgrade_async(url)
     db = await connect(url)
@@ -575,7 +577,7 @@ async def build_large(url: str) -> Built:
         rows = Rows(await first_ids(db), await table_columns(db))
     finally:
         await db.close()
-    await asyncio.to_thread(large_rows, report.studio_id, classes, rows)
+    await asyncio.to_thread(large_rows, report.studio_id, classes, rows, days_before)
     await write(url, rows)
     db = await connect(url)
     try:  # whatever the sweeps would still do at NOW, done, so their figures are steady
@@ -602,9 +604,13 @@ def schema_key() -> str:
     return digest.hexdigest()[:16]
 
 
-async def large_sqlite(folder: Path, *, cache: bool = True) -> Built:
+async def large_sqlite(
+    folder: Path, *, cache: bool = True, days_before: int = DAYS_BEFORE
+) -> Built:
     """The large SQLite database in `folder`, copied from a cached build when the schema
-    and this builder are unchanged (the build takes a minute or so; the copy, a second)."""
+    and this builder are unchanged (the build takes a minute or so; the copy, a second).
+    A build of other than DAYS_BEFORE days of history is never cached."""
+    cache = cache and days_before == DAYS_BEFORE
     target = folder / "large.db"
     cached = Path(tempfile.gettempdir()) / "bookbot-bench-scale" / f"large-{schema_key()}"
     db_file, about = cached.with_suffix(".db"), cached.with_suffix(".json")
@@ -615,7 +621,7 @@ async def large_sqlite(folder: Path, *, cache: bool = True) -> Built:
         seconds = _time.perf_counter() - started
         label = f"large (cached; built in {kept['seconds']:.1f} s)"
         return Built(**kept | {"label": label, "url": f"sqlite:///{target}", "seconds": seconds})
-    built = await build_large(f"sqlite:///{target}")
+    built = await build_large(f"sqlite:///{target}", days_before)
     if cache:
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(".partial")
