@@ -2,10 +2,12 @@
 
 Fills the inbox with HISTORY processed rows, then WAITING open rows (one flooding chat and
 many single messages), and times `inbox.claim` (50 rows, then released) on the small and the
-large table. Prints the query plan of the claim on each database.
+large table. Prints the query plan of the claim on each database. The check: every claim
+gets rows, as many with the history as without ("check: ok", else "check: FAILED", exit 1).
 
     python bench/inbox_claim.py                        # SQLite
     python bench/inbox_claim.py --postgres-url postgresql://postgres@127.0.0.1:5432/bench
+    python bench/inbox_claim.py --history 5000 --waiting 200   # a quick run
 """
 
 from __future__ import annotations
@@ -54,16 +56,18 @@ async def fill(db: Database, done: int, waiting: int) -> None:
             )
 
 
-async def time_claims(db: Database, runs: int = 30) -> float:
-    """Median milliseconds to claim 50 rows (released again, so every run sees the same)."""
-    times = []
+async def time_claims(db: Database, runs: int = 30) -> tuple[float, set[int]]:
+    """Median milliseconds to claim 50 rows (released again, so every run sees the same),
+    and how many rows the claims got (one count if every run saw the same)."""
+    times, claimed = [], set()
     for _ in range(runs):
         started = time.perf_counter()
         items = await inbox.claim(db, NOW, 50, LEASE)
         times.append((time.perf_counter() - started) * 1000)
+        claimed.add(len(items))
         for item in items:
             await inbox.release(db, item)
-    return statistics.median(times)
+    return statistics.median(times), claimed
 
 
 async def plan(db: Database) -> str:
@@ -76,7 +80,10 @@ async def plan(db: Database) -> str:
     return "\n".join("    " + str(r[-1]) for r in rows)
 
 
-async def measure(url: str, label: str, history: int, waiting: int) -> None:
+async def measure(url: str, label: str, history: int, waiting: int) -> list[str]:
+    """Print the figures; return what the check found wrong: the claims must get rows, as
+    many whatever the history."""
+    counts: set[int] = set()
     for done in (0, history):
         if url.startswith("postgresql"):
             await wipe(url)
@@ -88,27 +95,37 @@ async def measure(url: str, label: str, history: int, waiting: int) -> None:
             await fill(db, done, waiting)
             if url.startswith("postgresql"):
                 await db.execute("ANALYZE inbox")  # as autovacuum would after such a load
-            ms = await time_claims(db)
+            ms, claimed = await time_claims(db)
+            counts |= claimed
             print(f"{label:<11} history {done:>9,}  waiting {waiting:>6,}  claim 50: {ms:7.2f} ms")
             if done:
                 print(await plan(db))
         finally:
             await db.close()
+    if 0 in counts or len(counts) != 1:
+        return [f"{label}: claims of 50 got {sorted(counts)} rows"]
+    return []
 
 
-async def main() -> None:
+async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres-url", help="a disposable PostgreSQL database (wiped)")
     parser.add_argument("--history", type=int, default=500_000, help="processed rows")
     parser.add_argument("--waiting", type=int, default=2_000, help="open rows")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        await measure(f"sqlite:///{folder}/inbox.db", "sqlite", args.history, args.waiting)
-    url = postgres_url(args.postgres_url)
-    if url:
-        refuse_unless_disposable(url)
-        await measure(url, "postgresql", args.history, args.waiting)
+        url = f"sqlite:///{folder}/inbox.db"
+        problems = await measure(url, "sqlite", args.history, args.waiting)
+    pg_url = postgres_url(args.postgres_url)
+    if pg_url:
+        refuse_unless_disposable(pg_url)
+        problems += await measure(pg_url, "postgresql", args.history, args.waiting)
+    if problems:
+        print("check: FAILED\n" + "\n".join(f"  {p}" for p in problems))
+        return 1
+    print("check: ok (every claim got rows, as many with the history as without)")
+    return 0
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))

@@ -18,13 +18,17 @@ and hour, so nothing clashes), on a fresh database each time:
 It also times `recurring.create` (the chat's and the CLI's path: the series and its 6 weeks
 in one transaction) over 50 series, and prints the plan of the due read.
 
+Then the check: every size placed 6 x N, stored that many plus the next night's, and the
+repeated and forced runs placed nothing. It prints "check: ok", else what was wrong, and
+exits 1.
+
 Run from the repository root:
 
-    PYTHONPATH=src python bench/recurring.py [--postgres-url URL]
+    PYTHONPATH=src python bench/recurring.py [--postgres-url URL] [--sizes 250,500,1000]
 
 With --postgres-url the bench drops and recreates that database's `public` schema, so its
 name must contain "test" or "bench". Wall-clock and this process's CPU time are printed
-(on a shared machine other processes inflate the wall figure). Exits 0.
+(on a shared machine other processes inflate the wall figure).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 01:00 London (GMT)
 STAFF = 25
 HOURS = ("09:00", "10:00", "11:00", "12:00", "13:00", "14:00", "15:00", "16:00")
 SIZES = (250, 500, 1000)
+MAX_SERIES = STAFF * 5 * len(HOURS)  # every series its own staff member, weekday and hour
 CREATED = 50
 
 
@@ -143,36 +148,54 @@ async def _due_plan(db: Database) -> str:
         if tx.dialect == "postgresql":
             await tx.execute("ANALYZE recurring_bookings")
             rows = await tx.all("EXPLAIN " + sql)
-            lines = [str(next(iter(dict(r).values()))).strip() for r in rows]
+            lines = [str(r["QUERY PLAN"]).strip() for r in rows]
             return " / ".join(line for line in lines if "Scan" in line or "Cond" in line)
         rows = await tx.all("EXPLAIN QUERY PLAN " + sql)
-        return " / ".join(str(dict(r)["detail"]) for r in rows)
+        return " / ".join(str(r["detail"]) for r in rows)
 
 
-async def bench_size(url: str, n: int) -> dict[str, float]:
+async def _check(db: Database, studio: int, n: int, placed: dict[str, int]) -> list[str]:
+    """What the job must have done: 6 weeks per series, then nothing left to place."""
+    booked = await db.scalar(
+        "SELECT COUNT(*) FROM appointments WHERE studio_id = :s AND status = 'confirmed'",
+        {"s": studio},
+    )
+    problems = [
+        f"{n} series: {label} placed {placed[label]}, expected {expected}"
+        for label, expected in (("materialise", 6 * n), ("again", 0), ("forced", 0))
+        if placed[label] != expected
+    ]
+    if booked != 6 * n + placed["next night"]:
+        problems.append(f"{n} series: {booked} confirmed appointments stored")
+    return problems
+
+
+async def bench_size(url: str, n: int, *, last: bool, problems: list[str]) -> dict[str, float]:
     await asyncio.to_thread(migrate.upgrade, url)
     db = await connect(url)
     try:
         studio, service, staff, spare = await _studio(db, n)
         at = FrozenClock(NOW)
         results: dict[str, float] = {}
-        wall, cpu, placed = await _timed(recurring.extend_due(db, at))
-        print(_line("materialise", n, wall, cpu, placed))
+        placed: dict[str, int] = {}
+        wall, cpu, placed["materialise"] = await _timed(recurring.extend_due(db, at))
+        print(_line("materialise", n, wall, cpu, placed["materialise"]))
         results["materialise"] = wall
         at.set(NOW + timedelta(days=1, hours=1, seconds=1))  # Tuesday 02:00:01 London
-        wall, cpu, placed = await _timed(recurring.extend_due(db, at))
-        print(_line("next night", n, wall, cpu, placed))
+        wall, cpu, placed["next night"] = await _timed(recurring.extend_due(db, at))
+        print(_line("next night", n, wall, cpu, placed["next night"]))
         results["next night"] = wall
-        wall, cpu, placed = await _timed(recurring.extend_due(db, at))
-        print(_line("again", n, wall, cpu, placed))
+        wall, cpu, placed["again"] = await _timed(recurring.extend_due(db, at))
+        print(_line("again", n, wall, cpu, placed["again"]))
         await db.execute(
             "UPDATE recurring_bookings SET next_extension_at = :now WHERE studio_id = :s",
             {"now": at.now(), "s": studio},
         )
-        wall, cpu, placed = await _timed(recurring.extend_due(db, at))
-        print(_line("forced re-run", n, wall, cpu, placed))
+        wall, cpu, placed["forced"] = await _timed(recurring.extend_due(db, at))
+        print(_line("forced re-run", n, wall, cpu, placed["forced"]))
         results["forced"] = wall
-        if n == max(SIZES):
+        problems += await _check(db, studio, n, placed)
+        if last:
             await _bench_create(db, at, studio, service=service, staff=staff, spare=spare)
             print(f"  plan of the due read: {await _due_plan(db)}")
         return results
@@ -210,7 +233,9 @@ async def _bench_create(
     )
 
 
-async def bench(postgres_url: str | None) -> None:
+async def bench(postgres_url: str | None, sizes: tuple[int, ...]) -> list[str]:
+    """Print the figures; return what the check found wrong."""
+    problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bookbot-recurring-bench-") as tmp:
         targets = [(f"sqlite:///{tmp}/{{n}}.db", "sqlite")]
         if postgres_url:
@@ -218,25 +243,41 @@ async def bench(postgres_url: str | None) -> None:
         for url, name in targets:
             print(f"\n{name}")
             found = {}
-            for n in SIZES:
+            for n in sizes:
                 if name == "postgresql":
                     await wipe(url)
                 print(f" {n} series")
-                found[n] = await bench_size(url.format(n=n), n)
-            small, large = found[SIZES[0]], found[SIZES[-1]]
-            ratio = SIZES[-1] / SIZES[0]
+                found[n] = await bench_size(
+                    url.format(n=n), n, last=n == sizes[-1], problems=problems
+                )
+            small, large = found[sizes[0]], found[sizes[-1]]
+            ratio = sizes[-1] / sizes[0]
             print(
-                f" growth {SIZES[0]} -> {SIZES[-1]} series (x{ratio:.0f}):"
+                f" growth {sizes[0]} -> {sizes[-1]} series (x{ratio:.0f}):"
                 + "".join(
                     f"  {k} x{large[k] / small[k]:.1f}"
                     for k in ("materialise", "next night", "forced")
                 )
             )
+    return problems
 
 
-def main() -> None:
+def sizes_arg(text: str) -> tuple[int, ...]:
+    sizes = tuple(sorted(int(n) for n in text.split(",")))
+    if not sizes or sizes[0] < 1 or sizes[-1] > MAX_SERIES:
+        raise argparse.ArgumentTypeError(f"series counts from 1 to {MAX_SERIES}")
+    return sizes
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres-url", help="also on this disposable PostgreSQL database")
+    parser.add_argument(
+        "--sizes",
+        type=sizes_arg,
+        default=SIZES,
+        help="comma-separated series counts (default 250,500,1000)",
+    )
     args = parser.parse_args()
     if args.postgres_url:
         refuse_unless_disposable(args.postgres_url)
@@ -246,8 +287,13 @@ def main() -> None:
         f" {platform.release()}; Python {platform.python_version()};"
         f" load average {os.getloadavg()[0]:.2f} at start"
     )
-    asyncio.run(bench(args.postgres_url))
+    problems = asyncio.run(bench(args.postgres_url, args.sizes))
+    if problems:
+        print("\ncheck: FAILED\n" + "\n".join(f"  {p}" for p in problems))
+        return 1
+    print("\ncheck: ok (every series placed 6 weeks ahead, then nothing left to place)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
