@@ -11,7 +11,7 @@ from typing import Any
 from bookbot.engine.clock import FrozenClock
 from bookbot.handlers.templates import render
 from bookbot.presentation.i18n import translator
-from bookbot.services import waitlist
+from bookbot.services import facts, staff_activity, waitlist
 from bookbot.services.booking import book_session
 from bookbot.services.cancellation import cancel_registration
 from bookbot.services.session_changes import NewSession, add_session
@@ -97,3 +97,28 @@ async def test_a_waiting_list_offer_of_a_course_names_its_dates(
     assert english.startswith(f"A place freed up in Taster on {EN_DATES}, for 1 person."), english
     spanish = render("waitlist_offer", offer, translator("es"), "Europe/London")
     assert ES_DATES in spanish, spanish
+
+
+async def test_staff_are_told_of_a_course_booking_by_its_dates(
+    db: Database, clock: FrozenClock
+) -> None:
+    w = await builders.studio(db)
+    course = await _course(db, clock, w, 12)
+    async with db.transaction(write=False) as tx:
+        [row] = await facts.sessions_by_id(tx, w.studio_id, [course])
+    params = {
+        "kind": "booking",
+        "customer_name": "Ann",
+        "class_name": "Taster",
+        "starts_at": row.starts_at.isoformat(),
+        "sessions": 1,
+        **staff_activity.course_span(row),
+    }
+    english = render("staff_activity", params, translator("en"), "Europe/London")
+    assert english == f"New booking: Ann, Taster on {EN_DATES} GMT."
+    spanish = render("staff_activity", params, translator("es"), "Europe/London")
+    assert ES_DATES in spanish, spanish
+    one_day = {**params, "days": 1}
+    assert "Taster on Wed 13 Jan 2027 09:00 GMT." in render(
+        "staff_activity", one_day, translator("en"), "Europe/London"
+    )

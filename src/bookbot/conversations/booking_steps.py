@@ -85,13 +85,18 @@ def _waitlisted(ctx: Context) -> bool:
     return single and len(ctx.data.get("session_ids", [])) == 1
 
 
+def _when(ctx: Context, d: browse.DateChoice) -> str:
+    """A date as the date pickers show it: a multi-day course's dates and daily hours."""
+    return ctx.session_when(d.session.starts_at, d.session.ends_at, d.session.days)
+
+
 def _full_screen(ctx: Context, dates: list[browse.DateChoice]) -> Screen:
     _ = ctx.t._
     other = Choice("other_dates", _("Other dates"), aliases=(_("other dates"),))
     full = [d for d in dates if most_that_fit(d) == 0]
     if not full:  # gone since they were chosen
         return Screen(_("Those dates are no longer available."), [other, *back_and_cancel(ctx)])
-    day = ctx.when(full[0].session.starts_at)
+    day = _when(ctx, full[0])
     if not _waitlisted(ctx):
         if ctx.data.get("kind") == RegistrationKind.FULL_SCHEDULE.value:
             text = _("This course is full. Please choose another start date.")
@@ -142,7 +147,7 @@ async def choose_guests(ctx: Context, guests: int) -> Transition:
             )
             return Transition(
                 State.GUESTS,
-                reason.format(n=d.availability.seats_left, date=ctx.when(d.session.starts_at)),
+                reason.format(n=d.availability.seats_left, date=_when(ctx, d)),
             )
         for r in d.availability.resources:
             if not r.ok:
@@ -155,7 +160,7 @@ async def choose_guests(ctx: Context, guests: int) -> Transition:
                         resource=r.resource_name,
                         needed=r.needed,
                         guests=guests,
-                        date=ctx.when(d.session.starts_at),
+                        date=_when(ctx, d),
                     ),
                 )
     # The summary shown next in this update needs these dates: it need not read them again.

@@ -290,25 +290,38 @@ async def class_dates_screen(ctx: Context) -> Screen:
         Choice(
             "class_move",
             ctx.t.n_("{date} · {n} seat left", "{date} · {n} seats left", o.seats_left).format(
-                date=ctx.when(o.session.starts_at), n=o.seats_left
+                date=ctx.session_when(o.session.starts_at, o.session.ends_at, o.session.days),
+                n=o.seats_left,
             ),
-            [o.session.id, o.session.starts_at.isoformat()],
+            [o.session.id, o.session.starts_at.isoformat()]
+            + _course_span(o.session.ends_at, o.session.days),
         )
         for o in options
     ]
     return Screen(_("Move your booking to which date?"), choices + back_and_cancel(ctx))
 
 
+def _course_span(ends_at: datetime, days: int) -> list[str | int]:
+    """What a multi-day course's option carries beyond its start, for the confirmation."""
+    return [ends_at.isoformat(), days] if days > 1 else []
+
+
 async def choose_class_date(ctx: Context, choice: Choice) -> Transition:
-    ctx.data["move_to"], ctx.data["move_to_start"] = choice.value
+    # [id, start] or, a multi-day course, [id, start, end, days] (an older dialogue: two).
+    ctx.data["move_to"], ctx.data["move_to_start"], *span = choice.value
+    ctx.data["move_to_span"] = span
     return Transition(State.CLASS_RESCHEDULE_CONFIRM)
 
 
 async def class_confirm_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     new = datetime.fromisoformat(ctx.data["move_to_start"])
+    when = ctx.when(new, with_year=True)
+    span = ctx.data.get("move_to_span") or []
+    if len(span) == 2:
+        when = ctx.session_when(new, datetime.fromisoformat(span[0]), int(span[1]), with_year=True)
     text = _("Move your booking to {when}? Your payment and party stay as they are.").format(
-        when=ctx.when(new, with_year=True)
+        when=when
     )
     move = Choice("class_move_yes", _("✅ Move it"), aliases=(_("confirm"), _("yes"), "yes", "si"))
     return Screen(text, [move, *back_and_cancel(ctx)])
@@ -328,13 +341,12 @@ async def move_class_booking(ctx: Context) -> Transition:
     except errors.BookingError as error:
         return Transition(State.CLASS_RESCHEDULE, render_error(error, ctx.t, ctx.zone))
     ctx.data.clear()
-    text = _("✅ Moved! {name}, {date}.").format(
-        name=moved.class_name, date=ctx.when(moved.new_session.starts_at, with_year=True)
-    )
+    new = moved.new_session
+    date = ctx.session_when(new.starts_at, new.ends_at, new.days, with_year=True)
+    text = _("✅ Moved! {name}, {date}.").format(name=moved.class_name, date=date)
     if ctx.texting:
         return Transition(State.MENU, text)
     text += " " + _("The calendar file below updates it in your calendar.")
-    new = moved.new_session
     attachment = booking_attachment(ctx, moved.id, moved.class_name, [new], sequence=moved.sequence)
     return Transition(State.MENU, text, attachment)
 

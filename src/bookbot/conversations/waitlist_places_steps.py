@@ -7,6 +7,10 @@ from bookbot.conversations.states import Choice, Context, Screen, State, Transit
 from bookbot.services import waitlist_places
 
 
+def _when(ctx: Context, place: waitlist_places.Place) -> str:
+    return ctx.session_when(place.starts_at, place.ends_at or place.starts_at, place.days)
+
+
 async def place_choices(ctx: Context) -> list[Choice]:
     """One option per live place, for the My bookings list."""
     found = await waitlist_places.places(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
@@ -14,7 +18,7 @@ async def place_choices(ctx: Context) -> list[Choice]:
     choices = []
     for place in found:
         mark = _("place offered") if place.offered else _("waitlist")
-        label = f"⏳ {place.class_name} · {ctx.when(place.starts_at)} · {mark}"
+        label = f"⏳ {place.class_name} · {_when(ctx, place)} · {mark}"
         choices.append(Choice("waitlist_place", label, place.entry_id))
     return choices
 
@@ -28,7 +32,7 @@ async def place_screen(ctx: Context) -> Screen:
         return Screen(_("That waitlist place is no longer open."), back_and_cancel(ctx))
     what = _("{name}, {date}, for {people}").format(
         name=place.class_name,
-        date=ctx.when(place.starts_at),
+        date=_when(ctx, place),
         people=ctx.t.n_("{n} person", "{n} people", place.guests).format(n=place.guests),
     )
     leave = Choice("leave_waitlist", _("Leave the waitlist"), aliases=(_("leave"), "leave"))

@@ -21,11 +21,12 @@ async def waitlist_screen(ctx: Context) -> Screen:
     dates = await browse.dates_by_id(ctx.db, ctx.studio.id, ctx.data["session_ids"][:1], ctx.now, 1)
     if not dates:
         return Screen(_("Those dates are no longer available."), back_and_cancel(ctx))
+    first = dates[0].session
     text = _(
         "Join the waitlist for {date}, for {people}? If a place frees up, we will offer it to "
         "you first in line."
     ).format(
-        date=ctx.when(dates[0].session.starts_at),
+        date=ctx.session_when(first.starts_at, first.ends_at, first.days),
         people=ctx.t.n_("{n} person", "{n} people", guests).format(n=guests),
     )
     join = Choice("join", _("Join the waitlist"), aliases=(_("yes"), "yes", "si"))

@@ -22,7 +22,11 @@ def _what(params: dict[str, Any], t: Translator, zone: str) -> str:
     name = str(params.get("class_name") or params.get("service_name") or "")
     if not params.get("starts_at"):
         return name
-    when = t.when(datetime.fromisoformat(params["starts_at"]), zone)
+    starts = datetime.fromisoformat(params["starts_at"])
+    when = t.when(starts, zone)
+    if int(params.get("days") or 1) > 1 and params.get("ends_at"):  # a multi-day course
+        ends = datetime.fromisoformat(params["ends_at"])
+        when = t.span(starts, ends, zone, int(params["days"]))
     sessions = int(params.get("sessions") or 1)
     if sessions > 1:
         return t.n_(

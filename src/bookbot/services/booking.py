@@ -148,6 +148,7 @@ async def confirmed(
             "class_name": klass.name,
             "starts_at": sessions[0].starts_at.isoformat(),
             "sessions": len(sessions),
+            **staff_activity.course_span(sessions[0]),
         },
     )
     if queued:

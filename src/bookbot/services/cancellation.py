@@ -166,6 +166,7 @@ async def _cancel_in(
                 "class_name": locked.classes[locked.sessions[0].class_id].name,
                 "starts_at": locked.sessions[0].starts_at.isoformat(),
                 "sessions": len(locked.sessions),
+                **staff_activity.course_span(locked.sessions[0]),
             },
         )
     offers = []

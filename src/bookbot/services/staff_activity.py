@@ -22,7 +22,7 @@ from typing import Any
 
 from bookbot.engine import recurrence
 from bookbot.engine.clock import Clock
-from bookbot.services import outbox, quiet_hours
+from bookbot.services import facts, outbox, quiet_hours
 from bookbot.store.db import Database, Reads, Tx, instant
 
 KINDS = ("booking", "cancellation", "waitlist", "handoff")
@@ -64,6 +64,14 @@ async def subscriptions(reads: Reads, studio_id: int) -> list[Subscription]:
 def _fingerprint(kind: str, params: dict[str, Any], now: datetime) -> str:
     text = json.dumps([kind, params, now.isoformat()], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def course_span(session: facts.SessionRow) -> dict[str, Any]:
+    """A multi-day course's last end and number of days, for the notice to say its dates
+    and daily hours (nothing for a one-day session)."""
+    if session.days <= 1:
+        return {}
+    return {"ends_at": session.ends_at.isoformat(), "days": session.days}
 
 
 async def record(

@@ -77,6 +77,7 @@ async def join_waitlist(
                         "class_name": locked.classes[session.class_id].name,
                         "starts_at": session.starts_at.isoformat(),
                         "guests": guests,
+                        **staff_activity.course_span(session),
                     },
                 )
                 return entry

@@ -11,7 +11,8 @@ from bookbot.services import waitlist
 from bookbot.store.db import Database, Reads, instant, retrying
 
 # Through ix_waitlist_entries_customer_live: only the customer's live places are read.
-PLACES_SQL = """SELECT w.id, w.status, w.guest_count, s.starts_at, c.name AS class_name
+PLACES_SQL = """SELECT w.id, w.status, w.guest_count, s.starts_at, s.ends_at, s.days,
+    c.name AS class_name
 FROM waitlist_entries w
 JOIN sessions s ON s.id = w.session_id
 JOIN classes c ON c.id = s.class_id
@@ -31,6 +32,8 @@ class Place:
     starts_at: datetime
     guests: int
     offered: bool  # a seat is held for them now (ACCEPT takes it)
+    ends_at: datetime | None = None
+    days: int = 1  # a multi-day course: shown as its dates and daily hours
 
 
 async def places(reads: Reads, studio_id: int, customer_id: int, now: datetime) -> list[Place]:
@@ -44,6 +47,8 @@ async def places(reads: Reads, studio_id: int, customer_id: int, now: datetime) 
             starts_at=instant(r["starts_at"]),
             guests=int(r["guest_count"]),
             offered=r["status"] == "offered",
+            ends_at=instant(r["ends_at"]),
+            days=int(r["days"]),
         )
         for r in rows
     ]
