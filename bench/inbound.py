@@ -20,8 +20,8 @@ Cases, each on SQLite and (when configured) PostgreSQL, each on a fresh demo dat
 
 Then it waits until every acknowledged number has a reply and nothing new has come for 3 s,
 or until the bot has made no request to the stand-in for `--patience` (75) s (well past
-every lease a killed process leaves behind: a dialogue's 30 s, an inbox or outbox claim's
-10 s; so a late answer is told from a lost one), and counts per number.
+every lease a killed process leaves behind: a dialogue's, an inbox or an outbox claim's,
+10 s each; so a late answer is told from a lost one), and counts per number.
 A reply is one answer however many SMS parts it was split into: a calibration "Hi" from a
 number of its own, before each case, shows the answer's parts. Lost: acknowledged numbers
 without a reply. Duplicated: numbers with more than one. Latency: from a message's first
