@@ -11,6 +11,7 @@ from bookbot.engine.clock import FrozenClock
 from bookbot.services.session_changes import NewSession, add_session
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
+from tests.conversations.test_staff import staff_chat
 
 EN = "Wed 25 – Fri 27 Nov, 09:00–17:00 daily"
 ES = "mié 25 – vie 27 nov, 09:00–17:00 cada día"
@@ -85,3 +86,17 @@ async def test_moving_a_course_booking_to_another_run(
     )
     await ben.press("✅ Move it")
     assert "✅ Moved! Wheel Throwing Taster, Wed 2 – Fri 4 Dec 2026, 09:00–17:00 daily." in ben.text
+
+
+async def test_assigning_staff_to_a_course_names_its_dates(
+    dialogues: Dialogues, db: Database, clock: FrozenClock, studio_id: int
+) -> None:
+    course = NewSession("wheel-taster", date(2026, 11, 25), time(9, 0), time(17, 0), 4, days=3)
+    await add_session(db, clock, studio_id, course)
+    maya = await staff_chat(dialogues, db, studio_id)
+    await maya.say("/assign")
+    await maya.press(f"{EN} · Wheel Throwing Taster")
+    assert f"Wheel Throwing Taster · {EN}" in maya.last.text
+    await maya.press(maya.labels[0])
+    await maya.press("Assistant")
+    assert f"assists at Wheel Throwing Taster on {EN}." in maya.text
