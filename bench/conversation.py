@@ -193,7 +193,17 @@ def inbound(c: Customer, step: Step, last: list[Reply]) -> Inbound:
 PARTS = ("dialogue", "step")
 # The dispatcher's own work on every message: claim and load the dialogue, save it (and
 # anything it does to know who is writing, e.g. a first contact's customer row).
-DISPATCH = frozenset({"handle", "push", "_context", "_studio", "apologise"})
+DISPATCH = frozenset({"handle", "push", "apologise"})
+# Its modules: the turn's context (who is writing, to which studio) is all the dispatcher's;
+# choosing an option, running its action and entering the next screen are the step's.
+CONTEXT_MODULE = "bookbot.conversations.dialogue_context"
+STEP_MODULES = frozenset(
+    {
+        "bookbot.conversations.choosing",
+        "bookbot.conversations.choice_actions",
+        "bookbot.conversations.entering",
+    }
+)
 
 
 @dataclass
@@ -226,8 +236,10 @@ def _part() -> str:
     frame = sys._getframe(2)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module == "bookbot.conversations.store":
+        if module in ("bookbot.conversations.store", CONTEXT_MODULE):
             return "dialogue"
+        if module in STEP_MODULES:
+            return "step"
         if module == "bookbot.conversations.dialogue":
             return "dialogue" if frame.f_code.co_name in DISPATCH else "step"
         frame = frame.f_back

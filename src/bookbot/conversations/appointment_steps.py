@@ -6,7 +6,7 @@ Rules:
   zone, a time says both: "10:00 your time (16:00 in Madrid)"; a time in a zone that is
   not the studio's names it (as `Context.when` does for classes).
 - The summary holds the slot (`appointments.hold`): "taken" is said before Confirm, and
-  leaving the summary lets it go (`Dialogues._enter` calls `appointments.release_holds`).
+  leaving the summary lets it go (`entering.enter` calls `appointments.release_holds`).
   Confirm re-checks; a slot taken meanwhile is refused politely, with the day's times again.
 - The summary states the cancellation and reschedule deadlines before the customer
   commits. It is paid at the studio, or online where a payment provider is configured and

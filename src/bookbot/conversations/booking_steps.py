@@ -171,7 +171,7 @@ async def choose_guests(ctx: Context, guests: int) -> Transition:
 
 async def hold_seats(ctx: Context, guests: int) -> Transition:
     """Keep the seats while the customer reads the summary: "full" is said now, not after
-    Confirm. Backing out lets them go (see `Dialogues._enter`); otherwise they lapse."""
+    Confirm. Backing out lets them go (see `entering.enter`); otherwise they lapse."""
     data = ctx.data
     kind = RegistrationKind(data["kind"])
     course = kind is RegistrationKind.FULL_SCHEDULE

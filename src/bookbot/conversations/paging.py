@@ -65,7 +65,7 @@ def choices(
     later: datetime | None,
 ) -> list[Choice]:
     """ "◂ Earlier" and "Later dates ▸" as the list allows; `action` stores its value in
-    `ctx.data["page"]` and shows the list again (see `dialogue.SIMPLE`)."""
+    `ctx.data["page"]` and shows the list again (see `choosing.SIMPLE`)."""
     _ = ctx.t._
     found = []
     if earlier is not None:
