@@ -143,10 +143,10 @@ async def test_inside_the_studios_cutoff_the_booking_says_so_and_offers_no_cance
 ) -> None:
     for reply in ("1", "Wheel Throwing Taster", "1", "2", "confirm", "my bookings", "1"):
         await chat.say(reply)
-    assert "Cancellations close 48 h before the start; contact the studio." in chat.text
+    assert "Cancellations close 2 days before the start; contact the studio." in chat.text
     assert "Cancel this booking" not in chat.labels
     await chat.say("cancel booking")  # understood, and refused with the reason
-    assert chat.text.startswith("Cancellations close 48 h before the start; contact the studio.")
+    assert chat.text.startswith("Cancellations close 2 days before the start; contact the studio.")
     assert await booked_seats(db) == 2
 
 

@@ -170,7 +170,7 @@ async def test_paid_at_the_studio_nothing_changes(shop: Shop) -> None:
     await chat.press("Wheel Throwing Taster")
 
     # Inside the cutoff and nothing paid online: no late cancel to offer, and it says why.
-    assert "Cancellations close 48 h before the start; contact the studio." in chat.text
+    assert "Cancellations close 2 days before the start; contact the studio." in chat.text
     assert "Cancel this booking" not in chat.labels
     assert "refund" not in chat.last.text.lower()
     assert await shop.seats_held_or_booked() == 2

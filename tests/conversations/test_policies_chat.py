@@ -1,7 +1,7 @@
 """Policies up front, confirmations that say everything, references that find a booking,
 and self check-in for ordinary bookings, through the dialogue.
 
-The example studio: free cancellation up to 48 h before; now is Fri 20 Nov 2026 09:00."""
+The example studio: free cancellation up to 48 h (2 days) before; now is Fri 20 Nov 2026 09:00."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from bookbot.services.references import booking_reference
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
 
-AT_STUDIO_RULE = "Free cancellation up to 48 h before the start; after that, no cancellations."
+AT_STUDIO_RULE = "Free cancellation up to 2 days before the start; after that, no cancellations."
 
 
 async def _registrations(db: Database) -> list[int]:
@@ -49,7 +49,7 @@ async def test_the_summary_states_the_deadline_of_its_date(chat: Chat) -> None:
     await _book_taster(chat, "Sat 28 Nov")
     assert "Please check your booking:" in chat.text
     assert (
-        "Free cancellation until Thu 26 Nov, 14:00 (48 h before); after that, "
+        "Free cancellation until Thu 26 Nov, 14:00 (2 days before); after that, "
         "no cancellations." in chat.text
     )
 
@@ -57,7 +57,7 @@ async def test_the_summary_states_the_deadline_of_its_date(chat: Chat) -> None:
 async def test_a_summary_inside_the_cutoff_says_it_cannot_be_cancelled(chat: Chat) -> None:
     await _book_taster(chat, "Sat 21 Nov")
     assert (
-        "Cancellations close 48 h before the start, so once booked this cannot be cancelled."
+        "Cancellations close 2 days before the start, so once booked this cannot be cancelled."
         in chat.text
     )
 
@@ -67,7 +67,7 @@ async def test_past_the_cutoff_no_cancel_or_move_is_offered(chat: Chat) -> None:
     await chat.say("confirm")
     await chat.say("my")
     await chat.press("Wheel Throwing Taster")
-    assert "Cancellations close 48 h before the start; contact the studio." in chat.text
+    assert "Cancellations close 2 days before the start; contact the studio." in chat.text
     assert not [label for label in chat.labels if "Cancel this" in label or "Move" in label]
 
 

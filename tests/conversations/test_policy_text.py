@@ -52,7 +52,7 @@ def ctx(**kwargs: Any) -> Context:
 def test_paid_at_the_studio() -> None:
     line = policy_text.cancellation_line(ctx(), STARTS)
     assert line == (
-        "Free cancellation until Wed 2 Dec, 18:00 (48 h before); after that, no cancellations."
+        "Free cancellation until Wed 2 Dec, 18:00 (2 days before); after that, no cancellations."
     )
 
 
@@ -65,7 +65,7 @@ def test_paid_at_the_studio() -> None:
 )
 def test_paid_online(policy: PaymentPolicy, after: str) -> None:
     line = policy_text.cancellation_line(ctx(), STARTS, policy=policy)
-    assert line == f"Free cancellation until Wed 2 Dec, 18:00 (48 h before); {after}"
+    assert line == f"Free cancellation until Wed 2 Dec, 18:00 (2 days before); {after}"
 
 
 def test_a_deposit_kept_is_said() -> None:
@@ -91,15 +91,49 @@ def test_no_cutoff_and_in_general() -> None:
 def test_inside_the_cutoff() -> None:
     soon = NOW + timedelta(hours=20)
     assert policy_text.cancellation_line(ctx(), soon) == (
-        "Cancellations close 48 h before the start, so once booked this cannot be cancelled."
+        "Cancellations close 2 days before the start, so once booked this cannot be cancelled."
     )
     online = PaymentPolicy(payment="online", refund_after_cutoff_percent=50)
     assert policy_text.cancellation_line(ctx(), soon, policy=online) == (
-        "Free cancellation closed 48 h before the start: cancelling gives 50% back."
+        "Free cancellation closed 2 days before the start: cancelling gives 50% back."
     )
     assert policy_text.closed_line(ctx()) == (
-        "Cancellations close 48 h before the start; contact the studio."
+        "Cancellations close 2 days before the start; contact the studio."
     )
+
+
+@pytest.mark.parametrize(
+    ("hours", "said"),
+    [(336, "14 days"), (24, "1 day"), (48, "2 days"), (36, "36 h"), (1, "1 h")],
+)
+def test_a_cutoff_of_whole_days_is_said_in_days(hours: int, said: str) -> None:
+    far = NOW + timedelta(days=30)
+    assert policy_text.cancellation_line(ctx(hours=hours), None).startswith(
+        f"Free cancellation up to {said} before the start;"
+    )
+    assert f"({said} before)" in policy_text.cancellation_line(ctx(hours=hours), far)
+    assert policy_text.closed_line(ctx(hours=hours)) == (
+        f"Cancellations close {said} before the start; contact the studio."
+    )
+    closed = policy_text.cancellation_line(
+        ctx(hours=hours), NOW + timedelta(minutes=30), policy=PaymentPolicy(payment="online")
+    )
+    assert closed == f"Free cancellation closed {said} before the start: no refund if cancelled."
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_two_week_cutoff_never_says_336_hours(language: str) -> None:
+    c = ctx(hours=336, language=language)
+    lines = [
+        policy_text.cancellation_line(c, None),
+        policy_text.cancellation_line(c, NOW + timedelta(days=30)),
+        policy_text.cancellation_line(c, STARTS),
+        policy_text.cancellation_line(c, STARTS, policy=PaymentPolicy(payment="either")),
+        policy_text.closed_line(c),
+    ]
+    for line in lines:
+        assert "336" not in line
+        assert "14" in line
 
 
 @pytest.mark.parametrize("language", ["en", "es"])

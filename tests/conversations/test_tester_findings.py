@@ -31,9 +31,9 @@ async def test_cancel_typed_at_a_booking_past_its_cutoff_says_why_not(chat: Chat
     await _booked_taster(chat, "Sat 21 Nov")
     await chat.say("cancel")
     assert "What would you like to do?" not in chat.text  # not dropped at the menu
-    assert chat.text.startswith("Cancellations close 48 h before the start; contact the studio.")
+    assert chat.text.startswith("Cancellations close 2 days before the start; contact the studio.")
     await chat.say("I want to cancel my booking please")
-    assert chat.text.startswith("Cancellations close 48 h before the start; contact the studio.")
+    assert chat.text.startswith("Cancellations close 2 days before the start; contact the studio.")
 
 
 async def test_a_roster_in_the_terminal_says_choose_not_tap(

@@ -18,6 +18,13 @@ from bookbot.engine import payments as rules
 from bookbot.services import refunds
 
 
+def whole_days(hours: int) -> int | None:
+    """A cutoff said in days when it is whole days ("14 days before", not "336 h before");
+    None: said in hours."""
+    days, rest = divmod(hours, 24)
+    return days if days and not rest else None
+
+
 def _after(ctx: Context, policy: rules.PaymentPolicy | None) -> str:
     """What happens after the cutoff, by how the class is paid."""
     _ = ctx.t._
@@ -39,9 +46,10 @@ def _after(ctx: Context, policy: rules.PaymentPolicy | None) -> str:
 def cancellation_line(
     ctx: Context, starts_at: datetime | None, *, policy: rules.PaymentPolicy | None = None
 ) -> str:
-    """E.g. "Free cancellation until Thu 4 Dec, 18:00 (48 h before); after that, no refund."
+    """E.g. "Free cancellation until Thu 4 Dec, 18:00 (2 days before); after that, no refund."
+    A cutoff of whole days is said in days, any other in hours ("(36 h before)").
 
-    `starts_at`: the first date booked (None: the class in general, "up to 48 h before the
+    `starts_at`: the first date booked (None: the class in general, "up to 2 days before the
     start"). `policy`: the class's payment terms when the studio takes payments online
     (None: everything is paid at the studio)."""
     _ = ctx.t._
@@ -50,20 +58,34 @@ def cancellation_line(
         return _("Free cancellation up to the start.")
     after = _after(ctx, policy)
     if starts_at is None:
-        head = ctx.t.n_(
-            "Free cancellation up to {n} h before the start",
-            "Free cancellation up to {n} h before the start",
-            hours,
-        ).format(n=hours)
+        if days := whole_days(hours):
+            head = ctx.t.n_(
+                "Free cancellation up to {n} day before the start",
+                "Free cancellation up to {n} days before the start",
+                days,
+            ).format(n=days)
+        else:
+            head = ctx.t.n_(
+                "Free cancellation up to {n} h before the start",
+                "Free cancellation up to {n} h before the start",
+                hours,
+            ).format(n=hours)
     else:
         deadline = starts_at - timedelta(hours=hours)
         if deadline <= ctx.now:
             return _late(ctx, hours, policy)
-        head = ctx.t.n_(
-            "Free cancellation until {when} ({n} h before)",
-            "Free cancellation until {when} ({n} h before)",
-            hours,
-        ).format(when=ctx.when(deadline), n=hours)
+        if days := whole_days(hours):
+            head = ctx.t.n_(
+                "Free cancellation until {when} ({n} day before)",
+                "Free cancellation until {when} ({n} days before)",
+                days,
+            ).format(when=ctx.when(deadline), n=days)
+        else:
+            head = ctx.t.n_(
+                "Free cancellation until {when} ({n} h before)",
+                "Free cancellation until {when} ({n} h before)",
+                hours,
+            ).format(when=ctx.when(deadline), n=hours)
     text = _("{rule}; {after}.").format(rule=head, after=after)
     if policy is not None and policy.online and _deposit_kept(policy):
         text += " " + _("A deposit is not refunded after the cutoff.")
@@ -81,17 +103,33 @@ def _deposit_kept(policy: rules.PaymentPolicy) -> bool:
 def _late(ctx: Context, hours: int, policy: rules.PaymentPolicy | None) -> str:
     """The first date is inside the cutoff already: what booking it now means."""
     _ = ctx.t._
+    days = whole_days(hours)
     if policy is None or not policy.online:
+        if days:
+            return ctx.t.n_(
+                "Cancellations close {n} day before the start, so once booked this cannot be "
+                "cancelled.",
+                "Cancellations close {n} days before the start, so once booked this cannot be "
+                "cancelled.",
+                days,
+            ).format(n=days)
         return ctx.t.n_(
             "Cancellations close {n} h before the start, so once booked this cannot be cancelled.",
             "Cancellations close {n} h before the start, so once booked this cannot be cancelled.",
             hours,
         ).format(n=hours)
-    closed = ctx.t.n_(
-        "Free cancellation closed {n} h before the start",
-        "Free cancellation closed {n} h before the start",
-        hours,
-    ).format(n=hours)
+    if days:
+        closed = ctx.t.n_(
+            "Free cancellation closed {n} day before the start",
+            "Free cancellation closed {n} days before the start",
+            days,
+        ).format(n=days)
+    else:
+        closed = ctx.t.n_(
+            "Free cancellation closed {n} h before the start",
+            "Free cancellation closed {n} h before the start",
+            hours,
+        ).format(n=hours)
     percent = policy.refund_after_cutoff_percent
     if policy.payment == "either":
         if percent:
@@ -113,6 +151,12 @@ def _late(ctx: Context, hours: int, policy: rules.PaymentPolicy | None) -> str:
 def closed_line(ctx: Context) -> str:
     """Said instead of a Cancel or Move button that would be refused."""
     hours = ctx.studio.cancellation_cutoff_hours
+    if days := whole_days(hours):
+        return ctx.t.n_(
+            "Cancellations close {n} day before the start; contact the studio.",
+            "Cancellations close {n} days before the start; contact the studio.",
+            days,
+        ).format(n=days)
     return ctx.t.n_(
         "Cancellations close {n} h before the start; contact the studio.",
         "Cancellations close {n} h before the start; contact the studio.",
