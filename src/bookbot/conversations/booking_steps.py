@@ -230,9 +230,10 @@ async def confirm_screen(ctx: Context) -> Screen:
         lines.append(_("Total: {price}.").format(price=ctx.money(price)))
     if data.get("held_until"):
         until = datetime.fromisoformat(data["held_until"])
-        lines.append(
-            _("Your places are held until {time}.").format(time=ctx.t.time(until, ctx.zone))
+        held = ctx.t.n_(
+            "Your place is held until {time}.", "Your places are held until {time}.", data["guests"]
         )
+        lines.append(held.format(time=ctx.t.time(until, ctx.zone)))
     if online is not None:
         return Screen(
             "\n".join(lines), payment_steps.offer_choices(ctx, online) + back_and_cancel(ctx)

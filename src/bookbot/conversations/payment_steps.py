@@ -264,9 +264,12 @@ def return_urls(ctx: Context) -> ReturnUrls:
 
 
 def _sorry(ctx: Context) -> str:
-    return ctx.t._(
+    return ctx.t.n_(
+        "Sorry, the payment page could not be opened just now. Your place is still held: "
+        "please try again in a moment.",
         "Sorry, the payment page could not be opened just now. Your places are still held: "
-        "please try again in a moment."
+        "please try again in a moment.",
+        int(ctx.data.get("guests") or 1),
     )
 
 
