@@ -189,7 +189,7 @@ async def test_pdf_has_the_holder_and_the_code(db: Database, clock: FrozenClock)
     assert f"https://book.example.com/verify/{cert.shown_code}" in text
     assert "Studio clay" in text
     assert "Course" in text
-    assert "Nov 9\u2009–\u200911, 2026" in text  # Babel's English interval
+    assert "9 – 11 November 2026" in text  # the chat's day-month order, not Babel's 'en'
     page = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]
     assert page.mediabox.width > page.mediabox.height  # landscape
 
@@ -201,7 +201,7 @@ def test_pdf_without_unicode_fonts_folds_to_latin1() -> None:
     pdf = certificate_pdf.certificate_pdf(text, translator("es"), unicode_fonts=False)
     got = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert "Zoë ?ukasiewicz" in got
-    assert "15-17 ene 2027" in got
+    assert "15 - 17 de enero de 2027" in got
 
 
 def test_a_long_name_is_set_smaller_on_one_line_and_the_page_stays_one() -> None:
@@ -218,3 +218,28 @@ def test_a_long_name_is_set_smaller_on_one_line_and_the_page_stays_one() -> None
     reader = pypdf.PdfReader(io.BytesIO(certificate_pdf.certificate_pdf(text, translator("en"))))
     assert len(reader.pages) == 1
     assert name in reader.pages[0].extract_text().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("language", "days", "said"),
+    [
+        ("en", (date(2026, 12, 2), date(2026, 12, 4)), "2 – 4 December 2026"),
+        ("en", (date(2027, 1, 29), date(2027, 2, 2)), "29 January – 2 February 2027"),
+        ("en", (date(2026, 12, 28), date(2027, 1, 1)), "28 December 2026 – 1 January 2027"),
+        ("en", (date(2027, 1, 5), date(2027, 1, 5)), "5 January 2027"),
+        ("es", (date(2026, 12, 2), date(2026, 12, 4)), "2 – 4 de diciembre de 2026"),
+        ("es", (date(2027, 1, 5), date(2027, 1, 5)), "5 de enero de 2027"),
+    ],
+)
+def test_pdf_dates_in_the_chats_day_month_order(
+    language: str, days: tuple[date, date], said: str
+) -> None:
+    """The training centre's course (Wed 2 - Fri 4 Dec in chat) reads '2 – 4 December 2026'
+    on its certificate, never Babel's 'en' order ('Dec 2 – 4, 2026')."""
+    text = certificate_pdf.CertificateText(
+        "Bristol Gas Training Centre", "Gas Safe ACS Core", "Dan Morgan", *days, "AB", None
+    )
+    pdf = certificate_pdf.certificate_pdf(text, translator(language))
+    got = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert said in got.splitlines()
+    assert "Dec 2" not in got

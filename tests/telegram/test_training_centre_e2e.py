@@ -332,6 +332,7 @@ async def test_book_the_three_day_course_attend_it_and_get_the_certificate(
         text = pypdf.PdfReader(io.BytesIO(_document(certificate))).pages[0].extract_text()
         assert "Dan Morgan" in text
         assert COURSE in text
+        assert "2 – 4 December 2026" in text.splitlines()  # the chat's day-month order
         [code] = re.findall(r"code ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})", certificate["caption"])
         assert f"Verification code: {code}" in text
         assert (await certificates.verify(db, code)).status == "valid"

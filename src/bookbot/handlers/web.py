@@ -18,7 +18,6 @@ import logging
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from babel.dates import format_date
 
 from bookbot.handlers.telegram_bot import NotAnUpdate, TelegramBot
 from bookbot.presentation import certificate_pdf
@@ -142,7 +141,8 @@ def verification_page(found: certificates.Verification, t: Translator) -> tuple[
         status = 200
         if found.status == "revoked" and c.revoked_at is not None:
             title = _("Certificate revoked")
-            when = format_date(c.revoked_at.date(), "long", locale=t.language)
+            day = c.revoked_at.date()
+            when = certificate_pdf.dates_text(day, day, t.language)
             lines = [
                 _("Revoked on {date}: {reason}").format(date=when, reason=c.revoked_reason or ""),
                 *facts,

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from babel.dates import format_date, format_interval
 from fpdf import FPDF
 
+from bookbot.presentation.formatting import long_date_range
 from bookbot.presentation.i18n import Translator, translator
 from bookbot.services.certificates import Certificate
 
@@ -40,10 +40,9 @@ class CertificateText:
 
 
 def dates_text(first: date, last: date, language: str) -> str:
-    """'15 Jan 2027' or '15–17 Jan 2027', in `language`."""
-    if first == last:
-        return format_date(first, "long", locale=language)
-    return format_interval(first, last, "yMMMd", locale=language)
+    """'15 January 2027' or '15 – 17 January 2027', in `language`: the chat's day-month
+    order (Babel's own 'en' patterns would print 'Jan 15 – 17, 2027')."""
+    return long_date_range(first, last, language)
 
 
 def _fonts() -> tuple[Path, Path] | None:

@@ -54,6 +54,29 @@ def date_range(first: date, last: date, locale: str = "en", *, with_year: bool =
     return f"{head} – {format_date(last, last_pattern, locale=locale)}"
 
 
+# Day, month and year in full, for a document (a certificate) rather than a chat line: the
+# day first in every language we speak, never Babel's 'en' order ('December 2, 2026').
+_LONG_DATE = {"es": ("d 'de' MMMM 'de' y", "d 'de' MMMM")}
+_LONG_DATE_DEFAULT = ("d MMMM y", "d MMMM")
+
+
+def long_date_range(first: date, last: date, locale: str = "en") -> str:
+    """'4 December 2026', '2 – 4 December 2026', '29 January – 2 February 2027',
+    '28 December 2026 – 2 January 2027' ('2 – 4 de diciembre de 2026' in Spanish): the
+    chat's day-month order, with the month written out."""
+    full, day_month = _LONG_DATE.get(locale.split("_")[0], _LONG_DATE_DEFAULT)
+    tail = format_date(last, full, locale=locale)
+    if first == last:
+        return tail
+    if (first.year, first.month) == (last.year, last.month):
+        head = format_date(first, "d", locale=locale)
+    elif first.year == last.year:
+        head = format_date(first, day_month, locale=locale)
+    else:
+        head = format_date(first, full, locale=locale)
+    return f"{head} – {tail}"
+
+
 def daily_parts(
     starts: datetime, ends: datetime, days: int, zone_name: str, locale: str = "en"
 ) -> tuple[date, date, str, str]:
