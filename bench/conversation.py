@@ -96,7 +96,8 @@ from bookbot.engine.clock import FrozenClock
 from bookbot.services import generation
 from bookbot.services.date_pages import DATE_PAGE
 from bookbot.store import migrate
-from bookbot.store.db import Database, SQLiteDatabase, connect
+from bookbot.store.db import Database, connect
+from bookbot.store.sqlite_db import SQLiteDatabase
 from bookbot.studio.loader import load_studio
 from bookbot.studio.model import parse_studio_file
 from disposable_postgres import refuse_unless_disposable, wipe
