@@ -1,12 +1,7 @@
-"""Payments in chat: a Checkout Session per payment, its hold, and the jobs that keep them
-honest. Events are applied in `payment_events`; refunds in `refunds`; balances in `balances`.
-
-Starting a payment never leaves anything half-written: the payments row is written first
-(pending, no Session, amounts from the engine, never the client), with the hold extended to
-the Session's expiry; then the provider is asked (Idempotency-Key from the row and attempt);
-then the Session is stored. A crash between leaves a pending row with no Session, which
-nobody can pay (its link was never shown): reconciliation cancels it at its expiry, and lets
-its hold go.
+"""Payments in chat, and the job that keeps them honest. A payment is started and called off
+in `payment_checkout`; company invoices are in `company_invoices`; events are applied in
+`payment_events`; refunds in `refunds`; balances in `balances`. The names callers use are
+re-exported here.
 
 `reconcile` is for lost webhooks: every pending payment past its expiry is looked up, and
 what the provider says is applied through the same code as the events (so once). A hold
@@ -19,16 +14,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from bookbot.engine import errors
-from bookbot.engine import payments as rules
 from bookbot.engine.clock import Clock
-from bookbot.services import appointment_payments, holds, passes, refunds
+from bookbot.services import refunds
+from bookbot.services.company_invoices import (
+    BATCH,
+    INVOICE_ATTEMPTS,
+    Company,
+    retry_invoices,
+    send_invoice,
+    start_invoice,
+)
+from bookbot.services.payment_checkout import (
+    SHORTEST_LINK,
+    Checkout,
+    ReturnUrls,
+    call_off,
+    cancel_checkout,
+    insert_payment,
+    link_expiry,
+    open_session,
+    paid_of_session,
+    start_appointment_checkout,
+    start_checkout,
+    start_pass_checkout,
+)
 from bookbot.services.payment_events import (
     Outcome,
-    Paid,
     StripeEvent,
     apply_event,
     read_payment,
@@ -36,26 +49,29 @@ from bookbot.services.payment_events import (
     settle_unpaid,
     staff_refund,
 )
-from bookbot.services.payment_gateway import (
-    CheckoutRequest,
-    CheckoutSession,
-    GatewayError,
-    InvoiceRequest,
-    PaymentGateway,
-)
-from bookbot.services.payment_rows import COLUMNS, Payment, notify_staff, payment_of
-from bookbot.services.registration_rows import lock_registration
-from bookbot.store.db import Database, Tx, instant, retrying
+from bookbot.services.payment_gateway import GatewayError, PaymentGateway
+from bookbot.store.db import Database
 
 __all__ = [
+    "BATCH",
+    "INVOICE_ATTEMPTS",
+    "SHORTEST_LINK",
+    "STALE_SQL",
     "Checkout",
+    "Company",
     "Outcome",
     "ReturnUrls",
     "StripeEvent",
     "apply_event",
     "call_off",
     "cancel_checkout",
+    "insert_payment",
+    "link_expiry",
+    "open_session",
+    "paid_of_session",
+    "read_payment",
     "reconcile",
+    "send_invoice",
     "staff_refund",
     "start_appointment_checkout",
     "start_checkout",
@@ -64,303 +80,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-BATCH = 100
-# Stripe refuses a Session expiring less than 30 minutes after it creates it, by its own
-# clock, which reads a little later than ours did (the request's way there, a retry, clock
-# skew): the shortest link gets 45 seconds more, so a 30-minute policy is not refused, and
-# the time the customer is told (to the minute) is still the policy's.
-SHORTEST_LINK = timedelta(minutes=30, seconds=45)
-
-
-def link_expiry(now: datetime, hold_minutes: int) -> datetime:
-    """When a new payment link (and the hold it keeps) ends."""
-    return now + max(timedelta(minutes=hold_minutes), SHORTEST_LINK)
-
-
-@dataclass(frozen=True)
-class ReturnUrls:
-    """Where the Checkout page sends the customer back to (our small return pages)."""
-
-    success: str
-    cancel: str
-
-
-@dataclass(frozen=True)
-class Checkout:
-    payment_id: int
-    url: str | None
-    amount_minor: int
-    currency: str
-    expires_at: datetime
-
-
-_HELD = f"""SELECT r.id, r.customer_id, r.status, r.price_minor, r.currency,
-    k.name AS class_name, {refunds.POLICY_COLUMNS}, st.payment_hold_minutes,
-    (SELECT MIN(s.starts_at) FROM registration_sessions rs JOIN sessions s
-     ON s.id = rs.session_id WHERE rs.registration_id = r.id) AS first_start
-FROM registrations r JOIN classes k ON k.id = r.class_id JOIN studios st ON st.id = r.studio_id
-WHERE r.studio_id = :s AND r.id = :r"""  # noqa: S608 - constants
-
-_INSERT = """INSERT INTO payments (studio_id, customer_id, registration_id, pass_id,
-    appointment_id, package_id, purpose, amount_minor, currency, status, expires_at,
-    company_name, billing_email, po_number, created_at, updated_at)
-VALUES (:s, :c, :r, :pass, :appointment, :package, :purpose, :amount, :currency, 'pending',
-    :expires, :company, :email, :po, :now, :now) RETURNING id"""
-
-
-async def insert_payment(  # noqa: PLR0913 - one keyword per column
-    tx: Tx,
-    *,
-    studio_id: int,
-    customer_id: int,
-    purpose: str,
-    amount: int,
-    currency: str,
-    now: datetime,
-    expires: datetime | None,
-    registration_id: int | None = None,
-    pass_id: int | None = None,
-    appointment_id: int | None = None,
-    package_id: int | None = None,
-    company: tuple[str, str, str | None] | None = None,
-) -> int:
-    """A new pending payment's id (for one owner: a registration, pass, appointment or
-    package)."""
-    name, email, po = company or (None, None, None)
-    params = {
-        "s": studio_id,
-        "c": customer_id,
-        "r": registration_id,
-        "pass": pass_id,
-        "appointment": appointment_id,
-        "package": package_id,
-        "purpose": purpose,
-        "amount": amount,
-        "currency": currency,
-        "expires": expires,
-        "company": name,
-        "email": email,
-        "po": po,
-        "now": now,
-    }
-    return int(await tx.scalar(_INSERT, params))
-
-
-async def start_checkout(
-    db: Database,
-    clock: Clock,
-    gateway: PaymentGateway,
-    *,
-    studio_id: int,
-    customer_id: int,
-    registration_id: int,
-    choice: rules.Choice,
-    urls: ReturnUrls,
-) -> Checkout:
-    """A payment link for the customer's held registration (in full or the deposit).
-
-    BookingError if the hold is not theirs or no longer held, or the choice is not offered
-    (`PaymentNotOffered`); GatewayError if the provider could not be reached (the payment is
-    then failed and the hold stays as it was: asking again makes a fresh one)."""
-
-    async def write() -> tuple[int, rules.Due, datetime, str]:
-        now = clock.now()
-        async with db.transaction() as tx:
-            reg = await lock_registration(tx, studio_id, registration_id)
-            if reg is None or reg["customer_id"] != customer_id:
-                raise errors.NotFound(what="booking", ident=registration_id)
-            row = await tx.one(_HELD, {"s": studio_id, "r": registration_id})
-            if reg["status"] != "held" or row is None or row["first_start"] is None:
-                raise errors.AlreadyCancelled()
-            policy = refunds.policy_of(row)
-            due = rules.amount_due(
-                policy,
-                int(row["price_minor"]),
-                choice,
-                now=now,
-                first_start=instant(row["first_start"]),
-            )
-            expires = link_expiry(now, int(row["payment_hold_minutes"]))
-            # One open link per hold: an earlier one is called off (its Session expires too,
-            # at the latest at its own expiry; reconciliation marks it).
-            await tx.execute(
-                "UPDATE payments SET status = 'cancelled', updated_at = :now"
-                " WHERE registration_id = :r AND status = 'pending'",
-                {"r": registration_id, "now": now},
-            )
-            payment_id = await insert_payment(
-                tx,
-                studio_id=studio_id,
-                customer_id=customer_id,
-                registration_id=registration_id,
-                purpose=due.purpose,
-                amount=due.now,
-                currency=str(row["currency"]),
-                now=now,
-                expires=expires,
-            )
-            await holds.extend_in(tx, now, studio_id, registration_id, expires)
-            return payment_id, due, expires, str(row["class_name"])
-
-    payment_id, due, expires, name = await retrying(write)
-    payment = await read_payment(db, payment_id)
-    if payment is None:  # deleted with its studio meanwhile
-        raise errors.NotFound(what="booking", ident=registration_id)
-    session = await open_session(db, clock, gateway, payment, description=name, urls=urls)
-    return Checkout(payment_id, session.url, due.now, payment.currency, expires)
-
-
-async def start_appointment_checkout(
-    db: Database,
-    clock: Clock,
-    gateway: PaymentGateway,
-    *,
-    studio_id: int,
-    customer_id: int,
-    appointment_id: int,
-    urls: ReturnUrls,
-) -> Checkout:
-    """A payment link for the customer's held appointment, in full (as `start_checkout`:
-    the row first, the hold kept until the link's expiry, then the Session).
-
-    NotFound if the hold is not theirs, AppointmentNotActive if it is no live hold,
-    PaymentNotOffered if its service is paid at the studio; GatewayError as for a class."""
-
-    async def write() -> tuple[int, datetime, str]:
-        now = clock.now()
-        async with db.transaction() as tx:
-            held = await appointment_payments.held_for_payment(
-                tx, now, studio_id, customer_id=customer_id, appointment_id=appointment_id
-            )
-            found = held.appointment
-            expires = link_expiry(now, held.hold_minutes)
-            # One open link per hold, as for a class.
-            await tx.execute(
-                "UPDATE payments SET status = 'cancelled', updated_at = :now"
-                " WHERE appointment_id = :a AND status = 'pending'",
-                {"a": appointment_id, "now": now},
-            )
-            payment_id = await insert_payment(
-                tx,
-                studio_id=studio_id,
-                customer_id=customer_id,
-                appointment_id=appointment_id,
-                purpose=rules.FULL,
-                amount=found.price_minor,
-                currency=found.currency,
-                now=now,
-                expires=expires,
-            )
-            await appointment_payments.extend_hold_in(tx, appointment_id, expires, now)
-            return payment_id, expires, found.service_name
-
-    payment_id, expires, name = await retrying(write)
-    payment = await read_payment(db, payment_id)
-    if payment is None:
-        raise errors.NotFound(what="appointment", ident=appointment_id)
-    session = await open_session(db, clock, gateway, payment, description=name, urls=urls)
-    return Checkout(payment_id, session.url, payment.amount_minor, payment.currency, expires)
-
-
-async def open_session(
-    db: Database,
-    clock: Clock,
-    gateway: PaymentGateway,
-    payment: Payment,
-    *,
-    description: str,
-    urls: ReturnUrls,
-) -> CheckoutSession:
-    """Ask the provider for the payment's Session and store it on the (pending) row."""
-    if payment.expires_at is None:
-        raise ValueError(f"payment {payment.id} has no expiry")
-    request = CheckoutRequest(
-        payment_id=payment.id,
-        attempt=payment.attempt,
-        amount_minor=payment.amount_minor,
-        currency=payment.currency.lower(),
-        description=description,
-        expires_at=payment.expires_at,
-        success_url=urls.success,
-        cancel_url=urls.cancel,
-        metadata={
-            "studio_id": str(payment.studio_id),
-            "purpose": payment.purpose,
-            **(
-                {"registration_id": str(payment.registration_id)} if payment.registration_id else {}
-            ),
-            **({"appointment_id": str(payment.appointment_id)} if payment.appointment_id else {}),
-        },
-    )
-    try:
-        session = await gateway.create_checkout(request)
-    except GatewayError:
-        await db.execute(
-            "UPDATE payments SET status = 'failed', updated_at = :now"
-            " WHERE id = :id AND status = 'pending' AND stripe_session_id IS NULL",
-            {"id": payment.id, "now": clock.now()},
-        )
-        raise
-    stored = await db.execute(
-        "UPDATE payments SET stripe_session_id = :sid, checkout_url = :url, updated_at = :now"
-        " WHERE id = :id AND status = 'pending' AND stripe_session_id IS NULL",
-        {"sid": session.id, "url": session.url, "id": payment.id, "now": clock.now()},
-    )
-    if not stored:
-        # Called off meanwhile (backed out, or a newer link): nobody may pay this one.
-        await gateway.expire_checkout(session.id)
-        raise errors.AlreadyCancelled()
-    return session
-
-
-async def cancel_checkout(
-    db: Database,
-    clock: Clock,
-    gateway: PaymentGateway,
-    *,
-    studio_id: int,
-    customer_id: int,
-    registration_id: int,
-) -> Outcome:
-    """The customer backed out of paying: the Session is expired at the provider first (so
-    nobody can pay for seats about to go), then the payment is cancelled and the hold let
-    go. A Session that turns out to be paid already is honoured as paid instead."""
-    row = await db.one(
-        f"SELECT {COLUMNS} FROM payments p WHERE p.registration_id = :r"  # noqa: S608
-        " AND p.studio_id = :s AND p.customer_id = :c AND p.status = 'pending'"
-        " ORDER BY p.id DESC LIMIT 1",
-        {"r": registration_id, "s": studio_id, "c": customer_id},
-    )
-    if row is None:
-        await holds.release_hold(db, clock, studio_id, customer_id, registration_id)
-        return Outcome.UNCHANGED
-    return await call_off(db, clock, gateway, payment_of(row))
-
-
-async def call_off(
-    db: Database, clock: Clock, gateway: PaymentGateway, payment: Payment
-) -> Outcome:
-    """Expire the payment's Session at the provider first (so nobody can pay for what is
-    about to be let go), then cancel the payment and let what it held go. A Session that
-    turns out to be paid already is honoured as paid instead."""
-    if payment.stripe_session_id is not None:
-        session = await gateway.expire_checkout(payment.stripe_session_id)
-        if session.payment_status == "paid":
-            return await settle_paid(db, clock, gateway, payment.id, paid_of_session(session))
-    return await settle_unpaid(db, clock, payment.id, to="cancelled")
-
-
-def paid_of_session(session: CheckoutSession) -> Paid:
-    return Paid(
-        amount_minor=session.amount_total,
-        currency=session.currency,
-        payment_intent=session.payment_intent,
-        session_id=session.id,
-        receipt_url=session.receipt_url,
-    )
-
-
-# --- reconciliation -------------------------------------------------------------------------
 
 # `ix_payments_pending` holds only pending payments, by expiry: the job reads the ones whose
 # link has run out, and stops.
@@ -410,242 +129,3 @@ async def _reconcile_one(
         )
         return Outcome.UNCHANGED
     return await settle_unpaid(db, clock, payment.id, to="expired")
-
-
-# --- company invoices -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Company:
-    name: str
-    billing_email: str
-    po_number: str | None = None
-
-
-async def start_invoice(
-    db: Database,
-    clock: Clock,
-    gateway: PaymentGateway,
-    *,
-    studio_id: int,
-    customer_id: int,
-    registration_id: int,
-    company: Company,
-) -> int:
-    """Bill a company for the customer's held registration: the booking is confirmed as
-    invoiced, and a Stripe invoice (send_invoice) goes to the billing email. Confirming comes
-    first, so no invoice is ever sent for seats that are gone; a provider failure leaves the
-    payment pending and asking again reuses it (the invoice requests are idempotent)."""
-
-    async def write() -> int:
-        now = clock.now()
-        async with db.transaction() as tx:
-            existing = await tx.one(
-                "SELECT id FROM payments WHERE registration_id = :r AND purpose = 'invoice'"
-                " AND status IN ('pending', 'invoiced', 'paid')",
-                {"r": registration_id},
-            )
-            row = await tx.one(_HELD, {"s": studio_id, "r": registration_id})
-            if row is None or row["customer_id"] != customer_id:
-                raise errors.NotFound(what="booking", ident=registration_id)
-            if existing is not None:
-                return int(existing["id"])
-            if not row["company_billing"]:
-                raise rules.PaymentNotOffered()
-            booked = await holds.confirm_in(tx, now, studio_id, customer_id, registration_id)
-            return await insert_payment(
-                tx,
-                studio_id=studio_id,
-                customer_id=customer_id,
-                registration_id=booked.id,
-                purpose=rules.INVOICE,
-                amount=booked.price_minor,
-                currency=booked.currency,
-                now=now,
-                expires=None,
-                company=(company.name, company.billing_email, company.po_number),
-            )
-
-    payment_id: int = await retrying(write)
-    await send_invoice(db, clock, gateway, payment_id)
-    return payment_id
-
-
-# The invoice requests reuse their idempotency keys on every attempt (see StripeGateway), so a
-# retry after a lost answer replays the invoice rather than making a second one. Stripe keeps
-# keys for 24 hours: past that a retry could bill the company twice, so retrying stops there,
-# or sooner after INVOICE_ATTEMPTS failures, and staff are told once to invoice it by hand.
-INVOICE_ATTEMPTS = 8
-INVOICE_RETRY_WINDOW = timedelta(hours=23)
-_FIRST_RETRY = timedelta(minutes=5)
-_LONGEST_WAIT = timedelta(hours=4)
-
-_INVOICE = """SELECT p.id, p.status, p.amount_minor, p.currency, p.attempt, p.company_name,
-    p.billing_email, p.po_number, k.name AS class_name, k.invoice_days_until_due
-FROM payments p JOIN registrations r ON r.id = p.registration_id JOIN classes k ON k.id = r.class_id
-WHERE p.id = :id AND p.purpose = 'invoice'"""
-
-
-def invoice_retry_at(failures: int, last_try: datetime) -> datetime:
-    """When to ask again after `failures` failed attempts: 5 min, doubling, at most 4 h."""
-    wait: timedelta = _FIRST_RETRY * 2 ** max(failures - 1, 0)
-    return last_try + min(wait, _LONGEST_WAIT)
-
-
-async def send_invoice(
-    db: Database, clock: Clock, gateway: PaymentGateway, payment_id: int
-) -> bool:
-    """Ask the provider for a pending invoice payment's invoice (same keys every time); True
-    once it is invoiced. A failure is counted on the payment (`attempt`: the next attempt's
-    number) and raised, for reconciliation to try again later."""
-    row = await db.one(_INVOICE, {"id": payment_id})
-    if row is None or row["status"] != "pending":
-        return False
-    request = InvoiceRequest(
-        payment_id=int(row["id"]),
-        amount_minor=int(row["amount_minor"]),
-        currency=str(row["currency"]).lower(),
-        description=str(row["class_name"]),
-        company_name=str(row["company_name"] or ""),
-        billing_email=str(row["billing_email"] or ""),
-        days_until_due=int(row["invoice_days_until_due"]),
-        po_number=row["po_number"],
-    )
-    try:
-        invoice = await gateway.create_invoice(request)
-    except GatewayError:
-        await db.execute(
-            "UPDATE payments SET attempt = attempt + 1, updated_at = :now"
-            " WHERE id = :id AND status = 'pending' AND stripe_invoice_id IS NULL",
-            {"id": payment_id, "now": clock.now()},
-        )
-        raise
-    moved = await db.execute(
-        "UPDATE payments SET status = 'invoiced', stripe_invoice_id = :inv, updated_at = :now"
-        " WHERE id = :id AND status = 'pending'",
-        {"inv": invoice.id, "id": payment_id, "now": clock.now()},
-    )
-    return moved == 1
-
-
-# Invoice payments are pending with no expiry (nothing lapses: the booking is confirmed);
-# `reminded_at` marks one given up on, staff told.
-_UNSENT_INVOICES = """SELECT id, attempt, created_at, updated_at FROM payments
-WHERE status = 'pending' AND expires_at IS NULL AND purpose = 'invoice'
-AND stripe_invoice_id IS NULL AND reminded_at IS NULL ORDER BY id LIMIT :limit"""
-
-
-async def retry_invoices(
-    db: Database, clock: Clock, gateway: PaymentGateway, *, batch: int = BATCH
-) -> int:
-    """Invoices the provider never made (an outage, a lost answer): asked again when their
-    wait is over, with the same keys; given up on (staff told once) after INVOICE_ATTEMPTS
-    failures or INVOICE_RETRY_WINDOW. How many were sent."""
-    now = clock.now()
-    sent = 0
-    for row in await db.all(_UNSENT_INVOICES, {"limit": batch}):
-        failures = int(row["attempt"]) - 1
-        if failures >= INVOICE_ATTEMPTS or now - instant(row["created_at"]) >= INVOICE_RETRY_WINDOW:
-            await _give_up_invoice(db, clock, int(row["id"]), failures)
-            continue
-        if failures and invoice_retry_at(failures, instant(row["updated_at"])) > now:
-            continue
-        try:
-            sent += await send_invoice(db, clock, gateway, int(row["id"]))
-        except GatewayError as error:
-            log.warning("invoice for payment %s (attempt %s): %s", row["id"], row["attempt"], error)
-        await asyncio.sleep(0)
-    return sent
-
-
-async def _give_up_invoice(db: Database, clock: Clock, payment_id: int, failures: int) -> None:
-    async def attempt() -> None:
-        now = clock.now()
-        async with db.transaction() as tx:
-            row = await tx.one(
-                "SELECT p.studio_id, p.amount_minor, p.currency, p.company_name FROM payments p"  # noqa: S608
-                " WHERE p.id = :id AND p.status = 'pending' AND p.stripe_invoice_id IS NULL"
-                " AND p.reminded_at IS NULL" + tx.for_update("p"),
-                {"id": payment_id},
-            )
-            if row is None:
-                return
-            await tx.execute(
-                "UPDATE payments SET reminded_at = :now, updated_at = :now WHERE id = :id",
-                {"id": payment_id, "now": now},
-            )
-            await notify_staff(
-                tx,
-                now,
-                int(row["studio_id"]),
-                "payment_staff_invoice_unsent",
-                {
-                    "amount": int(row["amount_minor"]),
-                    "currency": str(row["currency"]),
-                    "payment": payment_id,
-                    "company": row["company_name"],
-                    "attempts": failures,
-                },
-                key=str(payment_id),
-            )
-
-    await retrying(attempt)
-
-
-# --- passes bought online -------------------------------------------------------------------
-
-
-async def start_pass_checkout(
-    db: Database,
-    clock: Clock,
-    gateway: PaymentGateway,
-    *,
-    studio_id: int,
-    customer_id: int,
-    class_id: int,
-    terms: passes.PassTerms,
-    urls: ReturnUrls,
-) -> Checkout:
-    """A pass paid online: issued `pending_payment` (unusable: only active passes are), and
-    made active by its payment; an expired or cancelled link cancels it."""
-    now = clock.now()
-    pass_id = await passes.issue_pass(
-        db,
-        now,
-        studio_id,
-        customer_id,
-        class_id,
-        terms=terms,
-        payment="online",
-        valid_from=now.date(),
-    )
-
-    async def write() -> tuple[int, datetime, str]:
-        async with db.transaction() as tx:
-            row = await tx.one(
-                "SELECT st.currency, st.payment_hold_minutes, k.name FROM studios st"
-                " JOIN classes k ON k.studio_id = st.id WHERE st.id = :s AND k.id = :k",
-                {"s": studio_id, "k": class_id},
-            )
-            if row is None:
-                raise errors.NotFound(what="class", ident=class_id)
-            expires = link_expiry(now, int(row["payment_hold_minutes"]))
-            payment_id = await insert_payment(
-                tx,
-                studio_id=studio_id,
-                customer_id=customer_id,
-                pass_id=pass_id,
-                purpose=rules.PASS,
-                amount=terms.price_minor,
-                currency=str(row["currency"]),
-                now=now,
-                expires=expires,
-            )
-            return payment_id, expires, str(row["name"])
-
-    payment_id, expires, name = await retrying(write)
-    payment = await read_payment(db, payment_id)
-    if payment is None:
-        raise errors.NotFound(what="class", ident=class_id)
-    session = await open_session(db, clock, gateway, payment, description=name, urls=urls)
-    return Checkout(payment_id, session.url, payment.amount_minor, payment.currency, expires)
