@@ -8,17 +8,12 @@ import pytest
 from PIL import Image
 
 from bookbot.engine.utilization import UtilizationRow
-from bookbot.presentation import reports
+from bookbot.presentation import bar_chart, report_table, revenue_report
+from bookbot.presentation.bar_chart import CHART_WIDTH, MAX_CHART_ROWS
 from bookbot.presentation.i18n import Translator, translator
-from bookbot.presentation.reports import (
-    CHART_WIDTH,
-    MAX_CHART_ROWS,
-    MAX_LINE,
-    revenue_chart,
-    revenue_table,
-    utilization_chart,
-    utilization_table,
-)
+from bookbot.presentation.report_table import MAX_LINE
+from bookbot.presentation.reports import utilization_chart, utilization_table
+from bookbot.presentation.revenue_report import revenue_chart, revenue_table
 from bookbot.services.payment_reports import ClassMoney
 
 EN = translator("en")
@@ -97,7 +92,9 @@ def test_lines_fit_a_phone(t: Translator) -> None:
     text = utilization_table(rows, t, title="A very long title " * 5)
     lines = text.splitlines()
     assert all(len(line) <= MAX_LINE for line in lines)
-    assert all(reports._width(line) <= MAX_LINE for line in lines)  # wide characters count twice
+    assert all(
+        report_table._width(line) <= MAX_LINE for line in lines
+    )  # wide characters count twice
     assert lines[0].endswith("…")
     assert any(line.startswith("xxx") and "…" in line for line in lines)
     assert any(line.startswith("🧘 瑜伽") for line in lines)  # the newline became a space
@@ -178,9 +175,9 @@ def test_chart_without_rows_says_so() -> None:
 
 
 def test_chart_text_is_simplified_to_what_the_default_font_draws() -> None:
-    assert reports._drawable("Tasa de ocupación — niños\u00a0%") == "Tasa de ocupacion - ninos %"
-    assert reports._drawable("🧘 Yoga…") == "Yoga…"
-    assert reports._drawable("瑜伽") == "??"
+    assert bar_chart.drawable("Tasa de ocupación — niños\u00a0%") == "Tasa de ocupacion - ninos %"
+    assert bar_chart.drawable("🧘 Yoga…") == "Yoga…"
+    assert bar_chart.drawable("瑜伽") == "??"
 
 
 # --- revenue --------------------------------------------------------------------------------
@@ -219,7 +216,7 @@ def test_revenue_table_in_spanish() -> None:
     assert lines[5].startswith("Otros ")
     assert lines[7].endswith(f"234,00{NBSP}€ 30,00{NBSP}€  816,00{NBSP}€")
     assert f"Neto: 204,00{NBSP}€ (pagado menos reembolsos)." in lines
-    assert all(reports._width(line) <= MAX_LINE for line in lines)
+    assert all(report_table._width(line) <= MAX_LINE for line in lines)
 
 
 def _amounts(row: ClassMoney) -> dict[str, int]:
@@ -262,13 +259,13 @@ def test_revenue_chart_is_deterministic_and_follows_data_and_language() -> None:
 
 
 def test_revenue_chart_money_is_drawable() -> None:
-    assert reports._chart_money(14400, "GBP", EN) == "GBP 144.00"  # no '£' in the font
-    assert reports._chart_money(14400, "USD", EN) == "$144.00"
-    assert reports._chart_money(14400, "EUR", ES) == "144,00 EUR"
+    assert revenue_report._chart_money(14400, "GBP", EN) == "GBP 144.00"  # no '£' in the font
+    assert revenue_report._chart_money(14400, "USD", EN) == "$144.00"
+    assert revenue_report._chart_money(14400, "EUR", ES) == "144,00 EUR"
 
 
 def test_revenue_grid_steps_are_round() -> None:
-    assert [reports._round_step(x) for x in (0, 9, 9000, 33600, 123456)] == [
+    assert [revenue_report._round_step(x) for x in (0, 9, 9000, 33600, 123456)] == [
         1,
         5,
         2500,

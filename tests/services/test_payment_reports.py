@@ -11,7 +11,7 @@ import pytest
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import FrozenClock
 from bookbot.presentation.i18n import translator
-from bookbot.presentation.reports import revenue_chart
+from bookbot.presentation.revenue_report import revenue_chart
 from bookbot.services import payment_reports, refunds
 from bookbot.store.db import Database
 from tests.conversations import conftest as conversations

@@ -14,12 +14,8 @@ from bookbot.conversations.staff_admin_steps import nav
 from bookbot.conversations.staff_funnel import funnel_report
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine.recurrence import zone
-from bookbot.presentation.reports import (
-    revenue_chart,
-    revenue_table,
-    utilization_chart,
-    utilization_table,
-)
+from bookbot.presentation.reports import utilization_chart, utilization_table
+from bookbot.presentation.revenue_report import revenue_chart, revenue_table
 from bookbot.services import payment_reports, staff_views
 
 TABLE_CHAT = 3500  # characters of a report table in one message (Telegram, the shell)

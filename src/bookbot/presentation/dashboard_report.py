@@ -1,5 +1,5 @@
 """The dashboard per course and the feedback averages as monospace tables (the machinery
-of `reports`: 48 cells wide, a title, rows, totals, notes). Pure: the caller reads
+of `report_table`: 48 cells wide, a title, rows, totals, notes). Pure: the caller reads
 `services.dashboard`.
 
     Dashboard by course, 1 Nov 2026 – 30 Nov 2026
@@ -19,7 +19,7 @@ from babel.numbers import format_decimal
 
 from bookbot.presentation.funnel_report import rate_text
 from bookbot.presentation.i18n import N_, Translator
-from bookbot.presentation.reports import NOT_APPLICABLE, Table, table_text
+from bookbot.presentation.report_table import NOT_APPLICABLE, Table, table_text
 from bookbot.services.dashboard import Average, CourseFigures
 
 # Translators: dashboard header, sessions held; at most 6 characters.

@@ -19,17 +19,9 @@ from collections.abc import Sequence
 
 from babel.numbers import format_decimal, format_percent
 
+from bookbot.presentation.bar_chart import Bar, BarRow, Chart, Series, bar_chart
 from bookbot.presentation.i18n import N_, Translator
-from bookbot.presentation.reports import (
-    NOT_APPLICABLE,
-    Bar,
-    BarRow,
-    Chart,
-    Series,
-    Table,
-    bar_chart,
-    table_text,
-)
+from bookbot.presentation.report_table import NOT_APPLICABLE, Table, table_text
 from bookbot.services.funnel import Line, Report, percent
 
 # Translators: funnel table header, people shown a class or service; at most 6 characters.
