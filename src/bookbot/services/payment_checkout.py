@@ -17,20 +17,15 @@ from bookbot.engine import errors
 from bookbot.engine import payments as rules
 from bookbot.engine.clock import Clock
 from bookbot.services import appointment_payments, holds, passes, refunds
-from bookbot.services.payment_events import (
-    Outcome,
-    Paid,
-    read_payment,
-    settle_paid,
-    settle_unpaid,
-)
 from bookbot.services.payment_gateway import (
     CheckoutRequest,
     CheckoutSession,
     GatewayError,
     PaymentGateway,
 )
+from bookbot.services.payment_paid import settle_paid
 from bookbot.services.payment_rows import COLUMNS, Payment, payment_of
+from bookbot.services.payment_settling import Outcome, Paid, read_payment, settle_unpaid
 from bookbot.services.registration_rows import lock_registration
 from bookbot.store.db import Database, Tx, instant, retrying
 
