@@ -362,7 +362,8 @@ async def _seed_0007(tx: Tx, ids: dict[str, int]) -> None:
 
 async def _queue_reminders(tx: Tx, _ids: dict[str, int]) -> None:
     """Since 0010 every booking queues its reminders itself (the service's own code), with
-    no quiet hours before 0021 (whose columns the service would otherwise read)."""
+    no quiet hours before 0021 (whose columns the service would otherwise read), and
+    one-day sessions (sessions.days arrived in 0023)."""
     for row in await tx.all(LIVE_BOOKINGS_AND_RESERVATIONS):
         await reminders.queue(
             tx,
@@ -376,12 +377,12 @@ async def _queue_reminders(tx: Tx, _ids: dict[str, int]) -> None:
 
 LIVE_BOOKINGS_AND_RESERVATIONS = (
     "SELECT 'booking' AS kind, r.studio_id, r.customer_id, r.id AS ref_id, s.id AS session_id,"
-    " s.starts_at AS starts_at, c.name AS class_name"
+    " s.starts_at AS starts_at, c.name AS class_name, s.ends_at AS ends_at, 1 AS days"
     " FROM registration_sessions rs JOIN registrations r ON r.id = rs.registration_id"
     " JOIN sessions s ON s.id = rs.session_id JOIN classes c ON c.id = r.class_id"
     " WHERE r.status = 'confirmed' AND rs.status = 'booked' AND s.status = 'open'"
     " UNION ALL SELECT 'reservation', v.studio_id, v.customer_id, v.id, s.id, s.starts_at,"
-    " c.name FROM reservations v JOIN sessions s ON s.id = v.session_id"
+    " c.name, s.ends_at, 1 FROM reservations v JOIN sessions s ON s.id = v.session_id"
     " JOIN classes c ON c.id = s.class_id WHERE v.status = 'pending' AND s.status = 'open'"
 )
 FOREVER = "9999"
