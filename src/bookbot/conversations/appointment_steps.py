@@ -16,127 +16,28 @@ Rules:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from bookbot.conversations import booked_text, package_steps, paging
+from bookbot.conversations import package_steps
+from bookbot.conversations.appointment_pickers import (
+    DAYS_PAGE,
+    day_choices,
+    offered_at,
+    refused,
+    time_choices,
+    zone_note,
+)
+from bookbot.conversations.appointment_text import booked, detail_lines
 from bookbot.conversations.booking_steps import back_and_cancel
-from bookbot.conversations.model import Attachment
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
-from bookbot.conversations.timezone_steps import city
 from bookbot.engine import errors
-from bookbot.engine.recurrence import zone
-from bookbot.presentation.calendar_ics import appointment_event, booking_calendar
 from bookbot.presentation.i18n import render_error
 from bookbot.services import appointments
-from bookbot.services.appointments import Appointment, Service
 
-DAYS_PAGE = 7
-TIMES_PAGE = 12
 # Keys of the booking in the dialogue's data: cleared when a new booking starts.
 _BOOKING_KEYS = ("service_id", "staff_id", "days_after", "day", "times_page", "starts_at")
 _MORE_KEYS = ("slot_staff", "capacity", "held", "held_until")
-
-
-# --- Times, in the customer's zone and the staff member's -------------------------------
-
-
-def _other_zone(ctx: Context, instant: datetime, staff_zone: str) -> str:
-    """'16:00 in Madrid', with the date when it is another day there."""
-    there = instant.astimezone(zone(staff_zone)).date()
-    here = instant.astimezone(zone(ctx.zone)).date()
-    clock = ctx.t.time(instant, staff_zone)
-    if there != here:
-        clock = f"{ctx.t.date(there)}, {clock}"
-    return ctx.t._("{time} in {city}").format(time=clock, city=city(staff_zone))
-
-
-def time_label(ctx: Context, instant: datetime, staff_zone: str) -> str:
-    """A time on the customer's clock, naming the zone where it is not the studio's."""
-    local = ctx.t.time(instant, ctx.zone)
-    if staff_zone != ctx.zone:
-        return ctx.t._("{time} your time ({other})").format(
-            time=local, other=_other_zone(ctx, instant, staff_zone)
-        )
-    if ctx.zone != ctx.studio.timezone:
-        return f"{local} {instant.astimezone(zone(ctx.zone)).tzname() or ''}".strip()
-    return local
-
-
-def when_label(ctx: Context, instant: datetime, staff_zone: str) -> str:
-    """A date and time as `Context.when` says it, and the staff member's time if elsewhere."""
-    text = ctx.when(instant, with_year=True)
-    if staff_zone == ctx.zone:
-        return text
-    return ctx.t._("{when} your time ({other})").format(
-        when=text, other=_other_zone(ctx, instant, staff_zone)
-    )
-
-
-def place_line(ctx: Context, a: Appointment) -> str:
-    _ = ctx.t._
-    if a.online:
-        if a.meeting_url:
-            return _("Online: {url}").format(url=a.meeting_url)
-        return _("Online: the studio sends the link.")
-    return _("Where: {place}").format(place=a.location) if a.location else ""
-
-
-def policy_lines(ctx: Context, a: Appointment, service: Service) -> list[str]:
-    """The cancellation and reschedule deadlines as they stand now, or that they passed.
-    A held slot (the summary) is judged as the booking it would become."""
-    _ = ctx.t._
-    a = replace(a, status="confirmed") if a.status == "held" else a
-    cancel_by = a.starts_at - timedelta(hours=service.cancellation_cutoff_hours)
-    move_by = a.starts_at - timedelta(hours=service.reschedule_cutoff_hours)
-    lines = []
-    if appointments.can_cancel(a, service, ctx.now):
-        lines.append(_("Free cancellation until {when}.").format(when=ctx.when(cancel_by)))
-    else:
-        lines.append(
-            ctx.t.n_(
-                "It can no longer be cancelled: cancelling closes {n} hour before the start.",
-                "It can no longer be cancelled: cancelling closes {n} hours before the start.",
-                service.cancellation_cutoff_hours,
-            ).format(n=service.cancellation_cutoff_hours)
-        )
-    if appointments.can_reschedule(a, service, ctx.now):
-        lines.append(
-            _("You can move it to another time until {when}.").format(when=ctx.when(move_by))
-        )
-    else:
-        lines.append(
-            ctx.t.n_(
-                "It can no longer be moved: moving closes {n} hour before the start.",
-                "It can no longer be moved: moving closes {n} hours before the start.",
-                service.reschedule_cutoff_hours,
-            ).format(n=service.reschedule_cutoff_hours)
-        )
-    return lines
-
-
-def detail_lines(
-    ctx: Context, a: Appointment, service: Service, *, price: str | None = None
-) -> list[str]:
-    """When, where, the party, the price and the deadlines: what the summary and the
-    appointment's own screen both say under their first line ('' where there is no place).
-    `price`: the price line when it is paid online (`payment_steps`)."""
-    _ = ctx.t._
-    lines = [when_label(ctx, a.starts_at, a.staff_timezone), place_line(ctx, a)]
-    if a.guest_count > 1:
-        lines.append(ctx.t.n_("{n} person", "{n} people", a.guest_count).format(n=a.guest_count))
-    at_studio = _("Price: {price}, paid at the studio.").format(price=ctx.money(a.price_minor))
-    lines.append(price or at_studio)
-    return lines + policy_lines(ctx, a, service)
-
-
-def calendar_attachment(ctx: Context, a: Appointment) -> Attachment:
-    """The appointment as a calendar event: the same UID when it moves, SEQUENCE raised."""
-    event = appointment_event(a, ctx.t, studio_name=ctx.studio.name)
-    content = booking_calendar([event], stamp=ctx.now)
-    return Attachment(f"appointment-{a.id}.ics", "text/calendar", content)
 
 
 # --- Service, staff member, day, time -----------------------------------------------------
@@ -197,30 +98,6 @@ async def choose_staff(ctx: Context, choice: Choice) -> Transition:
     return Transition(State.APPOINTMENT_DAYS)
 
 
-def day_choices(ctx: Context, days: list[date], *, action: str, more: str) -> list[Choice]:
-    """One choice a day, then "Later dates" (a full page suggests more) and back to the
-    first page when this is a later one."""
-    _ = ctx.t._
-    choices = [Choice(action, ctx.t.date(d), d.isoformat()) for d in days]
-    if len(days) >= DAYS_PAGE:
-        later = Choice(
-            more, _("➡ Later dates"), days[-1].isoformat(), (_("later"), *paging.LATER_WORDS)
-        )
-        choices.append(later)
-    if ctx.data.get("days_after"):
-        choices.append(Choice(more, _("⬅ Earliest dates"), None, (_("earliest"),)))
-    return choices
-
-
-def refused(ctx: Context, error: errors.BookingError) -> Screen:
-    """A screen that could not be drawn (what it reads changed meanwhile): why, and back."""
-    return Screen(render_error(error, ctx.t, ctx.zone), back_and_cancel(ctx))
-
-
-def zone_note(ctx: Context) -> str:
-    return ctx.t._("Times are in {city} time ({zone}).").format(city=city(ctx.zone), zone=ctx.zone)
-
-
 async def days_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     after = ctx.data.get("days_after")
@@ -257,32 +134,6 @@ async def choose_day(ctx: Context, choice: Choice) -> Transition:
     return Transition(State.APPOINTMENT_TIMES)
 
 
-def time_choices(
-    ctx: Context, slots: list[tuple[datetime, str, str, int]], *, action: str, more: str
-) -> list[Choice]:
-    """A page of (start, staff zone, staff name, staff id) as choices, then "Later times" /
-    "Earlier times"; the staff name only where it varies (the first available)."""
-    _ = ctx.t._
-    page = int(ctx.data.get("times_page", 0))
-    shown = slots[page * TIMES_PAGE : (page + 1) * TIMES_PAGE]
-    names = {name for _start, _zone, name, _id in slots}
-    choices = []
-    for start, staff_zone, name, staff_id in shown:
-        label = time_label(ctx, start, staff_zone)
-        if len(names) > 1:
-            label += f" · {name}"
-        choices.append(Choice(action, label, [start.isoformat(), staff_id]))
-    if (page + 1) * TIMES_PAGE < len(slots):
-        choices.append(
-            Choice(more, _("➡ Later times"), page + 1, (_("later"), *paging.LATER_WORDS))
-        )
-    if page:
-        choices.append(
-            Choice(more, _("⬅ Earlier times"), page - 1, (_("earlier"), *paging.EARLIER_WORDS))
-        )
-    return choices
-
-
 async def _slots(ctx: Context) -> list[tuple[datetime, str, str, int]]:
     found = await appointments.slots_on(
         ctx.db,
@@ -316,39 +167,6 @@ async def times_screen(ctx: Context) -> Screen:
 async def times_page(ctx: Context, choice: Choice) -> Transition:
     ctx.data["times_page"] = int(choice.value)
     return Transition(State(ctx.conversation.state))
-
-
-_TYPED_TIME = re.compile(r"^\s*(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?\s*$", re.I)
-
-
-def typed_time(text: str) -> str | None:
-    """'10am', '10:30', '3 pm', '15h30' as 'HH:MM', or None."""
-    found = _TYPED_TIME.match(text)
-    if found is None:
-        return None
-    hour, minute = int(found.group(1)), int(found.group(2) or 0)
-    suffix = (found.group(3) or "").lower().replace(".", "")
-    if suffix and not 1 <= hour <= 12:  # a 12-hour clock
-        return None
-    if suffix:
-        hour = hour % 12 + (12 if suffix == "pm" else 0)
-    if not (found.group(2) or suffix) or hour > 23 or minute > 59:
-        return None  # a bare number is an option's number, not a time
-    return f"{hour:02d}:{minute:02d}"
-
-
-def offered_at(ctx: Context, text: str, action: str) -> Choice | None:
-    """The offered time choice whose start is the typed wall time, in the customer's zone."""
-    wanted = typed_time(text)
-    if wanted is None:
-        return None
-    for raw in ctx.conversation.options:
-        choice = Choice.from_stored(raw)
-        if choice.action == action:
-            start = datetime.fromisoformat(str(choice.value[0]))
-            if start.astimezone(zone(ctx.zone)).strftime("%H:%M") == wanted:
-                return choice
-    return None
 
 
 async def on_typed_time(ctx: Context, text: str) -> Transition:
@@ -450,35 +268,6 @@ async def confirm(ctx: Context) -> Transition:
         return Transition(State.APPOINTMENT_TIMES, render_error(error, ctx.t, ctx.zone))
     ctx.data.clear()
     return booked(ctx, a, ctx.t._("✅ Booked!"))
-
-
-def booked(
-    ctx: Context, a: Appointment, headline: str, *, paid_line: str | None = None
-) -> Transition:
-    """The confirmation (booked or moved): reference, staff, time, place, and the .ics.
-    `paid_line` replaces "Pay … at the studio" (a package paid for it)."""
-    _ = ctx.t._
-    lines = [
-        headline,
-        _("Appointment #{number}: {service} with {staff}").format(
-            number=a.id, service=a.service_name, staff=a.staff_name
-        ),
-        when_label(ctx, a.starts_at, a.staff_timezone),
-        place_line(ctx, a),
-        paid_line or _("Pay {price} at the studio.").format(price=ctx.money(a.price_minor)),
-        booked_text.reference_line(ctx, "appointment", a.id),
-    ]
-    text = "\n".join(filter(None, lines))
-    from bookbot.conversations import recurring_steps  # it imports this module, indirectly
-
-    after = recurring_steps.offer_state(ctx, a)  # a new booking: "make this weekly"
-    if ctx.texting:  # no files over SMS (see booking_steps.booked_message)
-        return Transition(after, text, settled=True)
-    if a.sequence:  # moved: the same event, a higher SEQUENCE
-        text += "\n" + _("The calendar file below updates it in your calendar.")
-    else:
-        text += "\n" + _("The calendar file below adds it to your calendar.")
-    return Transition(after, text, calendar_attachment(ctx, a), settled=True)
 
 
 SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
+from bookbot.conversations.appointment_text import booked
 from bookbot.conversations.booking_steps import back_and_cancel
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
@@ -131,8 +132,6 @@ async def use_package(ctx: Context, choice: Choice) -> Transition:
     except errors.BookingError as error:  # the time went meanwhile: the day's times again
         ctx.data.pop("held", None)
         return Transition(State.APPOINTMENT_TIMES, render_error(error, ctx.t, ctx.zone))
-    from bookbot.conversations.appointment_steps import booked  # it imports this module
-
     ctx.data.clear()
     used = await packages.package_by_id(ctx.db, ctx.studio.id, int(choice.value))
     paid = _('Paid with your package "{name}": {balance}.').format(

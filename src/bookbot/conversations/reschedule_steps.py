@@ -17,17 +17,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
-from bookbot.conversations.appointment_steps import (
-    booked,
+from bookbot.conversations.appointment_pickers import (
     day_choices,
-    detail_lines,
     offered_at,
-    policy_lines,
     refused,
     time_choices,
-    when_label,
     zone_note,
 )
+from bookbot.conversations.appointment_text import booked, detail_lines, policy_lines, when_label
 from bookbot.conversations.booking_steps import back_and_cancel
 from bookbot.conversations.calendar import booking_attachment
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
