@@ -60,7 +60,7 @@ async def test_a_pass_cannot_reserve_a_course_over_several_days(
     with pytest.raises(errors.CourseNotForPasses) as refused:
         await reservations.reserve(db, clock, w.studio_id, dan, held, session_id=course)
     assert render_error(refused.value, translator("en"), "Europe/London") == (
-        "That course runs over several days: book it; a pass is for one-day sessions."
+        "That course runs over several days, so it is booked rather than reserved with a pass."
     )
     assert await db.scalar("SELECT COUNT(*) FROM reservations") == 0
     # The one-day session is reserved as ever, and the course is booked as ever.

@@ -405,7 +405,7 @@ async def test_a_course_cancelled_by_staff_in_chat_tells_everyone_on_the_centres
         assert confirm["text"].splitlines() == [
             f"Cancel {COURSE} · {run}?",
             "2 bookings are cancelled.",
-            "2 paid online are refunded in full.",
+            "2 bookings paid online are refunded in full.",
             "1 person on the waiting list is told.",
             "Reason: The rigs fail their gas safety check",
         ]

@@ -47,7 +47,7 @@ async def reason_screen(ctx: Context) -> Screen:
     title = await _title(ctx, session_id) if session_id is not None else None
     if title is None:
         return Screen(_("That session was not found."), nav(ctx))
-    ask = _("Why is it cancelled? Type the reason: everyone booked is told it.")
+    ask = _("Why is it cancelled? Type the reason: we pass it on to everyone booked.")
     return Screen(f"{title}\n{ask}", nav(ctx))
 
 
@@ -66,8 +66,8 @@ async def confirm_screen(ctx: Context) -> Screen:
     )
     if seen.paid_online:
         paid = n_(
-            "{n} paid online is refunded in full.",
-            "{n} paid online are refunded in full.",
+            "{n} booking paid online is refunded in full.",
+            "{n} bookings paid online are refunded in full.",
             seen.paid_online,
         )
         lines.append(paid.format(n=seen.paid_online))

@@ -180,7 +180,9 @@ class CourseNotForPasses(BookingError):
     """A pass reserves one-day sessions: a course over several days is booked."""
 
     code = "course_not_for_passes"
-    template = "That course runs over several days: book it; a pass is for one-day sessions."
+    template = (
+        "That course runs over several days, so it is booked rather than reserved with a pass."
+    )
 
 
 class AdvanceLimitReached(BookingError):
