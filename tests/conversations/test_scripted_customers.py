@@ -25,7 +25,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel
 from bookbot.engine.clock import FrozenClock
-from bookbot.handlers.sms_text import SMS_MAX_SEGMENTS, segments
+from bookbot.handlers.gsm7 import segments
+from bookbot.handlers.sms_text import SMS_MAX_SEGMENTS
 from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
 from bookbot.handlers.twilio_webhook import TwilioChannel, TwilioWebhooks
 from bookbot.handlers.web import make_app

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bookbot.conversations.model import Channel
-from bookbot.handlers.sms_text import encoding, segments
+from bookbot.handlers.gsm7 import encoding, segments
 from bookbot.store.db import Database
 from tests.handlers import test_twilio_webhook as twilio_world
 from tests.handlers.test_twilio_webhook import Phone

@@ -10,16 +10,12 @@ import pytest
 from babel.messages.pofile import read_po
 from scripts.update_catalogs import extract
 
+from bookbot.handlers.gsm7 import GSM7_BASIC, GSM7_EXTENSION, encoding, segments
+from bookbot.handlers.sms_friendly import fold_gsm, for_sms
 from bookbot.handlers.sms_text import (
-    GSM7_BASIC,
-    GSM7_EXTENSION,
     SMS_MAX_SEGMENTS,
     TWILIO_MAX_BODY_CHARS,
     WHATSAPP_MAX_CHARS,
-    encoding,
-    fold_gsm,
-    for_sms,
-    segments,
     sms_body,
     sms_parts,
     split_message,

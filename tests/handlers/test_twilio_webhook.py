@@ -20,7 +20,8 @@ from twilio.request_validator import RequestValidator
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel
 from bookbot.engine.clock import FrozenClock
-from bookbot.handlers.sms_text import SMS_MAX_SEGMENTS, segments
+from bookbot.handlers.gsm7 import segments
+from bookbot.handlers.sms_text import SMS_MAX_SEGMENTS
 from bookbot.handlers.twilio_api import TwilioSender, TwilioSettings
 from bookbot.handlers.twilio_webhook import PATHS, STATUS_PATH, TwilioChannel, TwilioWebhooks
 from bookbot.handlers.web import make_app
