@@ -13,6 +13,7 @@ from bookbot.conversations import check_in_steps as check_in
 from bookbot.conversations import class_dates as dates
 from bookbot.conversations import feedback_steps as rating
 from bookbot.conversations import handoff_steps as talk
+from bookbot.conversations import my_booking_steps as my_booking
 from bookbot.conversations import package_steps as package
 from bookbot.conversations import pass_steps as passes
 from bookbot.conversations import payment_steps as paying
@@ -74,7 +75,7 @@ ACTIONS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
     "reserve_part": _reserve_part,
     "check_in": _check_in,
     "check_in_booking": check_in.on_booking_check_in,
-    "by_reference": account.open_reference,
+    "by_reference": my_booking.open_reference,
     "cancel_reservation": _cancel_reservation,
     "session": dates.choose_on_class,
     "run": dates.choose_on_class,
@@ -105,7 +106,7 @@ PLAIN_ACTIONS: dict[str, Callable[[Context], Awaitable[Transition]]] = {
     "leave_waitlist": places.leave,
     "confirm": booking.confirm,
     "join": waiting.join,
-    "cancel_yes": account.cancel_booking,
+    "cancel_yes": my_booking.cancel_booking,
     "company": paying.company,
     "pay_back": paying.pay_back,
     "pay_pass": passes.pay_for_pass,

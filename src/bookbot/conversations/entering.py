@@ -14,6 +14,7 @@ from bookbot.conversations import feedback_steps as rating
 from bookbot.conversations import funnel_tracking as funnel
 from bookbot.conversations import handoff_steps as talk
 from bookbot.conversations import linking_steps as link
+from bookbot.conversations import my_booking_steps as my_booking
 from bookbot.conversations import package_steps as package
 from bookbot.conversations import pass_steps as passes
 from bookbot.conversations import payment_steps as paying
@@ -49,8 +50,8 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.WAITLIST_PLACE: places.place_screen,
     State.BOOKINGS: account.bookings_screen,
     State.PAST_BOOKINGS: account.past_bookings_screen,
-    State.BOOKING: account.booking_screen,
-    State.CANCEL_CONFIRM: account.cancel_confirm_screen,
+    State.BOOKING: my_booking.booking_screen,
+    State.CANCEL_CONFIRM: my_booking.cancel_confirm_screen,
     State.LANGUAGE: account.language_screen,
     State.HELP: account.help_screen,
     State.LINK_PHONE: link.phone_screen,
