@@ -195,9 +195,16 @@ PARTS = ("dialogue", "step")
 # The dispatcher's own work on every message: claim and load the dialogue, save it (and
 # anything it does to know who is writing, e.g. a first contact's customer row).
 DISPATCH = frozenset({"handle", "push", "apologise"})
-# Its modules: the turn's context (who is writing, to which studio) is all the dispatcher's;
-# choosing an option, running its action and entering the next screen are the step's.
-CONTEXT_MODULE = "bookbot.conversations.dialogue_context"
+# Its modules: the dialogue's lease and row, and the turn's context (who is writing, to which
+# studio), are all the dispatcher's; choosing an option, running its action and entering the
+# next screen are the step's.
+DIALOGUE_MODULES = frozenset(
+    {
+        "bookbot.conversations.store",  # the lease: claim, create, renew, release
+        "bookbot.conversations.dialogue_rows",  # the row: save, find
+        "bookbot.conversations.dialogue_context",
+    }
+)
 STEP_MODULES = frozenset(
     {
         "bookbot.conversations.choosing",
@@ -237,7 +244,7 @@ def _part() -> str:
     frame = sys._getframe(2)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module in ("bookbot.conversations.store", CONTEXT_MODULE):
+        if module in DIALOGUE_MODULES:
             return "dialogue"
         if module in STEP_MODULES:
             return "step"
