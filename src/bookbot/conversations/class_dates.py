@@ -29,7 +29,11 @@ async def classes_screen(ctx: Context) -> Screen:
             if card.kind is ClassKind.DROP_IN
             else price
         )
-        next_date = ctx.when(card.next_start) if card.next_start else ""
+        next_date = (
+            ctx.session_when(card.next_start, card.next_end or card.next_start, card.next_days)
+            if card.next_start
+            else ""
+        )
         lines.append(
             _("• {name} · {price} · next {date}").format(name=card.name, price=each, date=next_date)
         )
@@ -173,17 +177,18 @@ async def _runs(ctx: Context, card: browse.ClassCard, text: list[str]) -> Screen
     )
     choices = []
     for run in shown:
+        first = ctx.session_when(run.first.starts_at, run.first.ends_at, run.first.days)
         weeks = ctx.t.n_("{n} session", "{n} sessions", run.session_count).format(
             n=run.session_count
         )
         label = _("starts {date} · {sessions} · {enrolled}/{capacity} enrolled").format(
-            date=ctx.when(run.first.starts_at),
+            date=first,
             sessions=weeks,
             enrolled=run.enrolled,
             capacity=run.capacity,
         )
         if run.enrolled >= run.capacity:
-            label = _("starts {date} · full").format(date=ctx.when(run.first.starts_at))
+            label = _("starts {date} · full").format(date=first)
         choices.append(Choice("run", label, run.pattern_id))
     pages = paging.choices(
         ctx,

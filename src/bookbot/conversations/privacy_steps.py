@@ -51,7 +51,10 @@ async def _summary(ctx: Context, data: dict[str, object]) -> str:
         ctx.db, ctx.now, studio_id=ctx.studio.id, customer_id=ctx.customer.id
     )
     if soon:
-        shown = "; ".join(f"{u.name}, {ctx.when(u.starts_at)}" for u in soon[:NEXT_SHOWN])
+        shown = "; ".join(
+            f"{u.name}, {ctx.session_when(u.starts_at, u.ends_at or u.starts_at, u.days)}"
+            for u in soon[:NEXT_SHOWN]
+        )
         lines.append(t._("Next: {list}.").format(list=shown))
     lines.append(
         t._("The full export is a file: ask the studio for it, or send /mydata on Telegram.")

@@ -107,7 +107,11 @@ async def noshows_screen(ctx: Context) -> Screen:
         else _("No-shows in the 7 days to {date}:").format(date=ctx.t.date(last))
     )
     text = [title]
-    text += [f"• {ctx.when(n.starts_at)} · {n.class_name} · {n.name}" for n in found[:MAX_NO_SHOWS]]
+    text += [
+        f"• {ctx.session_when(n.starts_at, n.ends_at or n.starts_at, n.days)}"
+        f" · {n.class_name} · {n.name}"
+        for n in found[:MAX_NO_SHOWS]
+    ]
     if len(found) > MAX_NO_SHOWS:
         text.append(_("… and {n} more").format(n=len(found) - MAX_NO_SHOWS))
     text.append(staff_lists.hint(ctx))

@@ -24,6 +24,8 @@ class ClassCard:
     kind: ClassKind
     price_minor: int
     next_start: datetime | None
+    next_end: datetime | None = None  # the next session's end (its last day's, multi-day)
+    next_days: int = 1  # the next session runs this many days (a multi-day course)
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,12 @@ async def _cards(
     async with db.transaction(write=False) as tx:
         rows = await tx.all(
             "SELECT c.id, c.name, c.description, c.kind, c.price_minor,"  # noqa: S608 - fixed filter
-            " (SELECT MIN(s.starts_at) FROM sessions s WHERE s.class_id = c.id"
-            "  AND s.studio_id = c.studio_id AND s.status = 'open' AND s.starts_at > :now)"
-            " AS next_start"
-            f" FROM classes c WHERE c.studio_id = :studio_id {extra}",
+            " n.starts_at AS next_start, n.ends_at AS next_end, n.days AS next_days"
+            " FROM classes c LEFT JOIN sessions n ON n.studio_id = c.studio_id AND n.id ="
+            " (SELECT s.id FROM sessions s WHERE s.class_id = c.id"
+            "  AND s.studio_id = c.studio_id AND s.status = 'open' AND s.starts_at > :now"
+            "  ORDER BY s.starts_at, s.id LIMIT 1)"
+            f" WHERE c.studio_id = :studio_id {extra}",
             {"studio_id": studio_id, "now": now, **params},
         )
     cards = [
@@ -93,6 +97,8 @@ async def _cards(
             kind=ClassKind(r["kind"]),
             price_minor=r["price_minor"],
             next_start=None if r["next_start"] is None else instant(r["next_start"]),
+            next_end=None if r["next_end"] is None else instant(r["next_end"]),
+            next_days=int(r["next_days"] or 1),
         )
         for r in rows
     ]
@@ -168,7 +174,14 @@ def card_of(dates: list[DateChoice], class_id: int, now: datetime) -> ClassCard 
             and session.starts_at > now
         ):
             return ClassCard(
-                k.id, k.name, d.class_description, k.kind, k.price_minor, session.starts_at
+                k.id,
+                k.name,
+                d.class_description,
+                k.kind,
+                k.price_minor,
+                session.starts_at,
+                session.ends_at,
+                session.days,
             )
     return None
 

@@ -36,6 +36,8 @@ class Upcoming:
 
     name: str
     starts_at: datetime
+    ends_at: datetime | None = None
+    days: int = 1  # a multi-day course: told as its span, as one item
 
 
 def _plain(value: Any) -> Any:
@@ -256,25 +258,37 @@ async def upcoming(
     appointments), soonest first."""
     params = {"s": studio_id, "c": customer_id, "now": now}
     rows = await reads.all(
-        "SELECT k.name AS name, se.starts_at AS starts_at FROM registration_sessions rs"
+        "SELECT k.name AS name, se.starts_at AS starts_at, se.ends_at AS ends_at,"
+        " se.days AS days FROM registration_sessions rs"
         " JOIN sessions se ON se.id = rs.session_id AND se.studio_id = rs.studio_id"
         " JOIN classes k ON k.id = se.class_id AND k.studio_id = se.studio_id"
         " WHERE rs.studio_id = :s AND rs.customer_id = :c AND rs.status = 'booked'"
-        " AND se.starts_at > :now"
+        # a multi-day course under way is still ahead until its last day ends
+        " AND (se.starts_at > :now OR (se.days > 1 AND se.ends_at > :now))"
         " UNION ALL"
-        " SELECT k.name AS name, se.starts_at AS starts_at FROM reservations r"
+        " SELECT k.name AS name, se.starts_at AS starts_at, se.ends_at AS ends_at,"
+        " se.days AS days FROM reservations r"
         " JOIN sessions se ON se.id = r.session_id AND se.studio_id = r.studio_id"
         " JOIN classes k ON k.id = se.class_id AND k.studio_id = se.studio_id"
         " WHERE r.studio_id = :s AND r.customer_id = :c AND r.status = 'pending'"
         " AND se.starts_at > :now"
         " UNION ALL"
-        " SELECT v.name AS name, a.starts_at AS starts_at FROM appointments a"
+        " SELECT v.name AS name, a.starts_at AS starts_at, a.starts_at AS ends_at,"
+        " 1 AS days FROM appointments a"
         " JOIN services v ON v.id = a.service_id AND v.studio_id = a.studio_id"
         " WHERE a.studio_id = :s AND a.customer_id = :c AND a.status = 'confirmed'"
         " AND a.starts_at > :now",
         params,
     )
-    found = [Upcoming(row["name"], instant(row["starts_at"])) for row in rows]
+    found = [
+        Upcoming(
+            row["name"],
+            instant(row["starts_at"]),
+            instant(row["ends_at"]),
+            int(row["days"] or 1),
+        )
+        for row in rows
+    ]
     return sorted(found, key=lambda u: u.starts_at)
 
 

@@ -28,7 +28,7 @@ from bookbot.services.staff_choices import StaffMember as StaffMember
 from bookbot.services.staff_choices import patterns as patterns
 from bookbot.services.staff_choices import session_staffing as session_staffing
 from bookbot.services.staff_choices import staff_members as staff_members
-from bookbot.store.db import Database, Row
+from bookbot.store.db import Database, Row, instant
 
 EXPECTED = ("pending", "booked")  # roster statuses of people not checked in yet
 
@@ -104,6 +104,8 @@ class NoShow:
     name: str
     class_name: str
     starts_at: datetime
+    ends_at: datetime | None = None
+    days: int = 1  # a multi-day course: told as its span, as one item
 
 
 @dataclass(frozen=True)
@@ -246,14 +248,15 @@ def _with_days(e: RosterEntry, days: day_attendance.DaysView) -> RosterEntry:
 
 
 _NO_SHOWS = """SELECT 'reservation' AS kind, r.id AS id, cu.id AS customer_id, cu.name AS name,
-    cu.phone, c.name AS class_name, s.starts_at AS starts_at
+    cu.phone, c.name AS class_name, s.starts_at AS starts_at, s.ends_at AS ends_at,
+    s.days AS days
 FROM reservations r JOIN customers cu ON cu.id = r.customer_id
 JOIN sessions s ON s.id = r.session_id JOIN classes c ON c.id = s.class_id
 WHERE r.studio_id = :studio_id AND r.status = 'no_show'
     AND s.starts_at >= :since AND s.starts_at < :until
 UNION ALL
 SELECT 'booking' AS kind, rs.id, cu.id AS customer_id, cu.name, cu.phone,
-    c.name AS class_name, s.starts_at
+    c.name AS class_name, s.starts_at, s.ends_at, s.days
 FROM registration_sessions rs JOIN customers cu ON cu.id = rs.customer_id
 JOIN sessions s ON s.id = rs.session_id JOIN classes c ON c.id = s.class_id
 WHERE rs.studio_id = :studio_id AND rs.status = 'booked' AND rs.attendance = 'no_show'
@@ -273,7 +276,9 @@ async def no_shows(db: Database, studio_id: int, since: datetime, until: datetim
             customer_id=r["customer_id"],
             name=_name(r["name"], r["phone"], r["customer_id"]),
             class_name=r["class_name"],
-            starts_at=r["starts_at"],
+            starts_at=instant(r["starts_at"]),
+            ends_at=instant(r["ends_at"]),
+            days=int(r["days"] or 1),
         )
         for r in rows
     ]
