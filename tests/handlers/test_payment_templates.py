@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bookbot.handlers.templates import PAYMENT_TEMPLATES, render
+from bookbot.handlers.payment_templates import PAYMENT_TEMPLATES
+from bookbot.handlers.templates import render
 from bookbot.presentation.i18n import translator
 from bookbot.services.references import booking_reference
 

@@ -10,7 +10,8 @@ import pytest
 
 from bookbot.engine import errors
 from bookbot.engine.clock import FrozenClock
-from bookbot.handlers.templates import APPOINTMENT_TEMPLATES, render
+from bookbot.handlers.appointment_templates import APPOINTMENT_TEMPLATES
+from bookbot.handlers.templates import render
 from bookbot.presentation.i18n import translator
 from bookbot.services import appointments, availability, customers, staffing
 from bookbot.services.appointments import Appointment
