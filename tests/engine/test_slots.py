@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bookbot.engine import slots
+from bookbot.engine import slot_windows
 from bookbot.engine.slots import (
     Availability,
     DateOverride,
@@ -463,12 +463,12 @@ def test_first_available_skips_busy_staff_and_agrees_with_free_slots() -> None:
 def test_first_available_stops_early(monkeypatch: pytest.MonkeyPatch) -> None:
     expanded: list[int] = []
 
-    class Recorded(slots._Days):
+    class Recorded(slot_windows.Days):
         def __init__(self, zone_name: str, first: date, last: date) -> None:
             expanded.append((last - first).days)
             super().__init__(zone_name, first, last)
 
-    monkeypatch.setattr(slots, "_Days", Recorded)
+    monkeypatch.setattr(slot_windows, "Days", Recorded)
     daily = tuple(WeeklyWindow(d, time(9), time(17)) for d in range(7))
     nobody_busy: list[Interval] = []
     candidates = [

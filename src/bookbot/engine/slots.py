@@ -38,164 +38,53 @@ from __future__ import annotations
 
 import itertools
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from collections.abc import Sequence
+from datetime import datetime
 from operator import attrgetter, itemgetter
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from bookbot.engine.recurrence import resolve_local, zone
+from bookbot.engine.slot_inputs import (
+    Availability,
+    DateOverride,
+    Interval,
+    LocalWindow,
+    ServiceRules,
+    Slot,
+    WeeklyWindow,
+)
+from bookbot.engine.slot_windows import (
+    DAY,
+    TICK,
+    Plan,
+    Span,
+    merge,
+    open_windows,
+    since_midnight,
+)
 
-_DAY = timedelta(days=1)
-_TICK = timedelta(microseconds=1)  # datetime's resolution: t < end  <=>  t <= end - _TICK
+__all__ = [
+    "Availability",
+    "DateOverride",
+    "Interval",
+    "LocalWindow",
+    "ServiceRules",
+    "Slot",
+    "WeeklyWindow",
+    "first_available",
+    "fits",
+    "free_slots",
+    "open_windows",
+]
+
 _UNLIMITED = 2**62
 
-
-@dataclass(frozen=True)
-class WeeklyWindow:
-    weekday: int  # 0=Mon..6=Sun
-    start: time  # local wall time in Availability.timezone
-    end: time  # > start; time(0) is not allowed (use time(23, 59) at most)
-    room: str = ""
-    individual: bool = True  # open to one-to-one services (capacity 1)
-    group: bool = True  # open to small-group services (capacity > 1)
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.weekday <= 6:
-            raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), not {self.weekday}")
-        _check_times(self.start, self.end)
-
-
-@dataclass(frozen=True)
-class LocalWindow:
-    start: time
-    end: time
-    room: str = ""
-    individual: bool = True
-    group: bool = True
-
-    def __post_init__(self) -> None:
-        _check_times(self.start, self.end)
-
-
-def _check_times(start: time, end: time) -> None:
-    if end <= start:
-        raise ValueError(f"a window must end after it starts ({start:%H:%M}-{end:%H:%M})")
-
-
-@dataclass(frozen=True)
-class DateOverride:
-    day: date  # local date in Availability.timezone
-    windows: tuple[LocalWindow, ...]  # replace that date's weekly windows; () = unavailable
-
-
-@dataclass(frozen=True)
-class Interval:
-    start: datetime  # aware (UTC), half-open [start, end)
-    end: datetime
-    reason: str = ""  # for blocks / busy: shown to staff ("vacation", "Wheel Taster")
-
-
-@dataclass(frozen=True)
-class Availability:
-    timezone: str  # the staff member's IANA zone
-    weekly: tuple[WeeklyWindow, ...] = ()
-    overrides: tuple[DateOverride, ...] = ()
-    additions: tuple[Interval, ...] = ()  # one-off extra windows (absolute instants)
-    blocks: tuple[Interval, ...] = ()  # unavailable periods (absolute instants)
-
-
-@dataclass(frozen=True)
-class ServiceRules:
-    duration: timedelta
-    buffer_before: timedelta = timedelta(0)
-    buffer_after: timedelta = timedelta(0)
-    step: timedelta = timedelta(minutes=15)
-    min_notice: timedelta = timedelta(0)
-    horizon: timedelta = timedelta(days=60)
-    group: bool = False  # capacity > 1: only windows with group=True; else individual=True
-
-    def __post_init__(self) -> None:
-        if self.duration <= timedelta(0) or self.step <= timedelta(0):
-            raise ValueError("a service needs a positive duration and step")
-        if min(self.buffer_before, self.buffer_after, self.min_notice) < timedelta(0):
-            raise ValueError("buffers and notice cannot be negative")
-
-
-class Slot(NamedTuple):
-    """A bookable start. A named tuple rather than a frozen dataclass: free_slots builds
-    hundreds a call, and a frozen dataclass's __init__ was a third of its time."""
-
-    start: datetime  # aware UTC: the appointment's start (without buffers)
-    end: datetime  # start + duration
-
-
-_Span = tuple[datetime, datetime]
 _new_tuple = tuple.__new__
-
-
-class _Days:
-    """Local dates first..last (and the day after) in a zone: each date's midnight as a UTC
-    instant, and its UTC offset when the whole date has one (None on a transition date)."""
-
-    def __init__(self, zone_name: str, first: date, last: date) -> None:
-        self.zone_name = zone_name
-        self.zone: ZoneInfo = zone(zone_name)
-        self.dates = [first + _DAY * n for n in range((last - first).days + 2)]
-        # The offset at each local midnight read as resolve_local does (fold=0), so
-        # midnight - offset is resolve_local's instant even when midnight is in a gap; a
-        # date whose midnight offset differs from the next one's has a transition.
-        offsets = [_midnight_offset(self.zone, d) for d in (*self.dates, last + 2 * _DAY)]
-        self.midnights: list[datetime] = [
-            datetime.combine(d, time(), UTC) - offset
-            for d, offset in zip(self.dates, offsets, strict=False)
-        ]
-        self.offsets: list[timedelta | None] = [
-            offset if offset == following else None
-            for offset, following in itertools.pairwise(offsets)
-        ]
-
-    def instant(self, index: int, wall: time) -> datetime:
-        """The UTC instant of `wall` on transition date `index`, by resolve_local's rule."""
-        return resolve_local(datetime.combine(self.dates[index], wall), self.zone_name)[0]
-
-    def runs(self, lo: datetime, hi: datetime) -> list[tuple[int, datetime, datetime]]:
-        """[lo, hi] cut at local midnights: (date index, first instant, last instant)."""
-        index = max(bisect_right(self.midnights, lo) - 1, 0)
-        if index < len(self.dates) - 1 and lo <= hi < self.midnights[index + 1]:
-            return [(index, lo, hi)]  # the usual case: within one date
-        return list(self._cut(index, lo, hi))
-
-    def _cut(
-        self, index: int, lo: datetime, hi: datetime
-    ) -> Iterator[tuple[int, datetime, datetime]]:
-        while lo <= hi and index < len(self.dates) - 1:
-            next_midnight = self.midnights[index + 1]
-            yield index, lo, min(hi, next_midnight - _TICK)
-            index += 1
-            lo = max(lo, next_midnight)
-
-
-def _midnight_offset(local_zone: ZoneInfo, day: date) -> timedelta:
-    offset = local_zone.utcoffset(datetime.combine(day, time()))
-    if offset is None:  # never for a ZoneInfo; said for the type checker
-        raise ValueError(f"no UTC offset in {local_zone}")
-    return offset
-
-
-@lru_cache(maxsize=4096)  # a schedule has few distinct wall times; building them is slow
-def _since_midnight(wall: time) -> timedelta:
-    return timedelta(
-        hours=wall.hour, minutes=wall.minute, seconds=wall.second, microseconds=wall.microsecond
-    )
 
 
 class _Sweep:
     """Collects free starts in increasing order, sweeping merged busy spans with one pointer."""
 
-    def __init__(self, busy: list[_Span], rules: ServiceRules, limit: int | None) -> None:
+    def __init__(self, busy: list[Span], rules: ServiceRules, limit: int | None) -> None:
         self.busy, self.next_busy = busy, 0
         self.before, self.after = rules.buffer_before, rules.duration + rules.buffer_after
         self.duration, self.step = rules.duration, rules.step
@@ -232,7 +121,7 @@ class _Sweep:
         """Free grid instants in [lo, hi] on a transition date, reading each wall time."""
         t, step = lo, self.step
         while t <= hi and self.room > 0:
-            behind = _since_midnight(t.astimezone(local_zone).time()) % step
+            behind = since_midnight(t.astimezone(local_zone).time()) % step
             if behind:
                 t += step - behind
                 continue
@@ -253,110 +142,15 @@ class _Sweep:
             first += step
 
 
-_Wall = tuple[time, time, timedelta, timedelta]  # start, end, each as time since midnight
-
-
-def _walls(windows: Sequence[LocalWindow | WeeklyWindow], group: bool | None) -> list[_Wall]:
-    """The windows open to the service kind (`group` None: all), ready for `_Days.instant`."""
-    return [
-        (w.start, w.end, _since_midnight(w.start), _since_midnight(w.end))
-        for w in windows
-        if group is None or (w.group if group else w.individual)
-    ]
-
-
-class _Plan:
-    """A staff member's availability read once for one kind of service (`group` None: all)."""
-
-    def __init__(self, availability: Availability, group: bool | None) -> None:
-        self.zone_name = availability.timezone
-        self.weekly = [
-            _walls([w for w in availability.weekly if w.weekday == weekday], group)
-            for weekday in range(7)
-        ]
-        self.overrides = {o.day: _walls(o.windows, group) for o in availability.overrides}
-        self.additions = [(a.start, a.end) for a in availability.additions if a.end > a.start]
-        self.blocks = _merge([(b.start, b.end) for b in availability.blocks if b.end > b.start])
-
-    def days(self, start: datetime, end: datetime) -> _Days:
-        """The local dates around [start, end], a day more each side."""
-        local_zone = zone(self.zone_name)
-        first = start.astimezone(local_zone).date() - _DAY
-        return _Days(self.zone_name, first, end.astimezone(local_zone).date() + _DAY)
-
-    def open_spans(self, days: _Days) -> list[_Span]:
-        """Merged open windows over `days` (whole, not cut to any range), blocks removed."""
-        spans = list(self.additions)
-        for index, day in enumerate(days.dates[:-1]):
-            walls = self.overrides.get(day)
-            if walls is None:
-                walls = self.weekly[day.weekday()]
-            if days.offsets[index] is not None:  # the usual date: midnight plus wall time
-                midnight = days.midnights[index]
-                spans += [(midnight + since, midnight + until) for _, _, since, until in walls]
-                continue
-            for start, end, _, _ in walls:
-                span = (days.instant(index, start), days.instant(index, end))
-                if span[1] > span[0]:
-                    spans.append(span)
-        return _subtract(_merge(spans), self.blocks)
-
-
-def _merge(spans: list[_Span]) -> list[_Span]:
-    """Spans sorted, overlapping or touching ones joined."""
-    spans.sort(key=itemgetter(0))
-    merged: list[_Span] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _subtract(spans: list[_Span], holes: list[_Span]) -> list[_Span]:
-    """Sorted disjoint `spans` minus sorted disjoint `holes`."""
-    result: list[_Span] = []
-    first_hole = 0
-    for start, end in spans:
-        while first_hole < len(holes) and holes[first_hole][1] <= start:
-            first_hole += 1
-        cursor, index = start, first_hole
-        while index < len(holes) and holes[index][0] < end:
-            if holes[index][0] > cursor:
-                result.append((cursor, holes[index][0]))
-            cursor = max(cursor, holes[index][1])
-            index += 1
-        if cursor < end:
-            result.append((cursor, end))
-    return result
-
-
-def open_windows(
-    availability: Availability, *, start: datetime, end: datetime, group: bool | None = None
-) -> list[Interval]:
-    """The staff member's open windows as UTC intervals overlapping [start, end): weekly
-    windows expanded per local date (overrides replace a date's weekly windows), plus
-    additions, minus blocks; overlapping/touching windows merged; sorted. `group` filters
-    by the window flags (None: all). Used for "see my week" and conflict checks.
-
-    Intervals are whole merged windows: one running past `start` or `end` is not cut.
-    """
-    plan = _Plan(availability, group)
-    spans = plan.open_spans(plan.days(start, end))
-    return [Interval(s, e) for s, e in spans if e > start and s < end]
-
-
 class _BusyScan:
     """Busy intervals for one question: a scan is cheaper than sorting them."""
 
     def __init__(self, busy: Sequence[Interval]) -> None:
         self.busy = busy
 
-    def spans(self, lo: datetime, hi: datetime) -> list[_Span]:
+    def spans(self, lo: datetime, hi: datetime) -> list[Span]:
         """The busy intervals overlapping [lo, hi], merged."""
-        return _merge(
+        return merge(
             [
                 (b.start, b.end)
                 for b in self.busy
@@ -374,9 +168,9 @@ class _BusyIndex(_BusyScan):
         self.starts = [b.start for b in self.busy]
         self.reach = list(itertools.accumulate((b.end for b in self.busy), max))
 
-    def spans(self, lo: datetime, hi: datetime) -> list[_Span]:
+    def spans(self, lo: datetime, hi: datetime) -> list[Span]:
         first, last = bisect_right(self.reach, lo), bisect_right(self.starts, hi)
-        return _merge(
+        return merge(
             [(b.start, b.end) for b in self.busy[first:last] if b.end > lo and b.end > b.start]
         )
 
@@ -387,13 +181,13 @@ class _Search:
     def __init__(
         self, availability: Availability, rules: ServiceRules, busy: _BusyScan, now: datetime
     ) -> None:
-        self.plan = _Plan(availability, rules.group)
+        self.plan = Plan(availability, rules.group)
         self.rules, self.busy, self.now = rules, busy, now
 
     def slots(self, start: datetime, end: datetime, *, limit: int | None = None) -> list[Slot]:
         rules = self.rules
         earliest = max(start, self.now + rules.min_notice)
-        latest = min(end - _TICK, self.now + rules.horizon)
+        latest = min(end - TICK, self.now + rules.horizon)
         if earliest > latest:
             return []
         before, after = rules.buffer_before, rules.duration + rules.buffer_after
@@ -453,8 +247,8 @@ def first_available(
         ),
         key=itemgetter(0),
     )
-    span_start, span = max(start, now + rules.min_notice), _DAY
-    search_end = min(end, now + rules.horizon + _TICK)
+    span_start, span = max(start, now + rules.min_notice), DAY
+    search_end = min(end, now + rules.horizon + TICK)
     while span_start < search_end:
         span_end = min(span_start + span, search_end)
         best: tuple[int, Slot] | None = None
@@ -479,6 +273,6 @@ def fits(
 ) -> bool:
     """Whether one given start is still a free slot (the booking re-check under the lock):
     exactly `free_slots` over [slot_start, slot_start + 1 microsecond)."""
-    window = slot_start + _TICK
+    window = slot_start + TICK
     found = free_slots(availability, rules, busy, now=now, start=slot_start, end=window)
     return [slot.start for slot in found] == [slot_start]
