@@ -54,7 +54,7 @@ async def test_invoice_my_company_books_the_course(shop: Shop, language: str) ->
     await chat.press(COURSE)
     await chat.say("1")  # the first date: Tue 1 Dec
     await chat.say("1")  # one person
-    for detail in ("dan@severn.example", "Severn Heating Ltd", "Gas engineer"):
+    for detail in ("Dan Morgan", "dan@severn.example", "Severn Heating Ltd", "Gas engineer"):
         await chat.say(detail)
     await chat.press(words["invoice"])
     await chat.say("Severn Heating Ltd")

@@ -241,7 +241,8 @@ async def book_with_deposit(
     await tap(user, "📅 Book a class", "Our classes:")
     await tap(user, COURSE, "Choose a date")
     await tap(user, run, "How many people")
-    await tap(user, "1", "What is your email address?")
+    await tap(user, "1", "What is your full name")
+    await tap(user, "✓ Use this name", "What is your email address?")
     await type_(user, email, "What is the name of your company?")
     await type_(user, company, "What is your job title?")
     summary = await type_(user, job_title, "Please check your booking")
@@ -260,7 +261,8 @@ async def book_the_course(user: AsyncTgClient, deployment: Deployment) -> dict[s
     dates = await tap(user, COURSE, "Choose a date")
     assert "Wed 2 – Fri 4 Dec, 09:00–17:00 daily · 12 seats left" in buttons(dates)
     await tap(user, "Wed 2 – Fri 4 Dec", "How many people")
-    await tap(user, "1", "What is your email address?")
+    await tap(user, "1", "What is your full name")
+    await tap(user, "✓ Use this name", "What is your email address?")
     # An address without a domain ending is asked for again.
     await type_(user, "dan.morgan@severnheating", "should be a domain")
     await tap(user, "✖ Cancel", "What would you like to do?")  # and he starts again
