@@ -39,12 +39,16 @@ from bookbot.engine import capacity, errors
 from bookbot.engine.clock import Clock
 from bookbot.engine.multi_day import last_start
 from bookbot.engine.pricing import RegistrationKind
-from bookbot.services import facts, payment_rows, reminders, staff_notices
+from bookbot.services import facts, payment_rows, staff_notices
 from bookbot.services.booking import Registration
-from bookbot.services.common import Studio, in_list
+from bookbot.services.class_move_rows import (
+    mark_moved,
+    move_allocations,
+    move_reminders,
+    move_seat,
+)
+from bookbot.services.common import Studio
 from bookbot.services.registration_rows import (
-    ALLOCATION_SQL,
-    expect_moved,
     lock_registration,
     session_ids_of,
 )
@@ -275,17 +279,17 @@ async def reschedule_in(
         booking_cutoff=locked.studio.booking_cutoff,
     )
     try:
-        await _move_seat(tx, studio_id, registration_id, old.id, new.id)
+        await move_seat(tx, studio_id, registration_id, old.id, new.id)
     except UniqueViolation as error:  # the backstop under admit's own check
         raise errors.AlreadyBooked(when=new.starts_at) from error
-    await _move_allocations(tx, studio_id, registration_id, old.id, plan)
+    await move_allocations(tx, studio_id, registration_id, old.id, plan)
     latest = last_start(new.starts_at, new.ends_at, new.days, locked.studio.timezone)
-    sequence = await _mark_moved(tx, studio_id, registration_id, latest)
+    sequence = await mark_moved(tx, studio_id, registration_id, latest)
     await payment_rows.move_scheduled_balance(
         tx, now, registration_id, new.starts_at - old.starts_at
     )
     class_name = locked.classes[new.class_id].name
-    await _move_reminders(
+    await move_reminders(
         tx, now, locked.studio, customer_id, registration_id, old=old, new=new, name=class_name
     )
     if found.customer_queued:
@@ -354,92 +358,3 @@ async def _check_same_class(tx: Tx, old: facts.SessionRow, new: facts.SessionRow
     }
     if parts[old.id] != parts[new.id]:
         raise errors.WrongPart(offered=parts[new.id], part=parts[old.id])
-
-
-async def _move_seat(
-    tx: Tx, studio_id: int, registration_id: int, old_id: int, new_id: int
-) -> None:
-    """The same seat row, now on the new date (so a registration keeps one session row)."""
-    moved = await tx.execute(
-        "UPDATE registration_sessions SET session_id = :new, attendance = NULL,"
-        " checked_in_at = NULL WHERE studio_id = :studio_id AND registration_id = :id"
-        " AND session_id = :old AND status = 'booked'",
-        {"studio_id": studio_id, "id": registration_id, "old": old_id, "new": new_id},
-    )
-    expect_moved(moved, 1, f"moving the seat of registration {registration_id}")
-
-
-async def _move_allocations(
-    tx: Tx,
-    studio_id: int,
-    registration_id: int,
-    old_id: int,
-    plan: list[capacity.Allocation],
-) -> None:
-    await tx.execute(
-        "DELETE FROM resource_allocations WHERE studio_id = :studio_id"
-        " AND session_id = :old AND registration_id = :id",
-        {"studio_id": studio_id, "id": registration_id, "old": old_id},
-    )
-    for a in plan:
-        if a.quantity:
-            await tx.execute(
-                ALLOCATION_SQL,
-                {
-                    "studio_id": studio_id,
-                    "registration_id": registration_id,
-                    "session_id": a.session_id,
-                    "resource_id": a.resource_id,
-                    "quantity": a.quantity,
-                    "held_until": None,
-                },
-            )
-
-
-async def _mark_moved(tx: Tx, studio_id: int, registration_id: int, starts_at: datetime) -> int:
-    """The registration's new start and its next sequence (returned)."""
-    sequence = await tx.scalar(
-        "UPDATE registrations SET last_starts_at = :starts, sequence = sequence + 1"
-        " WHERE studio_id = :studio_id AND id = :id AND status = 'confirmed'"
-        " RETURNING sequence",
-        {"studio_id": studio_id, "id": registration_id, "starts": starts_at},
-    )
-    expect_moved(0 if sequence is None else 1, 1, f"moving registration {registration_id}")
-    return int(sequence)
-
-
-async def _move_reminders(
-    tx: Tx,
-    now: datetime,
-    studio: Studio,
-    customer_id: int,
-    registration_id: int,
-    *,
-    old: facts.SessionRow,
-    new: facts.SessionRow,
-    name: str,
-) -> None:
-    await reminders.withdraw(tx, studio.id, "booking", registration_id, [old.id])
-    # Moving back to a date left earlier: its reminders were withdrawn, never sent, and
-    # their keys would make the outbox ignore the new ones.
-    body, keys = in_list("k", reminders.keys("booking", registration_id, new.id))
-    await tx.execute(
-        "DELETE FROM outbox WHERE studio_id = :studio_id AND status = 'withdrawn'"  # noqa: S608
-        f" AND dedupe_key IN ({body})",
-        {"studio_id": studio.id, **keys},
-    )
-    await reminders.queue(
-        tx,
-        now,
-        reminders.Subject(
-            kind="booking",
-            ref_id=registration_id,
-            session_id=new.id,
-            starts_at=new.starts_at,
-            ends_at=new.ends_at,
-            days=new.days,
-            class_name=name,
-        ),
-        studio_id=studio.id,
-        customer_id=customer_id,
-    )
