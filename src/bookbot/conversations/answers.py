@@ -22,10 +22,18 @@ from babel.dates import get_day_names, get_month_names
 
 from bookbot.conversations import answer_words as w
 from bookbot.conversations.matching import fold
-from bookbot.conversations.time_answers import time_of_day
+from bookbot.conversations.time_answers import time_of_day, time_range
 from bookbot.presentation.i18n import SUPPORTED
 
-__all__ = ["calendar_word", "day", "number_word", "party_size", "time_of_day", "yes_no"]
+__all__ = [
+    "calendar_word",
+    "day",
+    "number_word",
+    "party_size",
+    "time_of_day",
+    "time_range",
+    "yes_no",
+]
 
 _ORDINAL = frozenset({"st", "nd", "rd", "th", "o", "a", "er"})  # 5th, 1º (folded "1o"), 1er
 _NEXT = frozenset({"next", "proximo", "proxima", "siguiente"})

@@ -21,7 +21,7 @@ from bookbot.conversations import reserve_steps as reserving
 from bookbot.conversations import staff_steps as staff
 from bookbot.conversations import timezone_steps as zones
 from bookbot.conversations.choice_actions import ACTIONS, PLAIN_ACTIONS
-from bookbot.conversations.keywords import command, keyword
+from bookbot.conversations.keywords import command, command_word, keyword
 from bookbot.conversations.matching import (
     Ambiguous,
     fold,
@@ -92,7 +92,7 @@ async def step(ctx: Context, inbound: Inbound) -> Transition:
     state = State(ctx.conversation.state)
     asked = command(inbound)
     if asked:
-        return await choose(ctx, Choice(asked, ""))
+        return await choose(ctx, Choice(asked, "", command_word(inbound)))
     typed = (inbound.text or "").strip()
     said = keyword(typed) if inbound.token is None else None
     if said is not None:

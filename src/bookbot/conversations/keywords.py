@@ -157,3 +157,16 @@ def command(inbound: Inbound) -> str | None:
     if not text.startswith("/"):
         return None
     return COMMANDS.get(text.split()[0].split("@")[0].lower())
+
+
+# Commands whose next word says where to go at once ("/session add"): it comes to the
+# action as the choice's value. Other commands ignore what follows them.
+WORD_COMMANDS = frozenset({"staff_session"})
+
+
+def command_word(inbound: Inbound) -> str | None:
+    """The word after a command that takes one, folded ("/session Add" → "add")."""
+    words = (inbound.text or "").split()
+    if len(words) < 2 or command(inbound) not in WORD_COMMANDS:
+        return None
+    return fold(words[1])[:40]

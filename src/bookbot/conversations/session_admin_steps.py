@@ -16,9 +16,11 @@ is read again for this studio before it is used.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, time, timedelta
+from datetime import time
 
-from bookbot.conversations import answers, staff_lists
+from bookbot.conversations import session_admin_typed as typed
+from bookbot.conversations import staff_lists
+from bookbot.conversations.matching import fold
 from bookbot.conversations.staff_admin_steps import back_to, int_value, nav
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine.errors import BookingError
@@ -28,38 +30,10 @@ from bookbot.services import session_changes as changes
 
 PICK_SESSIONS = 10
 LENGTHS = (60, 90, 120, 180)  # minutes offered as the end of a new session
-_KEYS = (
-    "ss_mode",
-    "ss_class",
-    "ss_session",
-    "ss_day",
-    "ss_start",
-    "ss_end",
-    "ss_capacity",
-    "ss_days",
-)
 DAYS = (1, 2, 3, 5)  # lengths in days offered for a new session
-
-
-def _clear(ctx: Context) -> None:
-    for key in _KEYS:
-        ctx.data.pop(key, None)
-
-
-def _day(ctx: Context) -> date | None:
-    raw = ctx.data.get("ss_day")
-    return date.fromisoformat(raw) if isinstance(raw, str) else None
-
-
-def _time(ctx: Context, key: str) -> time | None:
-    raw = ctx.data.get(key)
-    return time.fromisoformat(raw) if isinstance(raw, str) else None
-
-
-async def _class(ctx: Context) -> changes.ClassChoice | None:
-    wanted = int_value(ctx.data.get("ss_class"))
-    found = await changes.addable_classes(ctx.db, ctx.studio.id)
-    return next((c for c in found if c.id == wanted), None)
+# What may follow /session: straight to adding one, or to choosing one to change.
+ADD_WORDS = frozenset({"add", "new", "anadir", "nueva", "nuevo", "crear"})
+CHANGE_WORDS = frozenset({"change", "edit", "cambiar", "editar", "modificar"})
 
 
 # --- screens ------------------------------------------------------------------------------
@@ -86,7 +60,7 @@ async def date_screen(ctx: Context) -> Screen:
     if ctx.data.get("ss_mode") == "time":
         text = _("Type the new date, such as 15 Jan or friday, or choose Same day.")
         return Screen(text, [Choice("staff_session_same_day", _("Same day")), *nav(ctx)])
-    days = _days(ctx)
+    days = typed.days_of(ctx)
     lengths = [
         Choice("staff_session_days", ctx.t.n_("{n} day", "{n} days", n).format(n=n), n)
         for n in DAYS
@@ -102,10 +76,6 @@ async def date_screen(ctx: Context) -> Screen:
     return Screen(_("Type the date, such as 15 Jan or friday."), lengths + nav(ctx))
 
 
-def _days(ctx: Context) -> int:
-    return int_value(ctx.data.get("ss_days")) or 1
-
-
 async def start_screen(ctx: Context) -> Screen:
     return Screen(ctx.t._("Type the start time, such as 9am or 14:30."), nav(ctx))
 
@@ -116,13 +86,40 @@ async def end_screen(ctx: Context) -> Screen:
         Choice("staff_session_length", ctx.t.n_("{n} min", "{n} min", m).format(n=m), m)
         for m in LENGTHS
     ]
+    usual = await _usual_minutes(ctx)
+    start = typed.time_of(ctx, "ss_start")
+    if usual is not None and start is not None and usual not in LENGTHS:
+        end = _end_after(start, usual)
+        if end is not None:  # the class's usual day, "17:00 (8 h)", first
+            label = f"{end:%H:%M} ({_length_label(ctx, usual)})"
+            lengths.insert(0, Choice("staff_session_length", label, usual))
     return Screen(_("Type the end time, or choose how long it lasts."), lengths + nav(ctx))
+
+
+async def _usual_minutes(ctx: Context) -> int | None:
+    """The length a day of the class's schedule, when adding a session of it."""
+    if ctx.data.get("ss_mode") != "add":
+        return None
+    found = await typed.class_of(ctx)
+    return found.usual_minutes if found is not None else None
+
+
+def _length_label(ctx: Context, minutes: int) -> str:
+    if minutes % 60:
+        return ctx.t.n_("{n} min", "{n} min", minutes).format(n=minutes)
+    return ctx.t.n_("{n} h", "{n} h", minutes // 60).format(n=minutes // 60)
+
+
+def _end_after(start: time, minutes: int) -> time | None:
+    """The end `minutes` after `start`; None past midnight (one day only, for now)."""
+    end = start.hour * 60 + start.minute + minutes
+    return time(end // 60, end % 60) if end < 24 * 60 else None
 
 
 async def capacity_screen(ctx: Context) -> Screen:
     """A number typed, with no options on screen: a bare number would pick an option."""
     _ = ctx.t._
-    found = (await _class(ctx)) if ctx.data.get("ss_mode") == "add" else None
+    found = (await typed.class_of(ctx)) if ctx.data.get("ss_mode") == "add" else None
     if found is not None and found.usual_capacity:
         text = _("How many seats? Type a number (usually {usual}).").format(
             usual=found.usual_capacity
@@ -137,23 +134,27 @@ async def confirm_screen(ctx: Context) -> Screen:
     lines = []
     mode = ctx.data.get("ss_mode")
     if mode == "add":
-        found = await _class(ctx)
+        found = await typed.class_of(ctx)
         lines.append(_("New session of {name}:").format(name=found.name if found else "?"))
     else:
         lines.append(await _session_title(ctx))
         if mode == "time":
             lines.append(_("Everyone booked is told of the new time, with a new calendar entry."))
-    day, start, end = _day(ctx), _time(ctx, "ss_start"), _time(ctx, "ss_end")
+    day, start, end = (
+        typed.day_of(ctx),
+        typed.time_of(ctx, "ss_start"),
+        typed.time_of(ctx, "ss_end"),
+    )
     if start and end:
         on = f"{ctx.t.date(day)}, " if day else ""
         lines.append(f"{on}{start:%H:%M}–{end:%H:%M}")
-        if mode == "add" and _days(ctx) > 1:
+        if mode == "add" and typed.days_of(ctx) > 1:
             lines.append(
                 ctx.t.n_(
                     "{n} day, the same hours each day",
                     "{n} days, the same hours each day",
-                    _days(ctx),
-                ).format(n=_days(ctx))
+                    typed.days_of(ctx),
+                ).format(n=typed.days_of(ctx))
             )
     seats = int_value(ctx.data.get("ss_capacity"))
     if seats:
@@ -198,26 +199,33 @@ async def session_screen(ctx: Context) -> Screen:
 # --- choices ------------------------------------------------------------------------------
 
 
-async def _open(ctx: Context, _choice: Choice) -> Transition:
-    _clear(ctx)
+async def _open(ctx: Context, choice: Choice) -> Transition:
+    """/session, or "/session add" and "/session change" straight to that (the word after
+    the command comes as the choice's value, keywords.command_word)."""
+    word = fold(choice.value) if isinstance(choice.value, str) else ""
+    if word in ADD_WORDS:
+        return await _add(ctx, choice)
+    if word in CHANGE_WORDS:
+        return await _pick(ctx, choice)
+    typed.clear(ctx)
     return Transition(State.STAFF_SESSION)
 
 
 async def _add(ctx: Context, _choice: Choice) -> Transition:
-    _clear(ctx)
+    typed.clear(ctx)
     ctx.data["ss_mode"] = "add"
     return Transition(State.STAFF_SESSION_CLASS)
 
 
 async def _pick(ctx: Context, _choice: Choice) -> Transition:
-    _clear(ctx)
+    typed.clear(ctx)
     staff_lists.reset(ctx)
     return Transition(State.STAFF_SESSION_PICK)
 
 
 async def _choose_class(ctx: Context, choice: Choice) -> Transition:
     ctx.data["ss_class"] = int_value(choice.value)
-    if await _class(ctx) is None:
+    if await typed.class_of(ctx) is None:
         return Transition(State.STAFF_SESSION_CLASS)
     return Transition(State.STAFF_SESSION_DATE)
 
@@ -247,21 +255,17 @@ async def _same_day(ctx: Context, _choice: Choice) -> Transition:
 
 
 async def _length(ctx: Context, choice: Choice) -> Transition:
-    start = _time(ctx, "ss_start")
+    start = typed.time_of(ctx, "ss_start")
     minutes = int_value(choice.value)
-    if start is None or minutes not in LENGTHS:
+    if start is None or minutes is None:
         return Transition(State.STAFF_SESSION_END)
-    end = (timedelta(hours=start.hour, minutes=start.minute + minutes)).seconds // 60
-    if end < start.hour * 60 + start.minute:  # past midnight: one day only, for now
+    if minutes not in LENGTHS and minutes != await _usual_minutes(ctx):
+        return Transition(State.STAFF_SESSION_END)
+    end = _end_after(start, minutes)
+    if end is None:
         return Transition(State.STAFF_SESSION_END, ctx.t._("A session must end the same day."))
-    ctx.data["ss_end"] = time(end // 60, end % 60).isoformat()
-    return _after_end(ctx)
-
-
-def _after_end(ctx: Context) -> Transition:
-    if ctx.data.get("ss_mode") == "add":
-        return Transition(State.STAFF_SESSION_CAPACITY)
-    return Transition(State.STAFF_SESSION_CONFIRM)
+    ctx.data["ss_end"] = end.isoformat()
+    return typed.after_end(ctx)
 
 
 async def _confirm(ctx: Context, _choice: Choice) -> Transition:
@@ -274,13 +278,13 @@ async def _confirm(ctx: Context, _choice: Choice) -> Transition:
             notice = await _do_edit(ctx)
     except BookingError as error:
         return Transition(State.STAFF_SESSION_CONFIRM, render_error(error, ctx.t, ctx.zone))
-    _clear(ctx)
+    typed.clear(ctx)
     return back_to(ctx, State.STAFF_SESSION, notice)
 
 
 async def _do_add(ctx: Context) -> str:
-    found, day = await _class(ctx), _day(ctx)
-    start, end = _time(ctx, "ss_start"), _time(ctx, "ss_end")
+    found, day = await typed.class_of(ctx), typed.day_of(ctx)
+    start, end = typed.time_of(ctx, "ss_start"), typed.time_of(ctx, "ss_end")
     if found is None or day is None or start is None or end is None:
         return ctx.t._("Nothing was changed.")
     made = await changes.add_session(
@@ -293,7 +297,7 @@ async def _do_add(ctx: Context) -> str:
             start,
             end,
             capacity=int_value(ctx.data.get("ss_capacity")),
-            days=_days(ctx),
+            days=typed.days_of(ctx),
         ),
     )
     return ctx.t._("Session {number} added: {name}, {when}.").format(
@@ -311,7 +315,9 @@ async def _do_edit(ctx: Context) -> str:
         change = changes.Change(capacity=int_value(ctx.data.get("ss_capacity")))
     else:
         change = changes.Change(
-            day=_day(ctx), start=_time(ctx, "ss_start"), end=_time(ctx, "ss_end")
+            day=typed.day_of(ctx),
+            start=typed.time_of(ctx, "ss_start"),
+            end=typed.time_of(ctx, "ss_end"),
         )
     done = await changes.edit_session(ctx.db, ctx.clock, ctx.studio.id, session_id, change)
     seats = ctx.t.n_("{n} seat", "{n} seats", done.after.capacity)
@@ -324,46 +330,6 @@ async def _do_edit(ctx: Context) -> str:
         told = ctx.t.n_("{n} person was told.", "{n} people were told.", done.told)
         text = f"{text} {told.format(n=done.told)}"
     return text
-
-
-# --- what staff type ----------------------------------------------------------------------
-
-
-def _not_understood(ctx: Context, state: State, example: str) -> Transition:
-    text = ctx.t._("Sorry, I did not understand that. Type something like {example}.")
-    return Transition(state, text.format(example=example))
-
-
-async def _typed_date(ctx: Context, text: str) -> Transition:
-    day = answers.day(text, ctx.t.language, staff_lists.today(ctx))
-    if day is None:
-        return _not_understood(ctx, State.STAFF_SESSION_DATE, "15 Jan")
-    ctx.data["ss_day"] = day.isoformat()
-    return Transition(State.STAFF_SESSION_START)
-
-
-async def _typed_start(ctx: Context, text: str) -> Transition:
-    at = answers.time_of_day(text, ctx.t.language)
-    if at is None:
-        return _not_understood(ctx, State.STAFF_SESSION_START, "9am")
-    ctx.data["ss_start"] = at.isoformat()
-    return Transition(State.STAFF_SESSION_END)
-
-
-async def _typed_end(ctx: Context, text: str) -> Transition:
-    at = answers.time_of_day(text, ctx.t.language)
-    if at is None:
-        return _not_understood(ctx, State.STAFF_SESSION_END, "5pm")
-    ctx.data["ss_end"] = at.isoformat()
-    return _after_end(ctx)
-
-
-async def _typed_capacity(ctx: Context, text: str) -> Transition:
-    words = text.strip()
-    if not words.isdigit() or not 1 <= int(words) <= 10_000:
-        return _not_understood(ctx, State.STAFF_SESSION_CAPACITY, "12")
-    ctx.data["ss_capacity"] = int(words)
-    return Transition(State.STAFF_SESSION_CONFIRM)
 
 
 HANDLERS: dict[str, Callable[[Context, Choice], Awaitable[Transition]]] = {
@@ -389,10 +355,4 @@ SCREENS: dict[State, Callable[[Context], Awaitable[Screen]]] = {
     State.STAFF_SESSION_PICK: pick_screen,
     State.STAFF_SESSION_EDIT: session_screen,
 }
-TYPED: dict[State, Callable[[Context, str], Awaitable[Transition]]] = {
-    State.STAFF_SESSION_DATE: _typed_date,
-    State.STAFF_SESSION_START: _typed_start,
-    State.STAFF_SESSION_END: _typed_end,
-    State.STAFF_SESSION_CAPACITY: _typed_capacity,
-    State.STAFF_SESSION_PICK: staff_lists.on_date,
-}
+TYPED = typed.TYPED

@@ -3,6 +3,7 @@ with `answers.time_of_day`. Bounded like every answer parser: it never raises.""
 
 from __future__ import annotations
 
+import re
 from datetime import time
 
 from bookbot.conversations import answer_words as w
@@ -33,6 +34,24 @@ def time_of_day(text: str, lang: str) -> time | None:  # noqa: ARG001 - both lan
             if found is not None:
                 return found
     return None
+
+
+# Between a start and an end typed together: a dash of any kind, "to", "until", "hasta", and
+# a Spanish "a" unless it leads a time ("de 9:00 a 17:00", but not "a las 5").
+_RANGE = re.compile(
+    r"\s*(?:[-\u2010-\u2015]|\bto\b|\btill?\b|\buntil\b|\bhasta\b|\ba\b(?!\s+las?\b))\s*",
+    re.IGNORECASE,
+)
+
+
+def time_range(text: str, lang: str) -> tuple[time, time] | None:
+    """'09:00-17:00', '9am-5pm', '9:00 – 17:00', 'de 9:00 a 17:00': the start and the end,
+    each a time `time_of_day` reads; None unless the text is exactly two of them."""
+    parts = [p for p in _RANGE.split(text[:100].strip()) if p]
+    if len(parts) != 2:  # a start and an end
+        return None
+    start, end = time_of_day(parts[0], lang), time_of_day(parts[1], lang)
+    return None if start is None or end is None else (start, end)
 
 
 def _minutes(toks: list[str], i: int) -> bool:

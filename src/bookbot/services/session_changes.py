@@ -283,19 +283,23 @@ async def _recheck_staff(tx: Tx, studio_id: int, session_id: int, instructor: An
 
 @dataclass(frozen=True)
 class ClassChoice:
-    """A class a one-off session may be added to, with its schedule's usual capacity."""
+    """A class a one-off session may be added to, with its schedule's usual capacity and
+    length a day (minutes)."""
 
     id: int
     key: str
     name: str
     usual_capacity: int | None
+    usual_minutes: int | None = None
 
 
 async def addable_classes(reads: Reads, studio_id: int) -> list[ClassChoice]:
     """The studio's classes other than courses, by name (for `/session add`)."""
     rows = await reads.all(
         "SELECT c.id, c.key, c.name, (SELECT MAX(p.capacity) FROM schedule_patterns p"
-        " WHERE p.studio_id = c.studio_id AND p.class_id = c.id) AS usual FROM classes c"
+        " WHERE p.studio_id = c.studio_id AND p.class_id = c.id) AS usual,"
+        " (SELECT MAX(p.duration_minutes) FROM schedule_patterns p"
+        " WHERE p.studio_id = c.studio_id AND p.class_id = c.id) AS minutes FROM classes c"
         " WHERE c.studio_id = :s AND c.kind <> 'course' ORDER BY c.name, c.id",
         {"s": studio_id},
     )
@@ -305,6 +309,7 @@ async def addable_classes(reads: Reads, studio_id: int) -> list[ClassChoice]:
             str(r["key"]),
             str(r["name"]),
             None if r["usual"] is None else int(r["usual"]),
+            None if r["minutes"] is None else int(r["minutes"]),
         )
         for r in rows
     ]
