@@ -1,6 +1,7 @@
 """One-to-one (and small-group) appointments with a staff member (issue 14): what is
 offered and by whom, free slots, and the lists customers and staff see. The writes live in
-`appointment_booking` (hold, confirm, reschedule: the staff lock and the re-check) and
+`appointment_booking` (hold, confirm: the staff lock and the re-check), `appointment_moves`
+(reschedule, under the same lock) and
 `appointment_endings` (cancellations, no-show, sweeps); this module is their one door.
 
 Slots are computed by the pure engine (`engine.slots`) from what is read here: the staff
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bookbot.engine import errors, slots
 from bookbot.engine.slots import Availability, Interval, Slot
-from bookbot.services.appointment_booking import confirm, hold, release_holds, reschedule
+from bookbot.services.appointment_booking import confirm, hold, release_holds
 from bookbot.services.appointment_endings import (
     SWEEP_BATCH,
     cancel_by_customer,
@@ -28,6 +29,7 @@ from bookbot.services.appointment_endings import (
     mark_no_show,
     within_cutoff,
 )
+from bookbot.services.appointment_moves import reschedule
 from bookbot.services.appointment_rows import (
     APPOINTMENT_SELECT,
     PROVIDER_BY_KEY_SQL,
