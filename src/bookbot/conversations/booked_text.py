@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bookbot.conversations.states import Context
-from bookbot.services import booking_lookup
+from bookbot.services import attendees, booking_lookup
 from bookbot.services.references import booking_reference
 
 MAX_DATES = 8  # a longer list ends "… and N more"
@@ -66,3 +66,20 @@ def details(
     lines.append(venue_line(ctx))
     lines.append(reference_line(ctx, kind, ident))
     return "\n".join(lines)
+
+
+async def details_lines(ctx: Context, registration_id: int) -> list[str]:
+    """A booking's page: the attendee details given when booking, on one line ("Details:
+    Dan Morgan · dan@acme.co.uk · Acme Gas Ltd · Engineer"), so the customer can check
+    them; the requests on their own. Nothing when the class asked none."""
+    _ = ctx.t._
+    people = await attendees.of_registration(ctx.db, ctx.studio.id, registration_id)
+    if not people:
+        return []
+    booker = people[0]
+    names = ", ".join(p.name for p in people if p.name)
+    given = [v for v in (names, booker.email, booker.company, booker.job_title) if v]
+    lines = [_("Details: {details}").format(details=" · ".join(given))] if given else []
+    if booker.requests:
+        lines.append(_("Requests: {value}").format(value=booker.requests))
+    return lines

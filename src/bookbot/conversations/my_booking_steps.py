@@ -42,6 +42,7 @@ async def booking_screen(ctx: Context) -> Screen:
     if b.location:
         lines.append(b.location)
     lines.append(ctx.t.n_("{n} person", "{n} people", b.guests).format(n=b.guests))
+    lines += await booked_text.details_lines(ctx, b.registration_id)
     total = _("Total: {price}").format(price=ctx.money(b.price_minor))
     if ctx.payments is not None:
         total += " · " + await status_label(ctx, b.registration_id, ctx.customer.id)
