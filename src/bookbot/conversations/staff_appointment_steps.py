@@ -22,12 +22,11 @@ from bookbot.conversations.staff_availability_steps import (
     Step,
     Typed,
     asking,
-    city,
     own,
     own_id,
     own_typed,
-    staff_zone,
 )
+from bookbot.conversations.staff_week import city, staff_zone
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.engine.recurrence import zone

@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 
-from babel.dates import format_date
-
 from bookbot.conversations.staff_admin_steps import nav
 from bookbot.conversations.staff_availability_input import (
     Unreadable,
@@ -26,104 +24,25 @@ from bookbot.conversations.staff_availability_input import (
     parse_period,
     parse_window,
 )
+from bookbot.conversations.staff_week import (
+    full_date,
+    hhmm,
+    staff_zone,
+    week_screen,
+    weekday_name,
+)
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine import errors
 from bookbot.engine.recurrence import resolve_local, zone
-from bookbot.engine.slots import Interval
 from bookbot.presentation.i18n import render_error
 from bookbot.services import appointments, availability
 
 SOURCE = "chat"
 BLOCK_DAYS = 14  # "block a day" offers today and the 13 days after it
-_MONDAY = date(2024, 1, 1)  # any Monday: weekday names come from it
 
 Step = Callable[[Context], Awaitable[Screen]]
 Handler = Callable[[Context, Choice], Awaitable[Transition]]
 Typed = Callable[[Context, str], Awaitable[Transition]]
-
-# --- showing the week ------------------------------------------------------------------
-
-
-async def staff_zone(ctx: Context, staff_id: int) -> str:
-    """The staff member's IANA zone (theirs, else the studio's), read once per update."""
-    if "staff_zone" not in ctx.turn:
-        ctx.turn["staff_zone"] = await availability.staff_zone(ctx.db, ctx.studio.id, staff_id)
-    return str(ctx.turn["staff_zone"])
-
-
-def city(zone_name: str) -> str:
-    """'America/New_York' -> 'New York'."""
-    return zone_name.rsplit("/", 1)[-1].replace("_", " ")
-
-
-def _weekday_name(ctx: Context, weekday: int) -> str:
-    return format_date(_MONDAY + timedelta(days=weekday), "EEEE", locale=ctx.t.language)
-
-
-def _full_date(ctx: Context, day: date) -> str:
-    """'Tue 15 Dec 2026': a typed date is confirmed with its year (it may be next year's)."""
-    return format_date(day, "EEE d MMM y", locale=ctx.t.language)
-
-
-def _hhmm(moment: time) -> str:
-    return f"{moment.hour:02d}:{moment.minute:02d}"
-
-
-def _span_on(ctx: Context, day: date, interval: Interval, zone_name: str) -> str:
-    """'10:00–12:00' of an interval within the local `day`; 'all day' if it covers it."""
-    local = zone(zone_name)
-    start = max(interval.start, resolve_local(datetime.combine(day, time()), zone_name)[0])
-    next_day = datetime.combine(day + timedelta(days=1), time())
-    end = min(interval.end, resolve_local(next_day, zone_name)[0])
-    if start.astimezone(local).time() == time() and end.astimezone(local).date() > day:
-        return ctx.t._("all day")
-    until = end.astimezone(local)
-    finish = "24:00" if until.date() > day else _hhmm(until.time())
-    return f"{_hhmm(start.astimezone(local).time())}–{finish}"
-
-
-def _day_lines(ctx: Context, view: availability.DayView, zone_name: str) -> list[str]:
-    """The date and its open hours, then its blocks (⛔), classes taught (🏺) and
-    appointments (•) in the order they happen."""
-    hours = ", ".join(_span_on(ctx, view.day, w, zone_name) for w in view.windows)
-    closed = ctx.t._("no open hours")
-    head = f"{ctx.t.date(view.day)}: {hours or closed}"
-    events = [
-        (b.start, f"⛔ {_span_on(ctx, view.day, b, zone_name)} {b.reason}") for b in view.blocks
-    ]
-    events += [
-        (s.start, f"🏺 {_span_on(ctx, view.day, s, zone_name)} {s.reason}") for s in view.sessions
-    ]
-    events += [
-        (
-            a.starts_at,
-            f"• {ctx.t.time(a.starts_at, zone_name)} {a.service_name} · {a.customer_name}",
-        )
-        for a in view.appointments
-    ]
-    events.sort(key=lambda event: event[0])
-    return [head, *(f"   {text}".rstrip() for _, text in events)]
-
-
-def _actions(ctx: Context) -> list[Choice]:
-    _ = ctx.t._
-    return [
-        Choice("staff_block_day", _("⛔ Block a day"), aliases=(_("block a day"),)),
-        Choice("staff_block_period", _("🏖 Block a period"), aliases=(_("block a period"),)),
-        Choice("staff_add_window", _("➕ Add a one-off window"), aliases=(_("add a window"),)),
-        Choice("staff_weekday_hours", _("🕘 Change a weekday's hours"), aliases=(_("hours"),)),
-    ]
-
-
-async def week_screen(ctx: Context, staff_id: int) -> Screen:
-    _ = ctx.t._
-    zone_name = await staff_zone(ctx, staff_id)
-    days = await availability.week_view(ctx.db, ctx.studio.id, staff_id, now=ctx.now)
-    text = [_("Your week (times in {city}):").format(city=city(zone_name))]
-    for view in days:
-        text += _day_lines(ctx, view, zone_name)
-    return Screen("\n".join(text), _actions(ctx) + nav(ctx))
-
 
 # --- block a day -----------------------------------------------------------------------
 
@@ -221,7 +140,7 @@ async def on_period(ctx: Context, staff_id: int, typed: str) -> Transition:
     except errors.BookingError as error:
         return Transition(State.STAFF_BLOCK_PERIOD, render_error(error, ctx.t, ctx.zone))
     notice = ctx.t._("Blocked from {first} to {last}, both included.")
-    notice = notice.format(first=_full_date(ctx, first), last=_full_date(ctx, last))
+    notice = notice.format(first=full_date(ctx, first), last=full_date(ctx, last))
     return Transition(
         State.STAFF_AVAILABILITY, notice + await _still_booked(ctx, staff_id, start, end)
     )
@@ -268,7 +187,7 @@ async def on_window(ctx: Context, staff_id: int, typed: str) -> Transition:
     notice = _("Added: {date}, {start}–{end}. Customers can book you then.")
     return Transition(
         State.STAFF_AVAILABILITY,
-        notice.format(date=_full_date(ctx, day), start=_hhmm(start), end=_hhmm(end)),
+        notice.format(date=full_date(ctx, day), start=hhmm(start), end=hhmm(end)),
     )
 
 
@@ -279,20 +198,20 @@ async def weekday_hours_screen(ctx: Context, staff_id: int) -> Screen:
     )
 
     def hours(weekday: int) -> str:
-        spans = [f"{_hhmm(w.start)}–{_hhmm(w.end)}" for w in held.weekly if w.weekday == weekday]
+        spans = [f"{hhmm(w.start)}–{hhmm(w.end)}" for w in held.weekly if w.weekday == weekday]
         return ", ".join(sorted(spans)) or _("off")
 
     weekday = ctx.data.get("hours_weekday")
     if not isinstance(weekday, int) or not 0 <= weekday <= 6:
         choices = [
-            Choice("staff_hours_day", f"{_weekday_name(ctx, n)}: {hours(n)}", n) for n in range(7)
+            Choice("staff_hours_day", f"{weekday_name(ctx, n)}: {hours(n)}", n) for n in range(7)
         ]
         return Screen(_("Which day's weekly hours?"), choices + nav(ctx))
     text = _(
         "{day}: {hours} now. Type the new hours, e.g. “09:00-12:00, 15:00-18:00”, or “off”. "
         "Days you blocked or added one by one stay as they are."
     )
-    return Screen(text.format(day=_weekday_name(ctx, weekday), hours=hours(weekday)), nav(ctx))
+    return Screen(text.format(day=weekday_name(ctx, weekday), hours=hours(weekday)), nav(ctx))
 
 
 def choose_weekday(ctx: Context, value: object) -> Transition:
@@ -327,9 +246,9 @@ async def on_hours(ctx: Context, staff_id: int, typed: str) -> Transition:
     except errors.BookingError as error:
         return Transition(State.STAFF_WEEKDAY_HOURS, render_error(error, ctx.t, ctx.zone))
     ctx.data.pop("hours_weekday", None)
-    spans = ", ".join(f"{_hhmm(s)}–{_hhmm(e)}" for s, e in windows) or _("off")
+    spans = ", ".join(f"{hhmm(s)}–{hhmm(e)}" for s, e in windows) or _("off")
     notice = _("Weekly hours on {day} from now on: {hours}.")
-    notice = notice.format(day=_weekday_name(ctx, weekday), hours=spans)
+    notice = notice.format(day=weekday_name(ctx, weekday), hours=spans)
     return Transition(State.STAFF_AVAILABILITY, notice)
 
 
