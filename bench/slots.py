@@ -278,7 +278,7 @@ async def _busy_plan(db: Database, staff: int) -> str:
     """How the database runs the busy read of the services layer (its appointments part),
     with this bench's range written in."""
     from bookbot.services.appointment_rows import LIVE
-    from bookbot.services.availability import _BUSY_APPOINTMENTS
+    from bookbot.services.availability_reads import _BUSY_APPOINTMENTS
 
     values = {
         ":staff_id": str(staff),
