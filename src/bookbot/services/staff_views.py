@@ -189,14 +189,19 @@ async def session_line(db: Database, studio_id: int, session_id: int) -> Session
     return None if row is None else line_of(row)
 
 
+# A booking is listed under the name given for it (its first attendee's, when the class
+# asks details), as its certificate will be, else the customer's.
 _ROSTER = """SELECT 'reservation' AS kind, r.id AS id, cu.id AS customer_id, cu.name AS name,
     cu.phone, 1 AS guests, r.status, NULL AS registration_id
 FROM reservations r JOIN customers cu ON cu.id = r.customer_id
 WHERE r.studio_id = :studio_id AND r.session_id = :id AND r.status IN ('pending', 'checked_in', 'attended', 'no_show')
 UNION ALL
-SELECT 'booking' AS kind, rs.id, cu.id AS customer_id, cu.name, cu.phone, rs.guest_count,
+SELECT 'booking' AS kind, rs.id, cu.id AS customer_id,
+    COALESCE(NULLIF(a.name, ''), cu.name), cu.phone, rs.guest_count,
     COALESCE(rs.attendance, 'booked'), rs.registration_id
 FROM registration_sessions rs JOIN customers cu ON cu.id = rs.customer_id
+LEFT JOIN registration_attendees a ON a.studio_id = rs.studio_id
+    AND a.registration_id = rs.registration_id AND a.position = 1
 WHERE rs.studio_id = :studio_id AND rs.session_id = :id AND rs.status = 'booked'
 ORDER BY name, kind, id"""
 
