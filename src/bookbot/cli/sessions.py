@@ -305,6 +305,10 @@ def _register_changes(actions: Any) -> None:
     edit.set_defaults(run=run_edit)
 
 
+def _seats(n: int) -> str:
+    return "1 seat" if n == 1 else f"{n} seats"
+
+
 async def run_add(settings: Settings, args: argparse.Namespace) -> int:
     new = NewSession(
         args.class_key,
@@ -320,7 +324,7 @@ async def run_add(settings: Settings, args: argparse.Namespace) -> int:
         made = await add_session(db, SystemClock(), studio.id, new)
     span = _when(studio, made)
     where = f" at {made.location}" if made.location else ""
-    print(f"session {made.id} added: {args.class_key}, {span}{where}, {made.capacity} seats")
+    print(f"session {made.id} added: {args.class_key}, {span}{where}, {_seats(made.capacity)}")
     return 0
 
 
@@ -342,7 +346,7 @@ async def run_edit(settings: Settings, args: argparse.Namespace) -> int:
     after = done.after
     span = _when(studio, after)
     where = f" at {after.location}" if after.location else ""
-    print(f"session {after.id}: {span}{where}, {after.capacity} seats")
+    print(f"session {after.id}: {span}{where}, {_seats(after.capacity)}")
     if done.told:
         print(f"  {done.told} attendee(s) told of the change")
     if done.offers:
