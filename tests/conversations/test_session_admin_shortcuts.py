@@ -1,18 +1,24 @@
 """/session's shortcuts (issue 17, found by a tester): "/session add" goes straight to
 choosing the class and "/session change" to choosing the session; a start and an end typed
 together ("09:00-17:00") answer both questions; the end question offers the class's usual
-day ("17:00 (8 h)"). The training centre, Fri 20 Nov 2026 09:00 London, in English and
-Spanish."""
+day ("17:00 (8 h)"); more seats say how many the waiting list was offered (English only
+until that message is translated). The training centre, Fri 20 Nov 2026 09:00 London, in
+English and Spanish."""
 
 from __future__ import annotations
+
+from datetime import date, time
 
 import pytest
 
 from bookbot.cli.demo import TRAINING_EXAMPLE
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.engine.clock import FrozenClock
+from bookbot.services import booking, waitlist
+from bookbot.services.session_changes import NewSession, add_session
 from bookbot.store.db import Database
 from tests.conversations.chat import Chat
+from tests.conversations.test_staff import customer
 from tests.examples import load_example_studio
 
 GARETH = "+441174960301"  # on the example's staff list
@@ -110,3 +116,22 @@ async def test_the_end_question_offers_the_class_usual_day(
         {"s": studio_id},
     )
     assert str(ends).startswith("2026-12-09 16:30")
+
+
+async def test_more_seats_say_the_waiting_list_was_offered_them(
+    dialogues: Dialogues, db: Database, clock: FrozenClock, studio_id: int
+) -> None:
+    made = await add_session(
+        db, clock, studio_id, NewSession("acs-core", date(2026, 12, 9), time(9), time(17), 1)
+    )
+    ben = await customer(db, clock, studio_id, "Ben Baker", "+447700900201")
+    cy = await customer(db, clock, studio_id, "Cy Young", "+447700900202")
+    await booking.book_session(db, clock, studio_id, ben, made.id, guests=1)
+    await waitlist.join_waitlist(db, clock, studio_id, cy, made.id, guests=1)
+    gareth = await _gareth(dialogues, "en")
+    await gareth.say(WORDS["en"]["change"])
+    await gareth.say("9 Dec")  # the one session that day: opened at once
+    await gareth.press("👥 Change the capacity")
+    await gareth.say("2")
+    await gareth.press("✅")
+    assert "2 seats. 1 place was offered to the waiting list." in gareth.text

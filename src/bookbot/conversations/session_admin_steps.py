@@ -329,6 +329,13 @@ async def _do_edit(ctx: Context) -> str:
     if done.told:
         told = ctx.t.n_("{n} person was told.", "{n} people were told.", done.told)
         text = f"{text} {told.format(n=done.told)}"
+    if done.offers:  # more seats: the waiting list is offered them, as the CLI says
+        offered = ctx.t.n_(
+            "{n} place was offered to the waiting list.",
+            "{n} places were offered to the waiting list.",
+            done.offers,
+        )
+        text = f"{text} {offered.format(n=done.offers)}"
     return text
 
 
