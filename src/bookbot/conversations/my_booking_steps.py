@@ -67,11 +67,12 @@ async def booking_screen(ctx: Context) -> Screen:
 async def _cancel_terms(ctx: Context, b: browse.BookingSummary, lines: list[str]) -> bool:
     """Whether the customer may cancel now, with the policy added to `lines` before they
     ask: free until the cutoff before the first date; after it only a booking paid online
-    (its cancel screen says what comes back). A course under way is judged by the service
-    at its next date, so nothing is promised here."""
+    (its cancel screen says what comes back). A course of several sessions under way is
+    judged by the service at its next date, so nothing is promised here; one session over
+    several days, under way, is past its cutoff like any other."""
     _ = ctx.t._
     hours = ctx.studio.cancellation_cutoff_hours
-    if b.first_start <= ctx.now:
+    if b.first_start <= ctx.now and b.session_count > 1:
         return True
     deadline = b.first_start - timedelta(hours=hours)
     if hours == 0 or ctx.now < deadline:
@@ -163,6 +164,8 @@ async def cancel_booking(ctx: Context) -> Transition:
     except rules.RefundChanged as error:
         # Shown the new terms on the same question: nothing was cancelled.
         return Transition(State.CANCEL_CONFIRM, render_error(error, ctx.t, ctx.zone))
+    except errors.CancellationTooLate:  # the cutoff passed while they were asked
+        return Transition(State.BOOKINGS, policy_text.closed_line(ctx))
     except errors.BookingError as error:
         return Transition(State.BOOKINGS, render_error(error, ctx.t, ctx.zone))
     return Transition(State.BOOKINGS, _("Your booking is cancelled."))
