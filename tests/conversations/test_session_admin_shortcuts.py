@@ -1,9 +1,9 @@
 """/session's shortcuts (issue 17, found by a tester): "/session add" goes straight to
-choosing the class and "/session change" to choosing the session; a start and an end typed
-together ("09:00-17:00") answer both questions; the end question offers the class's usual
-day ("17:00 (8 h)"); more seats say how many the waiting list was offered (English only
-until that message is translated). The training centre, Fri 20 Nov 2026 09:00 London, in
-English and Spanish."""
+choosing the class and "/session change" to choosing the session; a course's usual days
+are chosen to start with; a start and an end typed together ("09:00-17:00") answer both
+questions; the end question offers the class's usual day ("17:00 (8 h)"); more seats say
+how many places the waiting list was offered (English only until that message is
+translated). The training centre, Fri 20 Nov 2026 09:00 London, in English and Spanish."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ WORDS = {
         "range": "9am-5pm",
         "new": "New session of Gas Safe ACS Core:",
         "seats": "How many seats? Type a number (usually 12).",
+        "days": "A course over 3 days: type its first date",
     },
     "es": {
         "add": "/session añadir",
@@ -41,6 +42,7 @@ WORDS = {
         "range": "de 9:00 a 17:00",
         "new": "Nueva sesión de Gas Safe ACS Core:",
         "seats": "¿Cuántas plazas? Escribe un número (normalmente 12).",
+        "days": "Un curso de 3 días: escribe la fecha del primer día",
     },
 }
 
@@ -80,6 +82,7 @@ async def test_a_start_and_end_typed_together_skip_the_end_question(
     gareth = await _gareth(dialogues, language)
     await gareth.say(words["add"])
     await gareth.press("Gas Safe ACS Core")
+    assert gareth.text.startswith(words["days"])  # its schedule's three days, to start with
     await gareth.say("8/12" if language == "es" else "8 Dec")
     await gareth.say(words["range"])
     assert gareth.text.startswith(words["seats"])
@@ -93,7 +96,7 @@ async def test_a_start_and_end_typed_together_skip_the_end_question(
     )
     assert row is not None
     assert str(row["starts_at"]).startswith("2026-12-08 09:00")
-    assert str(row["ends_at"]).startswith("2026-12-08 17:00")
+    assert str(row["ends_at"]).startswith("2026-12-10 17:00")  # Tue 8 – Thu 10 Dec
 
 
 @pytest.mark.parametrize("language", ["en", "es"])

@@ -225,8 +225,11 @@ async def _pick(ctx: Context, _choice: Choice) -> Transition:
 
 async def _choose_class(ctx: Context, choice: Choice) -> Transition:
     ctx.data["ss_class"] = int_value(choice.value)
-    if await typed.class_of(ctx) is None:
+    found = await typed.class_of(ctx)
+    if found is None:
         return Transition(State.STAFF_SESSION_CLASS)
+    if found.usual_days in DAYS and found.usual_days > 1:  # its course's days, to start with
+        ctx.data["ss_days"] = found.usual_days
     return Transition(State.STAFF_SESSION_DATE)
 
 

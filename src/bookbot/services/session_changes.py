@@ -283,14 +283,15 @@ async def _recheck_staff(tx: Tx, studio_id: int, session_id: int, instructor: An
 
 @dataclass(frozen=True)
 class ClassChoice:
-    """A class a one-off session may be added to, with its schedule's usual capacity and
-    length a day (minutes)."""
+    """A class a one-off session may be added to, with its schedule's usual capacity,
+    length a day (minutes) and number of days."""
 
     id: int
     key: str
     name: str
     usual_capacity: int | None
     usual_minutes: int | None = None
+    usual_days: int = 1  # a course over several days, as its schedule runs it
 
 
 async def addable_classes(reads: Reads, studio_id: int) -> list[ClassChoice]:
@@ -299,7 +300,9 @@ async def addable_classes(reads: Reads, studio_id: int) -> list[ClassChoice]:
         "SELECT c.id, c.key, c.name, (SELECT MAX(p.capacity) FROM schedule_patterns p"
         " WHERE p.studio_id = c.studio_id AND p.class_id = c.id) AS usual,"
         " (SELECT MAX(p.duration_minutes) FROM schedule_patterns p"
-        " WHERE p.studio_id = c.studio_id AND p.class_id = c.id) AS minutes FROM classes c"
+        " WHERE p.studio_id = c.studio_id AND p.class_id = c.id) AS minutes,"
+        " (SELECT MAX(p.days) FROM schedule_patterns p"
+        " WHERE p.studio_id = c.studio_id AND p.class_id = c.id) AS days FROM classes c"
         " WHERE c.studio_id = :s AND c.kind <> 'course' ORDER BY c.name, c.id",
         {"s": studio_id},
     )
@@ -310,6 +313,7 @@ async def addable_classes(reads: Reads, studio_id: int) -> list[ClassChoice]:
             str(r["name"]),
             None if r["usual"] is None else int(r["usual"]),
             None if r["minutes"] is None else int(r["minutes"]),
+            int(r["days"] or 1),
         )
         for r in rows
     ]
