@@ -9,6 +9,8 @@ it in `<pre>`); by SMS and WhatsApp the numbered options say the same, once.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bookbot.conversations import session_notes_steps, staff_lists
 from bookbot.conversations.payment_status import status_text
 from bookbot.conversations.staff_admin_steps import int_value, nav
@@ -186,6 +188,9 @@ async def session_screen(ctx: Context) -> Screen:
     if line is None:
         return await roster_screen(ctx)
     entries = await staff_views.roster(ctx.db, ctx.studio.id, line.id, ctx.now)
+    if line.days > 1:  # today's check-ins, as the entries are (not any day's)
+        present = sum(e.guests for e in entries if e.status in ("checked_in", "attended"))
+        line = replace(line, checked_in=present)
     text = [f"{line.class_name} · {_line_when(ctx, line)}", _counts(ctx, line)]
     text += _day_heading(ctx, line)
     if entries and not ctx.texting:

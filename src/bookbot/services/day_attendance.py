@@ -204,3 +204,26 @@ async def self_check_in(tx: Tx, studio_id: int, row: Row, now: datetime) -> bool
         now=now,
         staff_id=None,
     )
+
+
+# Guests of each multi-day session marked present or absent on its day starting in a window
+# (one studio-local day): a course's counts on its second day are that day's, not the first's.
+_DAY_MARKS = """SELECT a.session_id, a.status, SUM(rs.guest_count) AS guests
+FROM day_attendance a
+JOIN registration_sessions rs ON rs.id = a.registration_session_id AND rs.status = 'booked'
+JOIN session_days d ON d.session_id = a.session_id AND d.day_number = a.day_number
+WHERE a.studio_id = :studio_id AND d.studio_id = :studio_id
+  AND d.starts_at >= :since AND d.starts_at < :until
+GROUP BY a.session_id, a.status"""
+
+
+async def marks_on(
+    tx: Tx, studio_id: int, since: datetime, until: datetime
+) -> dict[int, dict[str, int]]:
+    """Per multi-day session with a day starting in [since, until): guests by that day's
+    status (ATTENDED, ABSENT); a session nobody was marked on yet is left out."""
+    rows = await tx.all(_DAY_MARKS, {"studio_id": studio_id, "since": since, "until": until})
+    found: dict[int, dict[str, int]] = {}
+    for r in rows:
+        found.setdefault(int(r["session_id"]), {})[str(r["status"])] = int(r["guests"] or 0)
+    return found

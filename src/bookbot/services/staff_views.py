@@ -162,7 +162,8 @@ async def sessions_between(
     running: bool = False,
 ) -> list[SessionLine]:
     """Open sessions starting in [since, until), earliest first, with their counts; with
-    `running`, first the multi-day sessions begun before that have a day in it."""
+    `running` (a day's list), first the multi-day sessions begun before that have a day in
+    it, and each multi-day session counted as marked on that day."""
     params = {"studio_id": studio_id, "since": since, "until": until, "limit": limit}
     async with db.transaction(write=False) as tx:
         rows = await tx.all(
@@ -170,9 +171,24 @@ async def sessions_between(
             " ORDER BY s.starts_at, s.id LIMIT :limit",
             params,
         )
-        if running:
-            rows = [*await tx.all(SESSION_LINES + _RUNNING, params), *rows]
-    return [line_of(r) for r in rows]
+        if not running:
+            return [line_of(r) for r in rows]
+        rows = [*await tx.all(SESSION_LINES + _RUNNING, params), *rows]
+        marks = await day_attendance.marks_on(tx, studio_id, since, until)
+    return [_on_the_day(line_of(r), marks) for r in rows]
+
+
+def _on_the_day(line: SessionLine, marks: dict[int, dict[str, int]]) -> SessionLine:
+    """A multi-day session on a day's list counts that day's marks (its booking's own
+    attendance says only whether they came on any day)."""
+    if line.days < 2:
+        return line
+    day = marks.get(line.id, {})
+    return replace(
+        line,
+        checked_in=day.get(day_attendance.ATTENDED, 0),
+        no_shows=day.get(day_attendance.ABSENT, 0),
+    )
 
 
 async def today(db: Database, studio_id: int, now: datetime, zone_name: str) -> list[SessionLine]:
