@@ -21,7 +21,8 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 
 def menu_choices(ctx: Context) -> list[Choice]:
-    """The menu; "Book an appointment" only where the studio offers services."""
+    """The menu; "Book an appointment" only where the studio offers services, "My passes"
+    only where there are passes or packages to have."""
     _ = ctx.t._
     link = []
     if ctx.sms is not None and not ctx.texting and not ctx.customer.phone:
@@ -38,11 +39,14 @@ def menu_choices(ctx: Context) -> list[Choice]:
                 aliases=(_("appointment"), "appointment", "cita"),
             )
         ]
+    passes = []
+    if ctx.studio.sells_passes or ctx.studio.has_services:  # packages are listed there too
+        passes = [Choice("passes", _("🎟 My passes"), aliases=(_("my passes"), "passes", "bonos"))]
     return [
         Choice("browse", _("📅 Book a class"), aliases=(_("book"), "book", "reservar")),
         *appointment,
         Choice("mine", _("🗓 My bookings"), aliases=(_("my bookings"), "my", "mis reservas")),
-        Choice("passes", _("🎟 My passes"), aliases=(_("my passes"), "passes", "bonos")),
+        *passes,
         Choice(
             "language",
             language,

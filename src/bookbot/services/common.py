@@ -30,6 +30,9 @@ class Studio:
     # the studio, so neither costs a statement of its own.
     offers_appointments: bool = False
     has_services: bool = False
+    # Whether any class sells passes: else "My passes" leaves the menu (unless the studio
+    # has services, whose packages are listed there too).
+    sells_passes: bool = True
     address: str | None = None
     # The staff's Telegram group: where /human conversations go (none: no handoff).
     staff_chat_id: int | None = None
@@ -68,6 +71,8 @@ def studio_columns(table: str = "", prefix: str = "") -> str:
     offered = services.format(owner, " AND offered.active")
     columns.append(f"{offered} AS {prefix}offers_appointments")
     columns.append(f"{services.format(owner, '')} AS {prefix}has_services")
+    sold = f"EXISTS (SELECT 1 FROM pass_offers sold WHERE sold.studio_id = {owner})"  # noqa: S608
+    columns.append(f"{sold} AS {prefix}sells_passes")
     return ", ".join(columns)
 
 
@@ -86,6 +91,7 @@ def studio_from(row: Row, prefix: str = "") -> Studio:
         hold=timedelta(minutes=row[f"{prefix}hold_minutes"]),
         offers_appointments=bool(row[f"{prefix}offers_appointments"]),
         has_services=bool(row[f"{prefix}has_services"]),
+        sells_passes=bool(row[f"{prefix}sells_passes"]),
         address=row[f"{prefix}address"],
         staff_chat_id=row[f"{prefix}staff_chat_id"],
         quiet_start_minute=row[f"{prefix}quiet_start_minute"],
