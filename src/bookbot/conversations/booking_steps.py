@@ -85,7 +85,7 @@ def _waitlisted(ctx: Context) -> bool:
     return single and len(ctx.data.get("session_ids", [])) == 1
 
 
-def _when(ctx: Context, d: browse.DateChoice) -> str:
+def date_when(ctx: Context, d: browse.DateChoice) -> str:
     """A date as the date pickers show it: a multi-day course's dates and daily hours."""
     return ctx.session_when(d.session.starts_at, d.session.ends_at, d.session.days)
 
@@ -96,7 +96,7 @@ def _full_screen(ctx: Context, dates: list[browse.DateChoice]) -> Screen:
     full = [d for d in dates if most_that_fit(d) == 0]
     if not full:  # gone since they were chosen
         return Screen(_("Those dates are no longer available."), [other, *back_and_cancel(ctx)])
-    day = _when(ctx, full[0])
+    day = date_when(ctx, full[0])
     if not _waitlisted(ctx):
         if ctx.data.get("kind") == RegistrationKind.FULL_SCHEDULE.value:
             text = _("This course is full. Please choose another start date.")
@@ -147,7 +147,7 @@ async def choose_guests(ctx: Context, guests: int) -> Transition:
             )
             return Transition(
                 State.GUESTS,
-                reason.format(n=d.availability.seats_left, date=_when(ctx, d)),
+                reason.format(n=d.availability.seats_left, date=date_when(ctx, d)),
             )
         for r in d.availability.resources:
             if not r.ok:
@@ -160,7 +160,7 @@ async def choose_guests(ctx: Context, guests: int) -> Transition:
                         resource=r.resource_name,
                         needed=r.needed,
                         guests=guests,
-                        date=_when(ctx, d),
+                        date=date_when(ctx, d),
                     ),
                 )
     # The summary shown next in this update needs these dates: it need not read them again.

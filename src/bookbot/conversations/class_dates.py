@@ -9,7 +9,12 @@ from datetime import date
 from babel.dates import format_date
 
 from bookbot.conversations import paging, policy_text
-from bookbot.conversations.booking_steps import back_and_cancel, most_that_fit, offer_label
+from bookbot.conversations.booking_steps import (
+    back_and_cancel,
+    date_when,
+    most_that_fit,
+    offer_label,
+)
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
 from bookbot.engine.pricing import ClassKind, RegistrationKind
 from bookbot.services import browse, date_pages, passes
@@ -132,20 +137,16 @@ def _date_choice(ctx: Context, d: browse.DateChoice, action: str) -> Choice:
     """A date to choose; one the customer is booked on already is shown as such, and a
     tap on it does nothing (booking it again would be refused)."""
     if d.mine:
-        label = ctx.t._("{date} · booked").format(date=_when(ctx, d))
+        label = ctx.t._("{date} · booked").format(date=date_when(ctx, d))
         return Choice("noop", label, d.session.id)
     return Choice(action, _date_label(ctx, d), d.session.id)
 
 
 def _date_label(ctx: Context, d: browse.DateChoice) -> str:
     if d.seats_left == 0:
-        return ctx.t._("{date} · full (waitlist)").format(date=_when(ctx, d))
+        return ctx.t._("{date} · full (waitlist)").format(date=date_when(ctx, d))
     left = ctx.t.n_("{n} seat left", "{n} seats left", d.seats_left).format(n=d.seats_left)
-    return f"{_when(ctx, d)} · {left}"
-
-
-def _when(ctx: Context, d: browse.DateChoice) -> str:
-    return ctx.session_when(d.session.starts_at, d.session.ends_at, d.session.days)
+    return f"{date_when(ctx, d)} · {left}"
 
 
 RUN_PAGE = 6  # course runs a page shows
