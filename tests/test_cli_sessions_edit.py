@@ -5,7 +5,7 @@ wall times in the studio's zone, clear refusals, attendees told of a move, and
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -100,3 +100,32 @@ async def test_refusals_are_clear(db: Database, database_url: str) -> None:
         await command(settings, "sessions", "edit", "1")
     assert await db.scalar("SELECT COUNT(*) FROM sessions") == 0
     assert datetime.now(UTC).year < NEXT_YEAR
+
+
+async def test_add_takes_the_schedule_instructor_when_qualified_and_free(
+    db: Database, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The tester's finding: a one-off session had the schedule's capacity and place but
+    # no instructor, while the class page named one.
+    w = await builders.studio(db)
+    first = date(NEXT_YEAR, 1, 4)
+    await builders.pattern(
+        db, w, "weekly", "taster", "FREQ=WEEKLY;COUNT=1", start=first, at=time(9, 0),
+        instructor="maya",
+    )  # fmt: skip
+    settings = Settings(database_url=database_url)
+    assert await _add(settings) == 0
+    assert "instructor: Maya" in capsys.readouterr().out
+    taught = await db.scalar("SELECT instructor_id FROM sessions WHERE pattern_id IS NULL")
+    assert taught == w["maya"]
+
+    async with db.transaction() as tx:  # the schedule's instructor not qualified: none
+        await tx.execute("UPDATE schedule_patterns SET instructor_id = :r", {"r": w["rex"]})
+    assert await _add(settings, "--start", "18:00", "--end", "19:00") == 0
+    out = capsys.readouterr().out
+    assert "no instructor: the schedule's was not assigned (" in out
+    assert "Rex" in out
+    untaught = await db.scalar(
+        "SELECT instructor_id FROM sessions WHERE pattern_id IS NULL ORDER BY id DESC LIMIT 1"
+    )
+    assert untaught is None

@@ -20,7 +20,7 @@ from bookbot.presentation.i18n import translator
 from bookbot.serve import stripe_gateway
 from bookbot.services import cancellation, catalog, facts, generation, staffing
 from bookbot.services.common import Studio
-from bookbot.services.session_changes import Change, NewSession, add_session, edit_session
+from bookbot.services.session_changes import Change, NewSession, add_one_off, edit_session
 
 
 def register(commands: Any) -> None:
@@ -321,10 +321,17 @@ async def run_add(settings: Settings, args: argparse.Namespace) -> int:
         days=args.days,
     )
     async with studio_session(settings, args.studio) as (db, studio):
-        made = await add_session(db, SystemClock(), studio.id, new)
+        added = await add_one_off(db, SystemClock(), studio.id, new)
+    made = added.session
     span = _when(studio, made)
     where = f" at {made.location}" if made.location else ""
     print(f"session {made.id} added: {args.class_key}, {span}{where}, {_seats(made.capacity)}")
+    if added.instructor is not None:
+        print(f"  instructor: {added.instructor}")
+    elif added.unstaffed is not None:
+        print(f"  no instructor: the schedule's was not assigned ({added.unstaffed})")
+    else:
+        print("  no instructor (the class's schedule names none): bookbot staff assign")
     return 0
 
 

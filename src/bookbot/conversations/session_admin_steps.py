@@ -290,7 +290,7 @@ async def _do_add(ctx: Context) -> str:
     start, end = typed.time_of(ctx, "ss_start"), typed.time_of(ctx, "ss_end")
     if found is None or day is None or start is None or end is None:
         return ctx.t._("Nothing was changed.")
-    made = await changes.add_session(
+    added = await changes.add_one_off(
         ctx.db,
         ctx.clock,
         ctx.studio.id,
@@ -303,11 +303,20 @@ async def _do_add(ctx: Context) -> str:
             days=typed.days_of(ctx),
         ),
     )
-    return ctx.t._("Session {number} added: {name}, {when}.").format(
+    made = added.session
+    text = ctx.t._("Session {number} added: {name}, {when}.").format(
         number=made.id,
         name=found.name,
         when=ctx.session_when(made.starts_at, made.ends_at, made.days),
     )
+    if added.instructor is not None:
+        teacher = ctx.t._("Instructor: {name}.").format(name=added.instructor)
+    elif added.unstaffed is not None:
+        why = render_error(added.unstaffed, ctx.t, ctx.zone)
+        teacher = ctx.t._("No instructor assigned: {reason}").format(reason=why)
+    else:
+        teacher = ctx.t._("No instructor assigned.")
+    return f"{text} {teacher}"
 
 
 async def _do_edit(ctx: Context) -> str:

@@ -50,24 +50,42 @@ class NewSession:
     days: int = 1  # a course over this many consecutive days, start to end each day
 
 
+@dataclass(frozen=True)
+class Added:
+    """A new one-off session, who teaches it, and why the schedule's instructor does not."""
+
+    session: facts.SessionRow
+    instructor: str | None  # the instructor's name: the one given, else the schedule's
+    unstaffed: errors.BookingError | None = None  # the schedule's instructor refused
+
+
 async def add_session(
     db: Database, clock: Clock, studio_id: int, new: NewSession
 ) -> facts.SessionRow:
+    """`add_one_off`'s session."""
+    return (await add_one_off(db, clock, studio_id, new)).session
+
+
+async def add_one_off(db: Database, clock: Clock, studio_id: int, new: NewSession) -> Added:
     """Create the session (and assign its instructor, qualified and free) in one transaction.
+
+    Without `instructor_key` the class's schedule's instructor teaches it, as capacity and
+    place come from that schedule, when qualified and free; else nobody (`unstaffed` says
+    why) rather than refusing the session.
 
     Refusals: NotFound (class, staff), InvalidRequest (a course; no capacity known),
     EndsBeforeStart, TimeNotOnClock, StartsInPast, StaffNotQualified, StaffDoubleBooked.
     """
 
-    async def attempt() -> facts.SessionRow:
+    async def attempt() -> Added:
         async with db.transaction() as tx:
             return await _add_in(tx, clock.now(), studio_id, new)
 
-    row: facts.SessionRow = await retrying(attempt)
-    return row
+    done: Added = await retrying(attempt)
+    return done
 
 
-async def _add_in(tx: Tx, now: datetime, studio_id: int, new: NewSession) -> facts.SessionRow:
+async def _add_in(tx: Tx, now: datetime, studio_id: int, new: NewSession) -> Added:
     studio = await studio_by_id(tx, studio_id)
     klass = await tx.one(
         "SELECT id, kind FROM classes WHERE studio_id = :s AND (key = :key"
@@ -84,9 +102,10 @@ async def _add_in(tx: Tx, now: datetime, studio_id: int, new: NewSession) -> fac
     starts_at, ends_at = day_list[0].starts_at, day_list[-1].ends_at
     if starts_at <= now:
         raise StartsInPast()
+    # The class's schedule: its largest pattern (the capacity `addable_classes` offers).
     usual = await tx.one(
-        "SELECT MAX(capacity) AS capacity, MIN(location) AS location FROM schedule_patterns"
-        " WHERE studio_id = :s AND class_id = :c",
+        "SELECT capacity, location, instructor_id FROM schedule_patterns"
+        " WHERE studio_id = :s AND class_id = :c ORDER BY capacity DESC, id LIMIT 1",
         {"s": studio_id, "c": klass["id"]},
     )
     capacity = new.capacity
@@ -113,10 +132,9 @@ async def _add_in(tx: Tx, now: datetime, studio_id: int, new: NewSession) -> fac
         },
     )
     await multi_day_rows.replace_days(tx, studio_id, int(session_id), day_list)
-    if new.instructor_key:
-        staff_id = await _staff_id(tx, studio_id, new.instructor_key)
-        await staffing.assign_in(tx, studio_id, int(session_id), staff_id, True)
-    return facts.SessionRow(
+    default = None if usual is None else usual["instructor_id"]
+    name, unstaffed = await _staff_new(tx, studio_id, int(session_id), new, default)
+    row = facts.SessionRow(
         int(session_id),
         int(klass["id"]),
         None,
@@ -127,6 +145,31 @@ async def _add_in(tx: Tx, now: datetime, studio_id: int, new: NewSession) -> fac
         location,
         new.days,
     )
+    return Added(row, name, unstaffed)
+
+
+async def _staff_new(
+    tx: Tx, studio_id: int, session_id: int, new: NewSession, default: Any
+) -> tuple[str | None, errors.BookingError | None]:
+    """Assign the instructor given (a refusal refuses the session) or the schedule's (a
+    refusal leaves the session without one): their name, and the schedule's refusal."""
+    unstaffed: errors.BookingError | None = None
+    staff_id = None
+    if new.instructor_key:
+        staff_id = await _staff_id(tx, studio_id, new.instructor_key)
+        await staffing.assign_in(tx, studio_id, session_id, staff_id, True)
+    elif default is not None:
+        staff_id = int(default)
+        try:  # assign_in refuses before it writes anything
+            await staffing.assign_in(tx, studio_id, session_id, staff_id, True)
+        except errors.BookingError as error:
+            staff_id, unstaffed = None, error
+    if staff_id is None:
+        return None, unstaffed
+    name = await tx.scalar(
+        "SELECT name FROM staff WHERE studio_id = :s AND id = :id", {"s": studio_id, "id": staff_id}
+    )
+    return None if name is None else str(name), None
 
 
 async def _staff_id(tx: Tx, studio_id: int, key: str) -> int:
