@@ -3,9 +3,11 @@
 First the sessions of classes that issue certificates started in the last two weeks (ended,
 or under way today), newest first; then that session's people, a line per seat of each
 booking (the attendee's name when the booking gave one, else the customer's): a tap marks
-one as passed (✅) or not. "Issue certificates" completes the session
+one as passed (✅) or not; those checked in (on any day of a course over several days)
+start ticked. "Issue certificates" completes the session
 (services.certificates.issue closes it first, as the attendance sweep would at its end) and
-issues one certificate per person marked; each goes to its customer as a notice. Those
+issues one certificate per person marked; each goes to its customer as a notice. The
+confirmation counts those issued one with no attendance recorded. Those
 already holding one show 🎓 and are not issued twice. A session or person an option points
 at is looked up again in this studio."""
 
@@ -104,7 +106,9 @@ async def _pick(ctx: Context, choice: Choice) -> Transition:
     if session_id is None or session_id not in {s.session_id for s in found}:
         return Transition(State.STAFF_COMPLETE)
     ctx.data[SESSION] = session_id
-    ctx.data[PASSED] = []
+    # Those who came are ticked to start with: staff untick who failed.
+    people = await certificates.people(ctx.db, ctx.studio.id, session_id)
+    ctx.data[PASSED] = [_key(p) for p in people if p.attended and not p.issued]
     return Transition(State.STAFF_COMPLETE_MARK)
 
 
@@ -128,6 +132,12 @@ async def _issue(ctx: Context, _choice: Choice) -> Transition:
     if session_id is None:
         return Transition(State.STAFF_COMPLETE)
     passed = []
+    keys = set(ctx.data.get(PASSED, []))
+    absent = sum(
+        1
+        for p in await certificates.people(ctx.db, ctx.studio.id, session_id)
+        if _key(p) in keys and not p.issued and not p.attended
+    )
     for key in ctx.data.get(PASSED, []):
         registration, _sep, position = str(key).partition(":")
         if registration.isdigit() and position.isdigit():
@@ -144,6 +154,13 @@ async def _issue(ctx: Context, _choice: Choice) -> Transition:
         "Session completed: {n} certificates issued; each is sent to its customer.",
         issued.new,
     ).format(n=issued.new)
+    if absent:  # issued all the same (staff may know better), but not unnoticed
+        warning = ctx.t.n_(
+            "{n} of them has no attendance recorded.",
+            "{n} of them have no attendance recorded.",
+            absent,
+        ).format(n=absent)
+        text = f"{text} {warning}"
     return Transition(State.STAFF_COMPLETE_MARK, text)
 
 

@@ -303,6 +303,7 @@ class Person:
     name: str  # the attendee's name, else the customer's ('' for a forgotten customer)
     named: bool  # whether the name is the attendee's own (False: the customer's)
     issued: bool
+    attended: bool = False  # the booking checked in (on any day of a multi-day course)
 
 
 # Open sessions of classes that issue certificates, started in [since, until): by
@@ -314,7 +315,11 @@ WHERE s.studio_id = :studio_id AND s.starts_at >= :since AND s.starts_at < :unti
 ORDER BY s.starts_at DESC, s.id DESC LIMIT :limit"""
 
 PEOPLE_SQL = """SELECT rs.registration_id, r.guest_count, cu.name AS customer_name,
-    ra.position, ra.name AS attendee_name
+    ra.position, ra.name AS attendee_name,
+    CASE WHEN rs.attendance IN ('checked_in', 'attended') OR EXISTS (SELECT 1
+        FROM day_attendance d WHERE d.studio_id = rs.studio_id
+        AND d.registration_session_id = rs.id AND d.status = 'attended')
+    THEN 1 ELSE 0 END AS attended
 FROM registration_sessions rs
 JOIN registrations r ON r.id = rs.registration_id
 JOIN customers cu ON cu.id = r.customer_id
@@ -346,9 +351,13 @@ async def completable(
 async def people(reads: Reads, studio_id: int, session_id: int) -> list[Person]:
     """Everyone booked on a session, a line per seat of each booking, in booking order."""
     named: dict[tuple[int, int], str] = {}
-    bookings: dict[int, tuple[int, str]] = {}
+    bookings: dict[int, tuple[int, str, bool]] = {}
     for r in await reads.all(PEOPLE_SQL, {"studio_id": studio_id, "session_id": session_id}):
-        bookings[int(r["registration_id"])] = (int(r["guest_count"]), r["customer_name"] or "")
+        bookings[int(r["registration_id"])] = (
+            int(r["guest_count"]),
+            r["customer_name"] or "",
+            bool(r["attended"]),
+        )
         if r["position"] is not None and (r["attendee_name"] or "").strip():
             named[(int(r["registration_id"]), int(r["position"]))] = r["attendee_name"].strip()
     issued = {
@@ -356,7 +365,7 @@ async def people(reads: Reads, studio_id: int, session_id: int) -> list[Person]:
         for c in await for_session(reads, studio_id, session_id)
     }
     found = []
-    for registration_id, (guests, customer_name) in bookings.items():
+    for registration_id, (guests, customer_name, attended) in bookings.items():
         for position in range(1, guests + 1):
             key = (registration_id, position)
             found.append(
@@ -366,6 +375,7 @@ async def people(reads: Reads, studio_id: int, session_id: int) -> list[Person]:
                     named.get(key, customer_name),
                     key in named,
                     key in issued,
+                    attended,
                 )
             )
     return found
