@@ -29,15 +29,20 @@ class Setup(Protocol):
 
 
 async def choose_studio(
-    setup: Setup, inbound: Inbound, slug: str | None, current: Studio | None
+    setup: Setup,
+    inbound: Inbound,
+    slug: str | None,
+    current: Studio | None,
+    owner: int | None = None,
 ) -> Studio:
     """The studio a deep link names, else this deployment's default (configured, else
     its only studio, else the first loaded: `services.common.default_studio`). On a
     studio's own bot or number it is always that studio (a link elsewhere is ignored);
-    the default one reaches only studios without their own (`services.studio_channels`)."""
+    the default one reaches only studios without their own (`services.studio_channels`).
+    `owner`: the studio owning the own endpoint as the claim read it (`Lease.endpoint_owner`)."""
     channel = inbound.channel.value
     if inbound.endpoint:
-        if current is not None:
+        if current is not None and current.id == owner:
             return current
         return await endpoints.studio_of(setup.db, channel, inbound.endpoint)
     own = await endpoints.studios_with_own(setup.db, channel)
@@ -61,8 +66,11 @@ async def turn_context(
     now = setup.clock.now()
     channel = inbound.channel.value
     conversation, studio = lease.conversation, lease.studio
-    if conversation is None or studio is None or slug:
-        studio = await choose_studio(setup, inbound, slug, studio)
+    # An own bot or number moved to another studio (its [channels] section) takes its
+    # dialogues along: the person now writes to that studio, never to the one it left.
+    moved = inbound.endpoint and studio is not None and studio.id != lease.endpoint_owner
+    if conversation is None or studio is None or slug or moved:
+        studio = await choose_studio(setup, inbound, slug, studio, lease.endpoint_owner)
     if conversation is None:
         hint = inbound.language_hint
         conversation = await store.create(

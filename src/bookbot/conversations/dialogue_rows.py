@@ -96,6 +96,9 @@ class Lease:
     studio: Studio | None = None  # the dialogue's studio
     customer: Customer | None = None  # the dialogue's customer, if it has one there
     staff_id: int | None = None  # the person's staff id in that studio, if staff
+    # The studio that owns the dialogue's own bot or number now (None: the default one, or
+    # nobody's): a bot moved to another studio takes its dialogues along.
+    endpoint_owner: int | None = None
     held: bool = True
 
 

@@ -83,7 +83,9 @@ def _loaded(claimed: str) -> str:
     {", ".join(f"c.{name}" for name in FIELDS)},
     {studio_columns("s", "s_")},
     {customer_columns("cu", "cu_")},
-    ({staff_id_query("c.studio_id")}) AS staff_id
+    ({staff_id_query("c.studio_id")}) AS staff_id,
+    (SELECT o.studio_id FROM studio_channels o
+     WHERE o.channel = :channel AND o.address = :endpoint) AS endpoint_owner
 FROM (SELECT 1 AS here) AS k
 {claimed}
 LEFT JOIN studios s ON s.id = c.studio_id
@@ -133,6 +135,7 @@ async def _claim(
     lease.studio = studio_from(row, "s_")
     lease.customer = customer_from(row, "cu_")
     lease.staff_id = row["staff_id"]
+    lease.endpoint_owner = row["endpoint_owner"]
     return True
 
 
