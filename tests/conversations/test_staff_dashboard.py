@@ -66,4 +66,6 @@ async def test_report_shows_dashboard_and_feedback(
     table = replies[-1].text
     assert table.startswith("Dashboard by course, ")
     row = next(line for line in table.splitlines() if line.startswith(name[:6]))
-    assert row.split()[-5:] == ["1", "1", "25.0%", "100.0%", "0.0%"]
+    # One booking for two: 2 seats, the units Fill% counts (2 of 8), not 1 booking.
+    assert row.split()[-5:] == ["1", "2", "25.0%", "100.0%", "0.0%"]
+    assert "Seats" in table.splitlines()[1]

@@ -140,9 +140,9 @@ def test_tables() -> None:
     t = translator("en")
     text = dashboard_table(EXPECTED, t, title="Dashboard", currency="GBP")
     rows = [line.split() for line in text.splitlines()]
-    assert ["Sess.", "Booked", "Fill%", "Done%", "Pass%"] in rows
-    assert ["Course", "2", "3", "100.0%", "75.0%", "66.7%"] in rows
-    assert ["Total", "4", "6", "50.0%", "75.0%", "33.3%"] in rows
+    assert ["Sess.", "Seats", "Fill%", "Done%", "Pass%"] in rows
+    assert ["Course", "2", "8", "100.0%", "75.0%", "66.7%"] in rows
+    assert ["Total", "4", "12", "50.0%", "75.0%", "33.3%"] in rows
     assert ["Revenue", "Owed", "At", "studio"] in rows
     assert ["Course", "£502.00", "£168.00", "£45.00"] in rows
     assert ["Total", "£502.00", "£168.00", "£180.00"] in rows
@@ -175,8 +175,8 @@ def test_cli_dashboard_and_feedback(url: str, capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "Dashboard by course, 2026-11-01 – 2026-11-30" in out
     rows = [line.split() for line in out.splitlines()]
-    assert ["Course", "2", "3", "100.0%", "75.0%", "66.7%"] in rows
-    assert ["Taster", "2", "3", "25.0%", "75.0%", "0.0%"] in rows
+    assert ["Course", "2", "8", "100.0%", "75.0%", "66.7%"] in rows
+    assert ["Taster", "2", "4", "25.0%", "75.0%", "0.0%"] in rows
     assert ["Course", "£502.00", "£168.00", "£45.00"] in rows
     assert main(["--database", url, "report", "feedback", *period]) == 0
     out = capsys.readouterr().out

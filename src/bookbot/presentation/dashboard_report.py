@@ -3,9 +3,9 @@ of `report_table`: 48 cells wide, a title, rows, totals, notes). Pure: the calle
 `services.dashboard`.
 
     Dashboard by course, 1 Nov 2026 – 30 Nov 2026
-               Sess. Booked  Fill%  Done%  Pass%
+               Sess.  Seats  Fill%  Done%  Pass%
     -----------------------------------------------
-    Gas Safe       2      3  75.0%  66.7%  50.0%
+    Gas Safe       2      9  75.0%  66.7%  50.0%
     ...
                Revenue     Owed  At studio
     Gas Safe   £240.00  £60.00    £45.00
@@ -24,8 +24,9 @@ from bookbot.services.dashboard import Average, CourseFigures
 
 # Translators: dashboard header, sessions held; at most 6 characters.
 _SESSIONS = N_("Sess.")
-# Translators: dashboard header, bookings on them; at most 6 characters.
-_BOOKINGS = N_("Booked")
+# Translators: dashboard header, seats booked on them (people, per session); at most 6
+# characters.
+_SEATS = N_("Seats")
 # Translators: dashboard header, seats filled of the capacity; at most 6 characters.
 _FILLED = N_("Fill%")
 # Translators: dashboard header, people who attended of those booked; at most 6 characters.
@@ -41,8 +42,8 @@ _AT_STUDIO = N_("At studio")
 # Translators: label of a table's last row, all courses together.
 _TOTAL = N_("Total")
 _KEY = N_(
-    "Fill% = seats booked of capacity; Done% = people who attended of those booked; "
-    "Pass% = certificates of those who attended. Revenue = paid less refunds in the period; "
+    "Seats = seats booked (a person once a session); Fill% = seats booked of capacity; "
+    "Done% = people who attended of those booked; Pass% = certificates of those who attended. Revenue = paid less refunds in the period; "
     "Owed = balances and invoices unpaid now; At studio = bookings with no online payment."
 )
 # Translators: feedback table headers: how many ratings, their average (1-5).
@@ -74,7 +75,7 @@ def _total(rows: Sequence[CourseFigures]) -> CourseFigures:
 def _activity(f: CourseFigures, locale: str) -> list[str]:
     return [
         format_decimal(f.sessions, locale=locale),
-        format_decimal(f.bookings, locale=locale),
+        format_decimal(f.seats, locale=locale),  # the units Fill% counts
         rate_text(f.seats, f.capacity, locale),
         rate_text(f.attended, f.people, locale),
         rate_text(f.certificates, f.attended, locale),
@@ -95,7 +96,7 @@ def dashboard_table(
     """Activity per course then money per course, each with a total; the key under them."""
     locale, total = t.language, _total(rows)
     activity = Table(
-        [t._(m) for m in (_SESSIONS, _BOOKINGS, _FILLED, _DONE, _PASSED)],
+        [t._(m) for m in (_SESSIONS, _SEATS, _FILLED, _DONE, _PASSED)],
         [[r.class_name, *_activity(r, locale)] for r in rows],
         totals=[[t._(_TOTAL), *_activity(total, locale)]],
     )
