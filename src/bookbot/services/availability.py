@@ -19,7 +19,6 @@ from bookbot.engine import errors
 from bookbot.engine.clock import Clock
 from bookbot.services.availability_reads import (
     LONGEST_FOOTPRINT,
-    LONGEST_SESSION,
     DayView,
     availability_of,
     busy_of,
@@ -32,7 +31,6 @@ from bookbot.store.db import Database, Tx
 
 __all__ = [
     "LONGEST_FOOTPRINT",
-    "LONGEST_SESSION",
     "SOURCES",
     "DayView",
     "add_window",

@@ -12,12 +12,9 @@ from bookbot.engine import capacity
 from bookbot.engine.pricing import ClassKind
 from bookbot.services import facts
 from bookbot.services.booking_views import (
-    Booked,
     BookingSummary,
-    MyBookings,
     PastBooking,
     booked,
-    booked_sessions,
     my_bookings,
     my_bookings_and_past,
     past_bookings,
@@ -26,16 +23,13 @@ from bookbot.services.common import in_list
 from bookbot.store.db import Database, Tx, instant, record
 
 __all__ = [
-    "Booked",
     "BookingSummary",
     "ClassCard",
     "CourseRun",
     "DateChoice",
-    "MyBookings",
     "Need",
     "PastBooking",
     "booked",
-    "booked_sessions",
     "browsed",
     "card_of",
     "class_card",

@@ -23,11 +23,9 @@ from bookbot.services.company_invoices import (
     INVOICE_ATTEMPTS,
     Company,
     retry_invoices,
-    send_invoice,
     start_invoice,
 )
 from bookbot.services.payment_checkout import (
-    SHORTEST_LINK,
     Checkout,
     ReturnUrls,
     call_off,
@@ -55,7 +53,6 @@ from bookbot.store.db import Database
 __all__ = [
     "BATCH",
     "INVOICE_ATTEMPTS",
-    "SHORTEST_LINK",
     "STALE_SQL",
     "Checkout",
     "Company",
@@ -71,7 +68,6 @@ __all__ = [
     "paid_of_session",
     "read_payment",
     "reconcile",
-    "send_invoice",
     "staff_refund",
     "start_appointment_checkout",
     "start_checkout",
