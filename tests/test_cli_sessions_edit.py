@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bookbot.cli.common import CommandError
+from bookbot.cli.common import CommandError, UsageError
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.services.booking import book_session
@@ -129,3 +129,26 @@ async def test_add_takes_the_schedule_instructor_when_qualified_and_free(
         "SELECT instructor_id FROM sessions WHERE pattern_id IS NULL ORDER BY id DESC LIMIT 1"
     )
     assert untaught is None
+
+
+async def test_add_reads_times_as_the_chat_does_and_lists_with_a_comma(
+    db: Database, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The tester's finding: '--start 9am' was refused though /session takes it, and a
+    # one-day session read 'Fri 15 Jan 2027 09:00–17:00' beside a course's
+    # 'Wed 2 – Fri 4 Dec 2026, 09:00–17:00 daily'.
+    await builders.studio(db)
+    settings = Settings(database_url=database_url)
+    assert await _add(settings, "--start", "9am", "--end", "5:30pm", "--capacity", "6") == 0
+    day = date(NEXT_YEAR, 1, 15).strftime("%a %-d %b %Y")
+    assert f"{day}, 09:00–17:30 GMT" in capsys.readouterr().out
+    assert (
+        await _add(settings, "--date", f"{NEXT_YEAR}-01-20", "--days", "2", "--capacity", "6") == 0
+    )
+    capsys.readouterr()
+    assert await command(settings, "sessions", "list") == 0
+    listed = capsys.readouterr().out
+    assert f"{day}, 09:00–17:30 GMT" in listed
+    assert ", 09:00–17:00 daily" in listed
+    with pytest.raises(UsageError, match="not a time"):
+        await _add(settings, "--start", "soon")

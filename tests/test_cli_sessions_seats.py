@@ -39,7 +39,7 @@ async def test_one_seat_is_singular(
         == 0
     )
     out = capsys.readouterr().out
-    assert out.rstrip().endswith(", 1 seat")
+    assert out.splitlines()[0].endswith(", 1 seat")  # then who teaches it
     session_id = await db.scalar("SELECT MAX(id) FROM sessions")
     assert await command(settings, "sessions", "edit", str(session_id), "--capacity", "2") == 0
     assert capsys.readouterr().out.rstrip().endswith(", 2 seats")

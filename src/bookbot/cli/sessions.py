@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from datetime import date, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
 
 from bookbot.cli.common import (
     CommandError,
@@ -14,6 +17,7 @@ from bookbot.cli.common import (
     studio_session,
 )
 from bookbot.config import Settings
+from bookbot.conversations.time_answers import time_of_day
 from bookbot.engine.clock import SystemClock
 from bookbot.engine.multi_day import days_problem
 from bookbot.presentation.i18n import translator
@@ -100,7 +104,14 @@ def register(commands: Any) -> None:
 def _when(studio: Studio, s: facts.SessionRow, days: int | None = None) -> str:
     """A session's span; a multi-day one as 'Wed 13 – Fri 15 Jan 2027, 09:00–17:00 daily GMT'."""
     t = translator(studio.default_language)
-    return t.span(s.starts_at, s.ends_at, studio.timezone, s.days if days is None else days)
+    text = t.span(s.starts_at, s.ends_at, studio.timezone, s.days if days is None else days)
+    # A one-day span as a course's reads: the date, a comma, the hours.
+    day = format_date(
+        s.starts_at.astimezone(ZoneInfo(studio.timezone)), "EEE d MMM y", locale=t.language
+    )
+    if text.startswith(f"{day} "):
+        return f"{day},{text[len(day) :]}"
+    return text
 
 
 _MARKS = {"create": "new", "update": "changed", "unchanged": "exists", "delete": "removed"}
@@ -249,13 +260,11 @@ def _day(text: str) -> date:
 
 
 def _time(text: str) -> time:
-    try:
-        hours, minutes = text.split(":")
-        if len(minutes) != 2:
-            raise ValueError(text)
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a time (HH:MM, 24-hour): {text!r}") from None
+    # The chat's reading ('9am', '09:00', '5:30 pm'), so the CLI takes what /session takes.
+    found = time_of_day(text, "en")
+    if found is None:
+        raise argparse.ArgumentTypeError(f"not a time (HH:MM, or 9am): {text!r}")
+    return found
 
 
 def _days(text: str) -> int:
@@ -271,8 +280,8 @@ def _register_changes(actions: Any) -> None:
     )
     add.add_argument("--class", dest="class_key", required=True, metavar="KEY", help="class key")
     add.add_argument("--date", type=_day, required=True, help="local date, YYYY-MM-DD")
-    add.add_argument("--start", type=_time, required=True, help="local start, HH:MM")
-    add.add_argument("--end", type=_time, required=True, help="local end, HH:MM")
+    add.add_argument("--start", type=_time, required=True, help="local start, HH:MM or 9am")
+    add.add_argument("--end", type=_time, required=True, help="local end, HH:MM or 5pm")
     add.add_argument(
         "--days",
         type=_days,
@@ -296,8 +305,8 @@ def _register_changes(actions: Any) -> None:
         "session", type=positive_int, metavar="SESSION_ID", help="the session's number"
     )
     edit.add_argument("--date", type=_day, help="new local date, YYYY-MM-DD")
-    edit.add_argument("--start", type=_time, help="new local start, HH:MM")
-    edit.add_argument("--end", type=_time, help="new local end, HH:MM")
+    edit.add_argument("--start", type=_time, help="new local start, HH:MM or 9am")
+    edit.add_argument("--end", type=_time, help="new local end, HH:MM or 5pm")
     edit.add_argument("--capacity", type=positive_int, help="seats (not below those taken)")
     edit.add_argument("--location", help="new place")
     edit.add_argument("--notes", help="instructor notes (staff only; tells nobody)")
