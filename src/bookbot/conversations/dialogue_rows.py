@@ -163,31 +163,36 @@ async def save(db: Database, lease: Lease, conversation: Conversation, now: date
     """Write the dialogue back and release its lease, in one statement. Raises `LeaseLost`,
     writing nothing, if the lease is no longer ours. With funnel events to record: one
     statement on PostgreSQL, one transaction of two on SQLite."""
-    params = _save_params(lease, conversation, now)
-    if not conversation.funnel:
-        _saved(lease, conversation, await db.execute(_SAVE, params))
-    elif db.dialect == "postgresql":
-        sql = _with_funnel(conversation, now, params)
-        _saved(lease, conversation, int(await db.scalar(sql, params)))
-    else:
+    if conversation.funnel and db.dialect != "postgresql":
         async with db.transaction() as tx:
-            _saved(lease, conversation, await tx.execute(_SAVE, params))
-            await _save_funnel_in(tx, conversation, now)
+            await save_in(tx, lease, conversation, now)
+    else:
+        await _save_one(db, lease, conversation, now)
     lease.held = False
 
 
 async def save_in(tx: Tx, lease: Lease, conversation: Conversation, now: datetime) -> None:
     """`save` inside the caller's transaction (with the replies it queues); the caller marks
     the lease let go (`held = False`) once that transaction has committed."""
-    params = _save_params(lease, conversation, now)
-    if not conversation.funnel:
-        _saved(lease, conversation, await tx.execute(_SAVE, params))
-    elif tx.dialect == "postgresql":
-        sql = _with_funnel(conversation, now, params)
-        _saved(lease, conversation, int(await tx.scalar(sql, params)))
-    else:
+    if conversation.funnel and tx.dialect != "postgresql":
+        params = _save_params(lease, conversation, now)
         _saved(lease, conversation, await tx.execute(_SAVE, params))
         await _save_funnel_in(tx, conversation, now)
+    else:
+        await _save_one(tx, lease, conversation, now)
+
+
+async def _save_one(
+    db: Database | Tx, lease: Lease, conversation: Conversation, now: datetime
+) -> None:
+    """The save as one statement: the row alone, or on PostgreSQL the row and its funnel
+    events together."""
+    params = _save_params(lease, conversation, now)
+    if not conversation.funnel:
+        _saved(lease, conversation, await db.execute(_SAVE, params))
+    else:
+        sql = _with_funnel(conversation, now, params)
+        _saved(lease, conversation, int(await db.scalar(sql, params)))
 
 
 async def note_message(
