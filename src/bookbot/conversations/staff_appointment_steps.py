@@ -26,8 +26,9 @@ from bookbot.conversations.staff_availability_steps import (
     own_id,
     own_typed,
 )
-from bookbot.conversations.staff_week import city, staff_zone
+from bookbot.conversations.staff_week import staff_zone
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
+from bookbot.conversations.timezone_steps import city
 from bookbot.engine import errors
 from bookbot.engine.recurrence import zone
 from bookbot.presentation.i18n import N_, render_error

@@ -10,6 +10,7 @@ from babel.dates import format_date
 
 from bookbot.conversations.staff_admin_steps import nav
 from bookbot.conversations.states import Choice, Context, Screen
+from bookbot.conversations.timezone_steps import city
 from bookbot.engine.recurrence import resolve_local, zone
 from bookbot.engine.slots import Interval
 from bookbot.services import availability
@@ -22,11 +23,6 @@ async def staff_zone(ctx: Context, staff_id: int) -> str:
     if "staff_zone" not in ctx.turn:
         ctx.turn["staff_zone"] = await availability.staff_zone(ctx.db, ctx.studio.id, staff_id)
     return str(ctx.turn["staff_zone"])
-
-
-def city(zone_name: str) -> str:
-    """'America/New_York' -> 'New York'."""
-    return zone_name.rsplit("/", 1)[-1].replace("_", " ")
 
 
 def weekday_name(ctx: Context, weekday: int) -> str:
