@@ -61,11 +61,6 @@ def back_to(ctx: Context, state: State, notice: str | None = None) -> Transition
     return Transition(state, notice, back=True)
 
 
-def _line_when(ctx: Context, line: staff_views.SessionLine) -> str:
-    """A session's start; a multi-day course's dates and daily hours."""
-    return ctx.session_when(line.starts_at, line.ends_at or line.starts_at, line.days)
-
-
 async def _assigned_line(ctx: Context) -> staff_views.SessionLine | None:
     session_id = int_value(ctx.data.get("assign_session"))
     return await staff_views.session_line(ctx.db, ctx.studio.id, session_id) if session_id else None
@@ -87,7 +82,7 @@ async def assign_session_screen(ctx: Context) -> Screen:
     line = await _assigned_line(ctx)
     if line is None:
         return await assign_screen(ctx)
-    head = [f"{line.class_name} · {_line_when(ctx, line)}"]
+    head = [f"{line.class_name} · {staff_lists.line_when(ctx, line)}"]
     head += _staffing_lines(ctx, await staff_views.session_staffing(ctx.db, ctx.studio.id, line.id))
     people = await staff_lists_service.free_qualified(
         ctx.db, ctx.studio.id, line.id, line.starts_at
@@ -105,7 +100,7 @@ async def assign_role_screen(ctx: Context) -> Screen:
     person = await _staff_member(ctx, ctx.data.get("assign_staff"))
     if line is None or person is None:
         return await assign_session_screen(ctx)
-    head = [f"{line.class_name} · {_line_when(ctx, line)}"]
+    head = [f"{line.class_name} · {staff_lists.line_when(ctx, line)}"]
     head.append(
         ctx.t._("Add {name} as the instructor or as an assistant?").format(name=person.name)
     )
@@ -185,7 +180,9 @@ async def _assign(ctx: Context, *, as_instructor: bool) -> Transition:
     return back_to(
         ctx,
         State.STAFF_ASSIGN_SESSION,
-        done.format(name=member.name, class_name=line.class_name, date=_line_when(ctx, line)),
+        done.format(
+            name=member.name, class_name=line.class_name, date=staff_lists.line_when(ctx, line)
+        ),
     )
 
 

@@ -78,8 +78,9 @@ def page_choices(ctx: Context, page: SessionPage) -> list[Choice]:
     return choices
 
 
-def _when(ctx: Context, s: SessionLine) -> str:
-    return ctx.session_when(s.starts_at, s.ends_at or s.starts_at, s.days)
+def line_when(ctx: Context, line: SessionLine) -> str:
+    """A session's start; a multi-day course's dates and daily hours."""
+    return ctx.session_when(line.starts_at, line.ends_at or line.starts_at, line.days)
 
 
 async def sessions_screen(
@@ -88,7 +89,7 @@ async def sessions_screen(
     """A page of sessions to choose from, each an `action` button, under `prompt` (or "no
     sessions from that day on"), with the paging buttons and then `extra`."""
     page = await sessions(ctx, size)
-    choices = [Choice(action, f"{_when(ctx, s)} · {s.class_name}", s.id) for s in page.lines]
+    choices = [Choice(action, f"{line_when(ctx, s)} · {s.class_name}", s.id) for s in page.lines]
     text = prompt
     if not choices:
         day = ctx.t.date(start_day(ctx))

@@ -135,10 +135,6 @@ def _days(entry: staff_views.RosterEntry) -> str:
     return " ".join(_DAY_MARKS.get(m, "○") for m in entry.day_marks)
 
 
-def _line_when(ctx: Context, line: staff_views.SessionLine) -> str:
-    return ctx.session_when(line.starts_at, line.ends_at or line.starts_at, line.days)
-
-
 def _day_heading(ctx: Context, line: staff_views.SessionLine) -> list[str]:
     """'Day 2 of 3' on a day of a multi-day session (check-in marks that day)."""
     if line.days <= 1 or line.ends_at is None:
@@ -191,7 +187,7 @@ async def session_screen(ctx: Context) -> Screen:
     if line.days > 1:  # today's check-ins, as the entries are (not any day's)
         present = sum(e.guests for e in entries if e.status in ("checked_in", "attended"))
         line = replace(line, checked_in=present)
-    text = [f"{line.class_name} · {_line_when(ctx, line)}", _counts(ctx, line)]
+    text = [f"{line.class_name} · {staff_lists.line_when(ctx, line)}", _counts(ctx, line)]
     text += _day_heading(ctx, line)
     if entries and not ctx.texting:
         text += ["", roster_table(ctx, entries), ""]
