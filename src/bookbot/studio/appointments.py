@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
@@ -43,8 +42,8 @@ from bookbot.studio.fields import (
     Price,
     StartDate,
     WallTime,
+    price_problem,
     shown,
-    to_minor_units,
     unknown,
 )
 
@@ -229,7 +228,7 @@ def _package_problems(
         seen.setdefault(package.key, index)
         if package.service not in keys:
             yield unknown(f"{where}.service", "service", package.service, keys)
-        yield from _price_problem(f"{where}.price", package.price, currency)
+        yield from price_problem(f"{where}.price", package.price, currency)
 
 
 def utc_period(period: PeriodSpec, zone: str) -> tuple[datetime, datetime]:
@@ -270,13 +269,6 @@ def _service_problems(index: int, service: ServiceSpec, staff: Sequence[str]) ->
             yield unknown(f"{where}.staff[{j}]", "staff", key, staff)
 
 
-def _price_problem(where: str, amount: Decimal, currency: str) -> Iterator[str]:
-    try:
-        to_minor_units(amount, currency)
-    except ValueError as error:
-        yield f"{where}: {error}"
-
-
 def appointment_problems(
     *,
     staff: Sequence[tuple[str, str | None, AvailabilitySpec]],
@@ -295,5 +287,5 @@ def appointment_problems(
     keys = [key for key, _zone, _availability in staff]
     for index, service in enumerate(services):
         yield from _service_problems(index, service, keys)
-        yield from _price_problem(f"services[{index}].price", service.price, currency)
+        yield from price_problem(f"services[{index}].price", service.price, currency)
     yield from _package_problems(packages, services, currency)

@@ -6,14 +6,13 @@ an end; then the schedule as a whole (`schedule`), staff notices and appointment
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from bookbot.engine import recurrence
 from bookbot.engine.attendees import ATTENDEE_FIELDS
 from bookbot.engine.pricing import ClassKind
 from bookbot.studio.appointments import appointment_problems
-from bookbot.studio.fields import to_minor_units, unknown
+from bookbot.studio.fields import price_problem, unknown
 from bookbot.studio.notices import staff_notice_problems
 from bookbot.studio.schedule import schedule_problems
 
@@ -64,10 +63,10 @@ def _class_problems(spec: StudioFile) -> Iterator[str]:
                 yield unknown(
                     f"classes[{i}].requirements[{j}].resource", "resource", resource, resources
                 )
-        yield from _price_problem(f"classes[{i}].price", klass.price, spec.studio.currency)
+        yield from price_problem(f"classes[{i}].price", klass.price, spec.studio.currency)
         for j, offer in enumerate(klass.passes):
             where = f"classes[{i}].passes[{j}]"
-            yield from _price_problem(f"{where}.price", offer.price, spec.studio.currency)
+            yield from price_problem(f"{where}.price", offer.price, spec.studio.currency)
             if offer.kind == "punch" and not offer.sessions:
                 yield f"{where}.sessions: a punch pass needs a number of sessions"
         yield from _payment_problems(f"classes[{i}]", klass)
@@ -85,13 +84,6 @@ def _payment_problems(where: str, klass: ClassSpec) -> Iterator[str]:
         yield f'{where}.deposit_percent: a deposit is paid online: set payment = "online" or "either"'
     if klass.company_billing:
         yield f'{where}.company_billing: invoices go through Stripe: set payment = "online" or "either"'
-
-
-def _price_problem(where: str, amount: Decimal, currency: str) -> Iterator[str]:
-    try:
-        to_minor_units(amount, currency)
-    except ValueError as error:
-        yield f"{where}: {error}"
 
 
 def _pattern_problems(spec: StudioFile) -> Iterator[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any
@@ -236,3 +236,11 @@ def unknown(where: str, what: str, key: str, known: Iterable[str]) -> str:
     """The problem of a key that names nothing the file defines."""
     listed = ", ".join(sorted(set(known))) or "none defined"
     return f'{where}: unknown {what} "{key}" (known: {listed})'
+
+
+def price_problem(where: str, amount: Decimal, currency: str) -> Iterator[str]:
+    """The problem of a price the currency cannot hold (too many decimals), if any."""
+    try:
+        to_minor_units(amount, currency)
+    except ValueError as error:
+        yield f"{where}: {error}"
