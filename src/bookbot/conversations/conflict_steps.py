@@ -14,7 +14,13 @@ from __future__ import annotations
 from babel.dates import format_datetime
 
 from bookbot.conversations import payment_steps
-from bookbot.conversations.staff_admin_steps import int_value, nav, reason_refusal, typed_reason
+from bookbot.conversations.staff_admin_steps import (
+    cancel_screen,
+    int_value,
+    nav,
+    reason_refusal,
+    typed_reason,
+)
 from bookbot.conversations.staff_availability_steps import (
     Handler,
     Step,
@@ -24,8 +30,9 @@ from bookbot.conversations.staff_availability_steps import (
     own_id,
     own_typed,
 )
-from bookbot.conversations.staff_week import city, staff_zone
+from bookbot.conversations.staff_week import staff_zone
 from bookbot.conversations.states import Choice, Context, Screen, State, Transition
+from bookbot.conversations.timezone_steps import city
 from bookbot.engine import errors
 from bookbot.engine.recurrence import zone
 from bookbot.presentation.i18n import N_, render_error
@@ -97,13 +104,6 @@ async def list_screen(ctx: Context, staff_id: int) -> Screen:
         )
     )
     return Screen("\n".join(lines), choices + nav(ctx))
-
-
-def cancel_screen(ctx: Context) -> Screen:
-    text = ctx.t._(
-        "Why are you cancelling? Type the reason: we pass it on to the customer in your words."
-    )
-    return Screen(text, nav(ctx))
 
 
 def _handled(ctx: Context, conflict: Conflict) -> str:

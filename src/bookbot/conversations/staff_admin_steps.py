@@ -49,6 +49,14 @@ def reason_refusal(ctx: Context) -> str:
     return refusal.format(n=REASON_LIMIT)
 
 
+def cancel_screen(ctx: Context) -> Screen:
+    """Asks staff why they cancel a customer's appointment (the reason is passed on)."""
+    text = ctx.t._(
+        "Why are you cancelling? Type the reason: we pass it on to the customer in your words."
+    )
+    return Screen(text, nav(ctx))
+
+
 # --- assigning staff -------------------------------------------------------------------
 
 

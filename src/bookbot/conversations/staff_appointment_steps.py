@@ -16,7 +16,13 @@ from datetime import datetime
 from babel.dates import format_datetime
 
 from bookbot.conversations import payment_steps
-from bookbot.conversations.staff_admin_steps import int_value, nav, reason_refusal, typed_reason
+from bookbot.conversations.staff_admin_steps import (
+    cancel_screen,
+    int_value,
+    nav,
+    reason_refusal,
+    typed_reason,
+)
 from bookbot.conversations.staff_availability_steps import (
     Handler,
     Step,
@@ -203,13 +209,6 @@ async def appointment_screen(ctx: Context, staff_id: int) -> Screen:
     elif appointment.status in ATTENDABLE:
         lines.append(_("You can mark a no-show once it has started."))
     return Screen("\n".join(lines), [*choices, _toggle(ctx), *nav(ctx)])
-
-
-def cancel_screen(ctx: Context) -> Screen:
-    text = ctx.t._(
-        "Why are you cancelling? Type the reason: we pass it on to the customer in your words."
-    )
-    return Screen(text, nav(ctx))
 
 
 # --- choices ---------------------------------------------------------------------------
