@@ -20,7 +20,7 @@ from bookbot.engine import errors
 from bookbot.engine import reservations as rules
 from bookbot.engine.clock import Clock
 from bookbot.services import day_attendance, reservations
-from bookbot.store.db import Database, Reads, instant, retrying
+from bookbot.store.db import Database, Reads, Row, instant, retrying
 
 BOOKING, RESERVATION = "booking", "reservation"
 
@@ -74,29 +74,27 @@ async def bookings_open(
     }
     rows = await reads.all(BOOKED_NEAR_SQL, params)
     days = [
-        Arrival(
-            BOOKING,
-            int(r["id"]),
-            int(r["registration_id"]),
-            instant(r["starts_at"]),
-            str(r["class_name"]),
-            r["day_mark"] == "attended",
-        )
+        _booking(r, checked_in=r["day_mark"] == "attended")
         for r in await reads.all(BOOKED_DAYS_NEAR_SQL, params)
         if r["attendance"] in (None, "checked_in") and r["day_mark"] in (None, "attended")
     ]
     return sorted(days, key=lambda a: (a.starts_at, a.id)) + [
-        Arrival(
-            BOOKING,
-            int(r["id"]),
-            int(r["registration_id"]),
-            instant(r["starts_at"]),
-            str(r["class_name"]),
-            r["attendance"] == "checked_in",
-        )
+        _booking(r, checked_in=r["attendance"] == "checked_in")
         for r in rows
         if r["attendance"] in (None, "checked_in")
     ]
+
+
+def _booking(r: Row, *, checked_in: bool) -> Arrival:
+    """A booking entry (a session, or a multi-day session's day) to check in to."""
+    return Arrival(
+        BOOKING,
+        int(r["id"]),
+        int(r["registration_id"]),
+        instant(r["starts_at"]),
+        str(r["class_name"]),
+        checked_in,
+    )
 
 
 async def open_now(db: Database, studio_id: int, customer_id: int, now: datetime) -> list[Arrival]:
