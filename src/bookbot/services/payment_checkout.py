@@ -127,7 +127,7 @@ async def start_checkout(
     (`PaymentNotOffered`); GatewayError if the provider could not be reached (the payment is
     then failed and the hold stays as it was: asking again makes a fresh one)."""
 
-    async def write() -> tuple[int, rules.Due, datetime, str]:
+    async def write() -> tuple[int, datetime, str]:
         now = clock.now()
         async with db.transaction() as tx:
             reg = await lock_registration(tx, studio_id, registration_id)
@@ -164,14 +164,13 @@ async def start_checkout(
                 expires=expires,
             )
             await holds.extend_in(tx, now, studio_id, registration_id, expires)
-            return payment_id, due, expires, str(row["class_name"])
+            return payment_id, expires, str(row["class_name"])
 
-    payment_id, due, expires, name = await retrying(write)
-    payment = await read_payment(db, payment_id)
-    if payment is None:  # deleted with its studio meanwhile
-        raise errors.NotFound(what="booking", ident=registration_id)
-    session = await open_session(db, clock, gateway, payment, description=name, urls=urls)
-    return Checkout(payment_id, session.url, due.now, payment.currency, expires)
+    payment_id, expires, name = await retrying(write)
+    missing = errors.NotFound(what="booking", ident=registration_id)
+    return await _opened(
+        db, clock, gateway, payment_id, name=name, urls=urls, expires=expires, missing=missing
+    )
 
 
 async def start_appointment_checkout(
@@ -219,9 +218,28 @@ async def start_appointment_checkout(
             return payment_id, expires, found.service_name
 
     payment_id, expires, name = await retrying(write)
+    missing = errors.NotFound(what="appointment", ident=appointment_id)
+    return await _opened(
+        db, clock, gateway, payment_id, name=name, urls=urls, expires=expires, missing=missing
+    )
+
+
+async def _opened(
+    db: Database,
+    clock: Clock,
+    gateway: PaymentGateway,
+    payment_id: int,
+    *,
+    name: str,
+    urls: ReturnUrls,
+    expires: datetime,
+    missing: errors.NotFound,
+) -> Checkout:
+    """The Checkout of a pending payment row just written: its provider Session opened;
+    `missing` if the row went meanwhile (deleted with its studio)."""
     payment = await read_payment(db, payment_id)
     if payment is None:
-        raise errors.NotFound(what="appointment", ident=appointment_id)
+        raise missing
     session = await open_session(db, clock, gateway, payment, description=name, urls=urls)
     return Checkout(payment_id, session.url, payment.amount_minor, payment.currency, expires)
 
@@ -373,8 +391,7 @@ async def start_pass_checkout(
             return payment_id, expires, str(row["name"])
 
     payment_id, expires, name = await retrying(write)
-    payment = await read_payment(db, payment_id)
-    if payment is None:
-        raise errors.NotFound(what="class", ident=class_id)
-    session = await open_session(db, clock, gateway, payment, description=name, urls=urls)
-    return Checkout(payment_id, session.url, payment.amount_minor, payment.currency, expires)
+    missing = errors.NotFound(what="class", ident=class_id)
+    return await _opened(
+        db, clock, gateway, payment_id, name=name, urls=urls, expires=expires, missing=missing
+    )
