@@ -32,37 +32,11 @@ from bookbot.services import attendance, passes, reservations
 from bookbot.services.invariants import find_violations
 from bookbot.store.db import Database
 from tests import builders
+from tests.lock_waits import outcome, until_waiting
 
 pytestmark = pytest.mark.backends("postgresql")  # SQLite serialises writers: no such wait
 
 MON_18 = datetime(2026, 11, 16, 18, 0, tzinfo=UTC)
-LOCK_WAIT = 10.0  # seconds for a reservation to reach the gate
-
-
-async def _waiting_on_locks(db: Database) -> int:
-    async with db.transaction(write=False) as tx:
-        return int(
-            await tx.scalar(
-                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock'"
-            )
-        )
-
-
-async def _until_waiting(db: Database, count: int) -> None:
-    """Poll until `count` connections wait for a lock (a condition, not a guessed delay)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + LOCK_WAIT
-    while await _waiting_on_locks(db) < count:
-        assert loop.time() < deadline, f"expected {count} reservation(s) waiting on the gate"
-        await asyncio.sleep(0.005)
-
-
-async def _outcome(operation: Awaitable[Any]) -> Any:
-    try:
-        return await operation
-    except errors.BookingError as refusal:
-        return refusal
 
 
 async def _behind_the_pass(
@@ -74,10 +48,10 @@ async def _behind_the_pass(
     """Both wait on the pass row's lock, `first` ahead; then the gate lets go."""
     async with db.transaction() as gate:
         await gate.lock("passes", [pass_id])
-        ahead = asyncio.create_task(_outcome(first()))
-        await _until_waiting(db, 1)
-        behind = asyncio.create_task(_outcome(second()))
-        await _until_waiting(db, 2)
+        ahead = asyncio.create_task(outcome(first()))
+        await until_waiting(db, 1)
+        behind = asyncio.create_task(outcome(second()))
+        await until_waiting(db, 2)
     return [await ahead, await behind]
 
 

@@ -31,44 +31,17 @@ from bookbot.services.cancellation import Cancellation, cancel_registration
 from bookbot.services.customers import customer_for
 from bookbot.store.db import Database, connect
 from tests import builders
+from tests.lock_waits import outcome, until_waiting
 
 MON_18 = datetime(2026, 11, 16, 18, 0, tzinfo=UTC)  # a two-hour taster, one wheel each
 CLASS_END = MON_18 + timedelta(hours=2)
 SEATS, WHEELS = 5, 3
 HOLD_FOR = timedelta(minutes=10)  # the studio default
 SINGLE = RegistrationKind.SINGLE
-LOCK_WAIT = 10.0  # seconds for an operation to reach the gate
 RACE_ROUNDS = 25
 
 
 # --- making the race ----------------------------------------------------------------------
-
-
-async def _waiting_on_locks(db: Database) -> int:
-    async with db.transaction(write=False) as tx:
-        return int(
-            await tx.scalar(
-                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock'"
-            )
-        )
-
-
-async def _until_waiting(db: Database, count: int) -> None:
-    """Poll until `count` connections wait for a lock (a condition, not a guessed delay)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + LOCK_WAIT
-    while await _waiting_on_locks(db) < count:
-        assert loop.time() < deadline, f"expected {count} operation(s) waiting on the gate"
-        await asyncio.sleep(0.005)
-
-
-async def _outcome(operation: Awaitable[Any]) -> Any:
-    """What the caller is told: the result, or the refusal."""
-    try:
-        return await operation
-    except errors.BookingError as refusal:
-        return refusal
 
 
 async def one_then_other(
@@ -80,13 +53,13 @@ async def one_then_other(
 ) -> tuple[Any, Any]:
     """Run `first` and `second` against each other, `first` reaching the rows first."""
     if db.dialect == "sqlite":
-        return await _outcome(first()), await _outcome(second())
+        return await outcome(first()), await outcome(second())
     async with db.transaction() as gate:
         await gate.lock(table, ids)
-        ahead = asyncio.create_task(_outcome(first()))
-        await _until_waiting(db, 1)
-        behind = asyncio.create_task(_outcome(second()))
-        await _until_waiting(db, 2)
+        ahead = asyncio.create_task(outcome(first()))
+        await until_waiting(db, 1)
+        behind = asyncio.create_task(outcome(second()))
+        await until_waiting(db, 2)
     return await ahead, await behind
 
 
@@ -542,7 +515,7 @@ async def _race_round(
     }
     chosen = rng.sample(OPERATIONS, rng.randint(2, len(OPERATIONS)))
     told = dict(
-        zip(chosen, await asyncio.gather(*(_outcome(calls[c]()) for c in chosen)), strict=True)
+        zip(chosen, await asyncio.gather(*(outcome(calls[c]()) for c in chosen)), strict=True)
     )
 
     await assert_nothing_left_on_dead_registrations(db)
