@@ -50,3 +50,18 @@ async def test_a_dialogue_follows_its_bot_to_the_studio_that_owns_it_now(db: Dat
         {"e": BOT},
     )
     assert owner == tutor  # they are the tutor's customer now, not the clay studio's
+
+
+async def test_a_bot_no_studio_owns_any_more_keeps_its_dialogues_until_a_restart(
+    db: Database,
+) -> None:
+    """Its studio dropped it from [channels]; this process still serves it: answered there."""
+    clock = FrozenClock(NOW)
+    clay = await load_example_studio(db, clock, weeks=1)
+    dialogues = Dialogues(db, clock)
+    await _own_bot(db, clay)
+    await dialogues.handle(Inbound(Channel.TELEGRAM, "900", text="/start", endpoint=BOT))
+    await db.execute("DELETE FROM studio_channels WHERE address = :a", {"a": BOT})
+    replies = await dialogues.handle(Inbound(Channel.TELEGRAM, "900", text="/start", endpoint=BOT))
+    assert replies
+    assert await _studio_of_dialogue(db) == clay

@@ -42,8 +42,8 @@ async def choose_studio(
     `owner`: the studio owning the own endpoint as the claim read it (`Lease.endpoint_owner`)."""
     channel = inbound.channel.value
     if inbound.endpoint:
-        if current is not None and current.id == owner:
-            return current
+        if current is not None and owner in (None, current.id):
+            return current  # owner None: nobody took it (served till a restart): it stays
         return await endpoints.studio_of(setup.db, channel, inbound.endpoint)
     own = await endpoints.studios_with_own(setup.db, channel)
     if slug:
@@ -68,9 +68,10 @@ async def turn_context(
     conversation, studio = lease.conversation, lease.studio
     # An own bot or number moved to another studio (its [channels] section) takes its
     # dialogues along: the person now writes to that studio, never to the one it left.
-    moved = inbound.endpoint and studio is not None and studio.id != lease.endpoint_owner
+    owner = lease.endpoint_owner
+    moved = inbound.endpoint and studio is not None and owner not in (None, studio.id)
     if conversation is None or studio is None or slug or moved:
-        studio = await choose_studio(setup, inbound, slug, studio, lease.endpoint_owner)
+        studio = await choose_studio(setup, inbound, slug, studio, owner)
     if conversation is None:
         hint = inbound.language_hint
         conversation = await store.create(
