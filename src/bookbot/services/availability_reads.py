@@ -159,15 +159,23 @@ ORDER BY a.busy_from"""
 # Open sessions taught or assisted, read through (studio_id, starts_at) over the range only:
 # starts from LONGEST_SESSION before it (a class longer than that would be seen only from
 # its start). Neither the instructor's index nor the assistants' would stop at the range:
-# they hold a person's whole teaching history.
+# they hold a person's whole teaching history. A multi-day session is busy on its days'
+# hours only (its `session_days`, each shorter than LONGEST_SESSION), not the nights
+# between, nor missed on a day more than LONGEST_SESSION after its first.
 LONGEST_SESSION = timedelta(days=1)
-_BUSY_SESSIONS = """SELECT s.starts_at, s.ends_at, c.name AS reason
+_TEACHES = """(s.instructor_id = :staff_id OR EXISTS (SELECT 1 FROM session_assistants sa
+       WHERE sa.session_id = s.id AND sa.staff_id = :staff_id))"""
+_BUSY_SESSIONS = f"""SELECT s.starts_at, s.ends_at, c.name AS reason
 FROM sessions s JOIN classes c ON c.id = s.class_id
 WHERE s.studio_id = :studio_id AND s.starts_at >= :session_floor AND s.starts_at < :end
-  AND s.ends_at > :start AND s.status = 'open'
-  AND (s.instructor_id = :staff_id OR EXISTS (SELECT 1 FROM session_assistants sa
-       WHERE sa.session_id = s.id AND sa.staff_id = :staff_id))
-ORDER BY s.starts_at"""
+  AND s.ends_at > :start AND s.status = 'open' AND s.days = 1 AND {_TEACHES}
+UNION ALL
+SELECT d.starts_at, d.ends_at, c.name AS reason
+FROM session_days d JOIN sessions s ON s.id = d.session_id AND s.studio_id = d.studio_id
+JOIN classes c ON c.id = s.class_id
+WHERE d.studio_id = :studio_id AND d.starts_at >= :session_floor AND d.starts_at < :end
+  AND d.ends_at > :start AND s.status = 'open' AND s.days > 1 AND {_TEACHES}
+ORDER BY starts_at"""  # noqa: S608 - fixed text
 
 
 async def busy_of(
