@@ -87,9 +87,7 @@ def session_row(row: Row) -> SessionRow:
     return record(SessionRow, row)
 
 
-SESSION_COLUMNS = (
-    "id, class_id, pattern_id, starts_at, ends_at, capacity, status, location, days"
-)
+SESSION_COLUMNS = "id, class_id, pattern_id, starts_at, ends_at, capacity, status, location, days"
 
 LOCK_SQL = """SELECT s.id, s.class_id, s.pattern_id, s.starts_at, s.ends_at, s.capacity, s.status,
     s.location, s.days, c.name AS class_name, c.kind AS class_kind, c.price_minor, st.slug,
