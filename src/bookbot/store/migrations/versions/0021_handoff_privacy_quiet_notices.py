@@ -82,9 +82,7 @@ def upgrade() -> None:
         sa.Column("ended_at", UTC_INSTANT, nullable=True),
         sa.Column("ended_by", sa.String(16), nullable=True),
         _fk(h, "customer_id", "customers"),
-        _ck(
-            h, "ended_by_known", "ended_by IS NULL OR ended_by IN ('customer', 'staff', 'timeout')"
-        ),
+        _ck(h, "ended_by_known", "ended_by IS NULL OR ended_by IN ('customer', 'staff', 'timeout')"),
     )
     op.create_index(
         "uq_handoffs_open",

@@ -7,8 +7,7 @@ Create Date: 2026-11-30 22:00:00
 * `classes.attendee_fields`: the details a booking must give (email, company, job_title,
   requests, names), and `classes.issues_certificates`.
 * `sessions.cancel_reason` (told to attendees) and `sessions.instructor_notes` (staff only);
-  `ix_sessions_closed`: sessions by when they closed (the feedback sweep's read);
-  `ix_waitlist_entries_customer_live`: a customer's live waitlist places (My bookings).
+  `ix_sessions_closed`: sessions by when they closed (the feedback sweep's read).
 * `registration_attendees`: those details per person of a booking.
 * `certificates`: one per person who passed a completed session, with a unique code that
   /verify/<code> checks; what it certifies is copied in so it never changes.
@@ -28,7 +27,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UTC_INSTANT = sa.DateTime(timezone=True)
-LIVE = "status IN ('waiting', 'offered')"
 
 
 def _fk(table: str, column: str, target: str, ondelete: str | None = "CASCADE") -> sa.Constraint:
@@ -66,20 +64,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("instructor_notes", sa.Text, nullable=False, server_default="")
         )
-    op.create_index(
-        "ix_sessions_closed",
-        "sessions",
-        ["closed_at", "id"],
-        sqlite_where=sa.text("closed_at IS NOT NULL"),
-        postgresql_where=sa.text("closed_at IS NOT NULL"),
-    )
-    op.create_index(
-        "ix_waitlist_entries_customer_live",
-        "waitlist_entries",
-        ["studio_id", "customer_id"],
-        sqlite_where=sa.text(LIVE),
-        postgresql_where=sa.text(LIVE),
-    )
+    op.create_index("ix_sessions_closed", "sessions", ["closed_at", "id"])
 
     a = "registration_attendees"
     op.create_table(
@@ -154,7 +139,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("course_feedback", "certificates", "registration_attendees"):
         op.drop_table(table)
-    op.drop_index("ix_waitlist_entries_customer_live", table_name="waitlist_entries")
     op.drop_index("ix_sessions_closed", table_name="sessions")
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.drop_column("instructor_notes")

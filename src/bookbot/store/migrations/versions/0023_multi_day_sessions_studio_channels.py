@@ -11,6 +11,9 @@ Create Date: 2026-12-01 00:20:00
   arrives there to that studio alone.
 * `conversations.endpoint` and `channel_opt_outs.endpoint`: which of our bots or numbers a
   person writes to ('' = the deployment's default), part of their keys.
+* `ix_sessions_closed` made partial (closed_at IS NOT NULL), so SQLite keeps the closing
+  sweep's "closed_at IS NULL" on ix_sessions_unclosed; `ix_waitlist_entries_customer_live`:
+  a customer's live waitlist places (My bookings). Both here, not in 0022, which had landed.
 
 Self-contained on purpose: definitions are copied here, not imported.
 """
@@ -27,6 +30,8 @@ depends_on: str | Sequence[str] | None = None
 
 UTC_INSTANT = sa.DateTime(timezone=True)
 DAYS_RANGE = "days BETWEEN 1 AND 31"
+CLOSED = "closed_at IS NOT NULL"
+LIVE = "status IN ('waiting', 'offered')"
 
 
 def _fk(table: str, column: str, target: str, ondelete: str | None = "CASCADE") -> sa.Constraint:
@@ -52,6 +57,22 @@ def _base(table: str) -> list[sa.schema.SchemaItem]:
 
 
 def upgrade() -> None:
+    op.drop_index("ix_sessions_closed", table_name="sessions")
+    op.create_index(
+        "ix_sessions_closed",
+        "sessions",
+        ["closed_at", "id"],
+        sqlite_where=sa.text(CLOSED),
+        postgresql_where=sa.text(CLOSED),
+    )
+    op.create_index(
+        "ix_waitlist_entries_customer_live",
+        "waitlist_entries",
+        ["studio_id", "customer_id"],
+        sqlite_where=sa.text(LIVE),
+        postgresql_where=sa.text(LIVE),
+    )
+
     for table in ("sessions", "schedule_patterns"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("days", sa.Integer, nullable=False, server_default="1"))
@@ -147,3 +168,6 @@ def downgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(op.f(f"ck_{table}_days_range"), type_="check")
             batch_op.drop_column("days")
+    op.drop_index("ix_waitlist_entries_customer_live", table_name="waitlist_entries")
+    op.drop_index("ix_sessions_closed", table_name="sessions")
+    op.create_index("ix_sessions_closed", "sessions", ["closed_at", "id"])
