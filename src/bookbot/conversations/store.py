@@ -37,12 +37,12 @@ from bookbot.conversations.dialogue_rows import (
     save,
     save_in,
 )
-from bookbot.conversations.heartbeat import Heartbeat
 from bookbot.engine.clock import Clock
 from bookbot.services.common import Studio, studio_columns, studio_from
 from bookbot.services.customers import customer_columns, customer_from
 from bookbot.services.staff_access import identity, staff_id_query
 from bookbot.store.db import Database, Tx
+from bookbot.store.heartbeat import Heartbeat
 
 __all__ = [
     "CLAIM_WAIT",
@@ -258,7 +258,7 @@ class Serializer:
                 while not await _claim(self._db, lease, now(), channel, address, endpoint=endpoint):
                     await waiting.wait()
                 beating = Heartbeat(
-                    LEASE.total_seconds() / 3, lambda: renew(self._db, lease, now())
+                    LEASE.total_seconds() / 3, lambda: renew(self._db, lease, now()), "a dialogue"
                 )
                 beating.start()
                 try:

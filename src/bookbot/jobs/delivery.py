@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from bookbot.jobs.waking import Waker
 from bookbot.services import outbox
 from bookbot.services.transport import DeliveryError, OutboundMessage, Route, Transport
 from bookbot.store.db import Database
+from bookbot.store.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
 CHANNEL_SEND_RATES = {"telegram": 30.0, "sms": 1.0, "whatsapp": 80.0}
@@ -160,13 +161,12 @@ class DeliveryWorker:
         more as soon as half the claimed rows are done, not when the slowest is."""
         stats = DeliveryStats()
         async with self._running:
-            beating = asyncio.Event()
-            heartbeat = asyncio.create_task(self._renew(beating))
+            beating = Heartbeat(self.lease.total_seconds() / 3, self._renew, "outbox rows")
+            beating.start()
             try:
                 await self._deliver_due(due_by, stats)
             finally:
-                beating.set()
-                await heartbeat
+                await beating.stop()
         return stats
 
     async def _deliver_due(self, due_by: datetime | None, stats: DeliveryStats) -> None:
@@ -186,17 +186,11 @@ class DeliveryWorker:
         if window.errors:
             raise window.errors[0]
 
-    async def _renew(self, done: asyncio.Event) -> None:
-        """Until `done`: every third of a lease, hold the rows still ours for another."""
-        while not done.is_set():
-            with suppress(TimeoutError):
-                await asyncio.wait_for(done.wait(), self.lease.total_seconds() / 3)
-            if self._held and not done.is_set():
-                try:
-                    until = self.clock.now() + self.lease
-                    await outbox.renew(self.db, list(self._held.values()), until)
-                except Exception:  # the next beat tries again
-                    log.exception("delivery: lease renewal failed")
+    async def _renew(self) -> bool:
+        """Hold the rows still ours for another lease (a beat every third of one)."""
+        if self._held:
+            await outbox.renew(self.db, list(self._held.values()), self.clock.now() + self.lease)
+        return True  # a row taken over is skipped by its own guarded writes
 
     async def _claim(self, due_by: datetime | None, want: int) -> list[OutboundMessage]:
         now = self.clock.now()

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Protocol
 
 from bookbot.conversations.store import ConversationBusy
@@ -28,6 +29,7 @@ from bookbot.jobs.waking import Waker
 from bookbot.services import inbox
 from bookbot.services.inbox import InboxItem, LostClaim
 from bookbot.store.db import Busy, Database
+from bookbot.store.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
 # Waiting for a lock or for another worker's turn with the same person, or a turn that
@@ -100,22 +102,21 @@ class InboxWorker:
                 items = await inbox.claim(self.db, self.clock.now(), self.batch, self.lease)
                 if not items:
                     break
-                heartbeat = asyncio.create_task(self._renew(items))
+                beating = Heartbeat(
+                    self.lease.total_seconds() / 3, partial(self._renew, items), "inbox rows"
+                )
+                beating.start()
                 try:
                     await asyncio.gather(*(self._one(item) for item in items))
                 finally:
-                    heartbeat.cancel()
+                    await beating.stop()
                 done += len(items)
                 self.on_processed()
         return done
 
-    async def _renew(self, items: list[InboxItem]) -> None:
-        while True:
-            await asyncio.sleep(self.lease.total_seconds() / 3)
-            try:
-                await inbox.renew(self.db, items, self.clock.now() + self.lease)
-            except Exception:  # the next beat tries again
-                log.exception("inbox: lease renewal failed")
+    async def _renew(self, items: list[InboxItem]) -> bool:
+        await inbox.renew(self.db, items, self.clock.now() + self.lease)
+        return True  # a row taken over fails its own commit (LostClaim)
 
     async def stop(self) -> None:
         """Stop claiming; let the rows under way finish (their work commits or not)."""

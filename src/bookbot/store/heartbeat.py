@@ -1,9 +1,10 @@
-"""Keeping a dialogue's lease while its turn runs: a timer, then a renewal every third of it.
+"""Keeping a claim's lease while its work runs: a timer, then a renewal every interval.
 
-The lease is short (`store.LEASE`) so that what a killed process was in the middle of is
-free again within seconds; a live turn that takes longer (a slow payment provider) renews
-it, so it never loses its dialogue to a waiting worker. A normal turn ends before the first
-beat: starting and stopping the timer costs no round trip.
+Claims are short (a dialogue's turn, the inbox rows being processed, the outbox rows being
+delivered) so that what a killed process was in the middle of is free again within seconds;
+live work that takes longer (a slow payment provider, a rate limit) renews its lease, so it
+never loses its rows to a waiting worker. Work that ends before the first beat costs no
+round trip: starting and stopping the timer is all it does.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ log = logging.getLogger(__name__)
 
 class Heartbeat:
     """Calls `renew` every `interval` seconds until `stop()`; `renew` says whether the lease
-    is still ours (False: someone else's now, so beating further is pointless)."""
+    is still ours (False: someone else's now, so beating further is pointless). `what` names
+    the claim in the log."""
 
-    def __init__(self, interval: float, renew: Callable[[], Awaitable[bool]]) -> None:
+    def __init__(self, interval: float, renew: Callable[[], Awaitable[bool]], what: str) -> None:
         self._interval = interval
         self._renew = renew
+        self._what = what
         self._timer: asyncio.TimerHandle | None = None
         self._beat: asyncio.Task[None] | None = None
         self._stopped = False
@@ -38,10 +41,10 @@ class Heartbeat:
         try:
             ours = await self._renew()
         except Exception:  # the next beat tries again, within the lease
-            log.exception("could not renew the lease on a dialogue")
+            log.exception("could not renew the lease on %s", self._what)
             ours = True
         if not ours:
-            log.warning("the lease on a dialogue was lost mid-turn; the turn will save nothing")
+            log.warning("the lease on %s was lost mid-work; the work will save nothing", self._what)
         elif not self._stopped:
             self.start()
 
