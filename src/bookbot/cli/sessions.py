@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 from datetime import date, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_date
 
 from bookbot.cli.common import (
     CommandError,
@@ -104,14 +101,9 @@ def register(commands: Any) -> None:
 def _when(studio: Studio, s: facts.SessionRow, days: int | None = None) -> str:
     """A session's span; a multi-day one as 'Wed 13 – Fri 15 Jan 2027, 09:00–17:00 daily GMT'."""
     t = translator(studio.default_language)
-    text = t.span(s.starts_at, s.ends_at, studio.timezone, s.days if days is None else days)
-    # A one-day span as a course's reads: the date, a comma, the hours.
-    day = format_date(
-        s.starts_at.astimezone(ZoneInfo(studio.timezone)), "EEE d MMM y", locale=t.language
-    )
-    if text.startswith(f"{day} "):
-        return f"{day},{text[len(day) :]}"
-    return text
+    days = s.days if days is None else days
+    # A one-day span reads as a course's: the date, a comma, the hours.
+    return t.span(s.starts_at, s.ends_at, studio.timezone, days, separator=", ")
 
 
 _MARKS = {"create": "new", "update": "changed", "unchanged": "exists", "delete": "removed"}

@@ -12,8 +12,8 @@ from babel.numbers import format_currency, get_currency_precision
 from bookbot.engine.recurrence import zone
 
 
-def _day_and_time(local: datetime, locale: str) -> str:
-    return format_datetime(local, "EEE d MMM yyyy HH:mm", locale=locale)
+def _day_and_time(local: datetime, locale: str, separator: str = " ") -> str:
+    return format_datetime(local, f"EEE d MMM yyyy'{separator}'HH:mm", locale=locale)
 
 
 # Babel spends ~15-25 µs per date or amount, and a screen shows many, mostly the same
@@ -26,15 +26,17 @@ def local_when(instant: datetime, zone_name: str, locale: str = "en") -> str:
     return f"{_day_and_time(local, locale)} {local.tzname()}"
 
 
-def local_span(starts: datetime, ends: datetime, zone_name: str, locale: str = "en") -> str:
-    """'Mon 15 Mar 2027 18:00–20:00 GMT'.
+def local_span(
+    starts: datetime, ends: datetime, zone_name: str, locale: str = "en", *, separator: str = " "
+) -> str:
+    """'Mon 15 Mar 2027 18:00–20:00 GMT' (`separator` between the date and the hours).
 
     A span across a clock change labels each end with its own abbreviation:
     'Sun 1 Nov 2026 01:30 EDT – 01:15 EST'.
     """
     local_start = starts.astimezone(zone(zone_name))
     local_end = ends.astimezone(zone(zone_name))
-    head = _day_and_time(local_start, locale)
+    head = _day_and_time(local_start, locale, separator)
     end = format_time(local_end, "HH:mm", locale=locale)
     start_name, end_name = local_start.tzname(), local_end.tzname()
     if (end_name, local_end.utcoffset()) == (start_name, local_start.utcoffset()):

@@ -67,13 +67,17 @@ class Translator:
         """'lun 4 ene 2027 18:00 CET'."""
         return formatting.local_when(instant, zone_name, locale=self.language)
 
-    def span(self, start: datetime, end: datetime, zone_name: str, days: int = 1) -> str:
-        """'lun 4 ene 2027 18:00–20:00 CET'; a multi-day session (`days` > 1):
-        'mié 13 – vie 15 ene 2027, 09:00–17:00 daily GMT'."""
+    def span(
+        self, start: datetime, end: datetime, zone_name: str, days: int = 1, *, separator: str = " "
+    ) -> str:
+        """'lun 4 ene 2027 18:00–20:00 CET' (`separator` between the date and the hours); a
+        multi-day session (`days` > 1): 'mié 13 – vie 15 ene 2027, 09:00–17:00 daily GMT'."""
         if days > 1:
             text = self.days(start, end, days, zone_name, with_year=True)
             return f"{text} {start.astimezone(zone(zone_name)).tzname()}"
-        return formatting.local_span(start, end, zone_name, locale=self.language)
+        return formatting.local_span(
+            start, end, zone_name, locale=self.language, separator=separator
+        )
 
     def days(
         self, start: datetime, end: datetime, days: int, zone_name: str, *, with_year: bool = False
