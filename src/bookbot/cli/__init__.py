@@ -19,6 +19,7 @@ from bookbot.cli import (
     conflicts,
     demo,
     doctor,
+    event_loop,
     packages,
     passes,
     payments,
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     result = args.run(settings, args)
     if asyncio.iscoroutine(result):
-        result = asyncio.run(result)
+        result = event_loop.run(result)  # uvloop where installed (BOOKBOT_EVENT_LOOP)
     return int(result or 0)
 
 

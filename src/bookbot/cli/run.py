@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 from bookbot.cli.common import opened
+from bookbot.cli.event_loop import describe
 from bookbot.config import Settings
 from bookbot.engine.clock import SystemClock
 from bookbot.handlers.telegram_bots import TelegramBots
@@ -35,7 +36,11 @@ log = logging.getLogger("bookbot")
 
 def register_jobs(commands: Any) -> None:
     jobs = commands.add_parser(
-        "jobs", help="run the scheduled sweeps alone (attendance, 01:00 absence handling)"
+        "jobs",
+        help="run the scheduled sweeps alone (attendance, 01:00 absence handling)",
+        description="The sweeps and the delivery worker, with the channels and payments "
+        "`bookbot run` is configured with (see its --help); BOOKBOT_EVENT_LOOP=asyncio runs "
+        "on asyncio's own event loop instead of uvloop.",
     )
     jobs.add_argument(
         "--once",
@@ -115,7 +120,8 @@ def register(commands: Any) -> None:
         "BOOKBOT_TWILIO_MESSAGING_SERVICE_SID, BOOKBOT_TWILIO_WHATSAPP_FROM, "
         "BOOKBOT_TWILIO_API_BASE, BOOKBOT_WHATSAPP_TEMPLATE_SID, BOOKBOT_SMS_RATE; payments: "
         "BOOKBOT_STRIPE_SECRET_KEY + BOOKBOT_STRIPE_WEBHOOK_SECRET (with BOOKBOT_PUBLIC_URL), "
-        "BOOKBOT_STRIPE_API_BASE (a Stripe stand-in).",
+        "BOOKBOT_STRIPE_API_BASE (a Stripe stand-in); BOOKBOT_EVENT_LOOP=asyncio runs on "
+        "asyncio's own event loop instead of uvloop.",
     )
     run.set_defaults(run=run_bot)
 
@@ -130,9 +136,11 @@ def _stop_signal() -> asyncio.Event:
 
 
 def _logging() -> None:
+    """Log lines from INFO up on stderr, starting with the event loop in use."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    log.info("event loop: %s", describe(asyncio.get_running_loop()))
 
 
 async def run_bot(settings: Settings, _args: argparse.Namespace) -> int:
