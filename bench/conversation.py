@@ -38,7 +38,14 @@ FrozenClock fixed at Friday 20 Nov 2026 09:00 UTC (before the first bookable ses
 then, so that every customer finds 2 seats and 2 units of every equipment, the bench
 raises (SQL, setup only) every session's capacity and every resource's quantity to
 2 x ceil(customers / 18) (18 = 3 classes x 6 dates) where they are lower. The example's
-own 6 seats and 8 wheels per session would take only 3-4 parties per date.
+own 6 seats and 8 wheels per session would take only 3-4 parties per date. On PostgreSQL
+the seeded database is then ANALYZEd: a live database has planner statistics (autovacuum
+gathers them within a minute of such a load), and without them the class list plans badly.
+SQLite is left as `bookbot` leaves it.
+
+The loop: the bench runs on the event loop `bookbot run` runs on (bookbot.cli.event_loop:
+uvloop where it is installed, unless BOOKBOT_EVENT_LOOP=asyncio); --loop asyncio|uvloop
+picks one to compare, and the header's machine line names the one in use.
 
 Database work: during the warm-up (not timed), every statement the driver sends is counted
 per message and step (asyncpg's calls; SQLite's statement trace): transactions (a BEGIN,
@@ -56,7 +63,7 @@ Run from the repository root (the default SQLite run takes about 20 s on 2 cores
 --postgres-url adds about 70 s there):
 
     PYTHONPATH=src python bench/conversation.py [--customers N] [--concurrency 1,50]
-                                                [--postgres-url URL]
+                                                [--postgres-url URL] [--loop asyncio|uvloop]
 
 SQLite uses fresh files in a temporary directory. With --postgres-url it also runs on
 PostgreSQL. WARNING: that database's `public` schema is wiped (DROP SCHEMA public
@@ -89,6 +96,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import asyncpg
 
+from bookbot.cli import event_loop
 from bookbot.cli.demo import example_path
 from bookbot.conversations.dialogue import Dialogues
 from bookbot.conversations.model import Channel, Inbound, Reply
@@ -514,6 +522,7 @@ async def bench_postgres(url: str, levels: tuple[int, ...], n: int) -> list[Row]
         db = await connect(url, lock_timeout=LOCK_TIMEOUT)
         try:
             await seed(db, FrozenClock(NOW), WARMUP + n)
+            await db.execute("ANALYZE")  # the statistics autovacuum would soon have gathered
         finally:
             await db.close()
         rows.append(await run_level("postgresql", url, concurrency, n, time.perf_counter() - began))
@@ -552,6 +561,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="comma-separated concurrent customers per level (default 1,50)",
     )
     parser.add_argument("--postgres-url", help="also run on this disposable test/bench database")
+    parser.add_argument(
+        "--loop",
+        choices=event_loop.CHOICES,
+        help="the event loop (default: as `bookbot run`, uvloop where installed, unless "
+        f"{event_loop.ENV}=asyncio)",
+    )
     return parser.parse_args(argv)
 
 
@@ -565,13 +580,13 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def header() -> str:
+def header(loop: str) -> str:
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (
         f"bookbot conversation bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
         f"machine: {os.cpu_count()} CPUs ({usable} usable), {cpu_model()}, {platform.system()}"
         f" {platform.release()}; Python {platform.python_version()};"
-        f" SQLite {sqlite3.sqlite_version}; asyncpg {asyncpg.__version__}"
+        f" SQLite {sqlite3.sqlite_version}; asyncpg {asyncpg.__version__}; loop: {loop}"
     )
 
 
@@ -700,6 +715,7 @@ def print_report(rows: list[Row], notes: list[str], n: int) -> bool:
 
 
 async def run(args: argparse.Namespace) -> tuple[list[Row], list[str]]:
+    print(header(event_loop.describe(asyncio.get_running_loop())), flush=True)
     notes = []
     with tempfile.TemporaryDirectory(prefix="bookbot-conversation-bench-") as tmp:
         rows = await bench_sqlite(Path(tmp), args.concurrency, args.customers)
@@ -715,8 +731,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.postgres_url:
         refuse_unless_disposable(args.postgres_url)
-    print(header(), flush=True)
-    rows, notes = asyncio.run(run(args))
+    rows, notes = event_loop.run(run(args), loop=args.loop)
     return 0 if print_report(rows, notes, args.customers) else 1
 
 
