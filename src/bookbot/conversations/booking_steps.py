@@ -12,7 +12,7 @@ from bookbot.engine import errors
 from bookbot.engine.pricing import RegistrationKind, registration_price
 from bookbot.engine.reservations import PassKind
 from bookbot.presentation.i18n import render_error
-from bookbot.services import booking, booking_lookup, browse, holds, passes
+from bookbot.services import booking, browse, holds, passes
 
 MAX_GUEST_BUTTONS = 6
 MAX_GUESTS = 50
@@ -282,8 +282,7 @@ async def booked_message(ctx: Context, registration_id: int, how: str | None = N
             name=summary.class_name, date=date, people=people
         )
         text += " " + how
-    names = await booking_lookup.instructors(ctx.db, ctx.studio.id, registration_id)
-    dates = [(s.starts_at, names.get(s.id)) for s in sessions]
+    dates = [(s.starts_at, found.instructors.get(s.id)) for s in sessions]
     text += "\n" + booked_text.details(ctx, kind="class", ident=registration_id, dates=dates)
     if ctx.texting:  # no files over SMS; WhatsApp media would need a public file URL
         return Transition(State.MENU, text, settled=True)

@@ -18,7 +18,7 @@ from bookbot.engine.pricing import (
     check_registration_shape,
     registration_price,
 )
-from bookbot.services import facts, reminders, staff_activity
+from bookbot.services import facts, quiet_hours, reminders, staff_activity
 from bookbot.services.common import in_list
 from bookbot.services.registration_rows import NewRegistration, insert_registration
 from bookbot.store.db import Database, Tx, UniqueViolation, retrying
@@ -121,10 +121,10 @@ async def confirmed(
     studio, sessions = locked.studio, locked.sessions
     klass = locked.classes[sessions[0].class_id]
     session_ids = tuple(s.id for s in sessions)
-    for session in sessions:
-        await reminders.queue(
-            tx,
-            now,
+    await reminders.queue_all(
+        tx,
+        now,
+        [
             reminders.Subject(
                 kind="booking",
                 ref_id=reg_id,
@@ -133,14 +133,18 @@ async def confirmed(
                 ends_at=session.ends_at,
                 days=session.days,
                 class_name=klass.name,
-            ),
-            studio_id=studio.id,
-            customer_id=customer_id,
-        )
+            )
+            for session in sessions
+        ],
+        studio_id=studio.id,
+        customer_id=customer_id,
+        quiet=quiet_hours.of(studio),
+    )
     await staff_activity.record(
         tx,
         now,
         studio_id=studio.id,
+        subscribed=studio.staff_notices,
         kind="booking",
         params={
             "customer_id": customer_id,

@@ -32,17 +32,6 @@ class Found:
     dates: tuple[Dated, ...]
 
 
-async def instructors(reads: Reads, studio_id: int, registration_id: int) -> dict[int, str]:
-    """The instructor of each of a registration's sessions that has one, by session id."""
-    rows = await reads.all(
-        "SELECT s.id, st.name FROM registration_sessions rs"
-        " JOIN sessions s ON s.id = rs.session_id JOIN staff st ON st.id = s.instructor_id"
-        " WHERE rs.studio_id = :s AND rs.registration_id = :r",
-        {"s": studio_id, "r": registration_id},
-    )
-    return {int(r["id"]): str(r["name"]) for r in rows}
-
-
 async def class_booking(reads: Reads, studio_id: int, registration_id: int) -> Found | None:
     head = await reads.one(
         "SELECT g.id, g.status, g.guest_count, g.price_minor, g.currency, c.name AS what,"

@@ -43,7 +43,7 @@ _UPCOMING = f"""SELECT g.id AS registration_id, c.name AS class_name, g.kind,
     (SELECT MIN(s.ends_at) {_AHEAD}) AS first_end,
     (SELECT MIN(s.location) {_AHEAD}) AS location,
     (SELECT COUNT(*) {_AHEAD}) AS session_count,
-    (SELECT MAX(s.days) {_AHEAD}) AS days
+    (SELECT MAX(s.days) {_AHEAD}) AS days{{extra}}
 FROM registrations g JOIN classes c ON c.id = g.class_id
 WHERE g.studio_id = :studio_id AND g.customer_id = :customer_id AND g.status = 'confirmed'
   AND {{which}}
@@ -70,9 +70,13 @@ async def _upcoming(
     if registration_id is not None:
         which, params = "g.id = :registration_id", {"registration_id": registration_id}
     rows = await tx.all(
-        _UPCOMING.format(which=which),
+        _UPCOMING.format(which=which, extra=""),
         {"studio_id": studio_id, "customer_id": customer_id, "now": now, **params},
     )
+    return _summaries(rows)
+
+
+def _summaries(rows: list[Row]) -> list[BookingSummary]:
     # None only for a registration whose sessions all started: asked for by id.
     return [_summary(r) for r in rows if r["first_start"] is not None]
 
@@ -101,6 +105,7 @@ class MyBookings:
 
 # In index order on purpose: with a bare LIMIT 1, PostgreSQL may bet on a table scan
 # finding some row early, a bet that grows worse with everyone else's history.
+# Also asked inside `_UPCOMING`, where its `g` is its own (the inner alias hides the outer).
 _ANY_PAST = """SELECT g.id FROM registrations g
 WHERE g.studio_id = :studio_id AND g.customer_id = :customer_id AND g.status = 'confirmed'
   AND g.last_starts_at <= :now ORDER BY g.last_starts_at DESC LIMIT 1"""
@@ -110,12 +115,20 @@ async def my_bookings_and_past(
     db: Database, studio_id: int, customer_id: int, now: datetime
 ) -> MyBookings:
     """What "My bookings" shows: the upcoming bookings, and whether there are past ones to
-    page through (one index probe)."""
+    page through (one index probe, asked with the upcoming ones: a statement of its own
+    only when there are none)."""
     params = {"studio_id": studio_id, "customer_id": customer_id, "now": now}
     async with db.transaction(write=False) as tx:
-        upcoming = await _upcoming(tx, studio_id, customer_id, now, None)
+        rows = await tx.all(
+            _UPCOMING.format(
+                which="g.last_starts_at > :now", extra=f",\n    ({_ANY_PAST}) AS past_id"
+            ),
+            params,
+        )
+        if rows:
+            return MyBookings(_summaries(rows), rows[0]["past_id"] is not None)
         past = await tx.one(_ANY_PAST, params)
-    return MyBookings(upcoming, past is not None)
+    return MyBookings([], past is not None)
 
 
 @dataclass(frozen=True)
@@ -187,28 +200,32 @@ class Booked:
 
     summary: BookingSummary | None
     sessions: list[facts.SessionRow]
+    instructors: dict[int, str]  # of each session that has one, by session id
 
 
 async def booked(
     db: Database, studio_id: int, customer_id: int, now: datetime, registration_id: int
 ) -> Booked:
-    """`my_bookings(..., registration_id)` and `booked_sessions` in one statement: the
+    """`my_bookings(..., registration_id)`, `booked_sessions` and their instructors in one
+    statement: the
     summary is worked out from the booked sessions as `_UPCOMING` does in SQL (its location,
     which the message does not show, is the least by Python's order, not the collation's)."""
     rows = await db.all(
         "SELECT s.id, s.class_id, s.pattern_id, s.starts_at, s.ends_at, s.capacity, s.status,"
         " s.location, s.days, c.name AS class_name, g.kind, g.guest_count AS guests, g.price_minor,"
-        " g.currency FROM registrations g JOIN classes c ON c.id = g.class_id"
+        " g.currency, st.name AS instructor FROM registrations g JOIN classes c ON c.id = g.class_id"
         " JOIN registration_sessions rs ON rs.registration_id = g.id AND rs.status = 'booked'"
         " JOIN sessions s ON s.id = rs.session_id AND s.studio_id = rs.studio_id"
+        " LEFT JOIN staff st ON st.id = s.instructor_id"
         " WHERE g.studio_id = :studio_id AND g.customer_id = :customer_id AND g.id = :id"
         " AND g.status = 'confirmed' ORDER BY s.starts_at, s.id",
         {"studio_id": studio_id, "customer_id": customer_id, "id": registration_id},
     )
     sessions = [facts.session_row(r) for r in rows]
+    instructors = {int(r["id"]): str(r["instructor"]) for r in rows if r["instructor"]}
     ahead = [s for s in sessions if s.starts_at > now]
     if not ahead:
-        return Booked(None, sessions)
+        return Booked(None, sessions, instructors)
     first = rows[0]
     summary = BookingSummary(
         registration_id=registration_id,
@@ -223,4 +240,4 @@ async def booked(
         session_count=len(ahead),
         days=max(s.days for s in ahead),
     )
-    return Booked(summary, sessions)
+    return Booked(summary, sessions, instructors)

@@ -159,6 +159,7 @@ async def _cancel_in(
             tx,
             now,
             studio_id=studio_id,
+            subscribed=locked.studio.staff_notices,
             kind="cancellation",
             params={
                 "customer_id": reg["customer_id"],

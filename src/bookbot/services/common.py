@@ -40,6 +40,9 @@ class Studio:
     quiet_start_minute: int = 21 * 60
     quiet_end_minute: int = 8 * 60
     sms_fold_gsm: bool = True
+    # Whether anyone subscribes to staff notices (`staff_activity`): False only where it
+    # was read with the studio (a booking's lock), so that the booking need not ask.
+    staff_notices: bool = True
 
 
 _STUDIO_COLUMNS = (

@@ -95,7 +95,9 @@ LOCK_SQL = """SELECT s.id, s.class_id, s.pattern_id, s.starts_at, s.ends_at, s.c
     st.booking_cutoff_minutes, st.cancellation_cutoff_hours, st.waitlist_offer_minutes,
     (SELECT COUNT(*) FROM customers cu
       WHERE cu.studio_id = s.studio_id AND cu.id = :customer_id) AS customer_found,
-    st.hold_minutes
+    st.hold_minutes, st.quiet_start_minute, st.quiet_end_minute,
+    EXISTS (SELECT 1 FROM staff_notice_subscriptions n WHERE n.studio_id = s.studio_id)
+    AS staff_notices
 FROM sessions s
 JOIN classes c ON c.id = s.class_id AND c.studio_id = s.studio_id
 JOIN studios st ON st.id = s.studio_id
@@ -115,6 +117,9 @@ def _studio(studio_id: int, r: Row) -> Studio:
         cancellation_cutoff_hours=r["cancellation_cutoff_hours"],
         waitlist_offer=timedelta(minutes=r["waitlist_offer_minutes"]),
         hold=timedelta(minutes=r["hold_minutes"]),
+        quiet_start_minute=r["quiet_start_minute"],
+        quiet_end_minute=r["quiet_end_minute"],
+        staff_notices=bool(r["staff_notices"]),
     )
 
 

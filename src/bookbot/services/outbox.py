@@ -82,6 +82,48 @@ async def enqueue(  # noqa: PLR0913 - one keyword per column written, all named 
     return added == 1
 
 
+@dataclass(frozen=True)
+class Queued:
+    """One message of `enqueue_many`: to the customer's preferred channel when sent."""
+
+    template: str
+    params: dict[str, Any]
+    due_at: datetime
+    dedupe_key: str
+
+
+# Rows per INSERT: 9 parameters each stays far below either database's parameter limit.
+_ROWS_PER_INSERT = 100
+
+
+async def enqueue_many(
+    tx: Tx, *, now: datetime, studio_id: int, customer_id: int, messages: Sequence[Queued]
+) -> int:
+    """Queue several messages to one customer in one statement (per hundred): a booking's
+    reminders. How many were new (a dedupe key queued before is skipped, as `enqueue`)."""
+    added = 0
+    for first in range(0, len(messages), _ROWS_PER_INSERT):
+        chunk = messages[first : first + _ROWS_PER_INSERT]
+        rows = ", ".join(
+            f"(:studio_id, :customer_id, :t{i}, :p{i}, :d{i}, 'pending', :now, :k{i})"
+            for i in range(len(chunk))
+        )
+        params: dict[str, object] = {"studio_id": studio_id, "customer_id": customer_id, "now": now}
+        for i, message in enumerate(chunk):
+            params |= {
+                f"t{i}": message.template,
+                f"p{i}": json.dumps(message.params, sort_keys=True),
+                f"d{i}": message.due_at,
+                f"k{i}": message.dedupe_key,
+            }
+        added += await tx.execute(
+            "INSERT INTO outbox (studio_id, customer_id, template, params, due_at, status,"  # noqa: S608 - placeholders only
+            f" created_at, dedupe_key) VALUES {rows} ON CONFLICT (dedupe_key) DO NOTHING",
+            params,
+        )
+    return added
+
+
 async def withdraw(tx: Tx, studio_id: int, keys: Sequence[str]) -> int:
     """Withdraw messages not sent yet (a cancelled booking's reminders)."""
     if not keys:

@@ -4,6 +4,7 @@ own pair, keyed by their sequence (a reschedule withdraws the old pair and queue
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -43,56 +44,86 @@ async def queue(
     """Queue the reminders still ahead (a booking made 3 h before gets only the 1 h one).
 
     `quiet`: the studio's quiet hours when the caller has them (else they are read)."""
-    starts_at = subject.starts_at
-    params = {
+    await queue_all(tx, now, [subject], studio_id=studio_id, customer_id=customer_id, quiet=quiet)
+
+
+async def queue_all(
+    tx: Tx,
+    now: datetime,
+    subjects: Sequence[Subject],
+    *,
+    studio_id: int,
+    customer_id: int,
+    quiet: quiet_hours.Quiet | None = None,
+) -> None:
+    """`queue` for each subject (a booking's sessions), in one statement."""
+    await _enqueue_ahead(
+        tx,
+        now,
+        [
+            (schedule, subject.starts_at, _params(subject))
+            for subject in subjects
+            for schedule in zip(
+                BEFORE, keys(subject.kind, subject.ref_id, subject.session_id), strict=True
+            )
+        ],
+        studio_id=studio_id,
+        customer_id=customer_id,
+        quiet=quiet,
+    )
+
+
+def _params(subject: Subject) -> dict[str, object]:
+    params: dict[str, object] = {
         "class_name": subject.class_name,
-        "starts_at": starts_at.isoformat(),
+        "starts_at": subject.starts_at.isoformat(),
         "session_id": subject.session_id,
         subject.kind: subject.ref_id,
     }
     if subject.days > 1 and subject.ends_at is not None:
         params |= {"ends_at": subject.ends_at.isoformat(), "days": subject.days}
-    await _enqueue_ahead(
-        tx,
-        now,
-        list(zip(BEFORE, keys(subject.kind, subject.ref_id, subject.session_id), strict=True)),
-        starts_at=starts_at,
-        studio_id=studio_id,
-        customer_id=customer_id,
-        params=params,
-        quiet=quiet,
-    )
+    return params
+
+
+# One reminder to queue: ((template, lead), dedupe key), the start it leads, its params.
+Planned = tuple[tuple[tuple[str, timedelta], str], datetime, dict[str, object]]
 
 
 async def _enqueue_ahead(
     tx: Tx,
     now: datetime,
-    schedule: list[tuple[tuple[str, timedelta], str]],
+    planned: list[Planned],
     *,
-    starts_at: datetime,
     studio_id: int,
     customer_id: int,
-    params: dict[str, object],
     quiet: quiet_hours.Quiet | None = None,
 ) -> None:
-    """Queue each ((template, lead), dedupe key) of `schedule` whose time before `starts_at` is still ahead,
-    held past the studio's quiet hours but never past the start."""
-    ahead = [(template, lead, key) for (template, lead), key in schedule if starts_at - lead > now]
+    """Queue each planned reminder whose time before its start is still ahead, held past
+    the studio's quiet hours but never past the start."""
+    ahead = [
+        (template, lead, key, starts_at, params)
+        for ((template, lead), key), starts_at, params in planned
+        if starts_at - lead > now
+    ]
     if not ahead:
         return
     if quiet is None:
         quiet = await quiet_hours.of_studio(tx, studio_id)
-    for template, lead, key in ahead:
-        await outbox.enqueue(
-            tx,
-            now=now,
-            studio_id=studio_id,
-            customer_id=customer_id,
-            template=template,
-            params=params,
-            due_at=quiet.release(starts_at - lead, latest=starts_at),
-            dedupe_key=key,
-        )
+    await outbox.enqueue_many(
+        tx,
+        now=now,
+        studio_id=studio_id,
+        customer_id=customer_id,
+        messages=[
+            outbox.Queued(
+                template=template,
+                params=params,
+                due_at=quiet.release(starts_at - lead, latest=starts_at),
+                dedupe_key=key,
+            )
+            for template, lead, key, starts_at, params in ahead
+        ],
+    )
 
 
 async def withdraw(tx: Tx, studio_id: int, kind: str, ref_id: int, session_ids: list[int]) -> None:
@@ -128,14 +159,18 @@ async def queue_appointment(
     params: dict[str, object],
 ) -> None:
     """Queue the appointment's reminders still ahead (`params`: what the text shows)."""
+    shown = {**params, "appointment": appointment_id, "starts_at": starts_at.isoformat()}
     await _enqueue_ahead(
         tx,
         now,
-        list(zip(APPOINTMENT_BEFORE, appointment_keys(appointment_id, sequence), strict=True)),
-        starts_at=starts_at,
+        [
+            (schedule, starts_at, shown)
+            for schedule in zip(
+                APPOINTMENT_BEFORE, appointment_keys(appointment_id, sequence), strict=True
+            )
+        ],
         studio_id=studio_id,
         customer_id=customer_id,
-        params={**params, "appointment": appointment_id, "starts_at": starts_at.isoformat()},
     )
 
 

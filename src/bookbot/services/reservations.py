@@ -14,7 +14,7 @@ from bookbot.engine import capacity, errors
 from bookbot.engine import reservations as rules
 from bookbot.engine.clock import Clock
 from bookbot.engine.recurrence import zone
-from bookbot.services import facts, reminders, staff_activity
+from bookbot.services import facts, quiet_hours, reminders, staff_activity
 from bookbot.services.passes import locked_state, use_punch
 from bookbot.services.registration_rows import expect_moved
 from bookbot.services.waitlist import offer_freed_seats
@@ -115,11 +115,13 @@ async def reserve_in(
         ),
         studio_id=studio_id,
         customer_id=customer_id,
+        quiet=quiet_hours.of(locked.studio),
     )
     await staff_activity.record(
         tx,
         now,
         studio_id=studio_id,
+        subscribed=locked.studio.staff_notices,
         kind="booking",
         params={
             "customer_id": customer_id,

@@ -75,12 +75,21 @@ def course_span(session: facts.SessionRow) -> dict[str, Any]:
 
 
 async def record(
-    tx: Tx, now: datetime, *, studio_id: int, kind: str, params: dict[str, Any]
+    tx: Tx,
+    now: datetime,
+    *,
+    studio_id: int,
+    kind: str,
+    params: dict[str, Any],
+    subscribed: bool = True,
 ) -> None:
     """Tell the subscribers of `kind` (in the caller's transaction): queue a message to each
-    instant one, keep the event for the digest if anyone takes one."""
+    instant one, keep the event for the digest if anyone takes one. `subscribed=False`: the
+    caller read with the studio that nobody subscribes (nothing to read or write)."""
     if kind not in KINDS:
         raise ValueError(f"unknown staff notice kind {kind!r}")
+    if not subscribed:
+        return
     interested = [s for s in await subscriptions(tx, studio_id) if kind in s.events]
     if not interested:
         return

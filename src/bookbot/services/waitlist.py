@@ -71,6 +71,7 @@ async def join_waitlist(
                     tx,
                     now,
                     studio_id=studio_id,
+                    subscribed=locked.studio.staff_notices,
                     kind="waitlist",
                     params={
                         "customer_id": customer_id,
