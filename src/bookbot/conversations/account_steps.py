@@ -138,14 +138,15 @@ async def bookings_screen(ctx: Context) -> Screen:
     _ = ctx.t._
     found = await browse.my_bookings_and_past(ctx.db, ctx.studio.id, ctx.customer.id, ctx.now)
     booked = []
-    if ctx.studio.has_services:  # a class-only studio has no appointments to look for
+    series: list[Choice] = []
+    if ctx.studio.has_services:  # a class-only studio has no appointments or series of them
         booked = await appointments.customer_upcoming(
             ctx.db, ctx.studio.id, ctx.customer.id, ctx.now
         )
-    past = [past_choice(ctx, "past_bookings", _("🕘 Past bookings"))] if found.has_past else []
-    from bookbot.conversations import recurring_steps  # it imports this module
+        from bookbot.conversations import recurring_steps  # it imports this module
 
-    series = await recurring_steps.series_choices(ctx)  # each series: see, skip, end
+        series = await recurring_steps.series_choices(ctx)  # each series: see, skip, end
+    past = [past_choice(ctx, "past_bookings", _("🕘 Past bookings"))] if found.has_past else []
     series = await waitlist_places_steps.place_choices(ctx) + series  # places waited for
     reserved = await _reserved_with_a_pass(ctx)
     if not found.upcoming and not booked:

@@ -80,7 +80,9 @@ async def class_screen(ctx: Context) -> Screen:
             ),
             o.position,
         )
-        for o in await passes.offers(ctx.db, ctx.studio.id, card.id)
+        for o in (
+            await passes.offers(ctx.db, ctx.studio.id, card.id) if ctx.studio.sells_passes else []
+        )
     ]
     pages = paging.choices(
         ctx, "dates_page", _list_of(class_id), earlier=page.earlier, later=page.later

@@ -13,7 +13,7 @@ from bookbot.engine.clock import Clock
 from bookbot.presentation.i18n import negotiate, translator
 from bookbot.services import staff_access
 from bookbot.services import studio_channels as endpoints
-from bookbot.services.common import Studio, default_studio, studio_by_slug
+from bookbot.services.common import Studio
 from bookbot.services.customers import customer_for, set_preferred_channel
 from bookbot.store.db import Database
 
@@ -45,16 +45,13 @@ async def choose_studio(
         if current is not None and owner in (None, current.id):
             return current  # owner None: nobody took it (served till a restart): it stays
         return await endpoints.studio_of(setup.db, channel, inbound.endpoint)
-    own = await endpoints.studios_with_own(setup.db, channel)
-    if slug:
-        linked = await studio_by_slug(setup.db, slug)
-        if linked.id not in own:
-            return linked
-        if current is not None:  # that studio answers on its own bot: stay here
-            return current
-    chosen = (await default_studio(setup.db, setup.default_studio)).studio
-    if chosen.id in own:
-        return await endpoints.first_without_own(setup.db, channel) or chosen
+    chosen, linked = await endpoints.default_reach(
+        setup.db, channel, configured=setup.default_studio, slug=slug
+    )
+    if linked is not None:
+        return linked
+    if slug and current is not None:  # that studio answers on its own bot: stay here
+        return current
     return chosen
 
 

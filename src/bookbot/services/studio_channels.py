@@ -106,6 +106,35 @@ async def studios_with_own(reads: Reads, channel: str) -> set[int]:
     return {int(r["studio_id"]) for r in rows}
 
 
+async def default_reach(
+    reads: Reads, channel: str, *, configured: str | None, slug: str | None
+) -> tuple[Studio, Studio | None]:
+    """For a person on the default endpoint of `channel`, in one read of the studios (a
+    deployment has a handful): the studio it reaches by default (the configured one, else
+    the first loaded, else the first without an own endpoint when that one has one: as
+    `first_without_own`), and the studio `slug` names if the default endpoint reaches it
+    (None: no slug, or that studio answers on its own). NotFound for a configured or
+    linked slug no studio has; ChooseStudio when none is loaded."""
+    rows = await reads.all(
+        f"SELECT {studio_columns()}, EXISTS (SELECT 1 FROM studio_channels own"  # noqa: S608
+        " WHERE own.studio_id = studios.id AND own.channel = :channel) AS has_own"
+        " FROM studios ORDER BY id",
+        {"channel": channel},
+    )
+    if not rows:
+        raise errors.ChooseStudio(studios="none loaded yet")
+    by_slug = {r["slug"]: r for r in rows}
+    for wanted in (configured, slug):
+        if wanted and wanted not in by_slug:
+            raise errors.NotFound(what="studio", ident=wanted)
+    first = by_slug[configured] if configured else rows[0]
+    if first["has_own"]:
+        first = next((r for r in rows if not r["has_own"]), first)
+    linked = by_slug[slug] if slug else None
+    reached = None if linked is None or linked["has_own"] else studio_from(linked)
+    return studio_from(first), reached
+
+
 async def studio_of(reads: Reads, channel: str, endpoint: str) -> Studio:
     """The studio that owns an own endpoint (NotFound: nobody does any more)."""
     found = await owner(reads, channel, endpoint)
