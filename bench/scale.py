@@ -12,6 +12,7 @@ each, with a FrozenClock at NOW (inside the data), the median of --runs runs of:
   `expire_holds`), idle and, except the nightly one, with that work due;
 * the delivery claim of 100 rows from the due backlog (30k on large; released after each run);
 * "my bookings" of the customer with 500 past bookings (none on the demo), 3 ahead on both;
+* the class list (`browse.class_cards`: each class's next open session; 50 classes on large);
 * staff `/today` (2 sessions today on the demo, 29 on large);
 * a chat booking: hold, then confirm, on a fresh session each run.
 
@@ -22,7 +23,8 @@ due is held to the growth check only, since its cost is that work's. It prints F
 per line and exits 0 either way, unless an operation raised: then "check <backend>: FAILED"
 and exit 1 (else "check <backend>: ok"). The "items" column is what each call listed or did
 (demo/large). --explain then prints the query plan of every statement the idle tick, the
-claim, "my bookings", /today and a booking run on large, recorded as they run.
+claim, "my bookings", the class list, /today and a booking run on large, recorded as they
+run.
 
     python bench/scale.py                       # SQLite, and PostgreSQL if a URL is set
     python bench/scale.py --sqlite-only --runs 30
@@ -115,6 +117,7 @@ def operations(db: Database, f: Fixture) -> list[Op]:
     ]
     return [
         Op("my bookings", lambda: browse.my_bookings(db, f.studio_id, f.regular, NOW)),
+        Op("class list", lambda: browse.class_cards(db, f.studio_id, NOW)),
         Op("staff /today", lambda: staff_views.today(db, f.studio_id, NOW, f.zone)),
         Op(f"outbox claim {CLAIM}", lambda: outbox.claim(db, NOW, CLAIM, LEASE), after=release),
         Op("booking: hold + confirm", f.book_next, setup=f.next_session),
@@ -289,14 +292,15 @@ async def _plan(db: Database, sql: str, params: Any) -> list[str]:
 
 
 async def explain(db: Database, f: Fixture, label: str) -> list[str]:
-    """The plan of each statement the idle tick, the claim, "my bookings", /today and a
-    booking run, as run: the services' own SQL, recorded, then explained."""
+    """The plan of each statement the idle tick, the claim, "my bookings", the class list,
+    /today and a booking run, as run: the services' own SQL, recorded, then explained."""
     clock = FrozenClock(NOW)
     await f.next_session()
     traced: list[tuple[str, Callable[[Database], Awaitable[Any]]]] = [
         ("tick, nothing due", lambda t: Sweeps(t, clock).tick()),
         (f"outbox claim {CLAIM}", lambda t: outbox.claim(t, NOW, CLAIM, LEASE)),
         ("my bookings", lambda t: browse.my_bookings(t, f.studio_id, f.regular, NOW)),
+        ("class list", lambda t: browse.class_cards(t, f.studio_id, NOW)),
         ("staff /today", lambda t: staff_views.today(t, f.studio_id, NOW, f.zone)),
         ("booking: hold + confirm", lambda t: replace(f, db=t).book_next()),
     ]

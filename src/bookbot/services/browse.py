@@ -90,18 +90,32 @@ async def class_cards(db: Database, studio_id: int, now: datetime) -> list[Class
     return await _cards(db, studio_id, now, "", {})
 
 
+# Each class's next open session, then that session by primary key: per class one probe of
+# ix_sessions_class_starts (its first open session after :now, in (starts_at, id) order) and
+# one of the primary key, so the cost follows the classes, never the studio's history.
+# MATERIALIZED keeps the per-class probe where it is: PostgreSQL otherwise inlines the CTE
+# and, with the subquery inside the join condition, hashes all the studio's sessions.
+_CARDS = """
+WITH c AS MATERIALIZED (
+  SELECT c.id, c.studio_id, c.name, c.description, c.kind, c.price_minor,
+    (SELECT s.id FROM sessions s
+     WHERE s.class_id = c.id AND s.studio_id = c.studio_id
+       AND s.status = 'open' AND s.starts_at > :now
+     ORDER BY s.starts_at, s.id LIMIT 1) AS next_id
+  FROM classes c WHERE c.studio_id = :studio_id {extra}
+)
+SELECT c.id, c.name, c.description, c.kind, c.price_minor,
+  n.starts_at AS next_start, n.ends_at AS next_end, n.days AS next_days
+FROM c JOIN sessions n ON n.id = c.next_id AND n.studio_id = c.studio_id
+"""
+
+
 async def _cards(
     db: Database, studio_id: int, now: datetime, extra: str, params: dict[str, int]
 ) -> list[ClassCard]:
     async with db.transaction(write=False) as tx:
         rows = await tx.all(
-            "SELECT c.id, c.name, c.description, c.kind, c.price_minor,"  # noqa: S608 - fixed filter
-            " n.starts_at AS next_start, n.ends_at AS next_end, n.days AS next_days"
-            " FROM classes c LEFT JOIN sessions n ON n.studio_id = c.studio_id AND n.id ="
-            " (SELECT s.id FROM sessions s WHERE s.class_id = c.id"
-            "  AND s.studio_id = c.studio_id AND s.status = 'open' AND s.starts_at > :now"
-            "  ORDER BY s.starts_at, s.id LIMIT 1)"
-            f" WHERE c.studio_id = :studio_id {extra}",
+            _CARDS.format(extra=extra),  # fixed filters only
             {"studio_id": studio_id, "now": now, **params},
         )
     cards = [
@@ -111,19 +125,20 @@ async def _cards(
             description=r["description"],
             kind=ClassKind(r["kind"]),
             price_minor=r["price_minor"],
-            next_start=None if r["next_start"] is None else instant(r["next_start"]),
-            next_end=None if r["next_end"] is None else instant(r["next_end"]),
+            next_start=instant(r["next_start"]),
+            next_end=instant(r["next_end"]),
             next_days=int(r["next_days"] or 1),
         )
         for r in rows
     ]
-    return sorted((c for c in cards if c.next_start), key=lambda c: (c.next_start, c.id))
+    return sorted(cards, key=lambda c: (c.next_start, c.id))
 
 
 async def class_card(
     db: Database, studio_id: int, class_id: int, now: datetime
 ) -> ClassCard | None:
-    return next((c for c in await class_cards(db, studio_id, now) if c.id == class_id), None)
+    cards = await _cards(db, studio_id, now, "AND c.id = :class_id", {"class_id": class_id})
+    return cards[0] if cards else None
 
 
 async def needs(db: Database, studio_id: int, class_id: int) -> list[Need]:

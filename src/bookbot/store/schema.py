@@ -288,6 +288,8 @@ sessions = sa.Table(
     sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
     sa.CheckConstraint("status IN ('open', 'cancelled')", name="status_known"),
     sa.Index("ix_sessions_studio_starts", "studio_id", "starts_at"),
+    # A class's next open session (the class list), one probe per class, in (start, id) order.
+    sa.Index("ix_sessions_class_starts", "class_id", "starts_at", "id"),
     sa.Index("ix_sessions_instructor", "instructor_id"),
     # The sessions still to close, by end: the sweep reads only those whose end passed.
     sa.Index(
