@@ -272,3 +272,34 @@ async def test_a_studios_own_bots_and_numbers_are_its_alone(
     without = await studio_channels.first_without_own(db, "telegram")
     assert without is not None
     assert without.id == a.studio_id
+
+
+async def test_the_default_bot_reaches_studios_without_their_own_in_one_read(
+    db: Database, two: tuple[builders.World, builders.World]
+) -> None:
+    """default_reach: the default studio (configured or first loaded) unless it has its own
+    bot, then the first without; a link to a studio with its own bot reaches nobody here."""
+    a, b = two
+
+    async def reach(configured: str | None, slug: str | None) -> tuple[int, int | None]:
+        chosen, linked = await studio_channels.default_reach(
+            db, "telegram", configured=configured, slug=slug
+        )
+        return chosen.id, None if linked is None else linked.id
+
+    assert await reach(None, None) == (a.studio_id, None)
+    assert await reach("beta", "alpha") == (b.studio_id, a.studio_id)
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO studio_channels (studio_id, channel, address, token)"
+            " VALUES (:s, 'telegram', '5001', '5001:x')",
+            {"s": a.studio_id},
+        )
+    assert await reach(None, None) == (b.studio_id, None)  # alpha answers on its own bot
+    assert await reach("alpha", "alpha") == (b.studio_id, None)
+    assert await reach(None, "beta") == (b.studio_id, b.studio_id)
+    chosen, _ = await studio_channels.default_reach(db, "sms", configured=None, slug=None)
+    assert chosen.id == a.studio_id  # alpha has no number of its own
+    for configured, slug in (("gamma", None), (None, "gamma")):
+        with pytest.raises(errors.NotFound):
+            await reach(configured, slug)
