@@ -60,11 +60,13 @@ async def after_hold(ctx: Context) -> Transition:
     """The seats are held: the first question, or the summary when the class asks nothing
     (or every answer was given for this party and only the hold is new)."""
     class_id = ctx.data.get("class_id")
-    fields = (
-        await attendees.class_fields(ctx.db, ctx.studio.id, int(class_id))
-        if class_id is not None
-        else ()
-    )
+    fields = _fields_read(ctx, class_id)
+    if fields is None:
+        fields = (
+            await attendees.class_fields(ctx.db, ctx.studio.id, int(class_id))
+            if class_id is not None
+            else ()
+        )
     if not fields:
         ctx.data.pop(KEY, None)
         return Transition(State.CONFIRM)
@@ -75,6 +77,16 @@ async def after_hold(ctx: Context) -> Transition:
         return Transition(State.CONFIRM)
     state["step"] = 0
     return Transition(State.ATTENDEE_DETAILS)
+
+
+def _fields_read(ctx: Context, class_id: object) -> tuple[str, ...] | None:
+    """The class's fields from the dates this update read to check the party (with their
+    class), so asking them costs no statement; None when it read none."""
+    read = ctx.turn.get("dates")
+    for d in read[2] if read else ():
+        if d.klass is not None and d.klass.id == class_id:
+            return attendees.parse_fields(d.class_attendee_fields)
+    return None
 
 
 def _complete(ctx: Context) -> bool:

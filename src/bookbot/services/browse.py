@@ -74,6 +74,7 @@ class DateChoice:
     klass: facts.ClassRow | None = None
     class_description: str = ""
     mine: bool = False  # the customer it was read for has a place there already
+    class_attendee_fields: str = ""  # what its class asks of each party, as stored
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ def browsed(found: list[facts.Browsed], guests: int) -> list[DateChoice]:
                 b.klass,
                 b.class_description,
                 b.facts.customer_booked,
+                b.class_attendee_fields,
             )
         )
     return choices

@@ -201,6 +201,7 @@ _BROWSE_SQL = _FACTS_SELECT.replace(
     "SELECT s.id AS session_id, s.class_id, s.pattern_id, s.starts_at, s.ends_at,"
     " s.capacity, s.status, s.location, s.days, c.name AS class_name,"
     " c.description AS class_description, c.kind AS class_kind, c.price_minor,"
+    " c.attendee_fields AS class_attendee_fields,"
     " (SELECT st.name FROM staff st WHERE st.id = s.instructor_id) AS teacher,",
     1,
 ).replace(
@@ -232,6 +233,7 @@ class Browsed:
     teacher: str | None
     klass: ClassRow
     class_description: str
+    class_attendee_fields: str  # what the class asks of each party (`attendees.parse_fields`)
 
 
 async def browse_facts(
@@ -269,6 +271,7 @@ async def browse_facts(
             r["teacher"],
             _class(r),
             r["class_description"],
+            r["class_attendee_fields"],
         )
         for session_id, r in firsts.items()
     ]
