@@ -108,6 +108,7 @@ from bookbot.store.db import Database, connect
 from bookbot.store.sqlite_db import SQLiteDatabase
 from bookbot.studio.loader import load_studio
 from bookbot.studio.model import parse_studio_file
+from cpu_use import CpuMark, CpuUse, Floor, round_trip_floor
 from disposable_postgres import refuse_unless_disposable, wipe
 
 # Messages per second and p95 seconds per message, by backend.
@@ -123,6 +124,7 @@ HORIZON = timedelta(weeks=36)  # long enough for 8 monthly Mug Making dates
 CLASSES = ("Wheel Throwing Taster", "Saturday Glazing Workshop", "Mug Making")
 DATES_SHOWN = DATE_PAGE  # the class screen offers a page of the next dates
 LOCK_TIMEOUT = 5.0
+FLOOR_STATEMENTS = 5000  # bare `SELECT 1`s timed after each PostgreSQL level
 
 
 # --- what a customer says ----------------------------------------------------------------
@@ -319,6 +321,7 @@ class Result:
     errors: list[str] = field(default_factory=list)
     in_flight: int = 0  # `handle` calls begun and not yet returned
     most_in_flight: int = 0
+    cpu: CpuUse | None = None  # over the timed run
 
     @property
     def all(self) -> list[float]:
@@ -465,6 +468,7 @@ class Row:
     setup_seconds: float
     problems: list[str]
     tallies: dict[str, Tally]
+    floor: Floor | None = None  # PostgreSQL: what a bare round trip costs, same pool
 
 
 async def run_level(backend: str, url: str, concurrency: int, n: int, setup: float) -> Row:
@@ -481,15 +485,20 @@ async def run_level(backend: str, url: str, concurrency: int, n: int, setup: flo
                 dialogues, everyone[:WARMUP], min(concurrency, WARMUP), None, tallies
             )
         result = Result()
+        mark = CpuMark.start(server=backend == "postgresql")
         began = time.perf_counter()
         await run_customers(dialogues, everyone[WARMUP:], concurrency, result)
         result.seconds = time.perf_counter() - began
+        result.cpu = mark.stop()
         problems = result.errors[:5] + await check(db, everyone)
         if len(result.errors) > 5:
             problems.append(f"... and {len(result.errors) - 5} more conversation errors")
+        floor = None
+        if backend == "postgresql":
+            floor = await round_trip_floor(db, statements=FLOOR_STATEMENTS, concurrency=concurrency)
     finally:
         await db.close()
-    return Row(backend, concurrency, result, setup, problems, tallies)
+    return Row(backend, concurrency, result, setup, problems, tallies, floor)
 
 
 async def bench_sqlite(tmp: Path, levels: tuple[int, ...], n: int) -> list[Row]:
@@ -581,7 +590,7 @@ def cpu_model() -> str:
 
 
 def header(loop: str) -> str:
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    usable = usable_cores()
     return (
         f"bookbot conversation bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
         f"machine: {os.cpu_count()} CPUs ({usable} usable), {cpu_model()}, {platform.system()}"
@@ -651,6 +660,46 @@ def database_table(rows: list[Row]) -> list[str]:
     return lines
 
 
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def cpu_table(rows: list[Row]) -> list[str]:
+    """CPU per message, and the rate it allows: the client runs on one thread (one core at
+    most) and shares the machine's cores with a local server."""
+    cores = usable_cores()
+    lines = [
+        "CPU per message over the timed run: this process (client) and, for PostgreSQL, the"
+        f" server's processes on this machine; the ceiling they allow on {cores} cores"
+    ]
+    for row in rows:
+        if row.result.cpu is None:
+            continue
+        client, server = row.result.cpu.per(row.result.messages)
+        ceiling = min(1 / client, cores / (client + (server or 0.0)))
+        shown = f"  server {ms(server)}" if server is not None else " " * 18
+        lines.append(
+            f"{row.backend:<10} concurrency={row.concurrency:<3} client {ms(client)}{shown}"
+            f"  ceiling {ceiling:>7,.0f} msg/s  (measured {row.result.rate:,.0f})"
+        )
+    for row in rows:
+        floor = row.floor
+        if floor is None:
+            continue
+        trips = Tally()
+        for tally in row.tallies.values():
+            trips.add(tally)
+        per_message = trips.per_message(trips.round_trips)
+        server = f" + server {floor.server * 1e6:.0f} us" if floor.server is not None else ""
+        each = floor.client + (floor.server or 0.0)
+        lines.append(
+            f"{row.backend:<10} concurrency={row.concurrency:<3} round trip floor: SELECT 1"
+            f" through the pool {floor.rate:,.0f}/s, client {floor.client * 1e6:.0f} us{server}"
+            f" CPU each; x {per_message:.2f} round trips = {ms(each * per_message)} a message"
+        )
+    return lines
+
+
 def verdict(row: Row) -> str:
     target_rate, target_p95 = TARGETS[row.backend]
     rate_ok = row.result.rate >= target_rate
@@ -682,6 +731,8 @@ def figures(rows: list[Row]) -> list[str]:
         " (on SQLite: statements, no network), and in brackets the round trips that are the"
         " dialogue's own (claim and load it, save it); the rest is the step's work",
         *database_table(rows),
+        "",
+        *cpu_table(rows),
         "",
         *(verdict(row) for row in rows),
     ]

@@ -65,7 +65,7 @@ BENCHES = (
 
 def test_every_bench_is_listed() -> None:
     scripts = {p.name for p in (ROOT / "bench").glob("*.py")}
-    helpers = {"disposable_postgres.py", "machine_line.py", "scale_data.py"}
+    helpers = {"cpu_use.py", "disposable_postgres.py", "machine_line.py", "scale_data.py"}
     assert scripts - helpers == {b.script for b in BENCHES}
 
 
