@@ -1,8 +1,9 @@
 """The event loop the `bookbot` commands (and the benches) run on.
 
 uvloop where it is installed (a dependency on CPython outside Windows): a PostgreSQL round
-trip through asyncpg costs about half the client CPU on it that it does on asyncio's own
-loop, and bookbot's message path is bound by that CPU. Elsewhere, or with
+trip through asyncpg costs the bot about half the CPU on it that it does on asyncio's own
+loop (bench/conversation.py measures both; with the database on the same 2 cores the
+server's share limits first, elsewhere the bot's own CPU does). Elsewhere, or with
 BOOKBOT_EVENT_LOOP=asyncio (to rule the loop out when chasing a problem), asyncio's own.
 BOOKBOT_EVENT_LOOP=uvloop insists on uvloop: an error where it is not installed.
 """
