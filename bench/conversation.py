@@ -84,7 +84,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -244,6 +244,13 @@ class Tally:
     def per_message(self, counts: dict[str, int], part: str | None = None) -> float:
         total = sum(counts.values()) if part is None else counts[part]
         return total / self.messages if self.messages else math.nan
+
+
+def summed(tallies: Iterable[Tally]) -> Tally:
+    total = Tally()
+    for tally in tallies:
+        total.add(tally)
+    return total
 
 
 _TALLY: ContextVar[Tally | None] = ContextVar("tally", default=None)
@@ -648,10 +655,7 @@ def database_table(rows: list[Row]) -> list[str]:
     for name in (*STEP_NAMES, "all"):
         cells = []
         for r in rows:
-            tally = r.tallies[name] if name != "all" else Tally()
-            if name == "all":
-                for step_tally in r.tallies.values():
-                    tally.add(step_tally)
+            tally = r.tallies[name] if name != "all" else summed(r.tallies.values())
             txns = tally.per_message(tally.transactions)
             trips = tally.per_message(tally.round_trips)
             own = tally.per_message(tally.round_trips, "dialogue")
@@ -686,9 +690,7 @@ def cpu_table(rows: list[Row]) -> list[str]:
         floor = row.floor
         if floor is None:
             continue
-        trips = Tally()
-        for tally in row.tallies.values():
-            trips.add(tally)
+        trips = summed(row.tallies.values())
         per_message = trips.per_message(trips.round_trips)
         server = f" + server {floor.server * 1e6:.0f} us" if floor.server is not None else ""
         each = floor.client + (floor.server or 0.0)

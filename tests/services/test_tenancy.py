@@ -269,7 +269,7 @@ async def test_a_studios_own_bots_and_numbers_are_its_alone(
     assert await studio_channels.owner(db, "whatsapp", "+441174960002") is None  # another channel
     assert await studio_channels.owner(db, "telegram", "") is None
     assert await studio_channels.studios_with_own(db, "telegram") == {b.studio_id}
-    without = await studio_channels.first_without_own(db, "telegram")
+    without, _ = await studio_channels.default_reach(db, "telegram", configured=None, slug=None)
     assert without is not None
     assert without.id == a.studio_id
 

@@ -62,50 +62,45 @@ async def enqueue(  # noqa: PLR0913 - one keyword per column written, all named 
     """Queue a message (in the caller's transaction); False if that key was queued before.
     `channel` and `address` fix where it goes (a reply goes back where it was asked);
     without them it goes to the customer's preferred channel when it is sent."""
-    added = await tx.execute(
-        "INSERT INTO outbox (studio_id, customer_id, template, params, due_at, status,"
-        " created_at, dedupe_key, channel, address) VALUES (:studio_id, :customer_id,"
-        " :template, :params, :due_at, 'pending', :now, :key, :channel, :address)"
-        " ON CONFLICT (dedupe_key) DO NOTHING",
-        {
-            "channel": channel,
-            "address": address,
-            "studio_id": studio_id,
-            "customer_id": customer_id,
-            "template": template,
-            "params": json.dumps(params, sort_keys=True),
-            "due_at": due_at,
-            "now": now,
-            "key": dedupe_key,
-        },
+    message = Queued(template, params, due_at, dedupe_key, channel, address)
+    added = await enqueue_many(
+        tx, now=now, studio_id=studio_id, customer_id=customer_id, messages=[message]
     )
     return added == 1
 
 
 @dataclass(frozen=True)
 class Queued:
-    """One message of `enqueue_many`: to the customer's preferred channel when sent."""
+    """One message to queue (see `enqueue`)."""
 
     template: str
     params: dict[str, Any]
     due_at: datetime
     dedupe_key: str
+    channel: str | None = None
+    address: str | None = None
 
 
-# Rows per INSERT: 9 parameters each stays far below either database's parameter limit.
+# Rows per INSERT: 11 parameters each stays far below either database's parameter limit.
 _ROWS_PER_INSERT = 100
 
 
 async def enqueue_many(
-    tx: Tx, *, now: datetime, studio_id: int, customer_id: int, messages: Sequence[Queued]
+    tx: Tx,
+    *,
+    now: datetime,
+    studio_id: int,
+    customer_id: int | None,
+    messages: Sequence[Queued],
 ) -> int:
-    """Queue several messages to one customer in one statement (per hundred): a booking's
-    reminders. How many were new (a dedupe key queued before is skipped, as `enqueue`)."""
+    """Queue messages to one customer (in the caller's transaction), a hundred to a
+    statement: a booking's reminders in one. How many were new (a dedupe key queued before
+    is skipped)."""
     added = 0
     for first in range(0, len(messages), _ROWS_PER_INSERT):
         chunk = messages[first : first + _ROWS_PER_INSERT]
         rows = ", ".join(
-            f"(:studio_id, :customer_id, :t{i}, :p{i}, :d{i}, 'pending', :now, :k{i})"
+            f"(:studio_id, :customer_id, :t{i}, :p{i}, :d{i}, 'pending', :now, :k{i}, :c{i}, :a{i})"
             for i in range(len(chunk))
         )
         params: dict[str, object] = {"studio_id": studio_id, "customer_id": customer_id, "now": now}
@@ -115,10 +110,13 @@ async def enqueue_many(
                 f"p{i}": json.dumps(message.params, sort_keys=True),
                 f"d{i}": message.due_at,
                 f"k{i}": message.dedupe_key,
+                f"c{i}": message.channel,
+                f"a{i}": message.address,
             }
         added += await tx.execute(
             "INSERT INTO outbox (studio_id, customer_id, template, params, due_at, status,"  # noqa: S608 - placeholders only
-            f" created_at, dedupe_key) VALUES {rows} ON CONFLICT (dedupe_key) DO NOTHING",
+            f" created_at, dedupe_key, channel, address) VALUES {rows}"
+            " ON CONFLICT (dedupe_key) DO NOTHING",
             params,
         )
     return added

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from bookbot.services import outbox, quiet_hours
 from bookbot.store.db import Tx
@@ -61,10 +62,13 @@ async def queue_all(
         tx,
         now,
         [
-            (schedule, subject.starts_at, _params(subject))
+            planned
             for subject in subjects
-            for schedule in zip(
-                BEFORE, keys(subject.kind, subject.ref_id, subject.session_id), strict=True
+            for planned in _plan(
+                BEFORE,
+                keys(subject.kind, subject.ref_id, subject.session_id),
+                subject.starts_at,
+                _params(subject),
             )
         ],
         studio_id=studio_id,
@@ -85,14 +89,33 @@ def _params(subject: Subject) -> dict[str, object]:
     return params
 
 
-# One reminder to queue: ((template, lead), dedupe key), the start it leads, its params.
-Planned = tuple[tuple[tuple[str, timedelta], str], datetime, dict[str, object]]
+class _Planned(NamedTuple):
+    """One reminder to queue, `lead` before `starts_at`."""
+
+    template: str
+    lead: timedelta
+    key: str
+    starts_at: datetime
+    params: dict[str, object]
+
+
+def _plan(
+    before: Sequence[tuple[str, timedelta]],
+    keys: Sequence[str],
+    starts_at: datetime,
+    params: dict[str, object],
+) -> list[_Planned]:
+    """Each (template, lead) of `before` with its dedupe key, for one start."""
+    return [
+        _Planned(template, lead, key, starts_at, params)
+        for (template, lead), key in zip(before, keys, strict=True)
+    ]
 
 
 async def _enqueue_ahead(
     tx: Tx,
     now: datetime,
-    planned: list[Planned],
+    planned: list[_Planned],
     *,
     studio_id: int,
     customer_id: int,
@@ -100,11 +123,7 @@ async def _enqueue_ahead(
 ) -> None:
     """Queue each planned reminder whose time before its start is still ahead, held past
     the studio's quiet hours but never past the start."""
-    ahead = [
-        (template, lead, key, starts_at, params)
-        for ((template, lead), key), starts_at, params in planned
-        if starts_at - lead > now
-    ]
+    ahead = [p for p in planned if p.starts_at - p.lead > now]
     if not ahead:
         return
     if quiet is None:
@@ -116,12 +135,12 @@ async def _enqueue_ahead(
         customer_id=customer_id,
         messages=[
             outbox.Queued(
-                template=template,
-                params=params,
-                due_at=quiet.release(starts_at - lead, latest=starts_at),
-                dedupe_key=key,
+                template=p.template,
+                params=p.params,
+                due_at=quiet.release(p.starts_at - p.lead, latest=p.starts_at),
+                dedupe_key=p.key,
             )
-            for template, lead, key, starts_at, params in ahead
+            for p in ahead
         ],
     )
 
@@ -163,12 +182,7 @@ async def queue_appointment(
     await _enqueue_ahead(
         tx,
         now,
-        [
-            (schedule, starts_at, shown)
-            for schedule in zip(
-                APPOINTMENT_BEFORE, appointment_keys(appointment_id, sequence), strict=True
-            )
-        ],
+        _plan(APPOINTMENT_BEFORE, appointment_keys(appointment_id, sequence), starts_at, shown),
         studio_id=studio_id,
         customer_id=customer_id,
     )

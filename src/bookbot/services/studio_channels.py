@@ -111,8 +111,7 @@ async def default_reach(
 ) -> tuple[Studio, Studio | None]:
     """For a person on the default endpoint of `channel`, in one read of the studios (a
     deployment has a handful): the studio it reaches by default (the configured one, else
-    the first loaded, else the first without an own endpoint when that one has one: as
-    `first_without_own`), and the studio `slug` names if the default endpoint reaches it
+    the first loaded; the first without an own endpoint when that one has one), and the studio `slug` names if the default endpoint reaches it
     (None: no slug, or that studio answers on its own). NotFound for a configured or
     linked slug no studio has; ChooseStudio when none is loaded."""
     rows = await reads.all(
@@ -141,17 +140,6 @@ async def studio_of(reads: Reads, channel: str, endpoint: str) -> Studio:
     if found is None:
         raise errors.NotFound(what="studio", ident=f"{channel} {endpoint}")
     return await studio_by_id(reads, found)
-
-
-async def first_without_own(reads: Reads, channel: str) -> Studio | None:
-    """The first loaded studio the default endpoint of `channel` reaches (None: every
-    studio has its own)."""
-    row = await reads.one(
-        f"SELECT {studio_columns()} FROM studios WHERE id NOT IN"  # noqa: S608 - fixed names
-        " (SELECT studio_id FROM studio_channels WHERE channel = :channel) ORDER BY id LIMIT 1",
-        {"channel": channel},
-    )
-    return None if row is None else studio_from(row)
 
 
 @dataclass
